@@ -1,0 +1,83 @@
+"""Shared fixtures: the repo config, a fresh initialised workspace, a real SMTP server."""
+
+from __future__ import annotations
+
+import socket
+from dataclasses import dataclass, field
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from pathlib import Path
+
+import pytest
+
+from thidua.config import Config, load_config
+from thidua.paths import REPO_CONFIG
+from thidua.workspace import Workspace, init_workspace
+
+
+@pytest.fixture(scope="session")
+def cfg() -> Config:
+    return load_config(REPO_CONFIG)
+
+
+@pytest.fixture
+def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Workspace:
+    """A fresh THIDUA_HOME on the sample Phong Doanh config, initialised."""
+    monkeypatch.setenv("THIDUA_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("THIDUA_CONFIG", str(REPO_CONFIG))
+    for var in ("THIDUA_SMTP_HOST", "THIDUA_INBOX"):
+        monkeypatch.delenv(var, raising=False)
+    ws = Workspace.from_env()
+    init_workspace(ws)
+    return ws
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class Received:
+    """One message as the SMTP server received it: envelope and raw bytes."""
+    mail_from: str
+    rcpt_tos: list[str]
+    data: bytes
+
+    @property
+    def message(self) -> EmailMessage:
+        return message_from_bytes(self.data, policy=policy.default)
+
+
+@dataclass
+class SmtpRecorder:
+    host: str
+    port: int
+    received: list[Received] = field(default_factory=list)
+    refuse: set[str] = field(default_factory=set)   # recipients answered with 550
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address in self.refuse:
+            return "550 5.1.1 mailbox unavailable"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        self.received.append(Received(envelope.mail_from, list(envelope.rcpt_tos),
+                                      envelope.original_content or envelope.content))
+        return "250 Message accepted for delivery"
+
+
+@pytest.fixture
+def smtp_server():
+    """A real aiosmtpd server on 127.0.0.1 (free port) recording what it receives."""
+    from aiosmtpd.controller import Controller
+
+    recorder = SmtpRecorder("127.0.0.1", free_port())
+    controller = Controller(recorder, hostname="127.0.0.1", port=recorder.port)
+    controller.start()
+    try:
+        yield recorder
+    finally:
+        controller.stop()

@@ -1,0 +1,144 @@
+"""The `thidua` command line.  Commands stay thin: parse options, call one core
+function, print.  Heavy libraries (pandas, DuckDB, Prefect, GX) are imported inside the
+commands that need them, so `thidua --help` answers at once."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import date
+from typing import Annotated, Any
+
+import typer
+
+from thidua.errors import ThiduaError
+
+app = typer.Typer(help="thidua: reporting cycles of phong trào thi đua, end to end.",
+                  no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON (a stable contract, "
+                                                      "see docs/cli.md) instead of a table.")]
+CycleOpt = Annotated[str | None, typer.Option("--cycle", help="Cycle id, e.g. nam-2025.")]
+
+
+def _fail(message: str, code: int = 1) -> typer.Exit:
+    typer.echo(f"Error: {message}", err=True)
+    return typer.Exit(code)
+
+
+def _workspace():
+    """Load config, or stop with exit code 2 and every problem found."""
+    from thidua.errors import ConfigError
+    from thidua.workspace import Workspace
+
+    try:
+        return Workspace.from_env()
+    except ConfigError as exc:
+        for problem in exc.problems:
+            typer.echo(f"Error: {problem}", err=True)
+        raise typer.Exit(2) from None
+
+
+def _print_json(data: Any) -> None:
+    def default(o: Any) -> str:
+        if isinstance(o, date):
+            return o.isoformat()
+        raise TypeError(f"not JSON serialisable: {type(o).__name__}")
+
+    json.dump(data, sys.stdout, ensure_ascii=False, indent=2, default=default)
+    sys.stdout.write("\n")
+
+
+def _print_table(title: str, rows: list[dict], columns: list[str] | None = None) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    columns = columns or (list(rows[0]) if rows else [])
+    table = Table(title=title)
+    for c in columns:
+        table.add_column(c)
+    for row in rows:
+        table.add_row(*["" if row[c] is None else
+                        row[c].strftime("%d/%m/%Y") if isinstance(row[c], date) else
+                        str(row[c]) for c in columns])
+    Console().print(table)
+
+
+@app.command()
+def init() -> None:
+    """Create the data directories, migrate the warehouse and load config into it.
+
+    Safe to run again: it changes nothing when nothing changed.
+    """
+    from thidua.workspace import init_workspace
+
+    ws = _workspace()
+    summary = init_workspace(ws)
+    typer.echo(f"warehouse  {summary['warehouse']}")
+    typer.echo(f"migrations applied: {summary['migrations_applied'] or 'none (up to date)'}")
+    typer.echo(f"units: {summary['units_added']} added, {summary['units_changed']} changed, "
+               f"{summary['units_retired']} retired; {summary['indicators']} indicators; "
+               f"{summary['cycles']} cycles")
+
+
+@app.command()
+def cycles(as_json: JsonOpt = False) -> None:
+    """List the reporting cycles (kỳ báo cáo) with their due dates, moved to working days."""
+    ws = _workspace()
+    rows = [{"id": c.id, "kind": c.kind, "title": c.title, "year": c.year, "phase": c.phase,
+             "period_start": c.period_start, "period_end": c.period_end,
+             "due_original": c.due_original, "due_date": c.due,
+             "moved": c.due != c.due_original, "reward_forms": list(c.reward_forms),
+             "expected_units": len(ws.config.expected_units(c))}
+            for c in ws.config.cycles]
+    if as_json:
+        _print_json(rows)
+    else:
+        _print_table("Cycles (kỳ báo cáo)", rows, ["id", "kind", "period_start", "period_end",
+                                                   "due_original", "due_date",
+                                                   "expected_units", "title"])
+
+
+@app.command()
+def units(cycle: CycleOpt = None, as_json: JsonOpt = False) -> None:
+    """List the registry (đơn vị); with --cycle, only the units that cycle expects."""
+    ws = _workspace()
+    try:
+        selected = (ws.config.expected_units(ws.config.cycle(cycle)) if cycle
+                    else list(ws.config.units))
+    except ThiduaError as exc:
+        raise _fail(str(exc)) from None
+    rows = [{"code": u.code, "name": u.name, "kind": u.kind, "block": u.block,
+             "email": u.email, "head_title": u.head_title, "head_email": u.head_email,
+             "valid_from": u.valid_from, "valid_to": u.valid_to} for u in selected]
+    if as_json:
+        _print_json(rows)
+    else:
+        _print_table(f"Units (đơn vị): {len(rows)}", rows,
+                     ["code", "name", "kind", "block", "email"])
+
+
+@app.command()
+def status(cycle: CycleOpt = None, as_json: JsonOpt = False) -> None:
+    """Per cycle: units expected, submitted, accepted, on time, late and missing."""
+    from warehouse.db import connect
+    from warehouse.queries import cycle_status
+
+    ws = _workspace()
+    if cycle:
+        try:
+            ws.config.cycle(cycle)
+        except ThiduaError as exc:
+            raise _fail(str(exc)) from None
+    if not ws.paths.warehouse.exists():
+        raise _fail(f"no warehouse at {ws.paths.warehouse}; run `thidua init` first")
+    with connect(ws.paths.warehouse, read_only=True) as con:
+        rows = cycle_status(con, cycle)
+    if as_json:
+        _print_json({"cycles": rows})
+    else:
+        _print_table("Status by cycle", rows)
+
+
+def main() -> None:  # pragma: no cover - console entry for `python -m thidua`
+    app(prog_name="thidua")

@@ -1,0 +1,99 @@
+"""The submission workbook's layout, defined once.
+
+The template generator writes exactly this and the parser reads exactly this, so a
+change here changes both.  Sheet names carry no diacritics (formulas and tools handle
+them); headers are Vietnamese.  Row 1 of every sheet is the header, data start on row 2.
+The parser finds columns by header and ThongTin keys by column A, not by position, so a
+clerk who inserts a blank row or moves a column does not break a submission.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from thidua.config import Cycle
+
+HEADER_ROW = 1          # 1-based, as Excel shows it
+FIRST_DATA_ROW = 2
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str            # machine name, used in the warehouse and in rules
+    header: str         # what the clerk sees in row 1
+    width: int = 14
+
+
+# -- ThongTin: key | Nội dung | Giá trị ---------------------------------------------
+INFO_SHEET = "ThongTin"
+INFO_COLUMNS = (Column("key", "Khóa", 14), Column("label", "Nội dung", 40),
+                Column("value", "Giá trị", 50))
+INFO_KEYS = (
+    ("ma_don_vi", "Mã đơn vị"),
+    ("ten_don_vi", "Tên đơn vị"),
+    ("ky_bao_cao", "Kỳ báo cáo"),
+    ("nguoi_lap", "Người lập biểu"),
+    ("dien_thoai", "Điện thoại liên hệ"),
+    ("email", "Email liên hệ"),
+    ("ngay_lap", "Ngày lập (dd/mm/yyyy)"),
+    ("thu_truong", "Thủ trưởng đơn vị"),
+    ("tom_tat", "Tóm tắt kết quả nổi bật"),
+)
+REQUIRED_INFO_KEYS = ("ma_don_vi", "ky_bao_cao")
+
+# -- ChiTieu: Mã | Chỉ tiêu | Đơn vị tính | <value columns> | Ghi chú ------------------
+INDICATOR_SHEET = "ChiTieu"
+INDICATOR_LEAD = (Column("code", "Mã", 8), Column("name", "Chỉ tiêu", 60),
+                  Column("unit", "Đơn vị tính", 14))
+NOTE_COLUMN = Column("note", "Ghi chú", 30)
+
+# -- SangKien -------------------------------------------------------------------------
+INITIATIVE_SHEET = "SangKien"
+INITIATIVE_COLUMNS = (
+    Column("row_no", "STT", 6), Column("title", "Tên sáng kiến, giải pháp", 45),
+    Column("author", "Tác giả", 25), Column("field", "Lĩnh vực", 20),
+    Column("applied_on", "Ngày áp dụng", 14), Column("effect", "Hiệu quả", 40),
+    Column("recognition", "Cấp công nhận", 18),
+)
+
+# -- DeNghiKhenThuong -----------------------------------------------------------------
+PROPOSAL_SHEET = "DeNghiKhenThuong"
+PROPOSAL_COLUMNS = (
+    Column("row_no", "STT", 6), Column("subject_type", "Tập thể/Cá nhân", 16),
+    Column("name", "Họ tên hoặc tên tập thể", 35), Column("position", "Chức vụ, đơn vị", 30),
+    Column("reward_form", "Hình thức đề nghị", 22), Column("summary", "Thành tích tóm tắt", 50),
+)
+SUBJECT_TYPES = ("Tập thể", "Cá nhân")
+
+REQUIRED_SHEETS = (INFO_SHEET, INDICATOR_SHEET, INITIATIVE_SHEET, PROPOSAL_SHEET)
+LISTS_SHEET = "DanhMuc"  # hidden sheet holding drop-down lists; ignored by the parser
+
+# -- CSV long form --------------------------------------------------------------------
+CSV_COLUMNS = ("ma_don_vi", "ky_bao_cao", "ma_chi_tieu", "gia_tri", "ghi_chu")
+
+
+def value_columns(cycle: Cycle) -> tuple[Column, ...]:
+    """The value columns of ChiTieu: one `value` column, or one `target_YYYY` per year
+    the plan cycle registers targets for."""
+    if cycle.targets:
+        return tuple(Column(f"target_{y}", f"Chỉ tiêu {y}", 14) for y in cycle.targets)
+    return (Column("value", "Giá trị", 14),)
+
+
+def indicator_columns(cycle: Cycle) -> tuple[Column, ...]:
+    return INDICATOR_LEAD + value_columns(cycle) + (NOTE_COLUMN,)
+
+
+def column_letter(index0: int) -> str:
+    """0 → A, 25 → Z, 26 → AA."""
+    letters = ""
+    n = index0 + 1
+    while n:
+        n, rem = divmod(n - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
+def cell_ref(sheet: str, row0: int, col0: int) -> str:
+    """`ChiTieu!D7` from 0-based row and column."""
+    return f"{sheet}!{column_letter(col0)}{row0 + 1}"

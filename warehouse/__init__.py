@@ -1,0 +1,1 @@
+"""The DuckDB warehouse: schema migrations and the one module that writes (`writer`)."""

@@ -1,0 +1,78 @@
+"""Opening the warehouse file and upgrading its schema.
+
+DuckDB lets one process write a file at a time, so every write in thidua goes through
+`warehouse.writer`, in one transaction per call.  Readers open the file read-only.
+"""
+
+from __future__ import annotations
+
+import re
+from contextlib import contextmanager
+from importlib import resources
+from pathlib import Path
+from typing import Iterator
+
+import duckdb
+
+MIGRATION_RE = re.compile(r"^(\d{3})_[a-z0-9_]+\.sql$")
+
+
+def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None):
+    """The single value a query returns.  Fetches everything: DuckDB 2 refuses further
+    work on a connection whose last result was not read to the end."""
+    return con.execute(sql, params or []).fetchall()[0][0]
+
+
+def migrations() -> list[tuple[int, str, str]]:
+    """(version, file name, SQL) of every migration shipped, in order."""
+    found = []
+    for entry in resources.files("warehouse").joinpath("migrations").iterdir():
+        m = MIGRATION_RE.match(entry.name)
+        if m:
+            found.append((int(m.group(1)), entry.name, entry.read_text(encoding="utf-8")))
+    return sorted(found)
+
+
+def latest_version() -> int:
+    return migrations()[-1][0]
+
+
+def schema_version(con: duckdb.DuckDBPyConnection) -> int:
+    exists = scalar(
+        con, "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_version'")
+    if not exists:
+        return 0
+    return scalar(con, "SELECT coalesce(max(version), 0) FROM schema_version")
+
+
+def migrate(con: duckdb.DuckDBPyConnection) -> list[int]:
+    """Apply the migrations the file lacks, each in its own transaction; return them."""
+    con.execute("CREATE TABLE IF NOT EXISTS schema_version ("
+                "version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, "
+                "applied_at TIMESTAMPTZ NOT NULL DEFAULT now())")
+    current = schema_version(con)
+    applied = []
+    for version, name, sql in migrations():
+        if version <= current:
+            continue
+        con.execute("BEGIN TRANSACTION")
+        try:
+            con.execute(sql)
+            con.execute("INSERT INTO schema_version (version, name) VALUES (?, ?)",
+                        [version, name])
+            con.execute("COMMIT")
+        except Exception:
+            con.execute("ROLLBACK")
+            raise
+        applied.append(version)
+    return applied
+
+
+@contextmanager
+def connect(path: Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A connection that is always closed, so the file lock is released at once."""
+    con = duckdb.connect(str(path), read_only=read_only)
+    try:
+        yield con
+    finally:
+        con.close()

@@ -1,0 +1,39 @@
+"""Read-only queries behind `thidua status` and friends.  SQL, not Python loops."""
+
+from __future__ import annotations
+
+import duckdb
+
+CYCLE_STATUS_SQL = """
+WITH per_unit AS (
+    SELECT unit_code, cycle_id,
+           count(*) AS files,
+           bool_or(outcome IN ('accepted', 'accepted_with_warnings')) AS accepted,
+           bool_or(outcome IN ('accepted', 'accepted_with_warnings') AND NOT late) AS on_time
+    FROM submissions WHERE unit_code IS NOT NULL
+    GROUP BY ALL
+)
+SELECT c.id AS cycle, c.kind, c.due_original, c.due_date,
+       count(e.code) AS expected,
+       count(p.unit_code) AS submitted,
+       count(*) FILTER (WHERE p.accepted) AS accepted,
+       count(*) FILTER (WHERE p.on_time) AS on_time,
+       count(*) FILTER (WHERE p.accepted AND NOT p.on_time) AS late,
+       count(e.code) - count(*) FILTER (WHERE p.accepted) AS missing
+FROM cycles c
+LEFT JOIN expected_units e ON e.cycle_id = c.id
+LEFT JOIN per_unit p ON p.unit_code = e.code AND p.cycle_id = c.id
+WHERE $cycle IS NULL OR c.id = $cycle
+GROUP BY ALL
+ORDER BY c.due_date, c.id
+"""
+
+
+def cycle_status(con: duckdb.DuckDBPyConnection, cycle: str | None = None) -> list[dict]:
+    """Per cycle: expected units and how many submitted, were accepted, on time, late."""
+    return _dicts(con.execute(CYCLE_STATUS_SQL, {"cycle": cycle}))
+
+
+def _dicts(result: duckdb.DuckDBPyConnection) -> list[dict]:
+    names = [d[0] for d in result.description]
+    return [dict(zip(names, row)) for row in result.fetchall()]

@@ -1,0 +1,95 @@
+"""The only code that writes the warehouse.  Each function is one transaction.
+
+Callers pass an open read-write connection (see `warehouse.db.connect`); flows reach
+these functions through a single load task per batch, guarded by the `duckdb-writer`
+global concurrency limit when a Prefect server runs.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import Iterator
+
+import duckdb
+import pandas as pd
+
+from thidua.config import Config, Indicator
+from warehouse.db import scalar
+
+
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield con
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    con.execute("COMMIT")
+
+
+def _warn_expr(ind: Indicator) -> str | None:
+    if ind.warn_at_most is None:
+        return None
+    factor, code = ind.warn_at_most
+    return f"{factor:g}*{code}"
+
+
+def sync_config(con: duckdb.DuckDBPyConnection, cfg: Config) -> dict[str, int]:
+    """Bring registry, indicators and cycles in line with config; idempotent.
+
+    A unit whose registry entry changed gets a new version and the old one is retired;
+    units gone from config are retired, never deleted, so old cycles keep their set.
+    """
+    units = pd.DataFrame(
+        [(u.code, u.name, u.kind, u.block, u.email, u.head_title, u.head_email,
+          u.valid_from, u.valid_to) for u in cfg.units],
+        columns=["code", "name", "kind", "block", "email", "head_title", "head_email",
+                 "valid_from", "valid_to"])
+    units["valid_from"] = pd.to_datetime(units["valid_from"]).dt.date
+    units["valid_to"] = pd.to_datetime(units["valid_to"]).dt.date
+    cols = ["name", "kind", "block", "email", "head_title", "head_email", "valid_from",
+            "valid_to"]
+    row = ", ".join(cols)
+    with transaction(con):
+        con.register("cfg_units", units)
+        con.execute(f"""
+            CREATE TEMP TABLE unit_changes AS
+            SELECT c.*, u.code IS NOT NULL AS existed FROM cfg_units c
+            LEFT JOIN units u USING (code)
+            WHERE u.code IS NULL
+               OR ({', '.join('c.' + x for x in cols)})
+                  IS DISTINCT FROM ({', '.join('u.' + x for x in cols)})
+        """)
+        changed = con.execute("SELECT count(*) FILTER (existed), count(*) FILTER (NOT existed)"
+                              " FROM unit_changes").fetchall()[0]
+        removed = scalar(con, """
+            UPDATE unit_versions SET retired_at = now()
+            WHERE retired_at IS NULL AND code NOT IN (SELECT code FROM cfg_units)
+        """)
+        con.execute("""
+            UPDATE unit_versions SET retired_at = now()
+            WHERE retired_at IS NULL AND code IN (SELECT code FROM unit_changes)
+        """)
+        con.execute(f"""
+            INSERT INTO unit_versions (code, version, {row})
+            SELECT c.code, coalesce(max(v.version), 0) + 1, {', '.join('c.' + x for x in cols)}
+            FROM unit_changes c LEFT JOIN unit_versions v USING (code)
+            GROUP BY ALL
+        """)
+        con.execute("DROP TABLE unit_changes")
+        con.unregister("cfg_units")
+
+        con.execute("DELETE FROM indicators")
+        con.executemany(
+            "INSERT INTO indicators VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [(i.code, i.name_vi, i.unit_vi, list(i.kinds), i.type, i.group, i.aggregate,
+              i.min, i.max, i.at_most, _warn_expr(i), i.warn_yoy_factor)
+             for i in cfg.indicators])
+        con.execute("DELETE FROM cycles")
+        con.executemany(
+            "INSERT INTO cycles VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [(c.id, c.kind, c.title, c.year, c.phase, c.period_start, c.period_end,
+              c.due_original, c.due, list(c.reward_forms)) for c in cfg.cycles])
+    return {"units_added": changed[1], "units_changed": changed[0], "units_retired": removed,
+            "indicators": len(cfg.indicators), "cycles": len(cfg.cycles)}
