@@ -81,3 +81,12 @@ def smtp_server():
         yield recorder
     finally:
         controller.stop()
+
+
+@pytest.fixture(scope="session")
+def prefect_harness():
+    """One real ephemeral Prefect API for the whole session (~10 s to start)."""
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=90):
+        yield
