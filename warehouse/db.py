@@ -7,10 +7,10 @@ DuckDB lets one process write a file at a time, so every write in thidua goes th
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
-from typing import Iterator
 
 import duckdb
 

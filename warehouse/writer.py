@@ -7,8 +7,8 @@ global concurrency limit when a Prefect server runs.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 import duckdb
 import pandas as pd
