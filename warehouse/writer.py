@@ -93,3 +93,31 @@ def sync_config(con: duckdb.DuckDBPyConnection, cfg: Config) -> dict[str, int]:
               c.due_original, c.due, list(c.reward_forms)) for c in cfg.cycles])
     return {"units_added": changed[1], "units_changed": changed[0], "units_retired": removed,
             "indicators": len(cfg.indicators), "cycles": len(cfg.cycles)}
+
+
+REMINDER_COLUMNS = ["unit_code", "cycle_id", "stage", "due_date", "stage_date", "status",
+                    "sent_at", "message_id", "recipients", "error"]
+
+
+def record_reminders(con: duckdb.DuckDBPyConnection, results: pd.DataFrame) -> int:
+    """Log a batch of reminder attempts (columns `REMINDER_COLUMNS`); return rows written.
+
+    A failed attempt of a stage already logged counts one more attempt; a row once
+    `sent` is never overwritten, so a stage is never recorded as sent twice.
+    """
+    if results.empty:
+        return 0
+    with transaction(con):
+        con.register("reminder_batch", results[REMINDER_COLUMNS])
+        written = scalar(con, f"""
+            INSERT INTO reminders ({', '.join(REMINDER_COLUMNS)})
+            SELECT {', '.join(REMINDER_COLUMNS)} FROM reminder_batch
+            ON CONFLICT (unit_code, cycle_id, stage) DO UPDATE SET
+                status = excluded.status, attempts = reminders.attempts + 1,
+                sent_at = excluded.sent_at, message_id = excluded.message_id,
+                recipients = excluded.recipients, error = excluded.error,
+                updated_at = now()
+            WHERE reminders.status <> 'sent'
+        """)
+        con.unregister("reminder_batch")
+    return written
