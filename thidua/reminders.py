@@ -15,7 +15,8 @@ submission are skipped.  A cycle stops being chased `CATCH_UP_DAYS` after its
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
@@ -59,7 +60,10 @@ def plan_reminders(con: duckdb.DuckDBPyConnection, cfg: Config, today: date,
     why a unit gets nothing (`already_sent`, `submitted`), NULL when it is to be sent."""
     from warehouse.queries import due_reminders
 
-    return due_reminders(con, due_stages(cfg, today, cycle_id), list(STAGES), CHASE_FROM)
+    planned = due_reminders(con, due_stages(cfg, today, cycle_id), list(STAGES), CHASE_FROM)
+    for col in ("stage_date", "due_date"):
+        planned[col] = planned[col].dt.date
+    return planned
 
 
 def recipients(cfg: Config, unit: Unit, stage: str) -> tuple[list[str], list[str]]:
@@ -96,3 +100,65 @@ def unit_from_row(row: dict) -> Unit:
     return Unit(code=row["unit_code"], name=row["unit_name"], kind=row["kind"],
                 block=row["block"], email=row["email"], head_title=row["head_title"],
                 head_email=row["head_email"])
+
+
+def send_reminders(cfg: Config, outbox: Path, planned: pd.DataFrame) -> pd.DataFrame:
+    """Render and send the planned reminders not skipped, over one mailer.
+
+    One result row per reminder, in the sent log's columns (`warehouse.writer`).  A
+    reminder counts as sent only when the server accepted it for some recipient; a
+    refused address or a broken registry entry fails that reminder, not the batch.
+    """
+    from thidua.mailer import open_mailer
+
+    rows = []
+    with open_mailer(cfg.settings, outbox) as mailer:
+        for row in planned[planned["skip"].isna()].to_dict("records"):
+            try:
+                email = reminder_email(cfg, unit_from_row(row), cfg.cycle(row["cycle_id"]),
+                                       row["stage"])
+            except Exception as exc:  # noqa: BLE001 - recorded as a failed reminder
+                rows.append(_result(row, "failed", error=f"cannot render: {exc}"))
+                continue
+            result = mailer.send(email)
+            accepted = [a for a in [*email.to, *email.cc] if a not in result.refused]
+            refused = "; ".join(f"{a}: {answer}" for a, answer in result.refused.items())
+            rows.append(_result(
+                row, "sent" if result.ok else "failed", message_id=result.message_id,
+                recipients=", ".join(accepted if result.ok else [*email.to, *email.cc]),
+                sent_at=datetime.now(UTC) if result.ok else None,
+                error="; ".join(filter(None, [result.error, refused and f"refused {refused}"]))
+                or None))
+    return pd.DataFrame(rows, columns=RESULT_COLUMNS)
+
+
+RESULT_COLUMNS = ["unit_code", "cycle_id", "stage", "due_date", "stage_date", "status",
+                  "sent_at", "message_id", "recipients", "error"]
+
+
+def _result(row: dict, status: str, message_id: str | None = None,
+            recipients: str | None = None, sent_at: datetime | None = None,
+            error: str | None = None) -> dict:
+    return {"unit_code": row["unit_code"], "cycle_id": row["cycle_id"], "stage": row["stage"],
+            "due_date": row["due_date"], "stage_date": row["stage_date"], "status": status,
+            "sent_at": sent_at, "message_id": message_id, "recipients": recipients,
+            "error": error}
+
+
+def stage_summary(planned: pd.DataFrame, results: pd.DataFrame | None = None) -> list[dict]:
+    """Per (cycle, stage): units concerned, skipped (already sent / submitted), sent, failed."""
+    counts = planned.assign(
+        units=1, skipped_sent=planned["skip"].eq("already_sent"),
+        skipped_submitted=planned["skip"].eq("submitted"), to_send=planned["skip"].isna())
+    keys = ["cycle_id", "stage", "stage_date", "due_date"]
+    out = counts.groupby(keys, as_index=False)[
+        ["units", "to_send", "skipped_sent", "skipped_submitted"]].sum()
+    if results is not None:
+        status = (results.assign(sent=results["status"].eq("sent"),
+                                 failed=results["status"].eq("failed"))
+                  .groupby(["cycle_id", "stage"], as_index=False)[["sent", "failed"]].sum())
+        out = out.merge(status, on=["cycle_id", "stage"], how="left").fillna(
+            {"sent": 0, "failed": 0})
+    numbers = [c for c in out.columns if c not in keys]
+    out[numbers] = out[numbers].astype(int)
+    return out.to_dict("records")
