@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import date
+from datetime import date, datetime
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -138,6 +139,88 @@ def status(cycle: CycleOpt = None, as_json: JsonOpt = False) -> None:
         _print_json({"cycles": rows})
     else:
         _print_table("Status by cycle", rows)
+
+
+@app.command()
+def template(unit: Annotated[str, typer.Argument(help="Unit code, e.g. CQ-VP.")],
+             cycle: Annotated[str, typer.Argument(help="Cycle id, e.g. nam-2025.")],
+             output: Annotated[Path | None, typer.Option(
+                 "-o", "--output", help="File to write (default: CYCLE_UNIT.xlsx here).")]
+             = None) -> None:
+    """Write the prefilled xlsx template (biểu mẫu) of a unit for a cycle."""
+    from thidua.template import template_filename, write_template
+
+    ws = _workspace()
+    try:
+        u, c = ws.config.unit(unit), ws.config.cycle(cycle)
+    except ThiduaError as exc:
+        raise _fail(str(exc)) from None
+    path = write_template(ws.config, u, c, output or Path(template_filename(u, c)))
+    typer.echo(f"wrote {path}")
+
+
+@app.command()
+def remind(today: Annotated[datetime | None, typer.Option(
+               "--today", formats=["%Y-%m-%d"],
+               help="Act as if it were this day (YYYY-MM-DD); default: today, local.")]
+           = None,
+           cycle: CycleOpt = None,
+           dry_run: Annotated[bool, typer.Option(
+               "--dry-run", help="Print who would get which stage; send and write nothing.")]
+           = False,
+           as_json: JsonOpt = False) -> None:
+    """Send the reminders (nhắc hạn) due today: each unit gets a stage at most once.
+
+    Runs the `remind` Prefect flow (an ephemeral API when PREFECT_API_URL is unset).
+    """
+    from thidua.reminders import (
+        local_today,
+        plan_reminders,
+        recipients,
+        stage_summary,
+        unit_from_row,
+    )
+    from warehouse.db import connect
+
+    ws = _workspace()
+    if cycle:
+        try:
+            ws.config.cycle(cycle)
+        except ThiduaError as exc:
+            raise _fail(str(exc)) from None
+    if not ws.paths.warehouse.exists():
+        raise _fail(f"no warehouse at {ws.paths.warehouse}; run `thidua init` first")
+    day = today.date() if today else local_today(ws.config)
+    if dry_run:
+        with connect(ws.paths.warehouse, read_only=True) as con:
+            planned = plan_reminders(con, ws.config, day, cycle)
+        stages = stage_summary(planned)
+        rows = []
+        for row in planned[planned["skip"].isna()].to_dict("records"):
+            to, cc = recipients(ws.config, unit_from_row(row), row["stage"])
+            rows.append({**{k: row[k] for k in ("unit_code", "unit_name", "cycle_id", "stage",
+                                                "stage_date", "due_date")},
+                         "to": to, "cc": cc})
+    else:
+        import os
+
+        os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")
+        from flows.remind import remind as remind_flow
+
+        summary = remind_flow(today=day, cycle=cycle)
+        stages = summary["stages"]
+        rows = [{k: r[k] for k in ("unit_code", "cycle_id", "stage", "status", "recipients",
+                                   "message_id", "error")} for r in summary["results"]]
+    if as_json:
+        _print_json({"today": day, "dry_run": dry_run, "stages": stages, "reminders": rows})
+        return
+    _print_table(f"Reminders on {day:%d/%m/%Y}{' (dry run)' if dry_run else ''}", stages)
+    if rows and dry_run:
+        _print_table("Would send", [{**r, "to": ", ".join(r["to"]), "cc": ", ".join(r["cc"])}
+                                    for r in rows], ["unit_code", "cycle_id", "stage", "to", "cc"])
+    elif rows:
+        _print_table("Sent", rows, ["unit_code", "cycle_id", "stage", "status", "recipients",
+                                    "error"])
 
 
 def main() -> None:  # pragma: no cover - console entry for `python -m thidua`
