@@ -24,6 +24,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email import policy
+from email.header import Header
 from email.message import EmailMessage
 from email.utils import formataddr, formatdate, make_msgid
 from pathlib import Path
@@ -122,15 +123,19 @@ def _is_loopback(host: str) -> bool:
 def build_message(email: Email, sender: str, sender_name: str) -> EmailMessage:
     """The MIME message: text/plain with an HTML alternative, then attachments.
 
-    Headers are encoded per RFC 2047 (UTF-8) and attachment names per RFC 2231 when
-    the message is serialised; bodies use quoted-printable so .eml files stay legible.
+    Headers are encoded per RFC 2047 (UTF-8), attachment names per RFC 2231; bodies
+    use quoted-printable so .eml files stay legible.
     """
     msg = EmailMessage(policy=policy.SMTP)
-    msg["From"] = formataddr((sender_name, sender))
+    # set_raw: the stdlib's own refolding of encoded words can drop the space between
+    # two words at a fold (a Vietnamese subject lost "làm việc" → "làmviệc"), so these
+    # two headers are folded once by `email.header.Header` and stored as they are.
+    msg.set_raw("From", formataddr((sender_name, sender)))
     msg["To"] = ", ".join(email.to)
     if email.cc:
         msg["Cc"] = ", ".join(email.cc)
-    msg["Subject"] = email.subject
+    msg.set_raw("Subject", Header(email.subject, "utf-8", header_name="Subject").encode()
+                if not email.subject.isascii() else email.subject)
     msg["Date"] = formatdate(localtime=True)
     msg["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or None)
     msg.set_content(email.text, cte="quoted-printable")
