@@ -214,7 +214,9 @@ def remind(today: Annotated[datetime | None, typer.Option(
     if as_json:
         _print_json({"today": day, "dry_run": dry_run, "stages": stages, "reminders": rows})
         return
-    _print_table(f"Reminders on {day:%d/%m/%Y}{' (dry run)' if dry_run else ''}", stages)
+    _print_table(f"Reminders on {day:%d/%m/%Y}{' (dry run)' if dry_run else ''}", stages,
+                 ["cycle_id", "stage", "units", *(["to_send"] if dry_run else ["sent", "failed"]),
+                  "skipped_sent", "skipped_submitted"])
     if rows and dry_run:
         _print_table("Would send", [{**r, "to": ", ".join(r["to"]), "cc": ", ".join(r["cc"])}
                                     for r in rows], ["unit_code", "cycle_id", "stage", "to", "cc"])

@@ -6,10 +6,14 @@ step is a thidua CLI command, run in-process, so the output is what an officer s
 
 from __future__ import annotations
 
+import os
+from datetime import datetime
+
 from rich.console import Console
 from rich.rule import Rule
 
 from thidua import cli
+from thidua.paths import Paths
 
 console = Console()
 
@@ -25,6 +29,21 @@ def main() -> None:
     cli.cycles(as_json=False)
     step("3. thidua status: expected units per cycle")
     cli.status(cycle=None, as_json=False)
+    step("4. thidua remind: nam-2025 reminders on its mo, t7 and qua-han days, into the outbox")
+    os.environ.pop("THIDUA_SMTP_HOST", None)        # the demo never mails anyone for real
+    for day in ("2025-11-21", "2025-12-11", "2025-12-23"):
+        console.print(f"[bold]thidua remind --today {day} --cycle nam-2025")
+        cli.remind(today=datetime.fromisoformat(day), cycle="nam-2025", dry_run=False,
+                   as_json=False)
+    console.print("[bold]thidua remind --today 2025-12-23 --cycle nam-2025[/] (again: "
+                  "nothing is sent twice)")
+    cli.remind(today=datetime.fromisoformat("2025-12-23"), cycle="nam-2025", dry_run=False,
+               as_json=False)
+    console.print("[bold]thidua remind --today 2025-12-29 --dry-run[/] (don-doc, cc heads)")
+    cli.remind(today=datetime.fromisoformat("2025-12-29"), cycle=None, dry_run=True,
+               as_json=False)
+    outbox = Paths.from_env().outbox
+    console.print(f"{len(list(outbox.glob('*.eml')))} messages in {outbox}")
 
 
 if __name__ == "__main__":
