@@ -16,6 +16,7 @@ from prefect.artifacts import (
     update_progress_artifact,
 )
 
+from flows.hooks import ALERT_HOOKS
 from tasks.remind import plan_batch, record_batch, send_batch
 from thidua.calendar import format_date_vi
 from thidua.reminders import RESULT_COLUMNS, local_today, stage_summary
@@ -24,7 +25,7 @@ from thidua.workspace import Workspace
 CHUNK = 200     # reminders per send/record round: a crash loses at most one unrecorded chunk
 
 
-@flow(name="remind", log_prints=True)
+@flow(name="remind", log_prints=True, **ALERT_HOOKS)
 def remind(today: date | None = None, cycle: str | None = None,
            dry_run: bool = False) -> dict:
     """Send today's reminders; a dry run plans and reports without sending or logging."""

@@ -12,6 +12,7 @@ from datetime import date
 import pandas as pd
 from prefect import task
 from prefect.cache_policies import NO_CACHE
+from prefect.concurrency.sync import concurrency
 
 from thidua.reminders import plan_reminders, send_reminders
 from thidua.workspace import Workspace
@@ -38,5 +39,7 @@ def send_batch(planned: pd.DataFrame) -> pd.DataFrame:
 def record_batch(results: pd.DataFrame) -> int:
     """Log the batch's outcome in the warehouse's `reminders` table (one transaction)."""
     ws = Workspace.from_env()
-    with connect(ws.paths.warehouse) as con:
+    # The one-writer guard; without a server (no such limit) it lets the write through.
+    with (concurrency("duckdb-writer", occupy=1, lease_duration=120, strict=False),
+          connect(ws.paths.warehouse) as con):
         return record_reminders(con, results)
