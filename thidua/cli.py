@@ -40,6 +40,19 @@ def _workspace():
         raise typer.Exit(2) from None
 
 
+def _warehouse_workspace(cycle: str | None):
+    """The workspace, once the cycle (if given) is known and the warehouse exists."""
+    ws = _workspace()
+    if cycle:
+        try:
+            ws.config.cycle(cycle)
+        except ThiduaError as exc:
+            raise _fail(str(exc)) from None
+    if not ws.paths.warehouse.exists():
+        raise _fail(f"no warehouse at {ws.paths.warehouse}; run `thidua init` first")
+    return ws
+
+
 def _print_json(data: Any) -> None:
     def default(o: Any) -> str:
         if isinstance(o, date):
@@ -125,14 +138,7 @@ def status(cycle: CycleOpt = None, as_json: JsonOpt = False) -> None:
     from warehouse.db import connect
     from warehouse.queries import cycle_status
 
-    ws = _workspace()
-    if cycle:
-        try:
-            ws.config.cycle(cycle)
-        except ThiduaError as exc:
-            raise _fail(str(exc)) from None
-    if not ws.paths.warehouse.exists():
-        raise _fail(f"no warehouse at {ws.paths.warehouse}; run `thidua init` first")
+    ws = _warehouse_workspace(cycle)
     with connect(ws.paths.warehouse, read_only=True) as con:
         rows = cycle_status(con, cycle)
     if as_json:
@@ -182,14 +188,7 @@ def remind(today: Annotated[datetime | None, typer.Option(
     )
     from warehouse.db import connect
 
-    ws = _workspace()
-    if cycle:
-        try:
-            ws.config.cycle(cycle)
-        except ThiduaError as exc:
-            raise _fail(str(exc)) from None
-    if not ws.paths.warehouse.exists():
-        raise _fail(f"no warehouse at {ws.paths.warehouse}; run `thidua init` first")
+    ws = _warehouse_workspace(cycle)
     day = today.date() if today else local_today(ws.config)
     if dry_run:
         with connect(ws.paths.warehouse, read_only=True) as con:
