@@ -7,7 +7,10 @@ step is a thidua CLI command, run in-process, so the output is what an officer s
 from __future__ import annotations
 
 import os
+from collections import Counter
 from datetime import datetime
+from email import policy
+from email.parser import BytesHeaderParser
 
 from rich.console import Console
 from rich.rule import Rule
@@ -43,7 +46,11 @@ def main() -> None:
     cli.remind(today=datetime.fromisoformat("2025-12-29"), cycle=None, dry_run=True,
                as_json=False)
     outbox = Paths.from_env().outbox
-    console.print(f"{len(list(outbox.glob('*.eml')))} messages in {outbox}")
+    subjects = Counter(BytesHeaderParser(policy=policy.default).parsebytes(p.read_bytes())
+                       ["Subject"] for p in outbox.glob("*.eml"))
+    console.print(f"{sum(subjects.values())} messages in {outbox}:")
+    for subject, count in subjects.items():
+        console.print(f"  {count:3d} × {subject}")
 
 
 if __name__ == "__main__":
