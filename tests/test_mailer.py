@@ -6,8 +6,10 @@ from email import message_from_bytes, policy
 
 import pytest
 from conftest import free_port
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from thidua.mailer import Email, SmtpConfigError, SmtpSettings, open_mailer
+from thidua.mailer import Email, SmtpConfigError, SmtpSettings, build_message, open_mailer
 
 SUBJECT = "[Thi đua] Nhắc hạn: còn 7 ngày làm việc – hạn Thứ Hai, 22/12/2025"
 TEXT = "Kính gửi: Phòng Văn hoá – Xã hội\n\nĐề nghị quý đơn vị gửi báo cáo đúng hạn."
@@ -117,3 +119,20 @@ def test_password_never_in_repr_and_unsafe_setups_refused(cfg):
         SmtpSettings.from_env(cfg.settings, {**env, "THIDUA_SMTP_SECURITY": "none"})
     with pytest.raises(SmtpConfigError, match="THIDUA_SMTP_SECURITY"):
         SmtpSettings.from_env(cfg.settings, {**env, "THIDUA_SMTP_SECURITY": "tls"})
+
+
+WORDS = ["Nhắc", "hạn:", "còn", "7", "ngày", "làm", "việc", "–", "Thứ", "Hai,", "22/12/2025",
+         "Đôn", "đốc", "Văn", "hoá", "Xã", "hội", "(hạn)", "[Thi", "đua]", "báo", "cáo", "x"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(subject=st.lists(st.sampled_from(WORDS), min_size=1, max_size=40).map(" ".join),
+       name=st.lists(st.sampled_from(WORDS), min_size=1, max_size=12).map(" ".join))
+def test_any_vietnamese_subject_and_sender_name_survive_encoding(subject, name):
+    data = build_message(Email(to=["a@x.example"], subject=subject, text="x"),
+                         "vhxh@phongdoanh.example", name).as_bytes()
+    msg = message_from_bytes(data, policy=policy.default)
+    assert data.isascii()
+    assert msg["Subject"] == subject
+    assert msg["From"].addresses[0].display_name == name
+    assert msg["From"].addresses[0].addr_spec == "vhxh@phongdoanh.example"
