@@ -60,10 +60,7 @@ def plan_reminders(con: duckdb.DuckDBPyConnection, cfg: Config, today: date,
     why a unit gets nothing (`already_sent`, `submitted`), NULL when it is to be sent."""
     from warehouse.queries import due_reminders
 
-    planned = due_reminders(con, due_stages(cfg, today, cycle_id), list(STAGES), CHASE_FROM)
-    for col in ("stage_date", "due_date"):
-        planned[col] = planned[col].dt.date
-    return planned
+    return due_reminders(con, due_stages(cfg, today, cycle_id), list(STAGES), CHASE_FROM)
 
 
 def recipients(cfg: Config, unit: Unit, stage: str) -> tuple[list[str], list[str]]:
