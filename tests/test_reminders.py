@@ -138,3 +138,12 @@ def test_cli_template_writes_the_units_workbook(workspace, tmp_path):
     assert openpyxl.load_workbook(out)["ThongTin"]["C2"].value == "CQ-VP"
     bad = CliRunner().invoke(app, ["template", "XX-1", "nam-2025"])
     assert bad.exit_code == 1 and "no unit 'XX-1'" in bad.output
+
+
+def test_cli_remind_refuses_a_broken_smtp_setup_before_running(workspace, monkeypatch):
+    monkeypatch.setenv("THIDUA_SMTP_HOST", "127.0.0.1")
+    monkeypatch.setenv("THIDUA_SMTP_SECURITY", "tls")
+    result = CliRunner().invoke(app, ["remind", "--today", "2025-12-11"])
+    assert result.exit_code == 1
+    assert result.output == ("Error: THIDUA_SMTP_SECURITY: 'tls' not one of starttls, "
+                             "ssl, none\n")

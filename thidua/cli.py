@@ -203,7 +203,13 @@ def remind(today: Annotated[datetime | None, typer.Option(
     else:
         import os
 
+        from thidua.mailer import SmtpSettings
+
         os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")
+        try:
+            SmtpSettings.from_env(ws.config.settings)   # a wrong THIDUA_SMTP_* stops here
+        except ThiduaError as exc:
+            raise _fail(str(exc)) from None
         from flows.remind import remind as remind_flow
 
         summary = remind_flow(today=day, cycle=cycle)
