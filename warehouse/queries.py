@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import duckdb
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 CYCLE_STATUS_SQL = """
 WITH per_unit AS (
@@ -37,3 +42,33 @@ def cycle_status(con: duckdb.DuckDBPyConnection, cycle: str | None = None) -> li
 def _dicts(result: duckdb.DuckDBPyConnection) -> list[dict]:
     names = [d[0] for d in result.description]
     return [dict(zip(names, row)) for row in result.fetchall()]
+
+
+def loaded_ids(con: duckdb.DuckDBPyConnection, ids: list[str]) -> set[str]:
+    """Which of these submission ids (sha256) the warehouse already holds."""
+    if not ids:
+        return set()
+    rows = con.execute("SELECT submission_id FROM submissions WHERE submission_id IN "
+                       "(SELECT unnest($ids))", {"ids": ids}).fetchall()
+    return {r[0] for r in rows}
+
+
+PREVIOUS_VALUES_SQL = """
+SELECT b.submission_id, v.indicator_code AS indicator, v.value AS prev
+FROM batch_units b
+JOIN cycles c ON c.id = b.cycle_id AND c.kind = 'nam'
+JOIN cycles p ON p.kind = 'nam' AND p.year = c.year - 1
+JOIN current_submissions s ON s.unit_code = b.unit_code AND s.cycle_id = p.id
+JOIN submission_values v ON v.submission_id = s.submission_id AND v.measure = 'value'
+WHERE v.value IS NOT NULL
+"""
+
+
+def previous_values(con: duckdb.DuckDBPyConnection, units: pd.DataFrame) -> pd.DataFrame:
+    """For each (submission_id, unit_code, cycle_id) of an annual cycle: the unit's accepted
+    values of the previous annual cycle (submission_id, indicator, prev)."""
+    con.register("batch_units", units)
+    try:
+        return con.execute(PREVIOUS_VALUES_SQL).df()
+    finally:
+        con.unregister("batch_units")
