@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from importlib import resources
 
 import duckdb
-
-if TYPE_CHECKING:
-    import pandas as pd
+import pandas as pd
 
 CYCLE_STATUS_SQL = """
 WITH per_unit AS (
@@ -37,6 +35,21 @@ ORDER BY c.due_date, c.id
 def cycle_status(con: duckdb.DuckDBPyConnection, cycle: str | None = None) -> list[dict]:
     """Per cycle: expected units and how many submitted, were accepted, on time, late."""
     return _dicts(con.execute(CYCLE_STATUS_SQL, {"cycle": cycle}))
+
+
+def due_reminders(con: duckdb.DuckDBPyConnection, due_stages: pd.DataFrame,
+                  stages: list[str], chase_from: int) -> pd.DataFrame:
+    """Expected units × their cycle's due stage, with a `skip` reason (see the SQL)."""
+    con.register("due_stages", due_stages)
+    try:
+        return con.execute(_sql("due_reminders"),
+                           {"stages": stages, "chase_from": chase_from}).df()
+    finally:
+        con.unregister("due_stages")
+
+
+def _sql(name: str) -> str:
+    return resources.files("warehouse").joinpath("sql", f"{name}.sql").read_text("utf-8")
 
 
 def _dicts(result: duckdb.DuckDBPyConnection) -> list[dict]:

@@ -170,3 +170,31 @@ def record_acknowledgments(con: duckdb.DuckDBPyConnection, rows: pd.DataFrame) -
                 sent_at = excluded.sent_at, message_id = excluded.message_id,
                 error = excluded.error, recipients = excluded.recipients""")
         con.unregister("batch_acks")
+
+
+REMINDER_COLUMNS = ["unit_code", "cycle_id", "stage", "due_date", "stage_date", "status",
+                    "sent_at", "message_id", "recipients", "error"]
+
+
+def record_reminders(con: duckdb.DuckDBPyConnection, results: pd.DataFrame) -> int:
+    """Log a batch of reminder attempts (columns `REMINDER_COLUMNS`); return rows written.
+
+    A failed attempt of a stage already logged counts one more attempt; a row once
+    `sent` is never overwritten, so a stage is never recorded as sent twice.
+    """
+    if results.empty:
+        return 0
+    with transaction(con):
+        con.register("reminder_batch", results[REMINDER_COLUMNS])
+        written = scalar(con, f"""
+            INSERT INTO reminders ({', '.join(REMINDER_COLUMNS)})
+            SELECT {', '.join(REMINDER_COLUMNS)} FROM reminder_batch
+            ON CONFLICT (unit_code, cycle_id, stage) DO UPDATE SET
+                status = excluded.status, attempts = reminders.attempts + 1,
+                sent_at = excluded.sent_at, message_id = excluded.message_id,
+                recipients = excluded.recipients, error = excluded.error,
+                updated_at = now()
+            WHERE reminders.status <> 'sent'
+        """)
+        con.unregister("reminder_batch")
+    return written
