@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 import typer
 
@@ -18,6 +19,7 @@ app = typer.Typer(help="thidua: reporting cycles of phong trào thi đua, end to
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON (a stable contract, "
                                                       "see docs/cli.md) instead of a table.")]
+LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 CycleOpt = Annotated[str | None, typer.Option("--cycle", help="Cycle id, e.g. nam-2025.")]
 
 
@@ -58,10 +60,19 @@ def _print_table(title: str, rows: list[dict], columns: list[str] | None = None)
     for c in columns:
         table.add_column(c)
     for row in rows:
-        table.add_row(*["" if row[c] is None else
-                        row[c].strftime("%d/%m/%Y") if isinstance(row[c], date) else
-                        str(row[c]) for c in columns])
+        table.add_row(*[_cell(row[c]) for c in columns])
     Console().print(table)
+
+
+def _cell(value: Any) -> str:
+    """Table text: dd/mm/yyyy dates, local times for timestamps."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.astimezone(LOCAL_TZ).strftime("%d/%m/%Y %H:%M")
+    if isinstance(value, date):
+        return value.strftime("%d/%m/%Y")
+    return str(value)
 
 
 @app.command()
@@ -120,9 +131,13 @@ def units(cycle: CycleOpt = None, as_json: JsonOpt = False) -> None:
 
 @app.command()
 def status(cycle: CycleOpt = None, as_json: JsonOpt = False) -> None:
-    """Per cycle: units expected, submitted, accepted, on time, late and missing."""
+    """Per cycle: units expected, submitted, accepted, on time, late and missing.
+
+    With --cycle, also one row per expected unit: latest version, outcome, late, errors,
+    warnings, received_at and the version that counts.
+    """
     from warehouse.db import connect
-    from warehouse.queries import cycle_status
+    from warehouse.queries import cycle_status, unit_status
 
     ws = _workspace()
     if cycle:
@@ -134,10 +149,65 @@ def status(cycle: CycleOpt = None, as_json: JsonOpt = False) -> None:
         raise _fail(f"no warehouse at {ws.paths.warehouse}; run `thidua init` first")
     with connect(ws.paths.warehouse, read_only=True) as con:
         rows = cycle_status(con, cycle)
+        per_unit = unit_status(con, cycle) if cycle else None
     if as_json:
-        _print_json({"cycles": rows})
+        _print_json({"cycles": rows} | ({"units": per_unit} if cycle else {}))
+        return
+    _print_table("Status by cycle", rows)
+    if cycle:
+        _print_table(f"Units of {cycle}", per_unit, ["unit", "name", "version", "outcome",
+                                                    "late", "errors", "warnings",
+                                                    "received_at", "counted_version"])
+
+
+@app.command()
+def collect(inbox: Annotated[str | None, typer.Option(
+                "--inbox", help="Inbox directory (default $THIDUA_INBOX or "
+                                "$THIDUA_HOME/inbox).")] = None,
+            as_json: JsonOpt = False) -> None:
+    """Collect the inbox: archive, parse, check (GX), load, acknowledge each submission.
+
+    Runs the `collect` Prefect flow (ephemeral unless PREFECT_API_URL is set).
+    """
+    from flows.collect import collect_flow
+
+    ws = _workspace()
+    if not ws.paths.warehouse.exists():
+        raise _fail(f"no warehouse at {ws.paths.warehouse}; run `thidua init` first")
+    result = collect_flow(inbox=inbox)
+    if as_json:
+        _print_json(result)
     else:
-        _print_table("Status by cycle", rows)
+        _print_table(f"Collected {len(result['files'])} file(s), batch {result['batch_id']}",
+                     result["files"], ["file", "unit", "cycle", "outcome", "late", "errors",
+                                       "warnings", "ack"])
+
+
+@app.command()
+def problems(unit: Annotated[str, typer.Argument(help="Unit code, e.g. CQ-VP.")],
+             cycle: Annotated[str, typer.Argument(help="Cycle id, e.g. nam-2025.")],
+             version: Annotated[int | None, typer.Option(
+                 "--version", help="A given version (default: the latest).")] = None,
+             as_json: JsonOpt = False) -> None:
+    """List the problems of a unit's latest submission for a cycle, by sheet and cell."""
+    from warehouse.db import connect
+    from warehouse.queries import submission_problems
+
+    ws = _workspace()
+    try:
+        ws.config.unit(unit)
+        ws.config.cycle(cycle)
+    except ThiduaError as exc:
+        raise _fail(str(exc)) from None
+    if not ws.paths.warehouse.exists():
+        raise _fail(f"no warehouse at {ws.paths.warehouse}; run `thidua init` first")
+    with connect(ws.paths.warehouse, read_only=True) as con:
+        rows = submission_problems(con, unit, cycle, version)
+    if as_json:
+        _print_json(rows)
+    else:
+        _print_table(f"Problems of {unit} in {cycle}", rows,
+                     ["version", "severity", "cell", "value", "message_vi"])
 
 
 def main() -> None:  # pragma: no cover - console entry for `python -m thidua`

@@ -137,22 +137,41 @@ def tidy_inbox(ws: Workspace, batch: Batch) -> dict[str, int]:
     return {"quarantined": moved, "removed": removed}
 
 
-def collect(ws: Workspace, inbox: Path | None = None, docs: bool = True) -> Batch:
-    """The whole collection without Prefect (tests, bench): take in, examine, load, tidy."""
+def acknowledge(ws: Workspace, submission_ids: list[str] | None = None):
+    """Mail the acknowledgments still owed (of these submissions, or all) and log them."""
+    from thidua.acknowledge import send_acks
+    from warehouse.db import connect
+    from warehouse.queries import pending_acks
+    from warehouse.writer import record_acknowledgments
+
+    with connect(ws.paths.warehouse, read_only=True) as con:
+        pending = pending_acks(con, submission_ids)
+    results = send_acks(ws.config, ws.paths.outbox, pending)
+    if not results.empty:
+        with connect(ws.paths.warehouse) as con:
+            record_acknowledgments(con, results)
+    return results
+
+
+def collect(ws: Workspace, inbox: Path | None = None, docs: bool = True,
+            acks: bool = True) -> Batch:
+    """The whole collection without Prefect (tests, bench): the flow's steps in order."""
     batch = examine(ws, take_in(ws, inbox), docs)
     load(ws, batch)
     tidy_inbox(ws, batch)
+    if acks:
+        acknowledge(ws, [ex.incoming.submission_id for ex in batch.examined])
     return batch
 
 
 def outcomes(batch: Batch) -> list[dict]:
     """One row per file of the batch, for the CLI, the JSON output and the artifact."""
-    rows = [{"submission_id": ex.incoming.submission_id[:12], "file": ex.incoming.name,
+    rows = [{"submission_id": ex.incoming.submission_id, "file": ex.incoming.name,
              "unit": ex.unit.code if ex.unit else None,
              "cycle": ex.cycle.id if ex.cycle else None, "outcome": ex.outcome,
              "late": ex.late, "errors": ex.count(ERROR), "warnings": ex.count(WARNING)}
             for ex in batch.examined]
-    rows += [{"submission_id": d.submission_id[:12], "file": d.name, "unit": None,
+    rows += [{"submission_id": d.submission_id, "file": d.name, "unit": None,
               "cycle": None, "outcome": "duplicate", "late": False, "errors": 0,
               "warnings": 0} for d in batch.duplicates]
     return rows

@@ -85,3 +85,30 @@ def previous_values(con: duckdb.DuckDBPyConnection, units: pd.DataFrame) -> pd.D
         return con.execute(PREVIOUS_VALUES_SQL).df()
     finally:
         con.unregister("batch_units")
+
+
+def unit_status(con: duckdb.DuckDBPyConnection, cycle: str) -> list[dict]:
+    """Per expected unit of a cycle: latest version, outcome, late, errors, warnings,
+    received_at, and the version that counts."""
+    return _dicts(con.execute(_sql("unit_status"), {"cycle": cycle}))
+
+
+def submission_problems(con: duckdb.DuckDBPyConnection, unit: str, cycle: str,
+                        version: int | None = None) -> list[dict]:
+    """The problems of a unit's latest (or given) submission version for a cycle."""
+    return _dicts(con.execute(_sql("problems"),
+                              {"unit": unit, "cycle": cycle, "version": version}))
+
+
+def pending_acks(con: duckdb.DuckDBPyConnection, ids: list[str] | None = None,
+                 max_attempts: int = 3) -> pd.DataFrame:
+    """Submissions (all, or of `ids`) that still need an acknowledgment, with their
+    problems as a list of dicts in column `problems`."""
+    subs = con.execute(_sql("pending_acks"), {"ids": ids, "max_attempts": max_attempts}).df()
+    found = con.execute(_sql("submission_results"),
+                        {"ids": list(subs["submission_id"])}).df()
+    found = found.astype(object).where(found.notna(), None)
+    by_sub = {sid: g.drop(columns="submission_id").to_dict("records")
+              for sid, g in found.groupby("submission_id")}
+    subs["problems"] = [by_sub.get(sid, []) for sid in subs["submission_id"]]
+    return subs
