@@ -55,9 +55,8 @@ def long_frame(values: pd.DataFrame, cfg: Config, previous: pd.DataFrame,
     df = df.merge(previous, on=["submission_id", "indicator"], how="left") \
         if len(previous) else df.assign(prev=np.nan)
     annual = (df["measure"] == "value") & (df["cycle_kind"] == "nam")
-    ratio = df["value"] / df["prev"].where(df["prev"] > 0)
-    ratio = ratio.mask((df["prev"] == 0) & (df["value"] > 0), np.inf)
-    df["yoy_ratio"] = ratio.where(annual)
+    # no base to compare with when last year was 0: such rows are not checked
+    df["yoy_ratio"] = (df["value"] / df["prev"].where(df["prev"] > 0)).where(annual)
     df["sk_rows"] = df["submission_id"].map(initiatives).fillna(0).astype(float) \
         .where(df["indicator"] == "SK01")
     first = ~df.duplicated("submission_id")

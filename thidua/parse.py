@@ -203,7 +203,7 @@ def _read_indicators(grid: Grid, out: Parsed) -> None:
 
 
 def read_value(code: str, measure: str, v: object, note: str | None, cell: str,
-               problems: list[Problem]) -> Value:
+               problems: list[Problem], decimal_point: bool = False) -> Value:
     """One value cell: a real number, a number typed as text (rule in vnnumber), or not."""
     if v is None or v == "":
         return Value(code, measure, None, None, note, cell)
@@ -212,7 +212,7 @@ def read_value(code: str, measure: str, v: object, note: str | None, cell: str,
     if isinstance(v, (int, float)):
         return Value(code, measure, float(v), None, note, cell)
     raw = _text(v) or ""
-    read = read_text_number(raw) if isinstance(v, str) else None
+    read = read_text_number(raw, decimal_point) if isinstance(v, str) else None
     if read is None or read.value is None:
         rule = "ambiguous_number" if read and read.how == "ambiguous" else "not_number"
         problems.append(problem(rule, cell, raw, code=code))
@@ -278,5 +278,5 @@ def parse_csv(data: bytes) -> Parsed:
         code = row[col["ma_chi_tieu"]].strip().upper()
         if code:
             out.values.append(read_value(code, "value", row[col["gia_tri"]].strip(), note,
-                                         ref(i, "gia_tri"), out.problems))
+                                         ref(i, "gia_tri"), out.problems, decimal_point=True))
     return out
