@@ -44,9 +44,9 @@ def test_acknowledgment_over_smtp_lists_problems_by_cell(workspace, smtp_env, cf
     assert "HC04 = 150: không được lớn hơn 100." in text
     assert "Cách sửa: Kiểm tra lại số liệu; tỷ lệ tính theo phần trăm, từ 0 đến 100." in text
     assert "ChiTieu!D12" in msg.get_body(("html",)).get_content()
-    acks = dict((r[0], r[1:]) for r in rows(ws, """
+    acks = {r[0]: r[1:] for r in rows(ws, """
         SELECT s.unit_code, a.status, a.attempts, a.message_id FROM acknowledgments a
-        JOIN submissions s USING (submission_id)"""))
+        JOIN submissions s USING (submission_id)""")}
     assert acks["CQ-YT"] == ("sent", 1, msg["Message-ID"])
     assert acks["GD-MN1"][:2] == ("failed", 1)
 

@@ -85,9 +85,13 @@ def precheck_xlsx(data: bytes, limits: Limits) -> None:
     """Refuse what is not a plain xlsx before the parser sees it (cheap: ~0.2 ms)."""
     if data[:8] == OLE2_MAGIC:
         import olefile
-        with olefile.OleFileIO(io.BytesIO(data)) as ole:
-            raise Unreadable("tệp có đặt mật khẩu" if ole.exists("EncryptedPackage")
-                             else "tệp Excel cũ (.xls), không phải .xlsx")
+        try:
+            with olefile.OleFileIO(io.BytesIO(data)) as ole:
+                encrypted = ole.exists("EncryptedPackage")
+        except Exception:  # noqa: BLE001 - olefile raises many types on a damaged file
+            raise Unreadable("tệp Excel cũ (.xls) bị hỏng") from None
+        raise Unreadable("tệp có đặt mật khẩu" if encrypted
+                         else "tệp Excel cũ (.xls), không phải .xlsx")
     if data[:4] != b"PK\x03\x04":
         raise Unreadable("không phải tệp Excel .xlsx")
     try:
