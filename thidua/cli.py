@@ -155,7 +155,7 @@ def status(cycle: CycleOpt = None, as_json: JsonOpt = False) -> None:
         return
     _print_table("Status by cycle", rows)
     if cycle:
-        _print_table(f"Units of {cycle}", per_unit, ["unit", "name", "version", "outcome",
+        _print_table(f"Units of {cycle}", per_unit, ["unit", "version", "outcome",
                                                     "late", "errors", "warnings",
                                                     "received_at", "counted_version"])
 
