@@ -10,11 +10,12 @@ from __future__ import annotations
 from prefect import flow
 from prefect.artifacts import create_table_artifact
 
+from flows.hooks import ALERT_HOOKS
 from tasks import collect as t
 from thidua.collect import outcomes
 
 
-@flow(name="collect", log_prints=True)
+@flow(name="collect", log_prints=True, **ALERT_HOOKS)
 def collect_flow(inbox: str | None = None) -> dict:
     # Extract: archive and record every file before anything reads it
     arrivals = t.take_in(inbox)
