@@ -16,6 +16,7 @@ import unicodedata
 import zipfile
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import lru_cache
 
 from thidua import layout
 from thidua.errors import ThiduaError
@@ -148,6 +149,7 @@ def _grid(sheet) -> Grid:
             for j, v in enumerate(row) if v != "" and v is not None}
 
 
+@lru_cache(maxsize=1024)
 def _norm(text: object) -> str:
     return unicodedata.normalize("NFC", str(text)).strip().casefold()
 
