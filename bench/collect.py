@@ -46,16 +46,28 @@ def bench_config(n: int):
     return dataclasses.replace(cfg, units=units)
 
 
-def make_corpus(cfg, n: int, corpus: Path) -> list[Path]:
-    corpus.mkdir(parents=True, exist_ok=True)
-    cycle = cfg.cycle("nam-2025")
-    paths = []
-    for unit in cfg.units[:n]:
-        path = corpus / f"{unit.code}.xlsx"
+_GEN: dict = {}
+
+
+def _generate(codes: list[str]) -> None:
+    cfg, cycle, corpus = _GEN["cfg"], _GEN["cycle"], _GEN["corpus"]
+    for code in codes:
+        path = corpus / f"{code}.xlsx"
         if not path.exists():
-            path.write_bytes(synthetic.workbook(cfg, unit, cycle))
-        paths.append(path)
-    return paths
+            path.write_bytes(synthetic.workbook(cfg, cfg.unit(code), cycle))
+
+
+def make_corpus(cfg, n: int, corpus: Path) -> list[Path]:
+    """One workbook per synthetic unit, written by a process per core (fork)."""
+    import multiprocessing
+
+    corpus.mkdir(parents=True, exist_ok=True)
+    _GEN.update(cfg=cfg, cycle=cfg.cycle("nam-2025"), corpus=corpus)
+    codes = [u.code for u in cfg.units[:n]]
+    chunks = [codes[i:i + 500] for i in range(0, len(codes), 500)]
+    with multiprocessing.get_context("fork").Pool(os.cpu_count()) as pool:
+        pool.map(_generate, chunks)
+    return [corpus / f"{c}.xlsx" for c in codes]
 
 
 def timed(fn):
