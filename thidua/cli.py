@@ -41,6 +41,21 @@ def _workspace():
         raise typer.Exit(2) from None
 
 
+def _warehouse_workspace(unit: str | None = None, cycle: str | None = None):
+    """The workspace, once the unit and cycle named exist and the warehouse does."""
+    ws = _workspace()
+    try:
+        if unit:
+            ws.config.unit(unit)
+        if cycle:
+            ws.config.cycle(cycle)
+    except ThiduaError as exc:
+        raise _fail(str(exc)) from None
+    if not ws.paths.warehouse.exists():
+        raise _fail(f"no warehouse at {ws.paths.warehouse}; run `thidua init` first")
+    return ws
+
+
 def _print_json(data: Any) -> None:
     def default(o: Any) -> str:
         if isinstance(o, date):
@@ -139,14 +154,7 @@ def status(cycle: CycleOpt = None, as_json: JsonOpt = False) -> None:
     from warehouse.db import connect
     from warehouse.queries import cycle_status, unit_status
 
-    ws = _workspace()
-    if cycle:
-        try:
-            ws.config.cycle(cycle)
-        except ThiduaError as exc:
-            raise _fail(str(exc)) from None
-    if not ws.paths.warehouse.exists():
-        raise _fail(f"no warehouse at {ws.paths.warehouse}; run `thidua init` first")
+    ws = _warehouse_workspace(cycle=cycle)
     with connect(ws.paths.warehouse, read_only=True) as con:
         rows = cycle_status(con, cycle)
         per_unit = unit_status(con, cycle) if cycle else None
@@ -171,9 +179,7 @@ def collect(inbox: Annotated[str | None, typer.Option(
     """
     from flows.collect import collect_flow
 
-    ws = _workspace()
-    if not ws.paths.warehouse.exists():
-        raise _fail(f"no warehouse at {ws.paths.warehouse}; run `thidua init` first")
+    _warehouse_workspace()
     result = collect_flow(inbox=inbox)
     if as_json:
         _print_json(result)
@@ -193,14 +199,7 @@ def problems(unit: Annotated[str, typer.Argument(help="Unit code, e.g. CQ-VP.")]
     from warehouse.db import connect
     from warehouse.queries import submission_problems
 
-    ws = _workspace()
-    try:
-        ws.config.unit(unit)
-        ws.config.cycle(cycle)
-    except ThiduaError as exc:
-        raise _fail(str(exc)) from None
-    if not ws.paths.warehouse.exists():
-        raise _fail(f"no warehouse at {ws.paths.warehouse}; run `thidua init` first")
+    ws = _warehouse_workspace(unit=unit, cycle=cycle)
     with connect(ws.paths.warehouse, read_only=True) as con:
         rows = submission_problems(con, unit, cycle, version)
     if as_json:
