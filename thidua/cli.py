@@ -185,8 +185,8 @@ def collect(inbox: Annotated[str | None, typer.Option(
         _print_json(result)
     else:
         _print_table(f"Collected {len(result['files'])} file(s), batch {result['batch_id']}",
-                     result["files"], ["file", "unit", "cycle", "outcome", "late", "errors",
-                                       "warnings", "ack"])
+                     result["files"], ["unit", "cycle", "outcome", "late", "errors",
+                                       "warnings", "ack", "file"])
 
 
 @app.command()
