@@ -194,3 +194,23 @@ def test_crash_mid_batch_leaves_nothing_and_rerun_loads_once(workspace, cfg):
     again = collect(ws, docs=False)
     assert {r["outcome"] for r in outcomes(again)} == {"duplicate"}
     assert list(ws.paths.inbox.iterdir()) == []
+
+
+def test_mail_without_attachment_is_unreadable_and_other_files_stay(workspace):
+    from email.message import EmailMessage
+
+    ws = workspace
+    msg = EmailMessage()
+    msg["From"], msg["Subject"] = "tx01@phongdoanh.example", "Quên đính kèm"
+    msg.set_content("Gửi báo cáo.")
+    drop(ws.paths.inbox, "quen.eml", bytes(msg))
+    drop(ws.paths.inbox, "ghi-chu.txt", b"not a submission")
+    batch = collect(ws, docs=False)
+    [row] = outcomes(batch)
+    assert (row["file"], row["outcome"]) == ("quen.eml", "unreadable")
+    assert [p.name for p in ws.paths.inbox.iterdir()] == ["ghi-chu.txt"]
+    assert rows(ws, "SELECT message_vi FROM validation_results") == [
+        ("Không mở được tệp: thư không kèm tệp .xlsx hoặc .csv.",)]
+    # answered to the mail's sender, since no unit is known
+    assert rows(ws, "SELECT status, recipients FROM acknowledgments") == [
+        ("sent", "tx01@phongdoanh.example")]

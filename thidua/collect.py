@@ -184,7 +184,8 @@ def files_frame(arrivals: list[Arrival]):
 
     rows = {}
     for a in arrivals:
-        rows[a.sha256] = (a.sha256, a.path.name, a.size, "inbox", None, a.received_at,
+        sender = a.submissions[0].sender if a.submissions else None   # a mail's From
+        rows[a.sha256] = (a.sha256, a.path.name, a.size, "inbox", sender, a.received_at,
                           str(a.archived_path))
         for s in a.submissions:
             if s.submission_id != a.sha256:
