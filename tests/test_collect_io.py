@@ -76,6 +76,13 @@ def test_flow_and_cli(workspace, prefect_harness):
     assert sorted(f["outcome"] for f in out["files"]) == [
         "accepted_with_warnings", "accepted_with_warnings", "rejected", "unreadable"]
     assert {f["ack"] for f in out["files"]} == {"sent", "skipped"}
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+
+    with get_client(sync_client=True) as client:
+        [artifact] = client.read_artifacts(artifact_filter=ArtifactFilter(
+            key=ArtifactFilterKey(any_=["collect-outcomes"])))
+    assert artifact.type == "table" and "CQ-YT" in str(artifact.data)
 
     result = runner.invoke(app, ["status", "--cycle", "nam-2025", "--json"])
     assert result.exit_code == 0, result.output
