@@ -30,7 +30,7 @@ def long_frame(values: pd.DataFrame, cfg: Config, previous: pd.DataFrame,
                initiatives: pd.Series) -> pd.DataFrame:
     """The GX input.
 
-    `values`: submission_id, unit_code, cycle_kind, indicator, measure, value, raw, cell
+    `values`: submission_id, cycle_kind, indicator, measure, value, raw, cell
     (rows of known indicators only).  `previous`: submission_id, indicator, prev (the
     unit's accepted value of the previous annual cycle).  `initiatives`: number of
     SangKien rows per submission_id.
@@ -58,7 +58,7 @@ def long_frame(values: pd.DataFrame, cfg: Config, previous: pd.DataFrame,
     # no base to compare with when last year was 0: such rows are not checked
     df["yoy_ratio"] = (df["value"] / df["prev"].where(df["prev"] > 0)).where(annual)
     df["sk_rows"] = df["submission_id"].map(initiatives).fillna(0).astype(float) \
-        .where(df["indicator"] == "SK01")
+        .where((df["indicator"] == "SK01") & (df["measure"] == "value"))
     first = ~df.duplicated("submission_id")
     nonzero = df.assign(nz=df["value"].fillna(0).ne(0)).groupby("submission_id")["nz"].sum()
     df["nonzero_first"] = df["submission_id"].map(nonzero).astype(float).where(first)

@@ -214,3 +214,21 @@ def test_mail_without_attachment_is_unreadable_and_other_files_stay(workspace):
     # answered to the mail's sender, since no unit is known
     assert rows(ws, "SELECT status, recipients FROM acknowledgments") == [
         ("sent", "tx01@phongdoanh.example")]
+
+
+def test_plan_cycle_targets_are_checked_per_year(workspace, cfg):
+    from datetime import datetime, timedelta, timezone
+
+    ws = workspace
+    unit, plan = cfg.unit("TX-02"), cfg.cycle("ke-hoach-2025")
+    when = datetime(2025, 8, 20, 9, tzinfo=timezone(timedelta(hours=7)))
+    drop(ws.paths.inbox, "plan-ok.xlsx", synthetic.workbook(cfg, unit, plan), when)
+    drop(ws.paths.inbox, "plan-bad.xlsx", synthetic.workbook(
+        cfg, cfg.unit("TX-03"), plan, overrides={("TX02", "target_2030"): 10**6}), when)
+    collect(ws, docs=False, acks=False)
+    assert rows(ws, "SELECT unit_code, outcome FROM submissions ORDER BY 1") == [
+        ("TX-02", "accepted"), ("TX-03", "rejected")]
+    assert rows(ws, "SELECT rule_id, cell FROM validation_results") == [
+        ("at_most", "ChiTieu!E11")]
+    assert rows(ws, "SELECT DISTINCT measure FROM submission_values ORDER BY 1") == [
+        ("target_2027",), ("target_2030",)]
