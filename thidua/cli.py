@@ -9,6 +9,7 @@ import sys
 from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 import typer
 
@@ -19,6 +20,7 @@ app = typer.Typer(help="thidua: reporting cycles of phong trào thi đua, end to
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON (a stable contract, "
                                                       "see docs/cli.md) instead of a table.")]
+LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 CycleOpt = Annotated[str | None, typer.Option("--cycle", help="Cycle id, e.g. nam-2025.")]
 
 
@@ -40,14 +42,16 @@ def _workspace():
         raise typer.Exit(2) from None
 
 
-def _warehouse_workspace(cycle: str | None):
-    """The workspace, once the cycle (if given) is known and the warehouse exists."""
+def _warehouse_workspace(unit: str | None = None, cycle: str | None = None):
+    """The workspace, once the unit and cycle named exist and the warehouse does."""
     ws = _workspace()
-    if cycle:
-        try:
+    try:
+        if unit:
+            ws.config.unit(unit)
+        if cycle:
             ws.config.cycle(cycle)
-        except ThiduaError as exc:
-            raise _fail(str(exc)) from None
+    except ThiduaError as exc:
+        raise _fail(str(exc)) from None
     if not ws.paths.warehouse.exists():
         raise _fail(f"no warehouse at {ws.paths.warehouse}; run `thidua init` first")
     return ws
@@ -72,10 +76,19 @@ def _print_table(title: str, rows: list[dict], columns: list[str] | None = None)
     for c in columns:
         table.add_column(c)
     for row in rows:
-        table.add_row(*["" if row[c] is None else
-                        row[c].strftime("%d/%m/%Y") if isinstance(row[c], date) else
-                        str(row[c]) for c in columns])
+        table.add_row(*[_cell(row[c]) for c in columns])
     Console().print(table)
+
+
+def _cell(value: Any) -> str:
+    """Table text: dd/mm/yyyy dates, local times for timestamps."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.astimezone(LOCAL_TZ).strftime("%d/%m/%Y %H:%M")
+    if isinstance(value, date):
+        return value.strftime("%d/%m/%Y")
+    return str(value)
 
 
 @app.command()
@@ -134,17 +147,67 @@ def units(cycle: CycleOpt = None, as_json: JsonOpt = False) -> None:
 
 @app.command()
 def status(cycle: CycleOpt = None, as_json: JsonOpt = False) -> None:
-    """Per cycle: units expected, submitted, accepted, on time, late and missing."""
-    from warehouse.db import connect
-    from warehouse.queries import cycle_status
+    """Per cycle: units expected, submitted, accepted, on time, late and missing.
 
-    ws = _warehouse_workspace(cycle)
+    With --cycle, also one row per expected unit: latest version, outcome, late, errors,
+    warnings, received_at and the version that counts.
+    """
+    from warehouse.db import connect
+    from warehouse.queries import cycle_status, unit_status
+
+    ws = _warehouse_workspace(cycle=cycle)
     with connect(ws.paths.warehouse, read_only=True) as con:
         rows = cycle_status(con, cycle)
+        per_unit = unit_status(con, cycle) if cycle else None
     if as_json:
-        _print_json({"cycles": rows})
+        _print_json({"cycles": rows} | ({"units": per_unit} if cycle else {}))
+        return
+    _print_table("Status by cycle", rows)
+    if cycle:
+        _print_table(f"Units of {cycle}", per_unit, ["unit", "version", "outcome",
+                                                    "late", "errors", "warnings",
+                                                    "received_at", "counted_version"])
+
+
+@app.command()
+def collect(inbox: Annotated[str | None, typer.Option(
+                "--inbox", help="Inbox directory (default $THIDUA_INBOX or "
+                                "$THIDUA_HOME/inbox).")] = None,
+            as_json: JsonOpt = False) -> None:
+    """Collect the inbox: archive, parse, check (GX), load, acknowledge each submission.
+
+    Runs the `collect` Prefect flow (ephemeral unless PREFECT_API_URL is set).
+    """
+    from flows.collect import collect_flow
+
+    _warehouse_workspace()
+    result = collect_flow(inbox=inbox)
+    if as_json:
+        _print_json(result)
     else:
-        _print_table("Status by cycle", rows)
+        _print_table(f"Collected {len(result['files'])} file(s), batch {result['batch_id']}",
+                     result["files"], ["unit", "cycle", "outcome", "late", "errors",
+                                       "warnings", "ack", "file"])
+
+
+@app.command()
+def problems(unit: Annotated[str, typer.Argument(help="Unit code, e.g. CQ-VP.")],
+             cycle: Annotated[str, typer.Argument(help="Cycle id, e.g. nam-2025.")],
+             version: Annotated[int | None, typer.Option(
+                 "--version", help="A given version (default: the latest).")] = None,
+             as_json: JsonOpt = False) -> None:
+    """List the problems of a unit's latest submission for a cycle, by sheet and cell."""
+    from warehouse.db import connect
+    from warehouse.queries import submission_problems
+
+    ws = _warehouse_workspace(unit=unit, cycle=cycle)
+    with connect(ws.paths.warehouse, read_only=True) as con:
+        rows = submission_problems(con, unit, cycle, version)
+    if as_json:
+        _print_json(rows)
+    else:
+        _print_table(f"Problems of {unit} in {cycle}", rows,
+                     ["version", "severity", "cell", "value", "message_vi"])
 
 
 @app.command()
@@ -188,7 +251,7 @@ def remind(today: Annotated[datetime | None, typer.Option(
     )
     from warehouse.db import connect
 
-    ws = _warehouse_workspace(cycle)
+    ws = _warehouse_workspace(cycle=cycle)
     day = today.date() if today else local_today(ws.config)
     if dry_run:
         with connect(ws.paths.warehouse, read_only=True) as con:
@@ -201,11 +264,8 @@ def remind(today: Annotated[datetime | None, typer.Option(
                                                 "stage_date", "due_date")},
                          "to": to, "cc": cc})
     else:
-        import os
-
         from thidua.mailer import SmtpSettings
 
-        os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")
         try:
             SmtpSettings.from_env(ws.config.settings)   # a wrong THIDUA_SMTP_* stops here
         except ThiduaError as exc:

@@ -51,6 +51,48 @@ def main() -> None:
     console.print(f"{sum(subjects.values())} messages in {outbox}:")
     for subject, count in subjects.items():
         console.print(f"  {count:3d} × {subject}")
+    step("5. Units send their nam-2025 workbooks: most good, some late or wrong, one corrupt")
+    console.print(drop_submissions())
+    step("6. thidua collect: archive, parse, GX checks, load, acknowledgments (var/outbox)")
+    cli.collect(inbox=None, as_json=False)
+    step("7. thidua status --cycle nam-2025: one row per unit")
+    cli.status(cycle="nam-2025", as_json=False)
+    step("8. thidua problems CQ-YT nam-2025: what the unit is told to fix")
+    cli.problems(unit="CQ-YT", cycle="nam-2025", version=None, as_json=False)
+
+
+# Units that break something in the demo, and how.
+DEMO_ERRORS = {"CQ-YT": {"HC04": 150}, "MT-PN": {"TT01": -5},
+               "GD-TH1": {"HC01": 40, "HC02": 55, "HC03": 30}, "DN-02": {"DN01": "1.234,5"}}
+DEMO_LATE = ("TX-03", "TX-07", "MT-CCB")
+DEMO_MISSING = ("TX-12", "TX-13", "DN-06")
+
+
+def drop_submissions() -> str:
+    """Write synthetic nam-2025 submissions into the inbox, dated as if received."""
+    import os
+    from datetime import datetime, timedelta, timezone
+
+    from thidua import synthetic
+    from thidua.workspace import Workspace
+
+    ws = Workspace.from_env()
+    cycle = ws.config.cycle("nam-2025")
+    vn = timezone(timedelta(hours=7))
+    ws.paths.inbox.mkdir(parents=True, exist_ok=True)
+    count = 0
+    for unit in ws.config.expected_units(cycle):
+        if unit.code in DEMO_MISSING:
+            continue
+        data = synthetic.workbook(ws.config, unit, cycle, overrides=DEMO_ERRORS.get(unit.code))
+        when = datetime(2025, 12, 26 if unit.code in DEMO_LATE else 18, 10, tzinfo=vn)
+        path = ws.paths.inbox / f"{cycle.id}_{unit.code}.xlsx"
+        path.write_bytes(data)
+        os.utime(path, (when.timestamp(), when.timestamp()))
+        count += 1
+    (ws.paths.inbox / "bao-cao-loi.xlsx").write_bytes(b"PK\x03\x04 not really a workbook")
+    return (f"{count} workbooks and 1 corrupt file in {ws.paths.inbox}; "
+            f"{len(DEMO_MISSING)} units send nothing")
 
 
 if __name__ == "__main__":
