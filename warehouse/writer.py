@@ -93,3 +93,26 @@ def sync_config(con: duckdb.DuckDBPyConnection, cfg: Config) -> dict[str, int]:
               c.due_original, c.due, list(c.reward_forms)) for c in cfg.cycles])
     return {"units_added": changed[1], "units_changed": changed[0], "units_retired": removed,
             "indicators": len(cfg.indicators), "cycles": len(cfg.cycles)}
+
+
+def record_rollup(con: duckdb.DuckDBPyConnection, cycle_id: str, kind: str, version: int,
+                  output_dir: str, headline: dict, submission_ids: list[str]) -> str:
+    """Record one produced rollup version and the submission versions behind it.
+
+    The rollup id is `<cycle>-v<version>`; a version already taken raises (primary key),
+    so two concurrent runs never share one.
+    """
+    import json
+
+    rollup_id = f"{cycle_id}-v{version}"
+    with transaction(con):
+        con.execute("INSERT INTO rollups (rollup_id, cycle_id, kind, version, output_dir, "
+                    "headline) VALUES (?, ?, ?, ?, ?, ?)",
+                    [rollup_id, cycle_id, kind, version, output_dir,
+                     json.dumps(headline, ensure_ascii=False, default=str)])
+        con.register("rollup_src", pd.DataFrame({"submission_id": list(submission_ids)},
+                                                 dtype="string"))
+        con.execute("INSERT INTO rollup_sources SELECT DISTINCT ?, submission_id "
+                    "FROM rollup_src", [rollup_id])
+        con.unregister("rollup_src")
+    return rollup_id
