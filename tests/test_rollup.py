@@ -225,3 +225,54 @@ def test_annual_rollup_without_submissions(workspace):
     h = result.headline
     assert (h["expected"], h["submitted"], h["missing"], h["accepted_in_cycle"]) == (39, 0, 39, 0)
     assert result.files["xlsx"].exists() and result.files["docx"].exists()
+
+
+def test_cli_rollup_json_and_errors(small_ws):
+    import json
+
+    from typer.testing import CliRunner
+
+    from thidua.cli import app
+
+    runner = CliRunner()
+    out = runner.invoke(app, ["rollup", "annual", "2025", "--json"])
+    assert out.exit_code == 0, out.output
+    data = json.loads(out.stdout)
+    assert (data["rollup_id"], data["headline"]["on_time_rate"]) == ("nam-2025-v1",
+                                                                      round(400 / 6, 2))
+    assert data["headline"]["ratios"]["vneid_muc_2"] == 50
+    bad = runner.invoke(app, ["rollup", "phase", "3"])
+    assert bad.exit_code == 1
+    assert bad.stderr == "Error: no phase 3 (known phases: 1, 2)\n"
+
+
+@pytest.mark.slow
+def test_annual_rollup_flow_runs_in_prefect(small_ws, prefect_harness):
+    from flows.rollup import annual_rollup
+
+    out = annual_rollup(2025)
+    assert out["rollup_id"] == "nam-2025-v1"
+    assert Path(out["files"]["xlsx"]).exists()
+    with connect(small_ws.paths.warehouse, read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM rollup_sources").fetchall() == [(5,)]
+
+
+def test_prefect_yaml_annual_schedule_is_the_working_day_after_the_deadline(cfg):
+    import yaml
+    from prefect.cli.deploy._schedules import _schedule_config_to_deployment_schedule
+
+    from thidua.rollup.model import annual_rollup_day
+
+    doc = yaml.safe_load((REPO_CONFIG.parent / "prefect.yaml").read_text(encoding="utf-8"))
+    deployments = {d["name"]: d for d in doc["deployments"]}
+    assert "schedules" not in deployments["phase-rollup"]
+    runs = {}
+    for config in deployments["annual-rollup"]["schedules"]:
+        schedule = _schedule_config_to_deployment_schedule(config)["schedule"]
+        rule = schedule.to_rrule()
+        first = rule[0]
+        assert (first.hour, first.minute, rule.count()) == (8, 0, 1)
+        assert str(schedule.timezone) == "Asia/Ho_Chi_Minh"
+        runs[config["parameters"]["year"]] = first.date()
+    assert runs == {c.year: annual_rollup_day(cfg, c) for c in cfg.cycles if c.kind == "nam"}
+    assert runs[2025] == date(2025, 12, 23)      # due Sat 20/12 → Mon 22/12 → Tue 23/12

@@ -47,6 +47,11 @@ def annual_cycle(cfg: Config, year: int) -> Cycle:
     raise NotARollupCycle(f"no annual cycle for {year} (known years: {known})")
 
 
+def annual_rollup_day(cfg: Config, cycle: Cycle) -> date:
+    """When the annual rollup runs: the working day after the cycle's (moved) due date."""
+    return cfg.calendar.add_working_days(cycle.due, 1)
+
+
 def phase_cycle(cfg: Config, phase: int) -> Cycle:
     for c in cfg.cycles:
         if c.kind in PHASE_KINDS and c.phase == phase:

@@ -13,8 +13,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from thidua.config import Cycle
-from thidua.rollup.model import RATIOS, annual_cycle, phase_cycle, phase_years, plan_for
+from thidua.rollup.model import (RATIO_NAMES, RATIOS, annual_cycle, phase_cycle, phase_years,
+                                 plan_for)
 from thidua.workspace import Workspace
+
+NO_SUBMISSIONS = ("No accepted submissions for {cycle} yet: all {n} expected units count as "
+                  "missing (chưa nộp).")
 
 
 @dataclass
@@ -26,6 +30,23 @@ class RollupResult:
     output_dir: Path
     headline: dict[str, Any]
     files: dict[str, Path] = field(default_factory=dict)
+
+    def markdown(self) -> str:
+        """Headline figures and file links, for the Prefect artifact and the CLI."""
+        h = self.headline
+        lines = [f"# {h['title']}: {self.rollup_id}", "",
+                 f"- Expected units: {h['expected']}; submitted {h['submitted']} "
+                 f"({h['reporting_rate']}%), on time {h['on_time']} ({h['on_time_rate']}%), "
+                 f"late {h['late']}, missing {h['missing']}",
+                 *(f"- {RATIO_NAMES[k]}: {'—' if v is None else f'{v}%'}"
+                   for k, v in h["ratios"].items()),
+                 f"- Initiatives {h['initiatives']}, proposals {h['proposals']}, "
+                 f"source submission versions {h['sources']}", ""]
+        if not h["accepted_in_cycle"]:
+            lines += [NO_SUBMISSIONS.format(cycle=self.cycle_id, n=h["expected"]), ""]
+        lines += [f"- [{name}]({Path(path).absolute().as_uri()})"
+                  for name, path in self.files.items()]
+        return "\n".join(lines)
 
     def as_dict(self) -> dict[str, Any]:
         return {"rollup_id": self.rollup_id, "cycle": self.cycle_id, "kind": self.kind,
@@ -97,6 +118,8 @@ def _headline(tables: dict, cycle: Cycle, rollup_id: str) -> dict[str, Any]:
         **{k: _plain(commune[k]) for k in ("expected", "submitted", "on_time", "late",
                                           "missing", "reporting_rate", "on_time_rate")},
         "ratios": {r: _plain(p) for r, p in zip(ratios["ratio"], ratios["pct"])},
+        "blocks": [{k: _plain(v) for k, v in row.items() if k != "level"}
+                   for row in comp[comp["level"] == "block"].to_dict("records")],
         "initiatives": len(tables["initiatives"]), "proposals": len(tables["proposals"]),
         "sources": len(sources),
         "accepted_in_cycle": int((sources["cycle_id"] == cycle.id).sum()),
