@@ -13,8 +13,14 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from thidua.config import Cycle
-from thidua.rollup.model import (RATIO_NAMES, RATIOS, annual_cycle, phase_cycle, phase_years,
-                                 plan_for)
+from thidua.rollup.model import (
+    RATIO_NAMES,
+    RATIOS,
+    annual_cycle,
+    phase_cycle,
+    phase_years,
+    plan_for,
+)
 from thidua.workspace import Workspace
 
 NO_SUBMISSIONS = ("No accepted submissions for {cycle} yet: all {n} expected units count as "
@@ -35,13 +41,13 @@ class RollupResult:
         """Headline figures and file links, for the Prefect artifact and the CLI."""
         h = self.headline
         lines = [f"# {h['title']}: {self.rollup_id}", "",
-                 f"- Expected units: {h['expected']}; submitted {h['submitted']} "
+                 (f"- Expected units: {h['expected']}; submitted {h['submitted']} "
                  f"({h['reporting_rate']}%), on time {h['on_time']} ({h['on_time_rate']}%), "
-                 f"late {h['late']}, missing {h['missing']}",
+                 f"late {h['late']}, missing {h['missing']}"),
                  *(f"- {RATIO_NAMES[k]}: {'—' if v is None else f'{v}%'}"
                    for k, v in h["ratios"].items()),
-                 f"- Initiatives {h['initiatives']}, proposals {h['proposals']}, "
-                 f"source submission versions {h['sources']}", ""]
+                 (f"- Initiatives {h['initiatives']}, proposals {h['proposals']}, "
+                 f"source submission versions {h['sources']}"), ""]
         if not h["accepted_in_cycle"]:
             lines += [NO_SUBMISSIONS.format(cycle=self.cycle_id, n=h["expected"]), ""]
         lines += [f"- [{name}]({Path(path).absolute().as_uri()})"
