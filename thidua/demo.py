@@ -25,6 +25,8 @@ def main() -> None:
     cli.cycles(as_json=False)
     step("3. thidua status: expected units per cycle")
     cli.status(cycle=None, as_json=False)
+    step("4. thidua rollup annual 2025: the report to Sở Nội vụ (xlsx, docx, charts, data)")
+    cli.rollup_annual(2025, as_json=False)
 
 
 if __name__ == "__main__":

@@ -17,10 +17,16 @@ from warehouse.db import scalar
 SCORING_KEYS = ("on_time", "late", "missing", "quality", "quality_with_warnings", "performance")
 
 
-def prepare(con: duckdb.DuckDBPyConnection, ratios: pd.DataFrame) -> None:
-    """Install the rollup macros and the ratio definitions on this connection."""
+def prepare(con: duckdb.DuckDBPyConnection, ratios: pd.DataFrame, cycles: list[str]) -> None:
+    """Install the rollup macros and the ratio definitions on this connection, and
+    materialise the status and values of `cycles` (every cycle the rollup reads) once."""
     con.register("ratio_defs", ratios[["ratio", "numerator", "denominator"]])
-    con.execute(resources.files("warehouse").joinpath("sql/rollup.sql").read_text("utf-8"))
+    con.execute("SET VARIABLE rollup_cycles = $cycs", {"cycs": cycles})
+    con.execute(_sql("rollup.sql"))
+
+
+def _sql(name: str) -> str:
+    return resources.files("warehouse").joinpath(f"sql/{name}").read_text("utf-8")
 
 
 def _df(con: duckdb.DuckDBPyConnection, sql: str, params: dict) -> pd.DataFrame:
@@ -44,7 +50,7 @@ def cycle_tables(con: duckdb.DuckDBPyConnection, cycle_id: str,
             SELECT * EXCLUDE (cycle_id) FROM rollup_ratio_totals($cycs)
             ORDER BY level DESC, grp, ratio""", p),
         "units": _df(con, """
-            SELECT * EXCLUDE (cycle_id) FROM rollup_scores($cycs, $on_time, $late, $missing,
+            SELECT * EXCLUDE (cycle_id, uid) FROM rollup_scores($cycs, $on_time, $late, $missing,
                 $quality, $quality_with_warnings, $performance)
             ORDER BY block, rank_in_block, code""", p | weights),
         "unit_ratios": _df(con, """

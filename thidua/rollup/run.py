@@ -83,16 +83,15 @@ def _run(ws: Workspace, cycle: Cycle, kind: str, today: date | None) -> RollupRe
     today = today or datetime.now(ZoneInfo(cfg.settings.calendar["timezone"])).date()
     ratio_defs = pd.DataFrame([(r.key, r.numerator, r.denominator) for r in RATIOS],
                               columns=["ratio", "numerator", "denominator"])
+    years = phase_years(cfg, cycle) if kind == "phase" else []
+    plan = plan_for(cfg, cycle) if kind == "phase" else None
+    source_cycles = [cycle.id, *(c.id for c in years), *([plan.id] if plan else [])]
     with connect(ws.paths.warehouse) as con:
-        rollups.prepare(con, ratio_defs)
+        rollups.prepare(con, ratio_defs, source_cycles)
         tables = rollups.cycle_tables(con, cycle.id, cfg.settings.scoring)
-        source_cycles = [cycle.id]
         if kind == "phase":
-            years = phase_years(cfg, cycle)
-            plan = plan_for(cfg, cycle)
             tables |= rollups.phase_tables(con, [c.id for c in years], plan and plan.id,
                                            f"target_{cycle.year}")
-            source_cycles += [c.id for c in years] + ([plan.id] if plan else [])
         tables["sources"] = rollups.source_submissions(con, source_cycles)
         version = rollups.next_rollup_version(con, cycle.id)
         rollup_id = f"{cycle.id}-v{version}"

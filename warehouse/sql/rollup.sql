@@ -1,19 +1,23 @@
--- Rollup building blocks: temporary table macros over the warehouse, created on each
--- connection that rolls up (read-only is fine).  Every macro takes `cycs`, a list of cycle
--- ids, so one query serves an annual rollup (one cycle) and a phase (its years at once).
--- Needs `ratio_defs(ratio, numerator, denominator)` registered on the connection.
+-- Rollup building blocks: temporary tables and table macros, created on each connection
+-- that rolls up (read-only is fine) by `warehouse.rollups.prepare`, which first sets the
+-- variable `rollup_cycles` (every cycle the rollup reads) and registers
+-- `ratio_defs(ratio, numerator, denominator)`.  Status, values and unit ratios are
+-- materialised once (rollup_st, rollup_val, rollup_ur, keyed by an integer `uid` per
+-- cycle and unit); the macros take `cycs`, a list of cycle ids, so one query serves an
+-- annual rollup (one cycle) and a phase (its years at once).
 
 -- One row per (cycle, expected unit).  status: on_time when some accepted version
 -- arrived on time, late when accepted versions exist but all came late, else missing.
 -- The values come from the version that counts (current_submissions: latest accepted).
-CREATE OR REPLACE TEMP MACRO rollup_status(cycs) AS TABLE
+CREATE OR REPLACE TEMP MACRO rollup_status_of(cycs) AS TABLE
 WITH accepted AS (
     SELECT cycle_id, unit_code, bool_or(NOT late) AS any_on_time
     FROM submissions
     WHERE list_contains(cycs, cycle_id) AND outcome IN ('accepted', 'accepted_with_warnings')
     GROUP BY ALL
 )
-SELECT e.cycle_id, e.code, e.name, e.kind, e.block,
+SELECT row_number() OVER (ORDER BY e.cycle_id, e.code) AS uid,
+       e.cycle_id, e.code, e.name, e.kind, e.block,
        CASE WHEN a.unit_code IS NULL THEN 'missing'
             WHEN a.any_on_time THEN 'on_time' ELSE 'late' END AS status,
        c.submission_id, c.version, c.received_at, c.outcome, c.n_warnings
@@ -22,59 +26,89 @@ LEFT JOIN accepted a ON a.cycle_id = e.cycle_id AND a.unit_code = e.code
 LEFT JOIN current_submissions c ON c.cycle_id = e.cycle_id AND c.unit_code = e.code
 WHERE list_contains(cycs, e.cycle_id);
 
--- The counted values of one measure ('value', or 'target_YYYY' in a plan cycle), only for
+CREATE OR REPLACE TEMP TABLE rollup_st AS
+SELECT * FROM rollup_status_of(getvariable('rollup_cycles'));
+
+-- (indicator, kind) pairs: which kinds must report what.  A semi-join on this is several
+-- times faster than list_contains, or an inner join, over millions of values.
+CREATE OR REPLACE TEMP MACRO rollup_applies() AS TABLE
+SELECT code AS indicator_code, unnest(kinds) AS kind FROM indicators;
+
+-- The counted values (every measure: 'value', or 'target_YYYY' in a plan cycle), only for
 -- indicators that apply to the unit's kind.
-CREATE OR REPLACE TEMP MACRO rollup_values(cycs, measure_name) AS TABLE
-SELECT s.cycle_id, s.code, s.kind, s.block, v.indicator_code, v.value
-FROM rollup_status(cycs) s
+CREATE OR REPLACE TEMP MACRO rollup_values_of() AS TABLE
+SELECT s.uid, s.cycle_id, v.measure, v.indicator_code, v.value
+FROM rollup_st s
 JOIN submission_values v ON v.submission_id = s.submission_id
-JOIN indicators i ON i.code = v.indicator_code AND list_contains(i.kinds, s.kind)
-WHERE v.measure = measure_name AND v.value IS NOT NULL;
+SEMI JOIN rollup_applies() a ON a.indicator_code = v.indicator_code AND a.kind = s.kind
+WHERE v.value IS NOT NULL;
+
+
+CREATE OR REPLACE TEMP TABLE rollup_val AS SELECT * FROM rollup_values_of();
+
+CREATE OR REPLACE TEMP MACRO rollup_status(cycs) AS TABLE
+SELECT * FROM rollup_st WHERE list_contains(cycs, cycle_id);
+
+CREATE OR REPLACE TEMP MACRO rollup_values(cycs, measure_name) AS TABLE
+SELECT uid, cycle_id, indicator_code, value FROM rollup_val
+WHERE list_contains(cycs, cycle_id) AND measure = measure_name;
 
 -- Indicator totals across units: sum, except percents (mean weighted by the unit's TS01
 -- of the same measure) and bools (count of units answering 1).  NULL when nobody reported.
 CREATE OR REPLACE TEMP MACRO rollup_indicator_totals(cycs, measure_name) AS TABLE
 WITH v AS (SELECT * FROM rollup_values(cycs, measure_name)),
-w AS (
-    SELECT v.*, t.value AS ts01 FROM v
-    LEFT JOIN v t ON t.cycle_id = v.cycle_id AND t.code = v.code AND t.indicator_code = 'TS01'
-),
 agg AS (
     SELECT cycle_id, indicator_code, count(*) AS n_units, sum(value) AS total_sum,
-           count(*) FILTER (WHERE value = 1) AS n_true,
-           sum(value * ts01) AS weighted, sum(ts01) AS weight
-    FROM w GROUP BY ALL
+           count(*) FILTER (WHERE value = 1) AS n_true
+    FROM v GROUP BY ALL
+),
+weighted AS (
+    SELECT p.cycle_id, p.indicator_code, sum(p.value * t.value) AS weighted,
+           sum(t.value) AS weight
+    FROM v p
+    JOIN indicators i ON i.code = p.indicator_code AND i.type = 'percent'
+    JOIN v t ON t.uid = p.uid AND t.indicator_code = 'TS01'
+    GROUP BY ALL
 ),
 expected AS (
-    SELECT s.cycle_id, i.code AS indicator_code, count(*) AS expected
-    FROM rollup_status(cycs) s JOIN indicators i ON list_contains(i.kinds, s.kind)
+    SELECT s.cycle_id, a.indicator_code, count(*) AS expected
+    FROM rollup_status(cycs) s JOIN rollup_applies() a ON a.kind = s.kind
     GROUP BY ALL
 )
 SELECT c.cycle_id, i.code AS indicator_code, i.name_vi, i.unit_vi, i.type, i.aggregate,
        coalesce(e.expected, 0) AS expected, coalesce(a.n_units, 0) AS n_units,
        CASE WHEN a.n_units IS NULL THEN NULL
-            WHEN i.type = 'percent' THEN round(a.weighted / nullif(a.weight, 0), 2)
+            WHEN i.type = 'percent' THEN round(w.weighted / nullif(w.weight, 0), 2)
             WHEN i.type = 'bool' THEN a.n_true
             ELSE a.total_sum END AS total
 FROM unnest(cycs) AS c(cycle_id) CROSS JOIN indicators i
 LEFT JOIN expected e ON e.cycle_id = c.cycle_id AND e.indicator_code = i.code
-LEFT JOIN agg a ON a.cycle_id = c.cycle_id AND a.indicator_code = i.code;
+LEFT JOIN agg a ON a.cycle_id = c.cycle_id AND a.indicator_code = i.code
+LEFT JOIN weighted w ON w.cycle_id = c.cycle_id AND w.indicator_code = i.code;
 
 -- Each unit's derived ratios (%), and its percentile rank within its block: cume_dist,
 -- the share of the block's units with that ratio whose ratio is <= the unit's (0 < pr <= 1).
 -- A unit has a ratio when it reports the numerator and a denominator > 0.
-CREATE OR REPLACE TEMP MACRO rollup_unit_ratios(cycs) AS TABLE
-WITH v AS (SELECT * FROM rollup_values(cycs, 'value')),
+CREATE OR REPLACE TEMP MACRO rollup_unit_ratios_of() AS TABLE
+WITH v AS (
+    SELECT uid, indicator_code, value FROM rollup_val
+    WHERE measure = 'value' AND indicator_code IN (SELECT numerator FROM ratio_defs
+                                                   UNION SELECT denominator FROM ratio_defs)),
 r AS (
-    SELECT n.cycle_id, n.code, n.block, d.ratio, n.value AS numerator, den.value AS denominator,
+    SELECT n.uid, d.ratio, n.value AS numerator, den.value AS denominator,
            100.0 * n.value / den.value AS pct
     FROM ratio_defs d
     JOIN v n ON n.indicator_code = d.numerator
-    JOIN v den ON den.cycle_id = n.cycle_id AND den.code = n.code
-              AND den.indicator_code = d.denominator AND den.value > 0
+    JOIN v den ON den.uid = n.uid AND den.indicator_code = d.denominator AND den.value > 0
 )
-SELECT *, cume_dist() OVER (PARTITION BY cycle_id, block, ratio ORDER BY pct) AS pr
-FROM r;
+SELECT s.cycle_id, s.code, s.block, r.*,
+       cume_dist() OVER (PARTITION BY s.cycle_id, s.block, r.ratio ORDER BY r.pct) AS pr
+FROM r JOIN rollup_st s USING (uid);
+
+CREATE OR REPLACE TEMP TABLE rollup_ur AS SELECT * FROM rollup_unit_ratios_of();
+
+CREATE OR REPLACE TEMP MACRO rollup_unit_ratios(cycs) AS TABLE
+SELECT * FROM rollup_ur WHERE list_contains(cycs, cycle_id);
 
 -- Ratios across units: sum(numerator) / sum(denominator) over the units that report the
 -- numerator, for the commune and for each block.
@@ -92,7 +126,7 @@ GROUP BY GROUPING SETS ((cycle_id, ratio), (cycle_id, ratio, block));
 CREATE OR REPLACE TEMP MACRO rollup_scores(cycs, w_on_time, w_late, w_missing, w_quality,
                                           w_quality_warn, w_perf) AS TABLE
 WITH perf AS (
-    SELECT cycle_id, code, count(*) AS n_ratios, avg(pr) AS perf_rank
+    SELECT uid, count(*) AS n_ratios, avg(pr) AS perf_rank
     FROM rollup_unit_ratios(cycs) GROUP BY ALL
 ),
 s AS (
@@ -102,7 +136,7 @@ s AS (
            CASE WHEN u.status = 'missing' THEN 0 WHEN u.n_warnings > 0 THEN w_quality_warn
                 ELSE w_quality END AS score_quality,
            round(coalesce(w_perf * p.perf_rank, 0), 2) AS score_performance
-    FROM rollup_status(cycs) u LEFT JOIN perf p USING (cycle_id, code)
+    FROM rollup_status(cycs) u LEFT JOIN perf p USING (uid)
 )
 SELECT *, score_time + score_quality + score_performance AS score,
        rank() OVER (PARTITION BY cycle_id, block
