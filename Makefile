@@ -9,7 +9,7 @@ export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export GX_ANALYTICS_ENABLED := false
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: install demo test test-fast lint clean
+.PHONY: install demo test test-fast lint clean server server-stop
 
 install: $(STAMP)
 
@@ -28,6 +28,13 @@ test: $(STAMP)
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -q -m "not slow"
+
+server: $(STAMP)
+	$(BIN)/thidua init
+	$(BIN)/thidua server start
+
+server-stop: $(STAMP)
+	$(BIN)/thidua server stop
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

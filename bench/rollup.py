@@ -112,7 +112,7 @@ def with_pandas(t: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
     st = exp.merge(on_time, how="left", left_on=["cycle_id", "code"],
                    right_on=["cycle_id", "unit_code"]).drop(columns="unit_code")
     st["status"] = np.where(st["any_on_time"].isna(), "missing",
-                            np.where(st["any_on_time"] == True, "on_time", "late"))  # noqa: E712
+                            np.where(st["any_on_time"] == True, "on_time", "late"))
     st = st.merge(cur[["cycle_id", "unit_code", "submission_id", "n_warnings"]], how="left",
                   left_on=["cycle_id", "code"], right_on=["cycle_id", "unit_code"])
 

@@ -1,0 +1,1 @@
+"""Great Expectations suites, written as code and generated from config rules."""

@@ -1,0 +1,1 @@
+"""Prefect flows of thidua: the entrypoints of prefect.yaml."""

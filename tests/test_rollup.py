@@ -247,14 +247,24 @@ def test_cli_rollup_json_and_errors(small_ws):
 
 
 @pytest.mark.slow
-def test_annual_rollup_flow_runs_in_prefect(small_ws, prefect_harness):
+def test_annual_rollup_flow_runs_in_prefect_and_mails_the_report(
+        small_ws, prefect_harness, smtp_server, monkeypatch):
     from flows.rollup import annual_rollup
 
-    out = annual_rollup(2025)
-    assert out["rollup_id"] == "nam-2025-v1"
-    assert Path(out["files"]["xlsx"]).exists()
+    monkeypatch.setenv("THIDUA_SMTP_HOST", smtp_server.host)
+    monkeypatch.setenv("THIDUA_SMTP_PORT", str(smtp_server.port))
+    out = annual_rollup(2025, send_email=True)
+    assert out["rollup_id"] == "nam-2025-v1" and out["email"]["ok"]
     with connect(small_ws.paths.warehouse, read_only=True) as con:
         assert con.execute("SELECT count(*) FROM rollup_sources").fetchall() == [(5,)]
+    [mail] = smtp_server.received
+    assert mail.rcpt_tos == ["sonoivu@ninhbinh.example"]
+    msg = mail.message
+    assert "nam-2025-v1" in msg["Subject"]
+    assert "đã nộp: 5 (83,33%)" in msg.get_body(("plain",)).get_content()
+    attached = {p.get_filename(): p.get_content() for p in msg.iter_attachments()}
+    assert attached == {Path(out["files"]["docx"]).name: Path(out["files"]["docx"]).read_bytes(),
+                        Path(out["files"]["xlsx"]).name: Path(out["files"]["xlsx"]).read_bytes()}
 
 
 def test_prefect_yaml_annual_schedule_is_the_working_day_after_the_deadline(cfg):

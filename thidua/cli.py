@@ -189,5 +189,52 @@ def rollup_phase(phase: Annotated[int, typer.Argument(help="1: so-ket-2027, 2: t
     _rollup("phase", phase, as_json)
 
 
+server_app = typer.Typer(help="Production mode: a local Prefect server with every "
+                                "deployment of prefect.yaml and a worker.",
+                         no_args_is_help=True)
+app.add_typer(server_app, name="server")
+PortOpt = Annotated[int, typer.Option("--port", help="Port of the Prefect API and UI "
+                                                     "(127.0.0.1 only).")]
+
+
+@server_app.command("start")
+def server_start(port: PortOpt = 4200,
+                 worker: Annotated[bool, typer.Option(help="Also start a worker.")] = True
+                 ) -> None:
+    """Start the Prefect server (SQLite under THIDUA_HOME/prefect), create the `thidua`
+    work pool and the `duckdb-writer` limit, deploy prefect.yaml, start a worker."""
+    from thidua.server import Server
+
+    ws = _workspace()
+    server = Server(ws.paths.home, port)
+    try:
+        server.start(worker=worker)
+    except ThiduaError as exc:
+        raise _fail(str(exc)) from None
+    typer.echo(f"Prefect UI   {server.ui_url}")
+    typer.echo(f"Prefect API  {server.api_url}  (export PREFECT_API_URL={server.api_url} to "
+               "run thidua commands against it)")
+    typer.echo(f"logs         {server.state / 'logs'}")
+
+
+@server_app.command("stop")
+def server_stop(port: PortOpt = 4200) -> None:
+    """Stop the worker and the Prefect server started by `thidua server start`."""
+    from thidua.server import Server
+
+    stopped = Server(_workspace().paths.home, port).stop()
+    typer.echo(f"stopped: {', '.join(stopped) or 'nothing was running'}")
+
+
+@server_app.command("status")
+def server_status(port: PortOpt = 4200) -> None:
+    """Is the server healthy, is the worker running?"""
+    from thidua.server import Server
+
+    server = Server(_workspace().paths.home, port)
+    typer.echo(f"server  {'healthy at ' + server.ui_url if server.healthy() else 'down'}")
+    typer.echo(f"worker  {'running' if server.running('worker') else 'stopped'}")
+
+
 def main() -> None:  # pragma: no cover - console entry for `python -m thidua`
     app(prog_name="thidua")

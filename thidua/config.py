@@ -345,32 +345,34 @@ def _load_cycles(path: Path, calendar: WorkCalendar, problems: list[str]
     reward_forms = {str(k): str(v) for k, v in (raw.get("reward_forms") or {}).items()}
     cycles: list[Cycle] = []
     seen: set[str] = set()
-    # yaml.compose gives each cycle's line, so messages can point at it.
-    lines = [n.start_mark.line + 1 for n in _cycle_nodes(path)]
-    for index, entry in enumerate(raw.get("cycles") or []):
-        where = f"{path}:{lines[index] if index < len(lines) else '?'}"
+    # yaml.compose keeps each field's line, so messages can point at it.
+    for entry, node in zip(raw.get("cycles") or [], _cycle_nodes(path)):
+        def at(key: str, node: yaml.Node = node) -> str:
+            return f"{path}:{_line_of(node, key)}"
+
         if not isinstance(entry, dict):
-            problems.append(f"{where}: cycle: expected a mapping")
+            problems.append(f"{at('')}: cycle: expected a mapping")
             continue
-        bad = [f"{where}: {key}: missing" for key in ("id", "kind", "title", "due")
+        bad = [f"{at(key)}: {key}: missing" for key in ("id", "kind", "title", "due")
                if not entry.get(key)]
         cycle_id = str(entry.get("id", ""))
         if cycle_id in seen:
-            bad.append(f"{where}: id: duplicate cycle {cycle_id!r}")
+            bad.append(f"{at('id')}: id: duplicate cycle {cycle_id!r}")
         seen.add(cycle_id)
         if entry.get("kind") and entry["kind"] not in CYCLE_KINDS:
-            bad.append(f"{where}: kind: {entry['kind']!r} not one of {', '.join(CYCLE_KINDS)}")
+            bad.append(f"{at('kind')}: kind: {entry['kind']!r} not one of "
+                       f"{', '.join(CYCLE_KINDS)}")
         due = _parse_date(entry.get("due"))
         if entry.get("due") and due is None:
-            bad.append(f"{where}: due: not a date (YYYY-MM-DD): {entry['due']!r}")
+            bad.append(f"{at('due')}: due: not a date (YYYY-MM-DD): {entry['due']!r}")
         period = entry.get("period") or [None, None]
         start, end = (_parse_date(period[0]), _parse_date(period[1])) if len(period) == 2 \
             else (None, None)
         if entry.get("kind") not in (None, "ke_hoach") and (start is None or end is None
                                                            or start > end):
-            bad.append(f"{where}: period: expected [start, end] dates, start before end")
+            bad.append(f"{at('period')}: period: expected [start, end] dates, start before end")
         forms = tuple(entry.get("reward_forms") or ())
-        bad += [f"{where}: reward_forms: unknown form {f!r}" for f in forms
+        bad += [f"{at('reward_forms')}: reward_forms: unknown form {f!r}" for f in forms
                 if f not in reward_forms]
         if bad:
             problems.extend(bad)
@@ -383,6 +385,15 @@ def _load_cycles(path: Path, calendar: WorkCalendar, problems: list[str]
     if not cycles and not problems:
         problems.append(f"{path}: no cycles")
     return reward_forms, cycles
+
+
+def _line_of(node: yaml.Node, key: str) -> int:
+    """1-based line of `key` in a YAML mapping node, else the node's own line."""
+    if isinstance(node, yaml.MappingNode):
+        for k, _ in node.value:
+            if k.value == key:
+                return k.start_mark.line + 1
+    return node.start_mark.line + 1
 
 
 def _cycle_nodes(path: Path) -> list[yaml.Node]:

@@ -23,18 +23,15 @@ def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None)
     return con.execute(sql, params or []).fetchall()[0][0]
 
 
-def migrations() -> list[tuple[int, str, str]]:
-    """(version, file name, SQL) of every migration shipped, in order."""
+def migrations(directory: Path | None = None) -> list[tuple[int, str, str]]:
+    """(version, file name, SQL) of every migration shipped (or in `directory`), in order."""
     found = []
-    for entry in resources.files("warehouse").joinpath("migrations").iterdir():
+    source = directory or resources.files("warehouse").joinpath("migrations")
+    for entry in source.iterdir():
         m = MIGRATION_RE.match(entry.name)
         if m:
             found.append((int(m.group(1)), entry.name, entry.read_text(encoding="utf-8")))
     return sorted(found)
-
-
-def latest_version() -> int:
-    return migrations()[-1][0]
 
 
 def schema_version(con: duckdb.DuckDBPyConnection) -> int:
@@ -45,14 +42,14 @@ def schema_version(con: duckdb.DuckDBPyConnection) -> int:
     return scalar(con, "SELECT coalesce(max(version), 0) FROM schema_version")
 
 
-def migrate(con: duckdb.DuckDBPyConnection) -> list[int]:
+def migrate(con: duckdb.DuckDBPyConnection, directory: Path | None = None) -> list[int]:
     """Apply the migrations the file lacks, each in its own transaction; return them."""
     con.execute("CREATE TABLE IF NOT EXISTS schema_version ("
                 "version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, "
                 "applied_at TIMESTAMPTZ NOT NULL DEFAULT now())")
     current = schema_version(con)
     applied = []
-    for version, name, sql in migrations():
+    for version, name, sql in migrations(directory):
         if version <= current:
             continue
         con.execute("BEGIN TRANSACTION")

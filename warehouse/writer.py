@@ -35,6 +35,14 @@ def _warn_expr(ind: Indicator) -> str | None:
     return f"{factor:g}*{code}"
 
 
+def _replace_if_changed(con: duckdb.DuckDBPyConnection, table: str, rows: list[tuple]) -> None:
+    """Rewrite a config-derived table only when its content differs (keeps init a no-op)."""
+    if con.execute(f"SELECT * FROM {table} ORDER BY 1").fetchall() == sorted(rows):
+        return
+    con.execute(f"DELETE FROM {table}")
+    con.executemany(f"INSERT INTO {table} VALUES ({', '.join('?' * len(rows[0]))})", rows)
+
+
 def sync_config(con: duckdb.DuckDBPyConnection, cfg: Config) -> dict[str, int]:
     """Bring registry, indicators and cycles in line with config; idempotent.
 
@@ -80,17 +88,13 @@ def sync_config(con: duckdb.DuckDBPyConnection, cfg: Config) -> dict[str, int]:
         con.execute("DROP TABLE unit_changes")
         con.unregister("cfg_units")
 
-        con.execute("DELETE FROM indicators")
-        con.executemany(
-            "INSERT INTO indicators VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [(i.code, i.name_vi, i.unit_vi, list(i.kinds), i.type, i.group, i.aggregate,
-              i.min, i.max, i.at_most, _warn_expr(i), i.warn_yoy_factor)
-             for i in cfg.indicators])
-        con.execute("DELETE FROM cycles")
-        con.executemany(
-            "INSERT INTO cycles VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [(c.id, c.kind, c.title, c.year, c.phase, c.period_start, c.period_end,
-              c.due_original, c.due, list(c.reward_forms)) for c in cfg.cycles])
+        _replace_if_changed(con, "indicators", [
+            (i.code, i.name_vi, i.unit_vi, list(i.kinds), i.type, i.group, i.aggregate,
+             i.min, i.max, i.at_most, _warn_expr(i), i.warn_yoy_factor)
+            for i in cfg.indicators])
+        _replace_if_changed(con, "cycles", [
+            (c.id, c.kind, c.title, c.year, c.phase, c.period_start, c.period_end,
+             c.due_original, c.due, list(c.reward_forms)) for c in cfg.cycles])
     return {"units_added": changed[1], "units_changed": changed[0], "units_retired": removed,
             "indicators": len(cfg.indicators), "cycles": len(cfg.cycles)}
 

@@ -16,7 +16,7 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Mm, Pt
 
-from thidua.rollup.model import RATIO_NAMES, STATUS_VI, date_line_vi
+from thidua.rollup.model import RATIO_NAMES, STATUS_VI, date_line_vi, number_vi
 
 FONT = "Times New Roman"
 MOVEMENTS = ('Phong trào thi đua "Cả nước thi đua đổi mới sáng tạo và chuyển đổi số" và '
@@ -48,8 +48,8 @@ def write(path: Path, tables: dict[str, pd.DataFrame], ctx: dict[str, Any],
 
     _para(doc, "I. TÌNH HÌNH NỘP BÁO CÁO CỦA CÁC ĐƠN VỊ", bold=True)
     _para(doc, f"Số đơn vị phải báo cáo: {h['expected']}; đã nộp: {h['submitted']} "
-               f"(tỷ lệ {_num(h['reporting_rate'])}%); nộp đúng hạn: {h['on_time']} "
-               f"(tỷ lệ {_num(h['on_time_rate'])}%); nộp muộn: {h['late']}; chưa nộp: "
+               f"(tỷ lệ {number_vi(h['reporting_rate'])}%); nộp đúng hạn: {h['on_time']} "
+               f"(tỷ lệ {number_vi(h['on_time_rate'])}%); nộp muộn: {h['late']}; chưa nộp: "
                f"{h['missing']}.", indent=True)
     if not h["accepted_in_cycle"]:
         _para(doc, "Chưa có báo cáo nào của đơn vị được tiếp nhận trong kỳ.", indent=True)
@@ -58,24 +58,24 @@ def write(path: Path, tables: dict[str, pd.DataFrame], ctx: dict[str, Any],
     _table(doc, ["Khối thi đua", "Phải nộp", "Đã nộp", "Đúng hạn", "Tỷ lệ nộp (%)",
                  "Tỷ lệ đúng hạn (%)"],
            [[s.blocks.get(r.grp, r.grp), r.expected, r.submitted, r.on_time,
-             _num(r.reporting_rate), _num(r.on_time_rate)] for r in comp.itertuples()])
+             number_vi(r.reporting_rate), number_vi(r.on_time_rate)] for r in comp.itertuples()])
     if "completeness" in charts:
         doc.add_picture(str(charts["completeness"]), width=Cm(15))
 
     _para(doc, "II. KẾT QUẢ THỰC HIỆN CÁC CHỈ TIÊU CHỦ YẾU", bold=True)
     ratios = tables["ratios"]
     for r in ratios[ratios["level"] == "commune"].itertuples():
-        _para(doc, f"- {RATIO_NAMES[r.ratio]}: {_num(r.pct)}% ({r.n_units} đơn vị báo cáo).",
+        _para(doc, f"- {RATIO_NAMES[r.ratio]}: {number_vi(r.pct)}% ({r.n_units} đơn vị báo cáo).",
               indent=True)
     if ctx["kind"] == "phase":
         ach = tables["achievement"]
         _table(doc, ["Mã", "Chỉ tiêu", "Lũy kế giai đoạn", "Chỉ tiêu đăng ký", "Đạt (%)"],
-               [[r.indicator_code, r.name_vi, _num(r.cumulative), _num(r.target),
-                 _num(r.achieved_pct)] for r in ach.itertuples()])
+               [[r.indicator_code, r.name_vi, number_vi(r.cumulative), number_vi(r.target),
+                 number_vi(r.achieved_pct)] for r in ach.itertuples()])
     else:
         ind = tables["indicators"]
         _table(doc, ["Mã", "Chỉ tiêu", "Đơn vị tính", "Số đơn vị báo cáo", "Tổng hợp"],
-               [[r.indicator_code, r.name_vi, r.unit_vi, r.n_units, _num(r.total)]
+               [[r.indicator_code, r.name_vi, r.unit_vi, r.n_units, number_vi(r.total)]
                 for r in ind.itertuples()])
     for key in ("ratios", "trends"):
         if key in charts:
@@ -93,7 +93,7 @@ def write(path: Path, tables: dict[str, pd.DataFrame], ctx: dict[str, Any],
     units = tables["units"]
     leaders = units[units["rank_in_block"] == 1]
     _table(doc, ["Khối thi đua", "Đơn vị xếp thứ nhất", "Điểm"],
-           [[s.blocks.get(r.block, r.block), r.name, _num(r.score)] for r in leaders.itertuples()])
+           [[s.blocks.get(r.block, r.block), r.name, number_vi(r.score)] for r in leaders.itertuples()])
     missing = tables["missing"]
     if len(missing):
         _para(doc, "Đơn vị chưa nộp hoặc nộp muộn: " + "; ".join(
@@ -107,14 +107,6 @@ def write(path: Path, tables: dict[str, pd.DataFrame], ctx: dict[str, Any],
     path.parent.mkdir(parents=True, exist_ok=True)
     doc.save(str(path))
     return path
-
-
-def _num(v: Any) -> str:
-    """Vietnamese number style: 1.234,56 (dot thousands, comma decimals); '—' when none."""
-    if v is None or pd.isna(v):
-        return "—"
-    text = f"{v:,.2f}".rstrip("0").rstrip(".") if v != int(v) else f"{int(v):,}"
-    return text.replace(",", "\0").replace(".", ",").replace("\0", ".")
 
 
 def _page(doc: Document) -> None:

@@ -77,3 +77,11 @@ def date_line_vi(place: str, d: date) -> str:
     """Place and date as Decree 30/2020 writes them: day < 10 and months 1–2 take a 0."""
     month = f"{d.month:02d}" if d.month <= 2 else str(d.month)
     return f"{place}, ngày {d.day:02d} tháng {month} năm {d.year}"
+
+
+def number_vi(v: float | None) -> str:
+    """Vietnamese number style: 1.234,56 (dot thousands, comma decimals); '—' for none."""
+    if v is None or v != v:  # noqa: PLR0124 - NaN check without importing pandas
+        return "—"
+    text = f"{v:,.2f}".rstrip("0").rstrip(".") if v != int(v) else f"{int(v):,}"
+    return text.replace(",", "\0").replace(".", ",").replace("\0", ".")

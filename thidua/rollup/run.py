@@ -86,7 +86,8 @@ def _run(ws: Workspace, cycle: Cycle, kind: str, today: date | None) -> RollupRe
     years = phase_years(cfg, cycle) if kind == "phase" else []
     plan = plan_for(cfg, cycle) if kind == "phase" else None
     source_cycles = [cycle.id, *(c.id for c in years), *([plan.id] if plan else [])]
-    with connect(ws.paths.warehouse) as con:
+    # Read: every table in one read-only session (temp tables live in it)
+    with connect(ws.paths.warehouse, read_only=True) as con:
         rollups.prepare(con, ratio_defs, source_cycles)
         tables = rollups.cycle_tables(con, cycle.id, cfg.settings.scoring)
         if kind == "phase":
@@ -94,18 +95,21 @@ def _run(ws: Workspace, cycle: Cycle, kind: str, today: date | None) -> RollupRe
                                            f"target_{cycle.year}")
         tables["sources"] = rollups.source_submissions(con, source_cycles)
         version = rollups.next_rollup_version(con, cycle.id)
-        rollup_id = f"{cycle.id}-v{version}"
-        out = ws.paths.reports / cycle.id / f"v{version}"
-        headline = _headline(tables, cycle, rollup_id)
-        files = _write_files(out, tables)
-        ctx = {"cfg": cfg, "cycle": cycle, "kind": kind, "rollup_id": rollup_id,
-               "today": today, "headline": headline}
-        files["charts"] = out / "charts"
-        chart_files = charts.draw(out / "charts", tables, ctx)
-        files["xlsx"] = xlsx_report.write(out / f"tong-hop-{cycle.id}.xlsx", tables, ctx)
-        files["docx"] = docx_report.write(out / f"bao-cao-{cycle.id}.docx", tables, ctx,
-                                          chart_files)
-        headline["files"] = {k: str(v) for k, v in files.items()}
+    # Write the files of the new version
+    rollup_id = f"{cycle.id}-v{version}"
+    out = ws.paths.reports / cycle.id / f"v{version}"
+    headline = _headline(tables, cycle, rollup_id)
+    files = _write_files(out, tables)
+    ctx = {"cfg": cfg, "cycle": cycle, "kind": kind, "rollup_id": rollup_id,
+           "today": today, "headline": headline}
+    files["charts"] = out / "charts"
+    chart_files = charts.draw(out / "charts", tables, ctx)
+    files["xlsx"] = xlsx_report.write(out / f"tong-hop-{cycle.id}.xlsx", tables, ctx)
+    files["docx"] = docx_report.write(out / f"bao-cao-{cycle.id}.docx", tables, ctx,
+                                      chart_files)
+    headline["files"] = {k: str(v) for k, v in files.items()}
+    # Record the version and its provenance (one short write transaction)
+    with connect(ws.paths.warehouse) as con:
         record_rollup(con, cycle.id, kind, version, str(out), headline,
                       tables["sources"]["submission_id"].tolist())
     return RollupResult(rollup_id, cycle.id, kind, version, out, headline, files)

@@ -1,0 +1,76 @@
+"""Warehouse migrations and the config sync: idempotent, upgrades keep data."""
+
+import shutil
+from pathlib import Path
+
+import duckdb
+
+from warehouse.db import connect, migrate, migrations, schema_version
+from warehouse.writer import sync_config
+
+
+def test_fresh_file_gets_every_migration_once(tmp_path):
+    path = tmp_path / "w.duckdb"
+    with connect(path) as con:
+        assert migrate(con) == [v for v, _, _ in migrations()]
+        assert migrate(con) == []
+        tables = {r[0] for r in con.execute(
+            "SELECT table_name FROM information_schema.tables").fetchall()}
+    assert {"unit_versions", "cycles", "reminders", "submissions", "submission_values",
+            "validation_results", "rollups", "schema_version"} <= tables
+
+
+def test_upgrade_applies_only_new_migrations_and_keeps_data(tmp_path):
+    shipped = Path(migrations.__globals__["resources"].files("warehouse") / "migrations")
+    old = tmp_path / "old"
+    old.mkdir()
+    shutil.copy(shipped / "001_init.sql", old)
+    path = tmp_path / "w.duckdb"
+    with connect(path) as con:
+        migrate(con, old)
+        con.execute("INSERT INTO files VALUES ('abc', 'x.xlsx', 1, 'inbox', NULL, now(), 'a')")
+    new = tmp_path / "new"
+    shutil.copytree(old, new)
+    (new / "002_add_note.sql").write_text("ALTER TABLE files ADD COLUMN note VARCHAR;")
+    with connect(path) as con:
+        assert schema_version(con) == 1
+        assert migrate(con, new) == [2]
+        assert con.execute("SELECT sha256, note FROM files").fetchall() == [("abc", None)]
+        assert schema_version(con) == 2
+
+
+def test_failed_migration_rolls_back(tmp_path):
+    shipped = Path(migrations.__globals__["resources"].files("warehouse") / "migrations")
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    shutil.copy(shipped / "001_init.sql", bad)
+    (bad / "002_broken.sql").write_text("CREATE TABLE half (x INT); SELECT * FROM nowhere;")
+    path = tmp_path / "w.duckdb"
+    with connect(path) as con:
+        try:
+            migrate(con, bad)
+        except duckdb.Error:
+            pass
+        assert schema_version(con) == 1
+        assert con.execute("SELECT count(*) FROM information_schema.tables "
+                           "WHERE table_name = 'half'").fetchall() == [(0,)]
+
+
+def test_sync_config_versions_changed_units(cfg, tmp_path):
+    from dataclasses import replace
+
+
+    with connect(tmp_path / "w.duckdb") as con:
+        migrate(con)
+        assert sync_config(con, cfg)["units_added"] == 39
+        assert sync_config(con, cfg)["units_added"] == 0
+        moved = replace(cfg.units[0], email="moi@phongdoanh.example")
+        fewer = replace(cfg, units=(moved,) + cfg.units[1:-1])
+        summary = sync_config(con, fewer)
+        assert (summary["units_added"], summary["units_changed"],
+                summary["units_retired"]) == (0, 1, 1)
+        rows = con.execute("SELECT version, email, retired_at IS NULL FROM unit_versions "
+                           "WHERE code = 'CQ-VP' ORDER BY version").fetchall()
+        assert rows == [(1, "vanphong@phongdoanh.example", False),
+                        (2, "moi@phongdoanh.example", True)]
+        assert con.execute("SELECT count(*) FROM units").fetchall() == [(38,)]

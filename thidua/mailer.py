@@ -1,0 +1,277 @@
+"""Sending email: over one SMTP connection per mailer, or into the outbox as .eml files.
+
+SMTP comes from the environment (`THIDUA_SMTP_HOST`, `_PORT`, `_USER`, `_PASSWORD`,
+`_SENDER`, `_SECURITY`); with no host, every message is written to the outbox instead,
+which is what the demo and a commune without a mail server use.
+
+yagmail owns the connection (SSL or STARTTLS, login, reconnect).  The message itself is
+built with the stdlib `email` package: yagmail 0.16 cannot carry a separate plain-text
+and HTML alternative (its plain part is the HTML source) and derives a Message-ID from
+From/To/Subject, so two reminders to one unit would share it.  Ours is generated here
+and returned, so the sent log can record it.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import os
+import re
+import smtplib
+import ssl
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from email import policy
+from email.message import EmailMessage
+from email.utils import formataddr, formatdate, make_msgid
+from pathlib import Path
+
+from thidua.config import Settings
+from thidua.errors import ThiduaError
+
+log = logging.getLogger(__name__)
+
+SECURITY = ("starttls", "ssl", "none")
+DEFAULT_PORTS = {"ssl": 465, "starttls": 587, "none": 25}
+DEFAULT_RETRY_DELAYS = (2.0, 10.0, 30.0)
+
+
+class SmtpConfigError(ThiduaError):
+    "The THIDUA_SMTP_* environment variables do not make a usable SMTP setup"
+
+
+@dataclass
+class Email:
+    to: list[str]
+    subject: str
+    text: str
+    html: str | None = None
+    cc: list[str] = field(default_factory=list)
+    attachments: list[tuple[str, bytes]] = field(default_factory=list)  # (filename, content)
+
+
+@dataclass
+class SendResult:
+    message_id: str
+    ok: bool                    # the server accepted the message for at least one recipient
+    refused: dict[str, str]     # recipient → server answer, for those it refused
+    error: str | None
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    host: str | None            # None: write .eml files to the outbox
+    port: int
+    security: str               # starttls | ssl | none
+    user: str | None
+    password: str | None = field(repr=False)
+    sender: str                 # envelope and From address
+    sender_name: str
+    retry_delays: tuple[float, ...] = DEFAULT_RETRY_DELAYS
+
+    @classmethod
+    def from_env(cls, settings: Settings, env: Mapping[str, str] = os.environ) -> SmtpSettings:
+        """Read THIDUA_SMTP_*; the sender defaults to settings' [sender] email.
+
+        Security defaults to `ssl` on port 465, `none` for a loopback host (a local
+        relay or test server), else `starttls`.  A password never crosses a network
+        in clear text: `none` with a login is refused unless the host is loopback.
+        """
+        host = env.get("THIDUA_SMTP_HOST") or None
+        port_text = env.get("THIDUA_SMTP_PORT") or ""
+        security = (env.get("THIDUA_SMTP_SECURITY") or "").lower()
+        if security and security not in SECURITY:
+            raise SmtpConfigError(f"THIDUA_SMTP_SECURITY: {security!r} not one of "
+                                  f"{', '.join(SECURITY)}")
+        if port_text and not port_text.isdigit():
+            raise SmtpConfigError(f"THIDUA_SMTP_PORT: not a port number: {port_text!r}")
+        if not security:
+            security = ("ssl" if port_text == "465" else
+                        "none" if host and _is_loopback(host) else "starttls")
+        user = env.get("THIDUA_SMTP_USER") or None
+        password = env.get("THIDUA_SMTP_PASSWORD") or None
+        if host and user and not password:
+            raise SmtpConfigError("THIDUA_SMTP_USER is set but THIDUA_SMTP_PASSWORD is not")
+        if host and user and security == "none" and not _is_loopback(host):
+            raise SmtpConfigError("refusing to log in without TLS to a non-loopback host; "
+                                  "set THIDUA_SMTP_SECURITY to starttls or ssl")
+        delays = env.get("THIDUA_SMTP_RETRY_DELAYS")
+        try:
+            retry_delays = (tuple(float(x) for x in delays.split(",") if x.strip())
+                            if delays is not None else DEFAULT_RETRY_DELAYS)
+        except ValueError:
+            raise SmtpConfigError(f"THIDUA_SMTP_RETRY_DELAYS: expected seconds separated by "
+                                  f"commas, got {delays!r}") from None
+        return cls(host=host, port=int(port_text or DEFAULT_PORTS[security]),
+                   security=security, user=user, password=password,
+                   sender=env.get("THIDUA_SMTP_SENDER") or settings.sender["email"],
+                   sender_name=settings.sender["name"], retry_delays=retry_delays)
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def build_message(email: Email, sender: str, sender_name: str) -> EmailMessage:
+    """The MIME message: text/plain with an HTML alternative, then attachments.
+
+    Headers are encoded per RFC 2047 (UTF-8) and attachment names per RFC 2231 when
+    the message is serialised; bodies use quoted-printable so .eml files stay legible.
+    """
+    msg = EmailMessage(policy=policy.SMTP)
+    msg["From"] = formataddr((sender_name, sender))
+    msg["To"] = ", ".join(email.to)
+    if email.cc:
+        msg["Cc"] = ", ".join(email.cc)
+    msg["Subject"] = email.subject
+    msg["Date"] = formatdate(localtime=True)
+    msg["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or None)
+    msg.set_content(email.text, cte="quoted-printable")
+    if email.html is not None:
+        msg.add_alternative(email.html, subtype="html", cte="quoted-printable")
+    for filename, content in email.attachments:
+        maintype, subtype = _content_type(filename)
+        msg.add_attachment(content, maintype=maintype, subtype=subtype, filename=filename)
+    return msg
+
+
+def _content_type(filename: str) -> tuple[str, str]:
+    import mimetypes
+
+    guessed = mimetypes.guess_type(filename)[0] or "application/octet-stream"
+    maintype, _, subtype = guessed.partition("/")
+    return maintype, subtype
+
+
+class Mailer:
+    """Sends `Email`s; `send` never raises for a message the server or network refused:
+    the result says what happened, so one bad address does not stop a batch."""
+
+    def __init__(self, smtp: SmtpSettings):
+        self.smtp = smtp
+
+    def send(self, email: Email) -> SendResult:
+        msg = build_message(email, self.smtp.sender, self.smtp.sender_name)
+        return self._deliver(msg, [*email.to, *email.cc])
+
+    def _deliver(self, msg: EmailMessage, recipients: list[str]) -> SendResult:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """Release what the mailer holds (the SMTP connection)."""
+
+
+class OutboxMailer(Mailer):
+    """Writes each message to `outbox/<message-id>.eml`: unique, so reruns never collide."""
+
+    def __init__(self, smtp: SmtpSettings, outbox: Path):
+        super().__init__(smtp)
+        self.outbox = outbox
+        outbox.mkdir(parents=True, exist_ok=True)
+
+    def _deliver(self, msg: EmailMessage, recipients: list[str]) -> SendResult:
+        message_id = msg["Message-ID"]
+        path = self.outbox / f"{re.sub(r'[^A-Za-z0-9._@-]', '_', message_id.strip('<>'))}.eml"
+        tmp = path.with_suffix(".eml.tmp")
+        tmp.write_bytes(msg.as_bytes())
+        tmp.replace(path)
+        return SendResult(message_id=message_id, ok=True, refused={}, error=None)
+
+
+class SmtpMailer(Mailer):
+    """One yagmail connection, opened at the first message and reused for all of them.
+
+    Connection loss and 4xx answers are retried with backoff (`retry_delays`), after a
+    reconnect.  When the server stays unreachable the mailer gives up on it: the rest
+    of the batch fails at once, with the same error, to be sent by the next run.
+    """
+
+    def __init__(self, smtp: SmtpSettings):
+        super().__init__(smtp)
+        self._client = None
+        self._down: str | None = None
+
+    def _connect(self):
+        import yagmail
+
+        tls = ssl.create_default_context()
+        login = self.smtp.user or self.smtp.sender
+        client = yagmail.SMTP(
+            user={login: login},    # a dict, or yagmail appends @gmail.com to bare names
+            password=self.smtp.password,
+            host=self.smtp.host, port=self.smtp.port,
+            smtp_ssl=self.smtp.security == "ssl",
+            smtp_starttls={"context": tls} if self.smtp.security == "starttls" else False,
+            smtp_skip_login=self.smtp.user is None, soft_email_validation=False,
+            timeout=30, **({"context": tls} if self.smtp.security == "ssl" else {}))
+        client.login()
+        return client
+
+    def _deliver(self, msg: EmailMessage, recipients: list[str]) -> SendResult:
+        message_id = msg["Message-ID"]
+        if self._down:
+            return SendResult(message_id, False, {}, self._down)
+        data = msg.as_bytes()
+        delays: Sequence[float] = self.smtp.retry_delays
+        for attempt in range(len(delays) + 1):
+            try:
+                if self._client is None:
+                    self._client = self._connect()
+                refused = self._client.smtp.sendmail(self.smtp.sender, recipients, data)
+                return SendResult(message_id, True, _answers(refused), None)
+            except smtplib.SMTPRecipientsRefused as exc:     # every recipient refused
+                return SendResult(message_id, False, _answers(exc.recipients),
+                                  "all recipients refused")
+            except smtplib.SMTPAuthenticationError as exc:
+                self._down = f"SMTP login refused: {exc.smtp_code}"
+                return SendResult(message_id, False, {}, self._down)
+            except smtplib.SMTPResponseException as exc:
+                error = f"{exc.smtp_code} {_text(exc.smtp_error)}"
+                if exc.smtp_code < 400 or exc.smtp_code >= 500:
+                    return SendResult(message_id, False, {}, error)   # permanent: next message
+            except OSError as exc:               # refused connection, timeout, disconnect
+                error = f"{type(exc).__name__}: {exc}"
+            self._drop_connection()
+            if attempt < len(delays):
+                log.warning("SMTP %s:%s: %s; retrying in %ss", self.smtp.host, self.smtp.port,
+                            error, delays[attempt])
+                time.sleep(delays[attempt])
+        self._down = error
+        return SendResult(message_id, False, {}, error)
+
+    def _drop_connection(self) -> None:
+        if self._client is not None:
+            try:
+                self._client.close()
+            except OSError:
+                pass
+            self._client = None
+
+    def close(self) -> None:
+        self._drop_connection()
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
+
+
+def _answers(refused: Mapping[str, tuple[int, bytes]]) -> dict[str, str]:
+    return {rcpt: f"{code} {_text(text)}" for rcpt, (code, text) in refused.items()}
+
+
+@contextmanager
+def open_mailer(settings: Settings, outbox: Path) -> Iterator[Mailer]:
+    """The mailer the environment asks for, closed (connection quit) on exit."""
+    smtp = SmtpSettings.from_env(settings)
+    mailer = SmtpMailer(smtp) if smtp.host else OutboxMailer(smtp, outbox)
+    try:
+        yield mailer
+    finally:
+        mailer.close()

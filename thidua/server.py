@@ -1,0 +1,157 @@
+"""Production mode on one machine: a local Prefect server, the `thidua` process work
+pool, the `duckdb-writer` concurrency limit, every deployment of `prefect.yaml` and a
+worker.  Drives the `prefect` CLI in subprocesses; imports nothing of Prefect.
+
+State lives under `$THIDUA_HOME/prefect/`: the server's SQLite database (PREFECT_HOME),
+logs and pid files, so `stop` finds what `start` launched.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+from thidua.errors import ThiduaError
+
+REPO = Path(__file__).resolve().parent.parent
+WORK_POOL = "thidua"
+WRITER_LIMIT = "duckdb-writer"
+
+
+class ServerError(ThiduaError):
+    "The Prefect server or one of its set-up steps failed"
+
+
+@dataclass(frozen=True)
+class Server:
+    home: Path          # THIDUA_HOME
+    port: int = 4200
+
+    @property
+    def state(self) -> Path:
+        return self.home / "prefect"
+
+    @property
+    def api_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/api"
+
+    @property
+    def ui_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def env(self) -> dict[str, str]:
+        """Environment of every process of the server side (and of flows the worker runs)."""
+        env = dict(os.environ)
+        env.update({
+            "PREFECT_HOME": str(self.state),
+            "PREFECT_API_URL": self.api_url,
+            "PREFECT_UI_URL": self.ui_url,
+            "PREFECT_SERVER_API_HOST": "127.0.0.1",
+            "PREFECT_SERVER_API_PORT": str(self.port),
+            "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+            "DO_NOT_TRACK": "1",
+            "GX_ANALYTICS_ENABLED": "false",
+            "PREFECT_WORKER_QUERY_SECONDS": env.get("PREFECT_WORKER_QUERY_SECONDS", "5"),
+            "THIDUA_HOME": str(self.home),
+            "THIDUA_REPO": str(REPO),
+        })
+        return env
+
+    def _pid_file(self, name: str) -> Path:
+        return self.state / "run" / f"{name}.pid"
+
+    def _spawn(self, name: str, args: list[str]) -> int:
+        (self.state / "run").mkdir(parents=True, exist_ok=True)
+        (self.state / "logs").mkdir(parents=True, exist_ok=True)
+        log = open(self.state / "logs" / f"{name}.log", "ab")  # noqa: SIM115 - child keeps it
+        proc = subprocess.Popen(args, cwd=REPO, env=self.env(), stdout=log,
+                                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                start_new_session=True)
+        self._pid_file(name).write_text(str(proc.pid))
+        return proc.pid
+
+    def _prefect(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+        done = subprocess.run([_prefect_bin(), *args], check=False, cwd=REPO, env=self.env(),
+                              capture_output=True, text=True, stdin=subprocess.DEVNULL)
+        if check and done.returncode != 0:
+            raise ServerError(f"`prefect {' '.join(args)}` failed:\n{done.stdout}{done.stderr}")
+        return done
+
+    def healthy(self) -> bool:
+        try:
+            with urllib.request.urlopen(f"{self.api_url}/health", timeout=2) as r:
+                return json.loads(r.read()) is True
+        except OSError:
+            return False
+
+    def start(self, timeout: float = 120, deploy: bool = True, worker: bool = True) -> None:
+        """Start the server (if not running), create pool and limit, deploy, start a worker."""
+        if not self.healthy():
+            self._spawn("server", [_prefect_bin(), "server", "start", "--host", "127.0.0.1",
+                                   "--port", str(self.port), "--analytics-off"])
+            deadline = time.monotonic() + timeout
+            while not self.healthy():
+                if time.monotonic() > deadline:
+                    raise ServerError(f"no healthy Prefect server at {self.api_url} after "
+                                      f"{timeout:.0f} s; see {self.state / 'logs/server.log'}")
+                time.sleep(0.5)
+        self._prefect("work-pool", "create", WORK_POOL, "--type", "process", "--overwrite")
+        if self._prefect("gcl", "inspect", WRITER_LIMIT, check=False).returncode != 0:
+            self._prefect("gcl", "create", WRITER_LIMIT, "--limit", "1")
+        if deploy:
+            self._prefect("--no-prompt", "deploy", "--all")
+        if worker and not self.running("worker"):
+            self._spawn("worker", [_prefect_bin(), "worker", "start", "--pool", WORK_POOL,
+                                   "--name", "thidua-worker"])
+
+    def running(self, name: str) -> bool:
+        pid = self._pid(name)
+        return pid is not None and _alive(pid)
+
+    def _pid(self, name: str) -> int | None:
+        try:
+            return int(self._pid_file(name).read_text())
+        except (OSError, ValueError):
+            return None
+
+    def stop(self, timeout: float = 30) -> list[str]:
+        """Stop worker then server (their whole process groups); return what was stopped."""
+        stopped = []
+        for name in ("worker", "server"):
+            pid = self._pid(name)
+            if pid is not None and _alive(pid):
+                os.killpg(pid, signal.SIGTERM)
+                deadline = time.monotonic() + timeout
+                while _alive(pid) and time.monotonic() < deadline:
+                    time.sleep(0.2)
+                if _alive(pid):
+                    os.killpg(pid, signal.SIGKILL)
+                stopped.append(name)
+            self._pid_file(name).unlink(missing_ok=True)
+        return stopped
+
+
+def _prefect_bin() -> str:
+    candidate = Path(sys.executable).with_name("prefect")
+    return str(candidate) if candidate.exists() else "prefect"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # A zombie child of ours is dead too.
+    try:
+        return os.waitpid(pid, os.WNOHANG) == (0, 0)
+    except ChildProcessError:
+        return True
