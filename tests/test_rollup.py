@@ -147,8 +147,10 @@ def test_annual_rollup_figures_read_back_from_xlsx(small_ws):
     assert units["CQ-C"][5] is None                                    # HC01 = 0: no ratio
 
     # Missing and late units; proposals tallied by form (superseded b1 not counted).
-    chua = [r[0] for r in wb["ChuaNop"].iter_rows(values_only=True)]
-    assert chua.index("MT-1") < chua.index("Nộp muộn") < chua.index("CQ-C")
+    chua = {r[0]: r for r in wb["ChuaNop"].iter_rows(values_only=True)}
+    order = list(chua)
+    assert order.index("MT-1") < order.index("Nộp muộn") < order.index("CQ-C")
+    assert chua["CQ-C"][4:7] == ("Nộp muộn", 2, datetime(2025, 12, 28, 9, 0))  # local time
     tally = rows_by_key(wb["KhenThuong"])
     assert tally["giay-khen-xa"][2:5] == (1, 1, 2)
     assert tally["bang-khen-tinh"][2:5] == (0, 1, 1)
@@ -225,6 +227,8 @@ def test_annual_rollup_without_submissions(workspace):
     h = result.headline
     assert (h["expected"], h["submitted"], h["missing"], h["accepted_in_cycle"]) == (39, 0, 39, 0)
     assert result.files["xlsx"].exists() and result.files["docx"].exists()
+    phase = run_phase(workspace, 2, today=date(2030, 10, 20))
+    assert (phase.rollup_id, phase.headline["sources"]) == ("tong-ket-2030-v1", 0)
 
 
 def test_cli_rollup_json_and_errors(small_ws):

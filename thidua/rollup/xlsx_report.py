@@ -107,9 +107,7 @@ def _write_cell(ws, row: int, col: int, value: Any, fmt: str, fmts: dict) -> Non
     if value is None or pd.isna(value):
         ws.write_blank(row, col, None, fmts["text" if fmt == "text" else fmt])
     elif fmt == "date":
-        ws.write_datetime(row, col, pd.Timestamp(value).tz_localize(None).to_pydatetime()
-                          if pd.Timestamp(value).tzinfo else pd.Timestamp(value).to_pydatetime(),
-                          fmts["date"])
+        ws.write_datetime(row, col, pd.Timestamp(value).to_pydatetime(), fmts["date"])
     elif fmt in ("int", "dec"):
         ws.write_number(row, col, float(value), fmts[fmt])
     else:
@@ -165,9 +163,13 @@ PROPOSAL_COLS = (Col("form_vi", "Hình thức", 30), Col("code", "Mã đơn vị
 
 
 def _labels(df: pd.DataFrame, ctx: dict) -> pd.DataFrame:
-    """Vietnamese labels next to the codes: kinds, blocks, statuses, reward forms."""
+    """Vietnamese labels next to the codes: kinds, blocks, statuses, reward forms; times in
+    local time (Asia/Ho_Chi_Minh), as the clerk reads them."""
     s = ctx["cfg"].settings
     df = df.copy()
+    if "received_at" in df:
+        df["received_at"] = pd.to_datetime(df["received_at"], utc=True).dt.tz_convert(
+            s.calendar["timezone"]).dt.tz_localize(None)
     if "kind" in df:
         df["kind_vi"] = df["kind"].map(s.kinds)
     if "block" in df:
