@@ -26,8 +26,10 @@ LEFT JOIN accepted a ON a.cycle_id = e.cycle_id AND a.unit_code = e.code
 LEFT JOIN current_submissions c ON c.cycle_id = e.cycle_id AND c.unit_code = e.code
 WHERE list_contains(cycs, e.cycle_id);
 
+-- grp: an integer per (cycle, block), so the per-block windows partition on one integer.
 CREATE OR REPLACE TEMP TABLE rollup_st AS
-SELECT * FROM rollup_status_of(getvariable('rollup_cycles'));
+SELECT *, dense_rank() OVER (ORDER BY cycle_id, block) AS grp
+FROM rollup_status_of(getvariable('rollup_cycles'));
 
 -- (indicator, kind) pairs: which kinds must report what.  A semi-join on this is several
 -- times faster than list_contains, or an inner join, over millions of values.
@@ -56,23 +58,28 @@ WHERE list_contains(cycs, cycle_id) AND measure = measure_name;
 -- Indicator totals across units: sum, except percents (mean weighted by the unit's TS01
 -- of the same measure) and bools (count of units answering 1).  NULL when nobody reported.
 CREATE OR REPLACE TEMP MACRO rollup_indicator_totals(cycs, measure_name) AS TABLE
-WITH v AS (SELECT * FROM rollup_values(cycs, measure_name)),
-agg AS (
+WITH agg AS (
     SELECT cycle_id, indicator_code, count(*) AS n_units, sum(value) AS total_sum,
            count(*) FILTER (WHERE value = 1) AS n_true
-    FROM v GROUP BY ALL
+    FROM rollup_values(cycs, measure_name) GROUP BY ALL
+),
+pv AS (        -- only percents and TS01: the weighting join stays small
+    SELECT v.uid, v.cycle_id, v.indicator_code, v.value, i.type = 'percent' AS is_pct
+    FROM rollup_val v
+    JOIN indicators i ON i.code = v.indicator_code AND (i.type = 'percent' OR i.code = 'TS01')
+    WHERE v.measure = measure_name AND list_contains(cycs, v.cycle_id)
 ),
 weighted AS (
     SELECT p.cycle_id, p.indicator_code, sum(p.value * t.value) AS weighted,
            sum(t.value) AS weight
-    FROM v p
-    JOIN indicators i ON i.code = p.indicator_code AND i.type = 'percent'
-    JOIN v t ON t.uid = p.uid AND t.indicator_code = 'TS01'
+    FROM pv p JOIN pv t ON t.uid = p.uid AND t.indicator_code = 'TS01'
+    WHERE p.is_pct
     GROUP BY ALL
 ),
+per_kind AS (SELECT cycle_id, kind, count(*) AS n FROM rollup_status(cycs) GROUP BY ALL),
 expected AS (
-    SELECT s.cycle_id, a.indicator_code, count(*) AS expected
-    FROM rollup_status(cycs) s JOIN rollup_applies() a ON a.kind = s.kind
+    SELECT k.cycle_id, a.indicator_code, sum(k.n) AS expected
+    FROM per_kind k JOIN rollup_applies() a ON a.kind = k.kind
     GROUP BY ALL
 )
 SELECT c.cycle_id, i.code AS indicator_code, i.name_vi, i.unit_vi, i.type, i.aggregate,
@@ -90,20 +97,25 @@ LEFT JOIN weighted w ON w.cycle_id = c.cycle_id AND w.indicator_code = i.code;
 -- the share of the block's units with that ratio whose ratio is <= the unit's (0 < pr <= 1).
 -- A unit has a ratio when it reports the numerator and a denominator > 0.
 CREATE OR REPLACE TEMP MACRO rollup_unit_ratios_of() AS TABLE
-WITH v AS (
-    SELECT uid, indicator_code, value FROM rollup_val
-    WHERE measure = 'value' AND indicator_code IN (SELECT numerator FROM ratio_defs
-                                                   UNION SELECT denominator FROM ratio_defs)),
+WITH roles AS (
+    SELECT ratio, numerator AS indicator_code, true AS is_num FROM ratio_defs
+    UNION ALL SELECT ratio, denominator, false FROM ratio_defs),
+pairs AS (     -- one group per (unit, ratio): cheaper than a self-join of the values
+    SELECT v.uid, r.ratio, max(v.value) FILTER (WHERE r.is_num) AS numerator,
+           max(v.value) FILTER (WHERE NOT r.is_num) AS denominator
+    FROM rollup_val v JOIN roles r USING (indicator_code)
+    WHERE v.measure = 'value'
+    GROUP BY v.uid, r.ratio),
 r AS (
-    SELECT n.uid, d.ratio, n.value AS numerator, den.value AS denominator,
-           100.0 * n.value / den.value AS pct
-    FROM ratio_defs d
-    JOIN v n ON n.indicator_code = d.numerator
-    JOIN v den ON den.uid = n.uid AND den.indicator_code = d.denominator AND den.value > 0
+    SELECT uid, ratio, numerator, denominator, 100.0 * numerator / denominator AS pct
+    FROM pairs WHERE numerator IS NOT NULL AND denominator > 0
+),
+ranked AS (     -- windows carry every column: keep them narrow, join the names after
+    SELECT r.uid, r.ratio, cume_dist() OVER (PARTITION BY s.grp, r.ratio ORDER BY r.pct) AS pr
+    FROM r JOIN rollup_st s USING (uid)
 )
-SELECT s.cycle_id, s.code, s.block, r.*,
-       cume_dist() OVER (PARTITION BY s.cycle_id, s.block, r.ratio ORDER BY r.pct) AS pr
-FROM r JOIN rollup_st s USING (uid);
+SELECT s.cycle_id, s.code, s.block, r.*, k.pr
+FROM r JOIN ranked k USING (uid, ratio) JOIN rollup_st s USING (uid);
 
 CREATE OR REPLACE TEMP TABLE rollup_ur AS SELECT * FROM rollup_unit_ratios_of();
 
@@ -137,11 +149,11 @@ s AS (
                 ELSE w_quality END AS score_quality,
            round(coalesce(w_perf * p.perf_rank, 0), 2) AS score_performance
     FROM rollup_status(cycs) u LEFT JOIN perf p USING (uid)
-)
-SELECT *, score_time + score_quality + score_performance AS score,
-       rank() OVER (PARTITION BY cycle_id, block
-                    ORDER BY score_time + score_quality + score_performance DESC) AS rank_in_block
-FROM s;
+),
+t AS (SELECT *, score_time + score_quality + score_performance AS score FROM s),
+ranked AS (SELECT uid, rank() OVER (PARTITION BY grp ORDER BY score DESC) AS rank_in_block
+           FROM t)
+SELECT t.*, ranked.rank_in_block FROM t JOIN ranked USING (uid);
 
 -- Reporting rate and on-time rate (DHIS2 sense: / expected), for the commune, each kind
 -- and each block.
