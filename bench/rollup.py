@@ -116,12 +116,13 @@ def with_pandas(t: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
     st = st.merge(cur[["cycle_id", "unit_code", "submission_id", "n_warnings"]], how="left",
                   left_on=["cycle_id", "code"], right_on=["cycle_id", "unit_code"])
 
+    st["is_submitted"] = st["status"] != "missing"
+    st["is_on_time"] = st["status"] == "on_time"
     frames = []
     for level, keys in (("commune", []), ("kind", ["kind"]), ("block", ["block"])):
-        g = st.groupby(["cycle_id", *keys])["status"]
-        f = pd.DataFrame({"expected": g.size(), "submitted": g.apply(lambda s: (s != "missing")
-                                                                       .sum()),
-                          "on_time": g.apply(lambda s: (s == "on_time").sum())}).reset_index()
+        f = st.groupby(["cycle_id", *keys]).agg(
+            expected=("code", "size"), submitted=("is_submitted", "sum"),
+            on_time=("is_on_time", "sum")).reset_index()
         f["level"] = level
         f["grp"] = f[keys[0]] if keys else ""
         frames.append(f)
