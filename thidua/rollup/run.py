@@ -118,7 +118,10 @@ def _run(ws: Workspace, cycle: Cycle, kind: str, today: date | None) -> RollupRe
 def _headline(tables: dict, cycle: Cycle, rollup_id: str) -> dict[str, Any]:
     """The figures quoted in the docx, the Prefect artifact and `--json`."""
     comp = tables["completeness"]
-    commune = comp[comp["level"] == "commune"].iloc[0]
+    rows = comp[comp["level"] == "commune"].to_dict("records")
+    commune = rows[0] if rows else dict.fromkeys(  # a cycle that expects nobody
+        ("expected", "submitted", "on_time", "late", "missing", "reporting_rate",
+         "on_time_rate"), 0)
     ratios = tables["ratios"]
     ratios = ratios[ratios["level"] == "commune"]
     sources = tables["sources"]
