@@ -16,7 +16,7 @@ WITH accepted AS (
     WHERE list_contains(cycs, cycle_id) AND outcome IN ('accepted', 'accepted_with_warnings')
     GROUP BY ALL
 )
-SELECT row_number() OVER (ORDER BY e.cycle_id, e.code) AS uid,
+SELECT row_number() OVER () AS uid,
        e.cycle_id, e.code, e.name, e.kind, e.block,
        CASE WHEN a.unit_code IS NULL THEN 'missing'
             WHEN a.any_on_time THEN 'on_time' ELSE 'late' END AS status,
@@ -26,10 +26,13 @@ LEFT JOIN accepted a ON a.cycle_id = e.cycle_id AND a.unit_code = e.code
 LEFT JOIN current_submissions c ON c.cycle_id = e.cycle_id AND c.unit_code = e.code
 WHERE list_contains(cycs, e.cycle_id);
 
--- grp: an integer per (cycle, block), so the per-block windows partition on one integer.
+-- grp: an integer per (cycle, block), so the per-block windows partition on one integer
+-- (numbered on the few distinct pairs: a window over every unit row would sort them all).
 CREATE OR REPLACE TEMP TABLE rollup_st AS
-SELECT *, dense_rank() OVER (ORDER BY cycle_id, block) AS grp
-FROM rollup_status_of(getvariable('rollup_cycles'));
+WITH s AS (SELECT * FROM rollup_status_of(getvariable('rollup_cycles'))),
+g AS (SELECT cycle_id, block, row_number() OVER () AS grp
+      FROM (SELECT DISTINCT cycle_id, block FROM s))
+SELECT s.*, g.grp FROM s JOIN g USING (cycle_id, block);
 
 -- (indicator, kind) pairs: which kinds must report what.  A semi-join on this is several
 -- times faster than list_contains, or an inner join, over millions of values.
