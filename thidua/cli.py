@@ -290,6 +290,55 @@ def remind(today: Annotated[datetime | None, typer.Option(
                                     "error"])
 
 
+rollup_app = typer.Typer(help="Rollups for Sở Nội vụ: annual and phase-end reports.",
+                         no_args_is_help=True)
+app.add_typer(rollup_app, name="rollup")
+
+
+def _rollup(kind: str, number: int, as_json: bool) -> None:
+    """Run one rollup in-process (no Prefect) and print its headline and files."""
+    from thidua.rollup.run import NO_SUBMISSIONS, run_annual, run_phase
+
+    ws = _workspace()
+    if not ws.paths.warehouse.exists():
+        raise _fail(f"no warehouse at {ws.paths.warehouse}; run `thidua init` first")
+    try:
+        result = (run_annual if kind == "annual" else run_phase)(ws, number)
+    except ThiduaError as exc:
+        raise _fail(str(exc)) from None
+    if as_json:
+        _print_json(result.as_dict())
+        return
+    h = result.headline
+    _print_table(f"Rollup {result.rollup_id}: {h['title']}", [
+        {"expected": h["expected"], "submitted": h["submitted"], "on_time": h["on_time"],
+         "late": h["late"], "missing": h["missing"],
+         "reporting_rate_%": h["reporting_rate"], "on_time_rate_%": h["on_time_rate"],
+         "sources": h["sources"]}])
+    if not h["accepted_in_cycle"]:
+        typer.echo(NO_SUBMISSIONS.format(cycle=result.cycle_id, n=h["expected"]))
+    typer.echo(f"files in {result.output_dir}")
+    for name, path in result.files.items():
+        typer.echo(f"  {name:6} {path}")
+
+
+@rollup_app.command("annual")
+def rollup_annual(year: Annotated[int, typer.Argument(help="Year of the nam-YYYY cycle.")],
+                  as_json: JsonOpt = False) -> None:
+    """Roll up nam-YEAR: completeness, indicators, block scores; xlsx, docx, charts, data.
+
+    Each run records a new version under reports/nam-YEAR/vN/.
+    """
+    _rollup("annual", year, as_json)
+
+
+@rollup_app.command("phase")
+def rollup_phase(phase: Annotated[int, typer.Argument(help="1: so-ket-2027, 2: tong-ket-2030.")],
+                 as_json: JsonOpt = False) -> None:
+    """Roll up a phase: each year side by side, cumulative values, achieved vs targets."""
+    _rollup("phase", phase, as_json)
+
+
 server_app = typer.Typer(help="Production mode: a local Prefect server with every "
                                 "deployment of prefect.yaml and a worker.",
                          no_args_is_help=True)

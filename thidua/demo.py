@@ -59,6 +59,8 @@ def main() -> None:
     cli.status(cycle="nam-2025", as_json=False)
     step("8. thidua problems CQ-YT nam-2025: what the unit is told to fix")
     cli.problems(unit="CQ-YT", cycle="nam-2025", version=None, as_json=False)
+    step("9. thidua rollup annual 2025: the report to Sở Nội vụ (xlsx, docx, charts, data)")
+    cli.rollup_annual(2025, as_json=False)
 
 
 # Units that break something in the demo, and how.

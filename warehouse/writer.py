@@ -198,3 +198,26 @@ def record_reminders(con: duckdb.DuckDBPyConnection, results: pd.DataFrame) -> i
         """)
         con.unregister("reminder_batch")
     return written
+
+
+def record_rollup(con: duckdb.DuckDBPyConnection, cycle_id: str, kind: str, version: int,
+                  output_dir: str, headline: dict, submission_ids: list[str]) -> str:
+    """Record one produced rollup version and the submission versions behind it.
+
+    The rollup id is `<cycle>-v<version>`; a version already taken raises (primary key),
+    so two concurrent runs never share one.
+    """
+    import json
+
+    rollup_id = f"{cycle_id}-v{version}"
+    with transaction(con):
+        con.execute("INSERT INTO rollups (rollup_id, cycle_id, kind, version, output_dir, "
+                    "headline) VALUES (?, ?, ?, ?, ?, ?)",
+                    [rollup_id, cycle_id, kind, version, output_dir,
+                     json.dumps(headline, ensure_ascii=False, default=str)])
+        con.register("rollup_src", pd.DataFrame({"submission_id": list(submission_ids)},
+                                                 dtype="string"))
+        con.execute("INSERT INTO rollup_sources SELECT DISTINCT ?, submission_id "
+                    "FROM rollup_src", [rollup_id])
+        con.unregister("rollup_src")
+    return rollup_id

@@ -1,0 +1,87 @@
+"""What a rollup is about: its cycle, the years a phase spans, the plan whose targets it
+checks, the derived ratios and the Vietnamese labels.  Pure: no I/O, no heavy imports."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from thidua.config import Config, Cycle
+from thidua.errors import UnknownCycle
+
+
+@dataclass(frozen=True)
+class Ratio:
+    """A derived ratio (%): sum(numerator) / sum(denominator) over the units that report
+    the numerator."""
+    key: str
+    numerator: str
+    denominator: str
+    name_vi: str
+
+
+RATIOS = (
+    Ratio("ho_so_truc_tuyen", "HC02", "HC01", "Tỷ lệ hồ sơ tiếp nhận trực tuyến"),
+    Ratio("ky_nang_so", "BD02", "TS01", "Tỷ lệ người được bồi dưỡng kỹ năng số"),
+    Ratio("bang_rong", "TX02", "TX01", "Tỷ lệ hộ có Internet băng rộng cố định"),
+    Ratio("vneid_muc_2", "TX04", "TS01", "Tỷ lệ người có định danh điện tử mức 2"),
+)
+RATIO_NAMES = {r.key: r.name_vi for r in RATIOS}
+
+STATUS_VI = {"on_time": "Đúng hạn", "late": "Nộp muộn", "missing": "Chưa nộp"}
+AGGREGATE_VI = {"sum": "Cộng dồn các năm", "last": "Số liệu năm cuối", "mean": "Bình quân các năm"}
+TYPE_RULE_VI = {"percent": "Bình quân gia quyền theo TS01", "bool": "Số đơn vị trả lời có (1)",
+                "int": "Tổng", "decimal": "Tổng"}
+PHASE_KINDS = ("so_ket", "tong_ket")
+
+
+class NotARollupCycle(UnknownCycle):
+    "No annual cycle for that year, or no phase with that number"
+
+
+def annual_cycle(cfg: Config, year: int) -> Cycle:
+    for c in cfg.cycles:
+        if c.kind == "nam" and c.year == year:
+            return c
+    known = ", ".join(str(c.year) for c in cfg.cycles if c.kind == "nam")
+    raise NotARollupCycle(f"no annual cycle for {year} (known years: {known})")
+
+
+def annual_rollup_day(cfg: Config, cycle: Cycle) -> date:
+    """When the annual rollup runs: the working day after the cycle's (moved) due date."""
+    return cfg.calendar.add_working_days(cycle.due, 1)
+
+
+def phase_cycle(cfg: Config, phase: int) -> Cycle:
+    for c in cfg.cycles:
+        if c.kind in PHASE_KINDS and c.phase == phase:
+            return c
+    known = ", ".join(str(c.phase) for c in cfg.cycles if c.kind in PHASE_KINDS)
+    raise NotARollupCycle(f"no phase {phase} (known phases: {known})")
+
+
+def phase_years(cfg: Config, phase: Cycle) -> list[Cycle]:
+    """The annual cycles whose period lies inside the phase's period, oldest first."""
+    return sorted((c for c in cfg.cycles if c.kind == "nam"
+                   and phase.period_start <= c.period_start
+                   and c.period_end <= phase.period_end), key=lambda c: c.year)
+
+
+def plan_for(cfg: Config, phase: Cycle) -> Cycle | None:
+    """The plan cycle in which units registered targets for the phase's final year."""
+    return next((c for c in cfg.cycles if c.kind == "ke_hoach" and phase.year in c.targets),
+                None)
+
+
+def date_line_vi(place: str, d: date) -> str:
+    """Place and date as Decree 30/2020 writes them: day < 10 and months 1–2 take a 0."""
+    month = f"{d.month:02d}" if d.month <= 2 else str(d.month)
+    return f"{place}, ngày {d.day:02d} tháng {month} năm {d.year}"
+
+
+def number_vi(v: float | None) -> str:
+    """Vietnamese number style: 1.234,56 (dot thousands, comma decimals); '—' for none."""
+    if v is None or v != v:  # noqa: PLR0124 - NaN check without importing pandas
+        return "—"
+    text = f"{v:,.2f}".rstrip("0").rstrip(".") if v != int(v) else f"{int(v):,}"
+    return text.replace(",", "\0").replace(".", ",").replace("\0", ".")

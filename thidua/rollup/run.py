@@ -1,0 +1,157 @@
+"""Run a rollup: query DuckDB, write the files of a new version, record its provenance.
+
+Each run writes `reports/<cycle>/v<N>/` (xlsx, docx, charts/, data/) and one row in
+`rollups` plus the submission versions behind it in `rollup_sources`.  Old versions stay.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from thidua.config import Cycle
+from thidua.rollup.model import (
+    RATIO_NAMES,
+    RATIOS,
+    annual_cycle,
+    phase_cycle,
+    phase_years,
+    plan_for,
+)
+from thidua.workspace import Workspace
+
+NO_SUBMISSIONS = ("No accepted submissions for {cycle} yet: all {n} expected units count as "
+                  "missing (chưa nộp).")
+
+
+@dataclass
+class RollupResult:
+    rollup_id: str
+    cycle_id: str
+    kind: str                       # annual | phase
+    version: int
+    output_dir: Path
+    headline: dict[str, Any]
+    files: dict[str, Path] = field(default_factory=dict)
+
+    def markdown(self) -> str:
+        """Headline figures and file links, for the Prefect artifact and the CLI."""
+        h = self.headline
+        lines = [f"# {h['title']}: {self.rollup_id}", "",
+                 (f"- Expected units: {h['expected']}; submitted {h['submitted']} "
+                 f"({h['reporting_rate']}%), on time {h['on_time']} ({h['on_time_rate']}%), "
+                 f"late {h['late']}, missing {h['missing']}"),
+                 *(f"- {RATIO_NAMES[k]}: {'—' if v is None else f'{v}%'}"
+                   for k, v in h["ratios"].items()),
+                 (f"- Initiatives {h['initiatives']}, proposals {h['proposals']}, "
+                 f"source submission versions {h['sources']}"), ""]
+        if not h["accepted_in_cycle"]:
+            lines += [NO_SUBMISSIONS.format(cycle=self.cycle_id, n=h["expected"]), ""]
+        lines += [f"- [{name}]({Path(path).absolute().as_uri()})"
+                  for name, path in self.files.items()]
+        return "\n".join(lines)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"rollup_id": self.rollup_id, "cycle": self.cycle_id, "kind": self.kind,
+                "version": self.version, "output_dir": str(self.output_dir),
+                "headline": self.headline,
+                "files": {k: str(v) for k, v in self.files.items()}}
+
+
+def run_annual(ws: Workspace, year: int, today: date | None = None) -> RollupResult:
+    """The annual rollup of `nam-<year>` for Sở Nội vụ, as a new recorded version."""
+    return _run(ws, annual_cycle(ws.config, year), "annual", today)
+
+
+def run_phase(ws: Workspace, phase: int, today: date | None = None) -> RollupResult:
+    """The phase-end rollup (1: so-ket-2027, 2: tong-ket-2030), as a new recorded version."""
+    return _run(ws, phase_cycle(ws.config, phase), "phase", today)
+
+
+def _run(ws: Workspace, cycle: Cycle, kind: str, today: date | None) -> RollupResult:
+    import pandas as pd
+
+    from thidua.rollup import charts, docx_report, xlsx_report
+    from warehouse import rollups
+    from warehouse.db import connect
+    from warehouse.writer import record_rollup
+
+    cfg = ws.config
+    today = today or datetime.now(ZoneInfo(cfg.settings.calendar["timezone"])).date()
+    ratio_defs = pd.DataFrame([(r.key, r.numerator, r.denominator) for r in RATIOS],
+                              columns=["ratio", "numerator", "denominator"])
+    years = phase_years(cfg, cycle) if kind == "phase" else []
+    plan = plan_for(cfg, cycle) if kind == "phase" else None
+    source_cycles = [cycle.id, *(c.id for c in years), *([plan.id] if plan else [])]
+    # Read: every table in one read-only session (temp tables live in it)
+    with connect(ws.paths.warehouse, read_only=True) as con:
+        rollups.prepare(con, ratio_defs, source_cycles)
+        tables = rollups.cycle_tables(con, cycle.id, cfg.settings.scoring)
+        if kind == "phase":
+            tables |= rollups.phase_tables(con, [c.id for c in years], plan and plan.id,
+                                           f"target_{cycle.year}")
+        tables["sources"] = rollups.source_submissions(con, source_cycles)
+        version = rollups.next_rollup_version(con, cycle.id)
+    # Write the files of the new version
+    rollup_id = f"{cycle.id}-v{version}"
+    out = ws.paths.reports / cycle.id / f"v{version}"
+    headline = _headline(tables, cycle, rollup_id)
+    files = _write_files(out, tables)
+    ctx = {"cfg": cfg, "cycle": cycle, "kind": kind, "rollup_id": rollup_id,
+           "today": today, "headline": headline}
+    files["charts"] = out / "charts"
+    chart_files = charts.draw(out / "charts", tables, ctx)
+    files["xlsx"] = xlsx_report.write(out / f"tong-hop-{cycle.id}.xlsx", tables, ctx)
+    files["docx"] = docx_report.write(out / f"bao-cao-{cycle.id}.docx", tables, ctx,
+                                      chart_files)
+    headline["files"] = {k: str(v) for k, v in files.items()}
+    # Record the version and its provenance (one short write transaction)
+    with connect(ws.paths.warehouse) as con:
+        record_rollup(con, cycle.id, kind, version, str(out), headline,
+                      tables["sources"]["submission_id"].tolist())
+    return RollupResult(rollup_id, cycle.id, kind, version, out, headline, files)
+
+
+def _headline(tables: dict, cycle: Cycle, rollup_id: str) -> dict[str, Any]:
+    """The figures quoted in the docx, the Prefect artifact and `--json`."""
+    comp = tables["completeness"]
+    rows = comp[comp["level"] == "commune"].to_dict("records")
+    commune = rows[0] if rows else dict.fromkeys(  # a cycle that expects nobody
+        ("expected", "submitted", "on_time", "late", "missing", "reporting_rate",
+         "on_time_rate"), 0)
+    ratios = tables["ratios"]
+    ratios = ratios[ratios["level"] == "commune"]
+    sources = tables["sources"]
+    return {
+        "cycle": cycle.id, "title": cycle.title, "rollup_id": rollup_id,
+        **{k: _plain(commune[k]) for k in ("expected", "submitted", "on_time", "late",
+                                          "missing", "reporting_rate", "on_time_rate")},
+        "ratios": {r: _plain(p) for r, p in zip(ratios["ratio"], ratios["pct"])},
+        "blocks": [{k: _plain(v) for k, v in row.items() if k != "level"}
+                   for row in comp[comp["level"] == "block"].to_dict("records")],
+        "initiatives": len(tables["initiatives"]), "proposals": len(tables["proposals"]),
+        "sources": len(sources),
+        "accepted_in_cycle": int((sources["cycle_id"] == cycle.id).sum()),
+    }
+
+
+def _plain(v: Any) -> Any:
+    """numpy scalars → Python numbers for JSON; NaN → None."""
+    import pandas as pd
+
+    if v is None or pd.isna(v):
+        return None
+    return v.item() if hasattr(v, "item") else v
+
+
+def _write_files(out: Path, tables: dict) -> dict[str, Path]:
+    """Every table as CSV (UTF-8 with BOM, opens in Excel) and Parquet under data/."""
+    data = out / "data"
+    data.mkdir(parents=True, exist_ok=True)
+    for name, df in tables.items():
+        df.to_csv(data / f"{name}.csv", index=False, encoding="utf-8-sig")
+        df.to_parquet(data / f"{name}.parquet", index=False)
+    return {"data": data}

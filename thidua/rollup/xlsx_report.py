@@ -1,0 +1,312 @@
+"""The rollup workbook a clerk prints: TongHop, TheoKhoi, TheoDonVi, SangKien, KhenThuong,
+ChuaNop.  Each sheet stacks titled tables; figures are numbers (not text) so they add up,
+and every unit row carries the submission version it comes from."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from thidua.rollup.model import AGGREGATE_VI, RATIO_NAMES, RATIOS, STATUS_VI, TYPE_RULE_VI
+
+SHEETS = ("TongHop", "TheoKhoi", "TheoDonVi", "SangKien", "KhenThuong", "ChuaNop")
+
+
+@dataclass(frozen=True)
+class Col:
+    key: str
+    header: str
+    width: float = 12
+    fmt: str = "text"               # text | int | dec | date
+
+
+@dataclass(frozen=True)
+class Section:
+    title: str
+    df: pd.DataFrame
+    cols: tuple[Col, ...]
+
+
+def write(path: Path, tables: dict[str, pd.DataFrame], ctx: dict[str, Any]) -> Path:
+    import xlsxwriter
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    sheets = (_phase_sheets if ctx["kind"] == "phase" else _annual_sheets)(tables, ctx)
+    wb = xlsxwriter.Workbook(str(path), {"remove_timezone": True, "nan_inf_to_errors": True})
+    fmts = _formats(wb)
+    cycle = ctx["cycle"]
+    for name in SHEETS:
+        title, sections = sheets[name]
+        ws = wb.add_worksheet(name)
+        _setup_page(ws)
+        ncols = max(len(s.cols) for s in sections)
+        for i in range(ncols):
+            ws.set_column(i, i, max((s.cols[i].width for s in sections if i < len(s.cols)),
+                                    default=10))
+        ws.merge_range(0, 0, 0, ncols - 1, title, fmts["title"])
+        ws.merge_range(1, 0, 1, ncols - 1,
+                       f"{cycle.title} · {ctx['cfg'].settings.commune['authority']} · "
+                       f"mã tổng hợp {ctx['rollup_id']}", fmts["subtitle"])
+        row = 3
+        for section in sections:
+            row = _write_section(ws, row, section, fmts) + 1
+        ws.write(row, 0, f"Nguồn: {ctx['headline']['sources']} bản báo cáo được tính "
+                         f"(danh sách: data/sources.csv, bảng rollup_sources).", fmts["note"])
+        ws.repeat_rows(0, 1)
+    wb.close()
+    return path
+
+
+def _formats(wb) -> dict:
+    base = {"font_name": "Times New Roman", "font_size": 11, "border": 1, "valign": "vcenter"}
+    return {
+        "title": wb.add_format({"font_name": "Times New Roman", "bold": True, "font_size": 14,
+                                "align": "center"}),
+        "subtitle": wb.add_format({"font_name": "Times New Roman", "italic": True,
+                                   "align": "center"}),
+        "section": wb.add_format({"font_name": "Times New Roman", "bold": True, "font_size": 12}),
+        "note": wb.add_format({"font_name": "Times New Roman", "italic": True}),
+        "header": wb.add_format(base | {"bold": True, "text_wrap": True, "align": "center",
+                                        "bg_color": "#D9E1F2"}),
+        "text": wb.add_format(base | {"text_wrap": True}),
+        "int": wb.add_format(base | {"num_format": "#,##0"}),
+        "dec": wb.add_format(base | {"num_format": "#,##0.00"}),
+        "date": wb.add_format(base | {"num_format": "dd/mm/yyyy hh:mm"}),
+    }
+
+
+def _setup_page(ws) -> None:
+    ws.set_paper(9)                 # A4
+    ws.set_landscape()
+    ws.fit_to_pages(1, 0)
+    ws.set_margins(left=0.6, right=0.4, top=0.6, bottom=0.6)
+    ws.set_footer("&CTrang &P/&N")
+
+
+def _write_section(ws, row: int, s: Section, fmts: dict) -> int:
+    """Title, header, rows; returns the next free row.  Empty tables say so."""
+    ws.write(row, 0, s.title, fmts["section"])
+    row += 1
+    for i, c in enumerate(s.cols):
+        ws.write(row, i, c.header, fmts["header"])
+    row += 1
+    if s.df.empty:
+        ws.write(row, 0, "(không có)", fmts["note"])
+        return row + 2
+    for record in s.df.to_dict("records"):
+        for i, c in enumerate(s.cols):
+            _write_cell(ws, row, i, record.get(c.key), c.fmt, fmts)
+        row += 1
+    return row + 1
+
+
+def _write_cell(ws, row: int, col: int, value: Any, fmt: str, fmts: dict) -> None:
+    if value is None or pd.isna(value):
+        ws.write_blank(row, col, None, fmts["text" if fmt == "text" else fmt])
+    elif fmt == "date":
+        ws.write_datetime(row, col, pd.Timestamp(value).to_pydatetime(), fmts["date"])
+    elif fmt in ("int", "dec"):
+        ws.write_number(row, col, float(value), fmts[fmt])
+    else:
+        ws.write_string(row, col, str(value), fmts["text"])
+
+
+# -- what each sheet holds ------------------------------------------------------------
+
+COMPLETENESS_COLS = (Col("label", "Nhóm", 34), Col("expected", "Phải nộp", 10, "int"),
+                     Col("submitted", "Đã nộp", 10, "int"), Col("on_time", "Đúng hạn", 10, "int"),
+                     Col("late", "Nộp muộn", 10, "int"), Col("missing", "Chưa nộp", 10, "int"),
+                     Col("reporting_rate", "Tỷ lệ nộp (%)", 12, "dec"),
+                     Col("on_time_rate", "Tỷ lệ đúng hạn (%)", 12, "dec"))
+INDICATOR_COLS = (Col("indicator_code", "Mã", 8), Col("name_vi", "Chỉ tiêu", 50),
+                  Col("unit_vi", "Đơn vị tính", 12), Col("expected", "Số đơn vị phải báo cáo",
+                                                         12, "int"),
+                  Col("n_units", "Số đơn vị đã báo cáo", 12, "int"),
+                  Col("total", "Tổng hợp", 14, "dec"), Col("rule", "Cách tổng hợp", 24))
+RATIO_COLS = (Col("ratio", "Mã", 8), Col("name_vi", "Tỷ lệ", 50), Col("formula", "Công thức", 12),
+              Col("n_units", "Số đơn vị", 12, "int"), Col("numerator", "Tử số", 12, "dec"),
+              Col("denominator", "Mẫu số", 12, "dec"), Col("pct", "Tỷ lệ (%)", 12, "dec"))
+UNIT_COLS = (Col("block_vi", "Khối thi đua", 22), Col("rank_in_block", "Xếp hạng trong khối", 10,
+                                                      "int"),
+             Col("code", "Mã đơn vị", 12), Col("name", "Tên đơn vị", 34),
+             Col("status_vi", "Tình trạng", 12),
+             *(Col(r.key, f"{r.name_vi} (%)", 12, "dec") for r in RATIOS),
+             Col("score_time", "Điểm đúng hạn", 10, "dec"),
+             Col("score_quality", "Điểm chất lượng số liệu", 10, "dec"),
+             Col("score_performance", "Điểm kết quả thực hiện", 10, "dec"),
+             Col("score", "Tổng điểm", 10, "dec"),
+             Col("version", "Phiên bản báo cáo", 9, "int"),
+             Col("received_at", "Thời điểm nhận", 17, "date"),
+             Col("n_warnings", "Số cảnh báo", 9, "int"),
+             Col("submission_id", "Mã bản báo cáo (sha256)", 30))
+MISSING_COLS = (Col("code", "Mã đơn vị", 12), Col("name", "Tên đơn vị", 40),
+                Col("kind_vi", "Loại đơn vị", 30), Col("block_vi", "Khối thi đua", 24),
+                Col("status_vi", "Tình trạng", 12), Col("version", "Phiên bản", 9, "int"),
+                Col("received_at", "Thời điểm nhận", 17, "date"))
+INITIATIVE_COLS = (Col("code", "Mã đơn vị", 12), Col("name", "Đơn vị", 30),
+                   Col("row_no", "STT", 6, "int"), Col("title", "Tên sáng kiến, giải pháp", 40),
+                   Col("author", "Tác giả", 20), Col("field", "Lĩnh vực", 16),
+                   Col("applied_on", "Ngày áp dụng", 12), Col("effect", "Hiệu quả", 30),
+                   Col("recognition", "Cấp công nhận", 14), Col("version", "Phiên bản", 9, "int"),
+                   Col("cell", "Ô nguồn", 12))
+TALLY_COLS = (Col("reward_form", "Mã hình thức", 20), Col("form_vi", "Hình thức khen thưởng", 44),
+              Col("collectives", "Tập thể", 10, "int"), Col("individuals", "Cá nhân", 10, "int"),
+              Col("total", "Tổng", 10, "int"))
+PROPOSAL_COLS = (Col("form_vi", "Hình thức", 30), Col("code", "Mã đơn vị", 12),
+                 Col("unit_name", "Đơn vị đề nghị", 26), Col("subject_type", "Tập thể/Cá nhân", 12),
+                 Col("name", "Họ tên hoặc tên tập thể", 26), Col("position", "Chức vụ, đơn vị", 22),
+                 Col("summary", "Thành tích tóm tắt", 40), Col("version", "Phiên bản", 9, "int"),
+                 Col("cell", "Ô nguồn", 14))
+
+
+def _labels(df: pd.DataFrame, ctx: dict) -> pd.DataFrame:
+    """Vietnamese labels next to the codes: kinds, blocks, statuses, reward forms; times in
+    local time (Asia/Ho_Chi_Minh), as the clerk reads them."""
+    s = ctx["cfg"].settings
+    df = df.copy()
+    if "received_at" in df:
+        df["received_at"] = pd.to_datetime(df["received_at"], utc=True).dt.tz_convert(
+            s.calendar["timezone"]).dt.tz_localize(None)
+    if "kind" in df:
+        df["kind_vi"] = df["kind"].map(s.kinds)
+    if "block" in df:
+        df["block_vi"] = df["block"].map(s.blocks)
+    if "status" in df:
+        df["status_vi"] = df["status"].map(STATUS_VI)
+    if "reward_form" in df:
+        df["form_vi"] = df["reward_form"].map(ctx["cfg"].reward_forms)
+    return df
+
+
+def _completeness(df: pd.DataFrame, ctx: dict, levels: tuple[str, ...]) -> pd.DataFrame:
+    s = ctx["cfg"].settings
+    names = {"commune": {"": f"Toàn xã ({s.commune['name']})"}, "kind": s.kinds,
+             "block": s.blocks}
+    df = df[df["level"].isin(levels)].copy()
+    df["label"] = [names[lv].get(g, g) for lv, g in zip(df["level"], df["grp"])]
+    return df
+
+
+def _indicators(df: pd.DataFrame) -> pd.DataFrame:
+    df = df.copy()
+    df["rule"] = df["type"].map(TYPE_RULE_VI)
+    return df
+
+
+def _ratios(df: pd.DataFrame) -> pd.DataFrame:
+    formulas = {r.key: f"{r.numerator}/{r.denominator}" for r in RATIOS}
+    df = df.copy()
+    df["name_vi"] = df["ratio"].map(RATIO_NAMES)
+    df["formula"] = df["ratio"].map(formulas)
+    return df
+
+
+def _units(tables: dict, ctx: dict) -> pd.DataFrame:
+    wide = tables["unit_ratios"].pivot(index="code", columns="ratio", values="pct")
+    units = tables["units"].merge(wide, how="left", left_on="code", right_index=True)
+    for r in RATIOS:
+        if r.key not in units:
+            units[r.key] = None
+    return _labels(units, ctx)
+
+
+def _block_ratios(tables: dict, ctx: dict) -> tuple[pd.DataFrame, tuple[Col, ...]]:
+    r = tables["ratios"]
+    wide = r[r["level"] == "block"].pivot(index="grp", columns="ratio", values="pct")
+    wide = wide.reset_index().rename(columns={"grp": "block"})
+    cols = (Col("block_vi", "Khối thi đua", 34),
+            *(Col(x.key, f"{x.name_vi} (%)", 14, "dec") for x in RATIOS))
+    return _labels(wide, ctx), cols
+
+
+def _common_sheets(tables: dict, ctx: dict) -> dict[str, tuple[str, list[Section]]]:
+    units = _units(tables, ctx)
+    missing = _labels(tables["missing"], ctx)
+    block_ratios, block_ratio_cols = _block_ratios(tables, ctx)
+    ranking_cols = UNIT_COLS[:5] + UNIT_COLS[9:13]
+    return {
+        "TheoKhoi": ("TỔNG HỢP THEO KHỐI THI ĐUA", [
+            Section("I. Tình hình nộp báo cáo theo khối",
+                    _completeness(tables["completeness"], ctx, ("block",)), COMPLETENESS_COLS),
+            Section("II. Các tỷ lệ chính theo khối", block_ratios, block_ratio_cols),
+            Section("III. Điểm và xếp hạng trong khối (đúng hạn 20, chất lượng số liệu 10, "
+                    "kết quả thực hiện 70)", units, ranking_cols)]),
+        "TheoDonVi": ("TỔNG HỢP THEO ĐƠN VỊ", [
+            Section("Tình trạng báo cáo, các tỷ lệ, điểm và bản báo cáo được tính", units,
+                    UNIT_COLS)]),
+        "SangKien": ("SÁNG KIẾN, GIẢI PHÁP ĐỔI MỚI SÁNG TẠO, CHUYỂN ĐỔI SỐ", [
+            Section("Danh sách sáng kiến do các đơn vị báo cáo", tables["initiatives"],
+                    INITIATIVE_COLS)]),
+        "KhenThuong": ("ĐỀ NGHỊ KHEN THƯỞNG", [
+            Section("I. Tổng hợp theo hình thức khen thưởng",
+                    _labels(tables["proposal_tally"], ctx), TALLY_COLS),
+            Section("II. Danh sách đề nghị", _labels(tables["proposals"], ctx), PROPOSAL_COLS)]),
+        "ChuaNop": ("ĐƠN VỊ CHƯA NỘP HOẶC NỘP MUỘN", [
+            Section("Chưa nộp", missing[missing["status"] == "missing"], MISSING_COLS),
+            Section("Nộp muộn", missing[missing["status"] == "late"], MISSING_COLS)]),
+    }
+
+
+def _annual_sheets(tables: dict, ctx: dict) -> dict[str, tuple[str, list[Section]]]:
+    ratios = tables["ratios"]
+    return {
+        "TongHop": ("BÁO CÁO TỔNG HỢP KẾT QUẢ NĂM", [
+            Section("I. Tình hình nộp báo cáo (tỷ lệ trên số đơn vị phải nộp)",
+                    _completeness(tables["completeness"], ctx, ("commune", "kind")),
+                    COMPLETENESS_COLS),
+            Section("II. Kết quả các chỉ tiêu", _indicators(tables["indicators"]),
+                    INDICATOR_COLS),
+            Section("III. Các tỷ lệ chính (chỉ tính các đơn vị báo cáo tử số)",
+                    _ratios(ratios[ratios["level"] == "commune"]), RATIO_COLS)]),
+        **_common_sheets(tables, ctx),
+    }
+
+
+def _phase_sheets(tables: dict, ctx: dict) -> dict[str, tuple[str, list[Section]]]:
+    yearly = tables["yearly"]
+    years = sorted(yearly["year"].unique().tolist())
+    wide = yearly.pivot(index="indicator_code", columns="year", values="total")
+    wide.columns = [f"y{y}" for y in wide.columns]
+    ach = tables["achievement"].merge(wide, how="left", left_on="indicator_code",
+                                      right_index=True)
+    ach["aggregate_vi"] = ach["aggregate"].map(AGGREGATE_VI)
+    ach_cols = (Col("indicator_code", "Mã", 8), Col("name_vi", "Chỉ tiêu", 44),
+                Col("unit_vi", "Đơn vị tính", 10),
+                *(Col(f"y{y}", f"Năm {y}", 12, "dec") for y in years),
+                Col("aggregate_vi", "Cách cộng dồn", 16), Col("cumulative", "Lũy kế giai đoạn",
+                                                              13, "dec"),
+                Col("target", "Chỉ tiêu đăng ký", 13, "dec"),
+                Col("achieved_pct", "Đạt so với chỉ tiêu (%)", 12, "dec"))
+    yr = tables["yearly_ratios"].pivot(index="ratio", columns="year", values="pct")
+    yr.columns = [f"y{y}" for y in yr.columns]
+    yr = yr.reset_index()
+    yr["name_vi"] = yr["ratio"].map(RATIO_NAMES)
+    yc = tables["yearly_completeness"]
+    ycw = yc.pivot_table(index=["level", "grp"], columns="year",
+                         values=["reporting_rate", "on_time_rate"]).reset_index()
+    ycw.columns = ["level", "grp", *(f"{m}_{y}" for m, y in ycw.columns[2:])]
+    ycw = _completeness(ycw, ctx, ("commune", "block"))
+    yc_cols = (Col("label", "Nhóm", 34),
+               *(c for y in years for c in (Col(f"reporting_rate_{y}", f"Tỷ lệ nộp {y} (%)", 11,
+                                                "dec"),
+                                            Col(f"on_time_rate_{y}", f"Đúng hạn {y} (%)", 11,
+                                                "dec"))))
+    sheets = _common_sheets(tables, ctx)
+    title, sections = sheets["TheoKhoi"]
+    sheets["TheoKhoi"] = (title, [Section("Tỷ lệ nộp và đúng hạn từng năm", ycw, yc_cols),
+                                  *sections])
+    return {
+        "TongHop": ("BÁO CÁO TỔNG HỢP KẾT QUẢ GIAI ĐOẠN", [
+            Section("I. Tình hình nộp báo cáo sơ kết/tổng kết",
+                    _completeness(tables["completeness"], ctx, ("commune", "kind")),
+                    COMPLETENESS_COLS),
+            Section("II. Kết quả các chỉ tiêu từng năm, lũy kế và so với chỉ tiêu đăng ký", ach,
+                    ach_cols),
+            Section("III. Các tỷ lệ chính từng năm (%)", yr,
+                    (Col("ratio", "Mã", 8), Col("name_vi", "Tỷ lệ", 44),
+                     *(Col(f"y{y}", f"Năm {y}", 12, "dec") for y in years)))]),
+        **sheets,
+    }

@@ -1,0 +1,187 @@
+-- Rollup building blocks: temporary tables and table macros, created on each connection
+-- that rolls up (read-only is fine) by `warehouse.rollups.prepare`, which first sets the
+-- variable `rollup_cycles` (every cycle the rollup reads) and registers
+-- `ratio_defs(ratio, numerator, denominator)`.  Status, values and unit ratios are
+-- materialised once (rollup_st, rollup_val, rollup_ur, keyed by an integer `uid` per
+-- cycle and unit); the macros take `cycs`, a list of cycle ids, so one query serves an
+-- annual rollup (one cycle) and a phase (its years at once).
+
+-- One row per (cycle, expected unit).  status: on_time when some accepted version
+-- arrived on time, late when accepted versions exist but all came late, else missing.
+-- The values come from the version that counts (current_submissions: latest accepted).
+CREATE OR REPLACE TEMP MACRO rollup_status_of(cycs) AS TABLE
+WITH accepted AS (
+    SELECT cycle_id, unit_code, bool_or(NOT late) AS any_on_time
+    FROM submissions
+    WHERE list_contains(cycs, cycle_id) AND outcome IN ('accepted', 'accepted_with_warnings')
+    GROUP BY ALL
+)
+SELECT row_number() OVER () AS uid,
+       e.cycle_id, e.code, e.name, e.kind, e.block,
+       CASE WHEN a.unit_code IS NULL THEN 'missing'
+            WHEN a.any_on_time THEN 'on_time' ELSE 'late' END AS status,
+       c.submission_id, c.version, c.received_at, c.outcome, c.n_warnings
+FROM expected_units e
+LEFT JOIN accepted a ON a.cycle_id = e.cycle_id AND a.unit_code = e.code
+LEFT JOIN current_submissions c ON c.cycle_id = e.cycle_id AND c.unit_code = e.code
+WHERE list_contains(cycs, e.cycle_id);
+
+-- grp: an integer per (cycle, block), so the per-block windows partition on one integer
+-- (numbered on the few distinct pairs: a window over every unit row would sort them all).
+CREATE OR REPLACE TEMP TABLE rollup_st AS
+WITH s AS (SELECT * FROM rollup_status_of(getvariable('rollup_cycles'))),
+g AS (SELECT cycle_id, block, row_number() OVER () AS grp
+      FROM (SELECT DISTINCT cycle_id, block FROM s))
+SELECT s.*, g.grp FROM s JOIN g USING (cycle_id, block);
+
+-- (indicator, kind) pairs: which kinds must report what.  A semi-join on this is several
+-- times faster than list_contains, or an inner join, over millions of values.
+CREATE OR REPLACE TEMP MACRO rollup_applies() AS TABLE
+SELECT code AS indicator_code, unnest(kinds) AS kind FROM indicators;
+
+-- The counted values (every measure: 'value', or 'target_YYYY' in a plan cycle), only for
+-- indicators that apply to the unit's kind.
+CREATE OR REPLACE TEMP MACRO rollup_values_of() AS TABLE
+SELECT s.uid, s.cycle_id, v.measure, v.indicator_code, v.value
+FROM rollup_st s
+JOIN submission_values v ON v.submission_id = s.submission_id
+SEMI JOIN rollup_applies() a ON a.indicator_code = v.indicator_code AND a.kind = s.kind
+WHERE v.value IS NOT NULL;
+
+
+CREATE OR REPLACE TEMP TABLE rollup_val AS SELECT * FROM rollup_values_of();
+
+CREATE OR REPLACE TEMP MACRO rollup_status(cycs) AS TABLE
+SELECT * FROM rollup_st WHERE list_contains(cycs, cycle_id);
+
+CREATE OR REPLACE TEMP MACRO rollup_values(cycs, measure_name) AS TABLE
+SELECT uid, cycle_id, indicator_code, value FROM rollup_val
+WHERE list_contains(cycs, cycle_id) AND measure = measure_name;
+
+-- Indicator totals across units: sum, except percents (mean weighted by the unit's TS01
+-- of the same measure) and bools (count of units answering 1).  NULL when nobody reported.
+CREATE OR REPLACE TEMP MACRO rollup_indicator_totals(cycs, measure_name) AS TABLE
+WITH agg AS (
+    SELECT cycle_id, indicator_code, count(*) AS n_units, sum(value) AS total_sum,
+           count(*) FILTER (WHERE value = 1) AS n_true
+    FROM rollup_values(cycs, measure_name) GROUP BY ALL
+),
+pv AS (        -- only percents and TS01: the weighting join stays small
+    SELECT v.uid, v.cycle_id, v.indicator_code, v.value, i.type = 'percent' AS is_pct
+    FROM rollup_val v
+    JOIN indicators i ON i.code = v.indicator_code AND (i.type = 'percent' OR i.code = 'TS01')
+    WHERE v.measure = measure_name AND list_contains(cycs, v.cycle_id)
+),
+weighted AS (
+    SELECT p.cycle_id, p.indicator_code, sum(p.value * t.value) AS weighted,
+           sum(t.value) AS weight
+    FROM pv p JOIN pv t ON t.uid = p.uid AND t.indicator_code = 'TS01'
+    WHERE p.is_pct
+    GROUP BY ALL
+),
+per_kind AS (SELECT cycle_id, kind, count(*) AS n FROM rollup_status(cycs) GROUP BY ALL),
+expected AS (
+    SELECT k.cycle_id, a.indicator_code, sum(k.n) AS expected
+    FROM per_kind k JOIN rollup_applies() a ON a.kind = k.kind
+    GROUP BY ALL
+)
+SELECT c.cycle_id, i.code AS indicator_code, i.name_vi, i.unit_vi, i.type, i.aggregate,
+       coalesce(e.expected, 0) AS expected, coalesce(a.n_units, 0) AS n_units,
+       CASE WHEN a.n_units IS NULL THEN NULL
+            WHEN i.type = 'percent' THEN round(w.weighted / nullif(w.weight, 0), 2)
+            WHEN i.type = 'bool' THEN a.n_true
+            ELSE a.total_sum END AS total
+FROM unnest(cycs) AS c(cycle_id) CROSS JOIN indicators i
+LEFT JOIN expected e ON e.cycle_id = c.cycle_id AND e.indicator_code = i.code
+LEFT JOIN agg a ON a.cycle_id = c.cycle_id AND a.indicator_code = i.code
+LEFT JOIN weighted w ON w.cycle_id = c.cycle_id AND w.indicator_code = i.code;
+
+-- Each unit's derived ratios (%), and its percentile rank within its block: cume_dist,
+-- the share of the block's units with that ratio whose ratio is <= the unit's (0 < pr <= 1).
+-- A unit has a ratio when it reports the numerator and a denominator > 0.
+CREATE OR REPLACE TEMP MACRO rollup_unit_ratios_of() AS TABLE
+WITH roles AS (
+    SELECT ratio, numerator AS indicator_code, true AS is_num FROM ratio_defs
+    UNION ALL SELECT ratio, denominator, false FROM ratio_defs),
+pairs AS (     -- one group per (unit, ratio): cheaper than a self-join of the values
+    SELECT v.uid, r.ratio, max(v.value) FILTER (WHERE r.is_num) AS numerator,
+           max(v.value) FILTER (WHERE NOT r.is_num) AS denominator
+    FROM rollup_val v JOIN roles r USING (indicator_code)
+    WHERE v.measure = 'value'
+    GROUP BY v.uid, r.ratio),
+r AS (
+    SELECT uid, ratio, numerator, denominator, 100.0 * numerator / denominator AS pct
+    FROM pairs WHERE numerator IS NOT NULL AND denominator > 0
+),
+ranked AS (     -- windows carry every column: keep them narrow, join the names after
+    SELECT r.uid, r.ratio, cume_dist() OVER (PARTITION BY s.grp, r.ratio ORDER BY r.pct) AS pr
+    FROM r JOIN rollup_st s USING (uid)
+)
+SELECT s.cycle_id, s.code, s.block, r.*, k.pr
+FROM r JOIN ranked k USING (uid, ratio) JOIN rollup_st s USING (uid);
+
+CREATE OR REPLACE TEMP TABLE rollup_ur AS SELECT * FROM rollup_unit_ratios_of();
+
+CREATE OR REPLACE TEMP MACRO rollup_unit_ratios(cycs) AS TABLE
+SELECT * FROM rollup_ur WHERE list_contains(cycs, cycle_id);
+
+-- Ratios across units: sum(numerator) / sum(denominator) over the units that report the
+-- numerator, for the commune and for each block.
+CREATE OR REPLACE TEMP MACRO rollup_ratio_totals(cycs) AS TABLE
+SELECT cycle_id, CASE WHEN grouping(block) = 0 THEN 'block' ELSE 'commune' END AS level,
+       coalesce(block, '') AS grp, ratio, count(*) AS n_units,
+       sum(numerator) AS numerator, sum(denominator) AS denominator,
+       round(100.0 * sum(numerator) / nullif(sum(denominator), 0), 2) AS pct
+FROM rollup_unit_ratios(cycs)
+GROUP BY GROUPING SETS ((cycle_id, ratio), (cycle_id, ratio, block));
+
+-- Block score (out of w_on_time + w_quality + w_perf): timeliness, data quality (the
+-- counted version's warnings) and performance = w_perf x mean percentile rank over the
+-- unit's ratios (0 without any).  Ranked per block, ties share a rank (1, 2, 2, 4).
+CREATE OR REPLACE TEMP MACRO rollup_scores(cycs, w_on_time, w_late, w_missing, w_quality,
+                                          w_quality_warn, w_perf) AS TABLE
+WITH perf AS (
+    SELECT uid, count(*) AS n_ratios, avg(pr) AS perf_rank
+    FROM rollup_unit_ratios(cycs) GROUP BY ALL
+),
+s AS (
+    SELECT u.*, coalesce(p.n_ratios, 0) AS n_ratios,
+           CASE u.status WHEN 'on_time' THEN w_on_time WHEN 'late' THEN w_late
+                ELSE w_missing END AS score_time,
+           CASE WHEN u.status = 'missing' THEN 0 WHEN u.n_warnings > 0 THEN w_quality_warn
+                ELSE w_quality END AS score_quality,
+           round(coalesce(w_perf * p.perf_rank, 0), 2) AS score_performance
+    FROM rollup_status(cycs) u LEFT JOIN perf p USING (uid)
+),
+t AS (SELECT *, score_time + score_quality + score_performance AS score FROM s),
+ranked AS (SELECT uid, rank() OVER (PARTITION BY grp ORDER BY score DESC) AS rank_in_block
+           FROM t)
+SELECT t.*, ranked.rank_in_block FROM t JOIN ranked USING (uid);
+
+-- Reporting rate and on-time rate (DHIS2 sense: / expected), for the commune, each kind
+-- and each block.
+CREATE OR REPLACE TEMP MACRO rollup_completeness(cycs) AS TABLE
+SELECT cycle_id,
+       CASE WHEN grouping(kind) = 0 THEN 'kind' WHEN grouping(block) = 0 THEN 'block'
+            ELSE 'commune' END AS level,
+       coalesce(kind, block, '') AS grp,
+       count(*) AS expected,
+       count(*) FILTER (WHERE status <> 'missing') AS submitted,
+       count(*) FILTER (WHERE status = 'on_time') AS on_time,
+       count(*) FILTER (WHERE status = 'late') AS late,
+       count(*) FILTER (WHERE status = 'missing') AS missing,
+       round(100.0 * count(*) FILTER (WHERE status <> 'missing') / count(*), 2) AS reporting_rate,
+       round(100.0 * count(*) FILTER (WHERE status = 'on_time') / count(*), 2) AS on_time_rate
+FROM rollup_status(cycs)
+GROUP BY GROUPING SETS ((cycle_id), (cycle_id, kind), (cycle_id, block));
+
+-- Indicator totals per year folded over a phase by each indicator's `aggregate`:
+-- sum of the yearly totals, their mean, or the latest year's (last).
+CREATE OR REPLACE TEMP MACRO rollup_cumulative(cycs) AS TABLE
+SELECT t.indicator_code, any_value(t.aggregate) AS aggregate, count(*) AS n_years,
+       CASE any_value(t.aggregate) WHEN 'sum' THEN sum(t.total)
+            WHEN 'mean' THEN round(avg(t.total), 2)
+            ELSE arg_max(t.total, c.year) END AS cumulative
+FROM rollup_indicator_totals(cycs, 'value') t JOIN cycles c ON c.id = t.cycle_id
+WHERE t.total IS NOT NULL
+GROUP BY t.indicator_code;
