@@ -13,10 +13,17 @@ from prefect.artifacts import create_table_artifact
 from flows.hooks import ALERT_HOOKS
 from tasks import collect as t
 from thidua.collect import outcomes
+from thidua.workspace import Workspace
 
 
 @flow(name="collect", log_prints=True, **ALERT_HOOKS)
 def collect_flow(inbox: str | None = None) -> dict:
+    # One collection at a time: an overlapping run waits, then finds the inbox done
+    with Workspace.from_env().run_lock("collect"):
+        return _collect(inbox)
+
+
+def _collect(inbox: str | None) -> dict:
     # Extract: archive and record every file before anything reads it
     arrivals = t.take_in(inbox)
     # Transform: parse, registry checks, one GX run over the batch
@@ -35,7 +42,6 @@ def collect_flow(inbox: str | None = None) -> dict:
           f"loaded, {len(batch.duplicates)} duplicate(s), {tidied['quarantined']} "
           f"quarantined, {int((acks['status'] == 'sent').sum())} acknowledgment(s) sent")
     return {"batch_id": batch.batch_id, "loaded": loaded, "files": rows}
-
 
 if __name__ == "__main__":
     collect_flow()

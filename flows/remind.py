@@ -29,7 +29,13 @@ CHUNK = 200     # reminders per send/record round: a crash loses at most one unr
 def remind(today: date | None = None, cycle: str | None = None,
            dry_run: bool = False) -> dict:
     """Send today's reminders; a dry run plans and reports without sending or logging."""
-    today = today or local_today(Workspace.from_env().config)
+    ws = Workspace.from_env()
+    # One run at a time: an overlapping run waits, then finds today's stages sent
+    with ws.run_lock("remind"):
+        return _remind(today or local_today(ws.config), cycle, dry_run)
+
+
+def _remind(today: date, cycle: str | None, dry_run: bool) -> dict:
 
     # Plan: which unit gets which stage today
     planned = plan_batch(today, cycle)

@@ -12,24 +12,17 @@ from pathlib import Path
 import pandas as pd
 from prefect import task
 from prefect.cache_policies import NO_CACHE
-from prefect.concurrency.sync import concurrency
 
+from tasks.guards import writer_slot
 from thidua import collect as core
 from thidua.intake import Arrival
 from thidua.workspace import Workspace
-
-WRITER_LIMIT = "duckdb-writer"     # created by `prefect gcl create duckdb-writer --limit 1`
-
-
-def _writer_lock():
-    """The `duckdb-writer` global limit when a Prefect server has it; a no-op otherwise."""
-    return concurrency(WRITER_LIMIT, occupy=1, strict=False)
 
 
 @task(cache_policy=NO_CACHE)
 def take_in(inbox: str | None) -> list[Arrival]:
     """Archive every inbox file under its sha256 and record it in `files`."""
-    with _writer_lock():
+    with writer_slot():
         return core.take_in(Workspace.from_env(), Path(inbox) if inbox else None)
 
 
@@ -42,7 +35,7 @@ def examine(arrivals: list[Arrival]) -> core.Batch:
 @task(cache_policy=NO_CACHE)
 def load(batch: core.Batch) -> int:
     """All rows of the batch in one DuckDB transaction, under the writer limit."""
-    with _writer_lock():
+    with writer_slot():
         return core.load(Workspace.from_env(), batch)
 
 
@@ -55,5 +48,5 @@ def tidy_inbox(batch: core.Batch) -> dict[str, int]:
 @task(cache_policy=NO_CACHE)
 def acknowledge(submission_ids: list[str] | None) -> pd.DataFrame:
     """Mail every pending acknowledgment (these submissions, or all) and log each."""
-    with _writer_lock():
+    with writer_slot():
         return core.acknowledge(Workspace.from_env(), submission_ids)

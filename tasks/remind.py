@@ -12,8 +12,8 @@ from datetime import date
 import pandas as pd
 from prefect import task
 from prefect.cache_policies import NO_CACHE
-from prefect.concurrency.sync import concurrency
 
+from tasks.guards import writer_slot
 from thidua.reminders import plan_reminders, send_reminders
 from thidua.workspace import Workspace
 from warehouse.db import connect
@@ -39,7 +39,5 @@ def send_batch(planned: pd.DataFrame) -> pd.DataFrame:
 def record_batch(results: pd.DataFrame) -> int:
     """Log the batch's outcome in the warehouse's `reminders` table (one transaction)."""
     ws = Workspace.from_env()
-    # The one-writer guard; without a server (no such limit) it lets the write through.
-    with (concurrency("duckdb-writer", occupy=1, lease_duration=120, strict=False),
-          connect(ws.paths.warehouse) as con):
+    with writer_slot(), connect(ws.paths.warehouse) as con:
         return record_reminders(con, results)
