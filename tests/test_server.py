@@ -1,0 +1,133 @@
+"""Production mode for real: a Prefect server on a free loopback port, every deployment
+of prefect.yaml deployed, a process worker running the flows.  Slow (~2 min): CI runs it.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+import duckdb
+import pytest
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId
+from prefect.deployments import run_deployment
+from prefect.settings import PREFECT_API_URL, temporary_settings
+
+from tests.conftest import free_port
+from thidua import synthetic
+from thidua.demo import drop_submissions
+from thidua.paths import REPO_CONFIG
+from thidua.server import Server
+from thidua.workspace import Workspace, init_workspace
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    home = tmp_path_factory.mktemp("server") / "home"
+    saved = dict(os.environ)
+    os.environ.update(THIDUA_HOME=str(home), THIDUA_CONFIG=str(REPO_CONFIG),
+                      PREFECT_WORKER_QUERY_SECONDS="1")
+    os.environ.pop("THIDUA_SMTP_HOST", None)
+    init_workspace(Workspace.from_env())
+    srv = Server(home, free_port())
+    try:
+        srv.start(timeout=180)
+        with temporary_settings({PREFECT_API_URL: srv.api_url}):
+            yield srv
+    finally:
+        srv.stop()
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def run(name: str, **parameters):
+    """Run a deployment through the API and wait for the worker to finish it."""
+    flow_run = run_deployment(name, parameters=parameters, timeout=300)
+    assert flow_run.state.is_completed(), f"{name}: {flow_run.state}"
+    return flow_run
+
+
+def artifact_keys(flow_run_id) -> set[str]:
+    with get_client(sync_client=True) as client:
+        arts = client.read_artifacts(artifact_filter=ArtifactFilter(
+            flow_run_id=ArtifactFilterFlowRunId(any_=[flow_run_id])))
+    return {a.key for a in arts}
+
+
+def warehouse(server: Server):
+    return duckdb.connect(str(server.home / "warehouse.duckdb"), read_only=True)
+
+
+def test_deployments_run_on_the_server_with_artifacts_and_data(server):
+    with get_client(sync_client=True) as client:
+        names = {d.name for d in client.read_deployments()}
+    assert {"remind", "collect", "annual-rollup", "phase-rollup"} <= names
+
+    remind = run("remind/remind", today="2025-11-21", cycle="nam-2025")
+    assert {"remind-stages", "remind-progress"} <= artifact_keys(remind.id)
+
+    drop_submissions()
+    collect = run("collect/collect")
+    assert "collect-outcomes" in artifact_keys(collect.id)
+
+    rollup = run("annual-rollup/annual-rollup", year=2025)
+    assert any(k.startswith("rollup-nam-2025") for k in artifact_keys(rollup.id))
+
+    with warehouse(server) as con:
+        assert con.execute("SELECT stage, status, count(*) FROM reminders GROUP BY ALL"
+                           ).fetchall() == [("mo", "sent", 39)]
+        assert con.execute("SELECT count(*), count(unit_code) FROM submissions"
+                           ).fetchall() == [(37, 36)]
+        # every unit is told; the corrupt file names no unit, so nobody is
+        assert con.execute("SELECT count(*) FROM acknowledgments WHERE status = 'sent'"
+                           ).fetchall() == [(36,)]
+        assert con.execute("SELECT cycle_id, kind FROM rollups").fetchall() == [
+            ("nam-2025", "annual")]
+    assert (server.home / "reports" / "nam-2025" / "v1").is_dir()
+
+
+def test_two_overlapping_collect_runs_load_each_submission_once(server):
+    ws = Workspace.from_env()
+    cycle = ws.config.cycle("nam-2025")
+    units = ws.config.expected_units(cycle)[:12]
+    for unit in units:          # a corrected version from each of 12 units
+        (ws.paths.inbox / f"v2_{unit.code}.xlsx").write_bytes(
+            synthetic.workbook(ws.config, unit, cycle, overrides={"TT01": 77}))
+    with warehouse(server) as con:
+        before = con.execute("SELECT count(*) FROM submissions").fetchall()[0][0]
+
+    first = run_deployment("collect/collect", timeout=0)
+    second = run_deployment("collect/collect", timeout=0)
+    runs = [_wait(first.id), _wait(second.id)]
+
+    assert all(r.state.is_completed() for r in runs), [r.state for r in runs]
+    a, b = sorted(runs, key=lambda r: r.start_time)
+    assert b.start_time < a.end_time, "the two runs did not overlap"
+    with warehouse(server) as con:
+        new = con.execute("SELECT unit_code, version, count(*) OVER (PARTITION BY "
+                          "submission_id) FROM submissions ORDER BY loaded_at DESC "
+                          f"LIMIT {len(units)}").fetchall()
+        total = con.execute("SELECT count(*) FROM submissions").fetchall()[0][0]
+        acks = con.execute("SELECT max(attempts), count(*) FROM acknowledgments"
+                           ).fetchall()[0]
+        told = con.execute("SELECT count(unit_code) FROM submissions").fetchall()[0][0]
+    assert total == before + len(units)
+    assert sorted(u for u, _, _ in new) == sorted(u.code for u in units)
+    assert {(v, n) for _, v, n in new} == {(2, 1)}
+    assert acks == (1, told)                # one acknowledgment per unit's file, sent once
+    assert not list(ws.paths.inbox.iterdir())
+
+
+def _wait(flow_run_id, timeout: float = 300):
+    deadline = time.monotonic() + timeout
+    with get_client(sync_client=True) as client:
+        while True:
+            flow_run = client.read_flow_run(flow_run_id)
+            if flow_run.state.is_final() or time.monotonic() > deadline:
+                return flow_run
+            time.sleep(1)
+
+
