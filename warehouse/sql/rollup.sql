@@ -48,7 +48,6 @@ JOIN submission_values v ON v.submission_id = s.submission_id
 SEMI JOIN rollup_applies() a ON a.indicator_code = v.indicator_code AND a.kind = s.kind
 WHERE v.value IS NOT NULL;
 
-
 CREATE OR REPLACE TEMP TABLE rollup_val AS SELECT * FROM rollup_values_of();
 
 CREATE OR REPLACE TEMP MACRO rollup_status(cycs) AS TABLE
