@@ -9,8 +9,8 @@ from datetime import date
 
 from prefect import task
 from prefect.cache_policies import NO_CACHE
-from prefect.concurrency.sync import concurrency
 
+from tasks.guards import writer_slot
 from thidua.rollup.run import RollupResult, run_annual, run_phase
 from thidua.workspace import Workspace
 
@@ -20,7 +20,7 @@ def build_rollup(kind: str, number: int, today: date | None = None) -> RollupRes
     """Query, write the files of a new version and record its provenance.  Holds the
     `duckdb-writer` slot (when a server defines it): the rollup ends with a write."""
     ws = Workspace.from_env()
-    with concurrency("duckdb-writer", occupy=1, lease_duration=300, strict=False):
+    with writer_slot():
         return (run_annual if kind == "annual" else run_phase)(ws, number, today)
 
 

@@ -3,19 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from functools import cache
-
-import jinja2
+from zoneinfo import ZoneInfo
 
 from thidua.config import Settings
+from thidua.emails import render
 from thidua.mailer import Email
-
-
-@cache
-def _template() -> jinja2.Template:
-    env = jinja2.Environment(loader=jinja2.PackageLoader("thidua", "templates"),
-                             undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
-    return env.get_template("alert.txt.j2")
 
 
 def failure_alert(settings: Settings, flow_name: str, run_name: str, state_name: str,
@@ -25,6 +17,8 @@ def failure_alert(settings: Settings, flow_name: str, run_name: str, state_name:
     return Email(
         to=[settings.admin["email"]],
         subject=f"[thidua] Luồng {flow_name} {verb}: {run_name}",
-        text=_template().render(flow_name=flow_name, run_name=run_name, state_name=state_name,
-                                error=error.strip() or "(không có thông báo lỗi)", url=url,
-                                at=at, crashed=crashed, sender=settings.sender["name"]))
+        text=render("alert.txt.j2", html=False, context={
+            "flow_name": flow_name, "run_name": run_name, "state_name": state_name,
+            "error": error.strip() or "(không có thông báo lỗi)", "url": url,
+            "at": at.astimezone(ZoneInfo(settings.calendar["timezone"])),
+            "crashed": crashed, "sender": settings.sender["name"]}))

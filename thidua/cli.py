@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import date
+from datetime import date, datetime
+from pathlib import Path
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 import typer
 
@@ -18,6 +20,7 @@ app = typer.Typer(help="thidua: reporting cycles of phong trào thi đua, end to
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON (a stable contract, "
                                                       "see docs/cli.md) instead of a table.")]
+LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 CycleOpt = Annotated[str | None, typer.Option("--cycle", help="Cycle id, e.g. nam-2025.")]
 
 
@@ -39,6 +42,21 @@ def _workspace():
         raise typer.Exit(2) from None
 
 
+def _warehouse_workspace(unit: str | None = None, cycle: str | None = None):
+    """The workspace, once the unit and cycle named exist and the warehouse does."""
+    ws = _workspace()
+    try:
+        if unit:
+            ws.config.unit(unit)
+        if cycle:
+            ws.config.cycle(cycle)
+    except ThiduaError as exc:
+        raise _fail(str(exc)) from None
+    if not ws.paths.warehouse.exists():
+        raise _fail(f"no warehouse at {ws.paths.warehouse}; run `thidua init` first")
+    return ws
+
+
 def _print_json(data: Any) -> None:
     def default(o: Any) -> str:
         if isinstance(o, date):
@@ -58,10 +76,19 @@ def _print_table(title: str, rows: list[dict], columns: list[str] | None = None)
     for c in columns:
         table.add_column(c)
     for row in rows:
-        table.add_row(*["" if row[c] is None else
-                        row[c].strftime("%d/%m/%Y") if isinstance(row[c], date) else
-                        str(row[c]) for c in columns])
+        table.add_row(*[_cell(row[c]) for c in columns])
     Console().print(table)
+
+
+def _cell(value: Any) -> str:
+    """Table text: dd/mm/yyyy dates, local times for timestamps."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.astimezone(LOCAL_TZ).strftime("%d/%m/%Y %H:%M")
+    if isinstance(value, date):
+        return value.strftime("%d/%m/%Y")
+    return str(value)
 
 
 @app.command()
@@ -120,24 +147,147 @@ def units(cycle: CycleOpt = None, as_json: JsonOpt = False) -> None:
 
 @app.command()
 def status(cycle: CycleOpt = None, as_json: JsonOpt = False) -> None:
-    """Per cycle: units expected, submitted, accepted, on time, late and missing."""
-    from warehouse.db import connect
-    from warehouse.queries import cycle_status
+    """Per cycle: units expected, submitted, accepted, on time, late and missing.
 
-    ws = _workspace()
-    if cycle:
-        try:
-            ws.config.cycle(cycle)
-        except ThiduaError as exc:
-            raise _fail(str(exc)) from None
-    if not ws.paths.warehouse.exists():
-        raise _fail(f"no warehouse at {ws.paths.warehouse}; run `thidua init` first")
+    With --cycle, also one row per expected unit: latest version, outcome, late, errors,
+    warnings, received_at and the version that counts.
+    """
+    from warehouse.db import connect
+    from warehouse.queries import cycle_status, unit_status
+
+    ws = _warehouse_workspace(cycle=cycle)
     with connect(ws.paths.warehouse, read_only=True) as con:
         rows = cycle_status(con, cycle)
+        per_unit = unit_status(con, cycle) if cycle else None
     if as_json:
-        _print_json({"cycles": rows})
+        _print_json({"cycles": rows} | ({"units": per_unit} if cycle else {}))
+        return
+    _print_table("Status by cycle", rows)
+    if cycle:
+        _print_table(f"Units of {cycle}", per_unit, ["unit", "version", "outcome",
+                                                    "late", "errors", "warnings",
+                                                    "received_at", "counted_version"])
+
+
+@app.command()
+def collect(inbox: Annotated[str | None, typer.Option(
+                "--inbox", help="Inbox directory (default $THIDUA_INBOX or "
+                                "$THIDUA_HOME/inbox).")] = None,
+            as_json: JsonOpt = False) -> None:
+    """Collect the inbox: archive, parse, check (GX), load, acknowledge each submission.
+
+    Runs the `collect` Prefect flow (ephemeral unless PREFECT_API_URL is set).
+    """
+    from flows.collect import collect_flow
+
+    _warehouse_workspace()
+    result = collect_flow(inbox=inbox)
+    if as_json:
+        _print_json(result)
     else:
-        _print_table("Status by cycle", rows)
+        _print_table(f"Collected {len(result['files'])} file(s), batch {result['batch_id']}",
+                     result["files"], ["unit", "cycle", "outcome", "late", "errors",
+                                       "warnings", "ack", "file"])
+
+
+@app.command()
+def problems(unit: Annotated[str, typer.Argument(help="Unit code, e.g. CQ-VP.")],
+             cycle: Annotated[str, typer.Argument(help="Cycle id, e.g. nam-2025.")],
+             version: Annotated[int | None, typer.Option(
+                 "--version", help="A given version (default: the latest).")] = None,
+             as_json: JsonOpt = False) -> None:
+    """List the problems of a unit's latest submission for a cycle, by sheet and cell."""
+    from warehouse.db import connect
+    from warehouse.queries import submission_problems
+
+    ws = _warehouse_workspace(unit=unit, cycle=cycle)
+    with connect(ws.paths.warehouse, read_only=True) as con:
+        rows = submission_problems(con, unit, cycle, version)
+    if as_json:
+        _print_json(rows)
+    else:
+        _print_table(f"Problems of {unit} in {cycle}", rows,
+                     ["version", "severity", "cell", "value", "message_vi"])
+
+
+@app.command()
+def template(unit: Annotated[str, typer.Argument(help="Unit code, e.g. CQ-VP.")],
+             cycle: Annotated[str, typer.Argument(help="Cycle id, e.g. nam-2025.")],
+             output: Annotated[Path | None, typer.Option(
+                 "-o", "--output", help="File to write (default: CYCLE_UNIT.xlsx here).")]
+             = None) -> None:
+    """Write the prefilled xlsx template (biểu mẫu) of a unit for a cycle."""
+    from thidua.template import template_filename, write_template
+
+    ws = _workspace()
+    try:
+        u, c = ws.config.unit(unit), ws.config.cycle(cycle)
+    except ThiduaError as exc:
+        raise _fail(str(exc)) from None
+    path = write_template(ws.config, u, c, output or Path(template_filename(u, c)))
+    typer.echo(f"wrote {path}")
+
+
+@app.command()
+def remind(today: Annotated[datetime | None, typer.Option(
+               "--today", formats=["%Y-%m-%d"],
+               help="Act as if it were this day (YYYY-MM-DD); default: today, local.")]
+           = None,
+           cycle: CycleOpt = None,
+           dry_run: Annotated[bool, typer.Option(
+               "--dry-run", help="Print who would get which stage; send and write nothing.")]
+           = False,
+           as_json: JsonOpt = False) -> None:
+    """Send the reminders (nhắc hạn) due today: each unit gets a stage at most once.
+
+    Runs the `remind` Prefect flow (an ephemeral API when PREFECT_API_URL is unset).
+    """
+    from thidua.reminders import (
+        local_today,
+        plan_reminders,
+        recipients,
+        stage_summary,
+        unit_from_row,
+    )
+    from warehouse.db import connect
+
+    ws = _warehouse_workspace(cycle=cycle)
+    day = today.date() if today else local_today(ws.config)
+    if dry_run:
+        with connect(ws.paths.warehouse, read_only=True) as con:
+            planned = plan_reminders(con, ws.config, day, cycle)
+        stages = stage_summary(planned)
+        rows = []
+        for row in planned[planned["skip"].isna()].to_dict("records"):
+            to, cc = recipients(ws.config, unit_from_row(row), row["stage"])
+            rows.append({**{k: row[k] for k in ("unit_code", "unit_name", "cycle_id", "stage",
+                                                "stage_date", "due_date")},
+                         "to": to, "cc": cc})
+    else:
+        from thidua.mailer import SmtpSettings
+
+        try:
+            SmtpSettings.from_env(ws.config.settings)   # a wrong THIDUA_SMTP_* stops here
+        except ThiduaError as exc:
+            raise _fail(str(exc)) from None
+        from flows.remind import remind as remind_flow
+
+        summary = remind_flow(today=day, cycle=cycle)
+        stages = summary["stages"]
+        rows = [{k: r[k] for k in ("unit_code", "cycle_id", "stage", "status", "recipients",
+                                   "message_id", "error")} for r in summary["results"]]
+    if as_json:
+        _print_json({"today": day, "dry_run": dry_run, "stages": stages, "reminders": rows})
+        return
+    _print_table(f"Reminders on {day:%d/%m/%Y}{' (dry run)' if dry_run else ''}", stages,
+                 ["cycle_id", "stage", "units", *(["to_send"] if dry_run else ["sent", "failed"]),
+                  "skipped_sent", "skipped_submitted"])
+    if rows and dry_run:
+        _print_table("Would send", [{**r, "to": ", ".join(r["to"]), "cc": ", ".join(r["cc"])}
+                                    for r in rows], ["unit_code", "cycle_id", "stage", "to", "cc"])
+    elif rows:
+        _print_table("Sent", rows, ["unit_code", "cycle_id", "stage", "status", "recipients",
+                                    "error"])
 
 
 rollup_app = typer.Typer(help="Rollups for Sở Nội vụ: annual and phase-end reports.",

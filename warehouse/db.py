@@ -14,6 +14,8 @@ from pathlib import Path
 
 import duckdb
 
+from thidua.locks import file_lock
+
 MIGRATION_RE = re.compile(r"^(\d{3})_[a-z0-9_]+\.sql$")
 
 
@@ -67,9 +69,14 @@ def migrate(con: duckdb.DuckDBPyConnection, directory: Path | None = None) -> li
 
 @contextmanager
 def connect(path: Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A connection that is always closed, so the file lock is released at once."""
-    con = duckdb.connect(str(path), read_only=read_only)
-    try:
-        yield con
-    finally:
-        con.close()
+    """A connection that is always closed, so DuckDB's file lock is released at once.
+
+    It holds `<path>.lock` meanwhile: DuckDB refuses a second process (reader or
+    writer) while one writes, so processes take turns here rather than fail.
+    """
+    with file_lock(path.with_name(path.name + ".lock")):
+        con = duckdb.connect(str(path), read_only=read_only)
+        try:
+            yield con
+        finally:
+            con.close()

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from importlib import resources
+
 import duckdb
+import pandas as pd
 
 CYCLE_STATUS_SQL = """
 WITH per_unit AS (
@@ -34,6 +37,79 @@ def cycle_status(con: duckdb.DuckDBPyConnection, cycle: str | None = None) -> li
     return _dicts(con.execute(CYCLE_STATUS_SQL, {"cycle": cycle}))
 
 
+def due_reminders(con: duckdb.DuckDBPyConnection, due_stages: pd.DataFrame,
+                  stages: list[str], chase_from: int) -> pd.DataFrame:
+    """Expected units × their cycle's due stage, with a `skip` reason (see the SQL)."""
+    con.register("due_stages", due_stages)
+    try:
+        # via Arrow: 3x faster than .df() on 133,000 rows, and DATEs come as dates
+        return con.sql(_sql("due_reminders"), params={
+            "stages": stages, "chase_from": chase_from}).to_arrow_table().to_pandas()
+    finally:
+        con.unregister("due_stages")
+
+
+def _sql(name: str) -> str:
+    return resources.files("warehouse").joinpath("sql", f"{name}.sql").read_text("utf-8")
+
+
 def _dicts(result: duckdb.DuckDBPyConnection) -> list[dict]:
     names = [d[0] for d in result.description]
     return [dict(zip(names, row)) for row in result.fetchall()]
+
+
+def loaded_ids(con: duckdb.DuckDBPyConnection, ids: list[str]) -> set[str]:
+    """Which of these submission ids (sha256) the warehouse already holds."""
+    if not ids:
+        return set()
+    rows = con.execute("SELECT submission_id FROM submissions WHERE submission_id IN "
+                       "(SELECT unnest($ids))", {"ids": ids}).fetchall()
+    return {r[0] for r in rows}
+
+
+PREVIOUS_VALUES_SQL = """
+SELECT b.submission_id, v.indicator_code AS indicator, v.value AS prev
+FROM batch_units b
+JOIN cycles c ON c.id = b.cycle_id AND c.kind = 'nam'
+JOIN cycles p ON p.kind = 'nam' AND p.year = c.year - 1
+JOIN current_submissions s ON s.unit_code = b.unit_code AND s.cycle_id = p.id
+JOIN submission_values v ON v.submission_id = s.submission_id AND v.measure = 'value'
+WHERE v.value IS NOT NULL
+"""
+
+
+def previous_values(con: duckdb.DuckDBPyConnection, units: pd.DataFrame) -> pd.DataFrame:
+    """For each (submission_id, unit_code, cycle_id) of an annual cycle: the unit's accepted
+    values of the previous annual cycle (submission_id, indicator, prev)."""
+    con.register("batch_units", units)
+    try:
+        return con.execute(PREVIOUS_VALUES_SQL).df()
+    finally:
+        con.unregister("batch_units")
+
+
+def unit_status(con: duckdb.DuckDBPyConnection, cycle: str) -> list[dict]:
+    """Per expected unit of a cycle: latest version, outcome, late, errors, warnings,
+    received_at, and the version that counts."""
+    return _dicts(con.execute(_sql("unit_status"), {"cycle": cycle}))
+
+
+def submission_problems(con: duckdb.DuckDBPyConnection, unit: str, cycle: str,
+                        version: int | None = None) -> list[dict]:
+    """The problems of a unit's latest (or given) submission version for a cycle."""
+    return _dicts(con.execute(_sql("problems"),
+                              {"unit": unit, "cycle": cycle, "version": version}))
+
+
+def pending_acks(con: duckdb.DuckDBPyConnection, ids: list[str] | None = None,
+                 max_attempts: int = 3) -> pd.DataFrame:
+    """Submissions (all, or of `ids`) that still need an acknowledgment, with their
+    problems as a list of dicts in column `problems`."""
+    subs = con.execute(_sql("pending_acks"), {"ids": ids, "max_attempts": max_attempts}).df()
+    found = con.execute(_sql("submission_results"),
+                        {"ids": list(subs["submission_id"])}).df()
+    found = found.astype(object).where(found.notna(), None)
+    by_sub = {sid: g.drop(columns="submission_id").to_dict("records")
+              for sid, g in found.groupby("submission_id")}
+    subs["problems"] = [by_sub.get(sid, []) for sid in subs["submission_id"]]
+    return subs

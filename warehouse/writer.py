@@ -99,6 +99,107 @@ def sync_config(con: duckdb.DuckDBPyConnection, cfg: Config) -> dict[str, int]:
             "indicators": len(cfg.indicators), "cycles": len(cfg.cycles)}
 
 
+# -- collection ------------------------------------------------------------------------
+
+def record_files(con: duckdb.DuckDBPyConnection, files: pd.DataFrame) -> int:
+    """Record archived files (sha256, name, size, source, sender, received_at, path);
+    a file already recorded keeps its first row.  Returns how many were new."""
+    with transaction(con):
+        con.register("batch_files", files)
+        new = scalar(con, """
+            INSERT INTO files BY NAME
+            SELECT * FROM batch_files
+            WHERE sha256 NOT IN (SELECT sha256 FROM files)
+            QUALIFY row_number() OVER (PARTITION BY sha256) = 1""")
+        con.unregister("batch_files")
+    return new
+
+
+LOAD_TABLES = ("submission_info", "submission_values", "initiatives", "proposals",
+               "validation_results")
+
+
+def load_submissions(con: duckdb.DuckDBPyConnection, frames: dict[str, pd.DataFrame]) -> int:
+    """Load a batch of examined submissions, all tables in one transaction.
+
+    A submission already in the warehouse (same sha256) is skipped with all its rows,
+    so a rerun after a crash loads each file once.  Versions number the submissions of
+    each (unit, cycle) in order of arrival, continuing from those already loaded.
+    Returns the number of submissions inserted.
+    """
+    with transaction(con):
+        for name, df in frames.items():
+            con.register(f"batch_{name}", df)
+        con.execute("""
+            CREATE OR REPLACE TEMP TABLE batch_new AS
+            SELECT DISTINCT submission_id FROM batch_submissions
+            WHERE submission_id NOT IN (SELECT submission_id FROM submissions)""")
+        inserted = scalar(con, """
+            INSERT INTO submissions BY NAME
+            SELECT b.* EXCLUDE (version_in_batch),
+                   CASE WHEN b.unit_code IS NOT NULL AND b.cycle_id IS NOT NULL
+                        THEN coalesce(v.last, 0) + b.version_in_batch END AS version,
+                   now() AS loaded_at
+            FROM (SELECT *, row_number() OVER (PARTITION BY unit_code, cycle_id
+                                               ORDER BY received_at, submission_id)
+                            AS version_in_batch
+                  FROM batch_submissions
+                  WHERE submission_id IN (SELECT submission_id FROM batch_new)) b
+            LEFT JOIN (SELECT unit_code, cycle_id, max(version) AS last FROM submissions
+                       GROUP BY ALL) v USING (unit_code, cycle_id)""")
+        for table in LOAD_TABLES:
+            con.execute(f"""
+                INSERT INTO {table} BY NAME SELECT * FROM batch_{table}
+                WHERE submission_id IN (SELECT submission_id FROM batch_new)""")
+        con.execute("DROP TABLE batch_new")
+        for name in frames:
+            con.unregister(f"batch_{name}")
+    return inserted
+
+
+def record_acknowledgments(con: duckdb.DuckDBPyConnection, rows: pd.DataFrame) -> None:
+    """Upsert acknowledgment outcomes (submission_id, status, sent_at, message_id, error,
+    recipients); each call on a submission counts one more attempt."""
+    with transaction(con):
+        con.register("batch_acks", rows)
+        con.execute("""
+            INSERT INTO acknowledgments BY NAME
+            SELECT *, 1 AS attempts FROM batch_acks
+            ON CONFLICT (submission_id) DO UPDATE SET
+                status = excluded.status, attempts = acknowledgments.attempts + 1,
+                sent_at = excluded.sent_at, message_id = excluded.message_id,
+                error = excluded.error, recipients = excluded.recipients""")
+        con.unregister("batch_acks")
+
+
+REMINDER_COLUMNS = ["unit_code", "cycle_id", "stage", "due_date", "stage_date", "status",
+                    "sent_at", "message_id", "recipients", "error"]
+
+
+def record_reminders(con: duckdb.DuckDBPyConnection, results: pd.DataFrame) -> int:
+    """Log a batch of reminder attempts (columns `REMINDER_COLUMNS`); return rows written.
+
+    A failed attempt of a stage already logged counts one more attempt; a row once
+    `sent` is never overwritten, so a stage is never recorded as sent twice.
+    """
+    if results.empty:
+        return 0
+    with transaction(con):
+        con.register("reminder_batch", results[REMINDER_COLUMNS])
+        written = scalar(con, f"""
+            INSERT INTO reminders ({', '.join(REMINDER_COLUMNS)})
+            SELECT {', '.join(REMINDER_COLUMNS)} FROM reminder_batch
+            ON CONFLICT (unit_code, cycle_id, stage) DO UPDATE SET
+                status = excluded.status, attempts = reminders.attempts + 1,
+                sent_at = excluded.sent_at, message_id = excluded.message_id,
+                recipients = excluded.recipients, error = excluded.error,
+                updated_at = now()
+            WHERE reminders.status <> 'sent'
+        """)
+        con.unregister("reminder_batch")
+    return written
+
+
 def record_rollup(con: duckdb.DuckDBPyConnection, cycle_id: str, kind: str, version: int,
                   output_dir: str, headline: dict, submission_ids: list[str]) -> str:
     """Record one produced rollup version and the submission versions behind it.

@@ -1,0 +1,195 @@
+"""Benchmark of collection: N synthetic submissions through the real pipeline.
+
+Prints files/s parsed (python-calamine), the time of each step, and ratios of
+validate+load against
+  (a) a naive pipeline timed on a sample and extrapolated to N: openpyxl, one GX
+      validation per file (context and suite reused), row-by-row INSERTs;
+  (b) a raw DuckDB bulk insert of the same values (the floor for loading).
+N synthetic units (S000001…) of the four kinds each send one workbook for nam-2025,
+generated with the template module (not timed; cached in --corpus between runs).
+
+Run: .venv/bin/python bench/collect.py [--n 5000] [--n 133000] [--sample 40]
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+import shutil
+import tempfile
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pandas as pd
+
+from thidua import synthetic
+from thidua.collect import Batch, batch_frames, examine_one, take_in, validate_values
+from thidua.config import UNIT_KINDS, Unit, load_config
+from thidua.parse import Limits, parse_file
+from thidua.paths import REPO_CONFIG, Paths
+from thidua.workspace import Workspace, init_workspace
+from warehouse.db import connect, migrate
+
+RECEIVED = datetime(2025, 12, 18, 10, tzinfo=timezone(timedelta(hours=7))).timestamp()
+BLOCKS = {"co_quan": "chinh_quyen", "mat_tran_doan_the": "mat_tran_doan_the",
+          "doanh_nghiep": "doanh_nghiep", "thon_xom": "thon_xom"}
+
+
+def bench_config(n: int):
+    """The sample config with N synthetic units instead of the 39 of Phong Doanh."""
+    cfg = load_config(REPO_CONFIG)
+    units = tuple(Unit(f"S{i:06d}", f"Đơn vị {i}", kind, BLOCKS[kind], f"u{i}@x.example",
+                       "Trưởng đơn vị", f"h{i}@x.example")
+                  for i in range(1, n + 1) for kind in [UNIT_KINDS[i % 4]])
+    return dataclasses.replace(cfg, units=units)
+
+
+_GEN: dict = {}
+
+
+def _generate(codes: list[str]) -> None:
+    cfg, cycle, corpus = _GEN["cfg"], _GEN["cycle"], _GEN["corpus"]
+    for code in codes:
+        path = corpus / f"{code}.xlsx"
+        if not path.exists():
+            path.write_bytes(synthetic.workbook(cfg, cfg.unit(code), cycle))
+
+
+def make_corpus(cfg, n: int, corpus: Path) -> list[Path]:
+    """One workbook per synthetic unit, written by a process per core (fork)."""
+    import multiprocessing
+
+    corpus.mkdir(parents=True, exist_ok=True)
+    _GEN.update(cfg=cfg, cycle=cfg.cycle("nam-2025"), corpus=corpus)
+    codes = [u.code for u in cfg.units[:n]]
+    chunks = [codes[i:i + 500] for i in range(0, len(codes), 500)]
+    with multiprocessing.get_context("fork").Pool(os.cpu_count()) as pool:
+        pool.map(_generate, chunks)
+    return [corpus / f"{c}.xlsx" for c in codes]
+
+
+def timed(fn):
+    start = time.perf_counter()
+    out = fn()
+    return out, time.perf_counter() - start
+
+
+# -- (a) naive: openpyxl, one GX run per file, row-by-row INSERTs ----------------------
+
+def naive_per_file(cfg, files: list[Path], db: Path) -> float:
+    """Seconds per file of the naive pipeline, over `files`."""
+    import great_expectations as gx
+    import openpyxl
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    from expectations.submissions import build_expectations, long_frame
+
+    ctx = gx.get_context(mode="ephemeral")
+    ctx.variables.progress_bars = ProgressBarsConfig(globally=False)
+    batch_def = (ctx.data_sources.add_pandas("naive").add_dataframe_asset("one")
+                 .add_batch_definition_whole_dataframe("file"))
+    suite = ctx.suites.add(gx.ExpectationSuite(name="naive",
+                                               expectations=build_expectations(cfg)))
+    rf = {"result_format": "COMPLETE", "unexpected_index_column_names": ["row_id"]}
+    with connect(db) as con:
+        migrate(con)
+        start = time.perf_counter()
+        for path in files:
+            book = openpyxl.load_workbook(path, data_only=True)
+            sid = path.stem
+            rows = [(sid, "nam", r[0].value, "value", float(r[3].value), None, r[3].coordinate)
+                    for r in book["ChiTieu"].iter_rows(min_row=2) if r[0].value]
+            unit = book["ThongTin"]["C2"].value
+            values = pd.DataFrame(rows, columns=["submission_id", "cycle_kind", "indicator",
+                                                 "measure", "value", "raw", "cell"])
+            frame = long_frame(values, cfg, pd.DataFrame(
+                columns=["submission_id", "indicator", "prev"]), pd.Series(dtype=float))
+            batch_def.get_batch(batch_parameters={"dataframe": frame}).validate(
+                suite, result_format=rf)
+            con.execute("INSERT INTO submissions (submission_id, unit_code, cycle_id, "
+                        "received_at, outcome, file_format, batch_id) VALUES "
+                        "(?, ?, 'nam-2025', now(), 'accepted', 'xlsx', 'naive')", [sid, unit])
+            for r in rows:
+                con.execute("INSERT INTO submission_values VALUES (?, ?, ?, ?, ?, ?, ?)",
+                            [sid, r[2], r[3], r[4], None, None, r[6]])
+        return (time.perf_counter() - start) / len(files)
+
+
+# -- (b) floor: the same values, one bulk insert ---------------------------------------
+
+def raw_bulk_insert(values: pd.DataFrame, db: Path) -> float:
+    with connect(db) as con:
+        migrate(con)
+        con.register("vals", values)
+        start = time.perf_counter()
+        con.execute("INSERT INTO submission_values BY NAME SELECT * FROM vals")
+        return time.perf_counter() - start
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--n", type=int, default=5000, help="submissions (default 5000)")
+    ap.add_argument("--sample", type=int, default=40, help="files timed for the naive run")
+    ap.add_argument("--corpus", type=Path, default=Path(tempfile.gettempdir()) /
+                    "thidua-bench-collect", help="where generated workbooks are cached")
+    args = ap.parse_args()
+    n = args.n
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+
+    cfg = bench_config(n)
+    print(f"generating {n} workbooks in {args.corpus} (cached; not timed)...", flush=True)
+    files = make_corpus(cfg, n, args.corpus)
+    work = Path(tempfile.mkdtemp(prefix="thidua-bench-"))
+    ws = Workspace(Paths(home=work / "home", config=REPO_CONFIG), cfg)
+    init_workspace(ws)
+    for f in files:
+        dest = ws.paths.inbox / f.name
+        os.link(f, dest) if f.stat().st_dev == work.stat().st_dev else shutil.copy(f, dest)
+        os.utime(dest, (RECEIVED, RECEIVED))
+
+    import great_expectations  # noqa: F401 - import cost (~3 s) is not the pipeline's
+
+    limits = Limits.from_checks(cfg.settings.checks)
+    _, t_parse = timed(lambda: [parse_file(f.name, f.read_bytes(), limits) for f in files])
+    arrivals, t_take = timed(lambda: take_in(ws))
+    incoming = [s for a in arrivals for s in a.submissions]
+    examined, t_check = timed(lambda: [examine_one(cfg, inc, limits) for inc in incoming])
+    _, t_gx = timed(lambda: validate_values(ws, examined, None))
+    batch = Batch("bench", arrivals, examined, [])
+    frames, t_frames = timed(lambda: batch_frames(batch))
+
+    def load():
+        from warehouse.writer import load_submissions
+        with connect(ws.paths.warehouse) as con:
+            return load_submissions(con, frames)
+
+    loaded, t_load = timed(load)
+    assert loaded == n, loaded
+    outcomes = pd.Series([ex.outcome for ex in examined]).value_counts().to_dict()
+    values = frames["submission_values"]
+    t_raw = raw_bulk_insert(values, work / "raw.duckdb")
+    t_naive = naive_per_file(cfg, files[:args.sample], work / "naive.duckdb")
+    shutil.rmtree(work)
+
+    validate_load = t_gx + t_frames + t_load
+    end_to_end = t_take + t_check + t_gx + t_frames + t_load
+    naive_total = t_naive * n
+    print(f"\n{n} submissions, {len(values)} values; outcomes {outcomes}")
+    print(f"parse only (calamine)      {t_parse:8.2f} s  {n / t_parse:8.0f} files/s")
+    print(f"take in (sha256, archive)  {t_take:8.2f} s")
+    print(f"parse + registry checks    {t_check:8.2f} s  {n / t_check:8.0f} files/s")
+    print(f"GX, one batched run        {t_gx:8.2f} s")
+    print(f"frames + load (1 txn)      {t_frames + t_load:8.2f} s")
+    print(f"end to end                 {end_to_end:8.2f} s  {n / end_to_end:8.0f} files/s")
+    print(f"(a) naive, per file        {t_naive * 1000:8.1f} ms (sample of {args.sample}) -> "
+          f"{naive_total:8.0f} s for {n}")
+    print(f"(b) raw bulk insert        {t_raw:8.3f} s")
+    print(f"validate+load vs (a): {naive_total / validate_load:8.0f}x faster")
+    print(f"end to end    vs (a): {naive_total / end_to_end:8.0f}x faster")
+    print(f"validate+load vs (b): {validate_load / t_raw:8.1f}x the raw bulk insert")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,234 @@
+"""Collection end to end on the committed corpus (tests/data/collect/): outcomes, the
+exact cells of every problem, the rows in DuckDB, the archive, quarantine and inbox."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from data.corpus import CASES, DIR, LATE, ON_TIME, build
+
+from thidua import synthetic
+from thidua.collect import collect, outcomes
+from thidua.paths import REPO_CONFIG
+from thidua.workspace import Workspace, init_workspace
+from warehouse.db import connect
+
+
+def drop(inbox: Path, name: str, data: bytes, received=ON_TIME) -> Path:
+    path = inbox / name
+    path.write_bytes(data)
+    os.utime(path, (received.timestamp(), received.timestamp()))
+    return path
+
+
+def rows(ws: Workspace, sql: str, params=None) -> list[tuple]:
+    with connect(ws.paths.warehouse, read_only=True) as con:
+        return con.execute(sql, params or []).fetchall()
+
+
+@pytest.fixture(scope="module")
+def collected(tmp_path_factory):
+    """The whole corpus collected once into a fresh workspace."""
+    home = tmp_path_factory.mktemp("collect") / "home"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("THIDUA_HOME", str(home))
+        mp.setenv("THIDUA_CONFIG", str(REPO_CONFIG))
+        for var in ("THIDUA_SMTP_HOST", "THIDUA_INBOX"):
+            mp.delenv(var, raising=False)
+        ws = Workspace.from_env()
+        init_workspace(ws)
+        for case in CASES:
+            drop(ws.paths.inbox, case.name, (DIR / case.name).read_bytes(), case.received)
+        batch = collect(ws)
+        yield ws, batch
+
+
+def test_corpus_files_are_committed(cfg):
+    assert sorted(p.name for p in DIR.iterdir()) == sorted(c.name for c in CASES)
+    assert set(build(cfg)) == {c.name for c in CASES}
+
+
+def submission_of(ws: Workspace, case) -> str:
+    """A case's submission: by file name, or for a mail by its attachment's unit."""
+    if case.name.endswith(".eml"):
+        sql, key = (("SELECT s.submission_id FROM submissions s JOIN files f ON "
+                    "f.sha256 = s.submission_id WHERE f.source = 'eml' AND s.unit_code = ?"),
+                    case.unit)
+    else:
+        sql, key = "SELECT sha256 FROM files WHERE original_name = ?", case.name
+    found = rows(ws, sql, [key])
+    assert len(found) == 1, found
+    return found[0][0]
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
+def test_case_outcome_and_problem_cells(collected, case):
+    ws, _ = collected
+    sid = submission_of(ws, case)
+    [(outcome, unit, n_errors, n_warnings, late)] = rows(ws, """
+        SELECT outcome, unit_code, n_errors, n_warnings, late FROM submissions
+        WHERE submission_id = ?""", [sid])
+    assert outcome == case.outcome
+    assert unit == case.unit
+    problems = rows(ws, "SELECT rule_id, coalesce(cell, sheet), severity "
+                        "FROM validation_results WHERE submission_id = ?", [sid])
+    assert {(r, c) for r, c, _ in problems} == case.problems
+    assert (n_errors, n_warnings) == (sum(s == "error" for *_, s in problems),
+                                      sum(s == "warning" for *_, s in problems))
+    assert late == (case.received == LATE)
+
+
+def test_problem_messages_name_value_and_rule(collected):
+    ws, _ = collected
+    msg = {r[0]: r[1:] for r in rows(ws, """
+        SELECT rule_id, value, message_vi, fix_vi FROM validation_results
+        WHERE rule_id IN ('at_most', 'max', 'not_number', 'text_number')""")}
+    assert msg["at_most"][:2] == ("20", ("HC02 = 20 lớn hơn HC01 = 10; HC02 không thể vượt "
+                                        "quá HC01."))
+    assert msg["max"][1] == "HC04 = 150: không được lớn hơn 100."
+    assert msg["not_number"][0] == "khoảng 50"
+    assert "đã đọc là" in msg["text_number"][1]
+    assert all(m[2] for m in msg.values())
+
+
+def test_values_keep_their_cells_and_raw_text(collected):
+    ws, _ = collected
+    vals = {(code, cell): (value, raw) for code, cell, value, raw in rows(ws, """
+        SELECT v.indicator_code, v.cell, v.value, v.raw FROM submission_values v
+        JOIN submissions s USING (submission_id)
+        WHERE s.unit_code IN ('DN-01', 'CQ-QS', 'TX-01')""")}
+    assert vals[("DN01", "ChiTieu!D9")] == (1234.5, "1.234,5")
+    assert vals[("DN04", "ChiTieu!D12")] == (12.5, "12,5")
+    assert vals[("HC01", "ChiTieu!D9")] == (None, "khoảng 50")
+    assert vals[("TS01", "CSV!D2")][0] > 0          # CSV with BOM: first data line
+    info = rows(ws, "SELECT key, value, cell FROM submission_info i JOIN submissions s "
+                    "USING (submission_id) WHERE s.unit_code = 'CQ-VP'")
+    assert ("ky_bao_cao", "nam-2025", "ThongTin!C4") in info
+
+
+def test_archive_quarantine_and_inbox(collected):
+    ws, batch = collected
+    assert list(ws.paths.inbox.iterdir()) == []
+    quarantined = sorted(p.name.split("_", 1)[1] for p in ws.paths.quarantine.iterdir())
+    assert quarantined == ["corrupt_zip.xlsx", "empty.xlsx"]
+    archived = {p.name for p in ws.paths.archive.iterdir()}
+    files = rows(ws, "SELECT sha256, original_name, source, sender FROM files")
+    assert {f[0] for f in files} == archived
+    by_name = {f[1]: f for f in files}
+    assert by_name["bao-cao.xlsx"][2:] == ("eml", "ketoan.vhxh@gmail.example")
+    assert by_name["sender_mismatch.eml"][2] == "inbox"
+    assert len(outcomes(batch)) == len(CASES)
+
+
+def test_acknowledgments_written_to_outbox_once_per_submission(collected):
+    ws, _ = collected
+    acks = rows(ws, "SELECT status, count(*) FROM acknowledgments GROUP BY ALL")
+    # unreadable files and the unknown unit came from the inbox: nobody to answer
+    assert dict(acks) == {"sent": len(CASES) - 3, "skipped": 3}
+    assert len(list(ws.paths.outbox.glob("*.eml"))) == len(CASES) - 3
+
+
+def test_data_docs_built(collected):
+    ws, _ = collected
+    assert (ws.paths.data_docs / "index.html").is_file()
+
+
+def test_resend_new_version_and_year_over_year(collected, cfg):
+    ws, _ = collected
+    good = (DIR / "good.xlsx").read_bytes()
+    vp, tx = cfg.unit("CQ-VP"), cfg.unit("TX-01")
+    drop(ws.paths.inbox, "good-gui-lai.xlsx", good)                  # identical bytes
+    drop(ws.paths.inbox, "good-v2.xlsx", synthetic.workbook(
+        cfg, vp, cfg.cycle("nam-2025"), overrides={"TT01": 77}), LATE)
+    batch = collect(ws)
+    kinds = {r["file"]: r["outcome"] for r in outcomes(batch)}
+    assert kinds == {"good-gui-lai.xlsx": "duplicate", "good-v2.xlsx": "accepted_with_warnings"}
+    assert rows(ws, "SELECT version, outcome FROM submissions WHERE unit_code = 'CQ-VP' "
+                    "ORDER BY version") == [(1, "accepted"), (2, "accepted_with_warnings")]
+    assert rows(ws, "SELECT version FROM current_submissions WHERE unit_code = 'CQ-VP'") \
+        == [(2,)]
+    assert rows(ws, "SELECT count(*) FROM acknowledgments a JOIN submissions s "
+                    "USING (submission_id) WHERE s.unit_code = 'CQ-VP'") == [(2,)]
+
+    # nam-2026: TS01 ten times last year's accepted value -> a year-over-year warning
+    nam26 = cfg.cycle("nam-2026")
+    last = rows(ws, "SELECT v.value FROM submission_values v JOIN current_submissions s "
+                    "USING (submission_id) WHERE s.unit_code = 'TX-01' AND "
+                    "v.indicator_code = 'TS01'")[0][0]
+    from datetime import datetime, timedelta, timezone
+    drop(ws.paths.inbox, "tx01-2026.xlsx", synthetic.workbook(
+        cfg, tx, nam26, overrides={"TS01": last * 10}),
+        datetime(2026, 11, 25, 9, tzinfo=timezone(timedelta(hours=7))))
+    collect(ws)
+    assert rows(ws, """
+        SELECT r.rule_id, r.cell, r.severity FROM validation_results r
+        JOIN submissions s USING (submission_id)
+        WHERE s.unit_code = 'TX-01' AND s.cycle_id = 'nam-2026'""") == [
+        ("yoy", "ChiTieu!D2", "warning")]
+
+
+def test_crash_mid_batch_leaves_nothing_and_rerun_loads_once(workspace, cfg):
+    from thidua.collect import batch_frames, examine, take_in
+    from warehouse.writer import load_submissions
+
+    ws = workspace
+    for case in CASES[:4]:
+        shutil.copy(DIR / case.name, ws.paths.inbox / case.name)
+    batch = examine(ws, take_in(ws), docs=False)
+    frames = batch_frames(batch)
+    broken = dict(frames, validation_results=frames["validation_results"].assign(
+        message_vi=None))                       # NOT NULL violated by the last insert
+    with connect(ws.paths.warehouse) as con, pytest.raises(Exception, match="NOT NULL"):
+        load_submissions(con, broken)
+    for table in ("submissions", "submission_values", "submission_info",
+                  "validation_results", "initiatives", "proposals"):
+        assert rows(ws, f"SELECT count(*) FROM {table}") == [(0,)], table
+    with connect(ws.paths.warehouse) as con:
+        assert load_submissions(con, frames) == 4
+        assert load_submissions(con, frames) == 0
+    assert rows(ws, "SELECT count(*) FROM submissions") == [(4,)]
+    # the rerun of the whole collection finds them loaded and only tidies the inbox
+    again = collect(ws, docs=False)
+    assert {r["outcome"] for r in outcomes(again)} == {"duplicate"}
+    assert list(ws.paths.inbox.iterdir()) == []
+
+
+def test_mail_without_attachment_is_unreadable_and_other_files_stay(workspace):
+    from email.message import EmailMessage
+
+    ws = workspace
+    msg = EmailMessage()
+    msg["From"], msg["Subject"] = "tx01@phongdoanh.example", "Quên đính kèm"
+    msg.set_content("Gửi báo cáo.")
+    drop(ws.paths.inbox, "quen.eml", bytes(msg))
+    drop(ws.paths.inbox, "ghi-chu.txt", b"not a submission")
+    batch = collect(ws, docs=False)
+    [row] = outcomes(batch)
+    assert (row["file"], row["outcome"]) == ("quen.eml", "unreadable")
+    assert [p.name for p in ws.paths.inbox.iterdir()] == ["ghi-chu.txt"]
+    assert rows(ws, "SELECT message_vi FROM validation_results") == [
+        ("Không mở được tệp: thư không kèm tệp .xlsx hoặc .csv.",)]
+    # answered to the mail's sender, since no unit is known
+    assert rows(ws, "SELECT status, recipients FROM acknowledgments") == [
+        ("sent", "tx01@phongdoanh.example")]
+
+
+def test_plan_cycle_targets_are_checked_per_year(workspace, cfg):
+    from datetime import datetime, timedelta, timezone
+
+    ws = workspace
+    unit, plan = cfg.unit("TX-02"), cfg.cycle("ke-hoach-2025")
+    when = datetime(2025, 8, 20, 9, tzinfo=timezone(timedelta(hours=7)))
+    drop(ws.paths.inbox, "plan-ok.xlsx", synthetic.workbook(cfg, unit, plan), when)
+    drop(ws.paths.inbox, "plan-bad.xlsx", synthetic.workbook(
+        cfg, cfg.unit("TX-03"), plan, overrides={("TX02", "target_2030"): 10**6}), when)
+    collect(ws, docs=False, acks=False)
+    assert rows(ws, "SELECT unit_code, outcome FROM submissions ORDER BY 1") == [
+        ("TX-02", "accepted"), ("TX-03", "rejected")]
+    assert rows(ws, "SELECT rule_id, cell FROM validation_results") == [
+        ("at_most", "ChiTieu!E11")]
+    assert rows(ws, "SELECT DISTINCT measure FROM submission_values ORDER BY 1") == [
+        ("target_2027",), ("target_2030",)]

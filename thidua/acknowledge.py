@@ -1,0 +1,81 @@
+"""Acknowledgment emails: one per submission, its outcome and every problem by cell.
+
+Built from the warehouse rows (not from the batch in memory), so an acknowledgment
+that failed is re-sent later with the same content.  Sent at most once: a submission
+with a `sent` acknowledgment is never mailed again.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pandas as pd
+
+from thidua.config import Config
+from thidua.mailer import Email
+
+VERDICTS = {
+    "accepted": ("Đã tiếp nhận",
+                 "Báo cáo đã được ghi nhận. Cảm ơn quý đơn vị."),
+    "accepted_with_warnings": ("Đã tiếp nhận, có lưu ý",
+                               ("Báo cáo đã được ghi nhận. Đề nghị xem các lưu ý dưới đây; "
+                               "nếu cần sửa, gửi lại tệp đã sửa (lần gửi sau sẽ thay lần "
+                               "này).")),
+    "rejected": ("Chưa đạt, đề nghị sửa và gửi lại",
+                 "Báo cáo chưa được tính. Đề nghị sửa các lỗi dưới đây và gửi lại tệp{due}."),
+    "unreadable": ("Không đọc được tệp",
+                   "Báo cáo chưa được tính. Đề nghị gửi lại tệp Excel (.xlsx) theo mẫu{due}."),
+}
+
+
+def ack_email(cfg: Config, row: dict, local_tz) -> Email | None:
+    """The acknowledgment of one pending submission (a `pending_acks` row), or None when
+    nobody can be answered (unknown unit, not sent by mail)."""
+    from thidua import emails
+    from thidua.calendar import format_date_vi
+
+    to = row["unit_email"] if isinstance(row["unit_email"], str) else row["sender"]
+    if not isinstance(to, str) or not to:
+        return None
+    cycle = cfg.cycles_by_id.get(row["cycle_id"]) if isinstance(row["cycle_id"], str) else None
+    verdict, next_step = VERDICTS[row["outcome"]]
+    due = f" trước hạn {format_date_vi(cycle.due, weekday=True)}" if cycle else ""
+    received: datetime = pd.Timestamp(row["received_at"]).to_pydatetime()
+    version = row["version"] if pd.notna(row["version"]) else None
+    context = {
+        "unit_name": row["unit_name"] if isinstance(row["unit_name"], str) else "Quý đơn vị",
+        "file": row["original_name"], "version": int(version) if version else None,
+        "received": received.astimezone(local_tz).strftime("%H:%M ngày %d/%m/%Y"),
+        "verdict": verdict, "next_step": next_step.format(due=due),
+        "n_errors": int(row["n_errors"]), "n_warnings": int(row["n_warnings"]),
+        "problems": [p | {"where": p["cell"] or p["sheet"] or "Tệp"} for p in row["problems"]],
+        "sender": cfg.settings.sender, "commune": cfg.settings.commune,
+    }
+    title = cycle.title if cycle else "báo cáo thi đua"
+    context["subject"] = f"[Thi đua] {verdict}: {title} ({row['original_name']})"
+    return Email(to=[to], subject=context["subject"],
+                 text=emails.render("ack.txt.j2", False, context),
+                 html=emails.render("ack.html.j2", True, context))
+
+
+def send_acks(cfg: Config, outbox, pending: pd.DataFrame) -> pd.DataFrame:
+    """Send the acknowledgments of `pending` over one mailer; one result row each."""
+    from thidua.checks import local_tz
+    from thidua.mailer import open_mailer
+
+    rows = []
+    tz = local_tz(cfg)
+    with open_mailer(cfg.settings, outbox) as mailer:
+        for row in pending.to_dict("records"):
+            email = ack_email(cfg, row, tz)
+            if email is None:
+                rows.append((row["submission_id"], "skipped", None, None,
+                             "no recipient: unknown unit, not sent by mail", None))
+                continue
+            res = mailer.send(email)
+            rows.append((row["submission_id"], "sent" if res.ok else "failed",
+                         pd.Timestamp.now(tz="UTC") if res.ok else None, res.message_id,
+                         res.error or (str(res.refused) if res.refused else None),
+                         ", ".join(email.to)))
+    return pd.DataFrame(rows, columns=["submission_id", "status", "sent_at", "message_id",
+                                       "error", "recipients"])

@@ -1,0 +1,133 @@
+"""Checks that need the registry rather than the data: who sent it, for which cycle,
+whether rows and sheets are all there, reward forms, lateness, and the outcome.
+
+Value rules (bounds, cross-field, year-over-year...) run in one GX batch
+(`expectations/`); both kinds report `Problem`s, stored and mailed the same way.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, time
+from zoneinfo import ZoneInfo
+
+from thidua import layout
+from thidua.calendar import format_date_vi
+from thidua.config import Config, Cycle, Unit
+from thidua.intake import Incoming
+from thidua.parse import CSV_SHEET, Parsed
+from thidua.rules import ERROR, Problem, problem
+
+ACCEPTED, WITH_WARNINGS, REJECTED, UNREADABLE = (
+    "accepted", "accepted_with_warnings", "rejected", "unreadable")
+
+
+@dataclass
+class Examined:
+    """A submission on its way to the warehouse: what was read and what was found."""
+    incoming: Incoming
+    parsed: Parsed | None               # None: unreadable
+    unit: Unit | None = None
+    cycle: Cycle | None = None
+    late: bool = False
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def outcome(self) -> str:
+        if self.parsed is None:
+            return UNREADABLE
+        if any(p.severity == ERROR for p in self.problems):
+            return REJECTED
+        return WITH_WARNINGS if self.problems else ACCEPTED
+
+    def count(self, severity: str) -> int:
+        return sum(p.severity == severity for p in self.problems)
+
+
+def local_tz(cfg: Config) -> ZoneInfo:
+    return ZoneInfo(cfg.settings.calendar["timezone"])
+
+
+def deadline(cfg: Config, cycle: Cycle) -> datetime:
+    """End of the (moved) due date, 23:59:59 local time: on time means not after it."""
+    return datetime.combine(cycle.due, time(23, 59, 59), local_tz(cfg))
+
+
+def cycle_open(cfg: Config, cycle: Cycle, received: datetime) -> bool:
+    """A cycle takes submissions from its `mo` reminder day on, and never closes (late
+    ones are taken and flagged)."""
+    opens = cfg.calendar.stage_dates(cycle.due)["mo"]
+    return received.astimezone(local_tz(cfg)).date() >= opens
+
+
+def check_registry(cfg: Config, ex: Examined) -> None:
+    """Fill unit, cycle and late, and append the problems found without the GX suite."""
+    parsed, inc = ex.parsed, ex.incoming
+    info = parsed.info
+    if parsed.info_sheet:
+        for key, label in layout.INFO_KEYS:
+            if key in layout.REQUIRED_INFO_KEYS and key not in info:
+                ex.problems.append(problem("missing_key", sheet=layout.INFO_SHEET, value=key,
+                                           key=key, label=label))
+    code, code_cell = info.get("ma_don_vi", (None, None))
+    if "ma_don_vi" in info:
+        ex.unit = cfg.units_by_code.get((code or "").strip().upper())
+        if ex.unit is None:
+            ex.problems.append(problem("unknown_unit", code_cell, code or ""))
+    if ex.unit and inc.sender and inc.sender not in (ex.unit.email.lower(),
+                                                     ex.unit.head_email.lower()):
+        ex.problems.append(problem("sender_mismatch", value=inc.sender, email=ex.unit.email))
+    cycle_id, cycle_cell = info.get("ky_bao_cao", (None, None))
+    if "ky_bao_cao" in info:
+        ex.cycle = cfg.cycles_by_id.get((cycle_id or "").strip().lower())
+        if ex.cycle is None or not cycle_open(cfg, ex.cycle, inc.received_at):
+            ex.problems.append(problem("unknown_cycle", cycle_cell, cycle_id or ""))
+            ex.cycle = None
+    if ex.cycle:
+        _check_rows(cfg, ex)
+        _check_reward_forms(cfg, ex)
+        ex.late = inc.received_at > deadline(cfg, ex.cycle)
+        if ex.late:
+            local = inc.received_at.astimezone(local_tz(cfg))
+            ex.problems.append(problem("late", value=None, due=format_date_vi(ex.cycle.due),
+                                       received=local.strftime("%H:%M %d/%m/%Y")))
+
+
+def _check_rows(cfg: Config, ex: Examined) -> None:
+    parsed = ex.parsed
+    sheet = CSV_SHEET if parsed.file_format == "csv" else layout.INDICATOR_SHEET
+    if any(p.rule_id == "missing_sheet" and p.sheet == sheet for p in ex.problems):
+        return
+    for col in layout.value_columns(ex.cycle):
+        if col.key not in parsed.measures:
+            ex.problems.append(problem("missing_column", sheet=sheet, value=col.header,
+                                       header=col.header))
+    known = {i.code for i in cfg.indicators}
+    seen = set()
+    for v in parsed.values:
+        if v.code not in known and v.code not in seen:
+            ex.problems.append(problem("unknown_indicator", v.cell, v.code))
+        seen.add(v.code)
+    if ex.unit:
+        ex.problems += [problem("missing_indicator", sheet=sheet, value=i.code, code=i.code,
+                                name=i.name_vi)
+                        for i in cfg.indicators_for(ex.unit.kind) if i.code not in seen]
+
+
+def _check_reward_forms(cfg: Config, ex: Examined) -> None:
+    allowed = ex.cycle.reward_forms
+    by_label = {label.casefold(): code for code, label in cfg.reward_forms.items()}
+    names = ", ".join(cfg.reward_forms[c] for c in allowed) or "(kỳ này không đề nghị)"
+    for row in ex.parsed.proposals:
+        form = (row.get("reward_form") or "").strip()
+        code = form if form in cfg.reward_forms else by_label.get(form.casefold())
+        if code not in allowed:
+            ex.problems.append(problem("reward_form", row["cells"]["reward_form"], form,
+                                       allowed=names))
+        else:
+            row["reward_form"] = code
+
+
+def examine_unreadable(inc: Incoming, reason: str) -> Examined:
+    return Examined(inc, None, problems=[problem("unreadable", reason=reason)])
+

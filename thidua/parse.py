@@ -1,0 +1,288 @@
+"""Read a submitted workbook (python-calamine) or long-form CSV into plain rows.
+
+Reads exactly what `thidua.layout` defines: ThongTin keys are found in column A, the
+columns of the other sheets by their header in row 1, so an inserted blank row or a moved
+column does not break a submission.  Every value keeps its cell (`ChiTieu!D7`).
+Numbers typed as text follow `thidua.vnnumber`.  What cannot be opened raises
+`Unreadable`; what is opened but wrong becomes a `Problem` for the unit.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import unicodedata
+import zipfile
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from functools import lru_cache
+
+from thidua import layout
+from thidua.errors import ThiduaError
+from thidua.rules import Problem, problem
+from thidua.vnnumber import read_text_number
+
+OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_TARGET_HEADER = re.compile(r"^chỉ tiêu (\d{4})$")
+CSV_SHEET = "CSV"
+
+
+class Unreadable(ThiduaError):
+    "The file cannot be opened as a submission (corrupt, encrypted, empty, too big...)"
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Guards against oversized files and zip bombs (settings.toml [checks])."""
+    max_file_bytes: int = 10 * 2**20
+    max_unpacked_bytes: int = 20 * 2**20
+    max_zip_ratio: float = 100
+
+    @classmethod
+    def from_checks(cls, checks: dict) -> Limits:
+        return cls(int(checks["max_file_mb"] * 2**20), int(checks["max_unpacked_mb"] * 2**20),
+                   float(checks["max_zip_ratio"]))
+
+
+@dataclass
+class Value:
+    code: str
+    measure: str            # value | target_YYYY
+    value: float | None     # None: empty, or text not read (then `raw` holds it)
+    raw: str | None         # the cell as typed, when it was text
+    note: str | None
+    cell: str
+
+
+@dataclass
+class Parsed:
+    file_format: str                                    # xlsx | csv
+    info: dict[str, tuple[str | None, str]] = field(default_factory=dict)  # key: (value, cell)
+    info_sheet: bool = True                             # False: ThongTin missing
+    measures: tuple[str, ...] = ()                      # value columns found in ChiTieu
+    values: list[Value] = field(default_factory=list)
+    initiatives: list[dict] = field(default_factory=list)
+    proposals: list[dict] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+
+def parse_file(name: str, data: bytes, limits: Limits = Limits()) -> Parsed:
+    """Parse by content and name: CSV when the name ends in .csv, else a workbook."""
+    if not data:
+        raise Unreadable("tệp rỗng (0 byte)")
+    if name.lower().endswith(".eml"):
+        raise Unreadable("thư không kèm tệp .xlsx hoặc .csv")
+    if len(data) > limits.max_file_bytes:
+        raise Unreadable(f"tệp quá lớn ({len(data) // 2**20} MB)")
+    if name.lower().endswith(".csv"):
+        return parse_csv(data)
+    return parse_xlsx(data, limits)
+
+
+# -- xlsx -------------------------------------------------------------------------------
+
+def precheck_xlsx(data: bytes, limits: Limits) -> None:
+    """Refuse what is not a plain xlsx before the parser sees it (cheap: ~0.2 ms)."""
+    if data[:8] == OLE2_MAGIC:
+        import olefile
+        try:
+            with olefile.OleFileIO(io.BytesIO(data)) as ole:
+                encrypted = ole.exists("EncryptedPackage")
+        except Exception:  # noqa: BLE001 - olefile raises many types on a damaged file
+            raise Unreadable("tệp Excel cũ (.xls) bị hỏng") from None
+        raise Unreadable("tệp có đặt mật khẩu" if encrypted
+                         else "tệp Excel cũ (.xls), không phải .xlsx")
+    if data[:4] != b"PK\x03\x04":
+        raise Unreadable("không phải tệp Excel .xlsx")
+    try:
+        infos = zipfile.ZipFile(io.BytesIO(data)).infolist()
+    except (zipfile.BadZipFile, ValueError) as exc:
+        raise Unreadable(f"tệp hỏng ({exc})") from None
+    if sum(i.file_size for i in infos) > limits.max_unpacked_bytes:
+        raise Unreadable("tệp giải nén quá lớn")
+    if any(i.file_size > limits.max_zip_ratio * max(i.compress_size, 1) for i in infos):
+        raise Unreadable("tệp nén bất thường (nghi zip bomb)")
+
+
+def parse_xlsx(data: bytes, limits: Limits = Limits()) -> Parsed:
+    from python_calamine import CalamineError, CalamineWorkbook
+
+    precheck_xlsx(data, limits)
+    try:
+        wb = CalamineWorkbook.from_filelike(io.BytesIO(data))
+        try:
+            sheets = {name: _grid(wb.get_sheet_by_name(name)) for name in wb.sheet_names
+                      if name in layout.REQUIRED_SHEETS}
+        finally:
+            wb.close()
+    except (CalamineError, ValueError, OSError) as exc:
+        raise Unreadable(f"tệp hỏng ({type(exc).__name__})") from None
+    out = Parsed("xlsx")
+    out.problems += [problem("missing_sheet", sheet=s, value=s)
+                     for s in layout.REQUIRED_SHEETS if s not in sheets]
+    if layout.INFO_SHEET in sheets:
+        _read_info(sheets[layout.INFO_SHEET], out)
+    else:
+        out.info_sheet = False
+    if layout.INDICATOR_SHEET in sheets:
+        _read_indicators(sheets[layout.INDICATOR_SHEET], out)
+    if layout.INITIATIVE_SHEET in sheets:
+        out.initiatives = _read_table(sheets[layout.INITIATIVE_SHEET], layout.INITIATIVE_SHEET,
+                                      layout.INITIATIVE_COLUMNS)
+    if layout.PROPOSAL_SHEET in sheets:
+        out.proposals = _read_table(sheets[layout.PROPOSAL_SHEET], layout.PROPOSAL_SHEET,
+                                    layout.PROPOSAL_COLUMNS)
+    return out
+
+
+Grid = dict[tuple[int, int], object]     # (row0, col0) -> non-empty cell value
+
+
+def _grid(sheet) -> Grid:
+    """Non-empty cells by absolute 0-based position (`start` + dense rows, see notes)."""
+    start = sheet.start
+    if start is None:
+        return {}
+    r0, c0 = start
+    return {(r0 + i, c0 + j): v for i, row in enumerate(sheet.to_python())
+            for j, v in enumerate(row) if v != "" and v is not None}
+
+
+@lru_cache(maxsize=1024)
+def _norm(text: object) -> str:
+    return unicodedata.normalize("NFC", str(text)).strip().casefold()
+
+
+def _headers(grid: Grid) -> dict[str, int]:
+    """Normalised header text in row 1 -> column (0-based)."""
+    row0 = layout.HEADER_ROW - 1
+    return {_norm(v): c for (r, c), v in grid.items() if r == row0}
+
+
+def _text(v: object) -> str | None:
+    if v is None or v == "":
+        return None
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    if isinstance(v, datetime):
+        v = v.date()
+    if isinstance(v, date):
+        return v.strftime("%d/%m/%Y")
+    return str(v).strip() or None
+
+
+def _read_info(grid: Grid, out: Parsed) -> None:
+    sheet = layout.INFO_SHEET
+    value_col = _headers(grid).get(_norm(layout.INFO_COLUMNS[2].header), 2)
+    keys = {_norm(k): k for k, _ in layout.INFO_KEYS}
+    for (r, c), v in sorted(grid.items()):
+        if c == 0 and r >= layout.FIRST_DATA_ROW - 1 and _norm(v) in keys:
+            key = keys[_norm(v)]
+            if key not in out.info:
+                out.info[key] = (_text(grid.get((r, value_col))),
+                                 layout.cell_ref(sheet, r, value_col))
+
+
+def _read_indicators(grid: Grid, out: Parsed) -> None:
+    sheet = layout.INDICATOR_SHEET
+    headers = _headers(grid)
+    code_col = headers.get(_norm(layout.INDICATOR_LEAD[0].header), 0)
+    note_col = headers.get(_norm(layout.NOTE_COLUMN.header))
+    measures = {}
+    for h, c in headers.items():
+        m = _TARGET_HEADER.match(h)
+        if h == _norm("Giá trị"):
+            measures["value"] = c
+        elif m:
+            measures[f"target_{m.group(1)}"] = c
+    out.measures = tuple(measures)
+    rows = sorted({r for r, c in grid if c == code_col and r >= layout.FIRST_DATA_ROW - 1})
+    for r in rows:
+        code = _text(grid[(r, code_col)])
+        if not code:
+            continue
+        note = _text(grid.get((r, note_col))) if note_col is not None else None
+        for measure, c in measures.items():
+            out.values.append(read_value(code.upper(), measure, grid.get((r, c)), note,
+                                         layout.cell_ref(sheet, r, c), out.problems))
+
+
+def read_value(code: str, measure: str, v: object, note: str | None, cell: str,
+               problems: list[Problem], decimal_point: bool = False) -> Value:
+    """One value cell: a real number, a number typed as text (rule in vnnumber), or not."""
+    if v is None or v == "":
+        return Value(code, measure, None, None, note, cell)
+    if isinstance(v, bool):
+        return Value(code, measure, float(v), None, note, cell)
+    if isinstance(v, (int, float)):
+        return Value(code, measure, float(v), None, note, cell)
+    raw = _text(v) or ""
+    read = read_text_number(raw, decimal_point) if isinstance(v, str) else None
+    if read is None or read.value is None:
+        rule = "ambiguous_number" if read and read.how == "ambiguous" else "not_number"
+        problems.append(problem(rule, cell, raw, code=code))
+        return Value(code, measure, None, raw, note, cell)
+    if read.how == "vi":
+        problems.append(problem("text_number", cell, raw, code=code, read=f"{read.value:g}"))
+    return Value(code, measure, read.value, raw, note, cell)
+
+
+def _read_table(grid: Grid, sheet: str, columns: tuple[layout.Column, ...]) -> list[dict]:
+    """Rows of SangKien / DeNghiKhenThuong: a row counts when any column but STT is filled."""
+    headers = _headers(grid)
+    cols = {col.key: headers.get(_norm(col.header), i) for i, col in enumerate(columns)}
+    rows = sorted({r for r, _ in grid if r >= layout.FIRST_DATA_ROW - 1})
+    out = []
+    for r in rows:
+        row = {key: _text(grid.get((r, c))) for key, c in cols.items()}
+        if not any(v for k, v in row.items() if k != "row_no"):
+            continue
+        row["row_no"] = len(out) + 1
+        row["cell"] = layout.cell_ref(sheet, r, 0)
+        row["cells"] = {key: layout.cell_ref(sheet, r, c) for key, c in cols.items()}
+        out.append(row)
+    return out
+
+
+# -- CSV long form --------------------------------------------------------------------
+
+def parse_csv(data: bytes) -> Parsed:
+    """`ma_don_vi,ky_bao_cao,ma_chi_tieu,gia_tri,ghi_chu`, UTF-8 (BOM tolerated).
+
+    Cells are named `CSV!D5` (column letter, line number), like a spreadsheet would show
+    the file.  Unit and cycle come from the first data row; another value on a later row
+    is reported there.
+    """
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise Unreadable("tệp CSV không ở mã UTF-8") from None
+    rows = list(csv.reader(io.StringIO(text)))
+    out = Parsed("csv", measures=("value",))
+    header = [_norm(h) for h in rows[0]] if rows else []
+    col = {name: header.index(name) for name in layout.CSV_COLUMNS if name in header}
+    missing = [n for n in layout.CSV_COLUMNS[:4] if n not in col]
+    if missing:
+        raise Unreadable(f"tệp CSV thiếu cột {', '.join(missing)}")
+
+    def ref(line0: int, name: str) -> str:
+        return layout.cell_ref(CSV_SHEET, line0, col[name])
+
+    for i, row in enumerate(rows[1:], start=1):
+        row = row + [""] * (len(header) - len(row))
+        if not any(x.strip() for x in row):
+            continue
+        for key in ("ma_don_vi", "ky_bao_cao"):
+            v = row[col[key]].strip() or None
+            if key not in out.info:
+                out.info[key] = (v, ref(i, key))
+            elif v != out.info[key][0]:
+                out.problems.append(problem("unknown_unit" if key == "ma_don_vi"
+                                            else "unknown_cycle", ref(i, key), v or ""))
+        note = row[col["ghi_chu"]].strip() or None if "ghi_chu" in col else None
+        code = row[col["ma_chi_tieu"]].strip().upper()
+        if code:
+            out.values.append(read_value(code, "value", row[col["gia_tri"]].strip(), note,
+                                         ref(i, "gia_tri"), out.problems, decimal_point=True))
+    return out

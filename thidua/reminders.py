@@ -1,0 +1,161 @@
+"""Which reminder (nhắc hạn) each unit gets on a given day, and the email it gets.
+
+Stage dates are the same for every unit of a cycle, so they are computed once per
+cycle (`due_stages`); units are then joined to their cycle's due stage in DuckDB
+(`warehouse/sql/due_reminders.sql`), never looped over in Python.
+
+Rules (spec "Reminders"): emails go out on working days only.  The due stage of a
+cycle is the latest one whose date has come, so a stage missed because the flow did
+not run is caught up by the next run, and an older missed stage is never sent after a
+newer one.  A (unit, cycle, stage) is sent at most once: a unit is skipped when the
+sent log holds that stage or a later one.  From `t7` on, units with an accepted
+submission are skipped.  A cycle stops being chased `CATCH_UP_DAYS` after its
+`don-doc` date, so a first run years later does not mail every old cycle.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+
+from thidua.calendar import STAGES
+from thidua.config import Config, Cycle, Unit
+from thidua.mailer import Email
+
+if TYPE_CHECKING:
+    import duckdb
+
+STAGE_NO = {stage: i for i, stage in enumerate(STAGES)}
+CHASE_FROM = STAGE_NO["t7"]     # from this stage on, only units that have not submitted
+CATCH_UP_DAYS = 30
+STAGE_COLUMNS = ["cycle_id", "stage", "stage_no", "stage_date", "due_date"]
+
+
+def local_today(cfg: Config) -> date:
+    """Today in the commune's time zone (the flow runs at 08:00 local)."""
+    return datetime.now(ZoneInfo(cfg.settings.calendar["timezone"])).date()
+
+
+def due_stages(cfg: Config, today: date, cycle_id: str | None = None) -> pd.DataFrame:
+    """Per cycle, the stage due on `today` (the latest whose date has come), if any."""
+    rows = []
+    cycles = [cfg.cycle(cycle_id)] if cycle_id else cfg.cycles
+    if cfg.calendar.is_working_day(today):
+        for cycle in cycles:
+            dates = cfg.calendar.stage_dates(cycle.due)
+            reached = [s for s in STAGES if dates[s] <= today]
+            if reached and today <= dates["don-doc"] + timedelta(days=CATCH_UP_DAYS):
+                stage = reached[-1]
+                rows.append((cycle.id, stage, STAGE_NO[stage], dates[stage], cycle.due))
+    return pd.DataFrame(rows, columns=STAGE_COLUMNS).astype({"stage_no": "int64"})
+
+
+def plan_reminders(con: duckdb.DuckDBPyConnection, cfg: Config, today: date,
+                   cycle_id: str | None = None) -> pd.DataFrame:
+    """Every expected unit of each cycle with a due stage, one row each; `skip` says
+    why a unit gets nothing (`already_sent`, `submitted`), NULL when it is to be sent."""
+    from warehouse.queries import due_reminders
+
+    return due_reminders(con, due_stages(cfg, today, cycle_id), list(STAGES), CHASE_FROM)
+
+
+def recipients(cfg: Config, unit: Unit, stage: str) -> tuple[list[str], list[str]]:
+    """(to, cc): the unit; `don-doc` copies the unit head and VHXH (settings [admin])."""
+    to = [unit.email]
+    cc = [unit.head_email, cfg.settings.admin["email"]] if stage == "don-doc" else []
+    return to, list(dict.fromkeys(a for a in cc if a not in to))
+
+
+def reminder_email(cfg: Config, unit: Unit, cycle: Cycle, stage: str) -> Email:
+    """The Vietnamese email of `stage`; `mo` carries the unit's prefilled template."""
+    from thidua import emails
+    from thidua.template import build_workbook, template_filename
+
+    attachments = ([(template_filename(unit, cycle), build_workbook(cfg, unit, cycle))]
+                   if stage == "mo" else [])
+    context = {"unit": unit, "cycle": cycle, "stage": stage,
+               "dates": cfg.calendar.stage_dates(cycle.due),
+               "attachment": attachments[0][0] if attachments else None,
+               "sender": cfg.settings.sender, "admin": cfg.settings.admin,
+               "commune": cfg.settings.commune,
+               "province_office": cfg.settings.province_office}
+    context |= emails.parts("reminder/_body.j2", context)
+    context |= emails.parts(f"reminder/{stage}.j2", context)
+    to, cc = recipients(cfg, unit, stage)
+    return Email(to=to, cc=cc, subject=context["subject"],
+                 text=emails.render("reminder.txt.j2", False, context),
+                 html=emails.render("reminder.html.j2", True, context),
+                 attachments=attachments)
+
+
+def unit_from_row(row: dict) -> Unit:
+    """The registry entry of a planned reminder row (as the warehouse holds it)."""
+    return Unit(code=row["unit_code"], name=row["unit_name"], kind=row["kind"],
+                block=row["block"], email=row["email"], head_title=row["head_title"],
+                head_email=row["head_email"])
+
+
+def send_reminders(cfg: Config, outbox: Path, planned: pd.DataFrame) -> pd.DataFrame:
+    """Render and send the planned reminders not skipped, over one mailer.
+
+    One result row per reminder, in the sent log's columns (`warehouse.writer`).  A
+    reminder counts as sent only when the server accepted it for some recipient; a
+    refused address or a broken registry entry fails that reminder, not the batch.
+    """
+    from thidua.mailer import open_mailer
+
+    rows = []
+    with open_mailer(cfg.settings, outbox) as mailer:
+        for row in planned[planned["skip"].isna()].to_dict("records"):
+            try:
+                email = reminder_email(cfg, unit_from_row(row), cfg.cycle(row["cycle_id"]),
+                                       row["stage"])
+            except Exception as exc:  # noqa: BLE001 - recorded as a failed reminder
+                rows.append(_result(row, "failed", error=f"cannot render: {exc}"))
+                continue
+            result = mailer.send(email)
+            accepted = [a for a in [*email.to, *email.cc] if a not in result.refused]
+            refused = "; ".join(f"{a}: {answer}" for a, answer in result.refused.items())
+            rows.append(_result(
+                row, "sent" if result.ok else "failed", message_id=result.message_id,
+                recipients=", ".join(accepted if result.ok else [*email.to, *email.cc]),
+                sent_at=datetime.now(UTC) if result.ok else None,
+                error="; ".join(filter(None, [result.error, refused and f"refused {refused}"]))
+                or None))
+    return pd.DataFrame(rows, columns=RESULT_COLUMNS)
+
+
+RESULT_COLUMNS = ["unit_code", "cycle_id", "stage", "due_date", "stage_date", "status",
+                  "sent_at", "message_id", "recipients", "error"]
+
+
+def _result(row: dict, status: str, message_id: str | None = None,
+            recipients: str | None = None, sent_at: datetime | None = None,
+            error: str | None = None) -> dict:
+    return {"unit_code": row["unit_code"], "cycle_id": row["cycle_id"], "stage": row["stage"],
+            "due_date": row["due_date"], "stage_date": row["stage_date"], "status": status,
+            "sent_at": sent_at, "message_id": message_id, "recipients": recipients,
+            "error": error}
+
+
+def stage_summary(planned: pd.DataFrame, results: pd.DataFrame | None = None) -> list[dict]:
+    """Per (cycle, stage): units concerned, skipped (already sent / submitted), sent, failed."""
+    counts = planned.assign(
+        units=1, skipped_sent=planned["skip"].eq("already_sent"),
+        skipped_submitted=planned["skip"].eq("submitted"), to_send=planned["skip"].isna())
+    keys = ["cycle_id", "stage", "stage_date", "due_date"]
+    out = counts.groupby(keys, as_index=False)[
+        ["units", "to_send", "skipped_sent", "skipped_submitted"]].sum()
+    if results is not None:
+        status = (results.assign(sent=results["status"].eq("sent"),
+                                 failed=results["status"].eq("failed"))
+                  .groupby(["cycle_id", "stage"], as_index=False)[["sent", "failed"]].sum())
+        out = out.merge(status, on=["cycle_id", "stage"], how="left").fillna(
+            {"sent": 0, "failed": 0})
+    numbers = [c for c in out.columns if c not in keys]
+    out[numbers] = out[numbers].astype(int)
+    return out.to_dict("records")

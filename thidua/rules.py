@@ -1,0 +1,119 @@
+"""Every check a submission goes through: id, severity, plain Vietnamese text, what to do.
+
+The text is what a unit reads in its acknowledgment, so it names the problem in words a
+clerk uses and says how to fix it.  Intake, parsing and the GX suites all report through
+`Problem`, so every finding ends up the same way in `validation_results` and the email.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+ERROR, WARNING = "error", "warning"
+
+
+@dataclass(frozen=True)
+class Rule:
+    severity: str
+    text: str       # str.format template; fields differ per rule
+    fix: str
+
+
+RULES: dict[str, Rule] = {
+    # -- the file ------------------------------------------------------------------
+    "unreadable": Rule(ERROR, "Không mở được tệp: {reason}.",
+                       "Lưu tệp bằng Excel theo định dạng .xlsx (không đặt mật khẩu), "
+                       "từ đúng mẫu đã gửi, rồi gửi lại."),
+    "missing_sheet": Rule(ERROR, "Thiếu trang tính “{value}”.",
+                          "Dùng đúng mẫu đã gửi; không xoá hay đổi tên trang tính."),
+    "missing_key": Rule(ERROR, "Trang ThongTin thiếu mục “{key}” ({label}).",
+                        "Bổ sung mục này ở cột A trang ThongTin, giá trị ở cột Giá trị."),
+    "missing_column": Rule(ERROR, "Trang ChiTieu thiếu cột “{header}”.",
+                           "Dùng đúng mẫu đã gửi; không xoá hay đổi tên cột."),
+    # -- who and which cycle -------------------------------------------------------
+    "unknown_unit": Rule(ERROR, "Mã đơn vị “{value}” không có trong danh sách đơn vị.",
+                         "Ghi đúng mã đơn vị như trong mẫu đã gửi."),
+    "sender_mismatch": Rule(ERROR, "Thư gửi từ {value}, không phải địa chỉ đã đăng ký "
+                                   "của đơn vị ({email}).",
+                            "Gửi báo cáo từ hộp thư đã đăng ký của đơn vị, hoặc đề nghị "
+                            "Phòng Văn hoá – Xã hội cập nhật địa chỉ."),
+    "unknown_cycle": Rule(ERROR, "Kỳ báo cáo “{value}” không có hoặc chưa mở.",
+                          "Ghi đúng mã kỳ báo cáo như trong mẫu (ví dụ nam-2025)."),
+    "late": Rule(WARNING, "Nộp sau hạn {due} (nhận lúc {received}).",
+                 "Đề nghị các kỳ sau gửi đúng hạn."),
+    # -- indicator rows ------------------------------------------------------------
+    "missing_indicator": Rule(ERROR, "Thiếu chỉ tiêu {code} ({name}).",
+                              "Bổ sung dòng chỉ tiêu này (ghi 0 nếu không có)."),
+    "unknown_indicator": Rule(WARNING, "Mã chỉ tiêu “{value}” không có trong danh mục; "
+                                       "dòng này không được tính.",
+                              "Xoá dòng này hoặc sửa đúng mã chỉ tiêu."),
+    "duplicate_indicator": Rule(ERROR, "Chỉ tiêu {code} có nhiều hơn một dòng.",
+                                "Giữ một dòng cho mỗi chỉ tiêu."),
+    "not_number": Rule(ERROR, "Giá trị “{value}” của {code} không phải là số.",
+                       "Nhập một số, không kèm chữ hay đơn vị tính."),
+    "ambiguous_number": Rule(ERROR, "“{value}” ở {code} có thể hiểu theo hai cách "
+                                    "(dấu chấm, dấu phẩy).",
+                             "Nhập số không có dấu phân cách hàng nghìn; phần thập phân "
+                             "dùng dấu phẩy (ví dụ 12,5)."),
+    "text_number": Rule(WARNING, "Số ở {code} được nhập dạng chữ “{value}”, đã đọc là {read}.",
+                        "Kiểm tra lại; nên nhập ô dạng số."),
+    "required_value": Rule(ERROR, "Chưa nhập giá trị chỉ tiêu {code}.",
+                           "Nhập giá trị (ghi 0 nếu không có)."),
+    "min": Rule(ERROR, "{code} = {value}: không được nhỏ hơn {min}.",
+                "Kiểm tra lại số liệu; số lượng không thể âm."),
+    "max": Rule(ERROR, "{code} = {value}: không được lớn hơn {max}.",
+                "Kiểm tra lại số liệu; tỷ lệ tính theo phần trăm, từ 0 đến 100."),
+    "integer": Rule(ERROR, "{code} = {value}: phải là số nguyên.",
+                    "Nhập số nguyên (không có phần thập phân)."),
+    "at_most": Rule(ERROR, "{code} = {value} lớn hơn {ref} = {ref_value}; {code} không thể "
+                           "vượt quá {ref}.",
+                    "Kiểm tra lại hai chỉ tiêu {code} và {ref}."),
+    "warn_at_most": Rule(WARNING, "{code} = {value} lớn hơn {limit} ({expr}); số liệu có vẻ "
+                                  "bất thường.",
+                         "Kiểm tra lại; nếu đúng, ghi giải thích ở cột Ghi chú."),
+    "yoy": Rule(WARNING, "{code} = {value} chênh lệch quá {factor} lần so với năm trước "
+                         "({prev}).",
+                "Kiểm tra lại; nếu đúng, ghi giải thích ở cột Ghi chú."),
+    "sk_rows": Rule(WARNING, "SK01 = {value} nhưng trang SangKien có {n} sáng kiến.",
+                    "Ghi SK01 bằng số sáng kiến liệt kê ở trang SangKien."),
+    "all_zero": Rule(WARNING, "Mọi chỉ tiêu đều bằng 0.",
+                     "Kiểm tra lại; nếu đúng, ghi giải thích ở trang ThongTin (tom_tat)."),
+    # -- other sheets --------------------------------------------------------------
+    "reward_form": Rule(ERROR, "Hình thức khen thưởng “{value}” không áp dụng cho kỳ này.",
+                        "Chọn một hình thức trong danh sách: {allowed}."),
+}
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One finding, mapped to a sheet and cell when it has one."""
+    rule_id: str
+    severity: str
+    sheet: str | None
+    cell: str | None        # ChiTieu!D7
+    value: str | None
+    message_vi: str
+    fix_vi: str = ""
+
+
+def problem(rule_id: str, cell: str | None = None, value: object = None,
+            sheet: str | None = None, **fields: object) -> Problem:
+    """A Problem of a known rule, its message filled from `fields` (and `value`)."""
+    rule = RULES[rule_id]
+    shown = fmt(value)
+    return Problem(rule_id, rule.severity, sheet or (cell.split("!")[0] if cell else None),
+                   cell, None if value is None else shown,
+                   rule.text.format(value=shown, **fields),
+                   rule.fix.format(value=shown, **fields))
+
+
+def fmt(value: object) -> str:
+    """A number as a Vietnamese reader expects it: 1.234,5; whole numbers without decimals."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return "" if value is None else str(value)
+    if math.isnan(value):
+        return ""
+    sign, value = ("-" if value < 0 else ""), abs(value)
+    whole, _, frac = f"{value:.4f}".rstrip("0").rstrip(".").partition(".")
+    return sign + f"{int(whole):,}".replace(",", ".") + ("," + frac if frac else "")
