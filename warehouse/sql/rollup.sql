@@ -48,7 +48,6 @@ JOIN submission_values v ON v.submission_id = s.submission_id
 SEMI JOIN rollup_applies() a ON a.indicator_code = v.indicator_code AND a.kind = s.kind
 WHERE v.value IS NOT NULL;
 
-
 CREATE OR REPLACE TEMP TABLE rollup_val AS SELECT * FROM rollup_values_of();
 
 CREATE OR REPLACE TEMP MACRO rollup_status(cycs) AS TABLE
@@ -110,15 +109,16 @@ pairs AS (     -- one group per (unit, ratio): cheaper than a self-join of the v
     WHERE v.measure = 'value'
     GROUP BY v.uid, r.ratio),
 r AS (
-    SELECT uid, ratio, numerator, denominator, 100.0 * numerator / denominator AS pct
-    FROM pairs WHERE numerator IS NOT NULL AND denominator > 0
+    SELECT p.uid, s.grp, p.ratio, p.numerator, p.denominator,
+           100.0 * p.numerator / p.denominator AS pct
+    FROM pairs p JOIN rollup_st s USING (uid)
+    WHERE p.numerator IS NOT NULL AND p.denominator > 0
 ),
 ranked AS (     -- windows carry every column: keep them narrow, join the names after
-    SELECT r.uid, r.ratio, cume_dist() OVER (PARTITION BY s.grp, r.ratio ORDER BY r.pct) AS pr
-    FROM r JOIN rollup_st s USING (uid)
+    SELECT *, cume_dist() OVER (PARTITION BY grp, ratio ORDER BY pct) AS pr FROM r
 )
-SELECT s.cycle_id, s.code, s.block, r.*, k.pr
-FROM r JOIN ranked k USING (uid, ratio) JOIN rollup_st s USING (uid);
+SELECT s.cycle_id, s.code, s.block, k.* EXCLUDE (grp)
+FROM ranked k JOIN rollup_st s USING (uid);
 
 CREATE OR REPLACE TEMP TABLE rollup_ur AS SELECT * FROM rollup_unit_ratios_of();
 
@@ -144,8 +144,8 @@ WITH perf AS (
     SELECT uid, count(*) AS n_ratios, avg(pr) AS perf_rank
     FROM rollup_unit_ratios(cycs) GROUP BY ALL
 ),
-s AS (
-    SELECT u.*, coalesce(p.n_ratios, 0) AS n_ratios,
+points AS (     -- narrow rows through the window, names joined after
+    SELECT u.uid, u.grp, coalesce(p.n_ratios, 0) AS n_ratios,
            CASE u.status WHEN 'on_time' THEN w_on_time WHEN 'late' THEN w_late
                 ELSE w_missing END AS score_time,
            CASE WHEN u.status = 'missing' THEN 0 WHEN u.n_warnings > 0 THEN w_quality_warn
@@ -153,10 +153,13 @@ s AS (
            round(coalesce(w_perf * p.perf_rank, 0), 2) AS score_performance
     FROM rollup_status(cycs) u LEFT JOIN perf p USING (uid)
 ),
-t AS (SELECT *, score_time + score_quality + score_performance AS score FROM s),
-ranked AS (SELECT uid, rank() OVER (PARTITION BY grp ORDER BY score DESC) AS rank_in_block
-           FROM t)
-SELECT t.*, ranked.rank_in_block FROM t JOIN ranked USING (uid);
+ranked AS (
+    SELECT *, score_time + score_quality + score_performance AS score,
+           rank() OVER (PARTITION BY grp ORDER BY score_time + score_quality
+                                                  + score_performance DESC) AS rank_in_block
+    FROM points
+)
+SELECT u.*, r.* EXCLUDE (uid, grp) FROM rollup_status(cycs) u JOIN ranked r USING (uid);
 
 -- Reporting rate and on-time rate (DHIS2 sense: / expected), for the commune, each kind
 -- and each block.
