@@ -15,6 +15,8 @@ from tasks import collect as t
 from thidua.collect import outcomes
 from thidua.workspace import Workspace
 
+ARTIFACT_COLUMNS = ("unit", "cycle", "outcome", "late", "errors", "warnings", "ack", "file")
+
 
 @flow(name="collect", log_prints=True, **ALERT_HOOKS)
 def collect_flow(inbox: str | None = None) -> dict:
@@ -35,9 +37,11 @@ def _collect(inbox: str | None) -> dict:
     acks = t.acknowledge(None)
     ack_status = dict(zip(acks["submission_id"], acks["status"]))
     rows = [r | {"ack": ack_status.get(r["submission_id"], "")} for r in outcomes(batch)]
-    if rows:
-        create_table_artifact(key="collect-outcomes", table=rows,
-                              description=f"Batch {batch.batch_id}: outcome of each file")
+    if rows:    # what the admin scans first leads; the full sha256 is in DuckDB
+        create_table_artifact(key="collect-outcomes", description=f"Batch {batch.batch_id}: "
+                              "outcome of each file", table=[
+                                  {k: r[k] for k in ARTIFACT_COLUMNS}
+                                  | {"submission": r["submission_id"][:12]} for r in rows])
     print(f"batch {batch.batch_id}: {len(arrivals)} inbox file(s), {loaded} submission(s) "
           f"loaded, {len(batch.duplicates)} duplicate(s), {tidied['quarantined']} "
           f"quarantined, {int((acks['status'] == 'sent').sum())} acknowledgment(s) sent")

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from contextlib import nullcontext
+
 from prefect.concurrency.sync import concurrency
+from prefect.settings import PREFECT_API_URL
 
 WRITER_LIMIT = "duckdb-writer"   # `thidua server start` creates it: prefect gcl create … --limit 1
 
@@ -10,8 +13,11 @@ WRITER_LIMIT = "duckdb-writer"   # `thidua server start` creates it: prefect gcl
 def writer_slot(lease_duration: float = 300):
     """The global concurrency slot of the one DuckDB writer, shown in the Prefect UI.
 
-    `strict=False`: with no server (ephemeral API) the limit does not exist and the
-    guard lets the write through; processes then still take turns on the warehouse's
-    file lock (`warehouse.db.connect`).  The lease frees the slot of a crashed holder.
+    On the ephemeral API (no PREFECT_API_URL) there is no such limit and nothing to
+    take; processes still take turns on the warehouse's file lock
+    (`warehouse.db.connect`).  `strict=False`: a server without the limit lets the
+    write through too.  The lease frees the slot of a crashed holder.
     """
+    if not PREFECT_API_URL.value():
+        return nullcontext()
     return concurrency(WRITER_LIMIT, occupy=1, lease_duration=lease_duration, strict=False)

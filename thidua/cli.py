@@ -77,7 +77,8 @@ def _print_table(title: str, rows: list[dict], columns: list[str] | None = None)
         table.add_column(c)
     for row in rows:
         table.add_row(*[_cell(row[c]) for c in columns])
-    Console().print(table)
+    # Piped or captured output has no terminal width: use a readable one, not 80.
+    Console(width=None if sys.stdout.isatty() else 140).print(table)
 
 
 def _cell(value: Any) -> str:

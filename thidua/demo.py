@@ -1,100 +1,184 @@
-"""`make demo`: a whole cycle of the sample Phong Doanh commune on embedded defaults.
+"""`make demo`: the 2025 story of the sample Phong Doanh commune, on a simulated clock.
 
-Ephemeral Prefect, DuckDB under `var/`, emails as .eml files in `var/outbox/`.  Each
-step is a thidua CLI command, run in-process, so the output is what an officer sees.
+The plan cycle and the nam-2025 cycle run day by day: reminders on their stage days,
+units submitting (good, late, wrong, corrected, one never), collection with
+acknowledgments, chasing of late units, and the annual rollup for Sở Nội vụ.  Every
+step is a real Prefect flow run (ephemeral API), the warehouse a real DuckDB file,
+emails .eml files in the outbox.  A submission's arrival time is its file's mtime, so
+dropping a file "on" a day is setting its mtime.
+
+It always starts clean: its home (`$THIDUA_HOME`, default `var/demo`) is wiped first,
+but only when it is empty or was made by the demo (a `.thidua-demo` marker).
 """
 
 from __future__ import annotations
 
+import logging
 import os
+import shutil
 from collections import Counter
-from datetime import datetime
+from datetime import date, datetime, timedelta, timezone
 from email import policy
 from email.parser import BytesHeaderParser
+from pathlib import Path
 
 from rich.console import Console
 from rich.rule import Rule
 
-from thidua import cli
-from thidua.paths import Paths
+console = Console(width=max(Console().width, 120))
+VN = timezone(timedelta(hours=7))
+MARKER = ".thidua-demo"
 
-console = Console()
-
-
-def step(title: str) -> None:
-    console.print(Rule(f"[bold]{title}"))
+# Who does what in the story.
+PLAN_LATE = {"TX-13": date(2025, 9, 5)}          # plan sent after the deadline
+NEVER = ("DN-06",)                                # never sends anything
+WRONG_FIRST = {                                   # nam-2025: first version breaks a rule
+    "CQ-YT": {"HC04": 150},                       # percent above 100
+    "GD-TH1": {"HC01": 40, "HC02": 55},           # online dossiers above dossiers received
+    "MT-PN": {"TT01": -5},                        # negative count
+}
+WARNED = {"DN-02": {"DN01": "1.234,5"}}           # number typed as Vietnamese text: a warning
+LATE_2025 = ("TX-03", "TX-07", "MT-CCB")          # send nam-2025 after 22/12/2025
+CORRECTED_ON = {"CQ-YT": date(2025, 12, 18), "GD-TH1": date(2025, 12, 18),
+                "MT-PN": date(2025, 12, 26)}       # the corrected version arrives
 
 
 def main() -> None:
-    step("1. thidua init: data directories, warehouse, sample Phong Doanh registry")
-    cli.init()
-    step("2. thidua cycles: the reporting cycles with due dates moved to working days")
-    cli.cycles(as_json=False)
-    step("3. thidua status: expected units per cycle")
-    cli.status(cycle=None, as_json=False)
-    step("4. thidua remind: nam-2025 reminders on its mo, t7 and qua-han days, into the outbox")
-    os.environ.pop("THIDUA_SMTP_HOST", None)        # the demo never mails anyone for real
-    for day in ("2025-11-21", "2025-12-11", "2025-12-23"):
-        console.print(f"[bold]thidua remind --today {day} --cycle nam-2025")
-        cli.remind(today=datetime.fromisoformat(day), cycle="nam-2025", dry_run=False,
-                   as_json=False)
-    console.print("[bold]thidua remind --today 2025-12-23 --cycle nam-2025[/] (again: "
-                  "nothing is sent twice)")
-    cli.remind(today=datetime.fromisoformat("2025-12-23"), cycle="nam-2025", dry_run=False,
-               as_json=False)
-    console.print("[bold]thidua remind --today 2025-12-29 --dry-run[/] (don-doc, cc heads)")
-    cli.remind(today=datetime.fromisoformat("2025-12-29"), cycle=None, dry_run=True,
-               as_json=False)
-    outbox = Paths.from_env().outbox
-    subjects = Counter(BytesHeaderParser(policy=policy.default).parsebytes(p.read_bytes())
-                       ["Subject"] for p in outbox.glob("*.eml"))
-    console.print(f"{sum(subjects.values())} messages in {outbox}:")
-    for subject, count in subjects.items():
-        console.print(f"  {count:3d} × {subject}")
-    step("5. Units send their nam-2025 workbooks: most good, some late or wrong, one corrupt")
-    console.print(drop_submissions())
-    step("6. thidua collect: archive, parse, GX checks, load, acknowledgments (var/outbox)")
-    cli.collect(inbox=None, as_json=False)
-    step("7. thidua status --cycle nam-2025: one row per unit")
-    cli.status(cycle="nam-2025", as_json=False)
-    step("8. thidua problems CQ-YT nam-2025: what the unit is told to fix")
-    cli.problems(unit="CQ-YT", cycle="nam-2025", version=None, as_json=False)
-    step("9. thidua rollup annual 2025: the report to Sở Nội vụ (xlsx, docx, charts, data)")
-    cli.rollup_annual(2025, as_json=False)
-
-
-# Units that break something in the demo, and how.
-DEMO_ERRORS = {"CQ-YT": {"HC04": 150}, "MT-PN": {"TT01": -5},
-               "GD-TH1": {"HC01": 40, "HC02": 55, "HC03": 30}, "DN-02": {"DN01": "1.234,5"}}
-DEMO_LATE = ("TX-03", "TX-07", "MT-CCB")
-DEMO_MISSING = ("TX-12", "TX-13", "DN-06")
-
-
-def drop_submissions() -> str:
-    """Write synthetic nam-2025 submissions into the inbox, dated as if received."""
-    import os
-    from datetime import datetime, timedelta, timezone
-
-    from thidua import synthetic
-    from thidua.workspace import Workspace
+    home = _fresh_home()
+    from thidua.workspace import Workspace, init_workspace
 
     ws = Workspace.from_env()
-    cycle = ws.config.cycle("nam-2025")
-    vn = timezone(timedelta(hours=7))
+    init_workspace(ws)
+    cfg = ws.config
+    plan, nam = cfg.cycle("ke-hoach-2025"), cfg.cycle("nam-2025")
+    units = cfg.expected_units(nam)
+    console.print(f"thidua demo in [bold]{home}[/]: {len(units)} units of "
+                  f"{cfg.settings.commune['authority']}, simulated 2025")
+
+    _act("Kế hoạch 2025: the plan cycle, due "
+         f"{plan.due_original:%d/%m/%Y} → moved to {plan.due:%d/%m/%Y}")
+    _remind(date(2025, 8, 4))                                     # mo: template attached
+    _drop(ws, plan, [u for u in units if u.code not in (*NEVER, *PLAN_LATE)],
+          date(2025, 8, 20))
+    _collect(date(2025, 8, 20))
+    _remind(date(2025, 8, 27))                                    # t3: only the two missing
+    _remind(date(2025, 9, 4))                                     # qua-han
+    _drop(ws, plan, [cfg.unit(c) for c in PLAN_LATE], date(2025, 9, 5))
+    _collect(date(2025, 9, 5))
+    _remind(date(2025, 9, 11))                                    # don-doc: cc head + VHXH
+
+    _act(f"Năm 2025: the annual report, due {nam.due_original:%d/%m/%Y} → "
+         f"{nam.due:%d/%m/%Y}")
+    _remind(date(2025, 11, 21))                                   # mo
+    _remind(date(2025, 12, 11))                                   # t7
+    on_time = [u for u in units if u.code not in (*NEVER, *LATE_2025)]
+    _drop(ws, nam, on_time, date(2025, 12, 15), {**WRONG_FIRST, **WARNED})
+    _collect(date(2025, 12, 15))
+    _remind(date(2025, 12, 17))                                   # t3: rejected + missing
+    _drop(ws, nam, [cfg.unit(c) for c, d in CORRECTED_ON.items() if d.day == 18],
+          date(2025, 12, 18), suffix="sua")
+    _collect(date(2025, 12, 18))
+    _remind(date(2025, 12, 19))                                   # t1
+    _remind(date(2025, 12, 23))                                   # qua-han
+    late = [cfg.unit(c) for c in LATE_2025] + [
+        cfg.unit(c) for c, d in CORRECTED_ON.items() if d.day == 26]
+    _drop(ws, nam, late, date(2025, 12, 26), suffix="sua")
+    _collect(date(2025, 12, 26))
+    _remind(date(2025, 12, 29))                                   # don-doc
+    _remind(date(2025, 12, 29), again=True)                       # rerun: nothing twice
+
+    _act("Báo cáo gửi Sở Nội vụ: the annual rollup, 05/01/2026")
+    from flows.rollup import annual_rollup
+
+    rollup = annual_rollup(year=2025, today=date(2026, 1, 5))
+    _summary(ws, rollup)
+
+
+def _fresh_home() -> Path:
+    home = Path(os.environ.setdefault("THIDUA_HOME", str(Path("var/demo").absolute())))
+    if home.exists() and any(home.iterdir()) and not (home / MARKER).exists():
+        raise SystemExit(f"Error: {home} holds data the demo did not make; point "
+                         "THIDUA_HOME elsewhere (the demo starts by wiping its home)")
+    shutil.rmtree(home, ignore_errors=True)
+    home.mkdir(parents=True)
+    (home / MARKER).write_text("made by `make demo`; wiped by the next one\n")
+    os.environ.pop("THIDUA_SMTP_HOST", None)        # the demo never mails anyone for real
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")   # the story, not run logs
+    logging.getLogger("great_expectations").setLevel(logging.WARNING)
+    return home
+
+
+def _act(title: str) -> None:
+    console.print(Rule(f"[bold]{title}"))
+
+
+def _remind(day: date, again: bool = False) -> None:
+    from flows.remind import remind
+
+    out = remind(today=day)
+    sent = Counter((r["cycle_id"], r["stage"]) for r in out["results"] if r["status"] == "sent")
+    what = ", ".join(f"{n} × {stage} ({cycle})" for (cycle, stage), n in sorted(sent.items()))
+    note = " (rerun of the same day)" if again else ""
+    console.print(f"{day:%d/%m/%Y} thidua remind{note}: {what or 'nothing due, nothing sent'}")
+
+
+def _drop(ws, cycle, units, day: date, overrides: dict | None = None, suffix: str = "") -> None:
+    """Units send their workbook on `day` (10:00 local)."""
+    from thidua import synthetic
+
+    when = datetime(day.year, day.month, day.day, 10, tzinfo=VN).timestamp()
     ws.paths.inbox.mkdir(parents=True, exist_ok=True)
-    count = 0
-    for unit in ws.config.expected_units(cycle):
-        if unit.code in DEMO_MISSING:
-            continue
-        data = synthetic.workbook(ws.config, unit, cycle, overrides=DEMO_ERRORS.get(unit.code))
-        when = datetime(2025, 12, 26 if unit.code in DEMO_LATE else 18, 10, tzinfo=vn)
-        path = ws.paths.inbox / f"{cycle.id}_{unit.code}.xlsx"
+    for unit in units:
+        data = synthetic.workbook(ws.config, unit, cycle,
+                                  overrides=None if suffix else (overrides or {}).get(unit.code))
+        path = ws.paths.inbox / f"{cycle.id}_{unit.code}{'_' + suffix if suffix else ''}.xlsx"
         path.write_bytes(data)
-        os.utime(path, (when.timestamp(), when.timestamp()))
-        count += 1
-    (ws.paths.inbox / "bao-cao-loi.xlsx").write_bytes(b"PK\x03\x04 not really a workbook")
-    return (f"{count} workbooks and 1 corrupt file in {ws.paths.inbox}; "
-            f"{len(DEMO_MISSING)} units send nothing")
+        os.utime(path, (when, when))
+    if cycle.id == "nam-2025" and not suffix:      # and someone sends a broken file
+        path = ws.paths.inbox / "bao-cao-thon.xlsx"
+        path.write_bytes(b"PK\x03\x04 not a workbook, cut short in transit")
+        os.utime(path, (when, when))
+    codes = ", ".join(u.code for u in units) if len(units) <= 6 else f"{len(units)} units"
+    console.print(f"{day:%d/%m/%Y} units send {cycle.id}: {codes}")
+
+
+def _collect(day: date) -> None:
+    from flows.collect import collect_flow
+
+    out = collect_flow()
+    outcomes = Counter(r["outcome"] for r in out["files"])
+    late = sum(1 for r in out["files"] if r.get("late"))
+    console.print(f"{day:%d/%m/%Y} thidua collect: " + ", ".join(
+        f"{n} {o}" for o, n in sorted(outcomes.items())) + (f" ({late} late)" if late else "")
+        + "; each unit acknowledged")
+
+
+def _summary(ws, rollup: dict) -> None:
+    from thidua import cli
+
+    _act("Where things stand: thidua status --cycle nam-2025")
+    cli.status(cycle="nam-2025", as_json=False)
+    _act("What a unit was told: thidua problems CQ-YT nam-2025 --version 1")
+    cli.problems(unit="CQ-YT", cycle="nam-2025", version=1, as_json=False)
+
+    subjects = Counter()
+    parser = BytesHeaderParser(policy=policy.default)
+    for eml in ws.paths.outbox.glob("*.eml"):
+        subject = str(parser.parsebytes(eml.read_bytes())["Subject"])
+        subjects[subject.split(":")[0].split(" - ")[0][:60]] += 1
+    h = rollup["headline"]
+    _act("Summary")
+    console.print(f"emails written: {sum(subjects.values())} in {ws.paths.outbox}")
+    for subject, n in subjects.most_common(8):
+        console.print(f"  {n:4d} × {subject}…")
+    console.print(f"nam-2025: {h['expected']} expected, {h['submitted']} submitted "
+                  f"({h['reporting_rate']}%), {h['on_time']} on time ({h['on_time_rate']}%), "
+                  f"{h['late']} late, {h['missing']} missing")
+    console.print(f"rollup {rollup['rollup_id']}: {rollup['output_dir']}")
+    for name, path in rollup["files"].items():
+        console.print(f"  {name:6} {path}")
+    console.print(f"data docs (GX): {ws.paths.data_docs / 'index.html'}")
+    console.print(f"warehouse: {ws.paths.warehouse}")
 
 
 if __name__ == "__main__":

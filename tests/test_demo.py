@@ -1,0 +1,52 @@
+"""`make demo` end to end: the 2025 story runs and leaves the expected state behind."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.mark.slow
+def test_demo_tells_the_2025_story(tmp_path):
+    home = tmp_path / "demo"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("THIDUA_")}
+    env["THIDUA_HOME"] = str(home)
+    home.mkdir()
+    (home / ".thidua-demo").touch()         # as a previous run leaves it: wiped first
+    (home / "stale.txt").write_text("from an earlier run")
+    out = subprocess.run([sys.executable, "-m", "thidua.demo"], check=False, cwd=REPO, env=env,
+                         capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert not (home / "stale.txt").exists()
+    text = out.stdout
+    assert "04/08/2025 thidua remind: 39 × mo (ke-hoach-2025)" in text
+    assert "17/12/2025 thidua remind: 7 × t3 (nam-2025)" in text
+    assert "29/12/2025 thidua remind (rerun of the same day): nothing due, nothing sent" in text
+    assert ("nam-2025: 39 expected, 38 submitted (97.44%), 34 on time (87.18%), 4 late, "
+            "1 missing") in text
+    with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
+        assert con.execute("SELECT unit_code, version, outcome FROM submissions "
+                           "WHERE unit_code = 'CQ-YT' AND cycle_id = 'nam-2025' "
+                           "ORDER BY version").fetchall() == [
+            ("CQ-YT", 1, "rejected"), ("CQ-YT", 2, "accepted")]
+        assert con.execute("SELECT count(*) FROM reminders WHERE unit_code = 'DN-06' "
+                           "AND stage = 'don-doc'").fetchall() == [(2,)]
+    assert (home / "reports" / "nam-2025" / "v1" / "bao-cao-nam-2025.docx").is_file()
+    assert len(list((home / "outbox").glob("*.eml"))) == 219
+
+
+def test_demo_refuses_to_wipe_a_home_it_did_not_make(tmp_path):
+    home = tmp_path / "real"
+    home.mkdir()
+    (home / "warehouse.duckdb").write_bytes(b"precious")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("THIDUA_")}
+    out = subprocess.run([sys.executable, "-m", "thidua.demo"], check=False, cwd=REPO,
+                         env=env | {"THIDUA_HOME": str(home)}, capture_output=True, text=True)
+    assert out.returncode == 1
+    assert out.stderr.startswith(f"Error: {home} holds data the demo did not make")
+    assert (home / "warehouse.duckdb").read_bytes() == b"precious"
