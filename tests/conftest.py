@@ -83,6 +83,15 @@ def smtp_server():
         controller.stop()
 
 
+@pytest.fixture
+def smtp_env(smtp_server, monkeypatch):
+    """THIDUA_SMTP_* pointing at the `smtp_server` recorder; retries without waiting."""
+    monkeypatch.setenv("THIDUA_SMTP_HOST", smtp_server.host)
+    monkeypatch.setenv("THIDUA_SMTP_PORT", str(smtp_server.port))
+    monkeypatch.setenv("THIDUA_SMTP_RETRY_DELAYS", "0")
+    return smtp_server
+
+
 @pytest.fixture(scope="session")
 def prefect_harness():
     """One real ephemeral Prefect API for the whole session (~10 s to start)."""

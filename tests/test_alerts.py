@@ -12,14 +12,12 @@ def always_fails(reason: str) -> None:
 
 
 @pytest.mark.slow
-def test_failed_flow_alerts_the_admin(prefect_harness, workspace, smtp_server, monkeypatch):
-    monkeypatch.setenv("THIDUA_SMTP_HOST", smtp_server.host)
-    monkeypatch.setenv("THIDUA_SMTP_PORT", str(smtp_server.port))
+def test_failed_flow_alerts_the_admin(prefect_harness, workspace, smtp_env):
     state = always_fails("ổ đĩa đầy", return_state=True)
     assert state.is_failed()
 
-    assert len(smtp_server.received) == 1
-    got = smtp_server.received[0]
+    assert len(smtp_env.received) == 1
+    got = smtp_env.received[0]
     msg = got.message
     admin = workspace.config.settings.admin["email"]
     assert got.rcpt_tos == [admin] and msg["To"] == admin

@@ -19,13 +19,6 @@ def rows(ws, sql, params=None):
         return con.execute(sql, params or []).fetchall()
 
 
-@pytest.fixture
-def smtp_env(smtp_server, monkeypatch):
-    monkeypatch.setenv("THIDUA_SMTP_HOST", smtp_server.host)
-    monkeypatch.setenv("THIDUA_SMTP_PORT", str(smtp_server.port))
-    monkeypatch.setenv("THIDUA_SMTP_RETRY_DELAYS", "")
-    return smtp_server
-
 
 @pytest.mark.slow
 def test_acknowledgment_over_smtp_lists_problems_by_cell(workspace, smtp_env, cfg):

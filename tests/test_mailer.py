@@ -25,13 +25,6 @@ def body(msg, subtype: str) -> str:
     return msg.get_body((subtype,)).get_content().replace("\r\n", "\n").rstrip("\n")
 
 
-@pytest.fixture
-def smtp_env(smtp_server, monkeypatch):
-    monkeypatch.setenv("THIDUA_SMTP_HOST", smtp_server.host)
-    monkeypatch.setenv("THIDUA_SMTP_PORT", str(smtp_server.port))
-    monkeypatch.setenv("THIDUA_SMTP_RETRY_DELAYS", "0")
-    return smtp_server
-
 
 @pytest.mark.slow
 def test_smtp_message_decodes_to_vietnamese_subject_body_and_addresses(smtp_env, cfg,
