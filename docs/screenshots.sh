@@ -11,9 +11,9 @@ $bin/thidua init >/dev/null
 $bin/thidua server start --port "$PORT"
 trap '$bin/thidua server stop --port "$PORT"' EXIT
 $bin/prefect deployment run remind/remind -p today=2025-12-11 --watch >/dev/null
-$bin/python -c "from thidua.demo import _drop; from thidua.workspace import Workspace as W; \
-from datetime import date; w = W.from_env(); c = w.config.cycle('nam-2025'); \
-_drop(w, c, w.config.expected_units(c)[:30], date(2025, 12, 15), {'CQ-YT': {'HC04': 150}})"
+$bin/python -c "from thidua.synthetic import drop_into_inbox; from thidua.workspace import Workspace as W; \
+from datetime import datetime, UTC; w = W.from_env(); c = w.config.cycle('nam-2025'); \
+drop_into_inbox(w, c, w.config.expected_units(c)[:30], datetime(2025, 12, 15, 3, tzinfo=UTC), {'CQ-YT': {'HC04': 150}})"
 $bin/prefect deployment run collect/collect --watch >/dev/null
 $bin/prefect deployment run annual-rollup/annual-rollup -p year=2025 --watch >/dev/null
 shot() {  # artifact key → docs/dashboard-<key>.png

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import time
+from datetime import UTC, datetime
 
 import duckdb
 import pytest
@@ -16,7 +17,6 @@ from prefect.settings import PREFECT_API_URL, temporary_settings
 
 from tests.conftest import free_port
 from thidua import synthetic
-from thidua.demo import drop_submissions
 from thidua.paths import REPO_CONFIG
 from thidua.server import Server
 from thidua.workspace import Workspace, init_workspace
@@ -69,7 +69,11 @@ def test_deployments_run_on_the_server_with_artifacts_and_data(server):
     remind = run("remind/remind", today="2025-11-21", cycle="nam-2025")
     assert {"remind-stages", "remind-progress"} <= artifact_keys(remind.id)
 
-    drop_submissions()
+    ws = Workspace.from_env()
+    cycle = ws.config.cycle("nam-2025")
+    synthetic.drop_into_inbox(ws, cycle, ws.config.expected_units(cycle)[:36],
+                              datetime(2025, 12, 15, 10, tzinfo=UTC))
+    (ws.paths.inbox / "hong.xlsx").write_bytes(b"PK\x03\x04 cut short")
     collect = run("collect/collect")
     assert "collect-outcomes" in artifact_keys(collect.id)
 
@@ -93,9 +97,8 @@ def test_two_overlapping_collect_runs_load_each_submission_once(server):
     ws = Workspace.from_env()
     cycle = ws.config.cycle("nam-2025")
     units = ws.config.expected_units(cycle)[:12]
-    for unit in units:          # a corrected version from each of 12 units
-        (ws.paths.inbox / f"v2_{unit.code}.xlsx").write_bytes(
-            synthetic.workbook(ws.config, unit, cycle, overrides={"TT01": 77}))
+    synthetic.drop_into_inbox(ws, cycle, units, datetime(2025, 12, 18, 10, tzinfo=UTC),
+                              {u.code: {"TT01": 77} for u in units}, suffix="v2")
     with warehouse(server) as con:
         before = con.execute("SELECT count(*) FROM submissions").fetchall()[0][0]
 

@@ -123,21 +123,16 @@ def _remind(day: date, again: bool = False) -> None:
 
 
 def _drop(ws, cycle, units, day: date, overrides: dict | None = None, suffix: str = "") -> None:
-    """Units send their workbook on `day` (10:00 local)."""
-    from thidua import synthetic
+    """Units send their workbook on `day` (10:00 local); the first annual batch also
+    brings a file cut short in transit."""
+    from thidua.synthetic import drop_into_inbox
 
-    when = datetime(day.year, day.month, day.day, 10, tzinfo=VN).timestamp()
-    ws.paths.inbox.mkdir(parents=True, exist_ok=True)
-    for unit in units:
-        data = synthetic.workbook(ws.config, unit, cycle,
-                                  overrides=None if suffix else (overrides or {}).get(unit.code))
-        path = ws.paths.inbox / f"{cycle.id}_{unit.code}{'_' + suffix if suffix else ''}.xlsx"
-        path.write_bytes(data)
-        os.utime(path, (when, when))
-    if cycle.id == "nam-2025" and not suffix:      # and someone sends a broken file
+    when = datetime(day.year, day.month, day.day, 10, tzinfo=VN)
+    drop_into_inbox(ws, cycle, units, when, overrides, suffix)
+    if cycle.id == "nam-2025" and not suffix:
         path = ws.paths.inbox / "bao-cao-thon.xlsx"
         path.write_bytes(b"PK\x03\x04 not a workbook, cut short in transit")
-        os.utime(path, (when, when))
+        os.utime(path, (when.timestamp(), when.timestamp()))
     codes = ", ".join(u.code for u in units) if len(units) <= 6 else f"{len(units)} units"
     console.print(f"{day:%d/%m/%Y} units send {cycle.id}: {codes}")
 

@@ -8,7 +8,10 @@ demo then break one thing on purpose.  The same unit gets similar figures every 
 
 from __future__ import annotations
 
+import os
 import random
+from datetime import datetime
+from pathlib import Path
 
 from thidua.config import Config, Cycle, Unit
 
@@ -82,3 +85,20 @@ def csv_long(cfg: Config, unit: Unit, cycle: Cycle, overrides: dict | None = Non
               for code, v in vals.items()]
     text = "\r\n".join(lines) + "\r\n"
     return ("\ufeff" + text).encode("utf-8") if bom else text.encode("utf-8")
+
+
+def drop_into_inbox(ws, cycle: Cycle, units: list[Unit], received: datetime,
+                    overrides: dict[str, dict] | None = None, suffix: str = "") -> list[Path]:
+    """Put the units' workbooks into the inbox as if they arrived at `received`: the
+    collection takes a file's mtime as its arrival time.  `overrides` maps a unit code
+    to the values it gets wrong; `suffix` names a later version (`…_sua.xlsx`)."""
+    ws.paths.inbox.mkdir(parents=True, exist_ok=True)
+    stamp = received.timestamp()
+    paths = []
+    for unit in units:
+        path = ws.paths.inbox / f"{cycle.id}_{unit.code}{'_' + suffix if suffix else ''}.xlsx"
+        path.write_bytes(workbook(ws.config, unit, cycle,
+                                  overrides=(overrides or {}).get(unit.code)))
+        os.utime(path, (stamp, stamp))
+        paths.append(path)
+    return paths
