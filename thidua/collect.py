@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from thidua import layout
-from thidua.checks import Examined, check_registry, examine_unreadable
-from thidua.config import Config
+from thidua.checks import Examined
+from thidua.examine import examine_all
 from thidua.intake import Arrival, Incoming, scan, take
-from thidua.parse import Limits, Unreadable, parse_file
+from thidua.parse import Limits
 from thidua.rules import ERROR, WARNING
 from thidua.workspace import Workspace
 
@@ -53,26 +53,16 @@ def examine(ws: Workspace, arrivals: list[Arrival], docs: bool = True) -> Batch:
     with connect(ws.paths.warehouse, read_only=True) as con:
         loaded = loaded_ids(con, [s.submission_id for s in incoming])
     batch = Batch(uuid.uuid4().hex[:12], arrivals, [], [])
-    seen = set(loaded)
-    limits = Limits.from_checks(ws.config.settings.checks)
+    seen, new = set(loaded), []
     for inc in incoming:
         if inc.submission_id in seen:
             batch.duplicates.append(inc)
             continue
         seen.add(inc.submission_id)
-        batch.examined.append(examine_one(ws.config, inc, limits))
+        new.append(inc)
+    batch.examined = examine_all(ws.config, new, Limits.from_checks(ws.config.settings.checks))
     validate_values(ws, batch.examined, ws.paths.data_docs if docs else None)
     return batch
-
-
-def examine_one(cfg: Config, inc: Incoming, limits: Limits) -> Examined:
-    try:
-        parsed = parse_file(inc.name, inc.archived_path.read_bytes(), limits)
-    except Unreadable as exc:
-        return examine_unreadable(inc, str(exc))
-    ex = Examined(inc, parsed, problems=list(parsed.problems))
-    check_registry(cfg, ex)
-    return ex
 
 
 def validate_values(ws: Workspace, examined: list[Examined], docs_dir: Path | None) -> None:
