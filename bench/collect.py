@@ -25,8 +25,9 @@ from pathlib import Path
 import pandas as pd
 
 from thidua import synthetic
-from thidua.collect import Batch, batch_frames, examine_one, take_in, validate_values
+from thidua.collect import Batch, batch_frames, take_in, validate_values
 from thidua.config import UNIT_KINDS, Unit, load_config
+from thidua.examine import examine_all
 from thidua.parse import Limits, parse_file
 from thidua.paths import REPO_CONFIG, Paths
 from thidua.workspace import Workspace, init_workspace
@@ -155,7 +156,7 @@ def main() -> None:
     _, t_parse = timed(lambda: [parse_file(f.name, f.read_bytes(), limits) for f in files])
     arrivals, t_take = timed(lambda: take_in(ws))
     incoming = [s for a in arrivals for s in a.submissions]
-    examined, t_check = timed(lambda: [examine_one(cfg, inc, limits) for inc in incoming])
+    examined, t_check = timed(lambda: examine_all(cfg, incoming, limits))
     _, t_gx = timed(lambda: validate_values(ws, examined, None))
     batch = Batch("bench", arrivals, examined, [])
     frames, t_frames = timed(lambda: batch_frames(batch))

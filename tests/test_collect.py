@@ -232,3 +232,22 @@ def test_plan_cycle_targets_are_checked_per_year(workspace, cfg):
         ("at_most", "ChiTieu!E11")]
     assert rows(ws, "SELECT DISTINCT measure FROM submission_values ORDER BY 1") == [
         ("target_2027",), ("target_2030",)]
+
+
+def test_process_pool_examines_like_one_process(cfg, tmp_path, monkeypatch):
+    """Large batches go to worker processes; what comes back is the same, cell for cell."""
+    from thidua import examine
+    from thidua.intake import take
+    from thidua.parse import Limits
+
+    for case in CASES:
+        drop(tmp_path, case.name, (DIR / case.name).read_bytes(), case.received)
+    incoming = [s for case in CASES for s in take(tmp_path / case.name, tmp_path).submissions]
+    limits = Limits.from_checks(cfg.settings.checks)
+    alone = examine.examine_all(cfg, incoming, limits, workers=1)
+    monkeypatch.setattr(examine, "POOL_MIN_FILES", 0)
+    monkeypatch.setattr(examine, "CHUNK", 3)
+    pooled = examine.examine_all(cfg, incoming, limits, workers=2)
+    assert [vars(ex) for ex in pooled] == [vars(ex) for ex in alone]
+    assert any(ex.parsed is None for ex in pooled) and any(ex.problems for ex in pooled)
+    assert all(ex.unit is None or ex.unit is cfg.units_by_code[ex.unit.code] for ex in pooled)

@@ -59,9 +59,14 @@ class WorkCalendar:
         """A due date on a weekend or holiday moves to the next working day."""
         return self.next_working_day(due)
 
+    def opening_day(self, moved_due: date) -> date:
+        """The `mo` stage: the day a cycle opens (alone, it is 5x cheaper than `stage_dates`;
+        collection asks it for every file)."""
+        return self.previous_working_day(moved_due - timedelta(days=OPEN_DAYS_BEFORE))
+
     def stage_dates(self, moved_due: date) -> dict[str, date]:
         """The send date of each reminder stage for a cycle whose (moved) due date is given."""
-        dates = {"mo": self.previous_working_day(moved_due - timedelta(days=OPEN_DAYS_BEFORE))}
+        dates = {"mo": self.opening_day(moved_due)}
         for stage, offset in _WORKING_DAY_OFFSETS.items():
             dates[stage] = self.add_working_days(moved_due, offset)
         return dates

@@ -56,7 +56,7 @@ def deadline(cfg: Config, cycle: Cycle) -> datetime:
 def cycle_open(cfg: Config, cycle: Cycle, received: datetime) -> bool:
     """A cycle takes submissions from its `mo` reminder day on, and never closes (late
     ones are taken and flagged)."""
-    opens = cfg.calendar.stage_dates(cycle.due)["mo"]
+    opens = cfg.calendar.opening_day(cycle.due)
     return received.astimezone(local_tz(cfg)).date() >= opens
 
 

@@ -12,13 +12,14 @@ from __future__ import annotations
 import shutil
 import uuid
 from dataclasses import dataclass
+from operator import attrgetter
 from pathlib import Path
 
 from thidua import layout
-from thidua.checks import Examined, check_registry, examine_unreadable
-from thidua.config import Config
+from thidua.checks import Examined
+from thidua.examine import examine_all
 from thidua.intake import Arrival, Incoming, scan, take
-from thidua.parse import Limits, Unreadable, parse_file
+from thidua.parse import Limits
 from thidua.rules import ERROR, WARNING
 from thidua.workspace import Workspace
 
@@ -53,26 +54,16 @@ def examine(ws: Workspace, arrivals: list[Arrival], docs: bool = True) -> Batch:
     with connect(ws.paths.warehouse, read_only=True) as con:
         loaded = loaded_ids(con, [s.submission_id for s in incoming])
     batch = Batch(uuid.uuid4().hex[:12], arrivals, [], [])
-    seen = set(loaded)
-    limits = Limits.from_checks(ws.config.settings.checks)
+    seen, new = set(loaded), []
     for inc in incoming:
         if inc.submission_id in seen:
             batch.duplicates.append(inc)
             continue
         seen.add(inc.submission_id)
-        batch.examined.append(examine_one(ws.config, inc, limits))
+        new.append(inc)
+    batch.examined = examine_all(ws.config, new, Limits.from_checks(ws.config.settings.checks))
     validate_values(ws, batch.examined, ws.paths.data_docs if docs else None)
     return batch
-
-
-def examine_one(cfg: Config, inc: Incoming, limits: Limits) -> Examined:
-    try:
-        parsed = parse_file(inc.name, inc.archived_path.read_bytes(), limits)
-    except Unreadable as exc:
-        return examine_unreadable(inc, str(exc))
-    ex = Examined(inc, parsed, problems=list(parsed.problems))
-    check_registry(cfg, ex)
-    return ex
 
 
 def validate_values(ws: Workspace, examined: list[Examined], docs_dir: Path | None) -> None:
@@ -85,23 +76,18 @@ def validate_values(ws: Workspace, examined: list[Examined], docs_dir: Path | No
     from warehouse.queries import previous_values
 
     cfg = ws.config
-    known = {i.code for i in cfg.indicators}
-    rows, units, sk = [], [], {}
-    for ex in examined:
-        if ex.parsed is None:
-            continue
-        sid = ex.incoming.submission_id
-        sk[sid] = len(ex.parsed.initiatives)
-        measures = {c.key for c in layout.value_columns(ex.cycle)} if ex.cycle else None
-        kind = ex.cycle.kind if ex.cycle else None
-        rows += [(sid, kind, v.code, v.measure, v.value, v.raw, v.cell)
-                 for v in ex.parsed.values
-                 if v.code in known and (measures is None or v.measure in measures)]
-        if ex.unit and ex.cycle:
-            units.append((sid, ex.unit.code, ex.cycle.id))
-    values = pd.DataFrame(rows, columns=["submission_id", "cycle_kind", "indicator", "measure",
-                                         "value", "raw", "cell"])
-    values["value"] = values["value"].astype(float)
+    readable = [ex for ex in examined if ex.parsed is not None]
+    sk = {ex.incoming.submission_id: len(ex.parsed.initiatives) for ex in readable}
+    units = [(ex.incoming.submission_id, ex.unit.code, ex.cycle.id)
+             for ex in readable if ex.unit and ex.cycle]
+    df = values_frame(readable)
+    keep = df["code"].isin([i.code for i in cfg.indicators])
+    for cycle_id in df["cycle_id"].dropna().unique():    # only the cycle's value columns
+        measures = [c.key for c in layout.value_columns(cfg.cycles_by_id[cycle_id])]
+        keep &= (df["cycle_id"] != cycle_id) | df["measure"].isin(measures)
+    df["cycle_kind"] = df["cycle_id"].map({c.id: c.kind for c in cfg.cycles})
+    values = df.loc[keep, ["submission_id", "cycle_kind", "code", "measure", "value", "raw",
+                           "cell"]].rename(columns={"code": "indicator"})
     with connect(ws.paths.warehouse, read_only=True) as con:
         previous = previous_values(con, pd.DataFrame(
             units, columns=["submission_id", "unit_code", "cycle_id"]))
@@ -200,7 +186,7 @@ def batch_frames(batch: Batch) -> dict:
     """One DataFrame per warehouse table, the rows of every new submission."""
     import pandas as pd
 
-    subs, info, values, inits, props, results = [], [], [], [], [], []
+    subs, info, inits, props, results = [], [], [], [], []
     for ex in batch.examined:
         sid, p = ex.incoming.submission_id, ex.parsed
         fmt = p.file_format if p else ex.incoming.name.rsplit(".", 1)[-1].lower()
@@ -212,7 +198,6 @@ def batch_frames(batch: Batch) -> dict:
         if p is None:
             continue
         info += [(sid, k, v, c) for k, (v, c) in p.info.items()]
-        values += [(sid, v.code, v.measure, v.value, v.raw, v.note, v.cell) for v in p.values]
         inits += [(sid, r["row_no"], r["title"], r["author"], r["field"], r["applied_on"],
                    r["effect"], r["recognition"], r["cell"]) for r in p.initiatives]
         props += [(sid, r["row_no"], r["subject_type"], r["name"], r["position"],
@@ -221,9 +206,8 @@ def batch_frames(batch: Batch) -> dict:
     def frame(rows, columns):
         return pd.DataFrame(rows, columns=columns)
 
-    vals = frame(values, ["submission_id", "indicator_code", "measure", "value", "raw", "note",
-                          "cell"])
-    vals["value"] = vals["value"].astype(float)
+    vals = values_frame([ex for ex in batch.examined if ex.parsed is not None]).drop(
+        columns="cycle_id").rename(columns={"code": "indicator_code"})
     return {
         "submissions": frame(subs, ["submission_id", "unit_code", "cycle_id", "received_at",
                                     "outcome", "late", "n_errors", "n_warnings",
@@ -237,3 +221,27 @@ def batch_frames(batch: Batch) -> dict:
         "validation_results": frame(results, ["submission_id", "rule_id", "severity", "sheet",
                                               "cell", "value", "message_vi", "fix_vi"]),
     }
+
+
+def values_frame(readable: list[Examined]):
+    """Every value read from these submissions, built column by column: no tuple per
+    row, which costs more than the bulk insert itself.  Columns: submission_id,
+    cycle_id, code, measure, value, raw, note, cell."""
+    import numpy as np
+    import pandas as pd
+
+    values = [v for ex in readable for v in ex.parsed.values]
+    counts = [len(ex.parsed.values) for ex in readable]
+
+    def repeated(items: list) -> np.ndarray:
+        return np.repeat(np.array(items, dtype=object), counts)
+
+    cols = {"submission_id": repeated([ex.incoming.submission_id for ex in readable]),
+            "cycle_id": repeated([ex.cycle.id if ex.cycle else None for ex in readable])}
+    cols |= {name: list(map(attrgetter(name), values))
+             for name in ("code", "measure", "value", "raw", "note", "cell")}
+    df = pd.DataFrame(cols)
+    if df.empty:            # no values: text columns would come out float
+        df = df.astype(object)
+    df["value"] = df["value"].astype(float)
+    return df

@@ -10,6 +10,7 @@ clerk who inserts a blank row or moves a column does not break a submission.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from thidua.config import Cycle
 
@@ -84,8 +85,9 @@ def indicator_columns(cycle: Cycle) -> tuple[Column, ...]:
     return INDICATOR_LEAD + value_columns(cycle) + (NOTE_COLUMN,)
 
 
+@lru_cache(maxsize=256)
 def column_letter(index0: int) -> str:
-    """0 → A, 25 → Z, 26 → AA."""
+    """0 → A, 25 → Z, 26 → AA (cached: every parsed cell is named by it)."""
     letters = ""
     n = index0 + 1
     while n:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import struct
 import unicodedata
 import zipfile
 from dataclasses import dataclass, field
@@ -95,14 +96,38 @@ def precheck_xlsx(data: bytes, limits: Limits) -> None:
                          else "tệp Excel cũ (.xls), không phải .xlsx")
     if data[:4] != b"PK\x03\x04":
         raise Unreadable("không phải tệp Excel .xlsx")
-    try:
-        infos = zipfile.ZipFile(io.BytesIO(data)).infolist()
-    except (zipfile.BadZipFile, ValueError) as exc:
-        raise Unreadable(f"tệp hỏng ({exc})") from None
-    if sum(i.file_size for i in infos) > limits.max_unpacked_bytes:
+    sizes = _zip_sizes(data)
+    if sizes is None:
+        try:
+            sizes = [(i.file_size, i.compress_size)
+                     for i in zipfile.ZipFile(io.BytesIO(data)).infolist()]
+        except (zipfile.BadZipFile, ValueError) as exc:
+            raise Unreadable(f"tệp hỏng ({exc})") from None
+    if sum(unpacked for unpacked, _ in sizes) > limits.max_unpacked_bytes:
         raise Unreadable("tệp giải nén quá lớn")
-    if any(i.file_size > limits.max_zip_ratio * max(i.compress_size, 1) for i in infos):
+    if any(unpacked > limits.max_zip_ratio * max(packed, 1) for unpacked, packed in sizes):
         raise Unreadable("tệp nén bất thường (nghi zip bomb)")
+
+
+def _zip_sizes(data: bytes) -> list[tuple[int, int]] | None:
+    """Declared (unpacked, packed) size of each member, read straight from the central
+    directory (5x cheaper than `zipfile`); None when the layout is unusual (zip64,
+    data before the archive, damage) and `zipfile` must judge."""
+    end = data.rfind(b"PK\x05\x06", max(0, len(data) - 22 - 65535))
+    if end < 0 or end + 22 > len(data):
+        return None
+    count, cd_size, pos = struct.unpack_from("<HII", data, end + 10)
+    if pos + cd_size != end or count == 0xFFFF:
+        return None
+    sizes = []
+    for _ in range(count):
+        if data[pos:pos + 4] != b"PK\x01\x02":
+            return None
+        packed, unpacked, n_name, n_extra, n_comment = struct.unpack_from("<IIHHH", data,
+                                                                          pos + 20)
+        sizes.append((unpacked, packed))
+        pos += 46 + n_name + n_extra + n_comment
+    return sizes if pos == end else None
 
 
 def parse_xlsx(data: bytes, limits: Limits = Limits()) -> Parsed:
@@ -112,7 +137,7 @@ def parse_xlsx(data: bytes, limits: Limits = Limits()) -> Parsed:
     try:
         wb = CalamineWorkbook.from_filelike(io.BytesIO(data))
         try:
-            sheets = {name: _grid(wb.get_sheet_by_name(name)) for name in wb.sheet_names
+            sheets = {name: Grid(wb.get_sheet_by_name(name)) for name in wb.sheet_names
                       if name in layout.REQUIRED_SHEETS}
         finally:
             wb.close()
@@ -136,17 +161,34 @@ def parse_xlsx(data: bytes, limits: Limits = Limits()) -> Parsed:
     return out
 
 
-Grid = dict[tuple[int, int], object]     # (row0, col0) -> non-empty cell value
+class Grid:
+    """A sheet's cells by absolute 0-based position: calamine's dense rows, which start at
+    `sheet.start` (see notes); "" and None are empty.  Read in place, no copy per cell."""
+    __slots__ = ("c0", "r0", "rows")
 
+    def __init__(self, sheet) -> None:
+        start = sheet.start
+        self.r0, self.c0 = start or (0, 0)
+        self.rows = sheet.to_python() if start is not None else []
 
-def _grid(sheet) -> Grid:
-    """Non-empty cells by absolute 0-based position (`start` + dense rows, see notes)."""
-    start = sheet.start
-    if start is None:
-        return {}
-    r0, c0 = start
-    return {(r0 + i, c0 + j): v for i, row in enumerate(sheet.to_python())
-            for j, v in enumerate(row) if v != "" and v is not None}
+    def cell(self, row: list, c: int) -> object:
+        """The value at column `c` of one of `rows`, None when empty."""
+        j = c - self.c0
+        v = row[j] if 0 <= j < len(row) else None
+        return None if v == "" else v
+
+    def get(self, r: int, c: int) -> object:
+        i = r - self.r0
+        return self.cell(self.rows[i], c) if 0 <= i < len(self.rows) else None
+
+    def cells(self, row: list):
+        """(column, value) of the non-empty cells of a row."""
+        return ((self.c0 + j, v) for j, v in enumerate(row) if v != "" and v is not None)
+
+    def rows_from(self, r: int):
+        """(row, cells) from absolute row `r` on."""
+        for i in range(max(r - self.r0, 0), len(self.rows)):
+            yield self.r0 + i, self.rows[i]
 
 
 @lru_cache(maxsize=1024)
@@ -156,11 +198,13 @@ def _norm(text: object) -> str:
 
 def _headers(grid: Grid) -> dict[str, int]:
     """Normalised header text in row 1 -> column (0-based)."""
-    row0 = layout.HEADER_ROW - 1
-    return {_norm(v): c for (r, c), v in grid.items() if r == row0}
+    i = layout.HEADER_ROW - 1 - grid.r0
+    return {_norm(v): c for c, v in grid.cells(grid.rows[i])} if 0 <= i < len(grid.rows) else {}
 
 
 def _text(v: object) -> str | None:
+    if type(v) is str:
+        return v.strip() or None
     if v is None or v == "":
         return None
     if isinstance(v, float) and v.is_integer():
@@ -176,11 +220,12 @@ def _read_info(grid: Grid, out: Parsed) -> None:
     sheet = layout.INFO_SHEET
     value_col = _headers(grid).get(_norm(layout.INFO_COLUMNS[2].header), 2)
     keys = {_norm(k): k for k, _ in layout.INFO_KEYS}
-    for (r, c), v in sorted(grid.items()):
-        if c == 0 and r >= layout.FIRST_DATA_ROW - 1 and _norm(v) in keys:
+    for r, row in grid.rows_from(layout.FIRST_DATA_ROW - 1):
+        v = grid.cell(row, 0)
+        if v is not None and _norm(v) in keys:
             key = keys[_norm(v)]
             if key not in out.info:
-                out.info[key] = (_text(grid.get((r, value_col))),
+                out.info[key] = (_text(grid.cell(row, value_col)),
                                  layout.cell_ref(sheet, r, value_col))
 
 
@@ -197,14 +242,13 @@ def _read_indicators(grid: Grid, out: Parsed) -> None:
         elif m:
             measures[f"target_{m.group(1)}"] = c
     out.measures = tuple(measures)
-    rows = sorted({r for r, c in grid if c == code_col and r >= layout.FIRST_DATA_ROW - 1})
-    for r in rows:
-        code = _text(grid[(r, code_col)])
+    for r, row in grid.rows_from(layout.FIRST_DATA_ROW - 1):
+        code = _text(grid.cell(row, code_col))
         if not code:
             continue
-        note = _text(grid.get((r, note_col))) if note_col is not None else None
+        note = _text(grid.cell(row, note_col)) if note_col is not None else None
         for measure, c in measures.items():
-            out.values.append(read_value(code.upper(), measure, grid.get((r, c)), note,
+            out.values.append(read_value(code.upper(), measure, grid.cell(row, c), note,
                                          layout.cell_ref(sheet, r, c), out.problems))
 
 
@@ -232,10 +276,9 @@ def _read_table(grid: Grid, sheet: str, columns: tuple[layout.Column, ...]) -> l
     """Rows of SangKien / DeNghiKhenThuong: a row counts when any column but STT is filled."""
     headers = _headers(grid)
     cols = {col.key: headers.get(_norm(col.header), i) for i, col in enumerate(columns)}
-    rows = sorted({r for r, _ in grid if r >= layout.FIRST_DATA_ROW - 1})
     out = []
-    for r in rows:
-        row = {key: _text(grid.get((r, c))) for key, c in cols.items()}
+    for r, cells in grid.rows_from(layout.FIRST_DATA_ROW - 1):
+        row = {key: _text(grid.cell(cells, c)) for key, c in cols.items()}
         if not any(v for k, v in row.items() if k != "row_no"):
             continue
         row["row_no"] = len(out) + 1
