@@ -75,8 +75,11 @@ def small_ws(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Workspace:
                         [sid, unit, cycle, version, at, outcome, late, warns])
             measure = "target_2027" if cycle.startswith("ke-hoach") else "value"
             for i, (code, value) in enumerate(values.items()):
-                con.execute("INSERT INTO submission_values VALUES (?, ?, ?, ?, NULL, NULL, ?)",
+                con.execute("INSERT INTO submission_values (submission_id, indicator_code, "
+                            "measure, value, cell) VALUES (?, ?, ?, ?, ?)",
                             [sid, code, measure, value, f"ChiTieu!D{7 + i}"])
+        con.execute("UPDATE submission_values v SET sk = s.sk FROM submissions s "  # as loaded
+                    "WHERE s.submission_id = v.submission_id")
         for sid, row, subject, name, form in PROPOSALS:
             con.execute("INSERT INTO proposals VALUES (?, ?, ?, ?, 'Cán bộ', ?, 'Tốt', ?)",
                         [sid, row, subject, name, form, f"DeNghiKhenThuong!E{4 + row}"])
