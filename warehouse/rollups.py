@@ -19,11 +19,12 @@ SCORING_KEYS = ("on_time", "late", "missing", "quality", "quality_with_warnings"
 
 def prepare(con: duckdb.DuckDBPyConnection, ratios: pd.DataFrame, cycles: list[str]) -> None:
     """Install the rollup macros and the ratio definitions on this connection, and
-    materialise the status and values of `cycles` (every cycle the rollup reads) once."""
+    materialise the status, unit ratios and value aggregates of `cycles` (every cycle the
+    rollup reads) once."""
     con.register("ratio_defs", ratios[["ratio", "numerator", "denominator"]])
     con.execute("SET VARIABLE rollup_cycles = $cycs", {"cycs": cycles})
-    # The common-subplan optimizer materialises the shared scan of rollup_val (millions of
-    # rows) in the indicator totals; scanning twice is ~20 % faster.
+    # The common-subplan optimizer materialises scans a query shares (rollup_st and
+    # rollup_ur in the scores: up to millions of rows); scanning twice measured faster.
     con.execute("SET disabled_optimizers = 'common_subplan'")
     con.execute(_sql("rollup.sql"))
 
