@@ -234,6 +234,17 @@ def test_annual_rollup_without_submissions(workspace):
     assert (phase.rollup_id, phase.headline["sources"]) == ("tong-ket-2030-v1", 0)
 
 
+def test_values_written_without_sk_stop_the_rollup(small_ws):
+    from thidua.errors import UnkeyedValues
+
+    with connect(small_ws.paths.warehouse) as con:
+        sid = con.execute("SELECT min(submission_id) FROM submissions").fetchall()[0][0]
+        con.execute("INSERT INTO submission_values (submission_id, indicator_code, measure, "
+                    "value) VALUES (?, 'TS01', 'value', 5)", [sid])
+    with pytest.raises(UnkeyedValues, match="1 submission values have no sk"):
+        run_annual(small_ws, 2025, today=date(2026, 1, 5))
+
+
 def test_cli_rollup_json_and_errors(small_ws):
     import json
 

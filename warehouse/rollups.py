@@ -12,6 +12,7 @@ from importlib import resources
 import duckdb
 import pandas as pd
 
+from thidua.errors import UnkeyedValues
 from warehouse.db import scalar
 
 SCORING_KEYS = ("on_time", "late", "missing", "quality", "quality_with_warnings", "performance")
@@ -21,6 +22,12 @@ def prepare(con: duckdb.DuckDBPyConnection, ratios: pd.DataFrame, cycles: list[s
     """Install the rollup macros and the ratio definitions on this connection, and
     materialise the status, unit ratios and value aggregates of `cycles` (every cycle the
     rollup reads) once."""
+    unkeyed = scalar(con, """
+        SELECT count(*) FROM submission_values
+        WHERE sk IS NULL AND submission_id IN (SELECT submission_id FROM submissions)""")
+    if unkeyed:     # a rollup would silently leave them out
+        raise UnkeyedValues(f"{unkeyed} submission values have no sk: values must be loaded "
+                            "by warehouse.writer.load_submissions")
     con.register("ratio_defs", ratios[["ratio", "numerator", "denominator"]])
     con.execute("SET VARIABLE rollup_cycles = $cycs", {"cycs": cycles})
     # The common-subplan optimizer materialises scans a query shares (rollup_st and
