@@ -113,7 +113,8 @@ def naive_per_file(cfg, files: list[Path], db: Path) -> float:
                         "received_at, outcome, file_format, batch_id) VALUES "
                         "(?, ?, 'nam-2025', now(), 'accepted', 'xlsx', 'naive')", [sid, unit])
             for r in rows:
-                con.execute("INSERT INTO submission_values VALUES (?, ?, ?, ?, ?, ?, ?)",
+                con.execute("INSERT INTO submission_values (submission_id, indicator_code, "
+                            "measure, value, raw, note, cell) VALUES (?, ?, ?, ?, ?, ?, ?)",
                             [sid, r[2], r[3], r[4], None, None, r[6]])
         return (time.perf_counter() - start) / len(files)
 

@@ -61,11 +61,12 @@ def build(con: duckdb.DuckDBPyConnection, n_units: int) -> list[str]:
         FROM plan WHERE r < 950""")
     # Values: denominators 100..1099, numerators a share of them, percents 0..100, bools 0/1.
     con.execute("""
-        INSERT INTO submission_values (submission_id, indicator_code, measure, value)
+        INSERT INTO submission_values (submission_id, sk, indicator_code, measure, value)
         WITH base AS (
-            SELECT sha256('S' || p.cycle_id || p.code) AS sid, p.i, p.r, i.code AS ind, i.type
-            FROM plan p, indicators i WHERE p.r < 950)
-        SELECT sid, ind, 'value',
+            SELECT s.submission_id AS sid, s.sk, p.i, p.r, i.code AS ind, i.type
+            FROM plan p JOIN submissions s
+              ON s.submission_id = sha256('S' || p.cycle_id || p.code), indicators i)
+        SELECT sid, sk, ind, 'value',
                CASE WHEN type = 'percent' THEN (hash(i, ind) % 101)
                     WHEN type = 'bool' THEN (hash(i, ind) % 2)
                     WHEN ind IN ('TS01', 'HC01', 'TX01') THEN 100 + (hash(i) % 1000)

@@ -75,8 +75,11 @@ def small_ws(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Workspace:
                         [sid, unit, cycle, version, at, outcome, late, warns])
             measure = "target_2027" if cycle.startswith("ke-hoach") else "value"
             for i, (code, value) in enumerate(values.items()):
-                con.execute("INSERT INTO submission_values VALUES (?, ?, ?, ?, NULL, NULL, ?)",
+                con.execute("INSERT INTO submission_values (submission_id, indicator_code, "
+                            "measure, value, cell) VALUES (?, ?, ?, ?, ?)",
                             [sid, code, measure, value, f"ChiTieu!D{7 + i}"])
+        con.execute("UPDATE submission_values v SET sk = s.sk FROM submissions s "  # as loaded
+                    "WHERE s.submission_id = v.submission_id")
         for sid, row, subject, name, form in PROPOSALS:
             con.execute("INSERT INTO proposals VALUES (?, ?, ?, ?, 'Cán bộ', ?, 'Tốt', ?)",
                         [sid, row, subject, name, form, f"DeNghiKhenThuong!E{4 + row}"])
@@ -229,6 +232,17 @@ def test_annual_rollup_without_submissions(workspace):
     assert result.files["xlsx"].exists() and result.files["docx"].exists()
     phase = run_phase(workspace, 2, today=date(2030, 10, 20))
     assert (phase.rollup_id, phase.headline["sources"]) == ("tong-ket-2030-v1", 0)
+
+
+def test_values_written_without_sk_stop_the_rollup(small_ws):
+    from thidua.errors import UnkeyedValues
+
+    with connect(small_ws.paths.warehouse) as con:
+        sid = con.execute("SELECT min(submission_id) FROM submissions").fetchall()[0][0]
+        con.execute("INSERT INTO submission_values (submission_id, indicator_code, measure, "
+                    "value) VALUES (?, 'TS01', 'value', 5)", [sid])
+    with pytest.raises(UnkeyedValues, match="1 submission values have no sk"):
+        run_annual(small_ws, 2025, today=date(2026, 1, 5))
 
 
 def test_cli_rollup_json_and_errors(small_ws):

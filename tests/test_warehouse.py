@@ -74,3 +74,49 @@ def test_sync_config_versions_changed_units(cfg, tmp_path):
         assert rows == [(1, "vanphong@phongdoanh.example", False),
                         (2, "moi@phongdoanh.example", True)]
         assert con.execute("SELECT count(*) FROM units").fetchall() == [(38,)]
+
+
+def test_submission_key_migration_fills_existing_rows(tmp_path):
+    """004 on a warehouse that already holds submissions: each gets its own sk, its values
+    the same, and submissions loaded afterwards continue the sequence."""
+    shipped = Path(migrations.__globals__["resources"].files("warehouse") / "migrations")
+    old = tmp_path / "old"
+    old.mkdir()
+    for f in shipped.glob("00[12]_*.sql"):
+        shutil.copy(f, old)
+    path = tmp_path / "w.duckdb"
+    with connect(path) as con:
+        migrate(con, old)
+        for sid in ("a" * 64, "b" * 64):
+            con.execute("INSERT INTO submissions (submission_id, received_at, outcome, "
+                        "file_format, batch_id) VALUES (?, now(), 'accepted', 'xlsx', 'b1')",
+                        [sid])
+            con.executemany("INSERT INTO submission_values VALUES (?, ?, 'value', ?, NULL, "
+                            "NULL, NULL)", [[sid, "TS01", 1.0], [sid, "TS02", 2.0]])
+        assert 4 in migrate(con)
+        keys = dict(con.execute("SELECT submission_id, sk FROM submissions").fetchall())
+        assert sorted(keys.values()) == [1, 2]
+        assert con.execute("SELECT submission_id, sk FROM submission_values").fetchall() \
+            == [(s, keys[s]) for s in ("a" * 64, "a" * 64, "b" * 64, "b" * 64)]
+        con.execute("INSERT INTO submissions (submission_id, received_at, outcome, "
+                    "file_format, batch_id) VALUES ('c', now(), 'rejected', 'csv', 'b2')")
+        assert con.execute("SELECT sk FROM submissions WHERE submission_id = 'c'").fetchall() \
+            == [(3,)]
+
+
+def test_load_submissions_keys_the_values(workspace):
+    """The loader copies each new submission's sk onto its values (rollups join on it)."""
+    from data.corpus import CASES, DIR
+
+    from thidua.collect import batch_frames, examine, take_in
+    from warehouse.writer import load_submissions
+
+    for case in CASES[:4]:
+        shutil.copy(DIR / case.name, workspace.paths.inbox / case.name)
+    frames = batch_frames(examine(workspace, take_in(workspace), docs=False))
+    with connect(workspace.paths.warehouse) as con:
+        assert load_submissions(con, frames) == 4
+        n, keyed = con.execute("""
+            SELECT count(*), count(*) FILTER (WHERE v.sk = s.sk)
+            FROM submission_values v JOIN submissions s USING (submission_id)""").fetchall()[0]
+    assert n > 0 and keyed == n

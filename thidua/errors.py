@@ -19,3 +19,7 @@ class UnknownUnit(ThiduaError):
 
 class UnknownCycle(ThiduaError):
     "No reporting cycle with that id"
+
+
+class UnkeyedValues(ThiduaError):
+    "Submission values written without their submission's sk, which rollups join on"

@@ -12,6 +12,7 @@ from importlib import resources
 import duckdb
 import pandas as pd
 
+from thidua.errors import UnkeyedValues
 from warehouse.db import scalar
 
 SCORING_KEYS = ("on_time", "late", "missing", "quality", "quality_with_warnings", "performance")
@@ -19,11 +20,18 @@ SCORING_KEYS = ("on_time", "late", "missing", "quality", "quality_with_warnings"
 
 def prepare(con: duckdb.DuckDBPyConnection, ratios: pd.DataFrame, cycles: list[str]) -> None:
     """Install the rollup macros and the ratio definitions on this connection, and
-    materialise the status and values of `cycles` (every cycle the rollup reads) once."""
+    materialise the status, unit ratios and value aggregates of `cycles` (every cycle the
+    rollup reads) once."""
+    unkeyed = scalar(con, """
+        SELECT count(*) FROM submission_values
+        WHERE sk IS NULL AND submission_id IN (SELECT submission_id FROM submissions)""")
+    if unkeyed:     # a rollup would silently leave them out
+        raise UnkeyedValues(f"{unkeyed} submission values have no sk: values must be loaded "
+                            "by warehouse.writer.load_submissions")
     con.register("ratio_defs", ratios[["ratio", "numerator", "denominator"]])
     con.execute("SET VARIABLE rollup_cycles = $cycs", {"cycs": cycles})
-    # The common-subplan optimizer materialises the shared scan of rollup_val (millions of
-    # rows) in the indicator totals; scanning twice is ~20 % faster.
+    # The common-subplan optimizer materialises scans a query shares (rollup_st and
+    # rollup_ur in the scores: up to millions of rows); scanning twice measured faster.
     con.execute("SET disabled_optimizers = 'common_subplan'")
     con.execute(_sql("rollup.sql"))
 
@@ -53,7 +61,7 @@ def cycle_tables(con: duckdb.DuckDBPyConnection, cycle_id: str,
             SELECT * EXCLUDE (cycle_id) FROM rollup_ratio_totals($cycs)
             ORDER BY level DESC, grp, ratio""", p),
         "units": _df(con, """
-            SELECT * EXCLUDE (cycle_id, uid, grp) FROM rollup_scores($cycs, $on_time, $late, $missing,
+            SELECT * EXCLUDE (cycle_id, uid, grp, sk) FROM rollup_scores($cycs, $on_time, $late, $missing,
                 $quality, $quality_with_warnings, $performance)
             ORDER BY block, rank_in_block, code""", p | weights),
         "unit_ratios": _df(con, """

@@ -151,10 +151,20 @@ def load_submissions(con: duckdb.DuckDBPyConnection, frames: dict[str, pd.DataFr
             con.execute(f"""
                 INSERT INTO {table} BY NAME SELECT * FROM batch_{table}
                 WHERE submission_id IN (SELECT submission_id FROM batch_new)""")
+        _copy_submission_keys(con)
         con.execute("DROP TABLE batch_new")
         for name in frames:
             con.unregister(f"batch_{name}")
     return inserted
+
+
+def _copy_submission_keys(con: duckdb.DuckDBPyConnection) -> None:
+    """Give the values just loaded their submission's integer key (`sk`, migration 004),
+    which rollups join on instead of the sha256."""
+    con.execute("""
+        UPDATE submission_values v SET sk = s.sk FROM submissions s
+        WHERE s.submission_id = v.submission_id
+          AND s.submission_id IN (SELECT submission_id FROM batch_new)""")
 
 
 def record_acknowledgments(con: duckdb.DuckDBPyConnection, rows: pd.DataFrame) -> None:

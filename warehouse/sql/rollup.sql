@@ -1,10 +1,11 @@
 -- Rollup building blocks: temporary tables and table macros, created on each connection
 -- that rolls up (read-only is fine) by `warehouse.rollups.prepare`, which first sets the
 -- variable `rollup_cycles` (every cycle the rollup reads) and registers
--- `ratio_defs(ratio, numerator, denominator)`.  Status, values and unit ratios are
--- materialised once (rollup_st, rollup_val, rollup_ur, keyed by an integer `uid` per
--- cycle and unit); the macros take `cycs`, a list of cycle ids, so one query serves an
--- annual rollup (one cycle) and a phase (its years at once).
+-- `ratio_defs(ratio, numerator, denominator)`.  Status, unit ratios and the few values
+-- read unit by unit are materialised once as narrow integer-keyed tables (rollup_st,
+-- rollup_ur, rollup_uv; `uid` per cycle and unit), the indicator totals as small
+-- aggregates (rollup_agg, rollup_weighted); the macros take `cycs`, a list of cycle ids,
+-- so one query serves an annual rollup (one cycle) and a phase (its years at once).
 
 -- One row per (cycle, expected unit).  status: on_time when some accepted version
 -- arrived on time, late when accepted versions exist but all came late, else missing.
@@ -20,7 +21,7 @@ SELECT row_number() OVER () AS uid,
        e.cycle_id, e.code, e.name, e.kind, e.block,
        CASE WHEN a.unit_code IS NULL THEN 'missing'
             WHEN a.any_on_time THEN 'on_time' ELSE 'late' END AS status,
-       c.submission_id, c.version, c.received_at, c.outcome, c.n_warnings
+       c.submission_id, c.sk, c.version, c.received_at, c.outcome, c.n_warnings
 FROM expected_units e
 LEFT JOIN accepted a ON a.cycle_id = e.cycle_id AND a.unit_code = e.code
 LEFT JOIN current_submissions c ON c.cycle_id = e.cycle_id AND c.unit_code = e.code
@@ -34,51 +35,57 @@ g AS (SELECT cycle_id, block, row_number() OVER () AS grp
       FROM (SELECT DISTINCT cycle_id, block FROM s))
 SELECT s.*, g.grp FROM s JOIN g USING (cycle_id, block);
 
--- (indicator, kind) pairs: which kinds must report what.  A semi-join on this is several
--- times faster than list_contains, or an inner join, over millions of values.
+-- (indicator, kind) pairs: which kinds must report what.
 CREATE OR REPLACE TEMP MACRO rollup_applies() AS TABLE
 SELECT code AS indicator_code, unnest(kinds) AS kind FROM indicators;
 
--- The counted values (every measure: 'value', or 'target_YYYY' in a plan cycle), only for
--- indicators that apply to the unit's kind.
-CREATE OR REPLACE TEMP MACRO rollup_values_of() AS TABLE
-SELECT s.uid, s.cycle_id, v.measure, v.indicator_code, v.value
-FROM rollup_st s
-JOIN submission_values v ON v.submission_id = s.submission_id
-SEMI JOIN rollup_applies() a ON a.indicator_code = v.indicator_code AND a.kind = s.kind
-WHERE v.value IS NOT NULL;
+-- The counted values (every measure: 'value', or 'target_YYYY' in a plan cycle) count only
+-- for indicators that apply to the unit's kind.  They are never materialised whole
+-- (millions of rows): joined on the integer sk, they stream into small aggregates.
 
-CREATE OR REPLACE TEMP TABLE rollup_val AS SELECT * FROM rollup_values_of();
+-- Per cycle, measure and indicator: units reporting, sum, units answering 1.  Grouped by
+-- kind first: filtering a few hundred groups beats a semi-join of every value.
+CREATE OR REPLACE TEMP TABLE rollup_agg AS
+WITH per_kind AS (
+    SELECT s.cycle_id, s.kind, v.measure, v.indicator_code, count(*) AS n_units,
+           sum(v.value) AS total_sum, count(*) FILTER (WHERE v.value = 1) AS n_true
+    FROM rollup_st s JOIN submission_values v ON v.sk = s.sk
+    WHERE v.value IS NOT NULL
+    GROUP BY ALL
+)
+SELECT cycle_id, measure, indicator_code, sum(n_units)::BIGINT AS n_units,
+       sum(total_sum) AS total_sum, sum(n_true)::BIGINT AS n_true
+FROM per_kind k SEMI JOIN rollup_applies() a USING (indicator_code, kind)
+GROUP BY ALL;
+
+-- The few indicators read unit by unit: TS01 (the weight of percents), percents and
+-- ratio terms.  Narrow integer-keyed rows.
+CREATE OR REPLACE TEMP TABLE rollup_uv AS
+SELECT s.uid, v.measure, v.indicator_code, v.value
+FROM rollup_st s JOIN submission_values v ON v.sk = s.sk
+SEMI JOIN rollup_applies() a ON a.indicator_code = v.indicator_code AND a.kind = s.kind
+WHERE v.value IS NOT NULL
+  AND v.indicator_code IN (SELECT code FROM indicators WHERE type = 'percent' OR code = 'TS01'
+                           UNION ALL SELECT numerator FROM ratio_defs
+                           UNION ALL SELECT denominator FROM ratio_defs);
+
+-- Percents: mean weighted by the unit's TS01 of the same measure.
+CREATE OR REPLACE TEMP TABLE rollup_weighted AS
+SELECT s.cycle_id, p.measure, p.indicator_code, sum(p.value * t.value) AS weighted,
+       sum(t.value) AS weight
+FROM rollup_uv p
+JOIN indicators i ON i.code = p.indicator_code AND i.type = 'percent'
+JOIN rollup_uv t ON t.uid = p.uid AND t.measure = p.measure AND t.indicator_code = 'TS01'
+JOIN rollup_st s ON s.uid = p.uid
+GROUP BY ALL;
 
 CREATE OR REPLACE TEMP MACRO rollup_status(cycs) AS TABLE
 SELECT * FROM rollup_st WHERE list_contains(cycs, cycle_id);
 
-CREATE OR REPLACE TEMP MACRO rollup_values(cycs, measure_name) AS TABLE
-SELECT uid, cycle_id, indicator_code, value FROM rollup_val
-WHERE list_contains(cycs, cycle_id) AND measure = measure_name;
-
 -- Indicator totals across units: sum, except percents (mean weighted by the unit's TS01
 -- of the same measure) and bools (count of units answering 1).  NULL when nobody reported.
 CREATE OR REPLACE TEMP MACRO rollup_indicator_totals(cycs, measure_name) AS TABLE
-WITH agg AS (
-    SELECT cycle_id, indicator_code, count(*) AS n_units, sum(value) AS total_sum,
-           count(*) FILTER (WHERE value = 1) AS n_true
-    FROM rollup_values(cycs, measure_name) GROUP BY ALL
-),
-pv AS (        -- only percents and TS01: the weighting join stays small
-    SELECT v.uid, v.cycle_id, v.indicator_code, v.value, i.type = 'percent' AS is_pct
-    FROM rollup_val v
-    JOIN indicators i ON i.code = v.indicator_code AND (i.type = 'percent' OR i.code = 'TS01')
-    WHERE v.measure = measure_name AND list_contains(cycs, v.cycle_id)
-),
-weighted AS (
-    SELECT p.cycle_id, p.indicator_code, sum(p.value * t.value) AS weighted,
-           sum(t.value) AS weight
-    FROM pv p JOIN pv t ON t.uid = p.uid AND t.indicator_code = 'TS01'
-    WHERE p.is_pct
-    GROUP BY ALL
-),
-per_kind AS (SELECT cycle_id, kind, count(*) AS n FROM rollup_status(cycs) GROUP BY ALL),
+WITH per_kind AS (SELECT cycle_id, kind, count(*) AS n FROM rollup_status(cycs) GROUP BY ALL),
 expected AS (
     SELECT k.cycle_id, a.indicator_code, sum(k.n) AS expected
     FROM per_kind k JOIN rollup_applies() a ON a.kind = k.kind
@@ -92,38 +99,43 @@ SELECT c.cycle_id, i.code AS indicator_code, i.name_vi, i.unit_vi, i.type, i.agg
             ELSE a.total_sum END AS total
 FROM unnest(cycs) AS c(cycle_id) CROSS JOIN indicators i
 LEFT JOIN expected e ON e.cycle_id = c.cycle_id AND e.indicator_code = i.code
-LEFT JOIN agg a ON a.cycle_id = c.cycle_id AND a.indicator_code = i.code
-LEFT JOIN weighted w ON w.cycle_id = c.cycle_id AND w.indicator_code = i.code;
+LEFT JOIN rollup_agg a
+       ON a.cycle_id = c.cycle_id AND a.indicator_code = i.code AND a.measure = measure_name
+LEFT JOIN rollup_weighted w
+       ON w.cycle_id = c.cycle_id AND w.indicator_code = i.code AND w.measure = measure_name;
+
+-- The ratios numbered: integer keys keep the grouping and window below fast.
+CREATE OR REPLACE TEMP TABLE rollup_ratio_defs AS
+SELECT row_number() OVER ()::INTEGER AS rno, ratio, numerator, denominator FROM ratio_defs;
 
 -- Each unit's derived ratios (%), and its percentile rank within its block: cume_dist,
 -- the share of the block's units with that ratio whose ratio is <= the unit's (0 < pr <= 1).
--- A unit has a ratio when it reports the numerator and a denominator > 0.
-CREATE OR REPLACE TEMP MACRO rollup_unit_ratios_of() AS TABLE
+-- A unit has a ratio when it reports the numerator and a denominator > 0.  Kept narrow
+-- (integer keys); rollup_unit_ratios joins the names.
+CREATE OR REPLACE TEMP TABLE rollup_ur AS
 WITH roles AS (
-    SELECT ratio, numerator AS indicator_code, true AS is_num FROM ratio_defs
-    UNION ALL SELECT ratio, denominator, false FROM ratio_defs),
+    SELECT rno, numerator AS indicator_code, true AS is_num FROM rollup_ratio_defs
+    UNION ALL SELECT rno, denominator, false FROM rollup_ratio_defs),
 pairs AS (     -- one group per (unit, ratio): cheaper than a self-join of the values
-    SELECT v.uid, r.ratio, max(v.value) FILTER (WHERE r.is_num) AS numerator,
+    SELECT v.uid, r.rno, max(v.value) FILTER (WHERE r.is_num) AS numerator,
            max(v.value) FILTER (WHERE NOT r.is_num) AS denominator
-    FROM rollup_val v JOIN roles r USING (indicator_code)
+    FROM rollup_uv v JOIN roles r USING (indicator_code)
     WHERE v.measure = 'value'
-    GROUP BY v.uid, r.ratio),
+    GROUP BY v.uid, r.rno),
 r AS (
-    SELECT p.uid, s.grp, p.ratio, p.numerator, p.denominator,
+    SELECT p.uid, s.grp, p.rno, p.numerator, p.denominator,
            100.0 * p.numerator / p.denominator AS pct
     FROM pairs p JOIN rollup_st s USING (uid)
     WHERE p.numerator IS NOT NULL AND p.denominator > 0
-),
-ranked AS (     -- windows carry every column: keep them narrow, join the names after
-    SELECT *, cume_dist() OVER (PARTITION BY grp, ratio ORDER BY pct) AS pr FROM r
 )
-SELECT s.cycle_id, s.code, s.block, k.* EXCLUDE (grp)
-FROM ranked k JOIN rollup_st s USING (uid);
-
-CREATE OR REPLACE TEMP TABLE rollup_ur AS SELECT * FROM rollup_unit_ratios_of();
+SELECT uid, rno, numerator, denominator, pct,
+       cume_dist() OVER (PARTITION BY grp, rno ORDER BY pct) AS pr
+FROM r;
 
 CREATE OR REPLACE TEMP MACRO rollup_unit_ratios(cycs) AS TABLE
-SELECT * FROM rollup_ur WHERE list_contains(cycs, cycle_id);
+SELECT s.cycle_id, s.code, s.block, u.uid, d.ratio, u.numerator, u.denominator, u.pct, u.pr
+FROM rollup_ur u JOIN rollup_st s USING (uid) JOIN rollup_ratio_defs d USING (rno)
+WHERE list_contains(cycs, s.cycle_id);
 
 -- Ratios across units: sum(numerator) / sum(denominator) over the units that report the
 -- numerator, for the commune and for each block.
@@ -140,9 +152,8 @@ GROUP BY GROUPING SETS ((cycle_id, ratio), (cycle_id, ratio, block));
 -- unit's ratios (0 without any).  Ranked per block, ties share a rank (1, 2, 2, 4).
 CREATE OR REPLACE TEMP MACRO rollup_scores(cycs, w_on_time, w_late, w_missing, w_quality,
                                           w_quality_warn, w_perf) AS TABLE
-WITH perf AS (
-    SELECT uid, count(*) AS n_ratios, avg(pr) AS perf_rank
-    FROM rollup_unit_ratios(cycs) GROUP BY ALL
+WITH perf AS (  -- every prepared cycle's units: the join below keeps those of cycs
+    SELECT uid, count(*) AS n_ratios, avg(pr) AS perf_rank FROM rollup_ur GROUP BY uid
 ),
 points AS (     -- narrow rows through the window, names joined after
     SELECT u.uid, u.grp, coalesce(p.n_ratios, 0) AS n_ratios,
