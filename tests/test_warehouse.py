@@ -77,7 +77,7 @@ def test_sync_config_versions_changed_units(cfg, tmp_path):
 
 
 def test_submission_key_migration_fills_existing_rows(tmp_path):
-    """004 on a warehouse that already holds submissions: each gets its own sk, its values
+    """003 on a warehouse that already holds submissions: each gets its own sk, its values
     the same, and submissions loaded afterwards continue the sequence."""
     shipped = Path(migrations.__globals__["resources"].files("warehouse") / "migrations")
     old = tmp_path / "old"
@@ -93,7 +93,7 @@ def test_submission_key_migration_fills_existing_rows(tmp_path):
                         [sid])
             con.executemany("INSERT INTO submission_values VALUES (?, ?, 'value', ?, NULL, "
                             "NULL, NULL)", [[sid, "TS01", 1.0], [sid, "TS02", 2.0]])
-        assert 4 in migrate(con)
+        assert 3 in migrate(con)
         keys = dict(con.execute("SELECT submission_id, sk FROM submissions").fetchall())
         assert sorted(keys.values()) == [1, 2]
         assert con.execute("SELECT submission_id, sk FROM submission_values").fetchall() \

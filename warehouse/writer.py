@@ -159,7 +159,7 @@ def load_submissions(con: duckdb.DuckDBPyConnection, frames: dict[str, pd.DataFr
 
 
 def _copy_submission_keys(con: duckdb.DuckDBPyConnection) -> None:
-    """Give the values just loaded their submission's integer key (`sk`, migration 004),
+    """Give the values just loaded their submission's integer key (`sk`, migration 003),
     which rollups join on instead of the sha256."""
     con.execute("""
         UPDATE submission_values v SET sk = s.sk FROM submissions s
