@@ -125,6 +125,8 @@ def _zip_sizes(data: bytes) -> list[tuple[int, int]] | None:
             return None
         packed, unpacked, n_name, n_extra, n_comment = struct.unpack_from("<IIHHH", data,
                                                                           pos + 20)
+        if 0xFFFFFFFF in (packed, unpacked):      # zip64: real sizes in the extra field
+            return None
         sizes.append((unpacked, packed))
         pos += 46 + n_name + n_extra + n_comment
     return sizes if pos == end else None
