@@ -300,9 +300,7 @@ def _rollup(kind: str, number: int, as_json: bool) -> None:
     """Run one rollup in-process (no Prefect) and print its headline and files."""
     from thidua.rollup.run import NO_SUBMISSIONS, run_annual, run_phase
 
-    ws = _workspace()
-    if not ws.paths.warehouse.exists():
-        raise _fail(f"no warehouse at {ws.paths.warehouse}; run `thidua init` first")
+    ws = _warehouse_workspace()
     try:
         result = (run_annual if kind == "annual" else run_phase)(ws, number)
     except ThiduaError as exc:
