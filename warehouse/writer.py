@@ -18,14 +18,23 @@ from warehouse.db import scalar
 
 
 @contextmanager
-def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
-    con.execute("BEGIN TRANSACTION")
+def transaction(con: duckdb.DuckDBPyConnection, **frames: pd.DataFrame
+                ) -> Iterator[duckdb.DuckDBPyConnection]:
+    """One transaction; each of `frames` is visible to its SQL under its keyword name
+    until it ends, committed or rolled back."""
+    for name, df in frames.items():
+        con.register(name, df)
     try:
-        yield con
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
-    con.execute("COMMIT")
+        con.execute("BEGIN TRANSACTION")
+        try:
+            yield con
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        con.execute("COMMIT")
+    finally:
+        for name in frames:
+            con.unregister(name)
 
 
 def _warn_expr(ind: Indicator) -> str | None:
@@ -59,8 +68,7 @@ def sync_config(con: duckdb.DuckDBPyConnection, cfg: Config) -> dict[str, int]:
     cols = ["name", "kind", "block", "email", "head_title", "head_email", "valid_from",
             "valid_to"]
     row = ", ".join(cols)
-    with transaction(con):
-        con.register("cfg_units", units)
+    with transaction(con, cfg_units=units):
         con.execute(f"""
             CREATE TEMP TABLE unit_changes AS
             SELECT c.*, u.code IS NOT NULL AS existed FROM cfg_units c
@@ -86,7 +94,6 @@ def sync_config(con: duckdb.DuckDBPyConnection, cfg: Config) -> dict[str, int]:
             GROUP BY ALL
         """)
         con.execute("DROP TABLE unit_changes")
-        con.unregister("cfg_units")
 
         _replace_if_changed(con, "indicators", [
             (i.code, i.name_vi, i.unit_vi, list(i.kinds), i.type, i.group, i.aggregate,
@@ -104,14 +111,12 @@ def sync_config(con: duckdb.DuckDBPyConnection, cfg: Config) -> dict[str, int]:
 def record_files(con: duckdb.DuckDBPyConnection, files: pd.DataFrame) -> int:
     """Record archived files (sha256, name, size, source, sender, received_at, path);
     a file already recorded keeps its first row.  Returns how many were new."""
-    with transaction(con):
-        con.register("batch_files", files)
+    with transaction(con, batch_files=files):
         new = scalar(con, """
             INSERT INTO files BY NAME
             SELECT * FROM batch_files
             WHERE sha256 NOT IN (SELECT sha256 FROM files)
             QUALIFY row_number() OVER (PARTITION BY sha256) = 1""")
-        con.unregister("batch_files")
     return new
 
 
@@ -127,9 +132,7 @@ def load_submissions(con: duckdb.DuckDBPyConnection, frames: dict[str, pd.DataFr
     each (unit, cycle) in order of arrival, continuing from those already loaded.
     Returns the number of submissions inserted.
     """
-    with transaction(con):
-        for name, df in frames.items():
-            con.register(f"batch_{name}", df)
+    with transaction(con, **{f"batch_{name}": df for name, df in frames.items()}):
         con.execute("""
             CREATE OR REPLACE TEMP TABLE batch_new AS
             SELECT DISTINCT submission_id FROM batch_submissions
@@ -153,8 +156,6 @@ def load_submissions(con: duckdb.DuckDBPyConnection, frames: dict[str, pd.DataFr
                 WHERE submission_id IN (SELECT submission_id FROM batch_new)""")
         _copy_submission_keys(con)
         con.execute("DROP TABLE batch_new")
-        for name in frames:
-            con.unregister(f"batch_{name}")
     return inserted
 
 
@@ -170,8 +171,7 @@ def _copy_submission_keys(con: duckdb.DuckDBPyConnection) -> None:
 def record_acknowledgments(con: duckdb.DuckDBPyConnection, rows: pd.DataFrame) -> None:
     """Upsert acknowledgment outcomes (submission_id, status, sent_at, message_id, error,
     recipients); each call on a submission counts one more attempt."""
-    with transaction(con):
-        con.register("batch_acks", rows)
+    with transaction(con, batch_acks=rows):
         con.execute("""
             INSERT INTO acknowledgments BY NAME
             SELECT *, 1 AS attempts FROM batch_acks
@@ -179,7 +179,6 @@ def record_acknowledgments(con: duckdb.DuckDBPyConnection, rows: pd.DataFrame) -
                 status = excluded.status, attempts = acknowledgments.attempts + 1,
                 sent_at = excluded.sent_at, message_id = excluded.message_id,
                 error = excluded.error, recipients = excluded.recipients""")
-        con.unregister("batch_acks")
 
 
 REMINDER_COLUMNS = ["unit_code", "cycle_id", "stage", "due_date", "stage_date", "status",
@@ -194,8 +193,7 @@ def record_reminders(con: duckdb.DuckDBPyConnection, results: pd.DataFrame) -> i
     """
     if results.empty:
         return 0
-    with transaction(con):
-        con.register("reminder_batch", results[REMINDER_COLUMNS])
+    with transaction(con, reminder_batch=results[REMINDER_COLUMNS]):
         written = scalar(con, f"""
             INSERT INTO reminders ({', '.join(REMINDER_COLUMNS)})
             SELECT {', '.join(REMINDER_COLUMNS)} FROM reminder_batch
@@ -206,7 +204,6 @@ def record_reminders(con: duckdb.DuckDBPyConnection, results: pd.DataFrame) -> i
                 updated_at = now()
             WHERE reminders.status <> 'sent'
         """)
-        con.unregister("reminder_batch")
     return written
 
 
@@ -220,14 +217,12 @@ def record_rollup(con: duckdb.DuckDBPyConnection, cycle_id: str, kind: str, vers
     import json
 
     rollup_id = f"{cycle_id}-v{version}"
-    with transaction(con):
+    sources = pd.DataFrame({"submission_id": list(submission_ids)}, dtype="string")
+    with transaction(con, rollup_src=sources):
         con.execute("INSERT INTO rollups (rollup_id, cycle_id, kind, version, output_dir, "
                     "headline) VALUES (?, ?, ?, ?, ?, ?)",
                     [rollup_id, cycle_id, kind, version, output_dir,
                      json.dumps(headline, ensure_ascii=False, default=str)])
-        con.register("rollup_src", pd.DataFrame({"submission_id": list(submission_ids)},
-                                                 dtype="string"))
         con.execute("INSERT INTO rollup_sources SELECT DISTINCT ?, submission_id "
                     "FROM rollup_src", [rollup_id])
-        con.unregister("rollup_src")
     return rollup_id
