@@ -120,3 +120,26 @@ def test_load_submissions_keys_the_values(workspace):
             SELECT count(*), count(*) FILTER (WHERE v.sk = s.sk)
             FROM submission_values v JOIN submissions s USING (submission_id)""").fetchall()[0]
     assert n > 0 and keyed == n
+
+
+def test_current_submissions_is_the_latest_accepted_version(tmp_path):
+    """004's arg_max view gives exactly the rows of the window it replaced: per (unit,
+    cycle) the accepted version with the highest number, whatever came after it."""
+    with connect(tmp_path / "w.duckdb") as con:
+        migrate(con)
+        outcomes = ["accepted", "rejected", "accepted_with_warnings", "unreadable"]
+        con.execute("""
+            INSERT INTO submissions (submission_id, unit_code, cycle_id, version, received_at,
+                                     outcome, file_format, batch_id)
+            SELECT 's' || u || c || v, 'U' || u, 'nam-' || c, v, now(),
+                   $outcomes[1 + (hash(u, c, v) % 4)::INTEGER], 'xlsx', 'b'
+            FROM range(40) a(u), range(2025, 2028) b(c), range(1, 5) d(v)""",
+                    {"outcomes": outcomes})
+        window = con.execute("""
+            SELECT submission_id FROM submissions
+            WHERE outcome IN ('accepted', 'accepted_with_warnings')
+            QUALIFY row_number() OVER (PARTITION BY unit_code, cycle_id
+                                       ORDER BY version DESC) = 1
+            ORDER BY 1""").fetchall()
+        view = con.execute("SELECT submission_id FROM current_submissions ORDER BY 1").fetchall()
+        assert view == window and 0 < len(view) < 120
