@@ -11,7 +11,9 @@ from importlib import resources
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
 
+from thidua.config import INDICATOR_CODE_RE
 from thidua.errors import UnkeyedValues
 from warehouse.db import scalar
 
@@ -28,20 +30,47 @@ def prepare(con: duckdb.DuckDBPyConnection, ratios: pd.DataFrame, cycles: list[s
     if unkeyed:     # a rollup would silently leave them out
         raise UnkeyedValues(f"{unkeyed} submission values have no sk: values must be loaded "
                             "by warehouse.writer.load_submissions")
-    con.register("ratio_defs", ratios[["ratio", "numerator", "denominator"]])
+    defs = ratios[["ratio", "numerator", "denominator"]].reset_index(drop=True)
+    defs.insert(0, "rno", range(1, len(defs) + 1))
+    con.register("ratio_defs", defs)
     con.execute("SET VARIABLE rollup_cycles = $cycs", {"cycs": cycles})
     # The common-subplan optimizer materialises scans a query shares (rollup_st and
     # rollup_ur in the scores: up to millions of rows); scanning twice measured faster.
     con.execute("SET disabled_optimizers = 'common_subplan'")
-    con.execute(_sql("rollup.sql"))
+    con.execute(_sql("rollup.sql").format(**_ratio_sql(defs)))
+
+
+def _ratio_sql(defs: pd.DataFrame) -> dict[str, str]:
+    """The generated parts of rollup.sql: the pivot columns of rollup_terms (TS01 and every
+    ratio term) and the SELECT that unpivots them into (uid, rno, numerator, denominator)."""
+    codes = sorted({"TS01", *defs["numerator"], *defs["denominator"]})
+    bad = [c for c in codes if not INDICATOR_CODE_RE.match(c)]
+    if bad:
+        raise ValueError(f"ratio terms must be indicator codes: {bad}")
+    return {
+        "term_columns": ", ".join(
+            f"max(v.value) FILTER (WHERE v.indicator_code = '{c}') AS \"{c}\"" for c in codes),
+        "ratio_terms": "\n    UNION ALL ".join(
+            f'SELECT uid, {d.rno} AS rno, "{d.numerator}" AS numerator, '
+            f"\"{d.denominator}\" AS denominator FROM rollup_terms WHERE measure = 'value'"
+            for d in defs.itertuples()),
+    }
 
 
 def _sql(name: str) -> str:
     return resources.files("warehouse").joinpath(f"sql/{name}").read_text("utf-8")
 
 
-def _df(con: duckdb.DuckDBPyConnection, sql: str, params: dict) -> pd.DataFrame:
-    return con.execute(sql, params).df()
+# Integer and bool columns stay nullable pandas types (what .df() gives).
+_NULLABLE = {pa.int8(): pd.Int8Dtype(), pa.int16(): pd.Int16Dtype(), pa.int32(): pd.Int32Dtype(),
+             pa.int64(): pd.Int64Dtype(), pa.bool_(): pd.BooleanDtype()}
+
+
+def frame(con: duckdb.DuckDBPyConnection, sql: str, params: dict) -> pd.DataFrame:
+    """A query's result as a DataFrame, through Arrow: text columns convert about 20×
+    faster than with .df() (0.3–0.7 s per 800,000-row text column, measured)."""
+    return con.sql(sql, params=params).to_arrow_table().to_pandas(
+        types_mapper=_NULLABLE.get, date_as_object=False)
 
 
 def cycle_tables(con: duckdb.DuckDBPyConnection, cycle_id: str,
@@ -50,42 +79,42 @@ def cycle_tables(con: duckdb.DuckDBPyConnection, cycle_id: str,
     p = {"cycs": [cycle_id]}
     weights = {k: float(scoring[k]) for k in SCORING_KEYS}
     return {
-        "completeness": _df(con, """
+        "completeness": frame(con, """
             SELECT * EXCLUDE (cycle_id) FROM rollup_completeness($cycs)
             ORDER BY CASE level WHEN 'commune' THEN 0 WHEN 'kind' THEN 1 ELSE 2 END, grp""", p),
-        "indicators": _df(con, """
+        "indicators": frame(con, """
             SELECT t.* EXCLUDE (cycle_id) FROM rollup_indicator_totals($cycs, 'value') t
             JOIN indicators i ON i.code = t.indicator_code
             ORDER BY i.grp, t.indicator_code""", p),
-        "ratios": _df(con, """
+        "ratios": frame(con, """
             SELECT * EXCLUDE (cycle_id) FROM rollup_ratio_totals($cycs)
             ORDER BY level DESC, grp, ratio""", p),
-        "units": _df(con, """
+        "units": frame(con, """
             SELECT * EXCLUDE (cycle_id, uid, grp, sk) FROM rollup_scores($cycs, $on_time, $late, $missing,
                 $quality, $quality_with_warnings, $performance)
             ORDER BY block, rank_in_block, code""", p | weights),
-        "unit_ratios": _df(con, """
+        "unit_ratios": frame(con, """
             SELECT code, ratio, numerator, denominator, round(pct, 2) AS pct,
                    round(pr, 4) AS percentile_rank
             FROM rollup_unit_ratios($cycs) ORDER BY code, ratio""", p),
-        "initiatives": _df(con, """
+        "initiatives": frame(con, """
             SELECT s.code, s.name, i.row_no, i.title, i.author, i.field, i.applied_on,
                    i.effect, i.recognition, s.submission_id, s.version, i.cell
             FROM rollup_status($cycs) s JOIN initiatives i USING (submission_id)
             ORDER BY s.code, i.row_no""", p),
-        "proposals": _df(con, """
+        "proposals": frame(con, """
             SELECT s.code, s.name AS unit_name, p.row_no, p.subject_type, p.name, p.position,
                    p.reward_form, p.summary, s.submission_id, s.version, p.cell
             FROM rollup_status($cycs) s JOIN proposals p USING (submission_id)
             ORDER BY p.reward_form, s.code, p.row_no""", p),
-        "proposal_tally": _df(con, """
+        "proposal_tally": frame(con, """
             SELECT p.reward_form,
                    count(*) FILTER (WHERE p.subject_type = 'Tập thể') AS collectives,
                    count(*) FILTER (WHERE p.subject_type = 'Cá nhân') AS individuals,
                    count(*) AS total
             FROM rollup_status($cycs) s JOIN proposals p USING (submission_id)
             GROUP BY ALL ORDER BY p.reward_form""", p),
-        "missing": _df(con, """
+        "missing": frame(con, """
             SELECT code, name, kind, block, status, version, received_at
             FROM rollup_status($cycs) WHERE status <> 'on_time'
             ORDER BY status DESC, block, code""", p),
@@ -97,17 +126,17 @@ def phase_tables(con: duckdb.DuckDBPyConnection, years: list[str],
     """Years side by side (long form), cumulative values and registered targets."""
     p = {"cycs": years}
     return {
-        "yearly": _df(con, """
+        "yearly": frame(con, """
             SELECT c.year, t.* FROM rollup_indicator_totals($cycs, 'value') t
             JOIN cycles c ON c.id = t.cycle_id ORDER BY t.indicator_code, c.year""", p),
-        "yearly_completeness": _df(con, """
+        "yearly_completeness": frame(con, """
             SELECT c.year, t.* FROM rollup_completeness($cycs) t JOIN cycles c ON c.id = t.cycle_id
             WHERE t.level IN ('commune', 'block') ORDER BY c.year, t.level DESC, t.grp""", p),
-        "yearly_ratios": _df(con, """
+        "yearly_ratios": frame(con, """
             SELECT c.year, t.ratio, t.pct FROM rollup_ratio_totals($cycs) t
             JOIN cycles c ON c.id = t.cycle_id WHERE t.level = 'commune'
             ORDER BY t.ratio, c.year""", p),
-        "achievement": _df(con, """
+        "achievement": frame(con, """
             WITH targets AS (
                 SELECT indicator_code, total AS target, n_units AS target_units
                 FROM rollup_indicator_totals($plan, $measure))
@@ -123,7 +152,7 @@ def phase_tables(con: duckdb.DuckDBPyConnection, years: list[str],
 
 def source_submissions(con: duckdb.DuckDBPyConnection, cycles: list[str]) -> pd.DataFrame:
     """The submission versions a rollup over these cycles counts (its provenance)."""
-    return _df(con, """
+    return frame(con, """
         SELECT cycle_id, code AS unit_code, submission_id, version, received_at, outcome
         FROM rollup_status($cycs) WHERE submission_id IS NOT NULL
         ORDER BY cycle_id, unit_code""", {"cycs": cycles})

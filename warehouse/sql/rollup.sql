@@ -1,39 +1,36 @@
 -- Rollup building blocks: temporary tables and table macros, created on each connection
 -- that rolls up (read-only is fine) by `warehouse.rollups.prepare`, which first sets the
--- variable `rollup_cycles` (every cycle the rollup reads) and registers
--- `ratio_defs(ratio, numerator, denominator)`.  Status, unit ratios and the few values
--- read unit by unit are materialised once as narrow integer-keyed tables (rollup_st,
--- rollup_ur, rollup_uv; `uid` per cycle and unit), the indicator totals as small
+-- variable `rollup_cycles` (every cycle the rollup reads), registers
+-- `ratio_defs(rno, ratio, numerator, denominator)` and fills in the two generated parts
+-- below, {{term_columns}} and {{ratio_terms}} (a pivot needs its columns named).  Status,
+-- ratio terms and unit ratios are materialised once as narrow integer-keyed tables
+-- (rollup_st, whose rowid is `uid`; rollup_terms; rollup_ur), the indicator totals as small
 -- aggregates (rollup_agg, rollup_weighted); the macros take `cycs`, a list of cycle ids,
 -- so one query serves an annual rollup (one cycle) and a phase (its years at once).
-
 -- One row per (cycle, expected unit).  status: on_time when some accepted version
 -- arrived on time, late when accepted versions exist but all came late, else missing.
 -- The values come from the version that counts (current_submissions: latest accepted).
-CREATE OR REPLACE TEMP MACRO rollup_status_of(cycs) AS TABLE
+-- grp: an integer per (cycle, block), so the per-block windows partition on one integer.
+CREATE OR REPLACE TEMP TABLE rollup_st AS
 WITH accepted AS (
     SELECT cycle_id, unit_code, bool_or(NOT late) AS any_on_time
     FROM submissions
-    WHERE list_contains(cycs, cycle_id) AND outcome IN ('accepted', 'accepted_with_warnings')
+    WHERE list_contains(getvariable('rollup_cycles'), cycle_id)
+      AND outcome IN ('accepted', 'accepted_with_warnings')
     GROUP BY ALL
-)
-SELECT row_number() OVER () AS uid,
-       e.cycle_id, e.code, e.name, e.kind, e.block,
+),
+blocks AS (SELECT block, row_number() OVER (ORDER BY block) AS bno
+           FROM (SELECT DISTINCT block FROM units))
+SELECT e.cycle_id, e.code, e.name, e.kind, e.block,
        CASE WHEN a.unit_code IS NULL THEN 'missing'
             WHEN a.any_on_time THEN 'on_time' ELSE 'late' END AS status,
-       c.submission_id, c.sk, c.version, c.received_at, c.outcome, c.n_warnings
+       c.submission_id, c.sk, c.version, c.received_at, c.outcome, c.n_warnings,
+       (list_position(getvariable('rollup_cycles'), e.cycle_id)::BIGINT << 32) + b.bno AS grp
 FROM expected_units e
+JOIN blocks b USING (block)
 LEFT JOIN accepted a ON a.cycle_id = e.cycle_id AND a.unit_code = e.code
 LEFT JOIN current_submissions c ON c.cycle_id = e.cycle_id AND c.unit_code = e.code
-WHERE list_contains(cycs, e.cycle_id);
-
--- grp: an integer per (cycle, block), so the per-block windows partition on one integer
--- (numbered on the few distinct pairs: a window over every unit row would sort them all).
-CREATE OR REPLACE TEMP TABLE rollup_st AS
-WITH s AS (SELECT * FROM rollup_status_of(getvariable('rollup_cycles'))),
-g AS (SELECT cycle_id, block, row_number() OVER () AS grp
-      FROM (SELECT DISTINCT cycle_id, block FROM s))
-SELECT s.*, g.grp FROM s JOIN g USING (cycle_id, block);
+WHERE list_contains(getvariable('rollup_cycles'), e.cycle_id);
 
 -- (indicator, kind) pairs: which kinds must report what.
 CREATE OR REPLACE TEMP MACRO rollup_applies() AS TABLE
@@ -58,36 +55,38 @@ SELECT cycle_id, measure, indicator_code, sum(n_units)::BIGINT AS n_units,
 FROM per_kind k SEMI JOIN rollup_applies() a USING (indicator_code, kind)
 GROUP BY ALL;
 
--- The few indicators read unit by unit: TS01 (the weight of percents), percents and
--- ratio terms.  Narrow integer-keyed rows.
-CREATE OR REPLACE TEMP TABLE rollup_uv AS
-SELECT s.uid, v.measure, v.indicator_code, v.value
+-- The few indicators read unit by unit, TS01 (the weight of percents) and the ratio
+-- terms, pivoted: one row per (unit, measure), a column per indicator (grouping once per
+-- unit measured half the CPU of a long table grouped per unit and ratio).
+CREATE OR REPLACE TEMP TABLE rollup_terms AS
+SELECT s.rowid AS uid, v.measure, {term_columns}
 FROM rollup_st s JOIN submission_values v ON v.sk = s.sk
 SEMI JOIN rollup_applies() a ON a.indicator_code = v.indicator_code AND a.kind = s.kind
 WHERE v.value IS NOT NULL
-  AND v.indicator_code IN (SELECT code FROM indicators WHERE type = 'percent' OR code = 'TS01'
-                           UNION ALL SELECT numerator FROM ratio_defs
-                           UNION ALL SELECT denominator FROM ratio_defs);
+  AND v.indicator_code IN (SELECT 'TS01' UNION ALL SELECT numerator FROM ratio_defs
+                           UNION ALL SELECT denominator FROM ratio_defs)
+GROUP BY ALL;
 
 -- Percents: mean weighted by the unit's TS01 of the same measure.
 CREATE OR REPLACE TEMP TABLE rollup_weighted AS
-SELECT s.cycle_id, p.measure, p.indicator_code, sum(p.value * t.value) AS weighted,
-       sum(t.value) AS weight
-FROM rollup_uv p
-JOIN indicators i ON i.code = p.indicator_code AND i.type = 'percent'
-JOIN rollup_uv t ON t.uid = p.uid AND t.measure = p.measure AND t.indicator_code = 'TS01'
-JOIN rollup_st s ON s.uid = p.uid
+SELECT s.cycle_id, v.measure, v.indicator_code, sum(v.value * t.TS01) AS weighted,
+       sum(t.TS01) AS weight
+FROM rollup_st s JOIN submission_values v ON v.sk = s.sk
+JOIN indicators i ON i.code = v.indicator_code AND i.type = 'percent'
+SEMI JOIN rollup_applies() a ON a.indicator_code = v.indicator_code AND a.kind = s.kind
+JOIN rollup_terms t ON t.uid = s.rowid AND t.measure = v.measure
+WHERE v.value IS NOT NULL AND t.TS01 IS NOT NULL
 GROUP BY ALL;
 
 CREATE OR REPLACE TEMP MACRO rollup_status(cycs) AS TABLE
-SELECT * FROM rollup_st WHERE list_contains(cycs, cycle_id);
+SELECT rowid AS uid, * FROM rollup_st WHERE list_contains(cycs, cycle_id);
 
 -- Indicator totals across units: sum, except percents (mean weighted by the unit's TS01
 -- of the same measure) and bools (count of units answering 1).  NULL when nobody reported.
 CREATE OR REPLACE TEMP MACRO rollup_indicator_totals(cycs, measure_name) AS TABLE
 WITH per_kind AS (SELECT cycle_id, kind, count(*) AS n FROM rollup_status(cycs) GROUP BY ALL),
 expected AS (
-    SELECT k.cycle_id, a.indicator_code, sum(k.n) AS expected
+    SELECT k.cycle_id, a.indicator_code, sum(k.n)::BIGINT AS expected
     FROM per_kind k JOIN rollup_applies() a ON a.kind = k.kind
     GROUP BY ALL
 )
@@ -104,28 +103,17 @@ LEFT JOIN rollup_agg a
 LEFT JOIN rollup_weighted w
        ON w.cycle_id = c.cycle_id AND w.indicator_code = i.code AND w.measure = measure_name;
 
--- The ratios numbered: integer keys keep the grouping and window below fast.
-CREATE OR REPLACE TEMP TABLE rollup_ratio_defs AS
-SELECT row_number() OVER ()::INTEGER AS rno, ratio, numerator, denominator FROM ratio_defs;
-
 -- Each unit's derived ratios (%), and its percentile rank within its block: cume_dist,
 -- the share of the block's units with that ratio whose ratio is <= the unit's (0 < pr <= 1).
 -- A unit has a ratio when it reports the numerator and a denominator > 0.  Kept narrow
--- (integer keys); rollup_unit_ratios joins the names.
+-- (integer keys); rollup_unit_ratios joins the names.  {{ratio_terms}} is one SELECT per
+-- ratio of (uid, rno, numerator, denominator) from rollup_terms, glued by UNION ALL.
 CREATE OR REPLACE TEMP TABLE rollup_ur AS
-WITH roles AS (
-    SELECT rno, numerator AS indicator_code, true AS is_num FROM rollup_ratio_defs
-    UNION ALL SELECT rno, denominator, false FROM rollup_ratio_defs),
-pairs AS (     -- one group per (unit, ratio): cheaper than a self-join of the values
-    SELECT v.uid, r.rno, max(v.value) FILTER (WHERE r.is_num) AS numerator,
-           max(v.value) FILTER (WHERE NOT r.is_num) AS denominator
-    FROM rollup_uv v JOIN roles r USING (indicator_code)
-    WHERE v.measure = 'value'
-    GROUP BY v.uid, r.rno),
+WITH pairs AS ({ratio_terms}),
 r AS (
     SELECT p.uid, s.grp, p.rno, p.numerator, p.denominator,
            100.0 * p.numerator / p.denominator AS pct
-    FROM pairs p JOIN rollup_st s USING (uid)
+    FROM pairs p JOIN rollup_st s ON s.rowid = p.uid
     WHERE p.numerator IS NOT NULL AND p.denominator > 0
 )
 SELECT uid, rno, numerator, denominator, pct,
@@ -134,7 +122,7 @@ FROM r;
 
 CREATE OR REPLACE TEMP MACRO rollup_unit_ratios(cycs) AS TABLE
 SELECT s.cycle_id, s.code, s.block, u.uid, d.ratio, u.numerator, u.denominator, u.pct, u.pr
-FROM rollup_ur u JOIN rollup_st s USING (uid) JOIN rollup_ratio_defs d USING (rno)
+FROM rollup_ur u JOIN rollup_st s ON s.rowid = u.uid JOIN ratio_defs d USING (rno)
 WHERE list_contains(cycs, s.cycle_id);
 
 -- Ratios across units: sum(numerator) / sum(denominator) over the units that report the
