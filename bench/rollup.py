@@ -11,7 +11,9 @@ Per year 95 % of units report, 10 % of them late, 3 % after a rejected first ver
 from __future__ import annotations
 
 import argparse
+import tempfile
 import time
+from pathlib import Path
 
 import duckdb
 import numpy as np
@@ -30,7 +32,7 @@ W = {"on_time": 20.0, "late": 10.0, "missing": 0.0, "quality": 10.0,
 
 
 def build(con: duckdb.DuckDBPyConnection, n_units: int) -> list[str]:
-    """A synthetic warehouse in memory; returns the annual cycle ids."""
+    """A synthetic warehouse in the file of `con`; returns the annual cycle ids."""
     cfg = load_config(REPO_CONFIG)
     migrate(con)
     sync_config(con, cfg)
@@ -87,14 +89,13 @@ QUERIES = {
 }
 
 
-def with_duckdb(con, years: list[str]) -> dict[str, pd.DataFrame]:
-    rollups.prepare(con, pd.DataFrame([(r.key, r.numerator, r.denominator) for r in RATIOS],
-                                      columns=["ratio", "numerator", "denominator"]), years)
-    out = {}
-    for name, sql in QUERIES.items():
-        params = {"cycs": years} | (W if name == "scores" else {})
-        out[name] = con.execute(sql, params).df()
-    return out
+def with_duckdb(path: Path, years: list[str]) -> dict[str, pd.DataFrame]:
+    """As `thidua rollup` reads: a read-only session on the warehouse file."""
+    with duckdb.connect(path, read_only=True) as con:
+        rollups.prepare(con, pd.DataFrame([(r.key, r.numerator, r.denominator) for r in RATIOS],
+                                          columns=["ratio", "numerator", "denominator"]), years)
+        return {name: rollups.frame(con, sql, {"cycs": years} | (W if name == "scores" else {}))
+                for name, sql in QUERIES.items()}
 
 
 def round2(x: pd.Series) -> pd.Series:
@@ -201,17 +202,20 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--units", type=int, default=133_000)
     args = ap.parse_args()
-    con = duckdb.connect()
+    tmp = tempfile.TemporaryDirectory(prefix="thidua-bench-")
+    path = Path(tmp.name) / "warehouse.duckdb"
     t0 = time.perf_counter()
-    years = build(con, args.units)
-    n_values = con.execute("SELECT count(*) FROM submission_values").fetchall()[0][0]
+    with duckdb.connect(path) as con:
+        years = build(con, args.units)
+        n_values = con.execute("SELECT count(*) FROM submission_values").fetchall()[0][0]
     print(f"synthetic warehouse: {args.units:,} units × 26 indicators × {len(years)} years, "
           f"{n_values:,} values, built in {time.perf_counter() - t0:.1f} s")
 
     t0 = time.perf_counter()
-    duck = with_duckdb(con, years)
+    duck = with_duckdb(path, years)
     t_duck = time.perf_counter() - t0
 
+    con = duckdb.connect(path, read_only=True)
     raw = {"submissions": con.execute("SELECT * FROM submissions").df(),
            "units": con.execute("SELECT code, kind, block FROM units").df(),
            "values": con.execute("SELECT submission_id, indicator_code, value "
