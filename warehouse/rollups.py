@@ -41,19 +41,33 @@ def prepare(con: duckdb.DuckDBPyConnection, ratios: pd.DataFrame, cycles: list[s
 
 
 def _ratio_sql(defs: pd.DataFrame) -> dict[str, str]:
-    """The generated parts of rollup.sql: the pivot columns of rollup_terms (TS01 and every
-    ratio term) and the SELECT that unpivots them into (uid, rno, numerator, denominator)."""
+    """The parts of rollup.sql generated from the ratio definitions: the pivot columns of
+    rollup_terms (TS01 and every ratio term), each ratio's columns in rollup_uw, and the
+    long form rollup_ur."""
     codes = sorted({"TS01", *defs["numerator"], *defs["denominator"]})
     bad = [c for c in codes if not INDICATOR_CODE_RE.match(c)]
     if bad:
         raise ValueError(f"ratio terms must be indicator codes: {bad}")
+    ks = list(defs["rno"])
+    terms = dict(zip(ks, zip(defs["numerator"], defs["denominator"], strict=True), strict=True))
+    has = " + ".join(f"(pct_{k} IS NOT NULL)::INTEGER" for k in ks)
     return {
         "term_columns": ", ".join(
-            f"max(v.value) FILTER (WHERE v.indicator_code = '{c}') AS \"{c}\"" for c in codes),
-        "ratio_terms": "\n    UNION ALL ".join(
-            f'SELECT uid, {d.rno} AS rno, "{d.numerator}" AS numerator, '
-            f"\"{d.denominator}\" AS denominator FROM rollup_terms WHERE measure = 'value'"
-            for d in defs.itertuples()),
+            f"max(v.value) FILTER (WHERE v.indicator_code = '{c}') AS {c}" for c in codes),
+        "ratio_columns": ", ".join(
+            f"{n} AS num_{k}, {d} AS den_{k}, "
+            f"CASE WHEN {d} > 0 THEN 100.0 * {n} / {d} END AS pct_{k}"
+            for k, (n, d) in terms.items()),
+        "rank_columns": ", ".join(
+            f"CASE WHEN pct_{k} IS NOT NULL THEN cume_dist() OVER "
+            f"(PARTITION BY grp, pct_{k} IS NULL ORDER BY pct_{k}) END AS pr_{k}" for k in ks),
+        "perf_columns": (f"{has} AS n_ratios, CASE WHEN n_ratios > 0 THEN ("
+                         + " + ".join(f"coalesce(pr_{k}, 0)" for k in ks)
+                         + ") / n_ratios END AS perf_rank"),
+        "ratio_rows": " UNION ALL ".join(
+            f"SELECT uid, grp, {k} AS rno, num_{k} AS numerator, den_{k} AS denominator, "
+            f"pct_{k} AS pct, pr_{k} AS pr FROM rollup_uw WHERE pct_{k} IS NOT NULL"
+            for k in ks),
     }
 
 

@@ -1,12 +1,13 @@
 -- Rollup building blocks: temporary tables and table macros, created on each connection
 -- that rolls up (read-only is fine) by `warehouse.rollups.prepare`, which first sets the
 -- variable `rollup_cycles` (every cycle the rollup reads), registers
--- `ratio_defs(rno, ratio, numerator, denominator)` and fills in the two generated parts
--- below, {{term_columns}} and {{ratio_terms}} (a pivot needs its columns named).  Status,
--- ratio terms and unit ratios are materialised once as narrow integer-keyed tables
--- (rollup_st, whose rowid is `uid`; rollup_terms; rollup_ur), the indicator totals as small
--- aggregates (rollup_agg, rollup_weighted); the macros take `cycs`, a list of cycle ids,
--- so one query serves an annual rollup (one cycle) and a phase (its years at once).
+-- `ratio_defs(rno, ratio, numerator, denominator)` and fills in the parts generated from
+-- the ratios ({{placeholders}}: a pivot needs its columns named).  Status, ratio terms
+-- and unit ratios are materialised once as narrow integer-keyed tables (rollup_st, whose
+-- rowid is `uid`; rollup_terms; rollup_uw), the indicator totals as small aggregates
+-- (rollup_agg, rollup_weighted); the macros take `cycs`, a list of cycle ids, so one query
+-- serves an annual rollup (one cycle) and a phase (its years at once).
+
 -- One row per (cycle, expected unit).  status: on_time when some accepted version
 -- arrived on time, late when accepted versions exist but all came late, else missing.
 -- The values come from the version that counts (current_submissions: latest accepted).
@@ -31,6 +32,8 @@ JOIN blocks b USING (block)
 LEFT JOIN accepted a ON a.cycle_id = e.cycle_id AND a.unit_code = e.code
 LEFT JOIN current_submissions c ON c.cycle_id = e.cycle_id AND c.unit_code = e.code
 WHERE list_contains(getvariable('rollup_cycles'), e.cycle_id);
+
+CREATE OR REPLACE TEMP TABLE rollup_groups AS SELECT DISTINCT grp, cycle_id, block FROM rollup_st;
 
 -- (indicator, kind) pairs: which kinds must report what.
 CREATE OR REPLACE TEMP MACRO rollup_applies() AS TABLE
@@ -59,7 +62,7 @@ GROUP BY ALL;
 -- terms, pivoted: one row per (unit, measure), a column per indicator (grouping once per
 -- unit measured half the CPU of a long table grouped per unit and ratio).
 CREATE OR REPLACE TEMP TABLE rollup_terms AS
-SELECT s.rowid AS uid, v.measure, {term_columns}
+SELECT s.rowid AS uid, s.grp, v.measure, {term_columns}
 FROM rollup_st s JOIN submission_values v ON v.sk = s.sk
 SEMI JOIN rollup_applies() a ON a.indicator_code = v.indicator_code AND a.kind = s.kind
 WHERE v.value IS NOT NULL
@@ -103,22 +106,18 @@ LEFT JOIN rollup_agg a
 LEFT JOIN rollup_weighted w
        ON w.cycle_id = c.cycle_id AND w.indicator_code = i.code AND w.measure = measure_name;
 
--- Each unit's derived ratios (%), and its percentile rank within its block: cume_dist,
+-- Each unit's derived ratios, one row per unit and for each ratio k its numerator num_k,
+-- denominator den_k, pct_k (%) and pr_k, its percentile rank within its block: cume_dist,
 -- the share of the block's units with that ratio whose ratio is <= the unit's (0 < pr <= 1).
--- A unit has a ratio when it reports the numerator and a denominator > 0.  Kept narrow
--- (integer keys); rollup_unit_ratios joins the names.  {{ratio_terms}} is one SELECT per
--- ratio of (uid, rno, numerator, denominator) from rollup_terms, glued by UNION ALL.
-CREATE OR REPLACE TEMP TABLE rollup_ur AS
-WITH pairs AS ({ratio_terms}),
-r AS (
-    SELECT p.uid, s.grp, p.rno, p.numerator, p.denominator,
-           100.0 * p.numerator / p.denominator AS pct
-    FROM pairs p JOIN rollup_st s ON s.rowid = p.uid
-    WHERE p.numerator IS NOT NULL AND p.denominator > 0
-)
-SELECT uid, rno, numerator, denominator, pct,
-       cume_dist() OVER (PARTITION BY grp, rno ORDER BY pct) AS pr
-FROM r;
+-- A unit has a ratio when it reports the numerator and a denominator > 0.  Wide, so the
+-- performance rank (mean pr over the unit's ratios) needs no grouping.
+CREATE OR REPLACE TEMP TABLE rollup_uw AS
+WITH terms AS (SELECT uid, grp, {ratio_columns} FROM rollup_terms WHERE measure = 'value'),
+ranked AS (SELECT *, {rank_columns} FROM terms)
+SELECT *, {perf_columns} FROM ranked;
+
+-- The same, long: one row per (unit, ratio it has).
+CREATE OR REPLACE TEMP VIEW rollup_ur AS {ratio_rows};
 
 CREATE OR REPLACE TEMP MACRO rollup_unit_ratios(cycs) AS TABLE
 SELECT s.cycle_id, s.code, s.block, u.uid, d.ratio, u.numerator, u.denominator, u.pct, u.pr
@@ -126,31 +125,34 @@ FROM rollup_ur u JOIN rollup_st s ON s.rowid = u.uid JOIN ratio_defs d USING (rn
 WHERE list_contains(cycs, s.cycle_id);
 
 -- Ratios across units: sum(numerator) / sum(denominator) over the units that report the
--- numerator, for the commune and for each block.
+-- numerator, for the commune and for each block (summed per block first, on integers).
 CREATE OR REPLACE TEMP MACRO rollup_ratio_totals(cycs) AS TABLE
-SELECT cycle_id, CASE WHEN grouping(block) = 0 THEN 'block' ELSE 'commune' END AS level,
-       coalesce(block, '') AS grp, ratio, count(*) AS n_units,
-       sum(numerator) AS numerator, sum(denominator) AS denominator,
-       round(100.0 * sum(numerator) / nullif(sum(denominator), 0), 2) AS pct
-FROM rollup_unit_ratios(cycs)
-GROUP BY GROUPING SETS ((cycle_id, ratio), (cycle_id, ratio, block));
+WITH per_block AS (
+    SELECT grp, rno, count(*) AS n_units, sum(numerator) AS numerator,
+           sum(denominator) AS denominator
+    FROM rollup_ur GROUP BY ALL
+)
+SELECT g.cycle_id, CASE WHEN grouping(g.block) = 0 THEN 'block' ELSE 'commune' END AS level,
+       coalesce(g.block, '') AS grp, d.ratio, sum(b.n_units)::BIGINT AS n_units,
+       sum(b.numerator) AS numerator, sum(b.denominator) AS denominator,
+       round(100.0 * sum(b.numerator) / nullif(sum(b.denominator), 0), 2) AS pct
+FROM per_block b JOIN rollup_groups g USING (grp) JOIN ratio_defs d USING (rno)
+WHERE list_contains(cycs, g.cycle_id)
+GROUP BY GROUPING SETS ((g.cycle_id, d.ratio), (g.cycle_id, d.ratio, g.block));
 
 -- Block score (out of w_on_time + w_quality + w_perf): timeliness, data quality (the
 -- counted version's warnings) and performance = w_perf x mean percentile rank over the
 -- unit's ratios (0 without any).  Ranked per block, ties share a rank (1, 2, 2, 4).
 CREATE OR REPLACE TEMP MACRO rollup_scores(cycs, w_on_time, w_late, w_missing, w_quality,
                                           w_quality_warn, w_perf) AS TABLE
-WITH perf AS (  -- every prepared cycle's units: the join below keeps those of cycs
-    SELECT uid, count(*) AS n_ratios, avg(pr) AS perf_rank FROM rollup_ur GROUP BY uid
-),
-points AS (     -- narrow rows through the window, names joined after
+WITH points AS (     -- narrow rows through the window, names joined after
     SELECT u.uid, u.grp, coalesce(p.n_ratios, 0) AS n_ratios,
            CASE u.status WHEN 'on_time' THEN w_on_time WHEN 'late' THEN w_late
                 ELSE w_missing END AS score_time,
            CASE WHEN u.status = 'missing' THEN 0 WHEN u.n_warnings > 0 THEN w_quality_warn
                 ELSE w_quality END AS score_quality,
            round(coalesce(w_perf * p.perf_rank, 0), 2) AS score_performance
-    FROM rollup_status(cycs) u LEFT JOIN perf p USING (uid)
+    FROM rollup_status(cycs) u LEFT JOIN rollup_uw p USING (uid)
 ),
 ranked AS (
     SELECT *, score_time + score_quality + score_performance AS score,
