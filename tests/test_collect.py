@@ -92,6 +92,11 @@ def test_problem_messages_name_value_and_rule(collected):
     assert msg["not_number"][0] == "khoảng 50"
     assert "đã đọc là" in msg["text_number"][1]
     assert all(m[2] for m in msg.values())
+    unreadable = rows(ws, """
+        SELECT f.original_name, r.message_vi FROM validation_results r
+        JOIN submissions s USING (submission_id) JOIN files f ON f.sha256 = s.submission_id
+        WHERE r.rule_id = 'unreadable' ORDER BY 1""")
+    assert "mật khẩu" in dict(unreadable)["encrypted.xlsx"]
 
 
 def test_values_keep_their_cells_and_raw_text(collected):
@@ -113,7 +118,7 @@ def test_archive_quarantine_and_inbox(collected):
     ws, batch = collected
     assert list(ws.paths.inbox.iterdir()) == []
     quarantined = sorted(p.name.split("_", 1)[1] for p in ws.paths.quarantine.iterdir())
-    assert quarantined == ["corrupt_zip.xlsx", "empty.xlsx"]
+    assert quarantined == ["corrupt_zip.xlsx", "empty.xlsx", "encrypted.xlsx"]
     archived = {p.name for p in ws.paths.archive.iterdir()}
     files = rows(ws, "SELECT sha256, original_name, source, sender FROM files")
     assert {f[0] for f in files} == archived
@@ -127,8 +132,8 @@ def test_acknowledgments_written_to_outbox_once_per_submission(collected):
     ws, _ = collected
     acks = rows(ws, "SELECT status, count(*) FROM acknowledgments GROUP BY ALL")
     # unreadable files and the unknown unit came from the inbox: nobody to answer
-    assert dict(acks) == {"sent": len(CASES) - 3, "skipped": 3}
-    assert len(list(ws.paths.outbox.glob("*.eml"))) == len(CASES) - 3
+    assert dict(acks) == {"sent": len(CASES) - 4, "skipped": 4}
+    assert len(list(ws.paths.outbox.glob("*.eml"))) == len(CASES) - 4
 
 
 def test_data_docs_built(collected):

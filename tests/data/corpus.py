@@ -55,6 +55,7 @@ CASES = [
          P(("text_number", "ChiTieu!D9"), ("text_number", "ChiTieu!D12"))),
     Case("corrupt_zip.xlsx", None, "unreadable", P(("unreadable", None))),
     Case("empty.xlsx", None, "unreadable", P(("unreadable", None))),
+    Case("encrypted.xlsx", None, "unreadable", P(("unreadable", None))),
     Case("bom.csv", "TX-01", "accepted", P()),
     Case("late.xlsx", "MT-DTN", "accepted_with_warnings", P(("late", None)), received=LATE),
 ]
@@ -106,9 +107,19 @@ def build(cfg: Config) -> dict[str, bytes]:
         "vi_text_numbers.xlsx": wb("DN-01", overrides={"DN01": "1.234,5", "DN04": "12,5"}),
         "corrupt_zip.xlsx": wb("MT-MTTQ")[:4000],
         "empty.xlsx": b"",
+        "encrypted.xlsx": encrypt(wb("MT-PN"), "matkhau"),
         "bom.csv": synthetic.csv_long(cfg, cfg.unit("TX-01"), nam),
         "late.xlsx": wb("MT-DTN"),
     }
+
+
+def encrypt(data: bytes, password: str) -> bytes:
+    """The workbook as Excel saves it with "Encrypt with Password" (an OLE2 container)."""
+    from msoffcrypto.format.ooxml import OOXMLFile
+
+    out = io.BytesIO()
+    OOXMLFile(io.BytesIO(data)).encrypt(password, out)
+    return out.getvalue()
 
 
 if __name__ == "__main__":
