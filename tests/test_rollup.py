@@ -287,7 +287,7 @@ def test_annual_rollup_flow_runs_in_prefect_and_mails_the_report(
 
 def test_prefect_yaml_annual_schedule_is_the_working_day_after_the_deadline(cfg):
     import yaml
-    from prefect.cli.deploy._schedules import _schedule_config_to_deployment_schedule
+    from prefect.client.schemas.schedules import RRuleSchedule
 
     from thidua.rollup.model import annual_rollup_day
 
@@ -296,7 +296,7 @@ def test_prefect_yaml_annual_schedule_is_the_working_day_after_the_deadline(cfg)
     assert "schedules" not in deployments["phase-rollup"]
     runs = {}
     for config in deployments["annual-rollup"]["schedules"]:
-        schedule = _schedule_config_to_deployment_schedule(config)["schedule"]
+        schedule = RRuleSchedule(rrule=config["rrule"], timezone=config["timezone"])
         rule = schedule.to_rrule()
         first = rule[0]
         assert (first.hour, first.minute, rule.count()) == (8, 0, 1)
