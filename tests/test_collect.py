@@ -251,3 +251,9 @@ def test_process_pool_examines_like_one_process(cfg, tmp_path, monkeypatch):
     assert [vars(ex) for ex in pooled] == [vars(ex) for ex in alone]
     assert any(ex.parsed is None for ex in pooled) and any(ex.problems for ex in pooled)
     assert all(ex.unit is None or ex.unit is cfg.units_by_code[ex.unit.code] for ex in pooled)
+    # values come back as columns; the frame built from them is the same
+    from thidua.collect import values_frame
+    readable = [[ex for ex in exs if ex.parsed is not None] for exs in (pooled, alone)]
+    import pandas as pd
+
+    pd.testing.assert_frame_equal(values_frame(readable[0]), values_frame(readable[1]))

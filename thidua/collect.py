@@ -225,22 +225,45 @@ def batch_frames(batch: Batch) -> dict:
 
 def values_frame(readable: list[Examined]):
     """Every value read from these submissions, built column by column: no tuple per
-    row, which costs more than the bulk insert itself.  Columns: submission_id,
-    cycle_id, code, measure, value, raw, note, cell."""
+    row, which costs more than the bulk insert itself.  Values that came back from pool
+    workers as columns (`ValueColumns`) are taken a run of files at a time.  Columns:
+    submission_id, cycle_id, code, measure, value, raw, note, cell."""
     import numpy as np
     import pandas as pd
 
-    values = [v for ex in readable for v in ex.parsed.values]
+    from thidua.parse import VALUE_FIELDS, ValueColumns
+
+    cols: tuple[list, ...] = tuple([] for _ in VALUE_FIELDS)
+    run = None                              # [columns, start, stop] not yet copied
+
+    def flush() -> None:
+        if run is not None:
+            for out, col in zip(cols, run[0], strict=True):
+                out.extend(col[run[1]:run[2]])
+
+    for ex in readable:
+        vals = ex.parsed.values
+        if isinstance(vals, ValueColumns):
+            if run is not None and run[0] is vals.cols and run[2] == vals.start:
+                run[2] = vals.stop
+                continue
+            flush()
+            run = [vals.cols, vals.start, vals.stop]
+        else:
+            flush()
+            run = None
+            for out, name in zip(cols, VALUE_FIELDS, strict=True):
+                out.extend(map(attrgetter(name), vals))
+    flush()
     counts = [len(ex.parsed.values) for ex in readable]
 
     def repeated(items: list) -> np.ndarray:
         return np.repeat(np.array(items, dtype=object), counts)
 
-    cols = {"submission_id": repeated([ex.incoming.submission_id for ex in readable]),
-            "cycle_id": repeated([ex.cycle.id if ex.cycle else None for ex in readable])}
-    cols |= {name: list(map(attrgetter(name), values))
-             for name in ("code", "measure", "value", "raw", "note", "cell")}
-    df = pd.DataFrame(cols)
+    df = pd.DataFrame({
+        "submission_id": repeated([ex.incoming.submission_id for ex in readable]),
+        "cycle_id": repeated([ex.cycle.id if ex.cycle else None for ex in readable]),
+        **dict(zip(VALUE_FIELDS, cols, strict=True))})
     if df.empty:            # no values: text columns would come out float
         df = df.astype(object)
     df["value"] = df["value"].astype(float)

@@ -15,6 +15,7 @@ import re
 import struct
 import unicodedata
 import zipfile
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import lru_cache
@@ -56,13 +57,50 @@ class Value:
     cell: str
 
 
+VALUE_FIELDS = ("code", "measure", "value", "raw", "note", "cell")
+
+
+class ValueColumns(Sequence):
+    """A submission's values held as rows `start:stop` of columns shared by a chunk of
+    submissions (in `VALUE_FIELDS` order): how pool workers send them back, since one
+    list per field pickles and loads far cheaper than an object per value.  Reads as a
+    sequence of `Value` (made on access) and equals the list it stands for;
+    `collect.values_frame` takes the columns as they are."""
+    __slots__ = ("cols", "start", "stop")
+
+    def __init__(self, cols: tuple[list, ...], start: int, stop: int) -> None:
+        self.cols, self.start, self.stop = cols, start, stop
+
+    def __len__(self) -> int:
+        return self.stop - self.start
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return [self[k] for k in range(*i.indices(len(self)))]
+        k = range(self.start, self.stop)[i]
+        return Value(*(col[k] for col in self.cols))
+
+    def __iter__(self):
+        return (Value(*row) for row in zip(*(col[self.start:self.stop] for col in self.cols)))
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Sequence):
+            return NotImplemented
+        return len(self) == len(other) and all(a == b for a, b in zip(self, other))
+
+    __hash__ = None     # type: ignore[assignment] - mutable, like the list it stands for
+
+    def __repr__(self) -> str:
+        return repr(list(self))
+
+
 @dataclass
 class Parsed:
     file_format: str                                    # xlsx | csv
     info: dict[str, tuple[str | None, str]] = field(default_factory=dict)  # key: (value, cell)
     info_sheet: bool = True                             # False: ThongTin missing
     measures: tuple[str, ...] = ()                      # value columns found in ChiTieu
-    values: list[Value] = field(default_factory=list)
+    values: list[Value] = field(default_factory=list)  # or ValueColumns (from a pool)
     initiatives: list[dict] = field(default_factory=list)
     proposals: list[dict] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
