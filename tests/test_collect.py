@@ -257,3 +257,25 @@ def test_process_pool_examines_like_one_process(cfg, tmp_path, monkeypatch):
     import pandas as pd
 
     pd.testing.assert_frame_equal(values_frame(readable[0]), values_frame(readable[1]))
+
+
+def test_process_pool_takes_in_like_one_process(tmp_path, monkeypatch):
+    """Large inboxes are archived by worker processes; the arrivals are the same."""
+    from thidua import intake
+
+    inbox, archive = tmp_path / "inbox", tmp_path / "archive"
+    inbox.mkdir()
+    archive.mkdir()
+    for case in CASES:
+        drop(inbox, case.name, (DIR / case.name).read_bytes(), case.received)
+    paths = intake.scan(inbox)
+    assert any(p.suffix == ".eml" for p in paths)
+    alone = intake.take_all(paths, archive, workers=1)
+    monkeypatch.setattr(intake, "POOL_MIN_FILES", 0)
+    monkeypatch.setattr(intake, "CHUNK", 3)
+    for f in archive.iterdir():
+        f.unlink()
+    pooled = intake.take_all(paths, archive, workers=2)
+    assert pooled == alone
+    assert {f.name for f in archive.iterdir()} == {
+        s.submission_id for a in alone for s in a.submissions} | {a.sha256 for a in alone}

@@ -18,7 +18,7 @@ from pathlib import Path
 from thidua import layout
 from thidua.checks import Examined
 from thidua.examine import examine_all
-from thidua.intake import Arrival, Incoming, scan, take
+from thidua.intake import Arrival, Incoming, scan, take_all
 from thidua.parse import Limits
 from thidua.rules import ERROR, WARNING
 from thidua.workspace import Workspace
@@ -38,7 +38,7 @@ def take_in(ws: Workspace, inbox: Path | None = None) -> list[Arrival]:
     from warehouse.writer import record_files
 
     ws.paths.archive.mkdir(parents=True, exist_ok=True)
-    arrivals = [take(p, ws.paths.archive) for p in scan(inbox or ws.paths.inbox)]
+    arrivals = take_all(scan(inbox or ws.paths.inbox), ws.paths.archive)
     if arrivals:
         with connect(ws.paths.warehouse) as con:
             record_files(con, files_frame(arrivals))

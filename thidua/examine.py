@@ -11,10 +11,8 @@ where starting workers would cost more than it saves.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import sys
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import fields
 from operator import attrgetter
 
@@ -23,6 +21,7 @@ from thidua.config import Config
 from thidua.intake import Incoming
 from thidua.parse import VALUE_FIELDS, Limits, Parsed, Unreadable, ValueColumns, parse_file
 from thidua.rules import Problem
+from thidua.workers import process_pool
 
 POOL_MIN_FILES = 500        # below this a pool's start-up (~0.5 s) is not repaid
 CHUNK = 256                 # files per task: few round trips, even load on the workers
@@ -48,9 +47,7 @@ def examine_all(cfg: Config, incoming: list[Incoming], limits: Limits,
     if workers < 2 or len(incoming) <= POOL_MIN_FILES:
         return [examine_one(cfg, inc, limits) for inc in incoming]
     chunks = [incoming[i:i + CHUNK] for i in range(0, len(incoming), CHUNK)]
-    # spawn, not fork: the caller may be a threaded Prefect worker or hold DuckDB threads
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
-                             initializer=_init, initargs=(cfg, limits)) as pool:
+    with process_pool(workers, _init, (cfg, limits)) as pool:
         out = []
         for chunk, (heads, cols) in zip(chunks, pool.map(_examine_chunk, chunks), strict=True):
             start = 0
