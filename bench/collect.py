@@ -158,8 +158,8 @@ def main() -> None:
     arrivals, t_take = timed(lambda: take_in(ws))
     incoming = [s for a in arrivals for s in a.submissions]
     examined, t_check = timed(lambda: examine_all(cfg, incoming, limits))
-    _, t_gx = timed(lambda: validate_values(ws, examined, None))
-    batch = Batch("bench", arrivals, examined, [])
+    vals, t_gx = timed(lambda: validate_values(ws, examined, None))
+    batch = Batch("bench", arrivals, examined, [], vals)
     frames, t_frames = timed(lambda: batch_frames(batch))
 
     def load():

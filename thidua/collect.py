@@ -14,6 +14,7 @@ import uuid
 from dataclasses import dataclass
 from operator import attrgetter
 from pathlib import Path
+from typing import Any
 
 from thidua import layout
 from thidua.checks import Examined
@@ -30,6 +31,7 @@ class Batch:
     arrivals: list[Arrival]
     examined: list[Examined]
     duplicates: list[Incoming]      # already loaded earlier, or twice in this batch
+    values: Any = None              # values_frame(readable examined), once built
 
 
 def take_in(ws: Workspace, inbox: Path | None = None) -> list[Arrival]:
@@ -62,12 +64,13 @@ def examine(ws: Workspace, arrivals: list[Arrival], docs: bool = True) -> Batch:
         seen.add(inc.submission_id)
         new.append(inc)
     batch.examined = examine_all(ws.config, new, Limits.from_checks(ws.config.settings.checks))
-    validate_values(ws, batch.examined, ws.paths.data_docs if docs else None)
+    batch.values = validate_values(ws, batch.examined, ws.paths.data_docs if docs else None)
     return batch
 
 
-def validate_values(ws: Workspace, examined: list[Examined], docs_dir: Path | None) -> None:
-    """One GX run over the values of every readable submission; problems go to each."""
+def validate_values(ws: Workspace, examined: list[Examined], docs_dir: Path | None):
+    """One GX run over the values of every readable submission; problems go to each.
+    Returns the values frame it read (`values_frame`), which the load reuses."""
     import pandas as pd
 
     from expectations.submissions import long_frame
@@ -95,6 +98,7 @@ def validate_values(ws: Workspace, examined: list[Examined], docs_dir: Path | No
     by_id = {ex.incoming.submission_id: ex for ex in examined}
     for sid, p in run_suite(frame, cfg, docs_dir):
         by_id[sid].problems.append(p)
+    return df.drop(columns="cycle_kind")
 
 
 def load(ws: Workspace, batch: Batch) -> int:
@@ -206,8 +210,9 @@ def batch_frames(batch: Batch) -> dict:
     def frame(rows, columns):
         return pd.DataFrame(rows, columns=columns)
 
-    vals = values_frame([ex for ex in batch.examined if ex.parsed is not None]).drop(
-        columns="cycle_id").rename(columns={"code": "indicator_code"})
+    vals = batch.values if batch.values is not None else values_frame(
+        [ex for ex in batch.examined if ex.parsed is not None])
+    vals = vals.drop(columns="cycle_id").rename(columns={"code": "indicator_code"})
     return {
         "submissions": frame(subs, ["submission_id", "unit_code", "cycle_id", "received_at",
                                     "outcome", "late", "n_errors", "n_warnings",
