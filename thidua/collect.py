@@ -14,11 +14,12 @@ import uuid
 from dataclasses import dataclass
 from operator import attrgetter
 from pathlib import Path
+from typing import Any
 
 from thidua import layout
 from thidua.checks import Examined
 from thidua.examine import examine_all
-from thidua.intake import Arrival, Incoming, scan, take
+from thidua.intake import Arrival, Incoming, scan, take_all
 from thidua.parse import Limits
 from thidua.rules import ERROR, WARNING
 from thidua.workspace import Workspace
@@ -30,6 +31,7 @@ class Batch:
     arrivals: list[Arrival]
     examined: list[Examined]
     duplicates: list[Incoming]      # already loaded earlier, or twice in this batch
+    values: Any = None              # values_frame(readable examined), once built
 
 
 def take_in(ws: Workspace, inbox: Path | None = None) -> list[Arrival]:
@@ -38,7 +40,7 @@ def take_in(ws: Workspace, inbox: Path | None = None) -> list[Arrival]:
     from warehouse.writer import record_files
 
     ws.paths.archive.mkdir(parents=True, exist_ok=True)
-    arrivals = [take(p, ws.paths.archive) for p in scan(inbox or ws.paths.inbox)]
+    arrivals = take_all(scan(inbox or ws.paths.inbox), ws.paths.archive)
     if arrivals:
         with connect(ws.paths.warehouse) as con:
             record_files(con, files_frame(arrivals))
@@ -62,12 +64,13 @@ def examine(ws: Workspace, arrivals: list[Arrival], docs: bool = True) -> Batch:
         seen.add(inc.submission_id)
         new.append(inc)
     batch.examined = examine_all(ws.config, new, Limits.from_checks(ws.config.settings.checks))
-    validate_values(ws, batch.examined, ws.paths.data_docs if docs else None)
+    batch.values = validate_values(ws, batch.examined, ws.paths.data_docs if docs else None)
     return batch
 
 
-def validate_values(ws: Workspace, examined: list[Examined], docs_dir: Path | None) -> None:
-    """One GX run over the values of every readable submission; problems go to each."""
+def validate_values(ws: Workspace, examined: list[Examined], docs_dir: Path | None):
+    """One GX run over the values of every readable submission; problems go to each.
+    Returns the values frame it read (`values_frame`), which the load reuses."""
     import pandas as pd
 
     from expectations.submissions import long_frame
@@ -95,6 +98,7 @@ def validate_values(ws: Workspace, examined: list[Examined], docs_dir: Path | No
     by_id = {ex.incoming.submission_id: ex for ex in examined}
     for sid, p in run_suite(frame, cfg, docs_dir):
         by_id[sid].problems.append(p)
+    return df.drop(columns="cycle_kind")
 
 
 def load(ws: Workspace, batch: Batch) -> int:
@@ -206,8 +210,9 @@ def batch_frames(batch: Batch) -> dict:
     def frame(rows, columns):
         return pd.DataFrame(rows, columns=columns)
 
-    vals = values_frame([ex for ex in batch.examined if ex.parsed is not None]).drop(
-        columns="cycle_id").rename(columns={"code": "indicator_code"})
+    vals = batch.values if batch.values is not None else values_frame(
+        [ex for ex in batch.examined if ex.parsed is not None])
+    vals = vals.drop(columns="cycle_id").rename(columns={"code": "indicator_code"})
     return {
         "submissions": frame(subs, ["submission_id", "unit_code", "cycle_id", "received_at",
                                     "outcome", "late", "n_errors", "n_warnings",
@@ -225,22 +230,45 @@ def batch_frames(batch: Batch) -> dict:
 
 def values_frame(readable: list[Examined]):
     """Every value read from these submissions, built column by column: no tuple per
-    row, which costs more than the bulk insert itself.  Columns: submission_id,
-    cycle_id, code, measure, value, raw, note, cell."""
+    row, which costs more than the bulk insert itself.  Values that came back from pool
+    workers as columns (`ValueColumns`) are taken a run of files at a time.  Columns:
+    submission_id, cycle_id, code, measure, value, raw, note, cell."""
     import numpy as np
     import pandas as pd
 
-    values = [v for ex in readable for v in ex.parsed.values]
+    from thidua.parse import VALUE_FIELDS, ValueColumns
+
+    cols: tuple[list, ...] = tuple([] for _ in VALUE_FIELDS)
+    run = None                              # [columns, start, stop] not yet copied
+
+    def flush() -> None:
+        if run is not None:
+            for out, col in zip(cols, run[0], strict=True):
+                out.extend(col[run[1]:run[2]])
+
+    for ex in readable:
+        vals = ex.parsed.values
+        if isinstance(vals, ValueColumns):
+            if run is not None and run[0] is vals.cols and run[2] == vals.start:
+                run[2] = vals.stop
+                continue
+            flush()
+            run = [vals.cols, vals.start, vals.stop]
+        else:
+            flush()
+            run = None
+            for out, name in zip(cols, VALUE_FIELDS, strict=True):
+                out.extend(map(attrgetter(name), vals))
+    flush()
     counts = [len(ex.parsed.values) for ex in readable]
 
     def repeated(items: list) -> np.ndarray:
         return np.repeat(np.array(items, dtype=object), counts)
 
-    cols = {"submission_id": repeated([ex.incoming.submission_id for ex in readable]),
-            "cycle_id": repeated([ex.cycle.id if ex.cycle else None for ex in readable])}
-    cols |= {name: list(map(attrgetter(name), values))
-             for name in ("code", "measure", "value", "raw", "note", "cell")}
-    df = pd.DataFrame(cols)
+    df = pd.DataFrame({
+        "submission_id": repeated([ex.incoming.submission_id for ex in readable]),
+        "cycle_id": repeated([ex.cycle.id if ex.cycle else None for ex in readable]),
+        **dict(zip(VALUE_FIELDS, cols, strict=True))})
     if df.empty:            # no values: text columns would come out float
         df = df.astype(object)
     df["value"] = df["value"].astype(float)

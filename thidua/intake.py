@@ -16,8 +16,12 @@ from email import message_from_bytes, policy
 from email.utils import parseaddr, parsedate_to_datetime
 from pathlib import Path
 
+from thidua.workers import process_pool
+
 SUBMISSION_SUFFIXES = (".xlsx", ".csv")
 INBOX_SUFFIXES = SUBMISSION_SUFFIXES + (".eml",)
+POOL_MIN_FILES = 500        # below this a pool's start-up is not repaid
+CHUNK = 256                 # files per task
 
 
 @dataclass(frozen=True)
@@ -48,9 +52,10 @@ def scan(inbox: Path) -> list[Path]:
     """Inbox files thidua takes, oldest first (name breaks ties); others are left alone."""
     if not inbox.is_dir():
         return []
-    files = [p for p in inbox.iterdir()
-             if p.is_file() and p.suffix.lower() in INBOX_SUFFIXES]
-    return sorted(files, key=lambda p: (p.stat().st_mtime, p.name))
+    with os.scandir(inbox) as entries:      # one stat per file, none for the type
+        found = [(e.stat().st_mtime, e.name, e.path) for e in entries
+                 if os.path.splitext(e.name)[1].lower() in INBOX_SUFFIXES and e.is_file()]
+    return [Path(path) for *_, path in sorted(found)]
 
 
 def archive(data: bytes, archive_dir: Path) -> tuple[str, Path]:
@@ -66,12 +71,39 @@ def archive(data: bytes, archive_dir: Path) -> tuple[str, Path]:
 
 def take(path: Path, archive_dir: Path) -> Arrival:
     """Archive one inbox file and, for a mail, each attachment that is a submission."""
+    t = _take(path, archive_dir)
+    return t if isinstance(t, Arrival) else _arrival(path, archive_dir, *t)
+
+
+def take_all(paths: list[Path], archive_dir: Path, workers: int | None = None
+             ) -> list[Arrival]:
+    """`take` of each, in order; over `workers` processes (default: one per core) when
+    there are more than `POOL_MIN_FILES`: writing the archive copies costs the kernel
+    about 0.3-0.8 ms a file here, the bulk of taking a national cycle in."""
+    workers = workers or os.cpu_count() or 1
+    if workers < 2 or len(paths) <= POOL_MIN_FILES:
+        return [take(p, archive_dir) for p in paths]
+    chunks = [paths[i:i + CHUNK] for i in range(0, len(paths), CHUNK)]
+    with process_pool(workers) as pool:
+        done = pool.map(_take_chunk, chunks, [archive_dir] * len(chunks))
+        return [t if isinstance(t, Arrival) else _arrival(p, archive_dir, *t)
+                for chunk, taken in zip(chunks, done, strict=True)
+                for p, t in zip(chunk, taken, strict=True)]
+
+
+def _take_chunk(paths: list[Path], archive_dir: Path) -> list:
+    return [_take(p, archive_dir) for p in paths]
+
+
+def _take(path: Path, archive_dir: Path) -> Arrival | tuple[str, int, float]:
+    """A mail's Arrival; for a plain file only (sha256, size, mtime), cheaper to send
+    back from a worker."""
     data = path.read_bytes()
     sha, archived = archive(data, archive_dir)
-    received = datetime.fromtimestamp(path.stat().st_mtime, UTC)
+    mtime = path.stat().st_mtime
     if path.suffix.lower() != ".eml":
-        sub = Incoming(sha, path.name, len(data), "inbox", None, received, archived, path)
-        return Arrival(path, sha, len(data), received, archived, (sub,))
+        return sha, len(data), mtime
+    received = datetime.fromtimestamp(mtime, UTC)
     msg = message_from_bytes(data, policy=policy.default)
     sender = parseaddr(str(msg.get("From", "")))[1].lower() or None
     try:
@@ -89,3 +121,11 @@ def take(path: Path, archive_dir: Path) -> Arrival:
     if not subs:    # the mail itself stands for the submission, and is reported unreadable
         subs.append(Incoming(sha, path.name, len(data), "eml", sender, received, archived, path))
     return Arrival(path, sha, len(data), received, archived, tuple(subs))
+
+
+def _arrival(path: Path, archive_dir: Path, sha: str, size: int, mtime: float) -> Arrival:
+    """The Arrival of a plain .xlsx/.csv file, archived as `sha`."""
+    received = datetime.fromtimestamp(mtime, UTC)
+    archived = archive_dir / sha
+    sub = Incoming(sha, path.name, size, "inbox", None, received, archived, path)
+    return Arrival(path, sha, size, received, archived, (sub,))

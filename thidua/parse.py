@@ -15,6 +15,7 @@ import re
 import struct
 import unicodedata
 import zipfile
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import lru_cache
@@ -56,13 +57,50 @@ class Value:
     cell: str
 
 
+VALUE_FIELDS = ("code", "measure", "value", "raw", "note", "cell")
+
+
+class ValueColumns(Sequence):
+    """A submission's values held as rows `start:stop` of columns shared by a chunk of
+    submissions (in `VALUE_FIELDS` order): how pool workers send them back, since one
+    list per field pickles and loads far cheaper than an object per value.  Reads as a
+    sequence of `Value` (made on access) and equals the list it stands for;
+    `collect.values_frame` takes the columns as they are."""
+    __slots__ = ("cols", "start", "stop")
+
+    def __init__(self, cols: tuple[list, ...], start: int, stop: int) -> None:
+        self.cols, self.start, self.stop = cols, start, stop
+
+    def __len__(self) -> int:
+        return self.stop - self.start
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return [self[k] for k in range(*i.indices(len(self)))]
+        k = range(self.start, self.stop)[i]
+        return Value(*(col[k] for col in self.cols))
+
+    def __iter__(self):
+        return (Value(*row) for row in zip(*(col[self.start:self.stop] for col in self.cols)))
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Sequence):
+            return NotImplemented
+        return len(self) == len(other) and all(a == b for a, b in zip(self, other))
+
+    __hash__ = None     # type: ignore[assignment] - mutable, like the list it stands for
+
+    def __repr__(self) -> str:
+        return repr(list(self))
+
+
 @dataclass
 class Parsed:
     file_format: str                                    # xlsx | csv
     info: dict[str, tuple[str | None, str]] = field(default_factory=dict)  # key: (value, cell)
     info_sheet: bool = True                             # False: ThongTin missing
     measures: tuple[str, ...] = ()                      # value columns found in ChiTieu
-    values: list[Value] = field(default_factory=list)
+    values: list[Value] = field(default_factory=list)  # or ValueColumns (from a pool)
     initiatives: list[dict] = field(default_factory=list)
     proposals: list[dict] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
@@ -201,7 +239,22 @@ def _norm(text: object) -> str:
 def _headers(grid: Grid) -> dict[str, int]:
     """Normalised header text in row 1 -> column (0-based)."""
     i = layout.HEADER_ROW - 1 - grid.r0
-    return {_norm(v): c for c, v in grid.cells(grid.rows[i])} if 0 <= i < len(grid.rows) else {}
+    if not 0 <= i < len(grid.rows):
+        return {}
+    row = tuple(grid.rows[i])
+    return _header_map(row, tuple(map(type, row)), grid.c0)
+
+
+@lru_cache(maxsize=256)
+def _header_map(row: tuple, types: tuple, c0: int) -> dict[str, int]:
+    """Cached: every submission of a cycle has the same header row (`types` keeps
+    True and 1.0 apart).  Callers only read the dict."""
+    return {_norm(v): c0 + j for j, v in enumerate(row) if v != "" and v is not None}
+
+
+def _prefix(sheet: str, col0: int) -> str:
+    """`ChiTieu!D` of a column: a cell's ref is this plus its 1-based row number."""
+    return f"{sheet}!{layout.column_letter(col0)}"
 
 
 def _text(v: object) -> str | None:
@@ -221,14 +274,24 @@ def _text(v: object) -> str | None:
 def _read_info(grid: Grid, out: Parsed) -> None:
     sheet = layout.INFO_SHEET
     value_col = _headers(grid).get(_norm(layout.INFO_COLUMNS[2].header), 2)
-    keys = {_norm(k): k for k, _ in layout.INFO_KEYS}
+    keys = _info_keys()
+    j = -grid.c0
+    value_j = value_col - grid.c0
+    prefix = _prefix(sheet, value_col)
     for r, row in grid.rows_from(layout.FIRST_DATA_ROW - 1):
-        v = grid.cell(row, 0)
-        if v is not None and _norm(v) in keys:
-            key = keys[_norm(v)]
-            if key not in out.info:
-                out.info[key] = (_text(grid.cell(row, value_col)),
-                                 layout.cell_ref(sheet, r, value_col))
+        n = len(row)
+        v = row[j] if 0 <= j < n else None
+        if v is None or v == "":
+            continue
+        key = keys.get(_norm(v))
+        if key is not None and key not in out.info:
+            out.info[key] = (_text(row[value_j]) if 0 <= value_j < n else None,
+                             f"{prefix}{r + 1}")
+
+
+@lru_cache(maxsize=1)
+def _info_keys() -> dict[str, str]:
+    return {_norm(k): k for k, _ in layout.INFO_KEYS}
 
 
 def _read_indicators(grid: Grid, out: Parsed) -> None:
@@ -244,14 +307,27 @@ def _read_indicators(grid: Grid, out: Parsed) -> None:
         elif m:
             measures[f"target_{m.group(1)}"] = c
     out.measures = tuple(measures)
+    # per cell: plain indexing into calamine's rows (no method call), refs from a prefix
+    c0 = grid.c0
+    code_j = code_col - c0
+    note_j = note_col - c0 if note_col is not None else -1
+    cols = [(measure, c - c0, _prefix(sheet, c)) for measure, c in measures.items()]
+    values, problems = out.values, out.problems
     for r, row in grid.rows_from(layout.FIRST_DATA_ROW - 1):
-        code = _text(grid.cell(row, code_col))
+        n = len(row)
+        code = _text(row[code_j]) if 0 <= code_j < n else None
         if not code:
             continue
-        note = _text(grid.cell(row, note_col)) if note_col is not None else None
-        for measure, c in measures.items():
-            out.values.append(read_value(code.upper(), measure, grid.cell(row, c), note,
-                                         layout.cell_ref(sheet, r, c), out.problems))
+        code = code.upper()
+        note = _text(row[note_j]) if 0 <= note_j < n else None
+        line = r + 1
+        for measure, j, prefix in cols:
+            v = row[j] if 0 <= j < n else None
+            if type(v) is float:        # what calamine gives for every number
+                values.append(Value(code, measure, v, None, note, f"{prefix}{line}"))
+            else:
+                values.append(read_value(code, measure, v, note, f"{prefix}{line}",
+                                         problems))
 
 
 def read_value(code: str, measure: str, v: object, note: str | None, cell: str,
@@ -277,15 +353,19 @@ def read_value(code: str, measure: str, v: object, note: str | None, cell: str,
 def _read_table(grid: Grid, sheet: str, columns: tuple[layout.Column, ...]) -> list[dict]:
     """Rows of SangKien / DeNghiKhenThuong: a row counts when any column but STT is filled."""
     headers = _headers(grid)
-    cols = {col.key: headers.get(_norm(col.header), i) for i, col in enumerate(columns)}
+    cols = [(col.key, c - grid.c0, _prefix(sheet, c)) for i, col in enumerate(columns)
+            for c in [headers.get(_norm(col.header), i)]]
+    first = _prefix(sheet, 0)
     out = []
     for r, cells in grid.rows_from(layout.FIRST_DATA_ROW - 1):
-        row = {key: _text(grid.cell(cells, c)) for key, c in cols.items()}
+        n = len(cells)
+        row = {key: _text(cells[j]) if 0 <= j < n else None for key, j, _ in cols}
         if not any(v for k, v in row.items() if k != "row_no"):
             continue
+        line = r + 1
         row["row_no"] = len(out) + 1
-        row["cell"] = layout.cell_ref(sheet, r, 0)
-        row["cells"] = {key: layout.cell_ref(sheet, r, c) for key, c in cols.items()}
+        row["cell"] = f"{first}{line}"
+        row["cells"] = {key: f"{prefix}{line}" for key, _, prefix in cols}
         out.append(row)
     return out
 
