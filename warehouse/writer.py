@@ -120,8 +120,9 @@ def record_files(con: duckdb.DuckDBPyConnection, files: pd.DataFrame) -> int:
     return new
 
 
-LOAD_TABLES = ("submission_info", "submission_values", "initiatives", "proposals",
-               "validation_results")
+# Loaded as they come; submission_values also gets its submission's integer key (`sk`,
+# migration 003), which rollups join on instead of the sha256.
+LOAD_TABLES = ("submission_info", "initiatives", "proposals", "validation_results")
 
 
 def load_submissions(con: duckdb.DuckDBPyConnection, frames: dict[str, pd.DataFrame]) -> int:
@@ -154,18 +155,13 @@ def load_submissions(con: duckdb.DuckDBPyConnection, frames: dict[str, pd.DataFr
             con.execute(f"""
                 INSERT INTO {table} BY NAME SELECT * FROM batch_{table}
                 WHERE submission_id IN (SELECT submission_id FROM batch_new)""")
-        _copy_submission_keys(con)
+        con.execute("""
+            INSERT INTO submission_values BY NAME
+            SELECT v.*, s.sk FROM batch_submission_values v
+            JOIN submissions s USING (submission_id)
+            WHERE submission_id IN (SELECT submission_id FROM batch_new)""")
         con.execute("DROP TABLE batch_new")
     return inserted
-
-
-def _copy_submission_keys(con: duckdb.DuckDBPyConnection) -> None:
-    """Give the values just loaded their submission's integer key (`sk`, migration 003),
-    which rollups join on instead of the sha256."""
-    con.execute("""
-        UPDATE submission_values v SET sk = s.sk FROM submissions s
-        WHERE s.submission_id = v.submission_id
-          AND s.submission_id IN (SELECT submission_id FROM batch_new)""")
 
 
 def record_acknowledgments(con: duckdb.DuckDBPyConnection, rows: pd.DataFrame) -> None:
