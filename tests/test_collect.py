@@ -241,7 +241,7 @@ def test_plan_cycle_targets_are_checked_per_year(workspace, cfg):
 
 def test_process_pool_examines_like_one_process(cfg, tmp_path, monkeypatch):
     """Large batches go to worker processes; what comes back is the same, cell for cell."""
-    from thidua import examine
+    from thidua import examine, workers
     from thidua.intake import take
     from thidua.parse import Limits
 
@@ -250,8 +250,8 @@ def test_process_pool_examines_like_one_process(cfg, tmp_path, monkeypatch):
     incoming = [s for case in CASES for s in take(tmp_path / case.name, tmp_path).submissions]
     limits = Limits.from_checks(cfg.settings.checks)
     alone = examine.examine_all(cfg, incoming, limits, workers=1)
-    monkeypatch.setattr(examine, "POOL_MIN_FILES", 0)
-    monkeypatch.setattr(examine, "CHUNK", 3)
+    monkeypatch.setattr(workers, "POOL_MIN_FILES", 0)
+    monkeypatch.setattr(workers, "CHUNK", 3)
     pooled = examine.examine_all(cfg, incoming, limits, workers=2)
     assert [vars(ex) for ex in pooled] == [vars(ex) for ex in alone]
     assert any(ex.parsed is None for ex in pooled) and any(ex.problems for ex in pooled)
@@ -266,7 +266,7 @@ def test_process_pool_examines_like_one_process(cfg, tmp_path, monkeypatch):
 
 def test_process_pool_takes_in_like_one_process(tmp_path, monkeypatch):
     """Large inboxes are archived by worker processes; the arrivals are the same."""
-    from thidua import intake
+    from thidua import intake, workers
 
     inbox, archive = tmp_path / "inbox", tmp_path / "archive"
     inbox.mkdir()
@@ -276,8 +276,8 @@ def test_process_pool_takes_in_like_one_process(tmp_path, monkeypatch):
     paths = intake.scan(inbox)
     assert any(p.suffix == ".eml" for p in paths)
     alone = intake.take_all(paths, archive, workers=1)
-    monkeypatch.setattr(intake, "POOL_MIN_FILES", 0)
-    monkeypatch.setattr(intake, "CHUNK", 3)
+    monkeypatch.setattr(workers, "POOL_MIN_FILES", 0)
+    monkeypatch.setattr(workers, "CHUNK", 3)
     for f in archive.iterdir():
         f.unlink()
     pooled = intake.take_all(paths, archive, workers=2)

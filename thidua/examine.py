@@ -11,7 +11,6 @@ where starting workers would cost more than it saves.
 
 from __future__ import annotations
 
-import os
 import sys
 from dataclasses import fields
 from operator import attrgetter
@@ -21,10 +20,7 @@ from thidua.config import Config
 from thidua.intake import Incoming
 from thidua.parse import VALUE_FIELDS, Limits, Parsed, Unreadable, ValueColumns, parse_file
 from thidua.rules import Problem
-from thidua.workers import process_pool
-
-POOL_MIN_FILES = 500        # below this a pool's start-up (~0.5 s) is not repaid
-CHUNK = 256                 # files per task: few round trips, even load on the workers
+from thidua.workers import map_chunks, pool_size
 
 _problem_fields = attrgetter(*(f.name for f in fields(Problem)))
 
@@ -42,18 +38,17 @@ def examine_one(cfg: Config, inc: Incoming, limits: Limits) -> Examined:
 def examine_all(cfg: Config, incoming: list[Incoming], limits: Limits,
                 workers: int | None = None) -> list[Examined]:
     """`examine_one` of each, in order; on `workers` processes (default: one per core)
-    when there are more than `POOL_MIN_FILES`."""
-    workers = workers or os.cpu_count() or 1
-    if workers < 2 or len(incoming) <= POOL_MIN_FILES:
+    when the batch is large enough (`workers.pool_size`)."""
+    processes = pool_size(len(incoming), workers)
+    if not processes:
         return [examine_one(cfg, inc, limits) for inc in incoming]
-    chunks = [incoming[i:i + CHUNK] for i in range(0, len(incoming), CHUNK)]
-    with process_pool(workers, _init, (cfg, limits)) as pool:
-        out = []
-        for chunk, (heads, cols) in zip(chunks, pool.map(_examine_chunk, chunks), strict=True):
-            start = 0
-            for inc, head in zip(chunk, heads, strict=True):
-                ex, start = _unpack(cfg, inc, head, cols, start)
-                out.append(ex)
+    out = []
+    for chunk, (heads, cols) in map_chunks(_examine_chunk, incoming, processes, _init,
+                                           (cfg, limits)):
+        start = 0
+        for inc, head in zip(chunk, heads, strict=True):
+            ex, start = _unpack(cfg, inc, head, cols, start)
+            out.append(ex)
     return out
 
 

@@ -14,14 +14,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from email import message_from_bytes, policy
 from email.utils import parseaddr, parsedate_to_datetime
+from functools import partial
 from pathlib import Path
 
-from thidua.workers import process_pool
+from thidua.workers import map_chunks, pool_size
 
 SUBMISSION_SUFFIXES = (".xlsx", ".csv")
 INBOX_SUFFIXES = SUBMISSION_SUFFIXES + (".eml",)
-POOL_MIN_FILES = 500        # below this a pool's start-up is not repaid
-CHUNK = 256                 # files per task
 
 
 @dataclass(frozen=True)
@@ -78,17 +77,14 @@ def take(path: Path, archive_dir: Path) -> Arrival:
 def take_all(paths: list[Path], archive_dir: Path, workers: int | None = None
              ) -> list[Arrival]:
     """`take` of each, in order; over `workers` processes (default: one per core) when
-    there are more than `POOL_MIN_FILES`: writing the archive copies costs the kernel
-    about 0.3-0.8 ms a file here, the bulk of taking a national cycle in."""
-    workers = workers or os.cpu_count() or 1
-    if workers < 2 or len(paths) <= POOL_MIN_FILES:
+    the batch is large enough (`workers.pool_size`): writing the archive copies costs
+    the kernel about 0.3-0.8 ms a file here, the bulk of taking a national cycle in."""
+    processes = pool_size(len(paths), workers)
+    if not processes:
         return [take(p, archive_dir) for p in paths]
-    chunks = [paths[i:i + CHUNK] for i in range(0, len(paths), CHUNK)]
-    with process_pool(workers) as pool:
-        done = pool.map(_take_chunk, chunks, [archive_dir] * len(chunks))
-        return [t if isinstance(t, Arrival) else _arrival(p, archive_dir, *t)
-                for chunk, taken in zip(chunks, done, strict=True)
-                for p, t in zip(chunk, taken, strict=True)]
+    done = map_chunks(partial(_take_chunk, archive_dir=archive_dir), paths, processes)
+    return [t if isinstance(t, Arrival) else _arrival(p, archive_dir, *t)
+            for chunk, taken in done for p, t in zip(chunk, taken, strict=True)]
 
 
 def _take_chunk(paths: list[Path], archive_dir: Path) -> list:
