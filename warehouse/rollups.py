@@ -36,16 +36,16 @@ def prepare(con: duckdb.DuckDBPyConnection, ratios: pd.DataFrame, cycles: list[s
     defs.insert(0, "rno", range(1, len(defs) + 1))
     con.register("ratio_defs", defs)
     con.execute("SET VARIABLE rollup_cycles = $cycs", {"cycs": cycles})
-    # The common-subplan optimizer materialises scans a query shares (rollup_st and
-    # rollup_ur in the scores: up to millions of rows); scanning twice measured faster.
+    # The common-subplan optimizer materialises scans a query shares (rollup_st, twice
+    # in the scores: up to millions of rows); scanning twice measured faster.
     con.execute("SET disabled_optimizers = 'common_subplan'")
     con.execute(_sql("rollup.sql").format(**_ratio_sql(defs)))
 
 
 def _ratio_sql(defs: pd.DataFrame) -> dict[str, str]:
-    """The parts of rollup.sql generated from the ratio definitions: the pivot columns of
-    rollup_terms (TS01 and every ratio term), each ratio's columns in rollup_uw, and the
-    long form rollup_ur."""
+    """The parts of rollup.sql generated from the ratio definitions: the codes and pivot
+    columns of rollup_terms (TS01 and every ratio term), each ratio's columns in
+    rollup_uw, and the long form rollup_ur."""
     codes = sorted({"TS01", *defs["numerator"], *defs["denominator"]})
     bad = [c for c in codes if not INDICATOR_CODE_RE.match(c)]
     if bad:
@@ -54,6 +54,7 @@ def _ratio_sql(defs: pd.DataFrame) -> dict[str, str]:
     terms = dict(zip(ks, zip(defs["numerator"], defs["denominator"], strict=True), strict=True))
     has = " + ".join(f"(pct_{k} IS NOT NULL)::INTEGER" for k in ks)
     return {
+        "term_codes": ", ".join(f"'{c}'" for c in codes),
         "term_columns": ", ".join(
             f"max(v.value) FILTER (WHERE v.indicator_code = '{c}') AS {c}" for c in codes),
         "ratio_columns": ", ".join(

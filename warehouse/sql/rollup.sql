@@ -75,9 +75,7 @@ CREATE OR REPLACE TEMP TABLE rollup_terms AS
 SELECT s.rowid AS uid, s.grp, v.measure, {term_columns}
 FROM rollup_st s JOIN submission_values v ON v.sk = s.sk
 SEMI JOIN rollup_applies() a ON a.indicator_code = v.indicator_code AND a.kind = s.kind
-WHERE v.value IS NOT NULL
-  AND v.indicator_code IN (SELECT 'TS01' UNION ALL SELECT numerator FROM ratio_defs
-                           UNION ALL SELECT denominator FROM ratio_defs)
+WHERE v.value IS NOT NULL AND v.indicator_code IN ({term_codes})
 GROUP BY ALL;
 
 -- Percents: mean weighted by the unit's TS01 of the same measure.
