@@ -24,13 +24,15 @@ from pathlib import Path
 
 import pandas as pd
 
+from pipeline.collect import take_in, validate_values
+from pipeline.init import init_workspace
 from thidua import synthetic
-from thidua.collect import Batch, batch_frames, take_in, validate_values
+from thidua.batch import Batch, batch_frames
 from thidua.config import UNIT_KINDS, Unit, load_config
 from thidua.examine import examine_all
 from thidua.parse import Limits, parse_file
 from thidua.paths import REPO_CONFIG, Paths
-from thidua.workspace import Workspace, init_workspace
+from thidua.workspace import Workspace
 from warehouse.db import connect, migrate
 
 RECEIVED = datetime(2025, 12, 18, 10, tzinfo=timezone(timedelta(hours=7))).timestamp()

@@ -22,10 +22,11 @@ from pathlib import Path
 
 import duckdb
 
+from pipeline.remind import plan_reminders
 from thidua.config import load_config
 from thidua.mailer import build_message, open_mailer
 from thidua.paths import REPO_CONFIG
-from thidua.reminders import STAGE_NO, plan_reminders, reminder_email
+from thidua.reminders import STAGE_NO, reminder_email
 from warehouse.db import migrate
 from warehouse.writer import sync_config
 

@@ -16,17 +16,19 @@ from prefect import flow
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
 from flows.hooks import ALERT_HOOKS
-from tasks.rollup import build_rollup, email_report
-from thidua.rollup.run import RollupResult
+from pipeline.rollup import rollup
+from tasks.rollup import run
+from thidua.workspace import Workspace
 
 
-def _publish(result: RollupResult, send_email: bool) -> dict:
-    """Markdown (headline figures, file links), a table (completeness per block) and,
-    when asked, the email to Sở Nội vụ."""
+def _rollup(kind: str, number: int, today: date | None, send_email: bool) -> dict:
+    """Run the rollup sequence, then publish a markdown artifact (headline figures,
+    file links) and a table (completeness per block)."""
+    result, sent = rollup(Workspace.from_env(), kind, number, today, send_email, run=run)
     out = result.as_dict()
-    if send_email:
-        out["email"] = email_report(result)
-        print(f"email to Sở Nội vụ: {out['email']}")
+    if sent is not None:
+        out["email"] = sent
+        print(f"email to Sở Nội vụ: {sent}")
     key = result.cycle_id.lower()
     create_markdown_artifact(result.markdown(), key=f"rollup-{key}",
                              description=f"Rollup {result.rollup_id}")
@@ -39,19 +41,15 @@ def _publish(result: RollupResult, send_email: bool) -> dict:
 @flow(name="annual-rollup", log_prints=True, **ALERT_HOOKS)
 def annual_rollup(year: int, today: date | None = None, send_email: bool = False) -> dict:
     """Roll up the annual cycle nam-<year>: a new recorded version of every output."""
-    # Roll up: query DuckDB, write xlsx/docx/charts/data, record provenance
-    result = build_rollup("annual", year, today)
-    # Report (and mail it when asked)
-    return _publish(result, send_email)
+    # Query DuckDB, write xlsx/docx/charts/data, record provenance, mail when asked
+    return _rollup("annual", year, today, send_email)
 
 
 @flow(name="phase-rollup", log_prints=True, **ALERT_HOOKS)
 def phase_rollup(phase: int, today: date | None = None, send_email: bool = False) -> dict:
     """Roll up a phase (1: sơ kết 2025–2027, 2: tổng kết 2025–2030), years side by side."""
-    # Roll up: the phase cycle itself, its years and the targets registered in the plan
-    result = build_rollup("phase", phase, today)
-    # Report (and mail it when asked)
-    return _publish(result, send_email)
+    # The phase cycle itself, its years and the targets registered in the plan
+    return _rollup("phase", phase, today, send_email)
 
 
 if __name__ == "__main__":

@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from pipeline.init import init_workspace
 from thidua.config import Config, load_config
 from thidua.paths import REPO_CONFIG
-from thidua.workspace import Workspace, init_workspace
+from thidua.workspace import Workspace
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from thidua.cli import app
+from apps.cli import app
 from thidua.paths import REPO_CONFIG
 
 runner = CliRunner()
@@ -86,7 +86,7 @@ def test_duplicate_unit_exits_2_and_writes_nothing(tmp_path, monkeypatch):
 
 def test_help_imports_no_heavy_library():
     """`thidua --help` stays instant: pandas, DuckDB, Prefect and GX load lazily."""
-    code = ("import sys; from thidua.cli import app\n"
+    code = ("import sys; from apps.cli import app\n"
             "try: app(['--help'])\nexcept SystemExit: pass\n"
             "heavy = {'pandas', 'duckdb', 'prefect', 'great_expectations', 'holidays'}\n"
             "print(sorted(heavy & set(sys.modules)))")

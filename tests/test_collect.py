@@ -10,10 +10,12 @@ from pathlib import Path
 import pytest
 from data.corpus import CASES, DIR, LATE, ON_TIME, build
 
+from pipeline.collect import collect
+from pipeline.init import init_workspace
 from thidua import synthetic
-from thidua.collect import collect, outcomes
+from thidua.batch import outcomes
 from thidua.paths import REPO_CONFIG
-from thidua.workspace import Workspace, init_workspace
+from thidua.workspace import Workspace
 from warehouse.db import connect
 
 
@@ -42,7 +44,7 @@ def collected(tmp_path_factory):
         init_workspace(ws)
         for case in CASES:
             drop(ws.paths.inbox, case.name, (DIR / case.name).read_bytes(), case.received)
-        batch = collect(ws)
+        batch = collect(ws).batch
         yield ws, batch
 
 
@@ -148,7 +150,7 @@ def test_resend_new_version_and_year_over_year(collected, cfg):
     drop(ws.paths.inbox, "good-gui-lai.xlsx", good)                  # identical bytes
     drop(ws.paths.inbox, "good-v2.xlsx", synthetic.workbook(
         cfg, vp, cfg.cycle("nam-2025"), overrides={"TT01": 77}), LATE)
-    batch = collect(ws)
+    batch = collect(ws).batch
     kinds = {r["file"]: r["outcome"] for r in outcomes(batch)}
     assert kinds == {"good-gui-lai.xlsx": "duplicate", "good-v2.xlsx": "accepted_with_warnings"}
     assert rows(ws, "SELECT version, outcome FROM submissions WHERE unit_code = 'CQ-VP' "
@@ -176,7 +178,8 @@ def test_resend_new_version_and_year_over_year(collected, cfg):
 
 
 def test_crash_mid_batch_leaves_nothing_and_rerun_loads_once(workspace, cfg):
-    from thidua.collect import batch_frames, examine, take_in
+    from pipeline.collect import examine, take_in
+    from thidua.batch import batch_frames
     from warehouse.writer import load_submissions
 
     ws = workspace
@@ -196,7 +199,7 @@ def test_crash_mid_batch_leaves_nothing_and_rerun_loads_once(workspace, cfg):
         assert load_submissions(con, frames) == 0
     assert rows(ws, "SELECT count(*) FROM submissions") == [(4,)]
     # the rerun of the whole collection finds them loaded and only tidies the inbox
-    again = collect(ws, docs=False)
+    again = collect(ws, docs=False).batch
     assert {r["outcome"] for r in outcomes(again)} == {"duplicate"}
     assert list(ws.paths.inbox.iterdir()) == []
 
@@ -210,7 +213,7 @@ def test_mail_without_attachment_is_unreadable_and_other_files_stay(workspace):
     msg.set_content("Gửi báo cáo.")
     drop(ws.paths.inbox, "quen.eml", bytes(msg))
     drop(ws.paths.inbox, "ghi-chu.txt", b"not a submission")
-    batch = collect(ws, docs=False)
+    batch = collect(ws, docs=False).batch
     [row] = outcomes(batch)
     assert (row["file"], row["outcome"]) == ("quen.eml", "unreadable")
     assert [p.name for p in ws.paths.inbox.iterdir()] == ["ghi-chu.txt"]
@@ -257,7 +260,7 @@ def test_process_pool_examines_like_one_process(cfg, tmp_path, monkeypatch):
     assert any(ex.parsed is None for ex in pooled) and any(ex.problems for ex in pooled)
     assert all(ex.unit is None or ex.unit is cfg.units_by_code[ex.unit.code] for ex in pooled)
     # values come back as columns; the frame built from them is the same
-    from thidua.collect import values_frame
+    from thidua.batch import values_frame
     readable = [[ex for ex in exs if ex.parsed is not None] for exs in (pooled, alone)]
     import pandas as pd
 

@@ -9,8 +9,8 @@ import pytest
 from data.corpus import DIR
 from typer.testing import CliRunner
 
-from thidua.cli import app
-from thidua.collect import acknowledge, collect
+from apps.cli import app
+from pipeline.collect import acknowledge, collect
 from warehouse.db import connect
 
 

@@ -19,7 +19,7 @@ def test_demo_tells_the_2025_story(tmp_path):
     home.mkdir()
     (home / ".thidua-demo").touch()         # as a previous run leaves it: wiped first
     (home / "stale.txt").write_text("from an earlier run")
-    out = subprocess.run([sys.executable, "-m", "thidua.demo"], check=False, cwd=REPO, env=env,
+    out = subprocess.run([sys.executable, "-m", "apps.demo"], check=False, cwd=REPO, env=env,
                          capture_output=True, text=True, timeout=600)
     assert out.returncode == 0, out.stderr[-3000:]
     assert not (home / "stale.txt").exists()
@@ -45,7 +45,7 @@ def test_demo_refuses_to_wipe_a_home_it_did_not_make(tmp_path):
     home.mkdir()
     (home / "warehouse.duckdb").write_bytes(b"precious")
     env = {k: v for k, v in os.environ.items() if not k.startswith("THIDUA_")}
-    out = subprocess.run([sys.executable, "-m", "thidua.demo"], check=False, cwd=REPO,
+    out = subprocess.run([sys.executable, "-m", "apps.demo"], check=False, cwd=REPO,
                          env=env | {"THIDUA_HOME": str(home)}, capture_output=True, text=True)
     assert out.returncode == 1
     assert out.stderr.startswith(f"Error: {home} holds data the demo did not make")

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 import typer
 
-from thidua.cli import app
+from apps.cli import app
 
 DOCS = (Path(__file__).parent.parent / "docs" / "cli.md").read_text(encoding="utf-8")
 COMMANDS = typer.main.get_command(app).commands

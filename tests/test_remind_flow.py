@@ -61,7 +61,7 @@ def test_mo_day_sends_each_unit_its_template_once(prefect_harness, workspace, sm
 
     second = remind(today=MO)
     assert len(smtp_server.received) == 39
-    assert second["stages"][0]["skipped_sent"] == 39 and second["results"] == []
+    assert second["stages"][0]["skipped_sent"] == 39 and second["reminders"] == []
 
 
 def test_server_down_is_logged_failed_and_sent_once_later(prefect_harness, workspace,

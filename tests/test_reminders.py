@@ -11,8 +11,9 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from thidua.cli import app
-from thidua.reminders import due_stages, plan_reminders, reminder_email
+from apps.cli import app
+from pipeline.remind import plan_reminders
+from thidua.reminders import due_stages, reminder_email
 from warehouse.db import connect
 from warehouse.writer import record_reminders
 

@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from pipeline.init import init_workspace
+from pipeline.rollup import run_annual, run_phase
 from thidua.paths import REPO_CONFIG
-from thidua.rollup.run import run_annual, run_phase
-from thidua.workspace import Workspace, init_workspace
+from thidua.workspace import Workspace
 from warehouse.db import connect
 
 UNITS = """code,name,kind,block,email,head_title,head_email
@@ -251,7 +252,7 @@ def test_cli_rollup_json_and_errors(small_ws):
 
     from typer.testing import CliRunner
 
-    from thidua.cli import app
+    from apps.cli import app
 
     runner = CliRunner()
     out = runner.invoke(app, ["rollup", "annual", "2025", "--json"])

@@ -15,11 +15,12 @@ from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRun
 from prefect.deployments import run_deployment
 from prefect.settings import PREFECT_API_URL, temporary_settings
 
+from apps.server import Server
+from pipeline.init import init_workspace
 from tests.conftest import free_port
 from thidua import synthetic
 from thidua.paths import REPO_CONFIG
-from thidua.server import Server
-from thidua.workspace import Workspace, init_workspace
+from thidua.workspace import Workspace
 
 pytestmark = pytest.mark.slow
 

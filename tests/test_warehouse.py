@@ -108,7 +108,8 @@ def test_load_submissions_keys_the_values(workspace):
     """The loader copies each new submission's sk onto its values (rollups join on it)."""
     from data.corpus import CASES, DIR
 
-    from thidua.collect import batch_frames, examine, take_in
+    from pipeline.collect import examine, take_in
+    from thidua.batch import batch_frames
     from warehouse.writer import load_submissions
 
     for case in CASES[:4]:

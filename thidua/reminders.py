@@ -17,7 +17,6 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import pandas as pd
@@ -25,9 +24,6 @@ import pandas as pd
 from thidua.calendar import STAGES
 from thidua.config import Config, Cycle, Unit
 from thidua.mailer import Email
-
-if TYPE_CHECKING:
-    import duckdb
 
 STAGE_NO = {stage: i for i, stage in enumerate(STAGES)}
 CHASE_FROM = STAGE_NO["t7"]     # from this stage on, only units that have not submitted
@@ -52,15 +48,6 @@ def due_stages(cfg: Config, today: date, cycle_id: str | None = None) -> pd.Data
                 stage = reached[-1]
                 rows.append((cycle.id, stage, STAGE_NO[stage], dates[stage], cycle.due))
     return pd.DataFrame(rows, columns=STAGE_COLUMNS).astype({"stage_no": "int64"})
-
-
-def plan_reminders(con: duckdb.DuckDBPyConnection, cfg: Config, today: date,
-                   cycle_id: str | None = None) -> pd.DataFrame:
-    """Every expected unit of each cycle with a due stage, one row each; `skip` says
-    why a unit gets nothing (`already_sent`, `submitted`), NULL when it is to be sent."""
-    from warehouse.queries import due_reminders
-
-    return due_reminders(con, due_stages(cfg, today, cycle_id), list(STAGES), CHASE_FROM)
 
 
 def recipients(cfg: Config, unit: Unit, stage: str) -> tuple[list[str], list[str]]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from thidua.mailer import Email, SendResult, open_mailer
 from thidua.rollup.model import number_vi
-from thidua.rollup.run import RollupResult
+from thidua.rollup.result import RollupResult
 from thidua.workspace import Workspace
 
 

@@ -5,6 +5,7 @@ commands that need them, so `thidua --help` answers at once."""
 from __future__ import annotations
 
 import json
+import os
 import sys
 from datetime import date, datetime
 from pathlib import Path
@@ -57,6 +58,14 @@ def _warehouse_workspace(unit: str | None = None, cycle: str | None = None):
     return ws
 
 
+def _prefect_api() -> bool:
+    """A Prefect API is configured (`make server`, or PREFECT_API_URL): state-changing
+    commands then run as flow runs, seen in the UI with their alerts and artifacts.
+    Without one they run the same sequence in this process, with no ephemeral server
+    to start."""
+    return bool(os.environ.get("PREFECT_API_URL"))
+
+
 def _print_json(data: Any) -> None:
     def default(o: Any) -> str:
         if isinstance(o, date):
@@ -98,7 +107,7 @@ def init() -> None:
 
     Safe to run again: it changes nothing when nothing changed.
     """
-    from thidua.workspace import init_workspace
+    from pipeline.init import init_workspace
 
     ws = _workspace()
     summary = init_workspace(ws)
@@ -177,12 +186,17 @@ def collect(inbox: Annotated[str | None, typer.Option(
             as_json: JsonOpt = False) -> None:
     """Collect the inbox: archive, parse, check (GX), load, acknowledge each submission.
 
-    Runs the `collect` Prefect flow (ephemeral unless PREFECT_API_URL is set).
+    A flow run when PREFECT_API_URL is set, else the same sequence in this process.
     """
-    from flows.collect import collect_flow
+    ws = _warehouse_workspace()
+    if _prefect_api():
+        from flows.collect import collect_flow
 
-    _warehouse_workspace()
-    result = collect_flow(inbox=inbox)
+        result = collect_flow(inbox=inbox)
+    else:
+        from pipeline.collect import collect as collect_sequence
+
+        result = collect_sequence(ws, Path(inbox) if inbox else None).as_dict()
     if as_json:
         _print_json(result)
     else:
@@ -241,44 +255,29 @@ def remind(today: Annotated[datetime | None, typer.Option(
            as_json: JsonOpt = False) -> None:
     """Send the reminders (nhắc hạn) due today: each unit gets a stage at most once.
 
-    Runs the `remind` Prefect flow (an ephemeral API when PREFECT_API_URL is unset).
+    A flow run when PREFECT_API_URL is set, else the same sequence in this process.
     """
-    from thidua.reminders import (
-        local_today,
-        plan_reminders,
-        recipients,
-        stage_summary,
-        unit_from_row,
-    )
-    from warehouse.db import connect
+    from thidua.mailer import SmtpSettings
+    from thidua.reminders import local_today
 
     ws = _warehouse_workspace(cycle=cycle)
     day = today.date() if today else local_today(ws.config)
-    if dry_run:
-        with connect(ws.paths.warehouse, read_only=True) as con:
-            planned = plan_reminders(con, ws.config, day, cycle)
-        stages = stage_summary(planned)
-        rows = []
-        for row in planned[planned["skip"].isna()].to_dict("records"):
-            to, cc = recipients(ws.config, unit_from_row(row), row["stage"])
-            rows.append({**{k: row[k] for k in ("unit_code", "unit_name", "cycle_id", "stage",
-                                                "stage_date", "due_date")},
-                         "to": to, "cc": cc})
-    else:
-        from thidua.mailer import SmtpSettings
-
-        try:
+    try:
+        if not dry_run:
             SmtpSettings.from_env(ws.config.settings)   # a wrong THIDUA_SMTP_* stops here
-        except ThiduaError as exc:
-            raise _fail(str(exc)) from None
+    except ThiduaError as exc:
+        raise _fail(str(exc)) from None
+    if _prefect_api():
         from flows.remind import remind as remind_flow
 
-        summary = remind_flow(today=day, cycle=cycle)
-        stages = summary["stages"]
-        rows = [{k: r[k] for k in ("unit_code", "cycle_id", "stage", "status", "recipients",
-                                   "message_id", "error")} for r in summary["results"]]
+        out = remind_flow(today=day, cycle=cycle, dry_run=dry_run)
+    else:
+        from pipeline.remind import remind as remind_sequence
+
+        out = remind_sequence(ws, day, cycle, dry_run).as_dict()
+    stages, rows = out["stages"], out["reminders"]
     if as_json:
-        _print_json({"today": day, "dry_run": dry_run, "stages": stages, "reminders": rows})
+        _print_json(out)
         return
     _print_table(f"Reminders on {day:%d/%m/%Y}{' (dry run)' if dry_run else ''}", stages,
                  ["cycle_id", "stage", "units", *(["to_send"] if dry_run else ["sent", "failed"]),
@@ -297,27 +296,35 @@ app.add_typer(rollup_app, name="rollup")
 
 
 def _rollup(kind: str, number: int, as_json: bool) -> None:
-    """Run one rollup in-process (no Prefect) and print its headline and files."""
-    from thidua.rollup.run import NO_SUBMISSIONS, run_annual, run_phase
+    """Run one rollup (a flow run when PREFECT_API_URL is set) and print its headline
+    and files."""
+    from thidua.rollup.result import NO_SUBMISSIONS
 
     ws = _warehouse_workspace()
     try:
-        result = (run_annual if kind == "annual" else run_phase)(ws, number)
+        if _prefect_api():
+            from flows.rollup import annual_rollup, phase_rollup
+
+            out = (annual_rollup if kind == "annual" else phase_rollup)(number)
+        else:
+            from pipeline.rollup import rollup
+
+            out = rollup(ws, kind, number)[0].as_dict()
     except ThiduaError as exc:
         raise _fail(str(exc)) from None
     if as_json:
-        _print_json(result.as_dict())
+        _print_json(out)
         return
-    h = result.headline
-    _print_table(f"Rollup {result.rollup_id}: {h['title']}", [
+    h = out["headline"]
+    _print_table(f"Rollup {out['rollup_id']}: {h['title']}", [
         {"expected": h["expected"], "submitted": h["submitted"], "on_time": h["on_time"],
          "late": h["late"], "missing": h["missing"],
          "reporting_rate_%": h["reporting_rate"], "on_time_rate_%": h["on_time_rate"],
          "sources": h["sources"]}])
     if not h["accepted_in_cycle"]:
-        typer.echo(NO_SUBMISSIONS.format(cycle=result.cycle_id, n=h["expected"]))
-    typer.echo(f"files in {result.output_dir}")
-    for name, path in result.files.items():
+        typer.echo(NO_SUBMISSIONS.format(cycle=out["cycle"], n=h["expected"]))
+    typer.echo(f"files in {out['output_dir']}")
+    for name, path in out["files"].items():
         typer.echo(f"  {name:6} {path}")
 
 
@@ -352,7 +359,7 @@ def server_start(port: PortOpt = 4200,
                  ) -> None:
     """Start the Prefect server (SQLite under THIDUA_HOME/prefect), create the `thidua`
     work pool and the `duckdb-writer` limit, deploy prefect.yaml, start a worker."""
-    from thidua.server import Server
+    from apps.server import Server
 
     ws = _workspace()
     server = Server(ws.paths.home, port)
@@ -369,7 +376,7 @@ def server_start(port: PortOpt = 4200,
 @server_app.command("stop")
 def server_stop(port: PortOpt = 4200) -> None:
     """Stop the worker and the Prefect server started by `thidua server start`."""
-    from thidua.server import Server
+    from apps.server import Server
 
     stopped = Server(_workspace().paths.home, port).stop()
     typer.echo(f"stopped: {', '.join(stopped) or 'nothing was running'}")
@@ -378,12 +385,12 @@ def server_stop(port: PortOpt = 4200) -> None:
 @server_app.command("status")
 def server_status(port: PortOpt = 4200) -> None:
     """Is the server healthy, is the worker running?"""
-    from thidua.server import Server
+    from apps.server import Server
 
     server = Server(_workspace().paths.home, port)
     typer.echo(f"server  {'healthy at ' + server.ui_url if server.healthy() else 'down'}")
     typer.echo(f"worker  {'running' if server.running('worker') else 'stopped'}")
 
 
-def main() -> None:  # pragma: no cover - console entry for `python -m thidua`
+def main() -> None:  # pragma: no cover - console entry for `python -m apps`
     app(prog_name="thidua")

@@ -45,7 +45,8 @@ CORRECTED_ON = {"CQ-YT": date(2025, 12, 18), "GD-TH1": date(2025, 12, 18),
 
 def main() -> None:
     home = _fresh_home()
-    from thidua.workspace import Workspace, init_workspace
+    from pipeline.init import init_workspace
+    from thidua.workspace import Workspace
 
     ws = Workspace.from_env()
     init_workspace(ws)
@@ -116,7 +117,7 @@ def _remind(day: date, again: bool = False) -> None:
     from flows.remind import remind
 
     out = remind(today=day)
-    sent = Counter((r["cycle_id"], r["stage"]) for r in out["results"] if r["status"] == "sent")
+    sent = Counter((r["cycle_id"], r["stage"]) for r in out["reminders"] if r["status"] == "sent")
     what = ", ".join(f"{n} × {stage} ({cycle})" for (cycle, stage), n in sorted(sent.items()))
     note = " (rerun of the same day)" if again else ""
     console.print(f"{day:%d/%m/%Y} thidua remind{note}: {what or 'nothing due, nothing sent'}")
@@ -149,7 +150,7 @@ def _collect(day: date) -> None:
 
 
 def _summary(ws, rollup: dict) -> None:
-    from thidua import cli
+    from apps import cli
 
     _act("Where things stand: thidua status --cycle nam-2025")
     cli.status(cycle="nam-2025", as_json=False)

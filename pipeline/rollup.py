@@ -1,64 +1,53 @@
-"""Run a rollup: query DuckDB, write the files of a new version, record its provenance.
+"""Rollups: query DuckDB, write the files of a new version, record its provenance, and
+(when asked) mail the report to Sở Nội vụ.
 
-Each run writes `reports/<cycle>/v<N>/` (xlsx, docx, charts/, data/) and one row in
-`rollups` plus the submission versions behind it in `rollup_sources`.  Old versions stay.
+`rollup` is the one sequence, shared by `thidua rollup` and the rollup flows.  Each run
+writes `reports/<cycle>/v<N>/` (xlsx, docx, charts/, data/) and one row in `rollups`
+plus the submission versions behind it in `rollup_sources`.  Old versions stay.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from pipeline.steps import Runner, call
 from thidua.config import Cycle
 from thidua.rollup.model import (
-    RATIO_NAMES,
     RATIOS,
     annual_cycle,
     phase_cycle,
     phase_years,
     plan_for,
 )
+from thidua.rollup.result import RollupResult
 from thidua.workspace import Workspace
-
-NO_SUBMISSIONS = ("No accepted submissions for {cycle} yet: all {n} expected units count as "
-                  "missing (chưa nộp).")
+from warehouse.db import connect
 
 
-@dataclass
-class RollupResult:
-    rollup_id: str
-    cycle_id: str
-    kind: str                       # annual | phase
-    version: int
-    output_dir: Path
-    headline: dict[str, Any]
-    files: dict[str, Path] = field(default_factory=dict)
+def rollup(ws: Workspace, kind: str, number: int, today: date | None = None,
+           send_email: bool = False, run: Runner = call) -> tuple[RollupResult, dict | None]:
+    """Build a new version of the annual (`kind="annual"`, `number` = year) or phase
+    rollup, then mail it to Sở Nội vụ when asked; returns the result and the email's
+    outcome (None when not asked)."""
+    result = run(build, ws, kind, number, today)
+    sent = run(email_report, ws, result) if send_email else None
+    return result, sent
 
-    def markdown(self) -> str:
-        """Headline figures and file links, for the Prefect artifact and the CLI."""
-        h = self.headline
-        lines = [f"# {h['title']}: {self.rollup_id}", "",
-                 (f"- Expected units: {h['expected']}; submitted {h['submitted']} "
-                 f"({h['reporting_rate']}%), on time {h['on_time']} ({h['on_time_rate']}%), "
-                 f"late {h['late']}, missing {h['missing']}"),
-                 *(f"- {RATIO_NAMES[k]}: {'—' if v is None else f'{v}%'}"
-                   for k, v in h["ratios"].items()),
-                 (f"- Initiatives {h['initiatives']}, proposals {h['proposals']}, "
-                 f"source submission versions {h['sources']}"), ""]
-        if not h["accepted_in_cycle"]:
-            lines += [NO_SUBMISSIONS.format(cycle=self.cycle_id, n=h["expected"]), ""]
-        lines += [f"- [{name}]({Path(path).absolute().as_uri()})"
-                  for name, path in self.files.items()]
-        return "\n".join(lines)
 
-    def as_dict(self) -> dict[str, Any]:
-        return {"rollup_id": self.rollup_id, "cycle": self.cycle_id, "kind": self.kind,
-                "version": self.version, "output_dir": str(self.output_dir),
-                "headline": self.headline,
-                "files": {k: str(v) for k, v in self.files.items()}}
+def build(ws: Workspace, kind: str, number: int, today: date | None = None) -> RollupResult:
+    """One new recorded version of every output of the rollup."""
+    return (run_annual if kind == "annual" else run_phase)(ws, number, today)
+
+
+def email_report(ws: Workspace, result: RollupResult) -> dict:
+    """Mail the docx and xlsx to Sở Nội vụ (or write the message to the outbox)."""
+    from thidua.rollup.mail import send_report
+
+    sent = send_report(ws, result)
+    return {"ok": sent.ok, "message_id": sent.message_id, "error": sent.error}
 
 
 def run_annual(ws: Workspace, year: int, today: date | None = None) -> RollupResult:
@@ -76,7 +65,6 @@ def _run(ws: Workspace, cycle: Cycle, kind: str, today: date | None) -> RollupRe
 
     from thidua.rollup import charts, docx_report, xlsx_report
     from warehouse import rollups
-    from warehouse.db import connect
     from warehouse.writer import record_rollup
 
     cfg = ws.config

@@ -1,0 +1,1 @@
+"""Apps: the `thidua` CLI, the demo, the local Prefect server controller (top layer)."""

@@ -1,0 +1,37 @@
+"""Pipeline steps as Prefect tasks, and the runner a flow hands to a pipeline sequence."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+from prefect import Task, task
+from prefect.cache_policies import NO_CACHE
+
+from pipeline.steps import Runner
+from tasks.guards import writer_slot
+
+
+def step_task(step: Callable[..., Any], writes: bool = False, **options: Any) -> Task:
+    """The task of one pipeline step: named after it, never cached (every run acts on the
+    inbox or the calendar of its day); a step that writes the warehouse holds the
+    writer slot."""
+    fn = step
+    if writes:
+        @functools.wraps(step)
+        def fn(*args: Any) -> Any:
+            with writer_slot():
+                return step(*args)
+    return task(fn, name=step.__name__.replace("_", "-"), cache_policy=NO_CACHE, **options)
+
+
+def runner(*tasks: Task) -> Runner:
+    """A runner that runs each step as its task; a step without one is a programming
+    error, not something to run silently outside Prefect."""
+    by_step = {t.fn.__wrapped__ if hasattr(t.fn, "__wrapped__") else t.fn: t for t in tasks}
+
+    def run(step: Callable[..., Any], /, *args: Any) -> Any:
+        return by_step[step](*args)
+
+    return run

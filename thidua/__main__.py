@@ -1,3 +1,0 @@
-from thidua.cli import main
-
-main()

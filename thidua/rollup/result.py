@@ -1,0 +1,46 @@
+"""The result of a rollup run: its version, headline figures and files."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from thidua.rollup.model import RATIO_NAMES
+
+NO_SUBMISSIONS = ("No accepted submissions for {cycle} yet: all {n} expected units count as "
+                  "missing (chưa nộp).")
+
+
+@dataclass
+class RollupResult:
+    rollup_id: str
+    cycle_id: str
+    kind: str                       # annual | phase
+    version: int
+    output_dir: Path
+    headline: dict[str, Any]
+    files: dict[str, Path] = field(default_factory=dict)
+
+    def markdown(self) -> str:
+        """Headline figures and file links, for the Prefect artifact and the CLI."""
+        h = self.headline
+        lines = [f"# {h['title']}: {self.rollup_id}", "",
+                 (f"- Expected units: {h['expected']}; submitted {h['submitted']} "
+                 f"({h['reporting_rate']}%), on time {h['on_time']} ({h['on_time_rate']}%), "
+                 f"late {h['late']}, missing {h['missing']}"),
+                 *(f"- {RATIO_NAMES[k]}: {'—' if v is None else f'{v}%'}"
+                   for k, v in h["ratios"].items()),
+                 (f"- Initiatives {h['initiatives']}, proposals {h['proposals']}, "
+                 f"source submission versions {h['sources']}"), ""]
+        if not h["accepted_in_cycle"]:
+            lines += [NO_SUBMISSIONS.format(cycle=self.cycle_id, n=h["expected"]), ""]
+        lines += [f"- [{name}]({Path(path).absolute().as_uri()})"
+                  for name, path in self.files.items()]
+        return "\n".join(lines)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"rollup_id": self.rollup_id, "cycle": self.cycle_id, "kind": self.kind,
+                "version": self.version, "output_dir": str(self.output_dir),
+                "headline": self.headline,
+                "files": {k: str(v) for k, v in self.files.items()}}
