@@ -7,10 +7,9 @@ from __future__ import annotations
 import json
 import os
 import sys
-from datetime import date, datetime
+from datetime import date, datetime, tzinfo
 from pathlib import Path
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo
 
 import typer
 
@@ -21,7 +20,6 @@ app = typer.Typer(help="thidua: reporting cycles of phong trào thi đua, end to
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON (a stable contract, "
                                                       "see docs/cli.md) instead of a table.")]
-LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 CycleOpt = Annotated[str | None, typer.Option("--cycle", help="Cycle id, e.g. nam-2025.")]
 
 
@@ -76,7 +74,9 @@ def _print_json(data: Any) -> None:
     sys.stdout.write("\n")
 
 
-def _print_table(title: str, rows: list[dict], columns: list[str] | None = None) -> None:
+def _print_table(title: str, rows: list[dict], columns: list[str] | None = None,
+                 tz: tzinfo | None = None) -> None:
+    """A rich table; timestamps shown in `tz` (the commune's time zone)."""
     from rich.console import Console
     from rich.table import Table
 
@@ -85,17 +85,17 @@ def _print_table(title: str, rows: list[dict], columns: list[str] | None = None)
     for c in columns:
         table.add_column(c)
     for row in rows:
-        table.add_row(*[_cell(row[c]) for c in columns])
+        table.add_row(*[_cell(row[c], tz) for c in columns])
     # Piped or captured output has no terminal width: use a readable one, not 80.
     Console(width=None if sys.stdout.isatty() else 140).print(table)
 
 
-def _cell(value: Any) -> str:
+def _cell(value: Any, tz: tzinfo | None) -> str:
     """Table text: dd/mm/yyyy dates, local times for timestamps."""
     if value is None:
         return ""
     if isinstance(value, datetime):
-        return value.astimezone(LOCAL_TZ).strftime("%d/%m/%Y %H:%M")
+        return value.astimezone(tz).strftime("%d/%m/%Y %H:%M")
     if isinstance(value, date):
         return value.strftime("%d/%m/%Y")
     return str(value)
@@ -176,7 +176,8 @@ def status(cycle: CycleOpt = None, as_json: JsonOpt = False) -> None:
     if cycle:
         _print_table(f"Units of {cycle}", per_unit, ["unit", "version", "outcome",
                                                     "late", "errors", "warnings",
-                                                    "received_at", "counted_version"])
+                                                    "received_at", "counted_version"],
+                     ws.config.settings.calendar.tz)
 
 
 @app.command()
@@ -258,13 +259,11 @@ def remind(today: Annotated[datetime | None, typer.Option(
     A flow run when PREFECT_API_URL is set, else the same sequence in this process.
     """
     from thidua.mailer import SmtpSettings
-    from thidua.reminders import local_today
-
     ws = _warehouse_workspace(cycle=cycle)
-    day = today.date() if today else local_today(ws.config)
+    day = today.date() if today else ws.config.settings.calendar.today()
     try:
         if not dry_run:
-            SmtpSettings.from_env(ws.config.settings)   # a wrong THIDUA_SMTP_* stops here
+            SmtpSettings.from_settings(ws.config.settings)   # a wrong THIDUA_SMTP_* stops here
     except ThiduaError as exc:
         raise _fail(str(exc)) from None
     if _prefect_api():

@@ -54,7 +54,7 @@ def main() -> None:
     plan, nam = cfg.cycle("ke-hoach-2025"), cfg.cycle("nam-2025")
     units = cfg.expected_units(nam)
     console.print(f"thidua demo in [bold]{home}[/]: {len(units)} units of "
-                  f"{cfg.settings.commune['authority']}, simulated 2025")
+                  f"{cfg.settings.commune.authority}, simulated 2025")
 
     _act("Kế hoạch 2025: the plan cycle, due "
          f"{plan.due_original:%d/%m/%Y} → moved to {plan.due:%d/%m/%Y}")

@@ -31,7 +31,8 @@ from thidua.batch import Batch, batch_frames
 from thidua.config import UNIT_KINDS, Unit, load_config
 from thidua.examine import examine_all
 from thidua.parse import Limits, parse_file
-from thidua.paths import REPO_CONFIG, Paths
+from thidua.paths import Paths
+from thidua.settings import REPO_CONFIG
 from thidua.workspace import Workspace
 from warehouse.db import connect, migrate
 

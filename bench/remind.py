@@ -25,8 +25,8 @@ import duckdb
 from pipeline.remind import plan_reminders
 from thidua.config import load_config
 from thidua.mailer import build_message, open_mailer
-from thidua.paths import REPO_CONFIG
 from thidua.reminders import STAGE_NO, reminder_email
+from thidua.settings import REPO_CONFIG
 from warehouse.db import migrate
 from warehouse.writer import sync_config
 
@@ -136,7 +136,7 @@ def bench_send(cfg, tmp: Path) -> None:
     os.environ.pop("THIDUA_SMTP_USER", None)
     units, cycle = cfg.units, cfg.cycle("nam-2025")
     emails = [reminder_email(cfg, units[i % len(units)], cycle, "t7") for i in range(N_EMAILS)]
-    sender, name = cfg.settings.sender["email"], cfg.settings.sender["name"]
+    sender, name = cfg.settings.sender.email, cfg.settings.sender.name
     prebuilt = [(e.to + e.cc, build_message(e, sender, name).as_bytes()) for e in emails]
     proc = start_sink(port)
     try:

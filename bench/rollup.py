@@ -21,13 +21,13 @@ import numpy as np
 import pandas as pd
 
 from thidua.config import load_config
-from thidua.paths import REPO_CONFIG
-from thidua.rollup.model import RATIOS
+from thidua.settings import REPO_CONFIG, resolve_settings
 from warehouse import rollups
 from warehouse.db import migrate
 from warehouse.writer import sync_config
 
 KINDS = ["co_quan", "mat_tran_doan_the", "doanh_nghiep", "thon_xom"]
+RULES = resolve_settings(REPO_CONFIG).rollup     # the weight and ratios of the sample
 W = {"on_time": 20.0, "late": 10.0, "missing": 0.0, "quality": 10.0,
      "quality_with_warnings": 5.0, "performance": 70.0}
 
@@ -93,8 +93,7 @@ QUERIES = {
 def with_duckdb(path: Path, years: list[str]) -> dict[str, pd.DataFrame]:
     """As `thidua rollup` reads: a read-only session on the warehouse file."""
     with duckdb.connect(path, read_only=True) as con:
-        rollups.prepare(con, pd.DataFrame([(r.key, r.numerator, r.denominator) for r in RATIOS],
-                                          columns=["ratio", "numerator", "denominator"]), years)
+        rollups.prepare(con, RULES, years)
         return {name: rollups.frame(con, sql, {"cycs": years} | (W if name == "scores" else {}))
                 for name, sql in QUERIES.items()}
 
@@ -147,7 +146,7 @@ def with_pandas(t: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
                              tot["s"])
 
     pieces = []
-    for r in RATIOS:
+    for r in RULES.ratios:
         num = v.loc[v["indicator_code"] == r.numerator, ["cycle_id", "code", "block", "value"]]
         den = v.loc[(v["indicator_code"] == r.denominator) & (v["value"] > 0),
                     ["cycle_id", "code", "value"]]

@@ -42,7 +42,7 @@ def rule_groups(cfg: Config) -> list[tuple[str, str, float, list[str]]]:
             if getattr(i, bound) is not None:
                 groups[getattr(i, bound)].append(i.code)
         out += [(bound, "value", limit, codes) for limit, codes in sorted(groups.items())]
-    default = float(cfg.settings.checks["yoy_factor"])
+    default = float(cfg.settings.checks.yoy_factor)
     factors = defaultdict(list)
     for i in cfg.indicators:
         factors[i.warn_yoy_factor or default].append(i.code)

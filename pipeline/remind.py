@@ -20,7 +20,6 @@ from thidua.reminders import (
     CHASE_FROM,
     RESULT_COLUMNS,
     due_stages,
-    local_today,
     recipients,
     send_reminders,
     stage_summary,
@@ -81,7 +80,7 @@ def remind(ws: Workspace, today: date | None = None, cycle_id: str | None = None
 
     One run at a time: an overlapping run waits, then finds today's stages sent.
     """
-    today = today or local_today(ws.config)
+    today = today or ws.config.settings.calendar.today()
     with ws.run_lock("remind"):
         planned = run(plan, ws, today, cycle_id)
         to_send = planned[planned["skip"].isna()]

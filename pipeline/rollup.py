@@ -8,19 +8,18 @@ plus the submission versions behind it in `rollup_sources`.  Old versions stay.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from pipeline.steps import Runner, call
 from thidua.config import Cycle
 from thidua.rollup.model import (
-    RATIOS,
     annual_cycle,
     phase_cycle,
     phase_years,
     plan_for,
+    ratio_names,
 )
 from thidua.rollup.result import RollupResult
 from thidua.workspace import Workspace
@@ -61,22 +60,19 @@ def run_phase(ws: Workspace, phase: int, today: date | None = None) -> RollupRes
 
 
 def _run(ws: Workspace, cycle: Cycle, kind: str, today: date | None) -> RollupResult:
-    import pandas as pd
 
     from thidua.rollup import charts, docx_report, xlsx_report
     from warehouse import rollups
     from warehouse.writer import record_rollup
 
     cfg = ws.config
-    today = today or datetime.now(ZoneInfo(cfg.settings.calendar["timezone"])).date()
-    ratio_defs = pd.DataFrame([(r.key, r.numerator, r.denominator) for r in RATIOS],
-                              columns=["ratio", "numerator", "denominator"])
+    today = today or cfg.settings.calendar.today()
     years = phase_years(cfg, cycle) if kind == "phase" else []
     plan = plan_for(cfg, cycle) if kind == "phase" else None
     source_cycles = [cycle.id, *(c.id for c in years), *([plan.id] if plan else [])]
     # Read: every table in one read-only session (temp tables live in it)
     with connect(ws.paths.warehouse, read_only=True) as con:
-        rollups.prepare(con, ratio_defs, source_cycles)
+        rollups.prepare(con, cfg.settings.rollup, source_cycles)
         tables = rollups.cycle_tables(con, cycle.id, cfg.settings.scoring)
         if kind == "phase":
             tables |= rollups.phase_tables(con, [c.id for c in years], plan and plan.id,
@@ -100,7 +96,8 @@ def _run(ws: Workspace, cycle: Cycle, kind: str, today: date | None) -> RollupRe
     with connect(ws.paths.warehouse) as con:
         record_rollup(con, cycle.id, kind, version, str(out), headline,
                       tables["sources"]["submission_id"].tolist())
-    return RollupResult(rollup_id, cycle.id, kind, version, out, headline, files)
+    return RollupResult(rollup_id, cycle.id, kind, version, out, headline,
+                        ratio_names(cfg), files)
 
 
 def _headline(tables: dict, cycle: Cycle, rollup_id: str) -> dict[str, Any]:

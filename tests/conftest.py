@@ -12,7 +12,7 @@ import pytest
 
 from pipeline.init import init_workspace
 from thidua.config import Config, load_config
-from thidua.paths import REPO_CONFIG
+from thidua.settings import REPO_CONFIG
 from thidua.workspace import Workspace
 
 

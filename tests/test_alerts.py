@@ -19,7 +19,7 @@ def test_failed_flow_alerts_the_admin(prefect_harness, workspace, smtp_env):
     assert len(smtp_env.received) == 1
     got = smtp_env.received[0]
     msg = got.message
-    admin = workspace.config.settings.admin["email"]
+    admin = workspace.config.settings.admin.email
     assert got.rcpt_tos == [admin] and msg["To"] == admin
     assert msg["Subject"].startswith("[thidua] Luồng always-fails thất bại: ")
     body = msg.get_content()

@@ -9,7 +9,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from apps.cli import app
-from thidua.paths import REPO_CONFIG
+from thidua.settings import REPO_CONFIG
 
 runner = CliRunner()
 

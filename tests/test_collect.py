@@ -14,7 +14,7 @@ from pipeline.collect import collect
 from pipeline.init import init_workspace
 from thidua import synthetic
 from thidua.batch import outcomes
-from thidua.paths import REPO_CONFIG
+from thidua.settings import REPO_CONFIG
 from thidua.workspace import Workspace
 from warehouse.db import connect
 

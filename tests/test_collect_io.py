@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from apps.cli import app
 from pipeline.collect import acknowledge, collect
+from thidua.workspace import Workspace
 from warehouse.db import connect
 
 
@@ -22,7 +23,7 @@ def rows(ws, sql, params=None):
 
 @pytest.mark.slow
 def test_acknowledgment_over_smtp_lists_problems_by_cell(workspace, smtp_env, cfg):
-    ws = workspace
+    ws = Workspace.from_env()   # a run resolves settings at its start: smtp_env's included
     shutil.copy(DIR / "percent_150.xlsx", ws.paths.inbox)
     shutil.copy(DIR / "hc02_gt_hc01.xlsx", ws.paths.inbox)
     smtp_env.refuse.add(cfg.unit("GD-MN1").email)
@@ -56,8 +57,11 @@ def test_acknowledgment_over_smtp_lists_problems_by_cell(workspace, smtp_env, cf
 
 
 @pytest.mark.slow
-def test_flow_and_cli(workspace, prefect_harness):
+def test_flow_and_cli(workspace, prefect_harness, monkeypatch):
+    from prefect.settings import PREFECT_API_URL
+
     ws = workspace
+    monkeypatch.setenv("PREFECT_API_URL", PREFECT_API_URL.value())  # the CLI runs the flow
     for name in ("good.xlsx", "percent_150.xlsx", "corrupt_zip.xlsx", "bom.csv"):
         shutil.copy(DIR / name, ws.paths.inbox)
     runner = CliRunner()

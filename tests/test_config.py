@@ -7,7 +7,7 @@ import pytest
 
 from thidua.config import load_config
 from thidua.errors import ConfigError
-from thidua.paths import REPO_CONFIG
+from thidua.settings import REPO_CONFIG
 
 
 @pytest.fixture
@@ -84,7 +84,7 @@ def test_broken_cycle_and_settings(config_dir):
     edit(config_dir / "cycles.yaml", "due: 2025-08-31", "due: 31/08/2025")
     edit(config_dir / "settings.toml", 'email = "sonoivu@ninhbinh.example"', 'email = "sonoivu"')
     found = problems(config_dir)
-    assert found == [(f"{config_dir / 'settings.toml'}: [province_office] email: "
+    assert found == [(f"{config_dir / 'settings.toml'}:25: [province_office] email: "
                       "not an email address: 'sonoivu'")]
     edit(config_dir / "settings.toml", 'email = "sonoivu"', 'email = "sonoivu@ninhbinh.example"')
     assert problems(config_dir) == [

@@ -9,7 +9,9 @@ from conftest import free_port
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from thidua.errors import ConfigError
 from thidua.mailer import Email, SmtpConfigError, SmtpSettings, build_message, open_mailer
+from thidua.settings import REPO_CONFIG, resolve_settings
 
 SUBJECT = "[Thi đua] Nhắc hạn: còn 7 ngày làm việc – hạn Thứ Hai, 22/12/2025"
 TEXT = "Kính gửi: Phòng Văn hoá – Xã hội\n\nĐề nghị quý đơn vị gửi báo cáo đúng hạn."
@@ -21,6 +23,11 @@ def email(**kw) -> Email:
                     "html": HTML, **kw})
 
 
+def smtp_settings(env: dict[str, str]) -> SmtpSettings:
+    """The SMTP settings a run resolves from the sample config and this environment."""
+    return SmtpSettings.from_settings(resolve_settings(REPO_CONFIG, env))
+
+
 def body(msg, subtype: str) -> str:
     return msg.get_body((subtype,)).get_content().replace("\r\n", "\n").rstrip("\n")
 
@@ -29,7 +36,7 @@ def body(msg, subtype: str) -> str:
 @pytest.mark.slow
 def test_smtp_message_decodes_to_vietnamese_subject_body_and_addresses(smtp_env, cfg,
                                                                        tmp_path):
-    with open_mailer(cfg.settings, tmp_path) as mailer:
+    with open_mailer(resolve_settings(REPO_CONFIG), tmp_path) as mailer:
         result = mailer.send(email(cc=["truong.vanphong@phongdoanh.example"],
                                    attachments=[("nam-2025_CQ-VP.xlsx", b"PK\x03\x04xlsx")]))
     assert result.ok and result.refused == {} and result.error is None
@@ -39,11 +46,11 @@ def test_smtp_message_decodes_to_vietnamese_subject_body_and_addresses(smtp_env,
     msg = got.message
     assert msg["Subject"] == SUBJECT
     assert msg["Message-ID"] == result.message_id
-    assert msg["From"].addresses[0].display_name == cfg.settings.sender["name"]
-    assert msg["From"].addresses[0].addr_spec == cfg.settings.sender["email"]
+    assert msg["From"].addresses[0].display_name == cfg.settings.sender.name
+    assert msg["From"].addresses[0].addr_spec == cfg.settings.sender.email
     assert msg["To"] == "vanphong@phongdoanh.example"
     assert msg["Cc"] == "truong.vanphong@phongdoanh.example"
-    assert got.mail_from == cfg.settings.sender["email"]
+    assert got.mail_from == cfg.settings.sender.email
     assert got.rcpt_tos == ["vanphong@phongdoanh.example", "truong.vanphong@phongdoanh.example"]
     assert body(msg, "plain") == TEXT and body(msg, "html") == HTML
     [attachment] = msg.iter_attachments()
@@ -54,7 +61,7 @@ def test_smtp_message_decodes_to_vietnamese_subject_body_and_addresses(smtp_env,
 @pytest.mark.slow
 def test_one_refused_recipient_does_not_stop_the_others(smtp_env, cfg, tmp_path):
     smtp_env.refuse = {"bad@phongdoanh.example"}
-    with open_mailer(cfg.settings, tmp_path) as mailer:
+    with open_mailer(resolve_settings(REPO_CONFIG), tmp_path) as mailer:
         partly = mailer.send(email(cc=["bad@phongdoanh.example"]))
         refused = mailer.send(email(to=["bad@phongdoanh.example"]))
         after = mailer.send(email(to=["kinhte@phongdoanh.example"]))
@@ -71,7 +78,7 @@ def test_server_down_fails_every_message_after_retries(cfg, tmp_path, monkeypatc
     monkeypatch.setenv("THIDUA_SMTP_HOST", "127.0.0.1")
     monkeypatch.setenv("THIDUA_SMTP_PORT", str(free_port()))   # nothing listens there
     monkeypatch.setenv("THIDUA_SMTP_RETRY_DELAYS", "0,0")
-    with open_mailer(cfg.settings, tmp_path) as mailer:
+    with open_mailer(resolve_settings(REPO_CONFIG), tmp_path) as mailer:
         results = [mailer.send(email()) for _ in range(3)]
     assert [r.ok for r in results] == [False, False, False]
     assert all("ConnectionRefusedError" in r.error for r in results)
@@ -80,7 +87,7 @@ def test_server_down_fails_every_message_after_retries(cfg, tmp_path, monkeypatc
 
 def test_outbox_gets_one_eml_per_message_named_by_message_id(cfg, tmp_path, monkeypatch):
     monkeypatch.delenv("THIDUA_SMTP_HOST", raising=False)
-    with open_mailer(cfg.settings, tmp_path / "outbox") as mailer:
+    with open_mailer(resolve_settings(REPO_CONFIG), tmp_path / "outbox") as mailer:
         first, second = mailer.send(email()), mailer.send(email())
     files = sorted((tmp_path / "outbox").iterdir())
     assert len(files) == 2 and first.message_id != second.message_id
@@ -96,22 +103,23 @@ def test_outbox_gets_one_eml_per_message_named_by_message_id(cfg, tmp_path, monk
     ({"THIDUA_SMTP_HOST": "mail.lan", "THIDUA_SMTP_SECURITY": "none"}, ("none", 25)),
 ])
 def test_security_and_port_defaults(cfg, env, expected):
-    smtp = SmtpSettings.from_env(cfg.settings, env)
+    smtp = smtp_settings(env)
     assert (smtp.security, smtp.port) == expected
-    assert smtp.sender == cfg.settings.sender["email"]
+    assert smtp.sender == cfg.settings.sender.email
 
 
 def test_password_never_in_repr_and_unsafe_setups_refused(cfg):
     env = {"THIDUA_SMTP_HOST": "smtp.example.vn", "THIDUA_SMTP_USER": "vhxh",
            "THIDUA_SMTP_PASSWORD": "s3cret-pw", "THIDUA_SMTP_SENDER": "thidua@example.vn"}
-    smtp = SmtpSettings.from_env(cfg.settings, env)
+    smtp = smtp_settings(env)
     assert "s3cret-pw" not in repr(smtp) and smtp.sender == "thidua@example.vn"
     with pytest.raises(SmtpConfigError, match="THIDUA_SMTP_PASSWORD is not"):
-        SmtpSettings.from_env(cfg.settings, {**env, "THIDUA_SMTP_PASSWORD": ""})
+        smtp_settings({**env, "THIDUA_SMTP_PASSWORD": ""})
     with pytest.raises(SmtpConfigError, match="without TLS"):
-        SmtpSettings.from_env(cfg.settings, {**env, "THIDUA_SMTP_SECURITY": "none"})
-    with pytest.raises(SmtpConfigError, match="THIDUA_SMTP_SECURITY"):
-        SmtpSettings.from_env(cfg.settings, {**env, "THIDUA_SMTP_SECURITY": "tls"})
+        smtp_settings({**env, "THIDUA_SMTP_SECURITY": "none"})
+    with pytest.raises(ConfigError, match="THIDUA_SMTP_SECURITY") as refused:
+        smtp_settings({**env, "THIDUA_SMTP_SECURITY": "tls"})
+    assert "s3cret-pw" not in str(refused.value)
 
 
 WORDS = ["Nhắc", "hạn:", "còn", "7", "ngày", "làm", "việc", "–", "Thứ", "Hai,", "22/12/2025",

@@ -95,7 +95,7 @@ def test_mo_email_attaches_the_units_template_and_don_doc_copies_head_and_vhxh(c
                           "22/12/2025")
     assert "Kính gửi: " + unit.name in mo.text and "Thứ Hai, 22/12/2025" in mo.text
     assert "Thứ Hai, 22/12/2025" in mo.html and "<li>" in mo.html
-    assert cfg.settings.sender["name"] in mo.text and mo.cc == []
+    assert cfg.settings.sender.name in mo.text and mo.cc == []
     [(name, data)] = mo.attachments
     assert name == "nam-2025_TX-01.xlsx"
     wb = openpyxl.load_workbook(io.BytesIO(data))
@@ -106,7 +106,7 @@ def test_mo_email_attaches_the_units_template_and_don_doc_copies_head_and_vhxh(c
 
     chase = reminder_email(cfg, unit, cycle, "don-doc")
     assert chase.to == [unit.email]
-    assert chase.cc == [unit.head_email, cfg.settings.admin["email"]]
+    assert chase.cc == [unit.head_email, cfg.settings.admin.email]
     assert chase.attachments == [] and "Đôn đốc" in chase.subject
 
 
@@ -145,6 +145,6 @@ def test_cli_remind_refuses_a_broken_smtp_setup_before_running(workspace, monkey
     monkeypatch.setenv("THIDUA_SMTP_HOST", "127.0.0.1")
     monkeypatch.setenv("THIDUA_SMTP_SECURITY", "tls")
     result = CliRunner().invoke(app, ["remind", "--today", "2025-12-11"])
-    assert result.exit_code == 1
-    assert result.output == ("Error: THIDUA_SMTP_SECURITY: 'tls' not one of starttls, "
-                             "ssl, none\n")
+    assert result.exit_code == 2     # a settings error, as every broken config
+    assert result.output == ("Error: environment THIDUA_SMTP_SECURITY: [smtp] security: "
+                             "Input should be 'starttls', 'ssl' or 'none' (got 'tls')\n")

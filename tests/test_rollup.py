@@ -11,7 +11,7 @@ import pytest
 
 from pipeline.init import init_workspace
 from pipeline.rollup import run_annual, run_phase
-from thidua.paths import REPO_CONFIG
+from thidua.settings import REPO_CONFIG
 from thidua.workspace import Workspace
 from warehouse.db import connect
 

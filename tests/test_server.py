@@ -19,7 +19,7 @@ from apps.server import Server
 from pipeline.init import init_workspace
 from tests.conftest import free_port
 from thidua import synthetic
-from thidua.paths import REPO_CONFIG
+from thidua.settings import REPO_CONFIG
 from thidua.workspace import Workspace
 
 pytestmark = pytest.mark.slow

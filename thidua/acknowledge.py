@@ -60,11 +60,10 @@ def ack_email(cfg: Config, row: dict, local_tz) -> Email | None:
 
 def send_acks(cfg: Config, outbox, pending: pd.DataFrame) -> pd.DataFrame:
     """Send the acknowledgments of `pending` over one mailer; one result row each."""
-    from thidua.checks import local_tz
     from thidua.mailer import open_mailer
 
     rows = []
-    tz = local_tz(cfg)
+    tz = cfg.settings.calendar.tz
     with open_mailer(cfg.settings, outbox) as mailer:
         for row in pending.to_dict("records"):
             email = ack_email(cfg, row, tz)

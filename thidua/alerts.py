@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from thidua.config import Settings
 from thidua.emails import render
@@ -15,10 +14,10 @@ def failure_alert(settings: Settings, flow_name: str, run_name: str, state_name:
     crashed = state_name.lower() == "crashed"
     verb = "dừng đột ngột" if crashed else "thất bại"
     return Email(
-        to=[settings.admin["email"]],
+        to=[settings.admin.email],
         subject=f"[thidua] Luồng {flow_name} {verb}: {run_name}",
         text=render("alert.txt.j2", html=False, context={
             "flow_name": flow_name, "run_name": run_name, "state_name": state_name,
             "error": error.strip() or "(không có thông báo lỗi)", "url": url,
-            "at": at.astimezone(ZoneInfo(settings.calendar["timezone"])),
-            "crashed": crashed, "sender": settings.sender["name"]}))
+            "at": at.astimezone(settings.calendar.tz),
+            "crashed": crashed, "sender": settings.sender.name}))

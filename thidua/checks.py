@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, time
-from zoneinfo import ZoneInfo
 
 from thidua import layout
 from thidua.calendar import format_date_vi
@@ -44,20 +43,16 @@ class Examined:
         return sum(p.severity == severity for p in self.problems)
 
 
-def local_tz(cfg: Config) -> ZoneInfo:
-    return ZoneInfo(cfg.settings.calendar["timezone"])
-
-
 def deadline(cfg: Config, cycle: Cycle) -> datetime:
     """End of the (moved) due date, 23:59:59 local time: on time means not after it."""
-    return datetime.combine(cycle.due, time(23, 59, 59), local_tz(cfg))
+    return datetime.combine(cycle.due, time(23, 59, 59), cfg.settings.calendar.tz)
 
 
 def cycle_open(cfg: Config, cycle: Cycle, received: datetime) -> bool:
     """A cycle takes submissions from its `mo` reminder day on, and never closes (late
     ones are taken and flagged)."""
     opens = cfg.calendar.opening_day(cycle.due)
-    return received.astimezone(local_tz(cfg)).date() >= opens
+    return received.astimezone(cfg.settings.calendar.tz).date() >= opens
 
 
 def check_registry(cfg: Config, ex: Examined) -> None:
@@ -88,7 +83,7 @@ def check_registry(cfg: Config, ex: Examined) -> None:
         _check_reward_forms(cfg, ex)
         ex.late = inc.received_at > deadline(cfg, ex.cycle)
         if ex.late:
-            local = inc.received_at.astimezone(local_tz(cfg))
+            local = inc.received_at.astimezone(cfg.settings.calendar.tz)
             ex.problems.append(problem("late", value=None, due=format_date_vi(ex.cycle.due),
                                        received=local.strftime("%H:%M %d/%m/%Y")))
 

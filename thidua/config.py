@@ -8,8 +8,9 @@ naming the file, the line and the field.  Nothing is written anywhere on failure
 from __future__ import annotations
 
 import csv
+import os
 import re
-import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
@@ -20,6 +21,7 @@ import yaml
 
 from thidua.calendar import WorkCalendar
 from thidua.errors import ConfigError, UnknownCycle, UnknownUnit
+from thidua.settings import EMAIL_RE, INDICATOR_CODE_RE, Settings, resolve_settings
 
 UNIT_KINDS = ("co_quan", "mat_tran_doan_the", "doanh_nghiep", "thon_xom")
 INDICATOR_TYPES = ("int", "decimal", "percent", "bool")
@@ -30,9 +32,7 @@ UNIT_COLUMNS = ("code", "name", "kind", "block", "email", "head_title", "head_em
 INDICATOR_COLUMNS = ("code", "name_vi", "unit_vi", "kinds", "type", "group", "aggregate",
                      "min", "max", "at_most", "warn_at_most", "warn_yoy_factor")
 
-EMAIL_RE = re.compile(r"^[^@\s,;<>]+@[^@\s,;<>]+\.[A-Za-z0-9-]+$")
 UNIT_CODE_RE = re.compile(r"^[A-Z0-9][A-Z0-9-]{0,31}$")
-INDICATOR_CODE_RE = re.compile(r"^[A-Z]{2}\d{2}$")
 # warn_at_most: "20*TS01" or "TS01" (a factor times another indicator of the submission)
 WARN_EXPR_RE = re.compile(r"^\s*(?:(\d+(?:\.\d+)?)\s*\*\s*)?([A-Z]{2}\d{2})\s*$")
 
@@ -89,20 +89,6 @@ class Cycle:
 
 
 @dataclass(frozen=True)
-class Settings:
-    commune: dict[str, str]
-    sender: dict[str, str]
-    admin: dict[str, str]
-    province_office: dict[str, str]
-    signer: dict[str, str]
-    calendar: dict[str, Any]
-    checks: dict[str, float]
-    scoring: dict[str, float]
-    kinds: dict[str, str]
-    blocks: dict[str, str]
-
-
-@dataclass(frozen=True)
 class Config:
     directory: Path
     settings: Settings
@@ -141,16 +127,21 @@ class Config:
         return [u for u in self.units if u.valid_on(cycle.due)]
 
 
-def load_config(directory: Path) -> Config:
-    """Read and validate every file of a config directory, or raise ConfigError."""
+def load_config(directory: Path, settings: Settings | None = None,
+                env: Mapping[str, str] = os.environ) -> Config:
+    """Read and validate every file of a config directory, or raise ConfigError.
+
+    `settings` are resolved from the directory and `env` unless given (a run resolves
+    them once, `Workspace.from_env`)."""
     directory = Path(directory)
+    settings = settings or resolve_settings(directory, env)
     problems: list[str] = []
-    settings = _load_settings(directory / "settings.toml", problems)
-    if settings is None:
-        raise ConfigError(problems)
     units = _load_units(directory / "units.csv", settings, problems)
     indicators = _load_indicators(directory / "indicators.csv", settings, problems)
-    calendar = _make_calendar(settings, directory / "settings.toml", problems)
+    _check_rollup_codes(directory / "settings.toml", settings, indicators, problems)
+    calendar = WorkCalendar(extra_days_off=frozenset(settings.calendar.extra_days_off),
+                            makeup_working_days=frozenset(
+                                settings.calendar.makeup_working_days))
     reward_forms, cycles = _load_cycles(directory / "cycles.yaml", calendar, problems)
     if problems:
         raise ConfigError(problems)
@@ -159,60 +150,16 @@ def load_config(directory: Path) -> Config:
                   reward_forms=reward_forms, calendar=calendar)
 
 
-# -- settings.toml -------------------------------------------------------------------
-
-_SETTINGS_SECTIONS = {
-    "commune": ("name", "authority", "authority_short", "province", "plan_ref"),
-    "sender": ("name", "email"),
-    "admin": ("name", "email"),
-    "province_office": ("name", "email"),
-    "signer": ("on_behalf", "capacity", "title", "name"),
-    "calendar": ("timezone", "send_hour"),
-    "checks": ("yoy_factor", "max_file_mb", "max_unpacked_mb", "max_zip_ratio"),
-    "scoring": ("on_time", "late", "missing", "quality", "quality_with_warnings",
-                "performance"),
-    "kinds": UNIT_KINDS,
-    "blocks": (),
-}
-
-
-def _load_settings(path: Path, problems: list[str]) -> Settings | None:
-    if not path.is_file():
-        problems.append(f"{path}: file not found")
-        return None
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        problems.append(f"{path}: {exc}")
-        return None
-    for section, keys in _SETTINGS_SECTIONS.items():
-        table = raw.get(section)
-        if not isinstance(table, dict) or (section == "blocks" and not table):
-            problems.append(f"{path}: [{section}]: missing section")
-            continue
-        problems.extend(f"{path}: [{section}] {key}: missing" for key in keys if key not in table)
-        for key in ("email",):
-            if key in table and not EMAIL_RE.match(str(table[key])):
-                problems.append(f"{path}: [{section}] {key}: not an email address: "
-                                f"{table[key]!r}")
-    if problems:
-        return None
-    return Settings(**{section: dict(raw[section]) for section in _SETTINGS_SECTIONS})
-
-
-def _make_calendar(settings: Settings, path: Path, problems: list[str]) -> WorkCalendar:
-    def dates(key: str) -> frozenset[date]:
-        out = set()
-        for value in settings.calendar.get(key, []):
-            parsed = _parse_date(value)
-            if parsed is None:
-                problems.append(f"{path}: [calendar] {key}: not a date (YYYY-MM-DD): {value!r}")
-            else:
-                out.add(parsed)
-        return frozenset(out)
-
-    return WorkCalendar(extra_days_off=dates("extra_days_off"),
-                        makeup_working_days=dates("makeup_working_days"))
+def _check_rollup_codes(path: Path, settings: Settings, indicators: list[Indicator],
+                        problems: list[str]) -> None:
+    """The rollup's weight, initiatives and ratio terms must be indicators of the config."""
+    codes = {i.code for i in indicators}
+    rollup = settings.rollup
+    named = [("weight", rollup.weight), ("initiatives", rollup.initiatives),
+             *((f"ratios.{r.key}", c) for r in rollup.ratios for c in (r.numerator,
+                                                                       r.denominator))]
+    problems.extend(f"{path}: [rollup] {key}: unknown indicator {code!r}"
+                    for key, code in named if indicators and code not in codes)
 
 
 # -- units.csv ------------------------------------------------------------------------

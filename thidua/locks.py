@@ -21,7 +21,7 @@ from pathlib import Path
 
 from thidua.errors import ThiduaError
 
-DEFAULT_TIMEOUT = float(os.environ.get("THIDUA_LOCK_TIMEOUT", "900"))
+DEFAULT_TIMEOUT = 900.0      # s; runs take `lock_timeout` from settings
 
 _guard = threading.Lock()
 _held: dict[str, list[int]] = {}      # lock path -> [fd, holders in this process]

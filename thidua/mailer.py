@@ -1,8 +1,9 @@
 """Sending email: over one SMTP connection per mailer, or into the outbox as .eml files.
 
-SMTP comes from the environment (`THIDUA_SMTP_HOST`, `_PORT`, `_USER`, `_PASSWORD`,
-`_SENDER`, `_SECURITY`); with no host, every message is written to the outbox instead,
-which is what the demo and a commune without a mail server use.
+SMTP comes from the `[smtp]` settings (`smtp.password` in secrets.toml, or
+`THIDUA_SMTP_HOST`, `_PORT`, `_USER`, `_PASSWORD`, `_SENDER`, `_SECURITY` in the
+environment); with no host, every message is written to the outbox instead, which is
+what the demo and a commune without a mail server use.
 
 yagmail owns the connection (SSL or STARTTLS, login, reconnect).  The message itself is
 built with the stdlib `email` package: yagmail 0.16 cannot carry a separate plain-text
@@ -15,7 +16,6 @@ from __future__ import annotations
 
 import ipaddress
 import logging
-import os
 import re
 import smtplib
 import ssl
@@ -29,19 +29,17 @@ from email.message import EmailMessage
 from email.utils import formataddr, formatdate, make_msgid
 from pathlib import Path
 
-from thidua.config import Settings
 from thidua.errors import ThiduaError
+from thidua.settings import Settings
 
 log = logging.getLogger(__name__)
 
-SECURITY = ("starttls", "ssl", "none")
 DEFAULT_PORTS = {"ssl": 465, "starttls": 587, "none": 25}
-DEFAULT_RETRY_DELAYS = (2.0, 10.0, 30.0)
 _POLICY = policy.SMTP.clone(refold_source="none")
 
 
 class SmtpConfigError(ThiduaError):
-    "The THIDUA_SMTP_* environment variables do not make a usable SMTP setup"
+    "The [smtp] settings (THIDUA_SMTP_*) do not make a usable SMTP setup"
 
 
 @dataclass
@@ -71,45 +69,30 @@ class SmtpSettings:
     password: str | None = field(repr=False)
     sender: str                 # envelope and From address
     sender_name: str
-    retry_delays: tuple[float, ...] = DEFAULT_RETRY_DELAYS
+    retry_delays: tuple[float, ...] = (2.0, 10.0, 30.0)
 
     @classmethod
-    def from_env(cls, settings: Settings, env: Mapping[str, str] = os.environ) -> SmtpSettings:
-        """Read THIDUA_SMTP_*; the sender defaults to settings' [sender] email.
+    def from_settings(cls, settings: Settings) -> SmtpSettings:
+        """The `[smtp]` settings (THIDUA_SMTP_* in the environment), completed.
 
         Security defaults to `ssl` on port 465, `none` for a loopback host (a local
         relay or test server), else `starttls`.  A password never crosses a network
         in clear text: `none` with a login is refused unless the host is loopback.
         """
-        host = env.get("THIDUA_SMTP_HOST") or None
-        port_text = env.get("THIDUA_SMTP_PORT") or ""
-        security = (env.get("THIDUA_SMTP_SECURITY") or "").lower()
-        if security and security not in SECURITY:
-            raise SmtpConfigError(f"THIDUA_SMTP_SECURITY: {security!r} not one of "
-                                  f"{', '.join(SECURITY)}")
-        if port_text and not port_text.isdigit():
-            raise SmtpConfigError(f"THIDUA_SMTP_PORT: not a port number: {port_text!r}")
-        if not security:
-            security = ("ssl" if port_text == "465" else
-                        "none" if host and _is_loopback(host) else "starttls")
-        user = env.get("THIDUA_SMTP_USER") or None
-        password = env.get("THIDUA_SMTP_PASSWORD") or None
-        if host and user and not password:
+        smtp = settings.smtp
+        host = smtp.host
+        security = smtp.security or ("ssl" if smtp.port == 465 else
+                                     "none" if host and _is_loopback(host) else "starttls")
+        password = smtp.password.get_secret_value() if smtp.password else None
+        if host and smtp.user and not password:
             raise SmtpConfigError("THIDUA_SMTP_USER is set but THIDUA_SMTP_PASSWORD is not")
-        if host and user and security == "none" and not _is_loopback(host):
+        if host and smtp.user and security == "none" and not _is_loopback(host):
             raise SmtpConfigError("refusing to log in without TLS to a non-loopback host; "
                                   "set THIDUA_SMTP_SECURITY to starttls or ssl")
-        delays = env.get("THIDUA_SMTP_RETRY_DELAYS")
-        try:
-            retry_delays = (tuple(float(x) for x in delays.split(",") if x.strip())
-                            if delays is not None else DEFAULT_RETRY_DELAYS)
-        except ValueError:
-            raise SmtpConfigError(f"THIDUA_SMTP_RETRY_DELAYS: expected seconds separated by "
-                                  f"commas, got {delays!r}") from None
-        return cls(host=host, port=int(port_text or DEFAULT_PORTS[security]),
-                   security=security, user=user, password=password,
-                   sender=env.get("THIDUA_SMTP_SENDER") or settings.sender["email"],
-                   sender_name=settings.sender["name"], retry_delays=retry_delays)
+        return cls(host=host, port=smtp.port or DEFAULT_PORTS[security], security=security,
+                   user=smtp.user, password=password,
+                   sender=smtp.sender or settings.sender.email,
+                   sender_name=settings.sender.name, retry_delays=smtp.retry_delays)
 
 
 def _is_loopback(host: str) -> bool:
@@ -280,7 +263,7 @@ def _answers(refused: Mapping[str, tuple[int, bytes]]) -> dict[str, str]:
 @contextmanager
 def open_mailer(settings: Settings, outbox: Path) -> Iterator[Mailer]:
     """The mailer the environment asks for, closed (connection quit) on exit."""
-    smtp = SmtpSettings.from_env(settings)
+    smtp = SmtpSettings.from_settings(settings)
     mailer = SmtpMailer(smtp) if smtp.host else OutboxMailer(smtp, outbox)
     try:
         yield mailer

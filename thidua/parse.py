@@ -19,11 +19,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from thidua import layout
 from thidua.errors import ThiduaError
 from thidua.rules import Problem, problem
 from thidua.vnnumber import read_text_number
+
+if TYPE_CHECKING:
+    from thidua.settings import Checks
 
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _TARGET_HEADER = re.compile(r"^chỉ tiêu (\d{4})$")
@@ -42,9 +46,9 @@ class Limits:
     max_zip_ratio: float = 100
 
     @classmethod
-    def from_checks(cls, checks: dict) -> Limits:
-        return cls(int(checks["max_file_mb"] * 2**20), int(checks["max_unpacked_mb"] * 2**20),
-                   float(checks["max_zip_ratio"]))
+    def from_checks(cls, checks: Checks) -> Limits:
+        return cls(int(checks.max_file_mb * 2**20), int(checks.max_unpacked_mb * 2**20),
+                   float(checks.max_zip_ratio))
 
 
 @dataclass

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pandas as pd
 
@@ -29,11 +28,6 @@ STAGE_NO = {stage: i for i, stage in enumerate(STAGES)}
 CHASE_FROM = STAGE_NO["t7"]     # from this stage on, only units that have not submitted
 CATCH_UP_DAYS = 30
 STAGE_COLUMNS = ["cycle_id", "stage", "stage_no", "stage_date", "due_date"]
-
-
-def local_today(cfg: Config) -> date:
-    """Today in the commune's time zone (the flow runs at 08:00 local)."""
-    return datetime.now(ZoneInfo(cfg.settings.calendar["timezone"])).date()
 
 
 def due_stages(cfg: Config, today: date, cycle_id: str | None = None) -> pd.DataFrame:
@@ -53,7 +47,7 @@ def due_stages(cfg: Config, today: date, cycle_id: str | None = None) -> pd.Data
 def recipients(cfg: Config, unit: Unit, stage: str) -> tuple[list[str], list[str]]:
     """(to, cc): the unit; `don-doc` copies the unit head and VHXH (settings [admin])."""
     to = [unit.email]
-    cc = [unit.head_email, cfg.settings.admin["email"]] if stage == "don-doc" else []
+    cc = [unit.head_email, cfg.settings.admin.email] if stage == "don-doc" else []
     return to, list(dict.fromkeys(a for a in cc if a not in to))
 
 

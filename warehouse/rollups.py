@@ -6,7 +6,6 @@ macros on a connection and selects from them.  Nothing here writes the warehouse
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from importlib import resources
 
 import duckdb
@@ -15,15 +14,16 @@ import pyarrow as pa
 
 from thidua.config import INDICATOR_CODE_RE
 from thidua.errors import UnkeyedValues
+from thidua.settings import RollupSettings, Scoring
 from warehouse.db import scalar
 
 SCORING_KEYS = ("on_time", "late", "missing", "quality", "quality_with_warnings", "performance")
 
 
-def prepare(con: duckdb.DuckDBPyConnection, ratios: pd.DataFrame, cycles: list[str]) -> None:
+def prepare(con: duckdb.DuckDBPyConnection, rollup: RollupSettings, cycles: list[str]) -> None:
     """Install the rollup macros and the ratio definitions on this connection, and
     materialise the status, unit ratios and value aggregates of `cycles` (every cycle the
-    rollup reads) once."""
+    rollup reads) once.  `rollup` names the weight of percents and the ratios."""
     # The column statistics answer the first test at once; the join only runs when needed.
     unkeyed = scalar(con, "SELECT count(*) FROM submission_values WHERE sk IS NULL") and \
         scalar(con, """
@@ -32,21 +32,22 @@ def prepare(con: duckdb.DuckDBPyConnection, ratios: pd.DataFrame, cycles: list[s
     if unkeyed:     # a rollup would silently leave them out
         raise UnkeyedValues(f"{unkeyed} submission values have no sk: values must be loaded "
                             "by warehouse.writer.load_submissions")
-    defs = ratios[["ratio", "numerator", "denominator"]].reset_index(drop=True)
-    defs.insert(0, "rno", range(1, len(defs) + 1))
+    defs = pd.DataFrame([(n, r.key, r.numerator, r.denominator)
+                         for n, r in enumerate(rollup.ratios, 1)],
+                        columns=["rno", "ratio", "numerator", "denominator"])
     con.register("ratio_defs", defs)
     con.execute("SET VARIABLE rollup_cycles = $cycs", {"cycs": cycles})
     # The common-subplan optimizer materialises scans a query shares (rollup_st, twice
     # in the scores: up to millions of rows); scanning twice measured faster.
     con.execute("SET disabled_optimizers = 'common_subplan'")
-    con.execute(_sql("rollup.sql").format(**_ratio_sql(defs)))
+    con.execute(_sql("rollup.sql").format(**_ratio_sql(defs, rollup.weight)))
 
 
-def _ratio_sql(defs: pd.DataFrame) -> dict[str, str]:
+def _ratio_sql(defs: pd.DataFrame, weight: str) -> dict[str, str]:
     """The parts of rollup.sql generated from the ratio definitions: the codes and pivot
-    columns of rollup_terms (TS01 and every ratio term), each ratio's columns in
+    columns of rollup_terms (the weight and every ratio term), each ratio's columns in
     rollup_uw, and the long form rollup_ur."""
-    codes = sorted({"TS01", *defs["numerator"], *defs["denominator"]})
+    codes = sorted({weight, *defs["numerator"], *defs["denominator"]})
     bad = [c for c in codes if not INDICATOR_CODE_RE.match(c)]
     if bad:
         raise ValueError(f"ratio terms must be indicator codes: {bad}")
@@ -54,6 +55,7 @@ def _ratio_sql(defs: pd.DataFrame) -> dict[str, str]:
     terms = dict(zip(ks, zip(defs["numerator"], defs["denominator"], strict=True), strict=True))
     has = " + ".join(f"(pct_{k} IS NOT NULL)::INTEGER" for k in ks)
     return {
+        "weight": weight,
         "term_codes": ", ".join(f"'{c}'" for c in codes),
         "term_columns": ", ".join(
             f"max(v.value) FILTER (WHERE v.indicator_code = '{c}') AS {c}" for c in codes),
@@ -91,10 +93,10 @@ def frame(con: duckdb.DuckDBPyConnection, sql: str, params: dict) -> pd.DataFram
 
 
 def cycle_tables(con: duckdb.DuckDBPyConnection, cycle_id: str,
-                 scoring: Mapping[str, float]) -> dict[str, pd.DataFrame]:
+                 scoring: Scoring) -> dict[str, pd.DataFrame]:
     """Every table of one cycle's rollup, keyed by name (see docs in README)."""
     p = {"cycs": [cycle_id]}
-    weights = {k: float(scoring[k]) for k in SCORING_KEYS}
+    weights = {k: float(getattr(scoring, k)) for k in SCORING_KEYS}
     return {
         "completeness": frame(con, """
             SELECT * EXCLUDE (cycle_id) FROM rollup_completeness($cycs)

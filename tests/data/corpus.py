@@ -79,7 +79,7 @@ def build(cfg: Config) -> dict[str, bytes]:
 
     def mail(sender: str, attachment: tuple[str, bytes]) -> bytes:
         msg = EmailMessage()
-        msg["From"], msg["To"] = sender, cfg.settings.sender["email"]
+        msg["From"], msg["To"] = sender, cfg.settings.sender.email
         msg["Subject"], msg["Date"] = "Báo cáo thi đua năm 2025", format_datetime(ON_TIME)
         msg.set_content("Kính gửi Phòng VHXH, đơn vị gửi báo cáo đính kèm.")
         msg.add_attachment(attachment[1], maintype="application",
@@ -124,7 +124,7 @@ def encrypt(data: bytes, password: str) -> bytes:
 
 if __name__ == "__main__":
     from thidua.config import load_config
-    from thidua.paths import REPO_CONFIG
+    from thidua.settings import REPO_CONFIG
 
     DIR.mkdir(exist_ok=True)
     for name, data in build(load_config(REPO_CONFIG)).items():

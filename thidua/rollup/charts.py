@@ -7,7 +7,7 @@ from typing import Any
 
 import pandas as pd
 
-from thidua.rollup.model import RATIO_NAMES
+from thidua.rollup.model import ratio_names
 
 
 def draw(out: Path, tables: dict[str, pd.DataFrame], ctx: dict[str, Any]) -> dict[str, Path]:
@@ -17,9 +17,10 @@ def draw(out: Path, tables: dict[str, pd.DataFrame], ctx: dict[str, Any]) -> dic
     matplotlib.use("Agg")
     out.mkdir(parents=True, exist_ok=True)
     files = {"completeness": _completeness(out / "ty-le-nop-theo-khoi.png", tables, ctx),
-             "ratios": _ratios(out / "cac-ty-le-chinh.png", tables)}
+             "ratios": _ratios(out / "cac-ty-le-chinh.png", tables, ratio_names(ctx["cfg"]))}
     if ctx["kind"] == "phase":
-        files["trends"] = _trends(out / "xu-huong-cac-ty-le.png", tables)
+        files["trends"] = _trends(out / "xu-huong-cac-ty-le.png", tables,
+                                   ratio_names(ctx["cfg"]))
     return files
 
 
@@ -49,26 +50,26 @@ def _completeness(path: Path, tables: dict, ctx: dict) -> Path:
     return _save(fig, path)
 
 
-def _ratios(path: Path, tables: dict) -> Path:
+def _ratios(path: Path, tables: dict, names: dict[str, str]) -> Path:
     import matplotlib.pyplot as plt
 
     r = tables["ratios"]
     r = r[r["level"] == "commune"]
     fig, ax = plt.subplots(figsize=(8, 3.5))
-    bars = ax.barh([RATIO_NAMES[k] for k in r["ratio"]], r["pct"].fillna(0))
+    bars = ax.barh([names[k] for k in r["ratio"]], r["pct"].fillna(0))
     ax.bar_label(bars, labels=[f"{p:.2f}%" if pd.notna(p) else "—" for p in r["pct"]])
     ax.set_xlim(0, 110)
     ax.set_title("Các tỷ lệ chính toàn xã (%)")
     return _save(fig, path)
 
 
-def _trends(path: Path, tables: dict) -> Path:
+def _trends(path: Path, tables: dict, names: dict[str, str]) -> Path:
     import matplotlib.pyplot as plt
 
     yr = tables["yearly_ratios"]
     fig, ax = plt.subplots(figsize=(8, 4))
     for ratio, rows in yr.groupby("ratio"):
-        ax.plot(rows["year"], rows["pct"], marker="o", label=RATIO_NAMES[ratio])
+        ax.plot(rows["year"], rows["pct"], marker="o", label=names[ratio])
     ax.set_xticks(sorted(yr["year"].unique()))
     ax.set_ylim(0, 100)
     ax.set_xlabel("Năm")

@@ -16,7 +16,7 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Mm, Pt
 
-from thidua.rollup.model import RATIO_NAMES, STATUS_VI, date_line_vi, number_vi
+from thidua.rollup.model import STATUS_VI, date_line_vi, number_vi, ratio_names
 
 FONT = "Times New Roman"
 MOVEMENTS = ('Phong trào thi đua "Cả nước thi đua đổi mới sáng tạo và chuyển đổi số" và '
@@ -39,11 +39,11 @@ def write(path: Path, tables: dict[str, pd.DataFrame], ctx: dict[str, Any],
     period = f"năm {cycle.year}" if ctx["kind"] == "annual" else cycle.title.lower()
     _para(doc, f"Kết quả thực hiện {MOVEMENTS} {period}", bold=True, size=14, align="center")
     _rule(doc, short=True)
-    _para(doc, f"Kính gửi: {s.province_office['name']}", size=14, align="center",
+    _para(doc, f"Kính gửi: {s.province_office.name}", size=14, align="center",
           space_after=12)
-    for basis in (*LEGAL_BASES, f"Căn cứ {s.commune['plan_ref']};"):
+    for basis in (*LEGAL_BASES, f"Căn cứ {s.commune.plan_ref};"):
         _para(doc, basis, italic=True, indent=True)
-    _para(doc, f"{s.commune['authority']} báo cáo kết quả thực hiện {period} như sau:",
+    _para(doc, f"{s.commune.authority} báo cáo kết quả thực hiện {period} như sau:",
           indent=True)
 
     _para(doc, "I. TÌNH HÌNH NỘP BÁO CÁO CỦA CÁC ĐƠN VỊ", bold=True)
@@ -63,9 +63,9 @@ def write(path: Path, tables: dict[str, pd.DataFrame], ctx: dict[str, Any],
         doc.add_picture(str(charts["completeness"]), width=Cm(15))
 
     _para(doc, "II. KẾT QUẢ THỰC HIỆN CÁC CHỈ TIÊU CHỦ YẾU", bold=True)
-    ratios = tables["ratios"]
+    ratios, names = tables["ratios"], ratio_names(ctx["cfg"])
     for r in ratios[ratios["level"] == "commune"].itertuples():
-        _para(doc, f"- {RATIO_NAMES[r.ratio]}: {number_vi(r.pct)}% ({r.n_units} đơn vị báo cáo).",
+        _para(doc, f"- {names[r.ratio]}: {number_vi(r.pct)}% ({r.n_units} đơn vị báo cáo).",
               indent=True)
     if ctx["kind"] == "phase":
         ach = tables["achievement"]
@@ -101,8 +101,8 @@ def write(path: Path, tables: dict[str, pd.DataFrame], ctx: dict[str, Any],
             indent=True)
     _para(doc, f"Số liệu tổng hợp từ {h['sources']} bản báo cáo của các đơn vị, mã tổng hợp "
                f"{h['rollup_id']}.", italic=True, indent=True)
-    _para(doc, f"Trên đây là báo cáo kết quả của {s.commune['authority']}, kính gửi "
-               f"{s.province_office['name']} tổng hợp./.", indent=True)
+    _para(doc, f"Trên đây là báo cáo kết quả của {s.commune.authority}, kính gửi "
+               f"{s.province_office.name} tổng hợp./.", indent=True)
     _closing(doc, s)
     path.parent.mkdir(parents=True, exist_ok=True)
     doc.save(str(path))
@@ -186,7 +186,7 @@ def _header(doc: Document, s, today) -> None:
     for cell in (left, right):
         cell.paragraphs[0]._p.getparent().remove(cell.paragraphs[0]._p)
     _para(left, "ỦY BAN NHÂN DÂN", bold=True, size=13, align="center", space_after=0)
-    _para(left, f"XÃ {s.commune['name'].upper()}", bold=True, size=13, align="center",
+    _para(left, f"XÃ {s.commune.name.upper()}", bold=True, size=13, align="center",
           space_after=0)
     _rule(left, short=True)
     _para(left, "Số:      /BC-UBND", size=13, align="center")
@@ -195,7 +195,7 @@ def _header(doc: Document, s, today) -> None:
     _para(right, "Độc lập - Tự do - Hạnh phúc", bold=True, size=13, align="center",
           space_after=0)
     _rule(right, short=True)
-    _para(right, date_line_vi(s.commune["name"], today), italic=True, size=14, align="center")
+    _para(right, date_line_vi(s.commune.name, today), italic=True, size=14, align="center")
 
 
 def _table(doc: Document, headers: list[str], rows: list[list[Any]]) -> None:
@@ -224,11 +224,11 @@ def _closing(doc: Document, s) -> None:
         cell.paragraphs[0]._p.getparent().remove(cell.paragraphs[0]._p)
     p = _para(left, "Nơi nhận:", bold=True, italic=True, size=12, align="left", space_after=0)
     p.paragraph_format.space_before = Pt(6)
-    for entry in (f"- {s.province_office['name']};", "- Chủ tịch, các PCT UBND xã;",
+    for entry in (f"- {s.province_office.name};", "- Chủ tịch, các PCT UBND xã;",
                   "- Hội đồng Thi đua – Khen thưởng xã;", "- Lưu: VT, VHXH."):
         _para(left, entry, size=11, align="left", space_after=0)
-    for line in (s.signer["on_behalf"], s.signer["capacity"], s.signer["title"]):
+    for line in (s.signer.on_behalf, s.signer.capacity, s.signer.title):
         _para(right, line, bold=True, size=13, align="center", space_after=0)
     for _ in range(4):
         _para(right, "", size=13, align="center", space_after=0)
-    _para(right, s.signer["name"], bold=True, size=14, align="center")
+    _para(right, s.signer.name, bold=True, size=14, align="center")

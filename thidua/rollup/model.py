@@ -3,36 +3,21 @@ checks, the derived ratios and the Vietnamese labels.  Pure: no I/O, no heavy im
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
 
 from thidua.config import Config, Cycle
 from thidua.errors import UnknownCycle
 
-
-@dataclass(frozen=True)
-class Ratio:
-    """A derived ratio (%): sum(numerator) / sum(denominator) over the units that report
-    the numerator."""
-    key: str
-    numerator: str
-    denominator: str
-    name_vi: str
-
-
-RATIOS = (
-    Ratio("ho_so_truc_tuyen", "HC02", "HC01", "Tỷ lệ hồ sơ tiếp nhận trực tuyến"),
-    Ratio("ky_nang_so", "BD02", "TS01", "Tỷ lệ người được bồi dưỡng kỹ năng số"),
-    Ratio("bang_rong", "TX02", "TX01", "Tỷ lệ hộ có Internet băng rộng cố định"),
-    Ratio("vneid_muc_2", "TX04", "TS01", "Tỷ lệ người có định danh điện tử mức 2"),
-)
-RATIO_NAMES = {r.key: r.name_vi for r in RATIOS}
-
 STATUS_VI = {"on_time": "Đúng hạn", "late": "Nộp muộn", "missing": "Chưa nộp"}
 AGGREGATE_VI = {"sum": "Cộng dồn các năm", "last": "Số liệu năm cuối", "mean": "Bình quân các năm"}
-TYPE_RULE_VI = {"percent": "Bình quân gia quyền theo TS01", "bool": "Số đơn vị trả lời có (1)",
+TYPE_RULE_VI = {"percent": "Bình quân gia quyền theo {weight}", "bool": "Số đơn vị trả lời có (1)",
                 "int": "Tổng", "decimal": "Tổng"}
 PHASE_KINDS = ("so_ket", "tong_ket")
+
+
+def ratio_names(cfg: Config) -> dict[str, str]:
+    """Vietnamese name of each derived ratio of the config (`[rollup] ratios`)."""
+    return {r.key: r.name_vi for r in cfg.settings.rollup.ratios}
 
 
 class NotARollupCycle(UnknownCycle):

@@ -6,8 +6,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from thidua.rollup.model import RATIO_NAMES
-
 NO_SUBMISSIONS = ("No accepted submissions for {cycle} yet: all {n} expected units count as "
                   "missing (chưa nộp).")
 
@@ -20,6 +18,7 @@ class RollupResult:
     version: int
     output_dir: Path
     headline: dict[str, Any]
+    ratio_names: dict[str, str]         # ratio key → Vietnamese name
     files: dict[str, Path] = field(default_factory=dict)
 
     def markdown(self) -> str:
@@ -29,7 +28,7 @@ class RollupResult:
                  (f"- Expected units: {h['expected']}; submitted {h['submitted']} "
                  f"({h['reporting_rate']}%), on time {h['on_time']} ({h['on_time_rate']}%), "
                  f"late {h['late']}, missing {h['missing']}"),
-                 *(f"- {RATIO_NAMES[k]}: {'—' if v is None else f'{v}%'}"
+                 *(f"- {self.ratio_names[k]}: {'—' if v is None else f'{v}%'}"
                    for k, v in h["ratios"].items()),
                  (f"- Initiatives {h['initiatives']}, proposals {h['proposals']}, "
                  f"source submission versions {h['sources']}"), ""]

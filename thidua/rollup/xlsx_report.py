@@ -10,7 +10,7 @@ from typing import Any
 
 import pandas as pd
 
-from thidua.rollup.model import AGGREGATE_VI, RATIO_NAMES, RATIOS, STATUS_VI, TYPE_RULE_VI
+from thidua.rollup.model import AGGREGATE_VI, STATUS_VI, TYPE_RULE_VI, ratio_names
 
 SHEETS = ("TongHop", "TheoKhoi", "TheoDonVi", "SangKien", "KhenThuong", "ChuaNop")
 
@@ -48,7 +48,7 @@ def write(path: Path, tables: dict[str, pd.DataFrame], ctx: dict[str, Any]) -> P
                                     default=10))
         ws.merge_range(0, 0, 0, ncols - 1, title, fmts["title"])
         ws.merge_range(1, 0, 1, ncols - 1,
-                       f"{cycle.title} · {ctx['cfg'].settings.commune['authority']} · "
+                       f"{cycle.title} · {ctx['cfg'].settings.commune.authority} · "
                        f"mã tổng hợp {ctx['rollup_id']}", fmts["subtitle"])
         row = 3
         for section in sections:
@@ -129,19 +129,18 @@ INDICATOR_COLS = (Col("indicator_code", "Mã", 8), Col("name_vi", "Chỉ tiêu",
 RATIO_COLS = (Col("ratio", "Mã", 8), Col("name_vi", "Tỷ lệ", 50), Col("formula", "Công thức", 12),
               Col("n_units", "Số đơn vị", 12, "int"), Col("numerator", "Tử số", 12, "dec"),
               Col("denominator", "Mẫu số", 12, "dec"), Col("pct", "Tỷ lệ (%)", 12, "dec"))
-UNIT_COLS = (Col("block_vi", "Khối thi đua", 22), Col("rank_in_block", "Xếp hạng trong khối", 10,
-                                                      "int"),
-             Col("code", "Mã đơn vị", 12), Col("name", "Tên đơn vị", 34),
-             Col("status_vi", "Tình trạng", 12),
-             *(Col(r.key, f"{r.name_vi} (%)", 12, "dec") for r in RATIOS),
-             Col("score_time", "Điểm đúng hạn", 10, "dec"),
-             Col("score_quality", "Điểm chất lượng số liệu", 10, "dec"),
-             Col("score_performance", "Điểm kết quả thực hiện", 10, "dec"),
-             Col("score", "Tổng điểm", 10, "dec"),
-             Col("version", "Phiên bản báo cáo", 9, "int"),
-             Col("received_at", "Thời điểm nhận", 17, "date"),
-             Col("n_warnings", "Số cảnh báo", 9, "int"),
-             Col("submission_id", "Mã bản báo cáo (sha256)", 30))
+UNIT_ID_COLS = (Col("block_vi", "Khối thi đua", 22),
+                Col("rank_in_block", "Xếp hạng trong khối", 10, "int"),
+                Col("code", "Mã đơn vị", 12), Col("name", "Tên đơn vị", 34),
+                Col("status_vi", "Tình trạng", 12))
+SCORE_COLS = (Col("score_time", "Điểm đúng hạn", 10, "dec"),
+              Col("score_quality", "Điểm chất lượng số liệu", 10, "dec"),
+              Col("score_performance", "Điểm kết quả thực hiện", 10, "dec"),
+              Col("score", "Tổng điểm", 10, "dec"))
+VERSION_COLS = (Col("version", "Phiên bản báo cáo", 9, "int"),
+                Col("received_at", "Thời điểm nhận", 17, "date"),
+                Col("n_warnings", "Số cảnh báo", 9, "int"),
+                Col("submission_id", "Mã bản báo cáo (sha256)", 30))
 MISSING_COLS = (Col("code", "Mã đơn vị", 12), Col("name", "Tên đơn vị", 40),
                 Col("kind_vi", "Loại đơn vị", 30), Col("block_vi", "Khối thi đua", 24),
                 Col("status_vi", "Tình trạng", 12), Col("version", "Phiên bản", 9, "int"),
@@ -169,7 +168,7 @@ def _labels(df: pd.DataFrame, ctx: dict) -> pd.DataFrame:
     df = df.copy()
     if "received_at" in df:
         df["received_at"] = pd.to_datetime(df["received_at"], utc=True).dt.tz_convert(
-            s.calendar["timezone"]).dt.tz_localize(None)
+            s.calendar.timezone).dt.tz_localize(None)
     if "kind" in df:
         df["kind_vi"] = df["kind"].map(s.kinds)
     if "block" in df:
@@ -183,31 +182,38 @@ def _labels(df: pd.DataFrame, ctx: dict) -> pd.DataFrame:
 
 def _completeness(df: pd.DataFrame, ctx: dict, levels: tuple[str, ...]) -> pd.DataFrame:
     s = ctx["cfg"].settings
-    names = {"commune": {"": f"Toàn xã ({s.commune['name']})"}, "kind": s.kinds,
+    names = {"commune": {"": f"Toàn xã ({s.commune.name})"}, "kind": s.kinds,
              "block": s.blocks}
     df = df[df["level"].isin(levels)].copy()
     df["label"] = [names[lv].get(g, g) for lv, g in zip(df["level"], df["grp"])]
     return df
 
 
-def _indicators(df: pd.DataFrame) -> pd.DataFrame:
+def _ratio_cols(ctx: dict, width: int) -> tuple[Col, ...]:
+    """One column per derived ratio of the config (`[rollup] ratios`)."""
+    return tuple(Col(r.key, f"{r.name_vi} (%)", width, "dec")
+                 for r in ctx["cfg"].settings.rollup.ratios)
+
+
+def _indicators(df: pd.DataFrame, ctx: dict) -> pd.DataFrame:
+    weight = ctx["cfg"].settings.rollup.weight
     df = df.copy()
-    df["rule"] = df["type"].map(TYPE_RULE_VI)
+    df["rule"] = df["type"].map({k: v.format(weight=weight) for k, v in TYPE_RULE_VI.items()})
     return df
 
 
-def _ratios(df: pd.DataFrame) -> pd.DataFrame:
-    formulas = {r.key: f"{r.numerator}/{r.denominator}" for r in RATIOS}
+def _ratios(df: pd.DataFrame, ctx: dict) -> pd.DataFrame:
+    ratios = ctx["cfg"].settings.rollup.ratios
     df = df.copy()
-    df["name_vi"] = df["ratio"].map(RATIO_NAMES)
-    df["formula"] = df["ratio"].map(formulas)
+    df["name_vi"] = df["ratio"].map(ratio_names(ctx["cfg"]))
+    df["formula"] = df["ratio"].map({r.key: f"{r.numerator}/{r.denominator}" for r in ratios})
     return df
 
 
 def _units(tables: dict, ctx: dict) -> pd.DataFrame:
     wide = tables["unit_ratios"].pivot(index="code", columns="ratio", values="pct")
     units = tables["units"].merge(wide, how="left", left_on="code", right_index=True)
-    for r in RATIOS:
+    for r in ctx["cfg"].settings.rollup.ratios:
         if r.key not in units:
             units[r.key] = None
     return _labels(units, ctx)
@@ -218,7 +224,7 @@ def _block_ratios(tables: dict, ctx: dict) -> tuple[pd.DataFrame, tuple[Col, ...
     wide = r[r["level"] == "block"].pivot(index="grp", columns="ratio", values="pct")
     wide = wide.reset_index().rename(columns={"grp": "block"})
     cols = (Col("block_vi", "Khối thi đua", 34),
-            *(Col(x.key, f"{x.name_vi} (%)", 14, "dec") for x in RATIOS))
+            *_ratio_cols(ctx, 14))
     return _labels(wide, ctx), cols
 
 
@@ -226,7 +232,7 @@ def _common_sheets(tables: dict, ctx: dict) -> dict[str, tuple[str, list[Section
     units = _units(tables, ctx)
     missing = _labels(tables["missing"], ctx)
     block_ratios, block_ratio_cols = _block_ratios(tables, ctx)
-    ranking_cols = UNIT_COLS[:5] + UNIT_COLS[9:13]
+    ranking_cols = UNIT_ID_COLS + SCORE_COLS
     return {
         "TheoKhoi": ("TỔNG HỢP THEO KHỐI THI ĐUA", [
             Section("I. Tình hình nộp báo cáo theo khối",
@@ -236,7 +242,7 @@ def _common_sheets(tables: dict, ctx: dict) -> dict[str, tuple[str, list[Section
                     "kết quả thực hiện 70)", units, ranking_cols)]),
         "TheoDonVi": ("TỔNG HỢP THEO ĐƠN VỊ", [
             Section("Tình trạng báo cáo, các tỷ lệ, điểm và bản báo cáo được tính", units,
-                    UNIT_COLS)]),
+                    UNIT_ID_COLS + _ratio_cols(ctx, 12) + SCORE_COLS + VERSION_COLS)]),
         "SangKien": ("SÁNG KIẾN, GIẢI PHÁP ĐỔI MỚI SÁNG TẠO, CHUYỂN ĐỔI SỐ", [
             Section("Danh sách sáng kiến do các đơn vị báo cáo", tables["initiatives"],
                     INITIATIVE_COLS)]),
@@ -257,10 +263,10 @@ def _annual_sheets(tables: dict, ctx: dict) -> dict[str, tuple[str, list[Section
             Section("I. Tình hình nộp báo cáo (tỷ lệ trên số đơn vị phải nộp)",
                     _completeness(tables["completeness"], ctx, ("commune", "kind")),
                     COMPLETENESS_COLS),
-            Section("II. Kết quả các chỉ tiêu", _indicators(tables["indicators"]),
+            Section("II. Kết quả các chỉ tiêu", _indicators(tables["indicators"], ctx),
                     INDICATOR_COLS),
             Section("III. Các tỷ lệ chính (chỉ tính các đơn vị báo cáo tử số)",
-                    _ratios(ratios[ratios["level"] == "commune"]), RATIO_COLS)]),
+                    _ratios(ratios[ratios["level"] == "commune"], ctx), RATIO_COLS)]),
         **_common_sheets(tables, ctx),
     }
 
@@ -283,7 +289,7 @@ def _phase_sheets(tables: dict, ctx: dict) -> dict[str, tuple[str, list[Section]
     yr = tables["yearly_ratios"].pivot(index="ratio", columns="year", values="pct")
     yr.columns = [f"y{y}" for y in yr.columns]
     yr = yr.reset_index()
-    yr["name_vi"] = yr["ratio"].map(RATIO_NAMES)
+    yr["name_vi"] = yr["ratio"].map(ratio_names(ctx["cfg"]))
     yc = tables["yearly_completeness"]
     ycw = yc.pivot_table(index=["level", "grp"], columns="year",
                          values=["reporting_rate", "on_time_rate"]).reset_index()

@@ -68,7 +68,7 @@ FROM per_kind k JOIN (SELECT DISTINCT ck, cycle_id, kind FROM rollup_st) c USING
 SEMI JOIN rollup_applies() a USING (indicator_code, kind)
 GROUP BY ALL;
 
--- The few indicators read unit by unit, TS01 (the weight of percents) and the ratio
+-- The few indicators read unit by unit, {weight} (the weight of percents) and the ratio
 -- terms, pivoted: one row per (unit, measure), a column per indicator (grouping once per
 -- unit measured half the CPU of a long table grouped per unit and ratio).
 CREATE OR REPLACE TEMP TABLE rollup_terms AS
@@ -78,21 +78,21 @@ SEMI JOIN rollup_applies() a ON a.indicator_code = v.indicator_code AND a.kind =
 WHERE v.value IS NOT NULL AND v.indicator_code IN ({term_codes})
 GROUP BY ALL;
 
--- Percents: mean weighted by the unit's TS01 of the same measure.
+-- Percents: mean weighted by the unit's {weight} of the same measure.
 CREATE OR REPLACE TEMP TABLE rollup_weighted AS
-SELECT s.cycle_id, v.measure, v.indicator_code, sum(v.value * t.TS01) AS weighted,
-       sum(t.TS01) AS weight
+SELECT s.cycle_id, v.measure, v.indicator_code, sum(v.value * t.{weight}) AS weighted,
+       sum(t.{weight}) AS weight
 FROM rollup_st s JOIN submission_values v ON v.sk = s.sk
 JOIN indicators i ON i.code = v.indicator_code AND i.type = 'percent'
 SEMI JOIN rollup_applies() a ON a.indicator_code = v.indicator_code AND a.kind = s.kind
 JOIN rollup_terms t ON t.uid = s.rowid AND t.measure = v.measure
-WHERE v.value IS NOT NULL AND t.TS01 IS NOT NULL
+WHERE v.value IS NOT NULL AND t.{weight} IS NOT NULL
 GROUP BY ALL;
 
 CREATE OR REPLACE TEMP MACRO rollup_status(cycs) AS TABLE
 SELECT rowid AS uid, * FROM rollup_st WHERE list_contains(cycs, cycle_id);
 
--- Indicator totals across units: sum, except percents (mean weighted by the unit's TS01
+-- Indicator totals across units: sum, except percents (mean weighted by the unit's {weight}
 -- of the same measure) and bools (count of units answering 1).  NULL when nobody reported.
 CREATE OR REPLACE TEMP MACRO rollup_indicator_totals(cycs, measure_name) AS TABLE
 WITH per_kind AS (SELECT cycle_id, kind, count(*) AS n FROM rollup_status(cycs) GROUP BY ALL),

@@ -1,0 +1,292 @@
+"""The one settings resolver: `settings.toml`, then `secrets.toml` beside it (git-ignored),
+then `THIDUA_<SECTION>_<KEY>` environment variables, each overriding the one before.
+
+Resolved once per run (`Workspace.from_env`) and passed down; nothing else reads the
+environment.  Broken settings stop with one `file:line: [section] key: message` per
+problem (exit code 2 at the CLI), naming the environment variable when it was one.
+Secrets are `SecretStr`: they never show in a repr, a log or an error.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from contextvars import ContextVar
+from datetime import date, datetime
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from thidua.errors import ConfigError
+
+ENV_PREFIX = "THIDUA_"
+REPO_CONFIG = Path(__file__).resolve().parent.parent / "config"
+EMAIL_RE = re.compile(r"^[^@\s,;<>]+@[^@\s,;<>]+\.[A-Za-z0-9-]+$")
+INDICATOR_CODE_RE = re.compile(r"^[A-Z]{2}\d{2}$")
+
+
+class Section(BaseModel):
+    """A settings table; a commune may add keys of its own (e.g. `[sender] phone`)."""
+    model_config = ConfigDict(frozen=True, extra="allow")
+
+
+def _email(value: str) -> str:
+    if not EMAIL_RE.match(value):
+        raise ValueError(f"not an email address: {value!r}")
+    return value
+
+
+class Commune(Section):
+    name: str
+    authority: str
+    authority_short: str
+    province: str
+    plan_ref: str
+
+
+class Contact(Section):
+    name: str
+    email: str
+    phone: str | None = None
+
+    _check_email = field_validator("email")(_email)
+
+
+class Signer(Section):
+    on_behalf: str
+    capacity: str
+    title: str
+    name: str
+
+
+class CalendarSettings(Section):
+    timezone: str
+    send_hour: int = Field(ge=0, le=23)
+    extra_days_off: tuple[date, ...] = ()      # announced days off beyond the holidays
+    makeup_working_days: tuple[date, ...] = ()  # Saturdays announced as working days
+
+    @field_validator("timezone")
+    @classmethod
+    def _iana(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"not an IANA time zone: {value!r}") from None
+        return value
+
+    @property
+    def tz(self) -> ZoneInfo:
+        """The commune's time zone: the one way thidua tells local time."""
+        return ZoneInfo(self.timezone)
+
+    def now(self) -> datetime:
+        return datetime.now(self.tz)
+
+    def today(self) -> date:
+        return self.now().date()
+
+
+class Checks(Section):
+    yoy_factor: float = Field(gt=1)
+    max_file_mb: float = Field(gt=0)
+    max_unpacked_mb: float = Field(gt=0)
+    max_zip_ratio: float = Field(gt=0)
+
+
+class Scoring(Section):
+    on_time: float = Field(ge=0)
+    late: float = Field(ge=0)
+    missing: float = Field(ge=0)
+    quality: float = Field(ge=0)
+    quality_with_warnings: float = Field(ge=0)
+    performance: float = Field(ge=0)
+
+
+class Ratio(Section):
+    """A derived ratio (%): sum(numerator) / sum(denominator) over the units that report
+    the numerator."""
+    key: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    numerator: str = Field(pattern=INDICATOR_CODE_RE.pattern)
+    denominator: str = Field(pattern=INDICATOR_CODE_RE.pattern)
+    name_vi: str
+
+
+class RollupSettings(Section):
+    """What the rollup weighs and counts: indicator codes of `indicators.csv`."""
+    weight: str = Field(pattern=INDICATOR_CODE_RE.pattern)        # percents weighted by
+    initiatives: str = Field(pattern=INDICATOR_CODE_RE.pattern)   # counts SangKien rows
+    ratios: tuple[Ratio, ...]
+
+    @field_validator("ratios")
+    @classmethod
+    def _unique(cls, ratios: tuple[Ratio, ...]) -> tuple[Ratio, ...]:
+        keys = [r.key for r in ratios]
+        if len(set(keys)) != len(keys):
+            raise ValueError(f"duplicate ratio key in {keys}")
+        return ratios
+
+
+class SmtpSettingsIn(Section):
+    """SMTP as configured; `thidua.mailer.SmtpSettings` derives port and security."""
+    host: str | None = None             # none: every message goes to the outbox
+    port: int | None = Field(default=None, ge=1, le=65535)
+    security: Literal["starttls", "ssl", "none"] | None = None
+    user: str | None = None
+    password: SecretStr | None = None
+    sender: str | None = None
+    retry_delays: Annotated[tuple[float, ...], NoDecode] = (2.0, 10.0, 30.0)
+
+    @field_validator("retry_delays", mode="before")
+    @classmethod
+    def _seconds(cls, value: Any) -> Any:
+        if isinstance(value, str):      # "2,10,30" from the environment
+            return tuple(x for x in value.split(",") if x.strip())
+        return value
+
+    @field_validator("security", mode="before")
+    @classmethod
+    def _lower(cls, value: Any) -> Any:
+        return value.lower() if isinstance(value, str) else value
+
+
+class Settings(BaseSettings):
+    """Everything a run needs to know besides the registry, indicators and cycles."""
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, env_nested_delimiter="_", env_nested_max_split=1,
+        env_ignore_empty=True, extra="ignore", frozen=True)
+
+    home: Path = Path("var")            # THIDUA_HOME: the data directory
+    inbox: Path | None = None           # THIDUA_INBOX: default home/inbox
+    lock_timeout: float = Field(default=900, gt=0)   # s to wait for another run's lock
+    commune: Commune
+    sender: Contact                     # VHXH: signs every email to units
+    admin: Contact                      # failure alerts, copies of chasers
+    province_office: Contact            # Sở Nội vụ: receives the rollups
+    signer: Signer
+    calendar: CalendarSettings
+    checks: Checks
+    scoring: Scoring
+    kinds: dict[str, str]
+    blocks: dict[str, str]
+    rollup: RollupSettings
+    smtp: SmtpSettingsIn = SmtpSettingsIn()
+
+    @model_validator(mode="after")
+    def _nonempty(self) -> Settings:
+        if not self.blocks:
+            raise ValueError("[blocks]: at least one block")
+        return self
+
+    @classmethod
+    def settings_customise_sources(cls, settings_cls: type[BaseSettings],
+                                   init_settings: PydanticBaseSettingsSource,
+                                   env_settings: PydanticBaseSettingsSource,
+                                   dotenv_settings: PydanticBaseSettingsSource,
+                                   file_secret_settings: PydanticBaseSettingsSource
+                                   ) -> tuple[PydanticBaseSettingsSource, ...]:
+        files, env = _SOURCES.get()
+        return (init_settings, _Env(settings_cls, env),
+                *(TomlConfigSettingsSource(settings_cls, f) for f in reversed(files)))
+
+
+class _Env(EnvSettingsSource):
+    """The environment source, read from a given mapping (os.environ in a run)."""
+
+    def __init__(self, settings_cls: type[BaseSettings], env: Mapping[str, str]) -> None:
+        self._env = env
+        super().__init__(settings_cls)
+
+    def _load_env_vars(self) -> Mapping[str, str | None]:
+        return {k.lower(): v for k, v in self._env.items()
+                if k.startswith(ENV_PREFIX) and (v or not self.env_ignore_empty)}
+
+
+_SOURCES: ContextVar[tuple[tuple[Path, ...], Mapping[str, str]]] = ContextVar("sources")
+
+
+def config_dir(env: Mapping[str, str] = os.environ) -> Path:
+    """`THIDUA_CONFIG`, else `./config`, else the sample Phong Doanh config of the repo."""
+    given = env.get("THIDUA_CONFIG")
+    if given:
+        return Path(given).absolute()
+    here = Path("config")
+    return (here if (here / "settings.toml").is_file() else REPO_CONFIG).absolute()
+
+
+def resolve_settings(directory: Path, env: Mapping[str, str] = os.environ) -> Settings:
+    """settings.toml → secrets.toml → THIDUA_* of `env`; ConfigError naming file, line,
+    section and key (or the environment variable) of every problem."""
+    files = [directory / "settings.toml"]
+    if not files[0].is_file():
+        raise ConfigError([f"{files[0]}: file not found"])
+    if (directory / "secrets.toml").is_file():
+        files.append(directory / "secrets.toml")
+    for path in files:
+        try:
+            tomllib.loads(path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError([f"{path}: {exc}"]) from None
+    token = _SOURCES.set((tuple(files), env))
+    try:
+        return Settings()
+    except ValidationError as exc:
+        raise ConfigError([_problem(err, files, env) for err in exc.errors()]) from None
+    finally:
+        _SOURCES.reset(token)
+
+
+def _problem(err: Mapping[str, Any], files: list[Path], env: Mapping[str, str]) -> str:
+    """One validation error as `file:line: [section] key: message`."""
+    loc = [str(part) for part in err["loc"]]
+    section, key = (loc[0], ".".join(loc[1:])) if len(loc) > 1 else ("", loc[0] if loc else "")
+    field = f"[{section}] {key}" if section else key
+    message = err["msg"].removeprefix("Value error, ")
+    if err["type"] == "missing":
+        message = "missing"
+    elif "input" in err and not isinstance(err["input"], dict | list | tuple):
+        secret = "password" in field or "secret" in field
+        if not secret and repr(err["input"]) not in message:
+            message += f" (got {err['input']!r})"
+    name = f"{ENV_PREFIX}{'_'.join(loc[:2]).upper()}"
+    if name in env:
+        return f"environment {name}: {field}: {message}"
+    for path in reversed(files):             # the file whose value won
+        line = _line_of(path, section, loc[1] if len(loc) > 1 else loc[0] if loc else "")
+        if line:
+            return f"{path}:{line}: {field}: {message}"
+    return f"{files[0]}: {field}: {message}"
+
+
+def _line_of(path: Path, section: str, key: str) -> int | None:
+    """Line of `key = …` in `[section]` (or of the section's header), 1-based."""
+    current, header = "", None
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        stripped = line.strip()
+        table = re.match(r"\[+\s*([^\]]+?)\s*\]", stripped)
+        if table:
+            current = table.group(1)
+            if current == section:
+                header = n
+        elif current == section and re.match(rf"{re.escape(key)}\s*=", stripped):
+            return n
+    return header
