@@ -9,7 +9,7 @@ export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export GX_ANALYTICS_ENABLED := false
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: install demo test test-fast lint clean server server-stop
+.PHONY: install demo test test-fast lint docs clean server server-stop
 
 install: $(STAMP)
 
@@ -25,6 +25,7 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/lint-imports
+	$(BIN)/cog --check docs/cli.md
 	$(BIN)/python -m pytest -q
 
 test-fast: $(STAMP)
@@ -36,6 +37,9 @@ server: $(STAMP)
 
 server-stop: $(STAMP)
 	$(BIN)/thidua server stop
+
+docs: $(STAMP)                  # regenerate the --help blocks of docs/cli.md
+	$(BIN)/cog -r docs/cli.md
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

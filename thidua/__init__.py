@@ -1,7 +1,10 @@
 """thidua: the reporting cycles of a Vietnamese emulation movement, end to end.
 
-The package is the pure domain core (config, calendar, templates, parsing, rollup
-maths, email rendering) and the CLI.  It never imports Prefect; flows live in `flows/`.
+This package is the domain, the bottom layer: config and settings, calendar, workbook
+layout and template, parsing, rules and checks, rollup maths and report writers, email
+rendering and the mailer.  It imports no Prefect, DuckDB or Great Expectations; the
+layers above are `warehouse/` and `expectations/`, `pipeline/`, `tasks/` and `flows/`,
+and `apps/` (import-linter checks it: `lint-imports`).
 """
 
 import os

@@ -205,7 +205,13 @@ class SmtpMailer(Mailer):
             smtp_starttls={"context": tls} if self.smtp.security == "starttls" else False,
             smtp_skip_login=self.smtp.user is None, soft_email_validation=False,
             timeout=30, **({"context": tls} if self.smtp.security == "ssl" else {}))
-        client.login()
+        try:
+            client.login()
+        except UnicodeEncodeError:      # smtplib sends AUTH in ASCII; its error quotes it
+            client.close()
+            raise smtplib.SMTPAuthenticationError(
+                0, "user or password has non-ASCII characters, which smtplib cannot "
+                   "send") from None
         return client
 
     def _deliver(self, msg: EmailMessage, recipients: list[str]) -> SendResult:
@@ -224,7 +230,7 @@ class SmtpMailer(Mailer):
                 return SendResult(message_id, False, _answers(exc.recipients),
                                   "all recipients refused")
             except smtplib.SMTPAuthenticationError as exc:
-                self._down = f"SMTP login refused: {exc.smtp_code}"
+                self._down = f"SMTP login refused: {exc.smtp_code} {_text(exc.smtp_error)}"
                 return SendResult(message_id, False, {}, self._down)
             except smtplib.SMTPResponseException as exc:
                 error = f"{exc.smtp_code} {_text(exc.smtp_error)}"
