@@ -20,16 +20,16 @@ def step_task(step: Callable[..., Any], writes: bool = False, **options: Any) ->
     fn = step
     if writes:
         @functools.wraps(step)
-        def fn(*args: Any) -> Any:
+        def fn(*args: Any, **kwargs: Any) -> Any:
             with writer_slot():
-                return step(*args)
+                return step(*args, **kwargs)
     return task(fn, name=step.__name__.replace("_", "-"), cache_policy=NO_CACHE, **options)
 
 
 def runner(*tasks: Task) -> Runner:
     """A runner that runs each step as its task; a step without one is a programming
     error, not something to run silently outside Prefect."""
-    by_step = {t.fn.__wrapped__ if hasattr(t.fn, "__wrapped__") else t.fn: t for t in tasks}
+    by_step = {getattr(t.fn, "__wrapped__", t.fn): t for t in tasks}
 
     def run(step: Callable[..., Any], /, *args: Any) -> Any:
         return by_step[step](*args)

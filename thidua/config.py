@@ -8,6 +8,8 @@ naming the file, the line and the field.  Nothing is written anywhere on failure
 from __future__ import annotations
 
 import csv
+import io
+import math
 import os
 import re
 from collections.abc import Mapping
@@ -21,7 +23,14 @@ import yaml
 
 from thidua.calendar import WorkCalendar
 from thidua.errors import ConfigError, UnknownCycle, UnknownUnit
-from thidua.settings import EMAIL_RE, INDICATOR_CODE_RE, Settings, resolve_settings
+from thidua.settings import (
+    EMAIL_RE,
+    INDICATOR_CODE_RE,
+    MAX_TEXT,
+    Settings,
+    resolve_settings,
+    shown,
+)
 
 UNIT_KINDS = ("co_quan", "mat_tran_doan_the", "doanh_nghiep", "thon_xom")
 INDICATOR_TYPES = ("int", "decimal", "percent", "bool")
@@ -166,23 +175,46 @@ def _check_rollup_codes(path: Path, settings: Settings, indicators: list[Indicat
 
 def _read_csv(path: Path, required: tuple[str, ...], problems: list[str]
               ) -> list[tuple[int, dict[str, str]]]:
-    """Rows of a UTF-8 CSV (BOM tolerated) with their 1-based line numbers."""
+    """Rows of a UTF-8 CSV (BOM tolerated) with their 1-based line numbers; a row that
+    cannot be a record (more fields than the header, a field over `MAX_TEXT`) is a
+    problem of its own line."""
+    text = _read_text(path, problems, encoding="utf-8-sig")
+    if text is None:
+        return []
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    try:
+        header = reader.fieldnames or []
+        missing = [c for c in required if c not in header]
+        if missing:
+            problems.append(f"{path}:1: header: missing column(s) {', '.join(missing)}")
+            return []
+        rows = []
+        for row in reader:
+            where = f"{path}:{reader.line_num}"
+            if None in row:
+                problems.append(f"{where}: row: more fields than the header has columns")
+                continue
+            long = [k for k, v in row.items() if v and len(v) > MAX_TEXT]
+            problems.extend(f"{where}: {k}: longer than {MAX_TEXT} characters" for k in long)
+            if not long:
+                rows.append((reader.line_num, {k: (v or "").strip() for k, v in row.items()}))
+        return rows
+    except csv.Error as exc:
+        problems.append(f"{path}:{reader.line_num}: not a CSV row: {exc}")
+        return []
+
+
+def _read_text(path: Path, problems: list[str], encoding: str = "utf-8") -> str | None:
+    """A config file's text, or None with the problem (missing, not UTF-8)."""
     if not path.is_file():
         problems.append(f"{path}: file not found")
-        return []
+        return None
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        return path.read_text(encoding=encoding)
     except UnicodeDecodeError as exc:
-        problems.append(f"{path}: not UTF-8 text ({exc.reason})")
-        return []
-    reader = csv.DictReader(text.splitlines())
-    header = reader.fieldnames or []
-    missing = [c for c in required if c not in header]
-    if missing:
-        problems.append(f"{path}:1: header: missing column(s) {', '.join(missing)}")
-        return []
-    return [(reader.line_num, {k: (v or "").strip() for k, v in row.items() if k})
-            for row in reader]
+        line = path.read_bytes()[:exc.start].count(b"\n") + 1
+        problems.append(f"{path}:{line}: not UTF-8 text ({exc.reason})")
+        return None
 
 
 def _load_units(path: Path, settings: Settings, problems: list[str]) -> list[Unit]:
@@ -212,7 +244,10 @@ def _load_units(path: Path, settings: Settings, problems: list[str]) -> list[Uni
             value = row.get(key, "")
             valid[key] = _parse_date(value) if value else None
             if value and valid[key] is None:
-                bad.append(f"{where}: {key}: not a date (YYYY-MM-DD): {value!r}")
+                bad.append(f"{where}: {key}: not a date (YYYY-MM-DD): {shown(value)}")
+        if valid["valid_from"] and valid["valid_to"] and valid["valid_to"] < valid["valid_from"]:
+            bad.append(f"{where}: valid_to: {valid['valid_to']} is before valid_from "
+                       f"{valid['valid_from']}")
         if bad:
             problems.extend(bad)
             continue
@@ -254,7 +289,9 @@ def _load_indicators(path: Path, settings: Settings, problems: list[str]) -> lis
         for key in ("min", "max", "warn_yoy_factor"):
             numbers[key] = _parse_number(row[key]) if row[key] else None
             if row[key] and numbers[key] is None:
-                bad.append(f"{where}: {key}: not a number: {row[key]!r}")
+                bad.append(f"{where}: {key}: not a number: {shown(row[key])}")
+        if None not in (numbers["min"], numbers["max"]) and numbers["min"] > numbers["max"]:
+            bad.append(f"{where}: max: {numbers['max']:g} is below min {numbers['min']:g}")
         at_most = row["at_most"] or None
         if at_most and at_most not in codes:
             bad.append(f"{where}: at_most: unknown indicator {at_most!r}")
@@ -281,57 +318,105 @@ def _load_indicators(path: Path, settings: Settings, problems: list[str]) -> lis
 
 def _load_cycles(path: Path, calendar: WorkCalendar, problems: list[str]
                  ) -> tuple[dict[str, str], list[Cycle]]:
-    if not path.is_file():
-        problems.append(f"{path}: file not found")
+    text = _read_text(path, problems)
+    if text is None:
         return {}, []
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        raw = yaml.safe_load(text)
+        root = yaml.compose(text)
     except yaml.YAMLError as exc:
-        problems.append(f"{path}: {exc}")
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark else str(path)
+        problems.append(f"{where}: not valid YAML: {getattr(exc, 'problem', None) or exc}")
         return {}, []
-    reward_forms = {str(k): str(v) for k, v in (raw.get("reward_forms") or {}).items()}
+    if not isinstance(raw, dict):
+        problems.append(f"{path}:1: expected a mapping with `reward_forms` and `cycles`")
+        return {}, []
+    nodes = {k.value: v for k, v in getattr(root, "value", [])}
+
+    def line(node: yaml.Node | None, key: str = "") -> str:
+        return f"{path}:{_line_of(node, key) if node is not None else 1}"
+
+    forms_raw = raw.get("reward_forms") or {}
+    if not isinstance(forms_raw, dict):
+        problems.append(f"{line(nodes.get('reward_forms'))}: reward_forms: expected a "
+                        "mapping of code: Vietnamese name")
+        forms_raw = {}
+    reward_forms = {str(k): str(v) for k, v in forms_raw.items()}
+    entries = raw.get("cycles") or []
+    cycle_nodes = nodes.get("cycles")
+    if not isinstance(entries, list):
+        problems.append(f"{line(cycle_nodes)}: cycles: expected a list of cycles")
+        return reward_forms, []
+    node_list = list(cycle_nodes.value) if isinstance(cycle_nodes, yaml.SequenceNode) else []
     cycles: list[Cycle] = []
     seen: set[str] = set()
-    # yaml.compose keeps each field's line, so messages can point at it.
-    for entry, node in zip(raw.get("cycles") or [], _cycle_nodes(path)):
-        def at(key: str, node: yaml.Node = node) -> str:
-            return f"{path}:{_line_of(node, key)}"
-
-        if not isinstance(entry, dict):
-            problems.append(f"{at('')}: cycle: expected a mapping")
-            continue
-        bad = [f"{at(key)}: {key}: missing" for key in ("id", "kind", "title", "due")
-               if not entry.get(key)]
-        cycle_id = str(entry.get("id", ""))
-        if cycle_id in seen:
-            bad.append(f"{at('id')}: id: duplicate cycle {cycle_id!r}")
-        seen.add(cycle_id)
-        if entry.get("kind") and entry["kind"] not in CYCLE_KINDS:
-            bad.append(f"{at('kind')}: kind: {entry['kind']!r} not one of "
-                       f"{', '.join(CYCLE_KINDS)}")
-        due = _parse_date(entry.get("due"))
-        if entry.get("due") and due is None:
-            bad.append(f"{at('due')}: due: not a date (YYYY-MM-DD): {entry['due']!r}")
-        period = entry.get("period") or [None, None]
-        start, end = (_parse_date(period[0]), _parse_date(period[1])) if len(period) == 2 \
-            else (None, None)
-        if entry.get("kind") not in (None, "ke_hoach") and (start is None or end is None
-                                                           or start > end):
-            bad.append(f"{at('period')}: period: expected [start, end] dates, start before end")
-        forms = tuple(entry.get("reward_forms") or ())
-        bad += [f"{at('reward_forms')}: reward_forms: unknown form {f!r}" for f in forms
-                if f not in reward_forms]
-        if bad:
-            problems.extend(bad)
-            continue
-        cycles.append(Cycle(
-            id=cycle_id, kind=entry["kind"], title=str(entry["title"]), due_original=due,
-            due=calendar.move_due_date(due), period_start=start, period_end=end,
-            year=entry.get("year"), phase=entry.get("phase"),
-            targets=tuple(int(y) for y in entry.get("targets") or ()), reward_forms=forms))
+    for entry, node in zip(entries, node_list, strict=False):
+        bad: list[str] = []
+        cycle = _cycle(entry, node, lambda key, node=node: line(node, key), calendar,
+                       reward_forms, seen, bad)
+        problems.extend(bad)
+        if cycle is not None and not bad:
+            cycles.append(cycle)
     if not cycles and not problems:
         problems.append(f"{path}: no cycles")
     return reward_forms, cycles
+
+
+def _cycle(entry: Any, node: yaml.Node, at, calendar: WorkCalendar,
+           reward_forms: dict[str, str], seen: set[str], bad: list[str]) -> Cycle | None:
+    """One cycle of cycles.yaml, or None with its problems in `bad`."""
+    if not isinstance(entry, dict):
+        bad.append(f"{at('')}: cycle: expected a mapping")
+        return None
+    bad += [f"{at(key)}: {key}: missing" for key in ("id", "kind", "title", "due")
+            if not entry.get(key)]
+    for key in ("id", "kind", "title"):
+        if entry.get(key) is not None and not isinstance(entry[key], str | int):
+            bad.append(f"{at(key)}: {key}: expected text")
+        elif len(str(entry.get(key, ""))) > MAX_TEXT:
+            bad.append(f"{at(key)}: {key}: longer than {MAX_TEXT} characters")
+    cycle_id = str(entry.get("id", ""))
+    if cycle_id in seen:
+        bad.append(f"{at('id')}: id: duplicate cycle {cycle_id!r}")
+    seen.add(cycle_id)
+    kind = entry.get("kind")
+    if kind and (not isinstance(kind, str) or kind not in CYCLE_KINDS):
+        bad.append(f"{at('kind')}: kind: {shown(kind)} not one of {', '.join(CYCLE_KINDS)}")
+    due = _parse_date(entry.get("due"))
+    if entry.get("due") and due is None:
+        bad.append(f"{at('due')}: due: not a date (YYYY-MM-DD): {shown(entry['due'])}")
+    period = entry.get("period")
+    start = end = None
+    if isinstance(period, list) and len(period) == 2:
+        start, end = _parse_date(period[0]), _parse_date(period[1])
+    if (kind != "ke_hoach" or period is not None) and (start is None or end is None
+                                                       or start > end):
+        bad.append(f"{at('period')}: period: expected [start, end] dates (YYYY-MM-DD), "
+                   "start before end")
+    numbers = {}
+    for key in ("year", "phase"):
+        value = entry.get(key)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+            bad.append(f"{at(key)}: {key}: expected a whole number, got {shown(value)}")
+        numbers[key] = value
+    targets = entry.get("targets") or []
+    if not isinstance(targets, list) or not all(
+            isinstance(y, int) and not isinstance(y, bool) for y in targets):
+        bad.append(f"{at('targets')}: targets: expected a list of years, e.g. [2027, 2030]")
+        targets = []
+    forms = entry.get("reward_forms") or []
+    if not isinstance(forms, list):
+        bad.append(f"{at('reward_forms')}: reward_forms: expected a list of form codes")
+        forms = []
+    bad += [f"{at('reward_forms')}: reward_forms: unknown form {shown(f)}" for f in forms
+            if str(f) not in reward_forms]
+    if bad:
+        return None
+    return Cycle(id=cycle_id, kind=kind, title=str(entry["title"]), due_original=due,
+                 due=calendar.move_due_date(due), period_start=start, period_end=end,
+                 year=numbers["year"], phase=numbers["phase"], targets=tuple(targets),
+                 reward_forms=tuple(str(f) for f in forms))
 
 
 def _line_of(node: yaml.Node, key: str) -> int:
@@ -341,14 +426,6 @@ def _line_of(node: yaml.Node, key: str) -> int:
             if k.value == key:
                 return k.start_mark.line + 1
     return node.start_mark.line + 1
-
-
-def _cycle_nodes(path: Path) -> list[yaml.Node]:
-    root = yaml.compose(path.read_text(encoding="utf-8"))
-    for key, value in getattr(root, "value", []):
-        if key.value == "cycles" and isinstance(value, yaml.SequenceNode):
-            return list(value.value)
-    return []
 
 
 # -- helpers --------------------------------------------------------------------------
@@ -367,7 +444,10 @@ def _parse_date(value: Any) -> date | None:
 
 
 def _parse_number(text: str) -> float | None:
+    """A finite number, or None."""
     try:
-        return float(text)
+        number = float(text)
     except ValueError:
         return None
+    return number if math.isfinite(number) else None
+

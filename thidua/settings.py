@@ -43,11 +43,18 @@ ENV_PREFIX = "THIDUA_"
 REPO_CONFIG = Path(__file__).resolve().parent.parent / "config"
 EMAIL_RE = re.compile(r"^[^@\s,;<>]+@[^@\s,;<>]+\.[A-Za-z0-9-]+$")
 INDICATOR_CODE_RE = re.compile(r"^[A-Z]{2}\d{2}$")
+MAX_TEXT = 2000         # characters in one config field: a name, a title, an address
+
+
+def shown(value: Any) -> str:
+    """A value as a message quotes it: repr, cut short."""
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "…"
 
 
 class Section(BaseModel):
     """A settings table; a commune may add keys of its own (e.g. `[sender] phone`)."""
-    model_config = ConfigDict(frozen=True, extra="allow")
+    model_config = ConfigDict(frozen=True, extra="allow", str_max_length=MAX_TEXT)
 
 
 def _email(value: str) -> str:
@@ -173,7 +180,7 @@ class Settings(BaseSettings):
     """Everything a run needs to know besides the registry, indicators and cycles."""
     model_config = SettingsConfigDict(
         env_prefix=ENV_PREFIX, env_nested_delimiter="_", env_nested_max_split=1,
-        env_ignore_empty=True, extra="ignore", frozen=True)
+        env_ignore_empty=True, extra="ignore", frozen=True, str_max_length=MAX_TEXT)
 
     home: Path = Path("var")            # THIDUA_HOME: the data directory
     inbox: Path | None = None           # THIDUA_INBOX: default home/inbox
@@ -260,13 +267,13 @@ def _problem(err: Mapping[str, Any], files: list[Path], env: Mapping[str, str]) 
     loc = [str(part) for part in err["loc"]]
     section, key = (loc[0], ".".join(loc[1:])) if len(loc) > 1 else ("", loc[0] if loc else "")
     field = f"[{section}] {key}" if section else key
-    message = err["msg"].removeprefix("Value error, ")
+    message = err["msg"].removeprefix("Value error, ")[:300]
     if err["type"] == "missing":
         message = "missing"
     elif "input" in err and not isinstance(err["input"], dict | list | tuple):
         secret = "password" in field or "secret" in field
         if not secret and repr(err["input"]) not in message:
-            message += f" (got {err['input']!r})"
+            message += f" (got {shown(err['input'])})"
     name = f"{ENV_PREFIX}{'_'.join(loc[:2]).upper()}"
     if name in env:
         return f"environment {name}: {field}: {message}"
