@@ -5,6 +5,7 @@ commands that need them, so `thidua --help` answers at once."""
 from __future__ import annotations
 
 import json
+import math
 import os
 import sys
 from datetime import date, datetime, tzinfo
@@ -65,13 +66,25 @@ def _prefect_api() -> bool:
 
 
 def _print_json(data: Any) -> None:
-    def default(o: Any) -> str:
-        if isinstance(o, date):
-            return o.isoformat()
-        raise TypeError(f"not JSON serialisable: {type(o).__name__}")
-
-    json.dump(data, sys.stdout, ensure_ascii=False, indent=2, default=default)
+    """Valid JSON whatever the rows hold: NaN and infinities become null, dates ISO."""
+    json.dump(_jsonable(data), sys.stdout, ensure_ascii=False, indent=2, allow_nan=False)
     sys.stdout.write("\n")
+
+
+def _jsonable(o: Any) -> Any:
+    if isinstance(o, dict):
+        return {k: _jsonable(v) for k, v in o.items()}
+    if isinstance(o, list | tuple):
+        return [_jsonable(v) for v in o]
+    if isinstance(o, date):
+        return o.isoformat()
+    if hasattr(o, "item") and not isinstance(o, str | bytes):   # numpy scalars
+        o = o.item()
+    if isinstance(o, float) and not math.isfinite(o):
+        return None
+    if o is not None and not isinstance(o, str | int | float | bool):
+        return None if str(o) in ("<NA>", "NaT") else str(o)          # pandas NA, paths
+    return o
 
 
 def _print_table(title: str, rows: list[dict], columns: list[str] | None = None,

@@ -93,3 +93,16 @@ def test_help_imports_no_heavy_library():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          env={**os.environ, "COLUMNS": "100"}, check=True)
     assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_json_output_is_valid_json_with_null_for_missing_numbers():
+    import numpy as np
+    import pandas as pd
+
+    from apps.cli import _jsonable
+
+    row = {"a": float("nan"), "b": np.float64("inf"), "c": pd.NA, "d": np.int64(3),
+           "e": [1.5, float("-inf")], "f": pd.Timestamp("2025-12-22 10:00", tz="UTC")}
+    text = json.dumps(_jsonable(row), allow_nan=False)
+    assert json.loads(text) == {"a": None, "b": None, "c": None, "d": 3, "e": [1.5, None],
+                                "f": "2025-12-22T10:00:00+00:00"}
