@@ -155,15 +155,16 @@ def tidy_inbox(ws: Workspace, batch: Batch) -> dict[str, int]:
 
 
 def acknowledge(ws: Workspace, submission_ids: list[str] | None = None):
-    """Mail the acknowledgments still owed (of these submissions, or all) and log them."""
-    from thidua.acknowledge import send_acks
+    """Mail the acknowledgments still owed (of these submissions, or all), logging each
+    one right after its SMTP transaction."""
+    from thidua.acknowledge import ACK_COLUMNS, send_acks
     from warehouse.queries import pending_acks
     from warehouse.writer import record_acknowledgments
 
     with connect(ws.paths.warehouse, read_only=True) as con:
         pending = pending_acks(con, submission_ids)
-    results = send_acks(ws.config, ws.paths.outbox, pending)
-    if not results.empty:
-        with connect(ws.paths.warehouse) as con:
-            record_acknowledgments(con, results)
-    return results
+    if pending.empty:
+        return pd.DataFrame(columns=ACK_COLUMNS)
+    with connect(ws.paths.warehouse) as con:
+        return send_acks(ws.config, ws.paths.outbox, pending, record=lambda outcome:
+                         record_acknowledgments(con, pd.DataFrame([outcome])))

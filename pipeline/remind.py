@@ -1,4 +1,4 @@
-"""Reminders: plan who gets which stage today → send → record, chunk by chunk.
+"""Reminders: plan who gets which stage today → send, each logged as it is sent.
 
 `remind` is the one sequence, shared by `thidua remind` (dry run included) and the
 `remind` flow, which runs each step as a task.
@@ -29,7 +29,7 @@ from thidua.workspace import Workspace
 from warehouse.db import connect
 from warehouse.queries import due_reminders
 
-CHUNK = 200     # reminders per send/record round: a crash loses at most one unrecorded chunk
+CHUNK = 200     # reminders per send task run (progress); each is logged as it is sent
 PLAN_COLUMNS = ("unit_code", "unit_name", "cycle_id", "stage", "stage_date", "due_date")
 RESULT_KEYS = ("unit_code", "cycle_id", "stage", "status", "recipients", "message_id",
                "error")
@@ -61,16 +61,13 @@ def plan_reminders(con: duckdb.DuckDBPyConnection, cfg: Config, today: date,
 
 
 def send(ws: Workspace, planned: pd.DataFrame) -> pd.DataFrame:
-    """Send the reminders of a chunk over one SMTP connection (or into the outbox)."""
-    return send_reminders(ws.config, ws.paths.outbox, planned)
-
-
-def record(ws: Workspace, results: pd.DataFrame) -> int:
-    """Log a chunk's outcome in the `reminders` table (one transaction)."""
+    """Send the reminders of a chunk over one SMTP connection (or into the outbox),
+    logging each in the `reminders` table right after its SMTP transaction."""
     from warehouse.writer import record_reminders
 
     with connect(ws.paths.warehouse) as con:
-        return record_reminders(con, results)
+        return send_reminders(ws.config, ws.paths.outbox, planned, record=lambda outcome:
+                              record_reminders(con, pd.DataFrame([outcome])))
 
 
 def remind(ws: Workspace, today: date | None = None, cycle_id: str | None = None,
@@ -86,12 +83,10 @@ def remind(ws: Workspace, today: date | None = None, cycle_id: str | None = None
         to_send = planned[planned["skip"].isna()]
         if dry_run:
             return Reminded(today, True, stage_summary(planned), _would_send(ws, to_send))
-        # Send and log chunk by chunk, so the log never lags far behind the server
+        # Send chunk by chunk; each reminder is logged as soon as the server took it
         chunks = []
         for start in range(0, len(to_send), CHUNK):
-            chunk = run(send, ws, to_send.iloc[start:start + CHUNK])
-            run(record, ws, chunk)
-            chunks.append(chunk)
+            chunks.append(run(send, ws, to_send.iloc[start:start + CHUNK]))
             if progress:
                 progress(100.0 * min(start + CHUNK, len(to_send)) / len(to_send))
     sent = pd.concat(chunks) if chunks else pd.DataFrame(columns=RESULT_COLUMNS)

@@ -1,8 +1,8 @@
 """Tasks of the remind flow: the steps of `pipeline.remind`, a chunk of units per task run.
 
 No Prefect retries on `send`: a retried chunk would resend what the server had already
-accepted; the mailer retries transient SMTP errors itself, and whatever still fails is
-logged and sent by the next run.
+accepted; the mailer retries transient SMTP errors itself, each reminder is logged as
+it is sent, and whatever still fails is sent by the next run.
 """
 
 from __future__ import annotations
@@ -12,6 +12,5 @@ from tasks.steps import runner, step_task
 
 run = runner(
     step_task(steps.plan),
-    step_task(steps.send),
-    step_task(steps.record, writes=True, retries=2, retry_delay_seconds=[5, 30]),
+    step_task(steps.send, writes=True),
 )

@@ -7,6 +7,7 @@ with a `sent` acknowledgment is never mailed again.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 import pandas as pd
@@ -58,8 +59,16 @@ def ack_email(cfg: Config, row: dict, local_tz) -> Email | None:
                  html=emails.render("ack.html.j2", True, context))
 
 
-def send_acks(cfg: Config, outbox, pending: pd.DataFrame) -> pd.DataFrame:
-    """Send the acknowledgments of `pending` over one mailer; one result row each."""
+ACK_COLUMNS = ["submission_id", "status", "sent_at", "message_id", "error", "recipients"]
+
+
+def send_acks(cfg: Config, outbox, pending: pd.DataFrame,
+              record: Callable[[dict], object] = lambda outcome: None) -> pd.DataFrame:
+    """Send the acknowledgments of `pending` over one mailer; one result row each.
+
+    Each outcome goes to `record` right after its SMTP transaction, so a crash can
+    repeat at most the one message in flight.
+    """
     from thidua.mailer import open_mailer
 
     rows = []
@@ -68,13 +77,14 @@ def send_acks(cfg: Config, outbox, pending: pd.DataFrame) -> pd.DataFrame:
         for row in pending.to_dict("records"):
             email = ack_email(cfg, row, tz)
             if email is None:
-                rows.append((row["submission_id"], "skipped", None, None,
-                             "no recipient: unknown unit, not sent by mail", None))
-                continue
-            res = mailer.send(email)
-            rows.append((row["submission_id"], "sent" if res.ok else "failed",
-                         pd.Timestamp.now(tz="UTC") if res.ok else None, res.message_id,
-                         res.error or (str(res.refused) if res.refused else None),
-                         ", ".join(email.to)))
-    return pd.DataFrame(rows, columns=["submission_id", "status", "sent_at", "message_id",
-                                       "error", "recipients"])
+                outcome = (row["submission_id"], "skipped", None, None,
+                           "no recipient: unknown unit, not sent by mail", None)
+            else:
+                res = mailer.send(email)
+                outcome = (row["submission_id"], "sent" if res.ok else "failed",
+                           pd.Timestamp.now(tz="UTC") if res.ok else None, res.message_id,
+                           res.error or (str(res.refused) if res.refused else None),
+                           ", ".join(email.to))
+            record(dict(zip(ACK_COLUMNS, outcome, strict=True)))
+            rows.append(outcome)
+    return pd.DataFrame(rows, columns=ACK_COLUMNS)

@@ -15,6 +15,7 @@ submission are skipped.  A cycle stops being chased `CATCH_UP_DAYS` after its
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -80,12 +81,15 @@ def unit_from_row(row: dict) -> Unit:
                 head_email=row["head_email"])
 
 
-def send_reminders(cfg: Config, outbox: Path, planned: pd.DataFrame) -> pd.DataFrame:
+def send_reminders(cfg: Config, outbox: Path, planned: pd.DataFrame,
+                   record: Callable[[dict], object] = lambda outcome: None) -> pd.DataFrame:
     """Render and send the planned reminders not skipped, over one mailer.
 
-    One result row per reminder, in the sent log's columns (`warehouse.writer`).  A
-    reminder counts as sent only when the server accepted it for some recipient; a
-    refused address or a broken registry entry fails that reminder, not the batch.
+    One result row per reminder, in the sent log's columns (`warehouse.writer`), each
+    handed to `record` right after its SMTP transaction, so a crash can repeat at most
+    the one message in flight.  A reminder counts as sent only when the server accepted
+    it for some recipient; a refused address or a broken registry entry fails that
+    reminder, not the batch.
     """
     from thidua.mailer import open_mailer
 
@@ -96,17 +100,19 @@ def send_reminders(cfg: Config, outbox: Path, planned: pd.DataFrame) -> pd.DataF
                 email = reminder_email(cfg, unit_from_row(row), cfg.cycle(row["cycle_id"]),
                                        row["stage"])
             except Exception as exc:  # noqa: BLE001 - recorded as a failed reminder
-                rows.append(_result(row, "failed", error=f"cannot render: {exc}"))
-                continue
-            result = mailer.send(email)
-            accepted = [a for a in [*email.to, *email.cc] if a not in result.refused]
-            refused = "; ".join(f"{a}: {answer}" for a, answer in result.refused.items())
-            rows.append(_result(
-                row, "sent" if result.ok else "failed", message_id=result.message_id,
-                recipients=", ".join(accepted if result.ok else [*email.to, *email.cc]),
-                sent_at=datetime.now(UTC) if result.ok else None,
-                error="; ".join(filter(None, [result.error, refused and f"refused {refused}"]))
-                or None))
+                outcome = _result(row, "failed", error=f"cannot render: {exc}")
+            else:
+                result = mailer.send(email)
+                accepted = [a for a in [*email.to, *email.cc] if a not in result.refused]
+                refused = "; ".join(f"{a}: {answer}" for a, answer in result.refused.items())
+                outcome = _result(
+                    row, "sent" if result.ok else "failed", message_id=result.message_id,
+                    recipients=", ".join(accepted if result.ok else [*email.to, *email.cc]),
+                    sent_at=datetime.now(UTC) if result.ok else None,
+                    error="; ".join(filter(None, [result.error,
+                                                  refused and f"refused {refused}"])) or None)
+            record(outcome)
+            rows.append(outcome)
     return pd.DataFrame(rows, columns=RESULT_COLUMNS)
 
 

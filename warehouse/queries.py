@@ -102,10 +102,10 @@ def submission_problems(con: duckdb.DuckDBPyConnection, unit: str, cycle: str,
 
 
 def pending_acks(con: duckdb.DuckDBPyConnection, ids: list[str] | None = None,
-                 max_attempts: int = 3) -> pd.DataFrame:
+                 immediate_attempts: int = 3) -> pd.DataFrame:
     """Submissions (all, or of `ids`) that still need an acknowledgment, with their
     problems as a list of dicts in column `problems`."""
-    subs = con.execute(_sql("pending_acks"), {"ids": ids, "max_attempts": max_attempts}).df()
+    subs = con.execute(_sql("pending_acks"), {"ids": ids, "immediate_attempts": immediate_attempts}).df()
     found = con.execute(_sql("submission_results"),
                         {"ids": list(subs["submission_id"])}).df()
     found = found.astype(object).where(found.notna(), None)

@@ -170,9 +170,10 @@ def record_acknowledgments(con: duckdb.DuckDBPyConnection, rows: pd.DataFrame) -
     with transaction(con, batch_acks=rows):
         con.execute("""
             INSERT INTO acknowledgments BY NAME
-            SELECT *, 1 AS attempts FROM batch_acks
+            SELECT *, 1 AS attempts, now() AS last_attempt_at FROM batch_acks
             ON CONFLICT (submission_id) DO UPDATE SET
                 status = excluded.status, attempts = acknowledgments.attempts + 1,
+                last_attempt_at = excluded.last_attempt_at,
                 sent_at = excluded.sent_at, message_id = excluded.message_id,
                 error = excluded.error, recipients = excluded.recipients""")
 
