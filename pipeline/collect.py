@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from pipeline.alerts import alert_failing_mail
 from pipeline.steps import Runner, call
 from thidua import layout
 from thidua.batch import Batch, batch_frames, files_frame, outcomes, values_frame
@@ -62,8 +63,9 @@ def collect(ws: Workspace, inbox: Path | None = None, docs: bool = True, acks: b
         # Load: one transaction, then the inbox is tidied
         loaded = run(load, ws, batch)
         tidied = run(tidy_inbox, ws, batch)
-        # Tell each unit
+        # Tell each unit, and the admin about mail that keeps failing
         sent = run(acknowledge, ws) if acks else pd.DataFrame(columns=["submission_id", "status"])
+        run(alert_failing_mail, ws)
     return Collected(batch, loaded, tidied, sent)
 
 

@@ -13,6 +13,7 @@ from datetime import date
 import duckdb
 import pandas as pd
 
+from pipeline.alerts import alert_failing_mail
 from pipeline.steps import Runner, call
 from thidua.calendar import STAGES
 from thidua.config import Config
@@ -89,6 +90,7 @@ def remind(ws: Workspace, today: date | None = None, cycle_id: str | None = None
             chunks.append(run(send, ws, to_send.iloc[start:start + CHUNK]))
             if progress:
                 progress(100.0 * min(start + CHUNK, len(to_send)) / len(to_send))
+        run(alert_failing_mail, ws)
     sent = pd.concat(chunks) if chunks else pd.DataFrame(columns=RESULT_COLUMNS)
     return Reminded(today, False, stage_summary(planned, sent),
                     [{k: r[k] for k in RESULT_KEYS} for r in sent.to_dict("records")])

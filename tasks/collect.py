@@ -10,6 +10,7 @@ Steps that write take the `duckdb-writer` slot.
 from __future__ import annotations
 
 from pipeline import collect as steps
+from pipeline.alerts import alert_failing_mail
 from tasks.steps import runner, step_task
 
 run = runner(
@@ -18,4 +19,5 @@ run = runner(
     step_task(steps.load, writes=True),
     step_task(steps.tidy_inbox, retries=2, retry_delay_seconds=[2, 10]),
     step_task(steps.acknowledge, writes=True),
+    step_task(alert_failing_mail, writes=True),
 )

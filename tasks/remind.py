@@ -8,9 +8,11 @@ it is sent, and whatever still fails is sent by the next run.
 from __future__ import annotations
 
 from pipeline import remind as steps
+from pipeline.alerts import alert_failing_mail
 from tasks.steps import runner, step_task
 
 run = runner(
     step_task(steps.plan),
     step_task(steps.send, writes=True),
+    step_task(alert_failing_mail, writes=True),
 )

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from conftest import SmtpRecorder, free_port
 
 import thidua.acknowledge
 from pipeline.collect import acknowledge, collect
@@ -62,14 +63,14 @@ def test_failed_mail_is_retried_with_backoff_and_never_dropped(workspace, smtp_e
                               datetime(2025, 12, 15, 10, tzinfo=VN))
     smtp_env.refuse.add(unit.email)
     collect(ws, docs=False)
-    for _ in range(4):
-        acknowledge(ws)                           # attempts 2, 3, then backing off
-    assert rows(ws, "SELECT status, attempts FROM acknowledgments") == [("failed", 3)]
+    for _ in range(7):
+        acknowledge(ws)                           # attempts 2 … 6, then backing off
+    assert rows(ws, "SELECT status, attempts FROM acknowledgments") == [("failed", 6)]
     with connect(ws.paths.warehouse) as con:      # as if the backoff hour has passed
         con.execute("UPDATE acknowledgments SET last_attempt_at = now() - INTERVAL 2 HOUR")
     smtp_env.refuse.clear()
     acknowledge(ws)
-    assert rows(ws, "SELECT status, attempts FROM acknowledgments") == [("sent", 4)]
+    assert rows(ws, "SELECT status, attempts FROM acknowledgments") == [("sent", 7)]
     assert [r.rcpt_tos for r in smtp_env.received] == [[unit.email]]
 
 
@@ -92,3 +93,37 @@ def test_each_reminder_is_logged_as_it_is_sent(workspace, smtp_env, monkeypatch)
     remind(ws, datetime(2025, 12, 11).date())
     assert len(smtp_env.received) == 39
     assert len({r.rcpt_tos[0] for r in smtp_env.received}) == 39
+
+
+def test_smtp_outage_then_every_acknowledgment_once_and_the_admin_alerted(
+        workspace, monkeypatch):
+    from aiosmtpd.controller import Controller
+
+    recorder = SmtpRecorder("127.0.0.1", free_port())       # not listening yet
+    monkeypatch.setenv("THIDUA_SMTP_HOST", recorder.host)
+    monkeypatch.setenv("THIDUA_SMTP_PORT", str(recorder.port))
+    monkeypatch.setenv("THIDUA_SMTP_RETRY_DELAYS", "0")
+    ws = Workspace.from_env()
+    cfg = ws.config
+    units = cfg.expected_units(cfg.cycle("nam-2025"))[:5]
+    synthetic.drop_into_inbox(ws, cfg.cycle("nam-2025"), units,
+                              datetime(2025, 12, 15, 10, tzinfo=VN))
+    for _ in range(3):
+        collect(ws, docs=False)
+    assert rows(ws, "SELECT status, min(attempts), max(attempts) FROM acknowledgments "
+                    "GROUP BY 1") == [("failed", 3, 3)]
+    controller = Controller(recorder, hostname=recorder.host, port=recorder.port)
+    controller.start()
+    try:
+        collect(ws, docs=False)
+        collect(ws, docs=False)                              # nothing more goes out
+    finally:
+        controller.stop()
+    alerts = [r for r in recorder.received if r.message["Subject"].startswith("[thidua]")]
+    acks = [r for r in recorder.received if r not in alerts]
+    assert sorted(r.rcpt_tos[0] for r in acks) == sorted(u.email for u in units)
+    [alert] = alerts
+    assert alert.rcpt_tos == [cfg.settings.admin.email]
+    text = alert.message.get_body(("plain",)).get_content()
+    assert "đã gửi được" in text and all(u.code in text for u in units)
+    assert rows(ws, "SELECT count(*) FROM acknowledgments WHERE alerted_at IS NULL") == [(0,)]

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from thidua.config import Settings
 from thidua.emails import render
 from thidua.mailer import Email
+from thidua.settings import Settings
 
 
 def failure_alert(settings: Settings, flow_name: str, run_name: str, state_name: str,
@@ -21,3 +21,14 @@ def failure_alert(settings: Settings, flow_name: str, run_name: str, state_name:
             "error": error.strip() or "(không có thông báo lỗi)", "url": url,
             "at": at.astimezone(settings.calendar.tz),
             "crashed": crashed, "sender": settings.sender.name}))
+
+
+def mail_failure_alert(settings: Settings, failing: list[dict], at: datetime) -> Email:
+    """Tell the admin which units' mail keeps failing, so someone checks the address or
+    the mail server; thidua keeps retrying meanwhile."""
+    return Email(
+        to=[settings.admin.email],
+        subject=f"[thidua] {len(failing)} thư gửi đơn vị chưa đi được sau nhiều lần thử",
+        text=render("mail_failures.txt.j2", html=False, context={
+            "failing": failing, "at": at.astimezone(settings.calendar.tz),
+            "sender": settings.sender.name}))

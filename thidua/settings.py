@@ -162,6 +162,7 @@ class SmtpSettingsIn(Section):
     password: SecretStr | None = None
     sender: str | None = None
     retry_delays: Annotated[tuple[float, ...], NoDecode] = (2.0, 10.0, 30.0)
+    alert_after: int = Field(default=3, ge=1)   # failed attempts before the admin is told
 
     @field_validator("retry_delays", mode="before")
     @classmethod

@@ -102,7 +102,7 @@ def submission_problems(con: duckdb.DuckDBPyConnection, unit: str, cycle: str,
 
 
 def pending_acks(con: duckdb.DuckDBPyConnection, ids: list[str] | None = None,
-                 immediate_attempts: int = 3) -> pd.DataFrame:
+                 immediate_attempts: int = 6) -> pd.DataFrame:
     """Submissions (all, or of `ids`) that still need an acknowledgment, with their
     problems as a list of dicts in column `problems`."""
     subs = con.execute(_sql("pending_acks"), {"ids": ids, "immediate_attempts": immediate_attempts}).df()
@@ -113,3 +113,22 @@ def pending_acks(con: duckdb.DuckDBPyConnection, ids: list[str] | None = None,
               for sid, g in found.groupby("submission_id")}
     subs["problems"] = [by_sub.get(sid, []) for sid in subs["submission_id"]]
     return subs
+
+
+FAILING_MAIL_SQL = """
+SELECT 'ack' AS kind, a.submission_id AS id, s.unit_code, s.cycle_id, NULL AS stage,
+       a.status, a.recipients, a.attempts, a.error
+FROM acknowledgments a JOIN submissions s USING (submission_id)
+WHERE a.attempts >= $after AND a.alerted_at IS NULL
+UNION ALL
+SELECT 'reminder', NULL, unit_code, cycle_id, stage, status, recipients, attempts, error
+FROM reminders
+WHERE attempts >= $after AND alerted_at IS NULL
+ORDER BY unit_code, cycle_id, kind
+"""
+
+
+def failing_mail(con: duckdb.DuckDBPyConnection, after: int) -> pd.DataFrame:
+    """Acknowledgments and reminders tried `after` times or more (still failing, or sent
+    late) that the admin has not yet been told of."""
+    return con.execute(FAILING_MAIL_SQL, {"after": after}).df()

@@ -204,6 +204,16 @@ def record_reminders(con: duckdb.DuckDBPyConnection, results: pd.DataFrame) -> i
     return written
 
 
+def mark_alerted(con: duckdb.DuckDBPyConnection, failing: pd.DataFrame) -> None:
+    """The admin was told of these failing messages (`queries.failing_mail` rows)."""
+    with transaction(con, alerted=failing[["kind", "id", "unit_code", "cycle_id", "stage"]]):
+        con.execute("""UPDATE acknowledgments a SET alerted_at = now() FROM alerted t
+                       WHERE t.kind = 'ack' AND a.submission_id = t.id""")
+        con.execute("""UPDATE reminders r SET alerted_at = now() FROM alerted t
+                       WHERE t.kind = 'reminder' AND r.unit_code = t.unit_code
+                         AND r.cycle_id = t.cycle_id AND r.stage = t.stage""")
+
+
 def record_rollup(con: duckdb.DuckDBPyConnection, cycle_id: str, kind: str, version: int,
                   output_dir: str, headline: dict, submission_ids: list[str]) -> str:
     """Record one produced rollup version and the submission versions behind it.

@@ -1,6 +1,7 @@
 -- Submissions still owed an acknowledgment: none sent yet.  A failed one is tried
--- again on each run for its first $immediate_attempts attempts, then with a backoff
--- (1, 2, 4 … hours since the last attempt, at most a day): never given up.  The recipient is the unit's registered address; a file whose unit is
+-- again on each run for its first $immediate_attempts attempts (1½ hours of the
+-- 15-minute schedule), then with a backoff (1, 2, 4 … hours since the last attempt, at
+-- most a day): never given up.  The recipient is the unit's registered address; a file whose unit is
 -- unknown is answered to the mail's sender, when it came by mail.
 SELECT s.submission_id, s.unit_code, s.cycle_id, s.version, s.outcome, s.late,
        s.n_errors, s.n_warnings, s.received_at, s.file_format,
