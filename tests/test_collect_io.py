@@ -33,6 +33,7 @@ def test_acknowledgment_over_smtp_lists_problems_by_cell(workspace, smtp_env, cf
     assert got.rcpt_tos == [cfg.unit("CQ-YT").email]
     msg = got.message
     assert msg["Subject"].startswith("[Thi đua] Chưa đạt")
+    assert msg["Auto-Submitted"] == "auto-replied"
     text = msg.get_body(("plain",)).get_content()
     assert "1. [Lỗi] ChiTieu!D12 – giá trị: “150”" in text
     assert "HC04 = 150: không được lớn hơn 100." in text

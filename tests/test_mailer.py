@@ -53,6 +53,7 @@ def test_smtp_message_decodes_to_vietnamese_subject_body_and_addresses(smtp_env,
     assert got.mail_from == cfg.settings.sender.email
     assert got.rcpt_tos == ["vanphong@phongdoanh.example", "truong.vanphong@phongdoanh.example"]
     assert body(msg, "plain") == TEXT and body(msg, "html") == HTML
+    assert msg["Auto-Submitted"] == "auto-generated"      # RFC 3834: nobody auto-answers it
     [attachment] = msg.iter_attachments()
     assert attachment.get_filename() == "nam-2025_CQ-VP.xlsx"
     assert attachment.get_content() == b"PK\x03\x04xlsx"

@@ -56,7 +56,8 @@ def ack_email(cfg: Config, row: dict, local_tz) -> Email | None:
     context["subject"] = f"[Thi đua] {verdict}: {title} ({row['original_name']})"
     return Email(to=[to], subject=context["subject"],
                  text=emails.render("ack.txt.j2", False, context),
-                 html=emails.render("ack.html.j2", True, context))
+                 html=emails.render("ack.html.j2", True, context),
+                 auto_submitted="auto-replied")
 
 
 ACK_COLUMNS = ["submission_id", "status", "sent_at", "message_id", "error", "recipients"]

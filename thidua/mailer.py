@@ -50,6 +50,9 @@ class Email:
     html: str | None = None
     cc: list[str] = field(default_factory=list)
     attachments: list[tuple[str, bytes]] = field(default_factory=list)  # (filename, content)
+    # RFC 3834: every message of ours is automatic, so no auto-responder answers it and
+    # a loop cannot start; an acknowledgment is `auto-replied`.
+    auto_submitted: str = "auto-generated"
 
 
 @dataclass
@@ -127,6 +130,7 @@ def build_message(email: Email, sender: str, sender_name: str) -> EmailMessage:
         msg.set_raw("Subject", Header(email.subject, "utf-8", header_name="Subject").encode())
     msg["Date"] = formatdate(localtime=True)
     msg["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or None)
+    msg["Auto-Submitted"] = email.auto_submitted
     msg.set_content(email.text, cte="quoted-printable")
     if email.html is not None:
         msg.add_alternative(email.html, subtype="html", cte="quoted-printable")
