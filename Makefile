@@ -17,18 +17,21 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 # from the lock needs PyPI too (or uv's cache), running the project needs no network.
 LOCK  := requirements.lock
 UV    := $(BIN)/uv
-# uv itself is pinned in the lock, with its hashes, like every other package; pip bootstraps it.
+# uv itself is pinned in the lock, with its hashes, like every other package.
 UV_VERSION := $(shell sed -n 's/^uv==\([^ ]*\).*/\1/p' $(LOCK))
 UV_STAMP   := $(VENV)/.uv-$(UV_VERSION)
 # Tools kept in .venv beside the project (`uv pip sync` removes whatever the lock lacks).
-LOCK_TOOLS := setuptools>=68\npip\nuv==$(UV_VERSION)
+LOCK_TOOLS := setuptools>=68\npip\nuv
 
 install: $(STAMP)
 
+# The venv starts without pip (quicker); the system's pip (>= 22.3) puts uv into it, and pip
+# itself comes from the lock.
 $(UV_STAMP):
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	test -x $(BIN)/python || $(PYTHON) -m venv --without-pip $(VENV)
 	awk '/^uv==/ {p=1; print; next} p && /^[^ ]/ {p=0} p' $(LOCK) > $(VENV)/uv-requirement.txt
-	$(BIN)/python -m pip install -q --no-deps --require-hashes -r $(VENV)/uv-requirement.txt \
+	$(PYTHON) -m pip --python $(BIN)/python install -q --no-deps --require-hashes \
+	  -r $(VENV)/uv-requirement.txt \
 	  2>&1 | { grep -v '^WARNING: Location' || true; }
 	$(UV) --version | grep -q '^uv $(UV_VERSION)\( \|$$\)'
 	touch $@
