@@ -9,16 +9,44 @@ export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export GX_ANALYTICS_ENABLED := false
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: install demo test test-fast lint docs clean server server-stop
+.PHONY: install lock demo test test-fast lint docs clean server server-stop
+
+# Installs come from requirements.lock: exact versions with hashes, for Python >= 3.11 on any
+# platform. `make lock` brings it up to date with pyproject.toml, keeping the pins it can;
+# `make lock UPGRADE=1` moves every package to its newest release. Both need PyPI; installing
+# from the lock needs PyPI too (or uv's cache), running the project needs no network.
+LOCK  := requirements.lock
+UV    := $(BIN)/uv
+# uv itself is pinned in the lock, with its hashes, like every other package.
+UV_VERSION := $(shell sed -n 's/^uv==\([^ ]*\).*/\1/p' $(LOCK))
+UV_STAMP   := $(VENV)/.uv-$(UV_VERSION)
+# Tools kept in .venv beside the project (`uv pip sync` removes whatever the lock lacks).
+LOCK_TOOLS := setuptools>=68\npip\nuv
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --upgrade pip 2>&1 | grep -v '^WARNING: Location' || true
-	$(BIN)/python -m pip install -q -e '.[dev]' 2>&1 | grep -v '^WARNING: Location' || true
+# The venv starts without pip (quicker); the system's pip (>= 22.3) puts uv into it, and pip
+# itself comes from the lock.
+$(UV_STAMP):
+	test -x $(BIN)/python || $(PYTHON) -m venv --without-pip $(VENV)
+	awk '/^uv==/ {p=1; print; next} p && /^[^ ]/ {p=0} p' $(LOCK) > $(VENV)/uv-requirement.txt
+	$(PYTHON) -m pip --python $(BIN)/python install -q --no-deps --require-hashes \
+	  -r $(VENV)/uv-requirement.txt \
+	  2>&1 | { grep -v '^WARNING: Location' || true; }
+	$(UV) --version | grep -q '^uv $(UV_VERSION)\( \|$$\)'
+	touch $@
+
+$(STAMP): $(LOCK) pyproject.toml $(UV_STAMP)
+	$(UV) pip sync -q --python $(BIN)/python --require-hashes $(LOCK)
+	$(UV) pip install -q --python $(BIN)/python --no-deps --no-build-isolation -e .
+	$(UV) pip check -q --python $(BIN)/python
 	$(BIN)/python -c "import thidua, prefect, great_expectations, duckdb"
 	touch $@
+
+lock: $(UV_STAMP)
+	printf '$(LOCK_TOOLS)\n' | $(UV) pip compile -q pyproject.toml - --extra dev \
+	  --universal --python-version 3.11 --generate-hashes \
+	  $(if $(UPGRADE),--upgrade) --custom-compile-command 'make lock' -o $(LOCK)
 
 demo: $(STAMP)
 	$(BIN)/python -m apps.demo
