@@ -123,7 +123,8 @@ def _section_organisation(doc, tables, ctx, charts) -> None:
     _table(doc, ["Khối thi đua", "Phải nộp", "Đã nộp", "Đúng hạn", "Tỷ lệ nộp (%)",
                  "Tỷ lệ đúng hạn (%)"],
            [[s.blocks.get(r.grp, r.grp), r.expected, r.submitted, r.on_time,
-             number_vi(r.reporting_rate), number_vi(r.on_time_rate)] for r in comp.itertuples()])
+             number_vi(r.reporting_rate), number_vi(r.on_time_rate)] for r in comp.itertuples()],
+           (4.6, 2.0, 2.0, 2.2, 2.4, 2.8))
     if "completeness" in charts:
         doc.add_picture(str(charts["completeness"]), width=Cm(15))
 
@@ -162,8 +163,10 @@ def _section_results(doc, tables, ctx, charts) -> None:
     expected = dict(zip(comp.loc[comp["level"] == "kind", "grp"],
                         comp.loc[comp["level"] == "kind", "expected"], strict=True))
     ach = tables.get("achievement")
+    position = {i.code: n for n, i in enumerate(cfg.indicators)}     # indicators.csv order
     for kind, heading in criteria_groups(s.kinds):
         rows = by_kind[by_kind["kind"] == kind]
+        rows = rows.iloc[rows["indicator_code"].map(position).argsort(kind="stable")]
         if not expected.get(kind):
             continue
         _heading(doc, heading, level=2)
@@ -175,11 +178,13 @@ def _section_results(doc, tables, ctx, charts) -> None:
             _table(doc, ["Mã", "Chỉ tiêu", "Kết quả đến thời điểm chốt", "Chỉ tiêu đăng ký",
                          "Đạt (%)"],
                    [[r.indicator_code, r.name_vi, number_vi(r.achieved),
-                     number_vi(r.target), number_vi(r.achieved_pct)] for r in a.itertuples()])
+                     number_vi(r.target), number_vi(r.achieved_pct)] for r in a.itertuples()],
+                   (1.6, 7.4, 2.6, 2.4, 2.0))
         else:
             _table(doc, ["Mã", "Chỉ tiêu", "Đơn vị tính", "Số đơn vị báo cáo", "Kết quả"],
                    [[r.indicator_code, r.name_vi, r.unit_vi, f"{r.n_units}/{r.expected}",
-                     number_vi(r.total)] for r in rows.itertuples()])
+                     number_vi(r.total)] for r in rows.itertuples()],
+                   (1.6, 7.6, 2.4, 2.2, 2.2))
     _heading(doc, INDIVIDUALS_GROUP, level=2)
     props = tables["proposals"]
     n_people = int((props["subject_type"] == "Cá nhân").sum()) if len(props) else 0
@@ -249,13 +254,13 @@ def _section_awards(doc, tables, ctx) -> None:
                        "cá nhân.", indent=True)
         _table(doc, ["Hình thức khen thưởng", "Tập thể", "Cá nhân", "Tổng"],
                [[cfg.reward_forms.get(r.reward_form, r.reward_form), r.collectives,
-                 r.individuals, r.total] for r in part.itertuples()])
+                 r.individuals, r.total] for r in part.itertuples()], (8.5, 2.5, 2.5, 2.5))
     _heading(doc, "3. Kết quả chấm điểm của các khối thi đua", level=2)
     units = tables["units"]
     leaders = units[units["rank_in_block"] == 1]
     _table(doc, ["Khối thi đua", "Đơn vị xếp thứ nhất", "Điểm"],
            [[s.blocks.get(r.block, r.block), r.name, number_vi(r.score)]
-            for r in leaders.itertuples()])
+            for r in leaders.itertuples()], (5.0, 8.5, 2.5))
 
 
 def _section_difficulties(doc, tables, ctx) -> None:
@@ -414,7 +419,8 @@ def _widths(table, widths) -> None:
     table._tbl.tblPr.append(layout)
 
 
-def _table(doc: Document, headers: list[str], rows: list[list[Any]]) -> None:
+def _table(doc: Document, headers: list[str], rows: list[list[Any]],
+           widths_cm: tuple[float, ...] | None = None) -> None:
     t = doc.add_table(rows=1, cols=len(headers))
     t.style = "Table Grid"
     t.alignment = WD_TABLE_ALIGNMENT.CENTER
@@ -423,6 +429,8 @@ def _table(doc: Document, headers: list[str], rows: list[list[Any]]) -> None:
     for row in rows:
         for cell, value in zip(t.add_row().cells, row):
             _cell(cell, str(value))
+    if widths_cm:
+        _widths(t, tuple(Cm(w) for w in widths_cm))
     doc.add_paragraph()
 
 

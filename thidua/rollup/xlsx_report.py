@@ -308,6 +308,8 @@ def _indicator_groups(tables: dict, ctx: dict) -> list[Section]:
     """The indicator totals per criteria group of the plan (III.1 a–d), in the plan's
     order, each over the units of one kind: no total mixes populations."""
     by_kind = _indicators(tables["indicators_by_kind"], ctx)
+    position = {i.code: n for n, i in enumerate(ctx["cfg"].indicators)}  # indicators.csv
+    by_kind = by_kind.iloc[by_kind["indicator_code"].map(position).argsort(kind="stable")]
     kinds = set(by_kind["kind"])
     return [Section(f"II.{n}. Kết quả các chỉ tiêu – {heading}",
                     by_kind[by_kind["kind"] == kind], INDICATOR_COLS)
