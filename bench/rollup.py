@@ -29,7 +29,8 @@ from warehouse.writer import sync_config
 KINDS = ["co_quan", "mat_tran_doan_the", "doanh_nghiep", "thon_xom"]
 RULES = resolve_settings(REPO_CONFIG).rollup     # the weight and ratios of the sample
 W = {"on_time": 20.0, "late": 10.0, "missing": 0.0, "quality": 10.0,
-     "quality_with_warnings": 5.0, "performance": 70.0}
+     "quality_with_warnings": 5.0, "performance": 70.0, "content_only": True,
+     "empty_zero": True}
 
 
 def build(con: duckdb.DuckDBPyConnection, n_units: int) -> list[str]:
@@ -86,7 +87,7 @@ QUERIES = {
     "indicators": "SELECT * FROM rollup_indicator_totals($cycs, 'value')",
     "ratios": "SELECT * FROM rollup_ratio_totals($cycs)",
     "scores": "SELECT * FROM rollup_scores($cycs, $on_time, $late, $missing, $quality, "
-              "$quality_with_warnings, $performance)",
+              "$quality_with_warnings, $performance, $content_only, $empty_zero)",
 }
 
 
@@ -115,6 +116,7 @@ def with_pandas(t: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
                    right_on=["cycle_id", "unit_code"]).drop(columns="unit_code")
     st["status"] = np.where(st["any_on_time"].isna(), "missing",
                             np.where(st["any_on_time"] == True, "on_time", "late"))
+    cur = cur.assign(n_warnings=cur["n_warnings"] - cur["late"].astype(int))  # content only
     st = st.merge(cur[["cycle_id", "unit_code", "submission_id", "n_warnings"]], how="left",
                   left_on=["cycle_id", "code"], right_on=["cycle_id", "unit_code"])
 
@@ -132,7 +134,8 @@ def with_pandas(t: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
     comp["reporting_rate"] = round2(100.0 * comp["submitted"] / comp["expected"])
     comp["on_time_rate"] = round2(100.0 * comp["on_time"] / comp["expected"])
 
-    v = values.merge(st[["submission_id", "cycle_id", "code", "block"]], on="submission_id")
+    v = values.merge(st[["submission_id", "cycle_id", "code", "block", "kind"]],
+                     on="submission_id")
     ts = v.loc[v["indicator_code"] == "TS01", ["cycle_id", "code", "value"]]
     v = v.merge(ts.rename(columns={"value": "ts01"}), how="left", on=["cycle_id", "code"])
     v["weighted"] = v["value"] * v["ts01"]
@@ -147,7 +150,8 @@ def with_pandas(t: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
 
     pieces = []
     for r in RULES.ratios:
-        num = v.loc[v["indicator_code"] == r.numerator, ["cycle_id", "code", "block", "value"]]
+        num = v.loc[(v["indicator_code"] == r.numerator) & (v["kind"] == r.population),
+                    ["cycle_id", "code", "block", "value"]]
         den = v.loc[(v["indicator_code"] == r.denominator) & (v["value"] > 0),
                     ["cycle_id", "code", "value"]]
         m = num.merge(den, on=["cycle_id", "code"], suffixes=("_n", "_d"))
@@ -159,8 +163,11 @@ def with_pandas(t: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
     rt = ur.groupby(["cycle_id", "ratio"]).agg(num=("value_n", "sum"), den=("value_d", "sum"))
     rt["pct"] = round2(100.0 * rt["num"] / rt["den"])
 
-    perf = ur.groupby(["cycle_id", "code"])["pr"].mean().rename("perf").reset_index()
+    # mean over the ratios that apply to the unit's kind, an empty one counting 0
+    n_app = {k: sum(r.population == k for r in RULES.ratios) for k in st["kind"].unique()}
+    perf = ur.groupby(["cycle_id", "code"])["pr"].sum().rename("perf").reset_index()
     sc = st.merge(perf, how="left", on=["cycle_id", "code"])
+    sc["perf"] = sc["perf"] / sc["kind"].map(n_app).replace(0, np.nan)
     sc["score_time"] = sc["status"].map({"on_time": W["on_time"], "late": W["late"],
                                          "missing": W["missing"]})
     sc["score_quality"] = np.where(sc["status"] == "missing", 0,

@@ -18,6 +18,7 @@ from thidua.rollup.model import (
     annual_cycle,
     phase_cycle,
     phase_years,
+    plan_cycle,
     plan_for,
     ratio_names,
 )
@@ -73,17 +74,19 @@ def _run(ws: Workspace, cycle: Cycle, kind: str, today: date | None) -> RollupRe
     # Read: every table in one read-only session (temp tables live in it)
     with connect(ws.paths.warehouse, read_only=True) as con:
         rollups.prepare(con, cfg.settings.rollup, source_cycles)
-        tables = rollups.cycle_tables(con, cycle.id, cfg.settings.scoring)
+        tables = rollups.cycle_tables(con, cycle.id, cfg.settings.scoring,
+                                      (plan or plan_cycle(cfg, cycle) or cycle).id)
         if kind == "phase":
             tables |= rollups.phase_tables(con, [c.id for c in years], plan and plan.id,
-                                           f"target_{cycle.year}")
+                                           f"target_{cycle.year}", cycle.id,
+                                           cfg.settings.rollup.review_tolerance)
         tables["sources"] = rollups.source_submissions(con, source_cycles)
         version = rollups.next_rollup_version(con, cycle.id)
     # Write the files of the new version
     rollup_id = f"{cycle.id}-v{version}"
     out = ws.paths.reports / cycle.id / f"v{version}"
     headline = _headline(tables, cycle, rollup_id)
-    files = _write_files(out, tables)
+    files = _write_files(out, tables, cfg.settings.calendar.timezone)
     ctx = {"cfg": cfg, "cycle": cycle, "kind": kind, "rollup_id": rollup_id,
            "today": today, "headline": headline}
     files["charts"] = out / "charts"
@@ -132,11 +135,18 @@ def _plain(v: Any) -> Any:
     return v.item() if hasattr(v, "item") else v
 
 
-def _write_files(out: Path, tables: dict) -> dict[str, Path]:
-    """Every table as CSV (UTF-8 with BOM, opens in Excel) and Parquet under data/."""
+def _write_files(out: Path, tables: dict, timezone: str) -> dict[str, Path]:
+    """Every table as CSV (UTF-8 with BOM, opens in Excel; times in the commune's local
+    time, with their offset) and Parquet (times as stored) under data/."""
+    import pandas as pd
+
     data = out / "data"
     data.mkdir(parents=True, exist_ok=True)
     for name, df in tables.items():
-        df.to_csv(data / f"{name}.csv", index=False, encoding="utf-8-sig")
+        local = df.copy()
+        for col in local.columns:
+            if isinstance(local[col].dtype, pd.DatetimeTZDtype):
+                local[col] = local[col].dt.tz_convert(timezone)
+        local.to_csv(data / f"{name}.csv", index=False, encoding="utf-8-sig")
         df.to_parquet(data / f"{name}.parquet", index=False)
     return {"data": data}

@@ -176,8 +176,13 @@ def test_resend_new_version_and_year_over_year(collected, cfg, tmp_path, monkeyp
                     "USING (submission_id) WHERE s.unit_code = 'TX-01' AND "
                     "v.indicator_code = 'TS01'")[0][0]
     from datetime import datetime, timedelta, timezone
+    # last year's figures (the committed corpus), only TS01 changed (SK01 counts the rows
+    # of SangKien: the workbook's own)
+    same = dict(rows(ws, "SELECT v.indicator_code, v.value FROM submission_values v JOIN "
+                         "current_submissions s USING (submission_id) WHERE s.unit_code = "
+                         "'TX-01' AND s.cycle_id = 'nam-2025' AND v.indicator_code <> 'SK01'"))
     drop(ws.paths.inbox, "tx01-2026.xlsx", synthetic.workbook(
-        cfg, tx, nam26, overrides={"TS01": last * 10}),
+        cfg, tx, nam26, overrides=same | {"TS01": last * 10}),
         datetime(2026, 11, 25, 9, tzinfo=timezone(timedelta(hours=7))))
     collect(ws)
     assert rows(ws, """

@@ -57,6 +57,12 @@ PROPOSALS = [("a1", 1, "Tập thể", "Phòng A", "giay-khen-xa"),
              ("b1", 1, "Cá nhân", "Bản cũ, không tính", "bang-khen-tinh"),
              ("t1", 1, "Cá nhân", "Trần Thị Cúc", "bang-khen-tinh")]
 INITIATIVES = [("a1", 1, "Số hoá hồ sơ"), ("t2", 1, "Zalo thôn"), ("t2", 2, "QR thanh toán")]
+# ThongTin narrative fields (issue 12), b1's superseded by b2 (which has none).
+NARRATIVES = [("a1", "tom_tat", "Tiếp nhận 75% hồ sơ trực tuyến"),
+              ("t1", "mo_hinh", "Tổ công nghệ số cộng đồng đến từng hộ"),
+              ("a1", "kho_khan", "Thiếu máy scan để số hoá hồ sơ"),
+              ("t2", "de_xuat", "Hỗ trợ kinh phí lắp wifi nhà văn hoá thôn"),
+              ("b1", "kho_khan", "Bản cũ, không tính")]
 
 
 @pytest.fixture
@@ -85,6 +91,9 @@ def small_ws(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Workspace:
         for sid, row, subject, name, form in PROPOSALS:
             con.execute("INSERT INTO proposals VALUES (?, ?, ?, ?, 'Cán bộ', ?, 'Tốt', ?)",
                         [sid, row, subject, name, form, f"DeNghiKhenThuong!E{4 + row}"])
+        for sid, key, text in NARRATIVES:
+            con.execute("INSERT INTO submission_info VALUES (?, ?, ?, 'ThongTin!C11')",
+                        [sid, key, text])
         for sid, row, title in INITIATIVES:
             con.execute("INSERT INTO initiatives VALUES (?, ?, ?, 'Tác giả', 'CĐS', "
                         "'01/2025', 'Tốt', 'Cơ sở', ?)", [sid, row, title, f"SangKien!B{4 + row}"])
@@ -117,37 +126,53 @@ def test_annual_rollup_figures_read_back_from_xlsx(small_ws):
     assert top[kinds["co_quan"]][1:8] == (3, 3, 2, 1, 0, 100, round(200 / 3, 2))
     assert top[kinds["mat_tran_doan_the"]][1:8] == (1, 0, 0, 0, 1, 0, 0)
 
-    # Indicator totals from the counted versions (b2, not b1; c2; rejected c1 ignored).
-    ind = {r[0]: r for r in wb["TongHop"].iter_rows(values_only=True) if r[0] in
-           ("TS01", "BD02", "HC01", "HC02", "HC04", "TX04", "DN02")}
-    assert ind["TS01"][3:6] == (6, 5, 100 + 300 + 50 + 1000 + 500)
-    assert ind["HC01"][3:6] == (3, 3, 300)
-    assert ind["HC04"][5] == round((80 * 100 + 40 * 300 + 100 * 50) / 450, 2)   # TS01-weighted
-    assert ind["TX04"][3:6] == (2, 1, 500)
-    assert ind["DN02"][3:6] == (0, 0, None)
+    # Indicator totals from the counted versions (b2, not b1; c2; rejected c1 ignored),
+    # per criteria group of the plan (issue 12: TS01 counts staff in offices, residents in
+    # villages; never summed across), groups in the plan's order under headings.
+    sections, ind = [], {}
+    for r in wb["TongHop"].iter_rows(values_only=True):
+        if isinstance(r[0], str) and r[0].startswith("II."):
+            sections.append(r[0])
+        elif sections and r[0] in ("TS01", "BD02", "HC01", "HC04", "TX04", "DN02"):
+            ind[(len(sections), r[0])] = r
+    assert [t.split(" – ")[1][:2] for t in sections] == ["a)", "b)", "Đố"]  # no DN unit
+    assert ind[(1, "TS01")][3:6] == (3, 3, 100 + 300 + 50)
+    assert ind[(3, "TS01")][3:6] == (2, 2, 1000 + 500)
+    assert ind[(2, "TS01")][3:6] == (1, 0, None)                       # MT-1 missing
+    assert ind[(1, "HC01")][3:6] == (3, 3, 300)
+    assert ind[(1, "HC04")][5] == round((80 * 100 + 40 * 300 + 100 * 50) / 450, 2)
+    assert ind[(3, "TX04")][3:6] == (2, 1, 500)
+    assert not any(code == "DN02" for _, code in ind)                 # no business expected
 
-    # Ratios: TX04/TS01 only over the unit reporting TX04 (TX-1).
+    # Ratios: each over one kind; TX04/TS01 only over the unit reporting TX04 (TX-1).
     ratios = {r[0]: r for r in wb["TongHop"].iter_rows(values_only=True)
-              if r[0] in ("ho_so_truc_tuyen", "ky_nang_so", "bang_rong", "vneid_muc_2")}
+              if r[0] in ("ho_so_truc_tuyen", "ky_nang_so", "bang_rong", "vneid_muc_2",
+                          "ky_nang_so_dan")}
     assert ratios["ho_so_truc_tuyen"][3:7] == (2, 250, 300, round(100 * 250 / 300, 2))
-    assert ratios["ky_nang_so"][6] == round(100 * 360 / 1950, 2)
+    assert ratios["ky_nang_so"][6] == round(100 * 160 / 450, 2)       # offices' staff only
+    assert ratios["ky_nang_so_dan"][3:7] == (2, 200, 1500, round(100 * 200 / 1500, 2))
+    assert ratios["ky_nang_so"][7] == small_ws.config.settings.kinds["co_quan"]
     assert ratios["bang_rong"][6] == 60
     assert ratios["vneid_muc_2"][3:7] == (1, 500, 1000, 50)
 
-    # Scores: cume_dist percentile ranks within the block, by hand.
+    # Scores: cume_dist percentile ranks within the block, by hand (columns: 5 unit
+    # columns, one per ratio of [rollup] ratios (6), then the scores).
     units = rows_by_key(wb["TheoDonVi"], col=3)
-    perf = {"CQ-A": (0.5 + 2 / 3) / 2, "CQ-B": (1 + 1 / 3) / 2, "CQ-C": 1.0,
-            "TX-1": (0.5 + 0.5 + 1) / 3, "TX-2": 1.0, "MT-1": 0.0}
+    # Issue 12: a unit is ranked on every ratio of its kind (co_quan 2, thon_xom 3), an
+    # empty one counting 0 (CQ-C has no HC02/HC01, TX-2 no TX04); lateness costs points
+    # once, in timeliness: the `late` warning of b2 and c2 does not lower data quality.
+    perf = {"CQ-A": (0.5 + 2 / 3) / 2, "CQ-B": (1 + 1 / 3) / 2, "CQ-C": (1 + 0) / 2,
+            "TX-1": (0.5 + 0.5 + 1) / 3, "TX-2": (1 + 1 + 0) / 3, "MT-1": 0.0}
     time = {"CQ-A": 20, "CQ-B": 20, "CQ-C": 10, "TX-1": 20, "TX-2": 20, "MT-1": 0}
-    quality = {"CQ-A": 10, "CQ-B": 5, "CQ-C": 5, "TX-1": 10, "TX-2": 5, "MT-1": 0}
-    rank = {"CQ-C": 1, "CQ-B": 2, "CQ-A": 3, "TX-2": 1, "TX-1": 2, "MT-1": 1}
+    quality = {"CQ-A": 10, "CQ-B": 10, "CQ-C": 10, "TX-1": 10, "TX-2": 5, "MT-1": 0}
+    rank = {"CQ-B": 1, "CQ-A": 2, "CQ-C": 3, "TX-1": 1, "TX-2": 2, "MT-1": 1}
     for code, rank_pr in perf.items():
         row = units[code]
         p = round(70 * rank_pr, 2)
-        assert row[9:13] == (time[code], quality[code], p, round(time[code] + quality[code] + p,
+        assert row[11:15] == (time[code], quality[code], p, round(time[code] + quality[code] + p,
                                                                  2)), code
         assert row[1] == rank[code], code
-    assert units["CQ-B"][13] == 2 and units["CQ-B"][16] == "b2"      # counted version
+    assert units["CQ-B"][15] == 2 and units["CQ-B"][18] == "b2"      # counted version
     assert units["CQ-B"][5:7] == (100, 20)                             # its ratios
     assert units["CQ-C"][5] is None                                    # HC01 = 0: no ratio
 
@@ -156,11 +181,37 @@ def test_annual_rollup_figures_read_back_from_xlsx(small_ws):
     order = list(chua)
     assert order.index("MT-1") < order.index("Nộp muộn") < order.index("CQ-C")
     assert chua["CQ-C"][4:7] == ("Nộp muộn", 2, datetime(2025, 12, 28, 9, 0))  # local time
+    # Issue 12: the chairman's own Giấy khen apart from the proposals upward.
     tally = rows_by_key(wb["KhenThuong"])
-    assert tally["giay-khen-xa"][2:5] == (1, 1, 2)
-    assert tally["bang-khen-tinh"][2:5] == (0, 1, 1)
+    assert tally["giay-khen-xa"][2:6] == ("Khen thưởng theo thẩm quyền của Chủ tịch UBND xã",
+                                          1, 1, 2)
+    assert tally["bang-khen-tinh"][2:6] == ("Đề nghị cấp trên khen thưởng", 0, 1, 1)
+    titles = [r[0] for r in wb["KhenThuong"].iter_rows(values_only=True)]
+    assert titles.index("I. Khen thưởng theo thẩm quyền của Chủ tịch UBND xã") < \
+        titles.index("giay-khen-xa") < titles.index("II. Đề nghị cấp trên khen thưởng") < \
+        titles.index("bang-khen-tinh")
+    assert wb["TongHop"]["A1"].value == "BÁO CÁO TỔNG HỢP KẾT QUẢ NĂM 2025"
     assert [r[3] for r in wb["SangKien"].iter_rows(values_only=True) if r[2] in (1, 2)] == \
         ["Số hoá hồ sơ", "Zalo thôn", "QR thanh toán"]
+
+
+def test_late_unit_keeps_the_data_quality_score_of_an_on_time_unit(small_ws, monkeypatch):
+    """Same content (no warning but `late`): same data-quality score; lateness costs only
+    timeliness.  With `quality_warnings = "all"` the old double penalty comes back."""
+    from openpyxl import load_workbook
+
+    with connect(small_ws.paths.warehouse) as con:     # CQ-C counts c2: late, 1 warning
+        assert con.execute("SELECT late, n_warnings FROM submissions WHERE submission_id = "
+                           "'c2'").fetchall() == [(True, 1)]
+    units = rows_by_key(load_workbook(run_annual(small_ws, 2025, today=date(2026, 1, 5))
+                                      .files["xlsx"])["TheoDonVi"], col=3)
+    assert units["CQ-C"][11:13] == (10, 10) and units["CQ-A"][11:13] == (20, 10)
+    monkeypatch.setenv("THIDUA_SCORING_QUALITY_WARNINGS", "all")
+    monkeypatch.setenv("THIDUA_SCORING_EMPTY_RATIO", "skip")
+    units = rows_by_key(load_workbook(run_annual(Workspace.from_env(), 2025,
+                                                 today=date(2026, 1, 5)).files["xlsx"])
+                        ["TheoDonVi"], col=3)
+    assert units["CQ-C"][11:14] == (10, 5, 70.0)     # ranked only on the ratio it has
 
 
 def test_annual_rollup_files_provenance_and_versions(small_ws):
@@ -185,12 +236,16 @@ def test_annual_rollup_files_provenance_and_versions(small_ws):
     for part in ("ỦY BAN NHÂN DÂN", "XÃ PHONG DOANH", "Số:      /BC-UBND",
                  "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc",
                  "Phong Doanh, ngày 05 tháng 01 năm 2026", "Nơi nhận:", "- Lưu: VT, VHXH.",
-                 "TM. ỦY BAN NHÂN DÂN", "KT. CHỦ TỊCH", "PHÓ CHỦ TỊCH", "Nguyễn Văn An"):
+                 "TM. ỦY BAN NHÂN DÂN", "KT. CHỦ TỊCH", "PHÓ CHỦ TỊCH", "Ngô Ngọc Quang",
+                 "- Như trên;"):
         assert part in cells, part
+    assert cells.index("Nơi nhận:") < cells.index("- Như trên;") < cells.index("- Lưu: VT")
     for part in ("BÁO CÁO", "Kết quả thực hiện Phong trào thi đua", "năm 2025",
                  "Kính gửi: Sở Nội vụ tỉnh Ninh Bình", "Căn cứ Luật Thi đua, khen thưởng",
-                 "đã nộp: 5 (tỷ lệ 83,33%)", "nộp muộn: 1; chưa nộp: 1", "nam-2025-v1"):
+                 "đã nộp 5 (tỷ lệ 83,33%)", "nộp muộn: 1; chưa nộp: 1"):
         assert part in text, part
+    # Issue 12: no internal id in the body (it stays in the workbook and the warehouse).
+    assert "nam-2025" not in text and "mã tổng hợp" not in text
 
     for png in first.output_dir.joinpath("charts").glob("*.png"):
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -199,6 +254,59 @@ def test_annual_rollup_files_provenance_and_versions(small_ws):
     assert parquet.set_index("code").loc["CQ-C", "status"] == "late"
     csv = pd.read_csv(first.output_dir / "data" / "sources.csv", encoding="utf-8-sig")
     assert sorted(csv["submission_id"]) == ["a1", "b2", "c2", "t1", "t2"]
+    assert csv["received_at"].str.endswith("+07:00").all()          # local time
+
+
+def test_annual_report_is_a_report_in_the_plans_structure(small_ws):
+    """Six sections of plan VI, the data period, who issued plans, the units' own words,
+    awards split by authority, criteria groups in the plan's order, Vietnamese numbers."""
+    from docx import Document
+
+    doc = Document(run_annual(small_ws, 2025, today=date(2026, 1, 5)).files["docx"])
+    paras = [p.text for p in doc.paragraphs]
+    text = "\n".join(paras)
+    heads = [p.text for p in doc.paragraphs if p.runs and p.runs[0].bold
+             and p.text[:3] in ("I. ", "II.", "III", "IV.", "V. ", "VI.")]
+    assert heads == ["I. CÔNG TÁC CHỈ ĐẠO, TỔ CHỨC TRIỂN KHAI", "II. KẾT QUẢ THỰC HIỆN",
+                     "III. MÔ HÌNH, CÁCH LÀM HAY", "IV. CÔNG TÁC KHEN THƯỞNG",
+                     "V. KHÓ KHĂN, VƯỚNG MẮC VÀ NGUYÊN NHÂN",
+                     "VI. PHƯƠNG HƯỚNG, NHIỆM VỤ VÀ ĐỀ XUẤT, KIẾN NGHỊ"]
+    assert "Số liệu tính từ ngày 21/08/2025 đến ngày 14/12/2025" in text
+    # Plans: CQ-A and TX-1 sent ke-hoach-2025; the 4 others are named.
+    assert ("Đã có 2/6 cơ quan, đơn vị, thôn, xóm và doanh nghiệp xây dựng, ban hành kế "
+            "hoạch") in text
+    assert "chưa ban hành: Phòng B; Phòng C; Hội Nông dân; Thôn Hai." in text
+    section = {h: i for i, h in enumerate(paras) if h in heads}
+
+    def between(a: str, b: str) -> str:
+        return "\n".join(paras[section[a] + 1:section[b]])
+
+    models = between(heads[2], heads[3])
+    assert "- Thôn Một: Tổ công nghệ số cộng đồng đến từng hộ" in models
+    assert "Zalo thôn (Thôn Hai)" in models
+    awards = between(heads[3], heads[4])
+    assert awards.index("1. Khen thưởng theo thẩm quyền") < awards.index(
+        "Chủ tịch UBND xã xem xét tặng Giấy khen của Chủ tịch UBND xã cho 1 tập thể và 1 cá "
+        "nhân") < awards.index("2. Đề nghị cấp trên khen thưởng") < awards.index(
+        "Đề nghị cấp có thẩm quyền xem xét tặng Bằng khen của Chủ tịch UBND tỉnh cho 0 tập "
+        "thể và 1 cá nhân")
+    assert "- Phòng A: Thiếu máy scan để số hoá hồ sơ" in between(heads[4], heads[5])
+    assert "Bản cũ" not in text
+    assert "- Thôn Hai: Hỗ trợ kinh phí lắp wifi nhà văn hoá thôn" in text
+    assert "- Phòng A: Tiếp nhận 75% hồ sơ trực tuyến" in between(heads[1], heads[2])
+    results = between(heads[1], heads[2])
+    groups = [p for p in results.split("\n") if p.startswith(("a) ", "b) ", "c) ", "d) ",
+                                                               "Đối với"))]
+    assert groups == ["a) Đối với các ban, ngành, cơ quan, đơn vị",
+                      "b) Đối với Ủy ban Mặt trận Tổ quốc Việt Nam xã và các tổ chức xã hội",
+                      "Đối với các thôn, xóm", "d) Đối với cá nhân"]
+    assert "tỷ lệ cán bộ, công chức, viên chức được bồi dưỡng kỹ năng số đạt 35,6%" in results
+    # the indicator tables: one per group, TS01 per kind, Vietnamese number format
+    tables = [t for t in doc.tables if t.rows[0].cells[0].text == "Mã"]
+    ts01 = [r.cells[4].text for t in tables for r in t.rows if r.cells[0].text == "TS01"]
+    assert ts01 == ["450", "—", "1.500"]
+    assert "nam-2025" not in text
+
 
 
 def test_phase_rollup_cumulative_and_targets(small_ws):
@@ -213,7 +321,9 @@ def test_phase_rollup_cumulative_and_targets(small_ws):
     rows = {r[0]: r for r in sheet.iter_rows(values_only=True) if r[0] in ("TT01", "TS01",
                                                                           "HC04")}
     tt, ts, hc = rows["TT01"], rows["TS01"], rows["HC04"]
-    assert (tt[col["Năm 2025"]], tt[col["Năm 2026"]], tt[col["Năm 2027"]]) == (20, 10, None)
+    # Issue 12: the sơ kết cut-off (31/10/2027) comes before nam-2027 ends: 2025, 2026.
+    assert "Năm 2027" not in col
+    assert (tt[col["Năm 2025"]], tt[col["Năm 2026"]]) == (20, 10)
     assert tt[col["Lũy kế giai đoạn"]] == 30                       # sum
     assert ts[col["Lũy kế giai đoạn"]] == 1220                     # last year with data
     hc04_2025 = round((80 * 100 + 40 * 300 + 100 * 50) / 450, 2)
@@ -306,3 +416,49 @@ def test_prefect_yaml_annual_schedule_is_the_working_day_after_the_deadline(cfg)
         runs[config["parameters"]["year"]] = first.date()
     assert runs == {c.year: annual_rollup_day(cfg, c) for c in cfg.cycles if c.kind == "nam"}
     assert runs[2025] == date(2025, 12, 23)      # due Sat 20/12 → Mon 22/12 → Tue 23/12
+
+
+def test_phase_rollup_takes_the_units_review_figures_and_cross_checks_them(small_ws):
+    """Sơ kết: achieved values come from the units' own so-ket-2027 submissions (TT01
+    cumulative to the cut-off, TS01 the level at it); each is checked against the unit's
+    accepted annual reports: TX-1 reports less than its annual TT01 already add up to
+    (2 < 4 + 3) and a TS01 far off its latest annual value (2000 vs 1100): flagged."""
+    from docx import Document
+    from openpyxl import load_workbook
+
+    at = datetime(2027, 11, 10, 9, tzinfo=TZ)
+    with connect(small_ws.paths.warehouse) as con:
+        for sid, unit, values in (("sa", "CQ-A", {"TS01": 130, "TT01": 35}),
+                                  ("st", "TX-1", {"TS01": 2000, "TT01": 2})):
+            con.execute("INSERT INTO submissions (submission_id, unit_code, cycle_id, version, "
+                        "received_at, outcome, late, n_warnings, file_format, batch_id) VALUES "
+                        "(?, ?, 'so-ket-2027', 1, ?, 'accepted', false, 0, 'xlsx', 'test')",
+                        [sid, unit, at])
+            for code, value in values.items():
+                con.execute("INSERT INTO submission_values (submission_id, indicator_code, "
+                            "measure, value, sk) SELECT ?, ?, 'value', ?, sk FROM submissions "
+                            "WHERE submission_id = ?", [sid, code, value, sid])
+    result = run_phase(small_ws, 1, today=date(2027, 11, 20))
+    sheet = load_workbook(result.files["xlsx"])["TongHop"]
+    header = next(r for r in sheet.iter_rows(values_only=True) if r[0] == "Mã" and
+                  "Năm 2025" in r)
+    col = {h: i for i, h in enumerate(header)}
+    rows = {r[0]: r for r in sheet.iter_rows(values_only=True) if r[0] in ("TT01", "TS01")}
+    tt, ts = rows["TT01"], rows["TS01"]
+    assert tt[col["Lũy kế giai đoạn"]] == 30                            # annual reports
+    assert tt[col["Kết quả đạt được"]] == 35 + 2                          # the review's own
+    assert tt[col["Đạt so với chỉ tiêu (%)"]] == round(100 * 37 / 40, 2)
+    assert ts[col["Kết quả đạt được"]] == 2130
+    check = [r for r in sheet.iter_rows(values_only=True) if r[0] in ("CQ-A", "TX-1")]
+    assert [(r[0], r[2], r[4], r[5]) for r in check] == [("TX-1", "TS01", 2000, 1100),
+                                                         ("TX-1", "TT01", 2, 7)]
+    import pandas as pd
+
+    full = pd.read_parquet(result.output_dir / "data" / "review_check.parquet")
+    assert full.set_index(["code", "indicator_code"])["flagged"].to_dict() == {
+        ("CQ-A", "TS01"): False, ("CQ-A", "TT01"): False,
+        ("TX-1", "TS01"): True, ("TX-1", "TT01"): True}
+    text = "\n".join(p.text for p in Document(result.files["docx"]).paragraphs)
+    assert ("Số liệu sơ kết, tổng kết của 1 đơn vị chênh lệch so với các báo cáo năm, cần "
+            "xác minh: Thôn Một.") in text
+    assert "Số liệu tính từ ngày 21/08/2025 đến ngày 31/10/2027" in text

@@ -36,6 +36,10 @@ UNIT_KINDS = ("co_quan", "mat_tran_doan_the", "doanh_nghiep", "thon_xom")
 INDICATOR_TYPES = ("int", "decimal", "percent", "bool")
 AGGREGATES = ("sum", "last", "mean")
 CYCLE_KINDS = ("ke_hoach", "nam", "so_ket", "tong_ket")
+# Who decides a reward form: `xa`, the commune chairman within his own authority;
+# `cap_tren`, a higher level the commune proposes it to (see docs/khen-thuong.md).
+AUTHORITIES = {"xa": "Khen thưởng theo thẩm quyền của Chủ tịch UBND xã",
+               "cap_tren": "Đề nghị cấp trên khen thưởng"}
 
 UNIT_COLUMNS = ("code", "name", "kind", "block", "email", "head_title", "head_email")
 INDICATOR_COLUMNS = ("code", "name_vi", "unit_vi", "kinds", "type", "group", "aggregate",
@@ -106,6 +110,7 @@ class Config:
     cycles: tuple[Cycle, ...]
     reward_forms: dict[str, str]
     calendar: WorkCalendar = field(repr=False)
+    reward_authority: dict[str, str] = field(default_factory=dict)  # form → xa | cap_tren
 
     @cached_property
     def units_by_code(self) -> dict[str, Unit]:
@@ -151,12 +156,13 @@ def load_config(directory: Path, settings: Settings | None = None,
     calendar = WorkCalendar(extra_days_off=frozenset(settings.calendar.extra_days_off),
                             makeup_working_days=frozenset(
                                 settings.calendar.makeup_working_days))
-    reward_forms, cycles = _load_cycles(directory / "cycles.yaml", calendar, problems)
+    reward_forms, authority, cycles = _load_cycles(directory / "cycles.yaml", calendar,
+                                                   problems)
     if problems:
         raise ConfigError(problems)
     return Config(directory=directory, settings=settings, units=tuple(units),
                   indicators=tuple(indicators), cycles=tuple(cycles),
-                  reward_forms=reward_forms, calendar=calendar)
+                  reward_forms=reward_forms, calendar=calendar, reward_authority=authority)
 
 
 def _check_rollup_codes(path: Path, settings: Settings, indicators: list[Indicator],
@@ -169,6 +175,14 @@ def _check_rollup_codes(path: Path, settings: Settings, indicators: list[Indicat
                                                                        r.denominator))]
     problems.extend(f"{path}: [rollup] {key}: unknown indicator {code!r}"
                     for key, code in named if indicators and code not in codes)
+    by_code = {i.code: i for i in indicators}
+    for r in rollup.ratios:       # a ratio's population: one kind both its terms apply to
+        for term in (r.numerator, r.denominator):
+            ind = by_code.get(term)
+            if ind and not ind.applies_to(r.population):
+                problems.append(f"{path}: [rollup] ratios.{r.key}: population "
+                                f"{r.population!r}: {term} does not apply to that unit kind "
+                                f"(applies to {', '.join(ind.kinds)})")
 
 
 # -- units.csv ------------------------------------------------------------------------
@@ -316,11 +330,27 @@ def _load_indicators(path: Path, settings: Settings, problems: list[str]) -> lis
 
 # -- cycles.yaml ----------------------------------------------------------------------
 
+def _reward_forms(path: Path, raw: Any, problems: list[str]
+                  ) -> tuple[dict[str, str], dict[str, str]]:
+    """`reward_forms`: code → {name, authority} (a bare name: authority `cap_tren`)."""
+    names, authority = {}, {}
+    for code, spec in (raw or {}).items():
+        spec = spec if isinstance(spec, dict) else {"name": spec, "authority": "cap_tren"}
+        names[str(code)] = str(spec.get("name") or "")
+        authority[str(code)] = level = str(spec.get("authority") or "")
+        if not names[str(code)]:
+            problems.append(f"{path}: reward_forms.{code}: name: empty")
+        if level not in AUTHORITIES:
+            problems.append(f"{path}: reward_forms.{code}: authority: {level!r} not one of "
+                            f"{', '.join(AUTHORITIES)}")
+    return names, authority
+
+
 def _load_cycles(path: Path, calendar: WorkCalendar, problems: list[str]
-                 ) -> tuple[dict[str, str], list[Cycle]]:
+                 ) -> tuple[dict[str, str], dict[str, str], list[Cycle]]:
     text = _read_text(path, problems)
     if text is None:
-        return {}, []
+        return {}, {}, []
     try:
         raw = yaml.safe_load(text)
         root = yaml.compose(text)
@@ -328,10 +358,10 @@ def _load_cycles(path: Path, calendar: WorkCalendar, problems: list[str]
         mark = getattr(exc, "problem_mark", None)
         where = f"{path}:{mark.line + 1}" if mark else str(path)
         problems.append(f"{where}: not valid YAML: {getattr(exc, 'problem', None) or exc}")
-        return {}, []
+        return {}, {}, []
     if not isinstance(raw, dict):
         problems.append(f"{path}:1: expected a mapping with `reward_forms` and `cycles`")
-        return {}, []
+        return {}, {}, []
     nodes = {k.value: v for k, v in getattr(root, "value", [])}
 
     def line(node: yaml.Node | None, key: str = "") -> str:
@@ -342,12 +372,12 @@ def _load_cycles(path: Path, calendar: WorkCalendar, problems: list[str]
         problems.append(f"{line(nodes.get('reward_forms'))}: reward_forms: expected a "
                         "mapping of code: Vietnamese name")
         forms_raw = {}
-    reward_forms = {str(k): str(v) for k, v in forms_raw.items()}
+    reward_forms, authority = _reward_forms(path, forms_raw, problems)
     entries = raw.get("cycles") or []
     cycle_nodes = nodes.get("cycles")
     if not isinstance(entries, list):
         problems.append(f"{line(cycle_nodes)}: cycles: expected a list of cycles")
-        return reward_forms, []
+        return reward_forms, authority, []
     node_list = list(cycle_nodes.value) if isinstance(cycle_nodes, yaml.SequenceNode) else []
     cycles: list[Cycle] = []
     seen: set[str] = set()
@@ -360,7 +390,7 @@ def _load_cycles(path: Path, calendar: WorkCalendar, problems: list[str]
             cycles.append(cycle)
     if not cycles and not problems:
         problems.append(f"{path}: no cycles")
-    return reward_forms, cycles
+    return reward_forms, authority, cycles
 
 
 def _cycle(entry: Any, node: yaml.Node, at, calendar: WorkCalendar,
@@ -394,6 +424,9 @@ def _cycle(entry: Any, node: yaml.Node, at, calendar: WorkCalendar,
                                                        or start > end):
         bad.append(f"{at('period')}: period: expected [start, end] dates (YYYY-MM-DD), "
                    "start before end")
+    elif end and due and end >= due:
+        bad.append(f"{at('period')}: period: the data cut-off {end} must come before the "
+                   f"due date {due}")
     numbers = {}
     for key in ("year", "phase"):
         value = entry.get(key)

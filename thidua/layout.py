@@ -39,6 +39,10 @@ INFO_KEYS = (
     ("ngay_lap", "Ngày lập (dd/mm/yyyy)"),
     ("thu_truong", "Thủ trưởng đơn vị"),
     ("tom_tat", "Tóm tắt kết quả nổi bật"),
+    # Narrative fields compiled into the commune's report (issue 12): sections III, V, VI.
+    ("mo_hinh", "Mô hình, cách làm hay"),
+    ("kho_khan", "Khó khăn, vướng mắc và nguyên nhân"),
+    ("de_xuat", "Đề xuất, kiến nghị"),
 )
 REQUIRED_INFO_KEYS = ("ma_don_vi", "ky_bao_cao")
 

@@ -127,14 +127,23 @@ class Scoring(Section):
     quality: float = Field(ge=0)
     quality_with_warnings: float = Field(ge=0)
     performance: float = Field(ge=0)
+    # Lateness counts once, in timeliness: "content" counts only the warnings about the
+    # figures (not the `late` one); "all" counts every warning of the counted version.
+    quality_warnings: Literal["content", "all"] = "content"
+    # A ratio that applies to the unit's kind but that it left empty (or with a zero
+    # denominator): "zero" ranks it 0 and keeps it in the mean; "skip" leaves it out.
+    empty_ratio: Literal["zero", "skip"] = "zero"
 
 
 class Ratio(Section):
-    """A derived ratio (%): sum(numerator) / sum(denominator) over the units that report
-    the numerator."""
+    """A derived ratio (%): sum(numerator) / sum(denominator) over the units of one kind
+    (`population`: staff of offices, households of villages... never a mix) that report
+    the numerator.  The config check refuses a population whose kind the terms do not
+    apply to."""
     key: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     numerator: str = Field(pattern=INDICATOR_CODE_RE.pattern)
     denominator: str = Field(pattern=INDICATOR_CODE_RE.pattern)
+    population: str = Field(pattern=r"^[a-z][a-z0-9_]*$")      # a unit kind of [kinds]
     name_vi: str
 
 
@@ -143,6 +152,9 @@ class RollupSettings(Section):
     weight: str = Field(pattern=INDICATOR_CODE_RE.pattern)        # percents weighted by
     initiatives: str = Field(pattern=INDICATOR_CODE_RE.pattern)   # counts SangKien rows
     ratios: tuple[Ratio, ...]
+    # Phase review: a unit's review figure is flagged when it differs from its annual
+    # reports by more than this share (a flow: falls below their sum by more than it).
+    review_tolerance: float = Field(default=0.25, ge=0)
 
     @field_validator("ratios")
     @classmethod
@@ -203,6 +215,11 @@ class Settings(BaseSettings):
     def _nonempty(self) -> Settings:
         if not self.blocks:
             raise ValueError("[blocks]: at least one block")
+        bad = [f"{r.key}: {r.population!r}" for r in self.rollup.ratios
+               if r.population not in self.kinds]
+        if bad:
+            raise ValueError(f"[rollup] ratios: population must be a unit kind of [kinds] "
+                             f"({', '.join(self.kinds)}): {'; '.join(bad)}")
         return self
 
     @classmethod

@@ -18,26 +18,77 @@ from thidua.config import Config, Cycle, Unit
 FIELDS = ("Chuyển đổi số", "Cải cách hành chính", "Giáo dục", "Y tế", "Nông nghiệp")
 
 
+# Per-kind plausible ranges (a commune of ~40 units): (low, high) counts drawn once per
+# unit, so small counts (classes, incidents, teams) are the same every year and only
+# large ones vary (±10-15 %) from year to year.  "share" rules derive a count from the
+# one it is part of: online dossiers of dossiers received, trained people of TS01...
+LEVELS: dict[str, dict[str, tuple[float, float]]] = {
+    "TS01": {"co_quan": (12, 45), "mat_tran_doan_the": (150, 900),
+             "doanh_nghiep": (15, 250)},               # thon_xom: from households
+    "TT01": {"": (2, 12)},
+    "BD01": {"co_quan": (1, 3), "mat_tran_doan_the": (1, 5), "doanh_nghiep": (0, 2),
+             "thon_xom": (1, 4)},                       # classes: a handful a year
+    "HC01": {"hcc": (2500, 6000), "co_quan": (0, 40), "truong_hoc": (0, 0)},
+    "DL01": {"": (50, 1500)},
+    "DL02": {"": (0, 3)},
+    "MT01": {"mat_tran_doan_the": (0, 2), "thon_xom": (1, 1)},   # one team per village
+    "MT02": {"": (0, 3)},
+    "DN01": {"": (20, 800)},                            # triệu đồng
+    "DN03": {"": (0, 5)},
+    "DN04": {"": (0, 3000)},                            # triệu đồng
+    "TX01": {"": (150, 450)},                           # households per village
+    "AN01": {"": (0, 3)},                               # incidents a year
+}
+SHARES: dict[str, tuple[str, float, float]] = {
+    "TT02": ("TS01", 0.8, 3.0), "BD02": ("TS01", 0.3, 0.85), "BD03": ("BD02", 0.2, 0.7),
+    "HC02": ("HC01", 0.4, 0.85), "HC03": ("HC01", 0.9, 0.99),
+    "TX02": ("TX01", 0.55, 0.95), "TX03": ("TS01", 0.6, 0.9), "TX04": ("TS01", 0.5, 0.9),
+    "TX05": ("TS01", 0.3, 0.7),
+}
+VARYING = {"TS01", "TT01", "HC01", "DL01", "DN01", "DN04", "TX01"}   # ±10-15 % a year
+
+
+def _range(code: str, unit: Unit) -> tuple[float, float] | None:
+    ranges = LEVELS.get(code)
+    if not ranges:
+        return None
+    for key in (("hcc" if unit.code.endswith("HCC") else None), unit.block, unit.kind, ""):
+        if key in ranges:
+            return ranges[key]
+    return None
+
+
 def values(cfg: Config, unit: Unit, cycle: Cycle, initiatives: int = 1) -> dict[str, float]:
-    """One value per indicator of the unit's kind, satisfying every rule."""
+    """One value per indicator of the unit's kind, satisfying every rule, in per-kind
+    plausible ranges (LEVELS, SHARES)."""
     base = random.Random(unit.code)
     year = random.Random(f"{unit.code}/{cycle.id}")
     out: dict[str, float] = {}
     inds = cfg.indicators_for(unit.kind)
-    # references first, so `at_most` / `warn_at_most` can look them up
-    inds.sort(key=lambda i: (i.at_most is not None or i.warn_at_most is not None))
+    # references first, so shares, `at_most` and `warn_at_most` can look them up
+    order = ["TX01", "TS01", "HC01", "BD02"]
+    inds.sort(key=lambda i: (order.index(i.code) if i.code in order else len(order)
+                             + (i.code in SHARES or i.at_most is not None
+                                or i.warn_at_most is not None)))
     for ind in inds:
-        level = base.randint(20, 400) * year.uniform(0.8, 1.25)
-        if ind.type == "percent":
-            v = round(min(100.0, base.uniform(30, 90) * year.uniform(0.9, 1.1)), 1)
+        drift = year.uniform(0.9, 1.15) if ind.code in VARYING else 1.0
+        rng = _range(ind.code, unit)
+        if ind.code == "TS01" and unit.kind == "thon_xom" and "TX01" in out:
+            v = float(round(out["TX01"] * base.uniform(2.3, 3.0)))     # people aged 15+
+        elif ind.code in SHARES and SHARES[ind.code][0] in out:
+            ref, lo, hi = SHARES[ind.code]
+            v = float(round(out[ref] * base.uniform(lo, hi)))
+        elif ind.type == "percent":
+            v = round(min(100.0, base.uniform(60, 95) * year.uniform(0.95, 1.05)), 1)
         elif ind.type == "bool":
             v = 1.0
-        elif ind.type == "decimal":
-            v = round(level * 3.7, 1)
+        elif rng:
+            v = base.uniform(*rng) * drift
+            v = round(v, 1) if ind.type == "decimal" else float(round(v))
         else:
-            v = float(round(level))
-        if ind.at_most:
-            v = float(round(out[ind.at_most] * base.uniform(0.3, 0.95)))
+            v = float(round(base.randint(5, 50) * drift))
+        if ind.at_most and ind.at_most in out:
+            v = min(v, out[ind.at_most])
         if ind.warn_at_most:
             factor, ref = ind.warn_at_most
             v = min(v, float(factor * out[ref]))
@@ -45,6 +96,35 @@ def values(cfg: Config, unit: Unit, cycle: Cycle, initiatives: int = 1) -> dict[
     if "SK01" in out:
         out["SK01"] = float(initiatives)
     return out
+
+
+# ThongTin narrative fields by unit kind (illustrative; the demo's units "write" them).
+NARRATIVES: dict[str, dict[str, str]] = {
+    "co_quan": {
+        "tom_tat": "Ứng dụng phần mềm quản lý văn bản và hồ sơ công việc trong toàn đơn vị",
+        "mo_hinh": "Số hoá hồ sơ lưu trữ và tra cứu bằng mã QR",
+        "kho_khan": "Thiết bị tin học đã cũ, đường truyền Internet chưa ổn định",
+        "de_xuat": "Bố trí kinh phí nâng cấp máy tính và máy quét tài liệu"},
+    "mat_tran_doan_the": {
+        "tom_tat": "Phối hợp mở lớp hướng dẫn kỹ năng số cho hội viên",
+        "mo_hinh": "Tổ công nghệ số của hội hướng dẫn hội viên cài đặt VNeID tại nhà",
+        "kho_khan": "Hội viên cao tuổi còn ngại sử dụng điện thoại thông minh",
+        "de_xuat": "Hỗ trợ tài liệu hướng dẫn kỹ năng số bằng hình ảnh, dễ hiểu"},
+    "doanh_nghiep": {
+        "tom_tat": "Triển khai hoá đơn điện tử và bán hàng qua sàn thương mại điện tử",
+        "mo_hinh": "Quản lý đơn hàng và kho bằng phần mềm trên điện thoại",
+        "kho_khan": "Thiếu nhân lực có kỹ năng số, chi phí phần mềm còn cao",
+        "de_xuat": "Tổ chức tập huấn thương mại điện tử cho doanh nghiệp nhỏ"},
+    "thon_xom": {
+        "tom_tat": "Tổ công nghệ số cộng đồng hướng dẫn người dân dùng dịch vụ công trực tuyến",
+        "mo_hinh": "Nhóm Zalo của thôn thông tin, hướng dẫn người dân hằng tuần",
+        "kho_khan": "Một số hộ chưa có điện thoại thông minh, người cao tuổi khó tiếp cận",
+        "de_xuat": "Lắp đặt wifi miễn phí tại nhà văn hoá thôn"},
+}
+
+
+def narrative(unit: Unit) -> dict[str, str]:
+    return dict(NARRATIVES.get(unit.kind, {}))
 
 
 def initiative_rows(unit: Unit, n: int) -> list[tuple]:
@@ -70,6 +150,8 @@ def workbook(cfg: Config, unit: Unit, cycle: Cycle, initiatives: int = 1,
     vals.update(overrides or {})
     return build_workbook(cfg, unit, cycle, vals, info={"nguoi_lap": "Trần Văn Bình",
                                                         "dien_thoai": "0912 345 678",
+                                                        **({} if cycle.targets else
+                                                           narrative(unit)),
                                                         **(info or {})},
                           initiatives=initiative_rows(unit, initiatives),
                           proposals=proposal_rows(cycle))

@@ -6,6 +6,7 @@ macros on a connection and selects from them.  Nothing here writes the warehouse
 
 from __future__ import annotations
 
+import re
 from importlib import resources
 
 import duckdb
@@ -32,9 +33,9 @@ def prepare(con: duckdb.DuckDBPyConnection, rollup: RollupSettings, cycles: list
     if unkeyed:     # a rollup would silently leave them out
         raise UnkeyedValues(f"{unkeyed} submission values have no sk: values must be loaded "
                             "by warehouse.writer.load_submissions")
-    defs = pd.DataFrame([(n, r.key, r.numerator, r.denominator)
+    defs = pd.DataFrame([(n, r.key, r.numerator, r.denominator, r.population)
                          for n, r in enumerate(rollup.ratios, 1)],
-                        columns=["rno", "ratio", "numerator", "denominator"])
+                        columns=["rno", "ratio", "numerator", "denominator", "population"])
     con.register("ratio_defs", defs)
     con.execute("SET VARIABLE rollup_cycles = $cycs", {"cycs": cycles})
     # The common-subplan optimizer materialises scans a query shares (rollup_st, twice
@@ -46,29 +47,42 @@ def prepare(con: duckdb.DuckDBPyConnection, rollup: RollupSettings, cycles: list
 def _ratio_sql(defs: pd.DataFrame, weight: str) -> dict[str, str]:
     """The parts of rollup.sql generated from the ratio definitions: the codes and pivot
     columns of rollup_terms (the weight and every ratio term), each ratio's columns in
-    rollup_uw, and the long form rollup_ur."""
+    rollup_uw (app_k: the unit is of the ratio's population kind), and the long form
+    rollup_ur."""
     codes = sorted({weight, *defs["numerator"], *defs["denominator"]})
     bad = [c for c in codes if not INDICATOR_CODE_RE.match(c)]
     if bad:
         raise ValueError(f"ratio terms must be indicator codes: {bad}")
     ks = list(defs["rno"])
     terms = dict(zip(ks, zip(defs["numerator"], defs["denominator"], strict=True), strict=True))
+    pop = {k: f"kind = '{p}'" for k, p in zip(ks, defs["population"], strict=True)}
     has = " + ".join(f"(pct_{k} IS NOT NULL)::INTEGER" for k in ks)
+    pops = dict(zip(ks, defs["population"], strict=True))
+    bad = [p for p in pops.values() if not re.fullmatch(r"[a-z][a-z0-9_]*", p)]
+    if bad:
+        raise ValueError(f"ratio populations must be unit kinds: {bad}")
+    app = " + ".join(f"app_{k}::INTEGER" for k in ks)
     return {
         "weight": weight,
         "term_codes": ", ".join(f"'{c}'" for c in codes),
         "term_columns": ", ".join(
             f"max(v.value) FILTER (WHERE v.indicator_code = '{c}') AS {c}" for c in codes),
         "ratio_columns": ", ".join(
-            f"{n} AS num_{k}, {d} AS den_{k}, "
-            f"CASE WHEN {d} > 0 THEN 100.0 * {n} / {d} END AS pct_{k}"
+            f"CASE WHEN {pop[k]} THEN {n} END AS num_{k}, "
+            f"CASE WHEN {pop[k]} THEN {d} END AS den_{k}, "
+            f"CASE WHEN {pop[k]} AND {d} > 0 THEN 100.0 * {n} / {d} END AS pct_{k}, "
+            f"{pop[k]} AS app_{k}"
             for k, (n, d) in terms.items()),
         "rank_columns": ", ".join(
             f"CASE WHEN pct_{k} IS NOT NULL THEN cume_dist() OVER "
             f"(PARTITION BY grp, pct_{k} IS NULL ORDER BY pct_{k}) END AS pr_{k}" for k in ks),
-        "perf_columns": (f"{has} AS n_ratios, CASE WHEN n_ratios > 0 THEN ("
+        "perf_columns": (f"{has} AS n_had, {app} AS n_ratios, "
+                         "CASE WHEN n_ratios > 0 THEN ("
+                         + " + ".join(f"CASE WHEN app_{k} THEN coalesce(pr_{k}, 0) ELSE 0 END"
+                                      for k in ks)
+                         + ") / n_ratios END AS perf_rank, CASE WHEN n_had > 0 THEN ("
                          + " + ".join(f"coalesce(pr_{k}, 0)" for k in ks)
-                         + ") / n_ratios END AS perf_rank"),
+                         + ") / n_had END AS perf_rank_had"),
         "ratio_rows": " UNION ALL ".join(
             f"SELECT uid, grp, {k} AS rno, num_{k} AS numerator, den_{k} AS denominator, "
             f"pct_{k} AS pct, pr_{k} AS pr FROM rollup_uw WHERE pct_{k} IS NOT NULL"
@@ -92,11 +106,17 @@ def frame(con: duckdb.DuckDBPyConnection, sql: str, params: dict) -> pd.DataFram
         types_mapper=_NULLABLE.get, date_as_object=False)
 
 
+NARRATIVE_KEYS = ("tom_tat", "mo_hinh", "kho_khan", "de_xuat")
+
+
 def cycle_tables(con: duckdb.DuckDBPyConnection, cycle_id: str,
-                 scoring: Scoring) -> dict[str, pd.DataFrame]:
-    """Every table of one cycle's rollup, keyed by name (see docs in README)."""
+                 scoring: Scoring, plan: str | None = None) -> dict[str, pd.DataFrame]:
+    """Every table of one cycle's rollup, keyed by name (see docs in README).  `plan`:
+    the plan cycle (ke_hoach) whose accepted submissions say a unit issued its plan."""
     p = {"cycs": [cycle_id]}
-    weights = {k: float(getattr(scoring, k)) for k in SCORING_KEYS}
+    weights = {k: float(getattr(scoring, k)) for k in SCORING_KEYS} | {
+        "content_only": scoring.quality_warnings == "content",
+        "empty_zero": scoring.empty_ratio == "zero"}
     return {
         "completeness": frame(con, """
             SELECT * EXCLUDE (cycle_id) FROM rollup_completeness($cycs)
@@ -105,12 +125,29 @@ def cycle_tables(con: duckdb.DuckDBPyConnection, cycle_id: str,
             SELECT t.* EXCLUDE (cycle_id) FROM rollup_indicator_totals($cycs, 'value') t
             JOIN indicators i ON i.code = t.indicator_code
             ORDER BY i.grp, t.indicator_code""", p),
+        "indicators_by_kind": frame(con, """
+            SELECT * EXCLUDE (cycle_id) FROM rollup_indicator_totals_by_kind($cycs, 'value')
+            ORDER BY kind, grp, indicator_code""", p),
+        "plans": frame(con, """
+            SELECT e.code, e.name, e.kind, e.block,
+                   count(s.submission_id) > 0 AS issued, min(s.received_at) AS received_at
+            FROM expected_units e
+            LEFT JOIN submissions s
+                   ON s.cycle_id = $plan AND s.unit_code = e.code
+                  AND s.outcome IN ('accepted', 'accepted_with_warnings')
+            WHERE e.cycle_id = $cycle
+            GROUP BY ALL ORDER BY e.block, e.code""", {"plan": plan or "", "cycle": cycle_id}),
+        "narratives": frame(con, """
+            SELECT s.code, s.name, s.kind, i.key, trim(i.value) AS text, i.cell
+            FROM rollup_status($cycs) s JOIN submission_info i USING (submission_id)
+            WHERE list_contains($keys, i.key) AND trim(coalesce(i.value, '')) <> ''
+            ORDER BY i.key, s.kind, s.code""", p | {"keys": list(NARRATIVE_KEYS)}),
         "ratios": frame(con, """
             SELECT * EXCLUDE (cycle_id) FROM rollup_ratio_totals($cycs)
             ORDER BY level DESC, grp, ratio""", p),
         "units": frame(con, """
             SELECT * EXCLUDE (cycle_id, uid, grp, ck, sk) FROM rollup_scores($cycs, $on_time, $late, $missing,
-                $quality, $quality_with_warnings, $performance)
+                $quality, $quality_with_warnings, $performance, $content_only, $empty_zero)
             ORDER BY block, rank_in_block, code""", p | weights),
         "unit_ratios": frame(con, """
             SELECT code, ratio, numerator, denominator, round(pct, 2) AS pct,
@@ -141,8 +178,13 @@ def cycle_tables(con: duckdb.DuckDBPyConnection, cycle_id: str,
 
 
 def phase_tables(con: duckdb.DuckDBPyConnection, years: list[str],
-                 plan: str | None, target_measure: str) -> dict[str, pd.DataFrame]:
-    """Years side by side (long form), cumulative values and registered targets."""
+                 plan: str | None, target_measure: str, phase: str | None = None,
+                 tolerance: float = 0.25) -> dict[str, pd.DataFrame]:
+    """Years side by side (long form), the phase's achieved values, registered targets and
+    the cross-check of the units' review figures against their annual reports.
+
+    achieved = the units' review submissions (`phase`) when any unit reported the
+    indicator there, else the annual reports folded by `aggregate` (cumulative)."""
     p = {"cycs": years}
     return {
         "yearly": frame(con, """
@@ -158,14 +200,26 @@ def phase_tables(con: duckdb.DuckDBPyConnection, years: list[str],
         "achievement": frame(con, """
             WITH targets AS (
                 SELECT indicator_code, total AS target, n_units AS target_units
-                FROM rollup_indicator_totals($plan, $measure))
+                FROM rollup_indicator_totals($plan, $measure)),
+            review AS (
+                SELECT indicator_code, total AS review, n_units AS review_units
+                FROM rollup_indicator_totals($phase, 'value'))
             SELECT i.code AS indicator_code, i.name_vi, i.unit_vi, i.aggregate,
-                   c.n_years, c.cumulative, t.target, t.target_units,
-                   round(100.0 * c.cumulative / nullif(t.target, 0), 2) AS achieved_pct
+                   c.n_years, c.cumulative, r.review, r.review_units,
+                   coalesce(r.review, c.cumulative) AS achieved,
+                   t.target, t.target_units,
+                   round(100.0 * coalesce(r.review, c.cumulative) / nullif(t.target, 0), 2)
+                       AS achieved_pct
             FROM indicators i
             LEFT JOIN rollup_cumulative($cycs) c ON c.indicator_code = i.code
             LEFT JOIN targets t ON t.indicator_code = i.code
-            ORDER BY i.grp, i.code""", p | {"plan": [plan or ""], "measure": target_measure}),
+            LEFT JOIN review r ON r.indicator_code = i.code
+            ORDER BY i.grp, i.code""", p | {"plan": [plan or ""], "measure": target_measure,
+                                           "phase": [phase or ""]}),
+        "review_check": frame(con, """
+            SELECT * FROM rollup_review_check($phase, $cycs, $tol)
+            ORDER BY flagged DESC, code, indicator_code""",
+            p | {"phase": [phase or ""], "tol": tolerance}),
     }
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import pandas as pd
 
-from thidua.rollup.model import ratio_names
+from thidua.rollup.model import date_vi, percent_vi, ratio_names
 
 
 def draw(out: Path, tables: dict[str, pd.DataFrame], ctx: dict[str, Any]) -> dict[str, Path]:
@@ -16,8 +16,11 @@ def draw(out: Path, tables: dict[str, pd.DataFrame], ctx: dict[str, Any]) -> dic
 
     matplotlib.use("Agg")
     out.mkdir(parents=True, exist_ok=True)
-    files = {"completeness": _completeness(out / "ty-le-nop-theo-khoi.png", tables, ctx),
-             "ratios": _ratios(out / "cac-ty-le-chinh.png", tables, ratio_names(ctx["cfg"]))}
+    cycle = ctx["cycle"]
+    period = f"{date_vi(cycle.period_start)} – {date_vi(cycle.period_end)}"
+    files = {"completeness": _completeness(out / "ty-le-nop-theo-khoi.png", tables, ctx, period),
+             "ratios": _ratios(out / "cac-ty-le-chinh.png", tables, ratio_names(ctx["cfg"]),
+                               period)}
     if ctx["kind"] == "phase":
         files["trends"] = _trends(out / "xu-huong-cac-ty-le.png", tables,
                                    ratio_names(ctx["cfg"]))
@@ -33,7 +36,7 @@ def _save(fig, path: Path) -> Path:
     return path
 
 
-def _completeness(path: Path, tables: dict, ctx: dict) -> Path:
+def _completeness(path: Path, tables: dict, ctx: dict, period: str) -> Path:
     import matplotlib.pyplot as plt
 
     comp = tables["completeness"]
@@ -45,21 +48,26 @@ def _completeness(path: Path, tables: dict, ctx: dict) -> Path:
     ax.barh([i - 0.2 for i in y], comp["on_time_rate"], height=0.4, label="Tỷ lệ đúng hạn (%)")
     ax.set_yticks(list(y), labels)
     ax.set_xlim(0, 100)
-    ax.set_title("Tỷ lệ nộp báo cáo theo khối thi đua")
-    ax.legend(loc="lower right")
+    ax.xaxis.set_major_formatter(lambda x, _pos: f"{x:.0f}%")
+    ax.set_title(f"Tỷ lệ nộp báo cáo theo khối thi đua ({period})")
+    # the legend under the axes, clear of the bars
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=2, frameon=False)
     return _save(fig, path)
 
 
-def _ratios(path: Path, tables: dict, names: dict[str, str]) -> Path:
+def _ratios(path: Path, tables: dict, names: dict[str, str], period: str) -> Path:
     import matplotlib.pyplot as plt
 
     r = tables["ratios"]
     r = r[r["level"] == "commune"]
-    fig, ax = plt.subplots(figsize=(8, 3.5))
+    fig, ax = plt.subplots(figsize=(8, 0.55 * len(r) + 1.6))
     bars = ax.barh([names[k] for k in r["ratio"]], r["pct"].fillna(0))
-    ax.bar_label(bars, labels=[f"{p:.2f}%" if pd.notna(p) else "—" for p in r["pct"]])
-    ax.set_xlim(0, 110)
-    ax.set_title("Các tỷ lệ chính toàn xã (%)")
+    ax.bar_label(bars, labels=[percent_vi(p) if pd.notna(p) else "—" for p in r["pct"]],
+                 padding=3)
+    ax.set_xlim(0, 115)
+    ax.xaxis.set_major_formatter(lambda x, _pos: f"{x:.0f}%" if x <= 100 else "")
+    ax.invert_yaxis()
+    ax.set_title(f"Các tỷ lệ chính toàn xã ({period})")
     return _save(fig, path)
 
 
@@ -76,5 +84,6 @@ def _trends(path: Path, tables: dict, names: dict[str, str]) -> Path:
     ax.set_ylabel("%")
     ax.set_title("Xu hướng các tỷ lệ chính qua các năm")
     if len(yr):
-        ax.legend(fontsize=8)
+        ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.15), ncol=2,
+                  frameon=False)
     return _save(fig, path)

@@ -13,6 +13,24 @@ AGGREGATE_VI = {"sum": "Cộng dồn các năm", "last": "Số liệu năm cuố
 TYPE_RULE_VI = {"percent": "Bình quân gia quyền theo {weight}", "bool": "Số đơn vị trả lời có (1)",
                 "int": "Tổng", "decimal": "Tổng"}
 PHASE_KINDS = ("so_ket", "tong_ket")
+# The plan's criteria groups (plan 22/KH-UBND III.1 a–d), in the plan's order, by the unit
+# kind that reports them; villages (named in plan part II) follow; individuals (d) do not
+# report: they appear through initiatives and commendation proposals.
+CRITERIA_GROUPS = (
+    ("co_quan", "a) Đối với các ban, ngành, cơ quan, đơn vị"),
+    ("mat_tran_doan_the", ("b) Đối với Ủy ban Mặt trận Tổ quốc Việt Nam xã và các tổ chức "
+                          "xã hội")),
+    ("doanh_nghiep", "c) Đối với các doanh nghiệp"),
+    ("thon_xom", "Đối với các thôn, xóm"),
+)
+INDIVIDUALS_GROUP = "d) Đối với cá nhân"
+
+
+def criteria_groups(kinds: dict[str, str]) -> list[tuple[str, str]]:
+    """(kind, heading) in the plan's order; a kind the plan does not name comes last,
+    headed by its name in settings [kinds]."""
+    known = [(k, h) for k, h in CRITERIA_GROUPS if k in kinds]
+    return known + [(k, v) for k, v in kinds.items() if k not in dict(CRITERIA_GROUPS)]
 
 
 def ratio_names(cfg: Config) -> dict[str, str]:
@@ -58,15 +76,33 @@ def plan_for(cfg: Config, phase: Cycle) -> Cycle | None:
                 None)
 
 
+def plan_cycle(cfg: Config, cycle: Cycle) -> Cycle | None:
+    """The plan cycle (units issue their own plans) before `cycle`: the latest ke_hoach
+    cycle due no later than it."""
+    plans = [c for c in cfg.cycles if c.kind == "ke_hoach" and c.due <= cycle.due]
+    return max(plans, key=lambda c: c.due) if plans else None
+
+
+def date_vi(d: date) -> str:
+    """dd/mm/yyyy, the style of every date in the report's body."""
+    return d.strftime("%d/%m/%Y")
+
+
 def date_line_vi(place: str, d: date) -> str:
     """Place and date as Decree 30/2020 writes them: day < 10 and months 1–2 take a 0."""
     month = f"{d.month:02d}" if d.month <= 2 else str(d.month)
     return f"{place}, ngày {d.day:02d} tháng {month} năm {d.year}"
 
 
-def number_vi(v: float | None) -> str:
+def number_vi(v: float | None, decimals: int = 2) -> str:
     """Vietnamese number style: 1.234,56 (dot thousands, comma decimals); '—' for none."""
     if v is None or v != v:  # noqa: PLR0124 - NaN check without importing pandas
         return "—"
-    text = f"{v:,.2f}".rstrip("0").rstrip(".") if v != int(v) else f"{int(v):,}"
+    v = round(float(v), decimals)
+    text = f"{v:,.{decimals}f}".rstrip("0").rstrip(".") if v != int(v) else f"{int(v):,}"
     return text.replace(",", "\0").replace(".", ",").replace("\0", ".")
+
+
+def percent_vi(v: float | None) -> str:
+    """A percentage as the report writes it: 52,3% (one decimal); '—' for none."""
+    return "—" if v is None or v != v else f"{number_vi(v, 1)}%"  # noqa: PLR0124

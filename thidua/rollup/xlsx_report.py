@@ -10,7 +10,15 @@ from typing import Any
 
 import pandas as pd
 
-from thidua.rollup.model import AGGREGATE_VI, STATUS_VI, TYPE_RULE_VI, ratio_names
+from thidua.config import AUTHORITIES
+from thidua.rollup.model import (
+    AGGREGATE_VI,
+    STATUS_VI,
+    TYPE_RULE_VI,
+    criteria_groups,
+    date_vi,
+    ratio_names,
+)
 
 SHEETS = ("TongHop", "TheoKhoi", "TheoDonVi", "SangKien", "KhenThuong", "ChuaNop")
 
@@ -48,8 +56,9 @@ def write(path: Path, tables: dict[str, pd.DataFrame], ctx: dict[str, Any]) -> P
                                     default=10))
         ws.merge_range(0, 0, 0, ncols - 1, title, fmts["title"])
         ws.merge_range(1, 0, 1, ncols - 1,
-                       f"{cycle.title} · {ctx['cfg'].settings.commune.authority} · "
-                       f"mã tổng hợp {ctx['rollup_id']}", fmts["subtitle"])
+                       f"{cycle.title} · số liệu từ {date_vi(cycle.period_start)} đến "
+                       f"{date_vi(cycle.period_end)} · {ctx['cfg'].settings.commune.authority}"
+                       f" · mã tổng hợp {ctx['rollup_id']}", fmts["subtitle"])
         row = 3
         for section in sections:
             row = _write_section(ws, row, section, fmts) + 1
@@ -105,9 +114,12 @@ def _write_section(ws, row: int, s: Section, fmts: dict) -> int:
 
 def _write_cell(ws, row: int, col: int, value: Any, fmt: str, fmts: dict) -> None:
     if value is None or pd.isna(value):
-        ws.write_blank(row, col, None, fmts["text" if fmt == "text" else fmt])
+        ws.write_blank(row, col, None, fmts[{"text": "text", "num": "dec"}.get(fmt, fmt)])
     elif fmt == "date":
         ws.write_datetime(row, col, pd.Timestamp(value).to_pydatetime(), fmts["date"])
+    elif fmt == "num":          # counts as integers, other figures with decimals
+        v = float(value)
+        ws.write_number(row, col, v, fmts["int" if v == int(v) else "dec"])
     elif fmt in ("int", "dec"):
         ws.write_number(row, col, float(value), fmts[fmt])
     else:
@@ -125,10 +137,11 @@ INDICATOR_COLS = (Col("indicator_code", "Mã", 8), Col("name_vi", "Chỉ tiêu",
                   Col("unit_vi", "Đơn vị tính", 12), Col("expected", "Số đơn vị phải báo cáo",
                                                          12, "int"),
                   Col("n_units", "Số đơn vị đã báo cáo", 12, "int"),
-                  Col("total", "Tổng hợp", 14, "dec"), Col("rule", "Cách tổng hợp", 24))
+                  Col("total", "Tổng hợp", 14, "num"), Col("rule", "Cách tổng hợp", 24))
 RATIO_COLS = (Col("ratio", "Mã", 8), Col("name_vi", "Tỷ lệ", 50), Col("formula", "Công thức", 12),
-              Col("n_units", "Số đơn vị", 12, "int"), Col("numerator", "Tử số", 12, "dec"),
-              Col("denominator", "Mẫu số", 12, "dec"), Col("pct", "Tỷ lệ (%)", 12, "dec"))
+              Col("n_units", "Số đơn vị", 12, "int"), Col("numerator", "Tử số", 12, "num"),
+              Col("denominator", "Mẫu số", 12, "num"), Col("pct", "Tỷ lệ (%)", 12, "dec"),
+              Col("population_vi", "Tính trên", 30))
 UNIT_ID_COLS = (Col("block_vi", "Khối thi đua", 22),
                 Col("rank_in_block", "Xếp hạng trong khối", 10, "int"),
                 Col("code", "Mã đơn vị", 12), Col("name", "Tên đơn vị", 34),
@@ -152,9 +165,11 @@ INITIATIVE_COLS = (Col("code", "Mã đơn vị", 12), Col("name", "Đơn vị", 
                    Col("recognition", "Cấp công nhận", 14), Col("version", "Phiên bản", 9, "int"),
                    Col("cell", "Ô nguồn", 12))
 TALLY_COLS = (Col("reward_form", "Mã hình thức", 20), Col("form_vi", "Hình thức khen thưởng", 44),
+              Col("authority_vi", "Thẩm quyền", 30),
               Col("collectives", "Tập thể", 10, "int"), Col("individuals", "Cá nhân", 10, "int"),
               Col("total", "Tổng", 10, "int"))
-PROPOSAL_COLS = (Col("form_vi", "Hình thức", 30), Col("code", "Mã đơn vị", 12),
+PROPOSAL_COLS = (Col("form_vi", "Hình thức", 30), Col("authority_vi", "Thẩm quyền", 24),
+                 Col("code", "Mã đơn vị", 12),
                  Col("unit_name", "Đơn vị đề nghị", 26), Col("subject_type", "Tập thể/Cá nhân", 12),
                  Col("name", "Họ tên hoặc tên tập thể", 26), Col("position", "Chức vụ, đơn vị", 22),
                  Col("summary", "Thành tích tóm tắt", 40), Col("version", "Phiên bản", 9, "int"),
@@ -177,6 +192,8 @@ def _labels(df: pd.DataFrame, ctx: dict) -> pd.DataFrame:
         df["status_vi"] = df["status"].map(STATUS_VI)
     if "reward_form" in df:
         df["form_vi"] = df["reward_form"].map(ctx["cfg"].reward_forms)
+        df["authority"] = df["reward_form"].map(ctx["cfg"].reward_authority)
+        df["authority_vi"] = df["authority"].map(AUTHORITIES)
     return df
 
 
@@ -207,6 +224,9 @@ def _ratios(df: pd.DataFrame, ctx: dict) -> pd.DataFrame:
     df = df.copy()
     df["name_vi"] = df["ratio"].map(ratio_names(ctx["cfg"]))
     df["formula"] = df["ratio"].map({r.key: f"{r.numerator}/{r.denominator}" for r in ratios})
+    kinds = ctx["cfg"].settings.kinds
+    df["population_vi"] = df["ratio"].map({r.key: kinds.get(r.population, r.population)
+                                           for r in ratios})
     return df
 
 
@@ -233,6 +253,12 @@ def _common_sheets(tables: dict, ctx: dict) -> dict[str, tuple[str, list[Section
     missing = _labels(tables["missing"], ctx)
     block_ratios, block_ratio_cols = _block_ratios(tables, ctx)
     ranking_cols = UNIT_ID_COLS + SCORE_COLS
+    tally = _labels(tables["proposal_tally"], ctx)
+    proposals = _labels(tables["proposals"], ctx)
+    if len(proposals):
+        proposals = proposals.sort_values(["authority", "reward_form", "code", "row_no"],
+                                          key=lambda c: c.map({"xa": 0}).fillna(1)
+                                          if c.name == "authority" else c, kind="stable")
     return {
         "TheoKhoi": ("TỔNG HỢP THEO KHỐI THI ĐUA", [
             Section("I. Tình hình nộp báo cáo theo khối",
@@ -247,26 +273,69 @@ def _common_sheets(tables: dict, ctx: dict) -> dict[str, tuple[str, list[Section
             Section("Danh sách sáng kiến do các đơn vị báo cáo", tables["initiatives"],
                     INITIATIVE_COLS)]),
         "KhenThuong": ("ĐỀ NGHỊ KHEN THƯỞNG", [
-            Section("I. Tổng hợp theo hình thức khen thưởng",
-                    _labels(tables["proposal_tally"], ctx), TALLY_COLS),
-            Section("II. Danh sách đề nghị", _labels(tables["proposals"], ctx), PROPOSAL_COLS)]),
+            Section("I. Khen thưởng theo thẩm quyền của Chủ tịch UBND xã",
+                    tally[tally["authority"] == "xa"], TALLY_COLS),
+            Section("II. Đề nghị cấp trên khen thưởng",
+                    tally[tally["authority"] != "xa"], TALLY_COLS),
+            Section("III. Danh sách đề nghị (theo thẩm quyền trước, đề nghị cấp trên sau)",
+                    proposals, PROPOSAL_COLS)]),
         "ChuaNop": ("ĐƠN VỊ CHƯA NỘP HOẶC NỘP MUỘN", [
             Section("Chưa nộp", missing[missing["status"] == "missing"], MISSING_COLS),
             Section("Nộp muộn", missing[missing["status"] == "late"], MISSING_COLS)]),
     }
 
 
+REVIEW_COLS = (Col("code", "Mã đơn vị", 12), Col("name", "Tên đơn vị", 30),
+               Col("indicator_code", "Mã chỉ tiêu", 8), Col("name_vi", "Chỉ tiêu", 40),
+               Col("review", "Số liệu sơ kết/tổng kết", 14, "num"),
+               Col("annual", "Theo các báo cáo năm", 14, "num"),
+               Col("n_years", "Số năm", 8, "int"), Col("flag_vi", "Đối chiếu", 22))
+
+
+def _review(df: pd.DataFrame) -> pd.DataFrame:
+    """The flagged rows of the cross-check (the full table is in data/review_check)."""
+    df = df[df["flagged"].astype(bool)].copy()
+    df["flag_vi"] = "Chênh lệch, cần xác minh"
+    return df
+
+
+PLAN_COLS = (Col("code", "Mã đơn vị", 12), Col("name", "Tên đơn vị", 40),
+             Col("block_vi", "Khối thi đua", 24), Col("issued_vi", "Kế hoạch", 20),
+             Col("received_at", "Thời điểm nhận", 17, "date"))
+
+
+def _indicator_groups(tables: dict, ctx: dict) -> list[Section]:
+    """The indicator totals per criteria group of the plan (III.1 a–d), in the plan's
+    order, each over the units of one kind: no total mixes populations."""
+    by_kind = _indicators(tables["indicators_by_kind"], ctx)
+    position = {i.code: n for n, i in enumerate(ctx["cfg"].indicators)}  # indicators.csv
+    by_kind = by_kind.iloc[by_kind["indicator_code"].map(position).argsort(kind="stable")]
+    kinds = set(by_kind["kind"])
+    return [Section(f"II.{n}. Kết quả các chỉ tiêu – {heading}",
+                    by_kind[by_kind["kind"] == kind], INDICATOR_COLS)
+            for n, (kind, heading) in enumerate(
+                [g for g in criteria_groups(ctx["cfg"].settings.kinds) if g[0] in kinds], 1)]
+
+
+def _plans(tables: dict, ctx: dict) -> pd.DataFrame:
+    plans = _labels(tables["plans"], ctx)
+    plans["issued_vi"] = plans["issued"].map({True: "Đã ban hành", False: "Chưa ban hành"})
+    return plans.sort_values("issued", kind="stable")
+
+
 def _annual_sheets(tables: dict, ctx: dict) -> dict[str, tuple[str, list[Section]]]:
     ratios = tables["ratios"]
     return {
-        "TongHop": ("BÁO CÁO TỔNG HỢP KẾT QUẢ NĂM", [
+        "TongHop": (f"BÁO CÁO TỔNG HỢP KẾT QUẢ NĂM {ctx['cycle'].year}", [
             Section("I. Tình hình nộp báo cáo (tỷ lệ trên số đơn vị phải nộp)",
                     _completeness(tables["completeness"], ctx, ("commune", "kind")),
                     COMPLETENESS_COLS),
-            Section("II. Kết quả các chỉ tiêu", _indicators(tables["indicators"], ctx),
-                    INDICATOR_COLS),
-            Section("III. Các tỷ lệ chính (chỉ tính các đơn vị báo cáo tử số)",
-                    _ratios(ratios[ratios["level"] == "commune"], ctx), RATIO_COLS)]),
+            *_indicator_groups(tables, ctx),
+            Section("III. Các tỷ lệ chính (mỗi tỷ lệ tính trên một loại đơn vị, chỉ các đơn "
+                    "vị báo cáo tử số)",
+                    _ratios(ratios[ratios["level"] == "commune"], ctx), RATIO_COLS),
+            Section("IV. Xây dựng, ban hành kế hoạch thực hiện Phong trào thi đua",
+                    _plans(tables, ctx), PLAN_COLS)]),
         **_common_sheets(tables, ctx),
     }
 
@@ -284,6 +353,8 @@ def _phase_sheets(tables: dict, ctx: dict) -> dict[str, tuple[str, list[Section]
                 *(Col(f"y{y}", f"Năm {y}", 12, "dec") for y in years),
                 Col("aggregate_vi", "Cách cộng dồn", 16), Col("cumulative", "Lũy kế giai đoạn",
                                                               13, "dec"),
+                Col("review", "Số liệu đơn vị báo cáo đến thời điểm chốt", 14, "num"),
+                Col("achieved", "Kết quả đạt được", 13, "num"),
                 Col("target", "Chỉ tiêu đăng ký", 13, "dec"),
                 Col("achieved_pct", "Đạt so với chỉ tiêu (%)", 12, "dec"))
     yr = tables["yearly_ratios"].pivot(index="ratio", columns="year", values="pct")
@@ -305,7 +376,7 @@ def _phase_sheets(tables: dict, ctx: dict) -> dict[str, tuple[str, list[Section]
     sheets["TheoKhoi"] = (title, [Section("Tỷ lệ nộp và đúng hạn từng năm", ycw, yc_cols),
                                   *sections])
     return {
-        "TongHop": ("BÁO CÁO TỔNG HỢP KẾT QUẢ GIAI ĐOẠN", [
+        "TongHop": (f"BÁO CÁO TỔNG HỢP KẾT QUẢ {ctx['cycle'].title.upper()}", [
             Section("I. Tình hình nộp báo cáo sơ kết/tổng kết",
                     _completeness(tables["completeness"], ctx, ("commune", "kind")),
                     COMPLETENESS_COLS),
@@ -313,6 +384,9 @@ def _phase_sheets(tables: dict, ctx: dict) -> dict[str, tuple[str, list[Section]
                     ach_cols),
             Section("III. Các tỷ lệ chính từng năm (%)", yr,
                     (Col("ratio", "Mã", 8), Col("name_vi", "Tỷ lệ", 44),
-                     *(Col(f"y{y}", f"Năm {y}", 12, "dec") for y in years)))]),
+                     *(Col(f"y{y}", f"Năm {y}", 12, "dec") for y in years))),
+            Section(f"IV. Đối chiếu số liệu của đơn vị với các báo cáo năm (chênh lệch quá "
+                    f"{ctx['cfg'].settings.rollup.review_tolerance:.0%})",
+                    _review(tables["review_check"]), REVIEW_COLS)]),
         **sheets,
     }

@@ -32,7 +32,7 @@ kinds AS (SELECT kind, row_number() OVER (ORDER BY kind) AS kno
 SELECT e.cycle_id, e.code, e.name, e.kind, e.block,
        CASE WHEN a.unit_code IS NULL THEN 'missing'
             WHEN a.any_on_time THEN 'on_time' ELSE 'late' END AS status,
-       c.submission_id, c.sk, c.version, c.received_at, c.outcome, c.n_warnings,
+       c.submission_id, c.sk, c.version, c.received_at, c.outcome, c.n_warnings, c.late,
        (list_position(getvariable('rollup_cycles'), e.cycle_id)::BIGINT << 32) + b.bno AS grp,
        (list_position(getvariable('rollup_cycles'), e.cycle_id)::BIGINT << 32) + k.kno AS ck
 FROM expected_units e
@@ -52,9 +52,11 @@ SELECT code AS indicator_code, unnest(kinds) AS kind FROM indicators;
 -- for indicators that apply to the unit's kind.  They are never materialised whole
 -- (millions of rows): joined on the integer sk, they stream into small aggregates.
 
--- Per cycle, measure and indicator: units reporting, sum, units answering 1.  Grouped by
--- kind first: filtering a few hundred groups beats a semi-join of every value.
-CREATE OR REPLACE TEMP TABLE rollup_agg AS
+-- Per cycle, unit kind, measure and indicator: units reporting, sum, units answering 1.
+-- Grouped by kind first: filtering a few hundred groups beats a semi-join of every value.
+-- Kept per kind: populations differ between kinds (staff, members, residents), so the
+-- report shows totals per kind (rollup_indicator_totals_by_kind).
+CREATE OR REPLACE TEMP TABLE rollup_agg_kind AS
 WITH per_kind AS (
     SELECT s.ck, v.measure, v.indicator_code, count(*) AS n_units,
            sum(v.value) AS total_sum, count(*) FILTER (WHERE v.value = 1) AS n_true
@@ -62,11 +64,16 @@ WITH per_kind AS (
     WHERE v.value IS NOT NULL
     GROUP BY ALL
 )
-SELECT c.cycle_id, k.measure, k.indicator_code, sum(k.n_units)::BIGINT AS n_units,
+SELECT c.cycle_id, c.kind, k.measure, k.indicator_code, sum(k.n_units)::BIGINT AS n_units,
        sum(k.total_sum) AS total_sum, sum(k.n_true)::BIGINT AS n_true
 FROM per_kind k JOIN (SELECT DISTINCT ck, cycle_id, kind FROM rollup_st) c USING (ck)
 SEMI JOIN rollup_applies() a USING (indicator_code, kind)
 GROUP BY ALL;
+
+CREATE OR REPLACE TEMP TABLE rollup_agg AS
+SELECT cycle_id, measure, indicator_code, sum(n_units)::BIGINT AS n_units,
+       sum(total_sum) AS total_sum, sum(n_true)::BIGINT AS n_true
+FROM rollup_agg_kind GROUP BY ALL;
 
 -- The few indicators read unit by unit, {weight} (the weight of percents) and the ratio
 -- terms, pivoted: one row per (unit, measure), a column per indicator (grouping once per
@@ -78,9 +85,9 @@ SEMI JOIN rollup_applies() a ON a.indicator_code = v.indicator_code AND a.kind =
 WHERE v.value IS NOT NULL AND v.indicator_code IN ({term_codes})
 GROUP BY ALL;
 
--- Percents: mean weighted by the unit's {weight} of the same measure.
-CREATE OR REPLACE TEMP TABLE rollup_weighted AS
-SELECT s.cycle_id, v.measure, v.indicator_code, sum(v.value * t.{weight}) AS weighted,
+-- Percents: mean weighted by the unit's {weight} of the same measure (per kind, then all).
+CREATE OR REPLACE TEMP TABLE rollup_weighted_kind AS
+SELECT s.cycle_id, s.kind, v.measure, v.indicator_code, sum(v.value * t.{weight}) AS weighted,
        sum(t.{weight}) AS weight
 FROM rollup_st s JOIN submission_values v ON v.sk = s.sk
 JOIN indicators i ON i.code = v.indicator_code AND i.type = 'percent'
@@ -88,6 +95,10 @@ SEMI JOIN rollup_applies() a ON a.indicator_code = v.indicator_code AND a.kind =
 JOIN rollup_terms t ON t.uid = s.rowid AND t.measure = v.measure
 WHERE v.value IS NOT NULL AND t.{weight} IS NOT NULL
 GROUP BY ALL;
+
+CREATE OR REPLACE TEMP TABLE rollup_weighted AS
+SELECT cycle_id, measure, indicator_code, sum(weighted) AS weighted, sum(weight) AS weight
+FROM rollup_weighted_kind GROUP BY ALL;
 
 CREATE OR REPLACE TEMP MACRO rollup_status(cycs) AS TABLE
 SELECT rowid AS uid, * FROM rollup_st WHERE list_contains(cycs, cycle_id);
@@ -114,13 +125,38 @@ LEFT JOIN rollup_agg a
 LEFT JOIN rollup_weighted w
        ON w.cycle_id = c.cycle_id AND w.indicator_code = i.code AND w.measure = measure_name;
 
+-- The same per unit kind: one row per (cycle, indicator, kind the indicator applies to).
+CREATE OR REPLACE TEMP MACRO rollup_indicator_totals_by_kind(cycs, measure_name) AS TABLE
+WITH expected AS (
+    SELECT s.cycle_id, s.kind, a.indicator_code, count(*)::BIGINT AS expected
+    FROM rollup_status(cycs) s JOIN rollup_applies() a ON a.kind = s.kind
+    GROUP BY ALL
+)
+SELECT e.cycle_id, e.kind, i.code AS indicator_code, i.name_vi, i.unit_vi, i.type, i.grp,
+       i.aggregate, e.expected, coalesce(a.n_units, 0) AS n_units,
+       CASE WHEN a.n_units IS NULL THEN NULL
+            WHEN i.type = 'percent' THEN round(w.weighted / nullif(w.weight, 0), 2)
+            WHEN i.type = 'bool' THEN a.n_true
+            ELSE a.total_sum END AS total
+FROM expected e JOIN indicators i ON i.code = e.indicator_code
+LEFT JOIN rollup_agg_kind a
+       ON a.cycle_id = e.cycle_id AND a.kind = e.kind AND a.indicator_code = i.code
+      AND a.measure = measure_name
+LEFT JOIN rollup_weighted_kind w
+       ON w.cycle_id = e.cycle_id AND w.kind = e.kind AND w.indicator_code = i.code
+      AND w.measure = measure_name;
+
 -- Each unit's derived ratios, one row per unit and for each ratio k its numerator num_k,
 -- denominator den_k, pct_k (%) and pr_k, its percentile rank within its block: cume_dist,
 -- the share of the block's units with that ratio whose ratio is <= the unit's (0 < pr <= 1).
--- A unit has a ratio when it reports the numerator and a denominator > 0.  Wide, so the
--- performance rank (mean pr over the unit's ratios) needs no grouping.
+-- A unit has a ratio when it reports the numerator and a denominator > 0.  A ratio
+-- applies to a unit when both its terms apply to the unit's kind (app_k).  Performance:
+-- perf_rank, the mean over the ratios that apply (an empty one counts 0; n_ratios of
+-- them), and perf_rank_had, the mean over the ratios the unit has ([scoring] empty_ratio).
 CREATE OR REPLACE TEMP TABLE rollup_uw AS
-WITH terms AS (SELECT uid, grp, {ratio_columns} FROM rollup_terms WHERE measure = 'value'),
+WITH terms AS (SELECT t.uid, t.grp, s.kind, {ratio_columns}
+               FROM rollup_terms t JOIN rollup_st s ON s.rowid = t.uid
+               WHERE t.measure = 'value'),
 ranked AS (SELECT *, {rank_columns} FROM terms)
 SELECT *, {perf_columns} FROM ranked;
 
@@ -149,17 +185,24 @@ WHERE list_contains(cycs, g.cycle_id)
 GROUP BY GROUPING SETS ((g.cycle_id, d.ratio), (g.cycle_id, d.ratio, g.block));
 
 -- Block score (out of w_on_time + w_quality + w_perf): timeliness, data quality (the
--- counted version's warnings) and performance = w_perf x mean percentile rank over the
--- unit's ratios (0 without any).  Ranked per block, ties share a rank (1, 2, 2, 4).
+-- counted version's warnings; content_only: all but the `late` warning, so lateness
+-- counts once, in timeliness) and performance = w_perf x the mean percentile rank over
+-- the ratios that apply to the unit's kind, an empty one counting 0 (empty_zero), or
+-- over the ratios it has (0 without any).  Ranked per block, ties share a rank (1, 2, 2, 4).
 CREATE OR REPLACE TEMP MACRO rollup_scores(cycs, w_on_time, w_late, w_missing, w_quality,
-                                          w_quality_warn, w_perf) AS TABLE
+                                          w_quality_warn, w_perf, content_only,
+                                          empty_zero) AS TABLE
 WITH points AS (     -- narrow rows through the window, names joined after
-    SELECT u.uid, u.grp, coalesce(p.n_ratios, 0) AS n_ratios,
+    SELECT u.uid, u.grp,
+           coalesce(CASE WHEN empty_zero THEN p.n_ratios ELSE p.n_had END, 0) AS n_ratios,
            CASE u.status WHEN 'on_time' THEN w_on_time WHEN 'late' THEN w_late
                 ELSE w_missing END AS score_time,
-           CASE WHEN u.status = 'missing' THEN 0 WHEN u.n_warnings > 0 THEN w_quality_warn
+           CASE WHEN u.status = 'missing' THEN 0
+                WHEN u.n_warnings - CASE WHEN content_only AND u.late THEN 1 ELSE 0 END > 0
+                THEN w_quality_warn
                 ELSE w_quality END AS score_quality,
-           round(coalesce(w_perf * p.perf_rank, 0), 2) AS score_performance
+           round(coalesce(w_perf * CASE WHEN empty_zero THEN p.perf_rank
+                                        ELSE p.perf_rank_had END, 0), 2) AS score_performance
     FROM rollup_status(cycs) u LEFT JOIN rollup_uw p USING (uid)
 ),
 ranked AS (
@@ -168,7 +211,8 @@ ranked AS (
                                                   + score_performance DESC) AS rank_in_block
     FROM points
 )
-SELECT u.*, r.* EXCLUDE (uid, grp) FROM rollup_status(cycs) u JOIN ranked r USING (uid);
+SELECT u.* EXCLUDE (late), r.* EXCLUDE (uid, grp) FROM rollup_status(cycs) u
+JOIN ranked r USING (uid);
 
 -- Reporting rate and on-time rate (DHIS2 sense: / expected), for the commune, each kind
 -- and each block.
@@ -197,3 +241,37 @@ SELECT t.indicator_code, any_value(t.aggregate) AS aggregate, count(*) AS n_year
 FROM rollup_indicator_totals(cycs, 'value') t JOIN cycles c ON c.id = t.cycle_id
 WHERE t.total IS NOT NULL
 GROUP BY t.indicator_code;
+
+-- Phase review (sơ kết, tổng kết): each unit's own review figures (cumulative to the
+-- cut-off for flows, the level at the cut-off for stocks: what the unit reports in the
+-- review cycle) beside the fold of its accepted annual reports of the phase years by the
+-- indicator's `aggregate` (sum, mean, latest year).  flagged: a flow below the annual sum
+-- by more than `tol` (a cumulative cannot shrink), or a stock or percent off the latest
+-- annual value by more than `tol` of it.
+CREATE OR REPLACE TEMP MACRO rollup_review_check(phase_cycs, year_cycs, tol) AS TABLE
+WITH rv AS (
+    SELECT s.code, s.name, s.kind, v.indicator_code, v.value
+    FROM rollup_status(phase_cycs) s JOIN submission_values v ON v.sk = s.sk
+    SEMI JOIN rollup_applies() a ON a.indicator_code = v.indicator_code AND a.kind = s.kind
+    WHERE v.measure = 'value' AND v.value IS NOT NULL
+),
+yr AS (
+    SELECT s.code, v.indicator_code, c.year, v.value
+    FROM rollup_status(year_cycs) s JOIN cycles c ON c.id = s.cycle_id
+    JOIN submission_values v ON v.sk = s.sk
+    WHERE v.measure = 'value' AND v.value IS NOT NULL
+),
+fold AS (
+    SELECT y.code, y.indicator_code, count(*) AS n_years,
+           CASE any_value(i.aggregate) WHEN 'sum' THEN sum(y.value)
+                WHEN 'mean' THEN avg(y.value) ELSE arg_max(y.value, y.year) END AS annual
+    FROM yr y JOIN indicators i ON i.code = y.indicator_code
+    GROUP BY ALL
+)
+SELECT r.code, r.name, r.kind, r.indicator_code, i.name_vi, i.aggregate,
+       coalesce(f.n_years, 0) AS n_years, r.value AS review, f.annual,
+       CASE WHEN f.annual IS NULL THEN false
+            WHEN i.aggregate = 'sum' THEN r.value < f.annual * (1 - tol)
+            ELSE abs(r.value - f.annual) > tol * greatest(abs(f.annual), 1) END AS flagged
+FROM rv r JOIN indicators i ON i.code = r.indicator_code
+LEFT JOIN fold f ON f.code = r.code AND f.indicator_code = r.indicator_code;
