@@ -52,6 +52,7 @@ class Email:
     html: str | None = None
     cc: list[str] = field(default_factory=list)
     attachments: list[tuple[str, bytes]] = field(default_factory=list)  # (filename, content)
+    headers: dict[str, str] = field(default_factory=dict)   # In-Reply-To, References...
 
 
 @dataclass
@@ -144,6 +145,8 @@ def build_message(email: Email, sender: str, sender_name: str) -> EmailMessage:
         msg.set_raw("Subject", Header(email.subject, "utf-8", header_name="Subject").encode())
     msg["Date"] = formatdate(localtime=True)
     msg["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or None)
+    for name, value in email.headers.items():
+        msg[name] = value
     msg.set_content(email.text, cte="quoted-printable")
     if email.html is not None:
         msg.add_alternative(email.html, subtype="html", cte="quoted-printable")
