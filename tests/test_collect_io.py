@@ -56,11 +56,15 @@ def test_acknowledgment_over_smtp_lists_problems_by_cell(workspace, smtp_env, cf
 
 
 @pytest.mark.slow
-def test_flow_and_cli(workspace, prefect_harness):
+def test_flow_and_cli(workspace, prefect_harness, monkeypatch):
     ws = workspace
     for name in ("good.xlsx", "percent_150.xlsx", "corrupt_zip.xlsx", "bom.csv"):
         shutil.copy(DIR / name, ws.paths.inbox)
     runner = CliRunner()
+    # the CLI runs the flow (and so publishes the artifact) when an API is configured
+    from prefect.settings import PREFECT_API_URL
+
+    monkeypatch.setenv("PREFECT_API_URL", PREFECT_API_URL.value())
     result = runner.invoke(app, ["collect", "--json"])
     assert result.exit_code == 0, result.output
     out = json.loads(result.stdout)
