@@ -8,6 +8,7 @@ from datetime import datetime, timedelta, timezone
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from email.utils import make_msgid
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -72,8 +73,8 @@ def test_authentication_results_trusts_only_the_commune_server():
     assert authentication(_msg(frm | {ar: passed("phongdoanh.example")}), None) is None
     assert authentication(_msg(frm | {ar: passed("phongdoanh.example")}), AUTHSERV) == "pass"
     # a forged "pass" under another authserv-id is ignored; the commune's server says fail
-    forged = [f"{AUTHSERV}; dkim=fail (bad signature) header.d=phongdoanh.example; spf=softfail "
-              "smtp.mailfrom=gmail.example", "evil.example; dkim=pass header.d=phongdoanh.example"]
+    forged = [(f"{AUTHSERV}; dkim=fail (bad signature) header.d=phongdoanh.example; spf=softfail "
+              "smtp.mailfrom=gmail.example"), "evil.example; dkim=pass header.d=phongdoanh.example"]
     assert authentication(_msg(frm | {ar: forged}), AUTHSERV) == "dkim=fail spf=softfail"
     # a pass for another domain does not speak for the sender
     assert authentication(_msg(frm | {ar: f"{AUTHSERV} 1; dkim=pass header.d=gmail.example"}),
@@ -234,8 +235,8 @@ def test_forged_senders_are_quarantined_officer_alerted_unit_notified(
     unregistered = unit_mail(forger, [("bao-cao.xlsx", report(cfg, "CQ-VP"))], DEC15,
                              auth=[passed("gmail.example")])
     dkim_fail = unit_mail(yt.email, [("bao-cao.xlsx", report(cfg, "CQ-YT"))], DEC15, auth=[
-        f"{AUTHSERV}; dkim=fail header.d=phongdoanh.example; spf=fail "
-        "smtp.mailfrom=gmail.example",
+        (f"{AUTHSERV}; dkim=fail header.d=phongdoanh.example; spf=fail "
+        "smtp.mailfrom=gmail.example"),
         "evil.example; dkim=pass header.d=phongdoanh.example"])
     genuine = unit_mail(tx.email, [("bao-cao.xlsx", report(cfg, "TX-01"))], DEC15,
                         auth=[passed("phongdoanh.example")])
@@ -285,7 +286,7 @@ def test_workbook_and_plan_in_one_message_are_one_submission(workspace, imap_env
                   [sub["submission_id"]])
     assert [(r[0], r[1]) for r in linked] == [("document", "Ke hoach thi dua 2025.docx"),
                                               ("workbook", "ke-hoach-2025_CQ-HCC.xlsx")]
-    assert open(linked[0][2], "rb").read() == plan_doc
+    assert Path(linked[0][2]).read_bytes() == plan_doc
     assert rows(ws, "SELECT count(*) FROM submissions") == [(1,)]
 
 
