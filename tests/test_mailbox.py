@@ -305,18 +305,26 @@ def test_bounce_marks_reminder_and_shows_in_status(workspace, imap_env, smtp_env
             "due_date": datetime(2025, 12, 22).date(), "stage_date": datetime(2025, 12, 11).date(),
             "status": "sent", "sent_at": pd.Timestamp("2025-12-11 01:00", tz="UTC"),
             "message_id": mid, "recipients": vp.email, "error": None}]))
-    ooo = unit_mail(cfg.unit("TX-01").email, [], DEC15, subject="Tự động trả lời: vắng mặt")
+    tx = cfg.unit("TX-01")
+    ooo = unit_mail(tx.email, [], DEC15, subject="Tự động trả lời: vắng mặt")
     ooo = b"Auto-Submitted: auto-replied\r\n" + ooo
-    imap_env.append([dsn(mid, vp.email), ooo])
+    # a workbook mail over the size cap (10 kB here) is not downloaded, only answered
+    monkeypatch.setenv("THIDUA_IMAP_MAX_MESSAGE_MB", "0.01")
+    big = mail_of(cfg, "TX-01", subject="Báo cáo kèm ảnh")
+    imap_env.append([dsn(mid, vp.email), ooo, big])
     done = collect(ws, docs=False)
-    assert (done.mail["dsn"], done.mail["auto"], done.mail["taken"]) == (1, 1, 0)
+    assert (done.mail["dsn"], done.mail["auto"], done.mail["taken"]) == (1, 1, 1)
     assert rows(ws, "SELECT status, error FROM reminders") == [
         ("bounced", f"bounced: {vp.email} 5.1.1")]
     # nothing answered the DSN nor the auto-reply; the officer was told
-    [alert] = [r.message for r in smtp_env.received]
-    assert alert["To"] == cfg.settings.admin["email"]
+    got = {r.message["To"]: r.message for r in smtp_env.received}
+    assert sorted(got) == sorted([cfg.settings.admin["email"], tx.email])
+    alert = got[cfg.settings.admin["email"]]
     assert vp.email in alert.get_content() and "CQ-VP" in alert.get_content()
-    assert len(imap_env.uids(PROCESSED)) == 2
+    too_large = got[tx.email].get_body(("plain",)).get_content()
+    assert "Thư quá lớn" in too_large and "tối đa 0,01 MB" in too_large
+    assert got[tx.email]["Subject"] == "Re: Báo cáo kèm ảnh"
+    assert len(imap_env.uids(PROCESSED)) == 2 and len(imap_env.uids(QUARANTINE)) == 1
 
     monkeypatch.setenv("THIDUA_HOME", str(ws.paths.home))
     result = CliRunner().invoke(app, ["status", "--json"])
