@@ -176,16 +176,22 @@ def status(cycle: CycleOpt = None, as_json: JsonOpt = False) -> None:
     warnings, received_at and the version that counts.
     """
     from warehouse.db import connect
-    from warehouse.queries import cycle_status, unit_status
+    from warehouse.queries import bounced, cycle_status, unit_status
 
     ws = _warehouse_workspace(cycle=cycle)
     with connect(ws.paths.warehouse, read_only=True) as con:
         rows = cycle_status(con, cycle)
         per_unit = unit_status(con, cycle) if cycle else None
+        bounces = bounced(con)
     if as_json:
-        _print_json({"cycles": rows} | ({"units": per_unit} if cycle else {}))
+        _print_json({"cycles": rows} | ({"units": per_unit} if cycle else {})
+                    | {"bounced": bounces})
         return
     _print_table("Status by cycle", rows)
+    if bounces:
+        _print_table("Addresses that bounced (fix units.csv)", bounces,
+                     ["unit", "address", "answers", "cycle_id", "stage", "status",
+                      "received_at"])
     if cycle:
         _print_table(f"Units of {cycle}", per_unit, ["unit", "version", "outcome",
                                                     "late", "errors", "warnings",

@@ -29,6 +29,15 @@ def collect_flow(inbox: str | None = None) -> dict:
                               f"{done.batch.batch_id}: outcome of each file", table=[
                                   {k: r[k] for k in ARTIFACT_COLUMNS}
                                   | {"submission": r["submission_id"][:12]} for r in rows])
+    mail = done.mail or {}
+    if mail.get("quarantined") or mail.get("bounced"):
+        create_table_artifact(key="collect-mailbox", description=(
+            "Mailbox: mail moved to the quarantine folder, and addresses that bounced"),
+            table=[{"what": "quarantined", "unit": q["units"], "address": q["sender"],
+                    "detail": f"{q['subject']} ({q['reason']})"} for q in mail["quarantined"]]
+            + [{"what": f"bounced {b['answers'] or ''}".strip(), "unit": b["unit_code"],
+                "address": b["recipient"], "detail": f"{b['status']} {b['diagnostic'] or ''}"}
+               for b in mail["bounced"]])
     print(f"batch {done.batch.batch_id}: {len(done.batch.arrivals)} inbox file(s), "
           f"{done.loaded} submission(s) loaded, {len(done.batch.duplicates)} duplicate(s), "
           f"{done.tidied['quarantined']} quarantined, "

@@ -1,4 +1,9 @@
-"""Collection: take in → examine (parse, registry checks, GX) → load → tidy → acknowledge.
+"""Collection: [fetch mail →] take in → examine (parse, registry checks, GX) → load → tidy →
+acknowledge [→ file mail].
+
+With the commune's mailbox configured (`THIDUA_IMAP_HOST`), new mail is fetched into the
+inbox directory first and, once loaded and acknowledged, moved to its IMAP folder
+(`pipeline.mail`); without it the sequence is the inbox directory alone.
 
 `collect` is the one sequence of these steps.  `thidua collect` runs it in this process;
 the `collect` flow runs the same sequence with each step as a Prefect task (`run`), and
@@ -37,6 +42,7 @@ class Collected:
     loaded: int
     tidied: dict[str, int]
     acks: pd.DataFrame
+    mail: dict | None = None        # the mailbox: fetched, filed, quarantined, bounced
 
     def files(self) -> list[dict]:
         """One row per file (`outcomes`) with its acknowledgment's status."""
@@ -44,7 +50,8 @@ class Collected:
         return [r | {"ack": status.get(r["submission_id"], "")} for r in outcomes(self.batch)]
 
     def as_dict(self) -> dict:
-        return {"batch_id": self.batch.batch_id, "loaded": self.loaded, "files": self.files()}
+        out = {"batch_id": self.batch.batch_id, "loaded": self.loaded, "files": self.files()}
+        return out | ({"mailbox": self.mail} if self.mail is not None else {})
 
 
 def collect(ws: Workspace, inbox: Path | None = None, docs: bool = True, acks: bool = True,
@@ -55,7 +62,12 @@ def collect(ws: Workspace, inbox: Path | None = None, docs: bool = True, acks: b
     earlier run go out now.
     """
     # One collection at a time: an overlapping run waits, then finds the inbox done
+    from pipeline.mail import fetch_mail, file_mail
+
+    mailbox = ws.config.settings.imap.host is not None
     with ws.run_lock("collect"):
+        # The mailbox first: new mail becomes inbox files (imap-<sha256>.eml)
+        fetched = run(fetch_mail, ws) if mailbox else None
         # Extract: archive and record every file before anything reads it
         arrivals = run(take_in, ws, inbox)
         # Transform: parse, registry checks, one GX run over the batch
@@ -66,7 +78,9 @@ def collect(ws: Workspace, inbox: Path | None = None, docs: bool = True, acks: b
         # Tell each unit, and the admin about mail that keeps failing
         sent = run(acknowledge, ws) if acks else pd.DataFrame(columns=["submission_id", "status"])
         run(alert_failing_mail, ws)
-    return Collected(batch, loaded, tidied, sent)
+        # Each mail to its folder; the officer told of quarantined mail and bounces
+        mail = fetched | run(file_mail, ws, fetched) if mailbox else None
+    return Collected(batch, loaded, tidied, sent, mail)
 
 
 def take_in(ws: Workspace, inbox: Path | None = None) -> list[Arrival]:
@@ -74,7 +88,8 @@ def take_in(ws: Workspace, inbox: Path | None = None) -> list[Arrival]:
     from warehouse.writer import record_files
 
     ws.paths.archive.mkdir(parents=True, exist_ok=True)
-    arrivals = take_all(scan(inbox or ws.paths.inbox), ws.paths.archive)
+    arrivals = take_all(scan(inbox or ws.paths.inbox), ws.paths.archive,
+                        authserv_id=ws.config.settings.imap.authserv_id)
     if arrivals:
         with connect(ws.paths.warehouse) as con:
             record_files(con, files_frame(arrivals))

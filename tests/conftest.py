@@ -26,7 +26,8 @@ def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Workspace:
     """A fresh THIDUA_HOME on the sample Phong Doanh config, initialised."""
     monkeypatch.setenv("THIDUA_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("THIDUA_CONFIG", str(REPO_CONFIG))
-    for var in ("THIDUA_SMTP_HOST", "THIDUA_INBOX"):
+    for var in ("THIDUA_SMTP_HOST", "THIDUA_INBOX", "THIDUA_IMAP_HOST",
+                "THIDUA_IMAP_AUTHSERV_ID", "THIDUA_IMAP_FOLDER"):
         monkeypatch.delenv(var, raising=False)
     ws = Workspace.from_env()
     init_workspace(ws)
@@ -100,3 +101,23 @@ def prefect_harness():
 
     with prefect_test_harness(server_startup_timeout=90):
         yield
+
+
+@pytest.fixture
+def imap_server():
+    """A real IMAP server (pymap, in memory) on 127.0.0.1, one login."""
+    from imap_server import start_pymap
+
+    server = start_pymap()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def imap_env(imap_server, monkeypatch):
+    """THIDUA_IMAP_* pointing at `imap_server` (plaintext: loopback only)."""
+    for name, value in imap_server.env().items():
+        monkeypatch.setenv(name, value)
+    return imap_server

@@ -35,7 +35,7 @@ def ack_email(cfg: Config, row: dict, local_tz) -> Email | None:
     from thidua import emails
     from thidua.calendar import format_date_vi
 
-    to = row["unit_email"] if isinstance(row["unit_email"], str) else row["sender"]
+    to = row["unit_email"] if isinstance(row["unit_email"], str) else answerable_sender(cfg, row)
     if not isinstance(to, str) or not to:
         return None
     cycle = cfg.cycles_by_id.get(row["cycle_id"]) if isinstance(row["cycle_id"], str) else None
@@ -54,10 +54,45 @@ def ack_email(cfg: Config, row: dict, local_tz) -> Email | None:
     }
     title = cycle.title if cycle else "báo cáo thi đua"
     context["subject"] = f"[Thi đua] {verdict}: {title} ({row['original_name']})"
-    return Email(to=[to], subject=context["subject"],
+    subject, headers = context["subject"], {"Auto-Submitted": "auto-replied"}
+    their_id, their_subject = _text(row.get("message_id")), _text(row.get("subject"))
+    if their_id and not unverified(row):    # a reply in the unit's own thread
+        headers |= {"In-Reply-To": their_id, "References": their_id}
+        subject = reply_subject(their_subject) if their_subject else subject
+    return Email(to=[to], subject=subject, headers=headers,
                  text=emails.render("ack.txt.j2", False, context),
                  html=emails.render("ack.html.j2", True, context),
                  auto_submitted="auto-replied")
+
+
+def _text(value) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def reply_subject(subject: str) -> str:
+    """"Re: <their subject>", without piling up Re: (or Vietnamese Outlook's "TL:")."""
+    s = subject.strip()
+    return s if s.lower().startswith(("re:", "tl:", "trả lời:")) else f"Re: {s}"
+
+
+def unverified(row: dict) -> bool:
+    """The mail failed sender verification: never answered to its sender, nor threaded."""
+    from thidua.checks import SENDER_RULES
+
+    return any(p["rule_id"] in SENDER_RULES for p in row["problems"])
+
+
+def answerable_sender(cfg: Config, row: dict) -> str | None:
+    """Who answers a file of an unknown unit: the mail's sender.  From the commune's
+    mailbox only when that address is registered to a unit (a reply then reaches the
+    unit, whoever forged the From), never an unverified stranger."""
+    from thidua.checks import registered_senders
+
+    sender = _text(row.get("sender"))
+    if sender and row.get("source") == "mailbox" and (
+            sender not in registered_senders(cfg) or unverified(row)):
+        return None
+    return sender
 
 
 ACK_COLUMNS = ["submission_id", "status", "sent_at", "message_id", "error", "recipients"]

@@ -36,21 +36,46 @@ def outcomes(batch: Batch) -> list[dict]:
 
 # -- frames for the warehouse ---------------------------------------------------------
 
+FILE_COLUMNS = ["sha256", "original_name", "size_bytes", "source", "sender", "received_at",
+                "archived_path", "message_id", "subject", "message_sha256"]
+
+
 def files_frame(arrivals: list[Arrival]):
+    """One row per archived file: each inbox file, and a mail's attachments (submissions
+    and documents) with the Message-ID and subject of the mail they came in."""
     import pandas as pd
 
     rows = {}
     for a in arrivals:
-        sender = a.submissions[0].sender if a.submissions else None   # a mail's From
-        rows[a.sha256] = (a.sha256, a.path.name, a.size, "inbox", sender, a.received_at,
-                          str(a.archived_path))
-        for s in a.submissions:
+        first = a.submissions[0] if a.submissions else None
+        mail = first is not None and first.source in ("eml", "mailbox")
+        rows[a.sha256] = (a.sha256, a.path.name, a.size,
+                          "mailbox" if mail and first.source == "mailbox" else "inbox",
+                          first.sender if first else None, a.received_at, str(a.archived_path),
+                          first.message_id if mail else None, first.subject if mail else None,
+                          None)
+        for s in (*a.submissions, *a.documents):
             if s.submission_id != a.sha256:
                 rows[s.submission_id] = (s.submission_id, s.name, s.size, s.source, s.sender,
-                                         s.received_at, str(s.archived_path))
-    return pd.DataFrame(list(rows.values()), columns=[
-        "sha256", "original_name", "size_bytes", "source", "sender", "received_at",
-        "archived_path"])
+                                         s.received_at, str(s.archived_path), s.message_id,
+                                         s.subject, s.mail_sha256)
+    return pd.DataFrame(list(rows.values()), columns=FILE_COLUMNS)
+
+
+def attachment_rows(batch: Batch) -> list[tuple]:
+    """(submission_id, sha256, name, size, role) linking each submission of a mail to
+    the workbook itself and to the documents that came with it (a docx or pdf plan)."""
+    by_path = {a.path: a for a in batch.arrivals}
+    rows = []
+    for ex in batch.examined:
+        inc = ex.incoming
+        arrival = by_path.get(inc.origin)
+        if arrival is None or not arrival.documents:
+            continue
+        rows.append((inc.submission_id, inc.submission_id, inc.name, inc.size, "workbook"))
+        rows += [(inc.submission_id, d.submission_id, d.name, d.size, "document")
+                 for d in arrival.documents]
+    return rows
 
 
 def batch_frames(batch: Batch) -> dict:
@@ -92,6 +117,8 @@ def batch_frames(batch: Batch) -> dict:
                                    "position", "reward_form", "summary", "cell"]),
         "validation_results": frame(results, ["submission_id", "rule_id", "severity", "sheet",
                                               "cell", "value", "message_vi", "fix_vi"]),
+        "attachments": frame(attachment_rows(batch), ["submission_id", "sha256", "name",
+                                                      "size_bytes", "role"]),
     }
 
 

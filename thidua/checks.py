@@ -69,9 +69,8 @@ def check_registry(cfg: Config, ex: Examined) -> None:
         ex.unit = cfg.units_by_code.get((code or "").strip().upper())
         if ex.unit is None:
             ex.problems.append(problem("unknown_unit", code_cell, code or ""))
-    if ex.unit and inc.sender and inc.sender not in (ex.unit.email.lower(),
-                                                     ex.unit.head_email.lower()):
-        ex.problems.append(problem("sender_mismatch", value=inc.sender, email=ex.unit.email))
+    if ex.unit and inc.sender:
+        check_sender(cfg, ex)
     cycle_id, cycle_cell = info.get("ky_bao_cao", (None, None))
     if "ky_bao_cao" in info:
         ex.cycle = cfg.cycles_by_id.get((cycle_id or "").strip().lower())
@@ -86,6 +85,37 @@ def check_registry(cfg: Config, ex: Examined) -> None:
             local = inc.received_at.astimezone(cfg.settings.calendar.tz)
             ex.problems.append(problem("late", value=None, due=format_date_vi(ex.cycle.due),
                                        received=local.strftime("%H:%M %d/%m/%Y")))
+
+
+SENDER_RULES = ("sender_mismatch", "sender_unauthenticated")   # the mail is not the unit's
+
+
+def registered_senders(cfg: Config) -> dict[str, Unit]:
+    """Registered address (email, head_email; lower-cased) → its unit."""
+    out: dict[str, Unit] = {}
+    for u in cfg.units:
+        for address in (u.head_email, u.email):
+            out[address.lower()] = u
+    return out
+
+
+def check_sender(cfg: Config, ex: Examined) -> None:
+    """A mailed submission counts for its unit only when it came from the unit's
+    registered `email` or `head_email` and, when the commune's mail server is configured
+    (`THIDUA_IMAP_AUTHSERV_ID`), that server vouched for the sender (dkim or spf pass).
+    A workbook of another unit than the verified sender's says so."""
+    inc, unit = ex.incoming, ex.unit
+    if inc.auth is not None and inc.auth != "pass":
+        ex.problems.append(problem("sender_unauthenticated", value=inc.sender, auth=inc.auth))
+        return
+    if inc.sender in (unit.email.lower(), unit.head_email.lower()):
+        return
+    other = registered_senders(cfg).get(inc.sender)
+    if other is not None:
+        ex.problems.append(problem("other_unit", value=unit.code, sender_unit=other.code,
+                                   sender_name=other.name))
+    else:
+        ex.problems.append(problem("sender_mismatch", value=inc.sender, email=unit.email))
 
 
 def _check_rows(cfg: Config, ex: Examined) -> None:

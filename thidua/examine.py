@@ -19,19 +19,23 @@ from thidua.checks import Examined, check_registry, examine_unreadable
 from thidua.config import Config
 from thidua.intake import Incoming
 from thidua.parse import VALUE_FIELDS, Limits, Parsed, Unreadable, ValueColumns, parse_file
-from thidua.rules import Problem
+from thidua.rules import ERROR, Problem, problem
 from thidua.workers import map_chunks, pool_size
 
 _problem_fields = attrgetter(*(f.name for f in fields(Problem)))
 
 
 def examine_one(cfg: Config, inc: Incoming, limits: Limits) -> Examined:
+    notes = [problem(rule, value=value) for rule, value in inc.notes]
+    if any(p.severity == ERROR for p in notes):     # a mail without a readable workbook
+        return Examined(inc, None, problems=notes)
     try:
         parsed = parse_file(inc.name, inc.archived_path.read_bytes(), limits)
     except Unreadable as exc:
         return examine_unreadable(inc, str(exc))
     ex = Examined(inc, parsed, problems=list(parsed.problems))
     check_registry(cfg, ex)
+    ex.problems += notes
     return ex
 
 

@@ -53,6 +53,7 @@ class Email:
     # RFC 3834: every message of ours is automatic, so no auto-responder answers it and
     # a loop cannot start; an acknowledgment is `auto-replied`.
     auto_submitted: str = "auto-generated"
+    headers: dict[str, str] = field(default_factory=dict)   # In-Reply-To, References...
 
 
 @dataclass
@@ -131,6 +132,8 @@ def build_message(email: Email, sender: str, sender_name: str) -> EmailMessage:
     msg["Date"] = formatdate(localtime=True)
     msg["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or None)
     msg["Auto-Submitted"] = email.auto_submitted
+    for name, value in email.headers.items():
+        msg[name] = value
     msg.set_content(email.text, cte="quoted-printable")
     if email.html is not None:
         msg.add_alternative(email.html, subtype="html", cte="quoted-printable")

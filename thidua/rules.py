@@ -25,6 +25,20 @@ RULES: dict[str, Rule] = {
     "unreadable": Rule(ERROR, "Không mở được tệp: {reason}.",
                        "Lưu tệp bằng Excel theo định dạng .xlsx (không đặt mật khẩu), "
                        "từ đúng mẫu đã gửi, rồi gửi lại."),
+    "winmail": Rule(ERROR, "Thư gửi ở định dạng winmail.dat (Outlook, kiểu RTF) nên không "
+                           "lấy được tệp đính kèm.",
+                    "Trong Outlook chọn định dạng thư HTML hoặc văn bản thường (không dùng "
+                    "RTF), đính kèm lại tệp Excel (.xlsx) rồi gửi lại."),
+    "archive": Rule(ERROR, "Tệp nén “{value}” không được mở; báo cáo phải là tệp Excel "
+                           "(.xlsx) đính kèm trực tiếp.",
+                    "Giải nén, đính kèm trực tiếp tệp .xlsx theo mẫu (không nén zip, rar) "
+                    "rồi gửi lại."),
+    "archive_ignored": Rule(WARNING, "Tệp “{value}” đi kèm (tệp nén hoặc winmail.dat) không "
+                                     "được mở.",
+                            "Nếu trong đó có báo cáo khác, gửi tệp .xlsx đính kèm trực tiếp."),
+    "too_large": Rule(ERROR, "Thư quá lớn ({value}) nên không được tải về.",
+                      "Chỉ đính kèm tệp báo cáo .xlsx (và văn bản kế hoạch), không kèm ảnh "
+                      "hay tệp lớn, rồi gửi lại."),
     "missing_sheet": Rule(ERROR, "Thiếu trang tính “{value}”.",
                           "Dùng đúng mẫu đã gửi; không xoá hay đổi tên trang tính."),
     "missing_key": Rule(ERROR, "Trang ThongTin thiếu mục “{key}” ({label}).",
@@ -38,6 +52,14 @@ RULES: dict[str, Rule] = {
                                    "của đơn vị ({email}).",
                             "Gửi báo cáo từ hộp thư đã đăng ký của đơn vị, hoặc đề nghị "
                             "Phòng Văn hoá – Xã hội cập nhật địa chỉ."),
+    "sender_unauthenticated": Rule(ERROR, "Máy chủ thư của xã không xác nhận được thư này "
+                                          "thật sự gửi từ {value} (kết quả: {auth}).",
+                                   "Gửi lại từ hộp thư đã đăng ký của đơn vị; nếu vẫn bị, "
+                                   "báo Phòng Văn hoá – Xã hội."),
+    "other_unit": Rule(ERROR, "Tệp ghi mã đơn vị “{value}” nhưng thư gửi từ hộp thư đã đăng ký "
+                              "của đơn vị khác: {sender_unit} ({sender_name}).",
+                       "Mỗi đơn vị gửi báo cáo của mình từ hộp thư của đơn vị; kiểm tra lại "
+                       "mã đơn vị ở trang ThongTin."),
     "unknown_cycle": Rule(ERROR, "Kỳ báo cáo “{value}” không có hoặc chưa mở.",
                           "Ghi đúng mã kỳ báo cáo như trong mẫu (ví dụ nam-2025)."),
     "late": Rule(WARNING, "Nộp sau hạn {due} (nhận lúc {received}).",

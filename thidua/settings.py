@@ -189,6 +189,26 @@ class SmtpSettingsIn(Section):
         return value.lower() if isinstance(value, str) else value
 
 
+class ImapSettingsIn(Section):
+    """The commune's mailbox as configured; `thidua.mailbox.ImapSettings` completes it."""
+    host: str | None = None             # none: no mailbox, the inbox folder only
+    port: int | None = Field(default=None, ge=1, le=65535)
+    security: Literal["ssl", "starttls", "none"] = "ssl"
+    user: str | None = None
+    password: SecretStr | None = None
+    folder: str = "INBOX"
+    processed_folder: str = "Đã xử lý"
+    quarantine_folder: str = "Cần kiểm tra"
+    batch: int = Field(default=200, ge=1)                 # messages per FETCH
+    authserv_id: str | None = None      # the commune's server in Authentication-Results
+    max_message_mb: float = Field(default=25.0, gt=0)     # larger: answered, not fetched
+
+    @field_validator("security", mode="before")
+    @classmethod
+    def _lower(cls, value: Any) -> Any:
+        return value.lower() if isinstance(value, str) else value
+
+
 class Settings(BaseSettings):
     """Everything a run needs to know besides the registry, indicators and cycles."""
     model_config = SettingsConfigDict(
@@ -210,6 +230,7 @@ class Settings(BaseSettings):
     blocks: dict[str, str]
     rollup: RollupSettings
     smtp: SmtpSettingsIn = SmtpSettingsIn()
+    imap: ImapSettingsIn = ImapSettingsIn()
 
     @model_validator(mode="after")
     def _nonempty(self) -> Settings:

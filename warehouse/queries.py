@@ -132,3 +132,41 @@ def failing_mail(con: duckdb.DuckDBPyConnection, after: int) -> pd.DataFrame:
     """Acknowledgments and reminders tried `after` times or more (still failing, or sent
     late) that the admin has not yet been told of."""
     return con.execute(FAILING_MAIL_SQL, {"after": after}).df()
+
+
+# -- the mailbox (issue 14) --------------------------------------------------------------
+
+def known_uids(con: duckdb.DuckDBPyConnection, mailbox: str, uidvalidity: int) -> set[int]:
+    """UIDs of the folder already recorded under this UIDVALIDITY."""
+    rows = con.execute("SELECT uid FROM mail_messages WHERE mailbox = ? AND uidvalidity = ?",
+                       [mailbox, uidvalidity]).fetchall()
+    return {r[0] for r in rows}
+
+
+def taken_before(con: duckdb.DuckDBPyConnection, mailbox: str, shas: list[str],
+                 message_ids: list[str]) -> tuple[set[str], set[str]]:
+    """Of these raw-message sha256s and Message-IDs, those already fetched from the
+    mailbox (under any UIDVALIDITY)."""
+    found = con.execute("""
+        SELECT sha256, message_id FROM mail_messages
+        WHERE mailbox = $mailbox AND (list_contains($shas, sha256)
+                                      OR list_contains($mids, message_id))""",
+                        {"mailbox": mailbox, "shas": shas, "mids": message_ids}).fetchall()
+    return {r[0] for r in found}, {r[1] for r in found if r[1]}
+
+
+def unfiled_mail(con: duckdb.DuckDBPyConnection, mailbox: str) -> pd.DataFrame:
+    """Messages of the mailbox not yet moved, with what their take-in found: whether it
+    was taken in (`taken`), its submissions, whether all were unreadable, and the
+    sender rules they broke."""
+    return con.execute(_sql("unfiled_mail"), {"mailbox": mailbox}).df()
+
+
+def bounced(con: duckdb.DuckDBPyConnection) -> list[dict]:
+    """Every address that bounced a reminder or acknowledgment, newest first."""
+    return _dicts(con.execute("""
+        SELECT b.unit_code AS unit, u.name, b.recipient AS address, b.answers, b.cycle_id,
+               b.stage, b.status, b.diagnostic, b.received_at, b.message_id
+        FROM bounces b LEFT JOIN units u ON u.code = b.unit_code
+        WHERE b.answers IS NOT NULL
+        ORDER BY b.received_at DESC, b.unit_code"""))

@@ -122,7 +122,8 @@ def record_files(con: duckdb.DuckDBPyConnection, files: pd.DataFrame) -> int:
 
 # Loaded as they come; submission_values also gets its submission's integer key (`sk`,
 # migration 003), which rollups join on instead of the sha256.
-LOAD_TABLES = ("submission_info", "initiatives", "proposals", "validation_results")
+LOAD_TABLES = ("submission_info", "initiatives", "proposals", "validation_results",
+               "attachments")
 
 
 def load_submissions(con: duckdb.DuckDBPyConnection, frames: dict[str, pd.DataFrame]) -> int:
@@ -199,7 +200,7 @@ def record_reminders(con: duckdb.DuckDBPyConnection, results: pd.DataFrame) -> i
                 sent_at = excluded.sent_at, message_id = excluded.message_id,
                 recipients = excluded.recipients, error = excluded.error,
                 updated_at = now()
-            WHERE reminders.status <> 'sent'
+            WHERE reminders.status NOT IN ('sent', 'bounced')
         """)
     return written
 
@@ -233,3 +234,77 @@ def record_rollup(con: duckdb.DuckDBPyConnection, cycle_id: str, kind: str, vers
         con.execute("INSERT INTO rollup_sources SELECT DISTINCT ?, submission_id "
                     "FROM rollup_src", [rollup_id])
     return rollup_id
+
+
+# -- the mailbox (issue 14) --------------------------------------------------------------
+
+MAIL_COLUMNS = ["mailbox", "uidvalidity", "uid", "sha256", "message_id", "subject", "sender",
+                "size_bytes", "kind"]
+
+
+def record_mail(con: duckdb.DuckDBPyConnection, rows: pd.DataFrame,
+                files: pd.DataFrame | None = None) -> int:
+    """Record fetched messages (`MAIL_COLUMNS`) by (mailbox, UIDVALIDITY, UID), and the
+    archived files of those not taken in (DSNs, auto-replies), in one transaction; a
+    message already recorded keeps its row.  Returns how many were new."""
+    frames = {"batch_mail": rows[MAIL_COLUMNS]}
+    if files is not None and not files.empty:
+        frames["batch_mail_files"] = files
+    with transaction(con, **frames):
+        if "batch_mail_files" in frames:
+            con.execute("""
+                INSERT INTO files BY NAME SELECT * FROM batch_mail_files
+                WHERE sha256 NOT IN (SELECT sha256 FROM files)
+                QUALIFY row_number() OVER (PARTITION BY sha256) = 1""")
+        new = scalar(con, f"""
+            INSERT INTO mail_messages ({', '.join(MAIL_COLUMNS)})
+            SELECT {', '.join(MAIL_COLUMNS)} FROM batch_mail
+            ON CONFLICT DO NOTHING""")
+    return new
+
+
+def record_mail_filed(con: duckdb.DuckDBPyConnection, rows: pd.DataFrame) -> None:
+    """Where each message was moved (mailbox, uidvalidity, uid, folder, verdict, reason)."""
+    with transaction(con, batch_filed=rows):
+        con.execute("""
+            UPDATE mail_messages m SET folder = b.folder, verdict = b.verdict,
+                   reason = b.reason, moved_at = now()
+            FROM batch_filed b
+            WHERE m.mailbox = b.mailbox AND m.uidvalidity = b.uidvalidity AND m.uid = b.uid""")
+
+
+def record_bounces(con: duckdb.DuckDBPyConnection, rows: pd.DataFrame) -> pd.DataFrame:
+    """Record delivery failures (dsn_sha256, message_id, recipient, status, diagnostic),
+    matched by Message-ID to the reminder or acknowledgment they answer, whose status
+    becomes `bounced`.  Returns the new bounce rows with what they answer."""
+    if rows.empty:
+        return rows.assign(answers=None, unit_code=None, cycle_id=None, stage=None)
+    with transaction(con, batch_bounces=rows):
+        con.execute("""
+            CREATE OR REPLACE TEMP TABLE new_bounces AS
+            SELECT b.dsn_sha256, b.message_id, coalesce(b.recipient, '') AS recipient,
+                   b.status, b.diagnostic,
+                   CASE WHEN r.message_id IS NOT NULL THEN 'reminder'
+                        WHEN a.message_id IS NOT NULL THEN 'acknowledgment' END AS answers,
+                   coalesce(r.unit_code, s.unit_code) AS unit_code,
+                   coalesce(r.cycle_id, s.cycle_id) AS cycle_id, r.stage
+            FROM batch_bounces b
+            LEFT JOIN reminders r ON r.message_id = b.message_id
+            LEFT JOIN acknowledgments a ON a.message_id = b.message_id
+            LEFT JOIN submissions s ON s.submission_id = a.submission_id
+            WHERE (b.dsn_sha256, b.message_id, coalesce(b.recipient, '')) NOT IN
+                  (SELECT (dsn_sha256, message_id, recipient) FROM bounces)
+            QUALIFY row_number() OVER (PARTITION BY b.dsn_sha256, b.message_id,
+                                       coalesce(b.recipient, '')) = 1""")
+        con.execute("INSERT INTO bounces BY NAME SELECT * FROM new_bounces")
+        con.execute("""
+            UPDATE reminders SET status = 'bounced', updated_at = now(),
+                   error = 'bounced: ' || n.recipient || ' ' || coalesce(n.status, '')
+            FROM new_bounces n WHERE reminders.message_id = n.message_id""")
+        con.execute("""
+            UPDATE acknowledgments SET status = 'bounced',
+                   error = 'bounced: ' || n.recipient || ' ' || coalesce(n.status, '')
+            FROM new_bounces n WHERE acknowledgments.message_id = n.message_id""")
+        out = con.execute("SELECT * FROM new_bounces").df()
+        con.execute("DROP TABLE new_bounces")
+    return out

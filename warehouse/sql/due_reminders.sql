@@ -1,10 +1,11 @@
 -- Every expected unit of each cycle that has a due stage today ($due_stages: one row per
 -- cycle), with why it is skipped: the sent log holds this stage or a later one, or
+-- (a bounced one counts as sent: the address fails, the officer is told) or
 -- (from stage $chase_from on) the unit has an accepted submission.  NULL skip: send.
 WITH sent AS (
     SELECT DISTINCT r.unit_code, r.cycle_id
     FROM reminders r JOIN due_stages s ON s.cycle_id = r.cycle_id
-    WHERE r.status = 'sent' AND list_position($stages, r.stage) - 1 >= s.stage_no
+    WHERE r.status IN ('sent', 'bounced') AND list_position($stages, r.stage) - 1 >= s.stage_no
 ),
 previous AS (          -- the attempt already logged for this very stage, if any
     SELECT r.unit_code, r.cycle_id, r.status, r.attempts, r.error

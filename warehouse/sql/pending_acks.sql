@@ -5,7 +5,7 @@
 -- unknown is answered to the mail's sender, when it came by mail.
 SELECT s.submission_id, s.unit_code, s.cycle_id, s.version, s.outcome, s.late,
        s.n_errors, s.n_warnings, s.received_at, s.file_format,
-       f.original_name, f.sender, u.name AS unit_name, u.email AS unit_email
+       f.original_name, f.sender, f.source, f.message_id, f.subject, u.name AS unit_name, u.email AS unit_email
 FROM submissions s
 JOIN files f ON f.sha256 = s.submission_id
 LEFT JOIN units u ON u.code = s.unit_code
