@@ -26,6 +26,10 @@ _problem_fields = attrgetter(*(f.name for f in fields(Problem)))
 
 
 def examine_one(cfg: Config, inc: Incoming, limits: Limits) -> Examined:
+    """Parse and registry-check one submission; what cannot be read, or was refused at
+    take-in, is an unreadable outcome with its reason."""
+    if inc.refused:
+        return examine_unreadable(inc, inc.refused)
     try:
         parsed = parse_file(inc.name, inc.archived_path.read_bytes(), limits)
     except Unreadable as exc:
