@@ -55,6 +55,9 @@ class Limits:
     max_cells: int = 50_000                 # cells written, per sheet
     max_shared_strings_bytes: int = 2 * 2**20
     max_value: float = 1e15                 # larger magnitudes are errors on their cell
+    worker_memory_bytes: int = 2 * 2**30    # address space of a parsing worker
+    worker_seconds: float = 60              # wall time of a chunk: this, plus
+    worker_seconds_per_file: float = 1      # this for each of its files
 
     @classmethod
     def from_checks(cls, checks: dict) -> Limits:
