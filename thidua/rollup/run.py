@@ -13,6 +13,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from thidua.config import Cycle
+from thidua.exports import excel_safe
 from thidua.rollup.model import (
     RATIO_NAMES,
     RATIOS,
@@ -152,6 +153,6 @@ def _write_files(out: Path, tables: dict) -> dict[str, Path]:
     data = out / "data"
     data.mkdir(parents=True, exist_ok=True)
     for name, df in tables.items():
-        df.to_csv(data / f"{name}.csv", index=False, encoding="utf-8-sig")
+        excel_safe(df).to_csv(data / f"{name}.csv", index=False, encoding="utf-8-sig")
         df.to_parquet(data / f"{name}.parquet", index=False)
     return {"data": data}
