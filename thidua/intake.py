@@ -19,6 +19,7 @@ import errno
 import hashlib
 import os
 import stat
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
@@ -223,22 +224,25 @@ def _mail(path: Path, data: bytes, sha: str, archived: Path, mtime: float,
     """The Arrival of a mail: each .xlsx/.csv attachment a submission, in the order
     they were attached (a microsecond apart, so versions follow that order)."""
     received = datetime.fromtimestamp(mtime, UTC)
-    msg = message_from_bytes(data, policy=policy.default)
-    sender = parseaddr(str(msg.get("From", "")))[1].lower() or None
-    try:
-        received = parsedate_to_datetime(str(msg["Date"])).astimezone(UTC)
-    except (TypeError, ValueError, KeyError):
-        pass
     subs = []
-    for part in msg.iter_attachments():
-        name = safe_name(part.get_filename() or "")
-        if not name.lower().endswith(SUBMISSION_SUFFIXES):
-            continue
-        content = part.get_payload(decode=True) or b""
-        a_sha, a_path = archive(content, archive_dir, None if content else _digest(
-            b"empty", sha.encode(), str(len(subs)).encode()))
-        subs.append(Incoming(a_sha, name, len(content), "eml", sender,
-                             received + timedelta(microseconds=len(subs)), a_path, path))
+    try:
+        msg = message_from_bytes(data, policy=policy.default)
+        sender = parseaddr(str(msg.get("From", "")))[1].lower() or None
+        with suppress(TypeError, ValueError, KeyError):
+            received = parsedate_to_datetime(str(msg["Date"])).astimezone(UTC)
+        for part in msg.iter_attachments():
+            name = safe_name(part.get_filename() or "")
+            if not name.lower().endswith(SUBMISSION_SUFFIXES):
+                continue
+            content = part.get_payload(decode=True) or b""
+            a_sha, a_path = archive(content, archive_dir, None if content else _digest(
+                b"empty", sha.encode(), str(len(subs)).encode()))
+            subs.append(Incoming(a_sha, name, len(content), "eml", sender,
+                                 received + timedelta(microseconds=len(subs)), a_path, path))
+    except Exception:  # noqa: BLE001 - the email package raises many types on bad input
+        return Arrival(path, sha, len(data), received, archived, (Incoming(
+            sha, path.name, len(data), "eml", None, received, archived, path,
+            "thư hỏng, không đọc được"),))
     if not subs:    # the mail itself stands for the submission, and is reported unreadable
         subs.append(Incoming(sha, path.name, len(data), "eml", sender, received, archived, path))
     return Arrival(path, sha, len(data), received, archived, tuple(subs))

@@ -332,7 +332,7 @@ def _check_refs(letters: tuple[bytes, ...], digits: tuple[bytes, ...],
             and max(map(_column_number, set(letters))) <= limits.max_columns):
         return
     for col, row in zip(letters, digits, strict=True):
-        _check_ref(col, row, limits, "tệp có ô ở vị trí")
+        _check_ref(col, row, limits, "tệp có ô ở vị trí" if col else "tệp có dòng")
 
 
 def _check_ref(letters: bytes, digits: bytes, limits: Limits, what: str) -> None:
