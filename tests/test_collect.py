@@ -215,8 +215,8 @@ def test_mail_without_attachment_and_other_formats_are_unreadable(workspace):
         ("ghi-chu.txt", "unreadable"), ("quen.eml", "unreadable")]
     assert list(ws.paths.inbox.iterdir()) == []         # both quarantined
     assert sorted(rows(ws, "SELECT message_vi FROM validation_results")) == [
-        ("Không mở được tệp: không nhận tệp định dạng .txt (chỉ nhận .xlsx, .csv hoặc thư "
-         ".eml); hãy lưu lại thành tệp .xlsx.",),
+        (("Không mở được tệp: không nhận tệp định dạng .txt (chỉ nhận .xlsx, .csv hoặc thư"
+          " .eml); hãy lưu lại thành tệp .xlsx."),),
         ("Không mở được tệp: thư không kèm tệp .xlsx hoặc .csv.",)]
     # the mail answered to its sender, since no unit is known; the .txt has nobody
     assert sorted(rows(ws, "SELECT status, recipients FROM acknowledgments")) == [

@@ -123,7 +123,7 @@ def problem(rule_id: str, cell: str | None = None, value: object = None,
 def fmt(value: object) -> str:
     """A number as a Vietnamese reader expects it: 1.234,5; whole numbers without
     decimals; never raises.  Magnitudes a grouped form would hide or blow up (below
-    0,0001 or from 10^15) are shown as written (`-1e-300`, not "-0")."""
+    0,0001 or from 10^16) are shown as written (`-1e-300`, not "-0")."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return "" if value is None else str(value)
     if isinstance(value, int):
@@ -132,7 +132,7 @@ def fmt(value: object) -> str:
         return ""
     if math.isinf(value):
         return "vô cực" if value > 0 else "âm vô cực"
-    if value and not 5e-5 <= abs(value) < 1e15:
+    if value and not 5e-5 <= abs(value) < 1e16:
         return f"{value:.15g}".replace(".", ",")
     sign, value = ("-" if value < 0 else ""), abs(value)
     whole, _, frac = f"{value:.4f}".rstrip("0").rstrip(".").partition(".")
