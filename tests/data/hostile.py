@@ -297,11 +297,11 @@ def _xml(add, wb) -> None:
         "?>", 1)[1]).replace('<c r="A2"', '<c r="A2" t="inlineStr"><is><t>&lol9;</t></is>'
         '</c><c r="Z1"', 1).encode()}), "DOCTYPE")
     add("laughs-shared.xlsx", cls, "unreadable", rezip(good, {
-        "xl/sharedStrings.xml": (laughs + shared.split("?>", 1)[1]).encode()}), "DOCTYPE")
+        "xl/sharedStrings.xml": (laughs + shared.split("?>", 1)[1]).encode()}))
     add("external-entity.xlsx", cls, "unreadable", rezip(wb(16), {
         "xl/sharedStrings.xml": ('<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM '
                                  '"file:///etc/passwd">]>' + shared.split("?>", 1)[1]
-                                 ).encode()}), "DOCTYPE")
+                                 ).encode()}))
     rng = random.Random(3)
     big = "".join(f"<si><t>{rng.randbytes(24).hex()}</t></si>" for _ in range(50_000))
     add("shared-3mb.xlsx", cls, "unreadable", rezip(wb(17), {
@@ -309,7 +309,7 @@ def _xml(add, wb) -> None:
         "sharedStrings")
     add("xml-malformed.xlsx", cls, "unreadable", rezip(wb(18), {SHEET: sheet[:len(sheet) // 2]
                                                                 .encode()}))
-    add("xml-prolog-padded.xlsx", cls, "unreadable", rezip(wb(19), {
+    add("xml-prolog-padded.xlsx", cls, None, rezip(wb(19), {
         SHEET: ("<!--" + "x" * 10_000 + "-->" + sheet).encode()}))
     add("xml-prefixed.xlsx", cls, None, rezip(wb(20), {SHEET: re.sub(
         r"<(/?)(worksheet|sheetData|row|c|v|dimension)\b", r"<\1x:\2", sheet).replace(
