@@ -296,11 +296,12 @@ def _xml(add, wb) -> None:
     add("laughs-sheet.xlsx", cls, "unreadable", rezip(good, {SHEET: (laughs + sheet.split(
         "?>", 1)[1]).replace('<c r="A2"', '<c r="A2" t="inlineStr"><is><t>&lol9;</t></is>'
         '</c><c r="Z1"', 1).encode()}), "DOCTYPE")
+    body = shared.split("?>", 1)[1]          # calamine refuses a used entity itself
     add("laughs-shared.xlsx", cls, "unreadable", rezip(good, {
-        "xl/sharedStrings.xml": (laughs + shared.split("?>", 1)[1]).encode()}))
+        "xl/sharedStrings.xml": (laughs + body.replace("<t>", "<t>&lol9;", 1)).encode()}))
     add("external-entity.xlsx", cls, "unreadable", rezip(wb(16), {
         "xl/sharedStrings.xml": ('<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM '
-                                 '"file:///etc/passwd">]>' + shared.split("?>", 1)[1]
+                                 '"file:///etc/passwd">]>' + body.replace("<t>", "<t>&e;", 1)
                                  ).encode()}))
     rng = random.Random(3)
     big = "".join(f"<si><t>{rng.randbytes(24).hex()}</t></si>" for _ in range(50_000))
