@@ -74,7 +74,8 @@ class Isolation:
 
 
 def map_isolated(fn: Callable[[list], Any], items: Sequence, workers: int,
-                 initializer: Callable | None, initargs: tuple, isolation: Isolation) -> list[tuple[list, Any]]:
+                 initializer: Callable | None, initargs: tuple, isolation: Isolation
+                 ) -> list[tuple[list, Any]]:
     """(chunk, fn(chunk)) for `items` in chunks of `CHUNK`, in order, each run in a
     worker process of its own limits (`Isolation`); a chunk whose worker dies, runs
     out of time or raises is run again one item at a time, and an item that fails
@@ -151,8 +152,8 @@ class _Worker:
         else:
             if time.monotonic() < self.deadline and self.proc.is_alive():
                 return None, [], False, None
+        self.stop()                         # killed at once: its task is not over
         self.task = None
-        self.stop()
         return key, chunk, False, None
 
     def stop(self) -> None:
