@@ -160,7 +160,7 @@ def tidy_inbox(ws: Workspace, batch: Batch) -> dict[str, int]:
     ws.paths.quarantine.mkdir(parents=True, exist_ok=True)
     moved = removed = 0
     for a in batch.arrivals:
-        if not a.path.exists():
+        if not (a.path.is_symlink() or a.path.exists()):    # a dangling link too
             continue
         if a.path in unreadable:
             shutil.move(a.path, ws.paths.quarantine / f"{a.sha256[:12]}_{a.path.name}")

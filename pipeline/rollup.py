@@ -14,6 +14,7 @@ from typing import Any
 
 from pipeline.steps import Runner, call
 from thidua.config import Cycle
+from thidua.exports import excel_safe
 from thidua.rollup.model import (
     annual_cycle,
     phase_cycle,
@@ -147,6 +148,6 @@ def _write_files(out: Path, tables: dict, timezone: str) -> dict[str, Path]:
         for col in local.columns:
             if isinstance(local[col].dtype, pd.DatetimeTZDtype):
                 local[col] = local[col].dt.tz_convert(timezone)
-        local.to_csv(data / f"{name}.csv", index=False, encoding="utf-8-sig")
+        excel_safe(local).to_csv(data / f"{name}.csv", index=False, encoding="utf-8-sig")
         df.to_parquet(data / f"{name}.parquet", index=False)
     return {"data": data}

@@ -69,6 +69,7 @@ def check_registry(cfg: Config, ex: Examined) -> None:
         ex.unit = cfg.units_by_code.get((code or "").strip().upper())
         if ex.unit is None:
             ex.problems.append(problem("unknown_unit", code_cell, code or ""))
+        _name_other_units(cfg, ex, code or "")
     if ex.unit and inc.sender:
         check_sender(cfg, ex)
     cycle_id, cycle_cell = info.get("ky_bao_cao", (None, None))
@@ -116,6 +117,16 @@ def check_sender(cfg: Config, ex: Examined) -> None:
                                    sender_name=other.name))
     else:
         ex.problems.append(problem("sender_mismatch", value=inc.sender, email=unit.email))
+
+
+def _name_other_units(cfg: Config, ex: Examined, code: str) -> None:
+    """A CSV row naming another unit was reported by the parser as an unknown unit
+    (it only knows the code differs from the first row's); when the code is a
+    registered unit's, say that instead: the registry does know it."""
+    ex.problems = [problem("csv_other_unit", q.cell, q.value, unit=code)
+                   if q.rule_id == "unknown_unit"
+                   and (q.value or "").strip().upper() in cfg.units_by_code else q
+                   for q in ex.problems]
 
 
 def _check_rows(cfg: Config, ex: Examined) -> None:

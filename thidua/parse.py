@@ -10,20 +10,24 @@ Numbers typed as text follow `thidua.vnnumber`.  What cannot be opened raises
 from __future__ import annotations
 
 import csv
+import html
 import io
+import itertools
+import math
 import re
 import struct
 import unicodedata
 import zipfile
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import lru_cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from thidua import layout
 from thidua.errors import ThiduaError
-from thidua.rules import Problem, problem
+from thidua.rules import Problem, fmt, problem
 from thidua.vnnumber import read_text_number
 
 if TYPE_CHECKING:
@@ -40,10 +44,23 @@ class Unreadable(ThiduaError):
 
 @dataclass(frozen=True)
 class Limits:
-    """Guards against oversized files and zip bombs (settings.toml [checks])."""
+    """Guards against oversized files and zip bombs (settings.toml [checks]), and caps
+    sized to the template, checked from the zip and the sheet XML before calamine sees
+    a workbook: calamine allocates a dense grid up to the largest cell reference, so a
+    single cell at XFD1048576 asks for hundreds of GB and aborts the process.  A filled
+    report has about 30 rows and at most 10 columns a sheet; the caps leave room for a
+    clerk's additions."""
     max_file_bytes: int = 10 * 2**20
     max_unpacked_bytes: int = 20 * 2**20
     max_zip_ratio: float = 100
+    max_rows: int = 2000                    # largest row number, per sheet
+    max_columns: int = 100                  # largest column (CV), per sheet
+    max_cells: int = 50_000                 # cells written, per sheet
+    max_shared_strings_bytes: int = 2 * 2**20
+    max_value: float = 1e15                 # larger magnitudes are errors on their cell
+    worker_memory_bytes: int = 2 * 2**30    # address space of a parsing worker
+    worker_seconds: float = 60              # wall time of a chunk: this, plus
+    worker_seconds_per_file: float = 1      # this for each of its files
 
     @classmethod
     def from_checks(cls, checks: Checks) -> Limits:
@@ -119,14 +136,51 @@ def parse_file(name: str, data: bytes, limits: Limits = Limits()) -> Parsed:
     if len(data) > limits.max_file_bytes:
         raise Unreadable(f"tệp quá lớn ({len(data) // 2**20} MB)")
     if name.lower().endswith(".csv"):
-        return parse_csv(data)
+        return parse_csv(data, limits)
     return parse_xlsx(data, limits)
 
 
 # -- xlsx -------------------------------------------------------------------------------
 
-def precheck_xlsx(data: bytes, limits: Limits) -> None:
-    """Refuse what is not a plain xlsx before the parser sees it (cheap: ~0.2 ms)."""
+_CORRUPT = "tệp hỏng, không đọc được cấu trúc nén"
+_STEP = 2**20           # bytes of sheet XML inflated and scanned at a time
+_REF = re.compile(rb"\sr=[\"']([A-Za-z]*)(\d*)[\"']")
+_ERROR_TYPE = re.compile(rb"t=[\"']e[\"']")
+_DIMENSION = re.compile(rb"<(?:\w+:)?dimension\s[^>]*?ref=[\"'](?:[^\"':]*:)?"
+                        rb"([A-Za-z]*)(\d*)[\"']")
+_ERROR_CELL = re.compile(rb"<(?:\w+:)?c\s([^>]*?)\bt=[\"']e[\"']([^>]*)(?<!/)>"
+                         rb"(?:(?!</(?:\w+:)?c>).)*?<(?:\w+:)?v>([^<]*)<", re.DOTALL)
+_REF_ATTR = re.compile(rb"(?:^|\s)r=[\"']([A-Za-z]+)(\d+)[\"']")
+_ATTR = re.compile(rb"([\w:]+)=[\"']([^\"']*)[\"']")
+
+
+class CellError(str):
+    """A formula error value (`#DIV/0!`, `#REF!`...) read from the sheet XML: calamine
+    gives such a cell as empty, which would be reported as a value not entered."""
+
+
+class _Member(NamedTuple):
+    """One zip member as the central directory declares it (a tuple: made for every
+    member of every file, 3x cheaper than a frozen dataclass)."""
+    name: str
+    method: int             # 0 stored, 8 deflated
+    flags: int              # bit 0: encrypted
+    packed: int
+    unpacked: int
+    offset: int             # of its local header
+
+
+def precheck_xlsx(data: bytes, limits: Limits) -> dict[str, dict[tuple[int, int], str]]:
+    """Refuse what is not a plain xlsx of a report's size before calamine sees it; return
+    the formula error cells found, {sheet name: {(row0, col0): "#DIV/0!"}}.
+
+    Cheap (the central directory, then one pass of a regex over each worksheet, read a
+    megabyte at a time and stopped at the first cap exceeded), because what calamine
+    allocates follows the largest cell reference and the declared dimension, and a
+    worker it aborts takes every file of its chunk with it.  Only members under
+    `worksheets/` are scanned, where every writer puts them: the other members cost
+    as much again to inflate, and calamine refuses entity declarations itself.  A
+    sheet moved elsewhere by hand is left to the worker's memory limit."""
     if data[:8] == OLE2_MAGIC:
         import olefile
         try:
@@ -138,55 +192,229 @@ def precheck_xlsx(data: bytes, limits: Limits) -> None:
                          else "tệp Excel cũ (.xls), không phải .xlsx")
     if data[:4] != b"PK\x03\x04":
         raise Unreadable("không phải tệp Excel .xlsx")
-    sizes = _zip_sizes(data)
-    if sizes is None:
-        try:
-            sizes = [(i.file_size, i.compress_size)
-                     for i in zipfile.ZipFile(io.BytesIO(data)).infolist()]
-        except (zipfile.BadZipFile, ValueError) as exc:
-            raise Unreadable(f"tệp hỏng ({exc})") from None
-    if sum(unpacked for unpacked, _ in sizes) > limits.max_unpacked_bytes:
+    members = _zip_members(data) or _zipfile_members(data)
+    if sum(m.unpacked for m in members) > limits.max_unpacked_bytes:
         raise Unreadable("tệp giải nén quá lớn")
-    if any(unpacked > limits.max_zip_ratio * max(packed, 1) for unpacked, packed in sizes):
+    if any(m.unpacked > limits.max_zip_ratio * max(m.packed, 1) for m in members):
         raise Unreadable("tệp nén bất thường (nghi zip bomb)")
+    errors = {}
+    for m in members:
+        name = m.name.lower()
+        if name.endswith("sharedstrings.xml") and m.unpacked > limits.max_shared_strings_bytes:
+            raise Unreadable("bảng chuỗi văn bản (sharedStrings) quá lớn")
+        if "worksheets/" in name:
+            found = _scan_xml(iter(_inflate(data, m)), limits)
+            if found:
+                errors[m.name] = found
+    return _errors_by_sheet(data, members, errors) if errors else {}
 
 
-def _zip_sizes(data: bytes) -> list[tuple[int, int]] | None:
-    """Declared (unpacked, packed) size of each member, read straight from the central
-    directory (5x cheaper than `zipfile`); None when the layout is unusual (zip64,
-    data before the archive, damage) and `zipfile` must judge."""
+def _zip_members(data: bytes) -> list[_Member] | None:
+    """The members, read straight from the central directory (5x cheaper than
+    `zipfile`); None when the layout is unusual (zip64, data before the archive,
+    damage) and `zipfile` must judge."""
     end = data.rfind(b"PK\x05\x06", max(0, len(data) - 22 - 65535))
     if end < 0 or end + 22 > len(data):
         return None
     count, cd_size, pos = struct.unpack_from("<HII", data, end + 10)
     if pos + cd_size != end or count == 0xFFFF:
         return None
-    sizes = []
+    members = []
     for _ in range(count):
-        if data[pos:pos + 4] != b"PK\x01\x02":
+        if pos + 46 > end or data[pos:pos + 4] != b"PK\x01\x02":
             return None
+        flags, method = struct.unpack_from("<HH", data, pos + 8)
         packed, unpacked, n_name, n_extra, n_comment = struct.unpack_from("<IIHHH", data,
                                                                           pos + 20)
-        if 0xFFFFFFFF in (packed, unpacked):      # zip64: real sizes in the extra field
+        offset = struct.unpack_from("<I", data, pos + 42)[0]
+        if 0xFFFFFFFF in (packed, unpacked, offset):    # zip64: real values elsewhere
             return None
-        sizes.append((unpacked, packed))
+        name = data[pos + 46:pos + 46 + n_name].decode("utf-8", "replace")
+        members.append(_Member(name, method, flags, packed, unpacked, offset))
         pos += 46 + n_name + n_extra + n_comment
-    return sizes if pos == end else None
+    return members if pos == end else None
+
+
+def _zipfile_members(data: bytes) -> list[_Member]:
+    """The members as `zipfile` reads them: the slow path, for unusual layouts."""
+    try:
+        infos = zipfile.ZipFile(io.BytesIO(data)).infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, struct.error, EOFError,
+            OSError, NotImplementedError):
+        raise Unreadable(_CORRUPT) from None
+    return [_Member(i.filename, i.compress_type, i.flag_bits, i.compress_size, i.file_size,
+                    i.header_offset) for i in infos]
+
+
+def _inflate(data: bytes, m: _Member):
+    """The unpacked bytes of one member, `_STEP` at a time, never more than declared
+    (a member that unpacks to more is a forged bomb, refused)."""
+    if m.flags & 1:
+        raise Unreadable("tệp có đặt mật khẩu")
+    if data[m.offset:m.offset + 4] != b"PK\x03\x04" or m.offset + 30 > len(data):
+        raise Unreadable(_CORRUPT)
+    n_name, n_extra = struct.unpack_from("<HH", data, m.offset + 26)
+    start = m.offset + 30 + n_name + n_extra
+    raw = memoryview(data)[start:start + m.packed]
+    if len(raw) < m.packed:
+        raise Unreadable(_CORRUPT)
+    if m.method == 0:
+        for i in range(0, min(len(raw), m.unpacked), _STEP):
+            yield bytes(raw[i:min(i + _STEP, m.unpacked)])
+        return
+    if m.method != 8:
+        raise Unreadable("tệp nén theo cách không hỗ trợ")
+    inflater, done = zlib.decompressobj(-15), 0
+    try:
+        while raw:
+            out = inflater.decompress(raw, _STEP)
+            raw = inflater.unconsumed_tail
+            done += len(out)
+            if done > m.unpacked:
+                raise Unreadable("tệp nén bất thường (nghi zip bomb)")
+            yield out
+            if not out:
+                break
+    except zlib.error:
+        raise Unreadable(_CORRUPT) from None
+
+
+def _scan_xml(chunks, limits: Limits) -> dict[tuple[int, int], str]:
+    """Check one worksheet: no DTD (entity expansion) in its first chunk, and the caps
+    (declared dimension, largest cell reference, rows, cells); return its formula
+    error cells."""
+    head = next(chunks, b"")
+    if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
+        raise Unreadable("tệp chứa khai báo DOCTYPE/ENTITY, không phải tệp .xlsx hợp lệ")
+    rows = cells = 0
+    errors: dict[tuple[int, int], str] = {}
+    for i, text in enumerate(_whole_rows(itertools.chain([head], chunks))):
+        if i == 0 and (dim := _DIMENSION.search(text)):
+            _check_ref(dim.group(1), dim.group(2), limits, "tệp khai báo vùng dữ liệu đến ô")
+        rows += text.count(b"row>")         # </row>, </x:row>, <row>: prefixed or not,
+        cells += text.count(b"c>")          # and an overcount only errs on the safe side
+        if _far_refs(limits).search(text):
+            _check_refs(text, limits)
+        if rows > limits.max_rows:
+            raise Unreadable(f"một trang tính có hơn {fmt(limits.max_rows)} dòng")
+        if cells > limits.max_cells:
+            raise Unreadable(f"một trang tính có hơn {fmt(limits.max_cells)} ô")
+        if _ERROR_TYPE.search(text):
+            errors.update(_error_cells(text))
+    return errors
+
+
+def _whole_rows(chunks):
+    """The chunks re-cut after the last row end (else the last tag end) in each, so
+    no row or tag is split between two; the rest comes with the next."""
+    carry = b""
+    for chunk in chunks:
+        buf = carry + chunk
+        end = buf.rfind(b"row>")
+        cut = end + 4 if end >= 0 else buf.rfind(b">") + 1
+        carry = buf[cut:]
+        yield buf[:cut]
+    if carry:
+        yield carry
+
+
+@lru_cache(maxsize=8)
+def _far_refs(limits: Limits) -> re.Pattern:
+    """A reference that may be beyond the caps: as many letters as the last column
+    allowed or more, or as many digits as the last row.  One search finds none in a
+    real report (rows < 1000, columns to Z), so its cells are never looked at one by
+    one; a hit sends the text to `_check_refs`.  It starts with the literal `r=`
+    (whatever precedes it: a tab is whitespace too), which the regex engine scans
+    for fast; a reference has digits, so `xmlns:r="http://..."` is no hit, and
+    `header="0.3"` and the like only cost a look by `_check_refs`."""
+    letters = len(layout.column_letter(limits.max_columns - 1))
+    digits = len(str(limits.max_rows))
+    return re.compile(rb"r=[\"'](?:[A-Za-z]{%d,}\d|[A-Za-z]*\d{%d,})" % (letters, digits))
+
+
+def _check_refs(text: bytes, limits: Limits) -> None:
+    """Refuse the first reference in `text` beyond the caps, naming it."""
+    for col, row in _REF.findall(text):
+        _check_ref(col, row, limits, "tệp có ô ở vị trí" if col else "tệp có dòng")
+
+
+def _check_ref(letters: bytes, digits: bytes, limits: Limits, what: str) -> None:
+    """Refuse one reference beyond the caps, naming it."""
+    row = int(digits or 0) if len(digits) < 12 else 10**12
+    col = _column_number(letters) if len(letters) <= 3 else 10**6
+    if row > limits.max_rows or col > limits.max_columns:
+        ref = (letters[:10] + digits[:12]).decode("ascii", "replace")
+        raise Unreadable(f"{what} {ref}, ngoài vùng của mẫu báo cáo (tối đa "
+                         f"{fmt(limits.max_rows)} dòng, đến cột "
+                         f"{layout.column_letter(limits.max_columns - 1)})")
+
+
+def _column_number(letters: bytes) -> int:
+    """A → 1, Z → 26, AA → 27."""
+    n = 0
+    for ch in letters.upper():
+        n = n * 26 + ch - 64
+    return n
+
+
+def _error_cells(text: bytes) -> dict[tuple[int, int], str]:
+    """{(row0, col0): "#DIV/0!"} of the cells typed `t="e"` that carry a reference."""
+    out = {}
+    for before, after, value in _ERROR_CELL.findall(text):
+        ref = _REF_ATTR.search(before + b" " + after)
+        if ref:
+            out[int(ref.group(2)) - 1, _column_number(ref.group(1)) - 1] = \
+                value.decode("utf-8", "replace").strip()
+    return out
+
+
+def _errors_by_sheet(data: bytes, members: list[_Member],
+                     errors: dict[str, dict[tuple[int, int], str]]
+                     ) -> dict[str, dict[tuple[int, int], str]]:
+    """Error cells by sheet name: workbook.xml names each sheet's relationship id, its
+    rels file the member it lives in.  Only read when a sheet has error cells."""
+    by_name = {m.name: m for m in members}
+
+    def read(name: str) -> bytes:
+        m = by_name.get(name)
+        return b"".join(_inflate(data, m)) if m else b""
+
+    def attrs(tag: bytes) -> dict[str, str]:
+        return {k.decode().split(":")[-1]: html.unescape(v.decode("utf-8", "replace"))
+                for k, v in _ATTR.findall(tag)}
+
+    targets = {}
+    for tag in re.findall(rb"<(?:\w+:)?Relationship\s[^>]*>",
+                          read("xl/_rels/workbook.xml.rels")):
+        a = attrs(tag)
+        target = a.get("Target", "")
+        targets[a.get("Id")] = target[1:] if target.startswith("/") else f"xl/{target}"
+    out = {}
+    for tag in re.findall(rb"<(?:\w+:)?sheet\s[^>]*>", read("xl/workbook.xml")):
+        a = attrs(tag)
+        member = targets.get(a.get("id"))
+        if member in errors:
+            out[a.get("name", "")] = errors[member]
+    return out
 
 
 def parse_xlsx(data: bytes, limits: Limits = Limits()) -> Parsed:
-    from python_calamine import CalamineError, CalamineWorkbook
+    from python_calamine import CalamineWorkbook
 
-    precheck_xlsx(data, limits)
+    errors = precheck_xlsx(data, limits)
     try:
         wb = CalamineWorkbook.from_filelike(io.BytesIO(data))
         try:
-            sheets = {name: Grid(wb.get_sheet_by_name(name)) for name in wb.sheet_names
-                      if name in layout.REQUIRED_SHEETS}
+            sheets = {name: Grid(wb.get_sheet_by_name(name), errors.get(name, {}))
+                      for name in wb.sheet_names if name in layout.REQUIRED_SHEETS}
         finally:
             wb.close()
-    except (CalamineError, ValueError, OSError) as exc:
+    except Exception as exc:  # noqa: BLE001 - calamine and the zip layer raise many types
         raise Unreadable(f"tệp hỏng ({type(exc).__name__})") from None
+    except BaseException as exc:    # a Rust panic (pyo3's PanicException) is one of these
+        if type(exc).__name__ != "PanicException":
+            raise
+        raise Unreadable("tệp hỏng, trình đọc tệp Excel dừng lỗi") from None
     out = Parsed("xlsx")
     out.problems += [problem("missing_sheet", sheet=s, value=s)
                      for s in layout.REQUIRED_SHEETS if s not in sheets]
@@ -195,7 +423,7 @@ def parse_xlsx(data: bytes, limits: Limits = Limits()) -> Parsed:
     else:
         out.info_sheet = False
     if layout.INDICATOR_SHEET in sheets:
-        _read_indicators(sheets[layout.INDICATOR_SHEET], out)
+        _read_indicators(sheets[layout.INDICATOR_SHEET], out, limits.max_value)
     if layout.INITIATIVE_SHEET in sheets:
         out.initiatives = _read_table(sheets[layout.INITIATIVE_SHEET], layout.INITIATIVE_SHEET,
                                       layout.INITIATIVE_COLUMNS)
@@ -207,13 +435,18 @@ def parse_xlsx(data: bytes, limits: Limits = Limits()) -> Parsed:
 
 class Grid:
     """A sheet's cells by absolute 0-based position: calamine's dense rows, which start at
-    `sheet.start` (see notes); "" and None are empty.  Read in place, no copy per cell."""
+    `sheet.start` (see notes); "" and None are empty.  Read in place, no copy per cell.
+    Formula error cells (`errors`, from the sheet XML) are put back as `CellError`."""
     __slots__ = ("c0", "r0", "rows")
 
-    def __init__(self, sheet) -> None:
+    def __init__(self, sheet, errors: dict[tuple[int, int], str]) -> None:
         start = sheet.start
         self.r0, self.c0 = start or (0, 0)
         self.rows = sheet.to_python() if start is not None else []
+        for (r, c), value in errors.items():
+            i, j = r - self.r0, c - self.c0
+            if 0 <= i < len(self.rows) and 0 <= j < len(self.rows[i]):
+                self.rows[i][j] = CellError(value)
 
     def cell(self, row: list, c: int) -> object:
         """The value at column `c` of one of `rows`, None when empty."""
@@ -298,7 +531,7 @@ def _info_keys() -> dict[str, str]:
     return {_norm(k): k for k, _ in layout.INFO_KEYS}
 
 
-def _read_indicators(grid: Grid, out: Parsed) -> None:
+def _read_indicators(grid: Grid, out: Parsed, limit: float) -> None:
     sheet = layout.INDICATOR_SHEET
     headers = _headers(grid)
     code_col = headers.get(_norm(layout.INDICATOR_LEAD[0].header), 0)
@@ -327,22 +560,29 @@ def _read_indicators(grid: Grid, out: Parsed) -> None:
         line = r + 1
         for measure, j, prefix in cols:
             v = row[j] if 0 <= j < n else None
-            if type(v) is float:        # what calamine gives for every number
+            # what calamine gives for every number; NaN fails the comparison too
+            if type(v) is float and -limit <= v <= limit:
                 values.append(Value(code, measure, v, None, note, f"{prefix}{line}"))
             else:
                 values.append(read_value(code, measure, v, note, f"{prefix}{line}",
-                                         problems))
+                                         problems, limit))
 
 
 def read_value(code: str, measure: str, v: object, note: str | None, cell: str,
-               problems: list[Problem], decimal_point: bool = False) -> Value:
-    """One value cell: a real number, a number typed as text (rule in vnnumber), or not."""
+               problems: list[Problem], limit: float, decimal_point: bool = False
+               ) -> Value:
+    """One value cell: a real number, a number typed as text (rule in vnnumber), or not.
+    A formula error, a number that is not finite or beyond `limit` is an error on its
+    cell and no value (the text kept in `raw`), so no later rule computes with it."""
     if v is None or v == "":
         return Value(code, measure, None, None, note, cell)
+    if type(v) is CellError:
+        problems.append(problem("formula_error", cell, v, code=code))
+        return Value(code, measure, None, str(v), note, cell)
     if isinstance(v, bool):
         return Value(code, measure, float(v), None, note, cell)
     if isinstance(v, (int, float)):
-        return Value(code, measure, float(v), None, note, cell)
+        return _bounded(code, measure, float(v), None, note, cell, problems, limit)
     raw = _text(v) or ""
     read = read_text_number(raw, decimal_point) if isinstance(v, str) else None
     if read is None or read.value is None:
@@ -351,7 +591,22 @@ def read_value(code: str, measure: str, v: object, note: str | None, cell: str,
         return Value(code, measure, None, raw, note, cell)
     if read.how == "vi":
         problems.append(problem("text_number", cell, raw, code=code, read=f"{read.value:g}"))
-    return Value(code, measure, read.value, raw, note, cell)
+    return _bounded(code, measure, read.value, raw, note, cell, problems, limit)
+
+
+def _bounded(code: str, measure: str, x: float, raw: str | None, note: str | None,
+             cell: str, problems: list[Problem], limit: float) -> Value:
+    """The Value of number `x`, or an error on its cell when it is not finite or its
+    magnitude is beyond `limit` (1.7e308 passes every bound a rule sets, inf breaks
+    the arithmetic of the cross-field rules)."""
+    if -limit <= x <= limit:
+        return Value(code, measure, x, raw, note, cell)
+    shown = raw or repr(x)
+    if math.isfinite(x):
+        problems.append(problem("number_too_large", cell, shown, code=code, limit=fmt(limit)))
+    else:
+        problems.append(problem("not_finite", cell, shown, code=code))
+    return Value(code, measure, None, shown, note, cell)
 
 
 def _read_table(grid: Grid, sheet: str, columns: tuple[layout.Column, ...]) -> list[dict]:
@@ -376,18 +631,19 @@ def _read_table(grid: Grid, sheet: str, columns: tuple[layout.Column, ...]) -> l
 
 # -- CSV long form --------------------------------------------------------------------
 
-def parse_csv(data: bytes) -> Parsed:
+def parse_csv(data: bytes, limits: Limits = Limits()) -> Parsed:
     """`ma_don_vi,ky_bao_cao,ma_chi_tieu,gia_tri,ghi_chu`, UTF-8 (BOM tolerated).
 
     Cells are named `CSV!D5` (column letter, line number), like a spreadsheet would show
     the file.  Unit and cycle come from the first data row; another value on a later row
-    is reported there.
+    is reported there.  A file without data rows has no ThongTin-like keys to miss: it
+    is reported as header only.
     """
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise Unreadable("tệp CSV không ở mã UTF-8") from None
-    rows = list(csv.reader(io.StringIO(text)))
+    rows = _csv_rows(text)
     out = Parsed("csv", measures=("value",))
     header = [_norm(h) for h in rows[0]] if rows else []
     col = {name: header.index(name) for name in layout.CSV_COLUMNS if name in header}
@@ -413,5 +669,21 @@ def parse_csv(data: bytes) -> Parsed:
         code = row[col["ma_chi_tieu"]].strip().upper()
         if code:
             out.values.append(read_value(code, "value", row[col["gia_tri"]].strip(), note,
-                                         ref(i, "gia_tri"), out.problems, decimal_point=True))
+                                         ref(i, "gia_tri"), out.problems, limits.max_value,
+                                         decimal_point=True))
+    if not out.info:
+        out.info_sheet = False          # nothing to look for unit and cycle in
+        out.problems.append(problem("header_only", sheet=CSV_SHEET))
     return out
+
+
+def _csv_rows(text: str) -> list[list[str]]:
+    """The CSV's rows.  `newline=""` as the csv module asks: lines ended by CR alone
+    (old Mac) are then read, not refused.  What it still refuses (a field over its
+    128 KB limit, a NUL byte) is unreadable, with the reason in words."""
+    try:
+        return list(csv.reader(io.StringIO(text, newline="")))
+    except csv.Error as exc:
+        too_long = "field larger than field limit" in str(exc)
+    raise Unreadable(f"tệp CSV có ô dài quá {csv.field_size_limit() // 1024} KB" if too_long
+                     else "tệp CSV sai định dạng")

@@ -45,9 +45,15 @@ RULES: dict[str, Rule] = {
                         "Bổ sung mục này ở cột A trang ThongTin, giá trị ở cột Giá trị."),
     "missing_column": Rule(ERROR, "Trang ChiTieu thiếu cột “{header}”.",
                            "Dùng đúng mẫu đã gửi; không xoá hay đổi tên cột."),
+    "header_only": Rule(ERROR, "Tệp chỉ có dòng tiêu đề, không có dòng số liệu nào.",
+                        "Ghi mỗi chỉ tiêu một dòng dưới dòng tiêu đề rồi gửi lại."),
     # -- who and which cycle -------------------------------------------------------
     "unknown_unit": Rule(ERROR, "Mã đơn vị “{value}” không có trong danh sách đơn vị.",
                          "Ghi đúng mã đơn vị như trong mẫu đã gửi."),
+    "csv_other_unit": Rule(ERROR, "Dòng này ghi mã đơn vị của đơn vị khác (“{value}”, không "
+                              "phải {unit}).",
+                       "Mỗi tệp chỉ báo cáo cho một đơn vị; số liệu của đơn vị khác do "
+                       "đơn vị đó tự gửi."),
     "sender_mismatch": Rule(ERROR, "Thư gửi từ {value}, không phải địa chỉ đã đăng ký "
                                    "của đơn vị ({email}).",
                             "Gửi báo cáo từ hộp thư đã đăng ký của đơn vị, hoặc đề nghị "
@@ -78,6 +84,12 @@ RULES: dict[str, Rule] = {
                                     "(dấu chấm, dấu phẩy).",
                              "Nhập số không có dấu phân cách hàng nghìn; phần thập phân "
                              "dùng dấu phẩy (ví dụ 12,5)."),
+    "formula_error": Rule(ERROR, "Chỉ tiêu {code}: ô chứa lỗi công thức {value}.",
+                          "Sửa công thức hoặc nhập trực tiếp giá trị (ghi 0 nếu không có)."),
+    "not_finite": Rule(ERROR, "Giá trị “{value}” của {code} không phải là một số hữu hạn.",
+                       "Nhập một số cụ thể (ghi 0 nếu không có)."),
+    "number_too_large": Rule(ERROR, "Giá trị “{value}” của {code} quá lớn (vượt quá {limit}).",
+                             "Kiểm tra lại số liệu; có thể đã nhập thừa chữ số."),
     "text_number": Rule(WARNING, "Số ở {code} được nhập dạng chữ “{value}”, đã đọc là {read}.",
                         "Kiểm tra lại; nên nhập ô dạng số."),
     "required_value": Rule(ERROR, "Chưa nhập giá trị chỉ tiêu {code}.",
@@ -131,11 +143,19 @@ def problem(rule_id: str, cell: str | None = None, value: object = None,
 
 
 def fmt(value: object) -> str:
-    """A number as a Vietnamese reader expects it: 1.234,5; whole numbers without decimals."""
+    """A number as a Vietnamese reader expects it: 1.234,5; whole numbers without
+    decimals; never raises.  Magnitudes a grouped form would hide or blow up (below
+    0,0001 or from 10^16) are shown as written (`-1e-300`, not "-0")."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return "" if value is None else str(value)
+    if isinstance(value, int):
+        return f"{value:,}".replace(",", ".")
     if math.isnan(value):
         return ""
+    if math.isinf(value):
+        return "vô cực" if value > 0 else "âm vô cực"
+    if value and not 5e-5 <= abs(value) < 1e16:
+        return f"{value:.15g}".replace(".", ",")
     sign, value = ("-" if value < 0 else ""), abs(value)
     whole, _, frac = f"{value:.4f}".rstrip("0").rstrip(".").partition(".")
     return sign + f"{int(whole):,}".replace(",", ".") + ("," + frac if frac else "")

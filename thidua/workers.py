@@ -8,14 +8,24 @@ was not worth its extra moving part.
 
 from __future__ import annotations
 
+import ctypes
 import multiprocessing
 import os
+import resource
+import signal
+import sys
+import time
+from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import suppress
+from dataclasses import dataclass
+from multiprocessing.connection import wait
 from typing import Any
 
 POOL_MIN_FILES = 500        # below this a pool's start-up (~0.7 s) is not repaid
 CHUNK = 256                 # files per task: few round trips, even load on the workers
+_PR_SET_PDEATHSIG = 1       # linux/prctl.h
 
 
 def pool_size(n_files: int, workers: int | None = None) -> int:
@@ -32,5 +42,142 @@ def map_chunks(fn: Callable[[list], Any], items: Sequence, workers: int,
     pool of `workers` processes; `fn` must be a module-level function (or a partial)."""
     chunks = [list(items[i:i + CHUNK]) for i in range(0, len(items), CHUNK)]
     with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
-                             initializer=initializer, initargs=initargs) as pool:
+                             initializer=_start,
+                             initargs=(os.getpid(), initializer, initargs)) as pool:
         return list(zip(chunks, pool.map(fn, chunks), strict=True))
+
+
+def die_with_parent(parent_pid: int) -> None:
+    """Make this worker die with the process that started it: on Linux the kernel
+    sends SIGKILL when the parent exits (prctl PR_SET_PDEATHSIG); checked once after,
+    in case the parent was already gone.  A killed collection leaves no worker behind."""
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent_pid:
+        os._exit(1)
+
+
+def _start(parent_pid: int, initializer: Callable | None, initargs: tuple) -> None:
+    """Pool worker initializer: `die_with_parent`, then the caller's initializer."""
+    die_with_parent(parent_pid)
+    if initializer is not None:
+        initializer(*initargs)
+
+
+@dataclass(frozen=True)
+class Isolation:
+    """Limits of one isolated worker: its address space, and the wall time a task may
+    take (`seconds` plus `seconds_per_item` for each item of its chunk)."""
+    memory_bytes: int
+    seconds: float
+    seconds_per_item: float
+
+
+def map_isolated(fn: Callable[[list], Any], items: Sequence, workers: int,
+                 initializer: Callable | None, initargs: tuple, isolation: Isolation
+                 ) -> list[tuple[list, Any]]:
+    """(chunk, fn(chunk)) for `items` in chunks of `CHUNK`, in order, each run in a
+    worker process of its own limits (`Isolation`); a chunk whose worker dies, runs
+    out of time or raises is run again one item at a time, and an item that fails
+    alone comes back as ([item], None).  A fresh worker replaces a dead one.
+
+    Own workers on pipes rather than a ProcessPoolExecutor: when one of its workers
+    dies, the executor fails every pending task and cannot tell which one killed it."""
+    queue = deque(((i,), list(items[i * CHUNK:(i + 1) * CHUNK]))
+                  for i in range(-(-len(items) // CHUNK)))
+    done: dict[tuple, tuple[list, Any]] = {}
+    ctx = multiprocessing.get_context("spawn")
+    pool = [_Worker(ctx, fn, initializer, initargs, isolation)
+            for _ in range(min(workers, len(queue)))]
+    try:
+        while queue or any(w.task for w in pool):
+            for i, w in enumerate(pool):
+                if w.task is None and queue:
+                    if not w.alive:             # died on its last task
+                        w = pool[i] = _Worker(ctx, fn, initializer, initargs, isolation)
+                    w.assign(queue.popleft())
+            busy = [w for w in pool if w.task]
+            wait([w.conn for w in busy], max(0.0, min(w.deadline for w in busy)
+                                              - time.monotonic()))
+            for w in pool:
+                key, chunk, ok, result = w.collect()
+                if key is None:
+                    continue
+                if ok:
+                    done[key] = (chunk, result)
+                elif len(chunk) > 1:
+                    queue.extend((key + (j,), [item]) for j, item in enumerate(chunk))
+                else:
+                    done[key] = (chunk, None)
+    finally:
+        for w in pool:
+            w.stop()
+    return [done[key] for key in sorted(done)]
+
+
+class _Worker:
+    """One spawned worker process, fed one chunk at a time over a pipe."""
+
+    def __init__(self, ctx, fn: Callable, initializer: Callable | None, initargs: tuple,
+                 isolation: Isolation) -> None:
+        self.conn, child = ctx.Pipe()
+        self.isolation = isolation
+        self.proc = ctx.Process(target=_serve, daemon=True, args=(
+            child, fn, os.getpid(), initializer, initargs, isolation.memory_bytes))
+        self.proc.start()
+        child.close()
+        self.task: tuple[tuple, list] | None = None
+        self.deadline = 0.0
+        self.alive = True
+
+    def assign(self, task: tuple[tuple, list]) -> None:
+        self.task = task
+        self.deadline = time.monotonic() + self.isolation.seconds + \
+            self.isolation.seconds_per_item * len(task[1])
+        self.conn.send(task[1])
+
+    def collect(self) -> tuple[tuple | None, list, bool, Any]:
+        """(key, chunk, succeeded, result) of the task once it is over (answered,
+        died, out of time); (None, ...) while it runs or when idle."""
+        if self.task is None:
+            return None, [], False, None
+        key, chunk = self.task
+        try:
+            if self.conn.poll():
+                ok, result = self.conn.recv()
+                self.task = None
+                return key, chunk, ok, result
+        except (EOFError, OSError):          # died: killed by the kernel, or aborted
+            pass
+        else:
+            if time.monotonic() < self.deadline and self.proc.is_alive():
+                return None, [], False, None
+        self.stop()                         # killed at once: its task is not over
+        self.task = None
+        return key, chunk, False, None
+
+    def stop(self) -> None:
+        """End the process (asked first if idle, killed otherwise)."""
+        if self.alive and self.task is None and self.proc.is_alive():
+            with suppress(OSError):
+                self.conn.send(None)
+            self.proc.join(1)
+        if self.proc.is_alive():
+            self.proc.kill()
+        self.proc.join()
+        self.conn.close()
+        self.alive = False
+
+
+def _serve(conn, fn: Callable, parent_pid: int, initializer: Callable | None,
+           initargs: tuple, memory_bytes: int) -> None:
+    """The worker's loop: limits set, then (succeeded, fn(chunk)) for each chunk
+    received until None.  An exception is a failed chunk, not a dead worker."""
+    resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
+    _start(parent_pid, initializer, initargs)
+    while (chunk := conn.recv()) is not None:
+        try:
+            reply = (True, fn(chunk))
+        except Exception:  # noqa: BLE001 - any failure of one chunk is retried per item
+            reply = (False, None)
+        conn.send(reply)
