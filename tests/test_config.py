@@ -88,7 +88,7 @@ def test_broken_cycle_and_settings(config_dir):
                       "not an email address: 'sonoivu'")]
     edit(config_dir / "settings.toml", 'email = "sonoivu"', 'email = "sonoivu@ninhbinh.example"')
     assert problems(config_dir) == [
-        f"{config_dir / 'cycles.yaml'}:19: due: not a date (YYYY-MM-DD): '31/08/2025'"]
+        f"{config_dir / 'cycles.yaml'}:22: due: not a date (YYYY-MM-DD): '31/08/2025'"]
 
 
 def test_valid_from_and_to_shape_the_expected_set(config_dir):

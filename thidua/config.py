@@ -86,6 +86,7 @@ class Cycle:
     phase: int | None
     targets: tuple[int, ...]        # ke_hoach: years whose targets units register
     reward_forms: tuple[str, ...]
+    opens: date | None = None       # first day of the cycle (no reminder before it)
 
 
 @dataclass(frozen=True)
@@ -371,6 +372,9 @@ def _load_cycles(path: Path, calendar: WorkCalendar, problems: list[str]
         if entry.get("kind") not in (None, "ke_hoach") and (start is None or end is None
                                                            or start > end):
             bad.append(f"{at('period')}: period: expected [start, end] dates, start before end")
+        opens = _parse_date(entry.get("opens")) if entry.get("opens") else None
+        if entry.get("opens") and opens is None:
+            bad.append(f"{at('opens')}: opens: not a date (YYYY-MM-DD): {entry['opens']!r}")
         forms = tuple(entry.get("reward_forms") or ())
         bad += [f"{at('reward_forms')}: reward_forms: unknown form {f!r}" for f in forms
                 if f not in reward_forms]
@@ -381,7 +385,8 @@ def _load_cycles(path: Path, calendar: WorkCalendar, problems: list[str]
             id=cycle_id, kind=entry["kind"], title=str(entry["title"]), due_original=due,
             due=calendar.move_due_date(due), period_start=start, period_end=end,
             year=entry.get("year"), phase=entry.get("phase"),
-            targets=tuple(int(y) for y in entry.get("targets") or ()), reward_forms=forms))
+            targets=tuple(int(y) for y in entry.get("targets") or ()), reward_forms=forms,
+            opens=opens))
     if not cycles and not problems:
         problems.append(f"{path}: no cycles")
     return reward_forms, cycles
