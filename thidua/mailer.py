@@ -23,12 +23,14 @@ import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from email import policy
 from email.header import Header
 from email.message import EmailMessage
-from email.utils import formataddr, formatdate, make_msgid
+from email.utils import format_datetime, formataddr, make_msgid
 from pathlib import Path
 
+from thidua import clock
 from thidua.config import Settings
 from thidua.errors import ThiduaError
 
@@ -52,6 +54,7 @@ class Email:
     html: str | None = None
     cc: list[str] = field(default_factory=list)
     attachments: list[tuple[str, bytes]] = field(default_factory=list)  # (filename, content)
+    date: datetime | None = None    # the Date header; default: now (`thidua.clock`), local
 
 
 @dataclass
@@ -142,7 +145,7 @@ def build_message(email: Email, sender: str, sender_name: str) -> EmailMessage:
         msg["Subject"] = email.subject
     else:
         msg.set_raw("Subject", Header(email.subject, "utf-8", header_name="Subject").encode())
-    msg["Date"] = formatdate(localtime=True)
+    msg["Date"] = format_datetime(email.date or clock.now())
     msg["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or None)
     msg.set_content(email.text, cte="quoted-printable")
     if email.html is not None:
