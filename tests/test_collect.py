@@ -229,7 +229,7 @@ def test_plan_cycle_targets_are_checked_per_year(workspace, cfg):
 
     ws = workspace
     unit, plan = cfg.unit("TX-02"), cfg.cycle("ke-hoach-2025")
-    when = datetime(2025, 8, 20, 9, tzinfo=timezone(timedelta(hours=7)))
+    when = datetime(2025, 8, 25, 9, tzinfo=timezone(timedelta(hours=7)))   # opens 21/08
     drop(ws.paths.inbox, "plan-ok.xlsx", synthetic.workbook(cfg, unit, plan), when)
     drop(ws.paths.inbox, "plan-bad.xlsx", synthetic.workbook(
         cfg, cfg.unit("TX-03"), plan, overrides={("TX02", "target_2030"): 10**6}), when)

@@ -22,7 +22,7 @@ from functools import lru_cache
 
 from thidua import layout
 from thidua.errors import ThiduaError
-from thidua.rules import Problem, problem
+from thidua.rules import Problem, fmt, problem
 from thidua.vnnumber import read_text_number
 
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -346,7 +346,7 @@ def read_value(code: str, measure: str, v: object, note: str | None, cell: str,
         problems.append(problem(rule, cell, raw, code=code))
         return Value(code, measure, None, raw, note, cell)
     if read.how == "vi":
-        problems.append(problem("text_number", cell, raw, code=code, read=f"{read.value:g}"))
+        problems.append(problem("text_number", cell, raw, code=code, read=fmt(read.value)))
     return Value(code, measure, read.value, raw, note, cell)
 
 
