@@ -58,7 +58,12 @@ def test_acknowledgment_over_smtp_lists_problems_by_cell(workspace, smtp_env, cf
 
 
 @pytest.mark.slow
-def test_flow_and_cli(workspace, prefect_harness):
+def test_flow_and_cli(workspace, prefect_harness, monkeypatch):
+    from prefect.settings import PREFECT_API_URL
+
+    # the CLI runs `collect` as a flow run only when PREFECT_API_URL is set (as with
+    # `make server`); the harness sets it in Prefect's settings, not the environment
+    monkeypatch.setenv("PREFECT_API_URL", PREFECT_API_URL.value())
     ws = workspace
     for name in ("good.xlsx", "percent_150.xlsx", "corrupt_zip.xlsx", "bom.csv"):
         shutil.copy(DIR / name, ws.paths.inbox)
