@@ -87,6 +87,36 @@ def _jsonable(o: Any) -> Any:
     return o
 
 
+# Tables are for the officer, in Vietnamese; --json keeps the English keys (a contract).
+HEADERS_VI = {
+    "cycle": "Kỳ báo cáo", "cycle_id": "Kỳ báo cáo", "kind": "Loại", "title": "Tên kỳ",
+    "id": "Mã kỳ", "period_start": "Từ ngày", "period_end": "Đến ngày",
+    "due_original": "Hạn theo kế hoạch", "due_date": "Hạn nộp",
+    "expected_units": "Số đơn vị phải nộp", "expected": "Phải nộp", "submitted": "Đã gửi",
+    "accepted": "Đã tiếp nhận", "on_time": "Đúng hạn", "late": "Muộn",
+    "missing": "Chưa nộp", "unit": "Đơn vị", "unit_code": "Đơn vị", "code": "Mã",
+    "name": "Tên", "block": "Khối", "email": "Email", "version": "Lần gửi",
+    "outcome": "Kết quả", "errors": "Lỗi", "warnings": "Lưu ý", "received_at": "Nhận lúc",
+    "counted_version": "Lần được tính", "severity": "Mức", "cell": "Vị trí",
+    "value": "Giá trị đã đọc", "message_vi": "Vấn đề", "fix_vi": "Cách sửa",
+    "ack": "Thư xác nhận", "file": "Tệp", "sender": "Người gửi", "reason": "Lý do",
+    "stage": "Đợt nhắc", "units": "Số đơn vị", "to_send": "Sẽ gửi", "sent": "Đã gửi",
+    "failed": "Lỗi gửi", "skipped_sent": "Bỏ qua (đã gửi)",
+    "skipped_submitted": "Bỏ qua (đã nộp)", "status": "Trạng thái",
+    "recipients": "Người nhận", "error": "Lỗi", "to": "Gửi tới", "cc": "Đồng gửi",
+}
+VALUES_VI = {
+    "outcome": {"accepted": "Đã tiếp nhận", "accepted_with_warnings": "Tiếp nhận, có lưu ý",
+                "rejected": "Chưa đạt", "unreadable": "Không đọc được",
+                "missing": "Chưa nộp", "duplicate": "Trùng lần gửi trước"},
+    "severity": {"error": "Lỗi", "warning": "Lưu ý"},
+    "ack": {"sent": "Đã gửi", "failed": "Gửi lỗi", "skipped": "Không có người nhận"},
+    "status": {"sent": "Đã gửi", "failed": "Gửi lỗi"},
+    "kind": {"ke_hoach": "Kế hoạch", "nam": "Năm", "so_ket": "Sơ kết",
+             "tong_ket": "Tổng kết"},
+}
+
+
 def _print_table(title: str, rows: list[dict], columns: list[str] | None = None,
                  tz: tzinfo | None = None) -> None:
     """A rich table; timestamps shown in `tz` (the commune's time zone)."""
@@ -96,17 +126,20 @@ def _print_table(title: str, rows: list[dict], columns: list[str] | None = None,
     columns = columns or (list(rows[0]) if rows else [])
     table = Table(title=title)
     for c in columns:
-        table.add_column(c)
+        table.add_column(HEADERS_VI.get(c, c))
     for row in rows:
-        table.add_row(*[_cell(row[c], tz) for c in columns])
+        table.add_row(*[_cell(VALUES_VI.get(c, {}).get(row[c], row[c])
+                              if isinstance(row[c], str) else row[c], tz) for c in columns])
     # Piped or captured output has no terminal width: use a readable one, not 80.
     Console(width=None if sys.stdout.isatty() else 140).print(table)
 
 
 def _cell(value: Any, tz: tzinfo | None) -> str:
-    """Table text: dd/mm/yyyy dates, local times for timestamps."""
+    """Table text: dd/mm/yyyy dates, local times for timestamps, có/không for yes/no."""
     if value is None:
         return ""
+    if isinstance(value, bool):
+        return "có" if value else "không"
     if isinstance(value, datetime):
         return value.astimezone(tz).strftime("%d/%m/%Y %H:%M")
     if isinstance(value, date):
@@ -144,7 +177,7 @@ def cycles(as_json: JsonOpt = False) -> None:
     if as_json:
         _print_json(rows)
     else:
-        _print_table("Cycles (kỳ báo cáo)", rows, ["id", "kind", "period_start", "period_end",
+        _print_table("Các kỳ báo cáo", rows, ["id", "kind", "period_start", "period_end",
                                                    "due_original", "due_date",
                                                    "expected_units", "title"])
 
@@ -164,7 +197,7 @@ def units(cycle: CycleOpt = None, as_json: JsonOpt = False) -> None:
     if as_json:
         _print_json(rows)
     else:
-        _print_table(f"Units (đơn vị): {len(rows)}", rows,
+        _print_table(f"Đơn vị: {len(rows)}", rows,
                      ["code", "name", "kind", "block", "email"])
 
 
@@ -176,27 +209,32 @@ def status(cycle: CycleOpt = None, as_json: JsonOpt = False) -> None:
     warnings, received_at and the version that counts.
     """
     from warehouse.db import connect
-    from warehouse.queries import bounced, cycle_status, unit_status
+    from warehouse.queries import bounced, cycle_status, unit_status, unreadable_files
 
     ws = _warehouse_workspace(cycle=cycle)
     with connect(ws.paths.warehouse, read_only=True) as con:
         rows = cycle_status(con, cycle)
         per_unit = unit_status(con, cycle) if cycle else None
         bounces = bounced(con)
+        unreadable = unreadable_files(con)
     if as_json:
         _print_json({"cycles": rows} | ({"units": per_unit} if cycle else {})
-                    | {"bounced": bounces})
+                    | {"bounced": bounces, "unreadable": unreadable})
         return
-    _print_table("Status by cycle", rows)
+    tz = ws.config.settings.calendar.tz
+    _print_table("Tình hình nộp báo cáo theo kỳ", rows, tz=tz)
     if bounces:
-        _print_table("Addresses that bounced (fix units.csv)", bounces,
+        _print_table("Địa chỉ bị trả lại thư (sửa trong units.csv)", bounces,
                      ["unit", "address", "answers", "cycle_id", "stage", "status",
-                      "received_at"])
+                      "received_at"], tz)
     if cycle:
-        _print_table(f"Units of {cycle}", per_unit, ["unit", "version", "outcome",
-                                                    "late", "errors", "warnings",
-                                                    "received_at", "counted_version"],
-                     ws.config.settings.calendar.tz)
+        _print_table(f"Các đơn vị của kỳ {cycle}", per_unit, [
+            "unit", "version", "outcome", "late", "errors", "warnings", "received_at",
+            "counted_version"], tz)
+    if unreadable:
+        _print_table(f"Tệp không đọc được: {len(unreadable)} (đã báo người gửi khi biết địa "
+                     "chỉ)", unreadable, ["received_at", "unit", "sender", "file", "reason",
+                                          "ack"], tz)
 
 
 @app.command()
@@ -220,7 +258,7 @@ def collect(inbox: Annotated[str | None, typer.Option(
     if as_json:
         _print_json(result)
     else:
-        _print_table(f"Collected {len(result['files'])} file(s), batch {result['batch_id']}",
+        _print_table(f"Đã thu {len(result['files'])} tệp, lô {result['batch_id']}",
                      result["files"], ["unit", "cycle", "outcome", "late", "errors",
                                        "warnings", "ack", "file"])
 
@@ -241,7 +279,10 @@ def problems(unit: Annotated[str, typer.Argument(help="Unit code, e.g. CQ-VP.")]
     if as_json:
         _print_json(rows)
     else:
-        _print_table(f"Problems of {unit} in {cycle}", rows,
+        from thidua.acknowledge import where_vi
+
+        _print_table(f"Các vấn đề của {unit}, kỳ {cycle}",
+                     [r | {"cell": where_vi(r["cell"], r["sheet"])} for r in rows],
                      ["version", "severity", "cell", "value", "message_vi"])
 
 
@@ -297,14 +338,14 @@ def remind(today: Annotated[datetime | None, typer.Option(
     if as_json:
         _print_json(out)
         return
-    _print_table(f"Reminders on {day:%d/%m/%Y}{' (dry run)' if dry_run else ''}", stages,
+    _print_table(f"Nhắc hạn ngày {day:%d/%m/%Y}{' (chạy thử)' if dry_run else ''}", stages,
                  ["cycle_id", "stage", "units", *(["to_send"] if dry_run else ["sent", "failed"]),
                   "skipped_sent", "skipped_submitted"])
     if rows and dry_run:
-        _print_table("Would send", [{**r, "to": ", ".join(r["to"]), "cc": ", ".join(r["cc"])}
+        _print_table("Sẽ gửi", [{**r, "to": ", ".join(r["to"]), "cc": ", ".join(r["cc"])}
                                     for r in rows], ["unit_code", "cycle_id", "stage", "to", "cc"])
     elif rows:
-        _print_table("Sent", rows, ["unit_code", "cycle_id", "stage", "status", "recipients",
+        _print_table("Đã gửi", rows, ["unit_code", "cycle_id", "stage", "status", "recipients",
                                     "error"])
 
 

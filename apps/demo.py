@@ -39,6 +39,7 @@ WRONG_FIRST = {                                   # nam-2025: first version brea
 }
 WARNED = {"DN-02": {"DN01": "1.234,5"}}           # number typed as Vietnamese text: a warning
 LATE_2025 = ("TX-03", "TX-07", "MT-CCB")          # send nam-2025 after 22/12/2025
+BROKEN_FROM = "TX-05"                              # its mail brings a broken attachment
 CORRECTED_ON = {"CQ-YT": date(2025, 12, 18), "GD-TH1": date(2025, 12, 18),
                 "MT-PN": date(2025, 12, 26)}       # the corrected version arrives
 
@@ -58,15 +59,16 @@ def main() -> None:
 
     _act("Kế hoạch 2025: the plan cycle, due "
          f"{plan.due_original:%d/%m/%Y} → moved to {plan.due:%d/%m/%Y}")
-    _remind(date(2025, 8, 4))                                     # mo: template attached
+    _remind(date(2025, 8, 4))                     # before the plan exists: nothing
+    _remind(date(2025, 8, 21))                    # opens 21/08 (the plan's date): mo
     _drop(ws, plan, [u for u in units if u.code not in (*NEVER, *PLAN_LATE)],
-          date(2025, 8, 20))
-    _collect(date(2025, 8, 20))
+          date(2025, 8, 25))
+    _collect(date(2025, 8, 25))
     _remind(date(2025, 8, 27))                                    # t3: only the two missing
     _remind(date(2025, 9, 4))                                     # qua-han
     _drop(ws, plan, [cfg.unit(c) for c in PLAN_LATE], date(2025, 9, 5))
     _collect(date(2025, 9, 5))
-    _remind(date(2025, 9, 11))                                    # don-doc: cc head + VHXH
+    _remind(date(2025, 9, 10))                    # don-doc: cc head + VHXH (not companies)
 
     _act(f"Năm 2025: the annual report, due {nam.due_original:%d/%m/%Y} → "
          f"{nam.due:%d/%m/%Y}")
@@ -91,6 +93,7 @@ def main() -> None:
     _act("Báo cáo gửi Sở Nội vụ: the annual rollup, 05/01/2026")
     from flows.rollup import annual_rollup
 
+    _clock(date(2026, 1, 5), 8)
     rollup = annual_rollup(year=2025, today=date(2026, 1, 5))
     _summary(ws, rollup)
 
@@ -113,9 +116,16 @@ def _act(title: str) -> None:
     console.print(Rule(f"[bold]{title}"))
 
 
+def _clock(day: date, hour: int, minute: int = 0) -> None:
+    """Set the simulated clock (`thidua.clock`): emails' Date headers and time stamps."""
+    moment = datetime(day.year, day.month, day.day, hour, minute, tzinfo=VN)
+    os.environ["THIDUA_NOW"] = moment.isoformat()
+
+
 def _remind(day: date, again: bool = False) -> None:
     from flows.remind import remind
 
+    _clock(day, 8)                                  # reminders go out at 08:00
     out = remind(today=day)
     sent = Counter((r["cycle_id"], r["stage"]) for r in out["reminders"] if r["status"] == "sent")
     what = ", ".join(f"{n} × {stage} ({cycle})" for (cycle, stage), n in sorted(sent.items()))
@@ -125,22 +135,38 @@ def _remind(day: date, again: bool = False) -> None:
 
 def _drop(ws, cycle, units, day: date, overrides: dict | None = None, suffix: str = "") -> None:
     """Units send their workbook on `day` (10:00 local); the first annual batch also
-    brings a file cut short in transit."""
+    brings a mail from a village whose attachment was cut short in transit: it is
+    acknowledged to the village, and listed for the officer."""
     from thidua.synthetic import drop_into_inbox
 
     when = datetime(day.year, day.month, day.day, 10, tzinfo=VN)
     drop_into_inbox(ws, cycle, units, when, overrides, suffix)
     if cycle.id == "nam-2025" and not suffix:
-        path = ws.paths.inbox / "bao-cao-thon.xlsx"
-        path.write_bytes(b"PK\x03\x04 not a workbook, cut short in transit")
+        path = ws.paths.inbox / "bao-cao-thon.eml"
+        path.write_bytes(_broken_mail(ws.config.unit(BROKEN_FROM).email, when))
         os.utime(path, (when.timestamp(), when.timestamp()))
     codes = ", ".join(u.code for u in units) if len(units) <= 6 else f"{len(units)} units"
     console.print(f"{day:%d/%m/%Y} units send {cycle.id}: {codes}")
 
 
+def _broken_mail(sender: str, when: datetime) -> bytes:
+    from email.message import EmailMessage
+    from email.utils import format_datetime
+
+    msg = EmailMessage()
+    msg["From"], msg["To"] = sender, "vhxh@phongdoanh.example"
+    msg["Subject"], msg["Date"] = "Báo cáo thi đua năm 2025", format_datetime(when)
+    msg.set_content("Kính gửi Phòng VHXH, thôn gửi báo cáo đính kèm.")
+    msg.add_attachment(b"PK\x03\x04 cut short in transit", maintype="application",
+                       subtype="vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                       filename="bao-cao-thon.xlsx")
+    return bytes(msg)
+
+
 def _collect(day: date) -> None:
     from flows.collect import collect_flow
 
+    _clock(day, 10, 30)                             # half an hour after the files came
     out = collect_flow()
     outcomes = Counter(r["outcome"] for r in out["files"])
     late = sum(1 for r in out["files"] if r.get("late"))
@@ -161,7 +187,7 @@ def _summary(ws, rollup: dict) -> None:
     parser = BytesHeaderParser(policy=policy.default)
     for eml in ws.paths.outbox.glob("*.eml"):
         subject = str(parser.parsebytes(eml.read_bytes())["Subject"])
-        subjects[subject.split(":")[0].split(" - ")[0][:60]] += 1
+        subjects[subject.split("] ", 1)[-1].split(":")[0][:60]] += 1
     h = rollup["headline"]
     _act("Summary")
     console.print(f"emails written: {sum(subjects.values())} in {ws.paths.outbox}")

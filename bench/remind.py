@@ -80,7 +80,7 @@ def naive_plan(cfg, con) -> int:
     due = 0
     for (code,) in units:
         for cycle in cfg.cycles:
-            dates = cfg.calendar.stage_dates(cycle.due)
+            dates = cfg.calendar.stage_dates(cycle.due, cycle.opens)
             reached = [s for s, d in dates.items() if d <= T7]
             if not reached:
                 continue

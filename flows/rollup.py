@@ -20,6 +20,10 @@ from pipeline.rollup import rollup
 from tasks.rollup import run
 from thidua.workspace import Workspace
 
+BLOCK_COLUMNS_VI = {"grp": "Khối thi đua", "expected": "Phải nộp", "submitted": "Đã nộp",
+                    "on_time": "Đúng hạn", "late": "Muộn", "missing": "Chưa nộp",
+                    "reporting_rate": "Tỷ lệ nộp (%)", "on_time_rate": "Tỷ lệ đúng hạn (%)"}
+
 
 def _rollup(kind: str, number: int, today: date | None, send_email: bool) -> dict:
     """Run the rollup sequence, then publish a markdown artifact (headline figures,
@@ -28,12 +32,13 @@ def _rollup(kind: str, number: int, today: date | None, send_email: bool) -> dic
     out = result.as_dict()
     if sent is not None:
         out["email"] = sent
-        print(f"email to Sở Nội vụ: {sent}")
+        print(f"thư gửi Sở Nội vụ: {sent}")
     key = result.cycle_id.lower()
     create_markdown_artifact(result.markdown(), key=f"rollup-{key}",
-                             description=f"Rollup {result.rollup_id}")
-    create_table_artifact(result.headline["blocks"], key=f"rollup-{key}-blocks",
-                          description=f"{result.rollup_id}: completeness per block")
+                             description=f"Báo cáo tổng hợp {result.rollup_id}")
+    create_table_artifact([{BLOCK_COLUMNS_VI.get(k, k): v for k, v in row.items()}
+                           for row in result.headline["blocks"]], key=f"rollup-{key}-blocks",
+                          description=f"{result.rollup_id}: tình hình nộp theo khối thi đua")
     print(result.markdown())
     return out
 

@@ -32,13 +32,15 @@ def test_acknowledgment_over_smtp_lists_problems_by_cell(workspace, smtp_env, cf
     [got] = smtp_env.received
     assert got.rcpt_tos == [cfg.unit("CQ-YT").email]
     msg = got.message
-    assert msg["Subject"].startswith("[Thi đua] Chưa đạt")
+    assert msg["Subject"].startswith(
+        "[Thi đua đổi mới sáng tạo, chuyển đổi số và Bình dân học vụ số] Chưa đạt")
     assert msg["Auto-Submitted"] == "auto-replied"
     text = msg.get_body(("plain",)).get_content()
-    assert "1. [Lỗi] ChiTieu!D12 – giá trị: “150”" in text
+    assert ("1. [Lỗi] ô D12, trang Chỉ tiêu – chỉ tiêu: Tỷ lệ văn bản đi, đến trao đổi dưới "
+            "dạng điện tử (mã HC04) – giá trị đã đọc: “150”") in text
     assert "HC04 = 150: không được lớn hơn 100." in text
     assert "Cách sửa: Kiểm tra lại số liệu; tỷ lệ tính theo phần trăm, từ 0 đến 100." in text
-    assert "ChiTieu!D12" in msg.get_body(("html",)).get_content()
+    assert "ô D12, trang Chỉ tiêu" in msg.get_body(("html",)).get_content()
     acks = {r[0]: r[1:] for r in rows(ws, """
         SELECT s.unit_code, a.status, a.attempts, a.message_id FROM acknowledgments a
         JOIN submissions s USING (submission_id)""")}
@@ -51,7 +53,7 @@ def test_acknowledgment_over_smtp_lists_problems_by_cell(workspace, smtp_env, cf
     assert list(results["status"]) == ["sent"]
     assert [r.rcpt_tos for r in smtp_env.received] == [[cfg.unit("CQ-YT").email],
                                                        [cfg.unit("GD-MN1").email]]
-    assert "ChiTieu!D10" in smtp_env.received[1].message.get_body(("plain",)).get_content()
+    assert "ô D10, trang Chỉ tiêu" in smtp_env.received[1].message.get_body(("plain",)).get_content()
     assert acknowledge(ws).empty
     assert rows(ws, "SELECT status, attempts FROM acknowledgments a JOIN submissions s "
                     "USING (submission_id) WHERE s.unit_code = 'GD-MN1'") == [("sent", 2)]

@@ -84,12 +84,11 @@ def test_broken_cycle_and_settings(config_dir):
     edit(config_dir / "cycles.yaml", "due: 2025-08-31", "due: 31/08/2025")
     edit(config_dir / "settings.toml", 'email = "sonoivu@ninhbinh.example"', 'email = "sonoivu"')
     found = problems(config_dir)
-    assert found == [(f"{config_dir / 'settings.toml'}:25: [province_office] email: "
+    assert found == [(f"{config_dir / 'settings.toml'}:33: [province_office] email: "
                       "not an email address: 'sonoivu'")]
     edit(config_dir / "settings.toml", 'email = "sonoivu"', 'email = "sonoivu@ninhbinh.example"')
     assert problems(config_dir) == [
-        f"{config_dir / 'cycles.yaml'}:23: due: not a date (YYYY-MM-DD): '31/08/2025'"]
-
+        f"{config_dir / 'cycles.yaml'}:26: due: not a date (YYYY-MM-DD): '31/08/2025'"]
 
 def test_valid_from_and_to_shape_the_expected_set(config_dir):
     units = config_dir / "units.csv"

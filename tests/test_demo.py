@@ -3,10 +3,13 @@
 import os
 import subprocess
 import sys
+from datetime import date
+from email import message_from_bytes, policy
 from pathlib import Path
 
 import duckdb
 import pytest
+from test_texts import check_email
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -24,7 +27,9 @@ def test_demo_tells_the_2025_story(tmp_path):
     assert out.returncode == 0, out.stderr[-3000:]
     assert not (home / "stale.txt").exists()
     text = out.stdout
-    assert "04/08/2025 thidua remind: 39 × mo (ke-hoach-2025)" in text
+    # the plan cycle opens with the plan (21/08/2025), not 30 days before its due date
+    assert "04/08/2025 thidua remind: nothing due, nothing sent" in text
+    assert "21/08/2025 thidua remind: 39 × mo (ke-hoach-2025)" in text
     assert "17/12/2025 thidua remind: 7 × t3 (nam-2025)" in text
     assert "29/12/2025 thidua remind (rerun of the same day): nothing due, nothing sent" in text
     assert ("nam-2025: 39 expected, 38 submitted (97.44%), 34 on time (87.18%), 4 late, "
@@ -37,7 +42,18 @@ def test_demo_tells_the_2025_story(tmp_path):
         assert con.execute("SELECT count(*) FROM reminders WHERE unit_code = 'DN-06' "
                            "AND stage = 'don-doc'").fetchall() == [(2,)]
     assert (home / "reports" / "nam-2025" / "v1" / "bao-cao-nam-2025.docx").is_file()
-    assert len(list((home / "outbox").glob("*.eml"))) == 219
+    # 219 before issue 13, + the acknowledgment of the broken attachment from TX-05
+    emails = sorted((home / "outbox").glob("*.eml"))
+    assert len(emails) == 220
+    # every email a unit reads: movement named, no "trước hạn" a past date, no English
+    # word or Python float, dates dd/mm/yyyy, Date header on the simulated clock
+    dates = set()
+    for path in emails:
+        msg = message_from_bytes(path.read_bytes(), policy=policy.default)
+        assert check_email(msg) == [], (msg["Subject"], check_email(msg))
+        dates.add(msg["Date"].datetime.date())
+    assert min(dates) == date(2025, 8, 21) and max(dates) == date(2025, 12, 29)
+    assert "Tệp không đọc được: 1" in text and "thon05@phongdoanh.example" in text
 
 
 def test_demo_refuses_to_wipe_a_home_it_did_not_make(tmp_path):

@@ -45,12 +45,13 @@ def test_mo_day_sends_each_unit_its_template_once(prefect_harness, workspace, sm
     unit = workspace.config.unit("CQ-VHXH")
     [got] = [r for r in smtp_server.received if r.rcpt_tos == [unit.email]]
     msg = got.message
-    assert msg["Subject"] == ("[Thi đua] Mở kỳ báo cáo: Báo cáo kết quả năm 2025 – hạn nộp "
+    assert msg["Subject"] == ("[Thi đua đổi mới sáng tạo, chuyển đổi số và Bình dân học vụ "
+                              "số] Mở kỳ báo cáo: Báo cáo kết quả năm 2025 – hạn nộp ngày "
                               "22/12/2025")
     assert msg["From"].addresses[0].display_name == "Phòng Văn hoá – Xã hội xã Phong Doanh"
     assert msg["To"] == unit.email and msg["Cc"] is None
     text = msg.get_body(("plain",)).get_content()
-    assert f"Kính gửi: {unit.name}" in text and "Hạn nộp: Thứ Hai, 22/12/2025" in text
+    assert f"Kính gửi: {unit.name}" in text and "Hạn nộp: Thứ Hai, ngày 22/12/2025" in text
     [attachment] = msg.iter_attachments()
     wb = openpyxl.load_workbook(io.BytesIO(attachment.get_content()))
     assert wb["ThongTin"]["C2"].value == unit.code
@@ -90,4 +91,6 @@ def test_server_down_is_logged_failed_and_sent_once_later(prefect_harness, works
     [got] = [r for r in smtp_env.received if unit.email in r.rcpt_tos]
     assert got.rcpt_tos == [unit.email, unit.head_email, "vhxh@phongdoanh.example"]
     assert got.message["Cc"] == f"{unit.head_email}, vhxh@phongdoanh.example"
-    assert got.message["Subject"].startswith("[Thi đua] Đôn đốc: Văn phòng HĐND và UBND xã")
+    assert got.message["Subject"].startswith(
+        "[Thi đua đổi mới sáng tạo, chuyển đổi số và Bình dân học vụ số] Đôn đốc: "
+        "Văn phòng HĐND và UBND xã")

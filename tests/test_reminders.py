@@ -91,10 +91,10 @@ def test_sent_row_is_never_overwritten_and_failures_count_attempts(workspace):
 def test_mo_email_attaches_the_units_template_and_don_doc_copies_head_and_vhxh(cfg):
     unit, cycle = cfg.unit("TX-01"), cfg.cycle("nam-2025")
     mo = reminder_email(cfg, unit, cycle, "mo")
-    assert mo.subject == ("[Thi đua] Mở kỳ báo cáo: Báo cáo kết quả năm 2025 – hạn nộp "
-                          "22/12/2025")
-    assert "Kính gửi: " + unit.name in mo.text and "Thứ Hai, 22/12/2025" in mo.text
-    assert "Thứ Hai, 22/12/2025" in mo.html and "<li>" in mo.html
+    assert mo.subject == ("[Thi đua đổi mới sáng tạo, chuyển đổi số và Bình dân học vụ số] "
+                          "Mở kỳ báo cáo: Báo cáo kết quả năm 2025 – hạn nộp ngày 22/12/2025")
+    assert "Kính gửi: " + unit.name in mo.text and "Thứ Hai, ngày 22/12/2025" in mo.text
+    assert "Thứ Hai, ngày 22/12/2025" in mo.html and "<li>" in mo.html
     assert cfg.settings.sender.name in mo.text and mo.cc == []
     [(name, data)] = mo.attachments
     assert name == "nam-2025_TX-01.xlsx"
@@ -113,7 +113,7 @@ def test_mo_email_attaches_the_units_template_and_don_doc_copies_head_and_vhxh(c
 @pytest.mark.parametrize("stage", ["t7", "t3", "t1", "qua-han"])
 def test_every_stage_renders_text_and_html(cfg, stage):
     email = reminder_email(cfg, cfg.unit("CQ-VP"), cfg.cycle("ke-hoach-2025"), stage)
-    assert "03/09/2025" in email.subject and "Thứ Tư, 03/09/2025" in email.text
+    assert "03/09/2025" in email.subject and "Thứ Tư, ngày 03/09/2025" in email.text
     assert "Đăng ký chỉ tiêu năm 2027, 2030" in email.text
     assert "<html" in email.html and email.attachments == []
 

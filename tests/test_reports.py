@@ -121,10 +121,10 @@ def test_co_thi_dua_tinh_proposed_in_an_annual_cycle_is_an_error_on_its_row(work
         outcome = con.execute("SELECT outcome FROM submissions").fetchall()
         found = con.execute("SELECT rule_id, severity, cell, value, message_vi, fix_vi "
                             "FROM validation_results WHERE rule_id = 'reward_form'").fetchall()
-    assert outcome == [("rejected",)]
+    assert outcome == [("accepted_with_warnings",)]     # an error on its row alone (issue 13)
     [(rule, severity, cell, value, message, fix)] = found
     assert (rule, severity, cell, value) == ("reward_form", "error", "DeNghiKhenThuong!E3",
                                              "co-thi-dua-tinh")
-    assert "không áp dụng cho kỳ này" in message
-    assert fix == ("Chọn một hình thức trong danh sách: Giấy khen của Chủ tịch UBND xã, "
-                   "Bằng khen của Chủ tịch UBND tỉnh.")
+    assert "không có trong danh sách của kỳ này" in message
+    assert fix == ("Chọn một hình thức trong danh sách thả xuống: Giấy khen của Chủ tịch "
+                   "UBND xã; Bằng khen của Chủ tịch UBND tỉnh; rồi gửi lại tệp.")

@@ -3,15 +3,22 @@
 Built from the warehouse rows (not from the batch in memory), so an acknowledgment
 that failed is re-sent later with the same content.  Sent at most once: a submission
 with a `sent` acknowledgment is never mailed again.
+
+Each problem is told the way a clerk finds it: the indicator's name, "ô D12, trang Chỉ
+tiêu", the value as read (Vietnamese format), what is wrong and how to fix it.  A file
+that cannot be opened is answered too (to its unit's registered address when the mail
+came from one, else to the mail's sender), with what to do.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import datetime
 
 import pandas as pd
 
+from thidua import layout
 from thidua.config import Config
 from thidua.mailer import Email
 
@@ -19,42 +26,84 @@ VERDICTS = {
     "accepted": ("Đã tiếp nhận",
                  "Báo cáo đã được ghi nhận. Cảm ơn quý đơn vị."),
     "accepted_with_warnings": ("Đã tiếp nhận, có lưu ý",
-                               ("Báo cáo đã được ghi nhận. Đề nghị xem các lưu ý dưới đây; "
+                               ("Báo cáo đã được ghi nhận. Đề nghị xem các mục dưới đây; "
                                "nếu cần sửa, gửi lại tệp đã sửa (lần gửi sau sẽ thay lần "
-                               "này).")),
+                               "này){due}.")),
     "rejected": ("Chưa đạt, đề nghị sửa và gửi lại",
                  "Báo cáo chưa được tính. Đề nghị sửa các lỗi dưới đây và gửi lại tệp{due}."),
     "unreadable": ("Không đọc được tệp",
-                   "Báo cáo chưa được tính. Đề nghị gửi lại tệp Excel (.xlsx) theo mẫu{due}."),
+                   ("Báo cáo chưa được tính vì không mở được tệp. Đề nghị mở tệp bằng Excel "
+                   "hoặc LibreOffice Calc, bỏ mật khẩu nếu có, lưu lại thành tệp Excel dạng "
+                   ".xlsx (nên dùng đúng biểu mẫu đã gửi kèm thư mở kỳ báo cáo), rồi gửi "
+                   "lại{due}.")),
 }
+_CODE = re.compile(r"\b([A-Z]{2}\d{2})\b")
+
+
+def where_vi(cell: str | None, sheet: str | None) -> str:
+    """Where a problem is, in the clerk's words: "ô D12, trang Chỉ tiêu"."""
+    if cell and "!" in cell:
+        sheet, ref = cell.split("!", 1)
+        if sheet == "CSV":
+            return f"ô {ref}, tệp CSV"
+        return f"ô {ref}, trang {layout.SHEET_TITLES.get(sheet, sheet)}"
+    if sheet:
+        return f"trang {layout.SHEET_TITLES.get(sheet, sheet)}"
+    return "Cả tệp"
+
+
+def indicator_of(cfg: Config, message: str) -> str | None:
+    """"Tên chỉ tiêu (mã)" of the first indicator a problem's message names."""
+    names = {i.code: i.name_vi for i in cfg.indicators}
+    for code in _CODE.findall(message or ""):
+        if code in names:
+            return f"{names[code]} (mã {code})"
+    return None
+
+
+def due_clause(cycle, today) -> str:
+    """Until when to resend: before the due date while it is ahead, "ngay" after it."""
+    from thidua.calendar import format_day_vi
+
+    if cycle is None:
+        return " ngay"
+    if today <= cycle.due:
+        return f", chậm nhất trong {format_day_vi(cycle.due, weekday=True)}"
+    return " ngay (đã quá hạn nộp)"
 
 
 def ack_email(cfg: Config, row: dict, local_tz) -> Email | None:
     """The acknowledgment of one pending submission (a `pending_acks` row), or None when
     nobody can be answered (unknown unit, not sent by mail)."""
-    from thidua import emails
-    from thidua.calendar import format_date_vi
+    from thidua import clock, emails
+    from thidua.calendar import format_time_vi
 
     to = row["unit_email"] if isinstance(row["unit_email"], str) else answerable_sender(cfg, row)
     if not isinstance(to, str) or not to:
         return None
     cycle = cfg.cycles_by_id.get(row["cycle_id"]) if isinstance(row["cycle_id"], str) else None
     verdict, next_step = VERDICTS[row["outcome"]]
-    due = f" trước hạn {format_date_vi(cycle.due, weekday=True)}" if cycle else ""
+    now = clock.now(local_tz)
     received: datetime = pd.Timestamp(row["received_at"]).to_pydatetime()
     version = row["version"] if pd.notna(row["version"]) else None
+    problems = [p | {"where": where_vi(p["cell"], p["sheet"]),
+                     "indicator": indicator_of(cfg, p["message_vi"])}
+                for p in row["problems"]]
     context = {
         "unit_name": row["unit_name"] if isinstance(row["unit_name"], str) else "Quý đơn vị",
         "file": row["original_name"], "version": int(version) if version else None,
-        "received": received.astimezone(local_tz).strftime("%H:%M ngày %d/%m/%Y"),
-        "verdict": verdict, "next_step": next_step.format(due=due),
+        "received": format_time_vi(received.astimezone(local_tz)),
+        "cycle_title": cycle.title if cycle else None,
+        "verdict": verdict, "next_step": next_step.format(due=due_clause(cycle, now.date())),
         "n_errors": int(row["n_errors"]), "n_warnings": int(row["n_warnings"]),
-        "problems": [p | {"where": p["cell"] or p["sheet"] or "Tệp"} for p in row["problems"]],
+        "problems": problems,
         "sender": cfg.settings.sender, "commune": cfg.settings.commune,
+        **emails.movements(cfg.settings.commune),
     }
     title = cycle.title if cycle else "báo cáo thi đua"
-    context["subject"] = f"[Thi đua] {verdict}: {title} ({row['original_name']})"
-    subject, headers = context["subject"], {"Auto-Submitted": "auto-replied"}
+    context["subject"] = (f"[{context['movement_short']}] {verdict}: {title} "
+                          f"({row['original_name']})")
+    subject, headers = context["subject"], {}
     their_id, their_subject = _text(row.get("message_id")), _text(row.get("subject"))
     if their_id and not unverified(row):    # a reply in the unit's own thread
         headers |= {"In-Reply-To": their_id, "References": their_id}
@@ -62,7 +111,7 @@ def ack_email(cfg: Config, row: dict, local_tz) -> Email | None:
     return Email(to=[to], subject=subject, headers=headers,
                  text=emails.render("ack.txt.j2", False, context),
                  html=emails.render("ack.html.j2", True, context),
-                 auto_submitted="auto-replied")
+                 auto_submitted="auto-replied", date=now)
 
 
 def _text(value) -> str | None:
@@ -105,6 +154,7 @@ def send_acks(cfg: Config, outbox, pending: pd.DataFrame,
     Each outcome goes to `record` right after its SMTP transaction, so a crash can
     repeat at most the one message in flight.
     """
+    from thidua import clock
     from thidua.mailer import open_mailer
 
     rows = []
@@ -118,7 +168,8 @@ def send_acks(cfg: Config, outbox, pending: pd.DataFrame,
             else:
                 res = mailer.send(email)
                 outcome = (row["submission_id"], "sent" if res.ok else "failed",
-                           pd.Timestamp.now(tz="UTC") if res.ok else None, res.message_id,
+                           pd.Timestamp(clock.now(tz)).tz_convert("UTC") if res.ok else None,
+                           res.message_id,
                            res.error or (str(res.refused) if res.refused else None),
                            ", ".join(email.to))
             record(dict(zip(ACK_COLUMNS, outcome, strict=True)))

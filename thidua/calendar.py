@@ -59,16 +59,25 @@ class WorkCalendar:
         """A due date on a weekend or holiday moves to the next working day."""
         return self.next_working_day(due)
 
-    def opening_day(self, moved_due: date) -> date:
+    def opening_day(self, moved_due: date, opens: date | None = None) -> date:
         """The `mo` stage: the day a cycle opens (alone, it is 5x cheaper than `stage_dates`;
-        collection asks it for every file)."""
-        return self.previous_working_day(moved_due - timedelta(days=OPEN_DAYS_BEFORE))
+        collection asks it for every file).  A cycle with its own `opens` date (the plan
+        cycle cannot open before the plan exists) opens on the first working day from
+        then, when that is later."""
+        day = self.previous_working_day(moved_due - timedelta(days=OPEN_DAYS_BEFORE))
+        return max(day, self.next_working_day(opens)) if opens else day
 
-    def stage_dates(self, moved_due: date) -> dict[str, date]:
-        """The send date of each reminder stage for a cycle whose (moved) due date is given."""
-        dates = {"mo": self.opening_day(moved_due)}
+    def stage_dates(self, moved_due: date, opens: date | None = None) -> dict[str, date]:
+        """The send date of each reminder stage for a cycle whose (moved) due date is given.
+        A cycle that opens late (`opens`) has no stage on or before its opening day but
+        `mo`: the stages that would fall there are left out, so units get the opening
+        email with their template first."""
+        first = self.opening_day(moved_due, opens)
+        dates = {"mo": first}
         for stage, offset in _WORKING_DAY_OFFSETS.items():
-            dates[stage] = self.add_working_days(moved_due, offset)
+            day = self.add_working_days(moved_due, offset)
+            if day > first or not opens:
+                dates[stage] = day
         return dates
 
 
@@ -76,3 +85,14 @@ def format_date_vi(d: date, weekday: bool = False) -> str:
     """dd/mm/yyyy, optionally with the Vietnamese weekday: "Thứ Hai, 22/12/2025"."""
     text = d.strftime("%d/%m/%Y")
     return f"{WEEKDAYS_VI[d.weekday()]}, {text}" if weekday else text
+
+
+def format_day_vi(d: date, weekday: bool = False) -> str:
+    """A date as running text says it: "ngày 22/12/2025", "Thứ Hai, ngày 22/12/2025"."""
+    text = f"ngày {d.strftime('%d/%m/%Y')}"
+    return f"{WEEKDAYS_VI[d.weekday()]}, {text}" if weekday else text
+
+
+def format_time_vi(dt) -> str:
+    """A moment as running text says it: "10 giờ 00 ngày 26/12/2025" (already local)."""
+    return f"{dt.hour} giờ {dt.minute:02d} ngày {dt.strftime('%d/%m/%Y')}"

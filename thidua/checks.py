@@ -11,11 +11,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, time
 
 from thidua import layout
-from thidua.calendar import format_date_vi
+from thidua.calendar import format_date_vi, format_day_vi, format_time_vi
 from thidua.config import Config, Cycle, Unit
 from thidua.intake import Incoming
+from thidua.labels import match_label, read_day
 from thidua.parse import CSV_SHEET, Parsed
-from thidua.rules import ERROR, Problem, problem
+from thidua.rules import ERROR, ROW_ERRORS, Problem, fmt, plain_reason, problem
 
 ACCEPTED, WITH_WARNINGS, REJECTED, UNREADABLE = (
     "accepted", "accepted_with_warnings", "rejected", "unreadable")
@@ -35,7 +36,7 @@ class Examined:
     def outcome(self) -> str:
         if self.parsed is None:
             return UNREADABLE
-        if any(p.severity == ERROR for p in self.problems):
+        if any(p.severity == ERROR and p.rule_id not in ROW_ERRORS for p in self.problems):
             return REJECTED
         return WITH_WARNINGS if self.problems else ACCEPTED
 
@@ -51,7 +52,7 @@ def deadline(cfg: Config, cycle: Cycle) -> datetime:
 def cycle_open(cfg: Config, cycle: Cycle, received: datetime) -> bool:
     """A cycle takes submissions from its `mo` reminder day on, and never closes (late
     ones are taken and flagged)."""
-    opens = cfg.calendar.opening_day(cycle.due)
+    opens = cfg.calendar.opening_day(cycle.due, cycle.opens)
     return received.astimezone(cfg.settings.calendar.tz).date() >= opens
 
 
@@ -78,14 +79,16 @@ def check_registry(cfg: Config, ex: Examined) -> None:
         if ex.cycle is None or not cycle_open(cfg, ex.cycle, inc.received_at):
             ex.problems.append(problem("unknown_cycle", cycle_cell, cycle_id or ""))
             ex.cycle = None
+    _read_percents(cfg, ex)
     if ex.cycle:
         _check_rows(cfg, ex)
         _check_reward_forms(cfg, ex)
+        _check_initiative_dates(ex)
         ex.late = inc.received_at > deadline(cfg, ex.cycle)
         if ex.late:
             local = inc.received_at.astimezone(cfg.settings.calendar.tz)
-            ex.problems.append(problem("late", value=None, due=format_date_vi(ex.cycle.due),
-                                       received=local.strftime("%H:%M %d/%m/%Y")))
+            ex.problems.append(problem("late", value=None, due=format_day_vi(ex.cycle.due),
+                                       received=format_time_vi(local)))
 
 
 SENDER_RULES = ("sender_mismatch", "sender_unauthenticated")   # the mail is not the unit's
@@ -151,19 +154,70 @@ def _check_rows(cfg: Config, ex: Examined) -> None:
 
 
 def _check_reward_forms(cfg: Config, ex: Examined) -> None:
+    """Each proposal's form, matched by code or label (`labels.match_label`); a form
+    that matches none allowed in the cycle is an error on its row alone: the row is left
+    out, the rest of the report is checked and counted."""
     allowed = ex.cycle.reward_forms
-    by_label = {label.casefold(): code for code, label in cfg.reward_forms.items()}
-    names = ", ".join(cfg.reward_forms[c] for c in allowed) or "(kỳ này không đề nghị)"
+    choices = {code: cfg.reward_forms[code] for code in allowed}
+    names = "; ".join(choices.values()) or "(kỳ này không đề nghị khen thưởng)"
+    kept = []
     for row in ex.parsed.proposals:
         form = (row.get("reward_form") or "").strip()
-        code = form if form in cfg.reward_forms else by_label.get(form.casefold())
-        if code not in allowed:
+        code = match_label(form, choices)
+        if code is None:
             ex.problems.append(problem("reward_form", row["cells"]["reward_form"], form,
                                        allowed=names))
         else:
             row["reward_form"] = code
+            kept.append(row)
+    ex.parsed.proposals = kept
+
+
+def _check_initiative_dates(ex: Examined) -> None:
+    """An initiative applied outside the cycle's period (or a date that is not one) is
+    a warning: the unit may have a reason, the officer checks."""
+    start, end = ex.cycle.period_start, ex.cycle.period_end
+    for row in ex.parsed.initiatives:
+        text = row.get("applied_on")
+        if not text:
+            continue
+        day = read_day(text)
+        cell = row["cells"].get("applied_on")
+        title = row.get("title") or f"dòng {row['row_no']}"
+        if day is None:
+            ex.problems.append(problem("initiative_date_text", cell, text, title=title))
+        elif start and end and not start <= day <= end:
+            ex.problems.append(problem("initiative_date", cell, format_date_vi(day),
+                                       title=title, start=format_date_vi(start),
+                                       end=format_date_vi(end)))
+
+
+def _read_percents(cfg: Config, ex: Examined) -> None:
+    """Percent indicators hold 0-100.  A number in (0, 1) is a fraction, as Excel stores
+    "85%" (0.85): read as 85, silently.  Exactly 1 could be 100 % (Excel's "100%") or
+    1 %: read as 100, with a warning.  "85%" / "85 %" typed as text are 85 (vnnumber).
+    A % sign on an indicator that is not a percent is an error."""
+    types = {i.code: i for i in cfg.indicators}
+    for v in ex.parsed.values:
+        ind = types.get(v.code)
+        if ind is None:
+            continue
+        typed_percent = bool(v.raw) and v.raw.rstrip().endswith("%")
+        if ind.type != "percent":
+            if typed_percent:
+                v.value = None
+                ex.problems.append(problem("percent_sign", v.cell, v.raw, code=v.code,
+                                           unit=ind.unit_vi))
+            continue
+        if v.value is None or typed_percent or not 0 < v.value <= 1:
+            continue
+        shown = fmt(v.value)
+        v.value = round(v.value * 100, 9)
+        if shown == "1":
+            ex.problems.append(problem("percent_ambiguous", v.cell, v.value / 100,
+                                       code=v.code, read=fmt(v.value)))
 
 
 def examine_unreadable(inc: Incoming, reason: str) -> Examined:
-    return Examined(inc, None, problems=[problem("unreadable", reason=reason)])
+    return Examined(inc, None, problems=[problem("unreadable", reason=plain_reason(reason))])
 

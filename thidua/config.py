@@ -99,6 +99,7 @@ class Cycle:
     phase: int | None
     targets: tuple[int, ...]        # ke_hoach: years whose targets units register
     reward_forms: tuple[str, ...]
+    opens: date | None = None       # first day of the cycle (no reminder before it)
 
 
 @dataclass(frozen=True)
@@ -427,6 +428,9 @@ def _cycle(entry: Any, node: yaml.Node, at, calendar: WorkCalendar,
     elif end and due and end >= due:
         bad.append(f"{at('period')}: period: the data cut-off {end} must come before the "
                    f"due date {due}")
+    opens = _parse_date(entry.get("opens")) if entry.get("opens") else None
+    if entry.get("opens") and opens is None:
+        bad.append(f"{at('opens')}: opens: not a date (YYYY-MM-DD): {shown(entry['opens'])}")
     numbers = {}
     for key in ("year", "phase"):
         value = entry.get(key)
@@ -449,7 +453,7 @@ def _cycle(entry: Any, node: yaml.Node, at, calendar: WorkCalendar,
     return Cycle(id=cycle_id, kind=kind, title=str(entry["title"]), due_original=due,
                  due=calendar.move_due_date(due), period_start=start, period_end=end,
                  year=numbers["year"], phase=numbers["phase"], targets=tuple(targets),
-                 reward_forms=tuple(str(f) for f in forms))
+                 reward_forms=tuple(str(f) for f in forms), opens=opens)
 
 
 def _line_of(node: yaml.Node, key: str) -> int:

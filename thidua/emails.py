@@ -13,7 +13,35 @@ from typing import Any
 
 import jinja2
 
-from thidua.calendar import format_date_vi
+from thidua.calendar import format_date_vi, format_day_vi, format_time_vi
+
+
+def setting(section: Any, key: str, default: Any = None) -> Any:
+    """`section.key` of a settings section, a dict or a typed object alike."""
+    if isinstance(section, dict):
+        return section.get(key, default)
+    return getattr(section, key, default)
+
+
+def lcfirst(text: str) -> str:
+    """"Báo cáo …" mid-sentence: the first letter lower-cased, the rest kept."""
+    return text[:1].lower() + text[1:]
+
+
+def report_name(title: str) -> str:
+    """A cycle title as the thing a unit sends, mid-sentence: "báo cáo kết quả năm 2025",
+    "báo cáo sơ kết giai đoạn 1 (2025–2027)", "kế hoạch thực hiện …"."""
+    text = lcfirst(title)
+    return text if text.startswith(("báo cáo", "kế hoạch")) else f"báo cáo {text}"
+
+
+def movements(commune: Any) -> dict[str, str]:
+    """The movements of the plan, from settings [commune] `movements` (full names) and
+    `movement_short` (the subject's form): `movements` as running text, `movement_short`."""
+    names = list(setting(commune, "movements") or [])
+    full = " và ".join(f"Phong trào thi đua “{n}”" for n in names)
+    return {"movements": full or "Phong trào thi đua",
+            "movement_short": setting(commune, "movement_short") or "Thi đua"}
 
 
 @cache
@@ -22,8 +50,11 @@ def environment(html: bool) -> jinja2.Environment:
         loader=jinja2.PackageLoader("thidua", "templates/email"), autoescape=html,
         undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
         keep_trailing_newline=True)
-    env.globals.update(date=format_date_vi, day=lambda d: format_date_vi(d, weekday=True))
-    env.filters["lcfirst"] = lambda s: s[:1].lower() + s[1:]   # "Báo cáo …" mid-sentence
+    # date(d): "ngày 22/12/2025"; day(d): "Thứ Hai, ngày 22/12/2025"; short(d): 22/12/2025
+    env.globals.update(date=format_day_vi, day=lambda d: format_day_vi(d, weekday=True),
+                       short=format_date_vi, time=format_time_vi)
+    env.filters["lcfirst"] = lcfirst
+    env.filters["report"] = report_name
     return env
 
 

@@ -72,6 +72,13 @@ SUBJECT_TYPES = ("Tập thể", "Cá nhân")
 
 REQUIRED_SHEETS = (INFO_SHEET, INDICATOR_SHEET, INITIATIVE_SHEET, PROPOSAL_SHEET)
 LISTS_SHEET = "DanhMuc"  # hidden sheet holding drop-down lists; ignored by the parser
+GUIDE_SHEET = "Hướng dẫn"  # first sheet: how to fill and send; ignored by the parser
+RECOGNITION_LEVELS = ("Cấp xã", "Cấp tỉnh", "Cấp bộ, ngành", "Toàn quốc")
+
+# What a clerk calls each sheet (acknowledgments say "ô D12, trang Chỉ tiêu")
+SHEET_TITLES = {INFO_SHEET: "Thông tin", INDICATOR_SHEET: "Chỉ tiêu",
+                INITIATIVE_SHEET: "Sáng kiến", PROPOSAL_SHEET: "Đề nghị khen thưởng",
+                LISTS_SHEET: "Danh mục", GUIDE_SHEET: GUIDE_SHEET}
 
 # -- CSV long form --------------------------------------------------------------------
 CSV_COLUMNS = ("ma_don_vi", "ky_bao_cao", "ma_chi_tieu", "gia_tri", "ghi_chu")

@@ -23,12 +23,14 @@ import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from email import policy
 from email.header import Header
 from email.message import EmailMessage
-from email.utils import formataddr, formatdate, make_msgid
+from email.utils import format_datetime, formataddr, make_msgid
 from pathlib import Path
 
+from thidua import clock
 from thidua.errors import ThiduaError
 from thidua.settings import Settings
 
@@ -54,6 +56,7 @@ class Email:
     # a loop cannot start; an acknowledgment is `auto-replied`.
     auto_submitted: str = "auto-generated"
     headers: dict[str, str] = field(default_factory=dict)   # In-Reply-To, References...
+    date: datetime | None = None    # the Date header; default: now (`thidua.clock`), local
 
 
 @dataclass
@@ -129,7 +132,7 @@ def build_message(email: Email, sender: str, sender_name: str) -> EmailMessage:
         msg["Subject"] = email.subject
     else:
         msg.set_raw("Subject", Header(email.subject, "utf-8", header_name="Subject").encode())
-    msg["Date"] = formatdate(localtime=True)
+    msg["Date"] = format_datetime(email.date or clock.now())
     msg["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or None)
     msg["Auto-Submitted"] = email.auto_submitted
     for name, value in email.headers.items():

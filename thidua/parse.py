@@ -590,7 +590,7 @@ def read_value(code: str, measure: str, v: object, note: str | None, cell: str,
         problems.append(problem(rule, cell, raw, code=code))
         return Value(code, measure, None, raw, note, cell)
     if read.how == "vi":
-        problems.append(problem("text_number", cell, raw, code=code, read=f"{read.value:g}"))
+        problems.append(problem("text_number", cell, raw, code=code, read=fmt(read.value)))
     return _bounded(code, measure, read.value, raw, note, cell, problems, limit)
 
 

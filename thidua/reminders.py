@@ -23,6 +23,7 @@ import pandas as pd
 
 from thidua.calendar import STAGES
 from thidua.config import Config, Cycle, Unit
+from thidua.emails import setting
 from thidua.mailer import Email
 
 STAGE_NO = {stage: i for i, stage in enumerate(STAGES)}
@@ -31,14 +32,23 @@ CATCH_UP_DAYS = 30
 STAGE_COLUMNS = ["cycle_id", "stage", "stage_no", "stage_date", "due_date"]
 
 
+def escalates(cfg: Config, unit: Unit) -> bool:
+    """Whether the `don-doc` stage of this unit is an escalation (head and admin in copy):
+    settings [admin] `escalate_kinds`; by default every kind but companies, which the
+    plan only invites."""
+    kinds = setting(cfg.settings.admin, "escalate_kinds",
+                    ["co_quan", "mat_tran_doan_the", "thon_xom"])
+    return unit.kind in kinds
+
+
 def due_stages(cfg: Config, today: date, cycle_id: str | None = None) -> pd.DataFrame:
     """Per cycle, the stage due on `today` (the latest whose date has come), if any."""
     rows = []
     cycles = [cfg.cycle(cycle_id)] if cycle_id else cfg.cycles
     if cfg.calendar.is_working_day(today):
         for cycle in cycles:
-            dates = cfg.calendar.stage_dates(cycle.due)
-            reached = [s for s in STAGES if dates[s] <= today]
+            dates = cfg.calendar.stage_dates(cycle.due, cycle.opens)
+            reached = [s for s in STAGES if s in dates and dates[s] <= today]
             if reached and today <= dates["don-doc"] + timedelta(days=CATCH_UP_DAYS):
                 stage = reached[-1]
                 rows.append((cycle.id, stage, STAGE_NO[stage], dates[stage], cycle.due))
@@ -46,25 +56,34 @@ def due_stages(cfg: Config, today: date, cycle_id: str | None = None) -> pd.Data
 
 
 def recipients(cfg: Config, unit: Unit, stage: str) -> tuple[list[str], list[str]]:
-    """(to, cc): the unit; `don-doc` copies the unit head and VHXH (settings [admin])."""
+    """(to, cc): the unit; `don-doc` copies the unit head and VHXH (settings [admin]),
+    for the unit kinds it escalates (`escalates`)."""
     to = [unit.email]
-    cc = [unit.head_email, cfg.settings.admin.email] if stage == "don-doc" else []
+    cc = ([unit.head_email, cfg.settings.admin.email]
+          if stage == "don-doc" and escalates(cfg, unit) else [])
     return to, list(dict.fromkeys(a for a in cc if a not in to))
 
 
-def reminder_email(cfg: Config, unit: Unit, cycle: Cycle, stage: str) -> Email:
-    """The Vietnamese email of `stage`; `mo` carries the unit's prefilled template."""
+def reminder_email(cfg: Config, unit: Unit, cycle: Cycle, stage: str,
+                   template_sent: bool = True) -> Email:
+    """The Vietnamese email of `stage`.  `mo` carries the unit's prefilled template, and
+    so does any stage when the unit has not received it yet (`template_sent` False: no
+    earlier reminder of the cycle in the sent log, e.g. a unit added to the registry
+    after the cycle opened)."""
     from thidua import emails
     from thidua.template import build_workbook, template_filename
 
     attachments = ([(template_filename(unit, cycle), build_workbook(cfg, unit, cycle))]
-                   if stage == "mo" else [])
-    context = {"unit": unit, "cycle": cycle, "stage": stage,
-               "dates": cfg.calendar.stage_dates(cycle.due),
+                   if stage == "mo" or not template_sent else [])
+    context = {"unit": unit, "cycle": cycle, "stage": stage, "movements": "",
+               "dates": cfg.calendar.stage_dates(cycle.due, cycle.opens),
+               "after_due": STAGE_NO[stage] > STAGE_NO["t1"],
+               "escalate": escalates(cfg, unit),
                "attachment": attachments[0][0] if attachments else None,
                "sender": cfg.settings.sender, "admin": cfg.settings.admin,
                "commune": cfg.settings.commune,
                "province_office": cfg.settings.province_office}
+    context |= emails.movements(cfg.settings.commune)
     context |= emails.parts("reminder/_body.j2", context)
     context |= emails.parts(f"reminder/{stage}.j2", context)
     to, cc = recipients(cfg, unit, stage)
@@ -72,6 +91,14 @@ def reminder_email(cfg: Config, unit: Unit, cycle: Cycle, stage: str) -> Email:
                  text=emails.render("reminder.txt.j2", False, context),
                  html=emails.render("reminder.html.j2", True, context),
                  attachments=attachments)
+
+
+def stage_moment(cfg: Config, day: date) -> datetime:
+    """When the reminders of `day` go out: [calendar] send_hour, local time."""
+    from datetime import time
+
+    calendar = cfg.settings.calendar
+    return datetime.combine(day, time(calendar.send_hour), calendar.tz)
 
 
 def unit_from_row(row: dict) -> Unit:
@@ -91,6 +118,7 @@ def send_reminders(cfg: Config, outbox: Path, planned: pd.DataFrame,
     it for some recipient; a refused address or a broken registry entry fails that
     reminder, not the batch.
     """
+    from thidua import clock
     from thidua.mailer import open_mailer
 
     rows = []
@@ -98,7 +126,8 @@ def send_reminders(cfg: Config, outbox: Path, planned: pd.DataFrame,
         for row in planned[planned["skip"].isna()].to_dict("records"):
             try:
                 email = reminder_email(cfg, unit_from_row(row), cfg.cycle(row["cycle_id"]),
-                                       row["stage"])
+                                       row["stage"],
+                                       template_sent=bool(row.get("template_sent", True)))
             except Exception as exc:  # noqa: BLE001 - recorded as a failed reminder
                 outcome = _result(row, "failed", error=f"cannot render: {exc}")
             else:
@@ -108,7 +137,7 @@ def send_reminders(cfg: Config, outbox: Path, planned: pd.DataFrame,
                 outcome = _result(
                     row, "sent" if result.ok else "failed", message_id=result.message_id,
                     recipients=", ".join(accepted if result.ok else [*email.to, *email.cc]),
-                    sent_at=datetime.now(UTC) if result.ok else None,
+                    sent_at=clock.now(UTC) if result.ok else None,
                     error="; ".join(filter(None, [result.error,
                                                   refused and f"refused {refused}"])) or None)
             record(outcome)

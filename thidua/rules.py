@@ -8,9 +8,12 @@ clerk uses and says how to fix it.  Intake, parsing and the GX suites all report
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 
 ERROR, WARNING = "error", "warning"
+# Errors that concern one row only: the row is left out, the rest of the report counts
+ROW_ERRORS = frozenset({"reward_form"})
 
 
 @dataclass(frozen=True)
@@ -23,8 +26,10 @@ class Rule:
 RULES: dict[str, Rule] = {
     # -- the file ------------------------------------------------------------------
     "unreadable": Rule(ERROR, "Không mở được tệp: {reason}.",
-                       "Lưu tệp bằng Excel theo định dạng .xlsx (không đặt mật khẩu), "
-                       "từ đúng mẫu đã gửi, rồi gửi lại."),
+                       "Mở tệp bằng Excel hoặc LibreOffice Calc; nếu tệp có mật khẩu, bỏ "
+                       "mật khẩu; lưu lại thành tệp Excel dạng .xlsx (Lưu thành → Sổ làm "
+                       "việc Excel), rồi gửi lại tệp vừa lưu. Nên điền vào đúng biểu mẫu đã "
+                       "gửi kèm thư mở kỳ báo cáo."),
     "winmail": Rule(ERROR, "Thư gửi ở định dạng winmail.dat (Outlook, kiểu RTF) nên không "
                            "lấy được tệp đính kèm.",
                     "Trong Outlook chọn định dạng thư HTML hoặc văn bản thường (không dùng "
@@ -41,9 +46,9 @@ RULES: dict[str, Rule] = {
                       "hay tệp lớn, rồi gửi lại."),
     "missing_sheet": Rule(ERROR, "Thiếu trang tính “{value}”.",
                           "Dùng đúng mẫu đã gửi; không xoá hay đổi tên trang tính."),
-    "missing_key": Rule(ERROR, "Trang ThongTin thiếu mục “{key}” ({label}).",
-                        "Bổ sung mục này ở cột A trang ThongTin, giá trị ở cột Giá trị."),
-    "missing_column": Rule(ERROR, "Trang ChiTieu thiếu cột “{header}”.",
+    "missing_key": Rule(ERROR, "Trang Thông tin (ThongTin) thiếu mục “{label}”.",
+                        "Dùng đúng biểu mẫu đã gửi; không xoá dòng nào ở trang Thông tin."),
+    "missing_column": Rule(ERROR, "Trang Chỉ tiêu (ChiTieu) thiếu cột “{header}”.",
                            "Dùng đúng mẫu đã gửi; không xoá hay đổi tên cột."),
     "header_only": Rule(ERROR, "Tệp chỉ có dòng tiêu đề, không có dòng số liệu nào.",
                         "Ghi mỗi chỉ tiêu một dòng dưới dòng tiêu đề rồi gửi lại."),
@@ -68,7 +73,7 @@ RULES: dict[str, Rule] = {
                        "mã đơn vị ở trang ThongTin."),
     "unknown_cycle": Rule(ERROR, "Kỳ báo cáo “{value}” không có hoặc chưa mở.",
                           "Ghi đúng mã kỳ báo cáo như trong mẫu (ví dụ nam-2025)."),
-    "late": Rule(WARNING, "Nộp sau hạn {due} (nhận lúc {received}).",
+    "late": Rule(WARNING, "Nộp sau hạn {due} (tệp nhận lúc {received}).",
                  "Đề nghị các kỳ sau gửi đúng hạn."),
     # -- indicator rows ------------------------------------------------------------
     "missing_indicator": Rule(ERROR, "Thiếu chỉ tiêu {code} ({name}).",
@@ -109,13 +114,31 @@ RULES: dict[str, Rule] = {
     "yoy": Rule(WARNING, "{code} = {value} chênh lệch quá {factor} lần so với năm trước "
                          "({prev}).",
                 "Kiểm tra lại; nếu đúng, ghi giải thích ở cột Ghi chú."),
-    "sk_rows": Rule(WARNING, "SK01 = {value} nhưng trang SangKien có {n} sáng kiến.",
-                    "Ghi SK01 bằng số sáng kiến liệt kê ở trang SangKien."),
+    "sk_rows": Rule(WARNING, "SK01 = {value} nhưng trang Sáng kiến (SangKien) có {n} "
+                             "sáng kiến.",
+                    "Ghi SK01 bằng số sáng kiến liệt kê ở trang Sáng kiến."),
     "all_zero": Rule(WARNING, "Mọi chỉ tiêu đều bằng 0.",
-                     "Kiểm tra lại; nếu đúng, ghi giải thích ở trang ThongTin (tom_tat)."),
+                     "Kiểm tra lại; nếu đúng, ghi giải thích ở mục “Tóm tắt kết quả nổi bật”, "
+                     "trang Thông tin."),
+    "percent_ambiguous": Rule(WARNING, "Tỷ lệ ở {code} được nhập là {value}, đã hiểu là "
+                                       "{read} %.",
+                              "Nếu không đúng, nhập tỷ lệ từ 0 đến 100, ví dụ 85 hoặc 85%."),
+    "percent_sign": Rule(ERROR, "Giá trị “{value}” của {code} có dấu %, nhưng chỉ tiêu này "
+                                "không phải là tỷ lệ.",
+                         "Nhập một số (đơn vị tính: {unit}), không kèm dấu %."),
     # -- other sheets --------------------------------------------------------------
-    "reward_form": Rule(ERROR, "Hình thức khen thưởng “{value}” không áp dụng cho kỳ này.",
-                        "Chọn một hình thức trong danh sách: {allowed}."),
+    "reward_form": Rule(ERROR, "Hình thức khen thưởng “{value}” không có trong danh sách "
+                               "của kỳ này; riêng dòng đề nghị này chưa được tính (các phần "
+                               "khác của báo cáo vẫn được tiếp nhận).",
+                        "Chọn một hình thức trong danh sách thả xuống: {allowed}; rồi gửi "
+                        "lại tệp."),
+    "initiative_date": Rule(WARNING, "Ngày áp dụng {value} của sáng kiến “{title}” nằm "
+                                     "ngoài thời gian tính số liệu của kỳ ({start} – {end}).",
+                            "Kiểm tra lại ngày áp dụng; chỉ kê các sáng kiến áp dụng trong "
+                            "kỳ."),
+    "initiative_date_text": Rule(WARNING, "Ngày áp dụng “{value}” của sáng kiến “{title}” "
+                                          "không phải là một ngày.",
+                                 "Nhập ngày theo dạng ngày/tháng/năm, ví dụ 15/09/2025."),
 }
 
 
@@ -140,6 +163,15 @@ def problem(rule_id: str, cell: str | None = None, value: object = None,
                    cell, None if value is None else shown,
                    rule.text.format(value=shown, **fields),
                    rule.fix.format(value=shown, **fields))
+
+
+_ENGLISH = re.compile(r"\s*\([^()]*[A-Za-z]{3,}[^()]*\)")
+
+
+def plain_reason(reason: str) -> str:
+    """An unreadable file's reason without the library's own words: a parenthesis
+    holding an exception text ("tệp hỏng (File is not a zip file)") is dropped."""
+    return _ENGLISH.sub("", reason).strip() or "tệp bị hỏng"
 
 
 def fmt(value: object) -> str:

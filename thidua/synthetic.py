@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import random
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from thidua.config import Config, Cycle, Unit
@@ -127,15 +127,22 @@ def narrative(unit: Unit) -> dict[str, str]:
     return dict(NARRATIVES.get(unit.kind, {}))
 
 
-def initiative_rows(unit: Unit, n: int) -> list[tuple]:
+def initiative_rows(unit: Unit, n: int, cycle: Cycle | None = None) -> list[tuple]:
+    """`n` initiatives, applied within the cycle's period (a month after it starts)."""
+    start = cycle.period_start if cycle and cycle.period_start else date(2025, 8, 21)
+    applied = (start + timedelta(days=30)).strftime("%d/%m/%Y")
     return [(f"Sáng kiến số {i + 1} của {unit.name}", "Nguyễn Thị Hoa", FIELDS[i % len(FIELDS)],
-             "15/06/2025", "Rút ngắn thời gian xử lý hồ sơ", "Cấp xã") for i in range(n)]
+             applied, "Rút ngắn thời gian xử lý hồ sơ", "Cấp xã") for i in range(n)]
 
 
-def proposal_rows(cycle: Cycle) -> list[tuple]:
+def proposal_rows(cycle: Cycle, cfg: Config | None = None) -> list[tuple]:
+    """One proposal, its form as the drop-down shows it (the label; the code without
+    `cfg`)."""
     if not cycle.reward_forms:
         return []
-    return [("Tập thể", "Tổ công nghệ số cộng đồng", "Thôn Đông", cycle.reward_forms[0],
+    form = cycle.reward_forms[0]
+    return [("Tập thể", "Tổ công nghệ số cộng đồng", "Thôn Đông",
+             cfg.reward_forms[form] if cfg else form,
              "Hoàn thành xuất sắc nhiệm vụ chuyển đổi số")]
 
 
@@ -153,8 +160,8 @@ def workbook(cfg: Config, unit: Unit, cycle: Cycle, initiatives: int = 1,
                                                         **({} if cycle.targets else
                                                            narrative(unit)),
                                                         **(info or {})},
-                          initiatives=initiative_rows(unit, initiatives),
-                          proposals=proposal_rows(cycle))
+                          initiatives=initiative_rows(unit, initiatives, cycle),
+                          proposals=proposal_rows(cycle, cfg))
 
 
 def csv_long(cfg: Config, unit: Unit, cycle: Cycle, overrides: dict | None = None,

@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import date
 from pathlib import Path
 
 import xlsxwriter
 
 from thidua import layout
+from thidua.calendar import format_day_vi
 from thidua.config import Config, Cycle, Indicator, Unit
+from thidua.emails import movements, setting
 
 Value = float | int | str | None
 
@@ -37,20 +40,37 @@ def build_workbook(cfg: Config, unit: Unit, cycle: Cycle,
     buf = io.BytesIO()
     wb = xlsxwriter.Workbook(buf, {"in_memory": True})
     fmt = _Formats(wb)
+    _guide_sheet(wb, fmt, cfg, unit, cycle)
     _info_sheet(wb, fmt, cfg, unit, cycle, info or {})
     _indicator_sheet(wb, fmt, cfg.indicators_for(unit.kind), cycle, values or {})
-    _rows_sheet(wb, fmt, layout.INITIATIVE_SHEET, layout.INITIATIVE_COLUMNS, initiatives)
+    initiative_sheet = _rows_sheet(wb, fmt, layout.INITIATIVE_SHEET,
+                                   layout.INITIATIVE_COLUMNS, initiatives)
+    first, last = layout.FIRST_DATA_ROW - 1, layout.FIRST_DATA_ROW - 1 + 200
+    day_col = _index(layout.INITIATIVE_COLUMNS, "applied_on")
+    initiative_sheet.set_column(day_col, day_col, 14, fmt.day)
+    initiative_sheet.data_validation(first, day_col, last, day_col, {
+        "validate": "date", "criteria": ">=", "value": date(2000, 1, 1),
+        "input_title": "Ngày áp dụng", "input_message": "Nhập ngày dạng ngày/tháng/năm, "
+        "ví dụ 15/09/2025, trong thời gian của kỳ báo cáo.",
+        "error_title": "Ngày áp dụng", "error_message": "Nhập một ngày (ngày/tháng/năm)."})
+    level_col = _index(layout.INITIATIVE_COLUMNS, "recognition")
+    initiative_sheet.data_validation(first, level_col, last, level_col, {
+        "validate": "list", "source": list(layout.RECOGNITION_LEVELS),
+        "error_type": "information", "input_title": "Cấp công nhận",
+        "input_message": "Chọn cấp công nhận sáng kiến (nếu có)."})
     proposal_sheet = _rows_sheet(wb, fmt, layout.PROPOSAL_SHEET, layout.PROPOSAL_COLUMNS,
                                  proposals)
-    last = layout.FIRST_DATA_ROW - 1 + 200
-    proposal_sheet.data_validation(layout.FIRST_DATA_ROW - 1, 1, last, 1, {
+    proposal_sheet.data_validation(first, 1, last, 1, {
         "validate": "list", "source": list(layout.SUBJECT_TYPES)})
     if cycle.reward_forms:
-        proposal_sheet.data_validation(layout.FIRST_DATA_ROW - 1, 4, last, 4, {
+        form_col = _index(layout.PROPOSAL_COLUMNS, "reward_form")
+        proposal_sheet.data_validation(first, form_col, last, form_col, {
             "validate": "list",
-            "source": f"={layout.LISTS_SHEET}!$A$2:$A${1 + len(cycle.reward_forms)}",
+            "source": f"={layout.LISTS_SHEET}!$B$2:$B${1 + len(cycle.reward_forms)}",
             "input_title": "Hình thức đề nghị",
-            "input_message": "Chọn mã hình thức khen thưởng được phép trong kỳ này."})
+            "input_message": "Chọn hình thức khen thưởng được phép trong kỳ này.",
+            "error_title": "Hình thức đề nghị",
+            "error_message": "Chọn một hình thức trong danh sách thả xuống."})
     _lists_sheet(wb, cfg, cycle)
     wb.close()
     return buf.getvalue()
@@ -74,6 +94,16 @@ class _Formats:
                                      "bg_color": "#F2F2F2"})
         self.input = wb.add_format({"locked": False, "valign": "top"})
         self.input_wrap = wb.add_format({"locked": False, "text_wrap": True, "valign": "top"})
+        # percent cells hold 0-100 and show "85 %"; see README "Tỷ lệ phần trăm"
+        self.percent = wb.add_format({"locked": False, "valign": "top",
+                                      "num_format": 'General" %"'})
+        self.day = wb.add_format({"num_format": "dd/mm/yyyy", "valign": "top"})
+        self.title = wb.add_format({"bold": True, "font_size": 14, "text_wrap": True})
+        self.heading = wb.add_format({"bold": True, "font_size": 12, "font_color": "#1F4E79"})
+        self.text = wb.add_format({"text_wrap": True, "valign": "top"})
+        self.sample_header = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1})
+        self.sample_locked = wb.add_format({"bg_color": "#F2F2F2", "border": 1})
+        self.sample_input = wb.add_format({"border": 1})
 
 
 def _header(ws, fmt: _Formats, columns: Sequence[layout.Column]) -> None:
@@ -92,6 +122,10 @@ def _write_value(ws, row: int, col: int, value: Value, cell_format) -> None:
         ws.write_number(row, col, value, cell_format)
 
 
+def _index(columns: Sequence[layout.Column], key: str) -> int:
+    return next(i for i, c in enumerate(columns) if c.key == key)
+
+
 def _lists_sheet(wb, cfg: Config, cycle: Cycle) -> None:
     ws = wb.add_worksheet(layout.LISTS_SHEET)
     ws.write_row(0, 0, ["Mã hình thức", "Hình thức khen thưởng"])
@@ -100,19 +134,96 @@ def _lists_sheet(wb, cfg: Config, cycle: Cycle) -> None:
     ws.hide()
 
 
+def _guide_sheet(wb, fmt: _Formats, cfg: Config, unit: Unit, cycle: Cycle) -> None:
+    """The first sheet: what the workbook is for, until when, and how to fill and send
+    it, in Vietnamese; the colours of the other sheets explained."""
+    s = cfg.settings
+    ws = wb.add_worksheet(layout.GUIDE_SHEET)
+    ws.set_column(0, 0, 110, fmt.text)
+    ws.set_column(1, 1, 30)
+    ws.hide_gridlines(2)
+    sender, commune = s.sender, s.commune
+    titles = layout.SHEET_TITLES
+    period = (f"Số liệu tính từ {format_day_vi(cycle.period_start)} đến "
+              f"{format_day_vi(cycle.period_end)}." if cycle.period_start else
+              f"Đăng ký chỉ tiêu năm {', '.join(map(str, cycle.targets))} của đơn vị."
+              if cycle.targets else "")
+    moved = (f" (hạn theo kế hoạch là {format_day_vi(cycle.due_original)}, trùng ngày nghỉ "
+             "nên chuyển sang ngày làm việc tiếp theo)" if cycle.due != cycle.due_original
+             else "")
+    lines: list[tuple[str, object]] = [
+        (f"BIỂU MẪU BÁO CÁO – {cycle.title.upper()}", fmt.title),
+        (movements(commune)["movements"], fmt.text),
+        (f"Thực hiện {setting(commune, 'plan_ref')} của {setting(commune, 'authority')}.",
+         fmt.text),
+        ("", None),
+        ("THÔNG TIN KỲ BÁO CÁO", fmt.heading),
+        (f"Kỳ báo cáo: {cycle.title} (mã kỳ: {cycle.id}).", fmt.text),
+        (period, fmt.text),
+        ((f"Hạn nộp: {format_day_vi(cycle.due, weekday=True)}{moved}; báo cáo nhận đến hết "
+         "23 giờ 59 phút ngày này được tính là đúng hạn."), fmt.text),
+        (f"Đơn vị: {unit.name} (mã đơn vị: {unit.code}).", fmt.text),
+        ((f"Liên hệ: {setting(sender, 'name')} – điện thoại {setting(sender, 'phone', '')} – "
+         f"email {setting(sender, 'email')}."), fmt.text),
+        ("", None),
+        ("CÁCH ĐIỀN", fmt.heading),
+        ((f"1. Trang “{titles[layout.INFO_SHEET]}” (ThongTin): ghi người lập biểu, điện thoại, "
+         "ngày lập, thủ trưởng đơn vị và tóm tắt kết quả nổi bật. Mã đơn vị và mã kỳ báo cáo "
+         "đã điền sẵn, không sửa."), fmt.text),
+        ((f"2. Trang “{titles[layout.INDICATOR_SHEET]}” (ChiTieu): ghi số liệu của từng chỉ "
+         "tiêu vào cột giá trị; ghi 0 nếu không có. Nhập số, không kèm chữ hay đơn vị tính; "
+         "phần thập phân dùng dấu phẩy (12,5); không dùng dấu phân cách hàng nghìn. Ô có/không "
+         "nhập 1 (có) hoặc 0 (không). Cần giải thích thì ghi ở cột Ghi chú."), fmt.text),
+        (("3. Tỷ lệ phần trăm: nhập số từ 0 đến 100, ví dụ 85 (ô hiện “85 %”); nhập “85%” "
+         "cũng được. Một số nhỏ hơn 1 (ví dụ 0,85) được hiểu là 85 %."), fmt.text),
+        ((f"4. Trang “{titles[layout.INITIATIVE_SHEET]}” (SangKien): mỗi sáng kiến, giải pháp "
+         "một dòng; ngày áp dụng nhập dạng ngày/tháng/năm, trong thời gian của kỳ báo cáo; "
+         "cấp công nhận chọn trong danh sách thả xuống."), fmt.text),
+        ((f"5. Trang “{titles[layout.PROPOSAL_SHEET]}” (DeNghiKhenThuong): mỗi tập thể, cá "
+         "nhân đề nghị khen thưởng một dòng; hình thức khen thưởng chọn trong danh sách thả "
+         "xuống (chỉ gồm các hình thức được đề nghị trong kỳ này)."), fmt.text),
+        ("6. Không xoá, không đổi tên trang tính và cột; không đặt mật khẩu cho tệp.",
+         fmt.text),
+        ("", None),
+        ("CÁCH GỬI", fmt.heading),
+        ((f"Lưu tệp dạng Excel (.xlsx), trả lời thư đã nhận hoặc gửi tới "
+         f"{setting(sender, 'email')}, đính kèm tệp. Đơn vị sẽ nhận được thư xác nhận kèm "
+         "danh sách lỗi cần sửa, nếu có; sửa rồi gửi lại tệp, lần gửi sau thay lần trước."),
+         fmt.text),
+        ("", None),
+        ("Ý NGHĨA MÀU Ô", fmt.heading),
+    ]
+    row = 0
+    for text, cell_format in lines:
+        if text:
+            ws.write_string(row, 0, text, cell_format)
+        if text or cell_format is None:     # an empty line of content is left out
+            row += 1
+    ws.write_string(row, 0, "Tiêu đề cột (nền xanh nhạt).", fmt.text)
+    ws.write_string(row, 1, "Tiêu đề", fmt.sample_header)
+    ws.write_string(row + 1, 0, "Ô điền sẵn, đã khóa (nền xám): không sửa.", fmt.text)
+    ws.write_string(row + 1, 1, "HC01", fmt.sample_locked)
+    ws.write_string(row + 2, 0, "Ô trắng: đơn vị nhập số liệu, thông tin.", fmt.text)
+    ws.write_blank(row + 2, 1, None, fmt.sample_input)
+    ws.activate()
+
+
 def _info_sheet(wb, fmt: _Formats, cfg: Config, unit: Unit, cycle: Cycle,
                 overrides: Mapping[str, str]) -> None:
     ws = wb.add_worksheet(layout.INFO_SHEET)
     _header(ws, fmt, layout.INFO_COLUMNS)
     prefilled = {"ma_don_vi": unit.code, "ten_don_vi": unit.name, "ky_bao_cao": cycle.id,
                  "email": unit.email}
+    labels = {"ky_bao_cao": f"Mã kỳ báo cáo ({cycle.title})"}
     for i, (key, label) in enumerate(layout.INFO_KEYS):
         row = layout.FIRST_DATA_ROW - 1 + i
         ws.write_string(row, 0, key, fmt.locked)
-        ws.write_string(row, 1, label, fmt.locked)
+        ws.write_string(row, 1, labels.get(key, label), fmt.locked)
         value = overrides.get(key, prefilled.get(key))
         key_cell = key in layout.REQUIRED_INFO_KEYS and key not in overrides
         _write_value(ws, row, 2, value, fmt.locked if key_cell else fmt.input_wrap)
+    # column A holds the machine keys the parser reads: hidden, the clerk sees labels
+    ws.set_column(0, 0, layout.INFO_COLUMNS[0].width, fmt.locked, {"hidden": True})
     ws.protect()
 
 
@@ -130,7 +241,8 @@ def _indicator_sheet(wb, fmt: _Formats, indicators: list[Indicator], cycle: Cycl
             col = first_value + j
             value = values.get((ind.code, column.key),
                                values.get(ind.code) if len(value_cols) == 1 else None)
-            _write_value(ws, row, col, value, fmt.input)
+            _write_value(ws, row, col, value,
+                         fmt.percent if ind.type == "percent" else fmt.input)
             ws.data_validation(row, col, row, col, _validation(ind))
         ws.write_blank(row, first_value + len(value_cols), None, fmt.input_wrap)
     ws.protect()
@@ -147,7 +259,8 @@ def _validation(ind: Indicator) -> dict:
     if ind.type == "percent":
         return {"validate": "decimal", "criteria": "between", "minimum": low,
                 "maximum": ind.max if ind.max is not None else 100,
-                "error_message": "Tỷ lệ phần trăm từ 0 đến 100.", **message}
+                "error_message": "Tỷ lệ phần trăm từ 0 đến 100, ví dụ 85 hoặc 85%.",
+                **message}
     return {"validate": "integer" if ind.type == "int" else "decimal",
             "criteria": ">=", "value": low,
             "error_message": f"Nhập số {'nguyên ' if ind.type == 'int' else ''}"

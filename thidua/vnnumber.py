@@ -9,6 +9,8 @@ and a half; English writes the opposite.  A value cell typed as text is read so:
   unit sees it in the acknowledgment;
 - in the CSV long form, which machines write, a decimal point is plain (`12.5`, and so
   `1.234` is one point two three four: an integer indicator then fails its own rule);
+- a trailing percent sign (`85%`, `85 %`, `12,5%`) is read off, the number before it read
+  by the rules above (`percent` is then set; the checks decide what a percent means);
 - anything a reader could take either way (`12.5`, `1,234`, `12,500`) or that is not a
   number at all (`khoảng 50`, `15/06/2025`): not read; an error asks for a plain number.
 """
@@ -31,12 +33,16 @@ _POINT = re.compile(r"^-?\d+\.\d+$")
 class TextNumber:
     value: float | None     # None: not read
     how: str                # plain | vi | ambiguous | not_number
+    percent: bool = False   # typed with a trailing % sign
 
 
 def read_text_number(text: str, decimal_point: bool = False) -> TextNumber:
     """Read a number typed as text by the rule in this module's docstring;
     `decimal_point` for the CSV long form."""
     s = _SPACES.sub("", text)
+    if s.endswith("%") and len(s) > 1 and not s[:-1].endswith("%"):
+        inner = read_text_number(s[:-1], decimal_point)
+        return TextNumber(inner.value, inner.how, percent=True)
     if _PLAIN.match(s) or (decimal_point and _POINT.match(s)):
         return TextNumber(float(s), "plain")
     if _EN_THOUSANDS.match(s):          # 1,234 or 12,500: thousands (en) or decimal (vi)?

@@ -94,6 +94,12 @@ def unit_status(con: duckdb.DuckDBPyConnection, cycle: str) -> list[dict]:
     return _dicts(con.execute(_sql("unit_status"), {"cycle": cycle}))
 
 
+def unreadable_files(con: duckdb.DuckDBPyConnection) -> list[dict]:
+    """Every file that could not be opened: name, sender, unit (by sender address),
+    received_at, reason, acknowledgment status."""
+    return _dicts(con.execute(_sql("unreadable_files")))
+
+
 def submission_problems(con: duckdb.DuckDBPyConnection, unit: str, cycle: str,
                         version: int | None = None) -> list[dict]:
     """The problems of a unit's latest (or given) submission version for a cycle."""

@@ -24,7 +24,7 @@ from data.corpus import ON_TIME, encrypt
 from thidua import synthetic
 from thidua.config import Config
 
-INFO, SHEET = "xl/worksheets/sheet1.xml", "xl/worksheets/sheet2.xml"   # ThongTin, ChiTieu
+INFO, SHEET = "xl/worksheets/sheet2.xml", "xl/worksheets/sheet3.xml"   # ThongTin, ChiTieu
 MAIL_UNIT = "TX-01"         # the unit of the many-attachment mail: its versions follow it
 ATTACHMENTS = 30
 
@@ -369,7 +369,7 @@ def _mail(add, cfg: Config, nam, wb, units) -> None:
         msg = EmailMessage()
         if sender:
             msg["From"] = sender
-        msg["To"], msg["Subject"] = cfg.settings.sender["email"], "Báo cáo thi đua"
+        msg["To"], msg["Subject"] = cfg.settings.sender.email, "Báo cáo thi đua"
         if date:
             msg["Date"] = format_datetime(ON_TIME)
         msg.set_content("Kính gửi Phòng VHXH.")

@@ -13,11 +13,15 @@ from thidua.workspace import Workspace
 
 
 def report_email(ws: Workspace, result: RollupResult) -> Email:
+    from thidua.emails import movements
+
     s, h = ws.config.settings, result.headline
+    names = movements(s.commune)
     text = (
         f"Kính gửi: {s.province_office.name},\n\n"
-        f"{s.commune.authority} gửi kèm báo cáo tổng hợp kết quả thực hiện phong trào thi "
-        f"đua theo {s.commune.plan_ref}: {h['title']} (mã tổng hợp {result.rollup_id}).\n\n"
+        f"{s.commune.authority} gửi kèm báo cáo tổng hợp kết quả thực hiện "
+        f"{names['movements']} theo {s.commune.plan_ref}: {h['title']} (mã tổng hợp "
+        f"{result.rollup_id}).\n\n"
         f"- Số đơn vị phải báo cáo: {h['expected']}; đã nộp: {h['submitted']} "
         f"({number_vi(h['reporting_rate'])}%); nộp đúng hạn: {h['on_time']} "
         f"({number_vi(h['on_time_rate'])}%); chưa nộp: {h['missing']}.\n"
@@ -26,8 +30,8 @@ def report_email(ws: Workspace, result: RollupResult) -> Email:
         f"Trân trọng,\n{s.sender.name}\n{s.sender.email}"
         f"{' · ' + s.sender.phone if s.sender.phone else ''}\n"
     )
-    subject = (f"{s.commune.authority_short}: báo cáo tổng hợp {h['title'].lower()} "
-               f"({result.rollup_id})")
+    subject = (f"[{names['movement_short']}] {s.commune.authority_short}: báo cáo tổng "
+               f"hợp – {h['title']} ({result.rollup_id})")
     return Email(to=[s.province_office.email], subject=subject, text=text,
                  attachments=[(p.name, p.read_bytes())
                               for p in (result.files["docx"], result.files["xlsx"])])

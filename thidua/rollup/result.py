@@ -6,8 +6,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-NO_SUBMISSIONS = ("No accepted submissions for {cycle} yet: all {n} expected units count as "
-                  "missing (chưa nộp).")
+from thidua.rules import fmt
+
+NO_SUBMISSIONS = ("Kỳ {cycle} chưa có báo cáo nào được tiếp nhận: cả {n} đơn vị phải nộp "
+                  "đều tính là chưa nộp.")
 
 
 @dataclass
@@ -25,13 +27,14 @@ class RollupResult:
         """Headline figures and file links, for the Prefect artifact and the CLI."""
         h = self.headline
         lines = [f"# {h['title']}: {self.rollup_id}", "",
-                 (f"- Expected units: {h['expected']}; submitted {h['submitted']} "
-                 f"({h['reporting_rate']}%), on time {h['on_time']} ({h['on_time_rate']}%), "
-                 f"late {h['late']}, missing {h['missing']}"),
-                 *(f"- {self.ratio_names[k]}: {'—' if v is None else f'{v}%'}"
+                 (f"- Đơn vị phải nộp: {h['expected']}; đã nộp {h['submitted']} "
+                 f"({fmt(h['reporting_rate'])}%), đúng hạn {h['on_time']} "
+                 f"({fmt(h['on_time_rate'])}%), "
+                 f"muộn {h['late']}, chưa nộp {h['missing']}"),
+                 *(f"- {self.ratio_names[k]}: {'—' if v is None else f'{fmt(v)}%'}"
                    for k, v in h["ratios"].items()),
-                 (f"- Initiatives {h['initiatives']}, proposals {h['proposals']}, "
-                 f"source submission versions {h['sources']}"), ""]
+                 (f"- Sáng kiến {h['initiatives']}, đề nghị khen thưởng {h['proposals']}, "
+                 f"số lần gửi được tổng hợp {h['sources']}"), ""]
         if not h["accepted_in_cycle"]:
             lines += [NO_SUBMISSIONS.format(cycle=self.cycle_id, n=h["expected"]), ""]
         lines += [f"- [{name}]({Path(path).absolute().as_uri()})"

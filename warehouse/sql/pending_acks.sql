@@ -1,14 +1,23 @@
 -- Submissions still owed an acknowledgment: none sent yet.  A failed one is tried
 -- again on each run for its first $immediate_attempts attempts (1½ hours of the
 -- 15-minute schedule), then with a backoff (1, 2, 4 … hours since the last attempt, at
--- most a day): never given up.  The recipient is the unit's registered address; a file whose unit is
--- unknown is answered to the mail's sender, when it came by mail.
+-- most a day): never given up.  The recipient is the unit's registered address; a file
+-- whose unit is unknown (unreadable, or no unit code) is answered to the registered
+-- address of the unit whose address sent it, else to the mail's sender, when it came by
+-- mail.
+WITH by_address AS (        -- one unit per registered address (the first by code)
+    SELECT lower(email) AS address, code, name, email
+    FROM units
+    QUALIFY row_number() OVER (PARTITION BY lower(email) ORDER BY code) = 1
+)
 SELECT s.submission_id, s.unit_code, s.cycle_id, s.version, s.outcome, s.late,
        s.n_errors, s.n_warnings, s.received_at, s.file_format,
-       f.original_name, f.sender, f.source, f.message_id, f.subject, u.name AS unit_name, u.email AS unit_email
+       f.original_name, f.sender, f.source, f.message_id, f.subject,
+       coalesce(u.name, b.name) AS unit_name, coalesce(u.email, b.email) AS unit_email
 FROM submissions s
 JOIN files f ON f.sha256 = s.submission_id
 LEFT JOIN units u ON u.code = s.unit_code
+LEFT JOIN by_address b ON s.unit_code IS NULL AND b.address = lower(f.sender)
 LEFT JOIN acknowledgments a USING (submission_id)
 WHERE (a.submission_id IS NULL OR (a.status = 'failed' AND (
         a.attempts < $immediate_attempts OR a.last_attempt_at IS NULL

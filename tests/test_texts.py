@@ -1,0 +1,298 @@
+"""What units read and fill (issue 13): the workbook as Excel fills it, percent and
+label reading, acknowledgments a clerk can act on, the plan cycle's opening, and
+unreadable files answered and shown to the officer.  Real files, real DuckDB, real
+SMTP (aiosmtpd), no mocks."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+import shutil
+from datetime import date, datetime, timedelta, timezone
+from email.message import EmailMessage
+from pathlib import Path
+
+import openpyxl
+import pytest
+from typer.testing import CliRunner
+
+from pipeline.collect import collect
+from pipeline.init import init_workspace
+from pipeline.remind import remind
+from thidua import synthetic
+from thidua.settings import REPO_CONFIG
+from thidua.template import build_workbook
+from thidua.workspace import Workspace
+from warehouse.db import connect
+
+VN = timezone(timedelta(hours=7))
+ON_TIME = datetime(2025, 12, 15, 9, 0, tzinfo=VN)
+MOVEMENTS = ("Cả nước thi đua đổi mới sáng tạo và chuyển đổi số", "Bình dân học vụ số")
+ENGLISH = re.compile(r"\b(?:error|file|zip)\b|\b(?:None|nan|True|False)\b", re.IGNORECASE)
+ENGLISH_CASED = re.compile(r"\b(?:None|nan|True|False)\b")
+FLOAT_REPR = re.compile(r"e\+0|\d\.0(?:\s|$)")
+DATE_LIKE = re.compile(r"\b\d{1,4}[/-]\d{1,2}[/-]\d{1,4}\b")
+DDMMYYYY = re.compile(r"^\d{2}/\d{2}/\d{4}$")
+BEFORE_DATE = re.compile(r"(?:trước hạn|chậm nhất trong)[^.;]*?(\d{2}/\d{2}/\d{4})")
+
+
+def email_problems(subject: str, body: str, sent_on: date) -> list[str]:
+    """What a clerk should never read in an email (issue 13); empty when all is well."""
+    found = []
+    if "Bình dân học vụ số" not in subject:
+        found.append("subject names no movement")
+    found += [f"body lacks movement {m!r}" for m in MOVEMENTS if m not in body]
+    for text in (subject, body):
+        words = [w for w in ENGLISH.findall(text)
+                 if w.lower() in ("error", "file", "zip") or ENGLISH_CASED.fullmatch(w)]
+        found += [f"English word {w!r}" for w in words]
+        found += [f"float repr {m!r}" for m in FLOAT_REPR.findall(text)]
+        found += [f"date not dd/mm/yyyy: {d!r}" for d in DATE_LIKE.findall(text)
+                  if not DDMMYYYY.match(d)]
+        for d in BEFORE_DATE.findall(text):
+            if datetime.strptime(d, "%d/%m/%Y").date() < sent_on:
+                found.append(f"'trước hạn' a past date {d}")
+    return found
+
+
+def check_email(msg) -> list[str]:
+    """`email_problems` of a parsed message, its text and HTML parts."""
+    sent_on = msg["Date"].datetime.astimezone(VN).date()
+    text = msg.get_body(("plain",)).get_content()
+    html = msg.get_body(("html",))
+    body = text + ("\n" + re.sub(r"<[^>]+>", " ", html.get_content()) if html else "")
+    return email_problems(str(msg["Subject"]), body, sent_on)
+
+
+def drop(inbox: Path, name: str, data: bytes, received=ON_TIME) -> Path:
+    inbox.mkdir(parents=True, exist_ok=True)
+    path = inbox / name
+    path.write_bytes(data)
+    os.utime(path, (received.timestamp(), received.timestamp()))
+    return path
+
+
+def rows(ws: Workspace, sql: str, params=None) -> list[tuple]:
+    with connect(ws.paths.warehouse, read_only=True) as con:
+        return con.execute(sql, params or []).fetchall()
+
+
+def excel_fill(data: bytes, fill) -> bytes:
+    """Open a real template with openpyxl, type into it as Excel stores what is typed,
+    save."""
+    book = openpyxl.load_workbook(io.BytesIO(data))
+    fill(book)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def cell_of(book, code: str, column: str = "D"):
+    ws = book["ChiTieu"]
+    [row] = [r[0].row for r in ws.iter_rows(min_row=2) if r[0].value == code]
+    return ws[f"{column}{row}"]
+
+
+def test_email_checker_catches_what_the_tester_found():
+    bad = email_problems("[Thi đua] Đã quá hạn",
+                         "gửi lại tệp đã sửa bất cứ lúc nào trước hạn Thứ Hai, 22/12/2025; "
+                         "tệp hỏng (File is not a zip file); 1.23457e+06; 4/8/2025",
+                         date(2025, 12, 26))
+    assert any("past date" in b for b in bad) and any("English" in b for b in bad)
+    assert any("float" in b for b in bad) and any("dd/mm/yyyy" in b for b in bad)
+    assert any("movement" in b for b in bad)
+
+
+def test_workbook_guide_hidden_keys_percent_format_and_dropdowns(cfg):
+    unit, cycle = cfg.unit("CQ-YT"), cfg.cycle("nam-2025")
+    book = openpyxl.load_workbook(io.BytesIO(build_workbook(cfg, unit, cycle)))
+    assert book.sheetnames[0] == "Hướng dẫn"
+    guide = "\n".join(str(r[0]) for r in book["Hướng dẫn"].iter_rows(values_only=True) if r[0])
+    assert all(m in guide for m in MOVEMENTS)
+    assert "Báo cáo kết quả năm 2025" in guide and "Thứ Hai, ngày 22/12/2025" in guide
+    assert "từ ngày 21/08/2025 đến ngày 14/12/2025" in guide
+    assert cfg.settings.sender.email in guide and "màu".upper() in guide.upper()
+    assert book["ThongTin"].column_dimensions["A"].hidden
+    assert "%" in cell_of(book, "HC04").number_format
+    validations = {str(v.sqref): v for v in book["DeNghiKhenThuong"].data_validations.dataValidation}
+    forms = next(v for v in validations.values() if "DanhMuc" in (v.formula1 or ""))
+    assert "$B$" in forms.formula1          # the labels, not the codes
+    kinds = {v.type for v in book["SangKien"].data_validations.dataValidation}
+    assert {"date", "list"} <= kinds
+
+
+def test_percent_typed_as_excel_does_and_a_vietnamese_thousands_count(workspace, smtp_env,
+                                                                      cfg):
+    """"85%" typed into HC04 (Excel stores 0.85 with a percent format) is 85, no error;
+    "85 %" as text in HC05 too; "1.234.567" typed as text in HC01 is acknowledged as
+    1.234.567, with the indicator's name and "ô D.., trang Chỉ tiêu"."""
+    ws = Workspace.from_env()       # after smtp_env: as a run resolves its settings
+    unit, cycle = cfg.unit("CQ-YT"), cfg.cycle("nam-2025")
+
+    def fill(book):
+        hc04 = cell_of(book, "HC04")
+        hc04.value, hc04.number_format = 0.85, "0%"
+        cell_of(book, "HC05").value = "85 %"
+        cell_of(book, "HC01").value = "1.234.567"
+
+    drop(ws.paths.inbox, "bao-cao.xlsx", excel_fill(synthetic.workbook(cfg, unit, cycle), fill))
+    collect(ws, docs=False)
+    values = dict(rows(ws, "SELECT indicator_code, value FROM submission_values "
+                           "WHERE indicator_code IN ('HC01', 'HC04', 'HC05')"))
+    assert values == {"HC01": 1234567, "HC04": 85, "HC05": 85}
+    assert rows(ws, "SELECT outcome FROM submissions") == [("accepted_with_warnings",)]
+    assert rows(ws, "SELECT rule_id FROM validation_results") == [("text_number",)]
+    [got] = smtp_env.received
+    text = got.message.get_body(("plain",)).get_content()
+    assert "giá trị đã đọc: “1.234.567”" in text and "đã đọc là 1.234.567" in text
+    assert "chỉ tiêu: Tổng số hồ sơ thủ tục hành chính tiếp nhận (mã HC01)" in text
+    assert re.search(r"ô D\d+, trang Chỉ tiêu", text)
+    assert check_email(got.message) == []
+
+
+def test_reward_form_labels_and_one_bad_row(workspace, cfg):
+    """"Giấy khen" is Giấy khen của Chủ tịch UBND xã; "Huy chương vàng" is an error on
+    its row alone: the report is still taken and its figures count."""
+    ws = workspace
+    unit, cycle = cfg.unit("TX-01"), cfg.cycle("nam-2025")
+    proposals = [("Cá nhân", "Nguyễn Văn Hùng", "Trưởng thôn", "Giấy khen", "Tốt"),
+                 ("Tập thể", "Tổ chuyển đổi số", "Thôn 1", "Huy chương vàng", "Tốt"),
+                 ("Cá nhân", "Lê Thị Mai", "Thôn 1", "giay khen cua chu tich ubnd xa", "Tốt")]
+    data = build_workbook(cfg, unit, cycle, synthetic.values(cfg, unit, cycle),
+                          initiatives=synthetic.initiative_rows(unit, 1, cycle),
+                          proposals=proposals)
+    drop(ws.paths.inbox, "tx01.xlsx", data)
+    collect(ws, docs=False, acks=False)
+    assert rows(ws, "SELECT outcome, n_errors FROM submissions") == [
+        ("accepted_with_warnings", 1)]
+    assert rows(ws, "SELECT name, reward_form FROM proposals ORDER BY row_no") == [
+        ("Nguyễn Văn Hùng", "giay-khen-xa"), ("Lê Thị Mai", "giay-khen-xa")]
+    [(rule, cell, message)] = rows(ws, "SELECT rule_id, cell, message_vi "
+                                       "FROM validation_results")
+    assert (rule, cell) == ("reward_form", "DeNghiKhenThuong!E3")
+    assert "Huy chương vàng" in message and "riêng dòng" in message
+    # the figures are loaded and count for the unit
+    assert rows(ws, "SELECT count(*) FROM current_submissions WHERE unit_code = 'TX-01'") \
+        == [(1,)]
+    assert rows(ws, "SELECT count(*) FROM submission_values")[0][0] > 0
+
+
+def test_initiative_date_outside_the_period_is_a_warning(workspace, cfg):
+    ws = workspace
+    unit, cycle = cfg.unit("TX-02"), cfg.cycle("nam-2025")
+    initiatives = [("Sáng kiến A", "An", "Y tế", "15/06/2025", "Tốt", "Cấp xã")]
+    data = build_workbook(cfg, unit, cycle, synthetic.values(cfg, unit, cycle, 1),
+                          initiatives=initiatives)
+    drop(ws.paths.inbox, "tx02.xlsx", data)
+    collect(ws, docs=False, acks=False)
+    assert rows(ws, "SELECT rule_id, severity, cell FROM validation_results") == [
+        ("initiative_date", "warning", "SangKien!E2")]
+    assert rows(ws, "SELECT outcome FROM submissions") == [("accepted_with_warnings",)]
+
+
+@pytest.fixture
+def own_config(tmp_path, monkeypatch):
+    """A copy of the repo config the test may edit (the registry grows)."""
+    directory = tmp_path / "config"
+    shutil.copytree(REPO_CONFIG, directory)
+    monkeypatch.setenv("THIDUA_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("THIDUA_CONFIG", str(directory))
+    for var in ("THIDUA_SMTP_HOST", "THIDUA_INBOX", "THIDUA_NOW"):
+        monkeypatch.delenv(var, raising=False)
+    return directory
+
+
+def test_plan_cycle_opens_with_the_plan_and_a_late_unit_gets_its_template(own_config,
+                                                                          smtp_env,
+                                                                          monkeypatch):
+    def remind_on(ws, day):
+        monkeypatch.setenv("THIDUA_NOW", f"{day.isoformat()}T08:00:00+07:00")
+        return remind(ws, day, "ke-hoach-2025")
+
+    ws = Workspace.from_env()
+    init_workspace(ws)
+    for day in (date(2025, 8, 4), date(2025, 8, 13), date(2025, 8, 20)):
+        assert remind_on(ws, day).reminders == [], day
+    assert smtp_env.received == []
+
+    opened = remind_on(ws, date(2025, 8, 21))
+    assert {r["stage"] for r in opened.reminders} == {"mo"}
+    assert len(smtp_env.received) == len(ws.config.units)
+    assert all(len(list(r.message.iter_attachments())) == 1 for r in smtp_env.received)
+
+    # a unit joins the registry on 25/08; its first reminder (t3, 27/08) carries it all
+    with (own_config / "units.csv").open("a", encoding="utf-8") as f:
+        f.write("TX-99,Thôn 99,thon_xom,thon_xom,thon99@phongdoanh.example,Trưởng thôn,"
+                "truong.thon99@phongdoanh.example\n")
+    ws = Workspace.from_env()
+    init_workspace(ws)
+    smtp_env.received.clear()
+    t3 = remind_on(ws, date(2025, 8, 27))
+    assert {r["stage"] for r in t3.reminders} == {"t3"}
+    by_unit = {r.rcpt_tos[0]: r.message for r in smtp_env.received}
+    new = by_unit["thon99@phongdoanh.example"]
+    [attachment] = list(new.iter_attachments())
+    assert attachment.get_filename() == "ke-hoach-2025_TX-99.xlsx"
+    assert "gửi kèm thư này" in new.get_body(("plain",)).get_content()
+    old = by_unit[ws.config.unit("TX-01").email]
+    assert list(old.iter_attachments()) == []
+    assert [p for m in by_unit.values() for p in check_email(m)] == []
+    assert new["Date"].datetime == datetime(2025, 8, 27, 8, tzinfo=VN)
+
+
+def test_companies_get_a_reminder_not_an_escalation(cfg):
+    from thidua.reminders import recipients, reminder_email
+
+    company, office = cfg.unit("DN-06"), cfg.unit("CQ-VP")
+    cycle = cfg.cycle("nam-2025")
+    assert recipients(cfg, company, "don-doc") == ([company.email], [])
+    assert recipients(cfg, office, "don-doc")[1] == [office.head_email,
+                                                     cfg.settings.admin.email]
+    mail = reminder_email(cfg, company, cycle, "don-doc")
+    assert "Đôn đốc" not in mail.subject and "đồng gửi" not in mail.text
+    chase = reminder_email(cfg, office, cycle, "don-doc")
+    assert f"đồng gửi {office.head_title} và" in chase.text     # the title keeps its case
+    after = reminder_email(cfg, office, cycle, "qua-han")
+    assert "trước hạn" not in after.text and "ngay" in after.text
+
+
+def test_corrupt_file_from_a_registered_address(workspace, smtp_env, cfg):
+    """Acknowledged in Vietnamese to the unit, listed in `thidua status` and in the
+    collect artifact."""
+    from apps.cli import app
+    from flows.collect import artifact_rows
+
+    ws = Workspace.from_env()       # after smtp_env: as a run resolves its settings
+    unit = cfg.unit("TX-05")
+    msg = EmailMessage()
+    msg["From"], msg["To"] = f"Thôn 5 <{unit.email}>", cfg.settings.sender.email
+    msg["Subject"] = "Báo cáo thi đua năm 2025"
+    msg["Date"] = ON_TIME.strftime("%a, %d %b %Y %H:%M:%S +0700")
+    msg.set_content("Gửi báo cáo.")
+    msg.add_attachment(b"PK\x03\x04 cut short in transit", maintype="application",
+                       subtype="vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                       filename="bao-cao-thon.xlsx")
+    drop(ws.paths.inbox, "thon5.eml", bytes(msg))
+    done = collect(ws, docs=False)
+
+    [got] = smtp_env.received
+    assert got.rcpt_tos == [unit.email]
+    text = got.message.get_body(("plain",)).get_content()
+    assert "Kính gửi: Thôn 5" in text and "Không đọc được tệp".upper() in text
+    assert "LibreOffice" in text and "mật khẩu" in text and ".xlsx" in text
+    assert check_email(got.message) == []
+
+    [row] = artifact_rows(done)
+    assert row["Kết quả"] == "Không đọc được" and row["Người gửi"] == unit.email
+    assert row["Lý do không đọc được"].startswith("Không mở được tệp")
+    assert row["Thư xác nhận"] == "Đã gửi"
+
+    runner = CliRunner()
+    status = json.loads(runner.invoke(app, ["status", "--json"]).output)
+    [bad] = status["unreadable"]
+    assert (bad["unit"], bad["file"], bad["ack"]) == ("TX-05", "bao-cao-thon.xlsx", "sent")
+    table = runner.invoke(app, ["status"]).output
+    assert "Tệp không đọc được: 1" in table and "TX-05" in table
+    assert "Tình hình nộp báo cáo theo kỳ" in table and "Chưa nộp" in table
