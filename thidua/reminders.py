@@ -51,8 +51,10 @@ def recipients(cfg: Config, unit: Unit, stage: str) -> tuple[list[str], list[str
     return to, list(dict.fromkeys(a for a in cc if a not in to))
 
 
-def reminder_email(cfg: Config, unit: Unit, cycle: Cycle, stage: str) -> Email:
-    """The Vietnamese email of `stage`; `mo` carries the unit's prefilled template."""
+def reminder_email(cfg: Config, unit: Unit, cycle: Cycle, stage: str,
+                   link: str | None = None) -> Email:
+    """The Vietnamese email of `stage`; `mo` carries the unit's prefilled template;
+    `link` is the unit's upload page for the cycle (when `[web]` is set up)."""
     from thidua import emails
     from thidua.template import build_workbook, template_filename
 
@@ -63,7 +65,7 @@ def reminder_email(cfg: Config, unit: Unit, cycle: Cycle, stage: str) -> Email:
                "attachment": attachments[0][0] if attachments else None,
                "sender": cfg.settings.sender, "admin": cfg.settings.admin,
                "commune": cfg.settings.commune,
-               "province_office": cfg.settings.province_office}
+               "province_office": cfg.settings.province_office, "link": link}
     context |= emails.parts("reminder/_body.j2", context)
     context |= emails.parts(f"reminder/{stage}.j2", context)
     to, cc = recipients(cfg, unit, stage)
@@ -94,7 +96,7 @@ def send_reminders(cfg: Config, outbox: Path, planned: pd.DataFrame) -> pd.DataF
         for row in planned[planned["skip"].isna()].to_dict("records"):
             try:
                 email = reminder_email(cfg, unit_from_row(row), cfg.cycle(row["cycle_id"]),
-                                       row["stage"])
+                                       row["stage"], row.get("link"))
             except Exception as exc:  # noqa: BLE001 - recorded as a failed reminder
                 rows.append(_result(row, "failed", error=f"cannot render: {exc}"))
                 continue
