@@ -28,6 +28,15 @@ LEGAL_BASES = (
 )
 
 
+# One sentence saying which versions the figures count ([web] rollup_counts)
+COUNTS_VI = {
+    "accepted": "Số liệu tổng hợp tính theo bản báo cáo hợp lệ mới nhất của mỗi đơn vị "
+                "(đã qua kiểm tra tự động).",
+    "approved": "Số liệu tổng hợp chỉ tính các bản báo cáo đã được Phòng Văn hoá – Xã hội "
+                "duyệt (bản được duyệt mới nhất của mỗi đơn vị).",
+}
+
+
 def write(path: Path, tables: dict[str, pd.DataFrame], ctx: dict[str, Any],
           charts: dict[str, Path]) -> Path:
     cfg, cycle, h = ctx["cfg"], ctx["cycle"], ctx["headline"]
@@ -51,6 +60,7 @@ def write(path: Path, tables: dict[str, pd.DataFrame], ctx: dict[str, Any],
                f"(tỷ lệ {number_vi(h['reporting_rate'])}%); nộp đúng hạn: {h['on_time']} "
                f"(tỷ lệ {number_vi(h['on_time_rate'])}%); nộp muộn: {h['late']}; chưa nộp: "
                f"{h['missing']}.", indent=True)
+    _para(doc, COUNTS_VI[h.get("counts", "accepted")], indent=True)
     if not h["accepted_in_cycle"]:
         _para(doc, "Chưa có báo cáo nào của đơn vị được tiếp nhận trong kỳ.", indent=True)
     comp = tables["completeness"]
