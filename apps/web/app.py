@@ -147,8 +147,10 @@ def create_app(ws: Workspace, prefect_ui: str | None = None) -> FastAPI:
 
     async def unit_page(request: Request, token: str, claim: links.LinkClaim,
                         result: review.Uploaded | None = None, status: int = 200,
-                        upload_error: str | None = None) -> HTMLResponse:
-        view = await run_in_threadpool(review.unit_view, ws, claim.unit, claim.cycle)
+                        upload_error: str | None = None, view: dict | None = None
+                        ) -> HTMLResponse:
+        if view is None:
+            view = await run_in_threadpool(review.unit_view, ws, claim.unit, claim.cycle)
         return page(request, "unit.html", status, token=token,
                     unit=ws.config.unit(claim.unit), cycle=ws.config.cycle(claim.cycle),
                     view=view, result=result, upload_error=upload_error,
@@ -208,10 +210,17 @@ def create_app(ws: Workspace, prefect_ui: str | None = None) -> FastAPI:
                 "Chỉ nhận biểu mẫu Excel (.xlsx). Vui lòng tải biểu mẫu trên trang này, "
                 "điền số liệu và nộp lại."))
         try:
-            result = await run_in_threadpool(review.upload, ws, claim.unit, claim.cycle, data)
+            result, view = await run_in_threadpool(upload_and_view, claim, data)
         except review.WrongFile as exc:
             return await unit_page(request, token, claim, status=422, upload_error=str(exc))
-        return await unit_page(request, token, claim, result=result)
+        return await unit_page(request, token, claim, result=result, view=view)
+
+    def upload_and_view(claim: links.LinkClaim, data: bytes):
+        """Collect the upload and read the page's history in one hold of the lock, so a
+        finished upload does not queue again behind the others for its page."""
+        with review.WAREHOUSE_LOCK:
+            result = review.upload(ws, claim.unit, claim.cycle, data)
+            return result, review.unit_view(ws, claim.unit, claim.cycle)
 
     # -- the officer -------------------------------------------------------------------
 
