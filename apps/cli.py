@@ -354,18 +354,28 @@ PortOpt = Annotated[int, typer.Option("--port", help="Port of the Prefect API an
 
 @server_app.command("start")
 def server_start(port: PortOpt = 4200,
-                 worker: Annotated[bool, typer.Option(help="Also start a worker.")] = True
+                 worker: Annotated[bool, typer.Option(help="Also start a worker.")] = True,
+                 web: Annotated[bool | None, typer.Option(
+                     "--web/--no-web", help="Also serve the upload and review pages "
+                                            "(thidua web); default: when the web secret key "
+                                            "is set.")] = None
                  ) -> None:
     """Start the Prefect server (SQLite under THIDUA_HOME/prefect), create the `thidua`
-    work pool and the `duckdb-writer` limit, deploy prefect.yaml, start a worker."""
+    work pool and the `duckdb-writer` limit, deploy prefect.yaml, start a worker and the
+    web app."""
     from apps.server import Server
 
     ws = _workspace()
     server = Server(ws.paths.home, port)
+    with_web = ws.config.settings.web.secret_key is not None if web is None else web
     try:
-        server.start(worker=worker)
+        server.start(worker=worker, web=with_web)
     except ThiduaError as exc:
         raise _fail(str(exc)) from None
+    if with_web:
+        w = ws.config.settings.web
+        typer.echo(f"web app      http://{w.host}:{w.port}  (officer: /officer; log "
+                   f"{server.state / 'logs' / 'web.log'})")
     typer.echo(f"Prefect UI   {server.ui_url}")
     typer.echo(f"Prefect API  {server.api_url}  (export PREFECT_API_URL={server.api_url} to "
                "run thidua commands against it)")
@@ -374,7 +384,7 @@ def server_start(port: PortOpt = 4200,
 
 @server_app.command("stop")
 def server_stop(port: PortOpt = 4200) -> None:
-    """Stop the worker and the Prefect server started by `thidua server start`."""
+    """Stop the web app, the worker and the Prefect server started by `thidua server start`."""
     from apps.server import Server
 
     stopped = Server(_workspace().paths.home, port).stop()
@@ -389,6 +399,7 @@ def server_status(port: PortOpt = 4200) -> None:
     server = Server(_workspace().paths.home, port)
     typer.echo(f"server  {'healthy at ' + server.ui_url if server.healthy() else 'down'}")
     typer.echo(f"worker  {'running' if server.running('worker') else 'stopped'}")
+    typer.echo(f"web     {'running' if server.running('web') else 'stopped'}")
 
 
 UnitArg = Annotated[str, typer.Argument(help="Unit code, e.g. CQ-VP.")]

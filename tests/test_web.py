@@ -168,6 +168,7 @@ def test_every_response_has_the_security_headers(setup):
 
 # -- the unit's page ----------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_unit_page_template_and_upload(setup):
     from thidua.parse import parse_file
 
@@ -302,6 +303,7 @@ def test_csrf_is_refused(setup):
     assert review.unit_view(ws, a.code, cycle.id)["review"] == "received"
 
 
+@pytest.mark.slow
 def test_officer_review_flow_and_returned_email(setup, smtp_env):
     ws, cycle, (a, b, _) = setup
     ws = Workspace.from_env()         # with THIDUA_SMTP_* of the test server
@@ -363,6 +365,7 @@ def test_officer_review_flow_and_returned_email(setup, smtp_env):
     assert c.get("/officer").status_code == 303
 
 
+@pytest.mark.slow
 def test_review_cli_and_status_json(setup, smtp_env):
     import json
 
@@ -388,6 +391,7 @@ def test_review_cli_and_status_json(setup, smtp_env):
         "approved", "returned", None)
 
 
+@pytest.mark.slow
 def test_reminders_carry_the_units_link(ws):
     from pipeline.remind import remind
 
