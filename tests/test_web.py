@@ -194,6 +194,9 @@ def test_unit_page_template_and_upload(setup):
     assert "có lỗi" in r.text and "150" in r.text and "ChiTieu" in r.text
     problems = review.unit_view(ws, a.code, cycle.id)["problems"]
     assert problems and problems[0]["fix_vi"] and problems[0]["fix_vi"] in r.text
+    [on_value] = [p for p in problems if p["indicator"] == ind.code]
+    assert on_value["indicator_name"] == ind.name_vi and ind.name_vi in r.text
+    assert on_value["cell"].startswith("ChiTieu!") and on_value["value"] == "150"
     # the history: both versions, newest first, with their review states
     view = review.unit_view(ws, a.code, cycle.id)
     assert [(v["version"], v["review"]) for v in view["versions"]] == [
