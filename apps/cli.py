@@ -414,18 +414,28 @@ PortOpt = Annotated[int, typer.Option("--port", help="Port of the Prefect API an
 
 @server_app.command("start")
 def server_start(port: PortOpt = 4200,
-                 worker: Annotated[bool, typer.Option(help="Also start a worker.")] = True
+                 worker: Annotated[bool, typer.Option(help="Also start a worker.")] = True,
+                 web: Annotated[bool | None, typer.Option(
+                     "--web/--no-web", help="Also serve the upload and review pages "
+                                            "(thidua web); default: when the web secret key "
+                                            "is set.")] = None
                  ) -> None:
     """Start the Prefect server (SQLite under THIDUA_HOME/prefect), create the `thidua`
-    work pool and the `duckdb-writer` limit, deploy prefect.yaml, start a worker."""
+    work pool and the `duckdb-writer` limit, deploy prefect.yaml, start a worker and the
+    web app."""
     from apps.server import Server
 
     ws = _workspace()
     server = Server(ws.paths.home, port)
+    with_web = ws.config.settings.web.secret_key is not None if web is None else web
     try:
-        server.start(worker=worker)
+        server.start(worker=worker, web=with_web)
     except ThiduaError as exc:
         raise _fail(str(exc)) from None
+    if with_web:
+        w = ws.config.settings.web
+        typer.echo(f"web app      http://{w.host}:{w.port}  (officer: /officer; log "
+                   f"{server.state / 'logs' / 'web.log'})")
     typer.echo(f"Prefect UI   {server.ui_url}")
     typer.echo(f"Prefect API  {server.api_url}  (export PREFECT_API_URL={server.api_url} to "
                "run thidua commands against it)")
@@ -434,7 +444,7 @@ def server_start(port: PortOpt = 4200,
 
 @server_app.command("stop")
 def server_stop(port: PortOpt = 4200) -> None:
-    """Stop the worker and the Prefect server started by `thidua server start`."""
+    """Stop the web app, the worker and the Prefect server started by `thidua server start`."""
     from apps.server import Server
 
     stopped = Server(_workspace().paths.home, port).stop()
@@ -449,6 +459,132 @@ def server_status(port: PortOpt = 4200) -> None:
     server = Server(_workspace().paths.home, port)
     typer.echo(f"server  {'healthy at ' + server.ui_url if server.healthy() else 'down'}")
     typer.echo(f"worker  {'running' if server.running('worker') else 'stopped'}")
+    typer.echo(f"web     {'running' if server.running('web') else 'stopped'}")
+
+
+UnitArg = Annotated[str, typer.Argument(help="Unit code, e.g. CQ-VP.")]
+CycleArg = Annotated[str, typer.Argument(help="Cycle id, e.g. nam-2025.")]
+
+
+@app.command()
+def link(unit: UnitArg, cycle: CycleArg,
+         revoke: Annotated[bool, typer.Option(
+             "--revoke", help="Revoke the unit's links for the cycle instead.")] = False
+         ) -> None:
+    """Print the unit's upload link for a cycle (its live one, or a new one).
+
+    Needs the web secret key (THIDUA_WEB_SECRET_KEY or secrets.toml).  With --revoke,
+    every link of the unit for the cycle stops working (the page then says whom to
+    contact); the next `thidua link` makes a new one.
+    """
+    from pipeline.review import make_link, revoke_links
+
+    ws = _warehouse_workspace(unit=unit, cycle=cycle)
+    try:
+        if revoke:
+            typer.echo(f"revoked {revoke_links(ws, unit, cycle)} link(s) of {unit} for {cycle}")
+        else:
+            typer.echo(make_link(ws, unit, cycle))
+    except ThiduaError as exc:
+        raise _fail(str(exc)) from None
+
+
+review_app = typer.Typer(help="The officer's review of a unit's latest version: "
+                              "approve, return (emailed to the unit) or reject.",
+                         no_args_is_help=True)
+app.add_typer(review_app, name="review")
+CommentOpt = Annotated[str | None, typer.Option(
+    "--comment", "-m", help="Comment (required to return or reject).")]
+ActorOpt = Annotated[str, typer.Option(
+    "--by", help="Who decides (recorded in the review log).")]
+
+
+@review_app.command("list")
+def review_list(unit: UnitArg, cycle: CycleArg, as_json: JsonOpt = False) -> None:
+    """The unit's versions for a cycle with their review states, and the review log."""
+    from pipeline.review import unit_view
+
+    ws = _warehouse_workspace(unit=unit, cycle=cycle)
+    view = unit_view(ws, unit, cycle)
+    if as_json:
+        _print_json({"versions": view["versions"], "log": view["log"]})
+        return
+    tz = ws.config.settings.calendar.tz
+    _print_table(f"Versions of {unit} in {cycle}", view["versions"],
+                 ["version", "received_at", "outcome", "errors", "warnings", "review"], tz)
+    _print_table("Review log", view["log"],
+                 ["version", "decided_at", "from_state", "to_state", "actor", "comment"], tz)
+
+
+def _decide(verb: str, unit: str, cycle: str, comment: str | None, actor: str) -> None:
+    from pipeline.review import decide
+
+    ws = _warehouse_workspace(unit=unit, cycle=cycle)
+    try:
+        out = decide(ws, unit, cycle, verb, actor, comment)
+    except ThiduaError as exc:
+        raise _fail(str(exc)) from None
+    typer.echo(f"{unit} {cycle} v{out['version']}: {out['from_state']} → {out['to_state']}"
+               + (f" (email {out['email']})" if out["email"] else ""))
+
+
+@review_app.command("approve")
+def review_approve(unit: UnitArg, cycle: CycleArg, comment: CommentOpt = None,
+                   by: ActorOpt = "cli") -> None:
+    """Approve the latest version (it must be accepted); it is then locked."""
+    _decide("approve", unit, cycle, comment, by)
+
+
+@review_app.command("return")
+def review_return(unit: UnitArg, cycle: CycleArg, comment: CommentOpt = None,
+                  by: ActorOpt = "cli") -> None:
+    """Return the latest version to the unit to fix; emails it the comment and its link."""
+    _decide("return", unit, cycle, comment, by)
+
+
+@review_app.command("reject")
+def review_reject(unit: UnitArg, cycle: CycleArg, comment: CommentOpt = None,
+                  by: ActorOpt = "cli") -> None:
+    """Reject the latest version (comment required)."""
+    _decide("reject", unit, cycle, comment, by)
+
+
+web_app = typer.Typer(help="The units' upload page and the officer's review pages.",
+                      invoke_without_command=True)
+app.add_typer(web_app, name="web")
+
+
+@web_app.callback()
+def web(ctx: typer.Context,
+        host: Annotated[str | None, typer.Option(
+            "--host", help="Address to listen on (default web.host of settings, 127.0.0.1).")] = None,
+        port: Annotated[int | None, typer.Option(
+            "--port", help="Port (default web.port of settings, 8000).")] = None) -> None:
+    """Serve the web app with uvicorn (needs THIDUA_WEB_SECRET_KEY or secrets.toml)."""
+    if ctx.invoked_subcommand:
+        return
+    import uvicorn
+
+    from apps.web.app import create_app
+
+    ws = _warehouse_workspace()
+    try:
+        application = create_app(ws)
+    except ThiduaError as exc:
+        raise _fail(str(exc)) from None
+    web_settings = ws.config.settings.web
+    uvicorn.run(application, host=host or web_settings.host, port=port or web_settings.port,
+                log_level="info")
+
+
+@web_app.command("hash-password")
+def web_hash_password() -> None:
+    """Ask for the officer's password and print its hash, for secrets.toml (web section)
+    officer_password_hash or THIDUA_WEB_OFFICER_PASSWORD_HASH."""
+    from thidua.passwords import hash_password
+
+    password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    typer.echo(hash_password(password))
 
 
 def main() -> None:  # pragma: no cover - console entry for `python -m apps`

@@ -91,8 +91,10 @@ class Server:
         except OSError:
             return False
 
-    def start(self, timeout: float = 120, deploy: bool = True, worker: bool = True) -> None:
-        """Start the server (if not running), create pool and limit, deploy, start a worker."""
+    def start(self, timeout: float = 120, deploy: bool = True, worker: bool = True,
+              web: bool = False) -> None:
+        """Start the server (if not running), create pool and limit, deploy, start a worker
+        and, with `web`, the upload and review pages (`thidua web`)."""
         if not self.healthy():
             self._spawn("server", [_prefect_bin(), "server", "start", "--host", "127.0.0.1",
                                    "--port", str(self.port), "--analytics-off"])
@@ -110,6 +112,8 @@ class Server:
         if worker and not self.running("worker"):
             self._spawn("worker", [_prefect_bin(), "worker", "start", "--pool", WORK_POOL,
                                    "--name", "thidua-worker"])
+        if web and not self.running("web"):
+            self._spawn("web", [sys.executable, "-m", "apps", "web"])
 
     def running(self, name: str) -> bool:
         pid = self._pid(name)
@@ -122,9 +126,10 @@ class Server:
             return None
 
     def stop(self, timeout: float = 30) -> list[str]:
-        """Stop worker then server (their whole process groups); return what was stopped."""
+        """Stop web app, worker, then server (their whole process groups); return what was
+        stopped."""
         stopped = []
-        for name in ("worker", "server"):
+        for name in ("web", "worker", "server"):
             pid = self._pid(name)
             if pid is not None and _alive(pid):
                 os.killpg(pid, signal.SIGTERM)

@@ -63,7 +63,14 @@ def plan_reminders(con: duckdb.DuckDBPyConnection, cfg: Config, today: date,
 
 def send(ws: Workspace, planned: pd.DataFrame) -> pd.DataFrame:
     """Send the reminders of a chunk over one SMTP connection (or into the outbox),
-    logging each in the `reminders` table right after its SMTP transaction."""
+    logging each in the `reminders` table right after its SMTP transaction; each
+    carries the unit's upload link when `[web]` is set up (`pipeline.review.unit_links`)."""
+    from pipeline.review import unit_links
+
+    pairs = list(zip(planned["unit_code"], planned["cycle_id"], strict=True))
+    found = unit_links(ws, pairs)
+    if found:
+        planned = planned.assign(link=[found[p] for p in pairs])
     from warehouse.writer import record_reminders
 
     with connect(ws.paths.warehouse) as con:

@@ -74,7 +74,7 @@ def _run(ws: Workspace, cycle: Cycle, kind: str, today: date | None) -> RollupRe
     source_cycles = [cycle.id, *(c.id for c in years), *([plan.id] if plan else [])]
     # Read: every table in one read-only session (temp tables live in it)
     with connect(ws.paths.warehouse, read_only=True) as con:
-        rollups.prepare(con, cfg.settings.rollup, source_cycles)
+        rollups.prepare(con, cfg.settings.rollup, source_cycles, cfg.settings.web.rollup_counts)
         tables = rollups.cycle_tables(con, cycle.id, cfg.settings.scoring,
                                       (plan or plan_cycle(cfg, cycle) or cycle).id)
         if kind == "phase":
@@ -86,7 +86,7 @@ def _run(ws: Workspace, cycle: Cycle, kind: str, today: date | None) -> RollupRe
     # Write the files of the new version
     rollup_id = f"{cycle.id}-v{version}"
     out = ws.paths.reports / cycle.id / f"v{version}"
-    headline = _headline(tables, cycle, rollup_id)
+    headline = _headline(tables, cycle, rollup_id) | {"counts": cfg.settings.web.rollup_counts}
     files = _write_files(out, tables, cfg.settings.calendar.timezone)
     ctx = {"cfg": cfg, "cycle": cycle, "kind": kind, "rollup_id": rollup_id,
            "today": today, "headline": headline}

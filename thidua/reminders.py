@@ -65,11 +65,12 @@ def recipients(cfg: Config, unit: Unit, stage: str) -> tuple[list[str], list[str
 
 
 def reminder_email(cfg: Config, unit: Unit, cycle: Cycle, stage: str,
-                   template_sent: bool = True) -> Email:
+                   template_sent: bool = True, link: str | None = None) -> Email:
     """The Vietnamese email of `stage`.  `mo` carries the unit's prefilled template, and
     so does any stage when the unit has not received it yet (`template_sent` False: no
     earlier reminder of the cycle in the sent log, e.g. a unit added to the registry
-    after the cycle opened)."""
+    after the cycle opened).  `link` is the unit's upload page for the cycle (when
+    `[web]` is set up)."""
     from thidua import emails
     from thidua.template import build_workbook, template_filename
 
@@ -82,7 +83,7 @@ def reminder_email(cfg: Config, unit: Unit, cycle: Cycle, stage: str,
                "attachment": attachments[0][0] if attachments else None,
                "sender": cfg.settings.sender, "admin": cfg.settings.admin,
                "commune": cfg.settings.commune,
-               "province_office": cfg.settings.province_office}
+               "province_office": cfg.settings.province_office, "link": link}
     context |= emails.movements(cfg.settings.commune)
     context |= emails.parts("reminder/_body.j2", context)
     context |= emails.parts(f"reminder/{stage}.j2", context)
@@ -127,7 +128,8 @@ def send_reminders(cfg: Config, outbox: Path, planned: pd.DataFrame,
             try:
                 email = reminder_email(cfg, unit_from_row(row), cfg.cycle(row["cycle_id"]),
                                        row["stage"],
-                                       template_sent=bool(row.get("template_sent", True)))
+                                       template_sent=bool(row.get("template_sent", True)),
+                                       link=row.get("link"))
             except Exception as exc:  # noqa: BLE001 - recorded as a failed reminder
                 outcome = _result(row, "failed", error=f"cannot render: {exc}")
             else:

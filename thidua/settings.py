@@ -209,6 +209,39 @@ class ImapSettingsIn(Section):
         return value.lower() if isinstance(value, str) else value
 
 
+class WebSettings(Section):
+    """`[web]`: the units' upload page and the officer's review (`thidua web`).
+
+    `secret_key` (signs the units' links and the officer's session) and
+    `officer_password_hash` (`thidua web hash-password`) come only from
+    `THIDUA_WEB_SECRET_KEY` / `THIDUA_WEB_OFFICER_PASSWORD_HASH` or `secrets.toml`;
+    the web app refuses to start without the key.
+    """
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    base_url: str = Field(default="http://127.0.0.1:8000", pattern=r"^https?://[^\s]+$")
+    secret_key: SecretStr | None = None
+    max_upload_mb: float = Field(default=10, gt=0)
+    link_valid_days: int | None = Field(default=None, gt=0)   # none: due date + 60 days
+    officer_password_hash: SecretStr | None = None
+    rollup_counts: Literal["accepted", "approved"] = "accepted"
+
+    @field_validator("secret_key")
+    @classmethod
+    def _long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < 16:
+            raise ValueError("at least 16 characters")
+        return value
+
+    @property
+    def links_enabled(self) -> bool:
+        """Reminders carry each unit's upload link when the key and address are set."""
+        return bool(self.secret_key and self.base_url)
+
+
+WEB_SECRETS = ("secret_key", "officer_password_hash")   # never in settings.toml
+
+
 class Settings(BaseSettings):
     """Everything a run needs to know besides the registry, indicators and cycles."""
     model_config = SettingsConfigDict(
@@ -231,6 +264,7 @@ class Settings(BaseSettings):
     rollup: RollupSettings
     smtp: SmtpSettingsIn = SmtpSettingsIn()
     imap: ImapSettingsIn = ImapSettingsIn()
+    web: WebSettings = WebSettings()
 
     @model_validator(mode="after")
     def _nonempty(self) -> Settings:
@@ -289,9 +323,15 @@ def resolve_settings(directory: Path, env: Mapping[str, str] = os.environ) -> Se
         files.append(directory / "secrets.toml")
     for path in files:
         try:
-            tomllib.loads(path.read_text(encoding="utf-8"))
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise ConfigError([f"{path}: {exc}"]) from None
+        if path == files[0]:        # the committed file must not carry the web secrets
+            leaked = [k for k in WEB_SECRETS if k in data.get("web", {})]
+            if leaked:
+                raise ConfigError([
+                    f"{path}:{_line_of(path, 'web', k)}: [web] {k}: a secret: set it in "
+                    f"secrets.toml or {ENV_PREFIX}WEB_{k.upper()}, not here" for k in leaked])
     token = _SOURCES.set((tuple(files), env))
     try:
         return Settings()
@@ -310,7 +350,7 @@ def _problem(err: Mapping[str, Any], files: list[Path], env: Mapping[str, str]) 
     if err["type"] == "missing":
         message = "missing"
     elif "input" in err and not isinstance(err["input"], dict | list | tuple):
-        secret = "password" in field or "secret" in field
+        secret = "password" in field or "secret" in field or "hash" in field
         if not secret and repr(err["input"]) not in message:
             message += f" (got {shown(err['input'])})"
     name = f"{ENV_PREFIX}{'_'.join(loc[:2]).upper()}"

@@ -176,3 +176,48 @@ def bounced(con: duckdb.DuckDBPyConnection) -> list[dict]:
         FROM bounces b LEFT JOIN units u ON u.code = b.unit_code
         WHERE b.answers IS NOT NULL
         ORDER BY b.received_at DESC, b.unit_code"""))
+
+
+def upload_link(con: duckdb.DuckDBPyConnection, link_id: str) -> dict | None:
+    """The `upload_links` row of a link id, or None."""
+    rows = _dicts(con.execute("SELECT * FROM upload_links WHERE id = ?", [link_id]))
+    return rows[0] if rows else None
+
+
+def live_links(con: duckdb.DuckDBPyConnection, pairs: list[tuple[str, str]]
+               ) -> dict[tuple[str, str], str]:
+    """For each (unit, cycle) of `pairs`: the id of its newest link that is neither
+    revoked nor expired, if any."""
+    df = pd.DataFrame(pairs, columns=["unit_code", "cycle_id"])
+    con.register("wanted_links", df)
+    try:
+        rows = con.execute("""
+            SELECT l.unit_code, l.cycle_id, arg_max(l.id, l.created_at)
+            FROM upload_links l JOIN wanted_links w USING (unit_code, cycle_id)
+            WHERE l.revoked_at IS NULL AND l.expires_at > now()
+            GROUP BY ALL""").fetchall()
+    finally:
+        con.unregister("wanted_links")
+    return {(u, c): i for u, c, i in rows}
+
+
+def versions(con: duckdb.DuckDBPyConnection, unit: str, cycle: str) -> list[dict]:
+    """Every version of a unit's submissions for a cycle, newest first, with its review
+    state and the file's name."""
+    return _dicts(con.execute("""
+        SELECT s.submission_id, s.version, s.received_at, s.outcome, s.late,
+               s.n_errors AS errors, s.n_warnings AS warnings, f.original_name AS file,
+               r.to_state AS review, r.comment AS review_comment, r.decided_at AS reviewed_at
+        FROM submissions s
+        LEFT JOIN files f ON f.sha256 = s.submission_id
+        LEFT JOIN review_states r USING (submission_id)
+        WHERE s.unit_code = ? AND s.cycle_id = ?
+        ORDER BY s.version DESC""", [unit, cycle]))
+
+
+def review_history(con: duckdb.DuckDBPyConnection, unit: str, cycle: str) -> list[dict]:
+    """The review log of a unit's versions for a cycle, oldest first."""
+    return _dicts(con.execute("""
+        SELECT version, from_state, to_state, actor, comment, decided_at, submission_id
+        FROM review_log WHERE unit_code = ? AND cycle_id = ?
+        ORDER BY seq""", [unit, cycle]))

@@ -21,10 +21,13 @@ from warehouse.db import scalar
 SCORING_KEYS = ("on_time", "late", "missing", "quality", "quality_with_warnings", "performance")
 
 
-def prepare(con: duckdb.DuckDBPyConnection, rollup: RollupSettings, cycles: list[str]) -> None:
+def prepare(con: duckdb.DuckDBPyConnection, rollup: RollupSettings, cycles: list[str],
+            counts: str = "accepted") -> None:
     """Install the rollup macros and the ratio definitions on this connection, and
     materialise the status, unit ratios and value aggregates of `cycles` (every cycle the
-    rollup reads) once.  `rollup` names the weight of percents and the ratios."""
+    rollup reads) once.  `rollup` names the weight of percents and the ratios; `counts`
+    (`[web] rollup_counts`) is `accepted` (every accepted version) or `approved` (only
+    the versions an officer approved)."""
     # The column statistics answer the first test at once; the join only runs when needed.
     unkeyed = scalar(con, "SELECT count(*) FROM submission_values WHERE sk IS NULL") and \
         scalar(con, """
@@ -41,7 +44,9 @@ def prepare(con: duckdb.DuckDBPyConnection, rollup: RollupSettings, cycles: list
     # The common-subplan optimizer materialises scans a query shares (rollup_st, twice
     # in the scores: up to millions of rows); scanning twice measured faster.
     con.execute("SET disabled_optimizers = 'common_subplan'")
-    con.execute(_sql("rollup.sql").format(**_ratio_sql(defs, rollup.weight)))
+    counted_from = {"accepted": "submissions", "approved": "approved_submissions"}[counts]
+    con.execute(_sql("rollup.sql").format(**_ratio_sql(defs, rollup.weight),
+                                          counted_from=counted_from))
 
 
 def _ratio_sql(defs: pd.DataFrame, weight: str) -> dict[str, str]:

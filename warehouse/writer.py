@@ -14,6 +14,7 @@ import duckdb
 import pandas as pd
 
 from thidua.config import Config, Indicator
+from thidua.errors import ThiduaError
 from warehouse.db import scalar
 
 
@@ -161,6 +162,18 @@ def load_submissions(con: duckdb.DuckDBPyConnection, frames: dict[str, pd.DataFr
             SELECT v.*, s.sk FROM batch_submission_values v
             JOIN submissions s USING (submission_id)
             WHERE submission_id IN (SELECT submission_id FROM batch_new)""")
+        # Each new version's automatic review state (an officer's decision is a later row)
+        con.execute("""
+            INSERT INTO review_log (submission_id, unit_code, cycle_id, version, to_state,
+                                    actor)
+            SELECT s.submission_id, s.unit_code, s.cycle_id, s.version,
+                   CASE WHEN s.outcome IN ('rejected', 'unreadable') THEN 'has_issues'
+                        ELSE 'received' END, 'system'
+            FROM submissions s
+            WHERE s.submission_id IN (SELECT submission_id FROM batch_new)
+              AND s.unit_code IS NOT NULL AND s.cycle_id IS NOT NULL
+              AND s.version IS NOT NULL
+            ORDER BY s.unit_code, s.cycle_id, s.version""")
         con.execute("DROP TABLE batch_new")
     return inserted
 
@@ -308,3 +321,41 @@ def record_bounces(con: duckdb.DuckDBPyConnection, rows: pd.DataFrame) -> pd.Dat
         out = con.execute("SELECT * FROM new_bounces").df()
         con.execute("DROP TABLE new_bounces")
     return out
+
+
+def add_upload_links(con: duckdb.DuckDBPyConnection, rows: list[tuple]) -> None:
+    """Record new upload links (id, unit, cycle, expires_at) (`thidua.links`)."""
+    with transaction(con):
+        con.executemany("INSERT INTO upload_links (id, unit_code, cycle_id, expires_at) "
+                        "VALUES (?, ?, ?, ?)", rows)
+
+
+def revoke_upload_links(con: duckdb.DuckDBPyConnection, unit: str, cycle: str) -> int:
+    """Revoke every live link of the unit for the cycle; returns how many."""
+    with transaction(con):
+        return scalar(con, """
+            UPDATE upload_links SET revoked_at = now()
+            WHERE unit_code = ? AND cycle_id = ? AND revoked_at IS NULL""", [unit, cycle])
+
+
+class ReviewConflict(ThiduaError):
+    "The version's state changed meanwhile, or it is locked"
+
+
+def record_review(con: duckdb.DuckDBPyConnection, submission_id: str, from_state: str,
+                  to_state: str, actor: str, comment: str | None) -> None:
+    """Append an officer's decision on a version, in one transaction, provided its state
+    is still `from_state` (another officer may have decided meanwhile)."""
+    with transaction(con):
+        row = con.execute("""
+            SELECT unit_code, cycle_id, version, to_state FROM review_states
+            WHERE submission_id = ?""", [submission_id]).fetchone()
+        if row is None or row[3] != from_state:
+            raise ReviewConflict(f"state of {submission_id[:12]} is now "
+                                 f"{row[3] if row else 'unknown'}, not {from_state}")
+        con.execute("""
+            INSERT INTO review_log (submission_id, unit_code, cycle_id, version, from_state,
+                                    to_state, actor, comment)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
+                    [submission_id, row[0], row[1], row[2], from_state, to_state, actor,
+                     comment])

@@ -42,6 +42,15 @@ HEADLINE_CODES = ("TT01", "TT02", "BD01", "BD02", "HC01", "HC02", "DL01", "MT01"
                   "DN03", "DN04", "TX02", "TX04", "AN01")
 
 
+# One sentence saying which versions the figures count ([web] rollup_counts)
+COUNTS_VI = {
+    "accepted": "Số liệu tổng hợp tính theo bản báo cáo hợp lệ mới nhất của mỗi đơn vị "
+                "(đã qua kiểm tra tự động).",
+    "approved": "Số liệu tổng hợp chỉ tính các bản báo cáo đã được Phòng Văn hoá – Xã hội "
+                "duyệt (bản được duyệt mới nhất của mỗi đơn vị).",
+}
+
+
 def write(path: Path, tables: dict[str, pd.DataFrame], ctx: dict[str, Any],
           charts: dict[str, Path]) -> Path:
     """The report in the plan's structure (plan VI.1, VI.3): I. organisation, II. results
@@ -66,6 +75,7 @@ def write(path: Path, tables: dict[str, pd.DataFrame], ctx: dict[str, Any],
           indent=True)
     _para(doc, period_sentence(cycle), italic=True, indent=True)
 
+    _para(doc, COUNTS_VI[h.get("counts", "accepted")], italic=True, indent=True)
     _section_organisation(doc, tables, ctx, charts)
     _section_results(doc, tables, ctx, charts)
     _section_models(doc, tables, ctx)
