@@ -74,7 +74,7 @@ def test_every_file_gets_its_outcome(hostile):
         if (case.outcome is not None and set(outcomes) != {case.outcome}) or (
                 case.reason is not None and not any(case.reason in m for m in messages)):
             wrong.append((case.name[:40], case.outcome, outcomes, case.reason, messages[:2]))
-    assert wrong == []
+    assert wrong == [], "\n".join(map(str, wrong))
     assert not any(WORKER_DIED in m for _, messages in found.values() for m in messages)
     print(f"\n{len(cases)} files, collected in {seconds:.1f} s: "
           f"{Counter(o for outs, _ in found.values() for o in outs)}")
