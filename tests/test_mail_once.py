@@ -127,3 +127,35 @@ def test_smtp_outage_then_every_acknowledgment_once_and_the_admin_alerted(
     text = alert.message.get_body(("plain",)).get_content()
     assert "đã gửi được" in text and all(u.code in text for u in units)
     assert rows(ws, "SELECT count(*) FROM acknowledgments WHERE alerted_at IS NULL") == [(0,)]
+
+
+def test_automatic_mail_dropped_in_the_inbox_is_never_answered(workspace, smtp_env):
+    """Our own acknowledgment, our own alert and an out-of-office reply, all dropped into
+    the inbox: each is kept and recorded, none is answered (no mail loop)."""
+    from email.message import EmailMessage
+
+    from thidua.alerts import failure_alert
+    from thidua.mailer import build_message
+
+    ws = Workspace.from_env()
+    cfg = ws.config
+    unit = cfg.unit("TX-01")
+    synthetic.drop_into_inbox(ws, cfg.cycle("nam-2025"), [unit],
+                              datetime(2025, 12, 15, 10, tzinfo=VN))
+    collect(ws, docs=False)                           # the unit's acknowledgment goes out
+    [ack] = smtp_env.received
+    alert = failure_alert(cfg.settings, "collect", "run-1", "Failed", "lỗi", None,
+                          datetime(2025, 12, 15, 10, tzinfo=VN))
+    ooo = EmailMessage()
+    ooo["From"], ooo["To"] = unit.email, cfg.settings.sender.email
+    ooo["Subject"], ooo["Auto-Submitted"] = "Vắng mặt: Re: báo cáo", "auto-replied"
+    ooo.set_content("Tôi đang nghỉ phép đến hết tuần.")
+    for name, data in (("ack.eml", ack.data), ("ooo.eml", bytes(ooo)),
+                       ("alert.eml", build_message(alert, cfg.settings.sender.email,
+                                                   cfg.settings.sender.name).as_bytes())):
+        (ws.paths.inbox / name).write_bytes(data)
+    done = collect(ws, docs=False)
+    assert sorted((r["file"], r["outcome"]) for r in done.files()) == [
+        ("ack.eml", "unreadable"), ("alert.eml", "unreadable"), ("ooo.eml", "unreadable")]
+    assert len(smtp_env.received) == 1                # nothing more was mailed
+    assert rows(ws, "SELECT count(*) FROM acknowledgments WHERE status = 'skipped'") == [(3,)]

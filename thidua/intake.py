@@ -46,6 +46,8 @@ ARCHIVE_TYPES = ("application/zip", "application/x-zip-compressed", "application
                  "application/vnd.rar", "application/x-rar-compressed",
                  "application/x-7z-compressed", "application/gzip")
 TOO_LARGE_HEADER = "X-Thidua-Too-Large"     # set by thidua.mailbox on a header-only copy
+AUTOMATIC = ("thư tự động (trả lời tự động, báo lỗi gửi thư hoặc thư của hệ thống), "
+             "không phải báo cáo")
 REFUSED_FORMAT = ("không nhận tệp định dạng {suffix} (chỉ nhận .xlsx, .csv hoặc thư .eml); "
                   "hãy lưu lại thành tệp .xlsx")
 
@@ -243,13 +245,17 @@ def _mail(path: Path, data: bytes, sha: str, archived: Path, mtime: float,
     """The Arrival of a mail: each .xlsx/.csv attachment a submission, in the order
     they were attached (a microsecond apart, so versions follow that order); other
     attachments its documents.  Received when the file reached us, not at its `Date`."""
-    from thidua.mailbox import authentication
+    from thidua.mailbox import authentication, is_automatic
 
     received = datetime.fromtimestamp(mtime, UTC)
     source = "mailbox" if path.name.startswith("imap-") else "eml"
     subs, docs, notes = [], [], []
     try:
         msg = message_from_bytes(data, policy=policy.default)
+        if is_automatic(msg):   # an auto-reply, a bounce, our own mail: kept, never answered
+            return Arrival(path, sha, len(data), received, archived, (Incoming(
+                sha, path.name, len(data), source, None, received, archived, path,
+                AUTOMATIC),))
         sender = parseaddr(str(msg.get("From", "")))[1].lower() or None
         mail = {"message_id": _header(msg, "Message-ID"), "subject": _header(msg, "Subject"),
                 "auth": authentication(msg, authserv_id), "mail_sha256": sha}
