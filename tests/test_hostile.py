@@ -17,9 +17,11 @@ from thidua.intake import safe_name
 from warehouse.db import connect
 
 # Peak RSS measured on this 2-core VM: the pytest process ~0.6 GB at most over the
-# whole suite (0.42 GB when the corpus runs alone), the largest worker 0.26 GB.
+# whole suite (0.42 GB when the corpus runs alone), the largest worker 0.26 GB alone.
+# RUSAGE_CHILDREN counts every child of the session, and in the full suite that
+# includes test_crash's collection of 1,000 files (0.61 GB), hence the wider bound.
 MAX_SELF_RSS_KB = 1_200_000
-MAX_WORKER_RSS_KB = 600_000
+MAX_WORKER_RSS_KB = 1_200_000
 
 
 @pytest.fixture(scope="module")

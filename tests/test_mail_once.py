@@ -28,11 +28,11 @@ def crash_on(n: int, monkeypatch) -> None:
     """The process dies (as far as the run can tell) while rendering the n-th message."""
     real, calls = thidua.acknowledge.ack_email, []
 
-    def render(*args):
+    def render(*args, **kwargs):
         calls.append(1)
         if len(calls) == n:
             raise KeyboardInterrupt("killed")
-        return real(*args)
+        return real(*args, **kwargs)
     monkeypatch.setattr(thidua.acknowledge, "ack_email", render)
 
 
@@ -80,11 +80,11 @@ def test_each_reminder_is_logged_as_it_is_sent(workspace, smtp_env, monkeypatch)
     ws = Workspace.from_env()
     real, calls = thidua.reminders.reminder_email, []
 
-    def render(*args):
+    def render(*args, **kwargs):
         calls.append(1)
         if len(calls) == 5:
             raise KeyboardInterrupt("killed")
-        return real(*args)
+        return real(*args, **kwargs)
     monkeypatch.setattr(thidua.reminders, "reminder_email", render)
     with pytest.raises(KeyboardInterrupt):
         remind(ws, datetime(2025, 12, 11).date())             # t7: 39 units

@@ -14,7 +14,6 @@ before anything parses it (`thidua.intake`).
 from __future__ import annotations
 
 import hashlib
-import ipaddress
 import os
 import re
 import ssl
@@ -233,15 +232,6 @@ class Fetched:
     raw: bytes | None                   # None: over the size cap, only `header`
     size: int
     header: bytes = b""
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 class Mailbox:

@@ -89,11 +89,11 @@ class SmtpSettings:
         smtp = settings.smtp
         host = smtp.host
         security = smtp.security or ("ssl" if smtp.port == 465 else
-                                     "none" if host and _is_loopback(host) else "starttls")
+                                     "none" if host and is_loopback(host) else "starttls")
         password = smtp.password.get_secret_value() if smtp.password else None
         if host and smtp.user and not password:
             raise SmtpConfigError("THIDUA_SMTP_USER is set but THIDUA_SMTP_PASSWORD is not")
-        if host and smtp.user and security == "none" and not _is_loopback(host):
+        if host and smtp.user and security == "none" and not is_loopback(host):
             raise SmtpConfigError("refusing to log in without TLS to a non-loopback host; "
                                   "set THIDUA_SMTP_SECURITY to starttls or ssl")
         return cls(host=host, port=smtp.port or DEFAULT_PORTS[security], security=security,
@@ -102,7 +102,8 @@ class SmtpSettings:
                    sender_name=settings.sender.name, retry_delays=smtp.retry_delays)
 
 
-def _is_loopback(host: str) -> bool:
+def is_loopback(host: str) -> bool:
+    """A local host (a relay or a test server): the one place plaintext is allowed."""
     if host == "localhost":
         return True
     try:
