@@ -26,31 +26,19 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
+from collect import bench_config  # bench/collect.py: the sample config, N units
 from imap_server import start_pymap
 from mails import unit_mail
 
 from pipeline.collect import collect
 from pipeline.init import init_workspace
 from thidua import synthetic
-from thidua.config import UNIT_KINDS, Unit, load_config
 from thidua.mailbox import ImapSettings, open_mailbox
 from thidua.paths import Paths
 from thidua.settings import REPO_CONFIG, resolve_settings
 from thidua.workspace import Workspace
 
 SENT = datetime(2025, 12, 18, 10, tzinfo=timezone(timedelta(hours=7)))
-BLOCKS = {"co_quan": "chinh_quyen", "mat_tran_doan_the": "mat_tran_doan_the",
-          "doanh_nghiep": "doanh_nghiep", "thon_xom": "thon_xom"}
-
-
-def bench_config(n: int):
-    cfg = load_config(REPO_CONFIG)
-    units = tuple(Unit(f"S{i:06d}", f"Đơn vị {i}", kind, BLOCKS[kind], f"u{i}@donvi.example",
-                       "Trưởng đơn vị", f"h{i}@donvi.example")
-                  for i in range(1, n + 1) for kind in [UNIT_KINDS[i % 4]])
-    return dataclasses.replace(cfg, units=units)
-
-
 _GEN: dict = {}
 
 
