@@ -14,13 +14,7 @@ from typing import Any
 import jinja2
 
 from thidua.calendar import format_date_vi, format_day_vi, format_time_vi
-
-
-def setting(section: Any, key: str, default: Any = None) -> Any:
-    """`section.key` of a settings section, a dict or a typed object alike."""
-    if isinstance(section, dict):
-        return section.get(key, default)
-    return getattr(section, key, default)
+from thidua.settings import Commune
 
 
 def lcfirst(text: str) -> str:
@@ -35,13 +29,12 @@ def report_name(title: str) -> str:
     return text if text.startswith(("báo cáo", "kế hoạch")) else f"báo cáo {text}"
 
 
-def movements(commune: Any) -> dict[str, str]:
+def movements(commune: Commune) -> dict[str, str]:
     """The movements of the plan, from settings [commune] `movements` (full names) and
     `movement_short` (the subject's form): `movements` as running text, `movement_short`."""
-    names = list(setting(commune, "movements") or [])
-    full = " và ".join(f"Phong trào thi đua “{n}”" for n in names)
+    full = " và ".join(f"Phong trào thi đua “{n}”" for n in commune.movements)
     return {"movements": full or "Phong trào thi đua",
-            "movement_short": setting(commune, "movement_short") or "Thi đua"}
+            "movement_short": commune.movement_short}
 
 
 @cache

@@ -23,7 +23,6 @@ import pandas as pd
 
 from thidua.calendar import STAGES
 from thidua.config import Config, Cycle, Unit
-from thidua.emails import setting
 from thidua.mailer import Email
 
 STAGE_NO = {stage: i for i, stage in enumerate(STAGES)}
@@ -36,9 +35,7 @@ def escalates(cfg: Config, unit: Unit) -> bool:
     """Whether the `don-doc` stage of this unit is an escalation (head and admin in copy):
     settings [admin] `escalate_kinds`; by default every kind but companies, which the
     plan only invites."""
-    kinds = setting(cfg.settings.admin, "escalate_kinds",
-                    ["co_quan", "mat_tran_doan_the", "thon_xom"])
-    return unit.kind in kinds
+    return unit.kind in cfg.settings.admin.escalate_kinds
 
 
 def due_stages(cfg: Config, today: date, cycle_id: str | None = None) -> pd.DataFrame:

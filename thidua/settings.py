@@ -69,6 +69,10 @@ class Commune(Section):
     authority_short: str
     province: str
     plan_ref: str
+    # The plan's movements: full names in email bodies and the workbook, the short form
+    # in subjects.
+    movements: tuple[str, ...] = ()
+    movement_short: str = "Thi đua"
 
 
 class Contact(Section):
@@ -77,6 +81,12 @@ class Contact(Section):
     phone: str | None = None
 
     _check_email = field_validator("email")(_email)
+
+
+class Admin(Contact):
+    # Unit kinds whose `don-doc` reminder is an escalation (head and admin in copy); the
+    # plan only invites companies, so by default they are not among them.
+    escalate_kinds: tuple[str, ...] = ("co_quan", "mat_tran_doan_the", "thon_xom")
 
 
 class Signer(Section):
@@ -253,7 +263,7 @@ class Settings(BaseSettings):
     lock_timeout: float = Field(default=900, gt=0)   # s to wait for another run's lock
     commune: Commune
     sender: Contact                     # VHXH: signs every email to units
-    admin: Contact                      # failure alerts, copies of chasers
+    admin: Admin                        # failure alerts, copies of chasers
     province_office: Contact            # Sở Nội vụ: receives the rollups
     signer: Signer
     calendar: CalendarSettings
@@ -275,6 +285,10 @@ class Settings(BaseSettings):
         if bad:
             raise ValueError(f"[rollup] ratios: population must be a unit kind of [kinds] "
                              f"({', '.join(self.kinds)}): {'; '.join(bad)}")
+        unknown = [k for k in self.admin.escalate_kinds if k not in self.kinds]
+        if unknown:
+            raise ValueError(f"[admin] escalate_kinds: not a unit kind of [kinds] "
+                             f"({', '.join(self.kinds)}): {', '.join(unknown)}")
         return self
 
     @classmethod

@@ -19,7 +19,7 @@ import xlsxwriter
 from thidua import layout
 from thidua.calendar import format_day_vi
 from thidua.config import Config, Cycle, Indicator, Unit
-from thidua.emails import movements, setting
+from thidua.emails import movements
 
 Value = float | int | str | None
 
@@ -154,7 +154,7 @@ def _guide_sheet(wb, fmt: _Formats, cfg: Config, unit: Unit, cycle: Cycle) -> No
     lines: list[tuple[str, object]] = [
         (f"BIỂU MẪU BÁO CÁO – {cycle.title.upper()}", fmt.title),
         (movements(commune)["movements"], fmt.text),
-        (f"Thực hiện {setting(commune, 'plan_ref')} của {setting(commune, 'authority')}.",
+        (f"Thực hiện {commune.plan_ref} của {commune.authority}.",
          fmt.text),
         ("", None),
         ("THÔNG TIN KỲ BÁO CÁO", fmt.heading),
@@ -163,8 +163,8 @@ def _guide_sheet(wb, fmt: _Formats, cfg: Config, unit: Unit, cycle: Cycle) -> No
         ((f"Hạn nộp: {format_day_vi(cycle.due, weekday=True)}{moved}; báo cáo nhận đến hết "
          "23 giờ 59 phút ngày này được tính là đúng hạn."), fmt.text),
         (f"Đơn vị: {unit.name} (mã đơn vị: {unit.code}).", fmt.text),
-        ((f"Liên hệ: {setting(sender, 'name')} – điện thoại {setting(sender, 'phone', '')} – "
-         f"email {setting(sender, 'email')}."), fmt.text),
+        ((f"Liên hệ: {sender.name} – điện thoại {sender.phone or ''} – "
+         f"email {sender.email}."), fmt.text),
         ("", None),
         ("CÁCH ĐIỀN", fmt.heading),
         ((f"1. Trang “{titles[layout.INFO_SHEET]}” (ThongTin): ghi người lập biểu, điện thoại, "
@@ -187,7 +187,7 @@ def _guide_sheet(wb, fmt: _Formats, cfg: Config, unit: Unit, cycle: Cycle) -> No
         ("", None),
         ("CÁCH GỬI", fmt.heading),
         ((f"Lưu tệp dạng Excel (.xlsx), trả lời thư đã nhận hoặc gửi tới "
-         f"{setting(sender, 'email')}, đính kèm tệp. Đơn vị sẽ nhận được thư xác nhận kèm "
+         f"{sender.email}, đính kèm tệp. Đơn vị sẽ nhận được thư xác nhận kèm "
          "danh sách lỗi cần sửa, nếu có; sửa rồi gửi lại tệp, lần gửi sau thay lần trước."),
          fmt.text),
         ("", None),
