@@ -97,7 +97,7 @@ def fetch_mail(ws: Workspace, settings: ImapSettings | None = None) -> dict:
                                       b.diagnostic) for b in bounces(full)
                                      if b.original_message_id]
                 else:
-                    write_eml(inbox, raw)
+                    write_eml(inbox, raw, f.arrived)
                     summary["taken"] += 1
                 seen_shas.add(sha)
                 if mid:

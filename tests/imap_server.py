@@ -31,12 +31,13 @@ class ImapServer:
         return MailBoxUnencrypted(self.host, self.port).login(self.user, self.password,
                                                               initial_folder=None)
 
-    def append(self, messages: list[bytes], folder: str = "INBOX") -> None:
+    def append(self, messages: list[bytes], folder: str = "INBOX", dt=None) -> None:
+        """APPEND each message; `dt` is its INTERNALDATE (None: now)."""
         with self.client() as mb:
             if not mb.folder.exists(folder):
                 mb.folder.create(folder)
             for raw in messages:
-                mb.append(raw, folder, dt=None, flag_set=())
+                mb.append(raw, folder, dt=dt, flag_set=())
 
     def uids(self, folder: str) -> list[str]:
         with self.client() as mb:

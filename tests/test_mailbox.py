@@ -254,8 +254,8 @@ def test_forged_senders_are_quarantined_officer_alerted_unit_notified(
     assert len(imap_env.uids(QUARANTINE)) == 2 and len(imap_env.uids(PROCESSED)) == 1
     assert sorted(q["units"] for q in done.mail["quarantined"]) == ["CQ-VP", "CQ-YT"]
     outcomes = {r["unit"]: r["outcome"] for r in done.files()}
-    # TX-01 is on its own address and verified; late only because a mail arrives when it
-    # is fetched (now), never at its Date header
+    # TX-01 is on its own address and verified; late only because the server received it
+    # now (INTERNALDATE), never at its Date header
     assert outcomes == {"CQ-VP": "rejected", "CQ-YT": "rejected",
                         "TX-01": "accepted_with_warnings"}
     assert rows(ws, "SELECT s.unit_code, r.rule_id FROM validation_results r JOIN "
@@ -290,7 +290,7 @@ def test_workbook_and_plan_in_one_message_are_one_submission(workspace, imap_env
     imap_env.append([raw])
     done = collect(ws, docs=False)
     [sub] = done.files()
-    assert (sub["unit"], sub["cycle"], sub["outcome"]) == (      # late: fetched now
+    assert (sub["unit"], sub["cycle"], sub["outcome"]) == (      # late: received now
         "CQ-HCC", "ke-hoach-2025", "accepted_with_warnings")
     linked = rows(ws, "SELECT a.role, a.name, f.archived_path FROM attachments a "
                       "JOIN files f USING (sha256) WHERE a.submission_id = ? ORDER BY role",
@@ -348,3 +348,21 @@ def test_bounce_marks_reminder_and_shows_in_status(workspace, imap_env, smtp_env
     from pipeline.remind import plan
     planned = plan(ws, datetime(2025, 12, 12).date())
     assert planned.set_index("unit_code").loc["CQ-VP", "skip"] == "already_sent"
+
+
+@pytest.mark.slow
+def test_mail_received_before_the_deadline_is_on_time_however_late_it_is_fetched(
+        workspace, imap_env, cfg):
+    """The receive time is the server's INTERNALDATE, not the fetch: a mail that reached
+    the commune on 15/12/2025 and is fetched a year later is on time."""
+    ws = Workspace.from_env()
+    tx = cfg.unit("TX-01")
+    imap_env.append([unit_mail(tx.email, [("bao-cao.xlsx", report(cfg, "TX-01"))],
+                               DEC15 + timedelta(days=300))], dt=DEC15)
+    [sub] = collect(ws, docs=False).files()
+    assert (sub["unit"], sub["cycle"]) == ("TX-01", "nam-2025")
+    [(received,)] = rows(ws, "SELECT received_at FROM submissions WHERE submission_id = ?",
+                         [sub["submission_id"]])
+    assert received == DEC15
+    assert not rows(ws, "SELECT 1 FROM validation_results WHERE submission_id = ? "
+                        "AND rule_id = 'late'", [sub["submission_id"]])

@@ -9,8 +9,8 @@ images are skipped; other files (a docx or pdf plan, a zip) are archived as docu
 of the mail's submissions; winmail.dat and archives are answered in Vietnamese.  Mails
 fetched from the commune's mailbox (`thidua.mailbox`, `imap-<sha256>.eml`) are
 `mailbox`, and carry what the mail server said of their sender.  A submission's arrival
-time is when the file reached us (its mtime: the fetch, or the drop in the folder),
-never the sender's `Date` header.
+time is when the file reached us (its mtime: the mail server's INTERNALDATE for a
+fetched mail, else the drop in the folder), never the sender's `Date` header.
 
 Every other inbox entry gets a record and an outcome too, so nothing waits there
 unanswered: a file of another format, a symlink (never followed), a FIFO or device

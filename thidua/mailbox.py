@@ -17,9 +17,11 @@ import hashlib
 import os
 import re
 import ssl
+import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
+from datetime import datetime
 from email.message import Message
 from email.utils import parseaddr
 from pathlib import Path
@@ -209,9 +211,13 @@ def bounces(msg: Message) -> list[Bounce]:
 
 # -- writing to the inbox directory -----------------------------------------------------
 
-def write_eml(inbox: Path, data: bytes) -> tuple[str, Path]:
+def write_eml(inbox: Path, data: bytes, arrived: datetime | None = None
+              ) -> tuple[str, Path]:
     """Write a raw message to `inbox/imap-<sha256>.eml`: tmp file, fsync, rename, so the
-    take-in never sees half a message.  Returns (sha256, path)."""
+    take-in never sees half a message.  Its mtime (the take-in's receive time) is when the
+    commune's server got it (`arrived`, INTERNALDATE), never later than now: a message
+    that came before the deadline stays on time however late it is fetched.  Returns
+    (sha256, path)."""
     sha = hashlib.sha256(data).hexdigest()
     path = inbox / f"{EML_PREFIX}{sha}.eml"
     if not path.exists():
@@ -220,6 +226,9 @@ def write_eml(inbox: Path, data: bytes) -> tuple[str, Path]:
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
+        if arrived is not None:
+            stamp = min(arrived.timestamp(), time.time())
+            os.utime(tmp, (stamp, stamp))
         os.replace(tmp, path)
     return sha, path
 
@@ -232,6 +241,7 @@ class Fetched:
     raw: bytes | None                   # None: over the size cap, only `header`
     size: int
     header: bytes = b""
+    arrived: datetime | None = None     # INTERNALDATE: when the commune's server got it
 
 
 class Mailbox:
@@ -249,21 +259,20 @@ class Mailbox:
         left for the next run."""
         return sorted(int(u) for u in self.client.uids("ALL"))
 
-    def sizes(self, uids: list[int]) -> dict[int, int]:
-        """RFC822.SIZE of each UID: one FETCH per batch."""
-        out: dict[int, int] = {}
+    def stats(self, uids: list[int]) -> dict[int, tuple[int, datetime | None]]:
+        """RFC822.SIZE and INTERNALDATE (when the server received it) of each UID: one
+        FETCH per batch."""
+        out: dict[int, tuple[int, datetime | None]] = {}
         for chunk in _chunks(uids, max(self.settings.batch, 500)):
-            typ, data = self.client.client.uid("FETCH", _uid_set(chunk), "(UID RFC822.SIZE)")
+            typ, data = self.client.client.uid(
+                "FETCH", _uid_set(chunk), "(UID RFC822.SIZE INTERNALDATE)")
             if typ != "OK":
-                raise MailboxError(f"FETCH RFC822.SIZE refused: {typ}")
+                raise MailboxError(f"FETCH RFC822.SIZE INTERNALDATE refused: {typ}")
             for item in data:
-                line = item[0] if isinstance(item, tuple) else item
-                m = re.search(rb"UID (\d+).*?RFC822\.SIZE (\d+)|RFC822\.SIZE (\d+).*?UID (\d+)",
-                              line or b"")
-                if m:
-                    uid, size = (m.group(1), m.group(2)) if m.group(1) else (m.group(4),
-                                                                            m.group(3))
-                    out[int(uid)] = int(size)
+                line = (item[0] if isinstance(item, tuple) else item) or b""
+                uid, size = re.search(rb"UID (\d+)", line), re.search(rb"RFC822\.SIZE (\d+)", line)
+                if uid and size:
+                    out[int(uid.group(1))] = (int(size.group(1)), internal_date(line))
         return out
 
     def fetch(self, uids: list[int], batch: int | None = None) -> Iterator[Fetched]:
@@ -271,17 +280,19 @@ class Mailbox:
         is marked seen).  Messages over the size cap come as headers only."""
         batch = batch or self.settings.batch
         cap = int(self.settings.max_message_mb * 1024 * 1024)
-        sizes = self.sizes(uids) if uids else {}
-        small = [u for u in uids if sizes.get(u, 0) <= cap]
-        large = [u for u in uids if sizes.get(u, 0) > cap]
+        stats = self.stats(uids) if uids else {}
+        small = [u for u in uids if stats.get(u, (0,))[0] <= cap]
+        large = [u for u in uids if stats.get(u, (0,))[0] > cap]
         for chunk in _chunks(small, batch):
             for m in self.client.fetch(uid_list=[str(u) for u in chunk], mark_seen=False,
                                        bulk=batch if batch >= 2 else False):
-                yield Fetched(int(m.uid), m.raw, len(m.raw))
+                yield Fetched(int(m.uid), m.raw, len(m.raw),
+                              arrived=stats.get(int(m.uid), (0, None))[1])
         for chunk in _chunks(large, batch):
             for m in self.client.fetch(uid_list=[str(u) for u in chunk], mark_seen=False,
                                        headers_only=True, bulk=batch if batch >= 2 else False):
-                yield Fetched(int(m.uid), None, sizes[int(m.uid)], m.raw)
+                size, arrived = stats[int(m.uid)]
+                yield Fetched(int(m.uid), None, size, m.raw, arrived)
 
     def move(self, uids: Iterable[int], folder: str) -> int:
         """Move these messages to `folder` (created when missing); MOVE where the
@@ -293,6 +304,16 @@ class Mailbox:
             self.client.folder.create(folder)
         self.client.move([str(u) for u in uids], folder, chunks=500)
         return len(uids)
+
+
+def internal_date(line: bytes) -> datetime | None:
+    """The INTERNALDATE of a FETCH response line, as an aware datetime (None if absent)."""
+    m = re.search(rb'INTERNALDATE "([^"]+)"', line)
+    if not m:
+        return None
+    with suppress(ValueError):
+        return datetime.strptime(m.group(1).decode().strip(), "%d-%b-%Y %H:%M:%S %z")
+    return None
 
 
 def _chunks(items: list, n: int) -> Iterator[list]:
