@@ -9,7 +9,7 @@ export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export GX_ANALYTICS_ENABLED := false
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: install lock demo test test-fast lint docs clean server server-stop
+.PHONY: install lock demo test test-slow lint docs clean server server-stop
 
 # Installs come from requirements.lock: exact versions with hashes, for Python >= 3.11 on any
 # platform. `make lock` brings it up to date with pyproject.toml, keeping the pins it can;
@@ -51,13 +51,15 @@ lock: $(UV_STAMP)
 demo: $(STAMP)
 	$(BIN)/python -m apps.demo
 
+# `make test`: the contracts and every test not marked slow (minutes); `make test-slow`:
+# the integration tests (servers, whole flows, the demo, kill -9).  CI runs both.
 test: $(STAMP)
 	$(BIN)/lint-imports
 	$(BIN)/cog --check docs/cli.md
-	$(BIN)/python -m pytest -q
-
-test-fast: $(STAMP)
 	$(BIN)/python -m pytest -q -m "not slow"
+
+test-slow: $(STAMP)
+	$(BIN)/python -m pytest -q -m slow
 
 server: $(STAMP)
 	$(BIN)/thidua init
