@@ -88,8 +88,11 @@ def take_in(ws: Workspace, inbox: Path | None = None) -> list[Arrival]:
     from warehouse.writer import record_files
 
     ws.paths.archive.mkdir(parents=True, exist_ok=True)
+    settings = ws.config.settings
+    # Nothing larger than a workbook or a mail is read whole into memory
+    cap_mb = max(settings.checks.max_file_mb, settings.imap.max_message_mb)
     arrivals = take_all(scan(inbox or ws.paths.inbox), ws.paths.archive,
-                        authserv_id=ws.config.settings.imap.authserv_id)
+                        authserv_id=settings.imap.authserv_id, max_bytes=int(cap_mb * 2**20))
     if arrivals:
         with connect(ws.paths.warehouse) as con:
             record_files(con, files_frame(arrivals))

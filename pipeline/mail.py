@@ -35,6 +35,7 @@ from thidua.mailbox import (
     sender_address,
     write_eml,
 )
+from thidua.rules import fmt
 from thidua.workspace import Workspace
 from warehouse.db import connect
 
@@ -71,7 +72,7 @@ def fetch_mail(ws: Workspace, settings: ImapSettings | None = None) -> dict:
             for f in mb.fetch(chunk):
                 raw, kind = f.raw, "mail"
                 if raw is None:     # over the cap: its headers stand for it, answered
-                    note = (f"{f.size / 1048576:.1f} MB, tối đa {cap_mb:g} MB").replace(".", ",")
+                    note = f"{fmt(round(f.size / 2**20, 1))} MB, tối đa {fmt(cap_mb)} MB"
                     raw = f"{TOO_LARGE_HEADER}: {note}\r\n".encode() + f.header
                     kind = "too_large"
                 fetched.append((f, raw, kind, headers.parsebytes(raw, headersonly=True)))

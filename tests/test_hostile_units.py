@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import math
 import os
 import subprocess
@@ -177,6 +178,27 @@ def test_links_devices_and_formats_are_refused_with_a_record(tmp_path, good):
         "ong.csv": "không phải tệp thông thường (thiết bị, FIFO hoặc socket), không nhận",
         "bao-cao.xls": "không nhận tệp định dạng .xls (chỉ nhận .xlsx, .csv hoặc thư .eml); "
                        "hãy lưu lại thành tệp .xlsx"}
+
+
+def test_a_file_over_the_cap_is_archived_by_streaming_and_refused(tmp_path, good):
+    """A file larger than the take-in cap is never read whole: it is copied into the
+    archive a chunk at a time (its sha256 computed on the way) and refused in Vietnamese;
+    a file under the cap is taken as before."""
+    inbox, arch = tmp_path / "inbox", tmp_path / "archive"
+    inbox.mkdir()
+    arch.mkdir()
+    big = os.urandom(3 * 2**20 + 5)
+    (inbox / "a-lon.eml").write_bytes(big)
+    (inbox / "b-nho.xlsx").write_bytes(good)
+    first, second = take_all(scan(inbox), arch, max_bytes=2**20 + len(good))
+    assert first.sha256 == hashlib.sha256(big).hexdigest() and first.size == len(big)
+    assert (arch / first.sha256).read_bytes() == big
+    assert first.submissions[0].refused == (
+        "tệp quá lớn (3 MB, tối đa 1 MB), không đọc; hãy gửi tệp .xlsx nhỏ hơn, "
+        "mỗi thư một tệp")
+    assert second.submissions[0].refused is None
+    assert (arch / second.sha256).read_bytes() == good
+    assert not list(arch.glob(".*"))                # no temporary file left
 
 
 def test_empty_files_are_not_duplicates_of_each_other(tmp_path):

@@ -33,6 +33,7 @@ from email.utils import parseaddr
 from functools import partial
 from pathlib import Path
 
+from thidua.rules import fmt
 from thidua.workers import map_chunks, pool_size
 
 SUBMISSION_SUFFIXES = (".xlsx", ".csv")
@@ -48,6 +49,9 @@ ARCHIVE_TYPES = ("application/zip", "application/x-zip-compressed", "application
 TOO_LARGE_HEADER = "X-Thidua-Too-Large"     # set by thidua.mailbox on a header-only copy
 AUTOMATIC = ("thư tự động (trả lời tự động, báo lỗi gửi thư hoặc thư của hệ thống), "
              "không phải báo cáo")
+REFUSED_TOO_LARGE = ("tệp quá lớn ({size} MB, tối đa {cap} MB), không đọc; hãy gửi tệp .xlsx "
+                     "nhỏ hơn, mỗi thư một tệp")
+READ_CHUNK = 1 << 20        # bytes copied at a time when a file too large is archived
 REFUSED_FORMAT = ("không nhận tệp định dạng {suffix} (chỉ nhận .xlsx, .csv hoặc thư .eml); "
                   "hãy lưu lại thành tệp .xlsx")
 
@@ -148,27 +152,50 @@ def archive(data: bytes, archive_dir: Path, sha: str | None = None) -> tuple[str
     return sha, target
 
 
-def take(path: Path, archive_dir: Path, authserv_id: str | None = None) -> Arrival:
+def archive_stream(f, archive_dir: Path) -> tuple[str, Path, int]:
+    """Copy an open file into archive/<sha256> a chunk at a time, hashing as it goes:
+    a file too large to read into memory is kept all the same.  (sha, path, size)."""
+    digest, size = hashlib.sha256(), 0
+    tmp = archive_dir / f".stream{TMP_SUFFIX}{os.getpid()}"
+    try:
+        with open(tmp, "wb") as out:
+            while chunk := f.read(READ_CHUNK):
+                digest.update(chunk)
+                out.write(chunk)
+                size += len(chunk)
+        target = archive_dir / digest.hexdigest()
+        os.replace(tmp, target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return digest.hexdigest(), target, size
+
+
+def take(path: Path, archive_dir: Path, authserv_id: str | None = None,
+         max_bytes: int | None = None) -> Arrival:
     """Archive one inbox file and, for a mail, each attachment that is a submission."""
-    t = _take(path, archive_dir, authserv_id)
+    t = _take(path, archive_dir, authserv_id, max_bytes)
     return t if isinstance(t, Arrival) else _arrival(path, archive_dir, *t)
 
 
 def take_all(paths: list[Path], archive_dir: Path, workers: int | None = None,
-             authserv_id: str | None = None) -> list[Arrival]:
+             authserv_id: str | None = None, max_bytes: int | None = None
+             ) -> list[Arrival]:
     """`take` of each, in order; over `workers` processes (default: one per core) when
     the batch is large enough (`workers.pool_size`): writing the archive copies costs
     the kernel about 0.3-0.8 ms a file here, the bulk of taking a national cycle in.
     Temporary files a crash or a full disk left behind are removed first; the archive
-    is synced to disk before returning (the caller records the files next)."""
+    is synced to disk before returning (the caller records the files next).  A file of
+    more than `max_bytes` is archived a chunk at a time and refused, never read whole."""
     for stray in archive_dir.glob(f".*{TMP_SUFFIX}*"):
         stray.unlink(missing_ok=True)
     processes = pool_size(len(paths), workers)
     if not processes:
-        taken = [(p, _take(p, archive_dir, authserv_id)) for p in paths]
+        taken = [(p, _take(p, archive_dir, authserv_id, max_bytes)) for p in paths]
     else:
         done = map_chunks(partial(_take_chunk, archive_dir=archive_dir,
-                                  authserv_id=authserv_id), paths, processes)
+                                  authserv_id=authserv_id, max_bytes=max_bytes),
+                          paths, processes)
         taken = [(p, t) for chunk, results in done
                  for p, t in zip(chunk, results, strict=True)]
     _sync(archive_dir)
@@ -187,17 +214,22 @@ def _sync(directory: Path) -> None:
         os.close(fd)
 
 
-def _take_chunk(paths: list[Path], archive_dir: Path, authserv_id: str | None = None) -> list:
-    return [_take(p, archive_dir, authserv_id) for p in paths]
+def _take_chunk(paths: list[Path], archive_dir: Path, authserv_id: str | None = None,
+                max_bytes: int | None = None) -> list:
+    return [_take(p, archive_dir, authserv_id, max_bytes) for p in paths]
 
 
-def _take(path: Path, archive_dir: Path, authserv_id: str | None = None
-          ) -> Arrival | tuple[str, int, float, str | None]:
+def _take(path: Path, archive_dir: Path, authserv_id: str | None = None,
+          max_bytes: int | None = None) -> Arrival | tuple[str, int, float, str | None]:
     """A mail's Arrival; for any other file only (id, size, mtime, why refused),
     cheaper to send back from a worker.  Opened without following a link, and read
     only if it is a regular file: a link's target is never read, a FIFO never waited
     on."""
-    data, mtime, kind = _read_regular(path)
+    data, mtime, kind = _read_regular(path, archive_dir, max_bytes)
+    if isinstance(data, tuple):                 # too large: archived by streaming, refused
+        sha, size = data
+        return sha, size, mtime, REFUSED_TOO_LARGE.format(
+            size=_mb(size), cap=_mb(max_bytes or 0))
     if kind:                                    # not a regular file: refused
         sha, _ = archive(data, archive_dir, _digest(kind.encode(), os.fsencode(path.name),
                                                     data))
@@ -211,9 +243,11 @@ def _take(path: Path, archive_dir: Path, authserv_id: str | None = None
     return _mail(path, data, sha, archived, mtime, archive_dir, authserv_id)
 
 
-def _read_regular(path: Path) -> tuple[bytes, float, str | None]:
+def _read_regular(path: Path, archive_dir: Path, max_bytes: int | None = None
+                  ) -> tuple[bytes | tuple[str, int], float, str | None]:
     """(bytes, mtime, None) of a regular file; else (what to archive, mtime, kind): a
-    symlink's target text, nothing for a FIFO, socket or device."""
+    symlink's target text, nothing for a FIFO, socket or device.  A regular file over
+    `max_bytes` is archived here by streaming: ((sha256, size), mtime, None)."""
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
     except OSError as exc:
@@ -224,7 +258,20 @@ def _read_regular(path: Path) -> tuple[bytes, float, str | None]:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
             return b"", st.st_mtime, "special"
-        return f.read(), st.st_mtime, None
+        if max_bytes is not None and st.st_size > max_bytes:
+            sha, _, size = archive_stream(f, archive_dir)
+            return (sha, size), st.st_mtime, None
+        data = f.read() if max_bytes is None else f.read(max_bytes + 1)
+        if max_bytes is not None and len(data) > max_bytes:     # it grew while we read
+            f.seek(0)
+            sha, _, size = archive_stream(f, archive_dir)
+            return (sha, size), st.st_mtime, None
+        return data, st.st_mtime, None
+
+
+def _mb(size: int) -> str:
+    """Bytes as megabytes the Vietnamese way: 25, 1.234,5."""
+    return fmt(round(size / 2**20, 1))
 
 
 def _digest(*parts: bytes) -> str:
