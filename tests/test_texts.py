@@ -10,7 +10,7 @@ import json
 import os
 import re
 import shutil
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -384,3 +384,18 @@ def test_plan_document_beside_the_workbook_in_the_folder_inbox(workspace, smtp_e
     [again] = smtp_env.received
     assert "Văn bản kế hoạch của đơn vị: đã nhận (“ke-hoach-2025_CQ-VP.pdf”)." in \
         again.message.get_body(("plain",)).get_content()
+
+
+def test_admin_failure_alert_is_in_vietnamese_only(cfg):
+    from thidua.alerts import failure_alert
+
+    at = datetime(2025, 12, 26, 3, 5, tzinfo=UTC)
+    for url in ("http://127.0.0.1:4200/runs/flow-run/1", None):
+        mail = failure_alert(cfg.settings, "collect", "brave-lion", "Crashed",
+                             "RuntimeError: ổ đĩa đầy", url, at)
+        assert mail.subject == "[thidua] Luồng collect dừng đột ngột: brave-lion"
+        prose = mail.text.replace("RuntimeError", "").replace("brave-lion", "")
+        assert "Thời điểm:   10 giờ 05 ngày 26/12/2025" in mail.text
+        assert not re.search(r"\b(?:The|flow run|state|error|open in|This run|Loaded|at)\b",
+                             prose.replace("Crashed", "")), mail.text
+        assert "Trạng thái:  Crashed" in mail.text and "ổ đĩa đầy" in mail.text
