@@ -115,6 +115,12 @@ def test_workbook_guide_hidden_keys_percent_format_and_dropdowns(cfg):
     assert "từ ngày 21/08/2025 đến ngày 14/12/2025" in guide
     assert cfg.settings.sender.email in guide and "màu".upper() in guide.upper()
     assert book["ThongTin"].column_dimensions["A"].hidden
+    # printed one A4 page wide, each wrapped line with its height (docs/huong-dan-sheet.png)
+    sheet = book["Hướng dẫn"]
+    setup = sheet.page_setup        # fit to 1 page wide (the default width), any height
+    assert sheet.sheet_properties.pageSetUpPr.fitToPage and setup.fitToWidth in (None, 1)
+    assert setup.fitToHeight == 0 and setup.paperSize == 9 and setup.orientation == "portrait"
+    assert sheet.row_dimensions[2].height >= 30         # the movements' two lines
     assert "%" in cell_of(book, "HC04").number_format
     validations = {str(v.sqref): v for v in book["DeNghiKhenThuong"].data_validations.dataValidation}
     forms = next(v for v in validations.values() if "DanhMuc" in (v.formula1 or ""))
