@@ -121,6 +121,11 @@ def test_workbook_guide_hidden_keys_percent_format_and_dropdowns(cfg):
     assert sheet.sheet_properties.pageSetUpPr.fitToPage and setup.fitToWidth in (None, 1)
     assert setup.fitToHeight == 0 and setup.paperSize == 9 and setup.orientation == "portrait"
     assert sheet.row_dimensions[2].height >= 30         # the movements' two lines
+    # the plan cycle's guide asks for the plan document with the workbook
+    plan_book = openpyxl.load_workbook(io.BytesIO(build_workbook(
+        cfg, unit, cfg.cycle("ke-hoach-2025"))))
+    plan_guide = " ".join(str(r[0]) for r in plan_book["Hướng dẫn"].iter_rows(values_only=True))
+    assert "Văn bản kế hoạch của đơn vị" in plan_guide and "Văn bản kế hoạch" not in guide
     assert "%" in cell_of(book, "HC04").number_format
     validations = {str(v.sqref): v for v in book["DeNghiKhenThuong"].data_validations.dataValidation}
     forms = next(v for v in validations.values() if "DanhMuc" in (v.formula1 or ""))

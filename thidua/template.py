@@ -201,6 +201,9 @@ def _guide_sheet(wb, fmt: _Formats, cfg: Config, unit: Unit, cycle: Cycle) -> No
          f"{setting(sender, 'email')}, đính kèm tệp. Đơn vị sẽ nhận được thư xác nhận kèm "
          "danh sách lỗi cần sửa, nếu có; sửa rồi gửi lại tệp, lần gửi sau thay lần trước."),
          fmt.text),
+        (("Văn bản kế hoạch của đơn vị (tệp Word .docx hoặc PDF) đính kèm cùng thư với tệp "
+          "này; thư xác nhận sẽ ghi đã nhận hay chưa." if cycle.kind == "ke_hoach" else ""),
+         fmt.text),
         ("", None),
         ("Ý NGHĨA MÀU Ô", fmt.heading),
     ]
