@@ -410,3 +410,20 @@ def test_admin_failure_alert_is_in_vietnamese_only(cfg):
         assert not re.search(r"\b(?:The|flow run|state|error|open in|This run|Loaded|at)\b",
                              prose.replace("Crashed", "")), mail.text
         assert "Trạng thái:  Crashed" in mail.text and "ổ đĩa đầy" in mail.text
+
+
+def test_screenshots_of_what_a_unit_reads_are_in_the_readme():
+    """docs/text-screenshots.sh made them: the Hướng dẫn sheet printed by LibreOffice,
+    an acknowledgment rendered by Chromium; the README shows both."""
+    repo = Path(__file__).resolve().parent.parent
+    readme = (repo / "README.md").read_text("utf-8")
+    for name, (width, height) in (("huong-dan-sheet.png", (500, 600)),
+                                  ("ack-email.png", (800, 400))):
+        data = (repo / "docs" / name).read_bytes()
+        assert data[:8] == b"\x89PNG\r\n\x1a\n"
+        w, h = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+        assert w >= width and h >= height, (name, w, h)
+        assert f"](docs/{name})" in readme
+    script = (repo / "docs" / "text-screenshots.sh").read_text("utf-8")
+    assert "soffice --headless" in script and "pdftoppm -png -r 80" in script
+    assert "chromium --headless --no-sandbox" in script
