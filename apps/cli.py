@@ -15,6 +15,7 @@ from typing import Annotated, Any
 import typer
 
 from thidua.errors import ThiduaError
+from thidua.review import STATE_VI
 
 app = typer.Typer(help="thidua: reporting cycles of phong trào thi đua, end to end.",
                   no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
@@ -104,6 +105,12 @@ HEADERS_VI = {
     "failed": "Lỗi gửi", "skipped_sent": "Bỏ qua (đã gửi)",
     "skipped_submitted": "Bỏ qua (đã nộp)", "status": "Trạng thái",
     "recipients": "Người nhận", "error": "Lỗi", "to": "Gửi tới", "cc": "Đồng gửi",
+    "plan_documents": "Có văn bản kế hoạch", "plan_document": "Văn bản kế hoạch",
+    "indicator_name": "Chỉ tiêu", "address": "Địa chỉ", "answers": "Thư bị trả lại",
+    "review": "Trạng thái duyệt", "decided_at": "Lúc", "from_state": "Từ",
+    "to_state": "Sang", "actor": "Người quyết định", "comment": "Ý kiến",
+    "reporting_rate_%": "Tỷ lệ nộp (%)", "on_time_rate_%": "Tỷ lệ đúng hạn (%)",
+    "sources": "Số lần gửi được tổng hợp",
 }
 VALUES_VI = {
     "outcome": {"accepted": "Đã tiếp nhận", "accepted_with_warnings": "Tiếp nhận, có lưu ý",
@@ -111,7 +118,9 @@ VALUES_VI = {
                 "missing": "Chưa nộp", "duplicate": "Trùng lần gửi trước"},
     "severity": {"error": "Lỗi", "warning": "Lưu ý"},
     "ack": {"sent": "Đã gửi", "failed": "Gửi lỗi", "skipped": "Không có người nhận"},
-    "status": {"sent": "Đã gửi", "failed": "Gửi lỗi"},
+    "status": {"sent": "Đã gửi", "failed": "Gửi lỗi", "bounced": "Bị trả lại"},
+    "answers": {"reminder": "Thư nhắc hạn", "acknowledgment": "Thư báo nhận"},
+    **{k: STATE_VI for k in ("review", "from_state", "to_state")},
     "kind": {"ke_hoach": "Kế hoạch", "nam": "Năm", "so_ket": "Sơ kết",
              "tong_ket": "Tổng kết"},
 }
@@ -222,15 +231,20 @@ def status(cycle: CycleOpt = None, as_json: JsonOpt = False) -> None:
                     | {"bounced": bounces, "unreadable": unreadable})
         return
     tz = ws.config.settings.calendar.tz
-    _print_table("Tình hình nộp báo cáo theo kỳ", rows, tz=tz)
+    plan = {c.id for c in ws.config.cycles if c.kind == "ke_hoach"}
+    # the plan document is asked for in the plan cycle only: its count shown there
+    _print_table("Tình hình nộp báo cáo theo kỳ", [
+        r | {"plan_documents": r["plan_documents"] if r["cycle"] in plan else None}
+        for r in rows], tz=tz)
     if bounces:
         _print_table("Địa chỉ bị trả lại thư (sửa trong units.csv)", bounces,
                      ["unit", "address", "answers", "cycle_id", "stage", "status",
                       "received_at"], tz)
     if cycle:
-        _print_table(f"Các đơn vị của kỳ {cycle}", per_unit, [
+        _print_table(f"Các đơn vị của kỳ {cycle}", [
+            r | {"plan_document": r["plan_document"] or "chưa nhận"} for r in per_unit], [
             "unit", "version", "outcome", "late", "errors", "warnings", "received_at",
-            "counted_version"], tz)
+            "counted_version", *(["plan_document"] if cycle in plan else [])], tz)
     if unreadable:
         _print_table(f"Tệp không đọc được: {len(unreadable)} (đã báo người gửi khi biết địa "
                      "chỉ)", unreadable, ["received_at", "unit", "sender", "file", "reason",
@@ -283,7 +297,7 @@ def problems(unit: Annotated[str, typer.Argument(help="Unit code, e.g. CQ-VP.")]
 
         _print_table(f"Các vấn đề của {unit}, kỳ {cycle}",
                      [r | {"cell": where_vi(r["cell"], r["sheet"])} for r in rows],
-                     ["version", "severity", "cell", "value", "message_vi"])
+                     ["version", "severity", "cell", "indicator_name", "value", "message_vi"])
 
 
 @app.command()
@@ -375,14 +389,14 @@ def _rollup(kind: str, number: int, as_json: bool) -> None:
         _print_json(out)
         return
     h = out["headline"]
-    _print_table(f"Rollup {out['rollup_id']}: {h['title']}", [
+    _print_table(f"Tổng hợp {out['rollup_id']}: {h['title']}", [
         {"expected": h["expected"], "submitted": h["submitted"], "on_time": h["on_time"],
          "late": h["late"], "missing": h["missing"],
          "reporting_rate_%": h["reporting_rate"], "on_time_rate_%": h["on_time_rate"],
          "sources": h["sources"]}])
     if not h["accepted_in_cycle"]:
         typer.echo(NO_SUBMISSIONS.format(cycle=out["cycle"], n=h["expected"]))
-    typer.echo(f"files in {out['output_dir']}")
+    typer.echo(f"Các tệp trong {out['output_dir']}")
     for name, path in out["files"].items():
         typer.echo(f"  {name:6} {path}")
 
@@ -510,9 +524,9 @@ def review_list(unit: UnitArg, cycle: CycleArg, as_json: JsonOpt = False) -> Non
         _print_json({"versions": view["versions"], "log": view["log"]})
         return
     tz = ws.config.settings.calendar.tz
-    _print_table(f"Versions of {unit} in {cycle}", view["versions"],
+    _print_table(f"Các lần gửi của {unit}, kỳ {cycle}", view["versions"],
                  ["version", "received_at", "outcome", "errors", "warnings", "review"], tz)
-    _print_table("Review log", view["log"],
+    _print_table("Nhật ký duyệt", view["log"],
                  ["version", "decided_at", "from_state", "to_state", "actor", "comment"], tz)
 
 

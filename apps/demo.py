@@ -42,6 +42,10 @@ LATE_2025 = ("TX-03", "TX-07", "MT-CCB")          # send nam-2025 after 22/12/20
 BROKEN_FROM = "TX-05"                              # its mail brings a broken attachment
 CORRECTED_ON = {"CQ-YT": date(2025, 12, 18), "GD-TH1": date(2025, 12, 18),
                 "MT-PN": date(2025, 12, 26)}       # the corrected version arrives
+NO_PLAN_DOCUMENT = ("TX-02", "MT-NCT")            # plan cycle: the workbook alone, no plan
+OUTCOME_VI = {"accepted": "hợp lệ", "accepted_with_warnings": "hợp lệ có lưu ý",
+              "rejected": "chưa đạt", "unreadable": "không đọc được",
+              "duplicate": "trùng lần gửi trước"}
 
 
 def main() -> None:
@@ -54,24 +58,24 @@ def main() -> None:
     cfg = ws.config
     plan, nam = cfg.cycle("ke-hoach-2025"), cfg.cycle("nam-2025")
     units = cfg.expected_units(nam)
-    console.print(f"thidua demo in [bold]{home}[/]: {len(units)} units of "
-                  f"{cfg.settings.commune.authority}, simulated 2025")
+    console.print(f"Chạy thử thidua trong [bold]{home}[/]: {len(units)} đơn vị của "
+                  f"{cfg.settings.commune.authority}, năm 2025 theo đồng hồ mô phỏng")
 
-    _act("Kế hoạch 2025: the plan cycle, due "
-         f"{plan.due_original:%d/%m/%Y} → moved to {plan.due:%d/%m/%Y}")
+    _act("Kỳ kế hoạch 2025: hạn theo kế hoạch "
+         f"{plan.due_original:%d/%m/%Y}, lùi sang ngày làm việc {plan.due:%d/%m/%Y}")
     _remind(date(2025, 8, 4))                     # before the plan exists: nothing
     _remind(date(2025, 8, 21))                    # opens 21/08 (the plan's date): mo
     _drop(ws, plan, [u for u in units if u.code not in (*NEVER, *PLAN_LATE)],
-          date(2025, 8, 25))
+          date(2025, 8, 25), documents=True)
     _collect(date(2025, 8, 25))
     _remind(date(2025, 8, 27))                                    # t3: only the two missing
     _remind(date(2025, 9, 4))                                     # qua-han
-    _drop(ws, plan, [cfg.unit(c) for c in PLAN_LATE], date(2025, 9, 5))
+    _drop(ws, plan, [cfg.unit(c) for c in PLAN_LATE], date(2025, 9, 5), documents=True)
     _collect(date(2025, 9, 5))
     _remind(date(2025, 9, 10))                    # don-doc: cc head + VHXH (not companies)
 
-    _act(f"Năm 2025: the annual report, due {nam.due_original:%d/%m/%Y} → "
-         f"{nam.due:%d/%m/%Y}")
+    _act(f"Kỳ báo cáo năm 2025: hạn theo kế hoạch {nam.due_original:%d/%m/%Y}, lùi sang "
+         f"ngày làm việc {nam.due:%d/%m/%Y}")
     _remind(date(2025, 11, 21))                                   # mo
     _remind(date(2025, 12, 11))                                   # t7
     on_time = [u for u in units if u.code not in (*NEVER, *LATE_2025)]
@@ -90,7 +94,7 @@ def main() -> None:
     _remind(date(2025, 12, 29))                                   # don-doc
     _remind(date(2025, 12, 29), again=True)                       # rerun: nothing twice
 
-    _act("Báo cáo gửi Sở Nội vụ: the annual rollup, 05/01/2026")
+    _act("Báo cáo tổng hợp năm gửi Sở Nội vụ, ngày 05/01/2026")
     from flows.rollup import annual_rollup
 
     _clock(date(2026, 1, 5), 8)
@@ -109,6 +113,9 @@ def _fresh_home() -> Path:
     os.environ.pop("THIDUA_SMTP_HOST", None)        # the demo never mails anyone for real
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")   # the story, not run logs
     logging.getLogger("great_expectations").setLevel(logging.WARNING)
+    # this one sets its own level to INFO on import ("Created temporary directory …")
+    logging.getLogger("great_expectations.data_context.types.base").addFilter(
+        lambda record: record.levelno >= logging.WARNING)
     return home
 
 
@@ -128,25 +135,30 @@ def _remind(day: date, again: bool = False) -> None:
     _clock(day, 8)                                  # reminders go out at 08:00
     out = remind(today=day)
     sent = Counter((r["cycle_id"], r["stage"]) for r in out["reminders"] if r["status"] == "sent")
-    what = ", ".join(f"{n} × {stage} ({cycle})" for (cycle, stage), n in sorted(sent.items()))
-    note = " (rerun of the same day)" if again else ""
-    console.print(f"{day:%d/%m/%Y} thidua remind{note}: {what or 'nothing due, nothing sent'}")
+    what = ", ".join(f"{n} thư {stage} ({cycle})" for (cycle, stage), n in sorted(sent.items()))
+    note = " (chạy lại trong ngày)" if again else ""
+    console.print(f"{day:%d/%m/%Y} thidua remind{note}: "
+                  f"{what or 'không có đợt nhắc nào đến hạn, không gửi thư nào'}")
 
 
-def _drop(ws, cycle, units, day: date, overrides: dict | None = None, suffix: str = "") -> None:
-    """Units send their workbook on `day` (10:00 local); the first annual batch also
+def _drop(ws, cycle, units, day: date, overrides: dict | None = None, suffix: str = "",
+          documents: bool = False) -> None:
+    """Units send their workbook on `day` (10:00 local), with their plan document beside
+    it when `documents` (but the units of NO_PLAN_DOCUMENT); the first annual batch also
     brings a mail from a village whose attachment was cut short in transit: it is
     acknowledged to the village, and listed for the officer."""
     from thidua.synthetic import drop_into_inbox
 
     when = datetime(day.year, day.month, day.day, 10, tzinfo=VN)
-    drop_into_inbox(ws, cycle, units, when, overrides, suffix)
+    plans = tuple(u.code for u in units if u.code not in NO_PLAN_DOCUMENT) if documents else ()
+    drop_into_inbox(ws, cycle, units, when, overrides, suffix, documents=plans)
     if cycle.id == "nam-2025" and not suffix:
         path = ws.paths.inbox / "bao-cao-thon.eml"
         path.write_bytes(_broken_mail(ws.config.unit(BROKEN_FROM).email, when))
         os.utime(path, (when.timestamp(), when.timestamp()))
-    codes = ", ".join(u.code for u in units) if len(units) <= 6 else f"{len(units)} units"
-    console.print(f"{day:%d/%m/%Y} units send {cycle.id}: {codes}")
+    codes = ", ".join(u.code for u in units) if len(units) <= 6 else f"{len(units)} đơn vị"
+    docs = f", {len(plans)} kèm văn bản kế hoạch (.pdf)" if plans else ""
+    console.print(f"{day:%d/%m/%Y} đơn vị gửi báo cáo kỳ {cycle.id}: {codes}{docs}")
 
 
 def _broken_mail(sender: str, when: datetime) -> bytes:
@@ -171,16 +183,18 @@ def _collect(day: date) -> None:
     outcomes = Counter(r["outcome"] for r in out["files"])
     late = sum(1 for r in out["files"] if r.get("late"))
     console.print(f"{day:%d/%m/%Y} thidua collect: " + ", ".join(
-        f"{n} {o}" for o, n in sorted(outcomes.items())) + (f" ({late} late)" if late else "")
-        + "; each unit acknowledged")
+        f"{n} {OUTCOME_VI.get(o, o)}" for o, n in sorted(outcomes.items()))
+        + (f" ({late} gửi muộn)" if late else "") + "; đã gửi thư báo nhận cho từng đơn vị")
 
 
 def _summary(ws, rollup: dict) -> None:
     from apps import cli
+    from thidua.rules import fmt
 
-    _act("Where things stand: thidua status --cycle nam-2025")
+    _act("Tình hình các kỳ: thidua status --cycle ke-hoach-2025 và --cycle nam-2025")
+    cli.status(cycle="ke-hoach-2025", as_json=False)
     cli.status(cycle="nam-2025", as_json=False)
-    _act("What a unit was told: thidua problems CQ-YT nam-2025 --version 1")
+    _act("Đơn vị được báo những gì: thidua problems CQ-YT nam-2025 --version 1")
     cli.problems(unit="CQ-YT", cycle="nam-2025", version=1, as_json=False)
 
     subjects = Counter()
@@ -189,18 +203,18 @@ def _summary(ws, rollup: dict) -> None:
         subject = str(parser.parsebytes(eml.read_bytes())["Subject"])
         subjects[subject.split("] ", 1)[-1].split(":")[0][:60]] += 1
     h = rollup["headline"]
-    _act("Summary")
-    console.print(f"emails written: {sum(subjects.values())} in {ws.paths.outbox}")
+    _act("Tóm tắt")
+    console.print(f"Số thư đã viết: {sum(subjects.values())}, trong {ws.paths.outbox}")
     for subject, n in subjects.most_common(8):
-        console.print(f"  {n:4d} × {subject}…")
-    console.print(f"nam-2025: {h['expected']} expected, {h['submitted']} submitted "
-                  f"({h['reporting_rate']}%), {h['on_time']} on time ({h['on_time_rate']}%), "
-                  f"{h['late']} late, {h['missing']} missing")
-    console.print(f"rollup {rollup['rollup_id']}: {rollup['output_dir']}")
+        console.print(f"  {n:4d} thư “{subject}…”")
+    console.print(f"nam-2025: {h['expected']} đơn vị phải nộp, {h['submitted']} đã nộp "
+                  f"({fmt(h['reporting_rate'])}%), {h['on_time']} đúng hạn "
+                  f"({fmt(h['on_time_rate'])}%), {h['late']} muộn, {h['missing']} chưa nộp")
+    console.print(f"Báo cáo tổng hợp {rollup['rollup_id']}: {rollup['output_dir']}")
     for name, path in rollup["files"].items():
         console.print(f"  {name:6} {path}")
-    console.print(f"data docs (GX): {ws.paths.data_docs / 'index.html'}")
-    console.print(f"warehouse: {ws.paths.warehouse}")
+    console.print(f"Tài liệu kiểm tra dữ liệu (GX): {ws.paths.data_docs / 'index.html'}")
+    console.print(f"Kho dữ liệu (DuckDB): {ws.paths.warehouse}")
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ from prefect.artifacts import create_table_artifact
 from flows.hooks import ALERT_HOOKS
 from pipeline.collect import collect
 from tasks.collect import run
+from thidua.alerts import quarantine_reason_vi
 from thidua.workspace import Workspace
 
 # The artifact is for the officer: Vietnamese columns and values (the flow's return
@@ -62,7 +63,8 @@ def collect_flow(inbox: str | None = None) -> dict:
         create_table_artifact(key="collect-mailbox", description=(
             "Hộp thư: thư chuyển vào thư mục cần kiểm tra, và địa chỉ bị trả lại thư"),
             table=[{"Việc": "cần kiểm tra", "Đơn vị": q["units"], "Địa chỉ": q["sender"],
-                    "Chi tiết": f"{q['subject']} ({q['reason']})"} for q in mail["quarantined"]]
+                    "Chi tiết": f"{q['subject']} ({quarantine_reason_vi(q['reason'])})"}
+                   for q in mail["quarantined"]]
             + [{"Việc": "bị trả lại thư", "Đơn vị": b["unit_code"],
                 "Địa chỉ": b["recipient"], "Chi tiết": f"{b['status']} {b['diagnostic'] or ''}"}
                for b in mail["bounced"]])

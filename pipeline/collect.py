@@ -163,14 +163,17 @@ def tidy_inbox(ws: Workspace, batch: Batch) -> dict[str, int]:
     ws.paths.quarantine.mkdir(parents=True, exist_ok=True)
     moved = removed = 0
     for a in batch.arrivals:
-        if not (a.path.is_symlink() or a.path.exists()):    # a dangling link too
-            continue
-        if a.path in unreadable:
-            shutil.move(a.path, ws.paths.quarantine / f"{a.sha256[:12]}_{a.path.name}")
-            moved += 1
-        else:
-            a.path.unlink()
-            removed += 1
+        # a plan document paired by name leaves with its workbook (a mail's are inside it)
+        paired = [(d.origin, d.submission_id) for d in a.documents if d.origin != a.path]
+        for path, sha in [(a.path, a.sha256), *paired]:
+            if not (path.is_symlink() or path.exists()):    # a dangling link too
+                continue
+            if a.path in unreadable:
+                shutil.move(path, ws.paths.quarantine / f"{sha[:12]}_{path.name}")
+                moved += 1
+            else:
+                path.unlink()
+                removed += 1
     return {"quarantined": moved, "removed": removed}
 
 

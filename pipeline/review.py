@@ -145,13 +145,16 @@ def check_owner(ws: Workspace, unit: str, cycle: str, data: bytes) -> None:
 
 
 def upload(ws: Workspace, unit: str, cycle: str, data: bytes, docs: bool = False,
-           acks: bool = True) -> Uploaded:
+           acks: bool = True, document: tuple[str, bytes] | None = None) -> Uploaded:
     """Collect one uploaded workbook of `unit` for `cycle` through the inbox sequence.
 
     The bytes are written atomically (temp file, then rename) into a fresh directory
     under `uploads/`, which is the inbox of a batch of one; the take-in archives the
     file under its sha256.  The file's name is ours (`<cycle>_<unit>_web.xlsx`), never
-    the client's.
+    the client's.  A plan document (`document`: its suffix, `.docx` or `.pdf`, and its
+    bytes) is written beside it under the same name, so the take-in pairs it with the
+    workbook as it does in the folder inbox (`intake.pair_documents`): archived under its
+    sha256 and linked to the submission.
     """
     import time
 
@@ -164,12 +167,14 @@ def upload(ws: Workspace, unit: str, cycle: str, data: bytes, docs: bool = False
     inbox = root / uuid.uuid4().hex
     inbox.mkdir(parents=True)
     try:
-        fd, tmp = tempfile.mkstemp(dir=inbox, suffix=".part")
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, inbox / f"{cycle}_{unit}_web.xlsx")
+        files = [(".xlsx", data)] + ([document] if document else [])
+        for suffix, content in files:
+            fd, tmp = tempfile.mkstemp(dir=inbox, suffix=".part")
+            with os.fdopen(fd, "wb") as f:
+                f.write(content)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, inbox / f"{cycle}_{unit}_web{suffix}")
         with WAREHOUSE_LOCK:
             done = collect(ws, inbox=inbox, docs=docs, acks=acks)
             row = done.files()[0]
@@ -194,15 +199,18 @@ def upload(ws: Workspace, unit: str, cycle: str, data: bytes, docs: bool = False
 
 def unit_view(ws: Workspace, unit: str, cycle: str) -> dict:
     """What the unit's page and the officer's unit page show: versions (newest first,
-    with review states), the latest version's problems, the review log."""
+    with review states), the latest version's problems, the review log, and the latest
+    document (the plan) received with any version."""
     from warehouse.queries import review_history, submission_problems, versions
 
     with WAREHOUSE_LOCK, connect(ws.paths.warehouse, read_only=True) as con:
         vs = versions(con, unit, cycle)
         problems = submission_problems(con, unit, cycle) if vs else []
         log = review_history(con, unit, cycle)
+    document = next(({"name": v["documents"][-1], "version": v["version"]}
+                     for v in vs if v["documents"]), None)
     return {"versions": vs, "problems": problems, "log": log,
-            "review": vs[0]["review"] if vs else None}
+            "review": vs[0]["review"] if vs else None, "document": document}
 
 
 def matrix(ws: Workspace, cycle: str) -> list[dict]:

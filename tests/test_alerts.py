@@ -25,4 +25,4 @@ def test_failed_flow_alerts_the_admin(prefect_harness, workspace, smtp_env):
     body = msg.get_content()
     assert "RuntimeError" in body or "ổ đĩa đầy" in body
     assert "ổ đĩa đầy" in body
-    assert "Trạng thái / state:   Failed" in body
+    assert "Trạng thái:  Failed" in body

@@ -58,7 +58,8 @@ def test_units_and_status_json(workspace):
     nam = next(c for c in status if c["cycle"] == "nam-2025")
     assert nam == {"cycle": "nam-2025", "kind": "nam", "due_original": "2025-12-20",
                    "due_date": "2025-12-22", "expected": 39, "submitted": 0,
-                   "accepted": 0, "on_time": 0, "late": 0, "missing": 39}
+                   "accepted": 0, "on_time": 0, "late": 0, "missing": 39,
+                   "plan_documents": 0}
 
 
 def test_unknown_cycle_is_a_one_line_error(workspace):

@@ -27,13 +27,20 @@ def test_demo_tells_the_2025_story(tmp_path):
     assert out.returncode == 0, out.stderr[-3000:]
     assert not (home / "stale.txt").exists()
     text = out.stdout
-    # the plan cycle opens with the plan (21/08/2025), not 30 days before its due date
-    assert "04/08/2025 thidua remind: nothing due, nothing sent" in text
-    assert "21/08/2025 thidua remind: 39 × mo (ke-hoach-2025)" in text
-    assert "17/12/2025 thidua remind: 7 × t3 (nam-2025)" in text
-    assert "29/12/2025 thidua remind (rerun of the same day): nothing due, nothing sent" in text
-    assert ("nam-2025: 39 expected, 38 submitted (97.44%), 34 on time (87.18%), 4 late, "
-            "1 missing") in text
+    # the plan cycle opens with the plan (21/08/2025), not 30 days before its due date;
+    # the narration is in Vietnamese
+    nothing = "không có đợt nhắc nào đến hạn, không gửi thư nào"
+    assert f"04/08/2025 thidua remind: {nothing}" in text
+    assert "21/08/2025 thidua remind: 39 thư mo (ke-hoach-2025)" in text
+    assert "25/08/2025 đơn vị gửi báo cáo kỳ ke-hoach-2025: 37 đơn vị, 35 kèm văn bản" in text
+    assert "17/12/2025 thidua remind: 7 thư t3 (nam-2025)" in text
+    assert f"29/12/2025 thidua remind (chạy lại trong ngày): {nothing}" in text
+    assert ("nam-2025: 39 đơn vị phải nộp, 38 đã nộp (97,44%), 34 đúng hạn (87,18%), "
+            "4 muộn, 1 chưa nộp") in text
+    english = ("nothing due", "units send", "expected", "submitted", "on time", "Summary",
+               "acknowledged", "Where things stand", "emails written", "rollup ")
+    assert [w for w in english if w in text] == []
+    assert "Văn bản kế hoạch" in text and "chưa nhận" in text
     with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
         assert con.execute("SELECT unit_code, version, outcome FROM submissions "
                            "WHERE unit_code = 'CQ-YT' AND cycle_id = 'nam-2025' "
@@ -41,17 +48,29 @@ def test_demo_tells_the_2025_story(tmp_path):
             ("CQ-YT", 1, "rejected"), ("CQ-YT", 2, "accepted")]
         assert con.execute("SELECT count(*) FROM reminders WHERE unit_code = 'DN-06' "
                            "AND stage = 'don-doc'").fetchall() == [(2,)]
+        # plans: every unit's but TX-02's and MT-NCT's came beside the workbook
+        assert con.execute("SELECT count(DISTINCT s.unit_code), count(*) FILTER ("
+                           "WHERE s.unit_code IN ('TX-02', 'MT-NCT')) FROM attachments a "
+                           "JOIN submissions s USING (submission_id) WHERE a.role = "
+                           "'document' AND s.cycle_id = 'ke-hoach-2025'").fetchall() == [
+            (36, 0)]
     assert (home / "reports" / "nam-2025" / "v1" / "bao-cao-nam-2025.docx").is_file()
     # 219 before issue 13, + the acknowledgment of the broken attachment from TX-05
     emails = sorted((home / "outbox").glob("*.eml"))
     assert len(emails) == 220
     # every email a unit reads: movement named, no "trước hạn" a past date, no English
     # word or Python float, dates dd/mm/yyyy, Date header on the simulated clock
-    dates = set()
+    dates, plan_acks = set(), {}
     for path in emails:
         msg = message_from_bytes(path.read_bytes(), policy=policy.default)
         assert check_email(msg) == [], (msg["Subject"], check_email(msg))
         dates.add(msg["Date"].datetime.date())
+        if "ke-hoach-2025_" in str(msg["Subject"]) and msg["Auto-Submitted"] == "auto-replied":
+            plan_acks[str(msg["To"])] = msg.get_body(("plain",)).get_content()
+    assert "Văn bản kế hoạch của đơn vị: chưa nhận được" in plan_acks[
+        "thon02@phongdoanh.example"]
+    assert "Văn bản kế hoạch của đơn vị: đã nhận (“ke-hoach-2025_TX-01.pdf”)" in plan_acks[
+        "thon01@phongdoanh.example"]
     assert min(dates) == date(2025, 8, 21) and max(dates) == date(2025, 12, 29)
     assert "Tệp không đọc được: 1" in text and "thon05@phongdoanh.example" in text
 

@@ -10,7 +10,7 @@ import json
 import os
 import re
 import shutil
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -115,6 +115,17 @@ def test_workbook_guide_hidden_keys_percent_format_and_dropdowns(cfg):
     assert "từ ngày 21/08/2025 đến ngày 14/12/2025" in guide
     assert cfg.settings.sender.email in guide and "màu".upper() in guide.upper()
     assert book["ThongTin"].column_dimensions["A"].hidden
+    # printed one A4 page wide, each wrapped line with its height (docs/huong-dan-sheet.png)
+    sheet = book["Hướng dẫn"]
+    setup = sheet.page_setup        # fit to 1 page wide (the default width), any height
+    assert sheet.sheet_properties.pageSetUpPr.fitToPage and setup.fitToWidth in (None, 1)
+    assert setup.fitToHeight == 0 and setup.paperSize == 9 and setup.orientation == "portrait"
+    assert sheet.row_dimensions[2].height >= 30         # the movements' two lines
+    # the plan cycle's guide asks for the plan document with the workbook
+    plan_book = openpyxl.load_workbook(io.BytesIO(build_workbook(
+        cfg, unit, cfg.cycle("ke-hoach-2025"))))
+    plan_guide = " ".join(str(r[0]) for r in plan_book["Hướng dẫn"].iter_rows(values_only=True))
+    assert "Văn bản kế hoạch của đơn vị" in plan_guide and "Văn bản kế hoạch" not in guide
     assert "%" in cell_of(book, "HC04").number_format
     validations = {str(v.sqref): v for v in book["DeNghiKhenThuong"].data_validations.dataValidation}
     forms = next(v for v in validations.values() if "DanhMuc" in (v.formula1 or ""))
@@ -296,3 +307,123 @@ def test_corrupt_file_from_a_registered_address(workspace, smtp_env, cfg):
     table = runner.invoke(app, ["status"]).output
     assert "Tệp không đọc được: 1" in table and "TX-05" in table
     assert "Tình hình nộp báo cáo theo kỳ" in table and "Chưa nộp" in table
+
+
+def plan_docx(unit_name: str) -> bytes:
+    """A real Word document, as a unit's clerk saves its plan."""
+    import docx
+
+    doc = docx.Document()
+    doc.add_heading(f"KẾ HOẠCH thực hiện phong trào thi đua năm 2025 – {unit_name}", 1)
+    doc.add_paragraph("Phong trào thi đua “Bình dân học vụ số”.")
+    out = io.BytesIO()
+    doc.save(out)
+    return out.getvalue()
+
+
+def test_plan_document_beside_the_workbook_in_the_folder_inbox(workspace, smtp_env, cfg):
+    """The pairing rule of the folder inbox: a .docx/.pdf named as the workbook (any
+    case) is its plan, archived raw under its sha256 and linked to the submission, as
+    a mail's; the acknowledgment, `thidua status` say whether the plan came; a document
+    alone is refused and listed; a later version without a document still counts the
+    plan received."""
+    import hashlib
+
+    from apps.cli import app
+    from thidua.intake import LONE_DOCUMENT
+
+    ws = Workspace.from_env()       # after smtp_env: as a run resolves its settings
+    plan = cfg.cycle("ke-hoach-2025")
+    vp, kt, yt = cfg.unit("CQ-VP"), cfg.unit("CQ-KT"), cfg.unit("CQ-YT")
+    when = datetime(2025, 8, 25, 10, tzinfo=VN)
+    pdf = synthetic.plan_pdf(cfg, vp, plan)
+    word = plan_docx(kt.name)
+    for unit in (vp, kt, yt):
+        drop(ws.paths.inbox, f"ke-hoach-2025_{unit.code}.xlsx",
+             synthetic.workbook(cfg, unit, plan), when)
+    drop(ws.paths.inbox, "ke-hoach-2025_CQ-VP.pdf", pdf, when)
+    drop(ws.paths.inbox, "KE-HOACH-2025_cq-kt.docx", word, when)        # any case
+    drop(ws.paths.inbox, "ke-hoach-thon-1.docx", word, when)             # no workbook
+    done = collect(ws, docs=False)
+
+    assert sorted((r["unit"] or "", r["outcome"]) for r in done.files()) == [
+        ("", "unreadable"), ("CQ-KT", "accepted"), ("CQ-VP", "accepted"),
+        ("CQ-YT", "accepted")]
+    linked = rows(ws, "SELECT s.unit_code, a.role, a.name, a.sha256, f.archived_path "
+                      "FROM attachments a JOIN submissions s USING (submission_id) "
+                      "JOIN files f USING (sha256) ORDER BY 1, 2")
+    assert [r[:3] for r in linked] == [
+        ("CQ-KT", "document", "KE-HOACH-2025_cq-kt.docx"),
+        ("CQ-KT", "workbook", "ke-hoach-2025_CQ-KT.xlsx"),
+        ("CQ-VP", "document", "ke-hoach-2025_CQ-VP.pdf"),
+        ("CQ-VP", "workbook", "ke-hoach-2025_CQ-VP.xlsx")]
+    for data, (*_, sha, path) in ((word, linked[0]), (pdf, linked[2])):
+        assert sha == hashlib.sha256(data).hexdigest() and Path(path).read_bytes() == data
+    assert not any(ws.paths.inbox.iterdir())
+    assert [p.name[13:] for p in ws.paths.quarantine.iterdir()] == ["ke-hoach-thon-1.docx"]
+
+    acks = {r.rcpt_tos[0]: r.message for r in smtp_env.received}
+    assert len(acks) == 3
+    for unit, name in ((vp, "ke-hoach-2025_CQ-VP.pdf"), (kt, "KE-HOACH-2025_cq-kt.docx")):
+        text = acks[unit.email].get_body(("plain",)).get_content()
+        assert f"Văn bản kế hoạch của đơn vị: đã nhận (“{name}”)." in text
+        assert name in acks[unit.email].get_body(("html",)).get_content()
+    missing = acks[yt.email].get_body(("plain",)).get_content()
+    assert "Văn bản kế hoạch của đơn vị: chưa nhận được" in missing and ".pdf" in missing
+    assert [p for m in acks.values() for p in check_email(m)] == []
+
+    runner = CliRunner()
+    status = json.loads(runner.invoke(app, ["status", "--cycle", "ke-hoach-2025",
+                                            "--json"]).output)
+    [cycle_row] = status["cycles"]
+    assert cycle_row["plan_documents"] == 2
+    by_unit = {u["unit"]: u["plan_document"] for u in status["units"]}
+    assert (by_unit["CQ-VP"], by_unit["CQ-KT"], by_unit["CQ-YT"]) == (
+        "ke-hoach-2025_CQ-VP.pdf", "KE-HOACH-2025_cq-kt.docx", None)
+    [lone] = status["unreadable"]
+    assert lone["file"] == "ke-hoach-thon-1.docx"
+    assert LONE_DOCUMENT.format(suffix=".docx") in lone["reason"]
+    table = runner.invoke(app, ["status", "--cycle", "ke-hoach-2025"]).output
+    assert "Văn bản kế hoạch" in table and "chưa nhận" in table
+    assert "ke-hoach-2025_CQ-VP.pdf" in table
+
+    # CQ-VP corrects its workbook alone: the plan it sent with version 1 still counts
+    smtp_env.received.clear()
+    drop(ws.paths.inbox, "ke-hoach-2025_CQ-VP_sua.xlsx",
+         synthetic.workbook(cfg, vp, plan, initiatives=2), when + timedelta(days=1))
+    collect(ws, docs=False)
+    [again] = smtp_env.received
+    assert "Văn bản kế hoạch của đơn vị: đã nhận (“ke-hoach-2025_CQ-VP.pdf”)." in \
+        again.message.get_body(("plain",)).get_content()
+
+
+def test_admin_failure_alert_is_in_vietnamese_only(cfg):
+    from thidua.alerts import failure_alert
+
+    at = datetime(2025, 12, 26, 3, 5, tzinfo=UTC)
+    for url in ("http://127.0.0.1:4200/runs/flow-run/1", None):
+        mail = failure_alert(cfg.settings, "collect", "brave-lion", "Crashed",
+                             "RuntimeError: ổ đĩa đầy", url, at)
+        assert mail.subject == "[thidua] Luồng collect dừng đột ngột: brave-lion"
+        prose = mail.text.replace("RuntimeError", "").replace("brave-lion", "")
+        assert "Thời điểm:   10 giờ 05 ngày 26/12/2025" in mail.text
+        assert not re.search(r"\b(?:The|flow run|state|error|open in|This run|Loaded|at)\b",
+                             prose.replace("Crashed", "")), mail.text
+        assert "Trạng thái:  Crashed" in mail.text and "ổ đĩa đầy" in mail.text
+
+
+def test_screenshots_of_what_a_unit_reads_are_in_the_readme():
+    """docs/text-screenshots.sh made them: the Hướng dẫn sheet printed by LibreOffice,
+    an acknowledgment rendered by Chromium; the README shows both."""
+    repo = Path(__file__).resolve().parent.parent
+    readme = (repo / "README.md").read_text("utf-8")
+    for name, (width, height) in (("huong-dan-sheet.png", (500, 600)),
+                                  ("ack-email.png", (800, 400))):
+        data = (repo / "docs" / name).read_bytes()
+        assert data[:8] == b"\x89PNG\r\n\x1a\n"
+        w, h = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+        assert w >= width and h >= height, (name, w, h)
+        assert f"](docs/{name})" in readme
+    script = (repo / "docs" / "text-screenshots.sh").read_text("utf-8")
+    assert "soffice --headless" in script and "pdftoppm -png -r 80" in script
+    assert "chromium --headless --no-sandbox" in script

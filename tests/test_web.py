@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import re
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import duckdb
 import pytest
@@ -25,6 +26,7 @@ SECRET = "test-secret-key-for-thidua-web"
 PASSWORD = "mat-khau-can-bo"
 HASH = hash_password(PASSWORD)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
 @pytest.fixture
@@ -442,3 +444,67 @@ def test_rollup_counts_accepted_or_approved(setup, monkeypatch):
     approved = rollup(Workspace.from_env(), "annual", cycle.year)[0].headline
     assert approved["counts"] == "approved" and approved["sources"] == 1
     assert approved["missing"] == accepted["missing"] + 1
+
+
+def test_plan_document_upload_in_the_plan_cycle(setup, monkeypatch):
+    """The plan cycle's page has a second, optional field for the plan (docx or pdf):
+    same cap, type and magic checks; stored under its sha256 and linked to the same
+    submission (sent again with a workbook already in, it joins that version); other
+    cycles' pages have no such field."""
+    import hashlib
+
+    from test_texts import plan_docx
+
+    ws, cycle, (a, *_) = setup
+    monkeypatch.setenv("THIDUA_WEB_LINK_VALID_DAYS", "30")      # the 2025 plan cycle is past
+    ws = Workspace.from_env()
+    plan = ws.config.cycle("ke-hoach-2025")
+    c = client(ws)
+    token = token_of(review.make_link(ws, a.code, plan.id))
+    page = c.get(f"/u/{token}")
+    assert 'name="plan"' in page.text and "Văn bản kế hoạch" in page.text
+    assert re.search(r'id="document">chưa nhận<', page.text)
+    other = c.get(f"/u/{token_of(review.make_link(ws, a.code, cycle.id))}")
+    assert cycle.kind != "ke_hoach" and 'name="plan"' not in other.text
+
+    def post(workbook: bytes, plan_file=None):
+        csrf = re.search(r'name="csrf" value="([^"]+)"', c.get(f"/u/{token}").text).group(1)
+        files = {"file": ("bao-cao.xlsx", io.BytesIO(workbook), XLSX)}
+        if plan_file:
+            files["plan"] = plan_file
+        return c.post(f"/u/{token}/upload", data={"csrf": csrf}, files=files)
+
+    book = synthetic.workbook(ws.config, a, plan)
+    pdf = synthetic.plan_pdf(ws.config, a, plan)
+    word = plan_docx(a.name)
+    # refused by declared type or by content; nothing is collected
+    assert post(book, ("kh.pdf", io.BytesIO(word), "application/pdf")).status_code == 415
+    assert post(book, ("kh.txt", io.BytesIO(b"ke hoach"), "text/plain")).status_code == 415
+    assert post(book, ("kh.docx", io.BytesIO(b"%PDF-1.4"), DOCX)).status_code == 415
+    assert review.unit_view(ws, a.code, plan.id)["versions"] == []
+    # the workbook alone, then the same workbook with its plan: one version, plan linked
+    assert post(book).status_code == 200
+    r = post(book, ("ke hoach.pdf", io.BytesIO(pdf), "application/pdf"))
+    assert r.status_code == 200 and "giống hệt" in r.text
+    name = f"{plan.id}_{a.code}_web.pdf"
+    assert re.search(rf'id="document">đã nhận “{name}” \(lần gửi 1\)<', r.text)
+    # a new version with a Word plan (declared as octet-stream, told by its bytes)
+    book2 = synthetic.workbook(ws.config, a, plan, initiatives=2)
+    r = post(book2, ("kh.docx", io.BytesIO(word), "application/octet-stream"))
+    assert r.status_code == 200 and "Phiên bản 2" in r.text
+    with duckdb.connect(str(ws.paths.warehouse), read_only=True) as con:
+        linked = con.execute(
+            "SELECT s.version, a.name, a.sha256, f.archived_path FROM attachments a "
+            "JOIN submissions s USING (submission_id) JOIN files f USING (sha256) "
+            "WHERE a.role = 'document' ORDER BY 1").fetchall()
+    assert [(v, n) for v, n, *_ in linked] == [(1, name), (2, f"{plan.id}_{a.code}_web.docx")]
+    for (*_, sha, path), data in zip(linked, (pdf, word), strict=True):
+        assert sha == hashlib.sha256(data).hexdigest()
+        assert Path(path).read_bytes() == data
+    # each file under the same cap
+    monkeypatch.setenv("THIDUA_WEB_MAX_UPLOAD_MB", "0.05")
+    c = client(Workspace.from_env())
+    big = b"%PDF-1.4\n" + b"0" * 60_000
+    r = post(book, ("kh.pdf", io.BytesIO(big), "application/pdf"))
+    assert r.status_code == 413 and "Văn bản kế hoạch vượt quá" in r.text
+    assert not any((ws.paths.home / "uploads").iterdir())

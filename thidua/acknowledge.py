@@ -72,6 +72,23 @@ def due_clause(cycle, today) -> str:
     return " ngay (đã quá hạn nộp)"
 
 
+def documents_clause(cycle, documents: list[str], online: bool = False) -> str | None:
+    """Whether the unit's plan document came: always said in the plan cycle (where the
+    plan is asked for beside the workbook), elsewhere only when a document came.
+    `online`: units have an upload page (the web is set up)."""
+    names = ", ".join(f"“{n}”" for n in documents)
+    if cycle is not None and cycle.kind == "ke_hoach":
+        if documents:
+            return f"Văn bản kế hoạch của đơn vị: đã nhận ({names})."
+        return ("Văn bản kế hoạch của đơn vị: chưa nhận được. Đề nghị gửi văn bản kế hoạch "
+                "(tệp .docx hoặc .pdf) cùng biểu mẫu Excel, đính kèm cùng một thư"
+                + (", hoặc chọn ở ô “Văn bản kế hoạch” khi nộp trực tuyến." if online
+                   else "."))
+    if documents:
+        return f"Tệp gửi kèm đã được lưu cùng báo cáo: {names}."
+    return None
+
+
 def ack_email(cfg: Config, row: dict, local_tz) -> Email | None:
     """The acknowledgment of one pending submission (a `pending_acks` row), or None when
     nobody can be answered (unknown unit, not sent by mail)."""
@@ -95,6 +112,8 @@ def ack_email(cfg: Config, row: dict, local_tz) -> Email | None:
         "received": format_time_vi(received.astimezone(local_tz)),
         "cycle_title": cycle.title if cycle else None,
         "verdict": verdict, "next_step": next_step.format(due=due_clause(cycle, now.date())),
+        "documents": documents_clause(cycle, [str(n) for n in row.get("documents", [])],
+                                      cfg.settings.web.links_enabled),
         "n_errors": int(row["n_errors"]), "n_warnings": int(row["n_warnings"]),
         "problems": problems,
         "sender": cfg.settings.sender, "commune": cfg.settings.commune,

@@ -4,9 +4,21 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from thidua.calendar import format_time_vi
 from thidua.emails import render
 from thidua.mailer import Email
 from thidua.settings import Settings
+
+# Why a mail went to the quarantine folder, for the officer (alert and artifact)
+QUARANTINE_REASONS_VI = {
+    "sender_mismatch": "người gửi không phải địa chỉ đã đăng ký của đơn vị",
+    "sender_unauthenticated": "máy chủ thư không xác thực được người gửi (DKIM/SPF)",
+    "unreadable": "không có tệp báo cáo đọc được"}
+
+
+def quarantine_reason_vi(reason: str | None) -> str:
+    """"sender_mismatch,unreadable" in the officer's words."""
+    return "; ".join(QUARANTINE_REASONS_VI.get(r, r) for r in (reason or "").split(",") if r)
 
 
 def failure_alert(settings: Settings, flow_name: str, run_name: str, state_name: str,
@@ -19,7 +31,7 @@ def failure_alert(settings: Settings, flow_name: str, run_name: str, state_name:
         text=render("alert.txt.j2", html=False, context={
             "flow_name": flow_name, "run_name": run_name, "state_name": state_name,
             "error": error.strip() or "(không có thông báo lỗi)", "url": url,
-            "at": at.astimezone(settings.calendar.tz),
+            "at_vi": format_time_vi(at.astimezone(settings.calendar.tz)),
             "crashed": crashed, "sender": settings.sender.name}))
 
 
@@ -40,15 +52,12 @@ def mailbox_alert(cfg, quarantine_folder: str, quarantined: list[dict],
     quarantine folder (sender not verified, nothing readable) and addresses of units
     that bounced a reminder or acknowledgment."""
     names = {u.code: u.name for u in cfg.units}
-    reasons = {"sender_mismatch": "người gửi không phải địa chỉ đã đăng ký của đơn vị",
-               "sender_unauthenticated": "máy chủ thư không xác thực được người gửi (DKIM/SPF)",
-               "unreadable": "không có tệp báo cáo đọc được"}
     lines = [f"Kính gửi {cfg.settings.admin.name},", ""]
     if quarantined:
         lines += [(f"{len(quarantined)} thư đã được chuyển vào thư mục “{quarantine_folder}” "
                   "để kiểm tra:"), ""]
         for q in quarantined:
-            why = "; ".join(reasons.get(r, r) for r in (q["reason"] or "").split(",") if r)
+            why = quarantine_reason_vi(q["reason"])
             unit = f" — tệp ghi đơn vị {q['units']}" if q.get("units") else ""
             lines.append(f"- Từ {q['sender'] or '(không rõ)'}, tiêu đề “{q['subject'] or ''}”"
                          f"{unit}: {why}.")

@@ -63,12 +63,13 @@ def files_frame(arrivals: list[Arrival]):
 
 
 def attachment_rows(batch: Batch) -> list[tuple]:
-    """(submission_id, sha256, name, size, role) linking each submission of a mail to
-    the workbook itself and to the documents that came with it (a docx or pdf plan)."""
+    """(submission_id, sha256, name, size, role) linking each submission to the workbook
+    itself and to the documents that came with it (a docx or pdf plan): in its mail, or
+    beside it in the inbox or the upload (`intake.pair_documents`).  A workbook sent
+    again unchanged (a duplicate) with a document it lacked gets the document linked."""
     by_path = {a.path: a for a in batch.arrivals}
     rows = []
-    for ex in batch.examined:
-        inc = ex.incoming
+    for inc in [ex.incoming for ex in batch.examined] + batch.duplicates:
         arrival = by_path.get(inc.origin)
         if arrival is None or not arrival.documents:
             continue

@@ -12,6 +12,13 @@ fetched from the commune's mailbox (`thidua.mailbox`, `imap-<sha256>.eml`) are
 time is when the file reached us (its mtime: the mail server's INTERNALDATE for a
 fetched mail, else the drop in the folder), never the sender's `Date` header.
 
+The folder inbox pairs a plan document with its workbook by name (`pair_documents`): a
+`.docx` or `.pdf` whose name without its suffix is that of an `.xlsx`/`.csv` taken in
+the same run (`ke-hoach-2025_TX-01.xlsx` and `ke-hoach-2025_TX-01.pdf`, any case) is
+archived as that workbook's document, as a mail's other attachments are; the web upload
+names its two files so.  A document without its workbook is refused like any other
+format, so it is answered rather than left waiting.
+
 Every other inbox entry gets a record and an outcome too, so nothing waits there
 unanswered: a file of another format, a symlink (never followed), a FIFO or device
 are archived (a link as its target text) and marked `refused`, which examine reports
@@ -37,6 +44,7 @@ from thidua.rules import fmt
 from thidua.workers import map_chunks, pool_size
 
 SUBMISSION_SUFFIXES = (".xlsx", ".csv")
+DOCUMENT_SUFFIXES = (".docx", ".pdf")      # a plan document beside its workbook
 INBOX_SUFFIXES = SUBMISSION_SUFFIXES + (".eml",)
 MAX_NAME_BYTES = 200        # + the 13-byte quarantine prefix stays under ext4's 255
 TMP_SUFFIX = ".tmp"
@@ -54,6 +62,10 @@ REFUSED_TOO_LARGE = ("tệp quá lớn ({size} MB, tối đa {cap} MB), không �
 READ_CHUNK = 1 << 20        # bytes copied at a time when a file too large is archived
 REFUSED_FORMAT = ("không nhận tệp định dạng {suffix} (chỉ nhận .xlsx, .csv hoặc thư .eml); "
                   "hãy lưu lại thành tệp .xlsx")
+LONE_DOCUMENT = ("không nhận tệp {suffix} làm báo cáo: báo cáo là biểu mẫu Excel, hãy lưu "
+                 "lại thành tệp .xlsx; văn bản kế hoạch thì gửi cùng lúc với biểu mẫu của "
+                 "đơn vị, cùng tên tệp, ví dụ ke-hoach-2025_TX-01.xlsx và "
+                 "ke-hoach-2025_TX-01.pdf, hoặc đính kèm cùng một thư")
 
 
 @dataclass(frozen=True)
@@ -189,6 +201,7 @@ def take_all(paths: list[Path], archive_dir: Path, workers: int | None = None,
     more than `max_bytes` is archived a chunk at a time and refused, never read whole."""
     for stray in archive_dir.glob(f".*{TMP_SUFFIX}*"):
         stray.unlink(missing_ok=True)
+    paths, companions = pair_documents(paths)
     processes = pool_size(len(paths), workers)
     if not processes:
         taken = [(p, _take(p, archive_dir, authserv_id, max_bytes)) for p in paths]
@@ -198,8 +211,53 @@ def take_all(paths: list[Path], archive_dir: Path, workers: int | None = None,
                           paths, processes)
         taken = [(p, t) for chunk, results in done
                  for p, t in zip(chunk, results, strict=True)]
+    arrivals = [t if isinstance(t, Arrival) else _arrival(p, archive_dir, *t)
+                for p, t in taken]
+    arrivals = [_with_documents(a, companions[a.path], archive_dir)
+                if a.path in companions else a for a in arrivals]
     _sync(archive_dir)
-    return [t if isinstance(t, Arrival) else _arrival(p, archive_dir, *t) for p, t in taken]
+    return arrivals
+
+
+def pair_documents(paths: list[Path]) -> tuple[list[Path], dict[Path, list[Path]]]:
+    """The folder inbox's pairing rule: a `.docx` or `.pdf` regular file whose name
+    without its suffix (compared case-insensitively) is that of an `.xlsx` or `.csv`
+    among `paths` belongs to that workbook (the first one of that name).  Returns the
+    paths left to take one by one, and workbook → its documents (in `paths` order)."""
+    workbooks: dict[str, Path] = {}
+    for p in paths:
+        if p.suffix.lower() in SUBMISSION_SUFFIXES:
+            workbooks.setdefault(p.stem.casefold(), p)
+    companions: dict[Path, list[Path]] = {}
+    for p in paths:
+        book = workbooks.get(p.stem.casefold())
+        if p.suffix.lower() in DOCUMENT_SUFFIXES and book is not None and _regular(p):
+            companions.setdefault(book, []).append(p)
+    paired = {d for docs in companions.values() for d in docs}
+    return [p for p in paths if p not in paired], companions
+
+
+def _regular(path: Path) -> bool:
+    try:
+        return stat.S_ISREG(path.lstat().st_mode)
+    except FileNotFoundError:
+        return False
+
+
+def _with_documents(arrival: Arrival, docs: list[Path], archive_dir: Path) -> Arrival:
+    """The workbook's Arrival with its paired documents archived (raw bytes, under their
+    sha256) as `documents`, which the load links to its submission (`attachments`).
+    A document that is no longer a regular file is left in the inbox for the next run."""
+    found = []
+    for path in docs:
+        data, mtime, kind = _read_regular(path)
+        if kind:
+            continue
+        sha, archived = archive(data, archive_dir, None if data else _empty_id(path.name,
+                                                                                mtime))
+        found.append(Incoming(sha, path.name, len(data), "inbox", None,
+                              datetime.fromtimestamp(mtime, UTC), archived, path))
+    return replace(arrival, documents=arrival.documents + tuple(found))
 
 
 def _sync(directory: Path) -> None:
@@ -236,6 +294,8 @@ def _take(path: Path, archive_dir: Path, authserv_id: str | None = None,
         return sha, len(data), mtime, REFUSED[kind]
     suffix = path.suffix.lower()
     sha, archived = archive(data, archive_dir, None if data else _empty_id(path.name, mtime))
+    if suffix in DOCUMENT_SUFFIXES:
+        return sha, len(data), mtime, LONE_DOCUMENT.format(suffix=suffix)
     if suffix not in INBOX_SUFFIXES:
         return sha, len(data), mtime, REFUSED_FORMAT.format(suffix=suffix or "không có đuôi")
     if suffix != ".eml":

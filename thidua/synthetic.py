@@ -176,11 +176,47 @@ def csv_long(cfg: Config, unit: Unit, cycle: Cycle, overrides: dict | None = Non
     return ("\ufeff" + text).encode("utf-8") if bom else text.encode("utf-8")
 
 
+def plan_pdf(cfg: Config, unit: Unit, cycle: Cycle) -> bytes:
+    """A one-page PDF standing for a unit's plan document: a real PDF (header, catalog,
+    page, Helvetica text, cross-reference table), its text without diacritics since
+    the standard fonts carry none."""
+    import unicodedata
+
+    def ascii_of(text: str) -> str:
+        text = text.replace("đ", "d").replace("Đ", "D")
+        text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+        return text.replace("\\", "").replace("(", "[").replace(")", "]")
+
+    lines = [f"{unit.name}", f"KE HOACH thuc hien phong trao thi dua ({cycle.id})",
+             *(ascii_of(m) for m in getattr(cfg.settings.commune, "movements", None) or [])]
+    text = "".join(f"BT /F1 {14 if i == 0 else 11} Tf 60 {780 - 24 * i} Td "
+                   f"({ascii_of(line)}) Tj ET\n" for i, line in enumerate(lines))
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>",
+               b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+               (b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] "
+               b"/Resources << /Font << /F1 4 0 R >> >> /Contents 5 0 R >>"),
+               b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+               b"<< /Length %d >>\nstream\n%s\nendstream" % (len(text), text.encode())]
+    out, offsets = bytearray(b"%PDF-1.4\n"), []
+    for n, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (n, body)
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(objects) + 1, xref)
+    return bytes(out)
+
+
 def drop_into_inbox(ws, cycle: Cycle, units: list[Unit], received: datetime,
-                    overrides: dict[str, dict] | None = None, suffix: str = "") -> list[Path]:
+                    overrides: dict[str, dict] | None = None, suffix: str = "",
+                    documents: tuple[str, ...] = ()) -> list[Path]:
     """Put the units' workbooks into the inbox as if they arrived at `received`: the
     collection takes a file's mtime as its arrival time.  `overrides` maps a unit code
-    to the values it gets wrong; `suffix` names a later version (`…_sua.xlsx`)."""
+    to the values it gets wrong; `suffix` names a later version (`…_sua.xlsx`); the
+    units in `documents` put their plan (`plan_pdf`) beside the workbook, under the
+    same name (`….pdf`), which pairs the two."""
     ws.paths.inbox.mkdir(parents=True, exist_ok=True)
     stamp = received.timestamp()
     paths = []
@@ -190,4 +226,8 @@ def drop_into_inbox(ws, cycle: Cycle, units: list[Unit], received: datetime,
                                   overrides=(overrides or {}).get(unit.code)))
         os.utime(path, (stamp, stamp))
         paths.append(path)
+        if unit.code in documents:
+            doc = path.with_suffix(".pdf")
+            doc.write_bytes(plan_pdf(ws.config, unit, cycle))
+            os.utime(doc, (stamp, stamp))
     return paths

@@ -134,13 +134,24 @@ def _lists_sheet(wb, cfg: Config, cycle: Cycle) -> None:
     ws.hide()
 
 
+GUIDE_WIDTH = 72                # column A of the guide, in character widths
+GUIDE_CHARS_PER_LINE = 72       # of Vietnamese text in it, with room to spare
+
+
 def _guide_sheet(wb, fmt: _Formats, cfg: Config, unit: Unit, cycle: Cycle) -> None:
     """The first sheet: what the workbook is for, until when, and how to fill and send
     it, in Vietnamese; the colours of the other sheets explained."""
     s = cfg.settings
     ws = wb.add_worksheet(layout.GUIDE_SHEET)
-    ws.set_column(0, 0, 110, fmt.text)
-    ws.set_column(1, 1, 30)
+    # one A4 page wide as printed (LibreOffice, Excel): the text column and the colour
+    # samples fit the portrait width; each wrapped line gets its height (LibreOffice
+    # does not grow rows to their wrapped text)
+    ws.set_column(0, 0, GUIDE_WIDTH, fmt.text)
+    ws.set_column(1, 1, 10)
+    ws.set_paper(9)
+    ws.set_portrait()
+    ws.set_margins(left=0.5, right=0.5, top=0.6, bottom=0.6)
+    ws.fit_to_pages(1, 0)
     ws.hide_gridlines(2)
     sender, commune = s.sender, s.commune
     titles = layout.SHEET_TITLES
@@ -190,6 +201,9 @@ def _guide_sheet(wb, fmt: _Formats, cfg: Config, unit: Unit, cycle: Cycle) -> No
          f"{sender.email}, đính kèm tệp. Đơn vị sẽ nhận được thư xác nhận kèm "
          "danh sách lỗi cần sửa, nếu có; sửa rồi gửi lại tệp, lần gửi sau thay lần trước."),
          fmt.text),
+        (("Văn bản kế hoạch của đơn vị (tệp Word .docx hoặc PDF) đính kèm cùng thư với tệp "
+          "này; thư xác nhận sẽ ghi đã nhận hay chưa." if cycle.kind == "ke_hoach" else ""),
+         fmt.text),
         ("", None),
         ("Ý NGHĨA MÀU Ô", fmt.heading),
     ]
@@ -197,6 +211,8 @@ def _guide_sheet(wb, fmt: _Formats, cfg: Config, unit: Unit, cycle: Cycle) -> No
     for text, cell_format in lines:
         if text:
             ws.write_string(row, 0, text, cell_format)
+            size = 20 if cell_format is fmt.title else 15
+            ws.set_row(row, size * -(-len(text) // GUIDE_CHARS_PER_LINE))
         if text or cell_format is None:     # an empty line of content is left out
             row += 1
     ws.write_string(row, 0, "Tiêu đề cột (nền xanh nhạt).", fmt.text)

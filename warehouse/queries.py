@@ -12,7 +12,9 @@ WITH per_unit AS (
     SELECT unit_code, cycle_id,
            count(*) AS files,
            bool_or(outcome IN ('accepted', 'accepted_with_warnings')) AS accepted,
-           bool_or(outcome IN ('accepted', 'accepted_with_warnings') AND NOT late) AS on_time
+           bool_or(outcome IN ('accepted', 'accepted_with_warnings') AND NOT late) AS on_time,
+           bool_or(submission_id IN (SELECT submission_id FROM attachments
+                                     WHERE role = 'document')) AS documented
     FROM submissions WHERE unit_code IS NOT NULL
     GROUP BY ALL
 )
@@ -22,7 +24,8 @@ SELECT c.id AS cycle, c.kind, c.due_original, c.due_date,
        count(*) FILTER (WHERE p.accepted) AS accepted,
        count(*) FILTER (WHERE p.on_time) AS on_time,
        count(*) FILTER (WHERE p.accepted AND NOT p.on_time) AS late,
-       count(e.code) - count(*) FILTER (WHERE p.accepted) AS missing
+       count(e.code) - count(*) FILTER (WHERE p.accepted) AS missing,
+       count(*) FILTER (WHERE p.documented) AS plan_documents
 FROM cycles c
 LEFT JOIN expected_units e ON e.cycle_id = c.id
 LEFT JOIN per_unit p ON p.unit_code = e.code AND p.cycle_id = c.id
@@ -33,7 +36,8 @@ ORDER BY c.due_date, c.id
 
 
 def cycle_status(con: duckdb.DuckDBPyConnection, cycle: str | None = None) -> list[dict]:
-    """Per cycle: expected units and how many submitted, were accepted, on time, late."""
+    """Per cycle: expected units and how many submitted, were accepted, on time, late,
+    and sent a document (the plan, in the plan cycle) with a workbook."""
     return _dicts(con.execute(CYCLE_STATUS_SQL, {"cycle": cycle}))
 
 
@@ -90,7 +94,7 @@ def previous_values(con: duckdb.DuckDBPyConnection, units: pd.DataFrame) -> pd.D
 
 def unit_status(con: duckdb.DuckDBPyConnection, cycle: str) -> list[dict]:
     """Per expected unit of a cycle: latest version, outcome, late, errors, warnings,
-    received_at, and the version that counts."""
+    received_at, the version that counts, and the latest document (plan) received."""
     return _dicts(con.execute(_sql("unit_status"), {"cycle": cycle}))
 
 
@@ -203,14 +207,18 @@ def live_links(con: duckdb.DuckDBPyConnection, pairs: list[tuple[str, str]]
 
 def versions(con: duckdb.DuckDBPyConnection, unit: str, cycle: str) -> list[dict]:
     """Every version of a unit's submissions for a cycle, newest first, with its review
-    state and the file's name."""
+    state, the file's name and the names of the documents (plan) that came with it."""
     return _dicts(con.execute("""
         SELECT s.submission_id, s.version, s.received_at, s.outcome, s.late,
                s.n_errors AS errors, s.n_warnings AS warnings, f.original_name AS file,
-               r.to_state AS review, r.comment AS review_comment, r.decided_at AS reviewed_at
+               r.to_state AS review, r.comment AS review_comment, r.decided_at AS reviewed_at,
+               d.documents
         FROM submissions s
         LEFT JOIN files f ON f.sha256 = s.submission_id
         LEFT JOIN review_states r USING (submission_id)
+        LEFT JOIN (SELECT submission_id, list(name ORDER BY name) AS documents
+                   FROM attachments WHERE role = 'document' GROUP BY ALL) d
+               USING (submission_id)
         WHERE s.unit_code = ? AND s.cycle_id = ?
         ORDER BY s.version DESC""", [unit, cycle]))
 

@@ -123,8 +123,7 @@ def record_files(con: duckdb.DuckDBPyConnection, files: pd.DataFrame) -> int:
 
 # Loaded as they come; submission_values also gets its submission's integer key (`sk`,
 # migration 003), which rollups join on instead of the sha256.
-LOAD_TABLES = ("submission_info", "initiatives", "proposals", "validation_results",
-               "attachments")
+LOAD_TABLES = ("submission_info", "initiatives", "proposals", "validation_results")
 
 
 def load_submissions(con: duckdb.DuckDBPyConnection, frames: dict[str, pd.DataFrame]) -> int:
@@ -157,6 +156,13 @@ def load_submissions(con: duckdb.DuckDBPyConnection, frames: dict[str, pd.DataFr
             con.execute(f"""
                 INSERT INTO {table} BY NAME SELECT * FROM batch_{table}
                 WHERE submission_id IN (SELECT submission_id FROM batch_new)""")
+        # Documents link to new submissions, and to known ones sent again with a document
+        con.execute("""
+            INSERT INTO attachments BY NAME
+            SELECT * FROM batch_attachments
+            WHERE submission_id IN (SELECT submission_id FROM submissions)
+            QUALIFY row_number() OVER (PARTITION BY submission_id, sha256) = 1
+            ON CONFLICT DO NOTHING""")
         con.execute("""
             INSERT INTO submission_values BY NAME
             SELECT v.*, s.sk FROM batch_submission_values v

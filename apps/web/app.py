@@ -13,6 +13,8 @@ Safety, route by route:
 - Uploads: Content-Length and the streamed bytes are capped at `[web] max_upload_mb`
   (413 beyond); the part must be declared as xlsx (or octet-stream) *and* be a zip
   (415 otherwise); the file is collected under its sha256 (the take-in), never its name.
+  The plan cycle's optional plan document gets the same cap (per file) and checks:
+  declared docx, pdf or octet-stream, and a docx a zip, a pdf starting with `%PDF`.
 - Every response carries a strict Content-Security-Policy, no-referrer (the token is
   in the address) and nosniff.
 """
@@ -47,6 +49,9 @@ CSP = ("default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 XLSX_TYPES = {XLSX_TYPE,
               "application/octet-stream"}
+DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+# the plan document: declared type → (suffix it is stored under, its magic bytes)
+DOCUMENT_KINDS = {".docx": (DOCX_TYPE, b"PK\x03\x04"), ".pdf": ("application/pdf", b"%PDF")}
 RATE_BURST = 30          # requests per token at once …
 RATE_EVERY = 2.0         # … then one every 2 s
 MULTIPART_SLACK = 64 * 1024     # form boundaries and headers around the file
@@ -154,7 +159,8 @@ def create_app(ws: Workspace, prefect_ui: str | None = None) -> FastAPI:
         return page(request, "unit.html", status, token=token,
                     unit=ws.config.unit(claim.unit), cycle=ws.config.cycle(claim.cycle),
                     view=view, result=result, upload_error=upload_error,
-                    csrf=unit_csrf(claim), max_mb=web.max_upload_mb)
+                    csrf=unit_csrf(claim), max_mb=web.max_upload_mb,
+                    plan_cycle=plan_cycle(claim))
 
     @app.get("/u/{token}", response_class=HTMLResponse)
     async def unit_home(request: Request, token: str):
@@ -182,18 +188,20 @@ def create_app(ws: Workspace, prefect_ui: str | None = None) -> FastAPI:
             return claim
         too_big = (f"Tệp vượt quá {web.max_upload_mb:g} MB. Vui lòng kiểm tra lại tệp "
                    "(chỉ một biểu mẫu Excel .xlsx).")
+        # the plan cycle takes the plan document too: each file under the same cap
+        limit = max_bytes * (2 if plan_cycle(claim) else 1) + MULTIPART_SLACK
         declared = request.headers.get("content-length")
-        if declared and declared.isdigit() and int(declared) > max_bytes + MULTIPART_SLACK:
+        if declared and declared.isdigit() and int(declared) > limit:
             return await unit_page(request, token, claim, status=413, upload_error=too_big)
         body, size = [], 0
         async for chunk in request.stream():        # counted while it streams in
             size += len(chunk)
-            if size > max_bytes + MULTIPART_SLACK:
+            if size > limit:
                 return await unit_page(request, token, claim, status=413,
                                        upload_error=too_big)
             body.append(chunk)
         request._body = b"".join(body)              # the form parser reads it from here
-        form = await request.form(max_files=1, max_fields=4)
+        form = await request.form(max_files=2, max_fields=4)
         if not hmac.compare_digest(str(form.get("csrf", "")), unit_csrf(claim)):
             return error(request, 403, "Biểu mẫu hết hạn",
                          "Vui lòng tải lại trang rồi gửi lại tệp.")
@@ -202,7 +210,18 @@ def create_app(ws: Workspace, prefect_ui: str | None = None) -> FastAPI:
             return await unit_page(request, token, claim, status=400,
                                    upload_error="Chưa chọn tệp để nộp.")
         data = await upload.read()
+        plan = form.get("plan")         # optional; a browser sends an empty part if unset
+        plan_data = b"" if plan is None or isinstance(plan, str) else await plan.read()
         await form.close()
+        document = None
+        if plan_data:
+            document = document_kind(plan.content_type, plan_data)
+            if len(plan_data) > max_bytes:
+                return await unit_page(request, token, claim, status=413, upload_error=(
+                    f"Văn bản kế hoạch vượt quá {web.max_upload_mb:g} MB."))
+            if document is None:
+                return await unit_page(request, token, claim, status=415, upload_error=(
+                    "Văn bản kế hoạch phải là tệp Word (.docx) hoặc PDF (.pdf)."))
         if len(data) > max_bytes:
             return await unit_page(request, token, claim, status=413, upload_error=too_big)
         if upload.content_type not in XLSX_TYPES or not data.startswith(b"PK\x03\x04"):
@@ -210,16 +229,29 @@ def create_app(ws: Workspace, prefect_ui: str | None = None) -> FastAPI:
                 "Chỉ nhận biểu mẫu Excel (.xlsx). Vui lòng tải biểu mẫu trên trang này, "
                 "điền số liệu và nộp lại."))
         try:
-            result, view = await run_in_threadpool(upload_and_view, claim, data)
+            result, view = await run_in_threadpool(
+                upload_and_view, claim, data, document and (document, plan_data))
         except review.WrongFile as exc:
             return await unit_page(request, token, claim, status=422, upload_error=str(exc))
         return await unit_page(request, token, claim, result=result, view=view)
 
-    def upload_and_view(claim: links.LinkClaim, data: bytes):
+    def plan_cycle(claim: links.LinkClaim) -> bool:
+        return ws.config.cycle(claim.cycle).kind == "ke_hoach"
+
+    def document_kind(content_type: str | None, data: bytes) -> str | None:
+        """`.docx` or `.pdf` when the declared type and the first bytes agree, else None."""
+        for suffix, (declared, magic) in DOCUMENT_KINDS.items():
+            if content_type in (declared, "application/octet-stream") and \
+                    data.startswith(magic):
+                return suffix
+        return None
+
+    def upload_and_view(claim: links.LinkClaim, data: bytes,
+                        document: tuple[str, bytes] | None = None):
         """Collect the upload and read the page's history in one hold of the lock, so a
         finished upload does not queue again behind the others for its page."""
         with review.WAREHOUSE_LOCK:
-            result = review.upload(ws, claim.unit, claim.cycle, data)
+            result = review.upload(ws, claim.unit, claim.cycle, data, document=document)
             return result, review.unit_view(ws, claim.unit, claim.cycle)
 
     # -- the officer -------------------------------------------------------------------

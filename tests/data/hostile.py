@@ -410,7 +410,8 @@ def _duplicates_and_empty(add, wb) -> None:
     add("trung-a.xlsx", "trùng lặp", "accepted", same)
     add("trung-b.xlsx", "trùng lặp", "duplicate", same)
     add("trung-c.xlsx", "trùng lặp", "duplicate", same)
-    for name in ("rong.xlsx", "rong.csv", "rong.eml", "rong.pdf", "rong"):
+    # the pdf named apart: "rong.pdf" would be rong.xlsx's plan (intake.pair_documents)
+    for name in ("rong.xlsx", "rong.csv", "rong.eml", "rong-van-ban.pdf", "rong"):
         add(name, "tệp rỗng", "unreadable", b"",
             "tệp rỗng" if name.endswith((".xlsx", ".csv", ".eml")) else "lưu lại thành")
 

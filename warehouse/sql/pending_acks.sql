@@ -13,7 +13,13 @@ WITH by_address AS (        -- one unit per registered address (the first by cod
 SELECT s.submission_id, s.unit_code, s.cycle_id, s.version, s.outcome, s.late,
        s.n_errors, s.n_warnings, s.received_at, s.file_format,
        f.original_name, f.sender, f.source, f.message_id, f.subject,
-       coalesce(u.name, b.name) AS unit_name, coalesce(u.email, b.email) AS unit_email
+       coalesce(u.name, b.name) AS unit_name, coalesce(u.email, b.email) AS unit_email,
+       -- documents (the plan) received with this version or an earlier one of the unit
+       coalesce((SELECT list(DISTINCT a.name ORDER BY a.name)
+                 FROM attachments a JOIN submissions o USING (submission_id)
+                 WHERE a.role = 'document' AND (o.submission_id = s.submission_id
+                       OR (o.unit_code = s.unit_code AND o.cycle_id = s.cycle_id
+                           AND o.version <= s.version))), []) AS documents
 FROM submissions s
 JOIN files f ON f.sha256 = s.submission_id
 LEFT JOIN units u ON u.code = s.unit_code
