@@ -166,11 +166,12 @@ def init() -> None:
 
     ws = _workspace()
     summary = init_workspace(ws)
-    typer.echo(f"warehouse  {summary['warehouse']}")
-    typer.echo(f"migrations applied: {summary['migrations_applied'] or 'none (up to date)'}")
-    typer.echo(f"units: {summary['units_added']} added, {summary['units_changed']} changed, "
-               f"{summary['units_retired']} retired; {summary['indicators']} indicators; "
-               f"{summary['cycles']} cycles")
+    typer.echo(f"kho dữ liệu  {summary['warehouse']}")
+    typer.echo("bản chuyển đổi đã áp dụng: "
+               f"{summary['migrations_applied'] or 'không có (đã cập nhật)'}")
+    typer.echo(f"đơn vị: thêm {summary['units_added']}, đổi {summary['units_changed']}, "
+               f"thôi {summary['units_retired']}; {summary['indicators']} chỉ tiêu; "
+               f"{summary['cycles']} kỳ báo cáo")
 
 
 @app.command()
@@ -315,7 +316,7 @@ def template(unit: Annotated[str, typer.Argument(help="Unit code, e.g. CQ-VP.")]
     except ThiduaError as exc:
         raise _fail(str(exc)) from None
     path = write_template(ws.config, u, c, output or Path(template_filename(u, c)))
-    typer.echo(f"wrote {path}")
+    typer.echo(f"đã ghi {path}")
 
 
 @app.command()
@@ -448,12 +449,12 @@ def server_start(port: PortOpt = 4200,
         raise _fail(str(exc)) from None
     if with_web:
         w = ws.config.settings.web
-        typer.echo(f"web app      http://{w.host}:{w.port}  (officer: /officer; log "
+        typer.echo(f"trang web    http://{w.host}:{w.port}  (cán bộ: /officer; nhật ký "
                    f"{server.state / 'logs' / 'web.log'})")
     typer.echo(f"Prefect UI   {server.ui_url}")
-    typer.echo(f"Prefect API  {server.api_url}  (export PREFECT_API_URL={server.api_url} to "
-               "run thidua commands against it)")
-    typer.echo(f"logs         {server.state / 'logs'}")
+    typer.echo(f"Prefect API  {server.api_url}  (export PREFECT_API_URL={server.api_url} để "
+               "các lệnh thidua chạy trên máy chủ này)")
+    typer.echo(f"nhật ký      {server.state / 'logs'}")
 
 
 @server_app.command("stop")
@@ -462,7 +463,7 @@ def server_stop(port: PortOpt = 4200) -> None:
     from apps.server import Server
 
     stopped = Server(_workspace().paths.home, port).stop()
-    typer.echo(f"stopped: {', '.join(stopped) or 'nothing was running'}")
+    typer.echo(f"đã dừng: {', '.join(stopped) or 'không có gì đang chạy'}")
 
 
 @server_app.command("status")
@@ -471,9 +472,9 @@ def server_status(port: PortOpt = 4200) -> None:
     from apps.server import Server
 
     server = Server(_workspace().paths.home, port)
-    typer.echo(f"server  {'healthy at ' + server.ui_url if server.healthy() else 'down'}")
-    typer.echo(f"worker  {'running' if server.running('worker') else 'stopped'}")
-    typer.echo(f"web     {'running' if server.running('web') else 'stopped'}")
+    typer.echo(f"máy chủ  {'hoạt động tại ' + server.ui_url if server.healthy() else 'không chạy'}")
+    typer.echo(f"worker   {'đang chạy' if server.running('worker') else 'đã dừng'}")
+    typer.echo(f"web      {'đang chạy' if server.running('web') else 'đã dừng'}")
 
 
 UnitArg = Annotated[str, typer.Argument(help="Unit code, e.g. CQ-VP.")]
@@ -496,7 +497,8 @@ def link(unit: UnitArg, cycle: CycleArg,
     ws = _warehouse_workspace(unit=unit, cycle=cycle)
     try:
         if revoke:
-            typer.echo(f"revoked {revoke_links(ws, unit, cycle)} link(s) of {unit} for {cycle}")
+            typer.echo(f"đã thu hồi {revoke_links(ws, unit, cycle)} đường dẫn của {unit}, "
+                       f"kỳ {cycle}")
         else:
             typer.echo(make_link(ws, unit, cycle))
     except ThiduaError as exc:
@@ -532,14 +534,16 @@ def review_list(unit: UnitArg, cycle: CycleArg, as_json: JsonOpt = False) -> Non
 
 def _decide(verb: str, unit: str, cycle: str, comment: str | None, actor: str) -> None:
     from pipeline.review import decide
+    from thidua.review import STATE_VI
 
     ws = _warehouse_workspace(unit=unit, cycle=cycle)
     try:
         out = decide(ws, unit, cycle, verb, actor, comment)
     except ThiduaError as exc:
         raise _fail(str(exc)) from None
-    typer.echo(f"{unit} {cycle} v{out['version']}: {out['from_state']} → {out['to_state']}"
-               + (f" (email {out['email']})" if out["email"] else ""))
+    typer.echo(f"{unit} {cycle} lần gửi {out['version']}: {STATE_VI[out['from_state']]} → "
+               f"{STATE_VI[out['to_state']]}"
+               + (f" (đã gửi thư tới {out['email']})" if out["email"] else ""))
 
 
 @review_app.command("approve")

@@ -33,8 +33,8 @@ def test_init_twice_changes_nothing(workspace):
     before = snapshot(workspace.paths.warehouse)
     result = run("init")
     assert result.exit_code == 0, result.output
-    assert "migrations applied: none (up to date)" in result.output
-    assert "units: 0 added, 0 changed, 0 retired" in result.output
+    assert "bản chuyển đổi đã áp dụng: không có (đã cập nhật)" in result.output
+    assert "đơn vị: thêm 0, đổi 0, thôi 0" in result.output
     assert snapshot(workspace.paths.warehouse) == before
     assert len(before["unit_versions"]) == 39 and len(before["cycles"]) == 9
 

@@ -135,7 +135,7 @@ def test_cli_dry_run_lists_the_39_units_due_t7_and_writes_nothing(workspace):
 def test_cli_template_writes_the_units_workbook(workspace, tmp_path):
     out = tmp_path / "t.xlsx"
     result = CliRunner().invoke(app, ["template", "CQ-VP", "nam-2025", "-o", str(out)])
-    assert result.exit_code == 0 and result.output == f"wrote {out}\n"
+    assert result.exit_code == 0 and result.output == f"đã ghi {out}\n"
     assert openpyxl.load_workbook(out)["ThongTin"]["C2"].value == "CQ-VP"
     bad = CliRunner().invoke(app, ["template", "XX-1", "nam-2025"])
     assert bad.exit_code == 1 and "no unit 'XX-1'" in bad.output

@@ -149,7 +149,7 @@ def test_link_cli_and_states(setup):
     # revoked
     url_b = review.make_link(ws, b.code, cycle.id)
     out = CliRunner().invoke(cli, ["link", b.code, cycle.id, "--revoke"])
-    assert out.exit_code == 0 and "revoked 1 link" in out.stdout
+    assert out.exit_code == 0 and "đã thu hồi 1 đường dẫn" in out.stdout
     r = c.get(f"/u/{token_of(url_b)}")
     assert r.status_code == 410 and "thu hồi" in r.text
     new_b = review.make_link(ws, b.code, cycle.id)                  # a new link id

@@ -213,7 +213,7 @@ def take_all(paths: list[Path], archive_dir: Path, workers: int | None = None,
                  for p, t in zip(chunk, results, strict=True)]
     arrivals = [t if isinstance(t, Arrival) else _arrival(p, archive_dir, *t)
                 for p, t in taken]
-    arrivals = [_with_documents(a, companions[a.path], archive_dir)
+    arrivals = [_with_documents(a, companions[a.path], archive_dir, max_bytes)
                 if a.path in companions else a for a in arrivals]
     _sync(archive_dir)
     return arrivals
@@ -244,18 +244,24 @@ def _regular(path: Path) -> bool:
         return False
 
 
-def _with_documents(arrival: Arrival, docs: list[Path], archive_dir: Path) -> Arrival:
+def _with_documents(arrival: Arrival, docs: list[Path], archive_dir: Path,
+                    max_bytes: int | None = None) -> Arrival:
     """The workbook's Arrival with its paired documents archived (raw bytes, under their
     sha256) as `documents`, which the load links to its submission (`attachments`).
-    A document that is no longer a regular file is left in the inbox for the next run."""
+    A document that is no longer a regular file is left in the inbox for the next run;
+    one over `max_bytes` is archived by streaming and linked all the same."""
     found = []
     for path in docs:
-        data, mtime, kind = _read_regular(path)
+        data, mtime, kind = _read_regular(path, archive_dir, max_bytes)
         if kind:
             continue
-        sha, archived = archive(data, archive_dir, None if data else _empty_id(path.name,
-                                                                                mtime))
-        found.append(Incoming(sha, path.name, len(data), "inbox", None,
+        if isinstance(data, tuple):
+            (sha, size), archived = data, archive_dir / data[0]
+        else:
+            size = len(data)
+            sha, archived = archive(data, archive_dir, None if data else _empty_id(
+                path.name, mtime))
+        found.append(Incoming(sha, path.name, size, "inbox", None,
                               datetime.fromtimestamp(mtime, UTC), archived, path))
     return replace(arrival, documents=arrival.documents + tuple(found))
 
