@@ -81,6 +81,11 @@ RULES: dict[str, Rule] = {
     "unknown_indicator": Rule(WARNING, "Mã chỉ tiêu “{value}” không có trong danh mục; "
                                        "dòng này không được tính.",
                               "Xoá dòng này hoặc sửa đúng mã chỉ tiêu."),
+    "not_applicable": Rule(WARNING, "Chỉ tiêu {code} ({name}) không thuộc phạm vi báo cáo "
+                                    "của đơn vị (chỉ tiêu của: {holders}); số liệu ở dòng "
+                                    "này không được tính.",
+                           "Không cần ghi chỉ tiêu này; dùng đúng biểu mẫu của đơn vị đã "
+                           "gửi kèm thư mở kỳ báo cáo."),
     "duplicate_indicator": Rule(ERROR, "Chỉ tiêu {code} có nhiều hơn một dòng.",
                                 "Giữ một dòng cho mỗi chỉ tiêu."),
     "not_number": Rule(ERROR, "Giá trị “{value}” của {code} không phải là số.",

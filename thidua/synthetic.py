@@ -28,7 +28,7 @@ LEVELS: dict[str, dict[str, tuple[float, float]]] = {
     "TT01": {"": (2, 12)},
     "BD01": {"co_quan": (1, 3), "mat_tran_doan_the": (1, 5), "doanh_nghiep": (0, 2),
              "thon_xom": (1, 4)},                       # classes: a handful a year
-    "HC01": {"hcc": (2500, 6000), "co_quan": (0, 40), "truong_hoc": (0, 0)},
+    "HC01": {"mot-cua": (2500, 6000)},                  # only the public-service centre
     "DL01": {"": (50, 1500)},
     "DL02": {"": (0, 3)},
     "MT01": {"mat_tran_doan_the": (0, 2), "thon_xom": (1, 1)},   # one team per village
@@ -52,19 +52,20 @@ def _range(code: str, unit: Unit) -> tuple[float, float] | None:
     ranges = LEVELS.get(code)
     if not ranges:
         return None
-    for key in (("hcc" if unit.code.endswith("HCC") else None), unit.block, unit.kind, ""):
+    for key in (*unit.tags, unit.block, unit.kind, ""):
         if key in ranges:
             return ranges[key]
     return None
 
 
 def values(cfg: Config, unit: Unit, cycle: Cycle, initiatives: int = 1) -> dict[str, float]:
-    """One value per indicator of the unit's kind, satisfying every rule, in per-kind
-    plausible ranges (LEVELS, SHARES)."""
+    """One value per indicator that applies to the unit (its kind, and its tags: HC01-HC03
+    only at the public-service centre), satisfying every rule, in per-kind plausible
+    ranges (LEVELS, SHARES)."""
     base = random.Random(unit.code)
     year = random.Random(f"{unit.code}/{cycle.id}")
     out: dict[str, float] = {}
-    inds = cfg.indicators_for(unit.kind)
+    inds = cfg.indicators_for(unit)
     # references first, so shares, `at_most` and `warn_at_most` can look them up
     order = ["TX01", "TS01", "HC01", "BD02"]
     inds.sort(key=lambda i: (order.index(i.code) if i.code in order else len(order)

@@ -42,7 +42,9 @@ def build_workbook(cfg: Config, unit: Unit, cycle: Cycle,
     fmt = _Formats(wb)
     _guide_sheet(wb, fmt, cfg, unit, cycle)
     _info_sheet(wb, fmt, cfg, unit, cycle, info or {})
-    _indicator_sheet(wb, fmt, cfg.indicators_for(unit.kind), cycle, values or {})
+    # only the indicators the unit holds (its kind, and its tags: HC01-HC03 only at the
+    # public-service centre); the parser warns about a row of another unit's indicator
+    _indicator_sheet(wb, fmt, cfg.indicators_for(unit), cycle, values or {})
     initiative_sheet = _rows_sheet(wb, fmt, layout.INITIATIVE_SHEET,
                                    layout.INITIATIVE_COLUMNS, initiatives)
     first, last = layout.FIRST_DATA_ROW - 1, layout.FIRST_DATA_ROW - 1 + 200
