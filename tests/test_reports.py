@@ -246,3 +246,62 @@ def test_a_value_of_an_indicator_the_unit_does_not_hold_is_a_warning_not_loaded(
         "cáo của đơn vị (chỉ tiêu của: Bộ phận tiếp nhận và trả kết quả (Trung tâm Phục vụ "
         "hành chính công xã)); số liệu ở dòng này không được tính.")
     assert codes == {i.code for i in cfg.indicators_for(school)}       # HC04, HC05 kept
+
+
+def test_empty_or_too_long_narrative_fields_are_warnings_naming_field_and_cell(workspace):
+    """The template a unit receives, filled with openpyxl as a clerk's Excel would save it:
+    figures typed in, "Mô hình, cách làm hay" left empty, "Khó khăn" pasted over the
+    length limit.  The report is accepted with warnings (no error), each naming the field
+    and its cell in the acknowledgment; the text is stored as written."""
+    import io
+    from email import policy
+    from email.parser import BytesParser
+
+    from openpyxl import load_workbook
+
+    from thidua import synthetic
+    from thidua.template import build_workbook
+
+    cfg = workspace.config
+    unit, cycle = cfg.unit("TX-03"), cfg.cycle("nam-2025")
+    limit = cfg.settings.checks.narrative_max_chars
+    book = load_workbook(io.BytesIO(build_workbook(cfg, unit, cycle)))
+    info, sheet = book["ThongTin"], book["ChiTieu"]
+    lengths = {str(dv.sqref): (dv.type, dv.operator, dv.formula1)
+               for dv in info.data_validations.dataValidation}
+    rows = {r[0].value: r[0].row for r in info.iter_rows(min_row=2)}
+    assert all(lengths[f"C{rows[k]}"] == ("textLength", "lessThanOrEqual", str(limit))
+               for k in ("tom_tat", "mo_hinh", "kho_khan", "de_xuat"))
+    figures = synthetic.values(cfg, unit, cycle, initiatives=0)     # no SangKien rows
+    for row in sheet.iter_rows(min_row=2):
+        if row[0].value in figures:
+            row[3].value = figures[row[0].value]
+    long_text = "Thiếu thiết bị, đường truyền. " * 60
+    assert (len(long_text.strip()), limit) == (1799, 1500)
+    for key, text in (("nguoi_lap", "Trần Văn Bình"), ("tom_tat", "Tổ công nghệ số hoạt động"),
+                      ("kho_khan", long_text), ("de_xuat", "Lắp wifi nhà văn hoá")):
+        info[f"C{rows[key]}"] = text
+    buf = io.BytesIO()
+    book.save(buf)
+    _inbox(workspace, "nam-2025_TX-03.xlsx", buf.getvalue())
+    collect(workspace)
+    with connect(workspace.paths.warehouse, read_only=True) as con:
+        outcome = con.execute("SELECT outcome, n_errors, n_warnings FROM submissions").fetchall()
+        found = con.execute("SELECT rule_id, severity, cell FROM validation_results "
+                            "ORDER BY cell").fetchall()
+        stored = dict(con.execute("SELECT key, value FROM submission_info WHERE key IN "
+                                  "('mo_hinh', 'kho_khan')").fetchall())
+    assert outcome == [("accepted_with_warnings", 0, 2)]
+    assert found == [("narrative_empty", "warning", f"ThongTin!C{rows['mo_hinh']}"),
+                     ("narrative_too_long", "warning", f"ThongTin!C{rows['kho_khan']}")]
+    assert stored.get("mo_hinh") is None and stored["kho_khan"] == long_text.strip()
+    [eml] = workspace.paths.outbox.glob("*.eml")
+    body = BytesParser(policy=policy.default).parsebytes(eml.read_bytes()) \
+        .get_body(("plain",)).get_content()
+    assert (f"[Lưu ý] ô C{rows['mo_hinh']}, trang Thông tin" in body and
+            "Chưa ghi mục “Mô hình, cách làm hay” ở trang Thông tin; nội dung mục này được "
+            "tổng hợp vào phần “III. Mô hình, cách làm hay” của báo cáo của xã." in body)
+    assert (f"[Lưu ý] ô C{rows['kho_khan']}, trang Thông tin" in body and
+            "Mục “Khó khăn, vướng mắc và nguyên nhân” dài 1.799 ký tự, quá giới hạn 1.500 "
+            "ký tự; báo cáo của xã chỉ trích 1.500 ký tự đầu." in body)
+    assert "[Lỗi]" not in body

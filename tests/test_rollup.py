@@ -466,3 +466,17 @@ def test_phase_rollup_takes_the_units_review_figures_and_cross_checks_them(small
     assert ("Số liệu sơ kết, tổng kết của 1 đơn vị chênh lệch so với các báo cáo năm, cần "
             "xác minh: Thôn Một.") in text
     assert "Số liệu tính từ ngày 21/08/2025 đến ngày 31/10/2027" in text
+
+
+def test_report_quotes_a_narrative_up_to_the_length_limit(small_ws, monkeypatch):
+    """A narrative longer than `[checks] narrative_max_chars` (warned about when it was
+    collected) is quoted up to the limit, never beyond."""
+    from docx import Document
+
+    monkeypatch.setenv("THIDUA_CHECKS_NARRATIVE_MAX_CHARS", "20")
+    doc = Document(run_annual(Workspace.from_env(), 2025, today=date(2026, 1, 5))
+                   .files["docx"])
+    text = "\n".join(p.text for p in doc.paragraphs)
+    assert "- Phòng A: Tiếp nhận 75% hồ sơ…" in text       # 30 characters, cut at 20
+    assert "- Phòng A: Thiếu máy scan để số…" in text
+    assert "Tiếp nhận 75% hồ sơ trực tuyến" not in text

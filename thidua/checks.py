@@ -82,6 +82,7 @@ def check_registry(cfg: Config, ex: Examined) -> None:
     _read_percents(cfg, ex)
     if ex.cycle:
         _check_rows(cfg, ex)
+        _check_narratives(cfg, ex)
         _check_reward_forms(cfg, ex)
         _check_initiative_dates(ex)
         ex.late = inc.received_at > deadline(cfg, ex.cycle)
@@ -182,6 +183,29 @@ def _drop_not_applicable(cfg: Config, ex: Examined, known: set[str]) -> None:
                                        holders=holders_vi(cfg, ind)))
     ex.parsed.values = [v for v in ex.parsed.values
                         if v.code not in known or v.code in applies]
+
+
+def _check_narratives(cfg: Config, ex: Examined) -> None:
+    """The narrative fields of a report (ThongTin: tom_tat, mo_hinh, kho_khan, de_xuat)
+    feed sections II, III, V and VI of the commune's report: one left empty, or longer
+    than `[checks] narrative_max_chars`, is a warning naming the field and its cell (the
+    plan cycle and the CSV form carry none)."""
+    parsed = ex.parsed
+    if ex.cycle.kind == "ke_hoach" or parsed.file_format != "xlsx" or not parsed.info_sheet:
+        return
+    limit = cfg.settings.checks.narrative_max_chars
+    labels = dict(layout.INFO_KEYS)
+    for key in layout.NARRATIVE_KEYS:
+        text, cell = parsed.info.get(key, (None, None))
+        fields = {"label": labels[key], "section": layout.NARRATIVE_SECTIONS[key],
+                  "limit": fmt(limit)}
+        if not (text or "").strip():
+            ex.problems.append(problem("narrative_empty", cell, None,
+                                       sheet=layout.INFO_SHEET, **fields))
+        elif len(text) > limit:
+            ex.problems.append(problem("narrative_too_long", cell, None,
+                                       sheet=layout.INFO_SHEET, length=fmt(len(text)),
+                                       **fields))
 
 
 def _check_reward_forms(cfg: Config, ex: Examined) -> None:

@@ -118,6 +118,9 @@ class Checks(Section):
     max_file_mb: float = Field(gt=0)
     max_unpacked_mb: float = Field(gt=0)
     max_zip_ratio: float = Field(gt=0)
+    # ThongTin narrative fields (tom_tat, mo_hinh, kho_khan, de_xuat): characters each;
+    # the template refuses longer text as it is typed, the checks warn about a pasted one.
+    narrative_max_chars: int = Field(default=1500, ge=1, le=32767)
 
 
 class Scoring(Section):

@@ -124,6 +124,11 @@ def _write_value(ws, row: int, col: int, value: Value, cell_format) -> None:
         ws.write_number(row, col, value, cell_format)
 
 
+def _n(number: int) -> str:
+    """1500 → "1.500" (Vietnamese thousands)."""
+    return f"{number:,}".replace(",", ".")
+
+
 def _index(columns: Sequence[layout.Column], key: str) -> int:
     return next(i for i, c in enumerate(columns) if c.key == key)
 
@@ -170,8 +175,13 @@ def _guide_sheet(wb, fmt: _Formats, cfg: Config, unit: Unit, cycle: Cycle) -> No
         ("", None),
         ("CÁCH ĐIỀN", fmt.heading),
         ((f"1. Trang “{titles[layout.INFO_SHEET]}” (ThongTin): ghi người lập biểu, điện thoại, "
-         "ngày lập, thủ trưởng đơn vị và tóm tắt kết quả nổi bật. Mã đơn vị và mã kỳ báo cáo "
-         "đã điền sẵn, không sửa."), fmt.text),
+         "ngày lập, thủ trưởng đơn vị" + (
+             "." if cycle.targets else
+             " và bốn mục nội dung được tổng hợp vào báo cáo của xã: tóm tắt kết quả nổi "
+             "bật; mô hình, cách làm hay; khó khăn, vướng mắc và nguyên nhân; đề xuất, kiến "
+             f"nghị (mỗi mục tối đa {_n(s.checks.narrative_max_chars)} ký tự; mục nào "
+             "không có nội dung, ghi “Không có”).") +
+         " Mã đơn vị và mã kỳ báo cáo đã điền sẵn, không sửa."), fmt.text),
         ((f"2. Trang “{titles[layout.INDICATOR_SHEET]}” (ChiTieu): ghi số liệu của từng chỉ "
          "tiêu vào cột giá trị; ghi 0 nếu không có. Nhập số, không kèm chữ hay đơn vị tính; "
          "phần thập phân dùng dấu phẩy (12,5); không dùng dấu phân cách hàng nghìn. Ô có/không "
@@ -224,6 +234,16 @@ def _info_sheet(wb, fmt: _Formats, cfg: Config, unit: Unit, cycle: Cycle,
         value = overrides.get(key, prefilled.get(key))
         key_cell = key in layout.REQUIRED_INFO_KEYS and key not in overrides
         _write_value(ws, row, 2, value, fmt.locked if key_cell else fmt.input_wrap)
+        if key in layout.NARRATIVE_KEYS and not cycle.targets:
+            limit = cfg.settings.checks.narrative_max_chars
+            ws.set_row(row, 60)
+            ws.data_validation(row, 2, row, 2, {
+                "validate": "length", "criteria": "<=", "value": limit,
+                "input_title": label[:32],
+                "input_message": (f"Ghi ngắn gọn, tối đa {_n(limit)} ký tự; nội dung được "
+                                  "tổng hợp vào báo cáo của xã.")[:255],
+                "error_title": label[:32],
+                "error_message": f"Tối đa {_n(limit)} ký tự; rút gọn nội dung."[:255]})
     # column A holds the machine keys the parser reads: hidden, the clerk sees labels
     ws.set_column(0, 0, layout.INFO_COLUMNS[0].width, fmt.locked, {"hidden": True})
     ws.protect()

@@ -15,6 +15,7 @@ import pyarrow as pa
 
 from thidua.config import INDICATOR_CODE_RE
 from thidua.errors import UnkeyedValues
+from thidua.layout import NARRATIVE_KEYS
 from thidua.settings import RollupSettings, Scoring
 from warehouse.db import scalar
 
@@ -120,7 +121,6 @@ def frame(con: duckdb.DuckDBPyConnection, sql: str, params: dict) -> pd.DataFram
         types_mapper=_NULLABLE.get, date_as_object=False)
 
 
-NARRATIVE_KEYS = ("tom_tat", "mo_hinh", "kho_khan", "de_xuat")
 
 
 def cycle_tables(con: duckdb.DuckDBPyConnection, cycle_id: str,

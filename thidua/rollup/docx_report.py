@@ -207,19 +207,23 @@ def _section_results(doc, tables, ctx, charts) -> None:
     nar = tables.get("narratives")
     if nar is not None and (nar["key"] == "tom_tat").any():
         _heading(doc, "Kết quả nổi bật do các đơn vị báo cáo", level=2)
-        _narratives(doc, tables, "tom_tat")
+        _narratives(doc, tables, "tom_tat", ctx)
     for key in ("ratios", "trends"):
         if key in charts:
             doc.add_picture(str(charts[key]), width=Cm(15))
 
 
-def _narratives(doc, tables, key: str) -> int:
+def _narratives(doc, tables, key: str, ctx) -> int:
+    """The units' own words for one narrative field, a paragraph per unit; a text over
+    `[checks] narrative_max_chars` (a warning at collection) is quoted up to the limit."""
     df = tables.get("narratives")
     if df is None or df.empty:
         return 0
     df = df[df["key"] == key]
+    limit = ctx["cfg"].settings.checks.narrative_max_chars
     for r in df.head(MAX_LISTED).itertuples():
-        _para(doc, f"- {r.name}: {r.text}", indent=True)
+        text = r.text if len(r.text) <= limit else r.text[:limit].rstrip() + "…"
+        _para(doc, f"- {r.name}: {text}", indent=True)
     if len(df) > MAX_LISTED:
         _para(doc, f"(Và {len(df) - MAX_LISTED} đơn vị khác, chi tiết tại bảng tổng hợp kèm "
                    "theo.)", italic=True, indent=True)
@@ -228,7 +232,7 @@ def _narratives(doc, tables, key: str) -> int:
 
 def _section_models(doc, tables, ctx) -> None:
     _heading(doc, "III. MÔ HÌNH, CÁCH LÀM HAY")
-    n = _narratives(doc, tables, "mo_hinh")
+    n = _narratives(doc, tables, "mo_hinh", ctx)
     inits = tables["initiatives"]
     if len(inits):
         _para(doc, f"Các đơn vị báo cáo {len(inits)} sáng kiến, giải pháp đổi mới sáng tạo, "
@@ -275,7 +279,7 @@ def _section_awards(doc, tables, ctx) -> None:
 
 def _section_difficulties(doc, tables, ctx) -> None:
     _heading(doc, "V. KHÓ KHĂN, VƯỚNG MẮC VÀ NGUYÊN NHÂN")
-    n = _narratives(doc, tables, "kho_khan")
+    n = _narratives(doc, tables, "kho_khan", ctx)
     missing = tables["missing"]
     absent, late = missing[missing["status"] == "missing"], missing[missing["status"] == "late"]
     if len(absent):
@@ -309,7 +313,7 @@ def _section_directions(doc, tables, ctx) -> None:
                  "làm hay, các tập thể, cá nhân tiêu biểu trong Phong trào thi đua.")):
         _para(doc, f"- {line}", indent=True)
     _heading(doc, "2. Đề xuất, kiến nghị", level=2)
-    n = _narratives(doc, tables, "de_xuat")
+    n = _narratives(doc, tables, "de_xuat", ctx)
     cap_tren = [f for f, a in ctx["cfg"].reward_authority.items() if a == "cap_tren"]
     props = tables["proposals"]
     upward = props[props["reward_form"].isin(cap_tren)] if len(props) else props
