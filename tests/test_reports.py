@@ -305,3 +305,40 @@ def test_empty_or_too_long_narrative_fields_are_warnings_naming_field_and_cell(w
             "Mục “Khó khăn, vướng mắc và nguyên nhân” dài 1.799 ký tự, quá giới hạn 1.500 "
             "ký tự; báo cáo của xã chỉ trích 1.500 ký tự đầu." in body)
     assert "[Lỗi]" not in body
+
+
+def test_review_and_plan_templates_say_what_each_figure_covers(cfg):
+    """Sơ kết / tổng kết: a flow is cumulative from the plan's start to the cut-off, a
+    stock or a rate the level at the cut-off (per `aggregate`); a plan's targets say the
+    same for each review year.  The annual template is unchanged; the parser reads the
+    values whatever the name cell says."""
+    import io
+
+    from openpyxl import load_workbook
+
+    from thidua import synthetic
+    from thidua.parse import parse_xlsx
+    from thidua.template import build_workbook
+
+    unit = cfg.unit("TX-01")
+
+    def names(cycle_id: str, values=None) -> tuple[dict, bytes]:
+        data = build_workbook(cfg, unit, cfg.cycle(cycle_id), values)
+        sheet = load_workbook(io.BytesIO(data))["ChiTieu"]
+        return {r[0]: r[1] for r in sheet.iter_rows(min_row=2, values_only=True)}, data
+
+    so_ket, _ = names("so-ket-2027")
+    assert so_ket["TT01"].endswith("(lũy kế từ 21/08/2025 đến 31/10/2027)")
+    assert so_ket["TX01"] == "Tổng số hộ gia đình (mức đạt tại 31/10/2027)"
+    tong_ket, _ = names("tong-ket-2030")
+    assert tong_ket["BD01"].endswith("(lũy kế từ 21/08/2025 đến 30/09/2030)")
+    plan, _ = names("ke-hoach-2025")
+    assert plan["TT01"].endswith("(2027: lũy kế từ 21/08/2025 đến 31/10/2027; 2030: lũy kế "
+                                 "từ 21/08/2025 đến 30/09/2030)")
+    assert plan["TS01"].endswith("(2027: mức đạt tại 31/10/2027; 2030: mức đạt tại "
+                                 "30/09/2030)")
+    annual, _ = names("nam-2025")
+    assert annual["TX01"] == "Tổng số hộ gia đình"
+    figures = synthetic.values(cfg, unit, cfg.cycle("so-ket-2027"))
+    _, data = names("so-ket-2027", figures)
+    assert {v.code: v.value for v in parse_xlsx(data).values} == figures
