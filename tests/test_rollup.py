@@ -276,6 +276,7 @@ def test_annual_report_is_a_report_in_the_plans_structure(small_ws):
                      "V. KHÓ KHĂN, VƯỚNG MẮC VÀ NGUYÊN NHÂN",
                      "VI. PHƯƠNG HƯỚNG, NHIỆM VỤ VÀ ĐỀ XUẤT, KIẾN NGHỊ"]
     assert "Số liệu tính từ ngày 21/08/2025 đến ngày 14/12/2025" in text
+    assert "Hình 1. Tỷ lệ nộp báo cáo theo khối thi đua (21/08/2025 – 14/12/2025)" in text
     # Plans: CQ-A and TX-1 sent ke-hoach-2025; the 4 others are named.
     assert ("Đã có 2/6 cơ quan, đơn vị, thôn, xóm và doanh nghiệp xây dựng, ban hành kế "
             "hoạch") in text

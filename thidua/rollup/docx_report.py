@@ -100,6 +100,19 @@ def period_sentence(cycle) -> str:
             f"{date_vi(cycle.due)}.")
 
 
+def period_range(cycle) -> str:
+    """"21/08/2025 – 14/12/2025": the data period as the charts and their captions say it."""
+    return f"{date_vi(cycle.period_start)} – {date_vi(cycle.period_end)}"
+
+
+def _figure(doc, path: Path, caption: str) -> None:
+    """A chart, centred, numbered and captioned below ("Hình 1. …")."""
+    doc.add_picture(str(path), width=Cm(15))
+    doc.paragraphs[-1].alignment = WD_ALIGN_PARAGRAPH.CENTER
+    _para(doc, f"Hình {len(doc.inline_shapes)}. {caption}", italic=True, size=12,
+          align="center")
+
+
 def _lower_first(text: str) -> str:
     return text[:1].lower() + text[1:]
 
@@ -136,7 +149,8 @@ def _section_organisation(doc, tables, ctx, charts) -> None:
              number_vi(r.reporting_rate), number_vi(r.on_time_rate)] for r in comp.itertuples()],
            (4.6, 2.0, 2.0, 2.2, 2.4, 2.8))
     if "completeness" in charts:
-        doc.add_picture(str(charts["completeness"]), width=Cm(15))
+        _figure(doc, charts["completeness"], "Tỷ lệ nộp báo cáo theo khối thi đua "
+                f"({period_range(ctx['cycle'])})")
 
 
 def _group_sentence(kind_vi: str, rows: pd.DataFrame, ratios: pd.DataFrame,
@@ -210,7 +224,9 @@ def _section_results(doc, tables, ctx, charts) -> None:
         _narratives(doc, tables, "tom_tat", ctx)
     for key in ("ratios", "trends"):
         if key in charts:
-            doc.add_picture(str(charts[key]), width=Cm(15))
+            _figure(doc, charts[key], "Các tỷ lệ chính toàn xã "
+                    f"({period_range(ctx['cycle'])})" if key == "ratios" else
+                    "Xu hướng các tỷ lệ chính qua các năm")
 
 
 def _narratives(doc, tables, key: str, ctx) -> int:
