@@ -237,12 +237,17 @@ def _narratives(doc, tables, key: str, ctx) -> int:
         return 0
     df = df[df["key"] == key]
     limit = ctx["cfg"].settings.checks.narrative_max_chars
-    for r in df.head(MAX_LISTED).itertuples():
+    # units that wrote the same words are named together, on one line
+    groups: dict[str, list[str]] = {}
+    for r in df.itertuples():
         text = r.text if len(r.text) <= limit else r.text[:limit].rstrip() + "…"
-        _para(doc, f"- {r.name}: {text}", indent=True)
-    if len(df) > MAX_LISTED:
-        _para(doc, f"(Và {len(df) - MAX_LISTED} đơn vị khác, chi tiết tại bảng tổng hợp kèm "
-                   "theo.)", italic=True, indent=True)
+        groups.setdefault(text, []).append(r.name)
+    for text, names in list(groups.items())[:MAX_LISTED]:
+        _para(doc, f"- {'; '.join(names)}: {text}", indent=True)
+    if len(groups) > MAX_LISTED:
+        rest = sum(len(n) for n in list(groups.values())[MAX_LISTED:])
+        _para(doc, f"(Và {rest} đơn vị khác, chi tiết tại bảng tổng hợp kèm theo.)",
+              italic=True, indent=True)
     return len(df)
 
 
