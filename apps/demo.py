@@ -34,13 +34,13 @@ PLAN_LATE = {"TX-13": date(2025, 9, 5)}          # plan sent after the deadline
 NEVER = ("DN-06",)                                # never sends anything
 WRONG_FIRST = {                                   # nam-2025: first version breaks a rule
     "CQ-YT": {"HC04": 150},                       # percent above 100
-    "GD-TH1": {"HC01": 40, "HC02": 55},           # online dossiers above dossiers received
+    "CQ-HCC": {"HC01": 4100, "HC02": 5500},       # online dossiers above dossiers received
     "MT-PN": {"TT01": -5},                        # negative count
 }
 WARNED = {"DN-02": {"DN01": "1.234,5"}}           # number typed as Vietnamese text: a warning
 LATE_2025 = ("TX-03", "TX-07", "MT-CCB")          # send nam-2025 after 22/12/2025
 BROKEN_FROM = "TX-05"                              # its mail brings a broken attachment
-CORRECTED_ON = {"CQ-YT": date(2025, 12, 18), "GD-TH1": date(2025, 12, 18),
+CORRECTED_ON = {"CQ-YT": date(2025, 12, 18), "CQ-HCC": date(2025, 12, 18),
                 "MT-PN": date(2025, 12, 26)}       # the corrected version arrives
 NO_PLAN_DOCUMENT = ("TX-02", "MT-NCT")            # plan cycle: the workbook alone, no plan
 OUTCOME_VI = {"accepted": "hợp lệ", "accepted_with_warnings": "hợp lệ có lưu ý",

@@ -119,8 +119,8 @@ def test_values_keep_their_cells_and_raw_text(collected):
         WHERE s.unit_code IN ('DN-01', 'CQ-QS', 'TX-01')""")}
     assert vals[("DN01", "ChiTieu!D9")] == (1234.5, "1.234,5")
     assert vals[("DN04", "ChiTieu!D12")] == (12.5, "12,5")
-    assert vals[("HC01", "ChiTieu!D9")] == (None, "khoảng 50")
-    assert vals[("TS01", "CSV!D2")][0] > 0          # CSV with BOM: first data line
+    assert vals[("DL01", "ChiTieu!D11")] == (None, "khoảng 50")
+    assert vals[("TX01", "CSV!D2")][0] > 0          # CSV with BOM: first data line
     info = rows(ws, "SELECT key, value, cell FROM submission_info i JOIN submissions s "
                     "USING (submission_id) WHERE s.unit_code = 'CQ-VP'")
     assert ("ky_bao_cao", "nam-2025", "ThongTin!C4") in info

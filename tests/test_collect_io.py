@@ -26,7 +26,7 @@ def test_acknowledgment_over_smtp_lists_problems_by_cell(workspace, smtp_env, cf
     ws = Workspace.from_env()   # a run resolves settings at its start: smtp_env's included
     shutil.copy(DIR / "percent_150.xlsx", ws.paths.inbox)
     shutil.copy(DIR / "hc02_gt_hc01.xlsx", ws.paths.inbox)
-    smtp_env.refuse.add(cfg.unit("GD-MN1").email)
+    smtp_env.refuse.add(cfg.unit("CQ-HCC").email)
     collect(ws, docs=False)
 
     [got] = smtp_env.received
@@ -36,27 +36,27 @@ def test_acknowledgment_over_smtp_lists_problems_by_cell(workspace, smtp_env, cf
         "[Thi đua đổi mới sáng tạo, chuyển đổi số và Bình dân học vụ số] Chưa đạt")
     assert msg["Auto-Submitted"] == "auto-replied"
     text = msg.get_body(("plain",)).get_content()
-    assert ("1. [Lỗi] ô D12, trang Chỉ tiêu – chỉ tiêu: Tỷ lệ văn bản đi, đến trao đổi dưới "
+    assert ("1. [Lỗi] ô D9, trang Chỉ tiêu – chỉ tiêu: Tỷ lệ văn bản đi, đến trao đổi dưới "
             "dạng điện tử (mã HC04) – giá trị đã đọc: “150”") in text
     assert "HC04 = 150: không được lớn hơn 100." in text
     assert "Cách sửa: Kiểm tra lại số liệu; tỷ lệ tính theo phần trăm, từ 0 đến 100." in text
-    assert "ô D12, trang Chỉ tiêu" in msg.get_body(("html",)).get_content()
+    assert "ô D9, trang Chỉ tiêu" in msg.get_body(("html",)).get_content()
     acks = {r[0]: r[1:] for r in rows(ws, """
         SELECT s.unit_code, a.status, a.attempts, a.message_id FROM acknowledgments a
         JOIN submissions s USING (submission_id)""")}
     assert acks["CQ-YT"] == ("sent", 1, msg["Message-ID"])
-    assert acks["GD-MN1"][:2] == ("failed", 1)
+    assert acks["CQ-HCC"][:2] == ("failed", 1)
 
     # the refused one goes out on the next run; the sent one is never mailed again
     smtp_env.refuse.clear()
     results = acknowledge(ws)
     assert list(results["status"]) == ["sent"]
     assert [r.rcpt_tos for r in smtp_env.received] == [[cfg.unit("CQ-YT").email],
-                                                       [cfg.unit("GD-MN1").email]]
+                                                       [cfg.unit("CQ-HCC").email]]
     assert "ô D10, trang Chỉ tiêu" in smtp_env.received[1].message.get_body(("plain",)).get_content()
     assert acknowledge(ws).empty
     assert rows(ws, "SELECT status, attempts FROM acknowledgments a JOIN submissions s "
-                    "USING (submission_id) WHERE s.unit_code = 'GD-MN1'") == [("sent", 2)]
+                    "USING (submission_id) WHERE s.unit_code = 'CQ-HCC'") == [("sent", 2)]
 
 
 @pytest.mark.slow
@@ -97,7 +97,7 @@ def test_flow_and_cli(workspace, prefect_harness, monkeypatch):
     assert result.exit_code == 0, result.output
     found = json.loads(result.stdout)
     assert [(p["rule_id"], p["cell"], p["value"], p["severity"]) for p in found] == [
-        ("max", "ChiTieu!D12", "150", "error"), ("late", None, None, "warning")]
+        ("max", "ChiTieu!D9", "150", "error"), ("late", None, None, "warning")]
     result = runner.invoke(app, ["problems", "CQ-ZZ", "nam-2025"])
     assert result.exit_code == 1
     assert result.stderr.startswith("Error: no unit 'CQ-ZZ'")

@@ -56,7 +56,7 @@ def test_mo_day_sends_each_unit_its_template_once(prefect_harness, workspace, sm
     wb = openpyxl.load_workbook(io.BytesIO(attachment.get_content()))
     assert wb["ThongTin"]["C2"].value == unit.code
     codes = [r[0] for r in wb["ChiTieu"].iter_rows(min_row=2, values_only=True) if r[0]]
-    assert codes == [i.code for i in workspace.config.indicators_for(unit.kind)]
+    assert codes == [i.code for i in workspace.config.indicators_for(unit)]
     log = sent_log(workspace)
     assert log[unit.code][:3] == ("mo", "sent", 1) and log[unit.code][3] == msg["Message-ID"]
 

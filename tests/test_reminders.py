@@ -102,7 +102,7 @@ def test_mo_email_attaches_the_units_template_and_don_doc_copies_head_and_vhxh(c
     info = {r[0]: r[2] for r in wb["ThongTin"].iter_rows(min_row=2, values_only=True)}
     assert info["ma_don_vi"] == "TX-01" and info["ky_bao_cao"] == "nam-2025"
     codes = [r[0] for r in wb["ChiTieu"].iter_rows(min_row=2, values_only=True) if r[0]]
-    assert codes == [i.code for i in cfg.indicators_for(unit.kind)]
+    assert codes == [i.code for i in cfg.indicators_for(unit)]
 
     chase = reminder_email(cfg, unit, cycle, "don-doc")
     assert chase.to == [unit.email]

@@ -15,10 +15,12 @@ from thidua.settings import REPO_CONFIG
 from thidua.workspace import Workspace
 from warehouse.db import connect
 
-UNITS = """code,name,kind,block,email,head_title,head_email
-CQ-A,Phòng A,co_quan,chinh_quyen,a@x.example,Trưởng phòng,ha@x.example
-CQ-B,Phòng B,co_quan,chinh_quyen,b@x.example,Trưởng phòng,hb@x.example
-CQ-C,Phòng C,co_quan,chinh_quyen,c@x.example,Trưởng phòng,hc@x.example
+# CQ-A is the public-service centre (tag mot-cua): HC01-HC03 apply to it alone, so the
+# HC01/HC02 that CQ-B and CQ-C carry in the warehouse below are never counted.
+UNITS = """code,name,kind,block,email,head_title,head_email,tags
+CQ-A,Phòng A,co_quan,chinh_quyen,a@x.example,Trưởng phòng,ha@x.example,mot-cua
+CQ-B,Phòng B,co_quan,chinh_quyen,b@x.example,Trưởng phòng,hb@x.example,
+CQ-C,Phòng C,co_quan,chinh_quyen,c@x.example,Trưởng phòng,hc@x.example,
 TX-1,Thôn Một,thon_xom,thon_xom,t1@x.example,Trưởng thôn,h1@x.example
 TX-2,Thôn Hai,thon_xom,thon_xom,t2@x.example,Trưởng thôn,h2@x.example
 MT-1,Hội Nông dân,mat_tran_doan_the,mat_tran_doan_the,m1@x.example,Chủ tịch,hm@x.example
@@ -139,7 +141,8 @@ def test_annual_rollup_figures_read_back_from_xlsx(small_ws):
     assert ind[(1, "TS01")][3:6] == (3, 3, 100 + 300 + 50)
     assert ind[(3, "TS01")][3:6] == (2, 2, 1000 + 500)
     assert ind[(2, "TS01")][3:6] == (1, 0, None)                       # MT-1 missing
-    assert ind[(1, "HC01")][3:6] == (3, 3, 300)
+    # HC01 only over the unit that receives dossiers (CQ-A, mot-cua): not CQ-B's 100
+    assert ind[(1, "HC01")][3:6] == (1, 1, 200)
     assert ind[(1, "HC04")][5] == round((80 * 100 + 40 * 300 + 100 * 50) / 450, 2)
     assert ind[(3, "TX04")][3:6] == (2, 1, 500)
     assert not any(code == "DN02" for _, code in ind)                 # no business expected
@@ -148,7 +151,7 @@ def test_annual_rollup_figures_read_back_from_xlsx(small_ws):
     ratios = {r[0]: r for r in wb["TongHop"].iter_rows(values_only=True)
               if r[0] in ("ho_so_truc_tuyen", "ky_nang_so", "bang_rong", "vneid_muc_2",
                           "ky_nang_so_dan")}
-    assert ratios["ho_so_truc_tuyen"][3:7] == (2, 250, 300, round(100 * 250 / 300, 2))
+    assert ratios["ho_so_truc_tuyen"][3:7] == (1, 150, 200, 75)      # CQ-A alone
     assert ratios["ky_nang_so"][6] == round(100 * 160 / 450, 2)       # offices' staff only
     assert ratios["ky_nang_so_dan"][3:7] == (2, 200, 1500, round(100 * 200 / 1500, 2))
     assert ratios["ky_nang_so"][7] == small_ws.config.settings.kinds["co_quan"]
@@ -158,14 +161,15 @@ def test_annual_rollup_figures_read_back_from_xlsx(small_ws):
     # Scores: cume_dist percentile ranks within the block, by hand (columns: 5 unit
     # columns, one per ratio of [rollup] ratios (6), then the scores).
     units = rows_by_key(wb["TheoDonVi"], col=3)
-    # Issue 12: a unit is ranked on every ratio of its kind (co_quan 2, thon_xom 3), an
-    # empty one counting 0 (CQ-C has no HC02/HC01, TX-2 no TX04); lateness costs points
-    # once, in timeliness: the `late` warning of b2 and c2 does not lower data quality.
-    perf = {"CQ-A": (0.5 + 2 / 3) / 2, "CQ-B": (1 + 1 / 3) / 2, "CQ-C": (1 + 0) / 2,
+    # Issue 12: a unit is ranked on every ratio that applies to it (CQ-A, the centre: 2;
+    # the other offices only ky_nang_so, HC02/HC01 not being theirs; thon_xom 3), an
+    # empty one counting 0 (TX-2 has no TX04); lateness costs points once, in timeliness:
+    # the `late` warning of b2 and c2 does not lower data quality.
+    perf = {"CQ-A": (1 + 2 / 3) / 2, "CQ-B": 1 / 3, "CQ-C": 1.0,
             "TX-1": (0.5 + 0.5 + 1) / 3, "TX-2": (1 + 1 + 0) / 3, "MT-1": 0.0}
     time = {"CQ-A": 20, "CQ-B": 20, "CQ-C": 10, "TX-1": 20, "TX-2": 20, "MT-1": 0}
     quality = {"CQ-A": 10, "CQ-B": 10, "CQ-C": 10, "TX-1": 10, "TX-2": 5, "MT-1": 0}
-    rank = {"CQ-B": 1, "CQ-A": 2, "CQ-C": 3, "TX-1": 1, "TX-2": 2, "MT-1": 1}
+    rank = {"CQ-C": 1, "CQ-A": 2, "CQ-B": 3, "TX-1": 1, "TX-2": 2, "MT-1": 1}
     for code, rank_pr in perf.items():
         row = units[code]
         p = round(70 * rank_pr, 2)
@@ -173,8 +177,8 @@ def test_annual_rollup_figures_read_back_from_xlsx(small_ws):
                                                                  2)), code
         assert row[1] == rank[code], code
     assert units["CQ-B"][15] == 2 and units["CQ-B"][18] == "b2"      # counted version
-    assert units["CQ-B"][5:7] == (100, 20)                             # its ratios
-    assert units["CQ-C"][5] is None                                    # HC01 = 0: no ratio
+    assert units["CQ-B"][5:7] == (None, 20)                # its ratios: HC02/HC01 not its
+    assert units["CQ-A"][5] == 75
 
     # Missing and late units; proposals tallied by form (superseded b1 not counted).
     chua = {r[0]: r for r in wb["ChuaNop"].iter_rows(values_only=True)}
@@ -272,6 +276,7 @@ def test_annual_report_is_a_report_in_the_plans_structure(small_ws):
                      "V. KHÓ KHĂN, VƯỚNG MẮC VÀ NGUYÊN NHÂN",
                      "VI. PHƯƠNG HƯỚNG, NHIỆM VỤ VÀ ĐỀ XUẤT, KIẾN NGHỊ"]
     assert "Số liệu tính từ ngày 21/08/2025 đến ngày 14/12/2025" in text
+    assert "Hình 1. Tỷ lệ nộp báo cáo theo khối thi đua (21/08/2025 – 14/12/2025)" in text
     # Plans: CQ-A and TX-1 sent ke-hoach-2025; the 4 others are named.
     assert ("Đã có 2/6 cơ quan, đơn vị, thôn, xóm và doanh nghiệp xây dựng, ban hành kế "
             "hoạch") in text
@@ -462,3 +467,17 @@ def test_phase_rollup_takes_the_units_review_figures_and_cross_checks_them(small
     assert ("Số liệu sơ kết, tổng kết của 1 đơn vị chênh lệch so với các báo cáo năm, cần "
             "xác minh: Thôn Một.") in text
     assert "Số liệu tính từ ngày 21/08/2025 đến ngày 31/10/2027" in text
+
+
+def test_report_quotes_a_narrative_up_to_the_length_limit(small_ws, monkeypatch):
+    """A narrative longer than `[checks] narrative_max_chars` (warned about when it was
+    collected) is quoted up to the limit, never beyond."""
+    from docx import Document
+
+    monkeypatch.setenv("THIDUA_CHECKS_NARRATIVE_MAX_CHARS", "20")
+    doc = Document(run_annual(Workspace.from_env(), 2025, today=date(2026, 1, 5))
+                   .files["docx"])
+    text = "\n".join(p.text for p in doc.paragraphs)
+    assert "- Phòng A: Tiếp nhận 75% hồ sơ…" in text       # 30 characters, cut at 20
+    assert "- Phòng A: Thiếu máy scan để số…" in text
+    assert "Tiếp nhận 75% hồ sơ trực tuyến" not in text

@@ -140,7 +140,7 @@ def test_percent_typed_as_excel_does_and_a_vietnamese_thousands_count(workspace,
     "85 %" as text in HC05 too; "1.234.567" typed as text in HC01 is acknowledged as
     1.234.567, with the indicator's name and "ô D.., trang Chỉ tiêu"."""
     ws = Workspace.from_env()       # after smtp_env: as a run resolves its settings
-    unit, cycle = cfg.unit("CQ-YT"), cfg.cycle("nam-2025")
+    unit, cycle = cfg.unit("CQ-HCC"), cfg.cycle("nam-2025")    # HC01: the centre's figure
 
     def fill(book):
         hc04 = cell_of(book, "HC04")
@@ -172,6 +172,7 @@ def test_reward_form_labels_and_one_bad_row(workspace, cfg):
                  ("Tập thể", "Tổ chuyển đổi số", "Thôn 1", "Huy chương vàng", "Tốt"),
                  ("Cá nhân", "Lê Thị Mai", "Thôn 1", "giay khen cua chu tich ubnd xa", "Tốt")]
     data = build_workbook(cfg, unit, cycle, synthetic.values(cfg, unit, cycle),
+                          info=synthetic.narrative(unit),
                           initiatives=synthetic.initiative_rows(unit, 1, cycle),
                           proposals=proposals)
     drop(ws.paths.inbox, "tx01.xlsx", data)
@@ -195,7 +196,7 @@ def test_initiative_date_outside_the_period_is_a_warning(workspace, cfg):
     unit, cycle = cfg.unit("TX-02"), cfg.cycle("nam-2025")
     initiatives = [("Sáng kiến A", "An", "Y tế", "15/06/2025", "Tốt", "Cấp xã")]
     data = build_workbook(cfg, unit, cycle, synthetic.values(cfg, unit, cycle, 1),
-                          initiatives=initiatives)
+                          info=synthetic.narrative(unit), initiatives=initiatives)
     drop(ws.paths.inbox, "tx02.xlsx", data)
     collect(ws, docs=False, acks=False)
     assert rows(ws, "SELECT rule_id, severity, cell FROM validation_results") == [

@@ -82,6 +82,7 @@ def check_registry(cfg: Config, ex: Examined) -> None:
     _read_percents(cfg, ex)
     if ex.cycle:
         _check_rows(cfg, ex)
+        _check_narratives(cfg, ex)
         _check_reward_forms(cfg, ex)
         _check_initiative_dates(ex)
         ex.late = inc.received_at > deadline(cfg, ex.cycle)
@@ -148,9 +149,63 @@ def _check_rows(cfg: Config, ex: Examined) -> None:
             ex.problems.append(problem("unknown_indicator", v.cell, v.code))
         seen.add(v.code)
     if ex.unit:
+        _drop_not_applicable(cfg, ex, known)
         ex.problems += [problem("missing_indicator", sheet=sheet, value=i.code, code=i.code,
                                 name=i.name_vi)
-                        for i in cfg.indicators_for(ex.unit.kind) if i.code not in seen]
+                        for i in cfg.indicators_for(ex.unit) if i.code not in seen]
+
+
+def holders_vi(cfg: Config, ind) -> str:
+    """Who holds an indicator, in words: its tags' names, else its kinds' names."""
+    names = cfg.settings.tags if ind.tags else cfg.settings.kinds
+    return "; ".join(names.get(x, x) for x in (ind.tags or ind.kinds))
+
+
+def _drop_not_applicable(cfg: Config, ex: Examined, known: set[str]) -> None:
+    """Values of a known indicator that does not apply to the unit (HC01 from a school:
+    dossiers are received at the public-service centre) are a warning, once per
+    indicator, on its first filled cell; they are left out of the values, so neither the
+    checks nor the rollup count them, and a problem read in their cells goes with them."""
+    applies = {i.code for i in cfg.indicators_for(ex.unit)}
+    foreign = [v for v in ex.parsed.values if v.code in known and v.code not in applies]
+    if not foreign:
+        return
+    by_code = {i.code: i for i in cfg.indicators}
+    cells = {v.cell for v in foreign}
+    ex.problems = [q for q in ex.problems if q.cell not in cells]
+    warned: set[str] = set()
+    for v in foreign:
+        if v.code not in warned and (v.value is not None or v.raw):
+            warned.add(v.code)
+            ind = by_code[v.code]
+            ex.problems.append(problem("not_applicable", v.cell, v.raw or v.value,
+                                       code=v.code, name=ind.name_vi,
+                                       holders=holders_vi(cfg, ind)))
+    ex.parsed.values = [v for v in ex.parsed.values
+                        if v.code not in known or v.code in applies]
+
+
+def _check_narratives(cfg: Config, ex: Examined) -> None:
+    """The narrative fields of a report (ThongTin: tom_tat, mo_hinh, kho_khan, de_xuat)
+    feed sections II, III, V and VI of the commune's report: one left empty, or longer
+    than `[checks] narrative_max_chars`, is a warning naming the field and its cell (the
+    plan cycle and the CSV form carry none)."""
+    parsed = ex.parsed
+    if ex.cycle.kind == "ke_hoach" or parsed.file_format != "xlsx" or not parsed.info_sheet:
+        return
+    limit = cfg.settings.checks.narrative_max_chars
+    labels = dict(layout.INFO_KEYS)
+    for key in layout.NARRATIVE_KEYS:
+        text, cell = parsed.info.get(key, (None, None))
+        fields = {"label": labels[key], "section": layout.NARRATIVE_SECTIONS[key],
+                  "limit": fmt(limit)}
+        if not (text or "").strip():
+            ex.problems.append(problem("narrative_empty", cell, None,
+                                       sheet=layout.INFO_SHEET, **fields))
+        elif len(text) > limit:
+            ex.problems.append(problem("narrative_too_long", cell, None,
+                                       sheet=layout.INFO_SHEET, length=fmt(len(text)),
+                                       **fields))
 
 
 def _check_reward_forms(cfg: Config, ex: Examined) -> None:

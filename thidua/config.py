@@ -12,7 +12,7 @@ import io
 import math
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
@@ -27,6 +27,7 @@ from thidua.settings import (
     EMAIL_RE,
     INDICATOR_CODE_RE,
     MAX_TEXT,
+    TAG_RE,
     Settings,
     resolve_settings,
     shown,
@@ -61,6 +62,7 @@ class Unit:
     head_email: str
     valid_from: date | None = None
     valid_to: date | None = None
+    tags: tuple[str, ...] = ()      # registry tags (settings [tags]), e.g. mot-cua
 
     def valid_on(self, d: date) -> bool:
         return (self.valid_from is None or self.valid_from <= d) and (
@@ -81,9 +83,21 @@ class Indicator:
     at_most: str | None             # code of an indicator this one must not exceed
     warn_at_most: tuple[float, str] | None   # (factor, code): warn above factor × code
     warn_yoy_factor: float | None
+    tags: tuple[str, ...] = ()      # when set: only the units carrying one of them
 
-    def applies_to(self, kind: str) -> bool:
-        return kind in self.kinds
+    def applies_to(self, kind: str, tags: Iterable[str] = ()) -> bool:
+        """Whether a unit of `kind` carrying `tags` holds this figure: its kind is one of
+        `kinds` and, when the indicator names tags, it carries one of them (HC01, the
+        dossiers received, only at the public-service centre: tag `mot-cua`)."""
+        return kind in self.kinds and (not self.tags or any(t in self.tags for t in tags))
+
+    def applies_to_unit(self, unit: Unit) -> bool:
+        return self.applies_to(unit.kind, unit.tags)
+
+    def where(self) -> str:
+        """Where it applies, in words for a config message: `co_quan tagged mot-cua`."""
+        return ", ".join(self.kinds) + (f" tagged {' or '.join(self.tags)}" if self.tags
+                                        else "")
 
 
 @dataclass(frozen=True)
@@ -134,8 +148,12 @@ class Config:
             known = ", ".join(self.cycles_by_id)
             raise UnknownCycle(f"no cycle {cycle_id!r} (known: {known})") from None
 
-    def indicators_for(self, kind: str) -> list[Indicator]:
-        return [i for i in self.indicators if i.applies_to(kind)]
+    def indicators_for(self, unit: Unit | str) -> list[Indicator]:
+        """The indicators a unit reports (its kind, and its tags for the indicators that
+        name tags); given a kind alone, those of a unit of that kind without tags."""
+        if isinstance(unit, str):
+            return [i for i in self.indicators if i.applies_to(unit)]
+        return [i for i in self.indicators if i.applies_to_unit(unit)]
 
     def expected_units(self, cycle: Cycle) -> list[Unit]:
         """The units that must report in a cycle: those valid on its (moved) due date."""
@@ -177,13 +195,18 @@ def _check_rollup_codes(path: Path, settings: Settings, indicators: list[Indicat
     problems.extend(f"{path}: [rollup] {key}: unknown indicator {code!r}"
                     for key, code in named if indicators and code not in codes)
     by_code = {i.code: i for i in indicators}
-    for r in rollup.ratios:       # a ratio's population: one kind both its terms apply to
+    for r in rollup.ratios:
+        # A ratio's population: the units of one kind (carrying one of `population_tags`
+        # when given), every one of which holds both terms, so no denominator sums a
+        # figure over units that do not hold it or over different populations.
+        profiles = [(t,) for t in r.population_tags] or [()]
+        tagged = f" tagged {' or '.join(r.population_tags)}" if r.population_tags else ""
         for term in (r.numerator, r.denominator):
             ind = by_code.get(term)
-            if ind and not ind.applies_to(r.population):
+            if ind and not all(ind.applies_to(r.population, p) for p in profiles):
                 problems.append(f"{path}: [rollup] ratios.{r.key}: population "
-                                f"{r.population!r}: {term} does not apply to that unit kind "
-                                f"(applies to {', '.join(ind.kinds)})")
+                                f"{r.population!r}{tagged}: {term} does not apply to every "
+                                f"unit of it (applies to {ind.where()})")
 
 
 # -- units.csv ------------------------------------------------------------------------
@@ -263,10 +286,12 @@ def _load_units(path: Path, settings: Settings, problems: list[str]) -> list[Uni
         if valid["valid_from"] and valid["valid_to"] and valid["valid_to"] < valid["valid_from"]:
             bad.append(f"{where}: valid_to: {valid['valid_to']} is before valid_from "
                        f"{valid['valid_from']}")
+        tags = _tags(row.get("tags", ""))
+        bad += _unknown_tags(tags, settings, where)
         if bad:
             problems.extend(bad)
             continue
-        units.append(Unit(**{k: row[k] for k in UNIT_COLUMNS}, **valid))
+        units.append(Unit(**{k: row[k] for k in UNIT_COLUMNS}, **valid, tags=tags))
     if not units and not problems:
         problems.append(f"{path}: no units")
     return units
@@ -293,8 +318,10 @@ def _load_indicators(path: Path, settings: Settings, problems: list[str]) -> lis
         seen.setdefault(code, line)
         kinds = tuple(settings.kinds) if row["kinds"] == "all" else tuple(
             k.strip() for k in row["kinds"].split(";") if k.strip())
-        bad += [f"{where}: kinds: unknown unit kind {k!r}" for k in kinds
-                if k not in settings.kinds]
+        bad += [f"{where}: kinds: unknown unit kind {k!r} (known: "
+                f"{', '.join(settings.kinds)})" for k in kinds if k not in settings.kinds]
+        tags = _tags(row.get("tags", ""))
+        bad += _unknown_tags(tags, settings, where)
         if row["type"] and row["type"] not in INDICATOR_TYPES:
             bad.append(f"{where}: type: {row['type']!r} not one of {', '.join(INDICATOR_TYPES)}")
         if row["aggregate"] and row["aggregate"] not in AGGREGATES:
@@ -325,7 +352,8 @@ def _load_indicators(path: Path, settings: Settings, problems: list[str]) -> lis
             code=code, name_vi=row["name_vi"], unit_vi=row["unit_vi"], kinds=kinds,
             type=row["type"], group=row["group"], aggregate=row["aggregate"],
             min=numbers["min"], max=numbers["max"], at_most=at_most,
-            warn_at_most=warn_at_most, warn_yoy_factor=numbers["warn_yoy_factor"]))
+            warn_at_most=warn_at_most, warn_yoy_factor=numbers["warn_yoy_factor"],
+            tags=tags))
     return indicators
 
 
@@ -466,6 +494,18 @@ def _line_of(node: yaml.Node, key: str) -> int:
 
 
 # -- helpers --------------------------------------------------------------------------
+
+def _tags(text: str) -> tuple[str, ...]:
+    """`mot-cua;x` → ('mot-cua', 'x'): sorted, without repeats (a unit's profile)."""
+    return tuple(sorted({t.strip() for t in (text or "").split(";") if t.strip()}))
+
+
+def _unknown_tags(tags: tuple[str, ...], settings: Settings, where: str) -> list[str]:
+    """A tag must be one of settings.toml [tags] (a typo would silently match no unit)."""
+    return [f"{where}: tags: unknown tag {t!r} (known: {', '.join(settings.tags) or 'none'})"
+            if TAG_RE.match(t) else f"{where}: tags: {t!r} is not a tag (a-z, 0-9, '-')"
+            for t in tags if t not in settings.tags or not TAG_RE.match(t)]
+
 
 def _check_fields(row: dict[str, str], required: tuple[str, ...], where: str) -> list[str]:
     return [f"{where}: {key}: empty" for key in required if not row.get(key)]

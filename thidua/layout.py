@@ -45,6 +45,14 @@ INFO_KEYS = (
     ("de_xuat", "Đề xuất, kiến nghị"),
 )
 REQUIRED_INFO_KEYS = ("ma_don_vi", "ky_bao_cao")
+# The narrative fields a report cycle (not the plan cycle) asks for, with the section of
+# the commune's report each is compiled into.  Empty or too long (settings.toml
+# [checks] narrative_max_chars) is a warning, never an error.
+NARRATIVE_KEYS = ("tom_tat", "mo_hinh", "kho_khan", "de_xuat")
+NARRATIVE_SECTIONS = {"tom_tat": "II. Kết quả thực hiện",
+                      "mo_hinh": "III. Mô hình, cách làm hay",
+                      "kho_khan": "V. Khó khăn, vướng mắc và nguyên nhân",
+                      "de_xuat": "VI. Phương hướng, nhiệm vụ và đề xuất, kiến nghị"}
 
 # -- ChiTieu: Mã | Chỉ tiêu | Đơn vị tính | <value columns> | Ghi chú ------------------
 INDICATOR_SHEET = "ChiTieu"

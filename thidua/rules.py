@@ -81,6 +81,11 @@ RULES: dict[str, Rule] = {
     "unknown_indicator": Rule(WARNING, "Mã chỉ tiêu “{value}” không có trong danh mục; "
                                        "dòng này không được tính.",
                               "Xoá dòng này hoặc sửa đúng mã chỉ tiêu."),
+    "not_applicable": Rule(WARNING, "Chỉ tiêu {code} ({name}) không thuộc phạm vi báo cáo "
+                                    "của đơn vị (chỉ tiêu của: {holders}); số liệu ở dòng "
+                                    "này không được tính.",
+                           "Không cần ghi chỉ tiêu này; dùng đúng biểu mẫu của đơn vị đã "
+                           "gửi kèm thư mở kỳ báo cáo."),
     "duplicate_indicator": Rule(ERROR, "Chỉ tiêu {code} có nhiều hơn một dòng.",
                                 "Giữ một dòng cho mỗi chỉ tiêu."),
     "not_number": Rule(ERROR, "Giá trị “{value}” của {code} không phải là số.",
@@ -126,6 +131,17 @@ RULES: dict[str, Rule] = {
     "percent_sign": Rule(ERROR, "Giá trị “{value}” của {code} có dấu %, nhưng chỉ tiêu này "
                                 "không phải là tỷ lệ.",
                          "Nhập một số (đơn vị tính: {unit}), không kèm dấu %."),
+    # -- ThongTin narrative fields, compiled into the commune's report ---------------
+    "narrative_empty": Rule(WARNING, "Chưa ghi mục “{label}” ở trang Thông tin; nội dung "
+                                     "mục này được tổng hợp vào phần “{section}” của báo "
+                                     "cáo của xã.",
+                            "Ghi ngắn gọn nội dung vào ô này (tối đa {limit} ký tự); nếu "
+                            "đơn vị không có nội dung, ghi “Không có”."),
+    "narrative_too_long": Rule(WARNING, "Mục “{label}” dài {length} ký tự, quá giới hạn "
+                                        "{limit} ký tự; báo cáo của xã chỉ trích {limit} ký "
+                                        "tự đầu.",
+                               "Rút gọn nội dung còn tối đa {limit} ký tự; chi tiết gửi "
+                               "kèm bằng văn bản."),
     # -- other sheets --------------------------------------------------------------
     "reward_form": Rule(ERROR, "Hình thức khen thưởng “{value}” không có trong danh sách "
                                "của kỳ này; riêng dòng đề nghị này chưa được tính (các phần "

@@ -128,6 +128,9 @@ class Checks(Section):
     max_file_mb: float = Field(gt=0)
     max_unpacked_mb: float = Field(gt=0)
     max_zip_ratio: float = Field(gt=0)
+    # ThongTin narrative fields (tom_tat, mo_hinh, kho_khan, de_xuat): characters each;
+    # the template refuses longer text as it is typed, the checks warn about a pasted one.
+    narrative_max_chars: int = Field(default=1500, ge=1, le=32767)
 
 
 class Scoring(Section):
@@ -145,15 +148,20 @@ class Scoring(Section):
     empty_ratio: Literal["zero", "skip"] = "zero"
 
 
+TAG_RE = re.compile(r"^[a-z][a-z0-9-]*$")      # a registry tag: mot-cua
+
+
 class Ratio(Section):
     """A derived ratio (%): sum(numerator) / sum(denominator) over the units of one kind
-    (`population`: staff of offices, households of villages... never a mix) that report
-    the numerator.  The config check refuses a population whose kind the terms do not
-    apply to."""
+    (`population`: staff of offices, households of villages... never a mix), narrowed to
+    the units carrying one of `population_tags` when given (the public-service centre,
+    `mot-cua`, for dossiers), that report the numerator.  The config check refuses a
+    population that some unit of it does not hold both terms for."""
     key: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     numerator: str = Field(pattern=INDICATOR_CODE_RE.pattern)
     denominator: str = Field(pattern=INDICATOR_CODE_RE.pattern)
     population: str = Field(pattern=r"^[a-z][a-z0-9_]*$")      # a unit kind of [kinds]
+    population_tags: tuple[Annotated[str, Field(pattern=TAG_RE.pattern)], ...] = ()
     name_vi: str
 
 
@@ -271,6 +279,10 @@ class Settings(BaseSettings):
     scoring: Scoring
     kinds: dict[str, str]
     blocks: dict[str, str]
+    # Registry tags (units.csv `tags`): what a unit holds beyond its kind, e.g. `mot-cua`
+    # for the public-service centre that receives the administrative dossiers once.
+    # Indicators (indicators.csv `tags`) and ratios (`population_tags`) name them.
+    tags: dict[str, str] = Field(default_factory=dict)
     rollup: RollupSettings
     smtp: SmtpSettingsIn = SmtpSettingsIn()
     imap: ImapSettingsIn = ImapSettingsIn()
@@ -289,6 +301,14 @@ class Settings(BaseSettings):
         if unknown:
             raise ValueError(f"[admin] escalate_kinds: not a unit kind of [kinds] "
                              f"({', '.join(self.kinds)}): {', '.join(unknown)}")
+        bad = [f"{r.key}: {t!r}" for r in self.rollup.ratios for t in r.population_tags
+               if t not in self.tags]
+        if bad:
+            raise ValueError(f"[rollup] ratios: population_tags must be tags of [tags] "
+                             f"({', '.join(self.tags) or 'none'}): {'; '.join(bad)}")
+        bad = [t for t in self.tags if not TAG_RE.match(t)]
+        if bad:
+            raise ValueError(f"[tags]: not a tag (a-z, 0-9, '-'): {', '.join(bad)}")
         return self
 
     @classmethod

@@ -28,7 +28,7 @@ LEVELS: dict[str, dict[str, tuple[float, float]]] = {
     "TT01": {"": (2, 12)},
     "BD01": {"co_quan": (1, 3), "mat_tran_doan_the": (1, 5), "doanh_nghiep": (0, 2),
              "thon_xom": (1, 4)},                       # classes: a handful a year
-    "HC01": {"hcc": (2500, 6000), "co_quan": (0, 40), "truong_hoc": (0, 0)},
+    "HC01": {"mot-cua": (2500, 6000)},                  # only the public-service centre
     "DL01": {"": (50, 1500)},
     "DL02": {"": (0, 3)},
     "MT01": {"mat_tran_doan_the": (0, 2), "thon_xom": (1, 1)},   # one team per village
@@ -52,19 +52,20 @@ def _range(code: str, unit: Unit) -> tuple[float, float] | None:
     ranges = LEVELS.get(code)
     if not ranges:
         return None
-    for key in (("hcc" if unit.code.endswith("HCC") else None), unit.block, unit.kind, ""):
+    for key in (*unit.tags, unit.block, unit.kind, ""):
         if key in ranges:
             return ranges[key]
     return None
 
 
 def values(cfg: Config, unit: Unit, cycle: Cycle, initiatives: int = 1) -> dict[str, float]:
-    """One value per indicator of the unit's kind, satisfying every rule, in per-kind
-    plausible ranges (LEVELS, SHARES)."""
+    """One value per indicator that applies to the unit (its kind, and its tags: HC01-HC03
+    only at the public-service centre), satisfying every rule, in per-kind plausible
+    ranges (LEVELS, SHARES)."""
     base = random.Random(unit.code)
     year = random.Random(f"{unit.code}/{cycle.id}")
     out: dict[str, float] = {}
-    inds = cfg.indicators_for(unit.kind)
+    inds = cfg.indicators_for(unit)
     # references first, so shares, `at_most` and `warn_at_most` can look them up
     order = ["TX01", "TS01", "HC01", "BD02"]
     inds.sort(key=lambda i: (order.index(i.code) if i.code in order else len(order)
@@ -127,23 +128,53 @@ def narrative(unit: Unit) -> dict[str, str]:
     return dict(NARRATIVES.get(unit.kind, {}))
 
 
+# People of the demo: an author or a proposed individual is drawn per unit (seeded).
+FAMILY = ("Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Vũ", "Đặng", "Bùi", "Đỗ", "Ngô")
+GIVEN = ("Thị Hoa", "Văn Bình", "Thị Lan", "Văn Hùng", "Thị Mai", "Đức Long", "Thị Thu",
+         "Văn Nam", "Minh Tuấn", "Thị Hằng")
+
+
+def person(unit: Unit, salt: str) -> str:
+    rng = random.Random(f"{unit.code}/{salt}")
+    return f"{rng.choice(FAMILY)} {rng.choice(GIVEN)}"
+
+
 def initiative_rows(unit: Unit, n: int, cycle: Cycle | None = None) -> list[tuple]:
-    """`n` initiatives, applied within the cycle's period (a month after it starts)."""
+    """`n` initiatives, applied within the cycle's period (a month after it starts), each
+    by an author of the unit."""
     start = cycle.period_start if cycle and cycle.period_start else date(2025, 8, 21)
     applied = (start + timedelta(days=30)).strftime("%d/%m/%Y")
-    return [(f"Sáng kiến số {i + 1} của {unit.name}", "Nguyễn Thị Hoa", FIELDS[i % len(FIELDS)],
-             applied, "Rút ngắn thời gian xử lý hồ sơ", "Cấp xã") for i in range(n)]
+    return [(f"Sáng kiến số {i + 1} của {unit.name}", person(unit, f"sk{i}"),
+             FIELDS[i % len(FIELDS)], applied, "Rút ngắn thời gian xử lý hồ sơ", "Cấp xã")
+            for i in range(n)]
 
 
-def proposal_rows(cycle: Cycle, cfg: Config | None = None) -> list[tuple]:
-    """One proposal, its form as the drop-down shows it (the label; the code without
-    `cfg`)."""
+def proposal_rows(cycle: Cycle, cfg: Config | None = None, unit: Unit | None = None
+                  ) -> list[tuple]:
+    """The proposals of a unit, forms as the drop-down shows them (the label; the code
+    without `cfg`).  Without `unit`, one collective for the cycle's first form.  With it,
+    as a commune's units would: some propose nothing, most a Giấy khen of the chairman
+    for one of their people, about one in five a Bằng khen of the province (upward)."""
     if not cycle.reward_forms:
         return []
-    form = cycle.reward_forms[0]
-    return [("Tập thể", "Tổ công nghệ số cộng đồng", "Thôn Đông",
-             cfg.reward_forms[form] if cfg else form,
-             "Hoàn thành xuất sắc nhiệm vụ chuyển đổi số")]
+
+    def label(form: str) -> str:
+        return cfg.reward_forms[form] if cfg else form
+
+    if unit is None:
+        return [("Tập thể", "Tổ công nghệ số cộng đồng", "Thôn Đông",
+                 label(cycle.reward_forms[0]), "Hoàn thành xuất sắc nhiệm vụ chuyển đổi số")]
+    rng = random.Random(f"{unit.code}/{cycle.id}/khen")
+    draw = rng.random()
+    if draw < 0.3:
+        return []
+    upward = [f for f in cycle.reward_forms if f != "giay-khen-xa"]
+    form = upward[0] if draw > 0.8 and upward else cycle.reward_forms[0]
+    if rng.random() < 0.5:
+        return [("Cá nhân", person(unit, "khen"), f"Cán bộ, {unit.name}", label(form),
+                 "Tiêu biểu trong hướng dẫn kỹ năng số, chuyển đổi số tại đơn vị")]
+    return [("Tập thể", unit.name, unit.name, label(form),
+             "Hoàn thành xuất sắc nhiệm vụ chuyển đổi số trong năm")]
 
 
 def workbook(cfg: Config, unit: Unit, cycle: Cycle, initiatives: int = 1,
@@ -161,7 +192,7 @@ def workbook(cfg: Config, unit: Unit, cycle: Cycle, initiatives: int = 1,
                                                            narrative(unit)),
                                                         **(info or {})},
                           initiatives=initiative_rows(unit, initiatives, cycle),
-                          proposals=proposal_rows(cycle, cfg))
+                          proposals=proposal_rows(cycle, cfg, unit))
 
 
 def csv_long(cfg: Config, unit: Unit, cycle: Cycle, overrides: dict | None = None,

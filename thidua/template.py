@@ -17,7 +17,7 @@ from pathlib import Path
 import xlsxwriter
 
 from thidua import layout
-from thidua.calendar import format_day_vi
+from thidua.calendar import format_date_vi, format_day_vi
 from thidua.config import Config, Cycle, Indicator, Unit
 from thidua.emails import movements
 
@@ -42,7 +42,10 @@ def build_workbook(cfg: Config, unit: Unit, cycle: Cycle,
     fmt = _Formats(wb)
     _guide_sheet(wb, fmt, cfg, unit, cycle)
     _info_sheet(wb, fmt, cfg, unit, cycle, info or {})
-    _indicator_sheet(wb, fmt, cfg.indicators_for(unit.kind), cycle, values or {})
+    # only the indicators the unit holds (its kind, and its tags: HC01-HC03 only at the
+    # public-service centre); the parser warns about a row of another unit's indicator
+    _indicator_sheet(wb, fmt, cfg.indicators_for(unit), cycle, values or {},
+                     basis_dates(cfg, cycle))
     initiative_sheet = _rows_sheet(wb, fmt, layout.INITIATIVE_SHEET,
                                    layout.INITIATIVE_COLUMNS, initiatives)
     first, last = layout.FIRST_DATA_ROW - 1, layout.FIRST_DATA_ROW - 1 + 200
@@ -122,6 +125,11 @@ def _write_value(ws, row: int, col: int, value: Value, cell_format) -> None:
         ws.write_number(row, col, value, cell_format)
 
 
+def _n(number: int) -> str:
+    """1500 → "1.500" (Vietnamese thousands)."""
+    return f"{number:,}".replace(",", ".")
+
+
 def _index(columns: Sequence[layout.Column], key: str) -> int:
     return next(i for i, c in enumerate(columns) if c.key == key)
 
@@ -179,8 +187,13 @@ def _guide_sheet(wb, fmt: _Formats, cfg: Config, unit: Unit, cycle: Cycle) -> No
         ("", None),
         ("CÁCH ĐIỀN", fmt.heading),
         ((f"1. Trang “{titles[layout.INFO_SHEET]}” (ThongTin): ghi người lập biểu, điện thoại, "
-         "ngày lập, thủ trưởng đơn vị và tóm tắt kết quả nổi bật. Mã đơn vị và mã kỳ báo cáo "
-         "đã điền sẵn, không sửa."), fmt.text),
+         "ngày lập, thủ trưởng đơn vị" + (
+             "." if cycle.targets else
+             " và bốn mục nội dung được tổng hợp vào báo cáo của xã: tóm tắt kết quả nổi "
+             "bật; mô hình, cách làm hay; khó khăn, vướng mắc và nguyên nhân; đề xuất, kiến "
+             f"nghị (mỗi mục tối đa {_n(s.checks.narrative_max_chars)} ký tự; mục nào "
+             "không có nội dung, ghi “Không có”).") +
+         " Mã đơn vị và mã kỳ báo cáo đã điền sẵn, không sửa."), fmt.text),
         ((f"2. Trang “{titles[layout.INDICATOR_SHEET]}” (ChiTieu): ghi số liệu của từng chỉ "
          "tiêu vào cột giá trị; ghi 0 nếu không có. Nhập số, không kèm chữ hay đơn vị tính; "
          "phần thập phân dùng dấu phẩy (12,5); không dùng dấu phân cách hàng nghìn. Ô có/không "
@@ -238,13 +251,47 @@ def _info_sheet(wb, fmt: _Formats, cfg: Config, unit: Unit, cycle: Cycle,
         value = overrides.get(key, prefilled.get(key))
         key_cell = key in layout.REQUIRED_INFO_KEYS and key not in overrides
         _write_value(ws, row, 2, value, fmt.locked if key_cell else fmt.input_wrap)
+        if key in layout.NARRATIVE_KEYS and not cycle.targets:
+            limit = cfg.settings.checks.narrative_max_chars
+            ws.set_row(row, 60)
+            ws.data_validation(row, 2, row, 2, {
+                "validate": "length", "criteria": "<=", "value": limit,
+                "input_title": label[:32],
+                "input_message": (f"Ghi ngắn gọn, tối đa {_n(limit)} ký tự; nội dung được "
+                                  "tổng hợp vào báo cáo của xã.")[:255],
+                "error_title": label[:32],
+                "error_message": f"Tối đa {_n(limit)} ký tự; rút gọn nội dung."[:255]})
     # column A holds the machine keys the parser reads: hidden, the clerk sees labels
     ws.set_column(0, 0, layout.INFO_COLUMNS[0].width, fmt.locked, {"hidden": True})
     ws.protect()
 
 
+def basis_dates(cfg: Config, cycle: Cycle) -> list[tuple[str, date, date]]:
+    """What a review or plan figure covers, per value column: (label, start, cut-off).
+    A sơ kết / tổng kết reports to its own cut-off; a plan's "Chỉ tiêu 2027" is the
+    target for the review of that year (sơ kết 2027: to its cut-off).  Empty for the
+    annual cycles, whose period the guide states."""
+    if cycle.kind in ("so_ket", "tong_ket") and cycle.period_start and cycle.period_end:
+        return [("", cycle.period_start, cycle.period_end)]
+    reviews = {c.year: c for c in cfg.cycles if c.kind in ("so_ket", "tong_ket")}
+    return [(str(y), r.period_start, r.period_end) for y in cycle.targets
+            for r in [reviews.get(y)] if r and r.period_start and r.period_end]
+
+
+def basis_vi(ind: Indicator, basis: list[tuple[str, date, date]]) -> str:
+    """"lũy kế từ 21/08/2025 đến 31/10/2027" for a flow (aggregate sum), "mức đạt tại
+    31/10/2027" for a stock or a rate (last, mean): how the value is to be counted."""
+    parts = []
+    for label, start, end in basis:
+        head = f"{label}: " if label else ""
+        parts.append(f"{head}lũy kế từ {format_date_vi(start)} đến {format_date_vi(end)}"
+                     if ind.aggregate == "sum" else f"{head}mức đạt tại {format_date_vi(end)}")
+    return "; ".join(parts)
+
+
 def _indicator_sheet(wb, fmt: _Formats, indicators: list[Indicator], cycle: Cycle,
-                     values: Mapping[str | tuple[str, str], Value]) -> None:
+                     values: Mapping[str | tuple[str, str], Value],
+                     basis: list[tuple[str, date, date]] = ()) -> None:
     ws = wb.add_worksheet(layout.INDICATOR_SHEET)
     columns = layout.indicator_columns(cycle)
     _header(ws, fmt, columns)
@@ -252,7 +299,9 @@ def _indicator_sheet(wb, fmt: _Formats, indicators: list[Indicator], cycle: Cycl
     first_value = len(layout.INDICATOR_LEAD)
     for i, ind in enumerate(indicators):
         row = layout.FIRST_DATA_ROW - 1 + i
-        ws.write_row(row, 0, [ind.code, ind.name_vi, ind.unit_vi], fmt.locked)
+        # a review or plan figure says what it covers: cumulative (flows) or a level
+        name = f"{ind.name_vi} ({basis_vi(ind, basis)})" if basis else ind.name_vi
+        ws.write_row(row, 0, [ind.code, name, ind.unit_vi], fmt.locked)
         for j, column in enumerate(value_cols):
             col = first_value + j
             value = values.get((ind.code, column.key),

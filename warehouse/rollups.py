@@ -15,6 +15,7 @@ import pyarrow as pa
 
 from thidua.config import INDICATOR_CODE_RE
 from thidua.errors import UnkeyedValues
+from thidua.layout import NARRATIVE_KEYS
 from thidua.settings import RollupSettings, Scoring
 from warehouse.db import scalar
 
@@ -36,9 +37,11 @@ def prepare(con: duckdb.DuckDBPyConnection, rollup: RollupSettings, cycles: list
     if unkeyed:     # a rollup would silently leave them out
         raise UnkeyedValues(f"{unkeyed} submission values have no sk: values must be loaded "
                             "by warehouse.writer.load_submissions")
-    defs = pd.DataFrame([(n, r.key, r.numerator, r.denominator, r.population)
+    defs = pd.DataFrame([(n, r.key, r.numerator, r.denominator, r.population,
+                          ";".join(r.population_tags))
                          for n, r in enumerate(rollup.ratios, 1)],
-                        columns=["rno", "ratio", "numerator", "denominator", "population"])
+                        columns=["rno", "ratio", "numerator", "denominator", "population",
+                                 "population_tags"])
     con.register("ratio_defs", defs)
     con.execute("SET VARIABLE rollup_cycles = $cycs", {"cycs": cycles})
     # The common-subplan optimizer materialises scans a query shares (rollup_st, twice
@@ -52,20 +55,27 @@ def prepare(con: duckdb.DuckDBPyConnection, rollup: RollupSettings, cycles: list
 def _ratio_sql(defs: pd.DataFrame, weight: str) -> dict[str, str]:
     """The parts of rollup.sql generated from the ratio definitions: the codes and pivot
     columns of rollup_terms (the weight and every ratio term), each ratio's columns in
-    rollup_uw (app_k: the unit is of the ratio's population kind), and the long form
-    rollup_ur."""
+    rollup_uw (app_k: the unit is of the ratio's population: its kind, and one of its
+    tags when the ratio names some), and the long form rollup_ur."""
     codes = sorted({weight, *defs["numerator"], *defs["denominator"]})
     bad = [c for c in codes if not INDICATOR_CODE_RE.match(c)]
     if bad:
         raise ValueError(f"ratio terms must be indicator codes: {bad}")
     ks = list(defs["rno"])
     terms = dict(zip(ks, zip(defs["numerator"], defs["denominator"], strict=True), strict=True))
-    pop = {k: f"kind = '{p}'" for k, p in zip(ks, defs["population"], strict=True)}
     has = " + ".join(f"(pct_{k} IS NOT NULL)::INTEGER" for k in ks)
     pops = dict(zip(ks, defs["population"], strict=True))
     bad = [p for p in pops.values() if not re.fullmatch(r"[a-z][a-z0-9_]*", p)]
     if bad:
         raise ValueError(f"ratio populations must be unit kinds: {bad}")
+    tags = {k: [t for t in str(ts).split(";") if t]
+            for k, ts in zip(ks, defs["population_tags"], strict=True)}
+    bad = [t for ts in tags.values() for t in ts if not re.fullmatch(r"[a-z][a-z0-9-]*", t)]
+    if bad:
+        raise ValueError(f"ratio population tags must be tags: {bad}")
+    pop = {k: f"(kind = '{pops[k]}'" + (
+        f" AND list_has_any(tags, [{', '.join(repr(t) for t in tags[k])}])" if tags[k]
+        else "") + ")" for k in ks}
     app = " + ".join(f"app_{k}::INTEGER" for k in ks)
     return {
         "weight": weight,
@@ -111,7 +121,6 @@ def frame(con: duckdb.DuckDBPyConnection, sql: str, params: dict) -> pd.DataFram
         types_mapper=_NULLABLE.get, date_as_object=False)
 
 
-NARRATIVE_KEYS = ("tom_tat", "mo_hinh", "kho_khan", "de_xuat")
 
 
 def cycle_tables(con: duckdb.DuckDBPyConnection, cycle_id: str,
@@ -151,7 +160,7 @@ def cycle_tables(con: duckdb.DuckDBPyConnection, cycle_id: str,
             SELECT * EXCLUDE (cycle_id) FROM rollup_ratio_totals($cycs)
             ORDER BY level DESC, grp, ratio""", p),
         "units": frame(con, """
-            SELECT * EXCLUDE (cycle_id, uid, grp, ck, sk) FROM rollup_scores($cycs, $on_time, $late, $missing,
+            SELECT * EXCLUDE (cycle_id, uid, grp, ck, sk, pno) FROM rollup_scores($cycs, $on_time, $late, $missing,
                 $quality, $quality_with_warnings, $performance, $content_only, $empty_zero)
             ORDER BY block, rank_in_block, code""", p | weights),
         "unit_ratios": frame(con, """

@@ -61,18 +61,22 @@ def sync_config(con: duckdb.DuckDBPyConnection, cfg: Config) -> dict[str, int]:
     """
     units = pd.DataFrame(
         [(u.code, u.name, u.kind, u.block, u.email, u.head_title, u.head_email,
-          u.valid_from, u.valid_to) for u in cfg.units],
+          u.valid_from, u.valid_to, ";".join(u.tags)) for u in cfg.units],
         columns=["code", "name", "kind", "block", "email", "head_title", "head_email",
-                 "valid_from", "valid_to"])
+                 "valid_from", "valid_to", "tags"])
     units["valid_from"] = pd.to_datetime(units["valid_from"]).dt.date
     units["valid_to"] = pd.to_datetime(units["valid_to"]).dt.date
     cols = ["name", "kind", "block", "email", "head_title", "head_email", "valid_from",
-            "valid_to"]
+            "valid_to", "tags"]
     row = ", ".join(cols)
     with transaction(con, cfg_units=units):
+        # tags travel as "a;b" (a list column of empty lists has no type pandas can give)
         con.execute(f"""
             CREATE TEMP TABLE unit_changes AS
-            SELECT c.*, u.code IS NOT NULL AS existed FROM cfg_units c
+            WITH c AS (SELECT * REPLACE (CASE WHEN tags = '' THEN []::VARCHAR[]
+                                              ELSE string_split(tags, ';') END AS tags)
+                       FROM cfg_units)
+            SELECT c.*, u.code IS NOT NULL AS existed FROM c
             LEFT JOIN units u USING (code)
             WHERE u.code IS NULL
                OR ({', '.join('c.' + x for x in cols)})
@@ -98,7 +102,7 @@ def sync_config(con: duckdb.DuckDBPyConnection, cfg: Config) -> dict[str, int]:
 
         _replace_if_changed(con, "indicators", [
             (i.code, i.name_vi, i.unit_vi, list(i.kinds), i.type, i.group, i.aggregate,
-             i.min, i.max, i.at_most, _warn_expr(i), i.warn_yoy_factor)
+             i.min, i.max, i.at_most, _warn_expr(i), i.warn_yoy_factor, list(i.tags))
             for i in cfg.indicators])
         _replace_if_changed(con, "cycles", [
             (c.id, c.kind, c.title, c.year, c.phase, c.period_start, c.period_end,

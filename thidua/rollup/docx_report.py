@@ -100,6 +100,19 @@ def period_sentence(cycle) -> str:
             f"{date_vi(cycle.due)}.")
 
 
+def period_range(cycle) -> str:
+    """"21/08/2025 – 14/12/2025": the data period as the charts and their captions say it."""
+    return f"{date_vi(cycle.period_start)} – {date_vi(cycle.period_end)}"
+
+
+def _figure(doc, path: Path, caption: str) -> None:
+    """A chart, centred, numbered and captioned below ("Hình 1. …")."""
+    doc.add_picture(str(path), width=Cm(15))
+    doc.paragraphs[-1].alignment = WD_ALIGN_PARAGRAPH.CENTER
+    _para(doc, f"Hình {len(doc.inline_shapes)}. {caption}", italic=True, size=12,
+          align="center")
+
+
 def _lower_first(text: str) -> str:
     return text[:1].lower() + text[1:]
 
@@ -136,7 +149,8 @@ def _section_organisation(doc, tables, ctx, charts) -> None:
              number_vi(r.reporting_rate), number_vi(r.on_time_rate)] for r in comp.itertuples()],
            (4.6, 2.0, 2.0, 2.2, 2.4, 2.8))
     if "completeness" in charts:
-        doc.add_picture(str(charts["completeness"]), width=Cm(15))
+        _figure(doc, charts["completeness"], "Tỷ lệ nộp báo cáo theo khối thi đua "
+                f"({period_range(ctx['cycle'])})")
 
 
 def _group_sentence(kind_vi: str, rows: pd.DataFrame, ratios: pd.DataFrame,
@@ -207,28 +221,39 @@ def _section_results(doc, tables, ctx, charts) -> None:
     nar = tables.get("narratives")
     if nar is not None and (nar["key"] == "tom_tat").any():
         _heading(doc, "Kết quả nổi bật do các đơn vị báo cáo", level=2)
-        _narratives(doc, tables, "tom_tat")
+        _narratives(doc, tables, "tom_tat", ctx)
     for key in ("ratios", "trends"):
         if key in charts:
-            doc.add_picture(str(charts[key]), width=Cm(15))
+            _figure(doc, charts[key], "Các tỷ lệ chính toàn xã "
+                    f"({period_range(ctx['cycle'])})" if key == "ratios" else
+                    "Xu hướng các tỷ lệ chính qua các năm")
 
 
-def _narratives(doc, tables, key: str) -> int:
+def _narratives(doc, tables, key: str, ctx) -> int:
+    """The units' own words for one narrative field, a paragraph per unit; a text over
+    `[checks] narrative_max_chars` (a warning at collection) is quoted up to the limit."""
     df = tables.get("narratives")
     if df is None or df.empty:
         return 0
     df = df[df["key"] == key]
-    for r in df.head(MAX_LISTED).itertuples():
-        _para(doc, f"- {r.name}: {r.text}", indent=True)
-    if len(df) > MAX_LISTED:
-        _para(doc, f"(Và {len(df) - MAX_LISTED} đơn vị khác, chi tiết tại bảng tổng hợp kèm "
-                   "theo.)", italic=True, indent=True)
+    limit = ctx["cfg"].settings.checks.narrative_max_chars
+    # units that wrote the same words are named together, on one line
+    groups: dict[str, list[str]] = {}
+    for r in df.itertuples():
+        text = r.text if len(r.text) <= limit else r.text[:limit].rstrip() + "…"
+        groups.setdefault(text, []).append(r.name)
+    for text, names in list(groups.items())[:MAX_LISTED]:
+        _para(doc, f"- {'; '.join(names)}: {text}", indent=True)
+    if len(groups) > MAX_LISTED:
+        rest = sum(len(n) for n in list(groups.values())[MAX_LISTED:])
+        _para(doc, f"(Và {rest} đơn vị khác, chi tiết tại bảng tổng hợp kèm theo.)",
+              italic=True, indent=True)
     return len(df)
 
 
 def _section_models(doc, tables, ctx) -> None:
     _heading(doc, "III. MÔ HÌNH, CÁCH LÀM HAY")
-    n = _narratives(doc, tables, "mo_hinh")
+    n = _narratives(doc, tables, "mo_hinh", ctx)
     inits = tables["initiatives"]
     if len(inits):
         _para(doc, f"Các đơn vị báo cáo {len(inits)} sáng kiến, giải pháp đổi mới sáng tạo, "
@@ -275,7 +300,7 @@ def _section_awards(doc, tables, ctx) -> None:
 
 def _section_difficulties(doc, tables, ctx) -> None:
     _heading(doc, "V. KHÓ KHĂN, VƯỚNG MẮC VÀ NGUYÊN NHÂN")
-    n = _narratives(doc, tables, "kho_khan")
+    n = _narratives(doc, tables, "kho_khan", ctx)
     missing = tables["missing"]
     absent, late = missing[missing["status"] == "missing"], missing[missing["status"] == "late"]
     if len(absent):
@@ -309,7 +334,7 @@ def _section_directions(doc, tables, ctx) -> None:
                  "làm hay, các tập thể, cá nhân tiêu biểu trong Phong trào thi đua.")):
         _para(doc, f"- {line}", indent=True)
     _heading(doc, "2. Đề xuất, kiến nghị", level=2)
-    n = _narratives(doc, tables, "de_xuat")
+    n = _narratives(doc, tables, "de_xuat", ctx)
     cap_tren = [f for f, a in ctx["cfg"].reward_authority.items() if a == "cap_tren"]
     props = tables["proposals"]
     upward = props[props["reward_form"].isin(cap_tren)] if len(props) else props
