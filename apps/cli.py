@@ -132,12 +132,15 @@ def _print_table(title: str, rows: list[dict], columns: list[str] | None = None,
     from rich.console import Console
     from rich.table import Table
 
+    from thidua.calendar import STAGE_VI  # not at import: `thidua --help` stays quick
+
+    values = VALUES_VI | {"stage": STAGE_VI}
     columns = columns or (list(rows[0]) if rows else [])
     table = Table(title=title)
     for c in columns:
         table.add_column(HEADERS_VI.get(c, c))
     for row in rows:
-        table.add_row(*[_cell(VALUES_VI.get(c, {}).get(row[c], row[c])
+        table.add_row(*[_cell(values.get(c, {}).get(row[c], row[c])
                               if isinstance(row[c], str) else row[c], tz) for c in columns])
     # Piped or captured output has no terminal width: use a readable one, not 80.
     Console(width=None if sys.stdout.isatty() else 140).print(table)
@@ -534,7 +537,6 @@ def review_list(unit: UnitArg, cycle: CycleArg, as_json: JsonOpt = False) -> Non
 
 def _decide(verb: str, unit: str, cycle: str, comment: str | None, actor: str) -> None:
     from pipeline.review import decide
-    from thidua.review import STATE_VI
 
     ws = _warehouse_workspace(unit=unit, cycle=cycle)
     try:

@@ -20,7 +20,7 @@ from prefect.artifacts import (
 from flows.hooks import ALERT_HOOKS
 from pipeline.remind import remind as remind_sequence
 from tasks.remind import run
-from thidua.calendar import format_date_vi
+from thidua.calendar import STAGE_VI, format_date_vi
 from thidua.workspace import Workspace
 
 # The artifact is for the officer: Vietnamese column names (the return value keeps
@@ -42,7 +42,8 @@ def remind(today: date | None = None, cycle: str | None = None,
                            progress=partial(update_progress_artifact, progress))
     update_progress_artifact(progress, 100.0)
     create_table_artifact([{STAGE_COLUMNS_VI.get(k, k): format_date_vi(v)
-                            if isinstance(v, date) else v for k, v in row.items()}
+                            if isinstance(v, date) else STAGE_VI.get(v, v) if k == "stage"
+                            else v for k, v in row.items()}
                            for row in done.stages],
                           key="remind-stages",
                           description=f"Nhắc hạn ngày {format_date_vi(done.today)}"

@@ -130,6 +130,8 @@ def test_cli_dry_run_lists_the_39_units_due_t7_and_writes_nothing(workspace):
     with connect(workspace.paths.warehouse, read_only=True) as con:
         assert con.execute("SELECT count(*) FROM reminders").fetchall() == [(0,)]
     assert not list(workspace.paths.outbox.iterdir())
+    table = CliRunner().invoke(app, ["remind", "--today", "2025-12-11", "--dry-run"]).output
+    assert "Nhắc trước hạn 7 ngày làm việc" in table and " t7 " not in table
 
 
 def test_cli_template_writes_the_units_workbook(workspace, tmp_path):
