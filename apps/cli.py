@@ -543,9 +543,13 @@ def _decide(verb: str, unit: str, cycle: str, comment: str | None, actor: str) -
         out = decide(ws, unit, cycle, verb, actor, comment)
     except ThiduaError as exc:
         raise _fail(str(exc)) from None
+    mail = ""
+    if out["email"]:        # "sent", or "failed: why"
+        status, _, why = out["email"].partition(": ")
+        mail = f" (thư báo cho đơn vị: {VALUES_VI['status'].get(status, status)}"
+        mail += f", {why})" if why else ")"
     typer.echo(f"{unit} {cycle} lần gửi {out['version']}: {STATE_VI[out['from_state']]} → "
-               f"{STATE_VI[out['to_state']]}"
-               + (f" (đã gửi thư tới {out['email']})" if out["email"] else ""))
+               f"{STATE_VI[out['to_state']]}{mail}")
 
 
 @review_app.command("approve")

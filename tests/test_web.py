@@ -384,7 +384,7 @@ def test_review_cli_and_status_json(setup, smtp_env):
     r = run(cli, ["review", "return", b.code, cycle.id])
     assert r.exit_code == 1 and "comment" in r.output
     r = run(cli, ["review", "return", b.code, cycle.id, "--comment", "Thiếu chữ ký"])
-    assert r.exit_code == 0 and "email sent" in r.stdout
+    assert r.exit_code == 0 and "(thư báo cho đơn vị: Đã gửi)" in r.stdout
     assert len(smtp_env.received) == 1
     r = run(cli, ["review", "reject", third.code, cycle.id, "--comment", "x"])
     assert r.exit_code == 1 and "sent nothing" in r.output
