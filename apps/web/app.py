@@ -101,8 +101,9 @@ def create_app(ws: Workspace, prefect_ui: str | None = None) -> FastAPI:
     env.filters["d"] = lambda v: v.strftime("%d/%m/%Y") if isinstance(v, date) else ""
     env.filters["dt"] = lambda v: (v.astimezone(tz).strftime("%d/%m/%Y %H:%M")
                                    if isinstance(v, datetime) else "")
+    env.filters["so"] = lambda v: f"{v:g}".replace(".", ",")    # 0,5 (Vietnamese)
     env.globals.update(STATE_VI=STATE_VI, OUTCOME_VI=OUTCOME_VI, sender=settings.sender,
-                       commune=settings.commune)
+                       commune=settings.commune, blocks=settings.blocks)
 
     @app.middleware("http")
     async def headers(request: Request, call_next):
