@@ -86,7 +86,8 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS,
+                              timeout=120_000)
         try:
             yield b
         finally:
@@ -97,7 +98,7 @@ def upload(page, data: bytes) -> str:
     """Choose the workbook in the page's file input, send it, return the result box."""
     page.set_input_files('input[name="file"]', files=[
         {"name": "bao-cao.xlsx", "mimeType": XLSX, "buffer": data}])
-    with page.expect_navigation(timeout=120_000):
+    with page.expect_navigation():
         page.get_by_role("button", name="Nộp báo cáo").click()
     return page.locator("#result").inner_text()
 
@@ -134,6 +135,7 @@ def test_unit_uploads_officer_returns_then_approves_rollup_counts_it(
 
     # -- the unit: a workbook with an error, the problem on the page, then a corrected one
     unit_ctx = browser.new_context(locale="vi-VN")
+    unit_ctx.set_default_timeout(120_000)        # an upload's answer on a busy machine
     page = unit_ctx.new_page()
     page.goto(link)
     assert page.locator("h1").inner_text() == unit.name
@@ -154,7 +156,9 @@ def test_unit_uploads_officer_returns_then_approves_rollup_counts_it(
     assert page.locator("#status").inner_text() == "chờ duyệt"
 
     # -- the officer: login, the matrix, return version 2 with a comment
-    off = browser.new_context(locale="vi-VN").new_page()
+    officer_ctx = browser.new_context(locale="vi-VN")
+    officer_ctx.set_default_timeout(120_000)
+    off = officer_ctx.new_page()
     off.goto(f"{base}/officer?cycle={cycle.id}")
     assert off.url == f"{base}/officer/login"          # refused without a login
     off.get_by_label("Mật khẩu").fill(PASSWORD)
