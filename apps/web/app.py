@@ -20,11 +20,14 @@ Safety, route by route:
 from __future__ import annotations
 
 import hmac
+import logging
 import os
 import secrets
 import threading
 import time
+from contextlib import asynccontextmanager
 from datetime import date, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -90,7 +93,28 @@ def create_app(ws: Workspace, prefect_ui: str | None = None) -> FastAPI:
     max_bytes = int(web.max_upload_mb * 2**20)
     prefect_ui = prefect_ui or os.environ.get("PREFECT_UI_URL", "http://127.0.0.1:4200")
 
-    app = FastAPI(title="thidua", docs_url=None, redoc_url=None, openapi_url=None)
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        """Batched uploads: the upload queue's thread starts, warms GX up and starts the
+        parsing worker before the first request (uvicorn; TestClient only when used as
+        a context manager).  Without it, each upload is collected alone."""
+        uploads = None
+        if web.uploads == "batched":
+            uploads = review.UploadQueue(ws)
+            warm = await run_in_threadpool(uploads.start)
+            logging.getLogger("uvicorn.error").info(
+                "uploads batched; warm-up: imports %.2f s, dry run %.2f s",
+                warm["imports"], warm["dry_run"])
+        app.state.uploads = uploads
+        try:
+            yield
+        finally:
+            if uploads is not None:
+                await run_in_threadpool(uploads.stop)
+
+    app = FastAPI(title="thidua", docs_url=None, redoc_url=None, openapi_url=None,
+                  lifespan=lifespan)
+    app.state.uploads = None
     app.add_middleware(SessionMiddleware, secret_key=key, session_cookie="thidua_officer",
                        max_age=SESSION_HOURS * 3600, same_site="strict",
                        https_only=web.base_url.startswith("https"))
@@ -210,18 +234,16 @@ def create_app(ws: Workspace, prefect_ui: str | None = None) -> FastAPI:
             return await unit_page(request, token, claim, status=415, upload_error=(
                 "Chỉ nhận biểu mẫu Excel (.xlsx). Vui lòng tải biểu mẫu trên trang này, "
                 "điền số liệu và nộp lại."))
+        # batched with the uploads waiting (the queue), else alone; either way the
+        # page's history is read with the outcome, not queued for again
+        uploads = app.state.uploads
         try:
-            result, view = await run_in_threadpool(upload_and_view, claim, data)
+            result = await run_in_threadpool(
+                uploads.upload if uploads else partial(review.upload, ws, view=True),
+                claim.unit, claim.cycle, data)
         except review.WrongFile as exc:
             return await unit_page(request, token, claim, status=422, upload_error=str(exc))
-        return await unit_page(request, token, claim, result=result, view=view)
-
-    def upload_and_view(claim: links.LinkClaim, data: bytes):
-        """Collect the upload and read the page's history in one hold of the lock, so a
-        finished upload does not queue again behind the others for its page."""
-        with review.WAREHOUSE_LOCK:
-            result = review.upload(ws, claim.unit, claim.cycle, data)
-            return result, review.unit_view(ws, claim.unit, claim.cycle)
+        return await unit_page(request, token, claim, result=result, view=result.view)
 
     # -- the officer -------------------------------------------------------------------
 
