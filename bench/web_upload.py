@@ -1,13 +1,19 @@
-"""Concurrent uploads through the web app, on loopback: uvicorn in a subprocess.
+"""Uploads through the web app, on loopback: `thidua web` (uvicorn) in a subprocess.
 
-N units (default 20) each upload a real workbook (`thidua.synthetic.workbook`) at the
-same moment through their own signed link; every request is timed from send to the
-outcome page.  Then the warehouse is checked: each upload is there exactly once
-(version 1, its sha256 once).  Uploads are collected one at a time per process
-(`pipeline.review.WAREHOUSE_LOCK`), so p95 ≈ N × one collect; the figure to watch is
-that no request fails and none is lost or doubled.
+Each unit uploads a real workbook (`thidua.synthetic.workbook`) through its own signed
+link; every request is timed from send to the outcome page.  `--n 20`: N units upload at
+the same moment; `--n 1`: `--repeat` units upload one after the other, a second apart
+(a single upload on an idle server).  Before them one upload is timed on its own: the
+first after the server started (the web app warms GX up at start-up, so it should not
+pay the imports).  Then the warehouse is checked: each upload is there exactly once
+(version 1, its sha256 once), and the batches it took are counted.
 
-    .venv/bin/python bench/web_upload.py [--n 20]
+Two ways of collecting, each on a fresh home and server, in the same run:
+- `batched` (`[web] uploads`, the default): group commit; uploads that arrive while a
+  collection runs are collected together as one batch (one GX run, one load);
+- `serial`, the baseline: each upload collected alone, one at a time, as first built.
+
+    .venv/bin/python bench/web_upload.py [--n 20] [--repeat 10] [--mode both|batched|serial]
 """
 
 from __future__ import annotations
@@ -45,11 +51,30 @@ def multipart(csrf: str, data: bytes) -> tuple[bytes, str]:
     return body + data + f"\r\n--{boundary}--\r\n".encode(), boundary
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--n", type=int, default=20)
-    args = parser.parse_args()
+def p95(xs: list[float]) -> float:
+    xs = sorted(xs)
+    return xs[max(0, round(0.95 * len(xs)) - 1)]
 
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) of a process and its live children (the kept parsing
+    worker), from /proc; 0 where /proc is missing."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        own = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        kids = [int(c) for t in Path(f"/proc/{pid}/task").iterdir()
+                for c in (t / "children").read_text().split()]
+    except OSError:
+        return 0.0
+    return own + sum(cpu_seconds(k) for k in kids)
+
+
+def load() -> str:
+    return "/".join(f"{x:.1f}" for x in os.getloadavg())
+
+
+def run(mode: str, n: int, repeat: int) -> dict:
+    """One fresh home and server collecting `mode`; the timings and the checks."""
     import duckdb
 
     from pipeline.init import init_workspace
@@ -62,31 +87,35 @@ def main() -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("THIDUA_", "PREFECT_API"))}
     env |= {"THIDUA_HOME": str(home), "THIDUA_CONFIG": str(REPO / "config"),
             "THIDUA_WEB_SECRET_KEY": "bench-secret-key-0123456789",
-            "THIDUA_WEB_BASE_URL": f"http://127.0.0.1:{port}"}
+            "THIDUA_WEB_BASE_URL": f"http://127.0.0.1:{port}", "THIDUA_WEB_UPLOADS": mode}
     ws = Workspace.from_env(env)
     init_workspace(ws)
     today = ws.config.settings.calendar.today()
     cycle = max((c for c in ws.config.cycles
                  if ws.config.calendar.stage_dates(c.due)["mo"] <= today), key=lambda c: c.due)
-    units = ws.config.expected_units(cycle)[:args.n + 1]
-    if len(units) < args.n + 1:
+    timed = n if n > 1 else repeat
+    units = ws.config.expected_units(cycle)[:timed + 1]
+    if len(units) < timed + 1:
         sys.exit(f"{cycle.id} expects only {len(units)} units")
     urls = {u.code: make_link(ws, u.code, cycle.id) for u in units}
     books = {u.code: synthetic.workbook(ws.config, u, cycle) for u in units}
 
+    started = time.perf_counter()
+    log = (home / "web.log").open("wb")
     server = subprocess.Popen([sys.executable, "-m", "apps", "web", "--port", str(port)],
-                              env=env, cwd=REPO, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.PIPE)
+                              env=env, cwd=REPO, stdout=log, stderr=subprocess.STDOUT)
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 300
         while True:
             try:
                 urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1)
                 break
             except OSError:
                 if time.monotonic() > deadline or server.poll() is not None:
-                    sys.exit("server did not start: " + server.stderr.read().decode()[-2000:])
+                    sys.exit("server did not start: "
+                             + (home / "web.log").read_text("utf-8")[-2000:])
                 time.sleep(0.2)
+        startup = time.perf_counter() - started
         csrf = {}
         for code, url in urls.items():
             page = urllib.request.urlopen(url, timeout=30).read().decode()
@@ -98,7 +127,7 @@ def main() -> None:
                 "Content-Type": f"multipart/form-data; boundary={boundary}"})
             start = time.perf_counter()
             try:
-                with urllib.request.urlopen(req, timeout=600) as r:
+                with urllib.request.urlopen(req, timeout=900) as r:
                     status, text = r.status, r.read().decode()
             except urllib.error.HTTPError as e:
                 status, text = e.code, e.read().decode()
@@ -106,39 +135,77 @@ def main() -> None:
                 status, text = 0, str(e)
             return code, time.perf_counter() - start, status, text
 
-        warm = upload(units[0].code)            # the first collect imports GX: not timed
+        load_before = load()
+        first = upload(units[0].code)
         codes = [u.code for u in units[1:]]
+        cpu = cpu_seconds(server.pid)
         start = time.perf_counter()
-        with ThreadPoolExecutor(len(codes)) as pool:
-            results = list(pool.map(upload, codes))
+        if n > 1:
+            with ThreadPoolExecutor(len(codes)) as pool:
+                results = list(pool.map(upload, codes))
+        else:
+            results = []
+            for code in codes:
+                time.sleep(1.0)
+                results.append(upload(code))
         wall = time.perf_counter() - start
+        cpu = cpu_seconds(server.pid) - cpu
+        load_after = load()
     finally:
         server.terminate()
-        server.wait(30)
+        server.wait(60)
+        log.close()
 
-    lat = sorted(r[1] for r in results)
-    errors = [(c, s) for c, _, s, text in results
+    errors = [(c, s) for c, _, s, text in [first, *results]
               if s != 200 or "Phiên bản 1" not in text or "hợp lệ" not in text]
     with duckdb.connect(str(ws.paths.warehouse), read_only=True) as con:
         rows = con.execute("""
             SELECT unit_code, count(*), count(DISTINCT submission_id), max(version)
             FROM submissions WHERE cycle_id = ? GROUP BY ALL""", [cycle.id]).fetchall()
-        logged = con.execute("SELECT count(*) FROM review_log WHERE cycle_id = ?",
-                             [cycle.id]).fetchone()[0]
-    per_unit = {u: (n, d, v) for u, n, d, v in rows}
-    once = all(per_unit.get(c) == (1, 1, 1) for c in [warm[0], *codes])
-    p95 = lat[max(0, round(0.95 * len(lat)) - 1)]
-    print(f"web upload bench: {len(codes)} concurrent uploads to {cycle.id}, uvicorn on "
-          f"127.0.0.1:{port} (1 worker), {os.cpu_count()} cores")
-    print(f"  warm-up upload (first collect, imports GX): {warm[1]:.2f} s, status {warm[2]}")
-    print(f"  latency p50 {statistics.median(lat):.2f} s, p95 {p95:.2f} s, "
-          f"min {lat[0]:.2f} s, max {lat[-1]:.2f} s; wall {wall:.2f} s "
-          f"({len(codes) / wall:.2f} uploads/s, {wall / len(codes):.2f} s each serialised)")
-    print(f"  errors: {len(errors)} {errors or ''}")
-    print(f"  warehouse: {len(per_unit)} units with submissions, each exactly once: {once}; "
-          f"review_log rows {logged}")
+        batches = [k for k, in con.execute("""
+            SELECT count(*) FROM submissions
+            WHERE cycle_id = ? AND list_contains(?, unit_code)
+            GROUP BY batch_id ORDER BY min(loaded_at)""", [cycle.id, codes]).fetchall()]
+    per_unit = {u: (k, d, v) for u, k, d, v in rows}
+    once = all(per_unit.get(c) == (1, 1, 1) for c in [first[0], *codes]) and \
+        len(per_unit) == len(codes) + 1
     shutil.rmtree(home, ignore_errors=True)
-    if errors or not once:
+    lat = [r[1] for r in results]
+    return {"mode": mode, "startup": startup, "first": first[1], "lat": lat, "wall": wall,
+            "errors": errors, "once": once, "batches": batches, "timed": len(codes),
+            "cpu": cpu,
+            "load": f"{load_before} → {load_after}"}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--n", type=int, default=20, help="concurrent uploads (1: one by one)")
+    parser.add_argument("--repeat", type=int, default=10,
+                        help="with --n 1: how many single uploads, one after the other")
+    parser.add_argument("--mode", choices=("both", "batched", "serial"), default="both")
+    args = parser.parse_args()
+
+    modes = ("batched", "serial") if args.mode == "both" else (args.mode,)
+    what = (f"{args.n} concurrent uploads" if args.n > 1 else
+            f"{args.repeat} single uploads one after the other (idle server)")
+    print(f"web upload bench: {what}, uvicorn on loopback (1 worker), {os.cpu_count()} cores")
+    out = {}
+    for mode in modes:
+        r = out[mode] = run(mode, args.n, args.repeat)
+        lat = sorted(r["lat"])
+        print(f"  {mode:8} server up in {r['startup']:.1f} s; first upload {r['first']:.2f} s; "
+              f"p50 {statistics.median(lat):.2f} s, p95 {p95(lat):.2f} s, "
+              f"min {lat[0]:.2f} / max {lat[-1]:.2f} s; wall {r['wall']:.2f} s; "
+              f"{len(r['batches'])} batch(es) for {r['timed']} uploads "
+              f"({'+'.join(map(str, r['batches'])) if args.n > 1 else 'one each'}), server CPU "
+              f"{r['cpu'] / r['timed']:.2f} s an upload; errors {len(r['errors'])}"
+              f"{' ' + str(r['errors']) if r['errors'] else ''}; each loaded once: "
+              f"{r['once']}; load {r['load']}")
+    if len(out) == 2:
+        b, s = out["batched"]["lat"], out["serial"]["lat"]
+        print(f"  serial / batched: p50 {statistics.median(s) / statistics.median(b):.1f}×, "
+              f"p95 {p95(s) / p95(b):.1f}×")
+    if any(r["errors"] or not r["once"] for r in out.values()):
         sys.exit(1)
 
 

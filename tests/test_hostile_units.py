@@ -272,6 +272,36 @@ def test_a_file_that_kills_its_worker_is_unreadable_alone(cfg, tmp_path, good):
     assert got[1].problems[0].message_vi == f"Không mở được tệp: {WORKER_DIED}."
 
 
+@pytest.mark.slow
+def test_kept_workers_are_reused_and_a_dead_one_is_not(cfg, tmp_path, good):
+    """The web's upload thread keeps its parsing worker between batches (`KeptWorkers`):
+    the same process parses the next file; one that died on a file is not kept, and
+    the next batch starts a fresh one."""
+    from thidua import examine
+    from thidua.workers import KeptWorkers
+
+    keep = KeptWorkers()
+    examine.keep_workers(keep)
+    try:
+        lifted = Limits(max_rows=2**21, max_columns=2**15, worker_memory_bytes=2**30)
+        incs = incoming(tmp_path, {"a.xlsx": good})
+        assert examine_all(cfg, incs, lifted)[0].outcome != "unreadable"
+        [[worker]] = keep._idle.values()
+        assert examine_all(cfg, incs, lifted)[0].outcome != "unreadable"
+        assert list(keep._idle.values()) == [[worker]] and worker.tasks == 2
+        far = set_cell(good, "D2", '<c r="XFD1048576"><v>1</v></c>')
+        got = examine_all(cfg, incoming(tmp_path, {"far.xlsx": far}), lifted)
+        assert got[0].outcome == "unreadable" and not worker.proc.is_alive()
+        assert list(keep._idle.values()) == [[]]
+        assert examine_all(cfg, incs, lifted)[0].outcome != "unreadable"
+        [[fresh]] = keep._idle.values()
+        assert fresh is not worker and fresh.proc.is_alive()
+    finally:
+        examine.keep_workers(None)
+        keep.close()
+    assert not fresh.proc.is_alive()
+
+
 def test_a_worker_out_of_time_is_killed(cfg, tmp_path, good):
     incs = incoming(tmp_path, {"a.xlsx": good})
     got = examine_all(cfg, incs, Limits(worker_seconds=0, worker_seconds_per_file=0))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import re
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -486,7 +487,7 @@ def test_plan_document_upload_in_the_plan_cycle(setup, monkeypatch):
     assert post(book).status_code == 200
     r = post(book, ("ke hoach.pdf", io.BytesIO(pdf), "application/pdf"))
     assert r.status_code == 200 and "giống hệt" in r.text
-    name = f"{plan.id}_{a.code}_web.pdf"
+    name = f"{plan.id}_{a.code}_web_000.pdf"
     assert re.search(rf'id="document">đã nhận “{name}” \(lần gửi 1\)<', r.text)
     # a new version with a Word plan (declared as octet-stream, told by its bytes)
     book2 = synthetic.workbook(ws.config, a, plan, initiatives=2)
@@ -497,7 +498,7 @@ def test_plan_document_upload_in_the_plan_cycle(setup, monkeypatch):
             "SELECT s.version, a.name, a.sha256, f.archived_path FROM attachments a "
             "JOIN submissions s USING (submission_id) JOIN files f USING (sha256) "
             "WHERE a.role = 'document' ORDER BY 1").fetchall()
-    assert [(v, n) for v, n, *_ in linked] == [(1, name), (2, f"{plan.id}_{a.code}_web.docx")]
+    assert [(v, n) for v, n, *_ in linked] == [(1, name), (2, f"{plan.id}_{a.code}_web_000.docx")]
     for (*_, sha, path), data in zip(linked, (pdf, word), strict=True):
         assert sha == hashlib.sha256(data).hexdigest()
         assert Path(path).read_bytes() == data
@@ -507,4 +508,71 @@ def test_plan_document_upload_in_the_plan_cycle(setup, monkeypatch):
     big = b"%PDF-1.4\n" + b"0" * 60_000
     r = post(book, ("kh.pdf", io.BytesIO(big), "application/pdf"))
     assert r.status_code == 413 and "Văn bản kế hoạch vượt quá" in r.text
+    assert not any((ws.paths.home / "uploads").iterdir())
+
+
+# -- batched uploads (group commit) ------------------------------------------------------
+
+@pytest.mark.slow
+def test_upload_queue_collects_waiting_uploads_as_one_batch(setup, monkeypatch):
+    """Uploads that arrive while the queue's thread is busy are collected together, as
+    one batch through the inbox sequence; each request gets its own outcome and page;
+    the parsing worker is kept between batches; a failing batch fails its requests."""
+    import threading
+
+    import duckdb
+
+    ws, cycle, _ = setup
+    units = ws.config.expected_units(cycle)[:5]
+    q = review.UploadQueue(ws)
+    warm = q.start()
+    try:
+        assert set(warm) == {"imports", "dry_run"}
+        [key] = q.keep._idle
+        [worker] = q.keep._idle[key]
+        # hold the queue's thread, let five uploads queue behind it, then release it
+        gate = threading.Event()
+        holder = threading.Thread(target=q._call, args=(gate.wait,))
+        holder.start()
+        ind = next(i for i in ws.config.indicators_for(units[1].kind) if i.type == "percent")
+        books = {u.code: synthetic.workbook(ws.config, u, cycle, overrides=(
+            {ind.code: 150} if u is units[1] else None)) for u in units}
+        results: dict = {}
+
+        def send(code):
+            results[code] = q.upload(code, cycle.id, books[code])
+        threads = [threading.Thread(target=send, args=(u.code,)) for u in units]
+        for t in threads:
+            t.start()
+        deadline = time.monotonic() + 60
+        while q._queue.qsize() < len(units) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        gate.set()
+        for t in [holder, *threads]:
+            t.join(120)
+        assert q.batches == [5]
+        for u in units:
+            r = results[u.code]
+            assert r.version == 1 and r.view["versions"][0]["version"] == 1
+            assert r.outcome == ("rejected" if u is units[1] else "accepted")
+            assert r.view["review"] == ("has_issues" if u is units[1] else "received")
+        assert any(p["value"] == "150" for p in results[units[1].code].problems)
+        with duckdb.connect(str(ws.paths.warehouse), read_only=True) as con:
+            rows = con.execute("SELECT count(*), count(DISTINCT batch_id) FROM submissions "
+                               "WHERE cycle_id = ?", [cycle.id]).fetchone()
+        assert rows == (5, 1)
+        # the same worker process parsed it and waits for the next batch
+        assert q.keep._idle[key] == [worker] and worker.proc.is_alive()
+        again = q.upload(units[0].code, cycle.id,
+                         synthetic.workbook(ws.config, units[0], cycle, initiatives=2))
+        assert again.version == 2 and q.batches == [5, 1]
+        # a batch that fails fails each of its requests, and the queue goes on
+        with monkeypatch.context() as m, pytest.raises(ZeroDivisionError):
+            m.setattr(review, "_collect_staged", lambda *a, **k: 1 / 0)
+            q.upload(units[0].code, cycle.id,
+                     synthetic.workbook(ws.config, units[0], cycle, initiatives=3))
+        assert q.batches == [5, 1, 1]
+    finally:
+        q.stop()
+    assert not worker.proc.is_alive()
     assert not any((ws.paths.home / "uploads").iterdir())

@@ -13,6 +13,7 @@ a time limit (`workers.map_isolated`); the file a worker died on is unreadable a
 from __future__ import annotations
 
 import sys
+import threading
 from dataclasses import fields
 from operator import attrgetter
 
@@ -21,7 +22,7 @@ from thidua.config import Config
 from thidua.intake import Incoming
 from thidua.parse import VALUE_FIELDS, Limits, Parsed, Unreadable, ValueColumns, parse_file
 from thidua.rules import ERROR, Problem, problem
-from thidua.workers import Isolation, map_isolated, pool_size
+from thidua.workers import Isolation, KeptWorkers, map_isolated, pool_size
 
 WORKER_DIED = "tệp quá lớn hoặc hỏng, không đọc được trong thời gian cho phép"
 _problem_fields = attrgetter(*(f.name for f in fields(Problem)))
@@ -59,7 +60,8 @@ def examine_all(cfg: Config, incoming: list[Incoming], limits: Limits,
     out = []
     for chunk, result in map_isolated(_examine_chunk, incoming,
                                       pool_size(len(incoming), workers) or 1, _init,
-                                      (cfg, limits), isolation):
+                                      (cfg, limits), isolation,
+                                      getattr(_kept, "workers", None)):
         if result is None:
             out.append(examine_unreadable(chunk[0], WORKER_DIED))
             continue
@@ -72,6 +74,14 @@ def examine_all(cfg: Config, incoming: list[Incoming], limits: Limits,
 
 
 _worker: dict = {}
+_kept = threading.local()
+
+
+def keep_workers(keep: KeptWorkers | None) -> None:
+    """`examine_all` called from this thread keeps its idle workers in `keep` between
+    calls (the web app's upload thread), instead of spawning and stopping them each
+    time; None stops that.  Per thread: a worker dies with the thread that spawned it."""
+    _kept.workers = keep
 
 
 def _init(cfg: Config, limits: Limits) -> None:

@@ -243,6 +243,10 @@ class WebSettings(Section):
     link_valid_days: int | None = Field(default=None, gt=0)   # none: due date + 60 days
     officer_password_hash: SecretStr | None = None
     rollup_counts: Literal["accepted", "approved"] = "accepted"
+    # "batched": uploads that arrive while a collection runs are collected together
+    # (group commit, one consumer thread, a kept parsing worker); "serial": each alone,
+    # one at a time, as first built (the baseline of bench/web_upload.py)
+    uploads: Literal["batched", "serial"] = "batched"
 
     @field_validator("secret_key")
     @classmethod

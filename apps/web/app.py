@@ -22,11 +22,14 @@ Safety, route by route:
 from __future__ import annotations
 
 import hmac
+import logging
 import os
 import secrets
 import threading
 import time
+from contextlib import asynccontextmanager
 from datetime import date, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +44,7 @@ from thidua import links
 from thidua.errors import ThiduaError
 from thidua.passwords import verify_password
 from thidua.review import STATE_VI, ReviewRefused
+from thidua.rules import fmt
 from thidua.workspace import Workspace
 
 HERE = Path(__file__).resolve().parent
@@ -95,7 +99,28 @@ def create_app(ws: Workspace, prefect_ui: str | None = None) -> FastAPI:
     max_bytes = int(web.max_upload_mb * 2**20)
     prefect_ui = prefect_ui or os.environ.get("PREFECT_UI_URL", "http://127.0.0.1:4200")
 
-    app = FastAPI(title="thidua", docs_url=None, redoc_url=None, openapi_url=None)
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        """Batched uploads: the upload queue's thread starts, warms GX up and starts the
+        parsing worker before the first request (uvicorn; TestClient only when used as
+        a context manager).  Without it, each upload is collected alone."""
+        uploads = None
+        if web.uploads == "batched":
+            uploads = review.UploadQueue(ws)
+            warm = await run_in_threadpool(uploads.start)
+            logging.getLogger("uvicorn.error").info(
+                "uploads batched; warm-up: imports %.2f s, dry run %.2f s",
+                warm["imports"], warm["dry_run"])
+        app.state.uploads = uploads
+        try:
+            yield
+        finally:
+            if uploads is not None:
+                await run_in_threadpool(uploads.stop)
+
+    app = FastAPI(title="thidua", docs_url=None, redoc_url=None, openapi_url=None,
+                  lifespan=lifespan)
+    app.state.uploads = None
     app.add_middleware(SessionMiddleware, secret_key=key, session_cookie="thidua_officer",
                        max_age=SESSION_HOURS * 3600, same_site="strict",
                        https_only=web.base_url.startswith("https"))
@@ -106,8 +131,9 @@ def create_app(ws: Workspace, prefect_ui: str | None = None) -> FastAPI:
     env.filters["d"] = lambda v: v.strftime("%d/%m/%Y") if isinstance(v, date) else ""
     env.filters["dt"] = lambda v: (v.astimezone(tz).strftime("%d/%m/%Y %H:%M")
                                    if isinstance(v, datetime) else "")
+    env.filters["so"] = fmt     # 1.234,5: numbers the Vietnamese way
     env.globals.update(STATE_VI=STATE_VI, OUTCOME_VI=OUTCOME_VI, sender=settings.sender,
-                       commune=settings.commune)
+                       commune=settings.commune, blocks=settings.blocks)
 
     @app.middleware("http")
     async def headers(request: Request, call_next):
@@ -186,7 +212,7 @@ def create_app(ws: Workspace, prefect_ui: str | None = None) -> FastAPI:
         claim = await claim_of(request, token)
         if isinstance(claim, Response):
             return claim
-        too_big = (f"Tệp vượt quá {web.max_upload_mb:g} MB. Vui lòng kiểm tra lại tệp "
+        too_big = (f"Tệp vượt quá {fmt(web.max_upload_mb)} MB. Vui lòng kiểm tra lại tệp "
                    "(chỉ một biểu mẫu Excel .xlsx).")
         # the plan cycle takes the plan document too: each file under the same cap
         limit = max_bytes * (2 if plan_cycle(claim) else 1) + MULTIPART_SLACK
@@ -218,7 +244,7 @@ def create_app(ws: Workspace, prefect_ui: str | None = None) -> FastAPI:
             document = document_kind(plan.content_type, plan_data)
             if len(plan_data) > max_bytes:
                 return await unit_page(request, token, claim, status=413, upload_error=(
-                    f"Văn bản kế hoạch vượt quá {web.max_upload_mb:g} MB."))
+                    f"Văn bản kế hoạch vượt quá {fmt(web.max_upload_mb)} MB."))
             if document is None:
                 return await unit_page(request, token, claim, status=415, upload_error=(
                     "Văn bản kế hoạch phải là tệp Word (.docx) hoặc PDF (.pdf)."))
@@ -228,12 +254,16 @@ def create_app(ws: Workspace, prefect_ui: str | None = None) -> FastAPI:
             return await unit_page(request, token, claim, status=415, upload_error=(
                 "Chỉ nhận biểu mẫu Excel (.xlsx). Vui lòng tải biểu mẫu trên trang này, "
                 "điền số liệu và nộp lại."))
+        # batched with the uploads waiting (the queue), else alone; either way the
+        # page's history is read with the outcome, not queued for again
+        uploads = app.state.uploads
         try:
-            result, view = await run_in_threadpool(
-                upload_and_view, claim, data, document and (document, plan_data))
+            result = await run_in_threadpool(
+                uploads.upload if uploads else partial(review.upload, ws, view=True),
+                claim.unit, claim.cycle, data, document=document and (document, plan_data))
         except review.WrongFile as exc:
             return await unit_page(request, token, claim, status=422, upload_error=str(exc))
-        return await unit_page(request, token, claim, result=result, view=view)
+        return await unit_page(request, token, claim, result=result, view=result.view)
 
     def plan_cycle(claim: links.LinkClaim) -> bool:
         return ws.config.cycle(claim.cycle).kind == "ke_hoach"
@@ -245,14 +275,6 @@ def create_app(ws: Workspace, prefect_ui: str | None = None) -> FastAPI:
                     data.startswith(magic):
                 return suffix
         return None
-
-    def upload_and_view(claim: links.LinkClaim, data: bytes,
-                        document: tuple[str, bytes] | None = None):
-        """Collect the upload and read the page's history in one hold of the lock, so a
-        finished upload does not queue again behind the others for its page."""
-        with review.WAREHOUSE_LOCK:
-            result = review.upload(ws, claim.unit, claim.cycle, data, document=document)
-            return result, review.unit_view(ws, claim.unit, claim.cycle)
 
     # -- the officer -------------------------------------------------------------------
 
