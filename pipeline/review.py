@@ -28,7 +28,7 @@ from thidua.errors import ThiduaError
 from thidua.parse import Limits, Unreadable, parse_file
 from thidua.review import VERB, ReviewRefused, check_decision
 from thidua.workspace import Workspace
-from warehouse.db import connect
+from warehouse.db import connect, session
 
 # Collections run one at a time in a process.  `collect` holds the run lock
 # `ws.run_lock("collect")`, a flock that keeps *processes* apart (a scheduled collect,
@@ -212,7 +212,8 @@ def _collect_staged(ws: Workspace, items: list[_Staged], docs: bool, acks: bool,
                 suffix, path = it.document
                 os.replace(path, inbox / f"{it.cycle}_{it.unit}_web_{i:03d}{suffix}")
         out = []
-        with WAREHOUSE_LOCK:
+        # one connection for the whole sequence and the reads after it (`session`)
+        with WAREHOUSE_LOCK, session(ws.paths.warehouse):
             done = collect(ws, inbox=inbox, docs=docs, acks=acks)
             rows = {r["file"]: r for r in done.files()}
             examined = {ex.incoming.name: ex for ex in done.batch.examined}
@@ -271,8 +272,8 @@ class UploadQueue:
     (`_collect_staged`: one take-in, one GX run, one load transaction), while new
     arrivals queue for the next batch; each request then reads its own outcome from its
     future.  The acknowledgments (the sequence's last step) are sent right after the
-    answers, before the next batch.  As databases do with their log flushes: under load a batch costs about as
-    much as one upload, so waiting requests are answered in about two collections.
+    answers, before the next batch.  As databases do with their log flushes: under load a
+    batch costs about as much as one upload, so waiting requests are answered in about two collections.
 
     One consumer thread for the process's life: it is the only GX run and the only
     writer of the web process, and it owns the kept parsing worker (`KeptWorkers`,
@@ -355,7 +356,7 @@ class UploadQueue:
         from pipeline.collect import acknowledge
 
         try:
-            with WAREHOUSE_LOCK:
+            with WAREHOUSE_LOCK:     # no `session`: other processes may read between sends
                 acknowledge(self.ws)
         except Exception:           # owed: the next collection retries it
             logging.getLogger(__name__).exception("acknowledgments failed; owed")

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import duckdb
 
-from warehouse.db import connect, migrate, migrations, schema_version
+from warehouse.db import connect, migrate, migrations, schema_version, session
 from warehouse.writer import sync_config
 
 
@@ -144,3 +144,19 @@ def test_current_submissions_is_the_latest_accepted_version(tmp_path):
             ORDER BY 1""").fetchall()
         view = con.execute("SELECT submission_id FROM current_submissions ORDER BY 1").fetchall()
         assert view == window and 0 < len(view) < 120
+
+
+def test_session_serves_every_connect_from_one_connection(tmp_path):
+    """Inside `session`, a read-only `connect` of the same file is a cursor of the
+    session's read-write connection (DuckDB refuses a second open with another
+    configuration in one process) and sees its writes; after it, the file is free."""
+    path = tmp_path / "w.duckdb"
+    with session(path) as held:
+        with connect(path) as con:
+            con.execute("CREATE TABLE t (x INTEGER)")
+            con.execute("INSERT INTO t VALUES (1), (2)")
+        with connect(tmp_path / "." / "w.duckdb", read_only=True) as con:
+            assert con.execute("SELECT sum(x) FROM t").fetchall() == [(3,)]
+        assert held.execute("SELECT count(*) FROM t").fetchall() == [(2,)]
+    with duckdb.connect(str(path), read_only=True) as con:
+        assert con.execute("SELECT sum(x) FROM t").fetchall() == [(3,)]

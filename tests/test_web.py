@@ -557,7 +557,10 @@ def test_upload_queue_collects_waiting_uploads_as_one_batch(setup, monkeypatch):
             assert r.outcome == ("rejected" if u is units[1] else "accepted")
             assert r.view["review"] == ("has_issues" if u is units[1] else "received")
         assert any(p["value"] == "150" for p in results[units[1].code].problems)
-        with duckdb.connect(str(ws.paths.warehouse), read_only=True) as con:
+        # in this process, as every reader here: under the lock (the queue's thread may
+        # be sending the acknowledgments on its connection)
+        with review.WAREHOUSE_LOCK, duckdb.connect(str(ws.paths.warehouse),
+                                                   read_only=True) as con:
             rows = con.execute("SELECT count(*), count(DISTINCT batch_id) FROM submissions "
                                "WHERE cycle_id = ?", [cycle.id]).fetchone()
         assert rows == (5, 1)
