@@ -15,6 +15,8 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,6 +29,37 @@ WRITER_LIMIT = "duckdb-writer"
 
 class ServerError(ThiduaError):
     "The Prefect server or one of its set-up steps failed"
+
+
+@contextmanager
+def web_process(port: int, env: Mapping[str, str], log: Path,
+                timeout: float = 180) -> Iterator[subprocess.Popen]:
+    """`thidua web` on 127.0.0.1:`port` in a subprocess (output to `log`), yielded once
+    it answers /healthz (it imports and warms GX first), stopped on exit.  For the
+    benches, the browser tests and the screenshot script."""
+    with open(log, "wb") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "apps", "web", "--port", str(port)],
+                                cwd=REPO, env=dict(env), stdout=out,
+                                stderr=subprocess.STDOUT)
+        try:
+            deadline = time.monotonic() + timeout
+            while True:
+                try:
+                    urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz",
+                                           timeout=2).read()
+                    break
+                except OSError:
+                    if proc.poll() is not None or time.monotonic() > deadline:
+                        raise ServerError("thidua web did not start:\n"
+                                          + log.read_text("utf-8")[-3000:]) from None
+                    time.sleep(0.2)
+            yield proc
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(60)
+            except subprocess.TimeoutExpired:
+                proc.kill()
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,6 @@ import re
 import shutil
 import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -77,6 +76,7 @@ def run(mode: str, n: int, repeat: int) -> dict:
     """One fresh home and server collecting `mode`; the timings and the checks."""
     import duckdb
 
+    from apps.server import web_process
     from pipeline.init import init_workspace
     from pipeline.review import make_link
     from thidua import synthetic
@@ -101,20 +101,7 @@ def run(mode: str, n: int, repeat: int) -> dict:
     books = {u.code: synthetic.workbook(ws.config, u, cycle) for u in units}
 
     started = time.perf_counter()
-    log = (home / "web.log").open("wb")
-    server = subprocess.Popen([sys.executable, "-m", "apps", "web", "--port", str(port)],
-                              env=env, cwd=REPO, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + 300
-        while True:
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1)
-                break
-            except OSError:
-                if time.monotonic() > deadline or server.poll() is not None:
-                    sys.exit("server did not start: "
-                             + (home / "web.log").read_text("utf-8")[-2000:])
-                time.sleep(0.2)
+    with web_process(port, env, home / "web.log", timeout=300) as server:
         startup = time.perf_counter() - started
         csrf = {}
         for code, url in urls.items():
@@ -151,10 +138,6 @@ def run(mode: str, n: int, repeat: int) -> dict:
         wall = time.perf_counter() - start
         cpu = cpu_seconds(server.pid) - cpu
         load_after = load()
-    finally:
-        server.terminate()
-        server.wait(60)
-        log.close()
 
     errors = [(c, s) for c, _, s, text in [first, *results]
               if s != 200 or "Phiên bản 1" not in text or "hợp lệ" not in text]

@@ -15,11 +15,8 @@ from __future__ import annotations
 import os
 import shutil
 import socket
-import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -41,6 +38,7 @@ def free_port() -> int:
 def main() -> None:
     from playwright.sync_api import sync_playwright
 
+    from apps.server import web_process
     from pipeline.init import init_workspace
     from pipeline.review import decide, make_link, upload
     from thidua import synthetic
@@ -86,20 +84,7 @@ def main() -> None:
     broken = synthetic.workbook(cfg, shown, cycle, overrides={percent(shown): 150,
                                                              ind.code: "12.5"})
 
-    log = (home / "web.log").open("wb")
-    server = subprocess.Popen([sys.executable, "-m", "apps", "web", "--port", str(port)],
-                              cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + 180
-        while True:
-            try:
-                urllib.request.urlopen(f"{base}/healthz", timeout=2).read()
-                break
-            except OSError:
-                if server.poll() is not None or time.monotonic() > deadline:
-                    sys.exit("thidua web did not start:\n"
-                             + (home / "web.log").read_text("utf-8")[-3000:])
-                time.sleep(0.3)
+    with web_process(port, env, home / "web.log"):
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             ctx = browser.new_context(locale="vi-VN", viewport={"width": 1280, "height": 800})
@@ -124,10 +109,6 @@ def main() -> None:
             off.goto(f"{base}/officer?cycle={cycle.id}")
             off.screenshot(path=str(REPO / "docs" / "web-officer-matrix.png"), full_page=True)
             browser.close()
-    finally:
-        server.terminate()
-        server.wait(30)
-        log.close()
         shutil.rmtree(home, ignore_errors=True)
     print("docs/web-unit-problems.png, docs/web-officer-matrix.png")
 

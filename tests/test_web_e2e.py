@@ -15,14 +15,12 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import subprocess
-import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
+from apps.server import web_process
 from thidua import synthetic
 from thidua.passwords import hash_password
 from thidua.workspace import Workspace
@@ -52,29 +50,8 @@ def web_server(workspace, smtp_env, monkeypatch, tmp_path):
     monkeypatch.setenv("THIDUA_WEB_ROLLUP_COUNTS", "approved")
     monkeypatch.setenv("PREFECT_UI_URL", "http://127.0.0.1:4200")
     monkeypatch.delenv("PREFECT_API_URL", raising=False)
-    log = (tmp_path / "web.log").open("wb")
-    proc = subprocess.Popen([sys.executable, "-m", "apps", "web", "--port", str(port)],
-                            cwd=REPO, env=dict(os.environ), stdout=log,
-                            stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + 180            # imports and warms GX first
-        while True:
-            try:
-                urllib.request.urlopen(f"{base}/healthz", timeout=2).read()
-                break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail("thidua web did not start:\n"
-                                + (tmp_path / "web.log").read_text("utf-8")[-3000:])
-                time.sleep(0.3)
+    with web_process(port, os.environ, tmp_path / "web.log"):
         yield Workspace.from_env(), base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
 
 
 @pytest.fixture
