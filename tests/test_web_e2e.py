@@ -125,7 +125,7 @@ def test_unit_uploads_officer_returns_then_approves_rollup_counts_it(
     assert row.count() == 1
     cells = row.locator("td").all_inner_texts()
     assert cells[0] == "Lỗi" and cells[1] == f"{ind.code} – {ind.name_vi}"
-    assert cells[3] == "ChiTieu" and re.fullmatch(r"[A-Z]+\d+", cells[4])
+    assert cells[3] == "Chỉ tiêu" and re.fullmatch(r"[A-Z]+\d+", cells[4])
     assert cells[5] == "150" and cells[6]             # the value read, what to do
     assert page.locator("#status").inner_text() == "có lỗi"
     result = upload(page, synthetic.workbook(cfg, unit, cycle))

@@ -40,7 +40,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.middleware.sessions import SessionMiddleware
 
 from pipeline import review
-from thidua import links
+from thidua import layout, links
 from thidua.errors import ThiduaError
 from thidua.passwords import verify_password
 from thidua.review import STATE_VI, ReviewRefused
@@ -132,6 +132,8 @@ def create_app(ws: Workspace, prefect_ui: str | None = None) -> FastAPI:
     env.filters["dt"] = lambda v: (v.astimezone(tz).strftime("%d/%m/%Y %H:%M")
                                    if isinstance(v, datetime) else "")
     env.filters["so"] = fmt     # 1.234,5: numbers the Vietnamese way
+    # a sheet by the title its tab shows ("Chỉ tiêu"), as the acknowledgment names it
+    env.filters["trang"] = lambda s: layout.SHEET_TITLES.get(s, s) if s else ""
     env.globals.update(STATE_VI=STATE_VI, OUTCOME_VI=OUTCOME_VI, sender=settings.sender,
                        commune=settings.commune, blocks=settings.blocks)
 
