@@ -25,7 +25,7 @@ from email.parser import BytesParser
 
 import pandas as pd
 
-from thidua.intake import TOO_LARGE_HEADER, archive
+from thidua.intake import TOO_LARGE_HEADER, archive, megabytes
 from thidua.mailbox import (
     ImapSettings,
     bounces,
@@ -72,7 +72,7 @@ def fetch_mail(ws: Workspace, settings: ImapSettings | None = None) -> dict:
             for f in mb.fetch(chunk):
                 raw, kind = f.raw, "mail"
                 if raw is None:     # over the cap: its headers stand for it, answered
-                    note = f"{fmt(round(f.size / 2**20, 1))} MB, tối đa {fmt(cap_mb)} MB"
+                    note = f"{megabytes(f.size)} MB, tối đa {fmt(cap_mb)} MB"
                     raw = f"{TOO_LARGE_HEADER}: {note}\r\n".encode() + f.header
                     kind = "too_large"
                 fetched.append((f, raw, kind, headers.parsebytes(raw, headersonly=True)))

@@ -206,11 +206,12 @@ def _collect_staged(ws: Workspace, items: list[_Staged], docs: bool, acks: bool,
     try:
         names = []
         for i, it in enumerate(items):      # our names: cycle, unit, place in the batch
-            names.append(f"{it.cycle}_{it.unit}_web_{i:03d}.xlsx")
+            stem = f"{it.cycle}_{it.unit}_web_{i:03d}"
+            names.append(f"{stem}.xlsx")
             os.replace(it.path, inbox / names[-1])
             if it.document:     # named as its workbook: the take-in pairs them
                 suffix, path = it.document
-                os.replace(path, inbox / f"{it.cycle}_{it.unit}_web_{i:03d}{suffix}")
+                os.replace(path, inbox / f"{stem}{suffix}")
         out = []
         # one connection for the whole sequence and the reads after it (`session`)
         with WAREHOUSE_LOCK, session(ws.paths.warehouse):
@@ -236,9 +237,7 @@ def _collect_staged(ws: Workspace, items: list[_Staged], docs: bool, acks: bool,
                                      "rule_id": p.rule_id} for p in examined[name].problems]
                     # the page after an upload shows the outcome's problems and the
                     # history: the versions are all of the unit's view it needs
-                    view = ({"versions": vs, "problems": problems, "log": [],
-                             "review": vs[0]["review"] if vs else None,
-                             "document": plan_document(vs)} if views else None)
+                    view = _view(vs, problems, []) if views else None
                     out.append(Uploaded(row["outcome"], version, sid, problems,
                                         time.perf_counter() - it.started, view))
         return out
@@ -409,25 +408,21 @@ def unit_view(ws: Workspace, unit: str, cycle: str) -> dict:
     """What the unit's page and the officer's unit page show: versions (newest first,
     with review states), the latest version's problems, the review log, and the latest
     document (the plan) received with any version."""
-    with WAREHOUSE_LOCK, connect(ws.paths.warehouse, read_only=True) as con:
-        return _unit_view(con, unit, cycle)
-
-
-def _unit_view(con, unit: str, cycle: str) -> dict:
     from warehouse.queries import review_history, submission_problems, versions
 
-    vs = versions(con, unit, cycle)
-    problems = submission_problems(con, unit, cycle) if vs else []
-    log = review_history(con, unit, cycle)
+    with WAREHOUSE_LOCK, connect(ws.paths.warehouse, read_only=True) as con:
+        vs = versions(con, unit, cycle)
+        problems = submission_problems(con, unit, cycle) if vs else []
+        return _view(vs, problems, review_history(con, unit, cycle))
+
+
+def _view(vs: list[dict], problems: list[dict], log: list[dict]) -> dict:
+    """A unit's page from its versions (newest first), the problems to show and its
+    review log; the plan document is the latest received with any version."""
+    document = next(({"name": v["documents"][-1], "version": v["version"]}
+                     for v in vs if v["documents"]), None)
     return {"versions": vs, "problems": problems, "log": log,
-            "review": vs[0]["review"] if vs else None, "document": plan_document(vs)}
-
-
-def plan_document(vs: list[dict]) -> dict | None:
-    """The latest document (the plan) received with any of these versions (newest
-    first): its name and the version it came with."""
-    return next(({"name": v["documents"][-1], "version": v["version"]}
-                 for v in vs if v["documents"]), None)
+            "review": vs[0]["review"] if vs else None, "document": document}
 
 
 def matrix(ws: Workspace, cycle: str) -> list[dict]:

@@ -293,7 +293,7 @@ def _take(path: Path, archive_dir: Path, authserv_id: str | None = None,
     if isinstance(data, tuple):                 # too large: archived by streaming, refused
         sha, size = data
         return sha, size, mtime, REFUSED_TOO_LARGE.format(
-            size=_mb(size), cap=_mb(max_bytes or 0))
+            size=megabytes(size), cap=megabytes(max_bytes or 0))
     if kind:                                    # not a regular file: refused
         sha, _ = archive(data, archive_dir, _digest(kind.encode(), os.fsencode(path.name),
                                                     data))
@@ -335,7 +335,7 @@ def _read_regular(path: Path, archive_dir: Path, max_bytes: int | None = None
         return data, st.st_mtime, None
 
 
-def _mb(size: int) -> str:
+def megabytes(size: int) -> str:
     """Bytes as megabytes the Vietnamese way: 25, 1.234,5."""
     return fmt(round(size / 2**20, 1))
 
