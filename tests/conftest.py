@@ -1,7 +1,9 @@
-"""Shared fixtures: the repo config, a fresh initialised workspace, a real SMTP server."""
+"""Shared fixtures: the repo config, a fresh initialised workspace, a real SMTP server;
+and the helpers many tests use (`drop` a file into an inbox, read `rows`)."""
 
 from __future__ import annotations
 
+import os
 import socket
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
@@ -9,11 +11,28 @@ from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
+from data.corpus import ON_TIME
 
 from pipeline.init import init_workspace
 from thidua.config import Config, load_config
 from thidua.settings import REPO_CONFIG
 from thidua.workspace import Workspace
+from warehouse.db import connect
+
+
+def drop(inbox: Path, name: str, data: bytes, received=ON_TIME) -> Path:
+    """Put a file into an inbox as a clerk would, received (its mtime) at `received`."""
+    inbox.mkdir(parents=True, exist_ok=True)
+    path = inbox / name
+    path.write_bytes(data)
+    os.utime(path, (received.timestamp(), received.timestamp()))
+    return path
+
+
+def rows(ws: Workspace, sql: str, params=None) -> list[tuple]:
+    """What a query returns from the workspace's warehouse, opened read-only."""
+    with connect(ws.paths.warehouse, read_only=True) as con:
+        return con.execute(sql, params or []).fetchall()
 
 
 @pytest.fixture(scope="session")

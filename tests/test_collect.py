@@ -3,12 +3,12 @@ exact cells of every problem, the rows in DuckDB, the archive, quarantine and in
 
 from __future__ import annotations
 
-import os
 import shutil
 from pathlib import Path
 
 import pytest
-from data.corpus import CASES, DIR, LATE, ON_TIME, build
+from conftest import drop, rows
+from data.corpus import CASES, DIR, LATE, build
 
 from pipeline.collect import collect
 from pipeline.init import init_workspace
@@ -17,18 +17,6 @@ from thidua.batch import outcomes
 from thidua.settings import REPO_CONFIG
 from thidua.workspace import Workspace
 from warehouse.db import connect
-
-
-def drop(inbox: Path, name: str, data: bytes, received=ON_TIME) -> Path:
-    path = inbox / name
-    path.write_bytes(data)
-    os.utime(path, (received.timestamp(), received.timestamp()))
-    return path
-
-
-def rows(ws: Workspace, sql: str, params=None) -> list[tuple]:
-    with connect(ws.paths.warehouse, read_only=True) as con:
-        return con.execute(sql, params or []).fetchall()
 
 
 @pytest.fixture(scope="module")

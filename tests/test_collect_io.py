@@ -6,19 +6,13 @@ import json
 import shutil
 
 import pytest
+from conftest import rows
 from data.corpus import DIR
 from typer.testing import CliRunner
 
 from apps.cli import app
 from pipeline.collect import acknowledge, collect
 from thidua.workspace import Workspace
-from warehouse.db import connect
-
-
-def rows(ws, sql, params=None):
-    with connect(ws.paths.warehouse, read_only=True) as con:
-        return con.execute(sql, params or []).fetchall()
-
 
 
 @pytest.mark.slow

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from conftest import SmtpRecorder, free_port
+from conftest import SmtpRecorder, free_port, rows
 
 import thidua.acknowledge
 from pipeline.collect import acknowledge, collect
@@ -17,11 +17,6 @@ from warehouse.db import connect
 
 pytestmark = pytest.mark.slow
 VN = timezone(timedelta(hours=7))
-
-
-def rows(ws, sql):
-    with connect(ws.paths.warehouse, read_only=True) as con:
-        return con.execute(sql).fetchall()
 
 
 def crash_on(n: int, monkeypatch) -> None:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from conftest import rows
 from mails import AUTHSERV, passed, unit_mail
 from typer.testing import CliRunner
 
@@ -29,11 +30,6 @@ VN = timezone(timedelta(hours=7))
 DEC15 = datetime(2025, 12, 15, 9, 0, tzinfo=VN)        # nam-2025 is open, on time
 AUG20 = datetime(2025, 8, 20, 9, 0, tzinfo=VN)         # ke-hoach-2025 is open
 PROCESSED, QUARANTINE = "Đã xử lý", "Cần kiểm tra"
-
-
-def rows(ws, sql, params=None):
-    with connect(ws.paths.warehouse, read_only=True) as con:
-        return con.execute(sql, params or []).fetchall()
 
 
 def report(cfg, code: str, cycle: str = "nam-2025", **kw) -> bytes:

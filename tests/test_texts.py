@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import re
 import shutil
 from datetime import UTC, date, datetime, timedelta, timezone
@@ -16,6 +15,8 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from conftest import drop, rows
+from data.corpus import ON_TIME
 from typer.testing import CliRunner
 
 from pipeline.collect import collect
@@ -25,10 +26,8 @@ from thidua import synthetic
 from thidua.settings import REPO_CONFIG
 from thidua.template import build_workbook
 from thidua.workspace import Workspace
-from warehouse.db import connect
 
 VN = timezone(timedelta(hours=7))
-ON_TIME = datetime(2025, 12, 15, 9, 0, tzinfo=VN)
 MOVEMENTS = ("Cả nước thi đua đổi mới sáng tạo và chuyển đổi số", "Bình dân học vụ số")
 ENGLISH = re.compile(r"\b(?:error|file|zip)\b|\b(?:None|nan|True|False)\b", re.IGNORECASE)
 ENGLISH_CASED = re.compile(r"\b(?:None|nan|True|False)\b")
@@ -64,19 +63,6 @@ def check_email(msg) -> list[str]:
     html = msg.get_body(("html",))
     body = text + ("\n" + re.sub(r"<[^>]+>", " ", html.get_content()) if html else "")
     return email_problems(str(msg["Subject"]), body, sent_on)
-
-
-def drop(inbox: Path, name: str, data: bytes, received=ON_TIME) -> Path:
-    inbox.mkdir(parents=True, exist_ok=True)
-    path = inbox / name
-    path.write_bytes(data)
-    os.utime(path, (received.timestamp(), received.timestamp()))
-    return path
-
-
-def rows(ws: Workspace, sql: str, params=None) -> list[tuple]:
-    with connect(ws.paths.warehouse, read_only=True) as con:
-        return con.execute(sql, params or []).fetchall()
 
 
 def excel_fill(data: bytes, fill) -> bytes:
