@@ -43,11 +43,17 @@ def cfg() -> Config:
 @pytest.fixture
 def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Workspace:
     """A fresh THIDUA_HOME on the sample Phong Doanh config, initialised."""
-    monkeypatch.setenv("THIDUA_HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("THIDUA_CONFIG", str(REPO_CONFIG))
+    return fresh_home(monkeypatch, tmp_path / "home")
+
+
+def fresh_home(mp: pytest.MonkeyPatch, home: Path) -> Workspace:
+    """`home` as THIDUA_HOME on the sample config, no mail server set, initialised (for
+    module fixtures too, with a `pytest.MonkeyPatch.context()`)."""
+    mp.setenv("THIDUA_HOME", str(home))
+    mp.setenv("THIDUA_CONFIG", str(REPO_CONFIG))
     for var in ("THIDUA_SMTP_HOST", "THIDUA_INBOX", "THIDUA_IMAP_HOST",
                 "THIDUA_IMAP_AUTHSERV_ID", "THIDUA_IMAP_FOLDER"):
-        monkeypatch.delenv(var, raising=False)
+        mp.delenv(var, raising=False)
     ws = Workspace.from_env()
     init_workspace(ws)
     return ws

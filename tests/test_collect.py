@@ -7,11 +7,10 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import drop, rows
+from conftest import drop, fresh_home, rows
 from data.corpus import CASES, DIR, LATE, build
 
 from pipeline.collect import collect
-from pipeline.init import init_workspace
 from thidua import synthetic
 from thidua.batch import outcomes
 from thidua.settings import REPO_CONFIG
@@ -24,12 +23,7 @@ def collected(tmp_path_factory):
     """The whole corpus collected once into a fresh workspace."""
     home = tmp_path_factory.mktemp("collect") / "home"
     with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("THIDUA_HOME", str(home))
-        mp.setenv("THIDUA_CONFIG", str(REPO_CONFIG))
-        for var in ("THIDUA_SMTP_HOST", "THIDUA_INBOX"):
-            mp.delenv(var, raising=False)
-        ws = Workspace.from_env()
-        init_workspace(ws)
+        ws = fresh_home(mp, home)
         for case in CASES:
             drop(ws.paths.inbox, case.name, (DIR / case.name).read_bytes(), case.received)
         batch = collect(ws).batch

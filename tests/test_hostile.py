@@ -27,18 +27,11 @@ MAX_WORKER_RSS_KB = 1_200_000
 @pytest.fixture(scope="module")
 def hostile(tmp_path_factory):
     """The corpus built into a fresh workspace's inbox and collected once."""
-    from pipeline.init import init_workspace
-    from thidua.settings import REPO_CONFIG
-    from thidua.workspace import Workspace
+    from conftest import fresh_home
 
     home = tmp_path_factory.mktemp("hostile") / "home"
     with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("THIDUA_HOME", str(home))
-        mp.setenv("THIDUA_CONFIG", str(REPO_CONFIG))
-        for var in ("THIDUA_SMTP_HOST", "THIDUA_INBOX"):
-            mp.delenv(var, raising=False)
-        ws = Workspace.from_env()
-        init_workspace(ws)
+        ws = fresh_home(mp, home)
         cases = build(ws.config, ws.paths.inbox)
         start = time.perf_counter()
         batch = collect(ws, docs=False, acks=False).batch
