@@ -17,11 +17,19 @@ import typer
 from thidua.errors import ThiduaError
 from thidua.review import STATE_VI
 
-app = typer.Typer(help="thidua: reporting cycles of phong trào thi đua, end to end.",
-                  no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
+app = typer.Typer(
+    help="thidua: reporting cycles of phong trào thi đua, end to end.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
 
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON (a stable contract, "
-                                                      "see docs/cli.md) instead of a table.")]
+JsonOpt = Annotated[
+    bool,
+    typer.Option(
+        "--json", help="Print JSON (a stable contract, see docs/cli.md) instead of a table."
+    ),
+]
 CycleOpt = Annotated[str | None, typer.Option("--cycle", help="Cycle id, e.g. nam-2025.")]
 
 
@@ -79,55 +87,102 @@ def _jsonable(o: Any) -> Any:
         return [_jsonable(v) for v in o]
     if isinstance(o, date):
         return o.isoformat()
-    if hasattr(o, "item") and not isinstance(o, str | bytes):   # numpy scalars
+    if hasattr(o, "item") and not isinstance(o, str | bytes):  # numpy scalars
         o = o.item()
     if isinstance(o, float) and not math.isfinite(o):
         return None
     if o is not None and not isinstance(o, str | int | float | bool):
-        return None if str(o) in ("<NA>", "NaT") else str(o)          # pandas NA, paths
+        return None if str(o) in ("<NA>", "NaT") else str(o)  # pandas NA, paths
     return o
 
 
 # Tables are for the officer, in Vietnamese; --json keeps the English keys (a contract).
 HEADERS_VI = {
-    "cycle": "Kỳ báo cáo", "cycle_id": "Kỳ báo cáo", "kind": "Loại", "title": "Tên kỳ",
-    "id": "Mã kỳ", "period_start": "Từ ngày", "period_end": "Đến ngày",
-    "due_original": "Hạn theo kế hoạch", "due_date": "Hạn nộp",
-    "expected_units": "Số đơn vị phải nộp", "expected": "Phải nộp", "submitted": "Đã gửi",
-    "accepted": "Đã tiếp nhận", "on_time": "Đúng hạn", "late": "Muộn",
-    "missing": "Chưa nộp", "unit": "Đơn vị", "unit_code": "Đơn vị", "code": "Mã",
-    "name": "Tên", "block": "Khối", "email": "Email", "version": "Lần gửi",
-    "outcome": "Kết quả", "errors": "Lỗi", "warnings": "Lưu ý", "received_at": "Nhận lúc",
-    "counted_version": "Lần được tính", "severity": "Mức", "cell": "Vị trí",
-    "value": "Giá trị đã đọc", "message_vi": "Vấn đề", "fix_vi": "Cách sửa",
-    "ack": "Thư xác nhận", "file": "Tệp", "sender": "Người gửi", "reason": "Lý do",
-    "stage": "Đợt nhắc", "units": "Số đơn vị", "to_send": "Sẽ gửi", "sent": "Đã gửi",
-    "failed": "Lỗi gửi", "skipped_sent": "Bỏ qua (đã gửi)",
-    "skipped_submitted": "Bỏ qua (đã nộp)", "status": "Trạng thái",
-    "recipients": "Người nhận", "error": "Lỗi", "to": "Gửi tới", "cc": "Đồng gửi",
-    "plan_documents": "Có văn bản kế hoạch", "plan_document": "Văn bản kế hoạch",
-    "indicator_name": "Chỉ tiêu", "address": "Địa chỉ", "answers": "Thư bị trả lại",
-    "review": "Trạng thái duyệt", "decided_at": "Lúc", "from_state": "Từ",
-    "to_state": "Sang", "actor": "Người quyết định", "comment": "Ý kiến",
-    "reporting_rate_%": "Tỷ lệ nộp (%)", "on_time_rate_%": "Tỷ lệ đúng hạn (%)",
+    "cycle": "Kỳ báo cáo",
+    "cycle_id": "Kỳ báo cáo",
+    "kind": "Loại",
+    "title": "Tên kỳ",
+    "id": "Mã kỳ",
+    "period_start": "Từ ngày",
+    "period_end": "Đến ngày",
+    "due_original": "Hạn theo kế hoạch",
+    "due_date": "Hạn nộp",
+    "expected_units": "Số đơn vị phải nộp",
+    "expected": "Phải nộp",
+    "submitted": "Đã gửi",
+    "accepted": "Đã tiếp nhận",
+    "on_time": "Đúng hạn",
+    "late": "Muộn",
+    "missing": "Chưa nộp",
+    "unit": "Đơn vị",
+    "unit_code": "Đơn vị",
+    "code": "Mã",
+    "name": "Tên",
+    "block": "Khối",
+    "email": "Email",
+    "version": "Lần gửi",
+    "outcome": "Kết quả",
+    "errors": "Lỗi",
+    "warnings": "Lưu ý",
+    "received_at": "Nhận lúc",
+    "counted_version": "Lần được tính",
+    "severity": "Mức",
+    "cell": "Vị trí",
+    "value": "Giá trị đã đọc",
+    "message_vi": "Vấn đề",
+    "fix_vi": "Cách sửa",
+    "ack": "Thư xác nhận",
+    "file": "Tệp",
+    "sender": "Người gửi",
+    "reason": "Lý do",
+    "stage": "Đợt nhắc",
+    "units": "Số đơn vị",
+    "to_send": "Sẽ gửi",
+    "sent": "Đã gửi",
+    "failed": "Lỗi gửi",
+    "skipped_sent": "Bỏ qua (đã gửi)",
+    "skipped_submitted": "Bỏ qua (đã nộp)",
+    "status": "Trạng thái",
+    "recipients": "Người nhận",
+    "error": "Lỗi",
+    "to": "Gửi tới",
+    "cc": "Đồng gửi",
+    "plan_documents": "Có văn bản kế hoạch",
+    "plan_document": "Văn bản kế hoạch",
+    "indicator_name": "Chỉ tiêu",
+    "address": "Địa chỉ",
+    "answers": "Thư bị trả lại",
+    "review": "Trạng thái duyệt",
+    "decided_at": "Lúc",
+    "from_state": "Từ",
+    "to_state": "Sang",
+    "actor": "Người quyết định",
+    "comment": "Ý kiến",
+    "reporting_rate_%": "Tỷ lệ nộp (%)",
+    "on_time_rate_%": "Tỷ lệ đúng hạn (%)",
     "sources": "Số lần gửi được tổng hợp",
 }
 VALUES_VI = {
-    "outcome": {"accepted": "Đã tiếp nhận", "accepted_with_warnings": "Tiếp nhận, có lưu ý",
-                "rejected": "Chưa đạt", "unreadable": "Không đọc được",
-                "missing": "Chưa nộp", "duplicate": "Trùng lần gửi trước"},
+    "outcome": {
+        "accepted": "Đã tiếp nhận",
+        "accepted_with_warnings": "Tiếp nhận, có lưu ý",
+        "rejected": "Chưa đạt",
+        "unreadable": "Không đọc được",
+        "missing": "Chưa nộp",
+        "duplicate": "Trùng lần gửi trước",
+    },
     "severity": {"error": "Lỗi", "warning": "Lưu ý"},
     "ack": {"sent": "Đã gửi", "failed": "Gửi lỗi", "skipped": "Không có người nhận"},
     "status": {"sent": "Đã gửi", "failed": "Gửi lỗi", "bounced": "Bị trả lại"},
     "answers": {"reminder": "Thư nhắc hạn", "acknowledgment": "Thư báo nhận"},
     **{k: STATE_VI for k in ("review", "from_state", "to_state")},
-    "kind": {"ke_hoach": "Kế hoạch", "nam": "Năm", "so_ket": "Sơ kết",
-             "tong_ket": "Tổng kết"},
+    "kind": {"ke_hoach": "Kế hoạch", "nam": "Năm", "so_ket": "Sơ kết", "tong_ket": "Tổng kết"},
 }
 
 
-def _print_table(title: str, rows: list[dict], columns: list[str] | None = None,
-                 tz: tzinfo | None = None) -> None:
+def _print_table(
+    title: str, rows: list[dict], columns: list[str] | None = None, tz: tzinfo | None = None
+) -> None:
     """A rich table; timestamps shown in `tz` (the commune's time zone)."""
     from rich.console import Console
     from rich.table import Table
@@ -140,8 +195,14 @@ def _print_table(title: str, rows: list[dict], columns: list[str] | None = None,
     for c in columns:
         table.add_column(HEADERS_VI.get(c, c))
     for row in rows:
-        table.add_row(*[_cell(values.get(c, {}).get(row[c], row[c])
-                              if isinstance(row[c], str) else row[c], tz) for c in columns])
+        table.add_row(
+            *[
+                _cell(
+                    values.get(c, {}).get(row[c], row[c]) if isinstance(row[c], str) else row[c], tz
+                )
+                for c in columns
+            ]
+        )
     # Piped or captured output has no terminal width: use a readable one, not 80.
     Console(width=None if sys.stdout.isatty() else 140).print(table)
 
@@ -170,29 +231,54 @@ def init() -> None:
     ws = _workspace()
     summary = init_workspace(ws)
     typer.echo(f"kho dữ liệu  {summary['warehouse']}")
-    typer.echo("bản chuyển đổi đã áp dụng: "
-               f"{summary['migrations_applied'] or 'không có (đã cập nhật)'}")
-    typer.echo(f"đơn vị: thêm {summary['units_added']}, đổi {summary['units_changed']}, "
-               f"thôi {summary['units_retired']}; {summary['indicators']} chỉ tiêu; "
-               f"{summary['cycles']} kỳ báo cáo")
+    typer.echo(
+        f"bản chuyển đổi đã áp dụng: {summary['migrations_applied'] or 'không có (đã cập nhật)'}"
+    )
+    typer.echo(
+        f"đơn vị: thêm {summary['units_added']}, đổi {summary['units_changed']}, "
+        f"thôi {summary['units_retired']}; {summary['indicators']} chỉ tiêu; "
+        f"{summary['cycles']} kỳ báo cáo"
+    )
 
 
 @app.command()
 def cycles(as_json: JsonOpt = False) -> None:
     """List the reporting cycles (kỳ báo cáo) with their due dates, moved to working days."""
     ws = _workspace()
-    rows = [{"id": c.id, "kind": c.kind, "title": c.title, "year": c.year, "phase": c.phase,
-             "period_start": c.period_start, "period_end": c.period_end,
-             "due_original": c.due_original, "due_date": c.due,
-             "moved": c.due != c.due_original, "reward_forms": list(c.reward_forms),
-             "expected_units": len(ws.config.expected_units(c))}
-            for c in ws.config.cycles]
+    rows = [
+        {
+            "id": c.id,
+            "kind": c.kind,
+            "title": c.title,
+            "year": c.year,
+            "phase": c.phase,
+            "period_start": c.period_start,
+            "period_end": c.period_end,
+            "due_original": c.due_original,
+            "due_date": c.due,
+            "moved": c.due != c.due_original,
+            "reward_forms": list(c.reward_forms),
+            "expected_units": len(ws.config.expected_units(c)),
+        }
+        for c in ws.config.cycles
+    ]
     if as_json:
         _print_json(rows)
     else:
-        _print_table("Các kỳ báo cáo", rows, ["id", "kind", "period_start", "period_end",
-                                                   "due_original", "due_date",
-                                                   "expected_units", "title"])
+        _print_table(
+            "Các kỳ báo cáo",
+            rows,
+            [
+                "id",
+                "kind",
+                "period_start",
+                "period_end",
+                "due_original",
+                "due_date",
+                "expected_units",
+                "title",
+            ],
+        )
 
 
 @app.command()
@@ -200,18 +286,29 @@ def units(cycle: CycleOpt = None, as_json: JsonOpt = False) -> None:
     """List the registry (đơn vị); with --cycle, only the units that cycle expects."""
     ws = _workspace()
     try:
-        selected = (ws.config.expected_units(ws.config.cycle(cycle)) if cycle
-                    else list(ws.config.units))
+        selected = (
+            ws.config.expected_units(ws.config.cycle(cycle)) if cycle else list(ws.config.units)
+        )
     except ThiduaError as exc:
         raise _fail(str(exc)) from None
-    rows = [{"code": u.code, "name": u.name, "kind": u.kind, "block": u.block,
-             "email": u.email, "head_title": u.head_title, "head_email": u.head_email,
-             "valid_from": u.valid_from, "valid_to": u.valid_to} for u in selected]
+    rows = [
+        {
+            "code": u.code,
+            "name": u.name,
+            "kind": u.kind,
+            "block": u.block,
+            "email": u.email,
+            "head_title": u.head_title,
+            "head_email": u.head_email,
+            "valid_from": u.valid_from,
+            "valid_to": u.valid_to,
+        }
+        for u in selected
+    ]
     if as_json:
         _print_json(rows)
     else:
-        _print_table(f"Đơn vị: {len(rows)}", rows,
-                     ["code", "name", "kind", "block", "email"])
+        _print_table(f"Đơn vị: {len(rows)}", rows, ["code", "name", "kind", "block", "email"])
 
 
 @app.command()
@@ -231,35 +328,63 @@ def status(cycle: CycleOpt = None, as_json: JsonOpt = False) -> None:
         bounces = bounced(con)
         unreadable = unreadable_files(con)
     if as_json:
-        _print_json({"cycles": rows} | ({"units": per_unit} if cycle else {})
-                    | {"bounced": bounces, "unreadable": unreadable})
+        _print_json(
+            {"cycles": rows}
+            | ({"units": per_unit} if cycle else {})
+            | {"bounced": bounces, "unreadable": unreadable}
+        )
         return
     tz = ws.config.settings.calendar.tz
     plan = {c.id for c in ws.config.cycles if c.kind == "ke_hoach"}
     # the plan document is asked for in the plan cycle only: its count shown there
-    _print_table("Tình hình nộp báo cáo theo kỳ", [
-        r | {"plan_documents": r["plan_documents"] if r["cycle"] in plan else None}
-        for r in rows], tz=tz)
+    _print_table(
+        "Tình hình nộp báo cáo theo kỳ",
+        [r | {"plan_documents": r["plan_documents"] if r["cycle"] in plan else None} for r in rows],
+        tz=tz,
+    )
     if bounces:
-        _print_table("Địa chỉ bị trả lại thư (sửa trong units.csv)", bounces,
-                     ["unit", "address", "answers", "cycle_id", "stage", "status",
-                      "received_at"], tz)
+        _print_table(
+            "Địa chỉ bị trả lại thư (sửa trong units.csv)",
+            bounces,
+            ["unit", "address", "answers", "cycle_id", "stage", "status", "received_at"],
+            tz,
+        )
     if cycle:
-        _print_table(f"Các đơn vị của kỳ {cycle}", [
-            r | {"plan_document": r["plan_document"] or "chưa nhận"} for r in per_unit], [
-            "unit", "version", "outcome", "late", "errors", "warnings", "received_at",
-            "counted_version", *(["plan_document"] if cycle in plan else [])], tz)
+        _print_table(
+            f"Các đơn vị của kỳ {cycle}",
+            [r | {"plan_document": r["plan_document"] or "chưa nhận"} for r in per_unit],
+            [
+                "unit",
+                "version",
+                "outcome",
+                "late",
+                "errors",
+                "warnings",
+                "received_at",
+                "counted_version",
+                *(["plan_document"] if cycle in plan else []),
+            ],
+            tz,
+        )
     if unreadable:
-        _print_table(f"Tệp không đọc được: {len(unreadable)} (đã báo người gửi khi biết địa "
-                     "chỉ)", unreadable, ["received_at", "unit", "sender", "file", "reason",
-                                          "ack"], tz)
+        _print_table(
+            f"Tệp không đọc được: {len(unreadable)} (đã báo người gửi khi biết địa chỉ)",
+            unreadable,
+            ["received_at", "unit", "sender", "file", "reason", "ack"],
+            tz,
+        )
 
 
 @app.command()
-def collect(inbox: Annotated[str | None, typer.Option(
-                "--inbox", help="Inbox directory (default $THIDUA_INBOX or "
-                                "$THIDUA_HOME/inbox).")] = None,
-            as_json: JsonOpt = False) -> None:
+def collect(
+    inbox: Annotated[
+        str | None,
+        typer.Option(
+            "--inbox", help="Inbox directory (default $THIDUA_INBOX or $THIDUA_HOME/inbox)."
+        ),
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
     """Collect the inbox: archive, parse, check (GX), load, acknowledge each submission.
 
     A flow run when PREFECT_API_URL is set, else the same sequence in this process.
@@ -276,17 +401,22 @@ def collect(inbox: Annotated[str | None, typer.Option(
     if as_json:
         _print_json(result)
     else:
-        _print_table(f"Đã thu {len(result['files'])} tệp, lô {result['batch_id']}",
-                     result["files"], ["unit", "cycle", "outcome", "late", "errors",
-                                       "warnings", "ack", "file"])
+        _print_table(
+            f"Đã thu {len(result['files'])} tệp, lô {result['batch_id']}",
+            result["files"],
+            ["unit", "cycle", "outcome", "late", "errors", "warnings", "ack", "file"],
+        )
 
 
 @app.command()
-def problems(unit: Annotated[str, typer.Argument(help="Unit code, e.g. CQ-VP.")],
-             cycle: Annotated[str, typer.Argument(help="Cycle id, e.g. nam-2025.")],
-             version: Annotated[int | None, typer.Option(
-                 "--version", help="A given version (default: the latest).")] = None,
-             as_json: JsonOpt = False) -> None:
+def problems(
+    unit: Annotated[str, typer.Argument(help="Unit code, e.g. CQ-VP.")],
+    cycle: Annotated[str, typer.Argument(help="Cycle id, e.g. nam-2025.")],
+    version: Annotated[
+        int | None, typer.Option("--version", help="A given version (default: the latest).")
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
     """List the problems of a unit's latest submission for a cycle, by sheet and cell."""
     from warehouse.db import connect
     from warehouse.queries import submission_problems
@@ -299,17 +429,22 @@ def problems(unit: Annotated[str, typer.Argument(help="Unit code, e.g. CQ-VP.")]
     else:
         from thidua.acknowledge import where_vi
 
-        _print_table(f"Các vấn đề của {unit}, kỳ {cycle}",
-                     [r | {"cell": where_vi(r["cell"], r["sheet"])} for r in rows],
-                     ["version", "severity", "cell", "indicator_name", "value", "message_vi"])
+        _print_table(
+            f"Các vấn đề của {unit}, kỳ {cycle}",
+            [r | {"cell": where_vi(r["cell"], r["sheet"])} for r in rows],
+            ["version", "severity", "cell", "indicator_name", "value", "message_vi"],
+        )
 
 
 @app.command()
-def template(unit: Annotated[str, typer.Argument(help="Unit code, e.g. CQ-VP.")],
-             cycle: Annotated[str, typer.Argument(help="Cycle id, e.g. nam-2025.")],
-             output: Annotated[Path | None, typer.Option(
-                 "-o", "--output", help="File to write (default: CYCLE_UNIT.xlsx here).")]
-             = None) -> None:
+def template(
+    unit: Annotated[str, typer.Argument(help="Unit code, e.g. CQ-VP.")],
+    cycle: Annotated[str, typer.Argument(help="Cycle id, e.g. nam-2025.")],
+    output: Annotated[
+        Path | None,
+        typer.Option("-o", "--output", help="File to write (default: CYCLE_UNIT.xlsx here)."),
+    ] = None,
+) -> None:
     """Write the prefilled xlsx template (biểu mẫu) of a unit for a cycle."""
     from thidua.template import template_filename, write_template
 
@@ -323,25 +458,33 @@ def template(unit: Annotated[str, typer.Argument(help="Unit code, e.g. CQ-VP.")]
 
 
 @app.command()
-def remind(today: Annotated[datetime | None, typer.Option(
-               "--today", formats=["%Y-%m-%d"],
-               help="Act as if it were this day (YYYY-MM-DD); default: today, local.")]
-           = None,
-           cycle: CycleOpt = None,
-           dry_run: Annotated[bool, typer.Option(
-               "--dry-run", help="Print who would get which stage; send and write nothing.")]
-           = False,
-           as_json: JsonOpt = False) -> None:
+def remind(
+    today: Annotated[
+        datetime | None,
+        typer.Option(
+            "--today",
+            formats=["%Y-%m-%d"],
+            help="Act as if it were this day (YYYY-MM-DD); default: today, local.",
+        ),
+    ] = None,
+    cycle: CycleOpt = None,
+    dry_run: Annotated[
+        bool,
+        typer.Option("--dry-run", help="Print who would get which stage; send and write nothing."),
+    ] = False,
+    as_json: JsonOpt = False,
+) -> None:
     """Send the reminders (nhắc hạn) due today: each unit gets a stage at most once.
 
     A flow run when PREFECT_API_URL is set, else the same sequence in this process.
     """
     from thidua.mailer import SmtpSettings
+
     ws = _warehouse_workspace(cycle=cycle)
     day = today.date() if today else ws.config.settings.calendar.today()
     try:
         if not dry_run:
-            SmtpSettings.from_settings(ws.config.settings)   # a wrong THIDUA_SMTP_* stops here
+            SmtpSettings.from_settings(ws.config.settings)  # a wrong THIDUA_SMTP_* stops here
     except ThiduaError as exc:
         raise _fail(str(exc)) from None
     if _prefect_api():
@@ -356,19 +499,33 @@ def remind(today: Annotated[datetime | None, typer.Option(
     if as_json:
         _print_json(out)
         return
-    _print_table(f"Nhắc hạn ngày {day:%d/%m/%Y}{' (chạy thử)' if dry_run else ''}", stages,
-                 ["cycle_id", "stage", "units", *(["to_send"] if dry_run else ["sent", "failed"]),
-                  "skipped_sent", "skipped_submitted"])
+    _print_table(
+        f"Nhắc hạn ngày {day:%d/%m/%Y}{' (chạy thử)' if dry_run else ''}",
+        stages,
+        [
+            "cycle_id",
+            "stage",
+            "units",
+            *(["to_send"] if dry_run else ["sent", "failed"]),
+            "skipped_sent",
+            "skipped_submitted",
+        ],
+    )
     if rows and dry_run:
-        _print_table("Sẽ gửi", [{**r, "to": ", ".join(r["to"]), "cc": ", ".join(r["cc"])}
-                                    for r in rows], ["unit_code", "cycle_id", "stage", "to", "cc"])
+        _print_table(
+            "Sẽ gửi",
+            [{**r, "to": ", ".join(r["to"]), "cc": ", ".join(r["cc"])} for r in rows],
+            ["unit_code", "cycle_id", "stage", "to", "cc"],
+        )
     elif rows:
-        _print_table("Đã gửi", rows, ["unit_code", "cycle_id", "stage", "status", "recipients",
-                                    "error"])
+        _print_table(
+            "Đã gửi", rows, ["unit_code", "cycle_id", "stage", "status", "recipients", "error"]
+        )
 
 
-rollup_app = typer.Typer(help="Rollups for Sở Nội vụ: annual and phase-end reports.",
-                         no_args_is_help=True)
+rollup_app = typer.Typer(
+    help="Rollups for Sở Nội vụ: annual and phase-end reports.", no_args_is_help=True
+)
 app.add_typer(rollup_app, name="rollup")
 
 
@@ -393,11 +550,21 @@ def _rollup(kind: str, number: int, as_json: bool) -> None:
         _print_json(out)
         return
     h = out["headline"]
-    _print_table(f"Tổng hợp {out['rollup_id']}: {h['title']}", [
-        {"expected": h["expected"], "submitted": h["submitted"], "on_time": h["on_time"],
-         "late": h["late"], "missing": h["missing"],
-         "reporting_rate_%": h["reporting_rate"], "on_time_rate_%": h["on_time_rate"],
-         "sources": h["sources"]}])
+    _print_table(
+        f"Tổng hợp {out['rollup_id']}: {h['title']}",
+        [
+            {
+                "expected": h["expected"],
+                "submitted": h["submitted"],
+                "on_time": h["on_time"],
+                "late": h["late"],
+                "missing": h["missing"],
+                "reporting_rate_%": h["reporting_rate"],
+                "on_time_rate_%": h["on_time_rate"],
+                "sources": h["sources"],
+            }
+        ],
+    )
     if not h["accepted_in_cycle"]:
         typer.echo(NO_SUBMISSIONS.format(cycle=out["cycle"], n=h["expected"]))
     typer.echo(f"Các tệp trong {out['output_dir']}")
@@ -406,8 +573,10 @@ def _rollup(kind: str, number: int, as_json: bool) -> None:
 
 
 @rollup_app.command("annual")
-def rollup_annual(year: Annotated[int, typer.Argument(help="Year of the nam-YYYY cycle.")],
-                  as_json: JsonOpt = False) -> None:
+def rollup_annual(
+    year: Annotated[int, typer.Argument(help="Year of the nam-YYYY cycle.")],
+    as_json: JsonOpt = False,
+) -> None:
     """Roll up nam-YEAR: completeness, indicators, block scores; xlsx, docx, charts, data.
 
     Each run records a new version under reports/nam-YEAR/vN/.
@@ -416,28 +585,39 @@ def rollup_annual(year: Annotated[int, typer.Argument(help="Year of the nam-YYYY
 
 
 @rollup_app.command("phase")
-def rollup_phase(phase: Annotated[int, typer.Argument(help="1: so-ket-2027, 2: tong-ket-2030.")],
-                 as_json: JsonOpt = False) -> None:
+def rollup_phase(
+    phase: Annotated[int, typer.Argument(help="1: so-ket-2027, 2: tong-ket-2030.")],
+    as_json: JsonOpt = False,
+) -> None:
     """Roll up a phase: each year side by side, cumulative values, achieved vs targets."""
     _rollup("phase", phase, as_json)
 
 
-server_app = typer.Typer(help="Production mode: a local Prefect server with every "
-                                "deployment of prefect.yaml and a worker.",
-                         no_args_is_help=True)
+server_app = typer.Typer(
+    help="Production mode: a local Prefect server with every "
+    "deployment of prefect.yaml and a worker.",
+    no_args_is_help=True,
+)
 app.add_typer(server_app, name="server")
-PortOpt = Annotated[int, typer.Option("--port", help="Port of the Prefect API and UI "
-                                                     "(127.0.0.1 only).")]
+PortOpt = Annotated[
+    int, typer.Option("--port", help="Port of the Prefect API and UI (127.0.0.1 only).")
+]
 
 
 @server_app.command("start")
-def server_start(port: PortOpt = 4200,
-                 worker: Annotated[bool, typer.Option(help="Also start a worker.")] = True,
-                 web: Annotated[bool | None, typer.Option(
-                     "--web/--no-web", help="Also serve the upload and review pages "
-                                            "(thidua web); default: when the web secret key "
-                                            "is set.")] = None
-                 ) -> None:
+def server_start(
+    port: PortOpt = 4200,
+    worker: Annotated[bool, typer.Option(help="Also start a worker.")] = True,
+    web: Annotated[
+        bool | None,
+        typer.Option(
+            "--web/--no-web",
+            help="Also serve the upload and review pages "
+            "(thidua web); default: when the web secret key "
+            "is set.",
+        ),
+    ] = None,
+) -> None:
     """Start the Prefect server (SQLite under THIDUA_HOME/prefect), create the `thidua`
     work pool and the `duckdb-writer` limit, deploy prefect.yaml, start a worker and the
     web app."""
@@ -452,11 +632,15 @@ def server_start(port: PortOpt = 4200,
         raise _fail(str(exc)) from None
     if with_web:
         w = ws.config.settings.web
-        typer.echo(f"trang web    http://{w.host}:{w.port}  (cán bộ: /officer; nhật ký "
-                   f"{server.state / 'logs' / 'web.log'})")
+        typer.echo(
+            f"trang web    http://{w.host}:{w.port}  (cán bộ: /officer; nhật ký "
+            f"{server.state / 'logs' / 'web.log'})"
+        )
     typer.echo(f"Prefect UI   {server.ui_url}")
-    typer.echo(f"Prefect API  {server.api_url}  (export PREFECT_API_URL={server.api_url} để "
-               "các lệnh thidua chạy trên máy chủ này)")
+    typer.echo(
+        f"Prefect API  {server.api_url}  (export PREFECT_API_URL={server.api_url} để "
+        "các lệnh thidua chạy trên máy chủ này)"
+    )
     typer.echo(f"nhật ký      {server.state / 'logs'}")
 
 
@@ -485,10 +669,13 @@ CycleArg = Annotated[str, typer.Argument(help="Cycle id, e.g. nam-2025.")]
 
 
 @app.command()
-def link(unit: UnitArg, cycle: CycleArg,
-         revoke: Annotated[bool, typer.Option(
-             "--revoke", help="Revoke the unit's links for the cycle instead.")] = False
-         ) -> None:
+def link(
+    unit: UnitArg,
+    cycle: CycleArg,
+    revoke: Annotated[
+        bool, typer.Option("--revoke", help="Revoke the unit's links for the cycle instead.")
+    ] = False,
+) -> None:
     """Print the unit's upload link for a cycle (its live one, or a new one).
 
     Needs the web secret key (THIDUA_WEB_SECRET_KEY or secrets.toml).  With --revoke,
@@ -500,22 +687,25 @@ def link(unit: UnitArg, cycle: CycleArg,
     ws = _warehouse_workspace(unit=unit, cycle=cycle)
     try:
         if revoke:
-            typer.echo(f"đã thu hồi {revoke_links(ws, unit, cycle)} đường dẫn của {unit}, "
-                       f"kỳ {cycle}")
+            typer.echo(
+                f"đã thu hồi {revoke_links(ws, unit, cycle)} đường dẫn của {unit}, kỳ {cycle}"
+            )
         else:
             typer.echo(make_link(ws, unit, cycle))
     except ThiduaError as exc:
         raise _fail(str(exc)) from None
 
 
-review_app = typer.Typer(help="The officer's review of a unit's latest version: "
-                              "approve, return (emailed to the unit) or reject.",
-                         no_args_is_help=True)
+review_app = typer.Typer(
+    help="The officer's review of a unit's latest version: "
+    "approve, return (emailed to the unit) or reject.",
+    no_args_is_help=True,
+)
 app.add_typer(review_app, name="review")
-CommentOpt = Annotated[str | None, typer.Option(
-    "--comment", "-m", help="Comment (required to return or reject).")]
-ActorOpt = Annotated[str, typer.Option(
-    "--by", help="Who decides (recorded in the review log).")]
+CommentOpt = Annotated[
+    str | None, typer.Option("--comment", "-m", help="Comment (required to return or reject).")
+]
+ActorOpt = Annotated[str, typer.Option("--by", help="Who decides (recorded in the review log).")]
 
 
 @review_app.command("list")
@@ -529,10 +719,18 @@ def review_list(unit: UnitArg, cycle: CycleArg, as_json: JsonOpt = False) -> Non
         _print_json({"versions": view["versions"], "log": view["log"]})
         return
     tz = ws.config.settings.calendar.tz
-    _print_table(f"Các lần gửi của {unit}, kỳ {cycle}", view["versions"],
-                 ["version", "received_at", "outcome", "errors", "warnings", "review"], tz)
-    _print_table("Nhật ký duyệt", view["log"],
-                 ["version", "decided_at", "from_state", "to_state", "actor", "comment"], tz)
+    _print_table(
+        f"Các lần gửi của {unit}, kỳ {cycle}",
+        view["versions"],
+        ["version", "received_at", "outcome", "errors", "warnings", "review"],
+        tz,
+    )
+    _print_table(
+        "Nhật ký duyệt",
+        view["log"],
+        ["version", "decided_at", "from_state", "to_state", "actor", "comment"],
+        tz,
+    )
 
 
 def _decide(verb: str, unit: str, cycle: str, comment: str | None, actor: str) -> None:
@@ -544,46 +742,59 @@ def _decide(verb: str, unit: str, cycle: str, comment: str | None, actor: str) -
     except ThiduaError as exc:
         raise _fail(str(exc)) from None
     mail = ""
-    if out["email"]:        # "sent", or "failed: why"
+    if out["email"]:  # "sent", or "failed: why"
         status, _, why = out["email"].partition(": ")
         mail = f" (thư báo cho đơn vị: {VALUES_VI['status'].get(status, status)}"
         mail += f", {why})" if why else ")"
-    typer.echo(f"{unit} {cycle} lần gửi {out['version']}: {STATE_VI[out['from_state']]} → "
-               f"{STATE_VI[out['to_state']]}{mail}")
+    typer.echo(
+        f"{unit} {cycle} lần gửi {out['version']}: {STATE_VI[out['from_state']]} → "
+        f"{STATE_VI[out['to_state']]}{mail}"
+    )
 
 
 @review_app.command("approve")
-def review_approve(unit: UnitArg, cycle: CycleArg, comment: CommentOpt = None,
-                   by: ActorOpt = "cli") -> None:
+def review_approve(
+    unit: UnitArg, cycle: CycleArg, comment: CommentOpt = None, by: ActorOpt = "cli"
+) -> None:
     """Approve the latest version (it must be accepted); it is then locked."""
     _decide("approve", unit, cycle, comment, by)
 
 
 @review_app.command("return")
-def review_return(unit: UnitArg, cycle: CycleArg, comment: CommentOpt = None,
-                  by: ActorOpt = "cli") -> None:
+def review_return(
+    unit: UnitArg, cycle: CycleArg, comment: CommentOpt = None, by: ActorOpt = "cli"
+) -> None:
     """Return the latest version to the unit to fix; emails it the comment and its link."""
     _decide("return", unit, cycle, comment, by)
 
 
 @review_app.command("reject")
-def review_reject(unit: UnitArg, cycle: CycleArg, comment: CommentOpt = None,
-                  by: ActorOpt = "cli") -> None:
+def review_reject(
+    unit: UnitArg, cycle: CycleArg, comment: CommentOpt = None, by: ActorOpt = "cli"
+) -> None:
     """Reject the latest version (comment required)."""
     _decide("reject", unit, cycle, comment, by)
 
 
-web_app = typer.Typer(help="The units' upload page and the officer's review pages.",
-                      invoke_without_command=True)
+web_app = typer.Typer(
+    help="The units' upload page and the officer's review pages.", invoke_without_command=True
+)
 app.add_typer(web_app, name="web")
 
 
 @web_app.callback()
-def web(ctx: typer.Context,
-        host: Annotated[str | None, typer.Option(
-            "--host", help="Address to listen on (default web.host of settings, 127.0.0.1).")] = None,
-        port: Annotated[int | None, typer.Option(
-            "--port", help="Port (default web.port of settings, 8000).")] = None) -> None:
+def web(
+    ctx: typer.Context,
+    host: Annotated[
+        str | None,
+        typer.Option(
+            "--host", help="Address to listen on (default web.host of settings, 127.0.0.1)."
+        ),
+    ] = None,
+    port: Annotated[
+        int | None, typer.Option("--port", help="Port (default web.port of settings, 8000).")
+    ] = None,
+) -> None:
     """Serve the web app with uvicorn (needs THIDUA_WEB_SECRET_KEY or secrets.toml)."""
     if ctx.invoked_subcommand:
         return
@@ -597,8 +808,12 @@ def web(ctx: typer.Context,
     except ThiduaError as exc:
         raise _fail(str(exc)) from None
     web_settings = ws.config.settings.web
-    uvicorn.run(application, host=host or web_settings.host, port=port or web_settings.port,
-                log_level="info")
+    uvicorn.run(
+        application,
+        host=host or web_settings.host,
+        port=port or web_settings.port,
+        log_level="info",
+    )
 
 
 @web_app.command("hash-password")

@@ -30,22 +30,29 @@ VN = timezone(timedelta(hours=7))
 MARKER = ".thidua-demo"
 
 # Who does what in the story.
-PLAN_LATE = {"TX-13": date(2025, 9, 5)}          # plan sent after the deadline
-NEVER = ("DN-06",)                                # never sends anything
-WRONG_FIRST = {                                   # nam-2025: first version breaks a rule
-    "CQ-YT": {"HC04": 150},                       # percent above 100
-    "CQ-HCC": {"HC01": 4100, "HC02": 5500},       # online dossiers above dossiers received
-    "MT-PN": {"TT01": -5},                        # negative count
+PLAN_LATE = {"TX-13": date(2025, 9, 5)}  # plan sent after the deadline
+NEVER = ("DN-06",)  # never sends anything
+WRONG_FIRST = {  # nam-2025: first version breaks a rule
+    "CQ-YT": {"HC04": 150},  # percent above 100
+    "CQ-HCC": {"HC01": 4100, "HC02": 5500},  # online dossiers above dossiers received
+    "MT-PN": {"TT01": -5},  # negative count
 }
-WARNED = {"DN-02": {"DN01": "1.234,5"}}           # number typed as Vietnamese text: a warning
-LATE_2025 = ("TX-03", "TX-07", "MT-CCB")          # send nam-2025 after 22/12/2025
-BROKEN_FROM = "TX-05"                              # its mail brings a broken attachment
-CORRECTED_ON = {"CQ-YT": date(2025, 12, 18), "CQ-HCC": date(2025, 12, 18),
-                "MT-PN": date(2025, 12, 26)}       # the corrected version arrives
-NO_PLAN_DOCUMENT = ("TX-02", "MT-NCT")            # plan cycle: the workbook alone, no plan
-OUTCOME_VI = {"accepted": "hợp lệ", "accepted_with_warnings": "hợp lệ có lưu ý",
-              "rejected": "chưa đạt", "unreadable": "không đọc được",
-              "duplicate": "trùng lần gửi trước"}
+WARNED = {"DN-02": {"DN01": "1.234,5"}}  # number typed as Vietnamese text: a warning
+LATE_2025 = ("TX-03", "TX-07", "MT-CCB")  # send nam-2025 after 22/12/2025
+BROKEN_FROM = "TX-05"  # its mail brings a broken attachment
+CORRECTED_ON = {
+    "CQ-YT": date(2025, 12, 18),
+    "CQ-HCC": date(2025, 12, 18),
+    "MT-PN": date(2025, 12, 26),
+}  # the corrected version arrives
+NO_PLAN_DOCUMENT = ("TX-02", "MT-NCT")  # plan cycle: the workbook alone, no plan
+OUTCOME_VI = {
+    "accepted": "hợp lệ",
+    "accepted_with_warnings": "hợp lệ có lưu ý",
+    "rejected": "chưa đạt",
+    "unreadable": "không đọc được",
+    "duplicate": "trùng lần gửi trước",
+}
 
 
 def main() -> None:
@@ -58,41 +65,58 @@ def main() -> None:
     cfg = ws.config
     plan, nam = cfg.cycle("ke-hoach-2025"), cfg.cycle("nam-2025")
     units = cfg.expected_units(nam)
-    console.print(f"Chạy thử thidua trong [bold]{home}[/]: {len(units)} đơn vị của "
-                  f"{cfg.settings.commune.authority}, năm 2025 theo đồng hồ mô phỏng")
+    console.print(
+        f"Chạy thử thidua trong [bold]{home}[/]: {len(units)} đơn vị của "
+        f"{cfg.settings.commune.authority}, năm 2025 theo đồng hồ mô phỏng"
+    )
 
-    _act("Kỳ kế hoạch 2025: hạn theo kế hoạch "
-         f"{plan.due_original:%d/%m/%Y}, lùi sang ngày làm việc {plan.due:%d/%m/%Y}")
-    _remind(date(2025, 8, 4))                     # before the plan exists: nothing
-    _remind(date(2025, 8, 21))                    # opens 21/08 (the plan's date): mo
-    _drop(ws, plan, [u for u in units if u.code not in (*NEVER, *PLAN_LATE)],
-          date(2025, 8, 25), documents=True)
+    _act(
+        "Kỳ kế hoạch 2025: hạn theo kế hoạch "
+        f"{plan.due_original:%d/%m/%Y}, lùi sang ngày làm việc {plan.due:%d/%m/%Y}"
+    )
+    _remind(date(2025, 8, 4))  # before the plan exists: nothing
+    _remind(date(2025, 8, 21))  # opens 21/08 (the plan's date): mo
+    _drop(
+        ws,
+        plan,
+        [u for u in units if u.code not in (*NEVER, *PLAN_LATE)],
+        date(2025, 8, 25),
+        documents=True,
+    )
     _collect(date(2025, 8, 25))
-    _remind(date(2025, 8, 27))                                    # t3: only the two missing
-    _remind(date(2025, 9, 4))                                     # qua-han
+    _remind(date(2025, 8, 27))  # t3: only the two missing
+    _remind(date(2025, 9, 4))  # qua-han
     _drop(ws, plan, [cfg.unit(c) for c in PLAN_LATE], date(2025, 9, 5), documents=True)
     _collect(date(2025, 9, 5))
-    _remind(date(2025, 9, 10))                    # don-doc: cc head + VHXH (not companies)
+    _remind(date(2025, 9, 10))  # don-doc: cc head + VHXH (not companies)
 
-    _act(f"Kỳ báo cáo năm 2025: hạn theo kế hoạch {nam.due_original:%d/%m/%Y}, lùi sang "
-         f"ngày làm việc {nam.due:%d/%m/%Y}")
-    _remind(date(2025, 11, 21))                                   # mo
-    _remind(date(2025, 12, 11))                                   # t7
+    _act(
+        f"Kỳ báo cáo năm 2025: hạn theo kế hoạch {nam.due_original:%d/%m/%Y}, lùi sang "
+        f"ngày làm việc {nam.due:%d/%m/%Y}"
+    )
+    _remind(date(2025, 11, 21))  # mo
+    _remind(date(2025, 12, 11))  # t7
     on_time = [u for u in units if u.code not in (*NEVER, *LATE_2025)]
     _drop(ws, nam, on_time, date(2025, 12, 15), {**WRONG_FIRST, **WARNED})
     _collect(date(2025, 12, 15))
-    _remind(date(2025, 12, 17))                                   # t3: rejected + missing
-    _drop(ws, nam, [cfg.unit(c) for c, d in CORRECTED_ON.items() if d.day == 18],
-          date(2025, 12, 18), suffix="sua")
+    _remind(date(2025, 12, 17))  # t3: rejected + missing
+    _drop(
+        ws,
+        nam,
+        [cfg.unit(c) for c, d in CORRECTED_ON.items() if d.day == 18],
+        date(2025, 12, 18),
+        suffix="sua",
+    )
     _collect(date(2025, 12, 18))
-    _remind(date(2025, 12, 19))                                   # t1
-    _remind(date(2025, 12, 23))                                   # qua-han
+    _remind(date(2025, 12, 19))  # t1
+    _remind(date(2025, 12, 23))  # qua-han
     late = [cfg.unit(c) for c in LATE_2025] + [
-        cfg.unit(c) for c, d in CORRECTED_ON.items() if d.day == 26]
+        cfg.unit(c) for c, d in CORRECTED_ON.items() if d.day == 26
+    ]
     _drop(ws, nam, late, date(2025, 12, 26), suffix="sua")
     _collect(date(2025, 12, 26))
-    _remind(date(2025, 12, 29))                                   # don-doc
-    _remind(date(2025, 12, 29), again=True)                       # rerun: nothing twice
+    _remind(date(2025, 12, 29))  # don-doc
+    _remind(date(2025, 12, 29), again=True)  # rerun: nothing twice
 
     _act("Báo cáo tổng hợp năm gửi Sở Nội vụ, ngày 05/01/2026")
     from flows.rollup import annual_rollup
@@ -105,17 +129,20 @@ def main() -> None:
 def _fresh_home() -> Path:
     home = Path(os.environ.setdefault("THIDUA_HOME", str(Path("var/demo").absolute())))
     if home.exists() and any(home.iterdir()) and not (home / MARKER).exists():
-        raise SystemExit(f"Error: {home} holds data the demo did not make; point "
-                         "THIDUA_HOME elsewhere (the demo starts by wiping its home)")
+        raise SystemExit(
+            f"Error: {home} holds data the demo did not make; point "
+            "THIDUA_HOME elsewhere (the demo starts by wiping its home)"
+        )
     shutil.rmtree(home, ignore_errors=True)
     home.mkdir(parents=True)
     (home / MARKER).write_text("made by `make demo`; wiped by the next one\n")
-    os.environ.pop("THIDUA_SMTP_HOST", None)        # the demo never mails anyone for real
-    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")   # the story, not run logs
+    os.environ.pop("THIDUA_SMTP_HOST", None)  # the demo never mails anyone for real
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")  # the story, not run logs
     logging.getLogger("great_expectations").setLevel(logging.WARNING)
     # this one sets its own level to INFO on import ("Created temporary directory …")
     logging.getLogger("great_expectations.data_context.types.base").addFilter(
-        lambda record: record.levelno >= logging.WARNING)
+        lambda record: record.levelno >= logging.WARNING
+    )
     return home
 
 
@@ -132,17 +159,26 @@ def _clock(day: date, hour: int, minute: int = 0) -> None:
 def _remind(day: date, again: bool = False) -> None:
     from flows.remind import remind
 
-    _clock(day, 8)                                  # reminders go out at 08:00
+    _clock(day, 8)  # reminders go out at 08:00
     out = remind(today=day)
     sent = Counter((r["cycle_id"], r["stage"]) for r in out["reminders"] if r["status"] == "sent")
     what = ", ".join(f"{n} thư {stage} ({cycle})" for (cycle, stage), n in sorted(sent.items()))
     note = " (chạy lại trong ngày)" if again else ""
-    console.print(f"{day:%d/%m/%Y} thidua remind{note}: "
-                  f"{what or 'không có đợt nhắc nào đến hạn, không gửi thư nào'}")
+    console.print(
+        f"{day:%d/%m/%Y} thidua remind{note}: "
+        f"{what or 'không có đợt nhắc nào đến hạn, không gửi thư nào'}"
+    )
 
 
-def _drop(ws, cycle, units, day: date, overrides: dict | None = None, suffix: str = "",
-          documents: bool = False) -> None:
+def _drop(
+    ws,
+    cycle,
+    units,
+    day: date,
+    overrides: dict | None = None,
+    suffix: str = "",
+    documents: bool = False,
+) -> None:
     """Units send their workbook on `day` (10:00 local), with their plan document beside
     it when `documents` (but the units of NO_PLAN_DOCUMENT); the first annual batch also
     brings a mail from a village whose attachment was cut short in transit: it is
@@ -169,22 +205,28 @@ def _broken_mail(sender: str, when: datetime) -> bytes:
     msg["From"], msg["To"] = sender, "vhxh@phongdoanh.example"
     msg["Subject"], msg["Date"] = "Báo cáo thi đua năm 2025", format_datetime(when)
     msg.set_content("Kính gửi Phòng VHXH, thôn gửi báo cáo đính kèm.")
-    msg.add_attachment(b"PK\x03\x04 cut short in transit", maintype="application",
-                       subtype="vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                       filename="bao-cao-thon.xlsx")
+    msg.add_attachment(
+        b"PK\x03\x04 cut short in transit",
+        maintype="application",
+        subtype="vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        filename="bao-cao-thon.xlsx",
+    )
     return bytes(msg)
 
 
 def _collect(day: date) -> None:
     from flows.collect import collect_flow
 
-    _clock(day, 10, 30)                             # half an hour after the files came
+    _clock(day, 10, 30)  # half an hour after the files came
     out = collect_flow()
     outcomes = Counter(r["outcome"] for r in out["files"])
     late = sum(1 for r in out["files"] if r.get("late"))
-    console.print(f"{day:%d/%m/%Y} thidua collect: " + ", ".join(
-        f"{n} {OUTCOME_VI.get(o, o)}" for o, n in sorted(outcomes.items()))
-        + (f" ({late} gửi muộn)" if late else "") + "; đã gửi thư báo nhận cho từng đơn vị")
+    console.print(
+        f"{day:%d/%m/%Y} thidua collect: "
+        + ", ".join(f"{n} {OUTCOME_VI.get(o, o)}" for o, n in sorted(outcomes.items()))
+        + (f" ({late} gửi muộn)" if late else "")
+        + "; đã gửi thư báo nhận cho từng đơn vị"
+    )
 
 
 def _summary(ws, rollup: dict) -> None:
@@ -207,9 +249,11 @@ def _summary(ws, rollup: dict) -> None:
     console.print(f"Số thư đã viết: {sum(subjects.values())}, trong {ws.paths.outbox}")
     for subject, n in subjects.most_common(8):
         console.print(f"  {n:4d} thư “{subject}…”")
-    console.print(f"nam-2025: {h['expected']} đơn vị phải nộp, {h['submitted']} đã nộp "
-                  f"({fmt(h['reporting_rate'])}%), {h['on_time']} đúng hạn "
-                  f"({fmt(h['on_time_rate'])}%), {h['late']} muộn, {h['missing']} chưa nộp")
+    console.print(
+        f"nam-2025: {h['expected']} đơn vị phải nộp, {h['submitted']} đã nộp "
+        f"({fmt(h['reporting_rate'])}%), {h['on_time']} đúng hạn "
+        f"({fmt(h['on_time_rate'])}%), {h['late']} muộn, {h['missing']} chưa nộp"
+    )
     console.print(f"Báo cáo tổng hợp {rollup['rollup_id']}: {rollup['output_dir']}")
     for name, path in rollup["files"].items():
         console.print(f"  {name:6} {path}")

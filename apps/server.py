@@ -32,26 +32,31 @@ class ServerError(ThiduaError):
 
 
 @contextmanager
-def web_process(port: int, env: Mapping[str, str], log: Path,
-                timeout: float = 180) -> Iterator[subprocess.Popen]:
+def web_process(
+    port: int, env: Mapping[str, str], log: Path, timeout: float = 180
+) -> Iterator[subprocess.Popen]:
     """`thidua web` on 127.0.0.1:`port` in a subprocess (output to `log`), yielded once
     it answers /healthz (it imports and warms GX first), stopped on exit.  For the
     benches, the browser tests and the screenshot script."""
     with open(log, "wb") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "apps", "web", "--port", str(port)],
-                                cwd=REPO, env=dict(env), stdout=out,
-                                stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "apps", "web", "--port", str(port)],
+            cwd=REPO,
+            env=dict(env),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
         try:
             deadline = time.monotonic() + timeout
             while True:
                 try:
-                    urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz",
-                                           timeout=2).read()
+                    urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2).read()
                     break
                 except OSError:
                     if proc.poll() is not None or time.monotonic() > deadline:
-                        raise ServerError("thidua web did not start:\n"
-                                          + log.read_text("utf-8")[-3000:]) from None
+                        raise ServerError(
+                            "thidua web did not start:\n" + log.read_text("utf-8")[-3000:]
+                        ) from None
                     time.sleep(0.2)
             yield proc
         finally:
@@ -64,7 +69,7 @@ def web_process(port: int, env: Mapping[str, str], log: Path,
 
 @dataclass(frozen=True)
 class Server:
-    home: Path          # THIDUA_HOME
+    home: Path  # THIDUA_HOME
     port: int = 4200
 
     @property
@@ -82,19 +87,21 @@ class Server:
     def env(self) -> dict[str, str]:
         """Environment of every process of the server side (and of flows the worker runs)."""
         env = dict(os.environ)
-        env.update({
-            "PREFECT_HOME": str(self.state),
-            "PREFECT_API_URL": self.api_url,
-            "PREFECT_UI_URL": self.ui_url,
-            "PREFECT_SERVER_API_HOST": "127.0.0.1",
-            "PREFECT_SERVER_API_PORT": str(self.port),
-            "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-            "DO_NOT_TRACK": "1",
-            "GX_ANALYTICS_ENABLED": "false",
-            "PREFECT_WORKER_QUERY_SECONDS": env.get("PREFECT_WORKER_QUERY_SECONDS", "5"),
-            "THIDUA_HOME": str(self.home),
-            "THIDUA_REPO": str(REPO),
-        })
+        env.update(
+            {
+                "PREFECT_HOME": str(self.state),
+                "PREFECT_API_URL": self.api_url,
+                "PREFECT_UI_URL": self.ui_url,
+                "PREFECT_SERVER_API_HOST": "127.0.0.1",
+                "PREFECT_SERVER_API_PORT": str(self.port),
+                "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+                "DO_NOT_TRACK": "1",
+                "GX_ANALYTICS_ENABLED": "false",
+                "PREFECT_WORKER_QUERY_SECONDS": env.get("PREFECT_WORKER_QUERY_SECONDS", "5"),
+                "THIDUA_HOME": str(self.home),
+                "THIDUA_REPO": str(REPO),
+            }
+        )
         return env
 
     def _pid_file(self, name: str) -> Path:
@@ -104,15 +111,28 @@ class Server:
         (self.state / "run").mkdir(parents=True, exist_ok=True)
         (self.state / "logs").mkdir(parents=True, exist_ok=True)
         log = open(self.state / "logs" / f"{name}.log", "ab")  # noqa: SIM115 - child keeps it
-        proc = subprocess.Popen(args, cwd=REPO, env=self.env(), stdout=log,
-                                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                start_new_session=True)
+        proc = subprocess.Popen(
+            args,
+            cwd=REPO,
+            env=self.env(),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
         self._pid_file(name).write_text(str(proc.pid))
         return proc.pid
 
     def _prefect(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-        done = subprocess.run([_prefect_bin(), *args], check=False, cwd=REPO, env=self.env(),
-                              capture_output=True, text=True, stdin=subprocess.DEVNULL)
+        done = subprocess.run(
+            [_prefect_bin(), *args],
+            check=False,
+            cwd=REPO,
+            env=self.env(),
+            capture_output=True,
+            text=True,
+            stdin=subprocess.DEVNULL,
+        )
         if check and done.returncode != 0:
             raise ServerError(f"`prefect {' '.join(args)}` failed:\n{done.stdout}{done.stderr}")
         return done
@@ -124,18 +144,32 @@ class Server:
         except OSError:
             return False
 
-    def start(self, timeout: float = 120, deploy: bool = True, worker: bool = True,
-              web: bool = False) -> None:
+    def start(
+        self, timeout: float = 120, deploy: bool = True, worker: bool = True, web: bool = False
+    ) -> None:
         """Start the server (if not running), create pool and limit, deploy, start a worker
         and, with `web`, the upload and review pages (`thidua web`)."""
         if not self.healthy():
-            self._spawn("server", [_prefect_bin(), "server", "start", "--host", "127.0.0.1",
-                                   "--port", str(self.port), "--analytics-off"])
+            self._spawn(
+                "server",
+                [
+                    _prefect_bin(),
+                    "server",
+                    "start",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(self.port),
+                    "--analytics-off",
+                ],
+            )
             deadline = time.monotonic() + timeout
             while not self.healthy():
                 if time.monotonic() > deadline:
-                    raise ServerError(f"no healthy Prefect server at {self.api_url} after "
-                                      f"{timeout:.0f} s; see {self.state / 'logs/server.log'}")
+                    raise ServerError(
+                        f"no healthy Prefect server at {self.api_url} after "
+                        f"{timeout:.0f} s; see {self.state / 'logs/server.log'}"
+                    )
                 time.sleep(0.5)
         self._prefect("work-pool", "create", WORK_POOL, "--type", "process", "--overwrite")
         if self._prefect("gcl", "inspect", WRITER_LIMIT, check=False).returncode != 0:
@@ -143,8 +177,10 @@ class Server:
         if deploy:
             self._prefect("--no-prompt", "deploy", "--all")
         if worker and not self.running("worker"):
-            self._spawn("worker", [_prefect_bin(), "worker", "start", "--pool", WORK_POOL,
-                                   "--name", "thidua-worker"])
+            self._spawn(
+                "worker",
+                [_prefect_bin(), "worker", "start", "--pool", WORK_POOL, "--name", "thidua-worker"],
+            )
         if web and not self.running("web"):
             self._spawn("web", [sys.executable, "-m", "apps", "web"])
 

@@ -27,8 +27,9 @@ FLOW = "from flows.collect import collect_flow; collect_flow()"
 
 def timed(cmd: list[str], env: dict[str, str]) -> float:
     start = time.perf_counter()
-    subprocess.run(cmd, check=True, env=env, cwd=REPO, stdout=subprocess.DEVNULL,
-                   stderr=subprocess.DEVNULL)
+    subprocess.run(
+        cmd, check=True, env=env, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     return time.perf_counter() - start
 
 
@@ -37,10 +38,12 @@ def one_file(cmd: list[str], runs: int) -> float:
     best = float("inf")
     for _ in range(runs):
         home = Path(tempfile.mkdtemp(prefix="thidua-bench-"))
-        env = {k: v for k, v in os.environ.items()
-               if not k.startswith(("THIDUA_", "PREFECT_API"))} | {"THIDUA_HOME": str(home)}
-        subprocess.run([str(BIN / "thidua"), "init"], check=True, env=env, cwd=REPO,
-                       stdout=subprocess.DEVNULL)
+        env = {
+            k: v for k, v in os.environ.items() if not k.startswith(("THIDUA_", "PREFECT_API"))
+        } | {"THIDUA_HOME": str(home)}
+        subprocess.run(
+            [str(BIN / "thidua"), "init"], check=True, env=env, cwd=REPO, stdout=subprocess.DEVNULL
+        )
         shutil.copy(WORKBOOK, home / "inbox")
         best = min(best, timed(cmd, env))
         shutil.rmtree(home)
@@ -52,8 +55,9 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=3)
     runs = ap.parse_args().runs
     env = dict(os.environ)
-    floor = min(timed([sys.executable, "-c", "import great_expectations"], env)
-                for _ in range(runs))
+    floor = min(
+        timed([sys.executable, "-c", "import great_expectations"], env) for _ in range(runs)
+    )
     cli = one_file([str(BIN / "thidua"), "collect"], runs)
     flow = one_file([sys.executable, "-c", FLOW], runs)
     print(f"thidua collect, one file, no server:   {cli:6.2f} s (best of {runs})")

@@ -37,16 +37,30 @@ from thidua.workspace import Workspace
 from warehouse.db import connect, migrate
 
 RECEIVED = datetime(2025, 12, 18, 10, tzinfo=timezone(timedelta(hours=7))).timestamp()
-BLOCKS = {"co_quan": "chinh_quyen", "mat_tran_doan_the": "mat_tran_doan_the",
-          "doanh_nghiep": "doanh_nghiep", "thon_xom": "thon_xom"}
+BLOCKS = {
+    "co_quan": "chinh_quyen",
+    "mat_tran_doan_the": "mat_tran_doan_the",
+    "doanh_nghiep": "doanh_nghiep",
+    "thon_xom": "thon_xom",
+}
 
 
 def bench_config(n: int):
     """The sample config with N synthetic units instead of the 39 of Phong Doanh."""
     cfg = load_config(REPO_CONFIG)
-    units = tuple(Unit(f"S{i:06d}", f"Đơn vị {i}", kind, BLOCKS[kind], f"u{i}@x.example",
-                       "Trưởng đơn vị", f"h{i}@x.example")
-                  for i in range(1, n + 1) for kind in [UNIT_KINDS[i % 4]])
+    units = tuple(
+        Unit(
+            f"S{i:06d}",
+            f"Đơn vị {i}",
+            kind,
+            BLOCKS[kind],
+            f"u{i}@x.example",
+            "Trưởng đơn vị",
+            f"h{i}@x.example",
+        )
+        for i in range(1, n + 1)
+        for kind in [UNIT_KINDS[i % 4]]
+    )
     return dataclasses.replace(cfg, units=units)
 
 
@@ -68,7 +82,7 @@ def make_corpus(cfg, n: int, corpus: Path) -> list[Path]:
     corpus.mkdir(parents=True, exist_ok=True)
     _GEN.update(cfg=cfg, cycle=cfg.cycle("nam-2025"), corpus=corpus)
     codes = [u.code for u in cfg.units[:n]]
-    chunks = [codes[i:i + 500] for i in range(0, len(codes), 500)]
+    chunks = [codes[i : i + 500] for i in range(0, len(codes), 500)]
     with multiprocessing.get_context("fork").Pool(os.cpu_count()) as pool:
         pool.map(_generate, chunks)
     return [corpus / f"{c}.xlsx" for c in codes]
@@ -82,6 +96,7 @@ def timed(fn):
 
 # -- (a) naive: openpyxl, one GX run per file, row-by-row INSERTs ----------------------
 
+
 def naive_per_file(cfg, files: list[Path], db: Path) -> float:
     """Seconds per file of the naive pipeline, over `files`."""
     import great_expectations as gx
@@ -92,10 +107,12 @@ def naive_per_file(cfg, files: list[Path], db: Path) -> float:
 
     ctx = gx.get_context(mode="ephemeral")
     ctx.variables.progress_bars = ProgressBarsConfig(globally=False)
-    batch_def = (ctx.data_sources.add_pandas("naive").add_dataframe_asset("one")
-                 .add_batch_definition_whole_dataframe("file"))
-    suite = ctx.suites.add(gx.ExpectationSuite(name="naive",
-                                               expectations=build_expectations(cfg)))
+    batch_def = (
+        ctx.data_sources.add_pandas("naive")
+        .add_dataframe_asset("one")
+        .add_batch_definition_whole_dataframe("file")
+    )
+    suite = ctx.suites.add(gx.ExpectationSuite(name="naive", expectations=build_expectations(cfg)))
     rf = {"result_format": "COMPLETE", "unexpected_index_column_names": ["row_id"]}
     with connect(db) as con:
         migrate(con)
@@ -103,26 +120,50 @@ def naive_per_file(cfg, files: list[Path], db: Path) -> float:
         for path in files:
             book = openpyxl.load_workbook(path, data_only=True)
             sid = path.stem
-            rows = [(sid, "nam", r[0].value, "value", float(r[3].value), None, r[3].coordinate)
-                    for r in book["ChiTieu"].iter_rows(min_row=2) if r[0].value]
+            rows = [
+                (sid, "nam", r[0].value, "value", float(r[3].value), None, r[3].coordinate)
+                for r in book["ChiTieu"].iter_rows(min_row=2)
+                if r[0].value
+            ]
             unit = book["ThongTin"]["C2"].value
-            values = pd.DataFrame(rows, columns=["submission_id", "cycle_kind", "indicator",
-                                                 "measure", "value", "raw", "cell"])
-            frame = long_frame(values, cfg, pd.DataFrame(
-                columns=["submission_id", "indicator", "prev"]), pd.Series(dtype=float))
+            values = pd.DataFrame(
+                rows,
+                columns=[
+                    "submission_id",
+                    "cycle_kind",
+                    "indicator",
+                    "measure",
+                    "value",
+                    "raw",
+                    "cell",
+                ],
+            )
+            frame = long_frame(
+                values,
+                cfg,
+                pd.DataFrame(columns=["submission_id", "indicator", "prev"]),
+                pd.Series(dtype=float),
+            )
             batch_def.get_batch(batch_parameters={"dataframe": frame}).validate(
-                suite, result_format=rf)
-            con.execute("INSERT INTO submissions (submission_id, unit_code, cycle_id, "
-                        "received_at, outcome, file_format, batch_id) VALUES "
-                        "(?, ?, 'nam-2025', now(), 'accepted', 'xlsx', 'naive')", [sid, unit])
+                suite, result_format=rf
+            )
+            con.execute(
+                "INSERT INTO submissions (submission_id, unit_code, cycle_id, "
+                "received_at, outcome, file_format, batch_id) VALUES "
+                "(?, ?, 'nam-2025', now(), 'accepted', 'xlsx', 'naive')",
+                [sid, unit],
+            )
             for r in rows:
-                con.execute("INSERT INTO submission_values (submission_id, indicator_code, "
-                            "measure, value, raw, note, cell) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                            [sid, r[2], r[3], r[4], None, None, r[6]])
+                con.execute(
+                    "INSERT INTO submission_values (submission_id, indicator_code, "
+                    "measure, value, raw, note, cell) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    [sid, r[2], r[3], r[4], None, None, r[6]],
+                )
         return (time.perf_counter() - start) / len(files)
 
 
 # -- (b) floor: the same values, one bulk insert ---------------------------------------
+
 
 def raw_bulk_insert(values: pd.DataFrame, db: Path) -> float:
     with connect(db) as con:
@@ -137,8 +178,12 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=5000, help="submissions (default 5000)")
     ap.add_argument("--sample", type=int, default=40, help="files timed for the naive run")
-    ap.add_argument("--corpus", type=Path, default=Path(tempfile.gettempdir()) /
-                    "thidua-bench-collect", help="where generated workbooks are cached")
+    ap.add_argument(
+        "--corpus",
+        type=Path,
+        default=Path(tempfile.gettempdir()) / "thidua-bench-collect",
+        help="where generated workbooks are cached",
+    )
     args = ap.parse_args()
     n = args.n
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
@@ -167,6 +212,7 @@ def main() -> None:
 
     def load():
         from warehouse.writer import load_submissions
+
         with connect(ws.paths.warehouse) as con:
             return load_submissions(con, frames)
 
@@ -175,7 +221,7 @@ def main() -> None:
     outcomes = pd.Series([ex.outcome for ex in examined]).value_counts().to_dict()
     values = frames["submission_values"]
     t_raw = raw_bulk_insert(values, work / "raw.duckdb")
-    t_naive = naive_per_file(cfg, files[:args.sample], work / "naive.duckdb")
+    t_naive = naive_per_file(cfg, files[: args.sample], work / "naive.duckdb")
     shutil.rmtree(work)
 
     validate_load = t_gx + t_frames + t_load
@@ -188,14 +234,18 @@ def main() -> None:
     print(f"GX, one batched run        {t_gx:8.2f} s")
     print(f"frames + load (1 txn)      {t_frames + t_load:8.2f} s")
     print(f"end to end                 {end_to_end:8.2f} s  {n / end_to_end:8.0f} files/s")
-    print(f"(a) naive, per file        {t_naive * 1000:8.1f} ms (sample of {args.sample}) -> "
-          f"{naive_total:8.0f} s for {n}")
+    print(
+        f"(a) naive, per file        {t_naive * 1000:8.1f} ms (sample of {args.sample}) -> "
+        f"{naive_total:8.0f} s for {n}"
+    )
     print(f"(b) raw bulk insert        {t_raw:8.3f} s")
     print(f"validate+load vs (a): {naive_total / validate_load:8.0f}x faster")
     print(f"end to end    vs (a): {naive_total / end_to_end:8.0f}x faster")
     print(f"validate+load vs (b): {validate_load / t_raw:8.1f}x the raw bulk insert")
-    print(f"  of which GX run  {t_gx / t_raw:8.1f}x, frames + load {(t_frames + t_load) / t_raw:6.1f}x"
-          f" (load alone {t_load / t_raw:.1f}x)")
+    print(
+        f"  of which GX run  {t_gx / t_raw:8.1f}x, frames + load {(t_frames + t_load) / t_raw:6.1f}x"
+        f" (load alone {t_load / t_raw:.1f}x)"
+    )
 
 
 if __name__ == "__main__":

@@ -48,10 +48,13 @@ def _generate(codes: list[str]) -> None:
         path = corpus / f"{code}.eml"
         if not path.exists():
             unit = cfg.unit(code)
-            raw = unit_mail(unit.email, [(f"nam-2025_{code}.xlsx",
-                                          synthetic.workbook(cfg, unit, cycle))], SENT,
-                            subject=f"Báo cáo năm 2025 – {unit.name}",
-                            message_id=f"<{code}.2025@donvi.example>")
+            raw = unit_mail(
+                unit.email,
+                [(f"nam-2025_{code}.xlsx", synthetic.workbook(cfg, unit, cycle))],
+                SENT,
+                subject=f"Báo cáo năm 2025 – {unit.name}",
+                message_id=f"<{code}.2025@donvi.example>",
+            )
             path.write_bytes(raw)
 
 
@@ -59,7 +62,7 @@ def make_mails(cfg, n: int, corpus: Path) -> list[bytes]:
     corpus.mkdir(parents=True, exist_ok=True)
     _GEN.update(cfg=cfg, cycle=cfg.cycle("nam-2025"), corpus=corpus)
     codes = [u.code for u in cfg.units[:n]]
-    chunks = [codes[i:i + 250] for i in range(0, len(codes), 250)]
+    chunks = [codes[i : i + 250] for i in range(0, len(codes), 250)]
     with multiprocessing.get_context("fork").Pool(os.cpu_count()) as pool:
         pool.map(_generate, chunks)
     return [(corpus / f"{c}.eml").read_bytes() for c in codes]
@@ -84,17 +87,20 @@ def main() -> None:
     cfg = bench_config(args.n)
     t0 = time.perf_counter()
     mails = make_mails(cfg, args.n, args.corpus)
-    print(f"{args.n} mails ready ({sum(map(len, mails)) / 1e6:.1f} MB) in "
-          f"{time.perf_counter() - t0:.1f} s")
+    print(
+        f"{args.n} mails ready ({sum(map(len, mails)) / 1e6:.1f} MB) in "
+        f"{time.perf_counter() - t0:.1f} s"
+    )
     server = start_pymap()
     try:
         t0 = time.perf_counter()
         for start in range(0, len(mails), 500):
-            server.append(mails[start:start + 500])
-        print(f"APPEND of {len(mails)} messages: {time.perf_counter() - t0:.1f} s (not timed "
-              "below)")
+            server.append(mails[start : start + 500])
+        print(
+            f"APPEND of {len(mails)} messages: {time.perf_counter() - t0:.1f} s (not timed below)"
+        )
         os.environ.update(server.env() | {"THIDUA_IMAP_BATCH": str(args.batch)})
-        os.environ.pop("THIDUA_SMTP_HOST", None)              # acknowledgments to the outbox
+        os.environ.pop("THIDUA_SMTP_HOST", None)  # acknowledgments to the outbox
         cfg = dataclasses.replace(cfg, settings=resolve_settings(REPO_CONFIG))  # with [imap]
         settings = ImapSettings.from_settings(cfg.settings)
 
@@ -104,8 +110,9 @@ def main() -> None:
         n_b, t_b = fetch_rate(settings, args.batch)
         n_1, t_1 = fetch_rate(settings, 1)
         rate_b, rate_1 = n_b / t_b, n_1 / t_1
-        print(f"fetch, {args.batch} per FETCH:  {n_b} messages in {t_b:6.2f} s = "
-              f"{rate_b:7.0f} msgs/s")
+        print(
+            f"fetch, {args.batch} per FETCH:  {n_b} messages in {t_b:6.2f} s = {rate_b:7.0f} msgs/s"
+        )
         print(f"fetch, one FETCH each: {n_1} messages in {t_1:6.2f} s = {rate_1:7.0f} msgs/s")
         print(f"ratio batched / one-by-one: {rate_b / rate_1:.1f}x")
 
@@ -116,10 +123,12 @@ def main() -> None:
             done = collect(ws, docs=False)
             total = time.perf_counter() - t0
             mail = done.mail
-            print(f"collect in one run: {mail['fetched']} fetched, {done.loaded} loaded, "
-                  f"{mail['processed']} moved to processed, "
-                  f"{int((done.acks['status'] == 'sent').sum())} acknowledged: {total:.1f} s "
-                  f"({mail['fetched'] / total:.0f} msgs/s end to end)")
+            print(
+                f"collect in one run: {mail['fetched']} fetched, {done.loaded} loaded, "
+                f"{mail['processed']} moved to processed, "
+                f"{int((done.acks['status'] == 'sent').sum())} acknowledged: {total:.1f} s "
+                f"({mail['fetched'] / total:.0f} msgs/s end to end)"
+            )
             assert done.loaded == args.n == mail["processed"], "not every mail was collected"
             assert collect(ws, docs=False).mail["fetched"] == 0
     finally:

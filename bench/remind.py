@@ -73,10 +73,16 @@ def synthetic_warehouse(cfg) -> duckdb.DuckDBPyConnection:
 def naive_plan(cfg, con) -> int:
     """The loop the vectorised plan replaces: per unit, per cycle, dates and lookups."""
     units = con.execute("SELECT code FROM units").fetchall()
-    sent = {(u, c, s) for u, c, s in con.execute(
-        "SELECT unit_code, cycle_id, stage FROM reminders WHERE status = 'sent'").fetchall()}
-    accepted = {(u, c) for u, c in con.execute(
-        "SELECT unit_code, cycle_id FROM current_submissions").fetchall()}
+    sent = {
+        (u, c, s)
+        for u, c, s in con.execute(
+            "SELECT unit_code, cycle_id, stage FROM reminders WHERE status = 'sent'"
+        ).fetchall()
+    }
+    accepted = {
+        (u, c)
+        for u, c in con.execute("SELECT unit_code, cycle_id FROM current_submissions").fetchall()
+    }
     due = 0
     for (code,) in units:
         for cycle in cfg.cycles:
@@ -98,10 +104,11 @@ def bench_plan(cfg) -> None:
     planned = plan_reminders(con, cfg, T7)
     to_send = int(planned["skip"].isna().sum())
     vectorised = best_of(5, lambda: plan_reminders(con, cfg, T7))
-    sample = 2_000           # the naive loop on a slice, scaled to all units
+    sample = 2_000  # the naive loop on a slice, scaled to all units
     con.execute(f"CREATE TEMP TABLE keep AS SELECT code FROM units LIMIT {sample}")
-    con.execute("UPDATE unit_versions SET retired_at = now() "
-                "WHERE code NOT IN (SELECT code FROM keep)")
+    con.execute(
+        "UPDATE unit_versions SET retired_at = now() WHERE code NOT IN (SELECT code FROM keep)"
+    )
     naive = best_of(1, lambda: naive_plan(cfg, con)) * N_UNITS / sample
     print(f"stage computation, {N_UNITS:,} units: {len(planned):,} rows, {to_send:,} to send")
     print(f"  vectorised (DuckDB)     {vectorised * 1000:8.1f} ms   (goal < 1000 ms)")
@@ -117,8 +124,18 @@ def free_port() -> int:
 
 def start_sink(port: int) -> subprocess.Popen:
     """aiosmtpd in another process, discarding what it receives."""
-    proc = subprocess.Popen([sys.executable, "-m", "aiosmtpd", "-n", "-l",
-                             f"127.0.0.1:{port}", "-c", "aiosmtpd.handlers.Sink"])
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "aiosmtpd",
+            "-n",
+            "-l",
+            f"127.0.0.1:{port}",
+            "-c",
+            "aiosmtpd.handlers.Sink",
+        ]
+    )
     for _ in range(100):
         try:
             socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
@@ -131,8 +148,9 @@ def start_sink(port: int) -> subprocess.Popen:
 
 def bench_send(cfg, tmp: Path) -> None:
     port = free_port()
-    os.environ.update(THIDUA_SMTP_HOST="127.0.0.1", THIDUA_SMTP_PORT=str(port),
-                      THIDUA_SMTP_SECURITY="none")
+    os.environ.update(
+        THIDUA_SMTP_HOST="127.0.0.1", THIDUA_SMTP_PORT=str(port), THIDUA_SMTP_SECURITY="none"
+    )
     os.environ.pop("THIDUA_SMTP_USER", None)
     units, cycle = cfg.units, cfg.cycle("nam-2025")
     emails = [reminder_email(cfg, units[i % len(units)], cycle, "t7") for i in range(N_EMAILS)]
@@ -140,6 +158,7 @@ def bench_send(cfg, tmp: Path) -> None:
     prebuilt = [(e.to + e.cc, build_message(e, sender, name).as_bytes()) for e in emails]
     proc = start_sink(port)
     try:
+
         def floor():
             with smtplib.SMTP("127.0.0.1", port) as smtp:
                 for rcpts, data in prebuilt:
@@ -160,12 +179,14 @@ def bench_send(cfg, tmp: Path) -> None:
                 with open_mailer(cfg.settings, tmp) as m:
                     assert m.send(e).ok
 
-        paths = [("bare smtplib, prebuilt (floor)", N_EMAILS, floor),
-                 ("bare smtplib, build + send", N_EMAILS, floor_build),
-                 ("mailer, one connection", N_EMAILS, mailer),
-                 ("mailer, one connection per email", N_CONNECTIONS, per_email)]
+        paths = [
+            ("bare smtplib, prebuilt (floor)", N_EMAILS, floor),
+            ("bare smtplib, build + send", N_EMAILS, floor_build),
+            ("mailer, one connection", N_EMAILS, mailer),
+            ("mailer, one connection per email", N_CONNECTIONS, per_email),
+        ]
         best = {label: float("inf") for label, _, _ in paths}
-        for _ in range(3):          # rounds interleave the paths: load drifts hit all alike
+        for _ in range(3):  # rounds interleave the paths: load drifts hit all alike
             for label, _, fn in paths:
                 best[label] = min(best[label], best_of(1, fn))
         rates = {label: n / best[label] for label, n, _ in paths}
@@ -176,9 +197,15 @@ def bench_send(cfg, tmp: Path) -> None:
     for label, rate in rates.items():
         print(f"  {label:34s} {rate:8.1f}/s")
     mailer_rate = rates["mailer, one connection"]
-    print(f"  floor / mailer                     {rates['bare smtplib, prebuilt (floor)'] / mailer_rate:8.2f}x")
-    print(f"  build+send floor / mailer          {rates['bare smtplib, build + send'] / mailer_rate:8.2f}x   (goal <= 1.5x)")
-    print(f"  mailer / connection per email      {mailer_rate / rates['mailer, one connection per email']:8.2f}x   (goal >= 2x)")
+    print(
+        f"  floor / mailer                     {rates['bare smtplib, prebuilt (floor)'] / mailer_rate:8.2f}x"
+    )
+    print(
+        f"  build+send floor / mailer          {rates['bare smtplib, build + send'] / mailer_rate:8.2f}x   (goal <= 1.5x)"
+    )
+    print(
+        f"  mailer / connection per email      {mailer_rate / rates['mailer, one connection per email']:8.2f}x   (goal >= 2x)"
+    )
 
 
 def main() -> None:

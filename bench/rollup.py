@@ -27,10 +27,17 @@ from warehouse.db import migrate
 from warehouse.writer import sync_config
 
 KINDS = ["co_quan", "mat_tran_doan_the", "doanh_nghiep", "thon_xom"]
-RULES = resolve_settings(REPO_CONFIG).rollup     # the weight and ratios of the sample
-W = {"on_time": 20.0, "late": 10.0, "missing": 0.0, "quality": 10.0,
-     "quality_with_warnings": 5.0, "performance": 70.0, "content_only": True,
-     "empty_zero": True}
+RULES = resolve_settings(REPO_CONFIG).rollup  # the weight and ratios of the sample
+W = {
+    "on_time": 20.0,
+    "late": 10.0,
+    "missing": 0.0,
+    "quality": 10.0,
+    "quality_with_warnings": 5.0,
+    "performance": 70.0,
+    "content_only": True,
+    "empty_zero": True,
+}
 
 
 def build(con: duckdb.DuckDBPyConnection, n_units: int) -> list[str]:
@@ -47,12 +54,14 @@ def build(con: duckdb.DuckDBPyConnection, n_units: int) -> list[str]:
                'u' || i || '@x.example', 'Thủ trưởng', 'h' || i || '@x.example'
         FROM range({n_units}) t(i)""")
     years = [c.id for c in cfg.cycles if c.kind == "nam"]
-    con.execute("""
+    con.execute(
+        """
         CREATE TEMP TABLE plan AS
         SELECT c.id AS cycle_id, c.due_date, 'U' || i AS code, i,
                hash(i, c.id) % 1000 AS r
         FROM range($n) t(i), cycles c WHERE list_contains($years, c.id)""",
-                {"n": n_units, "years": years})
+        {"n": n_units, "years": years},
+    )
     con.execute("""
         INSERT INTO submissions (submission_id, unit_code, cycle_id, version, received_at,
                                  outcome, late, n_errors, n_warnings, file_format, batch_id)
@@ -87,7 +96,7 @@ QUERIES = {
     "indicators": "SELECT * FROM rollup_indicator_totals($cycs, 'value')",
     "ratios": "SELECT * FROM rollup_ratio_totals($cycs)",
     "scores": "SELECT * FROM rollup_scores($cycs, $on_time, $late, $missing, $quality, "
-              "$quality_with_warnings, $performance, $content_only, $empty_zero)",
+    "$quality_with_warnings, $performance, $content_only, $empty_zero)",
 }
 
 
@@ -95,8 +104,10 @@ def with_duckdb(path: Path, years: list[str]) -> dict[str, pd.DataFrame]:
     """As `thidua rollup` reads: a read-only session on the warehouse file."""
     with duckdb.connect(path, read_only=True) as con:
         rollups.prepare(con, RULES, years)
-        return {name: rollups.frame(con, sql, {"cycs": years} | (W if name == "scores" else {}))
-                for name, sql in QUERIES.items()}
+        return {
+            name: rollups.frame(con, sql, {"cycs": years} | (W if name == "scores" else {}))
+            for name, sql in QUERIES.items()
+        }
 
 
 def round2(x: pd.Series) -> pd.Series:
@@ -112,21 +123,33 @@ def with_pandas(t: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
     on_time = (~acc["late"]).groupby([acc["cycle_id"], acc["unit_code"]]).any()
     on_time = on_time.rename("any_on_time").reset_index()
     cur = acc.sort_values("version").groupby(["cycle_id", "unit_code"]).tail(1)
-    st = exp.merge(on_time, how="left", left_on=["cycle_id", "code"],
-                   right_on=["cycle_id", "unit_code"]).drop(columns="unit_code")
-    st["status"] = np.where(st["any_on_time"].isna(), "missing",
-                            np.where(st["any_on_time"] == True, "on_time", "late"))
+    st = exp.merge(
+        on_time, how="left", left_on=["cycle_id", "code"], right_on=["cycle_id", "unit_code"]
+    ).drop(columns="unit_code")
+    st["status"] = np.where(
+        st["any_on_time"].isna(), "missing", np.where(st["any_on_time"] == True, "on_time", "late")
+    )
     cur = cur.assign(n_warnings=cur["n_warnings"] - cur["late"].astype(int))  # content only
-    st = st.merge(cur[["cycle_id", "unit_code", "submission_id", "n_warnings"]], how="left",
-                  left_on=["cycle_id", "code"], right_on=["cycle_id", "unit_code"])
+    st = st.merge(
+        cur[["cycle_id", "unit_code", "submission_id", "n_warnings"]],
+        how="left",
+        left_on=["cycle_id", "code"],
+        right_on=["cycle_id", "unit_code"],
+    )
 
     st["is_submitted"] = st["status"] != "missing"
     st["is_on_time"] = st["status"] == "on_time"
     frames = []
     for level, keys in (("commune", []), ("kind", ["kind"]), ("block", ["block"])):
-        f = st.groupby(["cycle_id", *keys]).agg(
-            expected=("code", "size"), submitted=("is_submitted", "sum"),
-            on_time=("is_on_time", "sum")).reset_index()
+        f = (
+            st.groupby(["cycle_id", *keys])
+            .agg(
+                expected=("code", "size"),
+                submitted=("is_submitted", "sum"),
+                on_time=("is_on_time", "sum"),
+            )
+            .reset_index()
+        )
         f["level"] = level
         f["grp"] = f[keys[0]] if keys else ""
         frames.append(f)
@@ -134,26 +157,35 @@ def with_pandas(t: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
     comp["reporting_rate"] = round2(100.0 * comp["submitted"] / comp["expected"])
     comp["on_time_rate"] = round2(100.0 * comp["on_time"] / comp["expected"])
 
-    v = values.merge(st[["submission_id", "cycle_id", "code", "block", "kind"]],
-                     on="submission_id")
+    v = values.merge(st[["submission_id", "cycle_id", "code", "block", "kind"]], on="submission_id")
     ts = v.loc[v["indicator_code"] == "TS01", ["cycle_id", "code", "value"]]
     v = v.merge(ts.rename(columns={"value": "ts01"}), how="left", on=["cycle_id", "code"])
     v["weighted"] = v["value"] * v["ts01"]
     v["is_true"] = v["value"] == 1
     g = v.groupby(["cycle_id", "indicator_code"])
-    tot = g.agg(n_units=("value", "size"), s=("value", "sum"), n_true=("is_true", "sum"),
-                weighted=("weighted", "sum"), weight=("ts01", "sum")).reset_index()
+    tot = g.agg(
+        n_units=("value", "size"),
+        s=("value", "sum"),
+        n_true=("is_true", "sum"),
+        weighted=("weighted", "sum"),
+        weight=("ts01", "sum"),
+    ).reset_index()
     tot = tot.merge(ind, left_on="indicator_code", right_on="code")
-    tot["total"] = np.select([tot["type"] == "percent", tot["type"] == "bool"],
-                             [round2(tot["weighted"] / tot["weight"]), tot["n_true"]],
-                             tot["s"])
+    tot["total"] = np.select(
+        [tot["type"] == "percent", tot["type"] == "bool"],
+        [round2(tot["weighted"] / tot["weight"]), tot["n_true"]],
+        tot["s"],
+    )
 
     pieces = []
     for r in RULES.ratios:
-        num = v.loc[(v["indicator_code"] == r.numerator) & (v["kind"] == r.population),
-                    ["cycle_id", "code", "block", "value"]]
-        den = v.loc[(v["indicator_code"] == r.denominator) & (v["value"] > 0),
-                    ["cycle_id", "code", "value"]]
+        num = v.loc[
+            (v["indicator_code"] == r.numerator) & (v["kind"] == r.population),
+            ["cycle_id", "code", "block", "value"],
+        ]
+        den = v.loc[
+            (v["indicator_code"] == r.denominator) & (v["value"] > 0), ["cycle_id", "code", "value"]
+        ]
         m = num.merge(den, on=["cycle_id", "code"], suffixes=("_n", "_d"))
         m["ratio"] = r.key
         pieces.append(m)
@@ -168,21 +200,26 @@ def with_pandas(t: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
     perf = ur.groupby(["cycle_id", "code"])["pr"].sum().rename("perf").reset_index()
     sc = st.merge(perf, how="left", on=["cycle_id", "code"])
     sc["perf"] = sc["perf"] / sc["kind"].map(n_app).replace(0, np.nan)
-    sc["score_time"] = sc["status"].map({"on_time": W["on_time"], "late": W["late"],
-                                         "missing": W["missing"]})
-    sc["score_quality"] = np.where(sc["status"] == "missing", 0,
-                                   np.where(sc["n_warnings"] > 0, W["quality_with_warnings"],
-                                            W["quality"]))
+    sc["score_time"] = sc["status"].map(
+        {"on_time": W["on_time"], "late": W["late"], "missing": W["missing"]}
+    )
+    sc["score_quality"] = np.where(
+        sc["status"] == "missing",
+        0,
+        np.where(sc["n_warnings"] > 0, W["quality_with_warnings"], W["quality"]),
+    )
     sc["score_performance"] = round2(W["performance"] * sc["perf"].fillna(0))
     sc["score"] = sc["score_time"] + sc["score_quality"] + sc["score_performance"]
-    sc["rank_in_block"] = sc.groupby(["cycle_id", "block"])["score"].rank(method="min",
-                                                                         ascending=False)
+    sc["rank_in_block"] = sc.groupby(["cycle_id", "block"])["score"].rank(
+        method="min", ascending=False
+    )
     return {"completeness": comp, "indicators": tot, "ratios": rt.reset_index(), "scores": sc}
 
 
 def check_same(d: dict[str, pd.DataFrame], p: dict[str, pd.DataFrame]) -> int:
     """Fail loudly when the two results differ.  Rounded figures may differ by one unit
     of the last (2nd) decimal, where x.xx5 is not exact in binary floating point."""
+
     def cmp(a: pd.DataFrame, b: pd.DataFrame, keys: list[str], cols: list[str]) -> None:
         m = a.merge(b, on=keys, suffixes=("_duckdb", "_pandas"))
         assert len(a) == len(b) == len(m), (keys, len(a), len(b), len(m))
@@ -191,11 +228,14 @@ def check_same(d: dict[str, pd.DataFrame], p: dict[str, pd.DataFrame]) -> int:
             bad = m[~np.isclose(x, y, rtol=0, atol=0.0100001, equal_nan=True)]
             assert bad.empty, (c, bad[[*keys, *(k for k in m if k.startswith(c))]].head())
 
-    cmp(d["completeness"], p["completeness"], ["cycle_id", "level", "grp"],
-        ["expected", "submitted", "on_time", "reporting_rate", "on_time_rate"])
+    cmp(
+        d["completeness"],
+        p["completeness"],
+        ["cycle_id", "level", "grp"],
+        ["expected", "submitted", "on_time", "reporting_rate", "on_time_rate"],
+    )
     cmp(d["indicators"], p["indicators"], ["cycle_id", "indicator_code"], ["n_units", "total"])
-    cmp(d["ratios"][d["ratios"]["level"] == "commune"], p["ratios"], ["cycle_id", "ratio"],
-        ["pct"])
+    cmp(d["ratios"][d["ratios"]["level"] == "commune"], p["ratios"], ["cycle_id", "ratio"], ["pct"])
     cmp(d["scores"], p["scores"], ["cycle_id", "code"], ["score"])
     # Ranks: compared in every block where both engines rounded every score alike.
     m = d["scores"].merge(p["scores"], on=["cycle_id", "code"], suffixes=("_d", "_p"))
@@ -215,33 +255,42 @@ def main() -> None:
     with duckdb.connect(path) as con:
         years = build(con, args.units)
         n_values = con.execute("SELECT count(*) FROM submission_values").fetchall()[0][0]
-    print(f"synthetic warehouse: {args.units:,} units × 26 indicators × {len(years)} years, "
-          f"{n_values:,} values, built in {time.perf_counter() - t0:.1f} s")
-    os.sync()   # the build's writes reach the disk before the timing, as for a real warehouse
+    print(
+        f"synthetic warehouse: {args.units:,} units × 26 indicators × {len(years)} years, "
+        f"{n_values:,} values, built in {time.perf_counter() - t0:.1f} s"
+    )
+    os.sync()  # the build's writes reach the disk before the timing, as for a real warehouse
 
     t0 = time.perf_counter()
     duck = with_duckdb(path, years)
     t_duck = time.perf_counter() - t0
 
     con = duckdb.connect(path, read_only=True)
-    raw = {"submissions": con.execute("SELECT * FROM submissions").df(),
-           "units": con.execute("SELECT code, kind, block FROM units").df(),
-           "values": con.execute("SELECT submission_id, indicator_code, value "
-                                 "FROM submission_values").df(),
-           "indicators": con.execute("SELECT code, type FROM indicators").df(),
-           "years": years}
+    raw = {
+        "submissions": con.execute("SELECT * FROM submissions").df(),
+        "units": con.execute("SELECT code, kind, block FROM units").df(),
+        "values": con.execute(
+            "SELECT submission_id, indicator_code, value FROM submission_values"
+        ).df(),
+        "indicators": con.execute("SELECT code, type FROM indicators").df(),
+        "years": years,
+    }
     t0 = time.perf_counter()
     pand = with_pandas(raw)
     t_pandas = time.perf_counter() - t0
     skipped = check_same(duck, pand)
-    print(f"DuckDB macros (completeness, indicator totals, ratios, scores + ranks): "
-          f"{t_duck:.2f} s")
-    print(f"pandas groupby baseline, same results (checked equal):                 "
-          f"{t_pandas:.2f} s")
-    print(f"(ranks compared for all but {skipped:,} unit-years, in blocks where a score "
-          "x.xx5 rounded differently between the engines)")
-    print(f"ratio pandas / DuckDB: {t_pandas / t_duck:.1f}×; goal < 5 s: "
-          f"{'met' if t_duck < 5 else 'NOT met'}")
+    print(f"DuckDB macros (completeness, indicator totals, ratios, scores + ranks): {t_duck:.2f} s")
+    print(
+        f"pandas groupby baseline, same results (checked equal):                 {t_pandas:.2f} s"
+    )
+    print(
+        f"(ranks compared for all but {skipped:,} unit-years, in blocks where a score "
+        "x.xx5 rounded differently between the engines)"
+    )
+    print(
+        f"ratio pandas / DuckDB: {t_pandas / t_duck:.1f}×; goal < 5 s: "
+        f"{'met' if t_duck < 5 else 'NOT met'}"
+    )
 
 
 if __name__ == "__main__":

@@ -22,9 +22,17 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                 "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--hide-scrollbars"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--hide-scrollbars",
+]
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PASSWORD = "mat-khau-anh-chup"
 
@@ -48,19 +56,29 @@ def main() -> None:
     home = Path(tempfile.mkdtemp(prefix="thidua-web-shots-"))
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("THIDUA_", "PREFECT_API"))}
-    env |= {"THIDUA_HOME": str(home / "home"), "THIDUA_CONFIG": str(REPO / "config"),
-            "THIDUA_WEB_SECRET_KEY": "screenshots-secret-key-0123456789",
-            "THIDUA_WEB_OFFICER_PASSWORD_HASH": hash_password(PASSWORD),
-            "THIDUA_WEB_BASE_URL": base, "DO_NOT_TRACK": "1",
-            "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "GX_ANALYTICS_ENABLED": "false"}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("THIDUA_", "PREFECT_API"))}
+    env |= {
+        "THIDUA_HOME": str(home / "home"),
+        "THIDUA_CONFIG": str(REPO / "config"),
+        "THIDUA_WEB_SECRET_KEY": "screenshots-secret-key-0123456789",
+        "THIDUA_WEB_OFFICER_PASSWORD_HASH": hash_password(PASSWORD),
+        "THIDUA_WEB_BASE_URL": base,
+        "DO_NOT_TRACK": "1",
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "GX_ANALYTICS_ENABLED": "false",
+    }
     ws = Workspace.from_env(env)
     init_workspace(ws)
     cfg = ws.config
     today = cfg.settings.calendar.today()
-    cycle = max((c for c in cfg.cycles if cfg.calendar.stage_dates(c.due)["mo"] <= today
-                 and c.kind == "nam"), key=lambda c: c.due)
+    cycle = max(
+        (
+            c
+            for c in cfg.cycles
+            if cfg.calendar.stage_dates(c.due)["mo"] <= today and c.kind == "nam"
+        ),
+        key=lambda c: c.due,
+    )
     units = cfg.expected_units(cycle)
 
     def percent(u):
@@ -70,38 +88,50 @@ def main() -> None:
     shown, others = units[0], units[1:13]
     for i, u in enumerate(others):
         bad = i in (2, 6, 9)
-        upload(ws, u.code, cycle.id, synthetic.workbook(
-            cfg, u, cycle, overrides={percent(u): 150} if bad else None), acks=False)
+        upload(
+            ws,
+            u.code,
+            cycle.id,
+            synthetic.workbook(cfg, u, cycle, overrides={percent(u): 150} if bad else None),
+            acks=False,
+        )
         if i in (0, 3, 7):
             decide(ws, u.code, cycle.id, "approve", "officer")
         elif i == 4:
-            decide(ws, u.code, cycle.id, "return", "officer",
-                   "Đề nghị bổ sung danh sách sáng kiến.")
+            decide(
+                ws, u.code, cycle.id, "return", "officer", "Đề nghị bổ sung danh sách sáng kiến."
+            )
         elif i == 9:
             decide(ws, u.code, cycle.id, "reject", "officer", "Gửi nhầm biểu mẫu.")
     link = make_link(ws, shown.code, cycle.id)
     ind = next(i for i in cfg.indicators_for(shown.kind) if i.type == "int")
-    broken = synthetic.workbook(cfg, shown, cycle, overrides={percent(shown): 150,
-                                                             ind.code: "12.5"})
+    broken = synthetic.workbook(
+        cfg, shown, cycle, overrides={percent(shown): 150, ind.code: "12.5"}
+    )
 
     with web_process(port, env, home / "web.log"):
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             ctx = browser.new_context(locale="vi-VN", viewport={"width": 1280, "height": 800})
-            ctx.set_default_timeout(120_000)        # an upload's answer on a busy machine
+            ctx.set_default_timeout(120_000)  # an upload's answer on a busy machine
             page = ctx.new_page()
             page.goto(link)
-            page.set_input_files('input[name="file"]', files=[
-                {"name": "bao-cao.xlsx", "mimeType": XLSX, "buffer": broken}])
+            page.set_input_files(
+                'input[name="file"]',
+                files=[{"name": "bao-cao.xlsx", "mimeType": XLSX, "buffer": broken}],
+            )
             with page.expect_navigation(timeout=120_000):
                 page.get_by_role("button", name="Nộp báo cáo").click()
             # down to the answer's box: below it the browser's own file control speaks
             # the browser's language (this Chromium has no Vietnamese locale pack)
             box = page.locator("#result").bounding_box()
-            page.screenshot(path=str(REPO / "docs" / "web-unit-problems.png"), clip={
-                "x": 0, "y": 0, "width": 1280, "height": box["y"] + box["height"] + 20})
-            off = browser.new_context(locale="vi-VN",
-                                      viewport={"width": 1280, "height": 800}).new_page()
+            page.screenshot(
+                path=str(REPO / "docs" / "web-unit-problems.png"),
+                clip={"x": 0, "y": 0, "width": 1280, "height": box["y"] + box["height"] + 20},
+            )
+            off = browser.new_context(
+                locale="vi-VN", viewport={"width": 1280, "height": 800}
+            ).new_page()
             off.goto(f"{base}/officer/login")
             off.get_by_label("Mật khẩu").fill(PASSWORD)
             with off.expect_navigation():

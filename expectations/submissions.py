@@ -26,9 +26,23 @@ import pandas as pd
 from thidua.config import Config
 
 SUITE_NAME = "thidua-submission-values"
-FRAME_COLUMNS = ["row_id", "submission_id", "cell", "indicator", "measure", "value", "unread",
-                 "at_most_value", "warn_limit", "yoy_ratio", "prev", "sk_rows",
-                 "nonzero_first", "frac", "required"]
+FRAME_COLUMNS = [
+    "row_id",
+    "submission_id",
+    "cell",
+    "indicator",
+    "measure",
+    "value",
+    "unread",
+    "at_most_value",
+    "warn_limit",
+    "yoy_ratio",
+    "prev",
+    "sk_rows",
+    "nonzero_first",
+    "frac",
+    "required",
+]
 
 
 def rule_groups(cfg: Config) -> list[tuple[str, str, float, list[str]]]:
@@ -48,16 +62,19 @@ def rule_groups(cfg: Config) -> list[tuple[str, str, float, list[str]]]:
         factors[i.warn_yoy_factor or default].append(i.code)
     out += [("yoy", "yoy_ratio", f, codes) for f, codes in sorted(factors.items())]
     every = {i.code for i in cfg.indicators}
-    return [(rule, base if set(codes) == every else group_column(base, rule, limit),
-             limit, codes) for rule, base, limit, codes in out]
+    return [
+        (rule, base if set(codes) == every else group_column(base, rule, limit), limit, codes)
+        for rule, base, limit, codes in out
+    ]
 
 
 def group_column(base: str, rule: str, limit: float) -> str:
     return f"{base}__{rule}_{limit:g}"
 
 
-def long_frame(values: pd.DataFrame, cfg: Config, previous: pd.DataFrame,
-               initiatives: pd.Series) -> pd.DataFrame:
+def long_frame(
+    values: pd.DataFrame, cfg: Config, previous: pd.DataFrame, initiatives: pd.Series
+) -> pd.DataFrame:
     """The GX input.
 
     `values`: submission_id, cycle_kind, indicator, measure, value, raw, cell
@@ -69,8 +86,11 @@ def long_frame(values: pd.DataFrame, cfg: Config, previous: pd.DataFrame,
     n = len(df)
     df["row_id"] = np.arange(n)
     df["unread"] = df["raw"].where(df["value"].isna())
-    df = df.merge(previous, on=["submission_id", "indicator"], how="left") \
-        if len(previous) else df.assign(prev=np.nan)
+    df = (
+        df.merge(previous, on=["submission_id", "indicator"], how="left")
+        if len(previous)
+        else df.assign(prev=np.nan)
+    )
     n = len(df)
     value = df["value"].to_numpy(dtype=float)
     # Per-row facts come from arrays indexed by integer codes, not from Series.map over
@@ -88,7 +108,7 @@ def long_frame(values: pd.DataFrame, cfg: Config, previous: pd.DataFrame,
     row_key = (sub.astype(np.int64) * max(len(measures), 1) + meas) * len(inds)
     known = np.flatnonzero(ind >= 0)
     keys, first = np.unique(row_key[known] + ind[known], return_index=True)
-    first = known[first]                        # the first row of each key wins
+    first = known[first]  # the first row of each key wins
 
     def other(target: np.ndarray) -> np.ndarray:
         """Value of indicator `target` (a position, -1: none) of the row's submission
@@ -99,17 +119,19 @@ def long_frame(values: pd.DataFrame, cfg: Config, previous: pd.DataFrame,
         at = np.minimum(np.searchsorted(keys, want), len(keys) - 1)
         return np.where((target >= 0) & (keys[at] == want), value[first[at]], np.nan)
 
-    df["at_most_value"] = other(table([position.get(i.at_most, -1) if i.at_most else -1
-                                       for i in inds], -1, np.int64))
+    df["at_most_value"] = other(
+        table([position.get(i.at_most, -1) if i.at_most else -1 for i in inds], -1, np.int64)
+    )
     warn = [i.warn_at_most or (np.nan, None) for i in inds]
-    df["warn_limit"] = other(table([position.get(r, -1) if r else -1 for _, r in warn], -1,
-                                   np.int64)) * table([f for f, _ in warn], np.nan, float)
+    df["warn_limit"] = other(
+        table([position.get(r, -1) if r else -1 for _, r in warn], -1, np.int64)
+    ) * table([f for f, _ in warn], np.nan, float)
     per_sub = initiatives.reindex(subs).to_numpy(dtype=float)
     sk = np.where(np.isnan(per_sub), 0.0, per_sub)[sub] if n else np.zeros(0)
-    df["sk_rows"] = np.where((df["indicator"] == "SK01") & (df["measure"] == "value"), sk,
-                             np.nan)
-    nonzero = np.bincount(sub, weights=np.where(np.isnan(value), 0.0, value) != 0,
-                          minlength=len(subs))
+    df["sk_rows"] = np.where((df["indicator"] == "SK01") & (df["measure"] == "value"), sk, np.nan)
+    nonzero = np.bincount(
+        sub, weights=np.where(np.isnan(value), 0.0, value) != 0, minlength=len(subs)
+    )
     first_of_sub = np.full(n, np.nan)
     firsts = np.unique(sub, return_index=True)[1]
     first_of_sub[firsts] = nonzero[sub[firsts]]
@@ -119,7 +141,7 @@ def long_frame(values: pd.DataFrame, cfg: Config, previous: pd.DataFrame,
     annual = (df["measure"] == "value") & (df["cycle_kind"] == "nam")
     # no base to compare with when last year was 0: such rows are not checked
     df["yoy_ratio"] = (df["value"] / df["prev"].where(df["prev"] > 0)).where(annual)
-    df["required"] = df["value"].where(df["unread"].isna(), 0.0)   # text not read: own rule
+    df["required"] = df["value"].where(df["unread"].isna(), 0.0)  # text not read: own rule
     groups = []
     for _, column, _, codes in rule_groups(cfg):
         base = column.split("__")[0]
@@ -133,30 +155,52 @@ def build_expectations(cfg: Config) -> list[gxe.Expectation]:
     """Expectations from the indicator rules; `meta.rule_id` names the rule in `thidua.rules`."""
     out: list[gxe.Expectation] = [
         gxe.ExpectColumnValuesToNotBeNull(column="required", meta={"rule_id": "required_value"}),
-        gxe.ExpectCompoundColumnsToBeUnique(column_list=["submission_id", "indicator",
-                                                         "measure"],
-                                            meta={"rule_id": "duplicate_indicator"}),
-        gxe.ExpectColumnValuesToBeBetween(column="frac", max_value=0,
-                                          meta={"rule_id": "integer"}),
+        gxe.ExpectCompoundColumnsToBeUnique(
+            column_list=["submission_id", "indicator", "measure"],
+            meta={"rule_id": "duplicate_indicator"},
+        ),
+        gxe.ExpectColumnValuesToBeBetween(column="frac", max_value=0, meta={"rule_id": "integer"}),
         gxe.ExpectColumnPairValuesAToBeGreaterThanB(
-            column_A="at_most_value", column_B="value", or_equal=True,
-            ignore_row_if="either_value_is_missing", meta={"rule_id": "at_most"}),
+            column_A="at_most_value",
+            column_B="value",
+            or_equal=True,
+            ignore_row_if="either_value_is_missing",
+            meta={"rule_id": "at_most"},
+        ),
         gxe.ExpectColumnPairValuesAToBeGreaterThanB(
-            column_A="warn_limit", column_B="value", or_equal=True,
-            ignore_row_if="either_value_is_missing", severity="warning",
-            meta={"rule_id": "warn_at_most"}),
+            column_A="warn_limit",
+            column_B="value",
+            or_equal=True,
+            ignore_row_if="either_value_is_missing",
+            severity="warning",
+            meta={"rule_id": "warn_at_most"},
+        ),
         gxe.ExpectColumnPairValuesToBeEqual(
-            column_A="value", column_B="sk_rows", ignore_row_if="either_value_is_missing",
-            severity="warning", meta={"rule_id": "sk_rows"}),
-        gxe.ExpectColumnValuesToBeBetween(column="nonzero_first", min_value=1,
-                                          severity="warning", meta={"rule_id": "all_zero"}),
+            column_A="value",
+            column_B="sk_rows",
+            ignore_row_if="either_value_is_missing",
+            severity="warning",
+            meta={"rule_id": "sk_rows"},
+        ),
+        gxe.ExpectColumnValuesToBeBetween(
+            column="nonzero_first", min_value=1, severity="warning", meta={"rule_id": "all_zero"}
+        ),
     ]
     for rule, column, limit, _ in rule_groups(cfg):
         if rule == "yoy":
-            out.append(gxe.ExpectColumnValuesToBeBetween(
-                column=column, min_value=1 / limit, max_value=limit, severity="warning",
-                meta={"rule_id": "yoy", "factor": limit}))
+            out.append(
+                gxe.ExpectColumnValuesToBeBetween(
+                    column=column,
+                    min_value=1 / limit,
+                    max_value=limit,
+                    severity="warning",
+                    meta={"rule_id": "yoy", "factor": limit},
+                )
+            )
         else:
-            out.append(gxe.ExpectColumnValuesToBeBetween(
-                column=column, **{f"{rule}_value": limit}, meta={"rule_id": rule}))
+            out.append(
+                gxe.ExpectColumnValuesToBeBetween(
+                    column=column, **{f"{rule}_value": limit}, meta={"rule_id": rule}
+                )
+            )
     return out

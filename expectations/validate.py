@@ -17,8 +17,9 @@ from thidua.rules import Problem, fmt, problem
 INDEX_COLUMNS = ["row_id"]
 
 
-def run_suite(frame: pd.DataFrame, cfg: Config, docs_dir: Path | None = None
-              ) -> list[tuple[str, Problem]]:
+def run_suite(
+    frame: pd.DataFrame, cfg: Config, docs_dir: Path | None = None
+) -> list[tuple[str, Problem]]:
     """(submission_id, Problem) for every failing row; data docs built when `docs_dir`."""
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
@@ -29,23 +30,35 @@ def run_suite(frame: pd.DataFrame, cfg: Config, docs_dir: Path | None = None
         return []
     ctx = gx.get_context(mode="ephemeral")
     ctx.variables.progress_bars = ProgressBarsConfig(globally=False)
-    batch_def = (ctx.data_sources.add_pandas("submissions").add_dataframe_asset("values")
-                 .add_batch_definition_whole_dataframe("batch"))
-    suite = ctx.suites.add(gx.ExpectationSuite(name=SUITE_NAME,
-                                               expectations=build_expectations(cfg)))
+    batch_def = (
+        ctx.data_sources.add_pandas("submissions")
+        .add_dataframe_asset("values")
+        .add_batch_definition_whole_dataframe("batch")
+    )
+    suite = ctx.suites.add(
+        gx.ExpectationSuite(name=SUITE_NAME, expectations=build_expectations(cfg))
+    )
     result_format = {"result_format": "COMPLETE", "unexpected_index_column_names": INDEX_COLUMNS}
     if docs_dir is None:
         result = batch_def.get_batch(batch_parameters={"dataframe": frame}).validate(
-            suite, result_format=result_format)
+            suite, result_format=result_format
+        )
     else:
         docs_dir.mkdir(parents=True, exist_ok=True)
-        ctx.add_data_docs_site(site_name="thidua", site_config={
-            "class_name": "SiteBuilder",
-            "store_backend": {"class_name": "TupleFilesystemStoreBackend",
-                              "base_directory": str(docs_dir)},
-            "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"}})
-        vd = ctx.validation_definitions.add(gx.ValidationDefinition(
-            name="submissions", data=batch_def, suite=suite))
+        ctx.add_data_docs_site(
+            site_name="thidua",
+            site_config={
+                "class_name": "SiteBuilder",
+                "store_backend": {
+                    "class_name": "TupleFilesystemStoreBackend",
+                    "base_directory": str(docs_dir),
+                },
+                "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+            },
+        )
+        vd = ctx.validation_definitions.add(
+            gx.ValidationDefinition(name="submissions", data=batch_def, suite=suite)
+        )
         result = vd.run(batch_parameters={"dataframe": frame}, result_format=result_format)
         ctx.build_data_docs(site_names=["thidua"])
     return _problems(result, frame, cfg)
@@ -60,8 +73,7 @@ def _problems(result, frame: pd.DataFrame, cfg: Config) -> list[tuple[str, Probl
         meta = r.expectation_config.meta or {}
         rows = r.result.get("unexpected_index_list")
         if rows is None:
-            raise RuntimeError(f"GX rule {meta.get('rule_id')} failed to run: "
-                               f"{r.exception_info}")
+            raise RuntimeError(f"GX rule {meta.get('rule_id')} failed to run: {r.exception_info}")
         ids = [row["row_id"] for row in rows]
         for row in frame.iloc[ids].itertuples(index=False):
             out.append((row.submission_id, _problem(meta, row, inds)))

@@ -19,8 +19,15 @@ def alert_admin(flow, flow_run, state) -> None:
     logger = get_run_logger()
     try:
         ws = Workspace.from_env()
-        email = failure_alert(ws.config.settings, flow.name, flow_run.name, state.name,
-                              state.message or "", url_for(flow_run), datetime.now().astimezone())
+        email = failure_alert(
+            ws.config.settings,
+            flow.name,
+            flow_run.name,
+            state.name,
+            state.message or "",
+            url_for(flow_run),
+            datetime.now().astimezone(),
+        )
         with open_mailer(ws.config.settings, ws.paths.outbox) as mailer:
             result = mailer.send(email)
         if result.ok:

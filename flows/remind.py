@@ -25,31 +25,51 @@ from thidua.workspace import Workspace
 
 # The artifact is for the officer: Vietnamese column names (the return value keeps
 # the English keys of `thidua remind --json`).
-STAGE_COLUMNS_VI = {"cycle_id": "Kỳ báo cáo", "stage": "Đợt nhắc", "stage_date": "Ngày nhắc",
-                    "due_date": "Hạn nộp", "units": "Số đơn vị", "to_send": "Sẽ gửi",
-                    "skipped_sent": "Bỏ qua (đã gửi)", "skipped_submitted": "Bỏ qua (đã nộp)",
-                    "sent": "Đã gửi", "failed": "Gửi lỗi"}
+STAGE_COLUMNS_VI = {
+    "cycle_id": "Kỳ báo cáo",
+    "stage": "Đợt nhắc",
+    "stage_date": "Ngày nhắc",
+    "due_date": "Hạn nộp",
+    "units": "Số đơn vị",
+    "to_send": "Sẽ gửi",
+    "skipped_sent": "Bỏ qua (đã gửi)",
+    "skipped_submitted": "Bỏ qua (đã nộp)",
+    "sent": "Đã gửi",
+    "failed": "Gửi lỗi",
+}
 
 
 @flow(name="remind", log_prints=True, **ALERT_HOOKS)
-def remind(today: date | None = None, cycle: str | None = None,
-           dry_run: bool = False) -> dict:
+def remind(today: date | None = None, cycle: str | None = None, dry_run: bool = False) -> dict:
     """Send today's reminders; a dry run plans and reports without sending or logging."""
     ws = Workspace.from_env()
-    progress = create_progress_artifact(0.0, key="remind-progress",
-                                        description="Thư nhắc hạn đã gửi")
-    done = remind_sequence(ws, today, cycle, dry_run, run=run,
-                           progress=partial(update_progress_artifact, progress))
+    progress = create_progress_artifact(
+        0.0, key="remind-progress", description="Thư nhắc hạn đã gửi"
+    )
+    done = remind_sequence(
+        ws, today, cycle, dry_run, run=run, progress=partial(update_progress_artifact, progress)
+    )
     update_progress_artifact(progress, 100.0)
-    create_table_artifact([{STAGE_COLUMNS_VI.get(k, k): format_date_vi(v)
-                            if isinstance(v, date) else STAGE_VI.get(v, v) if k == "stage"
-                            else v for k, v in row.items()}
-                           for row in done.stages],
-                          key="remind-stages",
-                          description=f"Nhắc hạn ngày {format_date_vi(done.today)}"
-                                      f"{' (chạy thử)' if dry_run else ''}: theo kỳ và đợt nhắc")
-    print(f"{format_date_vi(done.today)}: {len(done.reminders)} thư nhắc hạn "
-          f"{'sẽ gửi' if dry_run else 'đã xử lý'}")
+    create_table_artifact(
+        [
+            {
+                STAGE_COLUMNS_VI.get(k, k): format_date_vi(v)
+                if isinstance(v, date)
+                else STAGE_VI.get(v, v)
+                if k == "stage"
+                else v
+                for k, v in row.items()
+            }
+            for row in done.stages
+        ],
+        key="remind-stages",
+        description=f"Nhắc hạn ngày {format_date_vi(done.today)}"
+        f"{' (chạy thử)' if dry_run else ''}: theo kỳ và đợt nhắc",
+    )
+    print(
+        f"{format_date_vi(done.today)}: {len(done.reminders)} thư nhắc hạn "
+        f"{'sẽ gửi' if dry_run else 'đã xử lý'}"
+    )
     return done.as_dict()
 
 

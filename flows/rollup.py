@@ -20,9 +20,16 @@ from pipeline.rollup import rollup
 from tasks.rollup import run
 from thidua.workspace import Workspace
 
-BLOCK_COLUMNS_VI = {"grp": "Khối thi đua", "expected": "Phải nộp", "submitted": "Đã nộp",
-                    "on_time": "Đúng hạn", "late": "Muộn", "missing": "Chưa nộp",
-                    "reporting_rate": "Tỷ lệ nộp (%)", "on_time_rate": "Tỷ lệ đúng hạn (%)"}
+BLOCK_COLUMNS_VI = {
+    "grp": "Khối thi đua",
+    "expected": "Phải nộp",
+    "submitted": "Đã nộp",
+    "on_time": "Đúng hạn",
+    "late": "Muộn",
+    "missing": "Chưa nộp",
+    "reporting_rate": "Tỷ lệ nộp (%)",
+    "on_time_rate": "Tỷ lệ đúng hạn (%)",
+}
 
 
 def _rollup(kind: str, number: int, today: date | None, send_email: bool) -> dict:
@@ -34,11 +41,17 @@ def _rollup(kind: str, number: int, today: date | None, send_email: bool) -> dic
         out["email"] = sent
         print(f"thư gửi Sở Nội vụ: {sent}")
     key = result.cycle_id.lower()
-    create_markdown_artifact(result.markdown(), key=f"rollup-{key}",
-                             description=f"Báo cáo tổng hợp {result.rollup_id}")
-    create_table_artifact([{BLOCK_COLUMNS_VI.get(k, k): v for k, v in row.items()}
-                           for row in result.headline["blocks"]], key=f"rollup-{key}-blocks",
-                          description=f"{result.rollup_id}: tình hình nộp theo khối thi đua")
+    create_markdown_artifact(
+        result.markdown(), key=f"rollup-{key}", description=f"Báo cáo tổng hợp {result.rollup_id}"
+    )
+    create_table_artifact(
+        [
+            {BLOCK_COLUMNS_VI.get(k, k): v for k, v in row.items()}
+            for row in result.headline["blocks"]
+        ],
+        key=f"rollup-{key}-blocks",
+        description=f"{result.rollup_id}: tình hình nộp theo khối thi đua",
+    )
     print(result.markdown())
     return out
 

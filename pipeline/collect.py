@@ -38,11 +38,12 @@ from warehouse.db import connect
 class Collected:
     """What one collection did: the batch, how many submissions it loaded, what left the
     inbox, and the acknowledgments sent or failed in this run."""
+
     batch: Batch
     loaded: int
     tidied: dict[str, int]
     acks: pd.DataFrame
-    mail: dict | None = None        # the mailbox: fetched, filed, quarantined, bounced
+    mail: dict | None = None  # the mailbox: fetched, filed, quarantined, bounced
 
     def files(self) -> list[dict]:
         """One row per file (`outcomes`) with its acknowledgment's status."""
@@ -54,8 +55,13 @@ class Collected:
         return out | ({"mailbox": self.mail} if self.mail is not None else {})
 
 
-def collect(ws: Workspace, inbox: Path | None = None, docs: bool = True, acks: bool = True,
-            run: Runner = call) -> Collected:
+def collect(
+    ws: Workspace,
+    inbox: Path | None = None,
+    docs: bool = True,
+    acks: bool = True,
+    run: Runner = call,
+) -> Collected:
     """The collection sequence, shared by `thidua collect` and the `collect` flow.
 
     Acknowledges every submission still owed one, so acknowledgments that failed on an
@@ -91,8 +97,12 @@ def take_in(ws: Workspace, inbox: Path | None = None) -> list[Arrival]:
     settings = ws.config.settings
     # Nothing larger than a workbook or a mail is read whole into memory
     cap_mb = max(settings.checks.max_file_mb, settings.imap.max_message_mb)
-    arrivals = take_all(scan(inbox or ws.paths.inbox), ws.paths.archive,
-                        authserv_id=settings.imap.authserv_id, max_bytes=int(cap_mb * 2**20))
+    arrivals = take_all(
+        scan(inbox or ws.paths.inbox),
+        ws.paths.archive,
+        authserv_id=settings.imap.authserv_id,
+        max_bytes=int(cap_mb * 2**20),
+    )
     if arrivals:
         with connect(ws.paths.warehouse) as con:
             record_files(con, files_frame(arrivals))
@@ -129,19 +139,24 @@ def validate_values(ws: Workspace, examined: list[Examined], docs_dir: Path | No
     cfg = ws.config
     readable = [ex for ex in examined if ex.parsed is not None]
     sk = {ex.incoming.submission_id: len(ex.parsed.initiatives) for ex in readable}
-    units = [(ex.incoming.submission_id, ex.unit.code, ex.cycle.id)
-             for ex in readable if ex.unit and ex.cycle]
+    units = [
+        (ex.incoming.submission_id, ex.unit.code, ex.cycle.id)
+        for ex in readable
+        if ex.unit and ex.cycle
+    ]
     df = values_frame(readable)
     keep = df["code"].isin([i.code for i in cfg.indicators])
-    for cycle_id in df["cycle_id"].dropna().unique():    # only the cycle's value columns
+    for cycle_id in df["cycle_id"].dropna().unique():  # only the cycle's value columns
         measures = [c.key for c in layout.value_columns(cfg.cycles_by_id[cycle_id])]
         keep &= (df["cycle_id"] != cycle_id) | df["measure"].isin(measures)
     df["cycle_kind"] = df["cycle_id"].map({c.id: c.kind for c in cfg.cycles})
-    values = df.loc[keep, ["submission_id", "cycle_kind", "code", "measure", "value", "raw",
-                           "cell"]].rename(columns={"code": "indicator"})
+    values = df.loc[
+        keep, ["submission_id", "cycle_kind", "code", "measure", "value", "raw", "cell"]
+    ].rename(columns={"code": "indicator"})
     with connect(ws.paths.warehouse, read_only=True) as con:
-        previous = previous_values(con, pd.DataFrame(
-            units, columns=["submission_id", "unit_code", "cycle_id"]))
+        previous = previous_values(
+            con, pd.DataFrame(units, columns=["submission_id", "unit_code", "cycle_id"])
+        )
     frame = long_frame(values, cfg, previous, pd.Series(sk, dtype=float))
     by_id = {ex.incoming.submission_id: ex for ex in examined}
     for sid, p in run_suite(frame, cfg, docs_dir):
@@ -166,7 +181,7 @@ def tidy_inbox(ws: Workspace, batch: Batch) -> dict[str, int]:
         # a plan document paired by name leaves with its workbook (a mail's are inside it)
         paired = [(d.origin, d.submission_id) for d in a.documents if d.origin != a.path]
         for path, sha in [(a.path, a.sha256), *paired]:
-            if not (path.is_symlink() or path.exists()):    # a dangling link too
+            if not (path.is_symlink() or path.exists()):  # a dangling link too
                 continue
             if a.path in unreadable:
                 shutil.move(path, ws.paths.quarantine / f"{sha[:12]}_{path.name}")
@@ -189,5 +204,9 @@ def acknowledge(ws: Workspace, submission_ids: list[str] | None = None):
     if pending.empty:
         return pd.DataFrame(columns=ACK_COLUMNS)
     with connect(ws.paths.warehouse) as con:
-        return send_acks(ws.config, ws.paths.outbox, pending, record=lambda outcome:
-                         record_acknowledgments(con, pd.DataFrame([outcome])))
+        return send_acks(
+            ws.config,
+            ws.paths.outbox,
+            pending,
+            record=lambda outcome: record_acknowledgments(con, pd.DataFrame([outcome])),
+        )

@@ -18,5 +18,10 @@ def init_workspace(ws: Workspace) -> dict[str, object]:
     with connect(ws.paths.warehouse) as con:
         migrated = migrate(con)
         synced = sync_config(con, ws.config)
-    return {"home": str(ws.paths.home), "warehouse": str(ws.paths.warehouse),
-            "created_dirs": created, "migrations_applied": migrated, **synced}
+    return {
+        "home": str(ws.paths.home),
+        "warehouse": str(ws.paths.warehouse),
+        "created_dirs": created,
+        "migrations_applied": migrated,
+        **synced,
+    }

@@ -67,11 +67,11 @@ def fetch_mail(ws: Workspace, settings: ImapSettings | None = None) -> dict:
             known = known_uids(con, settings.mailbox, mb.uidvalidity)
         new = [u for u in mb.uids() if u not in known]
         for start in range(0, len(new), settings.batch):
-            chunk = new[start:start + settings.batch]
+            chunk = new[start : start + settings.batch]
             fetched = []
             for f in mb.fetch(chunk):
                 raw, kind = f.raw, "mail"
-                if raw is None:     # over the cap: its headers stand for it, answered
+                if raw is None:  # over the cap: its headers stand for it, answered
                     note = f"{megabytes(f.size)} MB, tối đa {fmt(cap_mb)} MB"
                     raw = f"{TOO_LARGE_HEADER}: {note}\r\n".encode() + f.header
                     kind = "too_large"
@@ -79,8 +79,9 @@ def fetch_mail(ws: Workspace, settings: ImapSettings | None = None) -> dict:
             shas = [hashlib.sha256(raw).hexdigest() for _, raw, _, _ in fetched]
             mids = [_header(m, "Message-ID") for *_, m in fetched]
             with connect(ws.paths.warehouse, read_only=True) as con:
-                seen_shas, seen_mids = taken_before(con, settings.mailbox, shas,
-                                                    [m for m in mids if m])
+                seen_shas, seen_mids = taken_before(
+                    con, settings.mailbox, shas, [m for m in mids if m]
+                )
             rows, files, dsn_rows = [], [], []
             now = datetime.now(UTC)
             for (f, raw, kind, msg), sha, mid in zip(fetched, shas, mids, strict=True):
@@ -90,13 +91,27 @@ def fetch_mail(ws: Workspace, settings: ImapSettings | None = None) -> dict:
                 elif kind == "mail" and (is_dsn(msg) or is_automatic(msg)):
                     kind = "dsn" if is_dsn(msg) else "auto"
                     _, path = archive(raw, archive_dir)
-                    files.append((sha, f"{kind}-{f.uid}.eml", len(raw), "mailbox", sender, now,
-                                  str(path), mid, _header(msg, "Subject"), None))
+                    files.append(
+                        (
+                            sha,
+                            f"{kind}-{f.uid}.eml",
+                            len(raw),
+                            "mailbox",
+                            sender,
+                            now,
+                            str(path),
+                            mid,
+                            _header(msg, "Subject"),
+                            None,
+                        )
+                    )
                     if kind == "dsn":
                         full = BytesParser(policy=policy.compat32).parsebytes(raw)
-                        dsn_rows += [(sha, b.original_message_id, b.recipient, b.status,
-                                      b.diagnostic) for b in bounces(full)
-                                     if b.original_message_id]
+                        dsn_rows += [
+                            (sha, b.original_message_id, b.recipient, b.status, b.diagnostic)
+                            for b in bounces(full)
+                            if b.original_message_id
+                        ]
                 else:
                     write_eml(inbox, raw, f.arrived)
                     summary["taken"] += 1
@@ -107,22 +122,53 @@ def fetch_mail(ws: Workspace, settings: ImapSettings | None = None) -> dict:
                 summary["repeats"] += kind == "repeat"
                 summary["dsn"] += kind == "dsn"
                 summary["auto"] += kind == "auto"
-                rows.append((settings.mailbox, mb.uidvalidity, f.uid, sha, mid,
-                             _header(msg, "Subject"), sender, f.size, kind))
+                rows.append(
+                    (
+                        settings.mailbox,
+                        mb.uidvalidity,
+                        f.uid,
+                        sha,
+                        mid,
+                        _header(msg, "Subject"),
+                        sender,
+                        f.size,
+                        kind,
+                    )
+                )
             with connect(ws.paths.warehouse) as con:
-                record_mail(con, pd.DataFrame(rows, columns=MAIL_COLUMNS),
-                            pd.DataFrame(files, columns=FILE_COLUMNS))
-                found = record_bounces(con, pd.DataFrame(dsn_rows, columns=[
-                    "dsn_sha256", "message_id", "recipient", "status", "diagnostic"]))
+                record_mail(
+                    con,
+                    pd.DataFrame(rows, columns=MAIL_COLUMNS),
+                    pd.DataFrame(files, columns=FILE_COLUMNS),
+                )
+                found = record_bounces(
+                    con,
+                    pd.DataFrame(
+                        dsn_rows,
+                        columns=["dsn_sha256", "message_id", "recipient", "status", "diagnostic"],
+                    ),
+                )
             summary["bounced"] += [
                 {k: (None if pd.isna(v) else v) for k, v in r.items()}
-                for r in found[["unit_code", "recipient", "answers", "cycle_id", "stage",
-                                "status", "diagnostic", "message_id"]].to_dict("records")]
+                for r in found[
+                    [
+                        "unit_code",
+                        "recipient",
+                        "answers",
+                        "cycle_id",
+                        "stage",
+                        "status",
+                        "diagnostic",
+                        "message_id",
+                    ]
+                ].to_dict("records")
+            ]
     return summary
 
 
-def file_mail(ws: Workspace, fetched: dict | None = None,
-              settings: ImapSettings | None = None) -> dict:
+def file_mail(
+    ws: Workspace, fetched: dict | None = None, settings: ImapSettings | None = None
+) -> dict:
     """Move the messages taken in (and loaded) to the processed or quarantine folder;
     alert the officer of quarantined mail and bounced addresses."""
     from warehouse.queries import unfiled_mail
@@ -152,30 +198,55 @@ def file_mail(ws: Workspace, fetched: dict | None = None,
     moved = []
     if decided:
         with open_mailbox(settings) as mb:
-            for verdict, folder in (("processed", settings.processed_folder),
-                                    ("quarantined", settings.quarantine_folder)):
+            for verdict, folder in (
+                ("processed", settings.processed_folder),
+                ("quarantined", settings.quarantine_folder),
+            ):
                 rows = [r for r in decided if r["verdict"] == verdict]
                 mb.move([r["uid"] for r in rows if r["uidvalidity"] == mb.uidvalidity], folder)
-                moved += [(settings.mailbox, r["uidvalidity"], r["uid"],
-                           folder if r["uidvalidity"] == mb.uidvalidity else None,
-                           verdict, r["reason"]) for r in rows]
+                moved += [
+                    (
+                        settings.mailbox,
+                        r["uidvalidity"],
+                        r["uid"],
+                        folder if r["uidvalidity"] == mb.uidvalidity else None,
+                        verdict,
+                        r["reason"],
+                    )
+                    for r in rows
+                ]
         with connect(ws.paths.warehouse) as con:
-            record_mail_filed(con, pd.DataFrame(moved, columns=[
-                "mailbox", "uidvalidity", "uid", "folder", "verdict", "reason"]))
-    quarantined = [{"uid": r["uid"], "sender": r["sender"], "subject": r["subject"],
-                    "units": r["units"] if isinstance(r["units"], str) else None,
-                    "reason": r["reason"]}
-                   for r in decided if r["verdict"] == "quarantined"]
+            record_mail_filed(
+                con,
+                pd.DataFrame(
+                    moved, columns=["mailbox", "uidvalidity", "uid", "folder", "verdict", "reason"]
+                ),
+            )
+    quarantined = [
+        {
+            "uid": r["uid"],
+            "sender": r["sender"],
+            "subject": r["subject"],
+            "units": r["units"] if isinstance(r["units"], str) else None,
+            "reason": r["reason"],
+        }
+        for r in decided
+        if r["verdict"] == "quarantined"
+    ]
     bounced = (fetched or {}).get("bounced", [])
     alert = None
     if quarantined or bounced:
         alert = _alert_officer(ws, settings, quarantined, bounced)
-    return {"processed": sum(r["verdict"] == "processed" for r in decided),
-            "quarantined": quarantined, "alert": alert}
+    return {
+        "processed": sum(r["verdict"] == "processed" for r in decided),
+        "quarantined": quarantined,
+        "alert": alert,
+    }
 
 
-def _alert_officer(ws: Workspace, settings: ImapSettings, quarantined: list[dict],
-                   bounced: list[dict]) -> str:
+def _alert_officer(
+    ws: Workspace, settings: ImapSettings, quarantined: list[dict], bounced: list[dict]
+) -> str:
     """One email to the officer; returns `sent` or the error (an alert never fails the
     run: the warehouse and the folders keep what it says)."""
     from thidua.alerts import mailbox_alert

@@ -30,22 +30,25 @@ from thidua.workspace import Workspace
 from warehouse.db import connect
 from warehouse.queries import due_reminders
 
-CHUNK = 200     # reminders per send task run (progress); each is logged as it is sent
+CHUNK = 200  # reminders per send task run (progress); each is logged as it is sent
 PLAN_COLUMNS = ("unit_code", "unit_name", "cycle_id", "stage", "stage_date", "due_date")
-RESULT_KEYS = ("unit_code", "cycle_id", "stage", "status", "recipients", "message_id",
-               "error")
+RESULT_KEYS = ("unit_code", "cycle_id", "stage", "status", "recipients", "message_id", "error")
 
 
 @dataclass
 class Reminded:
     today: date
     dry_run: bool
-    stages: list[dict]              # per (cycle, stage): units, sent, failed, skipped
-    reminders: list[dict]           # dry run: who would get what; else what was sent
+    stages: list[dict]  # per (cycle, stage): units, sent, failed, skipped
+    reminders: list[dict]  # dry run: who would get what; else what was sent
 
     def as_dict(self) -> dict:
-        return {"today": self.today, "dry_run": self.dry_run, "stages": self.stages,
-                "reminders": self.reminders}
+        return {
+            "today": self.today,
+            "dry_run": self.dry_run,
+            "stages": self.stages,
+            "reminders": self.reminders,
+        }
 
 
 def plan(ws: Workspace, today: date, cycle_id: str | None = None) -> pd.DataFrame:
@@ -54,8 +57,9 @@ def plan(ws: Workspace, today: date, cycle_id: str | None = None) -> pd.DataFram
         return plan_reminders(con, ws.config, today, cycle_id)
 
 
-def plan_reminders(con: duckdb.DuckDBPyConnection, cfg: Config, today: date,
-                   cycle_id: str | None = None) -> pd.DataFrame:
+def plan_reminders(
+    con: duckdb.DuckDBPyConnection, cfg: Config, today: date, cycle_id: str | None = None
+) -> pd.DataFrame:
     """Every expected unit of each cycle with a due stage, one row each; `skip` says
     why a unit gets nothing (`already_sent`, `submitted`), NULL when it is to be sent."""
     return due_reminders(con, due_stages(cfg, today, cycle_id), list(STAGES), CHASE_FROM)
@@ -74,13 +78,22 @@ def send(ws: Workspace, planned: pd.DataFrame) -> pd.DataFrame:
     from warehouse.writer import record_reminders
 
     with connect(ws.paths.warehouse) as con:
-        return send_reminders(ws.config, ws.paths.outbox, planned, record=lambda outcome:
-                              record_reminders(con, pd.DataFrame([outcome])))
+        return send_reminders(
+            ws.config,
+            ws.paths.outbox,
+            planned,
+            record=lambda outcome: record_reminders(con, pd.DataFrame([outcome])),
+        )
 
 
-def remind(ws: Workspace, today: date | None = None, cycle_id: str | None = None,
-           dry_run: bool = False, run: Runner = call,
-           progress: Callable[[float], None] | None = None) -> Reminded:
+def remind(
+    ws: Workspace,
+    today: date | None = None,
+    cycle_id: str | None = None,
+    dry_run: bool = False,
+    run: Runner = call,
+    progress: Callable[[float], None] | None = None,
+) -> Reminded:
     """Send today's reminders; a dry run plans and reports without sending or logging.
 
     One run at a time: an overlapping run waits, then finds today's stages sent.
@@ -94,13 +107,17 @@ def remind(ws: Workspace, today: date | None = None, cycle_id: str | None = None
         # Send chunk by chunk; each reminder is logged as soon as the server took it
         chunks = []
         for start in range(0, len(to_send), CHUNK):
-            chunks.append(run(send, ws, to_send.iloc[start:start + CHUNK]))
+            chunks.append(run(send, ws, to_send.iloc[start : start + CHUNK]))
             if progress:
                 progress(100.0 * min(start + CHUNK, len(to_send)) / len(to_send))
         run(alert_failing_mail, ws)
     sent = pd.concat(chunks) if chunks else pd.DataFrame(columns=RESULT_COLUMNS)
-    return Reminded(today, False, stage_summary(planned, sent),
-                    [{k: r[k] for k in RESULT_KEYS} for r in sent.to_dict("records")])
+    return Reminded(
+        today,
+        False,
+        stage_summary(planned, sent),
+        [{k: r[k] for k in RESULT_KEYS} for r in sent.to_dict("records")],
+    )
 
 
 def _would_send(ws: Workspace, to_send: pd.DataFrame) -> list[dict]:

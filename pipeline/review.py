@@ -46,16 +46,19 @@ class LinkError(ThiduaError):
 
 class Tampered(LinkError):
     "The link's signature does not verify"
+
     status = 403
 
 
 class Expired(LinkError):
     "The link has expired"
+
     status = 410
 
 
 class Revoked(LinkError):
     "The link was revoked by the officer"
+
     status = 410
 
 
@@ -65,11 +68,12 @@ class WrongFile(ThiduaError):
 
 # -- links ------------------------------------------------------------------------------
 
+
 def make_link(ws: Workspace, unit: str, cycle: str) -> str:
     """The unit's upload address for the cycle: its live link, or a new one."""
     ws.config.unit(unit)
     ws.config.cycle(cycle)
-    links.secret(ws.config.settings.web)    # WebNotConfigured before anything is written
+    links.secret(ws.config.settings.web)  # WebNotConfigured before anything is written
     return unit_links(ws, [(unit, cycle)])[(unit, cycle)]
 
 
@@ -87,14 +91,18 @@ def unit_links(ws: Workspace, pairs: list[tuple[str, str]]) -> dict[tuple[str, s
     with WAREHOUSE_LOCK, connect(ws.paths.warehouse) as con:
         ids = live_links(con, pairs)
         now, tz = datetime.now(UTC), ws.config.settings.calendar.tz
-        new = [(links.new_link_id(), u, c,
-                links.expires_at(web, ws.config.cycle(c), now, tz))
-               for u, c in pairs if (u, c) not in ids]
+        new = [
+            (links.new_link_id(), u, c, links.expires_at(web, ws.config.cycle(c), now, tz))
+            for u, c in pairs
+            if (u, c) not in ids
+        ]
         if new:
             add_upload_links(con, new)
             ids |= {(u, c): i for i, u, c, _ in new}
-    return {(u, c): links.url(web, links.sign(web, links.LinkClaim(u, c, ids[(u, c)])))
-            for u, c in pairs}
+    return {
+        (u, c): links.url(web, links.sign(web, links.LinkClaim(u, c, ids[(u, c)])))
+        for u, c in pairs
+    }
 
 
 def revoke_links(ws: Workspace, unit: str, cycle: str) -> int:
@@ -127,14 +135,15 @@ def open_link(ws: Workspace, token: str) -> links.LinkClaim:
 
 # -- upload ---------------------------------------------------------------------------
 
+
 @dataclass
 class Uploaded:
-    outcome: str                 # accepted | accepted_with_warnings | rejected | unreadable
-    version: int | None          #   | duplicate
+    outcome: str  # accepted | accepted_with_warnings | rejected | unreadable
+    version: int | None  #   | duplicate
     submission_id: str
     problems: list[dict] = field(default_factory=list)
     seconds: float = 0.0
-    view: dict | None = None     # the unit's page (`unit_view`), read with the outcome
+    view: dict | None = None  # the unit's page (`unit_view`), read with the outcome
 
 
 def check_owner(ws: Workspace, unit: str, cycle: str, data: bytes) -> None:
@@ -147,8 +156,10 @@ def check_owner(ws: Workspace, unit: str, cycle: str, data: bytes) -> None:
     code = (parsed.info.get("ma_don_vi", (None, None))[0] or "").strip()
     cyc = (parsed.info.get("ky_bao_cao", (None, None))[0] or "").strip()
     if code and code != unit:
-        raise WrongFile(f"Tệp này là biểu mẫu của đơn vị {code}, không phải của đơn vị "
-                        f"{unit}. Hãy tải biểu mẫu của đơn vị mình trên trang này.")
+        raise WrongFile(
+            f"Tệp này là biểu mẫu của đơn vị {code}, không phải của đơn vị "
+            f"{unit}. Hãy tải biểu mẫu của đơn vị mình trên trang này."
+        )
     if cyc and cyc != cycle:
         raise WrongFile(f"Tệp này là báo cáo kỳ {cyc}, không phải kỳ {cycle}.")
 
@@ -156,15 +167,17 @@ def check_owner(ws: Workspace, unit: str, cycle: str, data: bytes) -> None:
 @dataclass
 class _Staged:
     """One upload written to disk, waiting to be collected."""
+
     unit: str
     cycle: str
     path: Path
     started: float
-    document: tuple[str, Path] | None = None     # the plan: its suffix and staged path
+    document: tuple[str, Path] | None = None  # the plan: its suffix and staged path
 
 
-def _stage(ws: Workspace, unit: str, cycle: str, data: bytes,
-           document: tuple[str, bytes] | None = None) -> _Staged:
+def _stage(
+    ws: Workspace, unit: str, cycle: str, data: bytes, document: tuple[str, bytes] | None = None
+) -> _Staged:
     """Write the bytes atomically (temp file, fsync, rename) into `uploads/`, under a
     name of ours, never the client's; the batch moves them into its own directory.  A
     plan document (`document`: `.docx` or `.pdf` and its bytes) is staged beside it."""
@@ -180,8 +193,7 @@ def _stage(ws: Workspace, unit: str, cycle: str, data: bytes,
             os.fsync(f.fileno())
         paths.append(staged / f"{uuid.uuid4().hex}.staged")
         os.replace(tmp, paths[-1])
-    return _Staged(unit, cycle, paths[0], started,
-                   (document[0], paths[1]) if document else None)
+    return _Staged(unit, cycle, paths[0], started, (document[0], paths[1]) if document else None)
 
 
 def _unstage(staged: _Staged) -> None:
@@ -191,8 +203,9 @@ def _unstage(staged: _Staged) -> None:
         staged.document[1].unlink(missing_ok=True)
 
 
-def _collect_staged(ws: Workspace, items: list[_Staged], docs: bool, acks: bool,
-                    views: bool) -> list[Uploaded]:
+def _collect_staged(
+    ws: Workspace, items: list[_Staged], docs: bool, acks: bool, views: bool
+) -> list[Uploaded]:
     """Collect staged uploads as ONE batch through the inbox sequence
     (`pipeline.collect.collect` on a fresh directory under `uploads/`: take-in under
     sha256, parse, checks, one GX run, one load transaction, acknowledgments), then read
@@ -205,11 +218,11 @@ def _collect_staged(ws: Workspace, items: list[_Staged], docs: bool, acks: bool,
     inbox.mkdir(parents=True)
     try:
         names = []
-        for i, it in enumerate(items):      # our names: cycle, unit, place in the batch
+        for i, it in enumerate(items):  # our names: cycle, unit, place in the batch
             stem = f"{it.cycle}_{it.unit}_web_{i:03d}"
             names.append(f"{stem}.xlsx")
             os.replace(it.path, inbox / names[-1])
-            if it.document:     # named as its workbook: the take-in pairs them
+            if it.document:  # named as its workbook: the take-in pairs them
                 suffix, path = it.document
                 os.replace(path, inbox / f"{stem}{suffix}")
         out = []
@@ -222,32 +235,58 @@ def _collect_staged(ws: Workspace, items: list[_Staged], docs: bool, acks: bool,
                 for it, name in zip(items, names, strict=True):
                     row, sid = rows[name], rows[name]["submission_id"]
                     vs = versions(con, it.unit, it.cycle)
-                    version = next((v["version"] for v in vs if v["submission_id"] == sid),
-                                   None)
-                    if version is None:             # not this unit's (unreadable, say)
-                        found = con.execute("SELECT version FROM submissions WHERE "
-                                            "submission_id = ?", [sid]).fetchone()
+                    version = next((v["version"] for v in vs if v["submission_id"] == sid), None)
+                    if version is None:  # not this unit's (unreadable, say)
+                        found = con.execute(
+                            "SELECT version FROM submissions WHERE submission_id = ?", [sid]
+                        ).fetchone()
                         version = found[0] if found else None
-                    problems = (submission_problems(con, it.unit, it.cycle, version)
-                                if version is not None else [])
+                    problems = (
+                        submission_problems(con, it.unit, it.cycle, version)
+                        if version is not None
+                        else []
+                    )
                     if not problems and row["outcome"] == "unreadable":
-                        problems = [{"severity": p.severity, "sheet": p.sheet,
-                                     "cell": p.cell, "value": p.value,
-                                     "message_vi": p.message_vi, "fix_vi": p.fix_vi,
-                                     "rule_id": p.rule_id} for p in examined[name].problems]
+                        problems = [
+                            {
+                                "severity": p.severity,
+                                "sheet": p.sheet,
+                                "cell": p.cell,
+                                "value": p.value,
+                                "message_vi": p.message_vi,
+                                "fix_vi": p.fix_vi,
+                                "rule_id": p.rule_id,
+                            }
+                            for p in examined[name].problems
+                        ]
                     # the page after an upload shows the outcome's problems and the
                     # history: the versions are all of the unit's view it needs
                     view = _view(vs, problems, []) if views else None
-                    out.append(Uploaded(row["outcome"], version, sid, problems,
-                                        time.perf_counter() - it.started, view))
+                    out.append(
+                        Uploaded(
+                            row["outcome"],
+                            version,
+                            sid,
+                            problems,
+                            time.perf_counter() - it.started,
+                            view,
+                        )
+                    )
         return out
     finally:
         shutil.rmtree(inbox, ignore_errors=True)
 
 
-def upload(ws: Workspace, unit: str, cycle: str, data: bytes, docs: bool = False,
-           acks: bool = True, view: bool = False,
-           document: tuple[str, bytes] | None = None) -> Uploaded:
+def upload(
+    ws: Workspace,
+    unit: str,
+    cycle: str,
+    data: bytes,
+    docs: bool = False,
+    acks: bool = True,
+    view: bool = False,
+    document: tuple[str, bytes] | None = None,
+) -> Uploaded:
     """Collect one uploaded workbook of `unit` for `cycle` through the inbox sequence,
     as a batch of one (one at a time in this process: `WAREHOUSE_LOCK`).  With `view`,
     the unit's page is read under the same hold of the lock.  A plan document
@@ -281,16 +320,16 @@ class UploadQueue:
     when idle.
     """
 
-    def __init__(self, ws: Workspace, max_batch: int = 200, docs: bool = False,
-                 acks: bool = True) -> None:
+    def __init__(
+        self, ws: Workspace, max_batch: int = 200, docs: bool = False, acks: bool = True
+    ) -> None:
         from thidua.workers import KeptWorkers
 
         self.ws, self.max_batch, self.docs, self.acks = ws, max_batch, docs, acks
         self.keep = KeptWorkers()
-        self.batches: list[int] = []            # sizes of the batches collected
+        self.batches: list[int] = []  # sizes of the batches collected
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
-        self._thread = threading.Thread(target=self._consume, name="thidua-uploads",
-                                        daemon=True)
+        self._thread = threading.Thread(target=self._consume, name="thidua-uploads", daemon=True)
 
     def start(self, warm: bool = True) -> dict[str, float]:
         """Start the consumer; with `warm`, wait until it has warmed up (`warm_up`:
@@ -304,8 +343,9 @@ class UploadQueue:
         self._thread.join(60)
         self.keep.close()
 
-    def upload(self, unit: str, cycle: str, data: bytes,
-               document: tuple[str, bytes] | None = None) -> Uploaded:
+    def upload(
+        self, unit: str, cycle: str, data: bytes, document: tuple[str, bytes] | None = None
+    ) -> Uploaded:
         """Collect this upload with the others waiting; its outcome and its unit's page."""
         check_owner(self.ws, unit, cycle, data)
         staged = _stage(self.ws, unit, cycle, data, document)
@@ -325,9 +365,9 @@ class UploadQueue:
     def _consume(self) -> None:
         from thidua.examine import keep_workers
 
-        keep_workers(self.keep)         # this thread's examine keeps its worker
+        keep_workers(self.keep)  # this thread's examine keeps its worker
         while (first := self._queue.get()) is not None:
-            if isinstance(first[0], tuple):                 # a call, not an upload
+            if isinstance(first[0], tuple):  # a call, not an upload
                 (fn, args), fut = first
                 self._settle([fut], lambda f=fn, a=args: [f(*a)])
                 continue
@@ -338,13 +378,17 @@ class UploadQueue:
                 except queue.Empty:
                     break
                 if nxt is None or isinstance(nxt[0], tuple):
-                    self._queue.put(nxt)                    # after this batch
+                    self._queue.put(nxt)  # after this batch
                     break
                 batch.append(nxt)
             self.batches.append(len(batch))
-            self._settle([f for _, f in batch], lambda b=batch: _collect_staged(
-                self.ws, [s for s, _ in b], self.docs, acks=False, views=True))
-            if self.acks:       # the sequence's last step, once the pages are answered
+            self._settle(
+                [f for _, f in batch],
+                lambda b=batch: _collect_staged(
+                    self.ws, [s for s, _ in b], self.docs, acks=False, views=True
+                ),
+            )
+            if self.acks:  # the sequence's last step, once the pages are answered
                 self._acknowledge()
 
     def _acknowledge(self) -> None:
@@ -355,16 +399,16 @@ class UploadQueue:
         from pipeline.collect import acknowledge
 
         try:
-            with WAREHOUSE_LOCK:     # no `session`: other processes may read between sends
+            with WAREHOUSE_LOCK:  # no `session`: other processes may read between sends
                 acknowledge(self.ws)
-        except Exception:           # owed: the next collection retries it
+        except Exception:  # owed: the next collection retries it
             logging.getLogger(__name__).exception("acknowledgments failed; owed")
 
     @staticmethod
     def _settle(futures: list[Future], work) -> None:
         try:
             results = work()
-        except BaseException as exc:    # noqa: BLE001 - every waiting request hears it
+        except BaseException as exc:  # noqa: BLE001 - every waiting request hears it
             for f in futures:
                 f.set_exception(exc)
         else:
@@ -404,6 +448,7 @@ def warm_up(ws: Workspace) -> dict[str, float]:
 
 # -- review -----------------------------------------------------------------------------
 
+
 def unit_view(ws: Workspace, unit: str, cycle: str) -> dict:
     """What the unit's page and the officer's unit page show: versions (newest first,
     with review states), the latest version's problems, the review log, and the latest
@@ -419,10 +464,16 @@ def unit_view(ws: Workspace, unit: str, cycle: str) -> dict:
 def _view(vs: list[dict], problems: list[dict], log: list[dict]) -> dict:
     """A unit's page from its versions (newest first), the problems to show and its
     review log; the plan document is the latest received with any version."""
-    document = next(({"name": v["documents"][-1], "version": v["version"]}
-                     for v in vs if v["documents"]), None)
-    return {"versions": vs, "problems": problems, "log": log,
-            "review": vs[0]["review"] if vs else None, "document": document}
+    document = next(
+        ({"name": v["documents"][-1], "version": v["version"]} for v in vs if v["documents"]), None
+    )
+    return {
+        "versions": vs,
+        "problems": problems,
+        "log": log,
+        "review": vs[0]["review"] if vs else None,
+        "document": document,
+    }
 
 
 def matrix(ws: Workspace, cycle: str) -> list[dict]:
@@ -434,8 +485,9 @@ def matrix(ws: Workspace, cycle: str) -> list[dict]:
         return unit_status(con, cycle)
 
 
-def decide(ws: Workspace, unit: str, cycle: str, verb: str, actor: str,
-           comment: str | None = None) -> dict:
+def decide(
+    ws: Workspace, unit: str, cycle: str, verb: str, actor: str, comment: str | None = None
+) -> dict:
     """approve | return | reject the latest version of a unit for a cycle.
 
     A returned version's unit is emailed the comment and its upload link (when the web
@@ -456,14 +508,20 @@ def decide(ws: Workspace, unit: str, cycle: str, verb: str, actor: str,
         if not vs:
             raise ReviewRefused(f"{unit} has sent nothing for {cycle}")
         latest = vs[0]
-        comment = check_decision(latest["review"], to_state, latest["outcome"], comment,
-                                 latest=True)
+        comment = check_decision(
+            latest["review"], to_state, latest["outcome"], comment, latest=True
+        )
         with connect(ws.paths.warehouse) as con:
-            record_review(con, latest["submission_id"], latest["review"], to_state, actor,
-                          comment)
-    out = {"unit": unit, "cycle": cycle, "version": latest["version"],
-           "from_state": latest["review"], "to_state": to_state, "comment": comment,
-           "email": None}
+            record_review(con, latest["submission_id"], latest["review"], to_state, actor, comment)
+    out = {
+        "unit": unit,
+        "cycle": cycle,
+        "version": latest["version"],
+        "from_state": latest["review"],
+        "to_state": to_state,
+        "comment": comment,
+        "email": None,
+    }
     if to_state == "returned":
         out["email"] = _mail_returned(ws, u, c, latest["version"], comment)
     return out

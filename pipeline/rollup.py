@@ -28,8 +28,14 @@ from thidua.workspace import Workspace
 from warehouse.db import connect
 
 
-def rollup(ws: Workspace, kind: str, number: int, today: date | None = None,
-           send_email: bool = False, run: Runner = call) -> tuple[RollupResult, dict | None]:
+def rollup(
+    ws: Workspace,
+    kind: str,
+    number: int,
+    today: date | None = None,
+    send_email: bool = False,
+    run: Runner = call,
+) -> tuple[RollupResult, dict | None]:
     """Build a new version of the annual (`kind="annual"`, `number` = year) or phase
     rollup, then mail it to Sở Nội vụ when asked; returns the result and the email's
     outcome (None when not asked)."""
@@ -75,12 +81,18 @@ def _run(ws: Workspace, cycle: Cycle, kind: str, today: date | None) -> RollupRe
     # Read: every table in one read-only session (temp tables live in it)
     with connect(ws.paths.warehouse, read_only=True) as con:
         rollups.prepare(con, cfg.settings.rollup, source_cycles, cfg.settings.web.rollup_counts)
-        tables = rollups.cycle_tables(con, cycle.id, cfg.settings.scoring,
-                                      (plan or plan_cycle(cfg, cycle) or cycle).id)
+        tables = rollups.cycle_tables(
+            con, cycle.id, cfg.settings.scoring, (plan or plan_cycle(cfg, cycle) or cycle).id
+        )
         if kind == "phase":
-            tables |= rollups.phase_tables(con, [c.id for c in years], plan and plan.id,
-                                           f"target_{cycle.year}", cycle.id,
-                                           cfg.settings.rollup.review_tolerance)
+            tables |= rollups.phase_tables(
+                con,
+                [c.id for c in years],
+                plan and plan.id,
+                f"target_{cycle.year}",
+                cycle.id,
+                cfg.settings.rollup.review_tolerance,
+            )
         tables["sources"] = rollups.source_submissions(con, source_cycles)
         version = rollups.next_rollup_version(con, cycle.id)
     # Write the files of the new version
@@ -88,40 +100,79 @@ def _run(ws: Workspace, cycle: Cycle, kind: str, today: date | None) -> RollupRe
     out = ws.paths.reports / cycle.id / f"v{version}"
     headline = _headline(tables, cycle, rollup_id) | {"counts": cfg.settings.web.rollup_counts}
     files = _write_files(out, tables, cfg.settings.calendar.timezone)
-    ctx = {"cfg": cfg, "cycle": cycle, "kind": kind, "rollup_id": rollup_id,
-           "today": today, "headline": headline}
+    ctx = {
+        "cfg": cfg,
+        "cycle": cycle,
+        "kind": kind,
+        "rollup_id": rollup_id,
+        "today": today,
+        "headline": headline,
+    }
     files["charts"] = out / "charts"
     chart_files = charts.draw(out / "charts", tables, ctx)
     files["xlsx"] = xlsx_report.write(out / f"tong-hop-{cycle.id}.xlsx", tables, ctx)
-    files["docx"] = docx_report.write(out / f"bao-cao-{cycle.id}.docx", tables, ctx,
-                                      chart_files)
+    files["docx"] = docx_report.write(out / f"bao-cao-{cycle.id}.docx", tables, ctx, chart_files)
     headline["files"] = {k: str(v) for k, v in files.items()}
     # Record the version and its provenance (one short write transaction)
     with connect(ws.paths.warehouse) as con:
-        record_rollup(con, cycle.id, kind, version, str(out), headline,
-                      tables["sources"]["submission_id"].tolist())
-    return RollupResult(rollup_id, cycle.id, kind, version, out, headline,
-                        ratio_names(cfg), files)
+        record_rollup(
+            con,
+            cycle.id,
+            kind,
+            version,
+            str(out),
+            headline,
+            tables["sources"]["submission_id"].tolist(),
+        )
+    return RollupResult(rollup_id, cycle.id, kind, version, out, headline, ratio_names(cfg), files)
 
 
 def _headline(tables: dict, cycle: Cycle, rollup_id: str) -> dict[str, Any]:
     """The figures quoted in the docx, the Prefect artifact and `--json`."""
     comp = tables["completeness"]
     rows = comp[comp["level"] == "commune"].to_dict("records")
-    commune = rows[0] if rows else dict.fromkeys(  # a cycle that expects nobody
-        ("expected", "submitted", "on_time", "late", "missing", "reporting_rate",
-         "on_time_rate"), 0)
+    commune = (
+        rows[0]
+        if rows
+        else dict.fromkeys(  # a cycle that expects nobody
+            (
+                "expected",
+                "submitted",
+                "on_time",
+                "late",
+                "missing",
+                "reporting_rate",
+                "on_time_rate",
+            ),
+            0,
+        )
+    )
     ratios = tables["ratios"]
     ratios = ratios[ratios["level"] == "commune"]
     sources = tables["sources"]
     return {
-        "cycle": cycle.id, "title": cycle.title, "rollup_id": rollup_id,
-        **{k: _plain(commune[k]) for k in ("expected", "submitted", "on_time", "late",
-                                          "missing", "reporting_rate", "on_time_rate")},
+        "cycle": cycle.id,
+        "title": cycle.title,
+        "rollup_id": rollup_id,
+        **{
+            k: _plain(commune[k])
+            for k in (
+                "expected",
+                "submitted",
+                "on_time",
+                "late",
+                "missing",
+                "reporting_rate",
+                "on_time_rate",
+            )
+        },
         "ratios": {r: _plain(p) for r, p in zip(ratios["ratio"], ratios["pct"])},
-        "blocks": [{k: _plain(v) for k, v in row.items() if k != "level"}
-                   for row in comp[comp["level"] == "block"].to_dict("records")],
-        "initiatives": len(tables["initiatives"]), "proposals": len(tables["proposals"]),
+        "blocks": [
+            {k: _plain(v) for k, v in row.items() if k != "level"}
+            for row in comp[comp["level"] == "block"].to_dict("records")
+        ],
+        "initiatives": len(tables["initiatives"]),
+        "proposals": len(tables["proposals"]),
         "sources": len(sources),
         "accepted_in_cycle": int((sources["cycle_id"] == cycle.id).sum()),
     }

@@ -7,7 +7,7 @@ from contextlib import nullcontext
 from prefect.concurrency.sync import concurrency
 from prefect.settings import PREFECT_API_URL
 
-WRITER_LIMIT = "duckdb-writer"   # `thidua server start` creates it: prefect gcl create … --limit 1
+WRITER_LIMIT = "duckdb-writer"  # `thidua server start` creates it: prefect gcl create … --limit 1
 
 
 def writer_slot(lease_duration: float = 300):

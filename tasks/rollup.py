@@ -9,6 +9,6 @@ from pipeline import rollup as steps
 from tasks.steps import runner, step_task
 
 run = runner(
-    step_task(steps.build, writes=True),     # ends with a write: the version's record
+    step_task(steps.build, writes=True),  # ends with a write: the version's record
     step_task(steps.email_report),
 )

@@ -19,10 +19,12 @@ def step_task(step: Callable[..., Any], writes: bool = False, **options: Any) ->
     writer slot."""
     fn = step
     if writes:
+
         @functools.wraps(step)
         def fn(*args: Any, **kwargs: Any) -> Any:
             with writer_slot():
                 return step(*args, **kwargs)
+
     return task(fn, name=step.__name__.replace("_", "-"), cache_policy=NO_CACHE, **options)
 
 

@@ -51,8 +51,13 @@ def fresh_home(mp: pytest.MonkeyPatch, home: Path) -> Workspace:
     module fixtures too, with a `pytest.MonkeyPatch.context()`)."""
     mp.setenv("THIDUA_HOME", str(home))
     mp.setenv("THIDUA_CONFIG", str(REPO_CONFIG))
-    for var in ("THIDUA_SMTP_HOST", "THIDUA_INBOX", "THIDUA_IMAP_HOST",
-                "THIDUA_IMAP_AUTHSERV_ID", "THIDUA_IMAP_FOLDER"):
+    for var in (
+        "THIDUA_SMTP_HOST",
+        "THIDUA_INBOX",
+        "THIDUA_IMAP_HOST",
+        "THIDUA_IMAP_AUTHSERV_ID",
+        "THIDUA_IMAP_FOLDER",
+    ):
         mp.delenv(var, raising=False)
     ws = Workspace.from_env()
     init_workspace(ws)
@@ -68,6 +73,7 @@ def free_port() -> int:
 @dataclass
 class Received:
     """One message as the SMTP server received it: envelope and raw bytes."""
+
     mail_from: str
     rcpt_tos: list[str]
     data: bytes
@@ -82,7 +88,7 @@ class SmtpRecorder:
     host: str
     port: int
     received: list[Received] = field(default_factory=list)
-    refuse: set[str] = field(default_factory=set)   # recipients answered with 550
+    refuse: set[str] = field(default_factory=set)  # recipients answered with 550
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address in self.refuse:
@@ -91,8 +97,13 @@ class SmtpRecorder:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
-        self.received.append(Received(envelope.mail_from, list(envelope.rcpt_tos),
-                                      envelope.original_content or envelope.content))
+        self.received.append(
+            Received(
+                envelope.mail_from,
+                list(envelope.rcpt_tos),
+                envelope.original_content or envelope.content,
+            )
+        )
         return "250 Message accepted for delivery"
 
 

@@ -28,8 +28,9 @@ class ImapServer:
     def client(self):
         from imap_tools import MailBoxUnencrypted
 
-        return MailBoxUnencrypted(self.host, self.port).login(self.user, self.password,
-                                                              initial_folder=None)
+        return MailBoxUnencrypted(self.host, self.port).login(
+            self.user, self.password, initial_folder=None
+        )
 
     def append(self, messages: list[bytes], folder: str = "INBOX", dt=None) -> None:
         """APPEND each message; `dt` is its INTERNALDATE (None: now)."""
@@ -54,9 +55,13 @@ class ImapServer:
             mb.folder.create(folder)
 
     def env(self) -> dict[str, str]:
-        return {"THIDUA_IMAP_HOST": self.host, "THIDUA_IMAP_PORT": str(self.port),
-                "THIDUA_IMAP_USER": self.user, "THIDUA_IMAP_PASSWORD": self.password,
-                "THIDUA_IMAP_SECURITY": "none"}
+        return {
+            "THIDUA_IMAP_HOST": self.host,
+            "THIDUA_IMAP_PORT": str(self.port),
+            "THIDUA_IMAP_USER": self.user,
+            "THIDUA_IMAP_PASSWORD": self.password,
+            "THIDUA_IMAP_SECURITY": "none",
+        }
 
     def stop(self) -> None:
         self.proc.terminate()
@@ -67,15 +72,30 @@ class ImapServer:
             self.proc.wait()
 
 
-def start_pymap(user: str = "vhxh@phongdoanh.example", password: str = "mat-khau-thu") \
-        -> ImapServer:
+def start_pymap(
+    user: str = "vhxh@phongdoanh.example", password: str = "mat-khau-thu"
+) -> ImapServer:
     """`pymap --host 127.0.0.1 --port N --no-tls dict` with one user; ready on return."""
     port = free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-c", "from pymap.main import main; main()", "--host", "127.0.0.1",
-         "--port", str(port), "--no-tls", "dict", "--demo-user", user,
-         "--demo-password", password],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        [
+            sys.executable,
+            "-c",
+            "from pymap.main import main; main()",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--no-tls",
+            "dict",
+            "--demo-user",
+            user,
+            "--demo-password",
+            password,
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.monotonic() + 30
     while True:
         try:

@@ -12,9 +12,15 @@ DOCX = ("application", "vnd.openxmlformats-officedocument.wordprocessingml.docum
 AUTHSERV = "mx.phongdoanh.example"
 
 
-def unit_mail(sender: str, attachments: list[tuple[str, bytes]], when: datetime,
-              subject: str = "Báo cáo thi đua", to: str = "vhxh@phongdoanh.example",
-              auth: list[str] | None = None, message_id: str | None = None) -> bytes:
+def unit_mail(
+    sender: str,
+    attachments: list[tuple[str, bytes]],
+    when: datetime,
+    subject: str = "Báo cáo thi đua",
+    to: str = "vhxh@phongdoanh.example",
+    auth: list[str] | None = None,
+    message_id: str | None = None,
+) -> bytes:
     """A unit's mail; `auth`: Authentication-Results headers, topmost first."""
     msg = EmailMessage()
     for header in auth or []:
@@ -24,8 +30,13 @@ def unit_mail(sender: str, attachments: list[tuple[str, bytes]], when: datetime,
     msg["Message-ID"] = message_id or make_msgid(domain=sender.rpartition("@")[2].strip(">"))
     msg.set_content("Kính gửi Phòng VHXH, đơn vị gửi báo cáo đính kèm.")
     for name, data in attachments:
-        kind = XLSX if name.endswith(".xlsx") else DOCX if name.endswith(".docx") else (
-            "application", "octet-stream")
+        kind = (
+            XLSX
+            if name.endswith(".xlsx")
+            else DOCX
+            if name.endswith(".docx")
+            else ("application", "octet-stream")
+        )
         msg.add_attachment(data, maintype=kind[0], subtype=kind[1], filename=name)
     return bytes(msg)
 

@@ -22,16 +22,22 @@ def test_annual_due_date_moves_off_saturday():
 
 def test_stage_dates_of_nam_2025():
     assert cal.stage_dates(date(2025, 12, 22)) == {
-        "mo": date(2025, 11, 21), "t7": date(2025, 12, 11), "t3": date(2025, 12, 17),
-        "t1": date(2025, 12, 19), "qua-han": date(2025, 12, 23), "don-doc": date(2025, 12, 29),
+        "mo": date(2025, 11, 21),
+        "t7": date(2025, 12, 11),
+        "t3": date(2025, 12, 17),
+        "t1": date(2025, 12, 19),
+        "qua-han": date(2025, 12, 23),
+        "don-doc": date(2025, 12, 29),
     }
 
 
 def test_tet_and_makeup_days():
-    assert not cal.is_working_day(date(2026, 2, 17))          # Tết Bính Ngọ
-    assert cal.is_working_day(date(2025, 4, 26))              # Saturday made a working day
-    custom = WorkCalendar(extra_days_off=frozenset({date(2025, 12, 22)}),
-                          makeup_working_days=frozenset({date(2025, 12, 20)}))
+    assert not cal.is_working_day(date(2026, 2, 17))  # Tết Bính Ngọ
+    assert cal.is_working_day(date(2025, 4, 26))  # Saturday made a working day
+    custom = WorkCalendar(
+        extra_days_off=frozenset({date(2025, 12, 22)}),
+        makeup_working_days=frozenset({date(2025, 12, 20)}),
+    )
     assert custom.move_due_date(date(2025, 12, 20)) == date(2025, 12, 20)
     assert custom.move_due_date(date(2025, 12, 21)) == date(2025, 12, 23)
 

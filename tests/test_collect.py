@@ -48,9 +48,13 @@ def test_corpus_files_are_committed(cfg):
 def submission_of(ws: Workspace, case) -> str:
     """A case's submission: by file name, or for a mail by its attachment's unit."""
     if case.name.endswith(".eml"):
-        sql, key = (("SELECT s.submission_id FROM submissions s JOIN files f ON "
-                    "f.sha256 = s.submission_id WHERE f.source = 'eml' AND s.unit_code = ?"),
-                    case.unit)
+        sql, key = (
+            (
+                "SELECT s.submission_id FROM submissions s JOIN files f ON "
+                "f.sha256 = s.submission_id WHERE f.source = 'eml' AND s.unit_code = ?"
+            ),
+            case.unit,
+        )
     else:
         sql, key = "SELECT sha256 FROM files WHERE original_name = ?", case.name
     found = rows(ws, sql, [key])
@@ -62,49 +66,79 @@ def submission_of(ws: Workspace, case) -> str:
 def test_case_outcome_and_problem_cells(collected, case):
     ws, _ = collected
     sid = submission_of(ws, case)
-    [(outcome, unit, n_errors, n_warnings, late)] = rows(ws, """
+    [(outcome, unit, n_errors, n_warnings, late)] = rows(
+        ws,
+        """
         SELECT outcome, unit_code, n_errors, n_warnings, late FROM submissions
-        WHERE submission_id = ?""", [sid])
+        WHERE submission_id = ?""",
+        [sid],
+    )
     assert outcome == case.outcome
     assert unit == case.unit
-    problems = rows(ws, "SELECT rule_id, coalesce(cell, sheet), severity "
-                        "FROM validation_results WHERE submission_id = ?", [sid])
+    problems = rows(
+        ws,
+        "SELECT rule_id, coalesce(cell, sheet), severity "
+        "FROM validation_results WHERE submission_id = ?",
+        [sid],
+    )
     assert {(r, c) for r, c, _ in problems} == case.problems
-    assert (n_errors, n_warnings) == (sum(s == "error" for *_, s in problems),
-                                      sum(s == "warning" for *_, s in problems))
+    assert (n_errors, n_warnings) == (
+        sum(s == "error" for *_, s in problems),
+        sum(s == "warning" for *_, s in problems),
+    )
     assert late == (case.received == LATE)
 
 
 def test_problem_messages_name_value_and_rule(collected):
     ws, _ = collected
-    msg = {r[0]: r[1:] for r in rows(ws, """
+    msg = {
+        r[0]: r[1:]
+        for r in rows(
+            ws,
+            """
         SELECT rule_id, value, message_vi, fix_vi FROM validation_results
-        WHERE rule_id IN ('at_most', 'max', 'not_number', 'text_number')""")}
-    assert msg["at_most"][:2] == ("20", ("HC02 = 20 lớn hơn HC01 = 10; HC02 không thể vượt "
-                                        "quá HC01."))
+        WHERE rule_id IN ('at_most', 'max', 'not_number', 'text_number')""",
+        )
+    }
+    assert msg["at_most"][:2] == (
+        "20",
+        ("HC02 = 20 lớn hơn HC01 = 10; HC02 không thể vượt quá HC01."),
+    )
     assert msg["max"][1] == "HC04 = 150: không được lớn hơn 100."
     assert msg["not_number"][0] == "khoảng 50"
     assert "đã đọc là" in msg["text_number"][1]
     assert all(m[2] for m in msg.values())
-    unreadable = rows(ws, """
+    unreadable = rows(
+        ws,
+        """
         SELECT f.original_name, r.message_vi FROM validation_results r
         JOIN submissions s USING (submission_id) JOIN files f ON f.sha256 = s.submission_id
-        WHERE r.rule_id = 'unreadable' ORDER BY 1""")
+        WHERE r.rule_id = 'unreadable' ORDER BY 1""",
+    )
     assert "mật khẩu" in dict(unreadable)["encrypted.xlsx"]
 
 
 def test_values_keep_their_cells_and_raw_text(collected):
     ws, _ = collected
-    vals = {(code, cell): (value, raw) for code, cell, value, raw in rows(ws, """
+    vals = {
+        (code, cell): (value, raw)
+        for code, cell, value, raw in rows(
+            ws,
+            """
         SELECT v.indicator_code, v.cell, v.value, v.raw FROM submission_values v
         JOIN submissions s USING (submission_id)
-        WHERE s.unit_code IN ('DN-01', 'CQ-QS', 'TX-01')""")}
+        WHERE s.unit_code IN ('DN-01', 'CQ-QS', 'TX-01')""",
+        )
+    }
     assert vals[("DN01", "ChiTieu!D9")] == (1234.5, "1.234,5")
     assert vals[("DN04", "ChiTieu!D12")] == (12.5, "12,5")
     assert vals[("DL01", "ChiTieu!D11")] == (None, "khoảng 50")
-    assert vals[("TX01", "CSV!D2")][0] > 0          # CSV with BOM: first data line
-    info = rows(ws, "SELECT key, value, cell FROM submission_info i JOIN submissions s "
-                    "USING (submission_id) WHERE s.unit_code = 'CQ-VP'")
+    assert vals[("TX01", "CSV!D2")][0] > 0  # CSV with BOM: first data line
+    info = rows(
+        ws,
+        "SELECT key, value, cell FROM submission_info i JOIN submissions s "
+        "USING (submission_id) WHERE s.unit_code = 'CQ-VP'",
+    )
     assert ("ky_bao_cao", "nam-2025", "ThongTin!C4") in info
 
 
@@ -139,39 +173,60 @@ def test_resend_new_version_and_year_over_year(collected, cfg, tmp_path, monkeyp
     ws = own_copy(collected, tmp_path, monkeypatch)
     good = (DIR / "good.xlsx").read_bytes()
     vp, tx = cfg.unit("CQ-VP"), cfg.unit("TX-01")
-    drop(ws.paths.inbox, "good-gui-lai.xlsx", good)                  # identical bytes
-    drop(ws.paths.inbox, "good-v2.xlsx", synthetic.workbook(
-        cfg, vp, cfg.cycle("nam-2025"), overrides={"TT01": 77}), LATE)
+    drop(ws.paths.inbox, "good-gui-lai.xlsx", good)  # identical bytes
+    drop(
+        ws.paths.inbox,
+        "good-v2.xlsx",
+        synthetic.workbook(cfg, vp, cfg.cycle("nam-2025"), overrides={"TT01": 77}),
+        LATE,
+    )
     batch = collect(ws).batch
     kinds = {r["file"]: r["outcome"] for r in outcomes(batch)}
     assert kinds == {"good-gui-lai.xlsx": "duplicate", "good-v2.xlsx": "accepted_with_warnings"}
-    assert rows(ws, "SELECT version, outcome FROM submissions WHERE unit_code = 'CQ-VP' "
-                    "ORDER BY version") == [(1, "accepted"), (2, "accepted_with_warnings")]
-    assert rows(ws, "SELECT version FROM current_submissions WHERE unit_code = 'CQ-VP'") \
-        == [(2,)]
-    assert rows(ws, "SELECT count(*) FROM acknowledgments a JOIN submissions s "
-                    "USING (submission_id) WHERE s.unit_code = 'CQ-VP'") == [(2,)]
+    assert rows(
+        ws, "SELECT version, outcome FROM submissions WHERE unit_code = 'CQ-VP' ORDER BY version"
+    ) == [(1, "accepted"), (2, "accepted_with_warnings")]
+    assert rows(ws, "SELECT version FROM current_submissions WHERE unit_code = 'CQ-VP'") == [(2,)]
+    assert rows(
+        ws,
+        "SELECT count(*) FROM acknowledgments a JOIN submissions s "
+        "USING (submission_id) WHERE s.unit_code = 'CQ-VP'",
+    ) == [(2,)]
 
     # nam-2026: TS01 ten times last year's accepted value -> a year-over-year warning
     nam26 = cfg.cycle("nam-2026")
-    last = rows(ws, "SELECT v.value FROM submission_values v JOIN current_submissions s "
-                    "USING (submission_id) WHERE s.unit_code = 'TX-01' AND "
-                    "v.indicator_code = 'TS01'")[0][0]
+    last = rows(
+        ws,
+        "SELECT v.value FROM submission_values v JOIN current_submissions s "
+        "USING (submission_id) WHERE s.unit_code = 'TX-01' AND "
+        "v.indicator_code = 'TS01'",
+    )[0][0]
     from datetime import datetime, timedelta, timezone
+
     # last year's figures (the committed corpus), only TS01 changed (SK01 counts the rows
     # of SangKien: the workbook's own)
-    same = dict(rows(ws, "SELECT v.indicator_code, v.value FROM submission_values v JOIN "
-                         "current_submissions s USING (submission_id) WHERE s.unit_code = "
-                         "'TX-01' AND s.cycle_id = 'nam-2025' AND v.indicator_code <> 'SK01'"))
-    drop(ws.paths.inbox, "tx01-2026.xlsx", synthetic.workbook(
-        cfg, tx, nam26, overrides=same | {"TS01": last * 10}),
-        datetime(2026, 11, 25, 9, tzinfo=timezone(timedelta(hours=7))))
+    same = dict(
+        rows(
+            ws,
+            "SELECT v.indicator_code, v.value FROM submission_values v JOIN "
+            "current_submissions s USING (submission_id) WHERE s.unit_code = "
+            "'TX-01' AND s.cycle_id = 'nam-2025' AND v.indicator_code <> 'SK01'",
+        )
+    )
+    drop(
+        ws.paths.inbox,
+        "tx01-2026.xlsx",
+        synthetic.workbook(cfg, tx, nam26, overrides=same | {"TS01": last * 10}),
+        datetime(2026, 11, 25, 9, tzinfo=timezone(timedelta(hours=7))),
+    )
     collect(ws)
-    assert rows(ws, """
+    assert rows(
+        ws,
+        """
         SELECT r.rule_id, r.cell, r.severity FROM validation_results r
         JOIN submissions s USING (submission_id)
-        WHERE s.unit_code = 'TX-01' AND s.cycle_id = 'nam-2026'""") == [
-        ("yoy", "ChiTieu!D2", "warning")]
+        WHERE s.unit_code = 'TX-01' AND s.cycle_id = 'nam-2026'""",
+    ) == [("yoy", "ChiTieu!D2", "warning")]
 
 
 def test_crash_mid_batch_leaves_nothing_and_rerun_loads_once(workspace, cfg):
@@ -184,12 +239,19 @@ def test_crash_mid_batch_leaves_nothing_and_rerun_loads_once(workspace, cfg):
         shutil.copy(DIR / case.name, ws.paths.inbox / case.name)
     batch = examine(ws, take_in(ws), docs=False)
     frames = batch_frames(batch)
-    broken = dict(frames, validation_results=frames["validation_results"].assign(
-        message_vi=None))                       # NOT NULL violated by the last insert
+    broken = dict(
+        frames, validation_results=frames["validation_results"].assign(message_vi=None)
+    )  # NOT NULL violated by the last insert
     with connect(ws.paths.warehouse) as con, pytest.raises(Exception, match="NOT NULL"):
         load_submissions(con, broken)
-    for table in ("submissions", "submission_values", "submission_info",
-                  "validation_results", "initiatives", "proposals"):
+    for table in (
+        "submissions",
+        "submission_values",
+        "submission_info",
+        "validation_results",
+        "initiatives",
+        "proposals",
+    ):
         assert rows(ws, f"SELECT count(*) FROM {table}") == [(0,)], table
     with connect(ws.paths.warehouse) as con:
         assert load_submissions(con, frames) == 4
@@ -212,14 +274,19 @@ def test_mail_without_attachment_and_other_formats_are_unreadable(workspace):
     drop(ws.paths.inbox, "ghi-chu.txt", b"not a submission")
     batch = collect(ws, docs=False).batch
     assert sorted((r["file"], r["outcome"]) for r in outcomes(batch)) == [
-        ("ghi-chu.txt", "unreadable"), ("quen.eml", "unreadable")]
-    assert list(ws.paths.inbox.iterdir()) == []         # both quarantined
+        ("ghi-chu.txt", "unreadable"),
+        ("quen.eml", "unreadable"),
+    ]
+    assert list(ws.paths.inbox.iterdir()) == []  # both quarantined
     assert sorted(rows(ws, "SELECT message_vi FROM validation_results")) == [
         ("Không mở được tệp: không nhận tệp định dạng .txt; hãy lưu lại thành tệp .xlsx.",),
-        ("Không mở được tệp: thư không kèm tệp .xlsx hoặc .csv.",)]
+        ("Không mở được tệp: thư không kèm tệp .xlsx hoặc .csv.",),
+    ]
     # the mail answered to its sender, since no unit is known; the .txt has nobody
     assert sorted(rows(ws, "SELECT status, recipients FROM acknowledgments")) == [
-        ("sent", "tx01@phongdoanh.example"), ("skipped", None)]
+        ("sent", "tx01@phongdoanh.example"),
+        ("skipped", None),
+    ]
 
 
 def test_plan_cycle_targets_are_checked_per_year(workspace, cfg):
@@ -227,17 +294,26 @@ def test_plan_cycle_targets_are_checked_per_year(workspace, cfg):
 
     ws = workspace
     unit, plan = cfg.unit("TX-02"), cfg.cycle("ke-hoach-2025")
-    when = datetime(2025, 8, 25, 9, tzinfo=timezone(timedelta(hours=7)))   # opens 21/08
+    when = datetime(2025, 8, 25, 9, tzinfo=timezone(timedelta(hours=7)))  # opens 21/08
     drop(ws.paths.inbox, "plan-ok.xlsx", synthetic.workbook(cfg, unit, plan), when)
-    drop(ws.paths.inbox, "plan-bad.xlsx", synthetic.workbook(
-        cfg, cfg.unit("TX-03"), plan, overrides={("TX02", "target_2030"): 10**6}), when)
+    drop(
+        ws.paths.inbox,
+        "plan-bad.xlsx",
+        synthetic.workbook(
+            cfg, cfg.unit("TX-03"), plan, overrides={("TX02", "target_2030"): 10**6}
+        ),
+        when,
+    )
     collect(ws, docs=False, acks=False)
     assert rows(ws, "SELECT unit_code, outcome FROM submissions ORDER BY 1") == [
-        ("TX-02", "accepted"), ("TX-03", "rejected")]
-    assert rows(ws, "SELECT rule_id, cell FROM validation_results") == [
-        ("at_most", "ChiTieu!E11")]
+        ("TX-02", "accepted"),
+        ("TX-03", "rejected"),
+    ]
+    assert rows(ws, "SELECT rule_id, cell FROM validation_results") == [("at_most", "ChiTieu!E11")]
     assert rows(ws, "SELECT DISTINCT measure FROM submission_values ORDER BY 1") == [
-        ("target_2027",), ("target_2030",)]
+        ("target_2027",),
+        ("target_2030",),
+    ]
 
 
 def test_process_pool_examines_like_one_process(cfg, tmp_path, monkeypatch):
@@ -259,6 +335,7 @@ def test_process_pool_examines_like_one_process(cfg, tmp_path, monkeypatch):
     assert all(ex.unit is None or ex.unit is cfg.units_by_code[ex.unit.code] for ex in pooled)
     # values come back as columns; the frame built from them is the same
     from thidua.batch import values_frame
+
     readable = [[ex for ex in exs if ex.parsed is not None] for exs in (pooled, alone)]
     import pandas as pd
 
@@ -284,4 +361,5 @@ def test_process_pool_takes_in_like_one_process(tmp_path, monkeypatch):
     pooled = intake.take_all(paths, archive, workers=2)
     assert pooled == alone
     assert {f.name for f in archive.iterdir()} == {
-        s.submission_id for a in alone for s in a.submissions} | {a.sha256 for a in alone}
+        s.submission_id for a in alone for s in a.submissions
+    } | {a.sha256 for a in alone}

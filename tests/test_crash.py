@@ -80,8 +80,14 @@ def home(tmp_path: Path, name: str, monkeypatch, workbooks: Path | None) -> Work
 
 
 def killed(*args: str) -> None:
-    done = subprocess.run([sys.executable, "-c", KILLER, *args], env=dict(os.environ),
-                          capture_output=True, text=True, check=False, timeout=600)
+    done = subprocess.run(
+        [sys.executable, "-c", KILLER, *args],
+        env=dict(os.environ),
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=600,
+    )
     assert done.returncode == -9, done.stderr[-2000:]
 
 
@@ -92,8 +98,9 @@ def counts(ws: Workspace) -> dict[str, object]:
             "files": one("SELECT count(*) FROM files"),
             "submissions": one("SELECT count(*) FROM submissions"),
             "distinct": one("SELECT count(DISTINCT submission_id) FROM submissions"),
-            "outcomes": con.execute("SELECT outcome, count(*) FROM submissions "
-                                    "GROUP BY 1 ORDER BY 1").fetchall(),
+            "outcomes": con.execute(
+                "SELECT outcome, count(*) FROM submissions GROUP BY 1 ORDER BY 1"
+            ).fetchall(),
             "values": one("SELECT count(*) FROM submission_values"),
             "value_sum": one("SELECT sum(value) FROM submission_values"),
             "acks_sent": one("SELECT count(*) FROM acknowledgments WHERE status = 'sent'"),
@@ -110,19 +117,23 @@ def mails_per_recipient_subject(outbox: Path) -> dict[tuple[str, str], int]:
     return seen
 
 
-def test_kill_at_each_step_then_rerun_loads_everything_once(workbooks, tmp_path,
-                                                            monkeypatch):
+def test_kill_at_each_step_then_rerun_loads_everything_once(workbooks, tmp_path, monkeypatch):
     reference = home(tmp_path, "reference", monkeypatch, workbooks)
     collect(reference, docs=False)
     expected = counts(reference)
     assert expected["submissions"] == N_FILES and expected["acks_sent"] == N_FILES
 
     ws = home(tmp_path, "killed", monkeypatch, workbooks)
-    kills = [("take_in", "0.5"), ("examine", "1.0"), ("load", "0.05"),
-             ("tidy_inbox", "0.01"), ("acknowledge", "0.5")]
+    kills = [
+        ("take_in", "0.5"),
+        ("examine", "1.0"),
+        ("load", "0.05"),
+        ("tidy_inbox", "0.01"),
+        ("acknowledge", "0.5"),
+    ]
     for step, delay in kills:
         killed(step, delay)
-    collect(ws, docs=False)                             # the rerun, uninterrupted
+    collect(ws, docs=False)  # the rerun, uninterrupted
     assert counts(ws) == expected
     assert not list(ws.paths.inbox.iterdir())
     assert not list(ws.paths.archive.glob("*.tmp"))
@@ -133,11 +144,12 @@ def test_kill_at_each_step_then_rerun_loads_everything_once(workbooks, tmp_path,
 
 def test_kill_while_sending_reminders_then_rerun(tmp_path, monkeypatch):
     ws = home(tmp_path, "remind", monkeypatch, None)
-    killed("send", "0.3", "2025-11-21")                 # mo: 39 reminders with templates
+    killed("send", "0.3", "2025-11-21")  # mo: 39 reminders with templates
     remind(ws, datetime(2025, 11, 21).date())
     sent = mails_per_recipient_subject(ws.paths.outbox)
     assert len(sent) == 39
     assert sum(n - 1 for n in sent.values()) <= 1
     with connect(ws.paths.warehouse, read_only=True) as con:
-        assert con.execute("SELECT status, count(*) FROM reminders GROUP BY 1"
-                           ).fetchall() == [("sent", 39)]
+        assert con.execute("SELECT status, count(*) FROM reminders GROUP BY 1").fetchall() == [
+            ("sent", 39)
+        ]

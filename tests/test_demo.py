@@ -20,10 +20,17 @@ def test_demo_tells_the_2025_story(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("THIDUA_")}
     env["THIDUA_HOME"] = str(home)
     home.mkdir()
-    (home / ".thidua-demo").touch()         # as a previous run leaves it: wiped first
+    (home / ".thidua-demo").touch()  # as a previous run leaves it: wiped first
     (home / "stale.txt").write_text("from an earlier run")
-    out = subprocess.run([sys.executable, "-m", "apps.demo"], check=False, cwd=REPO, env=env,
-                         capture_output=True, text=True, timeout=600)
+    out = subprocess.run(
+        [sys.executable, "-m", "apps.demo"],
+        check=False,
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert out.returncode == 0, out.stderr[-3000:]
     assert not (home / "stale.txt").exists()
     text = out.stdout
@@ -35,25 +42,39 @@ def test_demo_tells_the_2025_story(tmp_path):
     assert "25/08/2025 đơn vị gửi báo cáo kỳ ke-hoach-2025: 37 đơn vị, 35 kèm văn bản" in text
     assert "17/12/2025 thidua remind: 7 thư t3 (nam-2025)" in text
     assert f"29/12/2025 thidua remind (chạy lại trong ngày): {nothing}" in text
-    assert ("nam-2025: 39 đơn vị phải nộp, 38 đã nộp (97,44%), 34 đúng hạn (87,18%), "
-            "4 muộn, 1 chưa nộp") in text
-    english = ("nothing due", "units send", "expected", "submitted", "on time", "Summary",
-               "acknowledged", "Where things stand", "emails written", "rollup ")
+    assert (
+        "nam-2025: 39 đơn vị phải nộp, 38 đã nộp (97,44%), 34 đúng hạn (87,18%), 4 muộn, 1 chưa nộp"
+    ) in text
+    english = (
+        "nothing due",
+        "units send",
+        "expected",
+        "submitted",
+        "on time",
+        "Summary",
+        "acknowledged",
+        "Where things stand",
+        "emails written",
+        "rollup ",
+    )
     assert [w for w in english if w in text] == []
     assert "Văn bản kế hoạch" in text and "chưa nhận" in text
     with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
-        assert con.execute("SELECT unit_code, version, outcome FROM submissions "
-                           "WHERE unit_code = 'CQ-YT' AND cycle_id = 'nam-2025' "
-                           "ORDER BY version").fetchall() == [
-            ("CQ-YT", 1, "rejected"), ("CQ-YT", 2, "accepted")]
-        assert con.execute("SELECT count(*) FROM reminders WHERE unit_code = 'DN-06' "
-                           "AND stage = 'don-doc'").fetchall() == [(2,)]
+        assert con.execute(
+            "SELECT unit_code, version, outcome FROM submissions "
+            "WHERE unit_code = 'CQ-YT' AND cycle_id = 'nam-2025' "
+            "ORDER BY version"
+        ).fetchall() == [("CQ-YT", 1, "rejected"), ("CQ-YT", 2, "accepted")]
+        assert con.execute(
+            "SELECT count(*) FROM reminders WHERE unit_code = 'DN-06' AND stage = 'don-doc'"
+        ).fetchall() == [(2,)]
         # plans: every unit's but TX-02's and MT-NCT's came beside the workbook
-        assert con.execute("SELECT count(DISTINCT s.unit_code), count(*) FILTER ("
-                           "WHERE s.unit_code IN ('TX-02', 'MT-NCT')) FROM attachments a "
-                           "JOIN submissions s USING (submission_id) WHERE a.role = "
-                           "'document' AND s.cycle_id = 'ke-hoach-2025'").fetchall() == [
-            (36, 0)]
+        assert con.execute(
+            "SELECT count(DISTINCT s.unit_code), count(*) FILTER ("
+            "WHERE s.unit_code IN ('TX-02', 'MT-NCT')) FROM attachments a "
+            "JOIN submissions s USING (submission_id) WHERE a.role = "
+            "'document' AND s.cycle_id = 'ke-hoach-2025'"
+        ).fetchall() == [(36, 0)]
     assert (home / "reports" / "nam-2025" / "v1" / "bao-cao-nam-2025.docx").is_file()
     check_annual_report(home / "reports" / "nam-2025" / "v1" / "bao-cao-nam-2025.docx")
     # 219 before issue 13, + the acknowledgment of the broken attachment from TX-05
@@ -68,10 +89,11 @@ def test_demo_tells_the_2025_story(tmp_path):
         dates.add(msg["Date"].datetime.date())
         if "ke-hoach-2025_" in str(msg["Subject"]) and msg["Auto-Submitted"] == "auto-replied":
             plan_acks[str(msg["To"])] = msg.get_body(("plain",)).get_content()
-    assert "Văn bản kế hoạch của đơn vị: chưa nhận được" in plan_acks[
-        "thon02@phongdoanh.example"]
-    assert "Văn bản kế hoạch của đơn vị: đã nhận (“ke-hoach-2025_TX-01.pdf”)" in plan_acks[
-        "thon01@phongdoanh.example"]
+    assert "Văn bản kế hoạch của đơn vị: chưa nhận được" in plan_acks["thon02@phongdoanh.example"]
+    assert (
+        "Văn bản kế hoạch của đơn vị: đã nhận (“ke-hoach-2025_TX-01.pdf”)"
+        in plan_acks["thon01@phongdoanh.example"]
+    )
     assert min(dates) == date(2025, 8, 21) and max(dates) == date(2025, 12, 29)
     assert "Tệp không đọc được: 1" in text and "thon05@phongdoanh.example" in text
 
@@ -86,32 +108,44 @@ def check_annual_report(path: Path) -> None:
     doc = Document(str(path))
     paras = [p.text for p in doc.paragraphs]
     text = "\n".join(paras)
-    heads = ["I. CÔNG TÁC CHỈ ĐẠO, TỔ CHỨC TRIỂN KHAI", "II. KẾT QUẢ THỰC HIỆN",
-             "III. MÔ HÌNH, CÁCH LÀM HAY", "IV. CÔNG TÁC KHEN THƯỞNG",
-             "V. KHÓ KHĂN, VƯỚNG MẮC VÀ NGUYÊN NHÂN",
-             "VI. PHƯƠNG HƯỚNG, NHIỆM VỤ VÀ ĐỀ XUẤT, KIẾN NGHỊ"]
+    heads = [
+        "I. CÔNG TÁC CHỈ ĐẠO, TỔ CHỨC TRIỂN KHAI",
+        "II. KẾT QUẢ THỰC HIỆN",
+        "III. MÔ HÌNH, CÁCH LÀM HAY",
+        "IV. CÔNG TÁC KHEN THƯỞNG",
+        "V. KHÓ KHĂN, VƯỚNG MẮC VÀ NGUYÊN NHÂN",
+        "VI. PHƯƠNG HƯỚNG, NHIỆM VỤ VÀ ĐỀ XUẤT, KIẾN NGHỊ",
+    ]
     at = [paras.index(h) for h in heads]
     assert at == sorted(at)
-    section = {h: "\n".join(paras[a + 1:b]) for h, a, b in zip(heads, at, [*at[1:], None],
-                                                                strict=True)}
+    section = {
+        h: "\n".join(paras[a + 1 : b]) for h, a, b in zip(heads, at, [*at[1:], None], strict=True)
+    }
     assert "Số liệu tính từ ngày 21/08/2025 đến ngày 14/12/2025" in text
-    assert "(21/08/2025 – 14/12/2025)" in text                       # chart captions
-    assert ("Đã có 38/39 cơ quan, đơn vị, thôn, xóm và doanh nghiệp xây dựng, ban hành kế "
-            "hoạch") in section[heads[0]]
+    assert "(21/08/2025 – 14/12/2025)" in text  # chart captions
+    assert (
+        "Đã có 38/39 cơ quan, đơn vị, thôn, xóm và doanh nghiệp xây dựng, ban hành kế hoạch"
+    ) in section[heads[0]]
     # the units' own words (synthetic.NARRATIVES), units with the same words on one line
     assert "Trung tâm Phục vụ hành chính công xã" in section[heads[1]]
     assert "Nhóm Zalo của thôn thông tin, hướng dẫn người dân hằng tuần" in section[heads[2]]
     assert "Thiết bị tin học đã cũ, đường truyền Internet chưa ổn định" in section[heads[4]]
     assert "Lắp đặt wifi miễn phí tại nhà văn hoá thôn" in section[heads[5]]
     awards = section[heads[3]]
-    assert awards.index("1. Khen thưởng theo thẩm quyền") < awards.index(
-        "Chủ tịch UBND xã xem xét tặng Giấy khen của Chủ tịch UBND xã cho") < awards.index(
-        "2. Đề nghị cấp trên khen thưởng") < awards.index(
-        "Đề nghị cấp có thẩm quyền xem xét tặng Bằng khen của Chủ tịch UBND tỉnh cho")
-    hc01 = [[c.text for c in r.cells] for t in doc.tables for r in t.rows
-            if r.cells[0].text == "HC01"]
-    assert hc01 == [["HC01", "Tổng số hồ sơ thủ tục hành chính tiếp nhận", "hồ sơ", "1/1",
-                     hc01[0][4]]]
+    assert (
+        awards.index("1. Khen thưởng theo thẩm quyền")
+        < awards.index("Chủ tịch UBND xã xem xét tặng Giấy khen của Chủ tịch UBND xã cho")
+        < awards.index("2. Đề nghị cấp trên khen thưởng")
+        < awards.index(
+            "Đề nghị cấp có thẩm quyền xem xét tặng Bằng khen của Chủ tịch UBND tỉnh cho"
+        )
+    )
+    hc01 = [
+        [c.text for c in r.cells] for t in doc.tables for r in t.rows if r.cells[0].text == "HC01"
+    ]
+    assert hc01 == [
+        ["HC01", "Tổng số hồ sơ thủ tục hành chính tiếp nhận", "hồ sơ", "1/1", hc01[0][4]]
+    ]
     assert "nam-2025" not in text and "mã tổng hợp" not in text
 
 
@@ -120,8 +154,14 @@ def test_demo_refuses_to_wipe_a_home_it_did_not_make(tmp_path):
     home.mkdir()
     (home / "warehouse.duckdb").write_bytes(b"precious")
     env = {k: v for k, v in os.environ.items() if not k.startswith("THIDUA_")}
-    out = subprocess.run([sys.executable, "-m", "apps.demo"], check=False, cwd=REPO,
-                         env=env | {"THIDUA_HOME": str(home)}, capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, "-m", "apps.demo"],
+        check=False,
+        cwd=REPO,
+        env=env | {"THIDUA_HOME": str(home)},
+        capture_output=True,
+        text=True,
+    )
     assert out.returncode == 1
     assert out.stderr.startswith(f"Error: {home} holds data the demo did not make")
     assert (home / "warehouse.duckdb").read_bytes() == b"precious"

@@ -34,8 +34,9 @@ def tables(command: str) -> list[set[str]]:
     section = DOCS.split(f"## `thidua {command}", 1)[1].split("\n## ", 1)[0]
     found = []
     for table in re.findall(r"(?m)^\| key \|.*\n\|[-|]+\|\n((?:\|.*\n)+)", section):
-        found.append({key for row in table.splitlines()
-                      for key in re.findall(r"`(\w+)`", row.split("|")[1])})
+        found.append(
+            {key for row in table.splitlines() for key in re.findall(r"`(\w+)`", row.split("|")[1])}
+        )
     return found
 
 
@@ -57,7 +58,7 @@ def test_json_keys_match_the_tables(workspace):
     [stage_keys] = tables("remind")
     dry = run_json("remind", "--today", "2025-11-21", "--dry-run")
     assert set(dry["stages"][0]) == stage_keys - {"sent", "failed"}
-    sent = run_json("remind", "--today", "2025-11-21")       # into the outbox
+    sent = run_json("remind", "--today", "2025-11-21")  # into the outbox
     assert set(sent["stages"][0]) == stage_keys
 
     [rollup_keys] = tables("rollup")

@@ -47,7 +47,7 @@ def per_file(batch) -> dict[str, tuple[list[str], list[str]]]:
     for a in batch.arrivals:
         outcomes, messages = [], []
         for sub in a.submissions:
-            assert (sub in examined) != (sub in duplicates), sub.name     # exactly one
+            assert (sub in examined) != (sub in duplicates), sub.name  # exactly one
             if sub in examined:
                 outcomes.append(examined[sub].outcome)
                 messages += [p.message_vi for p in examined[sub].problems]
@@ -67,12 +67,15 @@ def test_every_file_gets_its_outcome(hostile):
     for case in cases:
         outcomes, messages = found[safe_name(case.name)]
         if (case.outcome is not None and set(outcomes) != {case.outcome}) or (
-                case.reason is not None and not any(case.reason in m for m in messages)):
+            case.reason is not None and not any(case.reason in m for m in messages)
+        ):
             wrong.append((case.name[:40], case.outcome, outcomes, case.reason, messages[:2]))
     assert wrong == [], "\n".join(map(str, wrong))
     assert not any(WORKER_DIED in m for _, messages in found.values() for m in messages)
-    print(f"\n{len(cases)} files, collected in {seconds:.1f} s: "
-          f"{Counter(o for outs, _ in found.values() for o in outs)}")
+    print(
+        f"\n{len(cases)} files, collected in {seconds:.1f} s: "
+        f"{Counter(o for outs, _ in found.values() for o in outs)}"
+    )
     print(Counter(c.cls for c in cases))
 
 
@@ -82,10 +85,12 @@ def test_records_loads_and_inbox(hostile):
     with connect(ws.paths.warehouse, read_only=True) as con:
         recorded = {r[0] for r in con.execute("SELECT sha256 FROM files").fetchall()}
         loaded = dict(con.execute("SELECT submission_id, outcome FROM submissions").fetchall())
-        versions = con.execute("""
+        versions = con.execute(
+            """
             SELECT v.value FROM submissions s JOIN submission_values v USING (submission_id)
             WHERE s.unit_code = ? AND v.indicator_code = 'TS01' ORDER BY s.version""",
-                               [MAIL_UNIT]).fetchall()
+            [MAIL_UNIT],
+        ).fetchall()
     assert {a.sha256 for a in batch.arrivals} <= recorded
     assert {s.submission_id for a in batch.arrivals for s in a.submissions} <= recorded
     assert {ex.incoming.submission_id for ex in batch.examined} == set(loaded)

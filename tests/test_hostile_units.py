@@ -43,13 +43,12 @@ def reason(name: str, data: bytes, limits: Limits | None = None) -> str:
 
 # -- guards before calamine -------------------------------------------------------------
 
+
 def test_far_cells_never_reach_calamine(good):
     xml = member(good, SHEET).decode()
-    far = rezip(good, {SHEET: xml.replace('<c r="D2"', '<c r="XFD1048576"/><c r="D2"', 1)
-                       .encode()})
+    far = rezip(good, {SHEET: xml.replace('<c r="D2"', '<c r="XFD1048576"/><c r="D2"', 1).encode()})
     assert reason("x.xlsx", far) == f"tệp có ô ở vị trí XFD1048576, {LIMIT}"
-    far = rezip(good, {SHEET: xml.replace('<c r="D2"', '<c r="ZZZZZZ2"/><c r="D2"', 1)
-                       .encode()})
+    far = rezip(good, {SHEET: xml.replace('<c r="D2"', '<c r="ZZZZZZ2"/><c r="D2"', 1).encode()})
     assert reason("x.xlsx", far) == f"tệp có ô ở vị trí ZZZZZZ2, {LIMIT}"
     wide = re.sub(r'<dimension ref="[^"]*"/>', '<dimension ref="A1:XFD1048576"/>', xml)
     assert wide != xml
@@ -63,36 +62,47 @@ def test_rows_cells_and_shared_strings_are_capped(good):
     many = rezip(good, {SHEET: xml.replace("</sheetData>", rows + "</sheetData>").encode()})
     assert reason("x.xlsx", many, Limits(max_rows=40)) == "một trang tính có hơn 40 dòng"
     assert reason("x.xlsx", many, Limits(max_cells=100)) == "một trang tính có hơn 100 ô"
-    assert reason("x.xlsx", good, Limits(max_shared_strings_bytes=100)) == \
-        "bảng chuỗi văn bản (sharedStrings) quá lớn"
+    assert (
+        reason("x.xlsx", good, Limits(max_shared_strings_bytes=100))
+        == "bảng chuỗi văn bản (sharedStrings) quá lớn"
+    )
 
 
 def test_dtd_is_refused(good):
     xml = member(good, SHEET).decode()
     laughs = '<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaa">]>' + xml.split("?>", 1)[1]
-    assert reason("x.xlsx", rezip(good, {SHEET: laughs.encode()})) == \
-        "tệp chứa khai báo DOCTYPE/ENTITY, không phải tệp .xlsx hợp lệ"
-    shared = member(good, "xl/sharedStrings.xml").decode()    # calamine refuses it itself
-    laughs = ('<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaa">]>'
-              + shared.split("?>", 1)[1].replace("<t>", "<t>&a;", 1))
-    assert reason("x.xlsx", rezip(good, {"xl/sharedStrings.xml": laughs.encode()})) == \
-        "tệp hỏng (CalamineError)"
+    assert (
+        reason("x.xlsx", rezip(good, {SHEET: laughs.encode()}))
+        == "tệp chứa khai báo DOCTYPE/ENTITY, không phải tệp .xlsx hợp lệ"
+    )
+    shared = member(good, "xl/sharedStrings.xml").decode()  # calamine refuses it itself
+    laughs = '<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaa">]>' + shared.split("?>", 1)[
+        1
+    ].replace("<t>", "<t>&a;", 1)
+    assert (
+        reason("x.xlsx", rezip(good, {"xl/sharedStrings.xml": laughs.encode()}))
+        == "tệp hỏng (CalamineError)"
+    )
 
 
 def test_truncated_central_directory_is_unreadable(good):
     end = good.rfind(b"PK\x05\x06")
-    for data in (good[:end - 40] + good[end:], good[:end] + good[end:end + 12]):
+    for data in (good[: end - 40] + good[end:], good[:end] + good[end : end + 12]):
         assert reason("x.xlsx", data) == "tệp hỏng, không đọc được cấu trúc nén"
 
 
 # -- values -----------------------------------------------------------------------------
 
-@pytest.mark.parametrize("v, message", [
-    ("inf", "Giá trị “inf” của TS01 không phải là một số hữu hạn."),
-    ("1e400", "Giá trị “inf” của TS01 không phải là một số hữu hạn."),
-    ("nan", "Giá trị “nan” của TS01 không phải là một số hữu hạn."),
-    ("1.7e308", "Giá trị “1.7e+308” của TS01 quá lớn (vượt quá 1.000.000.000.000.000)."),
-])
+
+@pytest.mark.parametrize(
+    "v, message",
+    [
+        ("inf", "Giá trị “inf” của TS01 không phải là một số hữu hạn."),
+        ("1e400", "Giá trị “inf” của TS01 không phải là một số hữu hạn."),
+        ("nan", "Giá trị “nan” của TS01 không phải là một số hữu hạn."),
+        ("1.7e308", "Giá trị “1.7e+308” của TS01 quá lớn (vượt quá 1.000.000.000.000.000)."),
+    ],
+)
 def test_values_are_finite_and_bounded(good, v, message):
     parsed = parse_file("x.xlsx", set_cell(good, "D2", f'<c r="D2"><v>{v}</v></c>'))
     assert [p.message_vi for p in parsed.problems] == [message]
@@ -105,25 +115,46 @@ def test_formula_errors_are_named(good, err):
     data = set_cell(good, "D2", f'<c r="D2" t="e"><f>1/0</f><v>{err}</v></c>')
     [p] = parse_file("x.xlsx", data).problems
     assert (p.rule_id, p.cell, p.message_vi) == (
-        "formula_error", "ChiTieu!D2", f"Chỉ tiêu TS01: ô chứa lỗi công thức {err}.")
+        "formula_error",
+        "ChiTieu!D2",
+        f"Chỉ tiêu TS01: ô chứa lỗi công thức {err}.",
+    )
 
 
-@pytest.mark.parametrize("value, shown", [
-    (-1e-300, "-1e-300"), (1e-300, "1e-300"), (-0.0, "0"), (1.7e308, "1,7e+308"),
-    (math.inf, "vô cực"), (-math.inf, "âm vô cực"), (math.nan, ""), (10**400 // 10**390,
-                                                                     "10.000.000.000"),
-    (1234.5, "1.234,5"), (-3, "-3")])
+@pytest.mark.parametrize(
+    "value, shown",
+    [
+        (-1e-300, "-1e-300"),
+        (1e-300, "1e-300"),
+        (-0.0, "0"),
+        (1.7e308, "1,7e+308"),
+        (math.inf, "vô cực"),
+        (-math.inf, "âm vô cực"),
+        (math.nan, ""),
+        (10**400 // 10**390, "10.000.000.000"),
+        (1234.5, "1.234,5"),
+        (-3, "-3"),
+    ],
+)
 def test_fmt_shows_what_was_written(value, shown):
     assert fmt(value) == shown
 
 
-@given(st.one_of(st.floats(), st.integers(min_value=-10**500, max_value=10**500),
-                 st.text(max_size=5), st.none(), st.booleans()))
+@given(
+    st.one_of(
+        st.floats(),
+        st.integers(min_value=-(10**500), max_value=10**500),
+        st.text(max_size=5),
+        st.none(),
+        st.booleans(),
+    )
+)
 def test_fmt_never_raises(value):
     assert isinstance(fmt(value), str)
 
 
 # -- CSV --------------------------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def csv_lines(cfg) -> list[str]:
@@ -142,8 +173,16 @@ def test_csv_with_cr_line_ends_is_read(csv_lines):
 
 
 def examined(cfg, name: str, data: bytes) -> Examined:
-    inc = Incoming("x", name, len(data), "inbox", None, datetime(2025, 12, 15, tzinfo=UTC),
-                   Path(name), Path(name))
+    inc = Incoming(
+        "x",
+        name,
+        len(data),
+        "inbox",
+        None,
+        datetime(2025, 12, 15, tzinfo=UTC),
+        Path(name),
+        Path(name),
+    )
     ex = Examined(inc, (parsed := parse_file(name, data)), problems=list(parsed.problems))
     check_registry(cfg, ex)
     return ex
@@ -152,7 +191,8 @@ def examined(cfg, name: str, data: bytes) -> Examined:
 def test_header_only_csv(cfg, csv_lines):
     ex = examined(cfg, "x.csv", (csv_lines[0] + "\r\n").encode())
     assert [p.message_vi for p in ex.problems] == [
-        "Tệp chỉ có dòng tiêu đề, không có dòng số liệu nào."]
+        "Tệp chỉ có dòng tiêu đề, không có dòng số liệu nào."
+    ]
 
 
 def test_row_of_another_registered_unit(cfg, csv_lines):
@@ -161,10 +201,12 @@ def test_row_of_another_registered_unit(cfg, csv_lines):
     ex = examined(cfg, "x.csv", "\r\n".join(csv_lines[:3] + [other, unknown]).encode())
     assert [(p.cell, p.message_vi) for p in ex.problems if "mã đơn vị" in p.message_vi.lower()] == [
         ("CSV!A4", "Dòng này ghi mã đơn vị của đơn vị khác (“TX-03”, không phải TX-02)."),
-        ("CSV!A5", "Mã đơn vị “XX-99” không có trong danh sách đơn vị.")]
+        ("CSV!A5", "Mã đơn vị “XX-99” không có trong danh sách đơn vị."),
+    ]
 
 
 # -- files on disk ----------------------------------------------------------------------
+
 
 def test_links_devices_and_formats_are_refused_with_a_record(tmp_path, good):
     inbox, arch = tmp_path / "inbox", tmp_path / "archive"
@@ -179,7 +221,8 @@ def test_links_devices_and_formats_are_refused_with_a_record(tmp_path, good):
         "lien-ket.xlsx": "liên kết tượng trưng, không nhận",
         "ong.csv": "không phải tệp thông thường (thiết bị, FIFO hoặc socket), không nhận",
         "bao-cao.xls": "không nhận tệp định dạng .xls (chỉ nhận .xlsx, .csv hoặc thư .eml); "
-                       "hãy lưu lại thành tệp .xlsx"}
+        "hãy lưu lại thành tệp .xlsx",
+    }
 
 
 def test_a_file_over_the_cap_is_archived_by_streaming_and_refused(tmp_path, good):
@@ -196,20 +239,22 @@ def test_a_file_over_the_cap_is_archived_by_streaming_and_refused(tmp_path, good
     assert first.sha256 == hashlib.sha256(big).hexdigest() and first.size == len(big)
     assert (arch / first.sha256).read_bytes() == big
     assert first.submissions[0].refused == (
-        "tệp quá lớn (3 MB, tối đa 1 MB), không đọc; hãy gửi tệp .xlsx nhỏ hơn, "
-        "mỗi thư một tệp")
+        "tệp quá lớn (3 MB, tối đa 1 MB), không đọc; hãy gửi tệp .xlsx nhỏ hơn, mỗi thư một tệp"
+    )
     assert second.submissions[0].refused is None
     assert (arch / second.sha256).read_bytes() == good
-    assert not list(arch.glob(".*"))                # no temporary file left
+    assert not list(arch.glob(".*"))  # no temporary file left
 
 
 def test_empty_files_are_not_duplicates_of_each_other(tmp_path):
     for name in ("a.csv", "b.eml", "c.xlsx"):
         (tmp_path / name).write_bytes(b"")
-    ids = {take(tmp_path / n, tmp_path).submissions[0].submission_id
-           for n in ("a.csv", "b.eml", "c.xlsx")}
+    ids = {
+        take(tmp_path / n, tmp_path).submissions[0].submission_id
+        for n in ("a.csv", "b.eml", "c.xlsx")
+    }
     assert len(ids) == 3
-    assert take(tmp_path / "a.csv", tmp_path).sha256 in ids         # the same on a rerun
+    assert take(tmp_path / "a.csv", tmp_path).sha256 in ids  # the same on a rerun
 
 
 def test_unsafe_names_are_renamed_in_the_inbox(tmp_path, good):
@@ -235,11 +280,10 @@ def test_failed_archive_write_leaves_no_tmp_and_strays_are_cleaned(tmp_path):
         except OSError as exc:
             print(exc.errno)
     """)
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True)
-    assert out.stdout.strip() == "27"                   # EFBIG: the write failed
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "27"  # EFBIG: the write failed
     assert list(tmp_path.iterdir()) == []
-    (tmp_path / ".abc.tmp123").write_bytes(b"half")     # left by a killed take-in
+    (tmp_path / ".abc.tmp123").write_bytes(b"half")  # left by a killed take-in
     take_all([], tmp_path)
     assert list(tmp_path.iterdir()) == []
     sha, path = archive(b"ok", tmp_path)
@@ -248,13 +292,23 @@ def test_failed_archive_write_leaves_no_tmp_and_strays_are_cleaned(tmp_path):
 
 # -- isolation --------------------------------------------------------------------------
 
+
 def incoming(tmp_path: Path, files: dict[str, bytes]) -> list[Incoming]:
     out = []
     for name, data in files.items():
         (tmp_path / name).write_bytes(data)
-        out.append(Incoming(name, name, len(data), "inbox", None,
-                            datetime(2025, 12, 15, tzinfo=UTC), tmp_path / name,
-                            tmp_path / name))
+        out.append(
+            Incoming(
+                name,
+                name,
+                len(data),
+                "inbox",
+                None,
+                datetime(2025, 12, 15, tzinfo=UTC),
+                tmp_path / name,
+                tmp_path / name,
+            )
+        )
     return out
 
 
@@ -263,9 +317,14 @@ def test_a_file_that_kills_its_worker_is_unreadable_alone(cfg, tmp_path, good):
     """With the caps lifted, XFD1048576 makes calamine ask for 512 GB: the worker dies
     under its memory limit, and only that file is unreadable."""
     far = set_cell(good, "D2", '<c r="XFD1048576"><v>1</v></c>')
-    incs = incoming(tmp_path, {"a.xlsx": good, "far.xlsx": far,
-                               "c.xlsx": synthetic.workbook(cfg, cfg.unit("CQ-KT"),
-                                                            cfg.cycle("nam-2025"))})
+    incs = incoming(
+        tmp_path,
+        {
+            "a.xlsx": good,
+            "far.xlsx": far,
+            "c.xlsx": synthetic.workbook(cfg, cfg.unit("CQ-KT"), cfg.cycle("nam-2025")),
+        },
+    )
     lifted = Limits(max_rows=2**21, max_columns=2**15, worker_memory_bytes=2**30)
     got = examine_all(cfg, incs, lifted)
     assert [ex.outcome != "unreadable" for ex in got] == [True, False, True]
@@ -312,7 +371,8 @@ def test_a_worker_out_of_time_is_killed(cfg, tmp_path, good):
 def test_workers_die_with_their_parent(tmp_path):
     """A collection killed with SIGKILL leaves no worker behind (PR_SET_PDEATHSIG)."""
     script = tmp_path / "parent.py"
-    script.write_text(textwrap.dedent(f"""
+    script.write_text(
+        textwrap.dedent(f"""
         import os, time
         from thidua.workers import Isolation, map_isolated
 
@@ -323,7 +383,8 @@ def test_workers_die_with_their_parent(tmp_path):
 
         if __name__ == "__main__":
             map_isolated(work, [1], 1, None, (), Isolation(2**30, 120, 0))
-    """))
+    """)
+    )
     parent = subprocess.Popen([sys.executable, str(script)])
     pid_file = tmp_path / "worker.pid"
     for _ in range(300):
@@ -342,20 +403,30 @@ def test_workers_die_with_their_parent(tmp_path):
 
 # -- exports ----------------------------------------------------------------------------
 
+
 def test_exports_escape_text_not_numbers(tmp_path):
     from pipeline.rollup import _write_files
 
-    df = pd.DataFrame({"unit": ['=HYPERLINK("http://x","Bấm")', "+1", "-x", "@a", "\tb",
-                                "Thôn 1"],
-                       "score": [-1.5, -2, 0, 1, 2, 3]})
+    df = pd.DataFrame(
+        {
+            "unit": ['=HYPERLINK("http://x","Bấm")', "+1", "-x", "@a", "\tb", "Thôn 1"],
+            "score": [-1.5, -2, 0, 1, 2, 3],
+        }
+    )
     assert excel_safe(df)["unit"].tolist() == [
-        "'=HYPERLINK(\"http://x\",\"Bấm\")", "'+1", "'-x", "'@a", "'\tb", "Thôn 1"]
+        '\'=HYPERLINK("http://x","Bấm")',
+        "'+1",
+        "'-x",
+        "'@a",
+        "'\tb",
+        "Thôn 1",
+    ]
     _write_files(tmp_path, {"t": df}, "Asia/Ho_Chi_Minh")
     csv = pd.read_csv(tmp_path / "data" / "t.csv", encoding="utf-8-sig")
     assert csv["unit"][0].startswith("'=") and csv["score"].tolist() == df["score"].tolist()
     assert pd.read_parquet(tmp_path / "data" / "t.parquet")["unit"][0].startswith("=")
     numbers = df[["score"]]
-    assert excel_safe(numbers) is numbers               # nothing to escape: no copy
+    assert excel_safe(numbers) is numbers  # nothing to escape: no copy
 
 
 def test_mail_attachments_keep_their_order(tmp_path, good, cfg):
@@ -364,12 +435,14 @@ def test_mail_attachments_keep_their_order(tmp_path, good, cfg):
     msg = EmailMessage()
     msg["From"] = "x@y.example"
     for k in range(12):
-        data = synthetic.workbook(cfg, cfg.unit("TX-02"), cfg.cycle("nam-2025"),
-                                  overrides={"TS01": 1000 + k})
-        msg.add_attachment(data, maintype="application", subtype="octet-stream",
-                           filename=f"{k}.xlsx")
+        data = synthetic.workbook(
+            cfg, cfg.unit("TX-02"), cfg.cycle("nam-2025"), overrides={"TS01": 1000 + k}
+        )
+        msg.add_attachment(
+            data, maintype="application", subtype="octet-stream", filename=f"{k}.xlsx"
+        )
     (tmp_path / "m.eml").write_bytes(bytes(msg))
     subs = take(tmp_path / "m.eml", tmp_path).submissions
-    assert [s.name for s in sorted(subs, key=lambda s: (s.received_at, s.submission_id))] \
-        == [f"{k}.xlsx" for k in range(12)]
-
+    assert [s.name for s in sorted(subs, key=lambda s: (s.received_at, s.submission_id))] == [
+        f"{k}.xlsx" for k in range(12)
+    ]

@@ -19,8 +19,15 @@ HTML = "<p>Kính gửi: <strong>Phòng Văn hoá – Xã hội</strong></p>"
 
 
 def email(**kw) -> Email:
-    return Email(**{"to": ["vanphong@phongdoanh.example"], "subject": SUBJECT, "text": TEXT,
-                    "html": HTML, **kw})
+    return Email(
+        **{
+            "to": ["vanphong@phongdoanh.example"],
+            "subject": SUBJECT,
+            "text": TEXT,
+            "html": HTML,
+            **kw,
+        }
+    )
 
 
 def smtp_settings(env: dict[str, str]) -> SmtpSettings:
@@ -32,17 +39,19 @@ def body(msg, subtype: str) -> str:
     return msg.get_body((subtype,)).get_content().replace("\r\n", "\n").rstrip("\n")
 
 
-
 @pytest.mark.slow
-def test_smtp_message_decodes_to_vietnamese_subject_body_and_addresses(smtp_env, cfg,
-                                                                       tmp_path):
+def test_smtp_message_decodes_to_vietnamese_subject_body_and_addresses(smtp_env, cfg, tmp_path):
     with open_mailer(resolve_settings(REPO_CONFIG), tmp_path) as mailer:
-        result = mailer.send(email(cc=["truong.vanphong@phongdoanh.example"],
-                                   attachments=[("nam-2025_CQ-VP.xlsx", b"PK\x03\x04xlsx")]))
+        result = mailer.send(
+            email(
+                cc=["truong.vanphong@phongdoanh.example"],
+                attachments=[("nam-2025_CQ-VP.xlsx", b"PK\x03\x04xlsx")],
+            )
+        )
     assert result.ok and result.refused == {} and result.error is None
     [got] = smtp_env.received
     header_block = got.data.split(b"\r\n\r\n", 1)[0]
-    assert header_block.isascii() and b"=?utf-8?" in header_block   # RFC 2047
+    assert header_block.isascii() and b"=?utf-8?" in header_block  # RFC 2047
     msg = got.message
     assert msg["Subject"] == SUBJECT
     assert msg["Message-ID"] == result.message_id
@@ -53,7 +62,7 @@ def test_smtp_message_decodes_to_vietnamese_subject_body_and_addresses(smtp_env,
     assert got.mail_from == cfg.settings.sender.email
     assert got.rcpt_tos == ["vanphong@phongdoanh.example", "truong.vanphong@phongdoanh.example"]
     assert body(msg, "plain") == TEXT and body(msg, "html") == HTML
-    assert msg["Auto-Submitted"] == "auto-generated"      # RFC 3834: nobody auto-answers it
+    assert msg["Auto-Submitted"] == "auto-generated"  # RFC 3834: nobody auto-answers it
     [attachment] = msg.iter_attachments()
     assert attachment.get_filename() == "nam-2025_CQ-VP.xlsx"
     assert attachment.get_content() == b"PK\x03\x04xlsx"
@@ -66,18 +75,21 @@ def test_one_refused_recipient_does_not_stop_the_others(smtp_env, cfg, tmp_path)
         partly = mailer.send(email(cc=["bad@phongdoanh.example"]))
         refused = mailer.send(email(to=["bad@phongdoanh.example"]))
         after = mailer.send(email(to=["kinhte@phongdoanh.example"]))
-    assert partly.ok and partly.refused == {"bad@phongdoanh.example":
-                                            "550 5.1.1 mailbox unavailable"}
+    assert partly.ok and partly.refused == {
+        "bad@phongdoanh.example": "550 5.1.1 mailbox unavailable"
+    }
     assert not refused.ok and refused.error == "all recipients refused"
     assert after.ok
-    assert [r.rcpt_tos for r in smtp_env.received] == [["vanphong@phongdoanh.example"],
-                                                       ["kinhte@phongdoanh.example"]]
+    assert [r.rcpt_tos for r in smtp_env.received] == [
+        ["vanphong@phongdoanh.example"],
+        ["kinhte@phongdoanh.example"],
+    ]
     assert len({partly.message_id, refused.message_id, after.message_id}) == 3
 
 
 def test_server_down_fails_every_message_after_retries(cfg, tmp_path, monkeypatch):
     monkeypatch.setenv("THIDUA_SMTP_HOST", "127.0.0.1")
-    monkeypatch.setenv("THIDUA_SMTP_PORT", str(free_port()))   # nothing listens there
+    monkeypatch.setenv("THIDUA_SMTP_PORT", str(free_port()))  # nothing listens there
     monkeypatch.setenv("THIDUA_SMTP_RETRY_DELAYS", "0,0")
     with open_mailer(resolve_settings(REPO_CONFIG), tmp_path) as mailer:
         results = [mailer.send(email()) for _ in range(3)]
@@ -92,17 +104,22 @@ def test_outbox_gets_one_eml_per_message_named_by_message_id(cfg, tmp_path, monk
         first, second = mailer.send(email()), mailer.send(email())
     files = sorted((tmp_path / "outbox").iterdir())
     assert len(files) == 2 and first.message_id != second.message_id
-    msg = message_from_bytes((tmp_path / "outbox" / f"{first.message_id.strip('<>')}.eml")
-                             .read_bytes(), policy=policy.default)
+    msg = message_from_bytes(
+        (tmp_path / "outbox" / f"{first.message_id.strip('<>')}.eml").read_bytes(),
+        policy=policy.default,
+    )
     assert msg["Subject"] == SUBJECT and msg["Message-ID"] == first.message_id
 
 
-@pytest.mark.parametrize("env, expected", [
-    ({"THIDUA_SMTP_HOST": "smtp.example.vn", "THIDUA_SMTP_PORT": "465"}, ("ssl", 465)),
-    ({"THIDUA_SMTP_HOST": "smtp.example.vn"}, ("starttls", 587)),
-    ({"THIDUA_SMTP_HOST": "127.0.0.1", "THIDUA_SMTP_PORT": "1025"}, ("none", 1025)),
-    ({"THIDUA_SMTP_HOST": "mail.lan", "THIDUA_SMTP_SECURITY": "none"}, ("none", 25)),
-])
+@pytest.mark.parametrize(
+    "env, expected",
+    [
+        ({"THIDUA_SMTP_HOST": "smtp.example.vn", "THIDUA_SMTP_PORT": "465"}, ("ssl", 465)),
+        ({"THIDUA_SMTP_HOST": "smtp.example.vn"}, ("starttls", 587)),
+        ({"THIDUA_SMTP_HOST": "127.0.0.1", "THIDUA_SMTP_PORT": "1025"}, ("none", 1025)),
+        ({"THIDUA_SMTP_HOST": "mail.lan", "THIDUA_SMTP_SECURITY": "none"}, ("none", 25)),
+    ],
+)
 def test_security_and_port_defaults(cfg, env, expected):
     smtp = smtp_settings(env)
     assert (smtp.security, smtp.port) == expected
@@ -110,8 +127,12 @@ def test_security_and_port_defaults(cfg, env, expected):
 
 
 def test_password_never_in_repr_and_unsafe_setups_refused(cfg):
-    env = {"THIDUA_SMTP_HOST": "smtp.example.vn", "THIDUA_SMTP_USER": "vhxh",
-           "THIDUA_SMTP_PASSWORD": "s3cret-pw", "THIDUA_SMTP_SENDER": "thidua@example.vn"}
+    env = {
+        "THIDUA_SMTP_HOST": "smtp.example.vn",
+        "THIDUA_SMTP_USER": "vhxh",
+        "THIDUA_SMTP_PASSWORD": "s3cret-pw",
+        "THIDUA_SMTP_SENDER": "thidua@example.vn",
+    }
     smtp = smtp_settings(env)
     assert "s3cret-pw" not in repr(smtp) and smtp.sender == "thidua@example.vn"
     with pytest.raises(SmtpConfigError, match="THIDUA_SMTP_PASSWORD is not"):
@@ -123,16 +144,42 @@ def test_password_never_in_repr_and_unsafe_setups_refused(cfg):
     assert "s3cret-pw" not in str(refused.value)
 
 
-WORDS = ["Nhắc", "hạn:", "còn", "7", "ngày", "làm", "việc", "–", "Thứ", "Hai,", "22/12/2025",
-         "Đôn", "đốc", "Văn", "hoá", "Xã", "hội", "(hạn)", "[Thi", "đua]", "báo", "cáo", "x"]
+WORDS = [
+    "Nhắc",
+    "hạn:",
+    "còn",
+    "7",
+    "ngày",
+    "làm",
+    "việc",
+    "–",
+    "Thứ",
+    "Hai,",
+    "22/12/2025",
+    "Đôn",
+    "đốc",
+    "Văn",
+    "hoá",
+    "Xã",
+    "hội",
+    "(hạn)",
+    "[Thi",
+    "đua]",
+    "báo",
+    "cáo",
+    "x",
+]
 
 
 @settings(max_examples=300, deadline=None)
-@given(subject=st.lists(st.sampled_from(WORDS), min_size=1, max_size=40).map(" ".join),
-       name=st.lists(st.sampled_from(WORDS), min_size=1, max_size=12).map(" ".join))
+@given(
+    subject=st.lists(st.sampled_from(WORDS), min_size=1, max_size=40).map(" ".join),
+    name=st.lists(st.sampled_from(WORDS), min_size=1, max_size=12).map(" ".join),
+)
 def test_any_vietnamese_subject_and_sender_name_survive_encoding(subject, name):
-    data = build_message(Email(to=["a@x.example"], subject=subject, text="x"),
-                         "vhxh@phongdoanh.example", name).as_bytes()
+    data = build_message(
+        Email(to=["a@x.example"], subject=subject, text="x"), "vhxh@phongdoanh.example", name
+    ).as_bytes()
     msg = message_from_bytes(data, policy=policy.default)
     assert data.isascii()
     assert msg["Subject"] == subject

@@ -14,14 +14,25 @@ from thidua.parse import Limits, Unreadable, parse_file
 from thidua.vnnumber import read_text_number
 
 
-@pytest.mark.parametrize("text, value, how", [
-    ("12", 12.0, "plain"), (" 0012 ", 12.0, "plain"), ("-3", -3.0, "plain"),
-    ("1.234", 1234.0, "vi"), ("1.234.567", 1234567.0, "vi"), ("12,5", 12.5, "vi"),
-    ("1.234,5", 1234.5, "vi"), ("1\u00a0234", 1234.0, "plain"),
-    ("12.5", None, "ambiguous"), ("1,234", None, "ambiguous"), ("12,500", None, "ambiguous"),
-    ("khoảng 50", None, "not_number"), ("15/06/2025", None, "not_number"),
-    ("", None, "not_number"),
-])
+@pytest.mark.parametrize(
+    "text, value, how",
+    [
+        ("12", 12.0, "plain"),
+        (" 0012 ", 12.0, "plain"),
+        ("-3", -3.0, "plain"),
+        ("1.234", 1234.0, "vi"),
+        ("1.234.567", 1234567.0, "vi"),
+        ("12,5", 12.5, "vi"),
+        ("1.234,5", 1234.5, "vi"),
+        ("1\u00a0234", 1234.0, "plain"),
+        ("12.5", None, "ambiguous"),
+        ("1,234", None, "ambiguous"),
+        ("12,500", None, "ambiguous"),
+        ("khoảng 50", None, "not_number"),
+        ("15/06/2025", None, "not_number"),
+        ("", None, "not_number"),
+    ],
+)
 def test_vietnamese_number_rule(text, value, how):
     read = read_text_number(text)
     assert (read.value, read.how) == (value, how)
@@ -46,14 +57,17 @@ def _zip(members: dict[str, bytes]) -> bytes:
     return buf.getvalue()
 
 
-@pytest.mark.parametrize("data, reason", [
-    (b"", "tệp rỗng"),
-    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600, "Excel"),   # OLE2, not even valid
-    (b"hello, this is text", "không phải tệp Excel"),
-    (b"PK\x03\x04garbage", "tệp hỏng"),
-    (_zip({"xl/worksheets/sheet1.xml": b"<" * (5 * 2**20)}), "nghi zip bomb"),
-    (_zip({"a.xml": b"x"}), "tệp hỏng"),                              # a zip, not a workbook
-])
+@pytest.mark.parametrize(
+    "data, reason",
+    [
+        (b"", "tệp rỗng"),
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600, "Excel"),  # OLE2, not even valid
+        (b"hello, this is text", "không phải tệp Excel"),
+        (b"PK\x03\x04garbage", "tệp hỏng"),
+        (_zip({"xl/worksheets/sheet1.xml": b"<" * (5 * 2**20)}), "nghi zip bomb"),
+        (_zip({"a.xml": b"x"}), "tệp hỏng"),  # a zip, not a workbook
+    ],
+)
 def test_unreadable_files(data, reason):
     with pytest.raises(Unreadable, match=reason):
         parse_file("x.xlsx", data, Limits())
@@ -69,8 +83,8 @@ def test_moved_column_and_blank_row_still_parse(cfg):
 
     unit, cycle = cfg.unit("CQ-VP"), cfg.cycle("nam-2025")
     book = openpyxl.load_workbook(io.BytesIO(synthetic.workbook(cfg, unit, cycle)))
-    book["ChiTieu"].insert_rows(5)          # a blank row inside the table
-    book["ChiTieu"].insert_cols(2)          # a column before "Chỉ tiêu": values move to E
+    book["ChiTieu"].insert_rows(5)  # a blank row inside the table
+    book["ChiTieu"].insert_cols(2)  # a column before "Chỉ tiêu": values move to E
     out = io.BytesIO()
     book.save(out)
     parsed = parse_file("x.xlsx", out.getvalue())

@@ -29,13 +29,15 @@ def smtp_env(monkeypatch):
 
 def sent_log(ws) -> dict[str, tuple]:
     with connect(ws.paths.warehouse, read_only=True) as con:
-        rows = con.execute("SELECT unit_code, stage, status, attempts, message_id, error "
-                           "FROM reminders").fetchall()
+        rows = con.execute(
+            "SELECT unit_code, stage, status, attempts, message_id, error FROM reminders"
+        ).fetchall()
     return {r[0]: r[1:] for r in rows}
 
 
-def test_mo_day_sends_each_unit_its_template_once(prefect_harness, workspace, smtp_server,
-                                                  monkeypatch):
+def test_mo_day_sends_each_unit_its_template_once(
+    prefect_harness, workspace, smtp_server, monkeypatch
+):
     monkeypatch.setenv("THIDUA_SMTP_HOST", smtp_server.host)
     monkeypatch.setenv("THIDUA_SMTP_PORT", str(smtp_server.port))
     first = remind(today=MO)
@@ -45,9 +47,11 @@ def test_mo_day_sends_each_unit_its_template_once(prefect_harness, workspace, sm
     unit = workspace.config.unit("CQ-VHXH")
     [got] = [r for r in smtp_server.received if r.rcpt_tos == [unit.email]]
     msg = got.message
-    assert msg["Subject"] == ("[Thi đua đổi mới sáng tạo, chuyển đổi số và Bình dân học vụ "
-                              "số] Mở kỳ báo cáo: Báo cáo kết quả năm 2025 – hạn nộp ngày "
-                              "22/12/2025")
+    assert msg["Subject"] == (
+        "[Thi đua đổi mới sáng tạo, chuyển đổi số và Bình dân học vụ "
+        "số] Mở kỳ báo cáo: Báo cáo kết quả năm 2025 – hạn nộp ngày "
+        "22/12/2025"
+    )
     assert msg["From"].addresses[0].display_name == "Phòng Văn hoá – Xã hội xã Phong Doanh"
     assert msg["To"] == unit.email and msg["Cc"] is None
     text = msg.get_body(("plain",)).get_content()
@@ -65,15 +69,13 @@ def test_mo_day_sends_each_unit_its_template_once(prefect_harness, workspace, sm
     assert second["stages"][0]["skipped_sent"] == 39 and second["reminders"] == []
 
 
-def test_server_down_is_logged_failed_and_sent_once_later(prefect_harness, workspace,
-                                                          smtp_env):
+def test_server_down_is_logged_failed_and_sent_once_later(prefect_harness, workspace, smtp_env):
     from aiosmtpd.controller import Controller
 
-    remind(today=DON_DOC)                       # nothing listens on the port yet
+    remind(today=DON_DOC)  # nothing listens on the port yet
     log = sent_log(workspace)
     assert len(log) == 39
-    assert all(r[:3] == ("don-doc", "failed", 1) and "Connection" in r[4]
-               for r in log.values())
+    assert all(r[:3] == ("don-doc", "failed", 1) and "Connection" in r[4] for r in log.values())
 
     smtp_env.refuse = {workspace.config.unit("TX-01").head_email}
     controller = Controller(smtp_env, hostname=smtp_env.host, port=smtp_env.port)
@@ -93,4 +95,5 @@ def test_server_down_is_logged_failed_and_sent_once_later(prefect_harness, works
     assert got.message["Cc"] == f"{unit.head_email}, vhxh@phongdoanh.example"
     assert got.message["Subject"].startswith(
         "[Thi đua đổi mới sáng tạo, chuyển đổi số và Bình dân học vụ số] Đôn đốc: "
-        "Văn phòng HĐND và UBND xã")
+        "Văn phòng HĐND và UBND xã"
+    )

@@ -18,9 +18,14 @@ from warehouse.db import connect
 from warehouse.writer import record_reminders
 
 # spec "Reminders": nam-2025 due 20/12/2025 (Saturday) → 22/12/2025
-NAM_2025 = {"mo": date(2025, 11, 21), "t7": date(2025, 12, 11), "t3": date(2025, 12, 17),
-            "t1": date(2025, 12, 19), "qua-han": date(2025, 12, 23),
-            "don-doc": date(2025, 12, 29)}
+NAM_2025 = {
+    "mo": date(2025, 11, 21),
+    "t7": date(2025, 12, 11),
+    "t3": date(2025, 12, 17),
+    "t1": date(2025, 12, 19),
+    "qua-han": date(2025, 12, 23),
+    "don-doc": date(2025, 12, 29),
+}
 
 
 def stage_on(cfg, day: date) -> str | None:
@@ -34,24 +39,27 @@ def test_each_stage_is_due_on_its_day(cfg, stage, day):
 
 
 def test_catch_up_weekends_and_window(cfg):
-    assert stage_on(cfg, date(2025, 11, 20)) is None          # before mo
-    assert stage_on(cfg, date(2025, 12, 18)) == "t3"          # missed t3 day: caught up
-    assert stage_on(cfg, date(2025, 12, 22)) == "t1"          # the due day itself: still t1
-    assert stage_on(cfg, date(2025, 12, 13)) is None          # Saturday: nothing goes out
-    assert stage_on(cfg, date(2026, 1, 28)) == "don-doc"      # within 30 days of don-doc
-    assert stage_on(cfg, date(2026, 2, 2)) is None            # long past: no longer chased
+    assert stage_on(cfg, date(2025, 11, 20)) is None  # before mo
+    assert stage_on(cfg, date(2025, 12, 18)) == "t3"  # missed t3 day: caught up
+    assert stage_on(cfg, date(2025, 12, 22)) == "t1"  # the due day itself: still t1
+    assert stage_on(cfg, date(2025, 12, 13)) is None  # Saturday: nothing goes out
+    assert stage_on(cfg, date(2026, 1, 28)) == "don-doc"  # within 30 days of don-doc
+    assert stage_on(cfg, date(2026, 2, 2)) is None  # long past: no longer chased
 
 
 def results(planned: pd.DataFrame, status: str) -> pd.DataFrame:
-    return planned.assign(status=status, sent_at=datetime.now(UTC), message_id="<m@x>",
-                          recipients="x@y", error=None)
+    return planned.assign(
+        status=status, sent_at=datetime.now(UTC), message_id="<m@x>", recipients="x@y", error=None
+    )
 
 
 def accept(con, unit: str, cycle: str) -> None:
-    con.execute("INSERT INTO submissions (submission_id, unit_code, cycle_id, version, "
-                "received_at, outcome, file_format, batch_id) "
-                "VALUES (?, ?, ?, 1, now(), 'accepted', 'xlsx', 'b1')",
-                [f"sha-{unit}", unit, cycle])
+    con.execute(
+        "INSERT INTO submissions (submission_id, unit_code, cycle_id, version, "
+        "received_at, outcome, file_format, batch_id) "
+        "VALUES (?, ?, ?, 1, now(), 'accepted', 'xlsx', 'b1')",
+        [f"sha-{unit}", unit, cycle],
+    )
 
 
 def test_plan_skips_sent_and_submitted_and_never_goes_back(workspace):
@@ -59,7 +67,7 @@ def test_plan_skips_sent_and_submitted_and_never_goes_back(workspace):
     with connect(workspace.paths.warehouse) as con:
         accept(con, "CQ-VP", "nam-2025")
         mo = plan_reminders(con, cfg, NAM_2025["mo"])
-        assert len(mo) == 39 and mo["skip"].isna().all()      # mo goes to every unit
+        assert len(mo) == 39 and mo["skip"].isna().all()  # mo goes to every unit
         record_reminders(con, results(mo[mo.unit_code == "CQ-KT"], "sent"))
         record_reminders(con, results(mo[mo.unit_code == "CQ-CA"], "failed"))
         again = plan_reminders(con, cfg, NAM_2025["mo"]).set_index("unit_code")
@@ -83,16 +91,19 @@ def test_sent_row_is_never_overwritten_and_failures_count_attempts(workspace):
         record_reminders(con, results(planned, "failed"))
         record_reminders(con, results(planned.head(1), "sent"))
         record_reminders(con, results(planned.head(1), "failed"))
-        rows = con.execute("SELECT unit_code, status, attempts FROM reminders "
-                           "ORDER BY unit_code").fetchall()
+        rows = con.execute(
+            "SELECT unit_code, status, attempts FROM reminders ORDER BY unit_code"
+        ).fetchall()
     assert rows == [(planned.unit_code[0], "sent", 3), (planned.unit_code[1], "failed", 2)]
 
 
 def test_mo_email_attaches_the_units_template_and_don_doc_copies_head_and_vhxh(cfg):
     unit, cycle = cfg.unit("TX-01"), cfg.cycle("nam-2025")
     mo = reminder_email(cfg, unit, cycle, "mo")
-    assert mo.subject == ("[Thi đua đổi mới sáng tạo, chuyển đổi số và Bình dân học vụ số] "
-                          "Mở kỳ báo cáo: Báo cáo kết quả năm 2025 – hạn nộp ngày 22/12/2025")
+    assert mo.subject == (
+        "[Thi đua đổi mới sáng tạo, chuyển đổi số và Bình dân học vụ số] "
+        "Mở kỳ báo cáo: Báo cáo kết quả năm 2025 – hạn nộp ngày 22/12/2025"
+    )
     assert "Kính gửi: " + unit.name in mo.text and "Thứ Hai, ngày 22/12/2025" in mo.text
     assert "Thứ Hai, ngày 22/12/2025" in mo.html and "<li>" in mo.html
     assert cfg.settings.sender.name in mo.text and mo.cc == []
@@ -119,13 +130,13 @@ def test_every_stage_renders_text_and_html(cfg, stage):
 
 
 def test_cli_dry_run_lists_the_39_units_due_t7_and_writes_nothing(workspace):
-    result = CliRunner().invoke(app, ["remind", "--today", "2025-12-11", "--dry-run",
-                                      "--json"])
+    result = CliRunner().invoke(app, ["remind", "--today", "2025-12-11", "--dry-run", "--json"])
     assert result.exit_code == 0, result.output
     out = json.loads(result.output)
     assert {(r["cycle_id"], r["stage"]) for r in out["reminders"]} == {("nam-2025", "t7")}
     assert sorted(r["unit_code"] for r in out["reminders"]) == sorted(
-        u.code for u in workspace.config.units)
+        u.code for u in workspace.config.units
+    )
     assert len(out["reminders"]) == 39 and out["stages"][0]["to_send"] == 39
     with connect(workspace.paths.warehouse, read_only=True) as con:
         assert con.execute("SELECT count(*) FROM reminders").fetchall() == [(0,)]
@@ -147,6 +158,8 @@ def test_cli_remind_refuses_a_broken_smtp_setup_before_running(workspace, monkey
     monkeypatch.setenv("THIDUA_SMTP_HOST", "127.0.0.1")
     monkeypatch.setenv("THIDUA_SMTP_SECURITY", "tls")
     result = CliRunner().invoke(app, ["remind", "--today", "2025-12-11"])
-    assert result.exit_code == 2     # a settings error, as every broken config
-    assert result.output == ("Error: environment THIDUA_SMTP_SECURITY: [smtp] security: "
-                             "Input should be 'starttls', 'ssl' or 'none' (got 'tls')\n")
+    assert result.exit_code == 2  # a settings error, as every broken config
+    assert result.output == (
+        "Error: environment THIDUA_SMTP_SECURITY: [smtp] security: "
+        "Input should be 'starttls', 'ssl' or 'none' (got 'tls')\n"
+    )

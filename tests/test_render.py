@@ -21,8 +21,10 @@ def ensure_tools() -> None:
     if shutil.which("soffice") and shutil.which("pdftotext"):
         return
     try:
-        for cmd in (["apt-get", "update"], ["apt-get", "install", "-y",
-                                            "--no-install-recommends", *PACKAGES]):
+        for cmd in (
+            ["apt-get", "update"],
+            ["apt-get", "install", "-y", "--no-install-recommends", *PACKAGES],
+        ):
             subprocess.run(cmd, check=True, capture_output=True, timeout=900)
     except (OSError, subprocess.SubprocessError) as exc:
         pytest.skip(f"LibreOffice cannot be installed here ({exc})")
@@ -35,12 +37,25 @@ def ensure_tools() -> None:
 def test_report_renders_with_the_national_motto_on_one_line(workspace, tmp_path: Path):
     ensure_tools()
     docx = run_annual(workspace, 2025, today=date(2026, 1, 5)).files["docx"]
-    subprocess.run(["soffice", "--headless", f"-env:UserInstallation=file://{tmp_path}/lo",
-                    "--convert-to", "pdf", "--outdir", str(tmp_path), str(docx)],
-                   check=True, capture_output=True, timeout=300)
+    subprocess.run(
+        [
+            "soffice",
+            "--headless",
+            f"-env:UserInstallation=file://{tmp_path}/lo",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+            str(tmp_path),
+            str(docx),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
     pdf = tmp_path / (docx.stem + ".pdf")
-    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], check=True,
-                          capture_output=True, text=True).stdout
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(pdf), "-"], check=True, capture_output=True, text=True
+    ).stdout
     pages = text.split("\f")
     assert len([p for p in pages if p.strip()]) >= 2
     lines = pages[0].splitlines()

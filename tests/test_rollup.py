@@ -30,41 +30,135 @@ ON_TIME, LATE = datetime(2025, 12, 19, 9, tzinfo=TZ), datetime(2025, 12, 28, 9, 
 
 # (submission_id, unit, cycle, version, received_at, outcome, late, n_warnings, values)
 SUBMISSIONS = [
-    ("a1", "CQ-A", "nam-2025", 1, ON_TIME, "accepted", False, 0,
-     {"TS01": 100, "BD02": 50, "HC01": 200, "HC02": 150, "HC04": 80, "TT01": 5}),
-    ("b1", "CQ-B", "nam-2025", 1, ON_TIME, "accepted", False, 0,
-     {"TS01": 999, "BD02": 1, "HC01": 999, "HC02": 1, "HC04": 1, "TT01": 99}),
-    ("b2", "CQ-B", "nam-2025", 2, LATE, "accepted_with_warnings", True, 1,
-     {"TS01": 300, "BD02": 60, "HC01": 100, "HC02": 100, "HC04": 40, "TT01": 3}),
+    (
+        "a1",
+        "CQ-A",
+        "nam-2025",
+        1,
+        ON_TIME,
+        "accepted",
+        False,
+        0,
+        {"TS01": 100, "BD02": 50, "HC01": 200, "HC02": 150, "HC04": 80, "TT01": 5},
+    ),
+    (
+        "b1",
+        "CQ-B",
+        "nam-2025",
+        1,
+        ON_TIME,
+        "accepted",
+        False,
+        0,
+        {"TS01": 999, "BD02": 1, "HC01": 999, "HC02": 1, "HC04": 1, "TT01": 99},
+    ),
+    (
+        "b2",
+        "CQ-B",
+        "nam-2025",
+        2,
+        LATE,
+        "accepted_with_warnings",
+        True,
+        1,
+        {"TS01": 300, "BD02": 60, "HC01": 100, "HC02": 100, "HC04": 40, "TT01": 3},
+    ),
     ("c1", "CQ-C", "nam-2025", 1, ON_TIME, "rejected", False, 0, {}),
-    ("c2", "CQ-C", "nam-2025", 2, LATE, "accepted_with_warnings", True, 1,
-     {"TS01": 50, "BD02": 50, "HC01": 0, "HC02": 0, "HC04": 100, "TT01": 2}),
-    ("t1", "TX-1", "nam-2025", 1, ON_TIME, "accepted", False, 0,
-     {"TS01": 1000, "BD02": 100, "TX01": 400, "TX02": 200, "TX04": 500, "TT01": 4}),
-    ("t2", "TX-2", "nam-2025", 1, ON_TIME, "accepted_with_warnings", False, 2,
-     {"TS01": 500, "BD02": 100, "TX01": 100, "TX02": 100, "TT01": 6}),
-    ("t3", "TX-2", "nam-2025", 2, LATE, "rejected", True, 0, {}),   # t2 still counts
+    (
+        "c2",
+        "CQ-C",
+        "nam-2025",
+        2,
+        LATE,
+        "accepted_with_warnings",
+        True,
+        1,
+        {"TS01": 50, "BD02": 50, "HC01": 0, "HC02": 0, "HC04": 100, "TT01": 2},
+    ),
+    (
+        "t1",
+        "TX-1",
+        "nam-2025",
+        1,
+        ON_TIME,
+        "accepted",
+        False,
+        0,
+        {"TS01": 1000, "BD02": 100, "TX01": 400, "TX02": 200, "TX04": 500, "TT01": 4},
+    ),
+    (
+        "t2",
+        "TX-2",
+        "nam-2025",
+        1,
+        ON_TIME,
+        "accepted_with_warnings",
+        False,
+        2,
+        {"TS01": 500, "BD02": 100, "TX01": 100, "TX02": 100, "TT01": 6},
+    ),
+    ("t3", "TX-2", "nam-2025", 2, LATE, "rejected", True, 0, {}),  # t2 still counts
     # nam-2026: two units; nam-2027: none.  Plan targets for 2027.
-    ("a26", "CQ-A", "nam-2026", 1, ON_TIME + timedelta(days=365), "accepted", False, 0,
-     {"TS01": 120, "TT01": 7, "HC04": 60}),
-    ("t26", "TX-1", "nam-2026", 1, ON_TIME + timedelta(days=365), "accepted", False, 0,
-     {"TS01": 1100, "TT01": 3}),
-    ("kha", "CQ-A", "ke-hoach-2025", 1, datetime(2025, 9, 1, tzinfo=TZ), "accepted", False, 0,
-     {"TS01": 150, "TT01": 20}),
-    ("kht", "TX-1", "ke-hoach-2025", 1, datetime(2025, 9, 1, tzinfo=TZ), "accepted", False, 0,
-     {"TS01": 1200, "TT01": 20}),
+    (
+        "a26",
+        "CQ-A",
+        "nam-2026",
+        1,
+        ON_TIME + timedelta(days=365),
+        "accepted",
+        False,
+        0,
+        {"TS01": 120, "TT01": 7, "HC04": 60},
+    ),
+    (
+        "t26",
+        "TX-1",
+        "nam-2026",
+        1,
+        ON_TIME + timedelta(days=365),
+        "accepted",
+        False,
+        0,
+        {"TS01": 1100, "TT01": 3},
+    ),
+    (
+        "kha",
+        "CQ-A",
+        "ke-hoach-2025",
+        1,
+        datetime(2025, 9, 1, tzinfo=TZ),
+        "accepted",
+        False,
+        0,
+        {"TS01": 150, "TT01": 20},
+    ),
+    (
+        "kht",
+        "TX-1",
+        "ke-hoach-2025",
+        1,
+        datetime(2025, 9, 1, tzinfo=TZ),
+        "accepted",
+        False,
+        0,
+        {"TS01": 1200, "TT01": 20},
+    ),
 ]
-PROPOSALS = [("a1", 1, "Tập thể", "Phòng A", "giay-khen-xa"),
-             ("a1", 2, "Cá nhân", "Nguyễn Văn Bình", "giay-khen-xa"),
-             ("b1", 1, "Cá nhân", "Bản cũ, không tính", "bang-khen-tinh"),
-             ("t1", 1, "Cá nhân", "Trần Thị Cúc", "bang-khen-tinh")]
+PROPOSALS = [
+    ("a1", 1, "Tập thể", "Phòng A", "giay-khen-xa"),
+    ("a1", 2, "Cá nhân", "Nguyễn Văn Bình", "giay-khen-xa"),
+    ("b1", 1, "Cá nhân", "Bản cũ, không tính", "bang-khen-tinh"),
+    ("t1", 1, "Cá nhân", "Trần Thị Cúc", "bang-khen-tinh"),
+]
 INITIATIVES = [("a1", 1, "Số hoá hồ sơ"), ("t2", 1, "Zalo thôn"), ("t2", 2, "QR thanh toán")]
 # ThongTin narrative fields (issue 12), b1's superseded by b2 (which has none).
-NARRATIVES = [("a1", "tom_tat", "Tiếp nhận 75% hồ sơ trực tuyến"),
-              ("t1", "mo_hinh", "Tổ công nghệ số cộng đồng đến từng hộ"),
-              ("a1", "kho_khan", "Thiếu máy scan để số hoá hồ sơ"),
-              ("t2", "de_xuat", "Hỗ trợ kinh phí lắp wifi nhà văn hoá thôn"),
-              ("b1", "kho_khan", "Bản cũ, không tính")]
+NARRATIVES = [
+    ("a1", "tom_tat", "Tiếp nhận 75% hồ sơ trực tuyến"),
+    ("t1", "mo_hinh", "Tổ công nghệ số cộng đồng đến từng hộ"),
+    ("a1", "kho_khan", "Thiếu máy scan để số hoá hồ sơ"),
+    ("t2", "de_xuat", "Hỗ trợ kinh phí lắp wifi nhà văn hoá thôn"),
+    ("b1", "kho_khan", "Bản cũ, không tính"),
+]
 
 
 @pytest.fixture
@@ -79,26 +173,38 @@ def small_ws(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Workspace:
     init_workspace(ws)
     with connect(ws.paths.warehouse) as con:
         for sid, unit, cycle, version, at, outcome, late, warns, values in SUBMISSIONS:
-            con.execute("INSERT INTO submissions (submission_id, unit_code, cycle_id, version, "
-                        "received_at, outcome, late, n_warnings, file_format, batch_id) "
-                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'xlsx', 'test')",
-                        [sid, unit, cycle, version, at, outcome, late, warns])
+            con.execute(
+                "INSERT INTO submissions (submission_id, unit_code, cycle_id, version, "
+                "received_at, outcome, late, n_warnings, file_format, batch_id) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'xlsx', 'test')",
+                [sid, unit, cycle, version, at, outcome, late, warns],
+            )
             measure = "target_2027" if cycle.startswith("ke-hoach") else "value"
             for i, (code, value) in enumerate(values.items()):
-                con.execute("INSERT INTO submission_values (submission_id, indicator_code, "
-                            "measure, value, cell) VALUES (?, ?, ?, ?, ?)",
-                            [sid, code, measure, value, f"ChiTieu!D{7 + i}"])
-        con.execute("UPDATE submission_values v SET sk = s.sk FROM submissions s "  # as loaded
-                    "WHERE s.submission_id = v.submission_id")
+                con.execute(
+                    "INSERT INTO submission_values (submission_id, indicator_code, "
+                    "measure, value, cell) VALUES (?, ?, ?, ?, ?)",
+                    [sid, code, measure, value, f"ChiTieu!D{7 + i}"],
+                )
+        con.execute(
+            "UPDATE submission_values v SET sk = s.sk FROM submissions s "  # as loaded
+            "WHERE s.submission_id = v.submission_id"
+        )
         for sid, row, subject, name, form in PROPOSALS:
-            con.execute("INSERT INTO proposals VALUES (?, ?, ?, ?, 'Cán bộ', ?, 'Tốt', ?)",
-                        [sid, row, subject, name, form, f"DeNghiKhenThuong!E{4 + row}"])
+            con.execute(
+                "INSERT INTO proposals VALUES (?, ?, ?, ?, 'Cán bộ', ?, 'Tốt', ?)",
+                [sid, row, subject, name, form, f"DeNghiKhenThuong!E{4 + row}"],
+            )
         for sid, key, text in NARRATIVES:
-            con.execute("INSERT INTO submission_info VALUES (?, ?, ?, 'ThongTin!C11')",
-                        [sid, key, text])
+            con.execute(
+                "INSERT INTO submission_info VALUES (?, ?, ?, 'ThongTin!C11')", [sid, key, text]
+            )
         for sid, row, title in INITIATIVES:
-            con.execute("INSERT INTO initiatives VALUES (?, ?, ?, 'Tác giả', 'CĐS', "
-                        "'01/2025', 'Tốt', 'Cơ sở', ?)", [sid, row, title, f"SangKien!B{4 + row}"])
+            con.execute(
+                "INSERT INTO initiatives VALUES (?, ?, ?, 'Tác giả', 'CĐS', "
+                "'01/2025', 'Tốt', 'Cơ sở', ?)",
+                [sid, row, title, f"SangKien!B{4 + row}"],
+            )
     return ws
 
 
@@ -117,13 +223,26 @@ def test_annual_rollup_figures_read_back_from_xlsx(small_ws):
 
     result = run_annual(small_ws, 2025, today=date(2026, 1, 5))
     wb = load_workbook(result.files["xlsx"])
-    assert wb.sheetnames == ["TongHop", "TheoKhoi", "TheoDonVi", "SangKien", "KhenThuong",
-                             "ChuaNop"]
+    assert wb.sheetnames == [
+        "TongHop",
+        "TheoKhoi",
+        "TheoDonVi",
+        "SangKien",
+        "KhenThuong",
+        "ChuaNop",
+    ]
 
     # Completeness: 6 expected; CQ-C only late (v1 rejected), MT-1 missing.
     top = rows_by_key(wb["TongHop"])
-    assert top["Toàn xã (Phong Doanh)"][1:8] == (6, 5, 4, 1, 1, round(500 / 6, 2),
-                                                 round(400 / 6, 2))
+    assert top["Toàn xã (Phong Doanh)"][1:8] == (
+        6,
+        5,
+        4,
+        1,
+        1,
+        round(500 / 6, 2),
+        round(400 / 6, 2),
+    )
     kinds = small_ws.config.settings.kinds
     assert top[kinds["co_quan"]][1:8] == (3, 3, 2, 1, 0, 100, round(200 / 3, 2))
     assert top[kinds["mat_tran_doan_the"]][1:8] == (1, 0, 0, 0, 1, 0, 0)
@@ -140,19 +259,21 @@ def test_annual_rollup_figures_read_back_from_xlsx(small_ws):
     assert [t.split(" – ")[1][:2] for t in sections] == ["a)", "b)", "Đố"]  # no DN unit
     assert ind[(1, "TS01")][3:6] == (3, 3, 100 + 300 + 50)
     assert ind[(3, "TS01")][3:6] == (2, 2, 1000 + 500)
-    assert ind[(2, "TS01")][3:6] == (1, 0, None)                       # MT-1 missing
+    assert ind[(2, "TS01")][3:6] == (1, 0, None)  # MT-1 missing
     # HC01 only over the unit that receives dossiers (CQ-A, mot-cua): not CQ-B's 100
     assert ind[(1, "HC01")][3:6] == (1, 1, 200)
     assert ind[(1, "HC04")][5] == round((80 * 100 + 40 * 300 + 100 * 50) / 450, 2)
     assert ind[(3, "TX04")][3:6] == (2, 1, 500)
-    assert not any(code == "DN02" for _, code in ind)                 # no business expected
+    assert not any(code == "DN02" for _, code in ind)  # no business expected
 
     # Ratios: each over one kind; TX04/TS01 only over the unit reporting TX04 (TX-1).
-    ratios = {r[0]: r for r in wb["TongHop"].iter_rows(values_only=True)
-              if r[0] in ("ho_so_truc_tuyen", "ky_nang_so", "bang_rong", "vneid_muc_2",
-                          "ky_nang_so_dan")}
-    assert ratios["ho_so_truc_tuyen"][3:7] == (1, 150, 200, 75)      # CQ-A alone
-    assert ratios["ky_nang_so"][6] == round(100 * 160 / 450, 2)       # offices' staff only
+    ratios = {
+        r[0]: r
+        for r in wb["TongHop"].iter_rows(values_only=True)
+        if r[0] in ("ho_so_truc_tuyen", "ky_nang_so", "bang_rong", "vneid_muc_2", "ky_nang_so_dan")
+    }
+    assert ratios["ho_so_truc_tuyen"][3:7] == (1, 150, 200, 75)  # CQ-A alone
+    assert ratios["ky_nang_so"][6] == round(100 * 160 / 450, 2)  # offices' staff only
     assert ratios["ky_nang_so_dan"][3:7] == (2, 200, 1500, round(100 * 200 / 1500, 2))
     assert ratios["ky_nang_so"][7] == small_ws.config.settings.kinds["co_quan"]
     assert ratios["bang_rong"][6] == 60
@@ -165,19 +286,29 @@ def test_annual_rollup_figures_read_back_from_xlsx(small_ws):
     # the other offices only ky_nang_so, HC02/HC01 not being theirs; thon_xom 3), an
     # empty one counting 0 (TX-2 has no TX04); lateness costs points once, in timeliness:
     # the `late` warning of b2 and c2 does not lower data quality.
-    perf = {"CQ-A": (1 + 2 / 3) / 2, "CQ-B": 1 / 3, "CQ-C": 1.0,
-            "TX-1": (0.5 + 0.5 + 1) / 3, "TX-2": (1 + 1 + 0) / 3, "MT-1": 0.0}
+    perf = {
+        "CQ-A": (1 + 2 / 3) / 2,
+        "CQ-B": 1 / 3,
+        "CQ-C": 1.0,
+        "TX-1": (0.5 + 0.5 + 1) / 3,
+        "TX-2": (1 + 1 + 0) / 3,
+        "MT-1": 0.0,
+    }
     time = {"CQ-A": 20, "CQ-B": 20, "CQ-C": 10, "TX-1": 20, "TX-2": 20, "MT-1": 0}
     quality = {"CQ-A": 10, "CQ-B": 10, "CQ-C": 10, "TX-1": 10, "TX-2": 5, "MT-1": 0}
     rank = {"CQ-C": 1, "CQ-A": 2, "CQ-B": 3, "TX-1": 1, "TX-2": 2, "MT-1": 1}
     for code, rank_pr in perf.items():
         row = units[code]
         p = round(70 * rank_pr, 2)
-        assert row[11:15] == (time[code], quality[code], p, round(time[code] + quality[code] + p,
-                                                                 2)), code
+        assert row[11:15] == (
+            time[code],
+            quality[code],
+            p,
+            round(time[code] + quality[code] + p, 2),
+        ), code
         assert row[1] == rank[code], code
-    assert units["CQ-B"][15] == 2 and units["CQ-B"][18] == "b2"      # counted version
-    assert units["CQ-B"][5:7] == (None, 20)                # its ratios: HC02/HC01 not its
+    assert units["CQ-B"][15] == 2 and units["CQ-B"][18] == "b2"  # counted version
+    assert units["CQ-B"][5:7] == (None, 20)  # its ratios: HC02/HC01 not its
     assert units["CQ-A"][5] == 75
 
     # Missing and late units; proposals tallied by form (superseded b1 not counted).
@@ -187,16 +318,26 @@ def test_annual_rollup_figures_read_back_from_xlsx(small_ws):
     assert chua["CQ-C"][4:7] == ("Nộp muộn", 2, datetime(2025, 12, 28, 9, 0))  # local time
     # Issue 12: the chairman's own Giấy khen apart from the proposals upward.
     tally = rows_by_key(wb["KhenThuong"])
-    assert tally["giay-khen-xa"][2:6] == ("Khen thưởng theo thẩm quyền của Chủ tịch UBND xã",
-                                          1, 1, 2)
+    assert tally["giay-khen-xa"][2:6] == (
+        "Khen thưởng theo thẩm quyền của Chủ tịch UBND xã",
+        1,
+        1,
+        2,
+    )
     assert tally["bang-khen-tinh"][2:6] == ("Đề nghị cấp trên khen thưởng", 0, 1, 1)
     titles = [r[0] for r in wb["KhenThuong"].iter_rows(values_only=True)]
-    assert titles.index("I. Khen thưởng theo thẩm quyền của Chủ tịch UBND xã") < \
-        titles.index("giay-khen-xa") < titles.index("II. Đề nghị cấp trên khen thưởng") < \
-        titles.index("bang-khen-tinh")
+    assert (
+        titles.index("I. Khen thưởng theo thẩm quyền của Chủ tịch UBND xã")
+        < titles.index("giay-khen-xa")
+        < titles.index("II. Đề nghị cấp trên khen thưởng")
+        < titles.index("bang-khen-tinh")
+    )
     assert wb["TongHop"]["A1"].value == "BÁO CÁO TỔNG HỢP KẾT QUẢ NĂM 2025"
-    assert [r[3] for r in wb["SangKien"].iter_rows(values_only=True) if r[2] in (1, 2)] == \
-        ["Số hoá hồ sơ", "Zalo thôn", "QR thanh toán"]
+    assert [r[3] for r in wb["SangKien"].iter_rows(values_only=True) if r[2] in (1, 2)] == [
+        "Số hoá hồ sơ",
+        "Zalo thôn",
+        "QR thanh toán",
+    ]
 
 
 def test_late_unit_keeps_the_data_quality_score_of_an_on_time_unit(small_ws, monkeypatch):
@@ -204,18 +345,26 @@ def test_late_unit_keeps_the_data_quality_score_of_an_on_time_unit(small_ws, mon
     timeliness.  With `quality_warnings = "all"` the old double penalty comes back."""
     from openpyxl import load_workbook
 
-    with connect(small_ws.paths.warehouse) as con:     # CQ-C counts c2: late, 1 warning
-        assert con.execute("SELECT late, n_warnings FROM submissions WHERE submission_id = "
-                           "'c2'").fetchall() == [(True, 1)]
-    units = rows_by_key(load_workbook(run_annual(small_ws, 2025, today=date(2026, 1, 5))
-                                      .files["xlsx"])["TheoDonVi"], col=3)
+    with connect(small_ws.paths.warehouse) as con:  # CQ-C counts c2: late, 1 warning
+        assert con.execute(
+            "SELECT late, n_warnings FROM submissions WHERE submission_id = 'c2'"
+        ).fetchall() == [(True, 1)]
+    units = rows_by_key(
+        load_workbook(run_annual(small_ws, 2025, today=date(2026, 1, 5)).files["xlsx"])[
+            "TheoDonVi"
+        ],
+        col=3,
+    )
     assert units["CQ-C"][11:13] == (10, 10) and units["CQ-A"][11:13] == (20, 10)
     monkeypatch.setenv("THIDUA_SCORING_QUALITY_WARNINGS", "all")
     monkeypatch.setenv("THIDUA_SCORING_EMPTY_RATIO", "skip")
-    units = rows_by_key(load_workbook(run_annual(Workspace.from_env(), 2025,
-                                                 today=date(2026, 1, 5)).files["xlsx"])
-                        ["TheoDonVi"], col=3)
-    assert units["CQ-C"][11:14] == (10, 5, 70.0)     # ranked only on the ratio it has
+    units = rows_by_key(
+        load_workbook(run_annual(Workspace.from_env(), 2025, today=date(2026, 1, 5)).files["xlsx"])[
+            "TheoDonVi"
+        ],
+        col=3,
+    )
+    assert units["CQ-C"][11:14] == (10, 5, 70.0)  # ranked only on the ratio it has
 
 
 def test_annual_rollup_files_provenance_and_versions(small_ws):
@@ -227,26 +376,44 @@ def test_annual_rollup_files_provenance_and_versions(small_ws):
     assert (first.rollup_id, second.rollup_id) == ("nam-2025-v1", "nam-2025-v2")
     assert first.output_dir != second.output_dir and first.files["xlsx"].exists()
     with connect(small_ws.paths.warehouse, read_only=True) as con:
-        sources = con.execute("SELECT rollup_id, list(submission_id ORDER BY submission_id) "
-                              "FROM rollup_sources GROUP BY 1 ORDER BY 1").fetchall()
+        sources = con.execute(
+            "SELECT rollup_id, list(submission_id ORDER BY submission_id) "
+            "FROM rollup_sources GROUP BY 1 ORDER BY 1"
+        ).fetchall()
         versions = con.execute("SELECT version, output_dir FROM rollups ORDER BY 1").fetchall()
-    assert sources == [(r, ["a1", "b2", "c2", "t1", "t2"]) for r in ("nam-2025-v1",
-                                                                     "nam-2025-v2")]
+    assert sources == [(r, ["a1", "b2", "c2", "t1", "t2"]) for r in ("nam-2025-v1", "nam-2025-v2")]
     assert versions == [(1, str(first.output_dir)), (2, str(second.output_dir))]
 
     text = "\n".join(p.text for p in Document(first.files["docx"]).paragraphs)
-    cells = "\n".join(c.text for t in Document(first.files["docx"]).tables
-                      for row in t.rows for c in row.cells)
-    for part in ("ỦY BAN NHÂN DÂN", "XÃ PHONG DOANH", "Số:      /BC-UBND",
-                 "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc",
-                 "Phong Doanh, ngày 05 tháng 01 năm 2026", "Nơi nhận:", "- Lưu: VT, VHXH.",
-                 "TM. ỦY BAN NHÂN DÂN", "KT. CHỦ TỊCH", "PHÓ CHỦ TỊCH", "Ngô Ngọc Quang",
-                 "- Như trên;"):
+    cells = "\n".join(
+        c.text for t in Document(first.files["docx"]).tables for row in t.rows for c in row.cells
+    )
+    for part in (
+        "ỦY BAN NHÂN DÂN",
+        "XÃ PHONG DOANH",
+        "Số:      /BC-UBND",
+        "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
+        "Độc lập - Tự do - Hạnh phúc",
+        "Phong Doanh, ngày 05 tháng 01 năm 2026",
+        "Nơi nhận:",
+        "- Lưu: VT, VHXH.",
+        "TM. ỦY BAN NHÂN DÂN",
+        "KT. CHỦ TỊCH",
+        "PHÓ CHỦ TỊCH",
+        "Ngô Ngọc Quang",
+        "- Như trên;",
+    ):
         assert part in cells, part
     assert cells.index("Nơi nhận:") < cells.index("- Như trên;") < cells.index("- Lưu: VT")
-    for part in ("BÁO CÁO", "Kết quả thực hiện Phong trào thi đua", "năm 2025",
-                 "Kính gửi: Sở Nội vụ tỉnh Ninh Bình", "Căn cứ Luật Thi đua, khen thưởng",
-                 "đã nộp 5 (tỷ lệ 83,33%)", "nộp muộn: 1; chưa nộp: 1"):
+    for part in (
+        "BÁO CÁO",
+        "Kết quả thực hiện Phong trào thi đua",
+        "năm 2025",
+        "Kính gửi: Sở Nội vụ tỉnh Ninh Bình",
+        "Căn cứ Luật Thi đua, khen thưởng",
+        "đã nộp 5 (tỷ lệ 83,33%)",
+        "nộp muộn: 1; chưa nộp: 1",
+    ):
         assert part in text, part
     # Issue 12: no internal id in the body (it stays in the workbook and the warehouse).
     assert "nam-2025" not in text and "mã tổng hợp" not in text
@@ -258,7 +425,7 @@ def test_annual_rollup_files_provenance_and_versions(small_ws):
     assert parquet.set_index("code").loc["CQ-C", "status"] == "late"
     csv = pd.read_csv(first.output_dir / "data" / "sources.csv", encoding="utf-8-sig")
     assert sorted(csv["submission_id"]) == ["a1", "b2", "c2", "t1", "t2"]
-    assert csv["received_at"].str.endswith("+07:00").all()          # local time
+    assert csv["received_at"].str.endswith("+07:00").all()  # local time
 
 
 def test_annual_report_is_a_report_in_the_plans_structure(small_ws):
@@ -269,42 +436,61 @@ def test_annual_report_is_a_report_in_the_plans_structure(small_ws):
     doc = Document(run_annual(small_ws, 2025, today=date(2026, 1, 5)).files["docx"])
     paras = [p.text for p in doc.paragraphs]
     text = "\n".join(paras)
-    heads = [p.text for p in doc.paragraphs if p.runs and p.runs[0].bold
-             and p.text[:3] in ("I. ", "II.", "III", "IV.", "V. ", "VI.")]
-    assert heads == ["I. CÔNG TÁC CHỈ ĐẠO, TỔ CHỨC TRIỂN KHAI", "II. KẾT QUẢ THỰC HIỆN",
-                     "III. MÔ HÌNH, CÁCH LÀM HAY", "IV. CÔNG TÁC KHEN THƯỞNG",
-                     "V. KHÓ KHĂN, VƯỚNG MẮC VÀ NGUYÊN NHÂN",
-                     "VI. PHƯƠNG HƯỚNG, NHIỆM VỤ VÀ ĐỀ XUẤT, KIẾN NGHỊ"]
+    heads = [
+        p.text
+        for p in doc.paragraphs
+        if p.runs and p.runs[0].bold and p.text[:3] in ("I. ", "II.", "III", "IV.", "V. ", "VI.")
+    ]
+    assert heads == [
+        "I. CÔNG TÁC CHỈ ĐẠO, TỔ CHỨC TRIỂN KHAI",
+        "II. KẾT QUẢ THỰC HIỆN",
+        "III. MÔ HÌNH, CÁCH LÀM HAY",
+        "IV. CÔNG TÁC KHEN THƯỞNG",
+        "V. KHÓ KHĂN, VƯỚNG MẮC VÀ NGUYÊN NHÂN",
+        "VI. PHƯƠNG HƯỚNG, NHIỆM VỤ VÀ ĐỀ XUẤT, KIẾN NGHỊ",
+    ]
     assert "Số liệu tính từ ngày 21/08/2025 đến ngày 14/12/2025" in text
     assert "Hình 1. Tỷ lệ nộp báo cáo theo khối thi đua (21/08/2025 – 14/12/2025)" in text
     # Plans: CQ-A and TX-1 sent ke-hoach-2025; the 4 others are named.
-    assert ("Đã có 2/6 cơ quan, đơn vị, thôn, xóm và doanh nghiệp xây dựng, ban hành kế "
-            "hoạch") in text
+    assert (
+        "Đã có 2/6 cơ quan, đơn vị, thôn, xóm và doanh nghiệp xây dựng, ban hành kế hoạch"
+    ) in text
     assert "chưa ban hành: Phòng B; Phòng C; Hội Nông dân; Thôn Hai." in text
     section = {h: i for i, h in enumerate(paras) if h in heads}
 
     def between(a: str, b: str) -> str:
-        return "\n".join(paras[section[a] + 1:section[b]])
+        return "\n".join(paras[section[a] + 1 : section[b]])
 
     models = between(heads[2], heads[3])
     assert "- Thôn Một: Tổ công nghệ số cộng đồng đến từng hộ" in models
     assert "Zalo thôn (Thôn Hai)" in models
     awards = between(heads[3], heads[4])
-    assert awards.index("1. Khen thưởng theo thẩm quyền") < awards.index(
-        "Chủ tịch UBND xã xem xét tặng Giấy khen của Chủ tịch UBND xã cho 1 tập thể và 1 cá "
-        "nhân") < awards.index("2. Đề nghị cấp trên khen thưởng") < awards.index(
-        "Đề nghị cấp có thẩm quyền xem xét tặng Bằng khen của Chủ tịch UBND tỉnh cho 0 tập "
-        "thể và 1 cá nhân")
+    assert (
+        awards.index("1. Khen thưởng theo thẩm quyền")
+        < awards.index(
+            "Chủ tịch UBND xã xem xét tặng Giấy khen của Chủ tịch UBND xã cho 1 tập thể và 1 cá "
+            "nhân"
+        )
+        < awards.index("2. Đề nghị cấp trên khen thưởng")
+        < awards.index(
+            "Đề nghị cấp có thẩm quyền xem xét tặng Bằng khen của Chủ tịch UBND tỉnh cho 0 tập "
+            "thể và 1 cá nhân"
+        )
+    )
     assert "- Phòng A: Thiếu máy scan để số hoá hồ sơ" in between(heads[4], heads[5])
     assert "Bản cũ" not in text
     assert "- Thôn Hai: Hỗ trợ kinh phí lắp wifi nhà văn hoá thôn" in text
     assert "- Phòng A: Tiếp nhận 75% hồ sơ trực tuyến" in between(heads[1], heads[2])
     results = between(heads[1], heads[2])
-    groups = [p for p in results.split("\n") if p.startswith(("a) ", "b) ", "c) ", "d) ",
-                                                               "Đối với"))]
-    assert groups == ["a) Đối với các ban, ngành, cơ quan, đơn vị",
-                      "b) Đối với Ủy ban Mặt trận Tổ quốc Việt Nam xã và các tổ chức xã hội",
-                      "Đối với các thôn, xóm", "d) Đối với cá nhân"]
+    groups = [
+        p for p in results.split("\n") if p.startswith(("a) ", "b) ", "c) ", "d) ", "Đối với"))
+    ]
+    assert groups == [
+        "a) Đối với các ban, ngành, cơ quan, đơn vị",
+        "b) Đối với Ủy ban Mặt trận Tổ quốc Việt Nam xã và các tổ chức xã hội",
+        "Đối với các thôn, xóm",
+        "d) Đối với cá nhân",
+    ]
     assert "tỷ lệ cán bộ, công chức, viên chức được bồi dưỡng kỹ năng số đạt 35,6%" in results
     # the indicator tables: one per group, TS01 per kind, Vietnamese number format
     tables = [t for t in doc.tables if t.rows[0].cells[0].text == "Mã"]
@@ -313,33 +499,31 @@ def test_annual_report_is_a_report_in_the_plans_structure(small_ws):
     assert "nam-2025" not in text
 
 
-
 def test_phase_rollup_cumulative_and_targets(small_ws):
     from openpyxl import load_workbook
 
     result = run_phase(small_ws, 1, today=date(2027, 11, 20))
     assert result.rollup_id == "so-ket-2027-v1"
     sheet = load_workbook(result.files["xlsx"])["TongHop"]
-    header = next(r for r in sheet.iter_rows(values_only=True) if r[0] == "Mã" and
-                  "Năm 2025" in r)
+    header = next(r for r in sheet.iter_rows(values_only=True) if r[0] == "Mã" and "Năm 2025" in r)
     col = {h: i for i, h in enumerate(header)}
-    rows = {r[0]: r for r in sheet.iter_rows(values_only=True) if r[0] in ("TT01", "TS01",
-                                                                          "HC04")}
+    rows = {r[0]: r for r in sheet.iter_rows(values_only=True) if r[0] in ("TT01", "TS01", "HC04")}
     tt, ts, hc = rows["TT01"], rows["TS01"], rows["HC04"]
     # Issue 12: the sơ kết cut-off (31/10/2027) comes before nam-2027 ends: 2025, 2026.
     assert "Năm 2027" not in col
     assert (tt[col["Năm 2025"]], tt[col["Năm 2026"]]) == (20, 10)
-    assert tt[col["Lũy kế giai đoạn"]] == 30                       # sum
-    assert ts[col["Lũy kế giai đoạn"]] == 1220                     # last year with data
+    assert tt[col["Lũy kế giai đoạn"]] == 30  # sum
+    assert ts[col["Lũy kế giai đoạn"]] == 1220  # last year with data
     hc04_2025 = round((80 * 100 + 40 * 300 + 100 * 50) / 450, 2)
-    assert hc[col["Lũy kế giai đoạn"]] == round((hc04_2025 + 60) / 2, 2)   # mean
+    assert hc[col["Lũy kế giai đoạn"]] == round((hc04_2025 + 60) / 2, 2)  # mean
     assert (tt[col["Chỉ tiêu đăng ký"]], tt[col["Đạt so với chỉ tiêu (%)"]]) == (40, 75)
     assert ts[col["Đạt so với chỉ tiêu (%)"]] == round(100 * 1220 / 1350, 2)
     assert len(list(result.output_dir.joinpath("charts").glob("*.png"))) == 3
     with connect(small_ws.paths.warehouse, read_only=True) as con:
-        n = con.execute("SELECT count(*) FROM rollup_sources WHERE rollup_id = "
-                        "'so-ket-2027-v1'").fetchall()[0][0]
-    assert n == 5 + 2 + 2       # nam-2025, nam-2026 and the plan's counted versions
+        n = con.execute(
+            "SELECT count(*) FROM rollup_sources WHERE rollup_id = 'so-ket-2027-v1'"
+        ).fetchall()[0][0]
+    assert n == 5 + 2 + 2  # nam-2025, nam-2026 and the plan's counted versions
 
 
 def test_annual_rollup_without_submissions(workspace):
@@ -356,8 +540,11 @@ def test_values_written_without_sk_stop_the_rollup(small_ws):
 
     with connect(small_ws.paths.warehouse) as con:
         sid = con.execute("SELECT min(submission_id) FROM submissions").fetchall()[0][0]
-        con.execute("INSERT INTO submission_values (submission_id, indicator_code, measure, "
-                    "value) VALUES (?, 'TS01', 'value', 5)", [sid])
+        con.execute(
+            "INSERT INTO submission_values (submission_id, indicator_code, measure, "
+            "value) VALUES (?, 'TS01', 'value', 5)",
+            [sid],
+        )
     with pytest.raises(UnkeyedValues, match="1 submission values have no sk"):
         run_annual(small_ws, 2025, today=date(2026, 1, 5))
 
@@ -373,8 +560,10 @@ def test_cli_rollup_json_and_errors(small_ws):
     out = runner.invoke(app, ["rollup", "annual", "2025", "--json"])
     assert out.exit_code == 0, out.output
     data = json.loads(out.stdout)
-    assert (data["rollup_id"], data["headline"]["on_time_rate"]) == ("nam-2025-v1",
-                                                                      round(400 / 6, 2))
+    assert (data["rollup_id"], data["headline"]["on_time_rate"]) == (
+        "nam-2025-v1",
+        round(400 / 6, 2),
+    )
     assert data["headline"]["ratios"]["vneid_muc_2"] == 50
     bad = runner.invoke(app, ["rollup", "phase", "3"])
     assert bad.exit_code == 1
@@ -383,7 +572,8 @@ def test_cli_rollup_json_and_errors(small_ws):
 
 @pytest.mark.slow
 def test_annual_rollup_flow_runs_in_prefect_and_mails_the_report(
-        small_ws, prefect_harness, smtp_server, monkeypatch):
+    small_ws, prefect_harness, smtp_server, monkeypatch
+):
     from flows.rollup import annual_rollup
 
     monkeypatch.setenv("THIDUA_SMTP_HOST", smtp_server.host)
@@ -398,8 +588,10 @@ def test_annual_rollup_flow_runs_in_prefect_and_mails_the_report(
     assert "nam-2025-v1" in msg["Subject"]
     assert "đã nộp: 5 (83,33%)" in msg.get_body(("plain",)).get_content()
     attached = {p.get_filename(): p.get_content() for p in msg.iter_attachments()}
-    assert attached == {Path(out["files"]["docx"]).name: Path(out["files"]["docx"]).read_bytes(),
-                        Path(out["files"]["xlsx"]).name: Path(out["files"]["xlsx"]).read_bytes()}
+    assert attached == {
+        Path(out["files"]["docx"]).name: Path(out["files"]["docx"]).read_bytes(),
+        Path(out["files"]["xlsx"]).name: Path(out["files"]["xlsx"]).read_bytes(),
+    }
 
 
 def test_prefect_yaml_annual_schedule_is_the_working_day_after_the_deadline(cfg):
@@ -420,7 +612,7 @@ def test_prefect_yaml_annual_schedule_is_the_working_day_after_the_deadline(cfg)
         assert str(schedule.timezone) == "Asia/Ho_Chi_Minh"
         runs[config["parameters"]["year"]] = first.date()
     assert runs == {c.year: annual_rollup_day(cfg, c) for c in cfg.cycles if c.kind == "nam"}
-    assert runs[2025] == date(2025, 12, 23)      # due Sat 20/12 → Mon 22/12 → Tue 23/12
+    assert runs[2025] == date(2025, 12, 23)  # due Sat 20/12 → Mon 22/12 → Tue 23/12
 
 
 def test_phase_rollup_takes_the_units_review_figures_and_cross_checks_them(small_ws):
@@ -433,39 +625,52 @@ def test_phase_rollup_takes_the_units_review_figures_and_cross_checks_them(small
 
     at = datetime(2027, 11, 10, 9, tzinfo=TZ)
     with connect(small_ws.paths.warehouse) as con:
-        for sid, unit, values in (("sa", "CQ-A", {"TS01": 130, "TT01": 35}),
-                                  ("st", "TX-1", {"TS01": 2000, "TT01": 2})):
-            con.execute("INSERT INTO submissions (submission_id, unit_code, cycle_id, version, "
-                        "received_at, outcome, late, n_warnings, file_format, batch_id) VALUES "
-                        "(?, ?, 'so-ket-2027', 1, ?, 'accepted', false, 0, 'xlsx', 'test')",
-                        [sid, unit, at])
+        for sid, unit, values in (
+            ("sa", "CQ-A", {"TS01": 130, "TT01": 35}),
+            ("st", "TX-1", {"TS01": 2000, "TT01": 2}),
+        ):
+            con.execute(
+                "INSERT INTO submissions (submission_id, unit_code, cycle_id, version, "
+                "received_at, outcome, late, n_warnings, file_format, batch_id) VALUES "
+                "(?, ?, 'so-ket-2027', 1, ?, 'accepted', false, 0, 'xlsx', 'test')",
+                [sid, unit, at],
+            )
             for code, value in values.items():
-                con.execute("INSERT INTO submission_values (submission_id, indicator_code, "
-                            "measure, value, sk) SELECT ?, ?, 'value', ?, sk FROM submissions "
-                            "WHERE submission_id = ?", [sid, code, value, sid])
+                con.execute(
+                    "INSERT INTO submission_values (submission_id, indicator_code, "
+                    "measure, value, sk) SELECT ?, ?, 'value', ?, sk FROM submissions "
+                    "WHERE submission_id = ?",
+                    [sid, code, value, sid],
+                )
     result = run_phase(small_ws, 1, today=date(2027, 11, 20))
     sheet = load_workbook(result.files["xlsx"])["TongHop"]
-    header = next(r for r in sheet.iter_rows(values_only=True) if r[0] == "Mã" and
-                  "Năm 2025" in r)
+    header = next(r for r in sheet.iter_rows(values_only=True) if r[0] == "Mã" and "Năm 2025" in r)
     col = {h: i for i, h in enumerate(header)}
     rows = {r[0]: r for r in sheet.iter_rows(values_only=True) if r[0] in ("TT01", "TS01")}
     tt, ts = rows["TT01"], rows["TS01"]
-    assert tt[col["Lũy kế giai đoạn"]] == 30                            # annual reports
-    assert tt[col["Kết quả đạt được"]] == 35 + 2                          # the review's own
+    assert tt[col["Lũy kế giai đoạn"]] == 30  # annual reports
+    assert tt[col["Kết quả đạt được"]] == 35 + 2  # the review's own
     assert tt[col["Đạt so với chỉ tiêu (%)"]] == round(100 * 37 / 40, 2)
     assert ts[col["Kết quả đạt được"]] == 2130
     check = [r for r in sheet.iter_rows(values_only=True) if r[0] in ("CQ-A", "TX-1")]
-    assert [(r[0], r[2], r[4], r[5]) for r in check] == [("TX-1", "TS01", 2000, 1100),
-                                                         ("TX-1", "TT01", 2, 7)]
+    assert [(r[0], r[2], r[4], r[5]) for r in check] == [
+        ("TX-1", "TS01", 2000, 1100),
+        ("TX-1", "TT01", 2, 7),
+    ]
     import pandas as pd
 
     full = pd.read_parquet(result.output_dir / "data" / "review_check.parquet")
     assert full.set_index(["code", "indicator_code"])["flagged"].to_dict() == {
-        ("CQ-A", "TS01"): False, ("CQ-A", "TT01"): False,
-        ("TX-1", "TS01"): True, ("TX-1", "TT01"): True}
+        ("CQ-A", "TS01"): False,
+        ("CQ-A", "TT01"): False,
+        ("TX-1", "TS01"): True,
+        ("TX-1", "TT01"): True,
+    }
     text = "\n".join(p.text for p in Document(result.files["docx"]).paragraphs)
-    assert ("Số liệu sơ kết, tổng kết của 1 đơn vị chênh lệch so với các báo cáo năm, cần "
-            "xác minh: Thôn Một.") in text
+    assert (
+        "Số liệu sơ kết, tổng kết của 1 đơn vị chênh lệch so với các báo cáo năm, cần "
+        "xác minh: Thôn Một."
+    ) in text
     assert "Số liệu tính từ ngày 21/08/2025 đến ngày 31/10/2027" in text
 
 
@@ -475,9 +680,8 @@ def test_report_quotes_a_narrative_up_to_the_length_limit(small_ws, monkeypatch)
     from docx import Document
 
     monkeypatch.setenv("THIDUA_CHECKS_NARRATIVE_MAX_CHARS", "20")
-    doc = Document(run_annual(Workspace.from_env(), 2025, today=date(2026, 1, 5))
-                   .files["docx"])
+    doc = Document(run_annual(Workspace.from_env(), 2025, today=date(2026, 1, 5)).files["docx"])
     text = "\n".join(p.text for p in doc.paragraphs)
-    assert "- Phòng A: Tiếp nhận 75% hồ sơ…" in text       # 30 characters, cut at 20
+    assert "- Phòng A: Tiếp nhận 75% hồ sơ…" in text  # 30 characters, cut at 20
     assert "- Phòng A: Thiếu máy scan để số…" in text
     assert "Tiếp nhận 75% hồ sơ trực tuyến" not in text

@@ -32,8 +32,13 @@ class Login:
 @pytest.fixture
 def auth_smtp(monkeypatch):
     recorder, login = SmtpRecorder("127.0.0.1", free_port()), Login()
-    controller = Controller(recorder, hostname=recorder.host, port=recorder.port,
-                            authenticator=login, auth_require_tls=False)
+    controller = Controller(
+        recorder,
+        hostname=recorder.host,
+        port=recorder.port,
+        authenticator=login,
+        auth_require_tls=False,
+    )
     controller.start()
     monkeypatch.setenv("THIDUA_SMTP_HOST", recorder.host)
     monkeypatch.setenv("THIDUA_SMTP_PORT", str(recorder.port))
@@ -47,8 +52,7 @@ def auth_smtp(monkeypatch):
 def config_with_secrets(tmp_path: Path, monkeypatch) -> Path:
     config = tmp_path / "config"
     shutil.copytree(REPO_CONFIG, config)
-    (config / "secrets.toml").write_text(f'[smtp]\npassword = "{FROM_FILE}"\n',
-                                         encoding="utf-8")
+    (config / "secrets.toml").write_text(f'[smtp]\npassword = "{FROM_FILE}"\n', encoding="utf-8")
     monkeypatch.setenv("THIDUA_CONFIG", str(config))
     monkeypatch.setenv("THIDUA_HOME", str(tmp_path / "home"))
     monkeypatch.delenv("THIDUA_SMTP_PASSWORD", raising=False)
@@ -56,12 +60,16 @@ def config_with_secrets(tmp_path: Path, monkeypatch) -> Path:
 
 
 def everything_written(home: Path) -> bytes:
-    return b"".join(p.read_bytes() for p in home.rglob("*") if p.is_file()
-                    and p.suffix not in (".duckdb", ".wal", ".parquet", ".xlsx"))
+    return b"".join(
+        p.read_bytes()
+        for p in home.rglob("*")
+        if p.is_file() and p.suffix not in (".duckdb", ".wal", ".parquet", ".xlsx")
+    )
 
 
 def test_password_from_secrets_then_env_reaches_the_server_and_nothing_else(
-        prefect_harness, config_with_secrets, auth_smtp, monkeypatch, caplog):
+    prefect_harness, config_with_secrets, auth_smtp, monkeypatch, caplog
+):
     from prefect.client.orchestration import get_client
 
     from flows.remind import remind
@@ -71,11 +79,11 @@ def test_password_from_secrets_then_env_reaches_the_server_and_nothing_else(
     recorder, login = auth_smtp
     init_workspace(Workspace.from_env())
     caplog.set_level("DEBUG")
-    remind(today="2025-11-21")                               # mo: 39 reminders
+    remind(today="2025-11-21")  # mo: 39 reminders
     assert login.passwords == [FROM_FILE] and len(recorder.received) == 39
 
-    monkeypatch.setenv("THIDUA_SMTP_PASSWORD", FROM_ENV)     # the environment wins
-    remind(today="2025-12-11")                               # t7
+    monkeypatch.setenv("THIDUA_SMTP_PASSWORD", FROM_ENV)  # the environment wins
+    remind(today="2025-12-11")  # t7
     assert login.passwords == [FROM_FILE, FROM_ENV]
 
     with get_client(sync_client=True) as client:
@@ -89,8 +97,9 @@ def test_password_from_secrets_then_env_reaches_the_server_and_nothing_else(
     assert FROM_FILE not in repr(Workspace.from_env())
 
 
-def test_a_non_ascii_password_fails_the_message_without_showing_it(auth_smtp, monkeypatch,
-                                                                    tmp_path, caplog):
+def test_a_non_ascii_password_fails_the_message_without_showing_it(
+    auth_smtp, monkeypatch, tmp_path, caplog
+):
     from thidua.mailer import Email, open_mailer
     from thidua.settings import resolve_settings
 

@@ -36,8 +36,9 @@ pytestmark = pytest.mark.slow
 def server(tmp_path_factory):
     home = tmp_path_factory.mktemp("server") / "home"
     saved = dict(os.environ)
-    os.environ.update(THIDUA_HOME=str(home), THIDUA_CONFIG=str(REPO_CONFIG),
-                      PREFECT_WORKER_QUERY_SECONDS="1")
+    os.environ.update(
+        THIDUA_HOME=str(home), THIDUA_CONFIG=str(REPO_CONFIG), PREFECT_WORKER_QUERY_SECONDS="1"
+    )
     os.environ.pop("THIDUA_SMTP_HOST", None)
     init_workspace(Workspace.from_env())
     srv = Server(home, free_port())
@@ -59,8 +60,11 @@ def without_schedules() -> None:
         for d in client.read_deployments():
             for s in client.read_deployment_schedules(d.id):
                 client.update_deployment_schedule(d.id, s.id, active=False)
-        for r in client.read_flow_runs(flow_run_filter=FlowRunFilter(state=FlowRunFilterState(
-                type=FlowRunFilterStateType(any_=[StateType.SCHEDULED])))):
+        for r in client.read_flow_runs(
+            flow_run_filter=FlowRunFilter(
+                state=FlowRunFilterState(type=FlowRunFilterStateType(any_=[StateType.SCHEDULED]))
+            )
+        ):
             client.delete_flow_run(r.id)
 
 
@@ -73,8 +77,9 @@ def run(name: str, **parameters):
 
 def artifact_keys(flow_run_id) -> set[str]:
     with get_client(sync_client=True) as client:
-        arts = client.read_artifacts(artifact_filter=ArtifactFilter(
-            flow_run_id=ArtifactFilterFlowRunId(any_=[flow_run_id])))
+        arts = client.read_artifacts(
+            artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[flow_run_id]))
+        )
     return {a.key for a in arts}
 
 
@@ -92,8 +97,9 @@ def test_deployments_run_on_the_server_with_artifacts_and_data(server):
 
     ws = Workspace.from_env()
     cycle = ws.config.cycle("nam-2025")
-    synthetic.drop_into_inbox(ws, cycle, ws.config.expected_units(cycle)[:36],
-                              datetime(2025, 12, 15, 10, tzinfo=UTC))
+    synthetic.drop_into_inbox(
+        ws, cycle, ws.config.expected_units(cycle)[:36], datetime(2025, 12, 15, 10, tzinfo=UTC)
+    )
     (ws.paths.inbox / "hong.xlsx").write_bytes(b"PK\x03\x04 cut short")
     collect = run("collect/collect")
     assert "collect-outcomes" in artifact_keys(collect.id)
@@ -102,15 +108,19 @@ def test_deployments_run_on_the_server_with_artifacts_and_data(server):
     assert any(k.startswith("rollup-nam-2025") for k in artifact_keys(rollup.id))
 
     with warehouse(server) as con:
-        assert con.execute("SELECT stage, status, count(*) FROM reminders GROUP BY ALL"
-                           ).fetchall() == [("mo", "sent", 39)]
-        assert con.execute("SELECT count(*), count(unit_code) FROM submissions"
-                           ).fetchall() == [(37, 36)]
+        assert con.execute(
+            "SELECT stage, status, count(*) FROM reminders GROUP BY ALL"
+        ).fetchall() == [("mo", "sent", 39)]
+        assert con.execute("SELECT count(*), count(unit_code) FROM submissions").fetchall() == [
+            (37, 36)
+        ]
         # every unit is told; the corrupt file names no unit, so nobody is
-        assert con.execute("SELECT count(*) FROM acknowledgments WHERE status = 'sent'"
-                           ).fetchall() == [(36,)]
+        assert con.execute(
+            "SELECT count(*) FROM acknowledgments WHERE status = 'sent'"
+        ).fetchall() == [(36,)]
         assert con.execute("SELECT cycle_id, kind FROM rollups").fetchall() == [
-            ("nam-2025", "annual")]
+            ("nam-2025", "annual")
+        ]
     assert (server.home / "reports" / "nam-2025" / "v1").is_dir()
 
 
@@ -118,12 +128,22 @@ def test_two_overlapping_collect_runs_load_each_submission_once(server):
     ws = Workspace.from_env()
     cycle = ws.config.cycle("nam-2025")
     units = ws.config.expected_units(cycle)[:12]
-    synthetic.drop_into_inbox(ws, cycle, units, datetime(2025, 12, 18, 10, tzinfo=UTC),
-                              {u.code: {"TT01": 77} for u in units}, suffix="v2")
+    synthetic.drop_into_inbox(
+        ws,
+        cycle,
+        units,
+        datetime(2025, 12, 18, 10, tzinfo=UTC),
+        {u.code: {"TT01": 77} for u in units},
+        suffix="v2",
+    )
     with warehouse(server) as con:
         before = con.execute("SELECT count(*) FROM submissions").fetchall()[0][0]
-        last = dict(con.execute("SELECT unit_code, max(version) FROM submissions "
-                                "WHERE cycle_id = 'nam-2025' GROUP BY ALL").fetchall())
+        last = dict(
+            con.execute(
+                "SELECT unit_code, max(version) FROM submissions "
+                "WHERE cycle_id = 'nam-2025' GROUP BY ALL"
+            ).fetchall()
+        )
 
     first = run_deployment("collect/collect", timeout=0)
     second = run_deployment("collect/collect", timeout=0)
@@ -133,17 +153,20 @@ def test_two_overlapping_collect_runs_load_each_submission_once(server):
     a, b = sorted(runs, key=lambda r: r.start_time)
     assert b.start_time < a.end_time, "the two runs did not overlap"
     with warehouse(server) as con:
-        new = con.execute("SELECT unit_code, version, count(*) OVER (PARTITION BY "
-                          "submission_id) FROM submissions ORDER BY loaded_at DESC "
-                          f"LIMIT {len(units)}").fetchall()
+        new = con.execute(
+            "SELECT unit_code, version, count(*) OVER (PARTITION BY "
+            "submission_id) FROM submissions ORDER BY loaded_at DESC "
+            f"LIMIT {len(units)}"
+        ).fetchall()
         total = con.execute("SELECT count(*) FROM submissions").fetchall()[0][0]
-        acks = con.execute("SELECT max(attempts), count(*) FILTER (status = 'sent') "
-                           "FROM acknowledgments").fetchall()[0]
+        acks = con.execute(
+            "SELECT max(attempts), count(*) FILTER (status = 'sent') FROM acknowledgments"
+        ).fetchall()[0]
         told = con.execute("SELECT count(unit_code) FROM submissions").fetchall()[0][0]
     assert total == before + len(units)
     assert sorted(u for u, _, _ in new) == sorted(u.code for u in units)
     assert all(v == last.get(u, 0) + 1 and n == 1 for u, v, n in new), new
-    assert acks == (1, told)                # one acknowledgment per unit's file, sent once
+    assert acks == (1, told)  # one acknowledgment per unit's file, sent once
     assert not list(ws.paths.inbox.iterdir())
 
 
@@ -155,5 +178,3 @@ def _wait(flow_run_id, timeout: float = 300):
             if flow_run.state.is_final() or time.monotonic() > deadline:
                 return flow_run
             time.sleep(1)
-
-

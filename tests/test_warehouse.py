@@ -14,10 +14,19 @@ def test_fresh_file_gets_every_migration_once(tmp_path):
     with connect(path) as con:
         assert migrate(con) == [v for v, _, _ in migrations()]
         assert migrate(con) == []
-        tables = {r[0] for r in con.execute(
-            "SELECT table_name FROM information_schema.tables").fetchall()}
-    assert {"unit_versions", "cycles", "reminders", "submissions", "submission_values",
-            "validation_results", "rollups", "schema_version"} <= tables
+        tables = {
+            r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()
+        }
+    assert {
+        "unit_versions",
+        "cycles",
+        "reminders",
+        "submissions",
+        "submission_values",
+        "validation_results",
+        "rollups",
+        "schema_version",
+    } <= tables
 
 
 def test_upgrade_applies_only_new_migrations_and_keeps_data(tmp_path):
@@ -52,13 +61,13 @@ def test_failed_migration_rolls_back(tmp_path):
         except duckdb.Error:
             pass
         assert schema_version(con) == 1
-        assert con.execute("SELECT count(*) FROM information_schema.tables "
-                           "WHERE table_name = 'half'").fetchall() == [(0,)]
+        assert con.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'half'"
+        ).fetchall() == [(0,)]
 
 
 def test_sync_config_versions_changed_units(cfg, tmp_path):
     from dataclasses import replace
-
 
     with connect(tmp_path / "w.duckdb") as con:
         migrate(con)
@@ -67,12 +76,19 @@ def test_sync_config_versions_changed_units(cfg, tmp_path):
         moved = replace(cfg.units[0], email="moi@phongdoanh.example")
         fewer = replace(cfg, units=(moved,) + cfg.units[1:-1])
         summary = sync_config(con, fewer)
-        assert (summary["units_added"], summary["units_changed"],
-                summary["units_retired"]) == (0, 1, 1)
-        rows = con.execute("SELECT version, email, retired_at IS NULL FROM unit_versions "
-                           "WHERE code = 'CQ-VP' ORDER BY version").fetchall()
-        assert rows == [(1, "vanphong@phongdoanh.example", False),
-                        (2, "moi@phongdoanh.example", True)]
+        assert (summary["units_added"], summary["units_changed"], summary["units_retired"]) == (
+            0,
+            1,
+            1,
+        )
+        rows = con.execute(
+            "SELECT version, email, retired_at IS NULL FROM unit_versions "
+            "WHERE code = 'CQ-VP' ORDER BY version"
+        ).fetchall()
+        assert rows == [
+            (1, "vanphong@phongdoanh.example", False),
+            (2, "moi@phongdoanh.example", True),
+        ]
         assert con.execute("SELECT count(*) FROM units").fetchall() == [(38,)]
 
 
@@ -88,20 +104,28 @@ def test_submission_key_migration_fills_existing_rows(tmp_path):
     with connect(path) as con:
         migrate(con, old)
         for sid in ("a" * 64, "b" * 64):
-            con.execute("INSERT INTO submissions (submission_id, received_at, outcome, "
-                        "file_format, batch_id) VALUES (?, now(), 'accepted', 'xlsx', 'b1')",
-                        [sid])
-            con.executemany("INSERT INTO submission_values VALUES (?, ?, 'value', ?, NULL, "
-                            "NULL, NULL)", [[sid, "TS01", 1.0], [sid, "TS02", 2.0]])
+            con.execute(
+                "INSERT INTO submissions (submission_id, received_at, outcome, "
+                "file_format, batch_id) VALUES (?, now(), 'accepted', 'xlsx', 'b1')",
+                [sid],
+            )
+            con.executemany(
+                "INSERT INTO submission_values VALUES (?, ?, 'value', ?, NULL, NULL, NULL)",
+                [[sid, "TS01", 1.0], [sid, "TS02", 2.0]],
+            )
         assert 3 in migrate(con)
         keys = dict(con.execute("SELECT submission_id, sk FROM submissions").fetchall())
         assert sorted(keys.values()) == [1, 2]
-        assert con.execute("SELECT submission_id, sk FROM submission_values").fetchall() \
-            == [(s, keys[s]) for s in ("a" * 64, "a" * 64, "b" * 64, "b" * 64)]
-        con.execute("INSERT INTO submissions (submission_id, received_at, outcome, "
-                    "file_format, batch_id) VALUES ('c', now(), 'rejected', 'csv', 'b2')")
-        assert con.execute("SELECT sk FROM submissions WHERE submission_id = 'c'").fetchall() \
-            == [(3,)]
+        assert con.execute("SELECT submission_id, sk FROM submission_values").fetchall() == [
+            (s, keys[s]) for s in ("a" * 64, "a" * 64, "b" * 64, "b" * 64)
+        ]
+        con.execute(
+            "INSERT INTO submissions (submission_id, received_at, outcome, "
+            "file_format, batch_id) VALUES ('c', now(), 'rejected', 'csv', 'b2')"
+        )
+        assert con.execute("SELECT sk FROM submissions WHERE submission_id = 'c'").fetchall() == [
+            (3,)
+        ]
 
 
 def test_load_submissions_keys_the_values(workspace):
@@ -129,13 +153,15 @@ def test_current_submissions_is_the_latest_accepted_version(tmp_path):
     with connect(tmp_path / "w.duckdb") as con:
         migrate(con)
         outcomes = ["accepted", "rejected", "accepted_with_warnings", "unreadable"]
-        con.execute("""
+        con.execute(
+            """
             INSERT INTO submissions (submission_id, unit_code, cycle_id, version, received_at,
                                      outcome, file_format, batch_id)
             SELECT 's' || u || c || v, 'U' || u, 'nam-' || c, v, now(),
                    $outcomes[1 + (hash(u, c, v) % 4)::INTEGER], 'xlsx', 'b'
             FROM range(40) a(u), range(2025, 2028) b(c), range(1, 5) d(v)""",
-                    {"outcomes": outcomes})
+            {"outcomes": outcomes},
+        )
         window = con.execute("""
             SELECT submission_id FROM submissions
             WHERE outcome IN ('accepted', 'accepted_with_warnings')

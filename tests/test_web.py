@@ -41,8 +41,7 @@ def ws(workspace, monkeypatch) -> Workspace:
 def open_cycle(ws: Workspace):
     """A cycle already open today (its `mo` day has come), due soonest."""
     today = ws.config.settings.calendar.today()
-    cycles = [c for c in ws.config.cycles
-              if ws.config.calendar.stage_dates(c.due)["mo"] <= today]
+    cycles = [c for c in ws.config.cycles if ws.config.calendar.stage_dates(c.due)["mo"] <= today]
     return max(cycles, key=lambda c: c.due)
 
 
@@ -61,13 +60,17 @@ def token_of(url: str) -> str:
     return url.rsplit("/u/", 1)[1]
 
 
-def post_file(c: TestClient, token: str, data: bytes, content_type: str = XLSX,
-              csrf: str | None = None):
+def post_file(
+    c: TestClient, token: str, data: bytes, content_type: str = XLSX, csrf: str | None = None
+):
     if csrf is None:
         page = c.get(f"/u/{token}")
         csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
-    return c.post(f"/u/{token}/upload", data={"csrf": csrf},
-                  files={"file": ("bao-cao.xlsx", io.BytesIO(data), content_type)})
+    return c.post(
+        f"/u/{token}/upload",
+        data={"csrf": csrf},
+        files={"file": ("bao-cao.xlsx", io.BytesIO(data), content_type)},
+    )
 
 
 def login(c: TestClient, password: str = PASSWORD):
@@ -82,27 +85,30 @@ def officer_csrf(c: TestClient, path: str) -> str:
 
 # -- settings, passwords, links -----------------------------------------------------------
 
+
 def test_web_settings_defaults_and_secrets(tmp_path):
     s = resolve_settings(REPO_CONFIG, {})
-    assert (s.web.host, s.web.port, s.web.base_url) == ("127.0.0.1", 8000,
-                                                         "http://127.0.0.1:8000")
+    assert (s.web.host, s.web.port, s.web.base_url) == ("127.0.0.1", 8000, "http://127.0.0.1:8000")
     assert s.web.secret_key is None and s.web.rollup_counts == "accepted"
     assert s.web.max_upload_mb == 10 and s.web.link_valid_days is None
-    s = resolve_settings(REPO_CONFIG, {"THIDUA_WEB_SECRET_KEY": SECRET,
-                                       "THIDUA_WEB_ROLLUP_COUNTS": "approved"})
+    s = resolve_settings(
+        REPO_CONFIG, {"THIDUA_WEB_SECRET_KEY": SECRET, "THIDUA_WEB_ROLLUP_COUNTS": "approved"}
+    )
     assert s.web.secret_key.get_secret_value() == SECRET and SECRET not in repr(s)
     assert s.web.rollup_counts == "approved"
     # a secret in the committed settings.toml is refused, naming the line
     (tmp_path / "settings.toml").write_text(
         (REPO_CONFIG / "settings.toml").read_text("utf-8") + 'secret_key = "abcdefghijklmnopq"\n',
-        "utf-8")
+        "utf-8",
+    )
     with pytest.raises(ConfigError) as exc:
         resolve_settings(tmp_path, {})
     assert "[web] secret_key: a secret" in exc.value.problems[0]
     assert "abcdefghijklmnopq" not in str(exc.value.problems)
     # from secrets.toml beside it, it is fine
     (tmp_path / "settings.toml").write_text(
-        (REPO_CONFIG / "settings.toml").read_text("utf-8"), "utf-8")
+        (REPO_CONFIG / "settings.toml").read_text("utf-8"), "utf-8"
+    )
     (tmp_path / "secrets.toml").write_text('[web]\nsecret_key = "abcdefghijklmnopq"\n', "utf-8")
     assert resolve_settings(tmp_path, {}).web.secret_key.get_secret_value() == "abcdefghijklmnopq"
 
@@ -128,7 +134,7 @@ def test_link_cli_and_states(setup):
     url = out.stdout.strip()
     assert url.startswith("http://127.0.0.1:8000/u/")
     again = CliRunner().invoke(cli, ["link", a.code, cycle.id]).stdout.strip()
-    web = ws.config.settings.web      # the same link id (the signature's timestamp differs)
+    web = ws.config.settings.web  # the same link id (the signature's timestamp differs)
     assert links.verify(web, token_of(again)) == links.verify(web, token_of(url))
     c = client(ws)
     token = token_of(url)
@@ -139,21 +145,27 @@ def test_link_cli_and_states(setup):
     for t in (bad, "nonsense"):
         r = c.get(f"/u/{t}")
         assert r.status_code == 403 and "không hợp lệ" in r.text
-        assert ws.config.settings.sender.phone in r.text and ws.config.settings.sender.email in r.text
+        assert (
+            ws.config.settings.sender.phone in r.text and ws.config.settings.sender.email in r.text
+        )
     # expired
     claim = links.verify(ws.config.settings.web, token)
     with duckdb.connect(str(ws.paths.warehouse)) as con:
-        con.execute("UPDATE upload_links SET expires_at = ? WHERE id = ?",
-                    [datetime.now(UTC) - timedelta(seconds=1), claim.link_id])
+        con.execute(
+            "UPDATE upload_links SET expires_at = ? WHERE id = ?",
+            [datetime.now(UTC) - timedelta(seconds=1), claim.link_id],
+        )
     r = c.get(f"/u/{token}")
-    assert r.status_code == 410 and "hết hạn" in r.text and ws.config.settings.sender.phone in r.text
+    assert (
+        r.status_code == 410 and "hết hạn" in r.text and ws.config.settings.sender.phone in r.text
+    )
     # revoked
     url_b = review.make_link(ws, b.code, cycle.id)
     out = CliRunner().invoke(cli, ["link", b.code, cycle.id, "--revoke"])
     assert out.exit_code == 0 and "đã thu hồi 1 đường dẫn" in out.stdout
     r = c.get(f"/u/{token_of(url_b)}")
     assert r.status_code == 410 and "thu hồi" in r.text
-    new_b = review.make_link(ws, b.code, cycle.id)                  # a new link id
+    new_b = review.make_link(ws, b.code, cycle.id)  # a new link id
     assert links.verify(web, token_of(new_b)) != links.verify(web, token_of(url_b))
     assert c.get(f"/u/{token_of(new_b)}").status_code == 200
 
@@ -162,14 +174,22 @@ def test_every_response_has_the_security_headers(setup):
     ws, cycle, (a, *_) = setup
     c = client(ws)
     token = token_of(review.make_link(ws, a.code, cycle.id))
-    for r in (c.get("/"), c.get(f"/u/{token}"), c.get("/u/x"), c.get("/officer"),
-              c.get("/officer/login"), c.get("/static/app.css"), c.get("/healthz"),
-              c.get(f"/u/{token}/template")):
+    for r in (
+        c.get("/"),
+        c.get(f"/u/{token}"),
+        c.get("/u/x"),
+        c.get("/officer"),
+        c.get("/officer/login"),
+        c.get("/static/app.css"),
+        c.get("/healthz"),
+        c.get(f"/u/{token}/template"),
+    ):
         assert r.headers["content-security-policy"] == CSP
         assert r.headers["referrer-policy"] == "no-referrer"
 
 
 # -- the unit's page ----------------------------------------------------------------------
+
 
 @pytest.mark.slow
 def test_unit_page_template_and_upload(setup):
@@ -205,7 +225,9 @@ def test_unit_page_template_and_upload(setup):
     # the history: both versions, newest first, with their review states
     view = review.unit_view(ws, a.code, cycle.id)
     assert [(v["version"], v["review"]) for v in view["versions"]] == [
-        (2, "has_issues"), (1, "received")]
+        (2, "has_issues"),
+        (1, "received"),
+    ]
     # the same bytes again: a duplicate, no new version
     r = post_file(c, token, first)
     assert "giống hệt" in r.text
@@ -227,8 +249,7 @@ def test_upload_limits(setup, monkeypatch):
     r = post_file(c, token, synthetic.workbook(ws.config, b, cycle))
     assert r.status_code == 422 and b.code in r.text
     # wrong CSRF field
-    assert post_file(c, token, synthetic.workbook(ws.config, a, cycle),
-                     csrf="x").status_code == 403
+    assert post_file(c, token, synthetic.workbook(ws.config, a, cycle), csrf="x").status_code == 403
     # beyond the cap: 413, whether or not the client declares its length
     monkeypatch.setenv("THIDUA_WEB_MAX_UPLOAD_MB", "0.05")
     small = Workspace.from_env()
@@ -241,8 +262,12 @@ def test_upload_limits(setup, monkeypatch):
         yield b"--b\r\n"
         for _ in range(20):
             yield b"0" * 10_000
-    r = c2.post(f"/u/{token}/upload", content=chunks(),
-                headers={"content-type": "multipart/form-data; boundary=b"})
+
+    r = c2.post(
+        f"/u/{token}/upload",
+        content=chunks(),
+        headers={"content-type": "multipart/form-data; boundary=b"},
+    )
     assert r.status_code == 413
     assert review.unit_view(ws, a.code, cycle.id)["versions"] == []
 
@@ -257,8 +282,7 @@ def test_a_unit_token_reads_only_its_own_unit(setup):
     assert "Chưa có phiên bản nào" in page.text
     # a token's claims cannot be switched: a payload signed for b with a's link id fails
     claim = links.verify(ws.config.settings.web, token_a)
-    forged = links.sign(ws.config.settings.web, links.LinkClaim(b.code, cycle.id,
-                                                                claim.link_id))
+    forged = links.sign(ws.config.settings.web, links.LinkClaim(b.code, cycle.id, claim.link_id))
     assert c.get(f"/u/{forged}").status_code == 403
     # officer pages stay closed to a unit
     assert c.get(f"/officer/{cycle.id}/{b.code}").status_code == 303
@@ -279,6 +303,7 @@ def test_rate_limit_per_token(setup):
 
 # -- the officer ----------------------------------------------------------------------------
 
+
 def test_officer_pages_need_a_login(setup):
     ws, cycle, (a, *_) = setup
     c = client(ws)
@@ -298,13 +323,12 @@ def test_csrf_is_refused(setup):
     review.upload(ws, a.code, cycle.id, synthetic.workbook(ws.config, a, cycle))
     c = client(ws)
     c.get("/officer/login")
-    r = c.post("/officer/login", data={"password": PASSWORD})          # no token
+    r = c.post("/officer/login", data={"password": PASSWORD})  # no token
     assert r.status_code == 403
     r = c.post("/officer/login", data={"password": PASSWORD, "csrf": "forged"})
     assert r.status_code == 403
     login(c)
-    r = c.post(f"/officer/{cycle.id}/{a.code}/decide",
-               data={"action": "approve", "csrf": "forged"})
+    r = c.post(f"/officer/{cycle.id}/{a.code}/decide", data={"action": "approve", "csrf": "forged"})
     assert r.status_code == 403
     r = c.post("/officer/logout", data={"csrf": "forged"})
     assert r.status_code == 403
@@ -314,12 +338,13 @@ def test_csrf_is_refused(setup):
 @pytest.mark.slow
 def test_officer_review_flow_and_returned_email(setup, smtp_env):
     ws, cycle, (a, b, _) = setup
-    ws = Workspace.from_env()         # with THIDUA_SMTP_* of the test server
+    ws = Workspace.from_env()  # with THIDUA_SMTP_* of the test server
     review.upload(ws, a.code, cycle.id, synthetic.workbook(ws.config, a, cycle))
     ind = next(i for i in ws.config.indicators_for(b.kind) if i.type == "percent")
-    review.upload(ws, b.code, cycle.id,
-                  synthetic.workbook(ws.config, b, cycle, overrides={ind.code: 150}))
-    smtp_env.received.clear()           # the acknowledgments
+    review.upload(
+        ws, b.code, cycle.id, synthetic.workbook(ws.config, b, cycle, overrides={ind.code: 150})
+    )
+    smtp_env.received.clear()  # the acknowledgments
     c = client(ws)
     login(c)
     page = c.get(f"/officer?cycle={cycle.id}")
@@ -347,7 +372,9 @@ def test_officer_review_flow_and_returned_email(setup, smtp_env):
     assert review.open_link(ws, token).unit == a.code
     log = review.unit_view(ws, a.code, cycle.id)["log"]
     assert [(r["from_state"], r["to_state"], r["actor"]) for r in log] == [
-        (None, "received", "system"), ("received", "returned", "officer")]
+        (None, "received", "system"),
+        ("received", "returned", "officer"),
+    ]
     assert log[-1]["comment"] == comment
     # the unit sends a new version: received again; approve it; it is locked
     review.upload(ws, a.code, cycle.id, synthetic.workbook(ws.config, a, cycle, initiatives=2))
@@ -360,7 +387,10 @@ def test_officer_review_flow_and_returned_email(setup, smtp_env):
     review.upload(ws, a.code, cycle.id, synthetic.workbook(ws.config, a, cycle, initiatives=3))
     vs = review.unit_view(ws, a.code, cycle.id)["versions"]
     assert [(v["version"], v["review"]) for v in vs] == [
-        (3, "received"), (2, "approved"), (1, "returned")]
+        (3, "received"),
+        (2, "approved"),
+        (1, "returned"),
+    ]
     # b has errors: cannot be approved, can be rejected with a comment
     pb = f"/officer/{cycle.id}/{b.code}"
     r = c.post(pb + "/decide", data={"action": "approve", "csrf": csrf})
@@ -396,7 +426,10 @@ def test_review_cli_and_status_json(setup, smtp_env):
     status = json.loads(run(cli, ["status", "--cycle", cycle.id, "--json"]).stdout)
     review_of = {u["unit"]: u["review"] for u in status["units"]}
     assert (review_of[a.code], review_of[b.code], review_of[third.code]) == (
-        "approved", "returned", None)
+        "approved",
+        "returned",
+        None,
+    )
 
 
 @pytest.mark.slow
@@ -459,7 +492,7 @@ def test_plan_document_upload_in_the_plan_cycle(setup, monkeypatch):
     from test_texts import plan_docx
 
     ws, cycle, (a, *_) = setup
-    monkeypatch.setenv("THIDUA_WEB_LINK_VALID_DAYS", "30")      # the 2025 plan cycle is past
+    monkeypatch.setenv("THIDUA_WEB_LINK_VALID_DAYS", "30")  # the 2025 plan cycle is past
     ws = Workspace.from_env()
     plan = ws.config.cycle("ke-hoach-2025")
     c = client(ws)
@@ -499,7 +532,8 @@ def test_plan_document_upload_in_the_plan_cycle(setup, monkeypatch):
         linked = con.execute(
             "SELECT s.version, a.name, a.sha256, f.archived_path FROM attachments a "
             "JOIN submissions s USING (submission_id) JOIN files f USING (sha256) "
-            "WHERE a.role = 'document' ORDER BY 1").fetchall()
+            "WHERE a.role = 'document' ORDER BY 1"
+        ).fetchall()
     assert [(v, n) for v, n, *_ in linked] == [(1, name), (2, f"{plan.id}_{a.code}_web_000.docx")]
     for (*_, sha, path), data in zip(linked, (pdf, word), strict=True):
         assert sha == hashlib.sha256(data).hexdigest()
@@ -514,6 +548,7 @@ def test_plan_document_upload_in_the_plan_cycle(setup, monkeypatch):
 
 
 # -- batched uploads (group commit) ------------------------------------------------------
+
 
 @pytest.mark.slow
 def test_upload_queue_collects_waiting_uploads_as_one_batch(setup, monkeypatch):
@@ -537,12 +572,17 @@ def test_upload_queue_collects_waiting_uploads_as_one_batch(setup, monkeypatch):
         holder = threading.Thread(target=q._call, args=(gate.wait,))
         holder.start()
         ind = next(i for i in ws.config.indicators_for(units[1].kind) if i.type == "percent")
-        books = {u.code: synthetic.workbook(ws.config, u, cycle, overrides=(
-            {ind.code: 150} if u is units[1] else None)) for u in units}
+        books = {
+            u.code: synthetic.workbook(
+                ws.config, u, cycle, overrides=({ind.code: 150} if u is units[1] else None)
+            )
+            for u in units
+        }
         results: dict = {}
 
         def send(code):
             results[code] = q.upload(code, cycle.id, books[code])
+
         threads = [threading.Thread(target=send, args=(u.code,)) for u in units]
         for t in threads:
             t.start()
@@ -561,21 +601,26 @@ def test_upload_queue_collects_waiting_uploads_as_one_batch(setup, monkeypatch):
         assert any(p["value"] == "150" for p in results[units[1].code].problems)
         # in this process, as every reader here: under the lock (the queue's thread may
         # be sending the acknowledgments on its connection)
-        with review.WAREHOUSE_LOCK, duckdb.connect(str(ws.paths.warehouse),
-                                                   read_only=True) as con:
-            rows = con.execute("SELECT count(*), count(DISTINCT batch_id) FROM submissions "
-                               "WHERE cycle_id = ?", [cycle.id]).fetchone()
+        with review.WAREHOUSE_LOCK, duckdb.connect(str(ws.paths.warehouse), read_only=True) as con:
+            rows = con.execute(
+                "SELECT count(*), count(DISTINCT batch_id) FROM submissions WHERE cycle_id = ?",
+                [cycle.id],
+            ).fetchone()
         assert rows == (5, 1)
         # the same worker process parsed it and waits for the next batch
         assert q.keep._idle[key] == [worker] and worker.proc.is_alive()
-        again = q.upload(units[0].code, cycle.id,
-                         synthetic.workbook(ws.config, units[0], cycle, initiatives=2))
+        again = q.upload(
+            units[0].code, cycle.id, synthetic.workbook(ws.config, units[0], cycle, initiatives=2)
+        )
         assert again.version == 2 and q.batches == [5, 1]
         # a batch that fails fails each of its requests, and the queue goes on
         with monkeypatch.context() as m, pytest.raises(ZeroDivisionError):
             m.setattr(review, "_collect_staged", lambda *a, **k: 1 / 0)
-            q.upload(units[0].code, cycle.id,
-                     synthetic.workbook(ws.config, units[0], cycle, initiatives=3))
+            q.upload(
+                units[0].code,
+                cycle.id,
+                synthetic.workbook(ws.config, units[0], cycle, initiatives=3),
+            )
         assert q.batches == [5, 1, 1]
     finally:
         q.stop()

@@ -26,9 +26,16 @@ from thidua.passwords import hash_password
 from thidua.workspace import Workspace
 
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                 "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PASSWORD = "mat-khau-can-bo-e2e"
 REPO = Path(__file__).resolve().parent.parent
@@ -63,8 +70,7 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS,
-                              timeout=120_000)
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, timeout=120_000)
         try:
             yield b
         finally:
@@ -73,8 +79,9 @@ def browser():
 
 def upload(page, data: bytes) -> str:
     """Choose the workbook in the page's file input, send it, return the result box."""
-    page.set_input_files('input[name="file"]', files=[
-        {"name": "bao-cao.xlsx", "mimeType": XLSX, "buffer": data}])
+    page.set_input_files(
+        'input[name="file"]', files=[{"name": "bao-cao.xlsx", "mimeType": XLSX, "buffer": data}]
+    )
     with page.expect_navigation():
         page.get_by_role("button", name="Nộp báo cáo").click()
     return page.locator("#result").inner_text()
@@ -87,12 +94,12 @@ def mail_with(smtp, needle: str, timeout: float = 30):
             if needle in m.message.get_body(("plain",)).get_content():
                 return m
         time.sleep(0.2)
-    raise AssertionError(f"no mail containing {needle!r}: "
-                         f"{[m.message['Subject'] for m in smtp.received]}")
+    raise AssertionError(
+        f"no mail containing {needle!r}: {[m.message['Subject'] for m in smtp.received]}"
+    )
 
 
-def test_unit_uploads_officer_returns_then_approves_rollup_counts_it(
-        web_server, browser, smtp_env):
+def test_unit_uploads_officer_returns_then_approves_rollup_counts_it(web_server, browser, smtp_env):
     from openpyxl import load_workbook
 
     from pipeline.review import make_link
@@ -101,8 +108,10 @@ def test_unit_uploads_officer_returns_then_approves_rollup_counts_it(
     ws, base = web_server
     cfg = ws.config
     today = cfg.settings.calendar.today()
-    cycle = max((c for c in cfg.cycles if cfg.calendar.stage_dates(c.due)["mo"] <= today),
-                key=lambda c: c.due)
+    cycle = max(
+        (c for c in cfg.cycles if cfg.calendar.stage_dates(c.due)["mo"] <= today),
+        key=lambda c: c.due,
+    )
     if cycle.kind != "nam":
         pytest.skip(f"the open cycle {cycle.id} is not annual")
     unit = cfg.expected_units(cycle)[0]
@@ -112,7 +121,7 @@ def test_unit_uploads_officer_returns_then_approves_rollup_counts_it(
 
     # -- the unit: a workbook with an error, the problem on the page, then a corrected one
     unit_ctx = browser.new_context(locale="vi-VN")
-    unit_ctx.set_default_timeout(120_000)        # an upload's answer on a busy machine
+    unit_ctx.set_default_timeout(120_000)  # an upload's answer on a busy machine
     page = unit_ctx.new_page()
     page.goto(link)
     assert page.locator("h1").inner_text() == unit.name
@@ -126,7 +135,7 @@ def test_unit_uploads_officer_returns_then_approves_rollup_counts_it(
     cells = row.locator("td").all_inner_texts()
     assert cells[0] == "Lỗi" and cells[1] == f"{ind.code} – {ind.name_vi}"
     assert cells[3] == "Chỉ tiêu" and re.fullmatch(r"[A-Z]+\d+", cells[4])
-    assert cells[5] == "150" and cells[6]             # the value read, what to do
+    assert cells[5] == "150" and cells[6]  # the value read, what to do
     assert page.locator("#status").inner_text() == "có lỗi"
     result = upload(page, synthetic.workbook(cfg, unit, cycle))
     assert "Phiên bản 2: hợp lệ." in result and "chờ Phòng VHXH duyệt" in result
@@ -137,14 +146,13 @@ def test_unit_uploads_officer_returns_then_approves_rollup_counts_it(
     officer_ctx.set_default_timeout(120_000)
     off = officer_ctx.new_page()
     off.goto(f"{base}/officer?cycle={cycle.id}")
-    assert off.url == f"{base}/officer/login"          # refused without a login
+    assert off.url == f"{base}/officer/login"  # refused without a login
     off.get_by_label("Mật khẩu").fill(PASSWORD)
     with off.expect_navigation():
         off.get_by_role("button", name="Đăng nhập").click()
     off.goto(f"{base}/officer?cycle={cycle.id}")
     assert off.locator("#count-cho-duyet").inner_text() == "1"
-    assert off.locator("#count-chua-nop").inner_text() == str(
-        len(cfg.expected_units(cycle)) - 1)
+    assert off.locator("#count-chua-nop").inner_text() == str(len(cfg.expected_units(cycle)) - 1)
     off.get_by_role("link", name=re.compile(r"^Chờ duyệt")).click()
     off.get_by_role("link", name=unit.code, exact=True).click()
     assert off.locator("h1").inner_text() == f"{unit.name} ({unit.code})"
@@ -188,7 +196,8 @@ def test_unit_uploads_officer_returns_then_approves_rollup_counts_it(
 
     sources = pd.read_parquet(result.output_dir / "data" / "sources.parquet")
     assert sources[["unit_code", "version", "submission_id"]].values.tolist() == [
-        [unit.code, 3, hashlib.sha256(third).hexdigest()]]
+        [unit.code, 3, hashlib.sha256(third).hexdigest()]
+    ]
     sheet = load_workbook(result.files["xlsx"], read_only=True)["TheoDonVi"]
     rows = [r for r in sheet.iter_rows(values_only=True) if unit.code in r]
     assert len(rows) == 1 and 3 in rows[0] and hashlib.sha256(third).hexdigest() in rows[0]

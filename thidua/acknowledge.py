@@ -23,19 +23,28 @@ from thidua.config import Config
 from thidua.mailer import Email
 
 VERDICTS = {
-    "accepted": ("Đã tiếp nhận",
-                 "Báo cáo đã được ghi nhận. Cảm ơn quý đơn vị."),
-    "accepted_with_warnings": ("Đã tiếp nhận, có lưu ý",
-                               ("Báo cáo đã được ghi nhận. Đề nghị xem các mục dưới đây; "
-                               "nếu cần sửa, gửi lại tệp đã sửa (lần gửi sau sẽ thay lần "
-                               "này){due}.")),
-    "rejected": ("Chưa đạt, đề nghị sửa và gửi lại",
-                 "Báo cáo chưa được tính. Đề nghị sửa các lỗi dưới đây và gửi lại tệp{due}."),
-    "unreadable": ("Không đọc được tệp",
-                   ("Báo cáo chưa được tính vì không mở được tệp. Đề nghị mở tệp bằng Excel "
-                   "hoặc LibreOffice Calc, bỏ mật khẩu nếu có, lưu lại thành tệp Excel dạng "
-                   ".xlsx (nên dùng đúng biểu mẫu đã gửi kèm thư mở kỳ báo cáo), rồi gửi "
-                   "lại{due}.")),
+    "accepted": ("Đã tiếp nhận", "Báo cáo đã được ghi nhận. Cảm ơn quý đơn vị."),
+    "accepted_with_warnings": (
+        "Đã tiếp nhận, có lưu ý",
+        (
+            "Báo cáo đã được ghi nhận. Đề nghị xem các mục dưới đây; "
+            "nếu cần sửa, gửi lại tệp đã sửa (lần gửi sau sẽ thay lần "
+            "này){due}."
+        ),
+    ),
+    "rejected": (
+        "Chưa đạt, đề nghị sửa và gửi lại",
+        "Báo cáo chưa được tính. Đề nghị sửa các lỗi dưới đây và gửi lại tệp{due}.",
+    ),
+    "unreadable": (
+        "Không đọc được tệp",
+        (
+            "Báo cáo chưa được tính vì không mở được tệp. Đề nghị mở tệp bằng Excel "
+            "hoặc LibreOffice Calc, bỏ mật khẩu nếu có, lưu lại thành tệp Excel dạng "
+            ".xlsx (nên dùng đúng biểu mẫu đã gửi kèm thư mở kỳ báo cáo), rồi gửi "
+            "lại{due}."
+        ),
+    ),
 }
 _CODE = re.compile(r"\b([A-Z]{2}\d{2})\b")
 
@@ -53,7 +62,7 @@ def where_vi(cell: str | None, sheet: str | None) -> str:
 
 
 def indicator_of(cfg: Config, message: str) -> str | None:
-    """"Tên chỉ tiêu (mã)" of the first indicator a problem's message names."""
+    """ "Tên chỉ tiêu (mã)" of the first indicator a problem's message names."""
     names = {i.code: i.name_vi for i in cfg.indicators}
     for code in _CODE.findall(message or ""):
         if code in names:
@@ -80,10 +89,11 @@ def documents_clause(cycle, documents: list[str], online: bool = False) -> str |
     if cycle is not None and cycle.kind == "ke_hoach":
         if documents:
             return f"Văn bản kế hoạch của đơn vị: đã nhận ({names})."
-        return ("Văn bản kế hoạch của đơn vị: chưa nhận được. Đề nghị gửi văn bản kế hoạch "
-                "(tệp .docx hoặc .pdf) cùng biểu mẫu Excel, đính kèm cùng một thư"
-                + (", hoặc chọn ở ô “Văn bản kế hoạch” khi nộp trực tuyến." if online
-                   else "."))
+        return (
+            "Văn bản kế hoạch của đơn vị: chưa nhận được. Đề nghị gửi văn bản kế hoạch "
+            "(tệp .docx hoặc .pdf) cùng biểu mẫu Excel, đính kèm cùng một thư"
+            + (", hoặc chọn ở ô “Văn bản kế hoạch” khi nộp trực tuyến." if online else ".")
+        )
     if documents:
         return f"Tệp gửi kèm đã được lưu cùng báo cáo: {names}."
     return None
@@ -103,34 +113,50 @@ def ack_email(cfg: Config, row: dict, local_tz) -> Email | None:
     now = clock.now(local_tz)
     received: datetime = pd.Timestamp(row["received_at"]).to_pydatetime()
     version = row["version"] if pd.notna(row["version"]) else None
-    problems = [p | {"where": where_vi(p["cell"], p["sheet"]),
-                     "indicator": indicator_of(cfg, p["message_vi"])}
-                for p in row["problems"]]
+    problems = [
+        p
+        | {
+            "where": where_vi(p["cell"], p["sheet"]),
+            "indicator": indicator_of(cfg, p["message_vi"]),
+        }
+        for p in row["problems"]
+    ]
     context = {
         "unit_name": row["unit_name"] if isinstance(row["unit_name"], str) else "Quý đơn vị",
-        "file": row["original_name"], "version": int(version) if version else None,
+        "file": row["original_name"],
+        "version": int(version) if version else None,
         "received": format_time_vi(received.astimezone(local_tz)),
         "cycle_title": cycle.title if cycle else None,
-        "verdict": verdict, "next_step": next_step.format(due=due_clause(cycle, now.date())),
-        "documents": documents_clause(cycle, [str(n) for n in row.get("documents", [])],
-                                      cfg.settings.web.links_enabled),
-        "n_errors": int(row["n_errors"]), "n_warnings": int(row["n_warnings"]),
+        "verdict": verdict,
+        "next_step": next_step.format(due=due_clause(cycle, now.date())),
+        "documents": documents_clause(
+            cycle, [str(n) for n in row.get("documents", [])], cfg.settings.web.links_enabled
+        ),
+        "n_errors": int(row["n_errors"]),
+        "n_warnings": int(row["n_warnings"]),
         "problems": problems,
-        "sender": cfg.settings.sender, "commune": cfg.settings.commune,
+        "sender": cfg.settings.sender,
+        "commune": cfg.settings.commune,
         **emails.movements(cfg.settings.commune),
     }
     title = cycle.title if cycle else "báo cáo thi đua"
-    context["subject"] = (f"[{context['movement_short']}] {verdict}: {title} "
-                          f"({row['original_name']})")
+    context["subject"] = (
+        f"[{context['movement_short']}] {verdict}: {title} ({row['original_name']})"
+    )
     subject, headers = context["subject"], {}
     their_id, their_subject = _text(row.get("message_id")), _text(row.get("subject"))
-    if their_id and not unverified(row):    # a reply in the unit's own thread
+    if their_id and not unverified(row):  # a reply in the unit's own thread
         headers |= {"In-Reply-To": their_id, "References": their_id}
         subject = reply_subject(their_subject) if their_subject else subject
-    return Email(to=[to], subject=subject, headers=headers,
-                 text=emails.render("ack.txt.j2", False, context),
-                 html=emails.render("ack.html.j2", True, context),
-                 auto_submitted="auto-replied", date=now)
+    return Email(
+        to=[to],
+        subject=subject,
+        headers=headers,
+        text=emails.render("ack.txt.j2", False, context),
+        html=emails.render("ack.html.j2", True, context),
+        auto_submitted="auto-replied",
+        date=now,
+    )
 
 
 def _text(value) -> str | None:
@@ -138,7 +164,7 @@ def _text(value) -> str | None:
 
 
 def reply_subject(subject: str) -> str:
-    """"Re: <their subject>", without piling up Re: (or Vietnamese Outlook's "TL:")."""
+    """ "Re: <their subject>", without piling up Re: (or Vietnamese Outlook's "TL:")."""
     s = subject.strip()
     return s if s.lower().startswith(("re:", "tl:", "trả lời:")) else f"Re: {s}"
 
@@ -157,8 +183,11 @@ def answerable_sender(cfg: Config, row: dict) -> str | None:
     from thidua.checks import registered_senders
 
     sender = _text(row.get("sender"))
-    if sender and row.get("source") == "mailbox" and (
-            sender not in registered_senders(cfg) or unverified(row)):
+    if (
+        sender
+        and row.get("source") == "mailbox"
+        and (sender not in registered_senders(cfg) or unverified(row))
+    ):
         return None
     return sender
 
@@ -166,8 +195,12 @@ def answerable_sender(cfg: Config, row: dict) -> str | None:
 ACK_COLUMNS = ["submission_id", "status", "sent_at", "message_id", "error", "recipients"]
 
 
-def send_acks(cfg: Config, outbox, pending: pd.DataFrame,
-              record: Callable[[dict], object] = lambda outcome: None) -> pd.DataFrame:
+def send_acks(
+    cfg: Config,
+    outbox,
+    pending: pd.DataFrame,
+    record: Callable[[dict], object] = lambda outcome: None,
+) -> pd.DataFrame:
     """Send the acknowledgments of `pending` over one mailer; one result row each.
 
     Each outcome goes to `record` right after its SMTP transaction, so a crash can
@@ -182,15 +215,24 @@ def send_acks(cfg: Config, outbox, pending: pd.DataFrame,
         for row in pending.to_dict("records"):
             email = ack_email(cfg, row, tz)
             if email is None:
-                outcome = (row["submission_id"], "skipped", None, None,
-                           "no recipient: unknown unit, not sent by mail", None)
+                outcome = (
+                    row["submission_id"],
+                    "skipped",
+                    None,
+                    None,
+                    "no recipient: unknown unit, not sent by mail",
+                    None,
+                )
             else:
                 res = mailer.send(email)
-                outcome = (row["submission_id"], "sent" if res.ok else "failed",
-                           pd.Timestamp(clock.now(tz)).tz_convert("UTC") if res.ok else None,
-                           res.message_id,
-                           res.error or (str(res.refused) if res.refused else None),
-                           ", ".join(email.to))
+                outcome = (
+                    row["submission_id"],
+                    "sent" if res.ok else "failed",
+                    pd.Timestamp(clock.now(tz)).tz_convert("UTC") if res.ok else None,
+                    res.message_id,
+                    res.error or (str(res.refused) if res.refused else None),
+                    ", ".join(email.to),
+                )
             record(dict(zip(ACK_COLUMNS, outcome, strict=True)))
             rows.append(outcome)
     return pd.DataFrame(rows, columns=ACK_COLUMNS)

@@ -17,27 +17,55 @@ class Batch:
     batch_id: str
     arrivals: list[Arrival]
     examined: list[Examined]
-    duplicates: list[Incoming]      # already loaded earlier, or twice in this batch
-    values: Any = None              # values_frame(readable examined), once built
+    duplicates: list[Incoming]  # already loaded earlier, or twice in this batch
+    values: Any = None  # values_frame(readable examined), once built
 
 
 def outcomes(batch: Batch) -> list[dict]:
     """One row per file of the batch, for the CLI, the JSON output and the artifact."""
-    rows = [{"submission_id": ex.incoming.submission_id, "file": ex.incoming.name,
-             "unit": ex.unit.code if ex.unit else None,
-             "cycle": ex.cycle.id if ex.cycle else None, "outcome": ex.outcome,
-             "late": ex.late, "errors": ex.count(ERROR), "warnings": ex.count(WARNING)}
-            for ex in batch.examined]
-    rows += [{"submission_id": d.submission_id, "file": d.name, "unit": None,
-              "cycle": None, "outcome": "duplicate", "late": False, "errors": 0,
-              "warnings": 0} for d in batch.duplicates]
+    rows = [
+        {
+            "submission_id": ex.incoming.submission_id,
+            "file": ex.incoming.name,
+            "unit": ex.unit.code if ex.unit else None,
+            "cycle": ex.cycle.id if ex.cycle else None,
+            "outcome": ex.outcome,
+            "late": ex.late,
+            "errors": ex.count(ERROR),
+            "warnings": ex.count(WARNING),
+        }
+        for ex in batch.examined
+    ]
+    rows += [
+        {
+            "submission_id": d.submission_id,
+            "file": d.name,
+            "unit": None,
+            "cycle": None,
+            "outcome": "duplicate",
+            "late": False,
+            "errors": 0,
+            "warnings": 0,
+        }
+        for d in batch.duplicates
+    ]
     return rows
 
 
 # -- frames for the warehouse ---------------------------------------------------------
 
-FILE_COLUMNS = ["sha256", "original_name", "size_bytes", "source", "sender", "received_at",
-                "archived_path", "message_id", "subject", "message_sha256"]
+FILE_COLUMNS = [
+    "sha256",
+    "original_name",
+    "size_bytes",
+    "source",
+    "sender",
+    "received_at",
+    "archived_path",
+    "message_id",
+    "subject",
+    "message_sha256",
+]
 
 
 def files_frame(arrivals: list[Arrival]):
@@ -49,16 +77,32 @@ def files_frame(arrivals: list[Arrival]):
     for a in arrivals:
         first = a.submissions[0] if a.submissions else None
         mail = first is not None and first.source in ("eml", "mailbox")
-        rows[a.sha256] = (a.sha256, a.path.name, a.size,
-                          "mailbox" if mail and first.source == "mailbox" else "inbox",
-                          first.sender if first else None, a.received_at, str(a.archived_path),
-                          first.message_id if mail else None, first.subject if mail else None,
-                          None)
+        rows[a.sha256] = (
+            a.sha256,
+            a.path.name,
+            a.size,
+            "mailbox" if mail and first.source == "mailbox" else "inbox",
+            first.sender if first else None,
+            a.received_at,
+            str(a.archived_path),
+            first.message_id if mail else None,
+            first.subject if mail else None,
+            None,
+        )
         for s in (*a.submissions, *a.documents):
             if s.submission_id != a.sha256:
-                rows[s.submission_id] = (s.submission_id, s.name, s.size, s.source, s.sender,
-                                         s.received_at, str(s.archived_path), s.message_id,
-                                         s.subject, s.mail_sha256)
+                rows[s.submission_id] = (
+                    s.submission_id,
+                    s.name,
+                    s.size,
+                    s.source,
+                    s.sender,
+                    s.received_at,
+                    str(s.archived_path),
+                    s.message_id,
+                    s.subject,
+                    s.mail_sha256,
+                )
     return pd.DataFrame(list(rows.values()), columns=FILE_COLUMNS)
 
 
@@ -74,8 +118,10 @@ def attachment_rows(batch: Batch) -> list[tuple]:
         if arrival is None or not arrival.documents:
             continue
         rows.append((inc.submission_id, inc.submission_id, inc.name, inc.size, "workbook"))
-        rows += [(inc.submission_id, d.submission_id, d.name, d.size, "document")
-                 for d in arrival.documents]
+        rows += [
+            (inc.submission_id, d.submission_id, d.name, d.size, "document")
+            for d in arrival.documents
+        ]
     return rows
 
 
@@ -87,39 +133,125 @@ def batch_frames(batch: Batch) -> dict:
     for ex in batch.examined:
         sid, p = ex.incoming.submission_id, ex.parsed
         fmt = p.file_format if p else ex.incoming.name.rsplit(".", 1)[-1].lower()
-        subs.append((sid, ex.unit.code if ex.unit else None, ex.cycle.id if ex.cycle else None,
-                     ex.incoming.received_at, ex.outcome, ex.late, ex.count(ERROR),
-                     ex.count(WARNING), fmt, batch.batch_id))
-        results += [(sid, q.rule_id, q.severity, q.sheet, q.cell, q.value, q.message_vi,
-                     q.fix_vi) for q in ex.problems]
+        subs.append(
+            (
+                sid,
+                ex.unit.code if ex.unit else None,
+                ex.cycle.id if ex.cycle else None,
+                ex.incoming.received_at,
+                ex.outcome,
+                ex.late,
+                ex.count(ERROR),
+                ex.count(WARNING),
+                fmt,
+                batch.batch_id,
+            )
+        )
+        results += [
+            (sid, q.rule_id, q.severity, q.sheet, q.cell, q.value, q.message_vi, q.fix_vi)
+            for q in ex.problems
+        ]
         if p is None:
             continue
         info += [(sid, k, v, c) for k, (v, c) in p.info.items()]
-        inits += [(sid, r["row_no"], r["title"], r["author"], r["field"], r["applied_on"],
-                   r["effect"], r["recognition"], r["cell"]) for r in p.initiatives]
-        props += [(sid, r["row_no"], r["subject_type"], r["name"], r["position"],
-                   r["reward_form"], r["summary"], r["cell"]) for r in p.proposals]
+        inits += [
+            (
+                sid,
+                r["row_no"],
+                r["title"],
+                r["author"],
+                r["field"],
+                r["applied_on"],
+                r["effect"],
+                r["recognition"],
+                r["cell"],
+            )
+            for r in p.initiatives
+        ]
+        props += [
+            (
+                sid,
+                r["row_no"],
+                r["subject_type"],
+                r["name"],
+                r["position"],
+                r["reward_form"],
+                r["summary"],
+                r["cell"],
+            )
+            for r in p.proposals
+        ]
 
     def frame(rows, columns):
         return pd.DataFrame(rows, columns=columns)
 
-    vals = batch.values if batch.values is not None else values_frame(
-        [ex for ex in batch.examined if ex.parsed is not None])
+    vals = (
+        batch.values
+        if batch.values is not None
+        else values_frame([ex for ex in batch.examined if ex.parsed is not None])
+    )
     vals = vals.drop(columns="cycle_id").rename(columns={"code": "indicator_code"})
     return {
-        "submissions": frame(subs, ["submission_id", "unit_code", "cycle_id", "received_at",
-                                    "outcome", "late", "n_errors", "n_warnings",
-                                    "file_format", "batch_id"]),
+        "submissions": frame(
+            subs,
+            [
+                "submission_id",
+                "unit_code",
+                "cycle_id",
+                "received_at",
+                "outcome",
+                "late",
+                "n_errors",
+                "n_warnings",
+                "file_format",
+                "batch_id",
+            ],
+        ),
         "submission_info": frame(info, ["submission_id", "key", "value", "cell"]),
         "submission_values": vals,
-        "initiatives": frame(inits, ["submission_id", "row_no", "title", "author", "field",
-                                     "applied_on", "effect", "recognition", "cell"]),
-        "proposals": frame(props, ["submission_id", "row_no", "subject_type", "name",
-                                   "position", "reward_form", "summary", "cell"]),
-        "validation_results": frame(results, ["submission_id", "rule_id", "severity", "sheet",
-                                              "cell", "value", "message_vi", "fix_vi"]),
-        "attachments": frame(attachment_rows(batch), ["submission_id", "sha256", "name",
-                                                      "size_bytes", "role"]),
+        "initiatives": frame(
+            inits,
+            [
+                "submission_id",
+                "row_no",
+                "title",
+                "author",
+                "field",
+                "applied_on",
+                "effect",
+                "recognition",
+                "cell",
+            ],
+        ),
+        "proposals": frame(
+            props,
+            [
+                "submission_id",
+                "row_no",
+                "subject_type",
+                "name",
+                "position",
+                "reward_form",
+                "summary",
+                "cell",
+            ],
+        ),
+        "validation_results": frame(
+            results,
+            [
+                "submission_id",
+                "rule_id",
+                "severity",
+                "sheet",
+                "cell",
+                "value",
+                "message_vi",
+                "fix_vi",
+            ],
+        ),
+        "attachments": frame(
+            attachment_rows(batch), ["submission_id", "sha256", "name", "size_bytes", "role"]
+        ),
     }
 
 
@@ -134,12 +266,12 @@ def values_frame(readable: list[Examined]):
     from thidua.parse import VALUE_FIELDS, ValueColumns
 
     cols: tuple[list, ...] = tuple([] for _ in VALUE_FIELDS)
-    run = None                              # [columns, start, stop] not yet copied
+    run = None  # [columns, start, stop] not yet copied
 
     def flush() -> None:
         if run is not None:
             for out, col in zip(cols, run[0], strict=True):
-                out.extend(col[run[1]:run[2]])
+                out.extend(col[run[1] : run[2]])
 
     for ex in readable:
         vals = ex.parsed.values
@@ -160,11 +292,14 @@ def values_frame(readable: list[Examined]):
     def repeated(items: list) -> np.ndarray:
         return np.repeat(np.array(items, dtype=object), counts)
 
-    df = pd.DataFrame({
-        "submission_id": repeated([ex.incoming.submission_id for ex in readable]),
-        "cycle_id": repeated([ex.cycle.id if ex.cycle else None for ex in readable]),
-        **dict(zip(VALUE_FIELDS, cols, strict=True))})
-    if df.empty:            # no values: text columns would come out float
+    df = pd.DataFrame(
+        {
+            "submission_id": repeated([ex.incoming.submission_id for ex in readable]),
+            "cycle_id": repeated([ex.cycle.id if ex.cycle else None for ex in readable]),
+            **dict(zip(VALUE_FIELDS, cols, strict=True)),
+        }
+    )
+    if df.empty:  # no values: text columns would come out float
         df = df.astype(object)
     df["value"] = df["value"].astype(float)
     return df

@@ -19,14 +19,19 @@ from thidua.parse import CSV_SHEET, Parsed
 from thidua.rules import ERROR, ROW_ERRORS, Problem, fmt, plain_reason, problem
 
 ACCEPTED, WITH_WARNINGS, REJECTED, UNREADABLE = (
-    "accepted", "accepted_with_warnings", "rejected", "unreadable")
+    "accepted",
+    "accepted_with_warnings",
+    "rejected",
+    "unreadable",
+)
 
 
 @dataclass
 class Examined:
     """A submission on its way to the warehouse: what was read and what was found."""
+
     incoming: Incoming
-    parsed: Parsed | None               # None: unreadable
+    parsed: Parsed | None  # None: unreadable
     unit: Unit | None = None
     cycle: Cycle | None = None
     late: bool = False
@@ -63,8 +68,9 @@ def check_registry(cfg: Config, ex: Examined) -> None:
     if parsed.info_sheet:
         for key, label in layout.INFO_KEYS:
             if key in layout.REQUIRED_INFO_KEYS and key not in info:
-                ex.problems.append(problem("missing_key", sheet=layout.INFO_SHEET, value=key,
-                                           key=key, label=label))
+                ex.problems.append(
+                    problem("missing_key", sheet=layout.INFO_SHEET, value=key, key=key, label=label)
+                )
     code, code_cell = info.get("ma_don_vi", (None, None))
     if "ma_don_vi" in info:
         ex.unit = cfg.units_by_code.get((code or "").strip().upper())
@@ -88,11 +94,17 @@ def check_registry(cfg: Config, ex: Examined) -> None:
         ex.late = inc.received_at > deadline(cfg, ex.cycle)
         if ex.late:
             local = inc.received_at.astimezone(cfg.settings.calendar.tz)
-            ex.problems.append(problem("late", value=None, due=format_day_vi(ex.cycle.due),
-                                       received=format_time_vi(local)))
+            ex.problems.append(
+                problem(
+                    "late",
+                    value=None,
+                    due=format_day_vi(ex.cycle.due),
+                    received=format_time_vi(local),
+                )
+            )
 
 
-SENDER_RULES = ("sender_mismatch", "sender_unauthenticated")   # the mail is not the unit's
+SENDER_RULES = ("sender_mismatch", "sender_unauthenticated")  # the mail is not the unit's
 
 
 def registered_senders(cfg: Config) -> dict[str, Unit]:
@@ -117,8 +129,9 @@ def check_sender(cfg: Config, ex: Examined) -> None:
         return
     other = registered_senders(cfg).get(inc.sender)
     if other is not None:
-        ex.problems.append(problem("other_unit", value=unit.code, sender_unit=other.code,
-                                   sender_name=other.name))
+        ex.problems.append(
+            problem("other_unit", value=unit.code, sender_unit=other.code, sender_name=other.name)
+        )
     else:
         ex.problems.append(problem("sender_mismatch", value=inc.sender, email=unit.email))
 
@@ -127,10 +140,12 @@ def _name_other_units(cfg: Config, ex: Examined, code: str) -> None:
     """A CSV row naming another unit was reported by the parser as an unknown unit
     (it only knows the code differs from the first row's); when the code is a
     registered unit's, say that instead: the registry does know it."""
-    ex.problems = [problem("csv_other_unit", q.cell, q.value, unit=code)
-                   if q.rule_id == "unknown_unit"
-                   and (q.value or "").strip().upper() in cfg.units_by_code else q
-                   for q in ex.problems]
+    ex.problems = [
+        problem("csv_other_unit", q.cell, q.value, unit=code)
+        if q.rule_id == "unknown_unit" and (q.value or "").strip().upper() in cfg.units_by_code
+        else q
+        for q in ex.problems
+    ]
 
 
 def _check_rows(cfg: Config, ex: Examined) -> None:
@@ -140,8 +155,9 @@ def _check_rows(cfg: Config, ex: Examined) -> None:
         return
     for col in layout.value_columns(ex.cycle):
         if col.key not in parsed.measures:
-            ex.problems.append(problem("missing_column", sheet=sheet, value=col.header,
-                                       header=col.header))
+            ex.problems.append(
+                problem("missing_column", sheet=sheet, value=col.header, header=col.header)
+            )
     known = {i.code for i in cfg.indicators}
     seen = set()
     for v in parsed.values:
@@ -150,9 +166,11 @@ def _check_rows(cfg: Config, ex: Examined) -> None:
         seen.add(v.code)
     if ex.unit:
         _drop_not_applicable(cfg, ex, known)
-        ex.problems += [problem("missing_indicator", sheet=sheet, value=i.code, code=i.code,
-                                name=i.name_vi)
-                        for i in cfg.indicators_for(ex.unit) if i.code not in seen]
+        ex.problems += [
+            problem("missing_indicator", sheet=sheet, value=i.code, code=i.code, name=i.name_vi)
+            for i in cfg.indicators_for(ex.unit)
+            if i.code not in seen
+        ]
 
 
 def holders_vi(cfg: Config, ind) -> str:
@@ -178,11 +196,17 @@ def _drop_not_applicable(cfg: Config, ex: Examined, known: set[str]) -> None:
         if v.code not in warned and (v.value is not None or v.raw):
             warned.add(v.code)
             ind = by_code[v.code]
-            ex.problems.append(problem("not_applicable", v.cell, v.raw or v.value,
-                                       code=v.code, name=ind.name_vi,
-                                       holders=holders_vi(cfg, ind)))
-    ex.parsed.values = [v for v in ex.parsed.values
-                        if v.code not in known or v.code in applies]
+            ex.problems.append(
+                problem(
+                    "not_applicable",
+                    v.cell,
+                    v.raw or v.value,
+                    code=v.code,
+                    name=ind.name_vi,
+                    holders=holders_vi(cfg, ind),
+                )
+            )
+    ex.parsed.values = [v for v in ex.parsed.values if v.code not in known or v.code in applies]
 
 
 def _check_narratives(cfg: Config, ex: Examined) -> None:
@@ -197,15 +221,26 @@ def _check_narratives(cfg: Config, ex: Examined) -> None:
     labels = dict(layout.INFO_KEYS)
     for key in layout.NARRATIVE_KEYS:
         text, cell = parsed.info.get(key, (None, None))
-        fields = {"label": labels[key], "section": layout.NARRATIVE_SECTIONS[key],
-                  "limit": fmt(limit)}
+        fields = {
+            "label": labels[key],
+            "section": layout.NARRATIVE_SECTIONS[key],
+            "limit": fmt(limit),
+        }
         if not (text or "").strip():
-            ex.problems.append(problem("narrative_empty", cell, None,
-                                       sheet=layout.INFO_SHEET, **fields))
+            ex.problems.append(
+                problem("narrative_empty", cell, None, sheet=layout.INFO_SHEET, **fields)
+            )
         elif len(text) > limit:
-            ex.problems.append(problem("narrative_too_long", cell, None,
-                                       sheet=layout.INFO_SHEET, length=fmt(len(text)),
-                                       **fields))
+            ex.problems.append(
+                problem(
+                    "narrative_too_long",
+                    cell,
+                    None,
+                    sheet=layout.INFO_SHEET,
+                    length=fmt(len(text)),
+                    **fields,
+                )
+            )
 
 
 def _check_reward_forms(cfg: Config, ex: Examined) -> None:
@@ -220,8 +255,9 @@ def _check_reward_forms(cfg: Config, ex: Examined) -> None:
         form = (row.get("reward_form") or "").strip()
         code = match_label(form, choices)
         if code is None:
-            ex.problems.append(problem("reward_form", row["cells"]["reward_form"], form,
-                                       allowed=names))
+            ex.problems.append(
+                problem("reward_form", row["cells"]["reward_form"], form, allowed=names)
+            )
         else:
             row["reward_form"] = code
             kept.append(row)
@@ -242,9 +278,16 @@ def _check_initiative_dates(ex: Examined) -> None:
         if day is None:
             ex.problems.append(problem("initiative_date_text", cell, text, title=title))
         elif start and end and not start <= day <= end:
-            ex.problems.append(problem("initiative_date", cell, format_date_vi(day),
-                                       title=title, start=format_date_vi(start),
-                                       end=format_date_vi(end)))
+            ex.problems.append(
+                problem(
+                    "initiative_date",
+                    cell,
+                    format_date_vi(day),
+                    title=title,
+                    start=format_date_vi(start),
+                    end=format_date_vi(end),
+                )
+            )
 
 
 def _read_percents(cfg: Config, ex: Examined) -> None:
@@ -261,18 +304,19 @@ def _read_percents(cfg: Config, ex: Examined) -> None:
         if ind.type != "percent":
             if typed_percent:
                 v.value = None
-                ex.problems.append(problem("percent_sign", v.cell, v.raw, code=v.code,
-                                           unit=ind.unit_vi))
+                ex.problems.append(
+                    problem("percent_sign", v.cell, v.raw, code=v.code, unit=ind.unit_vi)
+                )
             continue
         if v.value is None or typed_percent or not 0 < v.value <= 1:
             continue
         shown = fmt(v.value)
         v.value = round(v.value * 100, 9)
         if shown == "1":
-            ex.problems.append(problem("percent_ambiguous", v.cell, v.value / 100,
-                                       code=v.code, read=fmt(v.value)))
+            ex.problems.append(
+                problem("percent_ambiguous", v.cell, v.value / 100, code=v.code, read=fmt(v.value))
+            )
 
 
 def examine_unreadable(inc: Incoming, reason: str) -> Examined:
     return Examined(inc, None, problems=[problem("unreadable", reason=plain_reason(reason))])
-

@@ -39,12 +39,26 @@ AGGREGATES = ("sum", "last", "mean")
 CYCLE_KINDS = ("ke_hoach", "nam", "so_ket", "tong_ket")
 # Who decides a reward form: `xa`, the commune chairman within his own authority;
 # `cap_tren`, a higher level the commune proposes it to (see docs/khen-thuong.md).
-AUTHORITIES = {"xa": "Khen thưởng theo thẩm quyền của Chủ tịch UBND xã",
-               "cap_tren": "Đề nghị cấp trên khen thưởng"}
+AUTHORITIES = {
+    "xa": "Khen thưởng theo thẩm quyền của Chủ tịch UBND xã",
+    "cap_tren": "Đề nghị cấp trên khen thưởng",
+}
 
 UNIT_COLUMNS = ("code", "name", "kind", "block", "email", "head_title", "head_email")
-INDICATOR_COLUMNS = ("code", "name_vi", "unit_vi", "kinds", "type", "group", "aggregate",
-                     "min", "max", "at_most", "warn_at_most", "warn_yoy_factor")
+INDICATOR_COLUMNS = (
+    "code",
+    "name_vi",
+    "unit_vi",
+    "kinds",
+    "type",
+    "group",
+    "aggregate",
+    "min",
+    "max",
+    "at_most",
+    "warn_at_most",
+    "warn_yoy_factor",
+)
 
 UNIT_CODE_RE = re.compile(r"^[A-Z0-9][A-Z0-9-]{0,31}$")
 # warn_at_most: "20*TS01" or "TS01" (a factor times another indicator of the submission)
@@ -62,11 +76,12 @@ class Unit:
     head_email: str
     valid_from: date | None = None
     valid_to: date | None = None
-    tags: tuple[str, ...] = ()      # registry tags (settings [tags]), e.g. mot-cua
+    tags: tuple[str, ...] = ()  # registry tags (settings [tags]), e.g. mot-cua
 
     def valid_on(self, d: date) -> bool:
         return (self.valid_from is None or self.valid_from <= d) and (
-            self.valid_to is None or d <= self.valid_to)
+            self.valid_to is None or d <= self.valid_to
+        )
 
 
 @dataclass(frozen=True)
@@ -74,16 +89,16 @@ class Indicator:
     code: str
     name_vi: str
     unit_vi: str
-    kinds: tuple[str, ...]          # the unit kinds that must report it
+    kinds: tuple[str, ...]  # the unit kinds that must report it
     type: str
     group: str
     aggregate: str
     min: float | None
     max: float | None
-    at_most: str | None             # code of an indicator this one must not exceed
-    warn_at_most: tuple[float, str] | None   # (factor, code): warn above factor × code
+    at_most: str | None  # code of an indicator this one must not exceed
+    warn_at_most: tuple[float, str] | None  # (factor, code): warn above factor × code
     warn_yoy_factor: float | None
-    tags: tuple[str, ...] = ()      # when set: only the units carrying one of them
+    tags: tuple[str, ...] = ()  # when set: only the units carrying one of them
 
     def applies_to(self, kind: str, tags: Iterable[str] = ()) -> bool:
         """Whether a unit of `kind` carrying `tags` holds this figure: its kind is one of
@@ -96,8 +111,7 @@ class Indicator:
 
     def where(self) -> str:
         """Where it applies, in words for a config message: `co_quan tagged mot-cua`."""
-        return ", ".join(self.kinds) + (f" tagged {' or '.join(self.tags)}" if self.tags
-                                        else "")
+        return ", ".join(self.kinds) + (f" tagged {' or '.join(self.tags)}" if self.tags else "")
 
 
 @dataclass(frozen=True)
@@ -106,14 +120,14 @@ class Cycle:
     kind: str
     title: str
     due_original: date
-    due: date                       # moved to a working day
+    due: date  # moved to a working day
     period_start: date | None
     period_end: date | None
     year: int | None
     phase: int | None
-    targets: tuple[int, ...]        # ke_hoach: years whose targets units register
+    targets: tuple[int, ...]  # ke_hoach: years whose targets units register
     reward_forms: tuple[str, ...]
-    opens: date | None = None       # first day of the cycle (no reminder before it)
+    opens: date | None = None  # first day of the cycle (no reminder before it)
 
 
 @dataclass(frozen=True)
@@ -160,8 +174,9 @@ class Config:
         return [u for u in self.units if u.valid_on(cycle.due)]
 
 
-def load_config(directory: Path, settings: Settings | None = None,
-                env: Mapping[str, str] = os.environ) -> Config:
+def load_config(
+    directory: Path, settings: Settings | None = None, env: Mapping[str, str] = os.environ
+) -> Config:
     """Read and validate every file of a config directory, or raise ConfigError.
 
     `settings` are resolved from the directory and `env` unless given (a run resolves
@@ -172,28 +187,41 @@ def load_config(directory: Path, settings: Settings | None = None,
     units = _load_units(directory / "units.csv", settings, problems)
     indicators = _load_indicators(directory / "indicators.csv", settings, problems)
     _check_rollup_codes(directory / "settings.toml", settings, indicators, problems)
-    calendar = WorkCalendar(extra_days_off=frozenset(settings.calendar.extra_days_off),
-                            makeup_working_days=frozenset(
-                                settings.calendar.makeup_working_days))
-    reward_forms, authority, cycles = _load_cycles(directory / "cycles.yaml", calendar,
-                                                   problems)
+    calendar = WorkCalendar(
+        extra_days_off=frozenset(settings.calendar.extra_days_off),
+        makeup_working_days=frozenset(settings.calendar.makeup_working_days),
+    )
+    reward_forms, authority, cycles = _load_cycles(directory / "cycles.yaml", calendar, problems)
     if problems:
         raise ConfigError(problems)
-    return Config(directory=directory, settings=settings, units=tuple(units),
-                  indicators=tuple(indicators), cycles=tuple(cycles),
-                  reward_forms=reward_forms, calendar=calendar, reward_authority=authority)
+    return Config(
+        directory=directory,
+        settings=settings,
+        units=tuple(units),
+        indicators=tuple(indicators),
+        cycles=tuple(cycles),
+        reward_forms=reward_forms,
+        calendar=calendar,
+        reward_authority=authority,
+    )
 
 
-def _check_rollup_codes(path: Path, settings: Settings, indicators: list[Indicator],
-                        problems: list[str]) -> None:
+def _check_rollup_codes(
+    path: Path, settings: Settings, indicators: list[Indicator], problems: list[str]
+) -> None:
     """The rollup's weight, initiatives and ratio terms must be indicators of the config."""
     codes = {i.code for i in indicators}
     rollup = settings.rollup
-    named = [("weight", rollup.weight), ("initiatives", rollup.initiatives),
-             *((f"ratios.{r.key}", c) for r in rollup.ratios for c in (r.numerator,
-                                                                       r.denominator))]
-    problems.extend(f"{path}: [rollup] {key}: unknown indicator {code!r}"
-                    for key, code in named if indicators and code not in codes)
+    named = [
+        ("weight", rollup.weight),
+        ("initiatives", rollup.initiatives),
+        *((f"ratios.{r.key}", c) for r in rollup.ratios for c in (r.numerator, r.denominator)),
+    ]
+    problems.extend(
+        f"{path}: [rollup] {key}: unknown indicator {code!r}"
+        for key, code in named
+        if indicators and code not in codes
+    )
     by_code = {i.code: i for i in indicators}
     for r in rollup.ratios:
         # A ratio's population: the units of one kind (carrying one of `population_tags`
@@ -204,15 +232,19 @@ def _check_rollup_codes(path: Path, settings: Settings, indicators: list[Indicat
         for term in (r.numerator, r.denominator):
             ind = by_code.get(term)
             if ind and not all(ind.applies_to(r.population, p) for p in profiles):
-                problems.append(f"{path}: [rollup] ratios.{r.key}: population "
-                                f"{r.population!r}{tagged}: {term} does not apply to every "
-                                f"unit of it (applies to {ind.where()})")
+                problems.append(
+                    f"{path}: [rollup] ratios.{r.key}: population "
+                    f"{r.population!r}{tagged}: {term} does not apply to every "
+                    f"unit of it (applies to {ind.where()})"
+                )
 
 
 # -- units.csv ------------------------------------------------------------------------
 
-def _read_csv(path: Path, required: tuple[str, ...], problems: list[str]
-              ) -> list[tuple[int, dict[str, str]]]:
+
+def _read_csv(
+    path: Path, required: tuple[str, ...], problems: list[str]
+) -> list[tuple[int, dict[str, str]]]:
     """Rows of a UTF-8 CSV (BOM tolerated) with their 1-based line numbers; a row that
     cannot be a record (more fields than the header, a field over `MAX_TEXT`) is a
     problem of its own line."""
@@ -250,7 +282,7 @@ def _read_text(path: Path, problems: list[str], encoding: str = "utf-8") -> str 
     try:
         return path.read_text(encoding=encoding)
     except UnicodeDecodeError as exc:
-        line = path.read_bytes()[:exc.start].count(b"\n") + 1
+        line = path.read_bytes()[: exc.start].count(b"\n") + 1
         problems.append(f"{path}:{line}: not UTF-8 text ({exc.reason})")
         return None
 
@@ -265,15 +297,20 @@ def _load_units(path: Path, settings: Settings, problems: list[str]) -> list[Uni
         if code and not UNIT_CODE_RE.match(code):
             bad.append(f"{where}: code: {code!r} is not a unit code (A-Z, 0-9, '-')")
         if code in first_line:
-            bad.append(f"{where}: code: duplicate unit code {code!r} "
-                       f"(first on line {first_line[code]})")
+            bad.append(
+                f"{where}: code: duplicate unit code {code!r} (first on line {first_line[code]})"
+            )
         first_line.setdefault(code, line)
         if row["kind"] and row["kind"] not in settings.kinds:
-            bad.append(f"{where}: kind: unknown unit kind {row['kind']!r} "
-                       f"(known: {', '.join(settings.kinds)})")
+            bad.append(
+                f"{where}: kind: unknown unit kind {row['kind']!r} "
+                f"(known: {', '.join(settings.kinds)})"
+            )
         if row["block"] and row["block"] not in settings.blocks:
-            bad.append(f"{where}: block: unknown block {row['block']!r} "
-                       f"(known: {', '.join(settings.blocks)})")
+            bad.append(
+                f"{where}: block: unknown block {row['block']!r} "
+                f"(known: {', '.join(settings.blocks)})"
+            )
         for key in ("email", "head_email"):
             if row[key] and not EMAIL_RE.match(row[key]):
                 bad.append(f"{where}: {key}: not an email address: {row[key]!r}")
@@ -284,8 +321,9 @@ def _load_units(path: Path, settings: Settings, problems: list[str]) -> list[Uni
             if value and valid[key] is None:
                 bad.append(f"{where}: {key}: not a date (YYYY-MM-DD): {shown(value)}")
         if valid["valid_from"] and valid["valid_to"] and valid["valid_to"] < valid["valid_from"]:
-            bad.append(f"{where}: valid_to: {valid['valid_to']} is before valid_from "
-                       f"{valid['valid_from']}")
+            bad.append(
+                f"{where}: valid_to: {valid['valid_to']} is before valid_from {valid['valid_from']}"
+            )
         tags = _tags(row.get("tags", ""))
         bad += _unknown_tags(tags, settings, where)
         if bad:
@@ -299,6 +337,7 @@ def _load_units(path: Path, settings: Settings, problems: list[str]) -> list[Uni
 
 # -- indicators.csv -------------------------------------------------------------------
 
+
 def _load_indicators(path: Path, settings: Settings, problems: list[str]) -> list[Indicator]:
     rows = _read_csv(path, INDICATOR_COLUMNS, problems)
     codes = {row["code"] for _, row in rows}
@@ -306,27 +345,35 @@ def _load_indicators(path: Path, settings: Settings, problems: list[str]) -> lis
     seen: dict[str, int] = {}
     for line, row in rows:
         where = f"{path}:{line}"
-        bad = _check_fields(row, ("code", "name_vi", "unit_vi", "kinds", "type", "group",
-                                  "aggregate"), where)
+        bad = _check_fields(
+            row, ("code", "name_vi", "unit_vi", "kinds", "type", "group", "aggregate"), where
+        )
         code = row["code"]
         if code and not INDICATOR_CODE_RE.match(code):
-            bad.append(f"{where}: code: {code!r} is not an indicator code (two capitals, "
-                       "two digits)")
+            bad.append(
+                f"{where}: code: {code!r} is not an indicator code (two capitals, two digits)"
+            )
         if code in seen:
-            bad.append(f"{where}: code: duplicate indicator {code!r} (first on line "
-                       f"{seen[code]})")
+            bad.append(f"{where}: code: duplicate indicator {code!r} (first on line {seen[code]})")
         seen.setdefault(code, line)
-        kinds = tuple(settings.kinds) if row["kinds"] == "all" else tuple(
-            k.strip() for k in row["kinds"].split(";") if k.strip())
-        bad += [f"{where}: kinds: unknown unit kind {k!r} (known: "
-                f"{', '.join(settings.kinds)})" for k in kinds if k not in settings.kinds]
+        kinds = (
+            tuple(settings.kinds)
+            if row["kinds"] == "all"
+            else tuple(k.strip() for k in row["kinds"].split(";") if k.strip())
+        )
+        bad += [
+            f"{where}: kinds: unknown unit kind {k!r} (known: {', '.join(settings.kinds)})"
+            for k in kinds
+            if k not in settings.kinds
+        ]
         tags = _tags(row.get("tags", ""))
         bad += _unknown_tags(tags, settings, where)
         if row["type"] and row["type"] not in INDICATOR_TYPES:
             bad.append(f"{where}: type: {row['type']!r} not one of {', '.join(INDICATOR_TYPES)}")
         if row["aggregate"] and row["aggregate"] not in AGGREGATES:
-            bad.append(f"{where}: aggregate: {row['aggregate']!r} not one of "
-                       f"{', '.join(AGGREGATES)}")
+            bad.append(
+                f"{where}: aggregate: {row['aggregate']!r} not one of {', '.join(AGGREGATES)}"
+            )
         numbers = {}
         for key in ("min", "max", "warn_yoy_factor"):
             numbers[key] = _parse_number(row[key]) if row[key] else None
@@ -341,26 +388,41 @@ def _load_indicators(path: Path, settings: Settings, problems: list[str]) -> lis
         if row["warn_at_most"]:
             m = WARN_EXPR_RE.match(row["warn_at_most"])
             if not m or m.group(2) not in codes:
-                bad.append(f"{where}: warn_at_most: cannot parse {row['warn_at_most']!r} "
-                           "(expected FACTOR*CODE or CODE of a known indicator)")
+                bad.append(
+                    f"{where}: warn_at_most: cannot parse {row['warn_at_most']!r} "
+                    "(expected FACTOR*CODE or CODE of a known indicator)"
+                )
             else:
                 warn_at_most = (float(m.group(1) or 1), m.group(2))
         if bad:
             problems.extend(bad)
             continue
-        indicators.append(Indicator(
-            code=code, name_vi=row["name_vi"], unit_vi=row["unit_vi"], kinds=kinds,
-            type=row["type"], group=row["group"], aggregate=row["aggregate"],
-            min=numbers["min"], max=numbers["max"], at_most=at_most,
-            warn_at_most=warn_at_most, warn_yoy_factor=numbers["warn_yoy_factor"],
-            tags=tags))
+        indicators.append(
+            Indicator(
+                code=code,
+                name_vi=row["name_vi"],
+                unit_vi=row["unit_vi"],
+                kinds=kinds,
+                type=row["type"],
+                group=row["group"],
+                aggregate=row["aggregate"],
+                min=numbers["min"],
+                max=numbers["max"],
+                at_most=at_most,
+                warn_at_most=warn_at_most,
+                warn_yoy_factor=numbers["warn_yoy_factor"],
+                tags=tags,
+            )
+        )
     return indicators
 
 
 # -- cycles.yaml ----------------------------------------------------------------------
 
-def _reward_forms(path: Path, raw: Any, problems: list[str]
-                  ) -> tuple[dict[str, str], dict[str, str]]:
+
+def _reward_forms(
+    path: Path, raw: Any, problems: list[str]
+) -> tuple[dict[str, str], dict[str, str]]:
     """`reward_forms`: code → {name, authority} (a bare name: authority `cap_tren`)."""
     names, authority = {}, {}
     for code, spec in (raw or {}).items():
@@ -370,13 +432,16 @@ def _reward_forms(path: Path, raw: Any, problems: list[str]
         if not names[str(code)]:
             problems.append(f"{path}: reward_forms.{code}: name: empty")
         if level not in AUTHORITIES:
-            problems.append(f"{path}: reward_forms.{code}: authority: {level!r} not one of "
-                            f"{', '.join(AUTHORITIES)}")
+            problems.append(
+                f"{path}: reward_forms.{code}: authority: {level!r} not one of "
+                f"{', '.join(AUTHORITIES)}"
+            )
     return names, authority
 
 
-def _load_cycles(path: Path, calendar: WorkCalendar, problems: list[str]
-                 ) -> tuple[dict[str, str], dict[str, str], list[Cycle]]:
+def _load_cycles(
+    path: Path, calendar: WorkCalendar, problems: list[str]
+) -> tuple[dict[str, str], dict[str, str], list[Cycle]]:
     text = _read_text(path, problems)
     if text is None:
         return {}, {}, []
@@ -398,8 +463,10 @@ def _load_cycles(path: Path, calendar: WorkCalendar, problems: list[str]
 
     forms_raw = raw.get("reward_forms") or {}
     if not isinstance(forms_raw, dict):
-        problems.append(f"{line(nodes.get('reward_forms'))}: reward_forms: expected a "
-                        "mapping of code: Vietnamese name")
+        problems.append(
+            f"{line(nodes.get('reward_forms'))}: reward_forms: expected a "
+            "mapping of code: Vietnamese name"
+        )
         forms_raw = {}
     reward_forms, authority = _reward_forms(path, forms_raw, problems)
     entries = raw.get("cycles") or []
@@ -412,8 +479,9 @@ def _load_cycles(path: Path, calendar: WorkCalendar, problems: list[str]
     seen: set[str] = set()
     for entry, node in zip(entries, node_list, strict=False):
         bad: list[str] = []
-        cycle = _cycle(entry, node, lambda key, node=node: line(node, key), calendar,
-                       reward_forms, seen, bad)
+        cycle = _cycle(
+            entry, node, lambda key, node=node: line(node, key), calendar, reward_forms, seen, bad
+        )
         problems.extend(bad)
         if cycle is not None and not bad:
             cycles.append(cycle)
@@ -422,14 +490,22 @@ def _load_cycles(path: Path, calendar: WorkCalendar, problems: list[str]
     return reward_forms, authority, cycles
 
 
-def _cycle(entry: Any, node: yaml.Node, at, calendar: WorkCalendar,
-           reward_forms: dict[str, str], seen: set[str], bad: list[str]) -> Cycle | None:
+def _cycle(
+    entry: Any,
+    node: yaml.Node,
+    at,
+    calendar: WorkCalendar,
+    reward_forms: dict[str, str],
+    seen: set[str],
+    bad: list[str],
+) -> Cycle | None:
     """One cycle of cycles.yaml, or None with its problems in `bad`."""
     if not isinstance(entry, dict):
         bad.append(f"{at('')}: cycle: expected a mapping")
         return None
-    bad += [f"{at(key)}: {key}: missing" for key in ("id", "kind", "title", "due")
-            if not entry.get(key)]
+    bad += [
+        f"{at(key)}: {key}: missing" for key in ("id", "kind", "title", "due") if not entry.get(key)
+    ]
     for key in ("id", "kind", "title"):
         if entry.get(key) is not None and not isinstance(entry[key], str | int):
             bad.append(f"{at(key)}: {key}: expected text")
@@ -449,13 +525,14 @@ def _cycle(entry: Any, node: yaml.Node, at, calendar: WorkCalendar,
     start = end = None
     if isinstance(period, list) and len(period) == 2:
         start, end = _parse_date(period[0]), _parse_date(period[1])
-    if (kind != "ke_hoach" or period is not None) and (start is None or end is None
-                                                       or start > end):
-        bad.append(f"{at('period')}: period: expected [start, end] dates (YYYY-MM-DD), "
-                   "start before end")
+    if (kind != "ke_hoach" or period is not None) and (start is None or end is None or start > end):
+        bad.append(
+            f"{at('period')}: period: expected [start, end] dates (YYYY-MM-DD), start before end"
+        )
     elif end and due and end >= due:
-        bad.append(f"{at('period')}: period: the data cut-off {end} must come before the "
-                   f"due date {due}")
+        bad.append(
+            f"{at('period')}: period: the data cut-off {end} must come before the due date {due}"
+        )
     opens = _parse_date(entry.get("opens")) if entry.get("opens") else None
     if entry.get("opens") and opens is None:
         bad.append(f"{at('opens')}: opens: not a date (YYYY-MM-DD): {shown(entry['opens'])}")
@@ -467,21 +544,35 @@ def _cycle(entry: Any, node: yaml.Node, at, calendar: WorkCalendar,
         numbers[key] = value
     targets = entry.get("targets") or []
     if not isinstance(targets, list) or not all(
-            isinstance(y, int) and not isinstance(y, bool) for y in targets):
+        isinstance(y, int) and not isinstance(y, bool) for y in targets
+    ):
         bad.append(f"{at('targets')}: targets: expected a list of years, e.g. [2027, 2030]")
         targets = []
     forms = entry.get("reward_forms") or []
     if not isinstance(forms, list):
         bad.append(f"{at('reward_forms')}: reward_forms: expected a list of form codes")
         forms = []
-    bad += [f"{at('reward_forms')}: reward_forms: unknown form {shown(f)}" for f in forms
-            if str(f) not in reward_forms]
+    bad += [
+        f"{at('reward_forms')}: reward_forms: unknown form {shown(f)}"
+        for f in forms
+        if str(f) not in reward_forms
+    ]
     if bad:
         return None
-    return Cycle(id=cycle_id, kind=kind, title=str(entry["title"]), due_original=due,
-                 due=calendar.move_due_date(due), period_start=start, period_end=end,
-                 year=numbers["year"], phase=numbers["phase"], targets=tuple(targets),
-                 reward_forms=tuple(str(f) for f in forms), opens=opens)
+    return Cycle(
+        id=cycle_id,
+        kind=kind,
+        title=str(entry["title"]),
+        due_original=due,
+        due=calendar.move_due_date(due),
+        period_start=start,
+        period_end=end,
+        year=numbers["year"],
+        phase=numbers["phase"],
+        targets=tuple(targets),
+        reward_forms=tuple(str(f) for f in forms),
+        opens=opens,
+    )
 
 
 def _line_of(node: yaml.Node, key: str) -> int:
@@ -495,6 +586,7 @@ def _line_of(node: yaml.Node, key: str) -> int:
 
 # -- helpers --------------------------------------------------------------------------
 
+
 def _tags(text: str) -> tuple[str, ...]:
     """`mot-cua;x` → ('mot-cua', 'x'): sorted, without repeats (a unit's profile)."""
     return tuple(sorted({t.strip() for t in (text or "").split(";") if t.strip()}))
@@ -502,9 +594,13 @@ def _tags(text: str) -> tuple[str, ...]:
 
 def _unknown_tags(tags: tuple[str, ...], settings: Settings, where: str) -> list[str]:
     """A tag must be one of settings.toml [tags] (a typo would silently match no unit)."""
-    return [f"{where}: tags: unknown tag {t!r} (known: {', '.join(settings.tags) or 'none'})"
-            if TAG_RE.match(t) else f"{where}: tags: {t!r} is not a tag (a-z, 0-9, '-')"
-            for t in tags if t not in settings.tags or not TAG_RE.match(t)]
+    return [
+        f"{where}: tags: unknown tag {t!r} (known: {', '.join(settings.tags) or 'none'})"
+        if TAG_RE.match(t)
+        else f"{where}: tags: {t!r} is not a tag (a-z, 0-9, '-')"
+        for t in tags
+        if t not in settings.tags or not TAG_RE.match(t)
+    ]
 
 
 def _check_fields(row: dict[str, str], required: tuple[str, ...], where: str) -> list[str]:
@@ -527,4 +623,3 @@ def _parse_number(text: str) -> float | None:
     except ValueError:
         return None
     return number if math.isfinite(number) else None
-

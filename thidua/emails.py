@@ -18,7 +18,7 @@ from thidua.settings import Commune
 
 
 def lcfirst(text: str) -> str:
-    """"Báo cáo …" mid-sentence: the first letter lower-cased, the rest kept."""
+    """ "Báo cáo …" mid-sentence: the first letter lower-cased, the rest kept."""
     return text[:1].lower() + text[1:]
 
 
@@ -33,19 +33,26 @@ def movements(commune: Commune) -> dict[str, str]:
     """The movements of the plan, from settings [commune] `movements` (full names) and
     `movement_short` (the subject's form): `movements` as running text, `movement_short`."""
     full = " và ".join(f"Phong trào thi đua “{n}”" for n in commune.movements)
-    return {"movements": full or "Phong trào thi đua",
-            "movement_short": commune.movement_short}
+    return {"movements": full or "Phong trào thi đua", "movement_short": commune.movement_short}
 
 
 @cache
 def environment(html: bool) -> jinja2.Environment:
     env = jinja2.Environment(
-        loader=jinja2.PackageLoader("thidua", "templates/email"), autoescape=html,
-        undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
-        keep_trailing_newline=True)
+        loader=jinja2.PackageLoader("thidua", "templates/email"),
+        autoescape=html,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
     # date(d): "ngày 22/12/2025"; day(d): "Thứ Hai, ngày 22/12/2025"; short(d): 22/12/2025
-    env.globals.update(date=format_day_vi, day=lambda d: format_day_vi(d, weekday=True),
-                       short=format_date_vi, time=format_time_vi)
+    env.globals.update(
+        date=format_day_vi,
+        day=lambda d: format_day_vi(d, weekday=True),
+        short=format_date_vi,
+        time=format_time_vi,
+    )
     env.filters["lcfirst"] = lcfirst
     env.filters["report"] = report_name
     return env
@@ -63,8 +70,11 @@ def parts(template: str, context: dict[str, Any]) -> dict[str, list[str] | str]:
         if name.startswith("_") or not isinstance(value, str):
             continue
         text = value.strip()
-        out[name] = " ".join(text.split()) if name == "subject" else [
-            " ".join(block.split()) for block in text.split("\n\n") if block.strip()]
+        out[name] = (
+            " ".join(text.split())
+            if name == "subject"
+            else [" ".join(block.split()) for block in text.split("\n\n") if block.strip()]
+        )
     return out
 
 

@@ -34,7 +34,7 @@ def examine_one(cfg: Config, inc: Incoming, limits: Limits) -> Examined:
     if inc.refused:
         return examine_unreadable(inc, inc.refused)
     notes = [problem(rule, value=value) for rule, value in inc.notes]
-    if any(p.severity == ERROR for p in notes):     # a mail without a readable workbook
+    if any(p.severity == ERROR for p in notes):  # a mail without a readable workbook
         return Examined(inc, None, problems=notes)
     try:
         parsed = parse_file(inc.name, inc.archived_path.read_bytes(), limits)
@@ -46,8 +46,9 @@ def examine_one(cfg: Config, inc: Incoming, limits: Limits) -> Examined:
     return ex
 
 
-def examine_all(cfg: Config, incoming: list[Incoming], limits: Limits,
-                workers: int | None = None) -> list[Examined]:
+def examine_all(
+    cfg: Config, incoming: list[Incoming], limits: Limits, workers: int | None = None
+) -> list[Examined]:
     """`examine_one` of each, in order, always in worker processes (`map_isolated`):
     on `workers` processes (default: one per core) when the batch is large enough
     (`workers.pool_size`), else on one.  A file whose worker dies (memory limit, a
@@ -55,13 +56,19 @@ def examine_all(cfg: Config, incoming: list[Incoming], limits: Limits,
     is run again one file at a time."""
     if not incoming:
         return []
-    isolation = Isolation(limits.worker_memory_bytes, limits.worker_seconds,
-                          limits.worker_seconds_per_file)
+    isolation = Isolation(
+        limits.worker_memory_bytes, limits.worker_seconds, limits.worker_seconds_per_file
+    )
     out = []
-    for chunk, result in map_isolated(_examine_chunk, incoming,
-                                      pool_size(len(incoming), workers) or 1, _init,
-                                      (cfg, limits), isolation,
-                                      getattr(_kept, "workers", None)):
+    for chunk, result in map_isolated(
+        _examine_chunk,
+        incoming,
+        pool_size(len(incoming), workers) or 1,
+        _init,
+        (cfg, limits),
+        isolation,
+        getattr(_kept, "workers", None),
+    ):
         if result is None:
             out.append(examine_unreadable(chunk[0], WORKER_DIED))
             continue
@@ -97,13 +104,12 @@ def _examine_chunk(chunk: list[Incoming]) -> tuple[list[tuple], tuple[list, ...]
 
 def _pack(ex: Examined, cols: tuple[list, ...]) -> tuple:
     problems = [_problem_fields(q) for q in ex.problems]
-    head = (ex.unit.code if ex.unit else None, ex.cycle.id if ex.cycle else None, ex.late,
-            problems)
+    head = (ex.unit.code if ex.unit else None, ex.cycle.id if ex.cycle else None, ex.late, problems)
     p = ex.parsed
     if p is None:
         return (*head, None)
     codes, measures, values, raws, notes, cells = cols
-    intern = sys.intern         # repeated in every file: pickled once per chunk
+    intern = sys.intern  # repeated in every file: pickled once per chunk
     for v in p.values:
         codes.append(intern(v.code))
         measures.append(intern(v.measure))
@@ -111,12 +117,24 @@ def _pack(ex: Examined, cols: tuple[list, ...]) -> tuple:
         raws.append(v.raw)
         notes.append(v.note)
         cells.append(intern(v.cell))
-    return (*head, (p.file_format, p.info, p.info_sheet, p.measures, len(p.values),
-                    p.initiatives, p.proposals, len(p.problems)))
+    return (
+        *head,
+        (
+            p.file_format,
+            p.info,
+            p.info_sheet,
+            p.measures,
+            len(p.values),
+            p.initiatives,
+            p.proposals,
+            len(p.problems),
+        ),
+    )
 
 
-def _unpack(cfg: Config, inc: Incoming, t: tuple, cols: tuple[list, ...], start: int
-            ) -> tuple[Examined, int]:
+def _unpack(
+    cfg: Config, inc: Incoming, t: tuple, cols: tuple[list, ...], start: int
+) -> tuple[Examined, int]:
     """The Examined of one head tuple, its values rows `start:` of `cols`; and where
     the next file's values start."""
     unit, cycle, late, problems, p = t
@@ -127,7 +145,14 @@ def _unpack(cfg: Config, inc: Incoming, t: tuple, cols: tuple[list, ...], start:
         # parse problems come first in an Examined's list (see examine_one)
         values = ValueColumns(cols, start, start + n_values)
         start += n_values
-        parsed = Parsed(fmt, info, info_sheet, measures, values, initiatives, proposals,
-                        problems[:n_parse])
-    return Examined(inc, parsed, cfg.units_by_code[unit] if unit else None,
-                    cfg.cycles_by_id[cycle] if cycle else None, late, problems), start
+        parsed = Parsed(
+            fmt, info, info_sheet, measures, values, initiatives, proposals, problems[:n_parse]
+        )
+    return Examined(
+        inc,
+        parsed,
+        cfg.units_by_code[unit] if unit else None,
+        cfg.cycles_by_id[cycle] if cycle else None,
+        late,
+        problems,
+    ), start

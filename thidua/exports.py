@@ -30,8 +30,7 @@ def excel_safe(df: pd.DataFrame) -> pd.DataFrame:
     for name in df.columns:
         col = df[name]
         if isinstance(col.dtype, pd.CategoricalDtype):
-            fixed = col.cat.rename_categories(
-                [escape_cell(c) for c in col.cat.categories])
+            fixed = col.cat.rename_categories([escape_cell(c) for c in col.cat.categories])
         elif pd.api.types.is_object_dtype(col) or pd.api.types.is_string_dtype(col):
             fixed = col.map(escape_cell, na_action="ignore")
         else:

@@ -44,59 +44,76 @@ from thidua.rules import fmt
 from thidua.workers import map_chunks, pool_size
 
 SUBMISSION_SUFFIXES = (".xlsx", ".csv")
-DOCUMENT_SUFFIXES = (".docx", ".pdf")      # a plan document beside its workbook
+DOCUMENT_SUFFIXES = (".docx", ".pdf")  # a plan document beside its workbook
 INBOX_SUFFIXES = SUBMISSION_SUFFIXES + (".eml",)
-MAX_NAME_BYTES = 200        # + the 13-byte quarantine prefix stays under ext4's 255
+MAX_NAME_BYTES = 200  # + the 13-byte quarantine prefix stays under ext4's 255
 TMP_SUFFIX = ".tmp"
-REFUSED = {"link": "liên kết tượng trưng, không nhận",
-           "special": "không phải tệp thông thường (thiết bị, FIFO hoặc socket), không nhận"}
+REFUSED = {
+    "link": "liên kết tượng trưng, không nhận",
+    "special": "không phải tệp thông thường (thiết bị, FIFO hoặc socket), không nhận",
+}
 ARCHIVE_SUFFIXES = (".zip", ".rar", ".7z", ".tar", ".gz", ".tgz")
-ARCHIVE_TYPES = ("application/zip", "application/x-zip-compressed", "application/x-rar",
-                 "application/vnd.rar", "application/x-rar-compressed",
-                 "application/x-7z-compressed", "application/gzip")
-TOO_LARGE_HEADER = "X-Thidua-Too-Large"     # set by thidua.mailbox on a header-only copy
-AUTOMATIC = ("thư tự động (trả lời tự động, báo lỗi gửi thư hoặc thư của hệ thống), "
-             "không phải báo cáo")
-REFUSED_TOO_LARGE = ("tệp quá lớn ({size} MB, tối đa {cap} MB), không đọc; hãy gửi tệp .xlsx "
-                     "nhỏ hơn, mỗi thư một tệp")
-READ_CHUNK = 1 << 20        # bytes copied at a time when a file too large is archived
-REFUSED_FORMAT = ("không nhận tệp định dạng {suffix} (chỉ nhận .xlsx, .csv hoặc thư .eml); "
-                  "hãy lưu lại thành tệp .xlsx")
-LONE_DOCUMENT = ("không nhận tệp {suffix} làm báo cáo: báo cáo là biểu mẫu Excel, hãy lưu "
-                 "lại thành tệp .xlsx; văn bản kế hoạch thì gửi cùng lúc với biểu mẫu của "
-                 "đơn vị, cùng tên tệp, ví dụ ke-hoach-2025_TX-01.xlsx và "
-                 "ke-hoach-2025_TX-01.pdf, hoặc đính kèm cùng một thư")
+ARCHIVE_TYPES = (
+    "application/zip",
+    "application/x-zip-compressed",
+    "application/x-rar",
+    "application/vnd.rar",
+    "application/x-rar-compressed",
+    "application/x-7z-compressed",
+    "application/gzip",
+)
+TOO_LARGE_HEADER = "X-Thidua-Too-Large"  # set by thidua.mailbox on a header-only copy
+AUTOMATIC = (
+    "thư tự động (trả lời tự động, báo lỗi gửi thư hoặc thư của hệ thống), không phải báo cáo"
+)
+REFUSED_TOO_LARGE = (
+    "tệp quá lớn ({size} MB, tối đa {cap} MB), không đọc; hãy gửi tệp .xlsx "
+    "nhỏ hơn, mỗi thư một tệp"
+)
+READ_CHUNK = 1 << 20  # bytes copied at a time when a file too large is archived
+REFUSED_FORMAT = (
+    "không nhận tệp định dạng {suffix} (chỉ nhận .xlsx, .csv hoặc thư .eml); "
+    "hãy lưu lại thành tệp .xlsx"
+)
+LONE_DOCUMENT = (
+    "không nhận tệp {suffix} làm báo cáo: báo cáo là biểu mẫu Excel, hãy lưu "
+    "lại thành tệp .xlsx; văn bản kế hoạch thì gửi cùng lúc với biểu mẫu của "
+    "đơn vị, cùng tên tệp, ví dụ ke-hoach-2025_TX-01.xlsx và "
+    "ke-hoach-2025_TX-01.pdf, hoặc đính kèm cùng một thư"
+)
 
 
 @dataclass(frozen=True)
 class Incoming:
     """One submitted file, archived; `origin` is the inbox file it came in."""
-    submission_id: str          # sha256 of the bytes (of name and time for an empty file)
+
+    submission_id: str  # sha256 of the bytes (of name and time for an empty file)
     name: str
     size: int
-    source: str                 # inbox | eml
-    sender: str | None          # From address, lower-cased, when it came by mail
-    received_at: datetime       # UTC
+    source: str  # inbox | eml
+    sender: str | None  # From address, lower-cased, when it came by mail
+    received_at: datetime  # UTC
     archived_path: Path
     origin: Path
     refused: str | None = None  # why it is not parsed (a link, a format not taken)
-    message_id: str | None = None   # of the mail it came in
+    message_id: str | None = None  # of the mail it came in
     subject: str | None = None
-    auth: str | None = None         # mailbox.authentication: pass, dkim=fail..., None
+    auth: str | None = None  # mailbox.authentication: pass, dkim=fail..., None
     mail_sha256: str | None = None  # the mail it came in (archive/<sha256>)
-    notes: tuple[tuple[str, str], ...] = ()   # (rule_id, value) found in the mail
+    notes: tuple[tuple[str, str], ...] = ()  # (rule_id, value) found in the mail
 
 
 @dataclass(frozen=True)
 class Arrival:
     """One inbox file and what came out of it (itself, or a mail's attachments)."""
+
     path: Path
     sha256: str
     size: int
     received_at: datetime
     archived_path: Path
     submissions: tuple[Incoming, ...]
-    documents: tuple[Incoming, ...] = ()    # other attachments, linked to the submissions
+    documents: tuple[Incoming, ...] = ()  # other attachments, linked to the submissions
 
 
 def scan(inbox: Path) -> list[Path]:
@@ -106,9 +123,12 @@ def scan(inbox: Path) -> list[Path]:
     is renamed first (`safe_name`), since the name is stored and moved later."""
     if not inbox.is_dir():
         return []
-    with os.scandir(inbox) as entries:      # lstat only: a link is listed, not followed
-        found = [(st.st_mtime, e.name, e.path) for e in entries
-                 if not stat.S_ISDIR((st := e.stat(follow_symlinks=False)).st_mode)]
+    with os.scandir(inbox) as entries:  # lstat only: a link is listed, not followed
+        found = [
+            (st.st_mtime, e.name, e.path)
+            for e in entries
+            if not stat.S_ISDIR((st := e.stat(follow_symlinks=False)).st_mode)
+        ]
     return [_renamed_if_unsafe(Path(path)) for *_, path in sorted(found)]
 
 
@@ -120,7 +140,7 @@ def safe_name(name: str) -> str:
         return text
     stem, suffix = os.path.splitext(text)
     suffix = suffix if len(suffix.encode()) <= 16 else ""
-    stem = stem.encode()[:MAX_NAME_BYTES - len(suffix.encode())].decode("utf-8", "ignore")
+    stem = stem.encode()[: MAX_NAME_BYTES - len(suffix.encode())].decode("utf-8", "ignore")
     return stem + suffix
 
 
@@ -183,16 +203,21 @@ def archive_stream(f, archive_dir: Path) -> tuple[str, Path, int]:
     return digest.hexdigest(), target, size
 
 
-def take(path: Path, archive_dir: Path, authserv_id: str | None = None,
-         max_bytes: int | None = None) -> Arrival:
+def take(
+    path: Path, archive_dir: Path, authserv_id: str | None = None, max_bytes: int | None = None
+) -> Arrival:
     """Archive one inbox file and, for a mail, each attachment that is a submission."""
     t = _take(path, archive_dir, authserv_id, max_bytes)
     return t if isinstance(t, Arrival) else _arrival(path, archive_dir, *t)
 
 
-def take_all(paths: list[Path], archive_dir: Path, workers: int | None = None,
-             authserv_id: str | None = None, max_bytes: int | None = None
-             ) -> list[Arrival]:
+def take_all(
+    paths: list[Path],
+    archive_dir: Path,
+    workers: int | None = None,
+    authserv_id: str | None = None,
+    max_bytes: int | None = None,
+) -> list[Arrival]:
     """`take` of each, in order; over `workers` processes (default: one per core) when
     the batch is large enough (`workers.pool_size`): writing the archive copies costs
     the kernel about 0.3-0.8 ms a file here, the bulk of taking a national cycle in.
@@ -206,15 +231,21 @@ def take_all(paths: list[Path], archive_dir: Path, workers: int | None = None,
     if not processes:
         taken = [(p, _take(p, archive_dir, authserv_id, max_bytes)) for p in paths]
     else:
-        done = map_chunks(partial(_take_chunk, archive_dir=archive_dir,
-                                  authserv_id=authserv_id, max_bytes=max_bytes),
-                          paths, processes)
-        taken = [(p, t) for chunk, results in done
-                 for p, t in zip(chunk, results, strict=True)]
-    arrivals = [t if isinstance(t, Arrival) else _arrival(p, archive_dir, *t)
-                for p, t in taken]
-    arrivals = [_with_documents(a, companions[a.path], archive_dir, max_bytes)
-                if a.path in companions else a for a in arrivals]
+        done = map_chunks(
+            partial(
+                _take_chunk, archive_dir=archive_dir, authserv_id=authserv_id, max_bytes=max_bytes
+            ),
+            paths,
+            processes,
+        )
+        taken = [(p, t) for chunk, results in done for p, t in zip(chunk, results, strict=True)]
+    arrivals = [t if isinstance(t, Arrival) else _arrival(p, archive_dir, *t) for p, t in taken]
+    arrivals = [
+        _with_documents(a, companions[a.path], archive_dir, max_bytes)
+        if a.path in companions
+        else a
+        for a in arrivals
+    ]
     _sync(archive_dir)
     return arrivals
 
@@ -244,8 +275,9 @@ def _regular(path: Path) -> bool:
         return False
 
 
-def _with_documents(arrival: Arrival, docs: list[Path], archive_dir: Path,
-                    max_bytes: int | None = None) -> Arrival:
+def _with_documents(
+    arrival: Arrival, docs: list[Path], archive_dir: Path, max_bytes: int | None = None
+) -> Arrival:
     """The workbook's Arrival with its paired documents archived (raw bytes, under their
     sha256) as `documents`, which the load links to its submission (`attachments`).
     A document that is no longer a regular file is left in the inbox for the next run;
@@ -259,10 +291,21 @@ def _with_documents(arrival: Arrival, docs: list[Path], archive_dir: Path,
             (sha, size), archived = data, archive_dir / data[0]
         else:
             size = len(data)
-            sha, archived = archive(data, archive_dir, None if data else _empty_id(
-                path.name, mtime))
-        found.append(Incoming(sha, path.name, size, "inbox", None,
-                              datetime.fromtimestamp(mtime, UTC), archived, path))
+            sha, archived = archive(
+                data, archive_dir, None if data else _empty_id(path.name, mtime)
+            )
+        found.append(
+            Incoming(
+                sha,
+                path.name,
+                size,
+                "inbox",
+                None,
+                datetime.fromtimestamp(mtime, UTC),
+                archived,
+                path,
+            )
+        )
     return replace(arrival, documents=arrival.documents + tuple(found))
 
 
@@ -278,25 +321,33 @@ def _sync(directory: Path) -> None:
         os.close(fd)
 
 
-def _take_chunk(paths: list[Path], archive_dir: Path, authserv_id: str | None = None,
-                max_bytes: int | None = None) -> list:
+def _take_chunk(
+    paths: list[Path],
+    archive_dir: Path,
+    authserv_id: str | None = None,
+    max_bytes: int | None = None,
+) -> list:
     return [_take(p, archive_dir, authserv_id, max_bytes) for p in paths]
 
 
-def _take(path: Path, archive_dir: Path, authserv_id: str | None = None,
-          max_bytes: int | None = None) -> Arrival | tuple[str, int, float, str | None]:
+def _take(
+    path: Path, archive_dir: Path, authserv_id: str | None = None, max_bytes: int | None = None
+) -> Arrival | tuple[str, int, float, str | None]:
     """A mail's Arrival; for any other file only (id, size, mtime, why refused),
     cheaper to send back from a worker.  Opened without following a link, and read
     only if it is a regular file: a link's target is never read, a FIFO never waited
     on."""
     data, mtime, kind = _read_regular(path, archive_dir, max_bytes)
-    if isinstance(data, tuple):                 # too large: archived by streaming, refused
+    if isinstance(data, tuple):  # too large: archived by streaming, refused
         sha, size = data
-        return sha, size, mtime, REFUSED_TOO_LARGE.format(
-            size=megabytes(size), cap=megabytes(max_bytes or 0))
-    if kind:                                    # not a regular file: refused
-        sha, _ = archive(data, archive_dir, _digest(kind.encode(), os.fsencode(path.name),
-                                                    data))
+        return (
+            sha,
+            size,
+            mtime,
+            REFUSED_TOO_LARGE.format(size=megabytes(size), cap=megabytes(max_bytes or 0)),
+        )
+    if kind:  # not a regular file: refused
+        sha, _ = archive(data, archive_dir, _digest(kind.encode(), os.fsencode(path.name), data))
         return sha, len(data), mtime, REFUSED[kind]
     suffix = path.suffix.lower()
     sha, archived = archive(data, archive_dir, None if data else _empty_id(path.name, mtime))
@@ -309,15 +360,16 @@ def _take(path: Path, archive_dir: Path, authserv_id: str | None = None,
     return _mail(path, data, sha, archived, mtime, archive_dir, authserv_id)
 
 
-def _read_regular(path: Path, archive_dir: Path, max_bytes: int | None = None
-                  ) -> tuple[bytes | tuple[str, int], float, str | None]:
+def _read_regular(
+    path: Path, archive_dir: Path, max_bytes: int | None = None
+) -> tuple[bytes | tuple[str, int], float, str | None]:
     """(bytes, mtime, None) of a regular file; else (what to archive, mtime, kind): a
     symlink's target text, nothing for a FIFO, socket or device.  A regular file over
     `max_bytes` is archived here by streaming: ((sha256, size), mtime, None)."""
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
     except OSError as exc:
-        if exc.errno != errno.ELOOP:        # ELOOP: the last component is a link
+        if exc.errno != errno.ELOOP:  # ELOOP: the last component is a link
             raise
         return os.fsencode(os.readlink(path)), path.lstat().st_mtime, "link"
     with os.fdopen(fd, "rb") as f:
@@ -328,7 +380,7 @@ def _read_regular(path: Path, archive_dir: Path, max_bytes: int | None = None
             sha, _, size = archive_stream(f, archive_dir)
             return (sha, size), st.st_mtime, None
         data = f.read() if max_bytes is None else f.read(max_bytes + 1)
-        if max_bytes is not None and len(data) > max_bytes:     # it grew while we read
+        if max_bytes is not None and len(data) > max_bytes:  # it grew while we read
             f.seek(0)
             sha, _, size = archive_stream(f, archive_dir)
             return (sha, size), st.st_mtime, None
@@ -353,8 +405,15 @@ def _empty_id(name: str, mtime: float) -> str:
     return _digest(b"empty", os.fsencode(name), repr(mtime).encode())
 
 
-def _mail(path: Path, data: bytes, sha: str, archived: Path, mtime: float,
-          archive_dir: Path, authserv_id: str | None) -> Arrival:
+def _mail(
+    path: Path,
+    data: bytes,
+    sha: str,
+    archived: Path,
+    mtime: float,
+    archive_dir: Path,
+    authserv_id: str | None,
+) -> Arrival:
     """The Arrival of a mail: each .xlsx/.csv attachment a submission, in the order
     they were attached (a microsecond apart, so versions follow that order); other
     attachments its documents.  Received when the file reached us, not at its `Date`."""
@@ -365,36 +424,93 @@ def _mail(path: Path, data: bytes, sha: str, archived: Path, mtime: float,
     subs, docs, notes = [], [], []
     try:
         msg = message_from_bytes(data, policy=policy.default)
-        if is_automatic(msg):   # an auto-reply, a bounce, our own mail: kept, never answered
-            return Arrival(path, sha, len(data), received, archived, (Incoming(
-                sha, path.name, len(data), source, None, received, archived, path,
-                AUTOMATIC),))
+        if is_automatic(msg):  # an auto-reply, a bounce, our own mail: kept, never answered
+            return Arrival(
+                path,
+                sha,
+                len(data),
+                received,
+                archived,
+                (
+                    Incoming(
+                        sha, path.name, len(data), source, None, received, archived, path, AUTOMATIC
+                    ),
+                ),
+            )
         sender = parseaddr(str(msg.get("From", "")))[1].lower() or None
-        mail = {"message_id": _header(msg, "Message-ID"), "subject": _header(msg, "Subject"),
-                "auth": authentication(msg, authserv_id), "mail_sha256": sha}
+        mail = {
+            "message_id": _header(msg, "Message-ID"),
+            "subject": _header(msg, "Subject"),
+            "auth": authentication(msg, authserv_id),
+            "mail_sha256": sha,
+        }
         for kind, name, content in attachments(msg):
             name = safe_name(name)
             if kind in ("winmail", "archive"):
                 notes.append((kind, name))
-            a_sha, a_path = archive(content, archive_dir, None if content else _digest(
-                b"empty", sha.encode(), str(len(subs) + len(docs)).encode()))
+            a_sha, a_path = archive(
+                content,
+                archive_dir,
+                None
+                if content
+                else _digest(b"empty", sha.encode(), str(len(subs) + len(docs)).encode()),
+            )
             into = subs if kind == "submission" else docs
-            into.append(Incoming(a_sha, name, len(content), source, sender,
-                                 received + timedelta(microseconds=len(into)), a_path, path,
-                                 **mail))
+            into.append(
+                Incoming(
+                    a_sha,
+                    name,
+                    len(content),
+                    source,
+                    sender,
+                    received + timedelta(microseconds=len(into)),
+                    a_path,
+                    path,
+                    **mail,
+                )
+            )
         too_large = msg.get(TOO_LARGE_HEADER)
     except Exception:  # noqa: BLE001 - the email package raises many types on bad input
-        return Arrival(path, sha, len(data), received, archived, (Incoming(
-            sha, path.name, len(data), source, None, received, archived, path,
-            "thư hỏng, không đọc được"),))
+        return Arrival(
+            path,
+            sha,
+            len(data),
+            received,
+            archived,
+            (
+                Incoming(
+                    sha,
+                    path.name,
+                    len(data),
+                    source,
+                    None,
+                    received,
+                    archived,
+                    path,
+                    "thư hỏng, không đọc được",
+                ),
+            ),
+        )
     if too_large:
         notes.append(("too_large", str(too_large)))
-    if subs:    # a zip or winmail.dat beside a workbook: a warning on each submission
+    if subs:  # a zip or winmail.dat beside a workbook: a warning on each submission
         notes = [("archive_ignored", v) for _, v in notes]
         subs = [replace(s, notes=tuple(notes)) for s in subs]
-    else:       # the mail itself stands for the submission, and is reported unreadable
-        subs.append(Incoming(sha, path.name, len(data), source, sender, received, archived,
-                             path, **mail, notes=tuple(notes)))
+    else:  # the mail itself stands for the submission, and is reported unreadable
+        subs.append(
+            Incoming(
+                sha,
+                path.name,
+                len(data),
+                source,
+                sender,
+                received,
+                archived,
+                path,
+                **mail,
+                notes=tuple(notes),
+            )
+        )
     return Arrival(path, sha, len(data), received, archived, tuple(subs), tuple(docs))
 
 
@@ -403,8 +519,9 @@ def _header(msg, name: str) -> str | None:
     return " ".join(str(value).split()) or None if value is not None else None
 
 
-def _arrival(path: Path, archive_dir: Path, sha: str, size: int, mtime: float,
-             refused: str | None) -> Arrival:
+def _arrival(
+    path: Path, archive_dir: Path, sha: str, size: int, mtime: float, refused: str | None
+) -> Arrival:
     """The Arrival of an inbox file that is not a mail, archived as `sha`."""
     received = datetime.fromtimestamp(mtime, UTC)
     archived = archive_dir / sha
@@ -424,8 +541,9 @@ def attachments(msg) -> list[tuple[str, str, bytes]]:
         name = part.get_filename() or ""
         ctype = part.get_content_type()
         disposition = part.get_content_disposition()
-        if part.get_content_maintype() == "image" and (disposition != "attachment"
-                                                        or part.get("Content-ID")):
+        if part.get_content_maintype() == "image" and (
+            disposition != "attachment" or part.get("Content-ID")
+        ):
             continue
         if not name and disposition != "attachment" and ctype != "application/ms-tnef":
             continue

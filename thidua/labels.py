@@ -44,8 +44,7 @@ def match_label(text: str | None, choices: Mapping[str, str]) -> str | None:
     for code, label in choices.items():
         if typed in (fold(code), fold(label)):
             return code
-    starts = [code for code, label in choices.items()
-              if fold(label).startswith(typed + " ")]
+    starts = [code for code, label in choices.items() if fold(label).startswith(typed + " ")]
     return starts[0] if len(starts) == 1 else None
 
 

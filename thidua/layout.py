@@ -14,21 +14,24 @@ from functools import lru_cache
 
 from thidua.config import Cycle
 
-HEADER_ROW = 1          # 1-based, as Excel shows it
+HEADER_ROW = 1  # 1-based, as Excel shows it
 FIRST_DATA_ROW = 2
 
 
 @dataclass(frozen=True)
 class Column:
-    key: str            # machine name, used in the warehouse and in rules
-    header: str         # what the clerk sees in row 1
+    key: str  # machine name, used in the warehouse and in rules
+    header: str  # what the clerk sees in row 1
     width: int = 14
 
 
 # -- ThongTin: key | Nội dung | Giá trị ---------------------------------------------
 INFO_SHEET = "ThongTin"
-INFO_COLUMNS = (Column("key", "Khóa", 14), Column("label", "Nội dung", 40),
-                Column("value", "Giá trị", 50))
+INFO_COLUMNS = (
+    Column("key", "Khóa", 14),
+    Column("label", "Nội dung", 40),
+    Column("value", "Giá trị", 50),
+)
 INFO_KEYS = (
     ("ma_don_vi", "Mã đơn vị"),
     ("ten_don_vi", "Tên đơn vị"),
@@ -49,32 +52,43 @@ REQUIRED_INFO_KEYS = ("ma_don_vi", "ky_bao_cao")
 # the commune's report each is compiled into.  Empty or too long (settings.toml
 # [checks] narrative_max_chars) is a warning, never an error.
 NARRATIVE_KEYS = ("tom_tat", "mo_hinh", "kho_khan", "de_xuat")
-NARRATIVE_SECTIONS = {"tom_tat": "II. Kết quả thực hiện",
-                      "mo_hinh": "III. Mô hình, cách làm hay",
-                      "kho_khan": "V. Khó khăn, vướng mắc và nguyên nhân",
-                      "de_xuat": "VI. Phương hướng, nhiệm vụ và đề xuất, kiến nghị"}
+NARRATIVE_SECTIONS = {
+    "tom_tat": "II. Kết quả thực hiện",
+    "mo_hinh": "III. Mô hình, cách làm hay",
+    "kho_khan": "V. Khó khăn, vướng mắc và nguyên nhân",
+    "de_xuat": "VI. Phương hướng, nhiệm vụ và đề xuất, kiến nghị",
+}
 
 # -- ChiTieu: Mã | Chỉ tiêu | Đơn vị tính | <value columns> | Ghi chú ------------------
 INDICATOR_SHEET = "ChiTieu"
-INDICATOR_LEAD = (Column("code", "Mã", 8), Column("name", "Chỉ tiêu", 60),
-                  Column("unit", "Đơn vị tính", 14))
+INDICATOR_LEAD = (
+    Column("code", "Mã", 8),
+    Column("name", "Chỉ tiêu", 60),
+    Column("unit", "Đơn vị tính", 14),
+)
 NOTE_COLUMN = Column("note", "Ghi chú", 30)
 
 # -- SangKien -------------------------------------------------------------------------
 INITIATIVE_SHEET = "SangKien"
 INITIATIVE_COLUMNS = (
-    Column("row_no", "STT", 6), Column("title", "Tên sáng kiến, giải pháp", 45),
-    Column("author", "Tác giả", 25), Column("field", "Lĩnh vực", 20),
-    Column("applied_on", "Ngày áp dụng", 14), Column("effect", "Hiệu quả", 40),
+    Column("row_no", "STT", 6),
+    Column("title", "Tên sáng kiến, giải pháp", 45),
+    Column("author", "Tác giả", 25),
+    Column("field", "Lĩnh vực", 20),
+    Column("applied_on", "Ngày áp dụng", 14),
+    Column("effect", "Hiệu quả", 40),
     Column("recognition", "Cấp công nhận", 18),
 )
 
 # -- DeNghiKhenThuong -----------------------------------------------------------------
 PROPOSAL_SHEET = "DeNghiKhenThuong"
 PROPOSAL_COLUMNS = (
-    Column("row_no", "STT", 6), Column("subject_type", "Tập thể/Cá nhân", 16),
-    Column("name", "Họ tên hoặc tên tập thể", 35), Column("position", "Chức vụ, đơn vị", 30),
-    Column("reward_form", "Hình thức đề nghị", 22), Column("summary", "Thành tích tóm tắt", 50),
+    Column("row_no", "STT", 6),
+    Column("subject_type", "Tập thể/Cá nhân", 16),
+    Column("name", "Họ tên hoặc tên tập thể", 35),
+    Column("position", "Chức vụ, đơn vị", 30),
+    Column("reward_form", "Hình thức đề nghị", 22),
+    Column("summary", "Thành tích tóm tắt", 50),
 )
 SUBJECT_TYPES = ("Tập thể", "Cá nhân")
 
@@ -84,9 +98,14 @@ GUIDE_SHEET = "Hướng dẫn"  # first sheet: how to fill and send; ignored by 
 RECOGNITION_LEVELS = ("Cấp xã", "Cấp tỉnh", "Cấp bộ, ngành", "Toàn quốc")
 
 # What a clerk calls each sheet (acknowledgments say "ô D12, trang Chỉ tiêu")
-SHEET_TITLES = {INFO_SHEET: "Thông tin", INDICATOR_SHEET: "Chỉ tiêu",
-                INITIATIVE_SHEET: "Sáng kiến", PROPOSAL_SHEET: "Đề nghị khen thưởng",
-                LISTS_SHEET: "Danh mục", GUIDE_SHEET: GUIDE_SHEET}
+SHEET_TITLES = {
+    INFO_SHEET: "Thông tin",
+    INDICATOR_SHEET: "Chỉ tiêu",
+    INITIATIVE_SHEET: "Sáng kiến",
+    PROPOSAL_SHEET: "Đề nghị khen thưởng",
+    LISTS_SHEET: "Danh mục",
+    GUIDE_SHEET: GUIDE_SHEET,
+}
 
 # -- CSV long form --------------------------------------------------------------------
 CSV_COLUMNS = ("ma_don_vi", "ky_bao_cao", "ma_chi_tieu", "gia_tri", "ghi_chu")

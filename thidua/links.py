@@ -22,7 +22,7 @@ from thidua.errors import ThiduaError
 from thidua.settings import WebSettings
 
 SALT = "thidua-upload"
-GRACE_DAYS = 60         # default validity: until the cycle's due date + 60 days
+GRACE_DAYS = 60  # default validity: until the cycle's due date + 60 days
 
 
 class WebNotConfigured(ThiduaError):
@@ -42,8 +42,9 @@ class LinkClaim:
 
 def secret(web: WebSettings) -> str:
     if web.secret_key is None:
-        raise WebNotConfigured("[web] secret_key is not set: put it in config/secrets.toml "
-                               "or THIDUA_WEB_SECRET_KEY")
+        raise WebNotConfigured(
+            "[web] secret_key is not set: put it in config/secrets.toml or THIDUA_WEB_SECRET_KEY"
+        )
     return web.secret_key.get_secret_value()
 
 

@@ -21,10 +21,10 @@ from pathlib import Path
 
 from thidua.errors import ThiduaError
 
-DEFAULT_TIMEOUT = 900.0      # s; runs take `lock_timeout` from settings
+DEFAULT_TIMEOUT = 900.0  # s; runs take `lock_timeout` from settings
 
 _guard = threading.Lock()
-_held: dict[str, list[int]] = {}      # lock path -> [fd, holders in this process]
+_held: dict[str, list[int]] = {}  # lock path -> [fd, holders in this process]
 
 
 class LockTimeout(ThiduaError):
@@ -51,7 +51,7 @@ def file_lock(path: Path, timeout: float = DEFAULT_TIMEOUT) -> Iterator[None]:
             entry[1] -= 1
             if entry[1] == 0:
                 del _held[key]
-                os.close(entry[0])      # closing the descriptor releases the flock
+                os.close(entry[0])  # closing the descriptor releases the flock
 
 
 def _acquire(key: str, timeout: float) -> int:
@@ -66,7 +66,8 @@ def _acquire(key: str, timeout: float) -> int:
         except BlockingIOError:
             if time.monotonic() > deadline:
                 os.close(fd)
-                raise LockTimeout(f"{key} still held by another process after "
-                                  f"{timeout:.0f} s") from None
+                raise LockTimeout(
+                    f"{key} still held by another process after {timeout:.0f} s"
+                ) from None
             time.sleep(delay)
             delay = min(delay * 2, 0.5)

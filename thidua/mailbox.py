@@ -44,17 +44,17 @@ class MailboxError(ThiduaError):
 
 @dataclass(frozen=True)
 class ImapSettings:
-    host: str | None                # None: no mailbox
+    host: str | None  # None: no mailbox
     port: int
-    security: str                   # ssl | starttls | none
+    security: str  # ssl | starttls | none
     user: str | None
     password: str | None = field(repr=False)
     folder: str = "INBOX"
     processed_folder: str = "Đã xử lý"
     quarantine_folder: str = "Cần kiểm tra"
-    batch: int = 200                # messages per FETCH
+    batch: int = 200  # messages per FETCH
     authserv_id: str | None = None  # the commune's mail server in Authentication-Results
-    max_message_mb: float = 25.0    # larger messages are not downloaded, only answered
+    max_message_mb: float = 25.0  # larger messages are not downloaded, only answered
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ImapSettings:
@@ -63,15 +63,22 @@ class ImapSettings:
         The password never appears in a message of this function or in the repr."""
         imap = settings.imap
         if imap.host and not (imap.user and imap.password):
-            raise ImapConfigError("THIDUA_IMAP_HOST is set: THIDUA_IMAP_USER and "
-                                  "THIDUA_IMAP_PASSWORD are needed too")
-        return cls(host=imap.host, port=imap.port or DEFAULT_PORTS[imap.security],
-                   security=imap.security, user=imap.user,
-                   password=imap.password.get_secret_value() if imap.password else None,
-                   folder=imap.folder, processed_folder=imap.processed_folder,
-                   quarantine_folder=imap.quarantine_folder, batch=imap.batch,
-                   authserv_id=(imap.authserv_id or "").strip() or None,
-                   max_message_mb=imap.max_message_mb)
+            raise ImapConfigError(
+                "THIDUA_IMAP_HOST is set: THIDUA_IMAP_USER and THIDUA_IMAP_PASSWORD are needed too"
+            )
+        return cls(
+            host=imap.host,
+            port=imap.port or DEFAULT_PORTS[imap.security],
+            security=imap.security,
+            user=imap.user,
+            password=imap.password.get_secret_value() if imap.password else None,
+            folder=imap.folder,
+            processed_folder=imap.processed_folder,
+            quarantine_folder=imap.quarantine_folder,
+            batch=imap.batch,
+            authserv_id=(imap.authserv_id or "").strip() or None,
+            max_message_mb=imap.max_message_mb,
+        )
 
     @property
     def mailbox(self) -> str:
@@ -80,6 +87,7 @@ class ImapSettings:
 
 
 # -- reading a message ------------------------------------------------------------------
+
 
 def sender_address(msg: Message) -> str | None:
     return parseaddr(str(msg.get("From", "")))[1].lower() or None
@@ -148,8 +156,10 @@ AUTO_PRECEDENCE = ("bulk", "junk", "list", "auto_reply")
 
 
 def is_dsn(msg: Message) -> bool:
-    return (msg.get_content_type() == "multipart/report"
-            and str(msg.get_param("report-type", "")).lower() == "delivery-status")
+    return (
+        msg.get_content_type() == "multipart/report"
+        and str(msg.get_param("report-type", "")).lower() == "delivery-status"
+    )
 
 
 def is_automatic(msg: Message) -> bool:
@@ -169,6 +179,7 @@ def is_automatic(msg: Message) -> bool:
 @dataclass(frozen=True)
 class Bounce:
     """One failed recipient of a delivery status notification (RFC 3464)."""
+
     original_message_id: str | None
     recipient: str | None
     action: str
@@ -187,32 +198,46 @@ def bounces(msg: Message) -> list[Bounce]:
         if ctype == "message/delivery-status":
             payload = part.get_payload()
             groups = payload if isinstance(payload, list) else []
-        elif ctype in ("message/rfc822", "text/rfc822-headers",
-                       "message/rfc822-headers") and original is None:
+        elif (
+            ctype in ("message/rfc822", "text/rfc822-headers", "message/rfc822-headers")
+            and original is None
+        ):
             payload = part.get_payload()
             if isinstance(payload, list) and payload:
                 original = payload[0].get("Message-ID")
             else:
                 from email import message_from_string
+
                 text = payload if isinstance(payload, str) else ""
                 original = message_from_string(text).get("Message-ID")
     original = str(original).strip() if original else None
     found = []
-    for fields in groups[1:]:           # the first group is per message, then per recipient
+    for fields in groups[1:]:  # the first group is per message, then per recipient
         action = str(fields.get("Action", "")).strip().lower()
         if action != "failed":
             continue
-        recipient = str(fields.get("Final-Recipient") or fields.get("Original-Recipient")
-                        or "").partition(";")[2].strip() or None
-        found.append(Bounce(original, recipient, action, str(fields.get("Status", "")).strip(),
-                            " ".join(str(fields.get("Diagnostic-Code", "")).split()) or None))
+        recipient = (
+            str(fields.get("Final-Recipient") or fields.get("Original-Recipient") or "")
+            .partition(";")[2]
+            .strip()
+            or None
+        )
+        found.append(
+            Bounce(
+                original,
+                recipient,
+                action,
+                str(fields.get("Status", "")).strip(),
+                " ".join(str(fields.get("Diagnostic-Code", "")).split()) or None,
+            )
+        )
     return found
 
 
 # -- writing to the inbox directory -----------------------------------------------------
 
-def write_eml(inbox: Path, data: bytes, arrived: datetime | None = None
-              ) -> tuple[str, Path]:
+
+def write_eml(inbox: Path, data: bytes, arrived: datetime | None = None) -> tuple[str, Path]:
     """Write a raw message to `inbox/imap-<sha256>.eml`: tmp file, fsync, rename, so the
     take-in never sees half a message.  Its mtime (the take-in's receive time) is when the
     commune's server got it (`arrived`, INTERNALDATE), never later than now: a message
@@ -235,13 +260,14 @@ def write_eml(inbox: Path, data: bytes, arrived: datetime | None = None
 
 # -- the IMAP connection ----------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Fetched:
     uid: int
-    raw: bytes | None                   # None: over the size cap, only `header`
+    raw: bytes | None  # None: over the size cap, only `header`
     size: int
     header: bytes = b""
-    arrived: datetime | None = None     # INTERNALDATE: when the commune's server got it
+    arrived: datetime | None = None  # INTERNALDATE: when the commune's server got it
 
 
 class Mailbox:
@@ -265,7 +291,8 @@ class Mailbox:
         out: dict[int, tuple[int, datetime | None]] = {}
         for chunk in _chunks(uids, max(self.settings.batch, 500)):
             typ, data = self.client.client.uid(
-                "FETCH", _uid_set(chunk), "(UID RFC822.SIZE INTERNALDATE)")
+                "FETCH", _uid_set(chunk), "(UID RFC822.SIZE INTERNALDATE)"
+            )
             if typ != "OK":
                 raise MailboxError(f"FETCH RFC822.SIZE INTERNALDATE refused: {typ}")
             for item in data:
@@ -284,13 +311,21 @@ class Mailbox:
         small = [u for u in uids if stats.get(u, (0,))[0] <= cap]
         large = [u for u in uids if stats.get(u, (0,))[0] > cap]
         for chunk in _chunks(small, batch):
-            for m in self.client.fetch(uid_list=[str(u) for u in chunk], mark_seen=False,
-                                       bulk=batch if batch >= 2 else False):
-                yield Fetched(int(m.uid), m.raw, len(m.raw),
-                              arrived=stats.get(int(m.uid), (0, None))[1])
+            for m in self.client.fetch(
+                uid_list=[str(u) for u in chunk],
+                mark_seen=False,
+                bulk=batch if batch >= 2 else False,
+            ):
+                yield Fetched(
+                    int(m.uid), m.raw, len(m.raw), arrived=stats.get(int(m.uid), (0, None))[1]
+                )
         for chunk in _chunks(large, batch):
-            for m in self.client.fetch(uid_list=[str(u) for u in chunk], mark_seen=False,
-                                       headers_only=True, bulk=batch if batch >= 2 else False):
+            for m in self.client.fetch(
+                uid_list=[str(u) for u in chunk],
+                mark_seen=False,
+                headers_only=True,
+                bulk=batch if batch >= 2 else False,
+            ):
                 size, arrived = stats[int(m.uid)]
                 yield Fetched(int(m.uid), None, size, m.raw, arrived)
 
@@ -318,7 +353,7 @@ def internal_date(line: bytes) -> datetime | None:
 
 def _chunks(items: list, n: int) -> Iterator[list]:
     for start in range(0, len(items), n):
-        yield items[start:start + n]
+        yield items[start : start + n]
 
 
 def _uid_set(uids: list[int]) -> str:
@@ -373,8 +408,10 @@ def open_mailbox(settings: ImapSettings) -> Iterator[Mailbox]:
         client.login(settings.user, settings.password, initial_folder=None)
     except Exception as exc:  # noqa: BLE001 - imaplib, socket or imap-tools errors alike
         _logout(client)
-        raise MailboxError(f"IMAP login to {settings.host}:{settings.port} as "
-                           f"{settings.user} refused ({type(exc).__name__})") from None
+        raise MailboxError(
+            f"IMAP login to {settings.host}:{settings.port} as "
+            f"{settings.user} refused ({type(exc).__name__})"
+        ) from None
     try:
         yield Mailbox(settings, client)
     finally:
@@ -382,5 +419,5 @@ def open_mailbox(settings: ImapSettings) -> Iterator[Mailbox]:
 
 
 def _logout(client) -> None:
-    with suppress(Exception):       # the session is over either way
+    with suppress(Exception):  # the session is over either way
         client.logout()

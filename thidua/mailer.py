@@ -55,26 +55,26 @@ class Email:
     # RFC 3834: every message of ours is automatic, so no auto-responder answers it and
     # a loop cannot start; an acknowledgment is `auto-replied`.
     auto_submitted: str = "auto-generated"
-    headers: dict[str, str] = field(default_factory=dict)   # In-Reply-To, References...
-    date: datetime | None = None    # the Date header; default: now (`thidua.clock`), local
+    headers: dict[str, str] = field(default_factory=dict)  # In-Reply-To, References...
+    date: datetime | None = None  # the Date header; default: now (`thidua.clock`), local
 
 
 @dataclass
 class SendResult:
     message_id: str
-    ok: bool                    # the server accepted the message for at least one recipient
-    refused: dict[str, str]     # recipient → server answer, for those it refused
+    ok: bool  # the server accepted the message for at least one recipient
+    refused: dict[str, str]  # recipient → server answer, for those it refused
     error: str | None
 
 
 @dataclass(frozen=True)
 class SmtpSettings:
-    host: str | None            # None: write .eml files to the outbox
+    host: str | None  # None: write .eml files to the outbox
     port: int
-    security: str               # starttls | ssl | none
+    security: str  # starttls | ssl | none
     user: str | None
     password: str | None = field(repr=False)
-    sender: str                 # envelope and From address
+    sender: str  # envelope and From address
     sender_name: str
     retry_delays: tuple[float, ...] = (2.0, 10.0, 30.0)
 
@@ -88,18 +88,27 @@ class SmtpSettings:
         """
         smtp = settings.smtp
         host = smtp.host
-        security = smtp.security or ("ssl" if smtp.port == 465 else
-                                     "none" if host and is_loopback(host) else "starttls")
+        security = smtp.security or (
+            "ssl" if smtp.port == 465 else "none" if host and is_loopback(host) else "starttls"
+        )
         password = smtp.password.get_secret_value() if smtp.password else None
         if host and smtp.user and not password:
             raise SmtpConfigError("THIDUA_SMTP_USER is set but THIDUA_SMTP_PASSWORD is not")
         if host and smtp.user and security == "none" and not is_loopback(host):
-            raise SmtpConfigError("refusing to log in without TLS to a non-loopback host; "
-                                  "set THIDUA_SMTP_SECURITY to starttls or ssl")
-        return cls(host=host, port=smtp.port or DEFAULT_PORTS[security], security=security,
-                   user=smtp.user, password=password,
-                   sender=smtp.sender or settings.sender.email,
-                   sender_name=settings.sender.name, retry_delays=smtp.retry_delays)
+            raise SmtpConfigError(
+                "refusing to log in without TLS to a non-loopback host; "
+                "set THIDUA_SMTP_SECURITY to starttls or ssl"
+            )
+        return cls(
+            host=host,
+            port=smtp.port or DEFAULT_PORTS[security],
+            security=security,
+            user=smtp.user,
+            password=password,
+            sender=smtp.sender or settings.sender.email,
+            sender_name=settings.sender.name,
+            retry_delays=smtp.retry_delays,
+        )
 
 
 def is_loopback(host: str) -> bool:
@@ -209,20 +218,24 @@ class SmtpMailer(Mailer):
         tls = ssl.create_default_context()
         login = self.smtp.user or self.smtp.sender
         client = yagmail.SMTP(
-            user={login: login},    # a dict, or yagmail appends @gmail.com to bare names
+            user={login: login},  # a dict, or yagmail appends @gmail.com to bare names
             password=self.smtp.password,
-            host=self.smtp.host, port=self.smtp.port,
+            host=self.smtp.host,
+            port=self.smtp.port,
             smtp_ssl=self.smtp.security == "ssl",
             smtp_starttls={"context": tls} if self.smtp.security == "starttls" else False,
-            smtp_skip_login=self.smtp.user is None, soft_email_validation=False,
-            timeout=30, **({"context": tls} if self.smtp.security == "ssl" else {}))
+            smtp_skip_login=self.smtp.user is None,
+            soft_email_validation=False,
+            timeout=30,
+            **({"context": tls} if self.smtp.security == "ssl" else {}),
+        )
         try:
             client.login()
-        except UnicodeEncodeError:      # smtplib sends AUTH in ASCII; its error quotes it
+        except UnicodeEncodeError:  # smtplib sends AUTH in ASCII; its error quotes it
             client.close()
             raise smtplib.SMTPAuthenticationError(
-                0, "user or password has non-ASCII characters, which smtplib cannot "
-                   "send") from None
+                0, "user or password has non-ASCII characters, which smtplib cannot send"
+            ) from None
         return client
 
     def _deliver(self, msg: EmailMessage, recipients: list[str]) -> SendResult:
@@ -237,22 +250,28 @@ class SmtpMailer(Mailer):
                     self._client = self._connect()
                 refused = self._client.smtp.sendmail(self.smtp.sender, recipients, data)
                 return SendResult(message_id, True, _answers(refused), None)
-            except smtplib.SMTPRecipientsRefused as exc:     # every recipient refused
-                return SendResult(message_id, False, _answers(exc.recipients),
-                                  "all recipients refused")
+            except smtplib.SMTPRecipientsRefused as exc:  # every recipient refused
+                return SendResult(
+                    message_id, False, _answers(exc.recipients), "all recipients refused"
+                )
             except smtplib.SMTPAuthenticationError as exc:
                 self._down = f"SMTP login refused: {exc.smtp_code} {_text(exc.smtp_error)}"
                 return SendResult(message_id, False, {}, self._down)
             except smtplib.SMTPResponseException as exc:
                 error = f"{exc.smtp_code} {_text(exc.smtp_error)}"
                 if exc.smtp_code < 400 or exc.smtp_code >= 500:
-                    return SendResult(message_id, False, {}, error)   # permanent: next message
-            except OSError as exc:               # refused connection, timeout, disconnect
+                    return SendResult(message_id, False, {}, error)  # permanent: next message
+            except OSError as exc:  # refused connection, timeout, disconnect
                 error = f"{type(exc).__name__}: {exc}"
             self._drop_connection()
             if attempt < len(delays):
-                log.warning("SMTP %s:%s: %s; retrying in %ss", self.smtp.host, self.smtp.port,
-                            error, delays[attempt])
+                log.warning(
+                    "SMTP %s:%s: %s; retrying in %ss",
+                    self.smtp.host,
+                    self.smtp.port,
+                    error,
+                    delays[attempt],
+                )
                 time.sleep(delays[attempt])
         self._down = error
         return SendResult(message_id, False, {}, error)

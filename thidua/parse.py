@@ -50,30 +50,34 @@ class Limits:
     single cell at XFD1048576 asks for hundreds of GB and aborts the process.  A filled
     report has about 30 rows and at most 10 columns a sheet; the caps leave room for a
     clerk's additions."""
+
     max_file_bytes: int = 10 * 2**20
     max_unpacked_bytes: int = 20 * 2**20
     max_zip_ratio: float = 100
-    max_rows: int = 2000                    # largest row number, per sheet
-    max_columns: int = 100                  # largest column (CV), per sheet
-    max_cells: int = 50_000                 # cells written, per sheet
+    max_rows: int = 2000  # largest row number, per sheet
+    max_columns: int = 100  # largest column (CV), per sheet
+    max_cells: int = 50_000  # cells written, per sheet
     max_shared_strings_bytes: int = 2 * 2**20
-    max_value: float = 1e15                 # larger magnitudes are errors on their cell
-    worker_memory_bytes: int = 2 * 2**30    # address space of a parsing worker
-    worker_seconds: float = 60              # wall time of a chunk: this, plus
-    worker_seconds_per_file: float = 1      # this for each of its files
+    max_value: float = 1e15  # larger magnitudes are errors on their cell
+    worker_memory_bytes: int = 2 * 2**30  # address space of a parsing worker
+    worker_seconds: float = 60  # wall time of a chunk: this, plus
+    worker_seconds_per_file: float = 1  # this for each of its files
 
     @classmethod
     def from_checks(cls, checks: Checks) -> Limits:
-        return cls(int(checks.max_file_mb * 2**20), int(checks.max_unpacked_mb * 2**20),
-                   float(checks.max_zip_ratio))
+        return cls(
+            int(checks.max_file_mb * 2**20),
+            int(checks.max_unpacked_mb * 2**20),
+            float(checks.max_zip_ratio),
+        )
 
 
 @dataclass
 class Value:
     code: str
-    measure: str            # value | target_YYYY
-    value: float | None     # None: empty, or text not read (then `raw` holds it)
-    raw: str | None         # the cell as typed, when it was text
+    measure: str  # value | target_YYYY
+    value: float | None  # None: empty, or text not read (then `raw` holds it)
+    raw: str | None  # the cell as typed, when it was text
     note: str | None
     cell: str
 
@@ -87,6 +91,7 @@ class ValueColumns(Sequence):
     list per field pickles and loads far cheaper than an object per value.  Reads as a
     sequence of `Value` (made on access) and equals the list it stands for;
     `collect.values_frame` takes the columns as they are."""
+
     __slots__ = ("cols", "start", "stop")
 
     def __init__(self, cols: tuple[list, ...], start: int, stop: int) -> None:
@@ -102,14 +107,14 @@ class ValueColumns(Sequence):
         return Value(*(col[k] for col in self.cols))
 
     def __iter__(self):
-        return (Value(*row) for row in zip(*(col[self.start:self.stop] for col in self.cols)))
+        return (Value(*row) for row in zip(*(col[self.start : self.stop] for col in self.cols)))
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Sequence):
             return NotImplemented
         return len(self) == len(other) and all(a == b for a, b in zip(self, other))
 
-    __hash__ = None     # type: ignore[assignment] - mutable, like the list it stands for
+    __hash__ = None  # type: ignore[assignment] - mutable, like the list it stands for
 
     def __repr__(self) -> str:
         return repr(list(self))
@@ -117,10 +122,10 @@ class ValueColumns(Sequence):
 
 @dataclass
 class Parsed:
-    file_format: str                                    # xlsx | csv
+    file_format: str  # xlsx | csv
     info: dict[str, tuple[str | None, str]] = field(default_factory=dict)  # key: (value, cell)
-    info_sheet: bool = True                             # False: ThongTin missing
-    measures: tuple[str, ...] = ()                      # value columns found in ChiTieu
+    info_sheet: bool = True  # False: ThongTin missing
+    measures: tuple[str, ...] = ()  # value columns found in ChiTieu
     values: list[Value] = field(default_factory=list)  # or ValueColumns (from a pool)
     initiatives: list[dict] = field(default_factory=list)
     proposals: list[dict] = field(default_factory=list)
@@ -143,13 +148,18 @@ def parse_file(name: str, data: bytes, limits: Limits = Limits()) -> Parsed:
 # -- xlsx -------------------------------------------------------------------------------
 
 _CORRUPT = "tệp hỏng, không đọc được cấu trúc nén"
-_STEP = 2**20           # bytes of sheet XML inflated and scanned at a time
+_STEP = 2**20  # bytes of sheet XML inflated and scanned at a time
 _REF = re.compile(rb"\sr=[\"']([A-Za-z]*)(\d*)[\"']")
 _ERROR_TYPE = re.compile(rb"t=[\"']e[\"']")
-_DIMENSION = re.compile(rb"<(?:\w+:)?dimension\s[^>]*?ref=[\"'](?:[^\"':]*:)?"
-                        rb"([A-Za-z]*)(\d*)[\"']")
-_ERROR_CELL = re.compile(rb"<(?:\w+:)?c\s([^>]*?)\bt=[\"']e[\"']([^>]*)(?<!/)>"
-                         rb"(?:(?!</(?:\w+:)?c>).)*?<(?:\w+:)?v>([^<]*)<", re.DOTALL)
+_DIMENSION = re.compile(
+    rb"<(?:\w+:)?dimension\s[^>]*?ref=[\"'](?:[^\"':]*:)?"
+    rb"([A-Za-z]*)(\d*)[\"']"
+)
+_ERROR_CELL = re.compile(
+    rb"<(?:\w+:)?c\s([^>]*?)\bt=[\"']e[\"']([^>]*)(?<!/)>"
+    rb"(?:(?!</(?:\w+:)?c>).)*?<(?:\w+:)?v>([^<]*)<",
+    re.DOTALL,
+)
 _REF_ATTR = re.compile(rb"(?:^|\s)r=[\"']([A-Za-z]+)(\d+)[\"']")
 _ATTR = re.compile(rb"([\w:]+)=[\"']([^\"']*)[\"']")
 
@@ -162,12 +172,13 @@ class CellError(str):
 class _Member(NamedTuple):
     """One zip member as the central directory declares it (a tuple: made for every
     member of every file, 3x cheaper than a frozen dataclass)."""
+
     name: str
-    method: int             # 0 stored, 8 deflated
-    flags: int              # bit 0: encrypted
+    method: int  # 0 stored, 8 deflated
+    flags: int  # bit 0: encrypted
     packed: int
     unpacked: int
-    offset: int             # of its local header
+    offset: int  # of its local header
 
 
 def precheck_xlsx(data: bytes, limits: Limits) -> dict[str, dict[tuple[int, int], str]]:
@@ -183,13 +194,15 @@ def precheck_xlsx(data: bytes, limits: Limits) -> dict[str, dict[tuple[int, int]
     sheet moved elsewhere by hand is left to the worker's memory limit."""
     if data[:8] == OLE2_MAGIC:
         import olefile
+
         try:
             with olefile.OleFileIO(io.BytesIO(data)) as ole:
                 encrypted = ole.exists("EncryptedPackage")
         except Exception:  # noqa: BLE001 - olefile raises many types on a damaged file
             raise Unreadable("tệp Excel cũ (.xls) bị hỏng") from None
-        raise Unreadable("tệp có đặt mật khẩu" if encrypted
-                         else "tệp Excel cũ (.xls), không phải .xlsx")
+        raise Unreadable(
+            "tệp có đặt mật khẩu" if encrypted else "tệp Excel cũ (.xls), không phải .xlsx"
+        )
     if data[:4] != b"PK\x03\x04":
         raise Unreadable("không phải tệp Excel .xlsx")
     members = _zip_members(data) or _zipfile_members(data)
@@ -221,15 +234,14 @@ def _zip_members(data: bytes) -> list[_Member] | None:
         return None
     members = []
     for _ in range(count):
-        if pos + 46 > end or data[pos:pos + 4] != b"PK\x01\x02":
+        if pos + 46 > end or data[pos : pos + 4] != b"PK\x01\x02":
             return None
         flags, method = struct.unpack_from("<HH", data, pos + 8)
-        packed, unpacked, n_name, n_extra, n_comment = struct.unpack_from("<IIHHH", data,
-                                                                          pos + 20)
+        packed, unpacked, n_name, n_extra, n_comment = struct.unpack_from("<IIHHH", data, pos + 20)
         offset = struct.unpack_from("<I", data, pos + 42)[0]
-        if 0xFFFFFFFF in (packed, unpacked, offset):    # zip64: real values elsewhere
+        if 0xFFFFFFFF in (packed, unpacked, offset):  # zip64: real values elsewhere
             return None
-        name = data[pos + 46:pos + 46 + n_name].decode("utf-8", "replace")
+        name = data[pos + 46 : pos + 46 + n_name].decode("utf-8", "replace")
         members.append(_Member(name, method, flags, packed, unpacked, offset))
         pos += 46 + n_name + n_extra + n_comment
     return members if pos == end else None
@@ -239,11 +251,22 @@ def _zipfile_members(data: bytes) -> list[_Member]:
     """The members as `zipfile` reads them: the slow path, for unusual layouts."""
     try:
         infos = zipfile.ZipFile(io.BytesIO(data)).infolist()
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, struct.error, EOFError,
-            OSError, NotImplementedError):
+    except (
+        zipfile.BadZipFile,
+        zipfile.LargeZipFile,
+        ValueError,
+        struct.error,
+        EOFError,
+        OSError,
+        NotImplementedError,
+    ):
         raise Unreadable(_CORRUPT) from None
-    return [_Member(i.filename, i.compress_type, i.flag_bits, i.compress_size, i.file_size,
-                    i.header_offset) for i in infos]
+    return [
+        _Member(
+            i.filename, i.compress_type, i.flag_bits, i.compress_size, i.file_size, i.header_offset
+        )
+        for i in infos
+    ]
 
 
 def _inflate(data: bytes, m: _Member):
@@ -251,16 +274,16 @@ def _inflate(data: bytes, m: _Member):
     (a member that unpacks to more is a forged bomb, refused)."""
     if m.flags & 1:
         raise Unreadable("tệp có đặt mật khẩu")
-    if data[m.offset:m.offset + 4] != b"PK\x03\x04" or m.offset + 30 > len(data):
+    if data[m.offset : m.offset + 4] != b"PK\x03\x04" or m.offset + 30 > len(data):
         raise Unreadable(_CORRUPT)
     n_name, n_extra = struct.unpack_from("<HH", data, m.offset + 26)
     start = m.offset + 30 + n_name + n_extra
-    raw = memoryview(data)[start:start + m.packed]
+    raw = memoryview(data)[start : start + m.packed]
     if len(raw) < m.packed:
         raise Unreadable(_CORRUPT)
     if m.method == 0:
         for i in range(0, min(len(raw), m.unpacked), _STEP):
-            yield bytes(raw[i:min(i + _STEP, m.unpacked)])
+            yield bytes(raw[i : min(i + _STEP, m.unpacked)])
         return
     if m.method != 8:
         raise Unreadable("tệp nén theo cách không hỗ trợ")
@@ -291,8 +314,8 @@ def _scan_xml(chunks, limits: Limits) -> dict[tuple[int, int], str]:
     for i, text in enumerate(_whole_rows(itertools.chain([head], chunks))):
         if i == 0 and (dim := _DIMENSION.search(text)):
             _check_ref(dim.group(1), dim.group(2), limits, "tệp khai báo vùng dữ liệu đến ô")
-        rows += text.count(b"row>")         # </row>, </x:row>, <row>: prefixed or not,
-        cells += text.count(b"c>")          # and an overcount only errs on the safe side
+        rows += text.count(b"row>")  # </row>, </x:row>, <row>: prefixed or not,
+        cells += text.count(b"c>")  # and an overcount only errs on the safe side
         if _far_refs(limits).search(text):
             _check_refs(text, limits)
         if rows > limits.max_rows:
@@ -344,9 +367,11 @@ def _check_ref(letters: bytes, digits: bytes, limits: Limits, what: str) -> None
     col = _column_number(letters) if len(letters) <= 3 else 10**6
     if row > limits.max_rows or col > limits.max_columns:
         ref = (letters[:10] + digits[:12]).decode("ascii", "replace")
-        raise Unreadable(f"{what} {ref}, ngoài vùng của mẫu báo cáo (tối đa "
-                         f"{fmt(limits.max_rows)} dòng, đến cột "
-                         f"{layout.column_letter(limits.max_columns - 1)})")
+        raise Unreadable(
+            f"{what} {ref}, ngoài vùng của mẫu báo cáo (tối đa "
+            f"{fmt(limits.max_rows)} dòng, đến cột "
+            f"{layout.column_letter(limits.max_columns - 1)})"
+        )
 
 
 def _column_number(letters: bytes) -> int:
@@ -363,14 +388,15 @@ def _error_cells(text: bytes) -> dict[tuple[int, int], str]:
     for before, after, value in _ERROR_CELL.findall(text):
         ref = _REF_ATTR.search(before + b" " + after)
         if ref:
-            out[int(ref.group(2)) - 1, _column_number(ref.group(1)) - 1] = \
-                value.decode("utf-8", "replace").strip()
+            out[int(ref.group(2)) - 1, _column_number(ref.group(1)) - 1] = value.decode(
+                "utf-8", "replace"
+            ).strip()
     return out
 
 
-def _errors_by_sheet(data: bytes, members: list[_Member],
-                     errors: dict[str, dict[tuple[int, int], str]]
-                     ) -> dict[str, dict[tuple[int, int], str]]:
+def _errors_by_sheet(
+    data: bytes, members: list[_Member], errors: dict[str, dict[tuple[int, int], str]]
+) -> dict[str, dict[tuple[int, int], str]]:
     """Error cells by sheet name: workbook.xml names each sheet's relationship id, its
     rels file the member it lives in.  Only read when a sheet has error cells."""
     by_name = {m.name: m for m in members}
@@ -380,12 +406,13 @@ def _errors_by_sheet(data: bytes, members: list[_Member],
         return b"".join(_inflate(data, m)) if m else b""
 
     def attrs(tag: bytes) -> dict[str, str]:
-        return {k.decode().split(":")[-1]: html.unescape(v.decode("utf-8", "replace"))
-                for k, v in _ATTR.findall(tag)}
+        return {
+            k.decode().split(":")[-1]: html.unescape(v.decode("utf-8", "replace"))
+            for k, v in _ATTR.findall(tag)
+        }
 
     targets = {}
-    for tag in re.findall(rb"<(?:\w+:)?Relationship\s[^>]*>",
-                          read("xl/_rels/workbook.xml.rels")):
+    for tag in re.findall(rb"<(?:\w+:)?Relationship\s[^>]*>", read("xl/_rels/workbook.xml.rels")):
         a = attrs(tag)
         target = a.get("Target", "")
         targets[a.get("Id")] = target[1:] if target.startswith("/") else f"xl/{target}"
@@ -405,19 +432,25 @@ def parse_xlsx(data: bytes, limits: Limits = Limits()) -> Parsed:
     try:
         wb = CalamineWorkbook.from_filelike(io.BytesIO(data))
         try:
-            sheets = {name: Grid(wb.get_sheet_by_name(name), errors.get(name, {}))
-                      for name in wb.sheet_names if name in layout.REQUIRED_SHEETS}
+            sheets = {
+                name: Grid(wb.get_sheet_by_name(name), errors.get(name, {}))
+                for name in wb.sheet_names
+                if name in layout.REQUIRED_SHEETS
+            }
         finally:
             wb.close()
     except Exception as exc:  # noqa: BLE001 - calamine and the zip layer raise many types
         raise Unreadable(f"tệp hỏng ({type(exc).__name__})") from None
-    except BaseException as exc:    # a Rust panic (pyo3's PanicException) is one of these
+    except BaseException as exc:  # a Rust panic (pyo3's PanicException) is one of these
         if type(exc).__name__ != "PanicException":
             raise
         raise Unreadable("tệp hỏng, trình đọc tệp Excel dừng lỗi") from None
     out = Parsed("xlsx")
-    out.problems += [problem("missing_sheet", sheet=s, value=s)
-                     for s in layout.REQUIRED_SHEETS if s not in sheets]
+    out.problems += [
+        problem("missing_sheet", sheet=s, value=s)
+        for s in layout.REQUIRED_SHEETS
+        if s not in sheets
+    ]
     if layout.INFO_SHEET in sheets:
         _read_info(sheets[layout.INFO_SHEET], out)
     else:
@@ -425,11 +458,13 @@ def parse_xlsx(data: bytes, limits: Limits = Limits()) -> Parsed:
     if layout.INDICATOR_SHEET in sheets:
         _read_indicators(sheets[layout.INDICATOR_SHEET], out, limits.max_value)
     if layout.INITIATIVE_SHEET in sheets:
-        out.initiatives = _read_table(sheets[layout.INITIATIVE_SHEET], layout.INITIATIVE_SHEET,
-                                      layout.INITIATIVE_COLUMNS)
+        out.initiatives = _read_table(
+            sheets[layout.INITIATIVE_SHEET], layout.INITIATIVE_SHEET, layout.INITIATIVE_COLUMNS
+        )
     if layout.PROPOSAL_SHEET in sheets:
-        out.proposals = _read_table(sheets[layout.PROPOSAL_SHEET], layout.PROPOSAL_SHEET,
-                                    layout.PROPOSAL_COLUMNS)
+        out.proposals = _read_table(
+            sheets[layout.PROPOSAL_SHEET], layout.PROPOSAL_SHEET, layout.PROPOSAL_COLUMNS
+        )
     return out
 
 
@@ -437,6 +472,7 @@ class Grid:
     """A sheet's cells by absolute 0-based position: calamine's dense rows, which start at
     `sheet.start` (see notes); "" and None are empty.  Read in place, no copy per cell.
     Formula error cells (`errors`, from the sheet XML) are put back as `CellError`."""
+
     __slots__ = ("c0", "r0", "rows")
 
     def __init__(self, sheet, errors: dict[tuple[int, int], str]) -> None:
@@ -522,8 +558,7 @@ def _read_info(grid: Grid, out: Parsed) -> None:
             continue
         key = keys.get(_norm(v))
         if key is not None and key not in out.info:
-            out.info[key] = (_text(row[value_j]) if 0 <= value_j < n else None,
-                             f"{prefix}{r + 1}")
+            out.info[key] = (_text(row[value_j]) if 0 <= value_j < n else None, f"{prefix}{r + 1}")
 
 
 @lru_cache(maxsize=1)
@@ -564,13 +599,21 @@ def _read_indicators(grid: Grid, out: Parsed, limit: float) -> None:
             if type(v) is float and -limit <= v <= limit:
                 values.append(Value(code, measure, v, None, note, f"{prefix}{line}"))
             else:
-                values.append(read_value(code, measure, v, note, f"{prefix}{line}",
-                                         problems, limit))
+                values.append(
+                    read_value(code, measure, v, note, f"{prefix}{line}", problems, limit)
+                )
 
 
-def read_value(code: str, measure: str, v: object, note: str | None, cell: str,
-               problems: list[Problem], limit: float, decimal_point: bool = False
-               ) -> Value:
+def read_value(
+    code: str,
+    measure: str,
+    v: object,
+    note: str | None,
+    cell: str,
+    problems: list[Problem],
+    limit: float,
+    decimal_point: bool = False,
+) -> Value:
     """One value cell: a real number, a number typed as text (rule in vnnumber), or not.
     A formula error, a number that is not finite or beyond `limit` is an error on its
     cell and no value (the text kept in `raw`), so no later rule computes with it."""
@@ -594,8 +637,16 @@ def read_value(code: str, measure: str, v: object, note: str | None, cell: str,
     return _bounded(code, measure, read.value, raw, note, cell, problems, limit)
 
 
-def _bounded(code: str, measure: str, x: float, raw: str | None, note: str | None,
-             cell: str, problems: list[Problem], limit: float) -> Value:
+def _bounded(
+    code: str,
+    measure: str,
+    x: float,
+    raw: str | None,
+    note: str | None,
+    cell: str,
+    problems: list[Problem],
+    limit: float,
+) -> Value:
     """The Value of number `x`, or an error on its cell when it is not finite or its
     magnitude is beyond `limit` (1.7e308 passes every bound a rule sets, inf breaks
     the arithmetic of the cross-field rules)."""
@@ -612,8 +663,11 @@ def _bounded(code: str, measure: str, x: float, raw: str | None, note: str | Non
 def _read_table(grid: Grid, sheet: str, columns: tuple[layout.Column, ...]) -> list[dict]:
     """Rows of SangKien / DeNghiKhenThuong: a row counts when any column but STT is filled."""
     headers = _headers(grid)
-    cols = [(col.key, c - grid.c0, _prefix(sheet, c)) for i, col in enumerate(columns)
-            for c in [headers.get(_norm(col.header), i)]]
+    cols = [
+        (col.key, c - grid.c0, _prefix(sheet, c))
+        for i, col in enumerate(columns)
+        for c in [headers.get(_norm(col.header), i)]
+    ]
     first = _prefix(sheet, 0)
     out = []
     for r, cells in grid.rows_from(layout.FIRST_DATA_ROW - 1):
@@ -630,6 +684,7 @@ def _read_table(grid: Grid, sheet: str, columns: tuple[layout.Column, ...]) -> l
 
 
 # -- CSV long form --------------------------------------------------------------------
+
 
 def parse_csv(data: bytes, limits: Limits = Limits()) -> Parsed:
     """`ma_don_vi,ky_bao_cao,ma_chi_tieu,gia_tri,ghi_chu`, UTF-8 (BOM tolerated).
@@ -663,16 +718,30 @@ def parse_csv(data: bytes, limits: Limits = Limits()) -> Parsed:
             if key not in out.info:
                 out.info[key] = (v, ref(i, key))
             elif v != out.info[key][0]:
-                out.problems.append(problem("unknown_unit" if key == "ma_don_vi"
-                                            else "unknown_cycle", ref(i, key), v or ""))
+                out.problems.append(
+                    problem(
+                        "unknown_unit" if key == "ma_don_vi" else "unknown_cycle",
+                        ref(i, key),
+                        v or "",
+                    )
+                )
         note = row[col["ghi_chu"]].strip() or None if "ghi_chu" in col else None
         code = row[col["ma_chi_tieu"]].strip().upper()
         if code:
-            out.values.append(read_value(code, "value", row[col["gia_tri"]].strip(), note,
-                                         ref(i, "gia_tri"), out.problems, limits.max_value,
-                                         decimal_point=True))
+            out.values.append(
+                read_value(
+                    code,
+                    "value",
+                    row[col["gia_tri"]].strip(),
+                    note,
+                    ref(i, "gia_tri"),
+                    out.problems,
+                    limits.max_value,
+                    decimal_point=True,
+                )
+            )
     if not out.info:
-        out.info_sheet = False          # nothing to look for unit and cycle in
+        out.info_sheet = False  # nothing to look for unit and cycle in
         out.problems.append(problem("header_only", sheet=CSV_SHEET))
     return out
 
@@ -685,5 +754,8 @@ def _csv_rows(text: str) -> list[list[str]]:
         return list(csv.reader(io.StringIO(text, newline="")))
     except csv.Error as exc:
         too_long = "field larger than field limit" in str(exc)
-    raise Unreadable(f"tệp CSV có ô dài quá {csv.field_size_limit() // 1024} KB" if too_long
-                     else "tệp CSV sai định dạng")
+    raise Unreadable(
+        f"tệp CSV có ô dài quá {csv.field_size_limit() // 1024} KB"
+        if too_long
+        else "tệp CSV sai định dạng"
+    )

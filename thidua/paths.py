@@ -10,7 +10,7 @@ from pathlib import Path
 class Paths:
     home: Path
     config: Path
-    inbox_dir: Path | None = None       # THIDUA_INBOX, when the inbox is elsewhere
+    inbox_dir: Path | None = None  # THIDUA_INBOX, when the inbox is elsewhere
 
     @property
     def warehouse(self) -> Path:
@@ -45,5 +45,12 @@ class Paths:
         return self.home / "locks"
 
     def data_dirs(self) -> list[Path]:
-        return [self.home, self.inbox, self.archive, self.quarantine, self.outbox,
-                self.reports, self.data_docs]
+        return [
+            self.home,
+            self.inbox,
+            self.archive,
+            self.quarantine,
+            self.outbox,
+            self.reports,
+            self.data_docs,
+        ]

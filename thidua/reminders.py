@@ -26,7 +26,7 @@ from thidua.config import Config, Cycle, Unit
 from thidua.mailer import Email
 
 STAGE_NO = {stage: i for i, stage in enumerate(STAGES)}
-CHASE_FROM = STAGE_NO["t7"]     # from this stage on, only units that have not submitted
+CHASE_FROM = STAGE_NO["t7"]  # from this stage on, only units that have not submitted
 CATCH_UP_DAYS = 30
 STAGE_COLUMNS = ["cycle_id", "stage", "stage_no", "stage_date", "due_date"]
 
@@ -56,13 +56,22 @@ def recipients(cfg: Config, unit: Unit, stage: str) -> tuple[list[str], list[str
     """(to, cc): the unit; `don-doc` copies the unit head and VHXH (settings [admin]),
     for the unit kinds it escalates (`escalates`)."""
     to = [unit.email]
-    cc = ([unit.head_email, cfg.settings.admin.email]
-          if stage == "don-doc" and escalates(cfg, unit) else [])
+    cc = (
+        [unit.head_email, cfg.settings.admin.email]
+        if stage == "don-doc" and escalates(cfg, unit)
+        else []
+    )
     return to, list(dict.fromkeys(a for a in cc if a not in to))
 
 
-def reminder_email(cfg: Config, unit: Unit, cycle: Cycle, stage: str,
-                   template_sent: bool = True, link: str | None = None) -> Email:
+def reminder_email(
+    cfg: Config,
+    unit: Unit,
+    cycle: Cycle,
+    stage: str,
+    template_sent: bool = True,
+    link: str | None = None,
+) -> Email:
     """The Vietnamese email of `stage`.  `mo` carries the unit's prefilled template, and
     so does any stage when the unit has not received it yet (`template_sent` False: no
     earlier reminder of the cycle in the sent log, e.g. a unit added to the registry
@@ -71,24 +80,38 @@ def reminder_email(cfg: Config, unit: Unit, cycle: Cycle, stage: str,
     from thidua import emails
     from thidua.template import build_workbook, template_filename
 
-    attachments = ([(template_filename(unit, cycle), build_workbook(cfg, unit, cycle))]
-                   if stage == "mo" or not template_sent else [])
-    context = {"unit": unit, "cycle": cycle, "stage": stage, "movements": "",
-               "dates": cfg.calendar.stage_dates(cycle.due, cycle.opens),
-               "after_due": STAGE_NO[stage] > STAGE_NO["t1"],
-               "escalate": escalates(cfg, unit),
-               "attachment": attachments[0][0] if attachments else None,
-               "sender": cfg.settings.sender, "admin": cfg.settings.admin,
-               "commune": cfg.settings.commune,
-               "province_office": cfg.settings.province_office, "link": link}
+    attachments = (
+        [(template_filename(unit, cycle), build_workbook(cfg, unit, cycle))]
+        if stage == "mo" or not template_sent
+        else []
+    )
+    context = {
+        "unit": unit,
+        "cycle": cycle,
+        "stage": stage,
+        "movements": "",
+        "dates": cfg.calendar.stage_dates(cycle.due, cycle.opens),
+        "after_due": STAGE_NO[stage] > STAGE_NO["t1"],
+        "escalate": escalates(cfg, unit),
+        "attachment": attachments[0][0] if attachments else None,
+        "sender": cfg.settings.sender,
+        "admin": cfg.settings.admin,
+        "commune": cfg.settings.commune,
+        "province_office": cfg.settings.province_office,
+        "link": link,
+    }
     context |= emails.movements(cfg.settings.commune)
     context |= emails.parts("reminder/_body.j2", context)
     context |= emails.parts(f"reminder/{stage}.j2", context)
     to, cc = recipients(cfg, unit, stage)
-    return Email(to=to, cc=cc, subject=context["subject"],
-                 text=emails.render("reminder.txt.j2", False, context),
-                 html=emails.render("reminder.html.j2", True, context),
-                 attachments=attachments)
+    return Email(
+        to=to,
+        cc=cc,
+        subject=context["subject"],
+        text=emails.render("reminder.txt.j2", False, context),
+        html=emails.render("reminder.html.j2", True, context),
+        attachments=attachments,
+    )
 
 
 def stage_moment(cfg: Config, day: date) -> datetime:
@@ -101,13 +124,23 @@ def stage_moment(cfg: Config, day: date) -> datetime:
 
 def unit_from_row(row: dict) -> Unit:
     """The registry entry of a planned reminder row (as the warehouse holds it)."""
-    return Unit(code=row["unit_code"], name=row["unit_name"], kind=row["kind"],
-                block=row["block"], email=row["email"], head_title=row["head_title"],
-                head_email=row["head_email"])
+    return Unit(
+        code=row["unit_code"],
+        name=row["unit_name"],
+        kind=row["kind"],
+        block=row["block"],
+        email=row["email"],
+        head_title=row["head_title"],
+        head_email=row["head_email"],
+    )
 
 
-def send_reminders(cfg: Config, outbox: Path, planned: pd.DataFrame,
-                   record: Callable[[dict], object] = lambda outcome: None) -> pd.DataFrame:
+def send_reminders(
+    cfg: Config,
+    outbox: Path,
+    planned: pd.DataFrame,
+    record: Callable[[dict], object] = lambda outcome: None,
+) -> pd.DataFrame:
     """Render and send the planned reminders not skipped, over one mailer.
 
     One result row per reminder, in the sent log's columns (`warehouse.writer`), each
@@ -123,10 +156,14 @@ def send_reminders(cfg: Config, outbox: Path, planned: pd.DataFrame,
     with open_mailer(cfg.settings, outbox) as mailer:
         for row in planned[planned["skip"].isna()].to_dict("records"):
             try:
-                email = reminder_email(cfg, unit_from_row(row), cfg.cycle(row["cycle_id"]),
-                                       row["stage"],
-                                       template_sent=bool(row.get("template_sent", True)),
-                                       link=row.get("link"))
+                email = reminder_email(
+                    cfg,
+                    unit_from_row(row),
+                    cfg.cycle(row["cycle_id"]),
+                    row["stage"],
+                    template_sent=bool(row.get("template_sent", True)),
+                    link=row.get("link"),
+                )
             except Exception as exc:  # noqa: BLE001 - recorded as a failed reminder
                 outcome = _result(row, "failed", error=f"cannot render: {exc}")
             else:
@@ -134,43 +171,76 @@ def send_reminders(cfg: Config, outbox: Path, planned: pd.DataFrame,
                 accepted = [a for a in [*email.to, *email.cc] if a not in result.refused]
                 refused = "; ".join(f"{a}: {answer}" for a, answer in result.refused.items())
                 outcome = _result(
-                    row, "sent" if result.ok else "failed", message_id=result.message_id,
+                    row,
+                    "sent" if result.ok else "failed",
+                    message_id=result.message_id,
                     recipients=", ".join(accepted if result.ok else [*email.to, *email.cc]),
                     sent_at=clock.now(UTC) if result.ok else None,
-                    error="; ".join(filter(None, [result.error,
-                                                  refused and f"refused {refused}"])) or None)
+                    error="; ".join(filter(None, [result.error, refused and f"refused {refused}"]))
+                    or None,
+                )
             record(outcome)
             rows.append(outcome)
     return pd.DataFrame(rows, columns=RESULT_COLUMNS)
 
 
-RESULT_COLUMNS = ["unit_code", "cycle_id", "stage", "due_date", "stage_date", "status",
-                  "sent_at", "message_id", "recipients", "error"]
+RESULT_COLUMNS = [
+    "unit_code",
+    "cycle_id",
+    "stage",
+    "due_date",
+    "stage_date",
+    "status",
+    "sent_at",
+    "message_id",
+    "recipients",
+    "error",
+]
 
 
-def _result(row: dict, status: str, message_id: str | None = None,
-            recipients: str | None = None, sent_at: datetime | None = None,
-            error: str | None = None) -> dict:
-    return {"unit_code": row["unit_code"], "cycle_id": row["cycle_id"], "stage": row["stage"],
-            "due_date": row["due_date"], "stage_date": row["stage_date"], "status": status,
-            "sent_at": sent_at, "message_id": message_id, "recipients": recipients,
-            "error": error}
+def _result(
+    row: dict,
+    status: str,
+    message_id: str | None = None,
+    recipients: str | None = None,
+    sent_at: datetime | None = None,
+    error: str | None = None,
+) -> dict:
+    return {
+        "unit_code": row["unit_code"],
+        "cycle_id": row["cycle_id"],
+        "stage": row["stage"],
+        "due_date": row["due_date"],
+        "stage_date": row["stage_date"],
+        "status": status,
+        "sent_at": sent_at,
+        "message_id": message_id,
+        "recipients": recipients,
+        "error": error,
+    }
 
 
 def stage_summary(planned: pd.DataFrame, results: pd.DataFrame | None = None) -> list[dict]:
     """Per (cycle, stage): units concerned, skipped (already sent / submitted), sent, failed."""
     counts = planned.assign(
-        units=1, skipped_sent=planned["skip"].eq("already_sent"),
-        skipped_submitted=planned["skip"].eq("submitted"), to_send=planned["skip"].isna())
+        units=1,
+        skipped_sent=planned["skip"].eq("already_sent"),
+        skipped_submitted=planned["skip"].eq("submitted"),
+        to_send=planned["skip"].isna(),
+    )
     keys = ["cycle_id", "stage", "stage_date", "due_date"]
     out = counts.groupby(keys, as_index=False)[
-        ["units", "to_send", "skipped_sent", "skipped_submitted"]].sum()
+        ["units", "to_send", "skipped_sent", "skipped_submitted"]
+    ].sum()
     if results is not None:
-        status = (results.assign(sent=results["status"].eq("sent"),
-                                 failed=results["status"].eq("failed"))
-                  .groupby(["cycle_id", "stage"], as_index=False)[["sent", "failed"]].sum())
+        status = (
+            results.assign(sent=results["status"].eq("sent"), failed=results["status"].eq("failed"))
+            .groupby(["cycle_id", "stage"], as_index=False)[["sent", "failed"]]
+            .sum()
+        )
         out = out.merge(status, on=["cycle_id", "stage"], how="left").fillna(
-            {"sent": 0, "failed": 0})
+            {"sent": 0, "failed": 0}
+        )
     numbers = [c for c in out.columns if c not in keys]
     out[numbers] = out[numbers].astype(int)
     return out.to_dict("records")

@@ -21,8 +21,14 @@ NEEDS_COMMENT = ("returned", "rejected")
 LOCKED = ("approved",)
 ACCEPTED = ("accepted", "accepted_with_warnings")
 
-STATE_VI = {"received": "chờ duyệt", "has_issues": "có lỗi", "approved": "đã duyệt",
-            "returned": "trả lại", "rejected": "không chấp nhận", None: "chưa nộp"}
+STATE_VI = {
+    "received": "chờ duyệt",
+    "has_issues": "có lỗi",
+    "approved": "đã duyệt",
+    "returned": "trả lại",
+    "rejected": "không chấp nhận",
+    None: "chưa nộp",
+}
 VERB = {"approve": "approved", "return": "returned", "reject": "rejected"}
 
 
@@ -30,8 +36,9 @@ class ReviewRefused(ThiduaError):
     "The decision is not allowed on this version"
 
 
-def check_decision(state: str, to_state: str, outcome: str, comment: str | None,
-                   latest: bool) -> str | None:
+def check_decision(
+    state: str, to_state: str, outcome: str, comment: str | None, latest: bool
+) -> str | None:
     """The comment, stripped (None when empty), if `to_state` may follow `state` on a
     version of this outcome; ReviewRefused otherwise."""
     comment = (comment or "").strip() or None
@@ -40,8 +47,7 @@ def check_decision(state: str, to_state: str, outcome: str, comment: str | None,
     if not latest:
         raise ReviewRefused("only the latest version can be reviewed")
     if state in LOCKED:
-        raise ReviewRefused("this version is approved and locked; a new upload is a new "
-                            "version")
+        raise ReviewRefused("this version is approved and locked; a new upload is a new version")
     if to_state in NEEDS_COMMENT and not comment:
         raise ReviewRefused(f"a comment is required to mark a version {to_state}")
     if to_state == "approved" and outcome not in ACCEPTED:

@@ -19,166 +19,269 @@ ROW_ERRORS = frozenset({"reward_form"})
 @dataclass(frozen=True)
 class Rule:
     severity: str
-    text: str       # str.format template; fields differ per rule
+    text: str  # str.format template; fields differ per rule
     fix: str
 
 
 RULES: dict[str, Rule] = {
     # -- the file ------------------------------------------------------------------
-    "unreadable": Rule(ERROR, "Không mở được tệp: {reason}.",
-                       "Mở tệp bằng Excel hoặc LibreOffice Calc; nếu tệp có mật khẩu, bỏ "
-                       "mật khẩu; lưu lại thành tệp Excel dạng .xlsx (Lưu thành → Sổ làm "
-                       "việc Excel), rồi gửi lại tệp vừa lưu. Nên điền vào đúng biểu mẫu đã "
-                       "gửi kèm thư mở kỳ báo cáo."),
-    "winmail": Rule(ERROR, "Thư gửi ở định dạng winmail.dat (Outlook, kiểu RTF) nên không "
-                           "lấy được tệp đính kèm.",
-                    "Trong Outlook chọn định dạng thư HTML hoặc văn bản thường (không dùng "
-                    "RTF), đính kèm lại tệp Excel (.xlsx) rồi gửi lại."),
-    "archive": Rule(ERROR, "Tệp nén “{value}” không được mở; báo cáo phải là tệp Excel "
-                           "(.xlsx) đính kèm trực tiếp.",
-                    "Giải nén, đính kèm trực tiếp tệp .xlsx theo mẫu (không nén zip, rar) "
-                    "rồi gửi lại."),
-    "archive_ignored": Rule(WARNING, "Tệp “{value}” đi kèm (tệp nén hoặc winmail.dat) không "
-                                     "được mở.",
-                            "Nếu trong đó có báo cáo khác, gửi tệp .xlsx đính kèm trực tiếp."),
-    "too_large": Rule(ERROR, "Thư quá lớn ({value}) nên không được tải về.",
-                      "Chỉ đính kèm tệp báo cáo .xlsx (và văn bản kế hoạch), không kèm ảnh "
-                      "hay tệp lớn, rồi gửi lại."),
-    "missing_sheet": Rule(ERROR, "Thiếu trang tính “{value}”.",
-                          "Dùng đúng mẫu đã gửi; không xoá hay đổi tên trang tính."),
-    "missing_key": Rule(ERROR, "Trang Thông tin (ThongTin) thiếu mục “{label}”.",
-                        "Dùng đúng biểu mẫu đã gửi; không xoá dòng nào ở trang Thông tin."),
-    "missing_column": Rule(ERROR, "Trang Chỉ tiêu (ChiTieu) thiếu cột “{header}”.",
-                           "Dùng đúng mẫu đã gửi; không xoá hay đổi tên cột."),
-    "header_only": Rule(ERROR, "Tệp chỉ có dòng tiêu đề, không có dòng số liệu nào.",
-                        "Ghi mỗi chỉ tiêu một dòng dưới dòng tiêu đề rồi gửi lại."),
+    "unreadable": Rule(
+        ERROR,
+        "Không mở được tệp: {reason}.",
+        "Mở tệp bằng Excel hoặc LibreOffice Calc; nếu tệp có mật khẩu, bỏ "
+        "mật khẩu; lưu lại thành tệp Excel dạng .xlsx (Lưu thành → Sổ làm "
+        "việc Excel), rồi gửi lại tệp vừa lưu. Nên điền vào đúng biểu mẫu đã "
+        "gửi kèm thư mở kỳ báo cáo.",
+    ),
+    "winmail": Rule(
+        ERROR,
+        "Thư gửi ở định dạng winmail.dat (Outlook, kiểu RTF) nên không lấy được tệp đính kèm.",
+        "Trong Outlook chọn định dạng thư HTML hoặc văn bản thường (không dùng "
+        "RTF), đính kèm lại tệp Excel (.xlsx) rồi gửi lại.",
+    ),
+    "archive": Rule(
+        ERROR,
+        "Tệp nén “{value}” không được mở; báo cáo phải là tệp Excel (.xlsx) đính kèm trực tiếp.",
+        "Giải nén, đính kèm trực tiếp tệp .xlsx theo mẫu (không nén zip, rar) rồi gửi lại.",
+    ),
+    "archive_ignored": Rule(
+        WARNING,
+        "Tệp “{value}” đi kèm (tệp nén hoặc winmail.dat) không được mở.",
+        "Nếu trong đó có báo cáo khác, gửi tệp .xlsx đính kèm trực tiếp.",
+    ),
+    "too_large": Rule(
+        ERROR,
+        "Thư quá lớn ({value}) nên không được tải về.",
+        "Chỉ đính kèm tệp báo cáo .xlsx (và văn bản kế hoạch), không kèm ảnh "
+        "hay tệp lớn, rồi gửi lại.",
+    ),
+    "missing_sheet": Rule(
+        ERROR,
+        "Thiếu trang tính “{value}”.",
+        "Dùng đúng mẫu đã gửi; không xoá hay đổi tên trang tính.",
+    ),
+    "missing_key": Rule(
+        ERROR,
+        "Trang Thông tin (ThongTin) thiếu mục “{label}”.",
+        "Dùng đúng biểu mẫu đã gửi; không xoá dòng nào ở trang Thông tin.",
+    ),
+    "missing_column": Rule(
+        ERROR,
+        "Trang Chỉ tiêu (ChiTieu) thiếu cột “{header}”.",
+        "Dùng đúng mẫu đã gửi; không xoá hay đổi tên cột.",
+    ),
+    "header_only": Rule(
+        ERROR,
+        "Tệp chỉ có dòng tiêu đề, không có dòng số liệu nào.",
+        "Ghi mỗi chỉ tiêu một dòng dưới dòng tiêu đề rồi gửi lại.",
+    ),
     # -- who and which cycle -------------------------------------------------------
-    "unknown_unit": Rule(ERROR, "Mã đơn vị “{value}” không có trong danh sách đơn vị.",
-                         "Ghi đúng mã đơn vị như trong mẫu đã gửi."),
-    "csv_other_unit": Rule(ERROR, "Dòng này ghi mã đơn vị của đơn vị khác (“{value}”, không "
-                              "phải {unit}).",
-                       "Mỗi tệp chỉ báo cáo cho một đơn vị; số liệu của đơn vị khác do "
-                       "đơn vị đó tự gửi."),
-    "sender_mismatch": Rule(ERROR, "Thư gửi từ {value}, không phải địa chỉ đã đăng ký "
-                                   "của đơn vị ({email}).",
-                            "Gửi báo cáo từ hộp thư đã đăng ký của đơn vị, hoặc đề nghị "
-                            "Phòng Văn hoá – Xã hội cập nhật địa chỉ."),
-    "sender_unauthenticated": Rule(ERROR, "Máy chủ thư của xã không xác nhận được thư này "
-                                          "thật sự gửi từ {value} (kết quả: {auth}).",
-                                   "Gửi lại từ hộp thư đã đăng ký của đơn vị; nếu vẫn bị, "
-                                   "báo Phòng Văn hoá – Xã hội."),
-    "other_unit": Rule(ERROR, "Tệp ghi mã đơn vị “{value}” nhưng thư gửi từ hộp thư đã đăng ký "
-                              "của đơn vị khác: {sender_unit} ({sender_name}).",
-                       "Mỗi đơn vị gửi báo cáo của mình từ hộp thư của đơn vị; kiểm tra lại "
-                       "mã đơn vị ở trang ThongTin."),
-    "unknown_cycle": Rule(ERROR, "Kỳ báo cáo “{value}” không có hoặc chưa mở.",
-                          "Ghi đúng mã kỳ báo cáo như trong mẫu (ví dụ nam-2025)."),
-    "late": Rule(WARNING, "Nộp sau hạn {due} (tệp nhận lúc {received}).",
-                 "Đề nghị các kỳ sau gửi đúng hạn."),
+    "unknown_unit": Rule(
+        ERROR,
+        "Mã đơn vị “{value}” không có trong danh sách đơn vị.",
+        "Ghi đúng mã đơn vị như trong mẫu đã gửi.",
+    ),
+    "csv_other_unit": Rule(
+        ERROR,
+        "Dòng này ghi mã đơn vị của đơn vị khác (“{value}”, không phải {unit}).",
+        "Mỗi tệp chỉ báo cáo cho một đơn vị; số liệu của đơn vị khác do đơn vị đó tự gửi.",
+    ),
+    "sender_mismatch": Rule(
+        ERROR,
+        "Thư gửi từ {value}, không phải địa chỉ đã đăng ký của đơn vị ({email}).",
+        "Gửi báo cáo từ hộp thư đã đăng ký của đơn vị, hoặc đề nghị "
+        "Phòng Văn hoá – Xã hội cập nhật địa chỉ.",
+    ),
+    "sender_unauthenticated": Rule(
+        ERROR,
+        "Máy chủ thư của xã không xác nhận được thư này thật sự gửi từ {value} (kết quả: {auth}).",
+        "Gửi lại từ hộp thư đã đăng ký của đơn vị; nếu vẫn bị, báo Phòng Văn hoá – Xã hội.",
+    ),
+    "other_unit": Rule(
+        ERROR,
+        "Tệp ghi mã đơn vị “{value}” nhưng thư gửi từ hộp thư đã đăng ký "
+        "của đơn vị khác: {sender_unit} ({sender_name}).",
+        "Mỗi đơn vị gửi báo cáo của mình từ hộp thư của đơn vị; kiểm tra lại "
+        "mã đơn vị ở trang ThongTin.",
+    ),
+    "unknown_cycle": Rule(
+        ERROR,
+        "Kỳ báo cáo “{value}” không có hoặc chưa mở.",
+        "Ghi đúng mã kỳ báo cáo như trong mẫu (ví dụ nam-2025).",
+    ),
+    "late": Rule(
+        WARNING, "Nộp sau hạn {due} (tệp nhận lúc {received}).", "Đề nghị các kỳ sau gửi đúng hạn."
+    ),
     # -- indicator rows ------------------------------------------------------------
-    "missing_indicator": Rule(ERROR, "Thiếu chỉ tiêu {code} ({name}).",
-                              "Bổ sung dòng chỉ tiêu này (ghi 0 nếu không có)."),
-    "unknown_indicator": Rule(WARNING, "Mã chỉ tiêu “{value}” không có trong danh mục; "
-                                       "dòng này không được tính.",
-                              "Xoá dòng này hoặc sửa đúng mã chỉ tiêu."),
-    "not_applicable": Rule(WARNING, "Chỉ tiêu {code} ({name}) không thuộc phạm vi báo cáo "
-                                    "của đơn vị (chỉ tiêu của: {holders}); số liệu ở dòng "
-                                    "này không được tính.",
-                           "Không cần ghi chỉ tiêu này; dùng đúng biểu mẫu của đơn vị đã "
-                           "gửi kèm thư mở kỳ báo cáo."),
-    "duplicate_indicator": Rule(ERROR, "Chỉ tiêu {code} có nhiều hơn một dòng.",
-                                "Giữ một dòng cho mỗi chỉ tiêu."),
-    "not_number": Rule(ERROR, "Giá trị “{value}” của {code} không phải là số.",
-                       "Nhập một số, không kèm chữ hay đơn vị tính."),
-    "ambiguous_number": Rule(ERROR, "“{value}” ở {code} có thể hiểu theo hai cách "
-                                    "(dấu chấm, dấu phẩy).",
-                             "Nhập số không có dấu phân cách hàng nghìn; phần thập phân "
-                             "dùng dấu phẩy (ví dụ 12,5)."),
-    "formula_error": Rule(ERROR, "Chỉ tiêu {code}: ô chứa lỗi công thức {value}.",
-                          "Sửa công thức hoặc nhập trực tiếp giá trị (ghi 0 nếu không có)."),
-    "not_finite": Rule(ERROR, "Giá trị “{value}” của {code} không phải là một số hữu hạn.",
-                       "Nhập một số cụ thể (ghi 0 nếu không có)."),
-    "number_too_large": Rule(ERROR, "Giá trị “{value}” của {code} quá lớn (vượt quá {limit}).",
-                             "Kiểm tra lại số liệu; có thể đã nhập thừa chữ số."),
-    "text_number": Rule(WARNING, "Số ở {code} được nhập dạng chữ “{value}”, đã đọc là {read}.",
-                        "Kiểm tra lại; nên nhập ô dạng số."),
-    "required_value": Rule(ERROR, "Chưa nhập giá trị chỉ tiêu {code}.",
-                           "Nhập giá trị (ghi 0 nếu không có)."),
-    "min": Rule(ERROR, "{code} = {value}: không được nhỏ hơn {min}.",
-                "Kiểm tra lại số liệu; số lượng không thể âm."),
-    "max": Rule(ERROR, "{code} = {value}: không được lớn hơn {max}.",
-                "Kiểm tra lại số liệu; tỷ lệ tính theo phần trăm, từ 0 đến 100."),
-    "integer": Rule(ERROR, "{code} = {value}: phải là số nguyên.",
-                    "Nhập số nguyên (không có phần thập phân)."),
-    "at_most": Rule(ERROR, "{code} = {value} lớn hơn {ref} = {ref_value}; {code} không thể "
-                           "vượt quá {ref}.",
-                    "Kiểm tra lại hai chỉ tiêu {code} và {ref}."),
-    "warn_at_most": Rule(WARNING, "{code} = {value} lớn hơn {limit} ({expr}); số liệu có vẻ "
-                                  "bất thường.",
-                         "Kiểm tra lại; nếu đúng, ghi giải thích ở cột Ghi chú."),
-    "yoy": Rule(WARNING, "{code} = {value} chênh lệch quá {factor} lần so với năm trước "
-                         "({prev}).",
-                "Kiểm tra lại; nếu đúng, ghi giải thích ở cột Ghi chú."),
-    "sk_rows": Rule(WARNING, "SK01 = {value} nhưng trang Sáng kiến (SangKien) có {n} "
-                             "sáng kiến.",
-                    "Ghi SK01 bằng số sáng kiến liệt kê ở trang Sáng kiến."),
-    "all_zero": Rule(WARNING, "Mọi chỉ tiêu đều bằng 0.",
-                     "Kiểm tra lại; nếu đúng, ghi giải thích ở mục “Tóm tắt kết quả nổi bật”, "
-                     "trang Thông tin."),
-    "percent_ambiguous": Rule(WARNING, "Tỷ lệ ở {code} được nhập là {value}, đã hiểu là "
-                                       "{read} %.",
-                              "Nếu không đúng, nhập tỷ lệ từ 0 đến 100, ví dụ 85 hoặc 85%."),
-    "percent_sign": Rule(ERROR, "Giá trị “{value}” của {code} có dấu %, nhưng chỉ tiêu này "
-                                "không phải là tỷ lệ.",
-                         "Nhập một số (đơn vị tính: {unit}), không kèm dấu %."),
+    "missing_indicator": Rule(
+        ERROR, "Thiếu chỉ tiêu {code} ({name}).", "Bổ sung dòng chỉ tiêu này (ghi 0 nếu không có)."
+    ),
+    "unknown_indicator": Rule(
+        WARNING,
+        "Mã chỉ tiêu “{value}” không có trong danh mục; dòng này không được tính.",
+        "Xoá dòng này hoặc sửa đúng mã chỉ tiêu.",
+    ),
+    "not_applicable": Rule(
+        WARNING,
+        "Chỉ tiêu {code} ({name}) không thuộc phạm vi báo cáo "
+        "của đơn vị (chỉ tiêu của: {holders}); số liệu ở dòng "
+        "này không được tính.",
+        "Không cần ghi chỉ tiêu này; dùng đúng biểu mẫu của đơn vị đã gửi kèm thư mở kỳ báo cáo.",
+    ),
+    "duplicate_indicator": Rule(
+        ERROR, "Chỉ tiêu {code} có nhiều hơn một dòng.", "Giữ một dòng cho mỗi chỉ tiêu."
+    ),
+    "not_number": Rule(
+        ERROR,
+        "Giá trị “{value}” của {code} không phải là số.",
+        "Nhập một số, không kèm chữ hay đơn vị tính.",
+    ),
+    "ambiguous_number": Rule(
+        ERROR,
+        "“{value}” ở {code} có thể hiểu theo hai cách (dấu chấm, dấu phẩy).",
+        "Nhập số không có dấu phân cách hàng nghìn; phần thập phân dùng dấu phẩy (ví dụ 12,5).",
+    ),
+    "formula_error": Rule(
+        ERROR,
+        "Chỉ tiêu {code}: ô chứa lỗi công thức {value}.",
+        "Sửa công thức hoặc nhập trực tiếp giá trị (ghi 0 nếu không có).",
+    ),
+    "not_finite": Rule(
+        ERROR,
+        "Giá trị “{value}” của {code} không phải là một số hữu hạn.",
+        "Nhập một số cụ thể (ghi 0 nếu không có).",
+    ),
+    "number_too_large": Rule(
+        ERROR,
+        "Giá trị “{value}” của {code} quá lớn (vượt quá {limit}).",
+        "Kiểm tra lại số liệu; có thể đã nhập thừa chữ số.",
+    ),
+    "text_number": Rule(
+        WARNING,
+        "Số ở {code} được nhập dạng chữ “{value}”, đã đọc là {read}.",
+        "Kiểm tra lại; nên nhập ô dạng số.",
+    ),
+    "required_value": Rule(
+        ERROR, "Chưa nhập giá trị chỉ tiêu {code}.", "Nhập giá trị (ghi 0 nếu không có)."
+    ),
+    "min": Rule(
+        ERROR,
+        "{code} = {value}: không được nhỏ hơn {min}.",
+        "Kiểm tra lại số liệu; số lượng không thể âm.",
+    ),
+    "max": Rule(
+        ERROR,
+        "{code} = {value}: không được lớn hơn {max}.",
+        "Kiểm tra lại số liệu; tỷ lệ tính theo phần trăm, từ 0 đến 100.",
+    ),
+    "integer": Rule(
+        ERROR, "{code} = {value}: phải là số nguyên.", "Nhập số nguyên (không có phần thập phân)."
+    ),
+    "at_most": Rule(
+        ERROR,
+        "{code} = {value} lớn hơn {ref} = {ref_value}; {code} không thể vượt quá {ref}.",
+        "Kiểm tra lại hai chỉ tiêu {code} và {ref}.",
+    ),
+    "warn_at_most": Rule(
+        WARNING,
+        "{code} = {value} lớn hơn {limit} ({expr}); số liệu có vẻ bất thường.",
+        "Kiểm tra lại; nếu đúng, ghi giải thích ở cột Ghi chú.",
+    ),
+    "yoy": Rule(
+        WARNING,
+        "{code} = {value} chênh lệch quá {factor} lần so với năm trước ({prev}).",
+        "Kiểm tra lại; nếu đúng, ghi giải thích ở cột Ghi chú.",
+    ),
+    "sk_rows": Rule(
+        WARNING,
+        "SK01 = {value} nhưng trang Sáng kiến (SangKien) có {n} sáng kiến.",
+        "Ghi SK01 bằng số sáng kiến liệt kê ở trang Sáng kiến.",
+    ),
+    "all_zero": Rule(
+        WARNING,
+        "Mọi chỉ tiêu đều bằng 0.",
+        "Kiểm tra lại; nếu đúng, ghi giải thích ở mục “Tóm tắt kết quả nổi bật”, trang Thông tin.",
+    ),
+    "percent_ambiguous": Rule(
+        WARNING,
+        "Tỷ lệ ở {code} được nhập là {value}, đã hiểu là {read} %.",
+        "Nếu không đúng, nhập tỷ lệ từ 0 đến 100, ví dụ 85 hoặc 85%.",
+    ),
+    "percent_sign": Rule(
+        ERROR,
+        "Giá trị “{value}” của {code} có dấu %, nhưng chỉ tiêu này không phải là tỷ lệ.",
+        "Nhập một số (đơn vị tính: {unit}), không kèm dấu %.",
+    ),
     # -- ThongTin narrative fields, compiled into the commune's report ---------------
-    "narrative_empty": Rule(WARNING, "Chưa ghi mục “{label}” ở trang Thông tin; nội dung "
-                                     "mục này được tổng hợp vào phần “{section}” của báo "
-                                     "cáo của xã.",
-                            "Ghi ngắn gọn nội dung vào ô này (tối đa {limit} ký tự); nếu "
-                            "đơn vị không có nội dung, ghi “Không có”."),
-    "narrative_too_long": Rule(WARNING, "Mục “{label}” dài {length} ký tự, quá giới hạn "
-                                        "{limit} ký tự; báo cáo của xã chỉ trích {limit} ký "
-                                        "tự đầu.",
-                               "Rút gọn nội dung còn tối đa {limit} ký tự; chi tiết gửi "
-                               "kèm bằng văn bản."),
+    "narrative_empty": Rule(
+        WARNING,
+        "Chưa ghi mục “{label}” ở trang Thông tin; nội dung "
+        "mục này được tổng hợp vào phần “{section}” của báo "
+        "cáo của xã.",
+        "Ghi ngắn gọn nội dung vào ô này (tối đa {limit} ký tự); nếu "
+        "đơn vị không có nội dung, ghi “Không có”.",
+    ),
+    "narrative_too_long": Rule(
+        WARNING,
+        "Mục “{label}” dài {length} ký tự, quá giới hạn "
+        "{limit} ký tự; báo cáo của xã chỉ trích {limit} ký "
+        "tự đầu.",
+        "Rút gọn nội dung còn tối đa {limit} ký tự; chi tiết gửi kèm bằng văn bản.",
+    ),
     # -- other sheets --------------------------------------------------------------
-    "reward_form": Rule(ERROR, "Hình thức khen thưởng “{value}” không có trong danh sách "
-                               "của kỳ này; riêng dòng đề nghị này chưa được tính (các phần "
-                               "khác của báo cáo vẫn được tiếp nhận).",
-                        "Chọn một hình thức trong danh sách thả xuống: {allowed}; rồi gửi "
-                        "lại tệp."),
-    "initiative_date": Rule(WARNING, "Ngày áp dụng {value} của sáng kiến “{title}” nằm "
-                                     "ngoài thời gian tính số liệu của kỳ ({start} – {end}).",
-                            "Kiểm tra lại ngày áp dụng; chỉ kê các sáng kiến áp dụng trong "
-                            "kỳ."),
-    "initiative_date_text": Rule(WARNING, "Ngày áp dụng “{value}” của sáng kiến “{title}” "
-                                          "không phải là một ngày.",
-                                 "Nhập ngày theo dạng ngày/tháng/năm, ví dụ 15/09/2025."),
+    "reward_form": Rule(
+        ERROR,
+        "Hình thức khen thưởng “{value}” không có trong danh sách "
+        "của kỳ này; riêng dòng đề nghị này chưa được tính (các phần "
+        "khác của báo cáo vẫn được tiếp nhận).",
+        "Chọn một hình thức trong danh sách thả xuống: {allowed}; rồi gửi lại tệp.",
+    ),
+    "initiative_date": Rule(
+        WARNING,
+        "Ngày áp dụng {value} của sáng kiến “{title}” nằm "
+        "ngoài thời gian tính số liệu của kỳ ({start} – {end}).",
+        "Kiểm tra lại ngày áp dụng; chỉ kê các sáng kiến áp dụng trong kỳ.",
+    ),
+    "initiative_date_text": Rule(
+        WARNING,
+        "Ngày áp dụng “{value}” của sáng kiến “{title}” không phải là một ngày.",
+        "Nhập ngày theo dạng ngày/tháng/năm, ví dụ 15/09/2025.",
+    ),
 }
 
 
 @dataclass(frozen=True)
 class Problem:
     """One finding, mapped to a sheet and cell when it has one."""
+
     rule_id: str
     severity: str
     sheet: str | None
-    cell: str | None        # ChiTieu!D7
+    cell: str | None  # ChiTieu!D7
     value: str | None
     message_vi: str
     fix_vi: str = ""
 
 
-def problem(rule_id: str, cell: str | None = None, value: object = None,
-            sheet: str | None = None, **fields: object) -> Problem:
+def problem(
+    rule_id: str,
+    cell: str | None = None,
+    value: object = None,
+    sheet: str | None = None,
+    **fields: object,
+) -> Problem:
     """A Problem of a known rule, its message filled from `fields` (and `value`)."""
     rule = RULES[rule_id]
     shown = fmt(value)
-    return Problem(rule_id, rule.severity, sheet or (cell.split("!")[0] if cell else None),
-                   cell, None if value is None else shown,
-                   rule.text.format(value=shown, **fields),
-                   rule.fix.format(value=shown, **fields))
+    return Problem(
+        rule_id,
+        rule.severity,
+        sheet or (cell.split("!")[0] if cell else None),
+        cell,
+        None if value is None else shown,
+        rule.text.format(value=shown, **fields),
+        rule.fix.format(value=shown, **fields),
+    )
 
 
 _ENGLISH = re.compile(r"\s*\([^()]*[A-Za-z]{3,}[^()]*\)")

@@ -43,7 +43,7 @@ ENV_PREFIX = "THIDUA_"
 REPO_CONFIG = Path(__file__).resolve().parent.parent / "config"
 EMAIL_RE = re.compile(r"^[^@\s,;<>]+@[^@\s,;<>]+\.[A-Za-z0-9-]+$")
 INDICATOR_CODE_RE = re.compile(r"^[A-Z]{2}\d{2}$")
-MAX_TEXT = 2000         # characters in one config field: a name, a title, an address
+MAX_TEXT = 2000  # characters in one config field: a name, a title, an address
 
 
 def shown(value: Any) -> str:
@@ -54,6 +54,7 @@ def shown(value: Any) -> str:
 
 class Section(BaseModel):
     """A settings table; a commune may add keys of its own (e.g. `[sender] phone`)."""
+
     model_config = ConfigDict(frozen=True, extra="allow", str_max_length=MAX_TEXT)
 
 
@@ -99,7 +100,7 @@ class Signer(Section):
 class CalendarSettings(Section):
     timezone: str
     send_hour: int = Field(ge=0, le=23)
-    extra_days_off: tuple[date, ...] = ()      # announced days off beyond the holidays
+    extra_days_off: tuple[date, ...] = ()  # announced days off beyond the holidays
     makeup_working_days: tuple[date, ...] = ()  # Saturdays announced as working days
 
     @field_validator("timezone")
@@ -148,7 +149,7 @@ class Scoring(Section):
     empty_ratio: Literal["zero", "skip"] = "zero"
 
 
-TAG_RE = re.compile(r"^[a-z][a-z0-9-]*$")      # a registry tag: mot-cua
+TAG_RE = re.compile(r"^[a-z][a-z0-9-]*$")  # a registry tag: mot-cua
 
 
 class Ratio(Section):
@@ -157,18 +158,20 @@ class Ratio(Section):
     the units carrying one of `population_tags` when given (the public-service centre,
     `mot-cua`, for dossiers), that report the numerator.  The config check refuses a
     population that some unit of it does not hold both terms for."""
+
     key: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     numerator: str = Field(pattern=INDICATOR_CODE_RE.pattern)
     denominator: str = Field(pattern=INDICATOR_CODE_RE.pattern)
-    population: str = Field(pattern=r"^[a-z][a-z0-9_]*$")      # a unit kind of [kinds]
+    population: str = Field(pattern=r"^[a-z][a-z0-9_]*$")  # a unit kind of [kinds]
     population_tags: tuple[Annotated[str, Field(pattern=TAG_RE.pattern)], ...] = ()
     name_vi: str
 
 
 class RollupSettings(Section):
     """What the rollup weighs and counts: indicator codes of `indicators.csv`."""
-    weight: str = Field(pattern=INDICATOR_CODE_RE.pattern)        # percents weighted by
-    initiatives: str = Field(pattern=INDICATOR_CODE_RE.pattern)   # counts SangKien rows
+
+    weight: str = Field(pattern=INDICATOR_CODE_RE.pattern)  # percents weighted by
+    initiatives: str = Field(pattern=INDICATOR_CODE_RE.pattern)  # counts SangKien rows
     ratios: tuple[Ratio, ...]
     # Phase review: a unit's review figure is flagged when it differs from its annual
     # reports by more than this share (a flow: falls below their sum by more than it).
@@ -185,19 +188,20 @@ class RollupSettings(Section):
 
 class SmtpSettingsIn(Section):
     """SMTP as configured; `thidua.mailer.SmtpSettings` derives port and security."""
-    host: str | None = None             # none: every message goes to the outbox
+
+    host: str | None = None  # none: every message goes to the outbox
     port: int | None = Field(default=None, ge=1, le=65535)
     security: Literal["starttls", "ssl", "none"] | None = None
     user: str | None = None
     password: SecretStr | None = None
     sender: str | None = None
     retry_delays: Annotated[tuple[float, ...], NoDecode] = (2.0, 10.0, 30.0)
-    alert_after: int = Field(default=3, ge=1)   # failed attempts before the admin is told
+    alert_after: int = Field(default=3, ge=1)  # failed attempts before the admin is told
 
     @field_validator("retry_delays", mode="before")
     @classmethod
     def _seconds(cls, value: Any) -> Any:
-        if isinstance(value, str):      # "2,10,30" from the environment
+        if isinstance(value, str):  # "2,10,30" from the environment
             return tuple(x for x in value.split(",") if x.strip())
         return value
 
@@ -209,7 +213,8 @@ class SmtpSettingsIn(Section):
 
 class ImapSettingsIn(Section):
     """The commune's mailbox as configured; `thidua.mailbox.ImapSettings` completes it."""
-    host: str | None = None             # none: no mailbox, the inbox folder only
+
+    host: str | None = None  # none: no mailbox, the inbox folder only
     port: int | None = Field(default=None, ge=1, le=65535)
     security: Literal["ssl", "starttls", "none"] = "ssl"
     user: str | None = None
@@ -217,9 +222,9 @@ class ImapSettingsIn(Section):
     folder: str = "INBOX"
     processed_folder: str = "Đã xử lý"
     quarantine_folder: str = "Cần kiểm tra"
-    batch: int = Field(default=200, ge=1)                 # messages per FETCH
-    authserv_id: str | None = None      # the commune's server in Authentication-Results
-    max_message_mb: float = Field(default=25.0, gt=0)     # larger: answered, not fetched
+    batch: int = Field(default=200, ge=1)  # messages per FETCH
+    authserv_id: str | None = None  # the commune's server in Authentication-Results
+    max_message_mb: float = Field(default=25.0, gt=0)  # larger: answered, not fetched
 
     @field_validator("security", mode="before")
     @classmethod
@@ -235,12 +240,13 @@ class WebSettings(Section):
     `THIDUA_WEB_SECRET_KEY` / `THIDUA_WEB_OFFICER_PASSWORD_HASH` or `secrets.toml`;
     the web app refuses to start without the key.
     """
+
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     base_url: str = Field(default="http://127.0.0.1:8000", pattern=r"^https?://[^\s]+$")
     secret_key: SecretStr | None = None
     max_upload_mb: float = Field(default=10, gt=0)
-    link_valid_days: int | None = Field(default=None, gt=0)   # none: due date + 60 days
+    link_valid_days: int | None = Field(default=None, gt=0)  # none: due date + 60 days
     officer_password_hash: SecretStr | None = None
     rollup_counts: Literal["accepted", "approved"] = "accepted"
     # "batched": uploads that arrive while a collection runs are collected together
@@ -261,22 +267,29 @@ class WebSettings(Section):
         return bool(self.secret_key and self.base_url)
 
 
-WEB_SECRETS = ("secret_key", "officer_password_hash")   # never in settings.toml
+WEB_SECRETS = ("secret_key", "officer_password_hash")  # never in settings.toml
 
 
 class Settings(BaseSettings):
     """Everything a run needs to know besides the registry, indicators and cycles."""
-    model_config = SettingsConfigDict(
-        env_prefix=ENV_PREFIX, env_nested_delimiter="_", env_nested_max_split=1,
-        env_ignore_empty=True, extra="ignore", frozen=True, str_max_length=MAX_TEXT)
 
-    home: Path = Path("var")            # THIDUA_HOME: the data directory
-    inbox: Path | None = None           # THIDUA_INBOX: default home/inbox
-    lock_timeout: float = Field(default=900, gt=0)   # s to wait for another run's lock
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_nested_delimiter="_",
+        env_nested_max_split=1,
+        env_ignore_empty=True,
+        extra="ignore",
+        frozen=True,
+        str_max_length=MAX_TEXT,
+    )
+
+    home: Path = Path("var")  # THIDUA_HOME: the data directory
+    inbox: Path | None = None  # THIDUA_INBOX: default home/inbox
+    lock_timeout: float = Field(default=900, gt=0)  # s to wait for another run's lock
     commune: Commune
-    sender: Contact                     # VHXH: signs every email to units
-    admin: Admin                        # failure alerts, copies of chasers
-    province_office: Contact            # Sở Nội vụ: receives the rollups
+    sender: Contact  # VHXH: signs every email to units
+    admin: Admin  # failure alerts, copies of chasers
+    province_office: Contact  # Sở Nội vụ: receives the rollups
     signer: Signer
     calendar: CalendarSettings
     checks: Checks
@@ -296,35 +309,53 @@ class Settings(BaseSettings):
     def _nonempty(self) -> Settings:
         if not self.blocks:
             raise ValueError("[blocks]: at least one block")
-        bad = [f"{r.key}: {r.population!r}" for r in self.rollup.ratios
-               if r.population not in self.kinds]
+        bad = [
+            f"{r.key}: {r.population!r}"
+            for r in self.rollup.ratios
+            if r.population not in self.kinds
+        ]
         if bad:
-            raise ValueError(f"[rollup] ratios: population must be a unit kind of [kinds] "
-                             f"({', '.join(self.kinds)}): {'; '.join(bad)}")
+            raise ValueError(
+                f"[rollup] ratios: population must be a unit kind of [kinds] "
+                f"({', '.join(self.kinds)}): {'; '.join(bad)}"
+            )
         unknown = [k for k in self.admin.escalate_kinds if k not in self.kinds]
         if unknown:
-            raise ValueError(f"[admin] escalate_kinds: not a unit kind of [kinds] "
-                             f"({', '.join(self.kinds)}): {', '.join(unknown)}")
-        bad = [f"{r.key}: {t!r}" for r in self.rollup.ratios for t in r.population_tags
-               if t not in self.tags]
+            raise ValueError(
+                f"[admin] escalate_kinds: not a unit kind of [kinds] "
+                f"({', '.join(self.kinds)}): {', '.join(unknown)}"
+            )
+        bad = [
+            f"{r.key}: {t!r}"
+            for r in self.rollup.ratios
+            for t in r.population_tags
+            if t not in self.tags
+        ]
         if bad:
-            raise ValueError(f"[rollup] ratios: population_tags must be tags of [tags] "
-                             f"({', '.join(self.tags) or 'none'}): {'; '.join(bad)}")
+            raise ValueError(
+                f"[rollup] ratios: population_tags must be tags of [tags] "
+                f"({', '.join(self.tags) or 'none'}): {'; '.join(bad)}"
+            )
         bad = [t for t in self.tags if not TAG_RE.match(t)]
         if bad:
             raise ValueError(f"[tags]: not a tag (a-z, 0-9, '-'): {', '.join(bad)}")
         return self
 
     @classmethod
-    def settings_customise_sources(cls, settings_cls: type[BaseSettings],
-                                   init_settings: PydanticBaseSettingsSource,
-                                   env_settings: PydanticBaseSettingsSource,
-                                   dotenv_settings: PydanticBaseSettingsSource,
-                                   file_secret_settings: PydanticBaseSettingsSource
-                                   ) -> tuple[PydanticBaseSettingsSource, ...]:
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
         files, env = _SOURCES.get()
-        return (init_settings, _Env(settings_cls, env),
-                *(TomlConfigSettingsSource(settings_cls, f) for f in reversed(files)))
+        return (
+            init_settings,
+            _Env(settings_cls, env),
+            *(TomlConfigSettingsSource(settings_cls, f) for f in reversed(files)),
+        )
 
 
 class _Env(EnvSettingsSource):
@@ -335,8 +366,11 @@ class _Env(EnvSettingsSource):
         super().__init__(settings_cls)
 
     def _load_env_vars(self) -> Mapping[str, str | None]:
-        return {k.lower(): v for k, v in self._env.items()
-                if k.startswith(ENV_PREFIX) and (v or not self.env_ignore_empty)}
+        return {
+            k.lower(): v
+            for k, v in self._env.items()
+            if k.startswith(ENV_PREFIX) and (v or not self.env_ignore_empty)
+        }
 
 
 _SOURCES: ContextVar[tuple[tuple[Path, ...], Mapping[str, str]]] = ContextVar("sources")
@@ -364,12 +398,16 @@ def resolve_settings(directory: Path, env: Mapping[str, str] = os.environ) -> Se
             data = tomllib.loads(path.read_text(encoding="utf-8"))
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise ConfigError([f"{path}: {exc}"]) from None
-        if path == files[0]:        # the committed file must not carry the web secrets
+        if path == files[0]:  # the committed file must not carry the web secrets
             leaked = [k for k in WEB_SECRETS if k in data.get("web", {})]
             if leaked:
-                raise ConfigError([
-                    f"{path}:{_line_of(path, 'web', k)}: [web] {k}: a secret: set it in "
-                    f"secrets.toml or {ENV_PREFIX}WEB_{k.upper()}, not here" for k in leaked])
+                raise ConfigError(
+                    [
+                        f"{path}:{_line_of(path, 'web', k)}: [web] {k}: a secret: set it in "
+                        f"secrets.toml or {ENV_PREFIX}WEB_{k.upper()}, not here"
+                        for k in leaked
+                    ]
+                )
     token = _SOURCES.set((tuple(files), env))
     try:
         return Settings()
@@ -394,7 +432,7 @@ def _problem(err: Mapping[str, Any], files: list[Path], env: Mapping[str, str]) 
     name = f"{ENV_PREFIX}{'_'.join(loc[:2]).upper()}"
     if name in env:
         return f"environment {name}: {field}: {message}"
-    for path in reversed(files):             # the file whose value won
+    for path in reversed(files):  # the file whose value won
         line = _line_of(path, section, loc[1] if len(loc) > 1 else loc[0] if loc else "")
         if line:
             return f"{path}:{line}: {field}: {message}"

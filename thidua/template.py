@@ -24,11 +24,15 @@ from thidua.emails import movements
 Value = float | int | str | None
 
 
-def build_workbook(cfg: Config, unit: Unit, cycle: Cycle,
-                   values: Mapping[str | tuple[str, str], Value] | None = None,
-                   info: Mapping[str, str] | None = None,
-                   initiatives: Iterable[Sequence[Value]] = (),
-                   proposals: Iterable[Sequence[Value]] = ()) -> bytes:
+def build_workbook(
+    cfg: Config,
+    unit: Unit,
+    cycle: Cycle,
+    values: Mapping[str | tuple[str, str], Value] | None = None,
+    info: Mapping[str, str] | None = None,
+    initiatives: Iterable[Sequence[Value]] = (),
+    proposals: Iterable[Sequence[Value]] = (),
+) -> bytes:
     """The workbook of `unit` for `cycle` as xlsx bytes.
 
     With no values it is the prefilled template.  `values` maps an indicator code (or
@@ -44,36 +48,65 @@ def build_workbook(cfg: Config, unit: Unit, cycle: Cycle,
     _info_sheet(wb, fmt, cfg, unit, cycle, info or {})
     # only the indicators the unit holds (its kind, and its tags: HC01-HC03 only at the
     # public-service centre); the parser warns about a row of another unit's indicator
-    _indicator_sheet(wb, fmt, cfg.indicators_for(unit), cycle, values or {},
-                     basis_dates(cfg, cycle))
-    initiative_sheet = _rows_sheet(wb, fmt, layout.INITIATIVE_SHEET,
-                                   layout.INITIATIVE_COLUMNS, initiatives)
+    _indicator_sheet(
+        wb, fmt, cfg.indicators_for(unit), cycle, values or {}, basis_dates(cfg, cycle)
+    )
+    initiative_sheet = _rows_sheet(
+        wb, fmt, layout.INITIATIVE_SHEET, layout.INITIATIVE_COLUMNS, initiatives
+    )
     first, last = layout.FIRST_DATA_ROW - 1, layout.FIRST_DATA_ROW - 1 + 200
     day_col = _index(layout.INITIATIVE_COLUMNS, "applied_on")
     initiative_sheet.set_column(day_col, day_col, 14, fmt.day)
-    initiative_sheet.data_validation(first, day_col, last, day_col, {
-        "validate": "date", "criteria": ">=", "value": date(2000, 1, 1),
-        "input_title": "Ngày áp dụng", "input_message": "Nhập ngày dạng ngày/tháng/năm, "
-        "ví dụ 15/09/2025, trong thời gian của kỳ báo cáo.",
-        "error_title": "Ngày áp dụng", "error_message": "Nhập một ngày (ngày/tháng/năm)."})
+    initiative_sheet.data_validation(
+        first,
+        day_col,
+        last,
+        day_col,
+        {
+            "validate": "date",
+            "criteria": ">=",
+            "value": date(2000, 1, 1),
+            "input_title": "Ngày áp dụng",
+            "input_message": "Nhập ngày dạng ngày/tháng/năm, "
+            "ví dụ 15/09/2025, trong thời gian của kỳ báo cáo.",
+            "error_title": "Ngày áp dụng",
+            "error_message": "Nhập một ngày (ngày/tháng/năm).",
+        },
+    )
     level_col = _index(layout.INITIATIVE_COLUMNS, "recognition")
-    initiative_sheet.data_validation(first, level_col, last, level_col, {
-        "validate": "list", "source": list(layout.RECOGNITION_LEVELS),
-        "error_type": "information", "input_title": "Cấp công nhận",
-        "input_message": "Chọn cấp công nhận sáng kiến (nếu có)."})
-    proposal_sheet = _rows_sheet(wb, fmt, layout.PROPOSAL_SHEET, layout.PROPOSAL_COLUMNS,
-                                 proposals)
-    proposal_sheet.data_validation(first, 1, last, 1, {
-        "validate": "list", "source": list(layout.SUBJECT_TYPES)})
+    initiative_sheet.data_validation(
+        first,
+        level_col,
+        last,
+        level_col,
+        {
+            "validate": "list",
+            "source": list(layout.RECOGNITION_LEVELS),
+            "error_type": "information",
+            "input_title": "Cấp công nhận",
+            "input_message": "Chọn cấp công nhận sáng kiến (nếu có).",
+        },
+    )
+    proposal_sheet = _rows_sheet(wb, fmt, layout.PROPOSAL_SHEET, layout.PROPOSAL_COLUMNS, proposals)
+    proposal_sheet.data_validation(
+        first, 1, last, 1, {"validate": "list", "source": list(layout.SUBJECT_TYPES)}
+    )
     if cycle.reward_forms:
         form_col = _index(layout.PROPOSAL_COLUMNS, "reward_form")
-        proposal_sheet.data_validation(first, form_col, last, form_col, {
-            "validate": "list",
-            "source": f"={layout.LISTS_SHEET}!$B$2:$B${1 + len(cycle.reward_forms)}",
-            "input_title": "Hình thức đề nghị",
-            "input_message": "Chọn hình thức khen thưởng được phép trong kỳ này.",
-            "error_title": "Hình thức đề nghị",
-            "error_message": "Chọn một hình thức trong danh sách thả xuống."})
+        proposal_sheet.data_validation(
+            first,
+            form_col,
+            last,
+            form_col,
+            {
+                "validate": "list",
+                "source": f"={layout.LISTS_SHEET}!$B$2:$B${1 + len(cycle.reward_forms)}",
+                "input_title": "Hình thức đề nghị",
+                "input_message": "Chọn hình thức khen thưởng được phép trong kỳ này.",
+                "error_title": "Hình thức đề nghị",
+                "error_message": "Chọn một hình thức trong danh sách thả xuống.",
+            },
+        )
     _lists_sheet(wb, cfg, cycle)
     wb.close()
     return buf.getvalue()
@@ -91,15 +124,24 @@ def template_filename(unit: Unit, cycle: Cycle) -> str:
 
 class _Formats:
     def __init__(self, wb: xlsxwriter.Workbook):
-        self.header = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1,
-                                     "text_wrap": True, "valign": "vcenter"})
-        self.locked = wb.add_format({"locked": True, "text_wrap": True, "valign": "top",
-                                     "bg_color": "#F2F2F2"})
+        self.header = wb.add_format(
+            {
+                "bold": True,
+                "bg_color": "#DDEBF7",
+                "border": 1,
+                "text_wrap": True,
+                "valign": "vcenter",
+            }
+        )
+        self.locked = wb.add_format(
+            {"locked": True, "text_wrap": True, "valign": "top", "bg_color": "#F2F2F2"}
+        )
         self.input = wb.add_format({"locked": False, "valign": "top"})
         self.input_wrap = wb.add_format({"locked": False, "text_wrap": True, "valign": "top"})
         # percent cells hold 0-100 and show "85 %"; see README "Tỷ lệ phần trăm"
-        self.percent = wb.add_format({"locked": False, "valign": "top",
-                                      "num_format": 'General" %"'})
+        self.percent = wb.add_format(
+            {"locked": False, "valign": "top", "num_format": 'General" %"'}
+        )
         self.day = wb.add_format({"num_format": "dd/mm/yyyy", "valign": "top"})
         self.title = wb.add_format({"bold": True, "font_size": 14, "text_wrap": True})
         self.heading = wb.add_format({"bold": True, "font_size": 12, "font_color": "#1F4E79"})
@@ -142,8 +184,8 @@ def _lists_sheet(wb, cfg: Config, cycle: Cycle) -> None:
     ws.hide()
 
 
-GUIDE_WIDTH = 72                # column A of the guide, in character widths
-GUIDE_CHARS_PER_LINE = 72       # of Vietnamese text in it, with room to spare
+GUIDE_WIDTH = 72  # column A of the guide, in character widths
+GUIDE_CHARS_PER_LINE = 72  # of Vietnamese text in it, with room to spare
 
 
 def _guide_sheet(wb, fmt: _Formats, cfg: Config, unit: Unit, cycle: Cycle) -> None:
@@ -163,60 +205,110 @@ def _guide_sheet(wb, fmt: _Formats, cfg: Config, unit: Unit, cycle: Cycle) -> No
     ws.hide_gridlines(2)
     sender, commune = s.sender, s.commune
     titles = layout.SHEET_TITLES
-    period = (f"Số liệu tính từ {format_day_vi(cycle.period_start)} đến "
-              f"{format_day_vi(cycle.period_end)}." if cycle.period_start else
-              f"Đăng ký chỉ tiêu năm {', '.join(map(str, cycle.targets))} của đơn vị."
-              if cycle.targets else "")
-    moved = (f" (hạn theo kế hoạch là {format_day_vi(cycle.due_original)}, trùng ngày nghỉ "
-             "nên chuyển sang ngày làm việc tiếp theo)" if cycle.due != cycle.due_original
-             else "")
+    period = (
+        f"Số liệu tính từ {format_day_vi(cycle.period_start)} đến "
+        f"{format_day_vi(cycle.period_end)}."
+        if cycle.period_start
+        else f"Đăng ký chỉ tiêu năm {', '.join(map(str, cycle.targets))} của đơn vị."
+        if cycle.targets
+        else ""
+    )
+    moved = (
+        f" (hạn theo kế hoạch là {format_day_vi(cycle.due_original)}, trùng ngày nghỉ "
+        "nên chuyển sang ngày làm việc tiếp theo)"
+        if cycle.due != cycle.due_original
+        else ""
+    )
     lines: list[tuple[str, object]] = [
         (f"BIỂU MẪU BÁO CÁO – {cycle.title.upper()}", fmt.title),
         (movements(commune)["movements"], fmt.text),
-        (f"Thực hiện {commune.plan_ref} của {commune.authority}.",
-         fmt.text),
+        (f"Thực hiện {commune.plan_ref} của {commune.authority}.", fmt.text),
         ("", None),
         ("THÔNG TIN KỲ BÁO CÁO", fmt.heading),
         (f"Kỳ báo cáo: {cycle.title} (mã kỳ: {cycle.id}).", fmt.text),
         (period, fmt.text),
-        ((f"Hạn nộp: {format_day_vi(cycle.due, weekday=True)}{moved}; báo cáo nhận đến hết "
-         "23 giờ 59 phút ngày này được tính là đúng hạn."), fmt.text),
+        (
+            (
+                f"Hạn nộp: {format_day_vi(cycle.due, weekday=True)}{moved}; báo cáo nhận đến hết "
+                "23 giờ 59 phút ngày này được tính là đúng hạn."
+            ),
+            fmt.text,
+        ),
         (f"Đơn vị: {unit.name} (mã đơn vị: {unit.code}).", fmt.text),
-        ((f"Liên hệ: {sender.name} – điện thoại {sender.phone or ''} – "
-         f"email {sender.email}."), fmt.text),
+        (
+            (f"Liên hệ: {sender.name} – điện thoại {sender.phone or ''} – email {sender.email}."),
+            fmt.text,
+        ),
         ("", None),
         ("CÁCH ĐIỀN", fmt.heading),
-        ((f"1. Trang “{titles[layout.INFO_SHEET]}” (ThongTin): ghi người lập biểu, điện thoại, "
-         "ngày lập, thủ trưởng đơn vị" + (
-             "." if cycle.targets else
-             " và bốn mục nội dung được tổng hợp vào báo cáo của xã: tóm tắt kết quả nổi "
-             "bật; mô hình, cách làm hay; khó khăn, vướng mắc và nguyên nhân; đề xuất, kiến "
-             f"nghị (mỗi mục tối đa {_n(s.checks.narrative_max_chars)} ký tự; mục nào "
-             "không có nội dung, ghi “Không có”).") +
-         " Mã đơn vị và mã kỳ báo cáo đã điền sẵn, không sửa."), fmt.text),
-        ((f"2. Trang “{titles[layout.INDICATOR_SHEET]}” (ChiTieu): ghi số liệu của từng chỉ "
-         "tiêu vào cột giá trị; ghi 0 nếu không có. Nhập số, không kèm chữ hay đơn vị tính; "
-         "phần thập phân dùng dấu phẩy (12,5); không dùng dấu phân cách hàng nghìn. Ô có/không "
-         "nhập 1 (có) hoặc 0 (không). Cần giải thích thì ghi ở cột Ghi chú."), fmt.text),
-        (("3. Tỷ lệ phần trăm: nhập số từ 0 đến 100, ví dụ 85 (ô hiện “85 %”); nhập “85%” "
-         "cũng được. Một số nhỏ hơn 1 (ví dụ 0,85) được hiểu là 85 %."), fmt.text),
-        ((f"4. Trang “{titles[layout.INITIATIVE_SHEET]}” (SangKien): mỗi sáng kiến, giải pháp "
-         "một dòng; ngày áp dụng nhập dạng ngày/tháng/năm, trong thời gian của kỳ báo cáo; "
-         "cấp công nhận chọn trong danh sách thả xuống."), fmt.text),
-        ((f"5. Trang “{titles[layout.PROPOSAL_SHEET]}” (DeNghiKhenThuong): mỗi tập thể, cá "
-         "nhân đề nghị khen thưởng một dòng; hình thức khen thưởng chọn trong danh sách thả "
-         "xuống (chỉ gồm các hình thức được đề nghị trong kỳ này)."), fmt.text),
-        ("6. Không xoá, không đổi tên trang tính và cột; không đặt mật khẩu cho tệp.",
-         fmt.text),
+        (
+            (
+                f"1. Trang “{titles[layout.INFO_SHEET]}” (ThongTin): ghi người lập biểu, điện thoại, "
+                "ngày lập, thủ trưởng đơn vị"
+                + (
+                    "."
+                    if cycle.targets
+                    else " và bốn mục nội dung được tổng hợp vào báo cáo của xã: tóm tắt kết quả nổi "
+                    "bật; mô hình, cách làm hay; khó khăn, vướng mắc và nguyên nhân; đề xuất, kiến "
+                    f"nghị (mỗi mục tối đa {_n(s.checks.narrative_max_chars)} ký tự; mục nào "
+                    "không có nội dung, ghi “Không có”)."
+                )
+                + " Mã đơn vị và mã kỳ báo cáo đã điền sẵn, không sửa."
+            ),
+            fmt.text,
+        ),
+        (
+            (
+                f"2. Trang “{titles[layout.INDICATOR_SHEET]}” (ChiTieu): ghi số liệu của từng chỉ "
+                "tiêu vào cột giá trị; ghi 0 nếu không có. Nhập số, không kèm chữ hay đơn vị tính; "
+                "phần thập phân dùng dấu phẩy (12,5); không dùng dấu phân cách hàng nghìn. Ô có/không "
+                "nhập 1 (có) hoặc 0 (không). Cần giải thích thì ghi ở cột Ghi chú."
+            ),
+            fmt.text,
+        ),
+        (
+            (
+                "3. Tỷ lệ phần trăm: nhập số từ 0 đến 100, ví dụ 85 (ô hiện “85 %”); nhập “85%” "
+                "cũng được. Một số nhỏ hơn 1 (ví dụ 0,85) được hiểu là 85 %."
+            ),
+            fmt.text,
+        ),
+        (
+            (
+                f"4. Trang “{titles[layout.INITIATIVE_SHEET]}” (SangKien): mỗi sáng kiến, giải pháp "
+                "một dòng; ngày áp dụng nhập dạng ngày/tháng/năm, trong thời gian của kỳ báo cáo; "
+                "cấp công nhận chọn trong danh sách thả xuống."
+            ),
+            fmt.text,
+        ),
+        (
+            (
+                f"5. Trang “{titles[layout.PROPOSAL_SHEET]}” (DeNghiKhenThuong): mỗi tập thể, cá "
+                "nhân đề nghị khen thưởng một dòng; hình thức khen thưởng chọn trong danh sách thả "
+                "xuống (chỉ gồm các hình thức được đề nghị trong kỳ này)."
+            ),
+            fmt.text,
+        ),
+        ("6. Không xoá, không đổi tên trang tính và cột; không đặt mật khẩu cho tệp.", fmt.text),
         ("", None),
         ("CÁCH GỬI", fmt.heading),
-        ((f"Lưu tệp dạng Excel (.xlsx), trả lời thư đã nhận hoặc gửi tới "
-         f"{sender.email}, đính kèm tệp. Đơn vị sẽ nhận được thư xác nhận kèm "
-         "danh sách lỗi cần sửa, nếu có; sửa rồi gửi lại tệp, lần gửi sau thay lần trước."),
-         fmt.text),
-        (("Văn bản kế hoạch của đơn vị (tệp Word .docx hoặc PDF) đính kèm cùng thư với tệp "
-          "này; thư xác nhận sẽ ghi đã nhận hay chưa." if cycle.kind == "ke_hoach" else ""),
-         fmt.text),
+        (
+            (
+                f"Lưu tệp dạng Excel (.xlsx), trả lời thư đã nhận hoặc gửi tới "
+                f"{sender.email}, đính kèm tệp. Đơn vị sẽ nhận được thư xác nhận kèm "
+                "danh sách lỗi cần sửa, nếu có; sửa rồi gửi lại tệp, lần gửi sau thay lần trước."
+            ),
+            fmt.text,
+        ),
+        (
+            (
+                "Văn bản kế hoạch của đơn vị (tệp Word .docx hoặc PDF) đính kèm cùng thư với tệp "
+                "này; thư xác nhận sẽ ghi đã nhận hay chưa."
+                if cycle.kind == "ke_hoach"
+                else ""
+            ),
+            fmt.text,
+        ),
         ("", None),
         ("Ý NGHĨA MÀU Ô", fmt.heading),
     ]
@@ -226,7 +318,7 @@ def _guide_sheet(wb, fmt: _Formats, cfg: Config, unit: Unit, cycle: Cycle) -> No
             ws.write_string(row, 0, text, cell_format)
             size = 20 if cell_format is fmt.title else 15
             ws.set_row(row, size * -(-len(text) // GUIDE_CHARS_PER_LINE))
-        if text or cell_format is None:     # an empty line of content is left out
+        if text or cell_format is None:  # an empty line of content is left out
             row += 1
     ws.write_string(row, 0, "Tiêu đề cột (nền xanh nhạt).", fmt.text)
     ws.write_string(row, 1, "Tiêu đề", fmt.sample_header)
@@ -237,12 +329,17 @@ def _guide_sheet(wb, fmt: _Formats, cfg: Config, unit: Unit, cycle: Cycle) -> No
     ws.activate()
 
 
-def _info_sheet(wb, fmt: _Formats, cfg: Config, unit: Unit, cycle: Cycle,
-                overrides: Mapping[str, str]) -> None:
+def _info_sheet(
+    wb, fmt: _Formats, cfg: Config, unit: Unit, cycle: Cycle, overrides: Mapping[str, str]
+) -> None:
     ws = wb.add_worksheet(layout.INFO_SHEET)
     _header(ws, fmt, layout.INFO_COLUMNS)
-    prefilled = {"ma_don_vi": unit.code, "ten_don_vi": unit.name, "ky_bao_cao": cycle.id,
-                 "email": unit.email}
+    prefilled = {
+        "ma_don_vi": unit.code,
+        "ten_don_vi": unit.name,
+        "ky_bao_cao": cycle.id,
+        "email": unit.email,
+    }
     labels = {"ky_bao_cao": f"Mã kỳ báo cáo ({cycle.title})"}
     for i, (key, label) in enumerate(layout.INFO_KEYS):
         row = layout.FIRST_DATA_ROW - 1 + i
@@ -254,13 +351,24 @@ def _info_sheet(wb, fmt: _Formats, cfg: Config, unit: Unit, cycle: Cycle,
         if key in layout.NARRATIVE_KEYS and not cycle.targets:
             limit = cfg.settings.checks.narrative_max_chars
             ws.set_row(row, 60)
-            ws.data_validation(row, 2, row, 2, {
-                "validate": "length", "criteria": "<=", "value": limit,
-                "input_title": label[:32],
-                "input_message": (f"Ghi ngắn gọn, tối đa {_n(limit)} ký tự; nội dung được "
-                                  "tổng hợp vào báo cáo của xã.")[:255],
-                "error_title": label[:32],
-                "error_message": f"Tối đa {_n(limit)} ký tự; rút gọn nội dung."[:255]})
+            ws.data_validation(
+                row,
+                2,
+                row,
+                2,
+                {
+                    "validate": "length",
+                    "criteria": "<=",
+                    "value": limit,
+                    "input_title": label[:32],
+                    "input_message": (
+                        f"Ghi ngắn gọn, tối đa {_n(limit)} ký tự; nội dung được "
+                        "tổng hợp vào báo cáo của xã."
+                    )[:255],
+                    "error_title": label[:32],
+                    "error_message": f"Tối đa {_n(limit)} ký tự; rút gọn nội dung."[:255],
+                },
+            )
     # column A holds the machine keys the parser reads: hidden, the clerk sees labels
     ws.set_column(0, 0, layout.INFO_COLUMNS[0].width, fmt.locked, {"hidden": True})
     ws.protect()
@@ -274,24 +382,36 @@ def basis_dates(cfg: Config, cycle: Cycle) -> list[tuple[str, date, date]]:
     if cycle.kind in ("so_ket", "tong_ket") and cycle.period_start and cycle.period_end:
         return [("", cycle.period_start, cycle.period_end)]
     reviews = {c.year: c for c in cfg.cycles if c.kind in ("so_ket", "tong_ket")}
-    return [(str(y), r.period_start, r.period_end) for y in cycle.targets
-            for r in [reviews.get(y)] if r and r.period_start and r.period_end]
+    return [
+        (str(y), r.period_start, r.period_end)
+        for y in cycle.targets
+        for r in [reviews.get(y)]
+        if r and r.period_start and r.period_end
+    ]
 
 
 def basis_vi(ind: Indicator, basis: list[tuple[str, date, date]]) -> str:
-    """"lũy kế từ 21/08/2025 đến 31/10/2027" for a flow (aggregate sum), "mức đạt tại
+    """ "lũy kế từ 21/08/2025 đến 31/10/2027" for a flow (aggregate sum), "mức đạt tại
     31/10/2027" for a stock or a rate (last, mean): how the value is to be counted."""
     parts = []
     for label, start, end in basis:
         head = f"{label}: " if label else ""
-        parts.append(f"{head}lũy kế từ {format_date_vi(start)} đến {format_date_vi(end)}"
-                     if ind.aggregate == "sum" else f"{head}mức đạt tại {format_date_vi(end)}")
+        parts.append(
+            f"{head}lũy kế từ {format_date_vi(start)} đến {format_date_vi(end)}"
+            if ind.aggregate == "sum"
+            else f"{head}mức đạt tại {format_date_vi(end)}"
+        )
     return "; ".join(parts)
 
 
-def _indicator_sheet(wb, fmt: _Formats, indicators: list[Indicator], cycle: Cycle,
-                     values: Mapping[str | tuple[str, str], Value],
-                     basis: list[tuple[str, date, date]] = ()) -> None:
+def _indicator_sheet(
+    wb,
+    fmt: _Formats,
+    indicators: list[Indicator],
+    cycle: Cycle,
+    values: Mapping[str | tuple[str, str], Value],
+    basis: list[tuple[str, date, date]] = (),
+) -> None:
     ws = wb.add_worksheet(layout.INDICATOR_SHEET)
     columns = layout.indicator_columns(cycle)
     _header(ws, fmt, columns)
@@ -304,10 +424,10 @@ def _indicator_sheet(wb, fmt: _Formats, indicators: list[Indicator], cycle: Cycl
         ws.write_row(row, 0, [ind.code, name, ind.unit_vi], fmt.locked)
         for j, column in enumerate(value_cols):
             col = first_value + j
-            value = values.get((ind.code, column.key),
-                               values.get(ind.code) if len(value_cols) == 1 else None)
-            _write_value(ws, row, col, value,
-                         fmt.percent if ind.type == "percent" else fmt.input)
+            value = values.get(
+                (ind.code, column.key), values.get(ind.code) if len(value_cols) == 1 else None
+            )
+            _write_value(ws, row, col, value, fmt.percent if ind.type == "percent" else fmt.input)
             ws.data_validation(row, col, row, col, _validation(ind))
         ws.write_blank(row, first_value + len(value_cols), None, fmt.input_wrap)
     ws.protect()
@@ -315,25 +435,41 @@ def _indicator_sheet(wb, fmt: _Formats, indicators: list[Indicator], cycle: Cycl
 
 def _validation(ind: Indicator) -> dict:
     """Excel data validation matching the indicator's type and bounds."""
-    message = {"error_title": ind.code, "input_title": ind.code,
-               "input_message": f"Đơn vị tính: {ind.unit_vi}"[:255]}
+    message = {
+        "error_title": ind.code,
+        "input_title": ind.code,
+        "input_message": f"Đơn vị tính: {ind.unit_vi}"[:255],
+    }
     if ind.type == "bool":
-        return {"validate": "list", "source": ["0", "1"],
-                "error_message": "Nhập 1 (có) hoặc 0 (không).", **message}
+        return {
+            "validate": "list",
+            "source": ["0", "1"],
+            "error_message": "Nhập 1 (có) hoặc 0 (không).",
+            **message,
+        }
     low = ind.min if ind.min is not None else 0
     if ind.type == "percent":
-        return {"validate": "decimal", "criteria": "between", "minimum": low,
-                "maximum": ind.max if ind.max is not None else 100,
-                "error_message": "Tỷ lệ phần trăm từ 0 đến 100, ví dụ 85 hoặc 85%.",
-                **message}
-    return {"validate": "integer" if ind.type == "int" else "decimal",
-            "criteria": ">=", "value": low,
-            "error_message": f"Nhập số {'nguyên ' if ind.type == 'int' else ''}"
-                             f"không âm ({ind.unit_vi}).", **message}
+        return {
+            "validate": "decimal",
+            "criteria": "between",
+            "minimum": low,
+            "maximum": ind.max if ind.max is not None else 100,
+            "error_message": "Tỷ lệ phần trăm từ 0 đến 100, ví dụ 85 hoặc 85%.",
+            **message,
+        }
+    return {
+        "validate": "integer" if ind.type == "int" else "decimal",
+        "criteria": ">=",
+        "value": low,
+        "error_message": f"Nhập số {'nguyên ' if ind.type == 'int' else ''}"
+        f"không âm ({ind.unit_vi}).",
+        **message,
+    }
 
 
-def _rows_sheet(wb, fmt: _Formats, name: str, columns: Sequence[layout.Column],
-                rows: Iterable[Sequence[Value]]):
+def _rows_sheet(
+    wb, fmt: _Formats, name: str, columns: Sequence[layout.Column], rows: Iterable[Sequence[Value]]
+):
     ws = wb.add_worksheet(name)
     _header(ws, fmt, columns)
     for i, values in enumerate(rows):

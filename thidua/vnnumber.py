@@ -31,9 +31,9 @@ _POINT = re.compile(r"^-?\d+\.\d+$")
 
 @dataclass(frozen=True)
 class TextNumber:
-    value: float | None     # None: not read
-    how: str                # plain | vi | ambiguous | not_number
-    percent: bool = False   # typed with a trailing % sign
+    value: float | None  # None: not read
+    how: str  # plain | vi | ambiguous | not_number
+    percent: bool = False  # typed with a trailing % sign
 
 
 def read_text_number(text: str, decimal_point: bool = False) -> TextNumber:
@@ -45,12 +45,12 @@ def read_text_number(text: str, decimal_point: bool = False) -> TextNumber:
         return TextNumber(inner.value, inner.how, percent=True)
     if _PLAIN.match(s) or (decimal_point and _POINT.match(s)):
         return TextNumber(float(s), "plain")
-    if _EN_THOUSANDS.match(s):          # 1,234 or 12,500: thousands (en) or decimal (vi)?
+    if _EN_THOUSANDS.match(s):  # 1,234 or 12,500: thousands (en) or decimal (vi)?
         return TextNumber(None, "ambiguous")
     if _VI_THOUSANDS.match(s):
         return TextNumber(float(s.replace(".", "")), "vi")
     if _VI_DECIMAL.match(s) or _VI_BOTH.match(s):
         return TextNumber(float(s.replace(".", "").replace(",", ".")), "vi")
-    if _POINT.match(s):                 # 12.5: a decimal point is not Vietnamese
+    if _POINT.match(s):  # 12.5: a decimal point is not Vietnamese
         return TextNumber(None, "ambiguous")
     return TextNumber(None, "not_number")

@@ -24,9 +24,9 @@ from dataclasses import dataclass
 from multiprocessing.connection import wait
 from typing import Any
 
-POOL_MIN_FILES = 500        # below this a pool's start-up (~0.7 s) is not repaid
-CHUNK = 256                 # files per task: few round trips, even load on the workers
-_PR_SET_PDEATHSIG = 1       # linux/prctl.h
+POOL_MIN_FILES = 500  # below this a pool's start-up (~0.7 s) is not repaid
+CHUNK = 256  # files per task: few round trips, even load on the workers
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
 def pool_size(n_files: int, workers: int | None = None) -> int:
@@ -36,15 +36,22 @@ def pool_size(n_files: int, workers: int | None = None) -> int:
     return workers if workers >= 2 and n_files > POOL_MIN_FILES else 0
 
 
-def map_chunks(fn: Callable[[list], Any], items: Sequence, workers: int,
-               initializer: Callable | None = None, initargs: tuple = ()
-               ) -> list[tuple[list, Any]]:
+def map_chunks(
+    fn: Callable[[list], Any],
+    items: Sequence,
+    workers: int,
+    initializer: Callable | None = None,
+    initargs: tuple = (),
+) -> list[tuple[list, Any]]:
     """(chunk, fn(chunk)) for `items` cut into chunks of `CHUNK`, in order, over a spawn
     pool of `workers` processes; `fn` must be a module-level function (or a partial)."""
-    chunks = [list(items[i:i + CHUNK]) for i in range(0, len(items), CHUNK)]
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
-                             initializer=_start,
-                             initargs=(os.getpid(), initializer, initargs)) as pool:
+    chunks = [list(items[i : i + CHUNK]) for i in range(0, len(items), CHUNK)]
+    with ProcessPoolExecutor(
+        workers,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=_start,
+        initargs=(os.getpid(), initializer, initargs),
+    ) as pool:
         return list(zip(chunks, pool.map(fn, chunks), strict=True))
 
 
@@ -69,6 +76,7 @@ def _start(parent_pid: int, initializer: Callable | None, initargs: tuple) -> No
 class Isolation:
     """Limits of one isolated worker: its address space, and the wall time a task may
     take (`seconds` plus `seconds_per_item` for each item of its chunk)."""
+
     memory_bytes: int
     seconds: float
     seconds_per_item: float
@@ -92,8 +100,9 @@ class KeptWorkers:
         self._lock = threading.Lock()
 
     @staticmethod
-    def key(fn: Callable, initializer: Callable | None, initargs: tuple,
-            isolation: Isolation) -> tuple:
+    def key(
+        fn: Callable, initializer: Callable | None, initargs: tuple, isolation: Isolation
+    ) -> tuple:
         return (fn, initializer, isolation, tuple(_ident(a) for a in initargs))
 
     def take(self, key: tuple) -> _Worker | None:
@@ -102,20 +111,24 @@ class KeptWorkers:
             return idle.pop() if idle else None
 
     def give_back(self, key: tuple, initargs: tuple, w: _Worker) -> None:
-        if not (w.alive and w.task is None and w.proc.is_alive()) or \
-                w.tasks >= self.max_tasks:
+        if not (w.alive and w.task is None and w.proc.is_alive()) or w.tasks >= self.max_tasks:
             w.stop()
             return
         with self._lock:
             self._held[key] = initargs
             self._idle.setdefault(key, []).append(w)
 
-    def prestart(self, fn: Callable[[list], Any], initializer: Callable | None,
-                 initargs: tuple, isolation: Isolation, timeout: float = 300) -> None:
+    def prestart(
+        self,
+        fn: Callable[[list], Any],
+        initializer: Callable | None,
+        initargs: tuple,
+        isolation: Isolation,
+        timeout: float = 300,
+    ) -> None:
         """Start one worker and wait until it has run an empty chunk (its imports done),
         then keep it idle."""
-        w = _Worker(multiprocessing.get_context("spawn"), fn, initializer, initargs,
-                    isolation)
+        w = _Worker(multiprocessing.get_context("spawn"), fn, initializer, initargs, isolation)
         w.assign(((), []))
         wait([w.conn], timeout)
         key, _, ok, _ = w.collect()
@@ -141,9 +154,15 @@ def _ident(a: Any) -> Any:
     return ("value", a)
 
 
-def map_isolated(fn: Callable[[list], Any], items: Sequence, workers: int,
-                 initializer: Callable | None, initargs: tuple, isolation: Isolation,
-                 keep: KeptWorkers | None = None) -> list[tuple[list, Any]]:
+def map_isolated(
+    fn: Callable[[list], Any],
+    items: Sequence,
+    workers: int,
+    initializer: Callable | None,
+    initargs: tuple,
+    isolation: Isolation,
+    keep: KeptWorkers | None = None,
+) -> list[tuple[list, Any]]:
     """(chunk, fn(chunk)) for `items` in chunks of `CHUNK`, in order, each run in a
     worker process of its own limits (`Isolation`); a chunk whose worker dies, runs
     out of time or raises is run again one item at a time, and an item that fails
@@ -153,23 +172,25 @@ def map_isolated(fn: Callable[[list], Any], items: Sequence, workers: int,
 
     Own workers on pipes rather than a ProcessPoolExecutor: when one of its workers
     dies, the executor fails every pending task and cannot tell which one killed it."""
-    queue = deque(((i,), list(items[i * CHUNK:(i + 1) * CHUNK]))
-                  for i in range(-(-len(items) // CHUNK)))
+    queue = deque(
+        ((i,), list(items[i * CHUNK : (i + 1) * CHUNK])) for i in range(-(-len(items) // CHUNK))
+    )
     done: dict[tuple, tuple[list, Any]] = {}
     ctx = multiprocessing.get_context("spawn")
     key = KeptWorkers.key(fn, initializer, initargs, isolation) if keep else ()
-    pool = [(keep and keep.take(key)) or _Worker(ctx, fn, initializer, initargs, isolation)
-            for _ in range(min(workers, len(queue)))]
+    pool = [
+        (keep and keep.take(key)) or _Worker(ctx, fn, initializer, initargs, isolation)
+        for _ in range(min(workers, len(queue)))
+    ]
     try:
         while queue or any(w.task for w in pool):
             for i, w in enumerate(pool):
                 if w.task is None and queue:
-                    if not w.alive:             # died on its last task
+                    if not w.alive:  # died on its last task
                         w = pool[i] = _Worker(ctx, fn, initializer, initargs, isolation)
                     w.assign(queue.popleft())
             busy = [w for w in pool if w.task]
-            wait([w.conn for w in busy], max(0.0, min(w.deadline for w in busy)
-                                              - time.monotonic()))
+            wait([w.conn for w in busy], max(0.0, min(w.deadline for w in busy) - time.monotonic()))
             for w in pool:
                 task, chunk, ok, result = w.collect()
                 if task is None:
@@ -192,12 +213,16 @@ def map_isolated(fn: Callable[[list], Any], items: Sequence, workers: int,
 class _Worker:
     """One spawned worker process, fed one chunk at a time over a pipe."""
 
-    def __init__(self, ctx, fn: Callable, initializer: Callable | None, initargs: tuple,
-                 isolation: Isolation) -> None:
+    def __init__(
+        self, ctx, fn: Callable, initializer: Callable | None, initargs: tuple, isolation: Isolation
+    ) -> None:
         self.conn, child = ctx.Pipe()
         self.isolation = isolation
-        self.proc = ctx.Process(target=_serve, daemon=True, args=(
-            child, fn, os.getpid(), initializer, initargs, isolation.memory_bytes))
+        self.proc = ctx.Process(
+            target=_serve,
+            daemon=True,
+            args=(child, fn, os.getpid(), initializer, initargs, isolation.memory_bytes),
+        )
         self.proc.start()
         child.close()
         self.task: tuple[tuple, list] | None = None
@@ -208,8 +233,11 @@ class _Worker:
     def assign(self, task: tuple[tuple, list]) -> None:
         self.task = task
         self.tasks += 1
-        self.deadline = time.monotonic() + self.isolation.seconds + \
-            self.isolation.seconds_per_item * len(task[1])
+        self.deadline = (
+            time.monotonic()
+            + self.isolation.seconds
+            + self.isolation.seconds_per_item * len(task[1])
+        )
         self.conn.send(task[1])
 
     def collect(self) -> tuple[tuple | None, list, bool, Any]:
@@ -223,12 +251,12 @@ class _Worker:
                 ok, result = self.conn.recv()
                 self.task = None
                 return key, chunk, ok, result
-        except (EOFError, OSError):          # died: killed by the kernel, or aborted
+        except (EOFError, OSError):  # died: killed by the kernel, or aborted
             pass
         else:
             if time.monotonic() < self.deadline and self.proc.is_alive():
                 return None, [], False, None
-        self.stop()                         # killed at once: its task is not over
+        self.stop()  # killed at once: its task is not over
         self.task = None
         return key, chunk, False, None
 
@@ -245,8 +273,14 @@ class _Worker:
         self.alive = False
 
 
-def _serve(conn, fn: Callable, parent_pid: int, initializer: Callable | None,
-           initargs: tuple, memory_bytes: int) -> None:
+def _serve(
+    conn,
+    fn: Callable,
+    parent_pid: int,
+    initializer: Callable | None,
+    initargs: tuple,
+    memory_bytes: int,
+) -> None:
     """The worker's loop: limits set, then (succeeded, fn(chunk)) for each chunk
     received until None.  An exception is a failed chunk, not a dead worker."""
     resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))

@@ -23,12 +23,14 @@ class Workspace:
         once, for a whole run (ConfigError when broken); touches no file."""
         directory = config_dir(env)
         settings = resolve_settings(directory, env)
-        paths = Paths(home=settings.home.absolute(), config=directory,
-                      inbox_dir=settings.inbox.absolute() if settings.inbox else None)
+        paths = Paths(
+            home=settings.home.absolute(),
+            config=directory,
+            inbox_dir=settings.inbox.absolute() if settings.inbox else None,
+        )
         return cls(paths=paths, config=load_config(directory, settings))
 
     def run_lock(self, flow_name: str):
         """Held for a whole run of a flow that must not overlap itself: a scheduled run
         and a manual one take turns, so nothing is collected or mailed twice."""
-        return file_lock(self.paths.locks / f"{flow_name}.lock",
-                         self.config.settings.lock_timeout)
+        return file_lock(self.paths.locks / f"{flow_name}.lock", self.config.settings.lock_timeout)

@@ -39,7 +39,8 @@ def migrations(directory: Path | None = None) -> list[tuple[int, str, str]]:
 
 def schema_version(con: duckdb.DuckDBPyConnection) -> int:
     exists = scalar(
-        con, "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_version'")
+        con, "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_version'"
+    )
     if not exists:
         return 0
     return scalar(con, "SELECT coalesce(max(version), 0) FROM schema_version")
@@ -47,9 +48,11 @@ def schema_version(con: duckdb.DuckDBPyConnection) -> int:
 
 def migrate(con: duckdb.DuckDBPyConnection, directory: Path | None = None) -> list[int]:
     """Apply the migrations the file lacks, each in its own transaction; return them."""
-    con.execute("CREATE TABLE IF NOT EXISTS schema_version ("
-                "version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, "
-                "applied_at TIMESTAMPTZ NOT NULL DEFAULT now())")
+    con.execute(
+        "CREATE TABLE IF NOT EXISTS schema_version ("
+        "version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, "
+        "applied_at TIMESTAMPTZ NOT NULL DEFAULT now())"
+    )
     current = schema_version(con)
     applied = []
     for version, name, sql in migrations(directory):
@@ -58,8 +61,7 @@ def migrate(con: duckdb.DuckDBPyConnection, directory: Path | None = None) -> li
         con.execute("BEGIN TRANSACTION")
         try:
             con.execute(sql)
-            con.execute("INSERT INTO schema_version (version, name) VALUES (?, ?)",
-                        [version, name])
+            con.execute("INSERT INTO schema_version (version, name) VALUES (?, ?)", [version, name])
             con.execute("COMMIT")
         except Exception:
             con.execute("ROLLBACK")
@@ -70,7 +72,8 @@ def migrate(con: duckdb.DuckDBPyConnection, directory: Path | None = None) -> li
 
 # The warehouse a `session` holds open in this thread (or context): (path, connection).
 _SESSION: ContextVar[tuple[Path, duckdb.DuckDBPyConnection] | None] = ContextVar(
-    "warehouse_session", default=None)
+    "warehouse_session", default=None
+)
 
 
 @contextmanager

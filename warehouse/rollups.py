@@ -22,34 +22,45 @@ from warehouse.db import scalar
 SCORING_KEYS = ("on_time", "late", "missing", "quality", "quality_with_warnings", "performance")
 
 
-def prepare(con: duckdb.DuckDBPyConnection, rollup: RollupSettings, cycles: list[str],
-            counts: str = "accepted") -> None:
+def prepare(
+    con: duckdb.DuckDBPyConnection,
+    rollup: RollupSettings,
+    cycles: list[str],
+    counts: str = "accepted",
+) -> None:
     """Install the rollup macros and the ratio definitions on this connection, and
     materialise the status, unit ratios and value aggregates of `cycles` (every cycle the
     rollup reads) once.  `rollup` names the weight of percents and the ratios; `counts`
     (`[web] rollup_counts`) is `accepted` (every accepted version) or `approved` (only
     the versions an officer approved)."""
     # The column statistics answer the first test at once; the join only runs when needed.
-    unkeyed = scalar(con, "SELECT count(*) FROM submission_values WHERE sk IS NULL") and \
-        scalar(con, """
+    unkeyed = scalar(con, "SELECT count(*) FROM submission_values WHERE sk IS NULL") and scalar(
+        con,
+        """
             SELECT count(*) FROM submission_values
-            WHERE sk IS NULL AND submission_id IN (SELECT submission_id FROM submissions)""")
-    if unkeyed:     # a rollup would silently leave them out
-        raise UnkeyedValues(f"{unkeyed} submission values have no sk: values must be loaded "
-                            "by warehouse.writer.load_submissions")
-    defs = pd.DataFrame([(n, r.key, r.numerator, r.denominator, r.population,
-                          ";".join(r.population_tags))
-                         for n, r in enumerate(rollup.ratios, 1)],
-                        columns=["rno", "ratio", "numerator", "denominator", "population",
-                                 "population_tags"])
+            WHERE sk IS NULL AND submission_id IN (SELECT submission_id FROM submissions)""",
+    )
+    if unkeyed:  # a rollup would silently leave them out
+        raise UnkeyedValues(
+            f"{unkeyed} submission values have no sk: values must be loaded "
+            "by warehouse.writer.load_submissions"
+        )
+    defs = pd.DataFrame(
+        [
+            (n, r.key, r.numerator, r.denominator, r.population, ";".join(r.population_tags))
+            for n, r in enumerate(rollup.ratios, 1)
+        ],
+        columns=["rno", "ratio", "numerator", "denominator", "population", "population_tags"],
+    )
     con.register("ratio_defs", defs)
     con.execute("SET VARIABLE rollup_cycles = $cycs", {"cycs": cycles})
     # The common-subplan optimizer materialises scans a query shares (rollup_st, twice
     # in the scores: up to millions of rows); scanning twice measured faster.
     con.execute("SET disabled_optimizers = 'common_subplan'")
     counted_from = {"accepted": "submissions", "approved": "approved_submissions"}[counts]
-    con.execute(_sql("rollup.sql").format(**_ratio_sql(defs, rollup.weight),
-                                          counted_from=counted_from))
+    con.execute(
+        _sql("rollup.sql").format(**_ratio_sql(defs, rollup.weight), counted_from=counted_from)
+    )
 
 
 def _ratio_sql(defs: pd.DataFrame, weight: str) -> dict[str, str]:
@@ -68,40 +79,51 @@ def _ratio_sql(defs: pd.DataFrame, weight: str) -> dict[str, str]:
     bad = [p for p in pops.values() if not re.fullmatch(r"[a-z][a-z0-9_]*", p)]
     if bad:
         raise ValueError(f"ratio populations must be unit kinds: {bad}")
-    tags = {k: [t for t in str(ts).split(";") if t]
-            for k, ts in zip(ks, defs["population_tags"], strict=True)}
+    tags = {
+        k: [t for t in str(ts).split(";") if t]
+        for k, ts in zip(ks, defs["population_tags"], strict=True)
+    }
     bad = [t for ts in tags.values() for t in ts if not re.fullmatch(r"[a-z][a-z0-9-]*", t)]
     if bad:
         raise ValueError(f"ratio population tags must be tags: {bad}")
-    pop = {k: f"(kind = '{pops[k]}'" + (
-        f" AND list_has_any(tags, [{', '.join(repr(t) for t in tags[k])}])" if tags[k]
-        else "") + ")" for k in ks}
+    pop = {
+        k: f"(kind = '{pops[k]}'"
+        + (f" AND list_has_any(tags, [{', '.join(repr(t) for t in tags[k])}])" if tags[k] else "")
+        + ")"
+        for k in ks
+    }
     app = " + ".join(f"app_{k}::INTEGER" for k in ks)
     return {
         "weight": weight,
         "term_codes": ", ".join(f"'{c}'" for c in codes),
         "term_columns": ", ".join(
-            f"max(v.value) FILTER (WHERE v.indicator_code = '{c}') AS {c}" for c in codes),
+            f"max(v.value) FILTER (WHERE v.indicator_code = '{c}') AS {c}" for c in codes
+        ),
         "ratio_columns": ", ".join(
             f"CASE WHEN {pop[k]} THEN {n} END AS num_{k}, "
             f"CASE WHEN {pop[k]} THEN {d} END AS den_{k}, "
             f"CASE WHEN {pop[k]} AND {d} > 0 THEN 100.0 * {n} / {d} END AS pct_{k}, "
             f"{pop[k]} AS app_{k}"
-            for k, (n, d) in terms.items()),
+            for k, (n, d) in terms.items()
+        ),
         "rank_columns": ", ".join(
             f"CASE WHEN pct_{k} IS NOT NULL THEN cume_dist() OVER "
-            f"(PARTITION BY grp, pct_{k} IS NULL ORDER BY pct_{k}) END AS pr_{k}" for k in ks),
-        "perf_columns": (f"{has} AS n_had, {app} AS n_ratios, "
-                         "CASE WHEN n_ratios > 0 THEN ("
-                         + " + ".join(f"CASE WHEN app_{k} THEN coalesce(pr_{k}, 0) ELSE 0 END"
-                                      for k in ks)
-                         + ") / n_ratios END AS perf_rank, CASE WHEN n_had > 0 THEN ("
-                         + " + ".join(f"coalesce(pr_{k}, 0)" for k in ks)
-                         + ") / n_had END AS perf_rank_had"),
+            f"(PARTITION BY grp, pct_{k} IS NULL ORDER BY pct_{k}) END AS pr_{k}"
+            for k in ks
+        ),
+        "perf_columns": (
+            f"{has} AS n_had, {app} AS n_ratios, "
+            "CASE WHEN n_ratios > 0 THEN ("
+            + " + ".join(f"CASE WHEN app_{k} THEN coalesce(pr_{k}, 0) ELSE 0 END" for k in ks)
+            + ") / n_ratios END AS perf_rank, CASE WHEN n_had > 0 THEN ("
+            + " + ".join(f"coalesce(pr_{k}, 0)" for k in ks)
+            + ") / n_had END AS perf_rank_had"
+        ),
         "ratio_rows": " UNION ALL ".join(
             f"SELECT uid, grp, {k} AS rno, num_{k} AS numerator, den_{k} AS denominator, "
             f"pct_{k} AS pct, pr_{k} AS pr FROM rollup_uw WHERE pct_{k} IS NOT NULL"
-            for k in ks),
+            for k in ks
+        ),
     }
 
 
@@ -110,39 +132,61 @@ def _sql(name: str) -> str:
 
 
 # Integer and bool columns stay nullable pandas types (what .df() gives).
-_NULLABLE = {pa.int8(): pd.Int8Dtype(), pa.int16(): pd.Int16Dtype(), pa.int32(): pd.Int32Dtype(),
-             pa.int64(): pd.Int64Dtype(), pa.bool_(): pd.BooleanDtype()}
+_NULLABLE = {
+    pa.int8(): pd.Int8Dtype(),
+    pa.int16(): pd.Int16Dtype(),
+    pa.int32(): pd.Int32Dtype(),
+    pa.int64(): pd.Int64Dtype(),
+    pa.bool_(): pd.BooleanDtype(),
+}
 
 
 def frame(con: duckdb.DuckDBPyConnection, sql: str, params: dict) -> pd.DataFrame:
     """A query's result as a DataFrame, through Arrow: text columns convert about 20×
     faster than with .df() (0.3–0.7 s per 800,000-row text column, measured)."""
-    return con.sql(sql, params=params).to_arrow_table().to_pandas(
-        types_mapper=_NULLABLE.get, date_as_object=False)
+    return (
+        con.sql(sql, params=params)
+        .to_arrow_table()
+        .to_pandas(types_mapper=_NULLABLE.get, date_as_object=False)
+    )
 
 
-
-
-def cycle_tables(con: duckdb.DuckDBPyConnection, cycle_id: str,
-                 scoring: Scoring, plan: str | None = None) -> dict[str, pd.DataFrame]:
+def cycle_tables(
+    con: duckdb.DuckDBPyConnection, cycle_id: str, scoring: Scoring, plan: str | None = None
+) -> dict[str, pd.DataFrame]:
     """Every table of one cycle's rollup, keyed by name (see docs in README).  `plan`:
     the plan cycle (ke_hoach) whose accepted submissions say a unit issued its plan."""
     p = {"cycs": [cycle_id]}
     weights = {k: float(getattr(scoring, k)) for k in SCORING_KEYS} | {
         "content_only": scoring.quality_warnings == "content",
-        "empty_zero": scoring.empty_ratio == "zero"}
+        "empty_zero": scoring.empty_ratio == "zero",
+    }
     return {
-        "completeness": frame(con, """
+        "completeness": frame(
+            con,
+            """
             SELECT * EXCLUDE (cycle_id) FROM rollup_completeness($cycs)
-            ORDER BY CASE level WHEN 'commune' THEN 0 WHEN 'kind' THEN 1 ELSE 2 END, grp""", p),
-        "indicators": frame(con, """
+            ORDER BY CASE level WHEN 'commune' THEN 0 WHEN 'kind' THEN 1 ELSE 2 END, grp""",
+            p,
+        ),
+        "indicators": frame(
+            con,
+            """
             SELECT t.* EXCLUDE (cycle_id) FROM rollup_indicator_totals($cycs, 'value') t
             JOIN indicators i ON i.code = t.indicator_code
-            ORDER BY i.grp, t.indicator_code""", p),
-        "indicators_by_kind": frame(con, """
+            ORDER BY i.grp, t.indicator_code""",
+            p,
+        ),
+        "indicators_by_kind": frame(
+            con,
+            """
             SELECT * EXCLUDE (cycle_id) FROM rollup_indicator_totals_by_kind($cycs, 'value')
-            ORDER BY kind, grp, indicator_code""", p),
-        "plans": frame(con, """
+            ORDER BY kind, grp, indicator_code""",
+            p,
+        ),
+        "plans": frame(
+            con,
+            """
             SELECT e.code, e.name, e.kind, e.block,
                    count(s.submission_id) > 0 AS issued, min(s.received_at) AS received_at
             FROM expected_units e
@@ -150,50 +194,89 @@ def cycle_tables(con: duckdb.DuckDBPyConnection, cycle_id: str,
                    ON s.cycle_id = $plan AND s.unit_code = e.code
                   AND s.outcome IN ('accepted', 'accepted_with_warnings')
             WHERE e.cycle_id = $cycle
-            GROUP BY ALL ORDER BY e.block, e.code""", {"plan": plan or "", "cycle": cycle_id}),
-        "narratives": frame(con, """
+            GROUP BY ALL ORDER BY e.block, e.code""",
+            {"plan": plan or "", "cycle": cycle_id},
+        ),
+        "narratives": frame(
+            con,
+            """
             SELECT s.code, s.name, s.kind, i.key, trim(i.value) AS text, i.cell
             FROM rollup_status($cycs) s JOIN submission_info i USING (submission_id)
             WHERE list_contains($keys, i.key) AND trim(coalesce(i.value, '')) <> ''
-            ORDER BY i.key, s.kind, s.code""", p | {"keys": list(NARRATIVE_KEYS)}),
-        "ratios": frame(con, """
+            ORDER BY i.key, s.kind, s.code""",
+            p | {"keys": list(NARRATIVE_KEYS)},
+        ),
+        "ratios": frame(
+            con,
+            """
             SELECT * EXCLUDE (cycle_id) FROM rollup_ratio_totals($cycs)
-            ORDER BY level DESC, grp, ratio""", p),
-        "units": frame(con, """
+            ORDER BY level DESC, grp, ratio""",
+            p,
+        ),
+        "units": frame(
+            con,
+            """
             SELECT * EXCLUDE (cycle_id, uid, grp, ck, sk, pno) FROM rollup_scores($cycs, $on_time, $late, $missing,
                 $quality, $quality_with_warnings, $performance, $content_only, $empty_zero)
-            ORDER BY block, rank_in_block, code""", p | weights),
-        "unit_ratios": frame(con, """
+            ORDER BY block, rank_in_block, code""",
+            p | weights,
+        ),
+        "unit_ratios": frame(
+            con,
+            """
             SELECT code, ratio, numerator, denominator, round(pct, 2) AS pct,
                    round(pr, 4) AS percentile_rank
-            FROM rollup_unit_ratios($cycs) ORDER BY code, ratio""", p),
-        "initiatives": frame(con, """
+            FROM rollup_unit_ratios($cycs) ORDER BY code, ratio""",
+            p,
+        ),
+        "initiatives": frame(
+            con,
+            """
             SELECT s.code, s.name, i.row_no, i.title, i.author, i.field, i.applied_on,
                    i.effect, i.recognition, s.submission_id, s.version, i.cell
             FROM rollup_status($cycs) s JOIN initiatives i USING (submission_id)
-            ORDER BY s.code, i.row_no""", p),
-        "proposals": frame(con, """
+            ORDER BY s.code, i.row_no""",
+            p,
+        ),
+        "proposals": frame(
+            con,
+            """
             SELECT s.code, s.name AS unit_name, p.row_no, p.subject_type, p.name, p.position,
                    p.reward_form, p.summary, s.submission_id, s.version, p.cell
             FROM rollup_status($cycs) s JOIN proposals p USING (submission_id)
-            ORDER BY p.reward_form, s.code, p.row_no""", p),
-        "proposal_tally": frame(con, """
+            ORDER BY p.reward_form, s.code, p.row_no""",
+            p,
+        ),
+        "proposal_tally": frame(
+            con,
+            """
             SELECT p.reward_form,
                    count(*) FILTER (WHERE p.subject_type = 'Tập thể') AS collectives,
                    count(*) FILTER (WHERE p.subject_type = 'Cá nhân') AS individuals,
                    count(*) AS total
             FROM rollup_status($cycs) s JOIN proposals p USING (submission_id)
-            GROUP BY ALL ORDER BY p.reward_form""", p),
-        "missing": frame(con, """
+            GROUP BY ALL ORDER BY p.reward_form""",
+            p,
+        ),
+        "missing": frame(
+            con,
+            """
             SELECT code, name, kind, block, status, version, received_at
             FROM rollup_status($cycs) WHERE status <> 'on_time'
-            ORDER BY status DESC, block, code""", p),
+            ORDER BY status DESC, block, code""",
+            p,
+        ),
     }
 
 
-def phase_tables(con: duckdb.DuckDBPyConnection, years: list[str],
-                 plan: str | None, target_measure: str, phase: str | None = None,
-                 tolerance: float = 0.25) -> dict[str, pd.DataFrame]:
+def phase_tables(
+    con: duckdb.DuckDBPyConnection,
+    years: list[str],
+    plan: str | None,
+    target_measure: str,
+    phase: str | None = None,
+    tolerance: float = 0.25,
+) -> dict[str, pd.DataFrame]:
     """Years side by side (long form), the phase's achieved values, registered targets and
     the cross-check of the units' review figures against their annual reports.
 
@@ -201,17 +284,31 @@ def phase_tables(con: duckdb.DuckDBPyConnection, years: list[str],
     indicator there, else the annual reports folded by `aggregate` (cumulative)."""
     p = {"cycs": years}
     return {
-        "yearly": frame(con, """
+        "yearly": frame(
+            con,
+            """
             SELECT c.year, t.* FROM rollup_indicator_totals($cycs, 'value') t
-            JOIN cycles c ON c.id = t.cycle_id ORDER BY t.indicator_code, c.year""", p),
-        "yearly_completeness": frame(con, """
+            JOIN cycles c ON c.id = t.cycle_id ORDER BY t.indicator_code, c.year""",
+            p,
+        ),
+        "yearly_completeness": frame(
+            con,
+            """
             SELECT c.year, t.* FROM rollup_completeness($cycs) t JOIN cycles c ON c.id = t.cycle_id
-            WHERE t.level IN ('commune', 'block') ORDER BY c.year, t.level DESC, t.grp""", p),
-        "yearly_ratios": frame(con, """
+            WHERE t.level IN ('commune', 'block') ORDER BY c.year, t.level DESC, t.grp""",
+            p,
+        ),
+        "yearly_ratios": frame(
+            con,
+            """
             SELECT c.year, t.ratio, t.pct FROM rollup_ratio_totals($cycs) t
             JOIN cycles c ON c.id = t.cycle_id WHERE t.level = 'commune'
-            ORDER BY t.ratio, c.year""", p),
-        "achievement": frame(con, """
+            ORDER BY t.ratio, c.year""",
+            p,
+        ),
+        "achievement": frame(
+            con,
+            """
             WITH targets AS (
                 SELECT indicator_code, total AS target, n_units AS target_units
                 FROM rollup_indicator_totals($plan, $measure)),
@@ -228,23 +325,32 @@ def phase_tables(con: duckdb.DuckDBPyConnection, years: list[str],
             LEFT JOIN rollup_cumulative($cycs) c ON c.indicator_code = i.code
             LEFT JOIN targets t ON t.indicator_code = i.code
             LEFT JOIN review r ON r.indicator_code = i.code
-            ORDER BY i.grp, i.code""", p | {"plan": [plan or ""], "measure": target_measure,
-                                           "phase": [phase or ""]}),
-        "review_check": frame(con, """
+            ORDER BY i.grp, i.code""",
+            p | {"plan": [plan or ""], "measure": target_measure, "phase": [phase or ""]},
+        ),
+        "review_check": frame(
+            con,
+            """
             SELECT * FROM rollup_review_check($phase, $cycs, $tol)
             ORDER BY flagged DESC, code, indicator_code""",
-            p | {"phase": [phase or ""], "tol": tolerance}),
+            p | {"phase": [phase or ""], "tol": tolerance},
+        ),
     }
 
 
 def source_submissions(con: duckdb.DuckDBPyConnection, cycles: list[str]) -> pd.DataFrame:
     """The submission versions a rollup over these cycles counts (its provenance)."""
-    return frame(con, """
+    return frame(
+        con,
+        """
         SELECT cycle_id, code AS unit_code, submission_id, version, received_at, outcome
         FROM rollup_status($cycs) WHERE submission_id IS NOT NULL
-        ORDER BY cycle_id, unit_code""", {"cycs": cycles})
+        ORDER BY cycle_id, unit_code""",
+        {"cycs": cycles},
+    )
 
 
 def next_rollup_version(con: duckdb.DuckDBPyConnection, cycle_id: str) -> int:
-    return scalar(con, "SELECT coalesce(max(version), 0) + 1 FROM rollups WHERE cycle_id = ?",
-                  [cycle_id])
+    return scalar(
+        con, "SELECT coalesce(max(version), 0) + 1 FROM rollups WHERE cycle_id = ?", [cycle_id]
+    )

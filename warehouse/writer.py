@@ -19,8 +19,9 @@ from warehouse.db import scalar
 
 
 @contextmanager
-def transaction(con: duckdb.DuckDBPyConnection, **frames: pd.DataFrame
-                ) -> Iterator[duckdb.DuckDBPyConnection]:
+def transaction(
+    con: duckdb.DuckDBPyConnection, **frames: pd.DataFrame
+) -> Iterator[duckdb.DuckDBPyConnection]:
     """One transaction; each of `frames` is visible to its SQL under its keyword name
     until it ends, committed or rolled back."""
     for name, df in frames.items():
@@ -60,14 +61,47 @@ def sync_config(con: duckdb.DuckDBPyConnection, cfg: Config) -> dict[str, int]:
     units gone from config are retired, never deleted, so old cycles keep their set.
     """
     units = pd.DataFrame(
-        [(u.code, u.name, u.kind, u.block, u.email, u.head_title, u.head_email,
-          u.valid_from, u.valid_to, ";".join(u.tags)) for u in cfg.units],
-        columns=["code", "name", "kind", "block", "email", "head_title", "head_email",
-                 "valid_from", "valid_to", "tags"])
+        [
+            (
+                u.code,
+                u.name,
+                u.kind,
+                u.block,
+                u.email,
+                u.head_title,
+                u.head_email,
+                u.valid_from,
+                u.valid_to,
+                ";".join(u.tags),
+            )
+            for u in cfg.units
+        ],
+        columns=[
+            "code",
+            "name",
+            "kind",
+            "block",
+            "email",
+            "head_title",
+            "head_email",
+            "valid_from",
+            "valid_to",
+            "tags",
+        ],
+    )
     units["valid_from"] = pd.to_datetime(units["valid_from"]).dt.date
     units["valid_to"] = pd.to_datetime(units["valid_to"]).dt.date
-    cols = ["name", "kind", "block", "email", "head_title", "head_email", "valid_from",
-            "valid_to", "tags"]
+    cols = [
+        "name",
+        "kind",
+        "block",
+        "email",
+        "head_title",
+        "head_email",
+        "valid_from",
+        "valid_to",
+        "tags",
+    ]
     row = ", ".join(cols)
     with transaction(con, cfg_units=units):
         # tags travel as "a;b" (a list column of empty lists has no type pandas can give)
@@ -79,49 +113,96 @@ def sync_config(con: duckdb.DuckDBPyConnection, cfg: Config) -> dict[str, int]:
             SELECT c.*, u.code IS NOT NULL AS existed FROM c
             LEFT JOIN units u USING (code)
             WHERE u.code IS NULL
-               OR ({', '.join('c.' + x for x in cols)})
-                  IS DISTINCT FROM ({', '.join('u.' + x for x in cols)})
+               OR ({", ".join("c." + x for x in cols)})
+                  IS DISTINCT FROM ({", ".join("u." + x for x in cols)})
         """)
-        changed = con.execute("SELECT count(*) FILTER (existed), count(*) FILTER (NOT existed)"
-                              " FROM unit_changes").fetchall()[0]
-        removed = scalar(con, """
+        changed = con.execute(
+            "SELECT count(*) FILTER (existed), count(*) FILTER (NOT existed) FROM unit_changes"
+        ).fetchall()[0]
+        removed = scalar(
+            con,
+            """
             UPDATE unit_versions SET retired_at = now()
             WHERE retired_at IS NULL AND code NOT IN (SELECT code FROM cfg_units)
-        """)
+        """,
+        )
         con.execute("""
             UPDATE unit_versions SET retired_at = now()
             WHERE retired_at IS NULL AND code IN (SELECT code FROM unit_changes)
         """)
         con.execute(f"""
             INSERT INTO unit_versions (code, version, {row})
-            SELECT c.code, coalesce(max(v.version), 0) + 1, {', '.join('c.' + x for x in cols)}
+            SELECT c.code, coalesce(max(v.version), 0) + 1, {", ".join("c." + x for x in cols)}
             FROM unit_changes c LEFT JOIN unit_versions v USING (code)
             GROUP BY ALL
         """)
         con.execute("DROP TABLE unit_changes")
 
-        _replace_if_changed(con, "indicators", [
-            (i.code, i.name_vi, i.unit_vi, list(i.kinds), i.type, i.group, i.aggregate,
-             i.min, i.max, i.at_most, _warn_expr(i), i.warn_yoy_factor, list(i.tags))
-            for i in cfg.indicators])
-        _replace_if_changed(con, "cycles", [
-            (c.id, c.kind, c.title, c.year, c.phase, c.period_start, c.period_end,
-             c.due_original, c.due, list(c.reward_forms)) for c in cfg.cycles])
-    return {"units_added": changed[1], "units_changed": changed[0], "units_retired": removed,
-            "indicators": len(cfg.indicators), "cycles": len(cfg.cycles)}
+        _replace_if_changed(
+            con,
+            "indicators",
+            [
+                (
+                    i.code,
+                    i.name_vi,
+                    i.unit_vi,
+                    list(i.kinds),
+                    i.type,
+                    i.group,
+                    i.aggregate,
+                    i.min,
+                    i.max,
+                    i.at_most,
+                    _warn_expr(i),
+                    i.warn_yoy_factor,
+                    list(i.tags),
+                )
+                for i in cfg.indicators
+            ],
+        )
+        _replace_if_changed(
+            con,
+            "cycles",
+            [
+                (
+                    c.id,
+                    c.kind,
+                    c.title,
+                    c.year,
+                    c.phase,
+                    c.period_start,
+                    c.period_end,
+                    c.due_original,
+                    c.due,
+                    list(c.reward_forms),
+                )
+                for c in cfg.cycles
+            ],
+        )
+    return {
+        "units_added": changed[1],
+        "units_changed": changed[0],
+        "units_retired": removed,
+        "indicators": len(cfg.indicators),
+        "cycles": len(cfg.cycles),
+    }
 
 
 # -- collection ------------------------------------------------------------------------
+
 
 def record_files(con: duckdb.DuckDBPyConnection, files: pd.DataFrame) -> int:
     """Record archived files (sha256, name, size, source, sender, received_at, path);
     a file already recorded keeps its first row.  Returns how many were new."""
     with transaction(con, batch_files=files):
-        new = scalar(con, """
+        new = scalar(
+            con,
+            """
             INSERT INTO files BY NAME
             SELECT * FROM batch_files
             WHERE sha256 NOT IN (SELECT sha256 FROM files)
-            QUALIFY row_number() OVER (PARTITION BY sha256) = 1""")
+            QUALIFY row_number() OVER (PARTITION BY sha256) = 1""",
+        )
     return new
 
 
@@ -143,7 +224,9 @@ def load_submissions(con: duckdb.DuckDBPyConnection, frames: dict[str, pd.DataFr
             CREATE OR REPLACE TEMP TABLE batch_new AS
             SELECT DISTINCT submission_id FROM batch_submissions
             WHERE submission_id NOT IN (SELECT submission_id FROM submissions)""")
-        inserted = scalar(con, """
+        inserted = scalar(
+            con,
+            """
             INSERT INTO submissions BY NAME
             SELECT b.* EXCLUDE (version_in_batch),
                    CASE WHEN b.unit_code IS NOT NULL AND b.cycle_id IS NOT NULL
@@ -155,7 +238,8 @@ def load_submissions(con: duckdb.DuckDBPyConnection, frames: dict[str, pd.DataFr
                   FROM batch_submissions
                   WHERE submission_id IN (SELECT submission_id FROM batch_new)) b
             LEFT JOIN (SELECT unit_code, cycle_id, max(version) AS last FROM submissions
-                       GROUP BY ALL) v USING (unit_code, cycle_id)""")
+                       GROUP BY ALL) v USING (unit_code, cycle_id)""",
+        )
         for table in LOAD_TABLES:
             con.execute(f"""
                 INSERT INTO {table} BY NAME SELECT * FROM batch_{table}
@@ -202,8 +286,18 @@ def record_acknowledgments(con: duckdb.DuckDBPyConnection, rows: pd.DataFrame) -
                 error = excluded.error, recipients = excluded.recipients""")
 
 
-REMINDER_COLUMNS = ["unit_code", "cycle_id", "stage", "due_date", "stage_date", "status",
-                    "sent_at", "message_id", "recipients", "error"]
+REMINDER_COLUMNS = [
+    "unit_code",
+    "cycle_id",
+    "stage",
+    "due_date",
+    "stage_date",
+    "status",
+    "sent_at",
+    "message_id",
+    "recipients",
+    "error",
+]
 
 
 def record_reminders(con: duckdb.DuckDBPyConnection, results: pd.DataFrame) -> int:
@@ -215,16 +309,19 @@ def record_reminders(con: duckdb.DuckDBPyConnection, results: pd.DataFrame) -> i
     if results.empty:
         return 0
     with transaction(con, reminder_batch=results[REMINDER_COLUMNS]):
-        written = scalar(con, f"""
-            INSERT INTO reminders ({', '.join(REMINDER_COLUMNS)})
-            SELECT {', '.join(REMINDER_COLUMNS)} FROM reminder_batch
+        written = scalar(
+            con,
+            f"""
+            INSERT INTO reminders ({", ".join(REMINDER_COLUMNS)})
+            SELECT {", ".join(REMINDER_COLUMNS)} FROM reminder_batch
             ON CONFLICT (unit_code, cycle_id, stage) DO UPDATE SET
                 status = excluded.status, attempts = reminders.attempts + 1,
                 sent_at = excluded.sent_at, message_id = excluded.message_id,
                 recipients = excluded.recipients, error = excluded.error,
                 updated_at = now()
             WHERE reminders.status NOT IN ('sent', 'bounced')
-        """)
+        """,
+        )
     return written
 
 
@@ -238,8 +335,15 @@ def mark_alerted(con: duckdb.DuckDBPyConnection, failing: pd.DataFrame) -> None:
                          AND r.cycle_id = t.cycle_id AND r.stage = t.stage""")
 
 
-def record_rollup(con: duckdb.DuckDBPyConnection, cycle_id: str, kind: str, version: int,
-                  output_dir: str, headline: dict, submission_ids: list[str]) -> str:
+def record_rollup(
+    con: duckdb.DuckDBPyConnection,
+    cycle_id: str,
+    kind: str,
+    version: int,
+    output_dir: str,
+    headline: dict,
+    submission_ids: list[str],
+) -> str:
     """Record one produced rollup version and the submission versions behind it.
 
     The rollup id is `<cycle>-v<version>`; a version already taken raises (primary key),
@@ -250,23 +354,43 @@ def record_rollup(con: duckdb.DuckDBPyConnection, cycle_id: str, kind: str, vers
     rollup_id = f"{cycle_id}-v{version}"
     sources = pd.DataFrame({"submission_id": list(submission_ids)}, dtype="string")
     with transaction(con, rollup_src=sources):
-        con.execute("INSERT INTO rollups (rollup_id, cycle_id, kind, version, output_dir, "
-                    "headline) VALUES (?, ?, ?, ?, ?, ?)",
-                    [rollup_id, cycle_id, kind, version, output_dir,
-                     json.dumps(headline, ensure_ascii=False, default=str)])
-        con.execute("INSERT INTO rollup_sources SELECT DISTINCT ?, submission_id "
-                    "FROM rollup_src", [rollup_id])
+        con.execute(
+            "INSERT INTO rollups (rollup_id, cycle_id, kind, version, output_dir, "
+            "headline) VALUES (?, ?, ?, ?, ?, ?)",
+            [
+                rollup_id,
+                cycle_id,
+                kind,
+                version,
+                output_dir,
+                json.dumps(headline, ensure_ascii=False, default=str),
+            ],
+        )
+        con.execute(
+            "INSERT INTO rollup_sources SELECT DISTINCT ?, submission_id FROM rollup_src",
+            [rollup_id],
+        )
     return rollup_id
 
 
 # -- the mailbox (issue 14) --------------------------------------------------------------
 
-MAIL_COLUMNS = ["mailbox", "uidvalidity", "uid", "sha256", "message_id", "subject", "sender",
-                "size_bytes", "kind"]
+MAIL_COLUMNS = [
+    "mailbox",
+    "uidvalidity",
+    "uid",
+    "sha256",
+    "message_id",
+    "subject",
+    "sender",
+    "size_bytes",
+    "kind",
+]
 
 
-def record_mail(con: duckdb.DuckDBPyConnection, rows: pd.DataFrame,
-                files: pd.DataFrame | None = None) -> int:
+def record_mail(
+    con: duckdb.DuckDBPyConnection, rows: pd.DataFrame, files: pd.DataFrame | None = None
+) -> int:
     """Record fetched messages (`MAIL_COLUMNS`) by (mailbox, UIDVALIDITY, UID), and the
     archived files of those not taken in (DSNs, auto-replies), in one transaction; a
     message already recorded keeps its row.  Returns how many were new."""
@@ -279,10 +403,13 @@ def record_mail(con: duckdb.DuckDBPyConnection, rows: pd.DataFrame,
                 INSERT INTO files BY NAME SELECT * FROM batch_mail_files
                 WHERE sha256 NOT IN (SELECT sha256 FROM files)
                 QUALIFY row_number() OVER (PARTITION BY sha256) = 1""")
-        new = scalar(con, f"""
-            INSERT INTO mail_messages ({', '.join(MAIL_COLUMNS)})
-            SELECT {', '.join(MAIL_COLUMNS)} FROM batch_mail
-            ON CONFLICT DO NOTHING""")
+        new = scalar(
+            con,
+            f"""
+            INSERT INTO mail_messages ({", ".join(MAIL_COLUMNS)})
+            SELECT {", ".join(MAIL_COLUMNS)} FROM batch_mail
+            ON CONFLICT DO NOTHING""",
+        )
     return new
 
 
@@ -336,36 +463,54 @@ def record_bounces(con: duckdb.DuckDBPyConnection, rows: pd.DataFrame) -> pd.Dat
 def add_upload_links(con: duckdb.DuckDBPyConnection, rows: list[tuple]) -> None:
     """Record new upload links (id, unit, cycle, expires_at) (`thidua.links`)."""
     with transaction(con):
-        con.executemany("INSERT INTO upload_links (id, unit_code, cycle_id, expires_at) "
-                        "VALUES (?, ?, ?, ?)", rows)
+        con.executemany(
+            "INSERT INTO upload_links (id, unit_code, cycle_id, expires_at) VALUES (?, ?, ?, ?)",
+            rows,
+        )
 
 
 def revoke_upload_links(con: duckdb.DuckDBPyConnection, unit: str, cycle: str) -> int:
     """Revoke every live link of the unit for the cycle; returns how many."""
     with transaction(con):
-        return scalar(con, """
+        return scalar(
+            con,
+            """
             UPDATE upload_links SET revoked_at = now()
-            WHERE unit_code = ? AND cycle_id = ? AND revoked_at IS NULL""", [unit, cycle])
+            WHERE unit_code = ? AND cycle_id = ? AND revoked_at IS NULL""",
+            [unit, cycle],
+        )
 
 
 class ReviewConflict(ThiduaError):
     "The version's state changed meanwhile, or it is locked"
 
 
-def record_review(con: duckdb.DuckDBPyConnection, submission_id: str, from_state: str,
-                  to_state: str, actor: str, comment: str | None) -> None:
+def record_review(
+    con: duckdb.DuckDBPyConnection,
+    submission_id: str,
+    from_state: str,
+    to_state: str,
+    actor: str,
+    comment: str | None,
+) -> None:
     """Append an officer's decision on a version, in one transaction, provided its state
     is still `from_state` (another officer may have decided meanwhile)."""
     with transaction(con):
-        row = con.execute("""
+        row = con.execute(
+            """
             SELECT unit_code, cycle_id, version, to_state FROM review_states
-            WHERE submission_id = ?""", [submission_id]).fetchone()
+            WHERE submission_id = ?""",
+            [submission_id],
+        ).fetchone()
         if row is None or row[3] != from_state:
-            raise ReviewConflict(f"state of {submission_id[:12]} is now "
-                                 f"{row[3] if row else 'unknown'}, not {from_state}")
-        con.execute("""
+            raise ReviewConflict(
+                f"state of {submission_id[:12]} is now "
+                f"{row[3] if row else 'unknown'}, not {from_state}"
+            )
+        con.execute(
+            """
             INSERT INTO review_log (submission_id, unit_code, cycle_id, version, from_state,
                                     to_state, actor, comment)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
-                    [submission_id, row[0], row[1], row[2], from_state, to_state, actor,
-                     comment])
+            [submission_id, row[0], row[1], row[2], from_state, to_state, actor, comment],
+        )

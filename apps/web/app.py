@@ -48,26 +48,43 @@ from thidua.rules import fmt
 from thidua.workspace import Workspace
 
 HERE = Path(__file__).resolve().parent
-CSP = ("default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
-       "frame-ancestors 'none'; base-uri 'none'")
+CSP = (
+    "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
+    "frame-ancestors 'none'; base-uri 'none'"
+)
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-XLSX_TYPES = {XLSX_TYPE,
-              "application/octet-stream"}
+XLSX_TYPES = {XLSX_TYPE, "application/octet-stream"}
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 # the plan document: declared type → (suffix it is stored under, its magic bytes)
 DOCUMENT_KINDS = {".docx": (DOCX_TYPE, b"PK\x03\x04"), ".pdf": ("application/pdf", b"%PDF")}
-RATE_BURST = 30          # requests per token at once …
-RATE_EVERY = 2.0         # … then one every 2 s
-MULTIPART_SLACK = 64 * 1024     # form boundaries and headers around the file
+RATE_BURST = 30  # requests per token at once …
+RATE_EVERY = 2.0  # … then one every 2 s
+MULTIPART_SLACK = 64 * 1024  # form boundaries and headers around the file
 SESSION_HOURS = 8
-FILTERS = {"chua-nop": None, "co-loi": "has_issues", "cho-duyet": "received",
-           "da-duyet": "approved", "tra-lai": "returned", "khong-chap-nhan": "rejected"}
-FILTER_VI = {"chua-nop": "Chưa nộp", "co-loi": "Có lỗi", "cho-duyet": "Chờ duyệt",
-             "da-duyet": "Đã duyệt", "tra-lai": "Trả lại",
-             "khong-chap-nhan": "Không chấp nhận"}
-OUTCOME_VI = {"accepted": "hợp lệ", "accepted_with_warnings": "hợp lệ, có cảnh báo",
-              "rejected": "có lỗi, chưa được tiếp nhận", "unreadable": "không đọc được",
-              "duplicate": "trùng với tệp đã nộp", "missing": "chưa nộp"}
+FILTERS = {
+    "chua-nop": None,
+    "co-loi": "has_issues",
+    "cho-duyet": "received",
+    "da-duyet": "approved",
+    "tra-lai": "returned",
+    "khong-chap-nhan": "rejected",
+}
+FILTER_VI = {
+    "chua-nop": "Chưa nộp",
+    "co-loi": "Có lỗi",
+    "cho-duyet": "Chờ duyệt",
+    "da-duyet": "Đã duyệt",
+    "tra-lai": "Trả lại",
+    "khong-chap-nhan": "Không chấp nhận",
+}
+OUTCOME_VI = {
+    "accepted": "hợp lệ",
+    "accepted_with_warnings": "hợp lệ, có cảnh báo",
+    "rejected": "có lỗi, chưa được tiếp nhận",
+    "unreadable": "không đọc được",
+    "duplicate": "trùng với tệp đã nộp",
+    "missing": "chưa nộp",
+}
 
 
 class TokenBucket:
@@ -110,7 +127,9 @@ def create_app(ws: Workspace, prefect_ui: str | None = None) -> FastAPI:
             warm = await run_in_threadpool(uploads.start)
             logging.getLogger("uvicorn.error").info(
                 "uploads batched; warm-up: imports %.2f s, dry run %.2f s",
-                warm["imports"], warm["dry_run"])
+                warm["imports"],
+                warm["dry_run"],
+            )
         app.state.uploads = uploads
         try:
             yield
@@ -118,24 +137,36 @@ def create_app(ws: Workspace, prefect_ui: str | None = None) -> FastAPI:
             if uploads is not None:
                 await run_in_threadpool(uploads.stop)
 
-    app = FastAPI(title="thidua", docs_url=None, redoc_url=None, openapi_url=None,
-                  lifespan=lifespan)
+    app = FastAPI(
+        title="thidua", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan
+    )
     app.state.uploads = None
-    app.add_middleware(SessionMiddleware, secret_key=key, session_cookie="thidua_officer",
-                       max_age=SESSION_HOURS * 3600, same_site="strict",
-                       https_only=web.base_url.startswith("https"))
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=key,
+        session_cookie="thidua_officer",
+        max_age=SESSION_HOURS * 3600,
+        same_site="strict",
+        https_only=web.base_url.startswith("https"),
+    )
     app.state.buckets = TokenBucket()
     app.state.login_bucket = TokenBucket(burst=10, every=6.0)
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     env = templates.env
     env.filters["d"] = lambda v: v.strftime("%d/%m/%Y") if isinstance(v, date) else ""
-    env.filters["dt"] = lambda v: (v.astimezone(tz).strftime("%d/%m/%Y %H:%M")
-                                   if isinstance(v, datetime) else "")
-    env.filters["so"] = fmt     # 1.234,5: numbers the Vietnamese way
+    env.filters["dt"] = lambda v: (
+        v.astimezone(tz).strftime("%d/%m/%Y %H:%M") if isinstance(v, datetime) else ""
+    )
+    env.filters["so"] = fmt  # 1.234,5: numbers the Vietnamese way
     # a sheet by the title its tab shows ("Chỉ tiêu"), as the acknowledgment names it
     env.filters["trang"] = lambda s: layout.SHEET_TITLES.get(s, s) if s else ""
-    env.globals.update(STATE_VI=STATE_VI, OUTCOME_VI=OUTCOME_VI, sender=settings.sender,
-                       commune=settings.commune, blocks=settings.blocks)
+    env.globals.update(
+        STATE_VI=STATE_VI,
+        OUTCOME_VI=OUTCOME_VI,
+        sender=settings.sender,
+        commune=settings.commune,
+        blocks=settings.blocks,
+    )
 
     @app.middleware("http")
     async def headers(request: Request, call_next):
@@ -160,35 +191,64 @@ def create_app(ws: Workspace, prefect_ui: str | None = None) -> FastAPI:
 
     async def claim_of(request: Request, token: str) -> links.LinkClaim | HTMLResponse:
         if not app.state.buckets.allow(token):
-            return error(request, 429, "Quá nhiều yêu cầu",
-                         "Đơn vị gửi quá nhiều yêu cầu trong thời gian ngắn. Vui lòng đợi "
-                         "một phút rồi thử lại.")
+            return error(
+                request,
+                429,
+                "Quá nhiều yêu cầu",
+                "Đơn vị gửi quá nhiều yêu cầu trong thời gian ngắn. Vui lòng đợi "
+                "một phút rồi thử lại.",
+            )
         try:
             return await run_in_threadpool(review.open_link, ws, token)
         except review.Tampered:
-            return error(request, 403, "Đường dẫn không hợp lệ",
-                         "Đường dẫn này không đúng hoặc đã bị sửa. Vui lòng dùng đúng đường "
-                         "dẫn trong thư nhắc của đơn vị, hoặc liên hệ để được cấp lại.")
+            return error(
+                request,
+                403,
+                "Đường dẫn không hợp lệ",
+                "Đường dẫn này không đúng hoặc đã bị sửa. Vui lòng dùng đúng đường "
+                "dẫn trong thư nhắc của đơn vị, hoặc liên hệ để được cấp lại.",
+            )
         except review.Revoked:
-            return error(request, 410, "Đường dẫn đã bị thu hồi",
-                         "Đường dẫn nộp báo cáo này đã bị thu hồi. Vui lòng liên hệ để được "
-                         "cấp đường dẫn mới.")
+            return error(
+                request,
+                410,
+                "Đường dẫn đã bị thu hồi",
+                "Đường dẫn nộp báo cáo này đã bị thu hồi. Vui lòng liên hệ để được "
+                "cấp đường dẫn mới.",
+            )
         except review.Expired:
-            return error(request, 410, "Đường dẫn đã hết hạn",
-                         "Đường dẫn nộp báo cáo này đã hết hạn. Vui lòng liên hệ để được cấp "
-                         "đường dẫn mới.")
+            return error(
+                request,
+                410,
+                "Đường dẫn đã hết hạn",
+                "Đường dẫn nộp báo cáo này đã hết hạn. Vui lòng liên hệ để được cấp đường dẫn mới.",
+            )
 
-    async def unit_page(request: Request, token: str, claim: links.LinkClaim,
-                        result: review.Uploaded | None = None, status: int = 200,
-                        upload_error: str | None = None, view: dict | None = None
-                        ) -> HTMLResponse:
+    async def unit_page(
+        request: Request,
+        token: str,
+        claim: links.LinkClaim,
+        result: review.Uploaded | None = None,
+        status: int = 200,
+        upload_error: str | None = None,
+        view: dict | None = None,
+    ) -> HTMLResponse:
         if view is None:
             view = await run_in_threadpool(review.unit_view, ws, claim.unit, claim.cycle)
-        return page(request, "unit.html", status, token=token,
-                    unit=ws.config.unit(claim.unit), cycle=ws.config.cycle(claim.cycle),
-                    view=view, result=result, upload_error=upload_error,
-                    csrf=unit_csrf(claim), max_mb=web.max_upload_mb,
-                    plan_cycle=plan_cycle(claim))
+        return page(
+            request,
+            "unit.html",
+            status,
+            token=token,
+            unit=ws.config.unit(claim.unit),
+            cycle=ws.config.cycle(claim.cycle),
+            view=view,
+            result=result,
+            upload_error=upload_error,
+            csrf=unit_csrf(claim),
+            max_mb=web.max_upload_mb,
+            plan_cycle=plan_cycle(claim),
+        )
 
     @app.get("/u/{token}", response_class=HTMLResponse)
     async def unit_home(request: Request, token: str):
@@ -206,63 +266,92 @@ def create_app(ws: Workspace, prefect_ui: str | None = None) -> FastAPI:
             return claim
         unit, cycle = ws.config.unit(claim.unit), ws.config.cycle(claim.cycle)
         data = await run_in_threadpool(build_workbook, ws.config, unit, cycle)
-        return Response(data, media_type=XLSX_TYPE, headers={
-            "Content-Disposition": f'attachment; filename="{template_filename(unit, cycle)}"'})
+        return Response(
+            data,
+            media_type=XLSX_TYPE,
+            headers={
+                "Content-Disposition": f'attachment; filename="{template_filename(unit, cycle)}"'
+            },
+        )
 
     @app.post("/u/{token}/upload", response_class=HTMLResponse)
     async def unit_upload(request: Request, token: str):
         claim = await claim_of(request, token)
         if isinstance(claim, Response):
             return claim
-        too_big = (f"Tệp vượt quá {fmt(web.max_upload_mb)} MB. Vui lòng kiểm tra lại tệp "
-                   "(chỉ một biểu mẫu Excel .xlsx).")
+        too_big = (
+            f"Tệp vượt quá {fmt(web.max_upload_mb)} MB. Vui lòng kiểm tra lại tệp "
+            "(chỉ một biểu mẫu Excel .xlsx)."
+        )
         # the plan cycle takes the plan document too: each file under the same cap
         limit = max_bytes * (2 if plan_cycle(claim) else 1) + MULTIPART_SLACK
         declared = request.headers.get("content-length")
         if declared and declared.isdigit() and int(declared) > limit:
             return await unit_page(request, token, claim, status=413, upload_error=too_big)
         body, size = [], 0
-        async for chunk in request.stream():        # counted while it streams in
+        async for chunk in request.stream():  # counted while it streams in
             size += len(chunk)
             if size > limit:
-                return await unit_page(request, token, claim, status=413,
-                                       upload_error=too_big)
+                return await unit_page(request, token, claim, status=413, upload_error=too_big)
             body.append(chunk)
-        request._body = b"".join(body)              # the form parser reads it from here
+        request._body = b"".join(body)  # the form parser reads it from here
         form = await request.form(max_files=2, max_fields=4)
         if not hmac.compare_digest(str(form.get("csrf", "")), unit_csrf(claim)):
-            return error(request, 403, "Biểu mẫu hết hạn",
-                         "Vui lòng tải lại trang rồi gửi lại tệp.")
+            return error(
+                request, 403, "Biểu mẫu hết hạn", "Vui lòng tải lại trang rồi gửi lại tệp."
+            )
         upload = form.get("file")
         if upload is None or isinstance(upload, str):
-            return await unit_page(request, token, claim, status=400,
-                                   upload_error="Chưa chọn tệp để nộp.")
+            return await unit_page(
+                request, token, claim, status=400, upload_error="Chưa chọn tệp để nộp."
+            )
         data = await upload.read()
-        plan = form.get("plan")         # optional; a browser sends an empty part if unset
+        plan = form.get("plan")  # optional; a browser sends an empty part if unset
         plan_data = b"" if plan is None or isinstance(plan, str) else await plan.read()
         await form.close()
         document = None
         if plan_data:
             document = document_kind(plan.content_type, plan_data)
             if len(plan_data) > max_bytes:
-                return await unit_page(request, token, claim, status=413, upload_error=(
-                    f"Văn bản kế hoạch vượt quá {fmt(web.max_upload_mb)} MB."))
+                return await unit_page(
+                    request,
+                    token,
+                    claim,
+                    status=413,
+                    upload_error=(f"Văn bản kế hoạch vượt quá {fmt(web.max_upload_mb)} MB."),
+                )
             if document is None:
-                return await unit_page(request, token, claim, status=415, upload_error=(
-                    "Văn bản kế hoạch phải là tệp Word (.docx) hoặc PDF (.pdf)."))
+                return await unit_page(
+                    request,
+                    token,
+                    claim,
+                    status=415,
+                    upload_error=("Văn bản kế hoạch phải là tệp Word (.docx) hoặc PDF (.pdf)."),
+                )
         if len(data) > max_bytes:
             return await unit_page(request, token, claim, status=413, upload_error=too_big)
         if upload.content_type not in XLSX_TYPES or not data.startswith(b"PK\x03\x04"):
-            return await unit_page(request, token, claim, status=415, upload_error=(
-                "Chỉ nhận biểu mẫu Excel (.xlsx). Vui lòng tải biểu mẫu trên trang này, "
-                "điền số liệu và nộp lại."))
+            return await unit_page(
+                request,
+                token,
+                claim,
+                status=415,
+                upload_error=(
+                    "Chỉ nhận biểu mẫu Excel (.xlsx). Vui lòng tải biểu mẫu trên trang này, "
+                    "điền số liệu và nộp lại."
+                ),
+            )
         # batched with the uploads waiting (the queue), else alone; either way the
         # page's history is read with the outcome, not queued for again
         uploads = app.state.uploads
         try:
             result = await run_in_threadpool(
                 uploads.upload if uploads else partial(review.upload, ws, view=True),
-                claim.unit, claim.cycle, data, document=document and (document, plan_data))
+                claim.unit,
+                claim.cycle,
+                data,
+                document=document and (document, plan_data),
+            )
         except review.WrongFile as exc:
             return await unit_page(request, token, claim, status=422, upload_error=str(exc))
         return await unit_page(request, token, claim, result=result, view=result.view)
@@ -273,8 +362,7 @@ def create_app(ws: Workspace, prefect_ui: str | None = None) -> FastAPI:
     def document_kind(content_type: str | None, data: bytes) -> str | None:
         """`.docx` or `.pdf` when the declared type and the first bytes agree, else None."""
         for suffix, (declared, magic) in DOCUMENT_KINDS.items():
-            if content_type in (declared, "application/octet-stream") and \
-                    data.startswith(magic):
+            if content_type in (declared, "application/octet-stream") and data.startswith(magic):
                 return suffix
         return None
 
@@ -312,7 +400,8 @@ def create_app(ws: Workspace, prefect_ui: str | None = None) -> FastAPI:
             return error(request, 403, "Biểu mẫu hết hạn", "Vui lòng tải lại trang đăng nhập.")
         stored = web.officer_password_hash
         ok = stored is not None and await run_in_threadpool(
-            verify_password, str(form.get("password", "")), stored.get_secret_value())
+            verify_password, str(form.get("password", "")), stored.get_secret_value()
+        )
         if not ok:
             return page(request, "login.html", 401, csrf=csrf_token(request), failed=True)
         request.session.clear()
@@ -327,13 +416,12 @@ def create_app(ws: Workspace, prefect_ui: str | None = None) -> FastAPI:
         return to_login()
 
     @app.get("/officer", response_class=HTMLResponse)
-    async def officer_matrix(request: Request, cycle: str | None = None,
-                             filter: str | None = None):
+    async def officer_matrix(request: Request, cycle: str | None = None, filter: str | None = None):
         if not officer(request):
             return to_login()
         cycles = ws.config.cycles
         today = settings.calendar.today()
-        if cycle is None:       # the open cycle due soonest, else the last
+        if cycle is None:  # the open cycle due soonest, else the last
             due = [c for c in cycles if c.due >= today]
             cycle = (min(due, key=lambda c: c.due) if due else cycles[-1]).id
         try:
@@ -342,12 +430,22 @@ def create_app(ws: Workspace, prefect_ui: str | None = None) -> FastAPI:
             return error(request, 404, "Không có kỳ báo cáo này", f"Mã kỳ: {cycle}")
         rows = await run_in_threadpool(review.matrix, ws, cycle)
         counts = {f: sum(1 for r in rows if r["review"] == s) for f, s in FILTERS.items()}
-        shown = rows if filter not in FILTERS else [
-            r for r in rows if r["review"] == FILTERS[filter]]
-        return page(request, "officer_matrix.html", cycles=cycles,
-                    cycle=ws.config.cycle(cycle), rows=shown, total=len(rows),
-                    counts=counts, filters=FILTER_VI, current=filter,
-                    csrf=csrf_token(request), prefect_ui=prefect_ui)
+        shown = (
+            rows if filter not in FILTERS else [r for r in rows if r["review"] == FILTERS[filter]]
+        )
+        return page(
+            request,
+            "officer_matrix.html",
+            cycles=cycles,
+            cycle=ws.config.cycle(cycle),
+            rows=shown,
+            total=len(rows),
+            counts=counts,
+            filters=FILTER_VI,
+            current=filter,
+            csrf=csrf_token(request),
+            prefect_ui=prefect_ui,
+        )
 
     @app.get("/officer/{cycle}/{unit}", response_class=HTMLResponse)
     async def officer_unit(request: Request, cycle: str, unit: str, done: str | None = None):
@@ -358,9 +456,17 @@ def create_app(ws: Workspace, prefect_ui: str | None = None) -> FastAPI:
         except ThiduaError:
             return error(request, 404, "Không tìm thấy", f"{unit} / {cycle}")
         view = await run_in_threadpool(review.unit_view, ws, unit, cycle)
-        return page(request, "officer_unit.html", unit=u, cycle=c, view=view,
-                    csrf=csrf_token(request), done=done, refused=None,
-                    prefect_ui=prefect_ui)
+        return page(
+            request,
+            "officer_unit.html",
+            unit=u,
+            cycle=c,
+            view=view,
+            csrf=csrf_token(request),
+            done=done,
+            refused=None,
+            prefect_ui=prefect_ui,
+        )
 
     @app.post("/officer/{cycle}/{unit}/decide", response_class=HTMLResponse)
     async def officer_decide(request: Request, cycle: str, unit: str):
@@ -368,29 +474,53 @@ def create_app(ws: Workspace, prefect_ui: str | None = None) -> FastAPI:
             return to_login()
         form = await checked_form(request)
         if form is None:
-            return error(request, 403, "Biểu mẫu hết hạn",
-                         "Phiên làm việc đã đổi; vui lòng tải lại trang rồi thao tác lại.")
+            return error(
+                request,
+                403,
+                "Biểu mẫu hết hạn",
+                "Phiên làm việc đã đổi; vui lòng tải lại trang rồi thao tác lại.",
+            )
         try:
             u, c = ws.config.unit(unit), ws.config.cycle(cycle)
         except ThiduaError:
             return error(request, 404, "Không tìm thấy", f"{unit} / {cycle}")
         try:
-            await run_in_threadpool(review.decide, ws, unit, cycle, str(form.get("action")),
-                                    "officer", str(form.get("comment", "")))
-        except ThiduaError as exc:      # ReviewRefused, ReviewConflict
+            await run_in_threadpool(
+                review.decide,
+                ws,
+                unit,
+                cycle,
+                str(form.get("action")),
+                "officer",
+                str(form.get("comment", "")),
+            )
+        except ThiduaError as exc:  # ReviewRefused, ReviewConflict
             view = await run_in_threadpool(review.unit_view, ws, unit, cycle)
-            return page(request, "officer_unit.html", 409 if not isinstance(
-                exc, ReviewRefused) else 400, unit=u, cycle=c, view=view,
-                csrf=csrf_token(request), done=None, refused=str(exc), prefect_ui=prefect_ui)
-        return RedirectResponse(f"/officer/{cycle}/{unit}?done={form.get('action')}",
-                                status_code=303)
+            return page(
+                request,
+                "officer_unit.html",
+                409 if not isinstance(exc, ReviewRefused) else 400,
+                unit=u,
+                cycle=c,
+                view=view,
+                csrf=csrf_token(request),
+                done=None,
+                refused=str(exc),
+                prefect_ui=prefect_ui,
+            )
+        return RedirectResponse(
+            f"/officer/{cycle}/{unit}?done={form.get('action')}", status_code=303
+        )
 
     # -- the rest ----------------------------------------------------------------------
 
     @app.get("/static/app.css")
     async def css():
-        return Response((HERE / "static" / "app.css").read_text("utf-8"),
-                        media_type="text/css", headers={"Cache-Control": "max-age=3600"})
+        return Response(
+            (HERE / "static" / "app.css").read_text("utf-8"),
+            media_type="text/css",
+            headers={"Cache-Control": "max-age=3600"},
+        )
 
     @app.get("/healthz")
     async def healthz():
@@ -398,8 +528,13 @@ def create_app(ws: Workspace, prefect_ui: str | None = None) -> FastAPI:
 
     @app.get("/", response_class=HTMLResponse)
     async def root(request: Request):
-        return page(request, "error.html", 200, title="Trang nộp báo cáo thi đua",
-                    message="Đơn vị vui lòng mở đường dẫn riêng trong thư nhắc của đơn vị. "
-                            "Cán bộ Phòng VHXH đăng nhập tại /officer.")
+        return page(
+            request,
+            "error.html",
+            200,
+            title="Trang nộp báo cáo thi đua",
+            message="Đơn vị vui lòng mở đường dẫn riêng trong thư nhắc của đơn vị. "
+            "Cán bộ Phòng VHXH đăng nhập tại /officer.",
+        )
 
     return app

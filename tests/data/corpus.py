@@ -21,15 +21,15 @@ from thidua.config import Config
 DIR = Path(__file__).parent / "collect"
 VN = timezone(timedelta(hours=7))
 ON_TIME = datetime(2025, 12, 15, 9, 0, tzinfo=VN)
-LATE = datetime(2025, 12, 24, 9, 0, tzinfo=VN)        # due 20/12/2025 moved to 22/12
+LATE = datetime(2025, 12, 24, 9, 0, tzinfo=VN)  # due 20/12/2025 moved to 22/12
 
 
 @dataclass(frozen=True)
 class Case:
-    name: str                       # file name in the inbox
-    unit: str | None                # the unit it is for (None: unknown or unreadable)
+    name: str  # file name in the inbox
+    unit: str | None  # the unit it is for (None: unknown or unreadable)
     outcome: str
-    problems: frozenset[tuple[str, str | None]]    # (rule_id, cell or sheet)
+    problems: frozenset[tuple[str, str | None]]  # (rule_id, cell or sheet)
     received: datetime = ON_TIME
 
 
@@ -48,12 +48,19 @@ CASES = [
     # dossiers: the public-service centre's figures (HC01-HC03 apply to it alone)
     Case("hc02_gt_hc01.xlsx", "CQ-HCC", "rejected", P(("at_most", "ChiTieu!D10"))),
     Case("missing_sheet.xlsx", "GD-MN2", "rejected", P(("missing_sheet", "SangKien"))),
-    Case("duplicate_row.xlsx", "GD-TH1", "rejected",
-         P(("duplicate_indicator", "ChiTieu!D9"), ("duplicate_indicator", "ChiTieu!D14"))),
-    Case("ambiguous_number.xlsx", "GD-THCS", "rejected",
-         P(("ambiguous_number", "ChiTieu!D11"))),
-    Case("vi_text_numbers.xlsx", "DN-01", "accepted_with_warnings",
-         P(("text_number", "ChiTieu!D9"), ("text_number", "ChiTieu!D12"))),
+    Case(
+        "duplicate_row.xlsx",
+        "GD-TH1",
+        "rejected",
+        P(("duplicate_indicator", "ChiTieu!D9"), ("duplicate_indicator", "ChiTieu!D14")),
+    ),
+    Case("ambiguous_number.xlsx", "GD-THCS", "rejected", P(("ambiguous_number", "ChiTieu!D11"))),
+    Case(
+        "vi_text_numbers.xlsx",
+        "DN-01",
+        "accepted_with_warnings",
+        P(("text_number", "ChiTieu!D9"), ("text_number", "ChiTieu!D12")),
+    ),
     Case("corrupt_zip.xlsx", None, "unreadable", P(("unreadable", None))),
     Case("empty.xlsx", None, "unreadable", P(("unreadable", None))),
     Case("encrypted.xlsx", None, "unreadable", P(("unreadable", None))),
@@ -83,27 +90,33 @@ def build(cfg: Config) -> dict[str, bytes]:
         msg["From"], msg["To"] = sender, cfg.settings.sender.email
         msg["Subject"], msg["Date"] = "Báo cáo thi đua năm 2025", format_datetime(ON_TIME)
         msg.set_content("Kính gửi Phòng VHXH, đơn vị gửi báo cáo đính kèm.")
-        msg.add_attachment(attachment[1], maintype="application",
-                           subtype="vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                           filename=attachment[0])
+        msg.add_attachment(
+            attachment[1],
+            maintype="application",
+            subtype="vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            filename=attachment[0],
+        )
         return bytes(msg)
 
     good = wb("CQ-VP")
     return {
         "good.xlsx": good,
         "wrong_unit.xlsx": wb("CQ-KT", info={"ma_don_vi": "CQ-XX"}),
-        "sender_mismatch.eml": mail("ketoan.vhxh@gmail.example",
-                                    ("bao-cao.xlsx", wb("CQ-VHXH"))),
-        "sender_ok.eml": mail("Phòng Kinh tế <kinhte@phongdoanh.example>",
-                              ("nam-2025_CQ-KT.xlsx", wb("CQ-KT"))),
+        "sender_mismatch.eml": mail("ketoan.vhxh@gmail.example", ("bao-cao.xlsx", wb("CQ-VHXH"))),
+        "sender_ok.eml": mail(
+            "Phòng Kinh tế <kinhte@phongdoanh.example>", ("nam-2025_CQ-KT.xlsx", wb("CQ-KT"))
+        ),
         "text_in_number.xlsx": wb("CQ-QS", overrides={"DL01": "khoảng 50"}),
         "negative_count.xlsx": wb("CQ-CA", overrides={"TT01": -3}),
         "percent_150.xlsx": wb("CQ-YT", overrides={"HC04": 150}),
         "hc02_gt_hc01.xlsx": wb("CQ-HCC", overrides={"HC01": 10, "HC02": 20, "HC03": 5}),
-        "missing_sheet.xlsx": edit(wb("GD-MN2", initiatives=0),
-                                   lambda b: b.remove(b["SangKien"])),
-        "duplicate_row.xlsx": edit(wb("GD-TH1"), lambda b: b["ChiTieu"].append(
-            ["HC04", "Tỷ lệ văn bản đi, đến trao đổi dưới dạng điện tử", "%", 99])),
+        "missing_sheet.xlsx": edit(wb("GD-MN2", initiatives=0), lambda b: b.remove(b["SangKien"])),
+        "duplicate_row.xlsx": edit(
+            wb("GD-TH1"),
+            lambda b: b["ChiTieu"].append(
+                ["HC04", "Tỷ lệ văn bản đi, đến trao đổi dưới dạng điện tử", "%", 99]
+            ),
+        ),
         "ambiguous_number.xlsx": wb("GD-THCS", overrides={"DL01": "1,500"}),
         "vi_text_numbers.xlsx": wb("DN-01", overrides={"DN01": "1.234,5", "DN04": "12,5"}),
         "corrupt_zip.xlsx": wb("MT-MTTQ")[:4000],

@@ -18,12 +18,12 @@ def draw(out: Path, tables: dict[str, pd.DataFrame], ctx: dict[str, Any]) -> dic
     out.mkdir(parents=True, exist_ok=True)
     cycle = ctx["cycle"]
     period = f"{date_vi(cycle.period_start)} – {date_vi(cycle.period_end)}"
-    files = {"completeness": _completeness(out / "ty-le-nop-theo-khoi.png", tables, ctx, period),
-             "ratios": _ratios(out / "cac-ty-le-chinh.png", tables, ratio_names(ctx["cfg"]),
-                               period)}
+    files = {
+        "completeness": _completeness(out / "ty-le-nop-theo-khoi.png", tables, ctx, period),
+        "ratios": _ratios(out / "cac-ty-le-chinh.png", tables, ratio_names(ctx["cfg"]), period),
+    }
     if ctx["kind"] == "phase":
-        files["trends"] = _trends(out / "xu-huong-cac-ty-le.png", tables,
-                                   ratio_names(ctx["cfg"]))
+        files["trends"] = _trends(out / "xu-huong-cac-ty-le.png", tables, ratio_names(ctx["cfg"]))
     return files
 
 
@@ -62,8 +62,7 @@ def _ratios(path: Path, tables: dict, names: dict[str, str], period: str) -> Pat
     r = r[r["level"] == "commune"]
     fig, ax = plt.subplots(figsize=(8, 0.55 * len(r) + 1.6))
     bars = ax.barh([names[k] for k in r["ratio"]], r["pct"].fillna(0))
-    ax.bar_label(bars, labels=[percent_vi(p) if pd.notna(p) else "—" for p in r["pct"]],
-                 padding=3)
+    ax.bar_label(bars, labels=[percent_vi(p) if pd.notna(p) else "—" for p in r["pct"]], padding=3)
     ax.set_xlim(0, 115)
     ax.xaxis.set_major_formatter(lambda x, _pos: f"{x:.0f}%" if x <= 100 else "")
     ax.invert_yaxis()
@@ -84,6 +83,7 @@ def _trends(path: Path, tables: dict, names: dict[str, str]) -> Path:
     ax.set_ylabel("%")
     ax.set_title("Xu hướng các tỷ lệ chính qua các năm")
     if len(yr):
-        ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.15), ncol=2,
-                  frameon=False)
+        ax.legend(
+            fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.15), ncol=2, frameon=False
+        )
     return _save(fig, path)

@@ -27,32 +27,55 @@ from thidua.rollup.model import (
 )
 
 FONT = "Times New Roman"
-MOVEMENTS = ("Phong trào thi đua \u201cCả nước thi đua đổi mới sáng tạo và chuyển đổi số\u201d "
-             "và Phong trào thi đua \u201cBình dân học vụ số\u201d")
+MOVEMENTS = (
+    "Phong trào thi đua \u201cCả nước thi đua đổi mới sáng tạo và chuyển đổi số\u201d "
+    "và Phong trào thi đua \u201cBình dân học vụ số\u201d"
+)
 LEGAL_BASES = (
     "Căn cứ Luật Thi đua, khen thưởng số 06/2022/QH15 ngày 15 tháng 6 năm 2022 của Quốc hội;",
-    ("Căn cứ Nghị định số 152/2025/NĐ-CP của Chính phủ quy định chi tiết một số điều của "
-     "Luật Thi đua, khen thưởng;"),
+    (
+        "Căn cứ Nghị định số 152/2025/NĐ-CP của Chính phủ quy định chi tiết một số điều của "
+        "Luật Thi đua, khen thưởng;"
+    ),
 )
-MAX_LISTED = 12         # units' narratives and initiatives quoted per section
-NARRATIVE = {"tom_tat": "Kết quả nổi bật", "mo_hinh": "Mô hình, cách làm hay",
-             "kho_khan": "Khó khăn, vướng mắc", "de_xuat": "Đề xuất, kiến nghị"}
+MAX_LISTED = 12  # units' narratives and initiatives quoted per section
+NARRATIVE = {
+    "tom_tat": "Kết quả nổi bật",
+    "mo_hinh": "Mô hình, cách làm hay",
+    "kho_khan": "Khó khăn, vướng mắc",
+    "de_xuat": "Đề xuất, kiến nghị",
+}
 # The figures a group's sentence quotes, when the group reports them (flows first).
-HEADLINE_CODES = ("TT01", "TT02", "BD01", "BD02", "HC01", "HC02", "DL01", "MT01", "MT02",
-                  "DN03", "DN04", "TX02", "TX04", "AN01")
+HEADLINE_CODES = (
+    "TT01",
+    "TT02",
+    "BD01",
+    "BD02",
+    "HC01",
+    "HC02",
+    "DL01",
+    "MT01",
+    "MT02",
+    "DN03",
+    "DN04",
+    "TX02",
+    "TX04",
+    "AN01",
+)
 
 
 # One sentence saying which versions the figures count ([web] rollup_counts)
 COUNTS_VI = {
     "accepted": "Số liệu tổng hợp tính theo bản báo cáo hợp lệ mới nhất của mỗi đơn vị "
-                "(đã qua kiểm tra tự động).",
+    "(đã qua kiểm tra tự động).",
     "approved": "Số liệu tổng hợp chỉ tính các bản báo cáo đã được Phòng Văn hoá – Xã hội "
-                "duyệt (bản được duyệt mới nhất của mỗi đơn vị).",
+    "duyệt (bản được duyệt mới nhất của mỗi đơn vị).",
 }
 
 
-def write(path: Path, tables: dict[str, pd.DataFrame], ctx: dict[str, Any],
-          charts: dict[str, Path]) -> Path:
+def write(
+    path: Path, tables: dict[str, pd.DataFrame], ctx: dict[str, Any], charts: dict[str, Path]
+) -> Path:
     """The report in the plan's structure (plan VI.1, VI.3): I. organisation, II. results
     by criteria group, III. model practices, IV. commendations (within the chairman's
     authority / proposed upward), V. difficulties, VI. directions and proposals."""
@@ -63,16 +86,25 @@ def write(path: Path, tables: dict[str, pd.DataFrame], ctx: dict[str, Any],
     _header(doc, s, ctx["today"])
     _para(doc, "BÁO CÁO", bold=True, size=14, align="center", space_before=12, space_after=0)
     period = f"năm {cycle.year}" if ctx["kind"] == "annual" else _lower_first(cycle.title)
-    _para(doc, f"Kết quả thực hiện {MOVEMENTS} {period}", bold=True, size=14,
-          align="center", space_after=0)
+    _para(
+        doc,
+        f"Kết quả thực hiện {MOVEMENTS} {period}",
+        bold=True,
+        size=14,
+        align="center",
+        space_after=0,
+    )
     _rule(doc, short=True)
-    _para(doc, f"Kính gửi: {s.province_office.name}", size=14, align="center",
-          space_after=12)
-    for basis in (*LEGAL_BASES, (f"Căn cứ {s.commune.plan_ref} của {s.commune.authority_short} "
-                  f"triển khai thực hiện {MOVEMENTS} trên địa bàn xã;")):
+    _para(doc, f"Kính gửi: {s.province_office.name}", size=14, align="center", space_after=12)
+    for basis in (
+        *LEGAL_BASES,
+        (
+            f"Căn cứ {s.commune.plan_ref} của {s.commune.authority_short} "
+            f"triển khai thực hiện {MOVEMENTS} trên địa bàn xã;"
+        ),
+    ):
         _para(doc, basis, italic=True, indent=True)
-    _para(doc, f"{s.commune.authority} báo cáo kết quả thực hiện {period} như sau:",
-          indent=True)
+    _para(doc, f"{s.commune.authority} báo cáo kết quả thực hiện {period} như sau:", indent=True)
     _para(doc, period_sentence(cycle), italic=True, indent=True)
 
     _para(doc, COUNTS_VI[h.get("counts", "accepted")], italic=True, indent=True)
@@ -82,11 +114,19 @@ def write(path: Path, tables: dict[str, pd.DataFrame], ctx: dict[str, Any],
     _section_awards(doc, tables, ctx)
     _section_difficulties(doc, tables, ctx)
     _section_directions(doc, tables, ctx)
-    _para(doc, f"Trên đây là báo cáo kết quả thực hiện {period} của {s.commune.authority}, "
-               f"kính gửi {s.province_office.name} tổng hợp./.", indent=True)
+    _para(
+        doc,
+        f"Trên đây là báo cáo kết quả thực hiện {period} của {s.commune.authority}, "
+        f"kính gửi {s.province_office.name} tổng hợp./.",
+        indent=True,
+    )
     if not h["accepted_in_cycle"]:
-        _para(doc, "(Chưa có báo cáo nào của đơn vị được tiếp nhận trong kỳ.)", italic=True,
-              indent=True)
+        _para(
+            doc,
+            "(Chưa có báo cáo nào của đơn vị được tiếp nhận trong kỳ.)",
+            italic=True,
+            indent=True,
+        )
     _closing(doc, s)
     path.parent.mkdir(parents=True, exist_ok=True)
     doc.save(str(path))
@@ -95,13 +135,15 @@ def write(path: Path, tables: dict[str, pd.DataFrame], ctx: dict[str, Any],
 
 def period_sentence(cycle) -> str:
     """The data period and cut-off, as the body states them."""
-    return (f"Số liệu tính từ ngày {date_vi(cycle.period_start)} đến ngày "
-            f"{date_vi(cycle.period_end)}; hạn gửi báo cáo của các đơn vị: ngày "
-            f"{date_vi(cycle.due)}.")
+    return (
+        f"Số liệu tính từ ngày {date_vi(cycle.period_start)} đến ngày "
+        f"{date_vi(cycle.period_end)}; hạn gửi báo cáo của các đơn vị: ngày "
+        f"{date_vi(cycle.due)}."
+    )
 
 
 def period_range(cycle) -> str:
-    """"21/08/2025 – 14/12/2025": the data period as the charts and their captions say it."""
+    """ "21/08/2025 – 14/12/2025": the data period as the charts and their captions say it."""
     return f"{date_vi(cycle.period_start)} – {date_vi(cycle.period_end)}"
 
 
@@ -109,8 +151,7 @@ def _figure(doc, path: Path, caption: str) -> None:
     """A chart, centred, numbered and captioned below ("Hình 1. …")."""
     doc.add_picture(str(path), width=Cm(15))
     doc.paragraphs[-1].alignment = WD_ALIGN_PARAGRAPH.CENTER
-    _para(doc, f"Hình {len(doc.inline_shapes)}. {caption}", italic=True, size=12,
-          align="center")
+    _para(doc, f"Hình {len(doc.inline_shapes)}. {caption}", italic=True, size=12, align="center")
 
 
 def _lower_first(text: str) -> str:
@@ -124,45 +165,73 @@ def _names(df: pd.DataFrame) -> str:
 def _section_organisation(doc, tables, ctx, charts) -> None:
     h, s = ctx["headline"], ctx["cfg"].settings
     _heading(doc, "I. CÔNG TÁC CHỈ ĐẠO, TỔ CHỨC TRIỂN KHAI")
-    _para(doc, f"{s.commune.authority} ban hành {s.commune.plan_ref} triển khai thực hiện "
-               f"{MOVEMENTS} trên địa bàn xã; giao Phòng Văn hoá – Xã hội hướng dẫn, đôn đốc "
-               "các cơ quan, đơn vị, thôn, xóm và doanh nghiệp xây dựng kế hoạch, đăng ký chỉ "
-               "tiêu và báo cáo kết quả định kỳ.", indent=True)
+    _para(
+        doc,
+        f"{s.commune.authority} ban hành {s.commune.plan_ref} triển khai thực hiện "
+        f"{MOVEMENTS} trên địa bàn xã; giao Phòng Văn hoá – Xã hội hướng dẫn, đôn đốc "
+        "các cơ quan, đơn vị, thôn, xóm và doanh nghiệp xây dựng kế hoạch, đăng ký chỉ "
+        "tiêu và báo cáo kết quả định kỳ.",
+        indent=True,
+    )
     plans = tables.get("plans", pd.DataFrame(columns=["issued", "name"]))
     if len(plans):
         issued = plans[plans["issued"].astype(bool)]
         missing = plans[~plans["issued"].astype(bool)]
-        text = (f"Đã có {len(issued)}/{len(plans)} cơ quan, đơn vị, thôn, xóm và doanh nghiệp "
-                "xây dựng, ban hành kế hoạch thực hiện Phong trào thi đua và đăng ký chỉ tiêu")
-        text += (f"; chưa ban hành: {_names(missing)}." if len(missing) else
-                 "; tất cả các đơn vị đã ban hành.")
+        text = (
+            f"Đã có {len(issued)}/{len(plans)} cơ quan, đơn vị, thôn, xóm và doanh nghiệp "
+            "xây dựng, ban hành kế hoạch thực hiện Phong trào thi đua và đăng ký chỉ tiêu"
+        )
+        text += (
+            f"; chưa ban hành: {_names(missing)}."
+            if len(missing)
+            else "; tất cả các đơn vị đã ban hành."
+        )
         _para(doc, text, indent=True)
-    _para(doc, f"Về báo cáo kết quả: số đơn vị phải báo cáo {h['expected']}; đã nộp "
-               f"{h['submitted']} (tỷ lệ {number_vi(h['reporting_rate'])}%); nộp đúng hạn "
-               f"{h['on_time']} (tỷ lệ {number_vi(h['on_time_rate'])}%); nộp muộn: {h['late']}; "
-               f"chưa nộp: {h['missing']}.", indent=True)
+    _para(
+        doc,
+        f"Về báo cáo kết quả: số đơn vị phải báo cáo {h['expected']}; đã nộp "
+        f"{h['submitted']} (tỷ lệ {number_vi(h['reporting_rate'])}%); nộp đúng hạn "
+        f"{h['on_time']} (tỷ lệ {number_vi(h['on_time_rate'])}%); nộp muộn: {h['late']}; "
+        f"chưa nộp: {h['missing']}.",
+        indent=True,
+    )
     comp = tables["completeness"]
     comp = comp[comp["level"] == "block"]
-    _table(doc, ["Khối thi đua", "Phải nộp", "Đã nộp", "Đúng hạn", "Tỷ lệ nộp (%)",
-                 "Tỷ lệ đúng hạn (%)"],
-           [[s.blocks.get(r.grp, r.grp), r.expected, r.submitted, r.on_time,
-             number_vi(r.reporting_rate), number_vi(r.on_time_rate)] for r in comp.itertuples()],
-           (4.6, 2.0, 2.0, 2.2, 2.4, 2.8))
+    _table(
+        doc,
+        ["Khối thi đua", "Phải nộp", "Đã nộp", "Đúng hạn", "Tỷ lệ nộp (%)", "Tỷ lệ đúng hạn (%)"],
+        [
+            [
+                s.blocks.get(r.grp, r.grp),
+                r.expected,
+                r.submitted,
+                r.on_time,
+                number_vi(r.reporting_rate),
+                number_vi(r.on_time_rate),
+            ]
+            for r in comp.itertuples()
+        ],
+        (4.6, 2.0, 2.0, 2.2, 2.4, 2.8),
+    )
     if "completeness" in charts:
-        _figure(doc, charts["completeness"], "Tỷ lệ nộp báo cáo theo khối thi đua "
-                f"({period_range(ctx['cycle'])})")
+        _figure(
+            doc,
+            charts["completeness"],
+            f"Tỷ lệ nộp báo cáo theo khối thi đua ({period_range(ctx['cycle'])})",
+        )
 
 
-def _group_sentence(kind_vi: str, rows: pd.DataFrame, ratios: pd.DataFrame,
-                    expected: int) -> str:
+def _group_sentence(kind_vi: str, rows: pd.DataFrame, ratios: pd.DataFrame, expected: int) -> str:
     """One generated sentence: who reported, the headline figures, the group's ratios."""
     reported = int(rows["n_units"].max()) if len(rows) else 0
     parts = []
     for code in HEADLINE_CODES:
         r = rows[rows["indicator_code"] == code]
         if len(r) and pd.notna(r["total"].iloc[0]):
-            parts.append(f"{_lower_first(r['name_vi'].iloc[0])}: "
-                         f"{number_vi(r['total'].iloc[0])} {r['unit_vi'].iloc[0]}")
+            parts.append(
+                f"{_lower_first(r['name_vi'].iloc[0])}: "
+                f"{number_vi(r['total'].iloc[0])} {r['unit_vi'].iloc[0]}"
+            )
         if len(parts) == 3:
             break
     text = f"{reported}/{expected} đơn vị báo cáo số liệu"
@@ -184,49 +253,87 @@ def _section_results(doc, tables, ctx, charts) -> None:
     ratios["population"] = ratios["ratio"].map(pops)
     ratios["name_vi"] = ratios["ratio"].map(ratio_names(cfg))
     comp = tables["completeness"]
-    expected = dict(zip(comp.loc[comp["level"] == "kind", "grp"],
-                        comp.loc[comp["level"] == "kind", "expected"], strict=True))
+    expected = dict(
+        zip(
+            comp.loc[comp["level"] == "kind", "grp"],
+            comp.loc[comp["level"] == "kind", "expected"],
+            strict=True,
+        )
+    )
     ach = tables.get("achievement")
-    position = {i.code: n for n, i in enumerate(cfg.indicators)}     # indicators.csv order
+    position = {i.code: n for n, i in enumerate(cfg.indicators)}  # indicators.csv order
     for kind, heading in criteria_groups(s.kinds):
         rows = by_kind[by_kind["kind"] == kind]
         rows = rows.iloc[rows["indicator_code"].map(position).argsort(kind="stable")]
         if not expected.get(kind):
             continue
         _heading(doc, heading, level=2)
-        _para(doc, _group_sentence(s.kinds.get(kind, kind), rows,
-                                   ratios[ratios["population"] == kind], expected[kind]),
-              indent=True)
+        _para(
+            doc,
+            _group_sentence(
+                s.kinds.get(kind, kind), rows, ratios[ratios["population"] == kind], expected[kind]
+            ),
+            indent=True,
+        )
         if ctx["kind"] == "phase" and ach is not None:
             a = ach[ach["indicator_code"].isin(rows["indicator_code"])]
-            _table(doc, ["Mã", "Chỉ tiêu", "Kết quả đến thời điểm chốt", "Chỉ tiêu đăng ký",
-                         "Đạt (%)"],
-                   [[r.indicator_code, r.name_vi, number_vi(r.achieved),
-                     number_vi(r.target), number_vi(r.achieved_pct)] for r in a.itertuples()],
-                   (1.6, 7.4, 2.6, 2.4, 2.0))
+            _table(
+                doc,
+                ["Mã", "Chỉ tiêu", "Kết quả đến thời điểm chốt", "Chỉ tiêu đăng ký", "Đạt (%)"],
+                [
+                    [
+                        r.indicator_code,
+                        r.name_vi,
+                        number_vi(r.achieved),
+                        number_vi(r.target),
+                        number_vi(r.achieved_pct),
+                    ]
+                    for r in a.itertuples()
+                ],
+                (1.6, 7.4, 2.6, 2.4, 2.0),
+            )
         else:
-            _table(doc, ["Mã", "Chỉ tiêu", "Đơn vị tính", "Số đơn vị báo cáo", "Kết quả"],
-                   [[r.indicator_code, r.name_vi, r.unit_vi, f"{r.n_units}/{r.expected}",
-                     number_vi(r.total)] for r in rows.itertuples()],
-                   (1.6, 7.6, 2.4, 2.2, 2.2))
+            _table(
+                doc,
+                ["Mã", "Chỉ tiêu", "Đơn vị tính", "Số đơn vị báo cáo", "Kết quả"],
+                [
+                    [
+                        r.indicator_code,
+                        r.name_vi,
+                        r.unit_vi,
+                        f"{r.n_units}/{r.expected}",
+                        number_vi(r.total),
+                    ]
+                    for r in rows.itertuples()
+                ],
+                (1.6, 7.6, 2.4, 2.2, 2.2),
+            )
     _heading(doc, INDIVIDUALS_GROUP, level=2)
     props = tables["proposals"]
     n_people = int((props["subject_type"] == "Cá nhân").sum()) if len(props) else 0
     inits = tables["initiatives"]
     authors = inits["author"].dropna().nunique() if len(inits) else 0
-    _para(doc, f"Cán bộ, công chức, viên chức, người lao động và Nhân dân tích cực tham gia "
-               f"Phong trào thi đua: {len(inits)} sáng kiến, giải pháp của {authors} tác giả "
-               f"được các đơn vị báo cáo; {n_people} cá nhân được các đơn vị đề nghị khen "
-               "thưởng.", indent=True)
+    _para(
+        doc,
+        f"Cán bộ, công chức, viên chức, người lao động và Nhân dân tích cực tham gia "
+        f"Phong trào thi đua: {len(inits)} sáng kiến, giải pháp của {authors} tác giả "
+        f"được các đơn vị báo cáo; {n_people} cá nhân được các đơn vị đề nghị khen "
+        "thưởng.",
+        indent=True,
+    )
     nar = tables.get("narratives")
     if nar is not None and (nar["key"] == "tom_tat").any():
         _heading(doc, "Kết quả nổi bật do các đơn vị báo cáo", level=2)
         _narratives(doc, tables, "tom_tat", ctx)
     for key in ("ratios", "trends"):
         if key in charts:
-            _figure(doc, charts[key], "Các tỷ lệ chính toàn xã "
-                    f"({period_range(ctx['cycle'])})" if key == "ratios" else
-                    "Xu hướng các tỷ lệ chính qua các năm")
+            _figure(
+                doc,
+                charts[key],
+                f"Các tỷ lệ chính toàn xã ({period_range(ctx['cycle'])})"
+                if key == "ratios"
+                else "Xu hướng các tỷ lệ chính qua các năm",
+            )
 
 
 def _narratives(doc, tables, key: str, ctx) -> int:
@@ -246,8 +353,12 @@ def _narratives(doc, tables, key: str, ctx) -> int:
         _para(doc, f"- {'; '.join(names)}: {text}", indent=True)
     if len(groups) > MAX_LISTED:
         rest = sum(len(n) for n in list(groups.values())[MAX_LISTED:])
-        _para(doc, f"(Và {rest} đơn vị khác, chi tiết tại bảng tổng hợp kèm theo.)",
-              italic=True, indent=True)
+        _para(
+            doc,
+            f"(Và {rest} đơn vị khác, chi tiết tại bảng tổng hợp kèm theo.)",
+            italic=True,
+            indent=True,
+        )
     return len(df)
 
 
@@ -256,8 +367,12 @@ def _section_models(doc, tables, ctx) -> None:
     n = _narratives(doc, tables, "mo_hinh", ctx)
     inits = tables["initiatives"]
     if len(inits):
-        _para(doc, f"Các đơn vị báo cáo {len(inits)} sáng kiến, giải pháp đổi mới sáng tạo, "
-                   "chuyển đổi số được áp dụng, tiêu biểu:", indent=True)
+        _para(
+            doc,
+            f"Các đơn vị báo cáo {len(inits)} sáng kiến, giải pháp đổi mới sáng tạo, "
+            "chuyển đổi số được áp dụng, tiêu biểu:",
+            indent=True,
+        )
         for r in inits.head(MAX_LISTED).itertuples():
             effect = f": {r.effect}" if isinstance(r.effect, str) and r.effect else ""
             _para(doc, f"- {r.title} ({r.name}){effect}.", indent=True)
@@ -272,10 +387,17 @@ def _section_awards(doc, tables, ctx) -> None:
     tally = tables["proposal_tally"].copy()
     tally["authority"] = tally["reward_form"].map(cfg.reward_authority).fillna("cap_tren")
     for level, heading, empty in (
-            ("xa", "1. Khen thưởng theo thẩm quyền",
-             "Chưa có đề nghị khen thưởng thuộc thẩm quyền của Chủ tịch UBND xã."),
-            ("cap_tren", "2. Đề nghị cấp trên khen thưởng",
-             "Không có đề nghị cấp trên khen thưởng trong kỳ.")):
+        (
+            "xa",
+            "1. Khen thưởng theo thẩm quyền",
+            "Chưa có đề nghị khen thưởng thuộc thẩm quyền của Chủ tịch UBND xã.",
+        ),
+        (
+            "cap_tren",
+            "2. Đề nghị cấp trên khen thưởng",
+            "Không có đề nghị cấp trên khen thưởng trong kỳ.",
+        ),
+    ):
         _heading(doc, heading, level=2)
         part = tally[tally["authority"] == level]
         if part.empty:
@@ -283,19 +405,42 @@ def _section_awards(doc, tables, ctx) -> None:
             continue
         for r in part.itertuples():
             form = cfg.reward_forms.get(r.reward_form, r.reward_form)
-            verb = ("Chủ tịch UBND xã xem xét tặng" if level == "xa" else
-                    "Đề nghị cấp có thẩm quyền xem xét tặng")
-            _para(doc, f"- {verb} {form} cho {r.collectives} tập thể và {r.individuals} "
-                       "cá nhân.", indent=True)
-        _table(doc, ["Hình thức khen thưởng", "Tập thể", "Cá nhân", "Tổng"],
-               [[cfg.reward_forms.get(r.reward_form, r.reward_form), r.collectives,
-                 r.individuals, r.total] for r in part.itertuples()], (8.5, 2.5, 2.5, 2.5))
+            verb = (
+                "Chủ tịch UBND xã xem xét tặng"
+                if level == "xa"
+                else "Đề nghị cấp có thẩm quyền xem xét tặng"
+            )
+            _para(
+                doc,
+                f"- {verb} {form} cho {r.collectives} tập thể và {r.individuals} cá nhân.",
+                indent=True,
+            )
+        _table(
+            doc,
+            ["Hình thức khen thưởng", "Tập thể", "Cá nhân", "Tổng"],
+            [
+                [
+                    cfg.reward_forms.get(r.reward_form, r.reward_form),
+                    r.collectives,
+                    r.individuals,
+                    r.total,
+                ]
+                for r in part.itertuples()
+            ],
+            (8.5, 2.5, 2.5, 2.5),
+        )
     _heading(doc, "3. Kết quả chấm điểm của các khối thi đua", level=2)
     units = tables["units"]
     leaders = units[units["rank_in_block"] == 1]
-    _table(doc, ["Khối thi đua", "Đơn vị xếp thứ nhất", "Điểm"],
-           [[s.blocks.get(r.block, r.block), r.name, number_vi(r.score)]
-            for r in leaders.itertuples()], (5.0, 8.5, 2.5))
+    _table(
+        doc,
+        ["Khối thi đua", "Đơn vị xếp thứ nhất", "Điểm"],
+        [
+            [s.blocks.get(r.block, r.block), r.name, number_vi(r.score)]
+            for r in leaders.itertuples()
+        ],
+        (5.0, 8.5, 2.5),
+    )
 
 
 def _section_difficulties(doc, tables, ctx) -> None:
@@ -310,12 +455,20 @@ def _section_difficulties(doc, tables, ctx) -> None:
     check = tables.get("review_check")
     if check is not None and check["flagged"].astype(bool).any():
         flagged = check[check["flagged"].astype(bool)].drop_duplicates("code")
-        _para(doc, f"- Số liệu sơ kết, tổng kết của {len(flagged)} đơn vị chênh lệch so với "
-                   f"các báo cáo năm, cần xác minh: {_names(flagged)}.", indent=True)
+        _para(
+            doc,
+            f"- Số liệu sơ kết, tổng kết của {len(flagged)} đơn vị chênh lệch so với "
+            f"các báo cáo năm, cần xác minh: {_names(flagged)}.",
+            indent=True,
+        )
     plans = tables.get("plans")
     if plans is not None and len(plans) and (~plans["issued"].astype(bool)).any():
-        _para(doc, f"- {int((~plans['issued'].astype(bool)).sum())} đơn vị chưa xây dựng kế "
-                   "hoạch thực hiện Phong trào thi đua.", indent=True)
+        _para(
+            doc,
+            f"- {int((~plans['issued'].astype(bool)).sum())} đơn vị chưa xây dựng kế "
+            "hoạch thực hiện Phong trào thi đua.",
+            indent=True,
+        )
     if not (n or len(absent) or len(late)):
         _para(doc, "Các đơn vị không báo cáo khó khăn, vướng mắc trong kỳ.", indent=True)
     # Causes are the units' own words above; nothing is invented for them.
@@ -325,13 +478,21 @@ def _section_directions(doc, tables, ctx) -> None:
     s = ctx["cfg"].settings
     _heading(doc, "VI. PHƯƠNG HƯỚNG, NHIỆM VỤ VÀ ĐỀ XUẤT, KIẾN NGHỊ")
     _heading(doc, "1. Phương hướng, nhiệm vụ", level=2)
-    for line in (("Tiếp tục đẩy mạnh tuyên truyền, phổ biến kiến thức số, kỹ năng số cho cán "
-                 "bộ, công chức, viên chức và Nhân dân; duy trì phong trào \u201cBình dân học vụ "
-                 "số\u201d thường xuyên, liên tục."),
-                 ("Đôn đốc các đơn vị chưa ban hành kế hoạch, chưa nộp hoặc nộp báo cáo muộn; "
-                 "nâng cao chất lượng số liệu báo cáo."),
-                 ("Kịp thời phát hiện, biểu dương, khen thưởng và nhân rộng các mô hình, cách "
-                 "làm hay, các tập thể, cá nhân tiêu biểu trong Phong trào thi đua.")):
+    for line in (
+        (
+            "Tiếp tục đẩy mạnh tuyên truyền, phổ biến kiến thức số, kỹ năng số cho cán "
+            "bộ, công chức, viên chức và Nhân dân; duy trì phong trào \u201cBình dân học vụ "
+            "số\u201d thường xuyên, liên tục."
+        ),
+        (
+            "Đôn đốc các đơn vị chưa ban hành kế hoạch, chưa nộp hoặc nộp báo cáo muộn; "
+            "nâng cao chất lượng số liệu báo cáo."
+        ),
+        (
+            "Kịp thời phát hiện, biểu dương, khen thưởng và nhân rộng các mô hình, cách "
+            "làm hay, các tập thể, cá nhân tiêu biểu trong Phong trào thi đua."
+        ),
+    ):
         _para(doc, f"- {line}", indent=True)
     _heading(doc, "2. Đề xuất, kiến nghị", level=2)
     n = _narratives(doc, tables, "de_xuat", ctx)
@@ -339,9 +500,13 @@ def _section_directions(doc, tables, ctx) -> None:
     props = tables["proposals"]
     upward = props[props["reward_form"].isin(cap_tren)] if len(props) else props
     if len(upward):
-        _para(doc, f"- Đề nghị {s.province_office.name} xem xét, trình cấp có thẩm quyền khen "
-                   f"thưởng {len(upward)} tập thể, cá nhân có thành tích tiêu biểu (danh sách "
-                   "tại bảng tổng hợp kèm theo).", indent=True)
+        _para(
+            doc,
+            f"- Đề nghị {s.province_office.name} xem xét, trình cấp có thẩm quyền khen "
+            f"thưởng {len(upward)} tập thể, cá nhân có thành tích tiêu biểu (danh sách "
+            "tại bảng tổng hợp kèm theo).",
+            indent=True,
+        )
     elif not n:
         _para(doc, "Không có đề xuất, kiến nghị.", indent=True)
 
@@ -379,12 +544,23 @@ def _field(run, instr: str) -> None:
         run._r.append(el)
 
 
-def _para(doc_or_cell, text: str, bold: bool = False, italic: bool = False, size: float = 14,
-          align: str = "justify", indent: bool = False, space_before: float = 0,
-          space_after: float = 6):
+def _para(
+    doc_or_cell,
+    text: str,
+    bold: bool = False,
+    italic: bool = False,
+    size: float = 14,
+    align: str = "justify",
+    indent: bool = False,
+    space_before: float = 0,
+    space_after: float = 6,
+):
     p = doc_or_cell.add_paragraph()
-    p.alignment = {"justify": WD_ALIGN_PARAGRAPH.JUSTIFY, "center": WD_ALIGN_PARAGRAPH.CENTER,
-                   "left": WD_ALIGN_PARAGRAPH.LEFT}[align]
+    p.alignment = {
+        "justify": WD_ALIGN_PARAGRAPH.JUSTIFY,
+        "center": WD_ALIGN_PARAGRAPH.CENTER,
+        "left": WD_ALIGN_PARAGRAPH.LEFT,
+    }[align]
     fmt = p.paragraph_format
     fmt.space_before, fmt.space_after = Pt(space_before), Pt(space_after)
     if indent:
@@ -427,14 +603,18 @@ def _header(doc: Document, s, today) -> None:
     for cell in (left, right):
         cell.paragraphs[0]._p.getparent().remove(cell.paragraphs[0]._p)
     _para(left, "ỦY BAN NHÂN DÂN", bold=True, size=13, align="center", space_after=0)
-    _para(left, f"XÃ {s.commune.name.upper()}", bold=True, size=13, align="center",
-          space_after=0)
+    _para(left, f"XÃ {s.commune.name.upper()}", bold=True, size=13, align="center", space_after=0)
     _rule(left, short=True)
     _para(left, "Số:      /BC-UBND", size=13, align="center")
-    _para(right, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", bold=True, size=12, align="center",
-          space_after=0)
-    _para(right, "Độc lập - Tự do - Hạnh phúc", bold=True, size=13, align="center",
-          space_after=0)
+    _para(
+        right,
+        "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
+        bold=True,
+        size=12,
+        align="center",
+        space_after=0,
+    )
+    _para(right, "Độc lập - Tự do - Hạnh phúc", bold=True, size=13, align="center", space_after=0)
     _rule(right, short=True)
     _para(right, date_line_vi(s.commune.name, today), italic=True, size=14, align="center")
 
@@ -454,8 +634,12 @@ def _widths(table, widths) -> None:
     table._tbl.tblPr.append(layout)
 
 
-def _table(doc: Document, headers: list[str], rows: list[list[Any]],
-           widths_cm: tuple[float, ...] | None = None) -> None:
+def _table(
+    doc: Document,
+    headers: list[str],
+    rows: list[list[Any]],
+    widths_cm: tuple[float, ...] | None = None,
+) -> None:
     t = doc.add_table(rows=1, cols=len(headers))
     t.style = "Table Grid"
     t.alignment = WD_TABLE_ALIGNMENT.CENTER
@@ -485,8 +669,12 @@ def _closing(doc: Document, s) -> None:
     p = _para(left, "Nơi nhận:", bold=True, italic=True, size=12, align="left", space_after=0)
     p.paragraph_format.space_before = Pt(6)
     # "Như trên" stands for the Kính gửi addressee (Sở Nội vụ), first as custom has it.
-    for entry in ("- Như trên;", "- Chủ tịch, các PCT UBND xã;",
-                  "- Hội đồng Thi đua – Khen thưởng xã;", "- Lưu: VT, VHXH."):
+    for entry in (
+        "- Như trên;",
+        "- Chủ tịch, các PCT UBND xã;",
+        "- Hội đồng Thi đua – Khen thưởng xã;",
+        "- Lưu: VT, VHXH.",
+    ):
         _para(left, entry, size=11, align="left", space_after=0)
     for line in (s.signer.on_behalf, s.signer.capacity, s.signer.title):
         _para(right, line, bold=True, size=13, align="center", space_after=0)

@@ -30,11 +30,18 @@ def report_email(ws: Workspace, result: RollupResult) -> Email:
         f"Trân trọng,\n{s.sender.name}\n{s.sender.email}"
         f"{' · ' + s.sender.phone if s.sender.phone else ''}\n"
     )
-    subject = (f"[{names['movement_short']}] {s.commune.authority_short}: báo cáo tổng "
-               f"hợp – {h['title']} ({result.rollup_id})")
-    return Email(to=[s.province_office.email], subject=subject, text=text,
-                 attachments=[(p.name, p.read_bytes())
-                              for p in (result.files["docx"], result.files["xlsx"])])
+    subject = (
+        f"[{names['movement_short']}] {s.commune.authority_short}: báo cáo tổng "
+        f"hợp – {h['title']} ({result.rollup_id})"
+    )
+    return Email(
+        to=[s.province_office.email],
+        subject=subject,
+        text=text,
+        attachments=[
+            (p.name, p.read_bytes()) for p in (result.files["docx"], result.files["xlsx"])
+        ],
+    )
 
 
 def send_report(ws: Workspace, result: RollupResult) -> SendResult:

@@ -10,16 +10,19 @@ from thidua.errors import UnknownCycle
 
 STATUS_VI = {"on_time": "Đúng hạn", "late": "Nộp muộn", "missing": "Chưa nộp"}
 AGGREGATE_VI = {"sum": "Cộng dồn các năm", "last": "Số liệu năm cuối", "mean": "Bình quân các năm"}
-TYPE_RULE_VI = {"percent": "Bình quân gia quyền theo {weight}", "bool": "Số đơn vị trả lời có (1)",
-                "int": "Tổng", "decimal": "Tổng"}
+TYPE_RULE_VI = {
+    "percent": "Bình quân gia quyền theo {weight}",
+    "bool": "Số đơn vị trả lời có (1)",
+    "int": "Tổng",
+    "decimal": "Tổng",
+}
 PHASE_KINDS = ("so_ket", "tong_ket")
 # The plan's criteria groups (plan 22/KH-UBND III.1 a–d), in the plan's order, by the unit
 # kind that reports them; villages (named in plan part II) follow; individuals (d) do not
 # report: they appear through initiatives and commendation proposals.
 CRITERIA_GROUPS = (
     ("co_quan", "a) Đối với các ban, ngành, cơ quan, đơn vị"),
-    ("mat_tran_doan_the", ("b) Đối với Ủy ban Mặt trận Tổ quốc Việt Nam xã và các tổ chức "
-                          "xã hội")),
+    ("mat_tran_doan_the", ("b) Đối với Ủy ban Mặt trận Tổ quốc Việt Nam xã và các tổ chức xã hội")),
     ("doanh_nghiep", "c) Đối với các doanh nghiệp"),
     ("thon_xom", "Đối với các thôn, xóm"),
 )
@@ -65,15 +68,21 @@ def phase_cycle(cfg: Config, phase: int) -> Cycle:
 
 def phase_years(cfg: Config, phase: Cycle) -> list[Cycle]:
     """The annual cycles whose period lies inside the phase's period, oldest first."""
-    return sorted((c for c in cfg.cycles if c.kind == "nam"
-                   and phase.period_start <= c.period_start
-                   and c.period_end <= phase.period_end), key=lambda c: c.year)
+    return sorted(
+        (
+            c
+            for c in cfg.cycles
+            if c.kind == "nam"
+            and phase.period_start <= c.period_start
+            and c.period_end <= phase.period_end
+        ),
+        key=lambda c: c.year,
+    )
 
 
 def plan_for(cfg: Config, phase: Cycle) -> Cycle | None:
     """The plan cycle in which units registered targets for the phase's final year."""
-    return next((c for c in cfg.cycles if c.kind == "ke_hoach" and phase.year in c.targets),
-                None)
+    return next((c for c in cfg.cycles if c.kind == "ke_hoach" and phase.year in c.targets), None)
 
 
 def plan_cycle(cfg: Config, cycle: Cycle) -> Cycle | None:

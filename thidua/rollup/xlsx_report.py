@@ -28,7 +28,7 @@ class Col:
     key: str
     header: str
     width: float = 12
-    fmt: str = "text"               # text | int | dec | date
+    fmt: str = "text"  # text | int | dec | date
 
 
 @dataclass(frozen=True)
@@ -52,18 +52,30 @@ def write(path: Path, tables: dict[str, pd.DataFrame], ctx: dict[str, Any]) -> P
         _setup_page(ws)
         ncols = max(len(s.cols) for s in sections)
         for i in range(ncols):
-            ws.set_column(i, i, max((s.cols[i].width for s in sections if i < len(s.cols)),
-                                    default=10))
+            ws.set_column(
+                i, i, max((s.cols[i].width for s in sections if i < len(s.cols)), default=10)
+            )
         ws.merge_range(0, 0, 0, ncols - 1, title, fmts["title"])
-        ws.merge_range(1, 0, 1, ncols - 1,
-                       f"{cycle.title} · số liệu từ {date_vi(cycle.period_start)} đến "
-                       f"{date_vi(cycle.period_end)} · {ctx['cfg'].settings.commune.authority}"
-                       f" · mã tổng hợp {ctx['rollup_id']}", fmts["subtitle"])
+        ws.merge_range(
+            1,
+            0,
+            1,
+            ncols - 1,
+            f"{cycle.title} · số liệu từ {date_vi(cycle.period_start)} đến "
+            f"{date_vi(cycle.period_end)} · {ctx['cfg'].settings.commune.authority}"
+            f" · mã tổng hợp {ctx['rollup_id']}",
+            fmts["subtitle"],
+        )
         row = 3
         for section in sections:
             row = _write_section(ws, row, section, fmts) + 1
-        ws.write(row, 0, f"Nguồn: {ctx['headline']['sources']} bản báo cáo được tính "
-                         f"(danh sách: data/sources.csv, bảng rollup_sources).", fmts["note"])
+        ws.write(
+            row,
+            0,
+            f"Nguồn: {ctx['headline']['sources']} bản báo cáo được tính "
+            f"(danh sách: data/sources.csv, bảng rollup_sources).",
+            fmts["note"],
+        )
         ws.repeat_rows(0, 1)
     wb.close()
     return path
@@ -72,14 +84,17 @@ def write(path: Path, tables: dict[str, pd.DataFrame], ctx: dict[str, Any]) -> P
 def _formats(wb) -> dict:
     base = {"font_name": "Times New Roman", "font_size": 11, "border": 1, "valign": "vcenter"}
     return {
-        "title": wb.add_format({"font_name": "Times New Roman", "bold": True, "font_size": 14,
-                                "align": "center"}),
-        "subtitle": wb.add_format({"font_name": "Times New Roman", "italic": True,
-                                   "align": "center"}),
+        "title": wb.add_format(
+            {"font_name": "Times New Roman", "bold": True, "font_size": 14, "align": "center"}
+        ),
+        "subtitle": wb.add_format(
+            {"font_name": "Times New Roman", "italic": True, "align": "center"}
+        ),
         "section": wb.add_format({"font_name": "Times New Roman", "bold": True, "font_size": 12}),
         "note": wb.add_format({"font_name": "Times New Roman", "italic": True}),
-        "header": wb.add_format(base | {"bold": True, "text_wrap": True, "align": "center",
-                                        "bg_color": "#D9E1F2"}),
+        "header": wb.add_format(
+            base | {"bold": True, "text_wrap": True, "align": "center", "bg_color": "#D9E1F2"}
+        ),
         "text": wb.add_format(base | {"text_wrap": True}),
         "int": wb.add_format(base | {"num_format": "#,##0"}),
         "dec": wb.add_format(base | {"num_format": "#,##0.00"}),
@@ -88,7 +103,7 @@ def _formats(wb) -> dict:
 
 
 def _setup_page(ws) -> None:
-    ws.set_paper(9)                 # A4
+    ws.set_paper(9)  # A4
     ws.set_landscape()
     ws.fit_to_pages(1, 0)
     ws.set_margins(left=0.6, right=0.4, top=0.6, bottom=0.6)
@@ -117,7 +132,7 @@ def _write_cell(ws, row: int, col: int, value: Any, fmt: str, fmts: dict) -> Non
         ws.write_blank(row, col, None, fmts[{"text": "text", "num": "dec"}.get(fmt, fmt)])
     elif fmt == "date":
         ws.write_datetime(row, col, pd.Timestamp(value).to_pydatetime(), fmts["date"])
-    elif fmt == "num":          # counts as integers, other figures with decimals
+    elif fmt == "num":  # counts as integers, other figures with decimals
         v = float(value)
         ws.write_number(row, col, v, fmts["int" if v == int(v) else "dec"])
     elif fmt in ("int", "dec"):
@@ -128,52 +143,96 @@ def _write_cell(ws, row: int, col: int, value: Any, fmt: str, fmts: dict) -> Non
 
 # -- what each sheet holds ------------------------------------------------------------
 
-COMPLETENESS_COLS = (Col("label", "Nhóm", 34), Col("expected", "Phải nộp", 10, "int"),
-                     Col("submitted", "Đã nộp", 10, "int"), Col("on_time", "Đúng hạn", 10, "int"),
-                     Col("late", "Nộp muộn", 10, "int"), Col("missing", "Chưa nộp", 10, "int"),
-                     Col("reporting_rate", "Tỷ lệ nộp (%)", 12, "dec"),
-                     Col("on_time_rate", "Tỷ lệ đúng hạn (%)", 12, "dec"))
-INDICATOR_COLS = (Col("indicator_code", "Mã", 8), Col("name_vi", "Chỉ tiêu", 50),
-                  Col("unit_vi", "Đơn vị tính", 12), Col("expected", "Số đơn vị phải báo cáo",
-                                                         12, "int"),
-                  Col("n_units", "Số đơn vị đã báo cáo", 12, "int"),
-                  Col("total", "Tổng hợp", 14, "num"), Col("rule", "Cách tổng hợp", 24))
-RATIO_COLS = (Col("ratio", "Mã", 8), Col("name_vi", "Tỷ lệ", 50), Col("formula", "Công thức", 12),
-              Col("n_units", "Số đơn vị", 12, "int"), Col("numerator", "Tử số", 12, "num"),
-              Col("denominator", "Mẫu số", 12, "num"), Col("pct", "Tỷ lệ (%)", 12, "dec"),
-              Col("population_vi", "Tính trên", 30))
-UNIT_ID_COLS = (Col("block_vi", "Khối thi đua", 22),
-                Col("rank_in_block", "Xếp hạng trong khối", 10, "int"),
-                Col("code", "Mã đơn vị", 12), Col("name", "Tên đơn vị", 34),
-                Col("status_vi", "Tình trạng", 12))
-SCORE_COLS = (Col("score_time", "Điểm đúng hạn", 10, "dec"),
-              Col("score_quality", "Điểm chất lượng số liệu", 10, "dec"),
-              Col("score_performance", "Điểm kết quả thực hiện", 10, "dec"),
-              Col("score", "Tổng điểm", 10, "dec"))
-VERSION_COLS = (Col("version", "Phiên bản báo cáo", 9, "int"),
-                Col("received_at", "Thời điểm nhận", 17, "date"),
-                Col("n_warnings", "Số cảnh báo", 9, "int"),
-                Col("submission_id", "Mã bản báo cáo (sha256)", 30))
-MISSING_COLS = (Col("code", "Mã đơn vị", 12), Col("name", "Tên đơn vị", 40),
-                Col("kind_vi", "Loại đơn vị", 30), Col("block_vi", "Khối thi đua", 24),
-                Col("status_vi", "Tình trạng", 12), Col("version", "Phiên bản", 9, "int"),
-                Col("received_at", "Thời điểm nhận", 17, "date"))
-INITIATIVE_COLS = (Col("code", "Mã đơn vị", 12), Col("name", "Đơn vị", 30),
-                   Col("row_no", "STT", 6, "int"), Col("title", "Tên sáng kiến, giải pháp", 40),
-                   Col("author", "Tác giả", 20), Col("field", "Lĩnh vực", 16),
-                   Col("applied_on", "Ngày áp dụng", 12), Col("effect", "Hiệu quả", 30),
-                   Col("recognition", "Cấp công nhận", 14), Col("version", "Phiên bản", 9, "int"),
-                   Col("cell", "Ô nguồn", 12))
-TALLY_COLS = (Col("reward_form", "Mã hình thức", 20), Col("form_vi", "Hình thức khen thưởng", 44),
-              Col("authority_vi", "Thẩm quyền", 30),
-              Col("collectives", "Tập thể", 10, "int"), Col("individuals", "Cá nhân", 10, "int"),
-              Col("total", "Tổng", 10, "int"))
-PROPOSAL_COLS = (Col("form_vi", "Hình thức", 30), Col("authority_vi", "Thẩm quyền", 24),
-                 Col("code", "Mã đơn vị", 12),
-                 Col("unit_name", "Đơn vị đề nghị", 26), Col("subject_type", "Tập thể/Cá nhân", 12),
-                 Col("name", "Họ tên hoặc tên tập thể", 26), Col("position", "Chức vụ, đơn vị", 22),
-                 Col("summary", "Thành tích tóm tắt", 40), Col("version", "Phiên bản", 9, "int"),
-                 Col("cell", "Ô nguồn", 14))
+COMPLETENESS_COLS = (
+    Col("label", "Nhóm", 34),
+    Col("expected", "Phải nộp", 10, "int"),
+    Col("submitted", "Đã nộp", 10, "int"),
+    Col("on_time", "Đúng hạn", 10, "int"),
+    Col("late", "Nộp muộn", 10, "int"),
+    Col("missing", "Chưa nộp", 10, "int"),
+    Col("reporting_rate", "Tỷ lệ nộp (%)", 12, "dec"),
+    Col("on_time_rate", "Tỷ lệ đúng hạn (%)", 12, "dec"),
+)
+INDICATOR_COLS = (
+    Col("indicator_code", "Mã", 8),
+    Col("name_vi", "Chỉ tiêu", 50),
+    Col("unit_vi", "Đơn vị tính", 12),
+    Col("expected", "Số đơn vị phải báo cáo", 12, "int"),
+    Col("n_units", "Số đơn vị đã báo cáo", 12, "int"),
+    Col("total", "Tổng hợp", 14, "num"),
+    Col("rule", "Cách tổng hợp", 24),
+)
+RATIO_COLS = (
+    Col("ratio", "Mã", 8),
+    Col("name_vi", "Tỷ lệ", 50),
+    Col("formula", "Công thức", 12),
+    Col("n_units", "Số đơn vị", 12, "int"),
+    Col("numerator", "Tử số", 12, "num"),
+    Col("denominator", "Mẫu số", 12, "num"),
+    Col("pct", "Tỷ lệ (%)", 12, "dec"),
+    Col("population_vi", "Tính trên", 30),
+)
+UNIT_ID_COLS = (
+    Col("block_vi", "Khối thi đua", 22),
+    Col("rank_in_block", "Xếp hạng trong khối", 10, "int"),
+    Col("code", "Mã đơn vị", 12),
+    Col("name", "Tên đơn vị", 34),
+    Col("status_vi", "Tình trạng", 12),
+)
+SCORE_COLS = (
+    Col("score_time", "Điểm đúng hạn", 10, "dec"),
+    Col("score_quality", "Điểm chất lượng số liệu", 10, "dec"),
+    Col("score_performance", "Điểm kết quả thực hiện", 10, "dec"),
+    Col("score", "Tổng điểm", 10, "dec"),
+)
+VERSION_COLS = (
+    Col("version", "Phiên bản báo cáo", 9, "int"),
+    Col("received_at", "Thời điểm nhận", 17, "date"),
+    Col("n_warnings", "Số cảnh báo", 9, "int"),
+    Col("submission_id", "Mã bản báo cáo (sha256)", 30),
+)
+MISSING_COLS = (
+    Col("code", "Mã đơn vị", 12),
+    Col("name", "Tên đơn vị", 40),
+    Col("kind_vi", "Loại đơn vị", 30),
+    Col("block_vi", "Khối thi đua", 24),
+    Col("status_vi", "Tình trạng", 12),
+    Col("version", "Phiên bản", 9, "int"),
+    Col("received_at", "Thời điểm nhận", 17, "date"),
+)
+INITIATIVE_COLS = (
+    Col("code", "Mã đơn vị", 12),
+    Col("name", "Đơn vị", 30),
+    Col("row_no", "STT", 6, "int"),
+    Col("title", "Tên sáng kiến, giải pháp", 40),
+    Col("author", "Tác giả", 20),
+    Col("field", "Lĩnh vực", 16),
+    Col("applied_on", "Ngày áp dụng", 12),
+    Col("effect", "Hiệu quả", 30),
+    Col("recognition", "Cấp công nhận", 14),
+    Col("version", "Phiên bản", 9, "int"),
+    Col("cell", "Ô nguồn", 12),
+)
+TALLY_COLS = (
+    Col("reward_form", "Mã hình thức", 20),
+    Col("form_vi", "Hình thức khen thưởng", 44),
+    Col("authority_vi", "Thẩm quyền", 30),
+    Col("collectives", "Tập thể", 10, "int"),
+    Col("individuals", "Cá nhân", 10, "int"),
+    Col("total", "Tổng", 10, "int"),
+)
+PROPOSAL_COLS = (
+    Col("form_vi", "Hình thức", 30),
+    Col("authority_vi", "Thẩm quyền", 24),
+    Col("code", "Mã đơn vị", 12),
+    Col("unit_name", "Đơn vị đề nghị", 26),
+    Col("subject_type", "Tập thể/Cá nhân", 12),
+    Col("name", "Họ tên hoặc tên tập thể", 26),
+    Col("position", "Chức vụ, đơn vị", 22),
+    Col("summary", "Thành tích tóm tắt", 40),
+    Col("version", "Phiên bản", 9, "int"),
+    Col("cell", "Ô nguồn", 14),
+)
 
 
 def _labels(df: pd.DataFrame, ctx: dict) -> pd.DataFrame:
@@ -182,8 +241,11 @@ def _labels(df: pd.DataFrame, ctx: dict) -> pd.DataFrame:
     s = ctx["cfg"].settings
     df = df.copy()
     if "received_at" in df:
-        df["received_at"] = pd.to_datetime(df["received_at"], utc=True).dt.tz_convert(
-            s.calendar.timezone).dt.tz_localize(None)
+        df["received_at"] = (
+            pd.to_datetime(df["received_at"], utc=True)
+            .dt.tz_convert(s.calendar.timezone)
+            .dt.tz_localize(None)
+        )
     if "kind" in df:
         df["kind_vi"] = df["kind"].map(s.kinds)
     if "block" in df:
@@ -199,8 +261,7 @@ def _labels(df: pd.DataFrame, ctx: dict) -> pd.DataFrame:
 
 def _completeness(df: pd.DataFrame, ctx: dict, levels: tuple[str, ...]) -> pd.DataFrame:
     s = ctx["cfg"].settings
-    names = {"commune": {"": f"Toàn xã ({s.commune.name})"}, "kind": s.kinds,
-             "block": s.blocks}
+    names = {"commune": {"": f"Toàn xã ({s.commune.name})"}, "kind": s.kinds, "block": s.blocks}
     df = df[df["level"].isin(levels)].copy()
     df["label"] = [names[lv].get(g, g) for lv, g in zip(df["level"], df["grp"])]
     return df
@@ -208,8 +269,9 @@ def _completeness(df: pd.DataFrame, ctx: dict, levels: tuple[str, ...]) -> pd.Da
 
 def _ratio_cols(ctx: dict, width: int) -> tuple[Col, ...]:
     """One column per derived ratio of the config (`[rollup] ratios`)."""
-    return tuple(Col(r.key, f"{r.name_vi} (%)", width, "dec")
-                 for r in ctx["cfg"].settings.rollup.ratios)
+    return tuple(
+        Col(r.key, f"{r.name_vi} (%)", width, "dec") for r in ctx["cfg"].settings.rollup.ratios
+    )
 
 
 def _indicators(df: pd.DataFrame, ctx: dict) -> pd.DataFrame:
@@ -225,8 +287,9 @@ def _ratios(df: pd.DataFrame, ctx: dict) -> pd.DataFrame:
     df["name_vi"] = df["ratio"].map(ratio_names(ctx["cfg"]))
     df["formula"] = df["ratio"].map({r.key: f"{r.numerator}/{r.denominator}" for r in ratios})
     kinds = ctx["cfg"].settings.kinds
-    df["population_vi"] = df["ratio"].map({r.key: kinds.get(r.population, r.population)
-                                           for r in ratios})
+    df["population_vi"] = df["ratio"].map(
+        {r.key: kinds.get(r.population, r.population) for r in ratios}
+    )
     return df
 
 
@@ -243,8 +306,7 @@ def _block_ratios(tables: dict, ctx: dict) -> tuple[pd.DataFrame, tuple[Col, ...
     r = tables["ratios"]
     wide = r[r["level"] == "block"].pivot(index="grp", columns="ratio", values="pct")
     wide = wide.reset_index().rename(columns={"grp": "block"})
-    cols = (Col("block_vi", "Khối thi đua", 34),
-            *_ratio_cols(ctx, 14))
+    cols = (Col("block_vi", "Khối thi đua", 34), *_ratio_cols(ctx, 14))
     return _labels(wide, ctx), cols
 
 
@@ -256,40 +318,89 @@ def _common_sheets(tables: dict, ctx: dict) -> dict[str, tuple[str, list[Section
     tally = _labels(tables["proposal_tally"], ctx)
     proposals = _labels(tables["proposals"], ctx)
     if len(proposals):
-        proposals = proposals.sort_values(["authority", "reward_form", "code", "row_no"],
-                                          key=lambda c: c.map({"xa": 0}).fillna(1)
-                                          if c.name == "authority" else c, kind="stable")
+        proposals = proposals.sort_values(
+            ["authority", "reward_form", "code", "row_no"],
+            key=lambda c: c.map({"xa": 0}).fillna(1) if c.name == "authority" else c,
+            kind="stable",
+        )
     return {
-        "TheoKhoi": ("TỔNG HỢP THEO KHỐI THI ĐUA", [
-            Section("I. Tình hình nộp báo cáo theo khối",
-                    _completeness(tables["completeness"], ctx, ("block",)), COMPLETENESS_COLS),
-            Section("II. Các tỷ lệ chính theo khối", block_ratios, block_ratio_cols),
-            Section("III. Điểm và xếp hạng trong khối (đúng hạn 20, chất lượng số liệu 10, "
-                    "kết quả thực hiện 70)", units, ranking_cols)]),
-        "TheoDonVi": ("TỔNG HỢP THEO ĐƠN VỊ", [
-            Section("Tình trạng báo cáo, các tỷ lệ, điểm và bản báo cáo được tính", units,
-                    UNIT_ID_COLS + _ratio_cols(ctx, 12) + SCORE_COLS + VERSION_COLS)]),
-        "SangKien": ("SÁNG KIẾN, GIẢI PHÁP ĐỔI MỚI SÁNG TẠO, CHUYỂN ĐỔI SỐ", [
-            Section("Danh sách sáng kiến do các đơn vị báo cáo", tables["initiatives"],
-                    INITIATIVE_COLS)]),
-        "KhenThuong": ("ĐỀ NGHỊ KHEN THƯỞNG", [
-            Section("I. Khen thưởng theo thẩm quyền của Chủ tịch UBND xã",
-                    tally[tally["authority"] == "xa"], TALLY_COLS),
-            Section("II. Đề nghị cấp trên khen thưởng",
-                    tally[tally["authority"] != "xa"], TALLY_COLS),
-            Section("III. Danh sách đề nghị (theo thẩm quyền trước, đề nghị cấp trên sau)",
-                    proposals, PROPOSAL_COLS)]),
-        "ChuaNop": ("ĐƠN VỊ CHƯA NỘP HOẶC NỘP MUỘN", [
-            Section("Chưa nộp", missing[missing["status"] == "missing"], MISSING_COLS),
-            Section("Nộp muộn", missing[missing["status"] == "late"], MISSING_COLS)]),
+        "TheoKhoi": (
+            "TỔNG HỢP THEO KHỐI THI ĐUA",
+            [
+                Section(
+                    "I. Tình hình nộp báo cáo theo khối",
+                    _completeness(tables["completeness"], ctx, ("block",)),
+                    COMPLETENESS_COLS,
+                ),
+                Section("II. Các tỷ lệ chính theo khối", block_ratios, block_ratio_cols),
+                Section(
+                    "III. Điểm và xếp hạng trong khối (đúng hạn 20, chất lượng số liệu 10, "
+                    "kết quả thực hiện 70)",
+                    units,
+                    ranking_cols,
+                ),
+            ],
+        ),
+        "TheoDonVi": (
+            "TỔNG HỢP THEO ĐƠN VỊ",
+            [
+                Section(
+                    "Tình trạng báo cáo, các tỷ lệ, điểm và bản báo cáo được tính",
+                    units,
+                    UNIT_ID_COLS + _ratio_cols(ctx, 12) + SCORE_COLS + VERSION_COLS,
+                )
+            ],
+        ),
+        "SangKien": (
+            "SÁNG KIẾN, GIẢI PHÁP ĐỔI MỚI SÁNG TẠO, CHUYỂN ĐỔI SỐ",
+            [
+                Section(
+                    "Danh sách sáng kiến do các đơn vị báo cáo",
+                    tables["initiatives"],
+                    INITIATIVE_COLS,
+                )
+            ],
+        ),
+        "KhenThuong": (
+            "ĐỀ NGHỊ KHEN THƯỞNG",
+            [
+                Section(
+                    "I. Khen thưởng theo thẩm quyền của Chủ tịch UBND xã",
+                    tally[tally["authority"] == "xa"],
+                    TALLY_COLS,
+                ),
+                Section(
+                    "II. Đề nghị cấp trên khen thưởng",
+                    tally[tally["authority"] != "xa"],
+                    TALLY_COLS,
+                ),
+                Section(
+                    "III. Danh sách đề nghị (theo thẩm quyền trước, đề nghị cấp trên sau)",
+                    proposals,
+                    PROPOSAL_COLS,
+                ),
+            ],
+        ),
+        "ChuaNop": (
+            "ĐƠN VỊ CHƯA NỘP HOẶC NỘP MUỘN",
+            [
+                Section("Chưa nộp", missing[missing["status"] == "missing"], MISSING_COLS),
+                Section("Nộp muộn", missing[missing["status"] == "late"], MISSING_COLS),
+            ],
+        ),
     }
 
 
-REVIEW_COLS = (Col("code", "Mã đơn vị", 12), Col("name", "Tên đơn vị", 30),
-               Col("indicator_code", "Mã chỉ tiêu", 8), Col("name_vi", "Chỉ tiêu", 40),
-               Col("review", "Số liệu sơ kết/tổng kết", 14, "num"),
-               Col("annual", "Theo các báo cáo năm", 14, "num"),
-               Col("n_years", "Số năm", 8, "int"), Col("flag_vi", "Đối chiếu", 22))
+REVIEW_COLS = (
+    Col("code", "Mã đơn vị", 12),
+    Col("name", "Tên đơn vị", 30),
+    Col("indicator_code", "Mã chỉ tiêu", 8),
+    Col("name_vi", "Chỉ tiêu", 40),
+    Col("review", "Số liệu sơ kết/tổng kết", 14, "num"),
+    Col("annual", "Theo các báo cáo năm", 14, "num"),
+    Col("n_years", "Số năm", 8, "int"),
+    Col("flag_vi", "Đối chiếu", 22),
+)
 
 
 def _review(df: pd.DataFrame) -> pd.DataFrame:
@@ -299,9 +410,13 @@ def _review(df: pd.DataFrame) -> pd.DataFrame:
     return df
 
 
-PLAN_COLS = (Col("code", "Mã đơn vị", 12), Col("name", "Tên đơn vị", 40),
-             Col("block_vi", "Khối thi đua", 24), Col("issued_vi", "Kế hoạch", 20),
-             Col("received_at", "Thời điểm nhận", 17, "date"))
+PLAN_COLS = (
+    Col("code", "Mã đơn vị", 12),
+    Col("name", "Tên đơn vị", 40),
+    Col("block_vi", "Khối thi đua", 24),
+    Col("issued_vi", "Kế hoạch", 20),
+    Col("received_at", "Thời điểm nhận", 17, "date"),
+)
 
 
 def _indicator_groups(tables: dict, ctx: dict) -> list[Section]:
@@ -311,10 +426,16 @@ def _indicator_groups(tables: dict, ctx: dict) -> list[Section]:
     position = {i.code: n for n, i in enumerate(ctx["cfg"].indicators)}  # indicators.csv
     by_kind = by_kind.iloc[by_kind["indicator_code"].map(position).argsort(kind="stable")]
     kinds = set(by_kind["kind"])
-    return [Section(f"II.{n}. Kết quả các chỉ tiêu – {heading}",
-                    by_kind[by_kind["kind"] == kind], INDICATOR_COLS)
-            for n, (kind, heading) in enumerate(
-                [g for g in criteria_groups(ctx["cfg"].settings.kinds) if g[0] in kinds], 1)]
+    return [
+        Section(
+            f"II.{n}. Kết quả các chỉ tiêu – {heading}",
+            by_kind[by_kind["kind"] == kind],
+            INDICATOR_COLS,
+        )
+        for n, (kind, heading) in enumerate(
+            [g for g in criteria_groups(ctx["cfg"].settings.kinds) if g[0] in kinds], 1
+        )
+    ]
 
 
 def _plans(tables: dict, ctx: dict) -> pd.DataFrame:
@@ -326,16 +447,28 @@ def _plans(tables: dict, ctx: dict) -> pd.DataFrame:
 def _annual_sheets(tables: dict, ctx: dict) -> dict[str, tuple[str, list[Section]]]:
     ratios = tables["ratios"]
     return {
-        "TongHop": (f"BÁO CÁO TỔNG HỢP KẾT QUẢ NĂM {ctx['cycle'].year}", [
-            Section("I. Tình hình nộp báo cáo (tỷ lệ trên số đơn vị phải nộp)",
+        "TongHop": (
+            f"BÁO CÁO TỔNG HỢP KẾT QUẢ NĂM {ctx['cycle'].year}",
+            [
+                Section(
+                    "I. Tình hình nộp báo cáo (tỷ lệ trên số đơn vị phải nộp)",
                     _completeness(tables["completeness"], ctx, ("commune", "kind")),
-                    COMPLETENESS_COLS),
-            *_indicator_groups(tables, ctx),
-            Section("III. Các tỷ lệ chính (mỗi tỷ lệ tính trên một loại đơn vị, chỉ các đơn "
+                    COMPLETENESS_COLS,
+                ),
+                *_indicator_groups(tables, ctx),
+                Section(
+                    "III. Các tỷ lệ chính (mỗi tỷ lệ tính trên một loại đơn vị, chỉ các đơn "
                     "vị báo cáo tử số)",
-                    _ratios(ratios[ratios["level"] == "commune"], ctx), RATIO_COLS),
-            Section("IV. Xây dựng, ban hành kế hoạch thực hiện Phong trào thi đua",
-                    _plans(tables, ctx), PLAN_COLS)]),
+                    _ratios(ratios[ratios["level"] == "commune"], ctx),
+                    RATIO_COLS,
+                ),
+                Section(
+                    "IV. Xây dựng, ban hành kế hoạch thực hiện Phong trào thi đua",
+                    _plans(tables, ctx),
+                    PLAN_COLS,
+                ),
+            ],
+        ),
         **_common_sheets(tables, ctx),
     }
 
@@ -345,48 +478,77 @@ def _phase_sheets(tables: dict, ctx: dict) -> dict[str, tuple[str, list[Section]
     years = sorted(yearly["year"].unique().tolist())
     wide = yearly.pivot(index="indicator_code", columns="year", values="total")
     wide.columns = [f"y{y}" for y in wide.columns]
-    ach = tables["achievement"].merge(wide, how="left", left_on="indicator_code",
-                                      right_index=True)
+    ach = tables["achievement"].merge(wide, how="left", left_on="indicator_code", right_index=True)
     ach["aggregate_vi"] = ach["aggregate"].map(AGGREGATE_VI)
-    ach_cols = (Col("indicator_code", "Mã", 8), Col("name_vi", "Chỉ tiêu", 44),
-                Col("unit_vi", "Đơn vị tính", 10),
-                *(Col(f"y{y}", f"Năm {y}", 12, "dec") for y in years),
-                Col("aggregate_vi", "Cách cộng dồn", 16), Col("cumulative", "Lũy kế giai đoạn",
-                                                              13, "dec"),
-                Col("review", "Số liệu đơn vị báo cáo đến thời điểm chốt", 14, "num"),
-                Col("achieved", "Kết quả đạt được", 13, "num"),
-                Col("target", "Chỉ tiêu đăng ký", 13, "dec"),
-                Col("achieved_pct", "Đạt so với chỉ tiêu (%)", 12, "dec"))
+    ach_cols = (
+        Col("indicator_code", "Mã", 8),
+        Col("name_vi", "Chỉ tiêu", 44),
+        Col("unit_vi", "Đơn vị tính", 10),
+        *(Col(f"y{y}", f"Năm {y}", 12, "dec") for y in years),
+        Col("aggregate_vi", "Cách cộng dồn", 16),
+        Col("cumulative", "Lũy kế giai đoạn", 13, "dec"),
+        Col("review", "Số liệu đơn vị báo cáo đến thời điểm chốt", 14, "num"),
+        Col("achieved", "Kết quả đạt được", 13, "num"),
+        Col("target", "Chỉ tiêu đăng ký", 13, "dec"),
+        Col("achieved_pct", "Đạt so với chỉ tiêu (%)", 12, "dec"),
+    )
     yr = tables["yearly_ratios"].pivot(index="ratio", columns="year", values="pct")
     yr.columns = [f"y{y}" for y in yr.columns]
     yr = yr.reset_index()
     yr["name_vi"] = yr["ratio"].map(ratio_names(ctx["cfg"]))
     yc = tables["yearly_completeness"]
-    ycw = yc.pivot_table(index=["level", "grp"], columns="year",
-                         values=["reporting_rate", "on_time_rate"]).reset_index()
+    ycw = yc.pivot_table(
+        index=["level", "grp"], columns="year", values=["reporting_rate", "on_time_rate"]
+    ).reset_index()
     ycw.columns = ["level", "grp", *(f"{m}_{y}" for m, y in ycw.columns[2:])]
     ycw = _completeness(ycw, ctx, ("commune", "block"))
-    yc_cols = (Col("label", "Nhóm", 34),
-               *(c for y in years for c in (Col(f"reporting_rate_{y}", f"Tỷ lệ nộp {y} (%)", 11,
-                                                "dec"),
-                                            Col(f"on_time_rate_{y}", f"Đúng hạn {y} (%)", 11,
-                                                "dec"))))
+    yc_cols = (
+        Col("label", "Nhóm", 34),
+        *(
+            c
+            for y in years
+            for c in (
+                Col(f"reporting_rate_{y}", f"Tỷ lệ nộp {y} (%)", 11, "dec"),
+                Col(f"on_time_rate_{y}", f"Đúng hạn {y} (%)", 11, "dec"),
+            )
+        ),
+    )
     sheets = _common_sheets(tables, ctx)
     title, sections = sheets["TheoKhoi"]
-    sheets["TheoKhoi"] = (title, [Section("Tỷ lệ nộp và đúng hạn từng năm", ycw, yc_cols),
-                                  *sections])
+    sheets["TheoKhoi"] = (
+        title,
+        [Section("Tỷ lệ nộp và đúng hạn từng năm", ycw, yc_cols), *sections],
+    )
     return {
-        "TongHop": (f"BÁO CÁO TỔNG HỢP KẾT QUẢ {ctx['cycle'].title.upper()}", [
-            Section("I. Tình hình nộp báo cáo sơ kết/tổng kết",
+        "TongHop": (
+            f"BÁO CÁO TỔNG HỢP KẾT QUẢ {ctx['cycle'].title.upper()}",
+            [
+                Section(
+                    "I. Tình hình nộp báo cáo sơ kết/tổng kết",
                     _completeness(tables["completeness"], ctx, ("commune", "kind")),
-                    COMPLETENESS_COLS),
-            Section("II. Kết quả các chỉ tiêu từng năm, lũy kế và so với chỉ tiêu đăng ký", ach,
-                    ach_cols),
-            Section("III. Các tỷ lệ chính từng năm (%)", yr,
-                    (Col("ratio", "Mã", 8), Col("name_vi", "Tỷ lệ", 44),
-                     *(Col(f"y{y}", f"Năm {y}", 12, "dec") for y in years))),
-            Section(f"IV. Đối chiếu số liệu của đơn vị với các báo cáo năm (chênh lệch quá "
+                    COMPLETENESS_COLS,
+                ),
+                Section(
+                    "II. Kết quả các chỉ tiêu từng năm, lũy kế và so với chỉ tiêu đăng ký",
+                    ach,
+                    ach_cols,
+                ),
+                Section(
+                    "III. Các tỷ lệ chính từng năm (%)",
+                    yr,
+                    (
+                        Col("ratio", "Mã", 8),
+                        Col("name_vi", "Tỷ lệ", 44),
+                        *(Col(f"y{y}", f"Năm {y}", 12, "dec") for y in years),
+                    ),
+                ),
+                Section(
+                    f"IV. Đối chiếu số liệu của đơn vị với các báo cáo năm (chênh lệch quá "
                     f"{ctx['cfg'].settings.rollup.review_tolerance:.0%})",
-                    _review(tables["review_check"]), REVIEW_COLS)]),
+                    _review(tables["review_check"]),
+                    REVIEW_COLS,
+                ),
+            ],
+        ),
         **sheets,
     }
