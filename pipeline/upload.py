@@ -17,6 +17,7 @@ import threading
 import time
 import uuid
 from concurrent.futures import Future
+from contextlib import suppress
 from dataclasses import asdict, dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -35,8 +36,12 @@ from warehouse.queries import submission_problems, submission_version, versions
 
 @dataclass
 class Uploaded:
-    outcome: str  # accepted | accepted_with_warnings | rejected | unreadable | duplicate
-    version: int | None  # | misdirected (another unit's or cycle's workbook: `refused`)
+    """One upload's answer.  `outcome`: accepted, accepted_with_warnings, rejected,
+    unreadable, duplicate, or misdirected (another unit's or cycle's workbook, not
+    taken: `refused` says why)."""
+
+    outcome: str
+    version: int | None
     submission_id: str
     problems: list[dict] = field(default_factory=list)
     seconds: float = 0.0
@@ -93,12 +98,10 @@ def _into_inbox(ws: Workspace, path: Path, sha: str, target: Path) -> None:
     (`archive/<sha256>`, which the take-in then finds whole and does not write again):
     the upload's bytes are written once.  Where links fail, the take-in copies them."""
     ws.paths.archive.mkdir(parents=True, exist_ok=True)
-    try:
+    # FileExistsError: sent before, archived already; another OSError: no hard links
+    # here (another file system), the take-in copies the file
+    with suppress(OSError):
         os.link(path, ws.paths.archive / sha)
-    except FileExistsError:  # sent before: archived already
-        pass
-    except OSError:  # no hard links here (another file system): the take-in copies
-        pass
     os.replace(path, target)
 
 

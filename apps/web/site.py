@@ -17,6 +17,7 @@ from thidua import layout
 from thidua.errors import ThiduaError
 from thidua.review import STATE_VI
 from thidua.rules import fmt
+from thidua.settings import WebSettings
 from thidua.workspace import Workspace
 
 HERE = Path(__file__).resolve().parent
@@ -48,7 +49,7 @@ class Site:
     prefect_ui: str
 
     @property
-    def web(self):
+    def web(self) -> WebSettings:
         return self.ws.config.settings.web
 
     def page(self, request: Request, name: str, status: int = 200, **ctx: Any) -> HTMLResponse:
