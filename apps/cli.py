@@ -682,7 +682,7 @@ def link(
     every link of the unit for the cycle stops working (the page then says whom to
     contact); the next `thidua link` makes a new one.
     """
-    from pipeline.review import make_link, revoke_links
+    from pipeline.links import make_link, revoke_links
 
     ws = _warehouse_workspace(unit=unit, cycle=cycle)
     try:

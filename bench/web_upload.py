@@ -83,7 +83,7 @@ def run(mode: str, n: int, repeat: int) -> dict:
 
     from apps.server import web_process
     from pipeline.init import init_workspace
-    from pipeline.review import make_link
+    from pipeline.links import make_link
     from thidua import synthetic
     from thidua.workspace import Workspace
 

@@ -48,7 +48,9 @@ def main() -> None:
 
     from apps.server import web_process
     from pipeline.init import init_workspace
-    from pipeline.review import decide, make_link, upload
+    from pipeline.links import make_link
+    from pipeline.review import decide
+    from pipeline.upload import upload
     from thidua import synthetic
     from thidua.passwords import hash_password
     from thidua.workspace import Workspace

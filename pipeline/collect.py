@@ -27,7 +27,7 @@ from pipeline.steps import Runner, call
 from thidua import layout
 from thidua.batch import Batch, batch_frames, files_frame, outcomes, values_frame
 from thidua.checks import Examined
-from thidua.examine import examine_all
+from thidua.examine import examine_all, set_apart
 from thidua.intake import Arrival, scan, take_all
 from thidua.parse import Limits
 from thidua.workspace import Workspace
@@ -61,11 +61,13 @@ def collect(
     docs: bool = True,
     acks: bool = True,
     run: Runner = call,
+    claims: dict[str, tuple[str, str]] | None = None,
 ) -> Collected:
     """The collection sequence, shared by `thidua collect` and the `collect` flow.
 
     Acknowledges every submission still owed one, so acknowledgments that failed on an
-    earlier run go out now.
+    earlier run go out now.  `claims` (the web's uploads): inbox file name → the
+    (unit, cycle) of the link that sent it (`examine`).
     """
     # One collection at a time: an overlapping run waits, then finds the inbox done
     from pipeline.mail import fetch_mail, file_mail
@@ -77,7 +79,7 @@ def collect(
         # Extract: archive and record every file before anything reads it
         arrivals = run(take_in, ws, inbox)
         # Transform: parse, registry checks, one GX run over the batch
-        batch = run(examine, ws, arrivals, docs)
+        batch = run(examine, ws, arrivals, docs, claims)
         # Load: one transaction, then the inbox is tidied
         loaded = run(load, ws, batch)
         tidied = run(tidy_inbox, ws, batch)
@@ -109,8 +111,15 @@ def take_in(ws: Workspace, inbox: Path | None = None) -> list[Arrival]:
     return arrivals
 
 
-def examine(ws: Workspace, arrivals: list[Arrival], docs: bool = True) -> Batch:
-    """Parse and check every new submission of the batch; GX runs once over all values."""
+def examine(
+    ws: Workspace,
+    arrivals: list[Arrival],
+    docs: bool = True,
+    claims: dict[str, tuple[str, str]] | None = None,
+) -> Batch:
+    """Parse and check every new submission of the batch; GX runs once over all values.
+    A file sent by a link (`claims`) whose workbook is another unit's or cycle's is set
+    apart (`batch.misdirected`), not checked further nor loaded."""
     from warehouse.queries import loaded_ids
 
     incoming = [s for a in arrivals for s in a.submissions]
@@ -125,6 +134,8 @@ def examine(ws: Workspace, arrivals: list[Arrival], docs: bool = True) -> Batch:
         seen.add(inc.submission_id)
         new.append(inc)
     batch.examined = examine_all(ws.config, new, Limits.from_checks(ws.config.settings.checks))
+    if claims:
+        batch.examined, batch.misdirected = set_apart(batch.examined, claims)
     batch.values = validate_values(ws, batch.examined, ws.paths.data_docs if docs else None)
     return batch
 

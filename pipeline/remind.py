@@ -14,6 +14,7 @@ import duckdb
 import pandas as pd
 
 from pipeline.alerts import alert_failing_mail
+from pipeline.links import unit_links
 from pipeline.steps import Runner, call
 from thidua.calendar import STAGES
 from thidua.config import Config
@@ -68,9 +69,7 @@ def plan_reminders(
 def send(ws: Workspace, planned: pd.DataFrame) -> pd.DataFrame:
     """Send the reminders of a chunk over one SMTP connection (or into the outbox),
     logging each in the `reminders` table right after its SMTP transaction; each
-    carries the unit's upload link when `[web]` is set up (`pipeline.review.unit_links`)."""
-    from pipeline.review import unit_links
-
+    carries the unit's upload link when `[web]` is set up (`pipeline.links.unit_links`)."""
     pairs = list(zip(planned["unit_code"], planned["cycle_id"], strict=True))
     found = unit_links(ws, pairs)
     if found:

@@ -15,13 +15,18 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from apps.cli import app as cli
-from apps.web.app import CSP, TokenBucket, create_app
-from pipeline import review
+from apps.web.app import create_app
+from apps.web.guards import CSP, TokenBucket
+from pipeline import upload as uploads
+from pipeline.links import make_link, open_link
+from pipeline.review import decide, unit_view
+from pipeline.upload import UploadQueue, upload
 from thidua import links, synthetic
 from thidua.errors import ConfigError
 from thidua.passwords import hash_password, verify_password
 from thidua.settings import REPO_CONFIG, resolve_settings
 from thidua.workspace import Workspace
+from warehouse.db import WAREHOUSE_LOCK
 
 SECRET = "test-secret-key-for-thidua-web"
 PASSWORD = "mat-khau-can-bo"
@@ -160,12 +165,12 @@ def test_link_cli_and_states(setup):
         r.status_code == 410 and "hết hạn" in r.text and ws.config.settings.sender.phone in r.text
     )
     # revoked
-    url_b = review.make_link(ws, b.code, cycle.id)
+    url_b = make_link(ws, b.code, cycle.id)
     out = CliRunner().invoke(cli, ["link", b.code, cycle.id, "--revoke"])
     assert out.exit_code == 0 and "đã thu hồi 1 đường dẫn" in out.stdout
     r = c.get(f"/u/{token_of(url_b)}")
     assert r.status_code == 410 and "thu hồi" in r.text
-    new_b = review.make_link(ws, b.code, cycle.id)  # a new link id
+    new_b = make_link(ws, b.code, cycle.id)  # a new link id
     assert links.verify(web, token_of(new_b)) != links.verify(web, token_of(url_b))
     assert c.get(f"/u/{token_of(new_b)}").status_code == 200
 
@@ -173,7 +178,7 @@ def test_link_cli_and_states(setup):
 def test_every_response_has_the_security_headers(setup):
     ws, cycle, (a, *_) = setup
     c = client(ws)
-    token = token_of(review.make_link(ws, a.code, cycle.id))
+    token = token_of(make_link(ws, a.code, cycle.id))
     for r in (
         c.get("/"),
         c.get(f"/u/{token}"),
@@ -197,7 +202,7 @@ def test_unit_page_template_and_upload(setup):
 
     ws, cycle, (a, *_) = setup
     c = client(ws)
-    token = token_of(review.make_link(ws, a.code, cycle.id))
+    token = token_of(make_link(ws, a.code, cycle.id))
     page = c.get(f"/u/{token}")
     assert cycle.title in page.text and cycle.due.strftime("%d/%m/%Y") in page.text
     assert "chưa nộp" in page.text
@@ -217,13 +222,13 @@ def test_unit_page_template_and_upload(setup):
     assert "có lỗi" in r.text and "150" in r.text
     # the sheet by its tab's title, as the acknowledgment names it
     assert "<th>Trang</th>" in r.text and '<td class="code">Chỉ tiêu</td>' in r.text
-    problems = review.unit_view(ws, a.code, cycle.id)["problems"]
+    problems = unit_view(ws, a.code, cycle.id)["problems"]
     assert problems and problems[0]["fix_vi"] and problems[0]["fix_vi"] in r.text
     [on_value] = [p for p in problems if p["indicator"] == ind.code]
     assert on_value["indicator_name"] == ind.name_vi and ind.name_vi in r.text
     assert on_value["cell"].startswith("ChiTieu!") and on_value["value"] == "150"
     # the history: both versions, newest first, with their review states
-    view = review.unit_view(ws, a.code, cycle.id)
+    view = unit_view(ws, a.code, cycle.id)
     assert [(v["version"], v["review"]) for v in view["versions"]] == [
         (2, "has_issues"),
         (1, "received"),
@@ -231,7 +236,7 @@ def test_unit_page_template_and_upload(setup):
     # the same bytes again: a duplicate, no new version
     r = post_file(c, token, first)
     assert "giống hệt" in r.text
-    assert len(review.unit_view(ws, a.code, cycle.id)["versions"]) == 2
+    assert len(unit_view(ws, a.code, cycle.id)["versions"]) == 2
     # stored under its sha256, never under the client's name; the upload dir is gone
     names = {p.name for p in ws.paths.archive.iterdir()}
     assert all(re.fullmatch(r"[0-9a-f]{64}", n) for n in names)
@@ -240,7 +245,7 @@ def test_unit_page_template_and_upload(setup):
 
 def test_upload_limits(setup, monkeypatch):
     ws, cycle, (a, b, _) = setup
-    token = token_of(review.make_link(ws, a.code, cycle.id))
+    token = token_of(make_link(ws, a.code, cycle.id))
     c = client(ws)
     # not a workbook: refused by type or by content
     assert post_file(c, token, b"ma_don_vi,ky\n", "text/csv").status_code == 415
@@ -269,14 +274,14 @@ def test_upload_limits(setup, monkeypatch):
         headers={"content-type": "multipart/form-data; boundary=b"},
     )
     assert r.status_code == 413
-    assert review.unit_view(ws, a.code, cycle.id)["versions"] == []
+    assert unit_view(ws, a.code, cycle.id)["versions"] == []
 
 
 def test_a_unit_token_reads_only_its_own_unit(setup):
     ws, cycle, (a, b, _) = setup
-    review.upload(ws, b.code, cycle.id, synthetic.workbook(ws.config, b, cycle))
+    upload(ws, b.code, cycle.id, synthetic.workbook(ws.config, b, cycle))
     c = client(ws)
-    token_a = token_of(review.make_link(ws, a.code, cycle.id))
+    token_a = token_of(make_link(ws, a.code, cycle.id))
     page = c.get(f"/u/{token_a}")
     assert a.name in page.text and b.name not in page.text and b.code not in page.text
     assert "Chưa có phiên bản nào" in page.text
@@ -296,9 +301,9 @@ def test_rate_limit_per_token(setup):
     application = create_app(ws)
     application.state.buckets = TokenBucket(burst=2, every=60)
     c = TestClient(application)
-    token = token_of(review.make_link(ws, a.code, cycle.id))
+    token = token_of(make_link(ws, a.code, cycle.id))
     assert [c.get(f"/u/{token}").status_code for _ in range(3)] == [200, 200, 429]
-    assert c.get(f"/u/{token_of(review.make_link(ws, b.code, cycle.id))}").status_code == 200
+    assert c.get(f"/u/{token_of(make_link(ws, b.code, cycle.id))}").status_code == 200
 
 
 # -- the officer ----------------------------------------------------------------------------
@@ -320,7 +325,7 @@ def test_officer_pages_need_a_login(setup):
 
 def test_csrf_is_refused(setup):
     ws, cycle, (a, *_) = setup
-    review.upload(ws, a.code, cycle.id, synthetic.workbook(ws.config, a, cycle))
+    upload(ws, a.code, cycle.id, synthetic.workbook(ws.config, a, cycle))
     c = client(ws)
     c.get("/officer/login")
     r = c.post("/officer/login", data={"password": PASSWORD})  # no token
@@ -332,18 +337,16 @@ def test_csrf_is_refused(setup):
     assert r.status_code == 403
     r = c.post("/officer/logout", data={"csrf": "forged"})
     assert r.status_code == 403
-    assert review.unit_view(ws, a.code, cycle.id)["review"] == "received"
+    assert unit_view(ws, a.code, cycle.id)["review"] == "received"
 
 
 @pytest.mark.slow
 def test_officer_review_flow_and_returned_email(setup, smtp_env):
     ws, cycle, (a, b, _) = setup
     ws = Workspace.from_env()  # with THIDUA_SMTP_* of the test server
-    review.upload(ws, a.code, cycle.id, synthetic.workbook(ws.config, a, cycle))
+    upload(ws, a.code, cycle.id, synthetic.workbook(ws.config, a, cycle))
     ind = next(i for i in ws.config.indicators_for(b.kind) if i.type == "percent")
-    review.upload(
-        ws, b.code, cycle.id, synthetic.workbook(ws.config, b, cycle, overrides={ind.code: 150})
-    )
+    upload(ws, b.code, cycle.id, synthetic.workbook(ws.config, b, cycle, overrides={ind.code: 150}))
     smtp_env.received.clear()  # the acknowledgments
     c = client(ws)
     login(c)
@@ -369,23 +372,23 @@ def test_officer_review_flow_and_returned_email(setup, smtp_env):
     body = mail.message.get_body(("plain",)).get_content()
     assert comment in body
     token = re.search(r"/u/(\S+?)\.?\s", body).group(1)
-    assert review.open_link(ws, token).unit == a.code
-    log = review.unit_view(ws, a.code, cycle.id)["log"]
+    assert open_link(ws, token).unit == a.code
+    log = unit_view(ws, a.code, cycle.id)["log"]
     assert [(r["from_state"], r["to_state"], r["actor"]) for r in log] == [
         (None, "received", "system"),
         ("received", "returned", "officer"),
     ]
     assert log[-1]["comment"] == comment
     # the unit sends a new version: received again; approve it; it is locked
-    review.upload(ws, a.code, cycle.id, synthetic.workbook(ws.config, a, cycle, initiatives=2))
-    assert review.unit_view(ws, a.code, cycle.id)["review"] == "received"
+    upload(ws, a.code, cycle.id, synthetic.workbook(ws.config, a, cycle, initiatives=2))
+    assert unit_view(ws, a.code, cycle.id)["review"] == "received"
     r = c.post(path + "/decide", data={"action": "approve", "csrf": csrf})
     assert r.status_code == 303
     r = c.post(path + "/decide", data={"action": "reject", "comment": "x", "csrf": csrf})
     assert r.status_code == 400 and "locked" in r.text
     # approve then a new upload: a new version waiting for review, v2 stays approved
-    review.upload(ws, a.code, cycle.id, synthetic.workbook(ws.config, a, cycle, initiatives=3))
-    vs = review.unit_view(ws, a.code, cycle.id)["versions"]
+    upload(ws, a.code, cycle.id, synthetic.workbook(ws.config, a, cycle, initiatives=3))
+    vs = unit_view(ws, a.code, cycle.id)["versions"]
     assert [(v["version"], v["review"]) for v in vs] == [
         (3, "received"),
         (2, "approved"),
@@ -409,8 +412,8 @@ def test_review_cli_and_status_json(setup, smtp_env):
 
     ws, cycle, (a, b, third) = setup
     ws = Workspace.from_env()
-    review.upload(ws, a.code, cycle.id, synthetic.workbook(ws.config, a, cycle))
-    review.upload(ws, b.code, cycle.id, synthetic.workbook(ws.config, b, cycle))
+    upload(ws, a.code, cycle.id, synthetic.workbook(ws.config, a, cycle))
+    upload(ws, b.code, cycle.id, synthetic.workbook(ws.config, b, cycle))
     smtp_env.received.clear()
     run = CliRunner().invoke
     assert run(cli, ["review", "approve", a.code, cycle.id]).exit_code == 0
@@ -448,7 +451,7 @@ def test_reminders_carry_the_units_link(ws):
         text = msg.get_body(("plain",)).get_content()
         html = msg.get_body(("html",)).get_content()
         token = re.search(r"NỘP TRỰC TUYẾN: http://127.0.0.1:8000/u/(\S+)", text).group(1)
-        claim = review.open_link(ws, token)
+        claim = open_link(ws, token)
         assert claim.cycle == cycle.id and f"Mã đơn vị: {claim.unit}" in text
         assert f'href="http://127.0.0.1:8000/u/{token}"' in html
         found += 1
@@ -472,8 +475,8 @@ def test_rollup_counts_accepted_or_approved(setup, monkeypatch):
     if cycle.kind != "nam":
         pytest.skip("the open cycle is not annual")
     for u in (a, b):
-        review.upload(ws, u.code, cycle.id, synthetic.workbook(ws.config, u, cycle))
-    review.decide(ws, a.code, cycle.id, "approve", "test")
+        upload(ws, u.code, cycle.id, synthetic.workbook(ws.config, u, cycle))
+    decide(ws, a.code, cycle.id, "approve", "test")
     accepted = rollup(ws, "annual", cycle.year)[0].headline
     assert accepted["counts"] == "accepted" and accepted["sources"] == 2
     monkeypatch.setenv("THIDUA_WEB_ROLLUP_COUNTS", "approved")
@@ -496,11 +499,11 @@ def test_plan_document_upload_in_the_plan_cycle(setup, monkeypatch):
     ws = Workspace.from_env()
     plan = ws.config.cycle("ke-hoach-2025")
     c = client(ws)
-    token = token_of(review.make_link(ws, a.code, plan.id))
+    token = token_of(make_link(ws, a.code, plan.id))
     page = c.get(f"/u/{token}")
     assert 'name="plan"' in page.text and "Văn bản kế hoạch" in page.text
     assert re.search(r'id="document">chưa nhận<', page.text)
-    other = c.get(f"/u/{token_of(review.make_link(ws, a.code, cycle.id))}")
+    other = c.get(f"/u/{token_of(make_link(ws, a.code, cycle.id))}")
     assert cycle.kind != "ke_hoach" and 'name="plan"' not in other.text
 
     def post(workbook: bytes, plan_file=None):
@@ -517,7 +520,7 @@ def test_plan_document_upload_in_the_plan_cycle(setup, monkeypatch):
     assert post(book, ("kh.pdf", io.BytesIO(word), "application/pdf")).status_code == 415
     assert post(book, ("kh.txt", io.BytesIO(b"ke hoach"), "text/plain")).status_code == 415
     assert post(book, ("kh.docx", io.BytesIO(b"%PDF-1.4"), DOCX)).status_code == 415
-    assert review.unit_view(ws, a.code, plan.id)["versions"] == []
+    assert unit_view(ws, a.code, plan.id)["versions"] == []
     # the workbook alone, then the same workbook with its plan: one version, plan linked
     assert post(book).status_code == 200
     r = post(book, ("ke hoach.pdf", io.BytesIO(pdf), "application/pdf"))
@@ -561,7 +564,7 @@ def test_upload_queue_collects_waiting_uploads_as_one_batch(setup, monkeypatch):
 
     ws, cycle, _ = setup
     units = ws.config.expected_units(cycle)[:5]
-    q = review.UploadQueue(ws)
+    q = UploadQueue(ws)
     warm = q.start()
     try:
         assert set(warm) == {"imports", "dry_run"}
@@ -601,7 +604,7 @@ def test_upload_queue_collects_waiting_uploads_as_one_batch(setup, monkeypatch):
         assert any(p["value"] == "150" for p in results[units[1].code].problems)
         # in this process, as every reader here: under the lock (the queue's thread may
         # be sending the acknowledgments on its connection)
-        with review.WAREHOUSE_LOCK, duckdb.connect(str(ws.paths.warehouse), read_only=True) as con:
+        with WAREHOUSE_LOCK, duckdb.connect(str(ws.paths.warehouse), read_only=True) as con:
             rows = con.execute(
                 "SELECT count(*), count(DISTINCT batch_id) FROM submissions WHERE cycle_id = ?",
                 [cycle.id],
@@ -615,7 +618,7 @@ def test_upload_queue_collects_waiting_uploads_as_one_batch(setup, monkeypatch):
         assert again.version == 2 and q.batches == [5, 1]
         # a batch that fails fails each of its requests, and the queue goes on
         with monkeypatch.context() as m, pytest.raises(ZeroDivisionError):
-            m.setattr(review, "_collect_staged", lambda *a, **k: 1 / 0)
+            m.setattr(uploads, "_collect_staged", lambda *a, **k: 1 / 0)
             q.upload(
                 units[0].code,
                 cycle.id,

@@ -102,7 +102,7 @@ def mail_with(smtp, needle: str, timeout: float = 30):
 def test_unit_uploads_officer_returns_then_approves_rollup_counts_it(web_server, browser, smtp_env):
     from openpyxl import load_workbook
 
-    from pipeline.review import make_link
+    from pipeline.links import make_link
     from pipeline.rollup import rollup
 
     ws, base = web_server

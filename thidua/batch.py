@@ -3,7 +3,7 @@ DataFrames it becomes for the warehouse (one per table).  Pure data, no I/O."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from operator import attrgetter
 from typing import Any
 
@@ -19,6 +19,8 @@ class Batch:
     examined: list[Examined]
     duplicates: list[Incoming]  # already loaded earlier, or twice in this batch
     values: Any = None  # values_frame(readable examined), once built
+    # a link's upload of another unit's or cycle's workbook, with why: never loaded
+    misdirected: list[tuple[Incoming, str]] = field(default_factory=list)
 
 
 def outcomes(batch: Batch) -> list[dict]:

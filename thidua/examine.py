@@ -80,6 +80,42 @@ def examine_all(
     return out
 
 
+def misdirected(ex: Examined, unit: str, cycle: str) -> str | None:
+    """Why the workbook an upload link of `unit` for `cycle` sent is not that unit's
+    report for that cycle (its ThongTin names another), else None.  Read from the
+    examination (the isolated worker parsed it); an unreadable file goes on, recorded as
+    such."""
+    if ex.parsed is None:
+        return None
+    code = (ex.parsed.info.get("ma_don_vi", (None, None))[0] or "").strip()
+    cyc = (ex.parsed.info.get("ky_bao_cao", (None, None))[0] or "").strip()
+    if code and code.upper() != unit:
+        return (
+            f"Tệp này là biểu mẫu của đơn vị {code}, không phải của đơn vị {unit}. "
+            "Hãy tải biểu mẫu của đơn vị mình trên trang này."
+        )
+    if cyc and cyc.lower() != cycle:
+        return f"Tệp này là báo cáo kỳ {cyc}, không phải kỳ {cycle}."
+    return None
+
+
+def set_apart(
+    examined: list[Examined], claims: dict[str, tuple[str, str]]
+) -> tuple[list[Examined], list[tuple[Incoming, str]]]:
+    """(the examined to load, the misdirected with why): a file sent by a link
+    (`claims`: its inbox file name → the link's unit and cycle) whose workbook is
+    another unit's or cycle's is never loaded, so it stays free for its own unit."""
+    keep, apart = [], []
+    for ex in examined:
+        claim = claims.get(ex.incoming.origin.name)
+        why = misdirected(ex, *claim) if claim else None
+        if why:
+            apart.append((ex.incoming, why))
+        else:
+            keep.append(ex)
+    return keep, apart
+
+
 _worker: dict = {}
 _kept = threading.local()
 

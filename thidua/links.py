@@ -29,8 +29,39 @@ class WebNotConfigured(ThiduaError):
     "[web] secret_key is not set (THIDUA_WEB_SECRET_KEY or secrets.toml)"
 
 
-class BadToken(ThiduaError):
-    "The link's signature does not verify: tampered with, or signed with another key"
+class LinkError(ThiduaError):
+    """A link that opens no page.  `status` and `title` are the web's answer (its one
+    error handler reads them); the message tells the unit what to do."""
+
+    status = 403
+    title = "Đường dẫn không hợp lệ"
+    message = (
+        "Đường dẫn này không đúng hoặc đã bị sửa. Vui lòng dùng đúng đường dẫn trong "
+        "thư nhắc của đơn vị, hoặc liên hệ để được cấp lại."
+    )
+
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(message or self.message)
+
+
+class Tampered(LinkError):
+    "The link's signature does not verify, or names no live link of that unit"
+
+
+class Revoked(LinkError):
+    "The link was revoked by the officer"
+
+    status = 410
+    title = "Đường dẫn đã bị thu hồi"
+    message = "Đường dẫn nộp báo cáo này đã bị thu hồi. Vui lòng liên hệ để được cấp đường dẫn mới."
+
+
+class Expired(LinkError):
+    "The link has expired"
+
+    status = 410
+    title = "Đường dẫn đã hết hạn"
+    message = "Đường dẫn nộp báo cáo này đã hết hạn. Vui lòng liên hệ để được cấp đường dẫn mới."
 
 
 @dataclass(frozen=True)
@@ -61,11 +92,12 @@ def sign(web: WebSettings, claim: LinkClaim) -> str:
 
 
 def verify(web: WebSettings, token: str) -> LinkClaim:
-    """The claim of a token whose signature verifies; BadToken otherwise."""
+    """The claim of a token whose signature verifies; Tampered otherwise (changed, or
+    signed with another key)."""
     try:
         unit, cycle, link_id = serializer(web).loads(token)
     except (BadSignature, ValueError, TypeError):
-        raise BadToken("invalid link") from None
+        raise Tampered() from None
     return LinkClaim(str(unit), str(cycle), str(link_id))
 
 

@@ -7,6 +7,7 @@ DuckDB lets one process write a file at a time, so every write in thidua goes th
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -18,6 +19,13 @@ import duckdb
 from thidua.locks import file_lock
 
 MIGRATION_RE = re.compile(r"^(\d{3})_[a-z0-9_]+\.sql$")
+
+# Threads of one process take turns here.  `<path>.lock` (a flock) keeps *processes*
+# apart but is shared by the threads of one process, and DuckDB refuses a read-only and
+# a read-write connection to one file in one process; GX's context and datasource are
+# not thread-safe either.  Every `connect` and `session` holds it; a caller that must
+# read then write with nothing in between (a review decision) holds it around both.
+WAREHOUSE_LOCK = threading.RLock()
 
 
 def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None):
@@ -80,9 +88,10 @@ _SESSION: ContextVar[tuple[Path, duckdb.DuckDBPyConnection] | None] = ContextVar
 def connect(path: Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
     """A connection that is always closed, so DuckDB's file lock is released at once.
 
-    It holds `<path>.lock` meanwhile: DuckDB refuses a second process (reader or
-    writer) while one writes, so processes take turns here rather than fail.  Inside a
-    `session` on the same file it is a cursor of the session's connection instead.
+    It holds `WAREHOUSE_LOCK` and `<path>.lock` meanwhile: DuckDB refuses a second
+    process (reader or writer) while one writes, so processes take turns here rather
+    than fail.  Inside a `session` on the same file it is a cursor of the session's
+    connection instead.
     """
     held = _SESSION.get()
     if held and held[0] == Path(path).absolute():
@@ -92,7 +101,7 @@ def connect(path: Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConn
         finally:
             cur.close()
         return
-    with file_lock(path.with_name(path.name + ".lock")):
+    with WAREHOUSE_LOCK, file_lock(path.with_name(path.name + ".lock")):
         con = duckdb.connect(str(path), read_only=read_only)
         try:
             yield con
@@ -105,10 +114,9 @@ def session(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
     """Hold the warehouse open (read-write, with `<path>.lock`) while a long-lived
     process runs one sequence: every `connect` of this thread to `path` meanwhile is a
     cursor of this connection, not a fresh open (about 20 ms each, 16 in a collection:
-    a third of a web upload's answer).  Other processes wait on the lock meanwhile, as
-    they do for any writer; the caller keeps other threads of its process away (the
-    web's `WAREHOUSE_LOCK`)."""
-    with file_lock(path.with_name(path.name + ".lock")):
+    a third of a web upload's answer).  Other processes wait on `<path>.lock` and other
+    threads of this one on `WAREHOUSE_LOCK` meanwhile, as they do for any writer."""
+    with WAREHOUSE_LOCK, file_lock(path.with_name(path.name + ".lock")):
         con = duckdb.connect(str(path))
         token = _SESSION.set((Path(path).absolute(), con))
         try:

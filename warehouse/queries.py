@@ -117,6 +117,14 @@ def submission_problems(
     return _dicts(con.execute(_sql("problems"), {"unit": unit, "cycle": cycle, "version": version}))
 
 
+def submission_version(con: duckdb.DuckDBPyConnection, submission_id: str) -> int | None:
+    """The version a submission was loaded as (None: not loaded, or no unit's)."""
+    found = con.execute(
+        "SELECT version FROM submissions WHERE submission_id = ?", [submission_id]
+    ).fetchall()
+    return found[0][0] if found else None
+
+
 def pending_acks(
     con: duckdb.DuckDBPyConnection, ids: list[str] | None = None, immediate_attempts: int = 6
 ) -> pd.DataFrame:
