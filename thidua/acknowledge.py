@@ -18,32 +18,23 @@ from datetime import datetime
 
 import pandas as pd
 
-from thidua import layout
+from thidua import layout, words
 from thidua.config import Config
 from thidua.mailer import Email
 
-VERDICTS = {
-    "accepted": ("Đã tiếp nhận", "Báo cáo đã được ghi nhận. Cảm ơn quý đơn vị."),
+# What the unit does next, after the outcome's word (`thidua.words.OUTCOME`)
+NEXT_STEP = {
+    "accepted": "Báo cáo đã được ghi nhận. Cảm ơn quý đơn vị.",
     "accepted_with_warnings": (
-        "Đã tiếp nhận, có lưu ý",
-        (
-            "Báo cáo đã được ghi nhận. Đề nghị xem các mục dưới đây; "
-            "nếu cần sửa, gửi lại tệp đã sửa (lần gửi sau sẽ thay lần "
-            "này){due}."
-        ),
+        "Báo cáo đã được ghi nhận. Đề nghị xem các mục dưới đây; nếu cần sửa, gửi lại "
+        "tệp đã sửa (lần gửi sau sẽ thay lần này){due}."
     ),
-    "rejected": (
-        "Chưa đạt, đề nghị sửa và gửi lại",
-        "Báo cáo chưa được tính. Đề nghị sửa các lỗi dưới đây và gửi lại tệp{due}.",
-    ),
+    "rejected": "Báo cáo chưa được tính. Đề nghị sửa các lỗi dưới đây và gửi lại tệp{due}.",
     "unreadable": (
-        "Không đọc được tệp",
-        (
-            "Báo cáo chưa được tính vì không mở được tệp. Đề nghị mở tệp bằng Excel "
-            "hoặc LibreOffice Calc, bỏ mật khẩu nếu có, lưu lại thành tệp Excel dạng "
-            ".xlsx (nên dùng đúng biểu mẫu đã gửi kèm thư mở kỳ báo cáo), rồi gửi "
-            "lại{due}."
-        ),
+        "Báo cáo chưa được tính vì không mở được tệp. Đề nghị mở tệp bằng Excel "
+        "hoặc LibreOffice Calc, bỏ mật khẩu nếu có, lưu lại thành tệp Excel dạng "
+        ".xlsx (nên dùng đúng biểu mẫu đã gửi kèm thư mở kỳ báo cáo), rồi gửi "
+        "lại{due}."
     ),
 }
 _CODE = re.compile(r"\b([A-Z]{2}\d{2})\b")
@@ -109,7 +100,7 @@ def ack_email(cfg: Config, row: dict, local_tz) -> Email | None:
     if not isinstance(to, str) or not to:
         return None
     cycle = cfg.cycles_by_id.get(row["cycle_id"]) if isinstance(row["cycle_id"], str) else None
-    verdict, next_step = VERDICTS[row["outcome"]]
+    verdict, next_step = words.OUTCOME[row["outcome"]], NEXT_STEP[row["outcome"]]
     now = clock.now(local_tz)
     received: datetime = pd.Timestamp(row["received_at"]).to_pydatetime()
     version = row["version"] if pd.notna(row["version"]) else None
