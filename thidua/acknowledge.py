@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import asdict
 from datetime import datetime
 
 import pandas as pd
@@ -197,33 +198,20 @@ def send_acks(
     Each outcome goes to `record` right after its SMTP transaction, so a crash can
     repeat at most the one message in flight.
     """
-    from thidua import clock
     from thidua.mailer import open_mailer
 
     rows = []
-    tz = cfg.settings.calendar.tz
     with open_mailer(cfg.settings, outbox) as mailer:
         for row in pending.to_dict("records"):
-            email = ack_email(cfg, row, tz)
-            if email is None:
-                outcome = (
-                    row["submission_id"],
-                    "skipped",
-                    None,
-                    None,
-                    "no recipient: unknown unit, not sent by mail",
-                    None,
-                )
-            else:
-                res = mailer.send(email)
-                outcome = (
-                    row["submission_id"],
-                    "sent" if res.ok else "failed",
-                    pd.Timestamp(clock.now(tz)).tz_convert("UTC") if res.ok else None,
-                    res.message_id,
-                    res.error or (str(res.refused) if res.refused else None),
-                    ", ".join(email.to),
-                )
-            record(dict(zip(ACK_COLUMNS, outcome, strict=True)))
+            email = ack_email(cfg, row, cfg.settings.calendar.tz)
+            sent = (
+                asdict(mailer.send_one(email))
+                if email is not None
+                else {"status": "skipped", "error": "no recipient: unknown unit, not sent by mail"}
+            )
+            outcome = {c: sent.get(c) for c in ACK_COLUMNS} | {
+                "submission_id": row["submission_id"]
+            }
+            record(outcome)
             rows.append(outcome)
     return pd.DataFrame(rows, columns=ACK_COLUMNS)
