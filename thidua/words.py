@@ -47,6 +47,9 @@ SEND_STATUS = {
     "bounced": "Bị trả lại",
 }
 
+# Where a unit stands in a rollup's cycle (`warehouse.rollups` completeness)
+REPORTING_STATUS = {"on_time": "Đúng hạn", "late": "Nộp muộn", "missing": "Chưa nộp"}
+
 # Which of our messages a bounce answers
 MAIL_KIND = {"reminder": "Thư nhắc hạn", "acknowledgment": "Thư báo nhận"}
 
@@ -78,7 +81,7 @@ HEADER = {
     "submitted": "Đã nộp",
     "accepted": "Đã tiếp nhận",
     "on_time": "Đúng hạn",
-    "late": "Muộn",
+    "late": "Nộp muộn",
     "missing": "Chưa nộp",
     "unit": "Đơn vị",
     "unit_code": "Đơn vị",
