@@ -73,8 +73,8 @@ def collect_flow(inbox: str | None = None) -> dict:
             table=[
                 {
                     "Việc": "cần kiểm tra",
-                    "Đơn vị": q["units"],
-                    "Địa chỉ": q["sender"],
+                    words.HEADER["unit"]: q["units"],
+                    words.HEADER["address"]: q["sender"],
                     "Chi tiết": f"{q['subject']} ({words.quarantine_reason(q['reason'])})",
                 }
                 for q in mail["quarantined"]
@@ -82,8 +82,8 @@ def collect_flow(inbox: str | None = None) -> dict:
             + [
                 {
                     "Việc": "bị trả lại thư",
-                    "Đơn vị": b["unit_code"],
-                    "Địa chỉ": b["recipient"],
+                    words.HEADER["unit"]: b["unit_code"],
+                    words.HEADER["address"]: b["recipient"],
                     "Chi tiết": f"{b['status']} {b['diagnostic'] or ''}",
                 }
                 for b in mail["bounced"]
