@@ -14,8 +14,8 @@ from typing import Annotated, Any
 
 import typer
 
+from thidua import words
 from thidua.errors import ThiduaError
-from thidua.review import STATE_VI
 
 app = typer.Typer(
     help="thidua: reporting cycles of phong trào thi đua, end to end.",
@@ -97,86 +97,16 @@ def _jsonable(o: Any) -> Any:
 
 
 # Tables are for the officer, in Vietnamese; --json keeps the English keys (a contract).
-HEADERS_VI = {
-    "cycle": "Kỳ báo cáo",
-    "cycle_id": "Kỳ báo cáo",
-    "kind": "Loại",
-    "title": "Tên kỳ",
-    "id": "Mã kỳ",
-    "period_start": "Từ ngày",
-    "period_end": "Đến ngày",
-    "due_original": "Hạn theo kế hoạch",
-    "due_date": "Hạn nộp",
-    "expected_units": "Số đơn vị phải nộp",
-    "expected": "Phải nộp",
-    "submitted": "Đã gửi",
-    "accepted": "Đã tiếp nhận",
-    "on_time": "Đúng hạn",
-    "late": "Muộn",
-    "missing": "Chưa nộp",
-    "unit": "Đơn vị",
-    "unit_code": "Đơn vị",
-    "code": "Mã",
-    "name": "Tên",
-    "block": "Khối",
-    "email": "Email",
-    "version": "Lần gửi",
-    "outcome": "Kết quả",
-    "errors": "Lỗi",
-    "warnings": "Lưu ý",
-    "received_at": "Nhận lúc",
-    "counted_version": "Lần được tính",
-    "severity": "Mức",
-    "cell": "Vị trí",
-    "value": "Giá trị đã đọc",
-    "message_vi": "Vấn đề",
-    "fix_vi": "Cách sửa",
-    "ack": "Thư xác nhận",
-    "file": "Tệp",
-    "sender": "Người gửi",
-    "reason": "Lý do",
-    "stage": "Đợt nhắc",
-    "units": "Số đơn vị",
-    "to_send": "Sẽ gửi",
-    "sent": "Đã gửi",
-    "failed": "Lỗi gửi",
-    "skipped_sent": "Bỏ qua (đã gửi)",
-    "skipped_submitted": "Bỏ qua (đã nộp)",
-    "status": "Trạng thái",
-    "recipients": "Người nhận",
-    "error": "Lỗi",
-    "to": "Gửi tới",
-    "cc": "Đồng gửi",
-    "plan_documents": "Có văn bản kế hoạch",
-    "plan_document": "Văn bản kế hoạch",
-    "indicator_name": "Chỉ tiêu",
-    "address": "Địa chỉ",
-    "answers": "Thư bị trả lại",
-    "review": "Trạng thái duyệt",
-    "decided_at": "Lúc",
-    "from_state": "Từ",
-    "to_state": "Sang",
-    "actor": "Người quyết định",
-    "comment": "Ý kiến",
-    "reporting_rate_%": "Tỷ lệ nộp (%)",
-    "on_time_rate_%": "Tỷ lệ đúng hạn (%)",
-    "sources": "Số lần gửi được tổng hợp",
-}
+# Each column's code → its value's word (`thidua.words`); a header is `words.HEADER`
 VALUES_VI = {
-    "outcome": {
-        "accepted": "Đã tiếp nhận",
-        "accepted_with_warnings": "Tiếp nhận, có lưu ý",
-        "rejected": "Chưa đạt",
-        "unreadable": "Không đọc được",
-        "missing": "Chưa nộp",
-        "duplicate": "Trùng lần gửi trước",
-    },
-    "severity": {"error": "Lỗi", "warning": "Lưu ý"},
-    "ack": {"sent": "Đã gửi", "failed": "Gửi lỗi", "skipped": "Không có người nhận"},
-    "status": {"sent": "Đã gửi", "failed": "Gửi lỗi", "bounced": "Bị trả lại"},
-    "answers": {"reminder": "Thư nhắc hạn", "acknowledgment": "Thư báo nhận"},
-    **{k: STATE_VI for k in ("review", "from_state", "to_state")},
-    "kind": {"ke_hoach": "Kế hoạch", "nam": "Năm", "so_ket": "Sơ kết", "tong_ket": "Tổng kết"},
+    "outcome": words.OUTCOME,
+    "severity": words.SEVERITY,
+    "ack": words.SEND_STATUS,
+    "status": words.SEND_STATUS,
+    "answers": words.MAIL_KIND,
+    **{k: words.REVIEW_STATE for k in ("review", "from_state", "to_state")},
+    "kind": words.CYCLE_KIND,
+    "stage": words.STAGE,
 }
 
 
@@ -187,18 +117,16 @@ def _print_table(
     from rich.console import Console
     from rich.table import Table
 
-    from thidua.calendar import STAGE_VI  # not at import: `thidua --help` stays quick
-
-    values = VALUES_VI | {"stage": STAGE_VI}
     columns = columns or (list(rows[0]) if rows else [])
     table = Table(title=title)
     for c in columns:
-        table.add_column(HEADERS_VI.get(c, c))
+        table.add_column(words.HEADER.get(c, c))
     for row in rows:
         table.add_row(
             *[
                 _cell(
-                    values.get(c, {}).get(row[c], row[c]) if isinstance(row[c], str) else row[c], tz
+                    VALUES_VI.get(c, {}).get(row[c], row[c]) if isinstance(row[c], str) else row[c],
+                    tz,
                 )
                 for c in columns
             ]
@@ -559,8 +487,8 @@ def _rollup(kind: str, number: int, as_json: bool) -> None:
                 "on_time": h["on_time"],
                 "late": h["late"],
                 "missing": h["missing"],
-                "reporting_rate_%": h["reporting_rate"],
-                "on_time_rate_%": h["on_time_rate"],
+                "reporting_rate": h["reporting_rate"],
+                "on_time_rate": h["on_time_rate"],
                 "sources": h["sources"],
             }
         ],
@@ -744,11 +672,11 @@ def _decide(verb: str, unit: str, cycle: str, comment: str | None, actor: str) -
     mail = ""
     if out["email"]:  # "sent", or "failed: why"
         status, _, why = out["email"].partition(": ")
-        mail = f" (thư báo cho đơn vị: {VALUES_VI['status'].get(status, status)}"
+        mail = f" (thư báo cho đơn vị: {words.SEND_STATUS.get(status, status)}"
         mail += f", {why})" if why else ")"
     typer.echo(
-        f"{unit} {cycle} lần gửi {out['version']}: {STATE_VI[out['from_state']]} → "
-        f"{STATE_VI[out['to_state']]}{mail}"
+        f"{unit} {cycle} lần gửi {out['version']}: {words.REVIEW_STATE[out['from_state']]} → "
+        f"{words.REVIEW_STATE[out['to_state']]}{mail}"
     )
 
 

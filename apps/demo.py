@@ -25,6 +25,8 @@ from pathlib import Path
 from rich.console import Console
 from rich.rule import Rule
 
+from thidua import words
+
 console = Console(width=max(Console().width, 120))
 VN = timezone(timedelta(hours=7))
 MARKER = ".thidua-demo"
@@ -46,13 +48,6 @@ CORRECTED_ON = {
     "MT-PN": date(2025, 12, 26),
 }  # the corrected version arrives
 NO_PLAN_DOCUMENT = ("TX-02", "MT-NCT")  # plan cycle: the workbook alone, no plan
-OUTCOME_VI = {
-    "accepted": "hợp lệ",
-    "accepted_with_warnings": "hợp lệ có lưu ý",
-    "rejected": "chưa đạt",
-    "unreadable": "không đọc được",
-    "duplicate": "trùng lần gửi trước",
-}
 
 
 def main() -> None:
@@ -62,14 +57,25 @@ def main() -> None:
 
     ws = Workspace.from_env()
     init_workspace(ws)
-    cfg = ws.config
-    plan, nam = cfg.cycle("ke-hoach-2025"), cfg.cycle("nam-2025")
-    units = cfg.expected_units(nam)
+    units = ws.config.expected_units(ws.config.cycle("nam-2025"))
     console.print(
         f"Chạy thử thidua trong [bold]{home}[/]: {len(units)} đơn vị của "
-        f"{cfg.settings.commune.authority}, năm 2025 theo đồng hồ mô phỏng"
+        f"{ws.config.settings.commune.authority}, năm 2025 theo đồng hồ mô phỏng"
     )
+    _plan_cycle(ws, units)
+    _annual_cycle(ws, units)
+    _act("Báo cáo tổng hợp năm gửi Sở Nội vụ, ngày 05/01/2026")
+    from flows.rollup import annual_rollup
 
+    _clock(date(2026, 1, 5), 8)
+    rollup = annual_rollup(year=2025, today=date(2026, 1, 5))
+    _summary(ws, rollup)
+
+
+def _plan_cycle(ws, units) -> None:
+    """The plan cycle: all but two send with their plan; one late, one never."""
+    cfg = ws.config
+    plan = cfg.cycle("ke-hoach-2025")
     _act(
         "Kỳ kế hoạch 2025: hạn theo kế hoạch "
         f"{plan.due_original:%d/%m/%Y}, lùi sang ngày làm việc {plan.due:%d/%m/%Y}"
@@ -90,6 +96,11 @@ def main() -> None:
     _collect(date(2025, 9, 5))
     _remind(date(2025, 9, 10))  # don-doc: cc head + VHXH (not companies)
 
+
+def _annual_cycle(ws, units) -> None:
+    """The nam-2025 cycle: wrong first versions corrected, late units, one never."""
+    cfg = ws.config
+    nam = cfg.cycle("nam-2025")
     _act(
         f"Kỳ báo cáo năm 2025: hạn theo kế hoạch {nam.due_original:%d/%m/%Y}, lùi sang "
         f"ngày làm việc {nam.due:%d/%m/%Y}"
@@ -117,13 +128,6 @@ def main() -> None:
     _collect(date(2025, 12, 26))
     _remind(date(2025, 12, 29))  # don-doc
     _remind(date(2025, 12, 29), again=True)  # rerun: nothing twice
-
-    _act("Báo cáo tổng hợp năm gửi Sở Nội vụ, ngày 05/01/2026")
-    from flows.rollup import annual_rollup
-
-    _clock(date(2026, 1, 5), 8)
-    rollup = annual_rollup(year=2025, today=date(2026, 1, 5))
-    _summary(ws, rollup)
 
 
 def _fresh_home() -> Path:
@@ -162,7 +166,9 @@ def _remind(day: date, again: bool = False) -> None:
     _clock(day, 8)  # reminders go out at 08:00
     out = remind(today=day)
     sent = Counter((r["cycle_id"], r["stage"]) for r in out["reminders"] if r["status"] == "sent")
-    what = ", ".join(f"{n} thư {stage} ({cycle})" for (cycle, stage), n in sorted(sent.items()))
+    what = ", ".join(
+        f"{n} thư “{words.STAGE[stage]}” ({cycle})" for (cycle, stage), n in sorted(sent.items())
+    )
     note = " (chạy lại trong ngày)" if again else ""
     console.print(
         f"{day:%d/%m/%Y} thidua remind{note}: "
@@ -219,11 +225,15 @@ def _collect(day: date) -> None:
 
     _clock(day, 10, 30)  # half an hour after the files came
     out = collect_flow()
-    outcomes = Counter(r["outcome"] for r in out["files"])
-    late = sum(1 for r in out["files"] if r.get("late"))
-    console.print(
-        f"{day:%d/%m/%Y} thidua collect: "
-        + ", ".join(f"{n} {OUTCOME_VI.get(o, o)}" for o, n in sorted(outcomes.items()))
+    console.print(f"{day:%d/%m/%Y} thidua collect: {outcomes_line(out['files'])}")
+
+
+def outcomes_line(files: list[dict]) -> str:
+    """How many files got each outcome, in the words of `thidua.words`."""
+    outcomes = Counter(r["outcome"] for r in files)
+    late = sum(1 for r in files if r.get("late"))
+    return (
+        "; ".join(f"{words.OUTCOME.get(o, o)}: {n}" for o, n in sorted(outcomes.items()))
         + (f" ({late} gửi muộn)" if late else "")
         + "; đã gửi thư báo nhận cho từng đơn vị"
     )

@@ -15,29 +15,12 @@ from prefect.artifacts import create_table_artifact
 from flows.hooks import ALERT_HOOKS
 from pipeline.collect import collect
 from tasks.collect import run
-from thidua.alerts import quarantine_reason_vi
+from thidua import words
 from thidua.workspace import Workspace
 
-# The artifact is for the officer: Vietnamese columns and values (the flow's return
-# value keeps the English keys of `thidua collect --json`).
-ARTIFACT_COLUMNS = {
-    "unit": "Đơn vị",
-    "cycle": "Kỳ báo cáo",
-    "outcome": "Kết quả",
-    "late": "Muộn",
-    "errors": "Lỗi",
-    "warnings": "Lưu ý",
-    "ack": "Thư xác nhận",
-    "file": "Tệp",
-}
-OUTCOMES_VI = {
-    "accepted": "Đã tiếp nhận",
-    "accepted_with_warnings": "Tiếp nhận, có lưu ý",
-    "rejected": "Chưa đạt",
-    "unreadable": "Không đọc được",
-    "duplicate": "Trùng lần gửi trước",
-}
-ACKS_VI = {"sent": "Đã gửi", "failed": "Gửi lỗi", "skipped": "Không có người nhận", "": ""}
+# The artifact is for the officer: Vietnamese columns and values (`thidua.words`); the
+# flow's return value keeps the English keys of `thidua collect --json`.
+ARTIFACT_COLUMNS = ("unit", "cycle", "outcome", "late", "errors", "warnings", "ack", "file")
 
 
 def artifact_rows(done) -> list[dict]:
@@ -50,17 +33,17 @@ def artifact_rows(done) -> list[dict]:
     rows = []
     for r in done.files():
         sender, reason = why.get(r["submission_id"], ("", ""))
+        shown = r | {
+            "unit": r["unit"] or "",
+            "cycle": r["cycle"] or "",
+            "outcome": words.OUTCOME.get(r["outcome"], r["outcome"]),
+            "late": "có" if r["late"] else "",
+            "ack": words.SEND_STATUS.get(r["ack"], r["ack"]),
+        }
         rows.append(
             {
-                ARTIFACT_COLUMNS["unit"]: r["unit"] or "",
-                ARTIFACT_COLUMNS["cycle"]: r["cycle"] or "",
-                ARTIFACT_COLUMNS["outcome"]: OUTCOMES_VI.get(r["outcome"], r["outcome"]),
-                ARTIFACT_COLUMNS["late"]: "có" if r["late"] else "",
-                ARTIFACT_COLUMNS["errors"]: r["errors"],
-                ARTIFACT_COLUMNS["warnings"]: r["warnings"],
-                ARTIFACT_COLUMNS["ack"]: ACKS_VI.get(r["ack"], r["ack"]),
-                ARTIFACT_COLUMNS["file"]: r["file"],
-                "Người gửi": sender,
+                **{words.HEADER[c]: shown[c] for c in ARTIFACT_COLUMNS},
+                words.HEADER["sender"]: sender,
                 "Lý do không đọc được": reason,
                 "Mã lần gửi": r["submission_id"][:12],
             }
@@ -90,17 +73,17 @@ def collect_flow(inbox: str | None = None) -> dict:
             table=[
                 {
                     "Việc": "cần kiểm tra",
-                    "Đơn vị": q["units"],
-                    "Địa chỉ": q["sender"],
-                    "Chi tiết": f"{q['subject']} ({quarantine_reason_vi(q['reason'])})",
+                    words.HEADER["unit"]: q["units"],
+                    words.HEADER["address"]: q["sender"],
+                    "Chi tiết": f"{q['subject']} ({words.quarantine_reason(q['reason'])})",
                 }
                 for q in mail["quarantined"]
             ]
             + [
                 {
                     "Việc": "bị trả lại thư",
-                    "Đơn vị": b["unit_code"],
-                    "Địa chỉ": b["recipient"],
+                    words.HEADER["unit"]: b["unit_code"],
+                    words.HEADER["address"]: b["recipient"],
                     "Chi tiết": f"{b['status']} {b['diagnostic'] or ''}",
                 }
                 for b in mail["bounced"]

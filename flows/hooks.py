@@ -8,7 +8,7 @@ from prefect import get_run_logger
 from prefect.utilities.urls import url_for
 
 from thidua.alerts import failure_alert
-from thidua.mailer import open_mailer
+from thidua.mailer import send_one
 from thidua.workspace import Workspace
 
 
@@ -28,12 +28,11 @@ def alert_admin(flow, flow_run, state) -> None:
             url_for(flow_run),
             datetime.now().astimezone(),
         )
-        with open_mailer(ws.config.settings, ws.paths.outbox) as mailer:
-            result = mailer.send(email)
-        if result.ok:
-            logger.info("alert sent to %s (%s)", email.to[0], result.message_id)
+        sent = send_one(ws.config.settings, ws.paths.outbox, email)
+        if sent.status == "sent":
+            logger.info("alert sent to %s (%s)", sent.recipients, sent.message_id)
         else:
-            logger.error("alert to %s not sent: %s", email.to[0], result.error)
+            logger.error("alert to %s not sent: %s", sent.recipients, sent.error)
     except Exception as exc:  # noqa: BLE001 - report, never mask the run's own failure
         logger.error("alert not sent: %s: %s", type(exc).__name__, exc)
 

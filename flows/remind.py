@@ -20,23 +20,9 @@ from prefect.artifacts import (
 from flows.hooks import ALERT_HOOKS
 from pipeline.remind import remind as remind_sequence
 from tasks.remind import run
-from thidua.calendar import STAGE_VI, format_date_vi
+from thidua import words
+from thidua.calendar import format_date_vi
 from thidua.workspace import Workspace
-
-# The artifact is for the officer: Vietnamese column names (the return value keeps
-# the English keys of `thidua remind --json`).
-STAGE_COLUMNS_VI = {
-    "cycle_id": "Kỳ báo cáo",
-    "stage": "Đợt nhắc",
-    "stage_date": "Ngày nhắc",
-    "due_date": "Hạn nộp",
-    "units": "Số đơn vị",
-    "to_send": "Sẽ gửi",
-    "skipped_sent": "Bỏ qua (đã gửi)",
-    "skipped_submitted": "Bỏ qua (đã nộp)",
-    "sent": "Đã gửi",
-    "failed": "Gửi lỗi",
-}
 
 
 @flow(name="remind", log_prints=True, **ALERT_HOOKS)
@@ -50,12 +36,13 @@ def remind(today: date | None = None, cycle: str | None = None, dry_run: bool = 
         ws, today, cycle, dry_run, run=run, progress=partial(update_progress_artifact, progress)
     )
     update_progress_artifact(progress, 100.0)
+    # For the officer in Vietnamese; the return value keeps the --json keys
     create_table_artifact(
         [
             {
-                STAGE_COLUMNS_VI.get(k, k): format_date_vi(v)
+                words.HEADER.get(k, k): format_date_vi(v)
                 if isinstance(v, date)
-                else STAGE_VI.get(v, v)
+                else words.STAGE.get(v, v)
                 if k == "stage"
                 else v
                 for k, v in row.items()

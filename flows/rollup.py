@@ -18,18 +18,8 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from flows.hooks import ALERT_HOOKS
 from pipeline.rollup import rollup
 from tasks.rollup import run
+from thidua import words
 from thidua.workspace import Workspace
-
-BLOCK_COLUMNS_VI = {
-    "grp": "Khối thi đua",
-    "expected": "Phải nộp",
-    "submitted": "Đã nộp",
-    "on_time": "Đúng hạn",
-    "late": "Muộn",
-    "missing": "Chưa nộp",
-    "reporting_rate": "Tỷ lệ nộp (%)",
-    "on_time_rate": "Tỷ lệ đúng hạn (%)",
-}
 
 
 def _rollup(kind: str, number: int, today: date | None, send_email: bool) -> dict:
@@ -45,10 +35,7 @@ def _rollup(kind: str, number: int, today: date | None, send_email: bool) -> dic
         result.markdown(), key=f"rollup-{key}", description=f"Báo cáo tổng hợp {result.rollup_id}"
     )
     create_table_artifact(
-        [
-            {BLOCK_COLUMNS_VI.get(k, k): v for k, v in row.items()}
-            for row in result.headline["blocks"]
-        ],
+        [{words.HEADER.get(k, k): v for k, v in row.items()} for row in result.headline["blocks"]],
         key=f"rollup-{key}-blocks",
         description=f"{result.rollup_id}: tình hình nộp theo khối thi đua",
     )

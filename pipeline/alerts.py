@@ -4,7 +4,7 @@ once; an alert that cannot go out now is tried again on the next run."""
 from __future__ import annotations
 
 from thidua.alerts import mail_failure_alert
-from thidua.mailer import open_mailer
+from thidua.mailer import send_one
 from thidua.workspace import Workspace
 from warehouse.db import connect
 from warehouse.queries import failing_mail
@@ -22,9 +22,7 @@ def alert_failing_mail(ws: Workspace) -> int:
         return 0
     rows = failing.astype(object).where(failing.notna(), None).to_dict("records")
     email = mail_failure_alert(settings, rows, settings.calendar.now())
-    with open_mailer(settings, ws.paths.outbox) as mailer:
-        sent = mailer.send(email)
-    if not sent.ok:
+    if send_one(settings, ws.paths.outbox, email).status != "sent":
         return 0
     with connect(ws.paths.warehouse) as con:
         mark_alerted(con, failing)

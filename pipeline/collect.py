@@ -3,7 +3,7 @@ acknowledge [→ file mail].
 
 With the commune's mailbox configured (`THIDUA_IMAP_HOST`), new mail is fetched into the
 inbox directory first and, once loaded and acknowledged, moved to its IMAP folder
-(`pipeline.mail`); without it the sequence is the inbox directory alone.
+(`pipeline.mailbox`); without it the sequence is the inbox directory alone.
 
 `collect` is the one sequence of these steps.  `thidua collect` runs it in this process;
 the `collect` flow runs the same sequence with each step as a Prefect task (`run`), and
@@ -70,7 +70,7 @@ def collect(
     (unit, cycle) of the link that sent it (`examine`).
     """
     # One collection at a time: an overlapping run waits, then finds the inbox done
-    from pipeline.mail import fetch_mail, file_mail
+    from pipeline.mailbox import fetch_mail, file_mail
 
     mailbox = ws.config.settings.imap.host is not None
     with ws.run_lock("collect"):

@@ -54,7 +54,7 @@ def email_report(ws: Workspace, result: RollupResult) -> dict:
     from thidua.rollup.mail import send_report
 
     sent = send_report(ws, result)
-    return {"ok": sent.ok, "message_id": sent.message_id, "error": sent.error}
+    return {"ok": sent.status == "sent", "message_id": sent.message_id, "error": sent.error}
 
 
 def run_annual(ws: Workspace, year: int, today: date | None = None) -> RollupResult:

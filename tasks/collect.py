@@ -10,13 +10,13 @@ Steps that write take the `duckdb-writer` slot.
 from __future__ import annotations
 
 from pipeline import collect as steps
-from pipeline import mail
+from pipeline import mailbox
 from pipeline.alerts import alert_failing_mail
 from tasks.steps import runner, step_task
 
 run = runner(
     # IMAP may drop a connection for a moment; a rerun refetches only what is unrecorded
-    step_task(mail.fetch_mail, writes=True, retries=2, retry_delay_seconds=[5, 30]),
+    step_task(mailbox.fetch_mail, writes=True, retries=2, retry_delay_seconds=[5, 30]),
     step_task(steps.take_in, writes=True),
     step_task(steps.examine),
     step_task(steps.load, writes=True),
@@ -24,5 +24,5 @@ run = runner(
     step_task(steps.acknowledge, writes=True),
     step_task(alert_failing_mail, writes=True),
     # no retries: a retry could alert the officer twice; unmoved mail is moved next run
-    step_task(mail.file_mail, writes=True),
+    step_task(mailbox.file_mail, writes=True),
 )

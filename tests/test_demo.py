@@ -38,9 +38,9 @@ def test_demo_tells_the_2025_story(tmp_path):
     # the narration is in Vietnamese
     nothing = "không có đợt nhắc nào đến hạn, không gửi thư nào"
     assert f"04/08/2025 thidua remind: {nothing}" in text
-    assert "21/08/2025 thidua remind: 39 thư mo (ke-hoach-2025)" in text
+    assert "21/08/2025 thidua remind: 39 thư “Mở kỳ báo cáo” (ke-hoach-2025)" in text
     assert "25/08/2025 đơn vị gửi báo cáo kỳ ke-hoach-2025: 37 đơn vị, 35 kèm văn bản" in text
-    assert "17/12/2025 thidua remind: 7 thư t3 (nam-2025)" in text
+    assert "17/12/2025 thidua remind: 7 thư “Nhắc trước hạn 3 ngày làm việc” (nam-2025)" in text
     assert f"29/12/2025 thidua remind (chạy lại trong ngày): {nothing}" in text
     assert (
         "nam-2025: 39 đơn vị phải nộp, 38 đã nộp (97,44%), 34 đúng hạn (87,18%), 4 muộn, 1 chưa nộp"

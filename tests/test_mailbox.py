@@ -3,6 +3,7 @@ test on loopback), the real aiosmtpd server for what thidua sends, a real DuckDB
 
 from __future__ import annotations
 
+import hashlib
 import json
 from datetime import datetime, timedelta, timezone
 from email import message_from_bytes, policy
@@ -21,7 +22,14 @@ from pipeline.steps import call
 from thidua import synthetic
 from thidua.errors import ConfigError
 from thidua.intake import attachments
-from thidua.mailbox import ImapConfigError, ImapSettings, authentication, bounces, is_automatic
+from thidua.mailbox import (
+    ImapConfigError,
+    ImapSettings,
+    authentication,
+    bounces,
+    classify,
+    is_automatic,
+)
 from thidua.settings import REPO_CONFIG, resolve_settings
 from thidua.workspace import Workspace
 from warehouse.db import connect
@@ -174,6 +182,26 @@ def test_bounce_reading():
     assert bounces(message_from_bytes(dsn("<r1@x>", "a@b.example", "delayed"))) == []
     assert is_automatic(msg)
     assert not is_automatic(message_from_bytes(b"From: a@b.example\n\nhi"))
+
+
+def test_classify_sorts_each_message_from_one_parse():
+    """A unit's mail, a bounce with its failed recipient, an auto-reply and bytes no
+    parser makes sense of (left to the take-in, which answers them unreadable)."""
+    mail = unit_mail("CQ-VP <VanPhong@phongdoanh.example>", [], DEC15, subject="Báo  cáo  năm")
+    got = classify(mail)
+    assert (got.kind, got.sender, got.subject) == (
+        "mail",
+        "vanphong@phongdoanh.example",
+        "Báo cáo năm",
+    )
+    assert got.sha256 == hashlib.sha256(mail).hexdigest() and got.message_id.startswith("<")
+    bounce = classify(dsn("<r1@phongdoanh.example>", "vanphong@phongdoanh.example"))
+    assert bounce.kind == "dsn"
+    assert [(b.original_message_id, b.recipient) for b in bounce.bounces] == [
+        ("<r1@phongdoanh.example>", "vanphong@phongdoanh.example")
+    ]
+    assert classify(b"Auto-Submitted: auto-replied\r\n" + mail).kind == "auto"
+    assert classify(b"\xff\xfe\x00garbage").kind == "mail"
 
 
 def test_attachments_as_people_send_them(cfg):

@@ -87,6 +87,30 @@ def test_one_refused_recipient_does_not_stop_the_others(smtp_env, cfg, tmp_path)
     assert len({partly.message_id, refused.message_id, after.message_id}) == 3
 
 
+@pytest.mark.slow
+def test_send_one_records_every_send_the_same_way(smtp_env, cfg, tmp_path):
+    """What the sent logs keep: accepted recipients, the refused ones in the error, the
+    time only when sent; a message of its own goes over a mailer of its own."""
+    from thidua.mailer import send_one
+
+    smtp_env.refuse = {"bad@phongdoanh.example"}
+    settings = resolve_settings(REPO_CONFIG)
+    with open_mailer(settings, tmp_path) as mailer:
+        partly = mailer.send_one(email(cc=["bad@phongdoanh.example"]))
+        refused = mailer.send_one(email(to=["bad@phongdoanh.example"]))
+    alone = send_one(settings, tmp_path, email())
+    assert (partly.status, partly.recipients) == ("sent", "vanphong@phongdoanh.example")
+    assert partly.error == "refused bad@phongdoanh.example: 550 5.1.1 mailbox unavailable"
+    assert partly.sent_at is not None and partly.note == "sent"
+    assert (refused.status, refused.recipients, refused.sent_at) == (
+        "failed",
+        "bad@phongdoanh.example",
+        None,
+    )
+    assert refused.note.startswith("failed: all recipients refused; refused bad@")
+    assert alone.status == "sent" and len(smtp_env.received) == 2
+
+
 def test_server_down_fails_every_message_after_retries(cfg, tmp_path, monkeypatch):
     monkeypatch.setenv("THIDUA_SMTP_HOST", "127.0.0.1")
     monkeypatch.setenv("THIDUA_SMTP_PORT", str(free_port()))  # nothing listens there

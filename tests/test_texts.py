@@ -313,7 +313,7 @@ def test_corrupt_file_from_a_registered_address(workspace, smtp_env, cfg):
     assert check_email(got.message) == []
 
     [row] = artifact_rows(done)
-    assert row["Kết quả"] == "Không đọc được" and row["Người gửi"] == unit.email
+    assert row["Kết quả"] == "Không đọc được tệp" and row["Người gửi"] == unit.email
     assert row["Lý do không đọc được"].startswith("Không mở được tệp")
     assert row["Thư xác nhận"] == "Đã gửi"
 

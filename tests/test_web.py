@@ -363,7 +363,7 @@ def test_officer_review_flow_and_returned_email(setup, smtp_env):
     assert a.name in c.get(path).text
     csrf = officer_csrf(c, path)
     r = c.post(path + "/decide", data={"action": "return", "comment": " ", "csrf": csrf})
-    assert r.status_code == 400 and "comment is required" in r.text
+    assert r.status_code == 400 and "cần ghi ý kiến" in r.text
     comment = "Đề nghị bổ sung số liệu dân số của xã ở sheet ChiTieu."
     r = c.post(path + "/decide", data={"action": "return", "comment": comment, "csrf": csrf})
     assert r.status_code == 303
@@ -385,7 +385,7 @@ def test_officer_review_flow_and_returned_email(setup, smtp_env):
     r = c.post(path + "/decide", data={"action": "approve", "csrf": csrf})
     assert r.status_code == 303
     r = c.post(path + "/decide", data={"action": "reject", "comment": "x", "csrf": csrf})
-    assert r.status_code == 400 and "locked" in r.text
+    assert r.status_code == 400 and "đã được duyệt và khóa" in r.text
     # approve then a new upload: a new version waiting for review, v2 stays approved
     upload(ws, a.code, cycle.id, synthetic.workbook(ws.config, a, cycle, initiatives=3))
     vs = unit_view(ws, a.code, cycle.id)["versions"]
@@ -397,7 +397,7 @@ def test_officer_review_flow_and_returned_email(setup, smtp_env):
     # b has errors: cannot be approved, can be rejected with a comment
     pb = f"/officer/{cycle.id}/{b.code}"
     r = c.post(pb + "/decide", data={"action": "approve", "csrf": csrf})
-    assert r.status_code == 400 and "cannot be approved" in r.text
+    assert r.status_code == 400 and "không duyệt được" in r.text
     r = c.post(pb + "/decide", data={"action": "reject", "comment": "Sai mẫu", "csrf": csrf})
     assert r.status_code == 303
     assert c.get(f"/officer?cycle={cycle.id}&filter=khong-chap-nhan").text.count(b.code) >= 1
@@ -418,7 +418,7 @@ def test_review_cli_and_status_json(setup, smtp_env):
     run = CliRunner().invoke
     assert run(cli, ["review", "approve", a.code, cycle.id]).exit_code == 0
     r = run(cli, ["review", "return", b.code, cycle.id])
-    assert r.exit_code == 1 and "comment" in r.output
+    assert r.exit_code == 1 and "cần ghi ý kiến" in r.output
     r = run(cli, ["review", "return", b.code, cycle.id, "--comment", "Thiếu chữ ký"])
     assert r.exit_code == 0 and "(thư báo cho đơn vị: Đã gửi)" in r.stdout
     assert len(smtp_env.received) == 1

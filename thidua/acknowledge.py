@@ -14,36 +14,28 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import asdict
 from datetime import datetime
 
 import pandas as pd
 
-from thidua import layout
+from thidua import layout, words
 from thidua.config import Config
 from thidua.mailer import Email
 
-VERDICTS = {
-    "accepted": ("Đã tiếp nhận", "Báo cáo đã được ghi nhận. Cảm ơn quý đơn vị."),
+# What the unit does next, after the outcome's word (`thidua.words.OUTCOME`)
+NEXT_STEP = {
+    "accepted": "Báo cáo đã được ghi nhận. Cảm ơn quý đơn vị.",
     "accepted_with_warnings": (
-        "Đã tiếp nhận, có lưu ý",
-        (
-            "Báo cáo đã được ghi nhận. Đề nghị xem các mục dưới đây; "
-            "nếu cần sửa, gửi lại tệp đã sửa (lần gửi sau sẽ thay lần "
-            "này){due}."
-        ),
+        "Báo cáo đã được ghi nhận. Đề nghị xem các mục dưới đây; nếu cần sửa, gửi lại "
+        "tệp đã sửa (lần gửi sau sẽ thay lần này){due}."
     ),
-    "rejected": (
-        "Chưa đạt, đề nghị sửa và gửi lại",
-        "Báo cáo chưa được tính. Đề nghị sửa các lỗi dưới đây và gửi lại tệp{due}.",
-    ),
+    "rejected": "Báo cáo chưa được tính. Đề nghị sửa các lỗi dưới đây và gửi lại tệp{due}.",
     "unreadable": (
-        "Không đọc được tệp",
-        (
-            "Báo cáo chưa được tính vì không mở được tệp. Đề nghị mở tệp bằng Excel "
-            "hoặc LibreOffice Calc, bỏ mật khẩu nếu có, lưu lại thành tệp Excel dạng "
-            ".xlsx (nên dùng đúng biểu mẫu đã gửi kèm thư mở kỳ báo cáo), rồi gửi "
-            "lại{due}."
-        ),
+        "Báo cáo chưa được tính vì không mở được tệp. Đề nghị mở tệp bằng Excel "
+        "hoặc LibreOffice Calc, bỏ mật khẩu nếu có, lưu lại thành tệp Excel dạng "
+        ".xlsx (nên dùng đúng biểu mẫu đã gửi kèm thư mở kỳ báo cáo), rồi gửi "
+        "lại{due}."
     ),
 }
 _CODE = re.compile(r"\b([A-Z]{2}\d{2})\b")
@@ -109,7 +101,7 @@ def ack_email(cfg: Config, row: dict, local_tz) -> Email | None:
     if not isinstance(to, str) or not to:
         return None
     cycle = cfg.cycles_by_id.get(row["cycle_id"]) if isinstance(row["cycle_id"], str) else None
-    verdict, next_step = VERDICTS[row["outcome"]]
+    verdict, next_step = words.OUTCOME[row["outcome"]], NEXT_STEP[row["outcome"]]
     now = clock.now(local_tz)
     received: datetime = pd.Timestamp(row["received_at"]).to_pydatetime()
     version = row["version"] if pd.notna(row["version"]) else None
@@ -206,33 +198,20 @@ def send_acks(
     Each outcome goes to `record` right after its SMTP transaction, so a crash can
     repeat at most the one message in flight.
     """
-    from thidua import clock
     from thidua.mailer import open_mailer
 
     rows = []
-    tz = cfg.settings.calendar.tz
     with open_mailer(cfg.settings, outbox) as mailer:
         for row in pending.to_dict("records"):
-            email = ack_email(cfg, row, tz)
-            if email is None:
-                outcome = (
-                    row["submission_id"],
-                    "skipped",
-                    None,
-                    None,
-                    "no recipient: unknown unit, not sent by mail",
-                    None,
-                )
-            else:
-                res = mailer.send(email)
-                outcome = (
-                    row["submission_id"],
-                    "sent" if res.ok else "failed",
-                    pd.Timestamp(clock.now(tz)).tz_convert("UTC") if res.ok else None,
-                    res.message_id,
-                    res.error or (str(res.refused) if res.refused else None),
-                    ", ".join(email.to),
-                )
-            record(dict(zip(ACK_COLUMNS, outcome, strict=True)))
+            email = ack_email(cfg, row, cfg.settings.calendar.tz)
+            sent = (
+                asdict(mailer.send_one(email))
+                if email is not None
+                else {"status": "skipped", "error": "no recipient: unknown unit, not sent by mail"}
+            )
+            outcome = {c: sent.get(c) for c in ACK_COLUMNS} | {
+                "submission_id": row["submission_id"]
+            }
+            record(outcome)
             rows.append(outcome)
     return pd.DataFrame(rows, columns=ACK_COLUMNS)

@@ -18,14 +18,6 @@ WEEKDAYS_VI = ["Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu",
 # Reminder stages in the order they are sent: (stage, how its date is derived).
 STAGES = ("mo", "t7", "t3", "t1", "qua-han", "don-doc")
 _WORKING_DAY_OFFSETS = {"t7": -7, "t3": -3, "t1": -1, "qua-han": 1, "don-doc": 5}
-STAGE_VI = {
-    "mo": "Mở kỳ báo cáo",
-    "t7": "Nhắc trước hạn 7 ngày làm việc",
-    "t3": "Nhắc trước hạn 3 ngày làm việc",
-    "t1": "Nhắc trước hạn 1 ngày làm việc",
-    "qua-han": "Báo quá hạn (1 ngày làm việc sau hạn)",
-    "don-doc": "Đôn đốc (5 ngày làm việc sau hạn)",
-}
 OPEN_DAYS_BEFORE = 30
 
 

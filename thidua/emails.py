@@ -13,6 +13,7 @@ from typing import Any
 
 import jinja2
 
+from thidua import words
 from thidua.calendar import format_date_vi, format_day_vi, format_time_vi
 from thidua.settings import Commune
 
@@ -52,6 +53,7 @@ def environment(html: bool) -> jinja2.Environment:
         day=lambda d: format_day_vi(d, weekday=True),
         short=format_date_vi,
         time=format_time_vi,
+        words=words,  # every code's word: words.OUTCOME[...], words.STAGE[...]
     )
     env.filters["lcfirst"] = lcfirst
     env.filters["report"] = report_name

@@ -36,7 +36,6 @@ import stat
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
-from email.utils import parseaddr
 from functools import partial
 from pathlib import Path
 
@@ -417,106 +416,71 @@ def _mail(
     """The Arrival of a mail: each .xlsx/.csv attachment a submission, in the order
     they were attached (a microsecond apart, so versions follow that order); other
     attachments its documents.  Received when the file reached us, not at its `Date`."""
-    from thidua.mailbox import authentication, is_automatic
+    from thidua.mailbox import is_automatic
 
-    received = datetime.fromtimestamp(mtime, UTC)
     source = "mailbox" if path.name.startswith("imap-") else "eml"
-    subs, docs, notes = [], [], []
+    received = datetime.fromtimestamp(mtime, UTC)
+    whole = Incoming(sha, path.name, len(data), source, None, received, archived, path)
     try:
         msg = message_from_bytes(data, policy=policy.default)
         if is_automatic(msg):  # an auto-reply, a bounce, our own mail: kept, never answered
-            return Arrival(
-                path,
-                sha,
-                len(data),
-                received,
-                archived,
-                (
-                    Incoming(
-                        sha, path.name, len(data), source, None, received, archived, path, AUTOMATIC
-                    ),
-                ),
-            )
-        sender = parseaddr(str(msg.get("From", "")))[1].lower() or None
-        mail = {
-            "message_id": _header(msg, "Message-ID"),
-            "subject": _header(msg, "Subject"),
-            "auth": authentication(msg, authserv_id),
-            "mail_sha256": sha,
-        }
-        for kind, name, content in attachments(msg):
-            name = safe_name(name)
-            if kind in ("winmail", "archive"):
-                notes.append((kind, name))
-            a_sha, a_path = archive(
-                content,
-                archive_dir,
-                None
-                if content
-                else _digest(b"empty", sha.encode(), str(len(subs) + len(docs)).encode()),
-            )
-            into = subs if kind == "submission" else docs
-            into.append(
-                Incoming(
-                    a_sha,
-                    name,
-                    len(content),
-                    source,
-                    sender,
-                    received + timedelta(microseconds=len(into)),
-                    a_path,
-                    path,
-                    **mail,
-                )
-            )
-        too_large = msg.get(TOO_LARGE_HEADER)
+            return _alone(replace(whole, refused=AUTOMATIC))
+        mail, subs, docs, notes = _attached(msg, whole, archive_dir, authserv_id)
     except Exception:  # noqa: BLE001 - the email package raises many types on bad input
-        return Arrival(
-            path,
-            sha,
-            len(data),
-            received,
-            archived,
-            (
-                Incoming(
-                    sha,
-                    path.name,
-                    len(data),
-                    source,
-                    None,
-                    received,
-                    archived,
-                    path,
-                    "thư hỏng, không đọc được",
-                ),
-            ),
-        )
-    if too_large:
-        notes.append(("too_large", str(too_large)))
+        return _alone(replace(whole, refused="thư hỏng, không đọc được"))
     if subs:  # a zip or winmail.dat beside a workbook: a warning on each submission
         notes = [("archive_ignored", v) for _, v in notes]
         subs = [replace(s, notes=tuple(notes)) for s in subs]
     else:  # the mail itself stands for the submission, and is reported unreadable
-        subs.append(
-            Incoming(
-                sha,
-                path.name,
-                len(data),
-                source,
-                sender,
-                received,
-                archived,
-                path,
-                **mail,
-                notes=tuple(notes),
-            )
-        )
+        subs = [replace(whole, **mail, notes=tuple(notes))]
     return Arrival(path, sha, len(data), received, archived, tuple(subs), tuple(docs))
 
 
-def _header(msg, name: str) -> str | None:
-    value = msg.get(name)
-    return " ".join(str(value).split()) or None if value is not None else None
+def _alone(mail: Incoming) -> Arrival:
+    """A mail that is nothing but itself (automatic, or broken)."""
+    return Arrival(
+        mail.origin, mail.submission_id, mail.size, mail.received_at, mail.archived_path, (mail,)
+    )
+
+
+def _attached(
+    msg, whole: Incoming, archive_dir: Path, authserv_id: str | None
+) -> tuple[dict, list[Incoming], list[Incoming], list[tuple[str, str]]]:
+    """What a mail says of itself (sender, ids, authentication), its submissions and
+    documents, archived, and the notes on it (winmail.dat, archives, too large)."""
+    from thidua.mailbox import authentication, header, sender_address
+
+    mail = {
+        "sender": sender_address(msg),
+        "message_id": header(msg, "Message-ID"),
+        "subject": header(msg, "Subject"),
+        "auth": authentication(msg, authserv_id),
+        "mail_sha256": whole.submission_id,
+    }
+    subs, docs, notes = [], [], []
+    for kind, name, content in attachments(msg):
+        name = safe_name(name)
+        if kind in ("winmail", "archive"):
+            notes.append((kind, name))
+        nth = str(len(subs) + len(docs)).encode()
+        empty_id = _digest(b"empty", whole.submission_id.encode(), nth)
+        a_sha, a_path = archive(content, archive_dir, None if content else empty_id)
+        into = subs if kind == "submission" else docs
+        received = whole.received_at + timedelta(microseconds=len(into))
+        into.append(
+            replace(
+                whole,
+                submission_id=a_sha,
+                name=name,
+                size=len(content),
+                received_at=received,
+                archived_path=a_path,
+                **mail,
+            )
+        )
+    if too_large := msg.get(TOO_LARGE_HEADER):
+        notes.append(("too_large", str(too_large)))
+    return mail, subs, docs, notes
 
 
 def _arrival(

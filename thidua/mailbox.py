@@ -22,7 +22,9 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import datetime
+from email import policy
 from email.message import Message
+from email.parser import BytesParser
 from email.utils import parseaddr
 from pathlib import Path
 
@@ -91,6 +93,12 @@ class ImapSettings:
 
 def sender_address(msg: Message) -> str | None:
     return parseaddr(str(msg.get("From", "")))[1].lower() or None
+
+
+def header(msg: Message, name: str) -> str | None:
+    """A header on one line (folded whitespace collapsed); None when absent or empty."""
+    value = msg.get(name)
+    return " ".join(str(value).split()) or None if value is not None else None
 
 
 def _domain(address: str | None) -> str:
@@ -232,6 +240,40 @@ def bounces(msg: Message) -> list[Bounce]:
             )
         )
     return found
+
+
+@dataclass(frozen=True)
+class Sorted:
+    """What a raw message of the mailbox is, from one parse: `mail` (for the take-in),
+    `dsn` (a bounce of ours, with its failed recipients) or `auto` (an auto-reply), and
+    the headers the warehouse keeps."""
+
+    sha256: str
+    kind: str  # mail | dsn | auto
+    message_id: str | None
+    subject: str | None
+    sender: str | None
+    bounces: tuple[Bounce, ...] = ()
+
+
+def classify(raw: bytes) -> Sorted:
+    """Sort one raw message.  A message the email package cannot parse is `mail`: the
+    take-in reports it unreadable to whoever can be answered."""
+    sha = hashlib.sha256(raw).hexdigest()
+    try:
+        msg = BytesParser(policy=policy.default).parsebytes(raw)
+        kind = "dsn" if is_dsn(msg) else "auto" if is_automatic(msg) else "mail"
+        found = tuple(b for b in bounces(msg) if b.original_message_id) if kind == "dsn" else ()
+        return Sorted(
+            sha,
+            kind,
+            header(msg, "Message-ID"),
+            header(msg, "Subject"),
+            sender_address(msg),
+            found,
+        )
+    except Exception:  # noqa: BLE001 - the email package raises many types on bad input
+        return Sorted(sha, "mail", None, None, None)
 
 
 # -- writing to the inbox directory -----------------------------------------------------

@@ -23,7 +23,7 @@ import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from email import policy
 from email.header import Header
 from email.message import EmailMessage
@@ -65,6 +65,23 @@ class SendResult:
     ok: bool  # the server accepted the message for at least one recipient
     refused: dict[str, str]  # recipient → server answer, for those it refused
     error: str | None
+
+
+@dataclass(frozen=True)
+class Sent:
+    """What one send did, as every sent log records it (acknowledgments, reminders,
+    alerts, the returned and report mails)."""
+
+    status: str  # sent | failed
+    message_id: str | None
+    recipients: str  # those that accepted it; all of them when it failed
+    sent_at: datetime | None
+    error: str | None  # the server's or network's words, and refused recipients
+
+    @property
+    def note(self) -> str:
+        """ "sent", or "failed: why": for a step's summary."""
+        return "sent" if self.status == "sent" else f"failed: {self.error}"
 
 
 @dataclass(frozen=True)
@@ -174,6 +191,22 @@ class Mailer:
     def send(self, email: Email) -> SendResult:
         msg = build_message(email, self.smtp.sender, self.smtp.sender_name)
         return self._deliver(msg, [*email.to, *email.cc])
+
+    def send_one(self, email: Email) -> Sent:
+        """Send and say what became of it, the one way every sender records it."""
+        result = self.send(email)
+        everyone = [*email.to, *email.cc]
+        accepted = [a for a in everyone if a not in result.refused]
+        refused = "; ".join(f"{a}: {answer}" for a, answer in result.refused.items())
+        sent = Sent(
+            status="sent" if result.ok else "failed",
+            message_id=result.message_id,
+            recipients=", ".join(accepted if result.ok else everyone),
+            sent_at=clock.now(UTC) if result.ok else None,
+            error="; ".join(filter(None, [result.error, refused and f"refused {refused}"])) or None,
+        )
+        log.info("mail %s to %s: %s", sent.message_id, sent.recipients, sent.note)
+        return sent
 
     def _deliver(self, msg: EmailMessage, recipients: list[str]) -> SendResult:
         raise NotImplementedError
@@ -305,3 +338,12 @@ def open_mailer(settings: Settings, outbox: Path) -> Iterator[Mailer]:
         yield mailer
     finally:
         mailer.close()
+
+
+def send_one(settings: Settings, outbox: Path, email: Email) -> Sent:
+    """Send one message over a mailer of its own: an alert, a returned report's notice,
+    the report to Sở Nội vụ.  Batches open one mailer and call `Mailer.send_one`."""
+    with open_mailer(settings, outbox) as mailer:
+        sent = mailer.send_one(email)
+    log.info("mail to %s: %s (%s)", sent.recipients, sent.note, sent.message_id)
+    return sent

@@ -16,7 +16,8 @@ submission are skipped.  A cycle stops being chased `CATCH_UP_DAYS` after its
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, date, datetime, timedelta
+from dataclasses import asdict
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pandas as pd
@@ -149,7 +150,6 @@ def send_reminders(
     it for some recipient; a refused address or a broken registry entry fails that
     reminder, not the batch.
     """
-    from thidua import clock
     from thidua.mailer import open_mailer
 
     rows = []
@@ -167,18 +167,7 @@ def send_reminders(
             except Exception as exc:  # noqa: BLE001 - recorded as a failed reminder
                 outcome = _result(row, "failed", error=f"cannot render: {exc}")
             else:
-                result = mailer.send(email)
-                accepted = [a for a in [*email.to, *email.cc] if a not in result.refused]
-                refused = "; ".join(f"{a}: {answer}" for a, answer in result.refused.items())
-                outcome = _result(
-                    row,
-                    "sent" if result.ok else "failed",
-                    message_id=result.message_id,
-                    recipients=", ".join(accepted if result.ok else [*email.to, *email.cc]),
-                    sent_at=clock.now(UTC) if result.ok else None,
-                    error="; ".join(filter(None, [result.error, refused and f"refused {refused}"]))
-                    or None,
-                )
+                outcome = _result(row, **asdict(mailer.send_one(email)))
             record(outcome)
             rows.append(outcome)
     return pd.DataFrame(rows, columns=RESULT_COLUMNS)

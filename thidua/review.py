@@ -13,6 +13,7 @@ per version, so a rerun of the checks never overwrites a decision.
 
 from __future__ import annotations
 
+from thidua import words
 from thidua.errors import ThiduaError
 
 STATES = ("received", "has_issues", "approved", "returned", "rejected")
@@ -21,19 +22,12 @@ NEEDS_COMMENT = ("returned", "rejected")
 LOCKED = ("approved",)
 ACCEPTED = ("accepted", "accepted_with_warnings")
 
-STATE_VI = {
-    "received": "chờ duyệt",
-    "has_issues": "có lỗi",
-    "approved": "đã duyệt",
-    "returned": "trả lại",
-    "rejected": "không chấp nhận",
-    None: "chưa nộp",
-}
+STATE_VI = words.REVIEW_STATE  # the web templates' name for the words of the states
 VERB = {"approve": "approved", "return": "returned", "reject": "rejected"}
 
 
 class ReviewRefused(ThiduaError):
-    "The decision is not allowed on this version"
+    "The decision is not allowed on this version (the message is for the officer)"
 
 
 def check_decision(
@@ -43,13 +37,17 @@ def check_decision(
     version of this outcome; ReviewRefused otherwise."""
     comment = (comment or "").strip() or None
     if to_state not in DECISIONS:
-        raise ReviewRefused(f"unknown decision {to_state!r}")
+        raise ReviewRefused(
+            f"không có quyết định “{to_state}”: chỉ duyệt, trả lại hoặc không chấp nhận"
+        )
     if not latest:
-        raise ReviewRefused("only the latest version can be reviewed")
+        raise ReviewRefused("chỉ quyết định được trên lần gửi mới nhất của đơn vị")
     if state in LOCKED:
-        raise ReviewRefused("this version is approved and locked; a new upload is a new version")
+        raise ReviewRefused(
+            "lần gửi này đã được duyệt và khóa; đơn vị gửi lại thì thành một lần gửi mới"
+        )
     if to_state in NEEDS_COMMENT and not comment:
-        raise ReviewRefused(f"a comment is required to mark a version {to_state}")
+        raise ReviewRefused(f"cần ghi ý kiến khi chọn “{words.REVIEW_STATE[to_state]}”")
     if to_state == "approved" and outcome not in ACCEPTED:
-        raise ReviewRefused(f"a {outcome} version cannot be approved: it has errors")
+        raise ReviewRefused(f"không duyệt được lần gửi “{words.OUTCOME[outcome]}”: báo cáo còn lỗi")
     return comment

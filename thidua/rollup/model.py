@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from datetime import date
 
+from thidua import words
 from thidua.config import Config, Cycle
 from thidua.errors import UnknownCycle
 
-STATUS_VI = {"on_time": "Đúng hạn", "late": "Nộp muộn", "missing": "Chưa nộp"}
+STATUS_VI = words.REPORTING_STATUS
 AGGREGATE_VI = {"sum": "Cộng dồn các năm", "last": "Số liệu năm cuối", "mean": "Bình quân các năm"}
 TYPE_RULE_VI = {
     "percent": "Bình quân gia quyền theo {weight}",

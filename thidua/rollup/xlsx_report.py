@@ -10,6 +10,7 @@ from typing import Any
 
 import pandas as pd
 
+from thidua import words
 from thidua.config import AUTHORITIES
 from thidua.rollup.model import (
     AGGREGATE_VI,
@@ -145,13 +146,13 @@ def _write_cell(ws, row: int, col: int, value: Any, fmt: str, fmts: dict) -> Non
 
 COMPLETENESS_COLS = (
     Col("label", "Nhóm", 34),
-    Col("expected", "Phải nộp", 10, "int"),
-    Col("submitted", "Đã nộp", 10, "int"),
-    Col("on_time", "Đúng hạn", 10, "int"),
-    Col("late", "Nộp muộn", 10, "int"),
-    Col("missing", "Chưa nộp", 10, "int"),
-    Col("reporting_rate", "Tỷ lệ nộp (%)", 12, "dec"),
-    Col("on_time_rate", "Tỷ lệ đúng hạn (%)", 12, "dec"),
+    Col("expected", words.HEADER["expected"], 10, "int"),
+    Col("submitted", words.HEADER["submitted"], 10, "int"),
+    Col("on_time", words.HEADER["on_time"], 10, "int"),
+    Col("late", words.HEADER["late"], 10, "int"),
+    Col("missing", words.HEADER["missing"], 10, "int"),
+    Col("reporting_rate", words.HEADER["reporting_rate"], 12, "dec"),
+    Col("on_time_rate", words.HEADER["on_time_rate"], 12, "dec"),
 )
 INDICATOR_COLS = (
     Col("indicator_code", "Mã", 8),
