@@ -6,7 +6,7 @@ append-only `review_log` (`thidua.review` says which are allowed).
 from __future__ import annotations
 
 from pipeline.links import unit_links
-from thidua.mailer import open_mailer
+from thidua.mailer import send_one
 from thidua.review import VERB, ReviewRefused, check_decision
 from thidua.review_mail import returned_email
 from thidua.workspace import Workspace
@@ -57,7 +57,10 @@ def decide(
     status.
     """
     if verb not in VERB:
-        raise ReviewRefused(f"unknown action {verb!r}: approve, return or reject")
+        raise ReviewRefused(
+            f"không có thao tác “{verb}”: chỉ có duyệt (approve), trả lại (return) "
+            "hoặc không chấp nhận (reject)"
+        )
     to_state = VERB[verb]
     cfg = ws.config
     u, c = cfg.unit(unit), cfg.cycle(cycle)
@@ -65,7 +68,7 @@ def decide(
         with connect(ws.paths.warehouse, read_only=True) as con:
             vs = versions(con, unit, cycle)
         if not vs:
-            raise ReviewRefused(f"{unit} has sent nothing for {cycle}")
+            raise ReviewRefused(f"đơn vị {unit} chưa gửi báo cáo nào cho kỳ {cycle}")
         latest = vs[0]
         comment = check_decision(
             latest["review"], to_state, latest["outcome"], comment, latest=True
@@ -89,6 +92,4 @@ def decide(
 def _mail_returned(ws: Workspace, unit, cycle, version: int, comment: str) -> str:
     link = unit_links(ws, [(unit.code, cycle.id)]).get((unit.code, cycle.id))
     email = returned_email(ws.config, unit, cycle, version, comment, link)
-    with open_mailer(ws.config.settings, ws.paths.outbox) as mailer:
-        result = mailer.send(email)
-    return "sent" if result.ok else f"failed: {result.error or result.refused}"
+    return send_one(ws.config.settings, ws.paths.outbox, email).note

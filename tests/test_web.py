@@ -423,7 +423,7 @@ def test_review_cli_and_status_json(setup, smtp_env):
     assert r.exit_code == 0 and "(thư báo cho đơn vị: Đã gửi)" in r.stdout
     assert len(smtp_env.received) == 1
     r = run(cli, ["review", "reject", third.code, cycle.id, "--comment", "x"])
-    assert r.exit_code == 1 and "sent nothing" in r.output
+    assert r.exit_code == 1 and "chưa gửi báo cáo nào" in r.output
     r = run(cli, ["review", "list", a.code, cycle.id, "--json"])
     assert json.loads(r.stdout)["log"][-1]["to_state"] == "approved"
     status = json.loads(run(cli, ["status", "--cycle", cycle.id, "--json"]).stdout)

@@ -128,7 +128,7 @@ def test_unit_uploads_officer_returns_then_approves_rollup_counts_it(web_server,
     assert cycle.due.strftime("%d/%m/%Y") in page.content()
     assert page.locator("#status").inner_text() == "chưa nộp"
     result = upload(page, synthetic.workbook(cfg, unit, cycle, overrides={ind.code: 150}))
-    assert "Phiên bản 1: có lỗi, chưa được tiếp nhận" in result
+    assert "Phiên bản 1: Chưa đạt" in result
     assert "Vui lòng sửa các lỗi dưới đây rồi nộp lại." in result
     row = page.locator("#result tr", has_text=ind.name_vi)
     assert row.count() == 1
@@ -138,7 +138,7 @@ def test_unit_uploads_officer_returns_then_approves_rollup_counts_it(web_server,
     assert cells[5] == "150" and cells[6]  # the value read, what to do
     assert page.locator("#status").inner_text() == "có lỗi"
     result = upload(page, synthetic.workbook(cfg, unit, cycle))
-    assert "Phiên bản 2: hợp lệ." in result and "chờ Phòng VHXH duyệt" in result
+    assert "Phiên bản 2: Đã tiếp nhận." in result and "chờ Phòng VHXH duyệt" in result
     assert page.locator("#status").inner_text() == "chờ duyệt"
 
     # -- the officer: login, the matrix, return version 2 with a comment
@@ -175,7 +175,7 @@ def test_unit_uploads_officer_returns_then_approves_rollup_counts_it(web_server,
     assert comment in page.content()
     third = synthetic.workbook(cfg, unit, cycle, initiatives=2)
     result = upload(page, third)
-    assert "Phiên bản 3: hợp lệ." in result
+    assert "Phiên bản 3: Đã tiếp nhận." in result
     assert page.locator("#status").inner_text() == "chờ duyệt"
 
     # -- the officer approves version 3

@@ -31,7 +31,7 @@ from test_web import (
 from pipeline.links import make_link
 from pipeline.review import decide, unit_view
 from pipeline.upload import upload
-from thidua import synthetic
+from thidua import synthetic, words
 from thidua.workspace import Workspace
 
 VIETNAMESE = re.compile(r"[ăâđêôơưạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹ]", re.IGNORECASE)
@@ -71,7 +71,7 @@ def test_hostile_workbook_is_unreadable_and_the_app_serves_on(setup):
     c = client(ws)
     token = token_of(make_link(ws, a.code, cycle.id))
     r = post_file(c, token, hostile(synthetic.workbook(ws.config, a, cycle)))
-    assert r.status_code == 200 and "không đọc được" in r.text
+    assert r.status_code == 200 and words.OUTCOME["unreadable"] in r.text
     assert "XFD1048576" in r.text  # the reason, from the examination
     r = post_file(c, token, synthetic.workbook(ws.config, a, cycle))
     assert r.status_code == 200 and "Phiên bản 1" in r.text and "chờ duyệt" in r.text
@@ -171,7 +171,7 @@ def test_hostile_upload_leaves_thidua_web_serving(workspace, monkeypatch, tmp_pa
         page = urllib.request.urlopen(url, timeout=30).read().decode()
         csrf = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
         first = send(url + "/upload", csrf, hostile(synthetic.workbook(ws.config, a, cycle)))
-        assert "không đọc được" in first and proc.poll() is None
+        assert words.OUTCOME["unreadable"] in first and proc.poll() is None
         second = send(url + "/upload", csrf, synthetic.workbook(ws.config, a, cycle))
         assert "Phiên bản 1" in second and "chờ duyệt" in second and proc.poll() is None
 

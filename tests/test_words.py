@@ -110,17 +110,33 @@ def review_refused(cfg, code: str) -> str:
     return re.search(r"“(.+)”", str(refused.value))[1]
 
 
+def web_versions(column: int):
+    """One cell of the versions table the unit's and the officer's pages show."""
+
+    def shown(cfg, code: str) -> str:
+        from apps.web.site import templates
+
+        env = templates(SimpleNamespace(config=cfg)).env
+        v = {"version": 1, "received_at": None, "outcome": "accepted", "review": "received"}
+        v |= {"outcome": code} if column == 2 else {"review": code}
+        html = env.get_template("_versions.html").render(versions=[v])
+        return re.findall(r"<td>(.*?)</td>", html)[column]
+
+    shown.__qualname__ = f"web_{'outcome' if column == 2 else 'review'}"
+    return shown
+
+
 # concept → (the module's map, the codes, the channels that show them)
 CHANNELS = {
     "outcome": (
         words.OUTCOME,
         OUTCOMES,
-        [ack, cli_table("outcome"), collect_artifact, demo],
+        [ack, cli_table("outcome"), collect_artifact, demo, web_versions(2)],
     ),
     "review_state": (
         words.REVIEW_STATE,
         ("received", "has_issues", "approved", "returned", "rejected"),
-        [cli_table("review"), cli_table("to_state")],
+        [cli_table("review"), cli_table("to_state"), web_versions(5)],
     ),
     "review_decision": (words.REVIEW_STATE, ("returned", "rejected"), [review_refused]),
     "send_status": (

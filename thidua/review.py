@@ -22,7 +22,6 @@ NEEDS_COMMENT = ("returned", "rejected")
 LOCKED = ("approved",)
 ACCEPTED = ("accepted", "accepted_with_warnings")
 
-STATE_VI = words.REVIEW_STATE  # the web templates' name for the words of the states
 VERB = {"approve": "approved", "return": "returned", "reject": "rejected"}
 
 

@@ -16,6 +16,7 @@ from starlette.datastructures import FormData
 from apps.web.guards import FORM_EXPIRED, same_token
 from apps.web.site import Site, WebError, site
 from pipeline.review import decide, matrix, unit_view
+from thidua import words
 from thidua.errors import ThiduaError
 from thidua.passwords import verify_password
 from thidua.review import ReviewRefused
@@ -30,14 +31,7 @@ FILTERS = {  # the matrix's filters: address word → review state (None: nothin
     "tra-lai": "returned",
     "khong-chap-nhan": "rejected",
 }
-FILTER_VI = {
-    "chua-nop": "Chưa nộp",
-    "co-loi": "Có lỗi",
-    "cho-duyet": "Chờ duyệt",
-    "da-duyet": "Đã duyệt",
-    "tra-lai": "Trả lại",
-    "khong-chap-nhan": "Không chấp nhận",
-}
+FILTER_VI = {slug: words.REVIEW_STATE[state].capitalize() for slug, state in FILTERS.items()}
 
 
 class LoginRequired(Exception):

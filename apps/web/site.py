@@ -13,23 +13,13 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
-from thidua import layout
+from thidua import layout, words
 from thidua.errors import ThiduaError
-from thidua.review import STATE_VI
 from thidua.rules import fmt
 from thidua.settings import WebSettings
 from thidua.workspace import Workspace
 
 HERE = Path(__file__).resolve().parent
-# the words of the pages (the shared `thidua.words` replaces this map at merge)
-OUTCOME_VI = {
-    "accepted": "hợp lệ",
-    "accepted_with_warnings": "hợp lệ, có cảnh báo",
-    "rejected": "có lỗi, chưa được tiếp nhận",
-    "unreadable": "không đọc được",
-    "duplicate": "trùng với tệp đã nộp",
-    "missing": "chưa nộp",
-}
 
 
 class WebError(ThiduaError):
@@ -78,8 +68,7 @@ def templates(ws: Workspace) -> Jinja2Templates:
     # a sheet by the title its tab shows ("Chỉ tiêu"), as the acknowledgment names it
     t.env.filters["trang"] = lambda s: layout.SHEET_TITLES.get(s, s) if s else ""
     t.env.globals.update(
-        STATE_VI=STATE_VI,
-        OUTCOME_VI=OUTCOME_VI,
+        words=words,
         sender=settings.sender,
         commune=settings.commune,
         blocks=settings.blocks,
