@@ -13,10 +13,12 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.steps import Runner, call
+from thidua.clock import now
 from thidua.config import Cycle
 from thidua.exports import excel_safe
 from thidua.rollup.model import (
     annual_cycle,
+    is_draft,
     phase_cycle,
     phase_years,
     plan_cycle,
@@ -24,6 +26,7 @@ from thidua.rollup.model import (
     ratio_names,
 )
 from thidua.rollup.result import RollupResult
+from thidua.rollup.texts import EDITABLE_FILE, EditableTexts
 from thidua.workspace import Workspace
 from warehouse.db import connect
 
@@ -69,12 +72,12 @@ def run_phase(ws: Workspace, phase: int, today: date | None = None) -> RollupRes
 
 def _run(ws: Workspace, cycle: Cycle, kind: str, today: date | None) -> RollupResult:
 
-    from thidua.rollup import charts, docx_report, xlsx_report
+    from thidua.rollup import charts, docx_report, phase, xlsx_report
     from warehouse import rollups
     from warehouse.writer import record_rollup
 
     cfg = ws.config
-    today = today or cfg.settings.calendar.today()
+    today = today or now(cfg.settings.calendar.tz).date()
     years = phase_years(cfg, cycle) if kind == "phase" else []
     plan = plan_for(cfg, cycle) if kind == "phase" else None
     source_cycles = [cycle.id, *(c.id for c in years), *([plan.id] if plan else [])]
@@ -91,27 +94,34 @@ def _run(ws: Workspace, cycle: Cycle, kind: str, today: date | None) -> RollupRe
                 plan and plan.id,
                 f"target_{cycle.year}",
                 cycle.id,
-                cfg.settings.rollup.review_tolerance,
             )
+            tables["achievement"] = phase.achievement(tables, cfg)
         tables["sources"] = rollups.source_submissions(con, source_cycles)
         version = rollups.next_rollup_version(con, cycle.id)
     # Write the files of the new version
     rollup_id = f"{cycle.id}-v{version}"
     out = ws.paths.reports / cycle.id / f"v{version}"
-    headline = _headline(tables, cycle, rollup_id) | {"counts": cfg.settings.web.rollup_counts}
+    headline = _headline(tables, cycle, rollup_id) | {
+        "counts": cfg.settings.web.rollup_counts,
+        "date": today.isoformat(),
+        "draft": is_draft(cycle, today),
+    }
     files = _write_files(out, tables, cfg.settings.calendar.timezone)
     ctx = {
         "cfg": cfg,
         "cycle": cycle,
         "kind": kind,
         "rollup_id": rollup_id,
+        "years": years,
         "today": today,
         "headline": headline,
+        "texts": EditableTexts(ws.paths.reports / cycle.id / EDITABLE_FILE),
     }
     files["charts"] = out / "charts"
     chart_files = charts.draw(out / "charts", tables, ctx)
     files["xlsx"] = xlsx_report.write(out / f"tong-hop-{cycle.id}.xlsx", tables, ctx)
     files["docx"] = docx_report.write(out / f"bao-cao-{cycle.id}.docx", tables, ctx, chart_files)
+    files["texts"] = ctx["texts"].save()
     headline["files"] = {k: str(v) for k, v in files.items()}
     # Record the version and its provenance (one short write transaction)
     with connect(ws.paths.warehouse) as con:

@@ -499,25 +499,56 @@ def test_annual_report_is_a_report_in_the_plans_structure(small_ws):
     assert "nam-2025" not in text
 
 
-def test_phase_rollup_cumulative_and_targets(small_ws):
+def phase_rows(sheet, heading: str) -> tuple[dict, dict]:
+    """The header (name → column) and rows (code → row) of the TongHop table under the
+    section title that contains `heading`."""
+    rows = list(sheet.iter_rows(values_only=True))
+    start = next(n for n, r in enumerate(rows) if heading in str(r[0] or ""))
+    header = rows[start + 1]
+    body = {}
+    for r in rows[start + 2 :]:
+        if r[0] is None or str(r[0]).startswith(("II.", "III.")):
+            break
+        body[r[0]] = r
+    return {h: i for i, h in enumerate(header)}, body
+
+
+def test_phase_rollup_per_kind_years_levels_and_targets(small_ws):
+    """Issue 21: every phase table is over one kind (one population): TT01 of the offices
+    is 5 + 3 + 2 in 2025 and 7 in 2026, never the commune's mix with the villages; TS01
+    (a population) and HC04 (a rate) are the level at the cut-off, never a mean of years;
+    only indicators that can have a target (not TS01) are compared with one."""
     from openpyxl import load_workbook
 
     result = run_phase(small_ws, 1, today=date(2027, 11, 20))
     assert result.rollup_id == "so-ket-2027-v1"
     sheet = load_workbook(result.files["xlsx"])["TongHop"]
-    header = next(r for r in sheet.iter_rows(values_only=True) if r[0] == "Mã" and "Năm 2025" in r)
-    col = {h: i for i, h in enumerate(header)}
-    rows = {r[0]: r for r in sheet.iter_rows(values_only=True) if r[0] in ("TT01", "TS01", "HC04")}
-    tt, ts, hc = rows["TT01"], rows["TS01"], rows["HC04"]
+    col, offices = phase_rows(sheet, "cơ quan, đơn vị")
+    _, villages = phase_rows(sheet, "thôn, xóm")
     # Issue 12: the sơ kết cut-off (31/10/2027) comes before nam-2027 ends: 2025, 2026.
+    y25, y26 = col["Năm 2025 (từ 21/08)"], col["Năm 2026"]
     assert "Năm 2027" not in col
-    assert (tt[col["Năm 2025"]], tt[col["Năm 2026"]]) == (20, 10)
-    assert tt[col["Lũy kế giai đoạn"]] == 30  # sum
-    assert ts[col["Lũy kế giai đoạn"]] == 1220  # last year with data
+    annual = col["Cộng các báo cáo năm (mức năm cuối với số lũy kế, tỷ lệ)"]
+    tt, ts, hc = offices["TT01"], offices["TS01"], offices["HC04"]
+    assert (tt[y25], tt[y26], tt[annual]) == (10, 7, 17)
+    assert (ts[y25], ts[y26], ts[annual]) == (450, 120, 120)
     hc04_2025 = round((80 * 100 + 40 * 300 + 100 * 50) / 450, 2)
-    assert hc[col["Lũy kế giai đoạn"]] == round((hc04_2025 + 60) / 2, 2)  # mean
-    assert (tt[col["Chỉ tiêu đăng ký"]], tt[col["Đạt so với chỉ tiêu (%)"]]) == (40, 75)
-    assert ts[col["Đạt so với chỉ tiêu (%)"]] == round(100 * 1220 / 1350, 2)
+    assert (hc[y25], hc[y26], hc[annual]) == (hc04_2025, 60, 60)
+    target, pct = col["Chỉ tiêu đăng ký"], col["Đạt so với chỉ tiêu (%)"]
+    assert (tt[target], tt[pct]) == (20, 85)
+    assert (ts[target], ts[pct]) == (None, None)  # a population has no target
+    assert (villages["TT01"][y25], villages["TT01"][annual], villages["TT01"][pct]) == (
+        10,
+        13,
+        65,
+    )
+    assert villages["TS01"][annual] == 1100
+    units = load_workbook(result.files["xlsx"])["TheoDonVi"]
+    per_unit = [r for r in units.iter_rows(values_only=True) if r[2] == "TT01"]
+    assert [(r[0], r[4], r[5], r[6]) for r in per_unit] == [
+        ("CQ-A", 12, 20, 60),
+        ("TX-1", 7, 20, 35),
+    ]
     assert len(list(result.output_dir.joinpath("charts").glob("*.png"))) == 3
     with connect(small_ws.paths.warehouse, read_only=True) as con:
         n = con.execute(
@@ -617,17 +648,20 @@ def test_prefect_yaml_annual_schedule_is_the_working_day_after_the_deadline(cfg)
 
 def test_phase_rollup_takes_the_units_review_figures_and_cross_checks_them(small_ws):
     """Sơ kết: achieved values come from the units' own so-ket-2027 submissions (TT01
-    cumulative to the cut-off, TS01 the level at it); each is checked against the unit's
-    accepted annual reports: TX-1 reports less than its annual TT01 already add up to
-    (2 < 4 + 3) and a TS01 far off its latest annual value (2000 vs 1100): flagged."""
+    cumulative to the cut-off, TS01 the level at it), per kind.  The review covers more
+    months than the annual reports, so the cross-check runs one way (issue 21): CQ-A's
+    rises (TT01 35 ≥ 5 + 7, TS01 130 ≥ 120) pass; TX-1's TT01 below what its annual
+    reports already add up to (2 < 4 + 3), its TS01 below its 2026 level (1000 < 1100)
+    and CQ-A's BD02 above its population (140 > TS01 130) are the officer's worklist:
+    the DoiChieu sheet, never the signed docx."""
     from docx import Document
     from openpyxl import load_workbook
 
     at = datetime(2027, 11, 10, 9, tzinfo=TZ)
     with connect(small_ws.paths.warehouse) as con:
         for sid, unit, values in (
-            ("sa", "CQ-A", {"TS01": 130, "TT01": 35}),
-            ("st", "TX-1", {"TS01": 2000, "TT01": 2}),
+            ("sa", "CQ-A", {"TS01": 130, "TT01": 35, "BD02": 140}),
+            ("st", "TX-1", {"TS01": 1000, "TT01": 2}),
         ):
             con.execute(
                 "INSERT INTO submissions (submission_id, unit_code, cycle_id, version, "
@@ -643,34 +677,40 @@ def test_phase_rollup_takes_the_units_review_figures_and_cross_checks_them(small
                     [sid, code, value, sid],
                 )
     result = run_phase(small_ws, 1, today=date(2027, 11, 20))
-    sheet = load_workbook(result.files["xlsx"])["TongHop"]
-    header = next(r for r in sheet.iter_rows(values_only=True) if r[0] == "Mã" and "Năm 2025" in r)
-    col = {h: i for i, h in enumerate(header)}
-    rows = {r[0]: r for r in sheet.iter_rows(values_only=True) if r[0] in ("TT01", "TS01")}
-    tt, ts = rows["TT01"], rows["TS01"]
-    assert tt[col["Lũy kế giai đoạn"]] == 30  # annual reports
-    assert tt[col["Kết quả đạt được"]] == 35 + 2  # the review's own
-    assert tt[col["Đạt so với chỉ tiêu (%)"]] == round(100 * 37 / 40, 2)
-    assert ts[col["Kết quả đạt được"]] == 2130
-    check = [r for r in sheet.iter_rows(values_only=True) if r[0] in ("CQ-A", "TX-1")]
-    assert [(r[0], r[2], r[4], r[5]) for r in check] == [
-        ("TX-1", "TS01", 2000, 1100),
-        ("TX-1", "TT01", 2, 7),
+    book = load_workbook(result.files["xlsx"])
+    col, offices = phase_rows(book["TongHop"], "cơ quan, đơn vị")
+    tt, ts = offices["TT01"], offices["TS01"]
+    assert tt[col["Cộng các báo cáo năm (mức năm cuối với số lũy kế, tỷ lệ)"]] == 17
+    assert tt[col["Kết quả đạt được"]] == 35  # the review's own, offices only
+    assert tt[col["Đạt so với chỉ tiêu (%)"]] == round(100 * 35 / 20, 2)
+    assert ts[col["Kết quả đạt được"]] == 130
+    _, villages = phase_rows(book["TongHop"], "thôn, xóm")
+    assert villages["TS01"][col["Kết quả đạt được"]] == 1000
+    check = [r for r in book["DoiChieu"].iter_rows(values_only=True) if r[0] in ("CQ-A", "TX-1")]
+    assert [(r[0], r[2], r[4], r[5], r[6], r[8]) for r in check] == [
+        ("CQ-A", "BD02", 140, 50, 130, "Vượt quá số đối tượng của đơn vị"),
+        ("TX-1", "TS01", 1000, 1100, None, "Số lũy kế giảm so với báo cáo năm gần nhất"),
+        (
+            "TX-1",
+            "TT01",
+            2,
+            7,
+            None,
+            "Số cộng dồn đến thời điểm chốt thấp hơn tổng các báo cáo năm",
+        ),
     ]
     import pandas as pd
 
     full = pd.read_parquet(result.output_dir / "data" / "review_check.parquet")
     assert full.set_index(["code", "indicator_code"])["flagged"].to_dict() == {
+        ("CQ-A", "BD02"): True,
         ("CQ-A", "TS01"): False,
         ("CQ-A", "TT01"): False,
         ("TX-1", "TS01"): True,
         ("TX-1", "TT01"): True,
     }
     text = "\n".join(p.text for p in Document(result.files["docx"]).paragraphs)
-    assert (
-        "Số liệu sơ kết, tổng kết của 1 đơn vị chênh lệch so với các báo cáo năm, cần "
-        "xác minh: Thôn Một."
-    ) in text
+    assert "xác minh" not in text and "Thôn Một" not in text
     assert "Số liệu tính từ ngày 21/08/2025 đến ngày 31/10/2027" in text
 
 

@@ -173,9 +173,6 @@ class RollupSettings(Section):
     weight: str = Field(pattern=INDICATOR_CODE_RE.pattern)  # percents weighted by
     initiatives: str = Field(pattern=INDICATOR_CODE_RE.pattern)  # counts SangKien rows
     ratios: tuple[Ratio, ...]
-    # Phase review: a unit's review figure is flagged when it differs from its annual
-    # reports by more than this share (a flow: falls below their sum by more than it).
-    review_tolerance: float = Field(default=0.25, ge=0)
 
     @field_validator("ratios")
     @classmethod
