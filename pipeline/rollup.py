@@ -71,33 +71,13 @@ def run_phase(ws: Workspace, phase: int, today: date | None = None) -> RollupRes
 
 
 def _run(ws: Workspace, cycle: Cycle, kind: str, today: date | None) -> RollupResult:
-
-    from thidua.rollup import charts, docx_report, phase, xlsx_report
-    from warehouse import rollups
+    from thidua.rollup import charts, docx_report, xlsx_report
     from warehouse.writer import record_rollup
 
     cfg = ws.config
     today = today or now(cfg.settings.calendar.tz).date()
     years = phase_years(cfg, cycle) if kind == "phase" else []
-    plan = plan_for(cfg, cycle) if kind == "phase" else None
-    source_cycles = [cycle.id, *(c.id for c in years), *([plan.id] if plan else [])]
-    # Read: every table in one read-only session (temp tables live in it)
-    with connect(ws.paths.warehouse, read_only=True) as con:
-        rollups.prepare(con, cfg.settings.rollup, source_cycles, cfg.settings.web.rollup_counts)
-        tables = rollups.cycle_tables(
-            con, cycle.id, cfg.settings.scoring, (plan or plan_cycle(cfg, cycle) or cycle).id
-        )
-        if kind == "phase":
-            tables |= rollups.phase_tables(
-                con,
-                [c.id for c in years],
-                plan and plan.id,
-                f"target_{cycle.year}",
-                cycle.id,
-            )
-            tables["achievement"] = phase.achievement(tables, cfg)
-        tables["sources"] = rollups.source_submissions(con, source_cycles)
-        version = rollups.next_rollup_version(con, cycle.id)
+    tables, version = _read(ws, cycle, kind, years)
     # Write the files of the new version
     rollup_id = f"{cycle.id}-v{version}"
     out = ws.paths.reports / cycle.id / f"v{version}"
@@ -135,6 +115,29 @@ def _run(ws: Workspace, cycle: Cycle, kind: str, today: date | None) -> RollupRe
             tables["sources"]["submission_id"].tolist(),
         )
     return RollupResult(rollup_id, cycle.id, kind, version, out, headline, ratio_names(cfg), files)
+
+
+def _read(ws: Workspace, cycle: Cycle, kind: str, years: list[Cycle]) -> tuple[dict, int]:
+    """Every table of the rollup in one read-only session (temp tables live in it), and
+    the number of the version about to be written."""
+    from thidua.rollup import phase
+    from warehouse import rollups
+
+    cfg = ws.config
+    plan = plan_for(cfg, cycle) if kind == "phase" else None
+    source_cycles = [cycle.id, *(c.id for c in years), *([plan.id] if plan else [])]
+    with connect(ws.paths.warehouse, read_only=True) as con:
+        rollups.prepare(con, cfg.settings.rollup, source_cycles, cfg.settings.web.rollup_counts)
+        tables = rollups.cycle_tables(
+            con, cycle.id, cfg.settings.scoring, (plan or plan_cycle(cfg, cycle) or cycle).id
+        )
+        if kind == "phase":
+            tables |= rollups.phase_tables(
+                con, [c.id for c in years], plan and plan.id, f"target_{cycle.year}", cycle.id
+            )
+            tables["achievement"] = phase.achievement(tables, cfg)
+        tables["sources"] = rollups.source_submissions(con, source_cycles)
+        return tables, rollups.next_rollup_version(con, cycle.id)
 
 
 def _headline(tables: dict, cycle: Cycle, rollup_id: str) -> dict[str, Any]:

@@ -725,3 +725,54 @@ def test_report_quotes_a_narrative_up_to_the_length_limit(small_ws, monkeypatch)
     assert "- Phòng A: Tiếp nhận 75% hồ sơ…" in text  # 30 characters, cut at 20
     assert "- Phòng A: Thiếu máy scan để số…" in text
     assert "Tiếp nhận 75% hồ sơ trực tuyến" not in text
+
+
+def test_cli_dates_the_report_marks_drafts_and_keeps_the_officers_edits(small_ws):
+    """Issue 21: `--date` dates the docx; a rollup on or before the due date (nam-2026:
+    20/12/2026) is a draft on every page and says so; the officer's paragraph written in
+    reports/<cycle>/sua-doan-van.yaml replaces the generated one in the next version."""
+    import json
+
+    import yaml
+    from docx import Document
+    from typer.testing import CliRunner
+
+    from apps.cli import app
+
+    runner = CliRunner()
+    out = runner.invoke(app, ["rollup", "annual", "2026", "--date", "05/01/2027"])
+    assert out.exit_code == 0, out.output
+    assert "DỰ THẢO" not in out.stdout
+    first = small_ws.paths.reports / "nam-2026" / "v1" / "bao-cao-nam-2026.docx"
+    doc = Document(first)
+    header = "\n".join(c.text for c in doc.tables[0].rows[0].cells)
+    assert "Phong Doanh, ngày 05 tháng 01 năm 2027" in header
+    texts = "\n".join(p.text for p in doc.paragraphs)
+    assert "DỰ THẢO" not in texts
+    assert not any(p.text for s in doc.sections for p in s.first_page_header.paragraphs)
+
+    edits = small_ws.paths.reports / "nam-2026" / "sua-doan-van.yaml"
+    data = yaml.safe_load(edits.read_text("utf-8"))
+    generated = data["chi_dao"]["tu_dong"]
+    assert generated in texts and data["chi_dao"]["sua"] == ""
+    data["chi_dao"]["sua"] = "Ủy ban nhân dân xã đã chỉ đạo quyết liệt, sát sao."
+    edits.write_text(yaml.safe_dump(data, allow_unicode=True), "utf-8")
+
+    out = runner.invoke(app, ["rollup", "annual", "2026", "--date", "10/12/2026"])
+    assert out.exit_code == 0, out.output
+    assert "DỰ THẢO – số liệu tạm tính: báo cáo lập ngày 10/12/2026" in out.stdout
+    doc = Document(small_ws.paths.reports / "nam-2026" / "v2" / "bao-cao-nam-2026.docx")
+    texts = "\n".join(p.text for p in doc.paragraphs)
+    assert "Ủy ban nhân dân xã đã chỉ đạo quyết liệt, sát sao." in texts
+    assert generated not in texts
+    for sec in doc.sections:  # every page: the first page's header and the others'
+        for header in (sec.first_page_header, sec.header):
+            assert "DỰ THẢO – số liệu tạm tính" in [p.text for p in header.paragraphs]
+    kept = yaml.safe_load(edits.read_text("utf-8"))["chi_dao"]
+    assert kept == {"tu_dong": generated, "sua": data["chi_dao"]["sua"]}
+    now = {"THIDUA_NOW": "2026-12-01T09:00:00+07:00"}  # honoured like every command
+    out = runner.invoke(app, ["rollup", "annual", "2026", "--json"], env=now)
+    h = json.loads(out.stdout)["headline"]
+    assert (h["date"], h["draft"]) == ("2026-12-01", True)
+    bad = runner.invoke(app, ["rollup", "annual", "2026", "--date", "2027-01-05"])
+    assert bad.exit_code == 2 and "dd/mm/yyyy" in bad.output
