@@ -126,6 +126,9 @@ class CalendarSettings(Section):
 
 class Checks(Section):
     yoy_factor: float = Field(gt=1)
+    # A flow is compared with last year's scaled by the lengths of the two periods (nam-2025
+    # covers 116 days); beyond this ratio of lengths the comparison is skipped.
+    yoy_max_length_ratio: float = Field(default=4.0, gt=1)
     max_file_mb: float = Field(gt=0)
     max_unpacked_mb: float = Field(gt=0)
     max_zip_ratio: float = Field(gt=0)
