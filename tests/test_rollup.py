@@ -651,9 +651,10 @@ def test_phase_rollup_takes_the_units_review_figures_and_cross_checks_them(small
     cumulative to the cut-off, TS01 the level at it), per kind.  The review covers more
     months than the annual reports, so the cross-check runs one way (issue 21): CQ-A's
     rises (TT01 35 ≥ 5 + 7, TS01 130 ≥ 120) pass; TX-1's TT01 below what its annual
-    reports already add up to (2 < 4 + 3), its TS01 below its 2026 level (1000 < 1100)
-    and CQ-A's BD02 above its population (140 > TS01 130) are the officer's worklist:
-    the DoiChieu sheet, never the signed docx."""
+    reports already add up to (2 < 4 + 3), its BD02 (people trained, cumulative) below
+    its 2025 level (90 < 100) and CQ-A's BD02 above its population (140 > TS01 130) are
+    the officer's worklist: the DoiChieu sheet, never the signed docx.  TX-1's TS01 fell
+    (1000 < 1100): a population may."""
     from docx import Document
     from openpyxl import load_workbook
 
@@ -661,7 +662,7 @@ def test_phase_rollup_takes_the_units_review_figures_and_cross_checks_them(small
     with connect(small_ws.paths.warehouse) as con:
         for sid, unit, values in (
             ("sa", "CQ-A", {"TS01": 130, "TT01": 35, "BD02": 140}),
-            ("st", "TX-1", {"TS01": 1000, "TT01": 2}),
+            ("st", "TX-1", {"TS01": 1000, "TT01": 2, "BD02": 90}),
         ):
             con.execute(
                 "INSERT INTO submissions (submission_id, unit_code, cycle_id, version, "
@@ -689,7 +690,7 @@ def test_phase_rollup_takes_the_units_review_figures_and_cross_checks_them(small
     check = [r for r in book["DoiChieu"].iter_rows(values_only=True) if r[0] in ("CQ-A", "TX-1")]
     assert [(r[0], r[2], r[4], r[5], r[6], r[8]) for r in check] == [
         ("CQ-A", "BD02", 140, 50, 130, "Vượt quá số đối tượng của đơn vị"),
-        ("TX-1", "TS01", 1000, 1100, None, "Số lũy kế giảm so với báo cáo năm gần nhất"),
+        ("TX-1", "BD02", 90, 100, 1000, "Số lũy kế giảm so với báo cáo năm gần nhất"),
         (
             "TX-1",
             "TT01",
@@ -706,7 +707,8 @@ def test_phase_rollup_takes_the_units_review_figures_and_cross_checks_them(small
         ("CQ-A", "BD02"): True,
         ("CQ-A", "TS01"): False,
         ("CQ-A", "TT01"): False,
-        ("TX-1", "TS01"): True,
+        ("TX-1", "BD02"): True,
+        ("TX-1", "TS01"): False,
         ("TX-1", "TT01"): True,
     }
     text = "\n".join(p.text for p in Document(result.files["docx"]).paragraphs)

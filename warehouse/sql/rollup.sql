@@ -282,9 +282,11 @@ LEFT JOIN rollup_unit_fold(year_cycs) f USING (code, indicator_code);
 -- accepted annual reports of the phase years already say: for flows (aggregate sum) their
 -- sum, for stocks and rates the latest year's level.  The review covers more months than
 -- the annual reports (to its cut-off), so the checks run one way (docs/reports.md):
--- a flow below the annual sum, or a stock (a cumulative count) below its latest annual
--- level or above its population (`at_most`, the unit's own review value of it), is
--- flagged; a rate is never flagged, its change in percentage points is shown.
+-- a flow below the annual sum, or a count of people or households reached (a stock with
+-- an `at_most` population: BD02, TX04…) below its latest annual level or above its
+-- population (the unit's own review value of it), is flagged.  A rate is never
+-- flagged, its change in percentage points is shown; populations (TS01, TX01) and other
+-- levels may fall.
 CREATE OR REPLACE TEMP MACRO rollup_review_check(phase_cycs, year_cycs) AS TABLE
 WITH rv AS (
     SELECT s.code, s.name, s.kind, s.sk, v.indicator_code, v.value
@@ -297,8 +299,8 @@ checked AS (
     SELECT r.code, r.name, r.kind, r.indicator_code, i.name_vi, i.aggregate, i.type,
            coalesce(f.n_years, 0) AS n_years, r.value AS review, f.annual,
            p.value AS population, i.at_most,
-           CASE WHEN i.type = 'percent' THEN 'rate'
-                WHEN i.aggregate = 'sum' THEN 'flow' ELSE 'stock' END AS rule
+           CASE WHEN i.type = 'percent' THEN 'rate' WHEN i.aggregate = 'sum' THEN 'flow'
+                WHEN i.at_most IS NOT NULL THEN 'count' ELSE 'level' END AS rule
     FROM rv r JOIN indicators i ON i.code = r.indicator_code
     LEFT JOIN fold f ON f.code = r.code AND f.indicator_code = r.indicator_code
     LEFT JOIN rv p ON p.sk = r.sk AND p.indicator_code = i.at_most
@@ -306,8 +308,8 @@ checked AS (
 SELECT * EXCLUDE (type),
        CASE WHEN rule = 'rate' THEN round(review - annual, 2) END AS change_pp,
        CASE WHEN rule = 'flow' AND review < annual THEN 'below_annual'
-            WHEN rule = 'stock' AND review < annual THEN 'decrease'
-            WHEN rule = 'stock' AND review > population THEN 'above_population'
+            WHEN rule = 'count' AND review < annual THEN 'decrease'
+            WHEN rule = 'count' AND review > population THEN 'above_population'
        END AS finding,
        coalesce(finding IS NOT NULL, false) AS flagged
 FROM checked;
