@@ -100,6 +100,10 @@ def _run(ws: Workspace, cycle: Cycle, kind: str, today: date | None) -> RollupRe
     files["charts"] = out / "charts"
     chart_files = charts.draw(out / "charts", tables, ctx)
     files["xlsx"] = xlsx_report.write(out / f"tong-hop-{cycle.id}.xlsx", tables, ctx)
+    if kind == "phase":
+        files["worklist"] = xlsx_report.write_worklist(
+            out / f"doi-chieu-{cycle.id}.xlsx", tables, ctx
+        )
     files["docx"] = docx_report.write(out / f"bao-cao-{cycle.id}.docx", tables, ctx, chart_files)
     files["texts"] = ctx["texts"].save()
     headline["files"] = {k: str(v) for k, v in files.items()}

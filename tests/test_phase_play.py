@@ -1,109 +1,28 @@
 """Issue 21, "Must show": the whole movement played 2025–2030 through collect and rollup.
 
 The 39 units of the sample registry send the plan (targets 2027, 2030), every annual
-report and both reviews as real workbooks, collected from an inbox.  Figures grow from
-each unit's own 2025 values (synthetic, varied per unit): flows at the pace of their
-period (2025 covers four months), stocks a little each year; the reviews carry flows
-cumulative to their cut-off and stocks at it.  TX-03 sends in its sơ kết only the flows
-of its last months (below what its annual reports already add up to); CQ-KT reports a
-multi-year TT02 close to, but within, the bound scaled to the review's months.  The sơ
-kết and tổng kết are then read back from their docx and xlsx and checked against sums
+report and both reviews as real workbooks, collected from an inbox (tests/phase_play.py
+tells the story: TX-03 under-reports its sơ kết flows, CQ-KT's multi-year TT02 is near
+the scaled bound).  The sơ kết and tổng kết are then read back from their docx and xlsx and checked against sums
 and levels computed here, independently, from the warehouse rows."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
-
 import pandas as pd
 import pytest
-from conftest import drop, fresh_home, rows
+from conftest import fresh_home, rows
+from phase_play import NEAR, UNDER, play
 
-from pipeline.collect import collect
-from pipeline.rollup import run_phase
-from thidua import synthetic
 from thidua.rollup.model import number_vi, phase_years
 from warehouse.db import connect
-
-UNDER = "TX-03"  # its sơ kết flows cover only its last months
-NEAR = "CQ-KT"  # its multi-year TT02 is near the scaled bound
-GROWTH = 1.08
-
-
-def _annual(cfg, unit, year: int) -> dict[str, float]:
-    """The unit's figures of nam-<year>: flows at the pace of the period, stocks grown."""
-    vals = synthetic.values(cfg, unit, cfg.cycle(f"nam-{year}"))
-    first = synthetic.values(cfg, unit, cfg.cycle("nam-2025"))
-    inds = {i.code: i for i in cfg.indicators}
-    grow = GROWTH ** (year - 2025)
-    share = 4 / 12 if year == 2025 else 1.0
-    out = {}
-    for code, v in vals.items():
-        i = inds[code]
-        if i.type in ("percent", "bool") or code == "SK01":
-            out[code] = v
-        elif i.aggregate == "sum":
-            out[code] = float(round(v * share * grow))
-        else:  # stocks grow steadily from their 2025 level
-            out[code] = float(round(first[code] * grow))
-    return out
-
-
-def _review(cfg, unit, phase) -> dict[str, float]:
-    """Flows cumulative from 21/08/2025 to the cut-off, stocks and rates at it."""
-    years = [c.year for c in phase_years(cfg, phase)]
-    last = _annual(cfg, unit, phase.year)  # the year the cut-off falls in
-    months = {2027: 10.5, 2030: 9.5}[phase.year]
-    inds = {i.code: i for i in cfg.indicators}
-    out = {}
-    for code, v in last.items():
-        i = inds[code]
-        if i.aggregate == "sum" and i.type not in ("percent", "bool") and code != "SK01":
-            tail = float(round(v * months / 12))
-            done = sum(_annual(cfg, unit, y)[code] for y in years)
-            out[code] = tail if unit.code == UNDER and phase.phase == 1 else done + tail
-        else:
-            out[code] = v
-    if unit.code == NEAR:  # just within 20 × TS01 × the review's months / 12
-        out["TT02"] = {1: 43.0, 2: 101.0}[phase.phase] * out["TS01"]
-    return out
-
-
-def _initiatives(cfg, unit, cycle) -> int:
-    """One initiative a year; a review lists those of its years and of its last months."""
-    if cycle.kind not in ("so_ket", "tong_ket"):
-        return 1
-    return 1 if unit.code == UNDER and cycle.phase == 1 else len(phase_years(cfg, cycle)) + 1
-
-
-def _send(ws, cfg, monkeypatch, cycle, values_of) -> None:
-    received = datetime.combine(cycle.due - timedelta(days=3), time(9), cfg.settings.calendar.tz)
-    monkeypatch.setenv("THIDUA_NOW", (received + timedelta(hours=1)).isoformat())
-    units = [u for u in cfg.units if u.valid_on(cycle.due)]
-    for u in units:
-        n = _initiatives(cfg, u, cycle)
-        overrides = values_of(u) | ({"SK01": float(n)} if not cycle.targets else {})
-        data = synthetic.workbook(cfg, u, cycle, initiatives=n, overrides=overrides)
-        drop(ws.paths.inbox, f"{cycle.id}_{u.code}.xlsx", data, received)
-    collect(ws, docs=False, acks=False)
 
 
 @pytest.fixture(scope="module")
 def played(tmp_path_factory):
     with pytest.MonkeyPatch.context() as mp:
         ws = fresh_home(mp, tmp_path_factory.mktemp("play") / "home")
-        cfg = ws.config
-        plan = cfg.cycle("ke-hoach-2025")
-        _send(ws, cfg, mp, plan, lambda u: {})
-        for year in range(2025, 2031):
-            _send(ws, cfg, mp, cfg.cycle(f"nam-{year}"), lambda u, y=year: _annual(cfg, u, y))
-            if year in (2027, 2030):
-                phase = cfg.cycle("so-ket-2027" if year == 2027 else "tong-ket-2030")
-                _send(ws, cfg, mp, phase, lambda u, p=phase: _review(cfg, u, p))
+        results = play(ws, mp.setenv)
         mp.delenv("THIDUA_NOW")
-        results = {
-            1: run_phase(ws, 1, today=date(2027, 11, 20)),
-            2: run_phase(ws, 2, today=date(2030, 10, 20)),
-        }
         yield ws, results
 
 
@@ -252,7 +171,7 @@ def test_review_below_the_annual_sums_is_on_the_worklist_not_in_the_report(playe
 
     ws, results = played
     result = results[1]
-    sheet = load_workbook(result.files["xlsx"])["DoiChieu"]
+    sheet = load_workbook(result.files["worklist"])["DoiChieu"]
     flagged = {(r[0], r[2]) for r in sheet.iter_rows(values_only=True) if r[0] and r[2]}
     flows = {i.code for i in ws.config.indicators if i.aggregate == "sum" and i.type == "int"}
     under = {code for unit, code in flagged if unit == UNDER}
@@ -263,7 +182,7 @@ def test_review_below_the_annual_sums_is_on_the_worklist_not_in_the_report(playe
     text += "\n".join(c.text for t in docx.tables for r in t.rows for c in r.cells)
     assert "xác minh" not in text and "chênh lệch" not in text.lower()
     # the tổng kết: every unit's cumulative figures rose as they should: nothing to verify
-    sheet = load_workbook(results[2].files["xlsx"])["DoiChieu"]
+    sheet = load_workbook(results[2].files["worklist"])["DoiChieu"]
     codes = {u.code for u in ws.config.units}
     assert not [r for r in sheet.iter_rows(values_only=True) if r[0] in codes]
 

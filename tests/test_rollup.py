@@ -560,8 +560,16 @@ def test_phase_rollup_per_kind_years_levels_and_targets(small_ws):
 def test_annual_rollup_without_submissions(workspace):
     result = run_annual(workspace, 2025, today=date(2026, 1, 5))
     h = result.headline
-    assert (h["expected"], h["submitted"], h["missing"], h["accepted_in_cycle"]) == (39, 0, 39, 0)
-    assert result.files["xlsx"].exists() and result.files["docx"].exists()
+    # 39 units, of which the 6 invited companies are apart from the commune's rates
+    assert (h["expected"], h["submitted"], h["missing"], h["accepted_in_cycle"]) == (33, 0, 33, 0)
+    from docx import Document
+
+    text = "\n".join(p.text for p in Document(result.files["docx"]).paragraphs)
+    assert (
+        "Các doanh nghiệp, hợp tác xã được mời tham gia Phong trào: 0/6 doanh nghiệp, hợp "
+        "tác xã tham gia báo cáo (không tính vào tỷ lệ nộp báo cáo của xã nêu trên)."
+    ) in text
+    assert "số đơn vị phải báo cáo 33;" in text
     phase = run_phase(workspace, 2, today=date(2030, 10, 20))
     assert (phase.rollup_id, phase.headline["sources"]) == ("tong-ket-2030-v1", 0)
 
@@ -653,8 +661,8 @@ def test_phase_rollup_takes_the_units_review_figures_and_cross_checks_them(small
     rises (TT01 35 ≥ 5 + 7, TS01 130 ≥ 120) pass; TX-1's TT01 below what its annual
     reports already add up to (2 < 4 + 3), its BD02 (people trained, cumulative) below
     its 2025 level (90 < 100) and CQ-A's BD02 above its population (140 > TS01 130) are
-    the officer's worklist: the DoiChieu sheet, never the signed docx.  TX-1's TS01 fell
-    (1000 < 1100): a population may."""
+    the officer's worklist (doi-chieu-so-ket-2027.xlsx), never the report they send.
+    TX-1's TS01 fell (1000 < 1100): a population may."""
     from docx import Document
     from openpyxl import load_workbook
 
@@ -687,7 +695,9 @@ def test_phase_rollup_takes_the_units_review_figures_and_cross_checks_them(small
     assert ts[col["Kết quả đạt được"]] == 130
     _, villages = phase_rows(book["TongHop"], "thôn, xóm")
     assert villages["TS01"][col["Kết quả đạt được"]] == 1000
-    check = [r for r in book["DoiChieu"].iter_rows(values_only=True) if r[0] in ("CQ-A", "TX-1")]
+    assert "DoiChieu" not in book.sheetnames  # the worklist never travels with the report
+    worklist = load_workbook(result.files["worklist"])["DoiChieu"]
+    check = [r for r in worklist.iter_rows(values_only=True) if r[0] in ("CQ-A", "TX-1")]
     assert [(r[0], r[2], r[4], r[5], r[6], r[8]) for r in check] == [
         ("CQ-A", "BD02", 140, 50, 130, "Vượt quá số đối tượng của đơn vị"),
         ("TX-1", "BD02", 90, 100, 1000, "Số lũy kế giảm so với báo cáo năm gần nhất"),

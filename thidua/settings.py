@@ -176,6 +176,9 @@ class RollupSettings(Section):
     weight: str = Field(pattern=INDICATOR_CODE_RE.pattern)  # percents weighted by
     initiatives: str = Field(pattern=INDICATOR_CODE_RE.pattern)  # counts SangKien rows
     ratios: tuple[Ratio, ...]
+    # Kinds the plan only invites (companies): reported as participation, left out of
+    # the commune's reporting and on-time rates.
+    invited_kinds: tuple[str, ...] = ()
 
     @field_validator("ratios")
     @classmethod

@@ -54,6 +54,9 @@ def prepare(
     )
     con.register("ratio_defs", defs)
     con.execute("SET VARIABLE rollup_cycles = $cycs", {"cycs": cycles})
+    con.execute(
+        "SET VARIABLE invited_kinds = $kinds::VARCHAR[]", {"kinds": list(rollup.invited_kinds)}
+    )
     # The common-subplan optimizer materialises scans a query shares (rollup_st, twice
     # in the scores: up to millions of rows); scanning twice measured faster.
     con.execute("SET disabled_optimizers = 'common_subplan'")
@@ -75,23 +78,7 @@ def _ratio_sql(defs: pd.DataFrame, weight: str) -> dict[str, str]:
     ks = list(defs["rno"])
     terms = dict(zip(ks, zip(defs["numerator"], defs["denominator"], strict=True), strict=True))
     has = " + ".join(f"(pct_{k} IS NOT NULL)::INTEGER" for k in ks)
-    pops = dict(zip(ks, defs["population"], strict=True))
-    bad = [p for p in pops.values() if not re.fullmatch(r"[a-z][a-z0-9_]*", p)]
-    if bad:
-        raise ValueError(f"ratio populations must be unit kinds: {bad}")
-    tags = {
-        k: [t for t in str(ts).split(";") if t]
-        for k, ts in zip(ks, defs["population_tags"], strict=True)
-    }
-    bad = [t for ts in tags.values() for t in ts if not re.fullmatch(r"[a-z][a-z0-9-]*", t)]
-    if bad:
-        raise ValueError(f"ratio population tags must be tags: {bad}")
-    pop = {
-        k: f"(kind = '{pops[k]}'"
-        + (f" AND list_has_any(tags, [{', '.join(repr(t) for t in tags[k])}])" if tags[k] else "")
-        + ")"
-        for k in ks
-    }
+    pop = _populations(defs)
     app = " + ".join(f"app_{k}::INTEGER" for k in ks)
     return {
         "weight": weight,
@@ -124,6 +111,29 @@ def _ratio_sql(defs: pd.DataFrame, weight: str) -> dict[str, str]:
             f"pct_{k} AS pct, pr_{k} AS pr FROM rollup_uw WHERE pct_{k} IS NOT NULL"
             for k in ks
         ),
+    }
+
+
+def _populations(defs: pd.DataFrame) -> dict[int, str]:
+    """Each ratio's population as a SQL condition on a unit's kind and tags (checked names
+    only: they are pasted into the SQL)."""
+    ks = list(defs["rno"])
+    pops = dict(zip(ks, defs["population"], strict=True))
+    bad = [p for p in pops.values() if not re.fullmatch(r"[a-z][a-z0-9_]*", p)]
+    if bad:
+        raise ValueError(f"ratio populations must be unit kinds: {bad}")
+    tags = {
+        k: [t for t in str(ts).split(";") if t]
+        for k, ts in zip(ks, defs["population_tags"], strict=True)
+    }
+    bad = [t for ts in tags.values() for t in ts if not re.fullmatch(r"[a-z][a-z0-9-]*", t)]
+    if bad:
+        raise ValueError(f"ratio population tags must be tags: {bad}")
+    return {
+        k: f"(kind = '{pops[k]}'"
+        + (f" AND list_has_any(tags, [{', '.join(repr(t) for t in tags[k])}])" if tags[k] else "")
+        + ")"
+        for k in ks
     }
 
 

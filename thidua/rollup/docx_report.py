@@ -118,7 +118,7 @@ def write(
         ),
     ):
         _para(doc, basis, italic=True, indent=True)
-    _para(doc, f"{s.commune.authority} báo cáo {_lower_first(subject)} như sau:", indent=True)
+    _para(doc, f"{s.commune.authority} báo cáo {_period(cycle)} như sau:", indent=True)
     _para(doc, period_sentence(cycle), italic=True, indent=True)
 
     _para(doc, COUNTS_VI[h.get("counts", "accepted")], italic=True, indent=True)
@@ -130,7 +130,7 @@ def write(
     _section_directions(doc, tables, ctx)
     _para(
         doc,
-        f"Trên đây là báo cáo {_lower_first(subject)} của {s.commune.authority}, "
+        f"Trên đây là báo cáo {_period(cycle)} của {s.commune.authority}, "
         f"kính gửi {s.province_office.name} tổng hợp./.",
         indent=True,
     )
@@ -156,6 +156,15 @@ def _subject(ctx) -> str:
     if cycle.kind == "tong_ket":
         return f"Tổng kết {MOVEMENTS} giai đoạn {cycle.period_start.year} - {cycle.year}"
     return f"Kết quả thực hiện {MOVEMENTS} năm {cycle.year}"
+
+
+def _period(cycle) -> str:
+    """What the body says it reports on, short: the movements are named in the title."""
+    if cycle.kind == "so_ket":
+        return f"kết quả sơ kết giai đoạn {cycle.phase} ({cycle.period_start.year} - {cycle.year})"
+    if cycle.kind == "tong_ket":
+        return f"kết quả tổng kết giai đoạn {cycle.period_start.year} - {cycle.year}"
+    return f"kết quả thực hiện năm {cycle.year}"
 
 
 def _draft_mark(doc) -> None:
@@ -229,6 +238,7 @@ def _section_organisation(doc, tables, ctx, charts) -> None:
         indent=True,
     )
     comp = tables["completeness"]
+    _invited(doc, comp[comp["level"] == "kind"].set_index("grp"), s)
     comp = comp[comp["level"] == "block"]
     _table(
         doc,
@@ -252,6 +262,20 @@ def _section_organisation(doc, tables, ctx, charts) -> None:
             charts["completeness"],
             f"Tỷ lệ nộp báo cáo theo khối thi đua ({period_range(ctx['cycle'])})",
         )
+
+
+def _invited(doc, kinds: pd.DataFrame, s) -> None:
+    """The kinds the plan only invites, as participation (out of the commune's rates)."""
+    for kind in s.rollup.invited_kinds:
+        if kind in kinds.index and kinds.loc[kind, "expected"]:
+            name = _lower_first(s.kinds.get(kind, kind))
+            _para(
+                doc,
+                f"Các {name} được mời tham gia Phong trào: {kinds.loc[kind, 'submitted']}/"
+                f"{kinds.loc[kind, 'expected']} {name} tham gia báo cáo (không tính vào tỷ lệ "
+                "nộp báo cáo của xã nêu trên).",
+                indent=True,
+            )
 
 
 def _group_sentence(rows: pd.DataFrame, ratios: pd.DataFrame, expected: int) -> str:
@@ -348,7 +372,7 @@ def _phase_tables(doc, tables, ctx, kind: str) -> None:
             [n, r["name_vi"], r["unit_vi"], *(number_vi(r.get(f"y{y}")) for y in labels)]
             for n, (_, r) in enumerate(ach.iterrows(), 1)
         ],
-        (1.0, 13.0 - 1.8 * len(labels), 2.0, *(1.8,) * len(labels)),
+        (1.3, 12.7 - 1.8 * len(labels), 2.0, *(1.8,) * len(labels)),
     )
     _table(
         doc,
@@ -371,7 +395,7 @@ def _phase_tables(doc, tables, ctx, kind: str) -> None:
             ]
             for n, r in enumerate(ach.itertuples(), 1)
         ],
-        (1.0, 6.0, 2.6, 2.6, 2.2, 1.6),
+        (1.3, 5.7, 2.6, 2.6, 2.2, 1.6),
     )
 
 
@@ -484,8 +508,11 @@ def _section_awards(doc, tables, ctx) -> None:
             ],
             (8.5, 2.5, 2.5, 2.5),
         )
+    _section_scores(doc, tables["units"], s)
+
+
+def _section_scores(doc, units: pd.DataFrame, s) -> None:
     _heading(doc, "3. Kết quả chấm điểm của các khối thi đua", level=2)
-    units = tables["units"]
     leaders = units[units["rank_in_block"] == 1]
     _table(
         doc,

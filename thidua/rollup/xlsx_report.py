@@ -38,10 +38,31 @@ class Section:
 
 
 def write(path: Path, tables: dict[str, pd.DataFrame], ctx: dict[str, Any]) -> Path:
+    """The workbook sent with the report."""
+    sheets = (_phase_sheets if ctx["kind"] == "phase" else _annual_sheets)(tables, ctx)
+    return _write_book(path, sheets, ctx)
+
+
+def write_worklist(path: Path, tables: dict[str, pd.DataFrame], ctx: dict[str, Any]) -> Path:
+    """The officer's worklist of a phase: the review figures to verify with the units,
+    a workbook of its own so that it never travels with the report."""
+    sheet = (
+        "ĐỐI CHIẾU SỐ LIỆU SƠ KẾT/TỔNG KẾT VỚI CÁC BÁO CÁO NĂM (DÀNH CHO CÁN BỘ THEO DÕI)",
+        [
+            Section(
+                "Các số liệu cần xác minh với đơn vị",
+                _review(tables["review_check"]),
+                REVIEW_COLS,
+            )
+        ],
+    )
+    return _write_book(path, {"DoiChieu": sheet}, ctx)
+
+
+def _write_book(path: Path, sheets: dict, ctx: dict[str, Any]) -> Path:
     import xlsxwriter
 
     path.parent.mkdir(parents=True, exist_ok=True)
-    sheets = (_phase_sheets if ctx["kind"] == "phase" else _annual_sheets)(tables, ctx)
     wb = xlsxwriter.Workbook(str(path), {"remove_timezone": True, "nan_inf_to_errors": True})
     fmts = _formats(wb)
     cycle = ctx["cycle"]
@@ -314,14 +335,6 @@ def _common_sheets(tables: dict, ctx: dict) -> dict[str, tuple[str, list[Section
     missing = _labels(tables["missing"], ctx)
     block_ratios, block_ratio_cols = _block_ratios(tables, ctx)
     ranking_cols = UNIT_ID_COLS + SCORE_COLS
-    tally = _labels(tables["proposal_tally"], ctx)
-    proposals = _labels(tables["proposals"], ctx)
-    if len(proposals):
-        proposals = proposals.sort_values(
-            ["authority", "reward_form", "code", "row_no"],
-            key=lambda c: c.map({"xa": 0}).fillna(1) if c.name == "authority" else c,
-            kind="stable",
-        )
     return {
         "TheoKhoi": (
             "TỔNG HỢP THEO KHỐI THI ĐUA",
@@ -360,26 +373,7 @@ def _common_sheets(tables: dict, ctx: dict) -> dict[str, tuple[str, list[Section
                 )
             ],
         ),
-        "KhenThuong": (
-            "ĐỀ NGHỊ KHEN THƯỞNG",
-            [
-                Section(
-                    "I. Khen thưởng theo thẩm quyền của Chủ tịch UBND xã",
-                    tally[tally["authority"] == "xa"],
-                    TALLY_COLS,
-                ),
-                Section(
-                    "II. Đề nghị cấp trên khen thưởng",
-                    tally[tally["authority"] != "xa"],
-                    TALLY_COLS,
-                ),
-                Section(
-                    "III. Danh sách đề nghị (theo thẩm quyền trước, đề nghị cấp trên sau)",
-                    proposals,
-                    PROPOSAL_COLS,
-                ),
-            ],
-        ),
+        "KhenThuong": _awards_sheet(tables, ctx),
         "ChuaNop": (
             "ĐƠN VỊ CHƯA NỘP HOẶC NỘP MUỘN",
             [
@@ -388,6 +382,38 @@ def _common_sheets(tables: dict, ctx: dict) -> dict[str, tuple[str, list[Section
             ],
         ),
     }
+
+
+def _awards_sheet(tables: dict, ctx: dict) -> tuple[str, list[Section]]:
+    """The proposals: the chairman's own authority first, then those proposed upward."""
+    tally = _labels(tables["proposal_tally"], ctx)
+    proposals = _labels(tables["proposals"], ctx)
+    if len(proposals):
+        proposals = proposals.sort_values(
+            ["authority", "reward_form", "code", "row_no"],
+            key=lambda c: c.map({"xa": 0}).fillna(1) if c.name == "authority" else c,
+            kind="stable",
+        )
+    return (
+        "ĐỀ NGHỊ KHEN THƯỞNG",
+        [
+            Section(
+                "I. Khen thưởng theo thẩm quyền của Chủ tịch UBND xã",
+                tally[tally["authority"] == "xa"],
+                TALLY_COLS,
+            ),
+            Section(
+                "II. Đề nghị cấp trên khen thưởng",
+                tally[tally["authority"] != "xa"],
+                TALLY_COLS,
+            ),
+            Section(
+                "III. Danh sách đề nghị (theo thẩm quyền trước, đề nghị cấp trên sau)",
+                proposals,
+                PROPOSAL_COLS,
+            ),
+        ],
+    )
 
 
 REVIEW_COLS = (
@@ -587,14 +613,4 @@ def _phase_sheets(tables: dict, ctx: dict) -> dict[str, tuple[str, list[Section]
             ],
         ),
         **sheets,
-        "DoiChieu": (
-            "ĐỐI CHIẾU SỐ LIỆU SƠ KẾT/TỔNG KẾT VỚI CÁC BÁO CÁO NĂM (DÀNH CHO CÁN BỘ THEO DÕI)",
-            [
-                Section(
-                    "Các số liệu cần xác minh với đơn vị (không đưa vào báo cáo gửi cấp trên)",
-                    _review(tables["review_check"]),
-                    REVIEW_COLS,
-                )
-            ],
-        ),
     }

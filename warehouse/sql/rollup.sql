@@ -229,8 +229,9 @@ ranked AS (
 SELECT u.* EXCLUDE (late), r.* EXCLUDE (uid, grp) FROM rollup_status(cycs) u
 JOIN ranked r USING (uid);
 
--- Reporting rate and on-time rate (DHIS2 sense: / expected), for the commune, each kind
--- and each block.
+-- Reporting rate and on-time rate (DHIS2 sense: / expected), for each kind, each block
+-- and the commune.  The commune's rates leave out the kinds the plan only invites
+-- (`[rollup] invited_kinds`, variable invited_kinds): their reports are participation.
 CREATE OR REPLACE TEMP MACRO rollup_completeness(cycs) AS TABLE
 SELECT cycle_id,
        CASE WHEN grouping(kind) = 0 THEN 'kind' WHEN grouping(block) = 0 THEN 'block'
@@ -243,8 +244,10 @@ SELECT cycle_id,
        count(*) FILTER (WHERE status = 'missing') AS missing,
        round(100.0 * count(*) FILTER (WHERE status <> 'missing') / count(*), 2) AS reporting_rate,
        round(100.0 * count(*) FILTER (WHERE status = 'on_time') / count(*), 2) AS on_time_rate
-FROM rollup_status(cycs)
-GROUP BY GROUPING SETS ((cycle_id), (cycle_id, kind), (cycle_id, block));
+FROM (SELECT *, list_contains(getvariable('invited_kinds'), kind) AS invited
+      FROM rollup_status(cycs))
+GROUP BY GROUPING SETS ((cycle_id, invited), (cycle_id, kind), (cycle_id, block))
+HAVING grouping(kind) = 0 OR grouping(block) = 0 OR NOT invited;
 
 -- Each unit's accepted annual reports of a phase folded by the indicator's aggregate: the
 -- sum of the years for flows, the latest year's level for stocks and rates (never a mean).
