@@ -723,6 +723,19 @@ def test_phase_rollup_takes_the_units_review_figures_and_cross_checks_them(small
     }
     text = "\n".join(p.text for p in Document(result.files["docx"]).paragraphs)
     assert "xác minh" not in text and "Thôn Một" not in text
+    # issue 21: a review of its own kind: trích yếu, đánh giá chung, bài học, giai đoạn 2
+    assert "Sơ kết giai đoạn 1 (2025 - 2027) thực hiện Phong trào thi đua" in text
+    for heading in (
+        "V. ĐÁNH GIÁ CHUNG",
+        "1. Ưu điểm",
+        "2. Hạn chế, khó khăn",
+        "3. Nguyên nhân",
+        "VI. BÀI HỌC KINH NGHIỆM",
+        "VII. PHƯƠNG HƯỚNG, NHIỆM VỤ VÀ ĐỀ XUẤT, KIẾN NGHỊ",
+        "1. Phương hướng, nhiệm vụ giai đoạn 2 (2028 - 2030)",
+        "4. Khen thưởng đã thực hiện trong giai đoạn",
+    ):
+        assert f"\n{heading}\n" in text, heading
     assert "Số liệu tính từ ngày 21/08/2025 đến ngày 31/10/2027" in text
 
 

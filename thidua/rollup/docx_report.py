@@ -83,6 +83,28 @@ DIRECTIONS = (
 )
 
 
+DIRECTIONS_WHEN = {
+    "so_ket": " giai đoạn 2 (2028 - 2030)",
+    "tong_ket": " thời gian tới",
+}
+# The phase review's own sections (plan VI.3), each an editable paragraph: the officer
+# writes the assessment in reports/<cycle>/sua-doan-van.yaml; these are the defaults.
+LESSONS = (
+    (
+        "Sự lãnh đạo, chỉ đạo sát sao của cấp ủy, chính quyền và sự vào cuộc của người đứng "
+        "đầu các cơ quan, đơn vị, thôn, xóm là yếu tố quyết định kết quả Phong trào thi đua."
+    ),
+    (
+        "Gắn Phong trào thi đua với nhiệm vụ chính trị của từng đơn vị; chỉ tiêu cụ thể, "
+        "theo dõi, đôn đốc thường xuyên và số liệu báo cáo định kỳ, minh bạch."
+    ),
+    (
+        "Kịp thời phát hiện, biểu dương, nhân rộng các mô hình, cách làm hay và khen thưởng "
+        "đúng người, đúng việc."
+    ),
+)
+
+
 # One sentence saying which versions the figures count ([web] rollup_counts)
 COUNTS_VI = {
     "accepted": "Số liệu tổng hợp tính theo bản báo cáo hợp lệ mới nhất của mỗi đơn vị "
@@ -126,8 +148,13 @@ def write(
     _section_results(doc, tables, ctx, charts)
     _section_models(doc, tables, ctx)
     _section_awards(doc, tables, ctx)
-    _section_difficulties(doc, tables, ctx)
-    _section_directions(doc, tables, ctx)
+    if ctx["kind"] == "phase":
+        _section_assessment(doc, tables, ctx)
+        _section_lessons(doc, ctx)
+        _section_directions(doc, tables, ctx, "VII.")
+    else:
+        _section_difficulties(doc, tables, ctx)
+        _section_directions(doc, tables, ctx, "VI.")
     _para(
         doc,
         f"Trên đây là báo cáo {_period(cycle)} của {s.commune.authority}, "
@@ -509,6 +536,10 @@ def _section_awards(doc, tables, ctx) -> None:
             (8.5, 2.5, 2.5, 2.5),
         )
     _section_scores(doc, tables["units"], s)
+    if ctx["kind"] == "phase":
+        _heading(doc, "4. Khen thưởng đã thực hiện trong giai đoạn", level=2)
+        done = "Chưa có số liệu tổng hợp khen thưởng đã thực hiện trong giai đoạn."
+        _para(doc, ctx["texts"].text("khen_thuong_giai_doan", done), indent=True)
 
 
 def _section_scores(doc, units: pd.DataFrame, s) -> None:
@@ -525,8 +556,8 @@ def _section_scores(doc, units: pd.DataFrame, s) -> None:
     )
 
 
-def _section_difficulties(doc, tables, ctx) -> None:
-    _heading(doc, "V. KHÓ KHĂN, VƯỚNG MẮC VÀ NGUYÊN NHÂN")
+def _section_difficulties(doc, tables, ctx, heading=("V. KHÓ KHĂN, VƯỚNG MẮC VÀ NGUYÊN NHÂN", 1)):
+    _heading(doc, *heading)
     n = _narratives(doc, tables, "kho_khan", ctx)
     missing = tables["missing"]
     absent, late = missing[missing["status"] == "missing"], missing[missing["status"] == "late"]
@@ -547,10 +578,39 @@ def _section_difficulties(doc, tables, ctx) -> None:
     # Causes are the units' own words above; nothing is invented for them.
 
 
-def _section_directions(doc, tables, ctx) -> None:
+def _section_assessment(doc, tables, ctx) -> None:
+    """Đánh giá chung (plan VI.3): strengths from the figures, limits and causes from the
+    units' own words, each paragraph editable by the officer."""
+    h, texts = ctx["headline"], ctx["texts"]
+    _heading(doc, "V. ĐÁNH GIÁ CHUNG")
+    _heading(doc, "1. Ưu điểm", level=2)
+    strengths = (
+        f"Phong trào thi đua được các cơ quan, đơn vị, thôn, xóm hưởng ứng: {h['submitted']}/"
+        f"{h['expected']} đơn vị gửi báo cáo {_period(ctx['cycle'])} ({percent_vi(h['reporting_rate'])}); "
+        f"{h['initiatives']} sáng kiến, giải pháp được các đơn vị báo cáo; các chỉ tiêu chủ "
+        "yếu tăng qua từng năm (mục II)."
+    )
+    _para(doc, texts.text("uu_diem", strengths), indent=True)
+    _section_difficulties(doc, tables, ctx, ("2. Hạn chế, khó khăn", 2))
+    _heading(doc, "3. Nguyên nhân", level=2)
+    causes = (
+        "Nguyên nhân của những hạn chế chủ yếu do các khó khăn, vướng mắc các đơn vị nêu "
+        "trên; một số đơn vị chưa bố trí người theo dõi, tổng hợp số liệu thường xuyên."
+    )
+    _para(doc, texts.text("nguyen_nhan", causes), indent=True)
+
+
+def _section_lessons(doc, ctx) -> None:
+    _heading(doc, "VI. BÀI HỌC KINH NGHIỆM")
+    for n, line in enumerate(LESSONS, 1):
+        _para(doc, "- " + ctx["texts"].text(f"bai_hoc_{n}", line), indent=True)
+
+
+def _section_directions(doc, tables, ctx, number: str) -> None:
     s = ctx["cfg"].settings
-    _heading(doc, "VI. PHƯƠNG HƯỚNG, NHIỆM VỤ VÀ ĐỀ XUẤT, KIẾN NGHỊ")
-    _heading(doc, "1. Phương hướng, nhiệm vụ", level=2)
+    cycle = ctx["cycle"]
+    _heading(doc, f"{number} PHƯƠNG HƯỚNG, NHIỆM VỤ VÀ ĐỀ XUẤT, KIẾN NGHỊ")
+    _heading(doc, f"1. Phương hướng, nhiệm vụ{DIRECTIONS_WHEN.get(cycle.kind, '')}", level=2)
     for n, line in enumerate(DIRECTIONS, 1):
         _para(doc, "- " + ctx["texts"].text(f"phuong_huong_{n}", line), indent=True)
     _heading(doc, "2. Đề xuất, kiến nghị", level=2)
