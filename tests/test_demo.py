@@ -142,11 +142,12 @@ def check_annual_report(path: Path) -> None:
         )
     )
     hc01 = [
-        [c.text for c in r.cells] for t in doc.tables for r in t.rows if r.cells[0].text == "HC01"
+        [c.text for c in r.cells[1:]]
+        for t in doc.tables
+        for r in t.rows
+        if r.cells[1].text == "Tổng số hồ sơ thủ tục hành chính tiếp nhận"
     ]
-    assert hc01 == [
-        ["HC01", "Tổng số hồ sơ thủ tục hành chính tiếp nhận", "hồ sơ", "1/1", hc01[0][4]]
-    ]
+    assert hc01 == [["Tổng số hồ sơ thủ tục hành chính tiếp nhận", "hồ sơ", "1/1", hc01[0][3]]]
     assert "nam-2025" not in text and "mã tổng hợp" not in text
     # issue 21: the invited companies as participation, apart from the commune's rates
     assert "Các doanh nghiệp, hợp tác xã được mời tham gia Phong trào: 5/6 doanh" in text

@@ -13,7 +13,7 @@ import pytest
 from conftest import fresh_home, rows
 from phase_play import NEAR, UNDER, play
 
-from thidua.rollup.model import number_vi, phase_years
+from thidua.rollup.model import number_vi, percent_vi, phase_years
 from warehouse.db import connect
 
 
@@ -155,11 +155,13 @@ def _check_docx(result, expected, cfg, years) -> None:
     kinds = [k for k, _ in criteria_groups(cfg.settings.kinds)]
     assert len(tables) == len(kinds)
     names = {i.name_vi: i.code for i in cfg.indicators}
+    types = {i.code: i.type for i in cfg.indicators}
     for kind, table in zip(kinds, tables, strict=True):
         for r in table.rows[1:]:
             cells = [c.text for c in r.cells]
             exp = expected.loc[(kind, names[cells[1]])]
-            assert cells[3:] == [number_vi(exp[y]) for y in years], (kind, cells[1])
+            shown = percent_vi if types[names[cells[1]]] == "percent" else number_vi
+            assert cells[3:] == [shown(exp[y]) for y in years], (kind, cells[1])
     text = "\n".join(p.text for p in doc.paragraphs)
     assert "DỰ THẢO" not in text and "xác minh" not in text
 

@@ -11,6 +11,7 @@ import pytest
 
 from pipeline.init import init_workspace
 from pipeline.rollup import run_annual, run_phase
+from thidua.rollup.model import percent_vi
 from thidua.settings import REPO_CONFIG
 from thidua.workspace import Workspace
 from warehouse.db import connect
@@ -158,6 +159,7 @@ NARRATIVES = [
     ("a1", "kho_khan", "Thiếu máy scan để số hoá hồ sơ"),
     ("t2", "de_xuat", "Hỗ trợ kinh phí lắp wifi nhà văn hoá thôn"),
     ("b1", "kho_khan", "Bản cũ, không tính"),
+    ("t1", "kho_khan", "Không có."),  # nothing to say (issue 21): not quoted
 ]
 
 
@@ -478,7 +480,7 @@ def test_annual_report_is_a_report_in_the_plans_structure(small_ws):
         )
     )
     assert "- Phòng A: Thiếu máy scan để số hoá hồ sơ" in between(heads[4], heads[5])
-    assert "Bản cũ" not in text
+    assert "Bản cũ" not in text and "Không có." not in text
     assert "- Thôn Hai: Hỗ trợ kinh phí lắp wifi nhà văn hoá thôn" in text
     assert "- Phòng A: Tiếp nhận 75% hồ sơ trực tuyến" in between(heads[1], heads[2])
     results = between(heads[1], heads[2])
@@ -493,9 +495,20 @@ def test_annual_report_is_a_report_in_the_plans_structure(small_ws):
     ]
     assert "tỷ lệ cán bộ, công chức, viên chức được bồi dưỡng kỹ năng số đạt 35,6%" in results
     # the indicator tables: one per group, TS01 per kind, Vietnamese number format
-    tables = [t for t in doc.tables if t.rows[0].cells[0].text == "Mã"]
-    ts01 = [r.cells[4].text for t in tables for r in t.rows if r.cells[0].text == "TS01"]
+    # (numbered, no indicator code in the signed docx: issue 21; rates with "%")
+    tables = [
+        t for t in doc.tables if [c.text for c in t.rows[0].cells][3:4] == ["Số đơn vị báo cáo"]
+    ]
+    assert all(t.rows[0].cells[0].text == "STT" for t in tables)
+    names = {i.code: i.name_vi for i in small_ws.config.indicators}
+    ts01, hc04 = (
+        [r.cells[4].text for t in tables for r in t.rows if r.cells[1].text == names[code]]
+        for code in ("TS01", "HC04")
+    )
     assert ts01 == ["450", "—", "1.500"]
+    assert hc04 == [percent_vi(round((80 * 100 + 40 * 300 + 100 * 50) / 450, 2))]
+    codes = {i.code for i in small_ws.config.indicators}
+    assert not [c.text for t in doc.tables for r in t.rows for c in r.cells if c.text in codes]
     assert "nam-2025" not in text
 
 

@@ -188,6 +188,8 @@ CYCLE_QUERIES = {
             SELECT s.code, s.name, s.kind, i.key, trim(i.value) AS text, i.cell
             FROM rollup_status($cycs) s JOIN submission_info i USING (submission_id)
             WHERE list_contains($keys, i.key) AND trim(coalesce(i.value, '')) <> ''
+              -- "Không có" (nothing to say, as the template asks) is not a narrative
+              AND lower(trim(i.value, ' .')) NOT IN ('không có', 'không')
             ORDER BY i.key, s.kind, s.code""",
     "ratios": """
             SELECT * EXCLUDE (cycle_id) FROM rollup_ratio_totals($cycs)

@@ -368,21 +368,29 @@ def _section_results(doc, tables, ctx, charts) -> None:
 
 
 def _annual_table(doc, rows: pd.DataFrame) -> None:
+    """The kind's figures, numbered (no indicator code in the signed report)."""
     _table(
         doc,
-        ["Mã", "Chỉ tiêu", "Đơn vị tính", "Số đơn vị báo cáo", "Kết quả"],
+        ["STT", "Chỉ tiêu", "Đơn vị tính", "Số đơn vị báo cáo", "Kết quả"],
         [
             [
-                r.indicator_code,
+                n,
                 r.name_vi,
                 r.unit_vi,
                 f"{r.n_units}/{r.expected}",
-                number_vi(r.total),
+                f"{number_vi(r.total)}/{r.n_units} có"
+                if r.type == "bool" and r.n_units
+                else _value_vi(r.total, r.type),
             ]
-            for r in rows.itertuples()
+            for n, r in enumerate(rows.itertuples(), 1)
         ],
-        (1.6, 7.6, 2.4, 2.2, 2.2),
+        (1.3, 7.5, 2.4, 2.4, 2.4),
     )
+
+
+def _value_vi(v, type_: str) -> str:
+    """A figure as the report prints it: rates with "%"."""
+    return percent_vi(v) if type_ == "percent" else number_vi(v)
 
 
 def _phase_tables(doc, tables, ctx, kind: str) -> None:
@@ -396,7 +404,7 @@ def _phase_tables(doc, tables, ctx, kind: str) -> None:
         doc,
         ["STT", "Chỉ tiêu", "Đơn vị tính", *(f"Năm {v}" for v in labels.values())],
         [
-            [n, r["name_vi"], r["unit_vi"], *(number_vi(r.get(f"y{y}")) for y in labels)]
+            [n, r["name_vi"], r["unit_vi"], *(_value_vi(r.get(f"y{y}"), r["type"]) for y in labels)]
             for n, (_, r) in enumerate(ach.iterrows(), 1)
         ],
         (1.3, 12.7 - 1.8 * len(labels), 2.0, *(1.8,) * len(labels)),
@@ -415,10 +423,10 @@ def _phase_tables(doc, tables, ctx, kind: str) -> None:
             [
                 n,
                 r.name_vi,
-                number_vi(r.annual),
-                number_vi(r.achieved),
-                number_vi(r.target),
-                number_vi(r.achieved_pct),
+                _value_vi(r.annual, r.type),
+                _value_vi(r.achieved, r.type),
+                _value_vi(r.target, r.type),
+                percent_vi(r.achieved_pct),
             ]
             for n, r in enumerate(ach.itertuples(), 1)
         ],
@@ -543,7 +551,8 @@ def _section_awards(doc, tables, ctx) -> None:
 
 
 def _section_scores(doc, units: pd.DataFrame, s) -> None:
-    _heading(doc, "3. Kết quả chấm điểm của các khối thi đua", level=2)
+    # one criterion of the khối's own score table (plan VI.5), not the khối's result
+    _heading(doc, "3. Điểm tiêu chí thực hiện Phong trào (thành phần bảng chấm điểm khối)", level=2)
     leaders = units[units["rank_in_block"] == 1]
     _table(
         doc,

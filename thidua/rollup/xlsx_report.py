@@ -346,7 +346,8 @@ def _common_sheets(tables: dict, ctx: dict) -> dict[str, tuple[str, list[Section
                 ),
                 Section("II. Các tỷ lệ chính theo khối", block_ratios, block_ratio_cols),
                 Section(
-                    "III. Điểm và xếp hạng trong khối (đúng hạn 20, chất lượng số liệu 10, "
+                    "III. Điểm tiêu chí thực hiện Phong trào, thành phần bảng chấm điểm khối "
+                    "(đúng hạn 20, chất lượng số liệu 10, "
                     "kết quả thực hiện 70)",
                     units,
                     ranking_cols,
