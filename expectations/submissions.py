@@ -40,6 +40,7 @@ FRAME_COLUMNS = [
     "warn_factor",
     "yoy_ratio",
     "prev",
+    "target_before",
     "sk_rows",
     "nonzero_first",
     "frac",
@@ -126,14 +127,33 @@ def long_frame(
     # no base to compare with when last year was 0: such rows are not checked
     base = df["prev"] * np.where(flow, pace, 1.0)
     df["yoy_ratio"] = (df["value"] / base.where(base > 0)).where(annual)
+    df["target_before"] = _target_before(
+        df, table([i.target and i.type != "percent" for i in inds], False, bool)
+    )
     df["required"] = df["value"].where(df["unread"].isna(), 0.0)  # text not read: own rule
+    groups = _group_columns(df, cfg)
+    return df[FRAME_COLUMNS + groups].sort_values("row_id").reset_index(drop=True)
+
+
+def _group_columns(df: pd.DataFrame, cfg: Config) -> list[str]:
+    """A column per group of indicators sharing a bound (see the module's docstring)."""
     groups = []
     for _, column, _, codes in rule_groups(cfg):
         base = column.split("__")[0]
         if column != base and column not in df:
             df[column] = df[base].where(df["indicator"].isin(codes))
             groups.append(column)
-    return df[FRAME_COLUMNS + groups].sort_values("row_id").reset_index(drop=True)
+    return groups
+
+
+def _target_before(df: pd.DataFrame, counted: np.ndarray) -> pd.Series:
+    """On a plan's `target_YYYY` row of a counted indicator (a target, not a rate): the
+    same submission's target of the year before, which a cumulative target may not fall
+    below (2030's counts from 2025, as 2027's does)."""
+    year = pd.to_numeric(df["measure"].str.removeprefix("target_"), errors="coerce")
+    targets = df.assign(year=year)[year.notna() & counted]
+    before = targets.sort_values("year").groupby(["submission_id", "indicator"])["value"].shift()
+    return before.reindex(df.index)
 
 
 def _other_lookup(
@@ -175,15 +195,10 @@ def _per_submission(
     df["nonzero_first"] = first_of_sub
 
 
-def build_expectations(cfg: Config) -> list[gxe.Expectation]:
-    """Expectations from the indicator rules; `meta.rule_id` names the rule in `thidua.rules`."""
-    out: list[gxe.Expectation] = [
-        gxe.ExpectColumnValuesToNotBeNull(column="required", meta={"rule_id": "required_value"}),
-        gxe.ExpectCompoundColumnsToBeUnique(
-            column_list=["submission_id", "indicator", "measure"],
-            meta={"rule_id": "duplicate_indicator"},
-        ),
-        gxe.ExpectColumnValuesToBeBetween(column="frac", max_value=0, meta={"rule_id": "integer"}),
+def _pair_expectations() -> list[gxe.Expectation]:
+    """Rules comparing two columns of a row: a value and its `at_most` indicator, its
+    `warn_at_most` limit, a plan's target and the target of the year before."""
+    return [
         gxe.ExpectColumnPairValuesAToBeGreaterThanB(
             column_A="at_most_value",
             column_B="value",
@@ -199,6 +214,27 @@ def build_expectations(cfg: Config) -> list[gxe.Expectation]:
             severity="warning",
             meta={"rule_id": "warn_at_most"},
         ),
+        gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+            column_A="value",
+            column_B="target_before",
+            or_equal=True,
+            ignore_row_if="either_value_is_missing",
+            severity="warning",
+            meta={"rule_id": "target_order"},
+        ),
+    ]
+
+
+def build_expectations(cfg: Config) -> list[gxe.Expectation]:
+    """Expectations from the indicator rules; `meta.rule_id` names the rule in `thidua.rules`."""
+    out: list[gxe.Expectation] = [
+        gxe.ExpectColumnValuesToNotBeNull(column="required", meta={"rule_id": "required_value"}),
+        gxe.ExpectCompoundColumnsToBeUnique(
+            column_list=["submission_id", "indicator", "measure"],
+            meta={"rule_id": "duplicate_indicator"},
+        ),
+        gxe.ExpectColumnValuesToBeBetween(column="frac", max_value=0, meta={"rule_id": "integer"}),
+        *_pair_expectations(),
         gxe.ExpectColumnPairValuesToBeEqual(
             column_A="value",
             column_B="sk_rows",

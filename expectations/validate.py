@@ -94,6 +94,8 @@ def _problem(meta: dict, row, inds: dict) -> Problem:
         # the factor scaled to the cycle's months (expectations.submissions.long_frame)
         ref = ind.warn_at_most[1]
         fields |= {"limit": fmt(row.warn_limit), "expr": f"{fmt(row.warn_factor)} × {ref}"}
+    elif rule == "target_order":
+        fields["prev"] = fmt(row.target_before)
     elif rule == "yoy":
         fields |= {"factor": fmt(meta["factor"]), "prev": fmt(row.prev)}
     elif rule == "sk_rows":

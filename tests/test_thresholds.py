@@ -78,3 +78,35 @@ def test_year_over_year_compares_flows_at_the_same_pace(cfg, tmp_path):
     assert {(sid, m.split(" chênh")[0]) for sid, _, m in findings(narrow, rows, prev)} == {
         ("f26", "TS01 = 400")
     }
+
+
+def test_a_cumulative_target_below_the_year_before_is_a_warning(cfg):
+    """Issue 21: targets for 2030 count from 2025, as 2027's do: a 2030 target of TT01
+    below the 2027 one is warned at the plan cycle; rates and populations are not."""
+    rows = [
+        ("kh", "ke-hoach-2025", "ke_hoach", code, f"target_{y}", v, str(v))
+        for code, by_year in {
+            "TT01": {2027: 40, 2030: 30},
+            "BD02": {2027: 50, 2030: 80},
+            "HC04": {2027: 90, 2030: 85},
+            "TS01": {2027: 100, 2030: 90},
+        }.items()
+        for y, v in by_year.items()
+    ]
+    values = pd.DataFrame(rows, columns=COLUMNS).assign(
+        cell=lambda d: [f"ChiTieu!E{n}" for n in range(len(d))]
+    )
+    prev = pd.DataFrame(columns=["submission_id", "indicator", "prev"])
+    frame = long_frame(values, cfg, prev, pd.Series(dtype=float))
+    got = [
+        (p.rule_id, p.message_vi) for _, p in run_suite(frame, cfg) if p.rule_id == "target_order"
+    ]
+    assert got == [
+        (
+            "target_order",
+            (
+                "TT01: chỉ tiêu đăng ký 30 thấp hơn chỉ tiêu năm trước (40); chỉ tiêu tính lũy "
+                "kế từ đầu giai đoạn nên năm sau không thấp hơn năm trước."
+            ),
+        )
+    ]
