@@ -457,21 +457,45 @@ rollup_app = typer.Typer(
 app.add_typer(rollup_app, name="rollup")
 
 
-def _rollup(kind: str, number: int, as_json: bool) -> None:
+def _report_date(text: str | None):
+    """`--date dd/mm/yyyy`: the day the report is dated; default today (THIDUA_NOW)."""
+    from datetime import datetime
+
+    if text is None:
+        return None
+    try:
+        return datetime.strptime(text, "%d/%m/%Y").date()
+    except ValueError:
+        raise typer.BadParameter(
+            f"{text!r} is not a date dd/mm/yyyy", param_hint="--date"
+        ) from None
+
+
+DateOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--date",
+        help="Date the report (dd/mm/yyyy); default: today (or THIDUA_NOW). A date on or "
+        "before the cycle's due date makes a draft (DỰ THẢO).",
+    ),
+]
+
+
+def _rollup(kind: str, number: int, as_json: bool, day=None) -> None:
     """Run one rollup (a flow run when PREFECT_API_URL is set) and print its headline
     and files."""
-    from thidua.rollup.result import NO_SUBMISSIONS
+    from thidua.rollup.result import NO_SUBMISSIONS, draft_note
 
     ws = _warehouse_workspace()
     try:
         if _prefect_api():
             from flows.rollup import annual_rollup, phase_rollup
 
-            out = (annual_rollup if kind == "annual" else phase_rollup)(number)
+            out = (annual_rollup if kind == "annual" else phase_rollup)(number, day)
         else:
             from pipeline.rollup import rollup
 
-            out = rollup(ws, kind, number)[0].as_dict()
+            out = rollup(ws, kind, number, day)[0].as_dict()
     except ThiduaError as exc:
         raise _fail(str(exc)) from None
     if as_json:
@@ -495,6 +519,8 @@ def _rollup(kind: str, number: int, as_json: bool) -> None:
     )
     if not h["accepted_in_cycle"]:
         typer.echo(NO_SUBMISSIONS.format(cycle=out["cycle"], n=h["expected"]))
+    if h["draft"]:
+        typer.echo(draft_note(h))
     typer.echo(f"Các tệp trong {out['output_dir']}")
     for name, path in out["files"].items():
         typer.echo(f"  {name:6} {path}")
@@ -504,21 +530,23 @@ def _rollup(kind: str, number: int, as_json: bool) -> None:
 def rollup_annual(
     year: Annotated[int, typer.Argument(help="Year of the nam-YYYY cycle.")],
     as_json: JsonOpt = False,
+    date: DateOpt = None,
 ) -> None:
     """Roll up nam-YEAR: completeness, indicators, block scores; xlsx, docx, charts, data.
 
     Each run records a new version under reports/nam-YEAR/vN/.
     """
-    _rollup("annual", year, as_json)
+    _rollup("annual", year, as_json, _report_date(date))
 
 
 @rollup_app.command("phase")
 def rollup_phase(
     phase: Annotated[int, typer.Argument(help="1: so-ket-2027, 2: tong-ket-2030.")],
     as_json: JsonOpt = False,
+    date: DateOpt = None,
 ) -> None:
     """Roll up a phase: each year side by side, cumulative values, achieved vs targets."""
-    _rollup("phase", phase, as_json)
+    _rollup("phase", phase, as_json, _report_date(date))
 
 
 server_app = typer.Typer(

@@ -121,7 +121,16 @@ def naive_per_file(cfg, files: list[Path], db: Path) -> float:
             book = openpyxl.load_workbook(path, data_only=True)
             sid = path.stem
             rows = [
-                (sid, "nam", r[0].value, "value", float(r[3].value), None, r[3].coordinate)
+                (
+                    sid,
+                    "nam-2025",
+                    "nam",
+                    r[0].value,
+                    "value",
+                    float(r[3].value),
+                    None,
+                    r[3].coordinate,
+                )
                 for r in book["ChiTieu"].iter_rows(min_row=2)
                 if r[0].value
             ]
@@ -130,6 +139,7 @@ def naive_per_file(cfg, files: list[Path], db: Path) -> float:
                 rows,
                 columns=[
                     "submission_id",
+                    "cycle_id",
                     "cycle_kind",
                     "indicator",
                     "measure",

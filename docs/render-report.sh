@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# A picture of the report: runs the demo in a throwaway THIDUA_HOME (or takes the docx
+# Pictures of the reports: runs the demo in a throwaway THIDUA_HOME (or takes the docx
 # given as $1), converts its annual report to PDF with LibreOffice and the first two
-# pages to docs/report-page-1.png and docs/report-page-2.png (pdftoppm, 110 dpi).
+# pages to docs/report-page-1.png and docs/report-page-2.png (pdftoppm, 110 dpi); then
+# plays 2025–2030 (tests/phase_play.py: every unit's plan, annual reports and reviews,
+# collected) in another throwaway home, or takes the sơ kết docx given as $2, and makes
+# docs/so-ket-page-1.png and docs/so-ket-page-2.png from the sơ kết 2027.
 # Installs libreoffice-writer, fonts-liberation (metric twin of Times New Roman) and
 # poppler-utils with apt-get only when soffice / pdftoppm are missing.
 set -euo pipefail
@@ -14,16 +17,27 @@ if ((${#need[@]})); then
 fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
+
+render() {  # docx, name of the PNGs in docs/: docs/<name>-page-1.png and -2.png
+  soffice --headless -env:UserInstallation=file://$work/lo --convert-to pdf --outdir "$work" \
+    "$1" >/dev/null
+  local pdf=$work/$(basename "${1%.docx}").pdf
+  pdftoppm -png -r 110 -f 1 -l 2 "$pdf" "$work/$2"
+  for n in 1 2; do
+    cp "$(ls "$work/$2"-*"$n".png | head -1)" "docs/$2-page-$n.png"
+  done
+  echo "docs/$2-page-1.png docs/$2-page-2.png ($(pdfinfo "$pdf" 2>/dev/null | awk '/^Pages/ {print $2}') pages)"
+}
+
 docx=${1:-}
 if [[ -z $docx ]]; then
   THIDUA_HOME=$work/home .venv/bin/python -m apps.demo >/dev/null
   docx=$work/home/reports/nam-2025/v1/bao-cao-nam-2025.docx
 fi
-soffice --headless -env:UserInstallation=file://$work/lo --convert-to pdf --outdir "$work" \
-  "$docx" >/dev/null
-pdf=$work/$(basename "${docx%.docx}").pdf
-pdftoppm -png -r 110 -f 1 -l 2 "$pdf" "$work/page"
-for n in 1 2; do
-  cp "$(ls "$work"/page-*"$n".png | head -1)" "docs/report-page-$n.png"
-done
-echo "docs/report-page-1.png docs/report-page-2.png ($(pdfinfo "$pdf" 2>/dev/null | awk '/^Pages/ {print $2}') pages)"
+render "$docx" report
+so_ket=${2:-}
+if [[ -z $so_ket ]]; then
+  THIDUA_HOME=$work/play PYTHONPATH=tests .venv/bin/python -m phase_play >/dev/null
+  so_ket=$work/play/reports/so-ket-2027/v1/bao-cao-so-ket-2027.docx
+fi
+render "$so_ket" so-ket

@@ -91,8 +91,11 @@ def _problem(meta: dict, row, inds: dict) -> Problem:
     elif rule == "at_most":
         fields |= {"ref": ind.at_most, "ref_value": fmt(row.at_most_value)}
     elif rule == "warn_at_most":
-        factor, ref = ind.warn_at_most
-        fields |= {"limit": fmt(row.warn_limit), "expr": f"{fmt(factor)} × {ref}"}
+        # the factor scaled to the cycle's months (expectations.submissions.long_frame)
+        ref = ind.warn_at_most[1]
+        fields |= {"limit": fmt(row.warn_limit), "expr": f"{fmt(row.warn_factor)} × {ref}"}
+    elif rule == "target_order":
+        fields["prev"] = fmt(row.target_before)
     elif rule == "yoy":
         fields |= {"factor": fmt(meta["factor"]), "prev": fmt(row.prev)}
     elif rule == "sk_rows":

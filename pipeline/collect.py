@@ -162,7 +162,7 @@ def validate_values(ws: Workspace, examined: list[Examined], docs_dir: Path | No
         keep &= (df["cycle_id"] != cycle_id) | df["measure"].isin(measures)
     df["cycle_kind"] = df["cycle_id"].map({c.id: c.kind for c in cfg.cycles})
     values = df.loc[
-        keep, ["submission_id", "cycle_kind", "code", "measure", "value", "raw", "cell"]
+        keep, ["submission_id", "cycle_id", "cycle_kind", "code", "measure", "value", "raw", "cell"]
     ].rename(columns={"code": "indicator"})
     with connect(ws.paths.warehouse, read_only=True) as con:
         previous = previous_values(

@@ -13,10 +13,12 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.steps import Runner, call
+from thidua.clock import now
 from thidua.config import Cycle
 from thidua.exports import excel_safe
 from thidua.rollup.model import (
     annual_cycle,
+    is_draft,
     phase_cycle,
     phase_years,
     plan_cycle,
@@ -24,6 +26,7 @@ from thidua.rollup.model import (
     ratio_names,
 )
 from thidua.rollup.result import RollupResult
+from thidua.rollup.texts import EDITABLE_FILE, EditableTexts
 from thidua.workspace import Workspace
 from warehouse.db import connect
 
@@ -68,50 +71,41 @@ def run_phase(ws: Workspace, phase: int, today: date | None = None) -> RollupRes
 
 
 def _run(ws: Workspace, cycle: Cycle, kind: str, today: date | None) -> RollupResult:
-
     from thidua.rollup import charts, docx_report, xlsx_report
-    from warehouse import rollups
     from warehouse.writer import record_rollup
 
     cfg = ws.config
-    today = today or cfg.settings.calendar.today()
+    today = today or now(cfg.settings.calendar.tz).date()
     years = phase_years(cfg, cycle) if kind == "phase" else []
-    plan = plan_for(cfg, cycle) if kind == "phase" else None
-    source_cycles = [cycle.id, *(c.id for c in years), *([plan.id] if plan else [])]
-    # Read: every table in one read-only session (temp tables live in it)
-    with connect(ws.paths.warehouse, read_only=True) as con:
-        rollups.prepare(con, cfg.settings.rollup, source_cycles, cfg.settings.web.rollup_counts)
-        tables = rollups.cycle_tables(
-            con, cycle.id, cfg.settings.scoring, (plan or plan_cycle(cfg, cycle) or cycle).id
-        )
-        if kind == "phase":
-            tables |= rollups.phase_tables(
-                con,
-                [c.id for c in years],
-                plan and plan.id,
-                f"target_{cycle.year}",
-                cycle.id,
-                cfg.settings.rollup.review_tolerance,
-            )
-        tables["sources"] = rollups.source_submissions(con, source_cycles)
-        version = rollups.next_rollup_version(con, cycle.id)
+    tables, version = _read(ws, cycle, kind, years)
     # Write the files of the new version
     rollup_id = f"{cycle.id}-v{version}"
     out = ws.paths.reports / cycle.id / f"v{version}"
-    headline = _headline(tables, cycle, rollup_id) | {"counts": cfg.settings.web.rollup_counts}
+    headline = _headline(tables, cycle, rollup_id) | {
+        "counts": cfg.settings.web.rollup_counts,
+        "date": today.isoformat(),
+        "draft": is_draft(cycle, today),
+    }
     files = _write_files(out, tables, cfg.settings.calendar.timezone)
     ctx = {
         "cfg": cfg,
         "cycle": cycle,
         "kind": kind,
         "rollup_id": rollup_id,
+        "years": years,
         "today": today,
         "headline": headline,
+        "texts": EditableTexts(ws.paths.reports / cycle.id / EDITABLE_FILE),
     }
     files["charts"] = out / "charts"
     chart_files = charts.draw(out / "charts", tables, ctx)
     files["xlsx"] = xlsx_report.write(out / f"tong-hop-{cycle.id}.xlsx", tables, ctx)
+    if kind == "phase":
+        files["worklist"] = xlsx_report.write_worklist(
+            out / f"doi-chieu-{cycle.id}.xlsx", tables, ctx
+        )
     files["docx"] = docx_report.write(out / f"bao-cao-{cycle.id}.docx", tables, ctx, chart_files)
+    files["texts"] = ctx["texts"].save()
     headline["files"] = {k: str(v) for k, v in files.items()}
     # Record the version and its provenance (one short write transaction)
     with connect(ws.paths.warehouse) as con:
@@ -125,6 +119,29 @@ def _run(ws: Workspace, cycle: Cycle, kind: str, today: date | None) -> RollupRe
             tables["sources"]["submission_id"].tolist(),
         )
     return RollupResult(rollup_id, cycle.id, kind, version, out, headline, ratio_names(cfg), files)
+
+
+def _read(ws: Workspace, cycle: Cycle, kind: str, years: list[Cycle]) -> tuple[dict, int]:
+    """Every table of the rollup in one read-only session (temp tables live in it), and
+    the number of the version about to be written."""
+    from thidua.rollup import phase
+    from warehouse import rollups
+
+    cfg = ws.config
+    plan = plan_for(cfg, cycle) if kind == "phase" else None
+    source_cycles = [cycle.id, *(c.id for c in years), *([plan.id] if plan else [])]
+    with connect(ws.paths.warehouse, read_only=True) as con:
+        rollups.prepare(con, cfg.settings.rollup, source_cycles, cfg.settings.web.rollup_counts)
+        tables = rollups.cycle_tables(
+            con, cycle.id, cfg.settings.scoring, (plan or plan_cycle(cfg, cycle) or cycle).id
+        )
+        if kind == "phase":
+            tables |= rollups.phase_tables(
+                con, [c.id for c in years], plan and plan.id, f"target_{cycle.year}", cycle.id
+            )
+            tables["achievement"] = phase.achievement(tables, cfg)
+        tables["sources"] = rollups.source_submissions(con, source_cycles)
+        return tables, rollups.next_rollup_version(con, cycle.id)
 
 
 def _headline(tables: dict, cycle: Cycle, rollup_id: str) -> dict[str, Any]:

@@ -99,7 +99,7 @@ def test_broken_units(config_dir, old, new, expected):
             "indicators.csv:18: type: 'money' not one of int, decimal, percent, bool",
         ),
         (
-            "percent,chinh_quyen_so,mean,0,100",
+            "percent,chinh_quyen_so,last,0,100",
             "percent,chinh_quyen_so,median,0,100",
             "indicators.csv:12: aggregate: 'median' not one of sum, last, mean",
         ),

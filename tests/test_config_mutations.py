@@ -50,7 +50,8 @@ MUTATIONS = [
         None,
     ),
     ("units.csv", "hcc@phongdoanh.example,mot-cua", "hcc@phongdoanh.example,mot_cua", "tags"),
-    ("indicators.csv", ",,,,mot-cua\nHC02", ",,,,hcc\nHC02", "tags"),
+    ("indicators.csv", ",,,,mot-cua,no\nHC02", ",,,,hcc,no\nHC02", "tags"),
+    ("indicators.csv", ",0,,,,,,yes\nTT02", ",0,,,,,,maybe\nTT02", "target"),
     ("indicators.csv", "TS01,", "TS 1,", "code"),
     (
         "indicators.csv",

@@ -11,6 +11,7 @@ import pytest
 
 from pipeline.init import init_workspace
 from pipeline.rollup import run_annual, run_phase
+from thidua.rollup.model import percent_vi
 from thidua.settings import REPO_CONFIG
 from thidua.workspace import Workspace
 from warehouse.db import connect
@@ -158,6 +159,7 @@ NARRATIVES = [
     ("a1", "kho_khan", "Thiếu máy scan để số hoá hồ sơ"),
     ("t2", "de_xuat", "Hỗ trợ kinh phí lắp wifi nhà văn hoá thôn"),
     ("b1", "kho_khan", "Bản cũ, không tính"),
+    ("t1", "kho_khan", "Không có."),  # nothing to say (issue 21): not quoted
 ]
 
 
@@ -478,7 +480,7 @@ def test_annual_report_is_a_report_in_the_plans_structure(small_ws):
         )
     )
     assert "- Phòng A: Thiếu máy scan để số hoá hồ sơ" in between(heads[4], heads[5])
-    assert "Bản cũ" not in text
+    assert "Bản cũ" not in text and "Không có." not in text
     assert "- Thôn Hai: Hỗ trợ kinh phí lắp wifi nhà văn hoá thôn" in text
     assert "- Phòng A: Tiếp nhận 75% hồ sơ trực tuyến" in between(heads[1], heads[2])
     results = between(heads[1], heads[2])
@@ -493,31 +495,73 @@ def test_annual_report_is_a_report_in_the_plans_structure(small_ws):
     ]
     assert "tỷ lệ cán bộ, công chức, viên chức được bồi dưỡng kỹ năng số đạt 35,6%" in results
     # the indicator tables: one per group, TS01 per kind, Vietnamese number format
-    tables = [t for t in doc.tables if t.rows[0].cells[0].text == "Mã"]
-    ts01 = [r.cells[4].text for t in tables for r in t.rows if r.cells[0].text == "TS01"]
+    # (numbered, no indicator code in the signed docx: issue 21; rates with "%")
+    tables = [
+        t for t in doc.tables if [c.text for c in t.rows[0].cells][3:4] == ["Số đơn vị báo cáo"]
+    ]
+    assert all(t.rows[0].cells[0].text == "STT" for t in tables)
+    names = {i.code: i.name_vi for i in small_ws.config.indicators}
+    ts01, hc04 = (
+        [r.cells[4].text for t in tables for r in t.rows if r.cells[1].text == names[code]]
+        for code in ("TS01", "HC04")
+    )
     assert ts01 == ["450", "—", "1.500"]
+    assert hc04 == [percent_vi(round((80 * 100 + 40 * 300 + 100 * 50) / 450, 2))]
+    codes = {i.code for i in small_ws.config.indicators}
+    assert not [c.text for t in doc.tables for r in t.rows for c in r.cells if c.text in codes]
     assert "nam-2025" not in text
 
 
-def test_phase_rollup_cumulative_and_targets(small_ws):
+def phase_rows(sheet, heading: str) -> tuple[dict, dict]:
+    """The header (name → column) and rows (code → row) of the TongHop table under the
+    section title that contains `heading`."""
+    rows = list(sheet.iter_rows(values_only=True))
+    start = next(n for n, r in enumerate(rows) if heading in str(r[0] or ""))
+    header = rows[start + 1]
+    body = {}
+    for r in rows[start + 2 :]:
+        if r[0] is None or str(r[0]).startswith(("II.", "III.")):
+            break
+        body[r[0]] = r
+    return {h: i for i, h in enumerate(header)}, body
+
+
+def test_phase_rollup_per_kind_years_levels_and_targets(small_ws):
+    """Issue 21: every phase table is over one kind (one population): TT01 of the offices
+    is 5 + 3 + 2 in 2025 and 7 in 2026, never the commune's mix with the villages; TS01
+    (a population) and HC04 (a rate) are the level at the cut-off, never a mean of years;
+    only indicators that can have a target (not TS01) are compared with one."""
     from openpyxl import load_workbook
 
     result = run_phase(small_ws, 1, today=date(2027, 11, 20))
     assert result.rollup_id == "so-ket-2027-v1"
     sheet = load_workbook(result.files["xlsx"])["TongHop"]
-    header = next(r for r in sheet.iter_rows(values_only=True) if r[0] == "Mã" and "Năm 2025" in r)
-    col = {h: i for i, h in enumerate(header)}
-    rows = {r[0]: r for r in sheet.iter_rows(values_only=True) if r[0] in ("TT01", "TS01", "HC04")}
-    tt, ts, hc = rows["TT01"], rows["TS01"], rows["HC04"]
+    col, offices = phase_rows(sheet, "cơ quan, đơn vị")
+    _, villages = phase_rows(sheet, "thôn, xóm")
     # Issue 12: the sơ kết cut-off (31/10/2027) comes before nam-2027 ends: 2025, 2026.
+    y25, y26 = col["Năm 2025 (từ 21/08)"], col["Năm 2026"]
     assert "Năm 2027" not in col
-    assert (tt[col["Năm 2025"]], tt[col["Năm 2026"]]) == (20, 10)
-    assert tt[col["Lũy kế giai đoạn"]] == 30  # sum
-    assert ts[col["Lũy kế giai đoạn"]] == 1220  # last year with data
+    annual = col["Cộng các báo cáo năm (mức năm cuối với số lũy kế, tỷ lệ)"]
+    tt, ts, hc = offices["TT01"], offices["TS01"], offices["HC04"]
+    assert (tt[y25], tt[y26], tt[annual]) == (10, 7, 17)
+    assert (ts[y25], ts[y26], ts[annual]) == (450, 120, 120)
     hc04_2025 = round((80 * 100 + 40 * 300 + 100 * 50) / 450, 2)
-    assert hc[col["Lũy kế giai đoạn"]] == round((hc04_2025 + 60) / 2, 2)  # mean
-    assert (tt[col["Chỉ tiêu đăng ký"]], tt[col["Đạt so với chỉ tiêu (%)"]]) == (40, 75)
-    assert ts[col["Đạt so với chỉ tiêu (%)"]] == round(100 * 1220 / 1350, 2)
+    assert (hc[y25], hc[y26], hc[annual]) == (hc04_2025, 60, 60)
+    target, pct = col["Chỉ tiêu đăng ký"], col["Đạt so với chỉ tiêu (%)"]
+    assert (tt[target], tt[pct]) == (20, 85)
+    assert (ts[target], ts[pct]) == (None, None)  # a population has no target
+    assert (villages["TT01"][y25], villages["TT01"][annual], villages["TT01"][pct]) == (
+        10,
+        13,
+        65,
+    )
+    assert villages["TS01"][annual] == 1100
+    units = load_workbook(result.files["xlsx"])["TheoDonVi"]
+    per_unit = [r for r in units.iter_rows(values_only=True) if r[2] == "TT01"]
+    assert [(r[0], r[4], r[5], r[6]) for r in per_unit] == [
+        ("CQ-A", 12, 20, 60),
+        ("TX-1", 7, 20, 35),
+    ]
     assert len(list(result.output_dir.joinpath("charts").glob("*.png"))) == 3
     with connect(small_ws.paths.warehouse, read_only=True) as con:
         n = con.execute(
@@ -529,8 +573,16 @@ def test_phase_rollup_cumulative_and_targets(small_ws):
 def test_annual_rollup_without_submissions(workspace):
     result = run_annual(workspace, 2025, today=date(2026, 1, 5))
     h = result.headline
-    assert (h["expected"], h["submitted"], h["missing"], h["accepted_in_cycle"]) == (39, 0, 39, 0)
-    assert result.files["xlsx"].exists() and result.files["docx"].exists()
+    # 39 units, of which the 6 invited companies are apart from the commune's rates
+    assert (h["expected"], h["submitted"], h["missing"], h["accepted_in_cycle"]) == (33, 0, 33, 0)
+    from docx import Document
+
+    text = "\n".join(p.text for p in Document(result.files["docx"]).paragraphs)
+    assert (
+        "Các doanh nghiệp, hợp tác xã được mời tham gia Phong trào: 0/6 doanh nghiệp, hợp "
+        "tác xã tham gia báo cáo (không tính vào tỷ lệ nộp báo cáo của xã nêu trên)."
+    ) in text
+    assert "số đơn vị phải báo cáo 33;" in text
     phase = run_phase(workspace, 2, today=date(2030, 10, 20))
     assert (phase.rollup_id, phase.headline["sources"]) == ("tong-ket-2030-v1", 0)
 
@@ -617,17 +669,21 @@ def test_prefect_yaml_annual_schedule_is_the_working_day_after_the_deadline(cfg)
 
 def test_phase_rollup_takes_the_units_review_figures_and_cross_checks_them(small_ws):
     """Sơ kết: achieved values come from the units' own so-ket-2027 submissions (TT01
-    cumulative to the cut-off, TS01 the level at it); each is checked against the unit's
-    accepted annual reports: TX-1 reports less than its annual TT01 already add up to
-    (2 < 4 + 3) and a TS01 far off its latest annual value (2000 vs 1100): flagged."""
+    cumulative to the cut-off, TS01 the level at it), per kind.  The review covers more
+    months than the annual reports, so the cross-check runs one way (issue 21): CQ-A's
+    rises (TT01 35 ≥ 5 + 7, TS01 130 ≥ 120) pass; TX-1's TT01 below what its annual
+    reports already add up to (2 < 4 + 3), its BD02 (people trained, cumulative) below
+    its 2025 level (90 < 100) and CQ-A's BD02 above its population (140 > TS01 130) are
+    the officer's worklist (doi-chieu-so-ket-2027.xlsx), never the report they send.
+    TX-1's TS01 fell (1000 < 1100): a population may."""
     from docx import Document
     from openpyxl import load_workbook
 
     at = datetime(2027, 11, 10, 9, tzinfo=TZ)
     with connect(small_ws.paths.warehouse) as con:
         for sid, unit, values in (
-            ("sa", "CQ-A", {"TS01": 130, "TT01": 35}),
-            ("st", "TX-1", {"TS01": 2000, "TT01": 2}),
+            ("sa", "CQ-A", {"TS01": 130, "TT01": 35, "BD02": 140}),
+            ("st", "TX-1", {"TS01": 1000, "TT01": 2, "BD02": 90}),
         ):
             con.execute(
                 "INSERT INTO submissions (submission_id, unit_code, cycle_id, version, "
@@ -643,34 +699,56 @@ def test_phase_rollup_takes_the_units_review_figures_and_cross_checks_them(small
                     [sid, code, value, sid],
                 )
     result = run_phase(small_ws, 1, today=date(2027, 11, 20))
-    sheet = load_workbook(result.files["xlsx"])["TongHop"]
-    header = next(r for r in sheet.iter_rows(values_only=True) if r[0] == "Mã" and "Năm 2025" in r)
-    col = {h: i for i, h in enumerate(header)}
-    rows = {r[0]: r for r in sheet.iter_rows(values_only=True) if r[0] in ("TT01", "TS01")}
-    tt, ts = rows["TT01"], rows["TS01"]
-    assert tt[col["Lũy kế giai đoạn"]] == 30  # annual reports
-    assert tt[col["Kết quả đạt được"]] == 35 + 2  # the review's own
-    assert tt[col["Đạt so với chỉ tiêu (%)"]] == round(100 * 37 / 40, 2)
-    assert ts[col["Kết quả đạt được"]] == 2130
-    check = [r for r in sheet.iter_rows(values_only=True) if r[0] in ("CQ-A", "TX-1")]
-    assert [(r[0], r[2], r[4], r[5]) for r in check] == [
-        ("TX-1", "TS01", 2000, 1100),
-        ("TX-1", "TT01", 2, 7),
+    book = load_workbook(result.files["xlsx"])
+    col, offices = phase_rows(book["TongHop"], "cơ quan, đơn vị")
+    tt, ts = offices["TT01"], offices["TS01"]
+    assert tt[col["Cộng các báo cáo năm (mức năm cuối với số lũy kế, tỷ lệ)"]] == 17
+    assert tt[col["Kết quả đạt được"]] == 35  # the review's own, offices only
+    assert tt[col["Đạt so với chỉ tiêu (%)"]] == round(100 * 35 / 20, 2)
+    assert ts[col["Kết quả đạt được"]] == 130
+    _, villages = phase_rows(book["TongHop"], "thôn, xóm")
+    assert villages["TS01"][col["Kết quả đạt được"]] == 1000
+    assert "DoiChieu" not in book.sheetnames  # the worklist never travels with the report
+    worklist = load_workbook(result.files["worklist"])["DoiChieu"]
+    check = [r for r in worklist.iter_rows(values_only=True) if r[0] in ("CQ-A", "TX-1")]
+    assert [(r[0], r[2], r[4], r[5], r[6], r[8]) for r in check] == [
+        ("CQ-A", "BD02", 140, 50, 130, "Vượt quá số đối tượng của đơn vị"),
+        ("TX-1", "BD02", 90, 100, 1000, "Số lũy kế giảm so với báo cáo năm gần nhất"),
+        (
+            "TX-1",
+            "TT01",
+            2,
+            7,
+            None,
+            "Số cộng dồn đến thời điểm chốt thấp hơn tổng các báo cáo năm",
+        ),
     ]
     import pandas as pd
 
     full = pd.read_parquet(result.output_dir / "data" / "review_check.parquet")
     assert full.set_index(["code", "indicator_code"])["flagged"].to_dict() == {
+        ("CQ-A", "BD02"): True,
         ("CQ-A", "TS01"): False,
         ("CQ-A", "TT01"): False,
-        ("TX-1", "TS01"): True,
+        ("TX-1", "BD02"): True,
+        ("TX-1", "TS01"): False,
         ("TX-1", "TT01"): True,
     }
     text = "\n".join(p.text for p in Document(result.files["docx"]).paragraphs)
-    assert (
-        "Số liệu sơ kết, tổng kết của 1 đơn vị chênh lệch so với các báo cáo năm, cần "
-        "xác minh: Thôn Một."
-    ) in text
+    assert "xác minh" not in text and "Thôn Một" not in text
+    # issue 21: a review of its own kind: trích yếu, đánh giá chung, bài học, giai đoạn 2
+    assert "Sơ kết giai đoạn 1 (2025 - 2027) thực hiện Phong trào thi đua" in text
+    for heading in (
+        "V. ĐÁNH GIÁ CHUNG",
+        "1. Ưu điểm",
+        "2. Hạn chế, khó khăn",
+        "3. Nguyên nhân",
+        "VI. BÀI HỌC KINH NGHIỆM",
+        "VII. PHƯƠNG HƯỚNG, NHIỆM VỤ VÀ ĐỀ XUẤT, KIẾN NGHỊ",
+        "1. Phương hướng, nhiệm vụ giai đoạn 2 (2028 - 2030)",
+        "4. Khen thưởng đã thực hiện trong giai đoạn",
+    ):
+        assert f"\n{heading}\n" in text, heading
     assert "Số liệu tính từ ngày 21/08/2025 đến ngày 31/10/2027" in text
 
 
@@ -685,3 +763,54 @@ def test_report_quotes_a_narrative_up_to_the_length_limit(small_ws, monkeypatch)
     assert "- Phòng A: Tiếp nhận 75% hồ sơ…" in text  # 30 characters, cut at 20
     assert "- Phòng A: Thiếu máy scan để số…" in text
     assert "Tiếp nhận 75% hồ sơ trực tuyến" not in text
+
+
+def test_cli_dates_the_report_marks_drafts_and_keeps_the_officers_edits(small_ws):
+    """Issue 21: `--date` dates the docx; a rollup on or before the due date (nam-2026:
+    20/12/2026) is a draft on every page and says so; the officer's paragraph written in
+    reports/<cycle>/sua-doan-van.yaml replaces the generated one in the next version."""
+    import json
+
+    import yaml
+    from docx import Document
+    from typer.testing import CliRunner
+
+    from apps.cli import app
+
+    runner = CliRunner()
+    out = runner.invoke(app, ["rollup", "annual", "2026", "--date", "05/01/2027"])
+    assert out.exit_code == 0, out.output
+    assert "DỰ THẢO" not in out.stdout
+    first = small_ws.paths.reports / "nam-2026" / "v1" / "bao-cao-nam-2026.docx"
+    doc = Document(first)
+    header = "\n".join(c.text for c in doc.tables[0].rows[0].cells)
+    assert "Phong Doanh, ngày 05 tháng 01 năm 2027" in header
+    texts = "\n".join(p.text for p in doc.paragraphs)
+    assert "DỰ THẢO" not in texts
+    assert not any(p.text for s in doc.sections for p in s.first_page_header.paragraphs)
+
+    edits = small_ws.paths.reports / "nam-2026" / "sua-doan-van.yaml"
+    data = yaml.safe_load(edits.read_text("utf-8"))
+    generated = data["chi_dao"]["tu_dong"]
+    assert generated in texts and data["chi_dao"]["sua"] == ""
+    data["chi_dao"]["sua"] = "Ủy ban nhân dân xã đã chỉ đạo quyết liệt, sát sao."
+    edits.write_text(yaml.safe_dump(data, allow_unicode=True), "utf-8")
+
+    out = runner.invoke(app, ["rollup", "annual", "2026", "--date", "10/12/2026"])
+    assert out.exit_code == 0, out.output
+    assert "DỰ THẢO – số liệu tạm tính: báo cáo lập ngày 10/12/2026" in out.stdout
+    doc = Document(small_ws.paths.reports / "nam-2026" / "v2" / "bao-cao-nam-2026.docx")
+    texts = "\n".join(p.text for p in doc.paragraphs)
+    assert "Ủy ban nhân dân xã đã chỉ đạo quyết liệt, sát sao." in texts
+    assert generated not in texts
+    for sec in doc.sections:  # every page: the first page's header and the others'
+        for header in (sec.first_page_header, sec.header):
+            assert "DỰ THẢO – số liệu tạm tính" in [p.text for p in header.paragraphs]
+    kept = yaml.safe_load(edits.read_text("utf-8"))["chi_dao"]
+    assert kept == {"tu_dong": generated, "sua": data["chi_dao"]["sua"]}
+    now = {"THIDUA_NOW": "2026-12-01T09:00:00+07:00"}  # honoured like every command
+    out = runner.invoke(app, ["rollup", "annual", "2026", "--json"], env=now)
+    h = json.loads(out.stdout)["headline"]
+    assert (h["date"], h["draft"]) == ("2026-12-01", True)
+    bad = runner.invoke(app, ["rollup", "annual", "2026", "--date", "2027-01-05"])
+    assert bad.exit_code == 2 and "dd/mm/yyyy" in bad.output

@@ -7,6 +7,7 @@ Value rules (bounds, cross-field, year-over-year...) run in one GX batch
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import datetime, time
 
@@ -52,6 +53,29 @@ class Examined:
 def deadline(cfg: Config, cycle: Cycle) -> datetime:
     """End of the (moved) due date, 23:59:59 local time: on time means not after it."""
     return datetime.combine(cycle.due, time(23, 59, 59), cfg.settings.calendar.tz)
+
+
+YEAR_DAYS = 365.25
+
+
+def period_scales(cfg: Config) -> dict[str, tuple[float, float]]:
+    """Per cycle with a period: (the years it covers, in whole months, which scale a flow's yearly
+    `warn_at_most` limit; its length over the previous annual cycle's, which scales last
+    year's flow before the year-over-year comparison, NaN when beyond
+    `[checks] yoy_max_length_ratio`).  A cycle without a period (the plan) is (1, 1)."""
+    days = {c.id: (c.period_end - c.period_start).days + 1 for c in cfg.cycles if c.period_end}
+    annual = {c.year: c.id for c in cfg.cycles if c.kind == "nam"}
+    limit = cfg.settings.checks.yoy_max_length_ratio
+    out = {}
+    for c in cfg.cycles:
+        if c.id not in days:
+            out[c.id] = (1.0, 1.0)
+            continue
+        prev = annual.get(c.year - 1) if c.kind == "nam" else None
+        ratio = days[c.id] / days[prev] if prev in days else 1.0
+        months = round(12 * days[c.id] / YEAR_DAYS)  # whole months: a full year is 12
+        out[c.id] = (max(months, 1) / 12, ratio if 1 / limit <= ratio <= limit else math.nan)
+    return out
 
 
 def cycle_open(cfg: Config, cycle: Cycle, received: datetime) -> bool:

@@ -99,6 +99,8 @@ class Indicator:
     warn_at_most: tuple[float, str] | None  # (factor, code): warn above factor × code
     warn_yoy_factor: float | None
     tags: tuple[str, ...] = ()  # when set: only the units carrying one of them
+    # Whether a unit may register a target for it: not for populations and denominators.
+    target: bool = True
 
     def applies_to(self, kind: str, tags: Iterable[str] = ()) -> bool:
         """Whether a unit of `kind` carrying `tags` holds this figure: its kind is one of
@@ -384,6 +386,9 @@ def _load_indicators(path: Path, settings: Settings, problems: list[str]) -> lis
         at_most = row["at_most"] or None
         if at_most and at_most not in codes:
             bad.append(f"{where}: at_most: unknown indicator {at_most!r}")
+        target = (row.get("target") or "yes").strip()
+        if target not in ("yes", "no"):
+            bad.append(f"{where}: target: {shown(target)} is not yes or no")
         warn_at_most = None
         if row["warn_at_most"]:
             m = WARN_EXPR_RE.match(row["warn_at_most"])
@@ -412,6 +417,7 @@ def _load_indicators(path: Path, settings: Settings, problems: list[str]) -> lis
                 warn_at_most=warn_at_most,
                 warn_yoy_factor=numbers["warn_yoy_factor"],
                 tags=tags,
+                target=target == "yes",
             )
         )
     return indicators

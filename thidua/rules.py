@@ -187,6 +187,12 @@ RULES: dict[str, Rule] = {
         "{code} = {value} lớn hơn {limit} ({expr}); số liệu có vẻ bất thường.",
         "Kiểm tra lại; nếu đúng, ghi giải thích ở cột Ghi chú.",
     ),
+    "target_order": Rule(
+        WARNING,
+        "{code}: chỉ tiêu đăng ký {value} thấp hơn chỉ tiêu năm trước ({prev}); chỉ tiêu "
+        "tính lũy kế từ đầu giai đoạn nên năm sau không thấp hơn năm trước.",
+        "Kiểm tra lại chỉ tiêu đăng ký của hai năm; nếu đúng, ghi giải thích ở cột Ghi chú.",
+    ),
     "yoy": Rule(
         WARNING,
         "{code} = {value} chênh lệch quá {factor} lần so với năm trước ({prev}).",

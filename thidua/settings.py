@@ -126,6 +126,9 @@ class CalendarSettings(Section):
 
 class Checks(Section):
     yoy_factor: float = Field(gt=1)
+    # A flow is compared with last year's scaled by the lengths of the two periods (nam-2025
+    # covers 116 days); beyond this ratio of lengths the comparison is skipped.
+    yoy_max_length_ratio: float = Field(default=4.0, gt=1)
     max_file_mb: float = Field(gt=0)
     max_unpacked_mb: float = Field(gt=0)
     max_zip_ratio: float = Field(gt=0)
@@ -173,9 +176,9 @@ class RollupSettings(Section):
     weight: str = Field(pattern=INDICATOR_CODE_RE.pattern)  # percents weighted by
     initiatives: str = Field(pattern=INDICATOR_CODE_RE.pattern)  # counts SangKien rows
     ratios: tuple[Ratio, ...]
-    # Phase review: a unit's review figure is flagged when it differs from its annual
-    # reports by more than this share (a flow: falls below their sum by more than it).
-    review_tolerance: float = Field(default=0.25, ge=0)
+    # Kinds the plan only invites (companies): reported as participation, left out of
+    # the commune's reporting and on-time rates.
+    invited_kinds: tuple[str, ...] = ()
 
     @field_validator("ratios")
     @classmethod

@@ -51,8 +51,17 @@ def build_workbook(
     _indicator_sheet(
         wb, fmt, cfg.indicators_for(unit), cycle, values or {}, basis_dates(cfg, cycle)
     )
+    _initiatives_sheet(wb, fmt, initiatives)
+    _proposals_sheet(wb, fmt, cycle, proposals)
+    _lists_sheet(wb, cfg, cycle)
+    wb.close()
+    return buf.getvalue()
+
+
+def _initiatives_sheet(wb, fmt: _Formats, rows: Iterable[Sequence[Value]]) -> None:
+    """SangKien: a date and a recognition level chosen from a list, 200 rows ready."""
     initiative_sheet = _rows_sheet(
-        wb, fmt, layout.INITIATIVE_SHEET, layout.INITIATIVE_COLUMNS, initiatives
+        wb, fmt, layout.INITIATIVE_SHEET, layout.INITIATIVE_COLUMNS, rows
     )
     first, last = layout.FIRST_DATA_ROW - 1, layout.FIRST_DATA_ROW - 1 + 200
     day_col = _index(layout.INITIATIVE_COLUMNS, "applied_on")
@@ -87,7 +96,12 @@ def build_workbook(
             "input_message": "Chọn cấp công nhận sáng kiến (nếu có).",
         },
     )
-    proposal_sheet = _rows_sheet(wb, fmt, layout.PROPOSAL_SHEET, layout.PROPOSAL_COLUMNS, proposals)
+
+
+def _proposals_sheet(wb, fmt: _Formats, cycle: Cycle, rows: Iterable[Sequence[Value]]) -> None:
+    """DeNghiKhenThuong: the reward forms allowed in the cycle, from a drop-down."""
+    first, last = layout.FIRST_DATA_ROW - 1, layout.FIRST_DATA_ROW - 1 + 200
+    proposal_sheet = _rows_sheet(wb, fmt, layout.PROPOSAL_SHEET, layout.PROPOSAL_COLUMNS, rows)
     proposal_sheet.data_validation(
         first, 1, last, 1, {"validate": "list", "source": list(layout.SUBJECT_TYPES)}
     )
@@ -107,9 +121,6 @@ def build_workbook(
                 "error_message": "Chọn một hình thức trong danh sách thả xuống.",
             },
         )
-    _lists_sheet(wb, cfg, cycle)
-    wb.close()
-    return buf.getvalue()
 
 
 def write_template(cfg: Config, unit: Unit, cycle: Cycle, path: Path) -> Path:
@@ -191,7 +202,6 @@ GUIDE_CHARS_PER_LINE = 72  # of Vietnamese text in it, with room to spare
 def _guide_sheet(wb, fmt: _Formats, cfg: Config, unit: Unit, cycle: Cycle) -> None:
     """The first sheet: what the workbook is for, until when, and how to fill and send
     it, in Vietnamese; the colours of the other sheets explained."""
-    s = cfg.settings
     ws = wb.add_worksheet(layout.GUIDE_SHEET)
     # one A4 page wide as printed (LibreOffice, Excel): the text column and the colour
     # samples fit the portrait width; each wrapped line gets its height (LibreOffice
@@ -203,8 +213,28 @@ def _guide_sheet(wb, fmt: _Formats, cfg: Config, unit: Unit, cycle: Cycle) -> No
     ws.set_margins(left=0.5, right=0.5, top=0.6, bottom=0.6)
     ws.fit_to_pages(1, 0)
     ws.hide_gridlines(2)
+    lines = _guide_lines(fmt, cfg, unit, cycle)
+    row = 0
+    for text, cell_format in lines:
+        if text:
+            ws.write_string(row, 0, text, cell_format)
+            size = 20 if cell_format is fmt.title else 15
+            ws.set_row(row, size * -(-len(text) // GUIDE_CHARS_PER_LINE))
+        if text or cell_format is None:  # an empty line of content is left out
+            row += 1
+    ws.write_string(row, 0, "Tiêu đề cột (nền xanh nhạt).", fmt.text)
+    ws.write_string(row, 1, "Tiêu đề", fmt.sample_header)
+    ws.write_string(row + 1, 0, "Ô điền sẵn, đã khóa (nền xám): không sửa.", fmt.text)
+    ws.write_string(row + 1, 1, "HC01", fmt.sample_locked)
+    ws.write_string(row + 2, 0, "Ô trắng: đơn vị nhập số liệu, thông tin.", fmt.text)
+    ws.write_blank(row + 2, 1, None, fmt.sample_input)
+    ws.activate()
+
+
+def _guide_lines(fmt: _Formats, cfg: Config, unit: Unit, cycle: Cycle) -> list[tuple[str, object]]:
+    """The guide's lines: (text, format); an empty text with no format is a blank line."""
+    s = cfg.settings
     sender, commune = s.sender, s.commune
-    titles = layout.SHEET_TITLES
     period = (
         f"Số liệu tính từ {format_day_vi(cycle.period_start)} đến "
         f"{format_day_vi(cycle.period_end)}."
@@ -219,7 +249,7 @@ def _guide_sheet(wb, fmt: _Formats, cfg: Config, unit: Unit, cycle: Cycle) -> No
         if cycle.due != cycle.due_original
         else ""
     )
-    lines: list[tuple[str, object]] = [
+    return [
         (f"BIỂU MẪU BÁO CÁO – {cycle.title.upper()}", fmt.title),
         (movements(commune)["movements"], fmt.text),
         (f"Thực hiện {commune.plan_ref} của {commune.authority}.", fmt.text),
@@ -240,6 +270,43 @@ def _guide_sheet(wb, fmt: _Formats, cfg: Config, unit: Unit, cycle: Cycle) -> No
             fmt.text,
         ),
         ("", None),
+        *_fill_lines(fmt, cfg, cycle),
+        ("", None),
+        *_send_lines(fmt, sender.email, cycle),
+        ("", None),
+        ("Ý NGHĨA MÀU Ô", fmt.heading),
+    ]
+
+
+def _send_lines(fmt: _Formats, email: str, cycle: Cycle) -> list[tuple[str, object]]:
+    """How to send the workbook (and, for the plan, the plan document)."""
+    return [
+        ("CÁCH GỬI", fmt.heading),
+        (
+            (
+                f"Lưu tệp dạng Excel (.xlsx), trả lời thư đã nhận hoặc gửi tới "
+                f"{email}, đính kèm tệp. Đơn vị sẽ nhận được thư xác nhận kèm "
+                "danh sách lỗi cần sửa, nếu có; sửa rồi gửi lại tệp, lần gửi sau thay lần trước."
+            ),
+            fmt.text,
+        ),
+        (
+            (
+                "Văn bản kế hoạch của đơn vị (tệp Word .docx hoặc PDF) đính kèm cùng thư với tệp "
+                "này; thư xác nhận sẽ ghi đã nhận hay chưa."
+                if cycle.kind == "ke_hoach"
+                else ""
+            ),
+            fmt.text,
+        ),
+    ]
+
+
+def _fill_lines(fmt: _Formats, cfg: Config, cycle: Cycle) -> list[tuple[str, object]]:
+    """How to fill each sheet."""
+    s = cfg.settings
+    titles = layout.SHEET_TITLES
+    return [
         ("CÁCH ĐIỀN", fmt.heading),
         (
             (
@@ -290,43 +357,7 @@ def _guide_sheet(wb, fmt: _Formats, cfg: Config, unit: Unit, cycle: Cycle) -> No
             fmt.text,
         ),
         ("6. Không xoá, không đổi tên trang tính và cột; không đặt mật khẩu cho tệp.", fmt.text),
-        ("", None),
-        ("CÁCH GỬI", fmt.heading),
-        (
-            (
-                f"Lưu tệp dạng Excel (.xlsx), trả lời thư đã nhận hoặc gửi tới "
-                f"{sender.email}, đính kèm tệp. Đơn vị sẽ nhận được thư xác nhận kèm "
-                "danh sách lỗi cần sửa, nếu có; sửa rồi gửi lại tệp, lần gửi sau thay lần trước."
-            ),
-            fmt.text,
-        ),
-        (
-            (
-                "Văn bản kế hoạch của đơn vị (tệp Word .docx hoặc PDF) đính kèm cùng thư với tệp "
-                "này; thư xác nhận sẽ ghi đã nhận hay chưa."
-                if cycle.kind == "ke_hoach"
-                else ""
-            ),
-            fmt.text,
-        ),
-        ("", None),
-        ("Ý NGHĨA MÀU Ô", fmt.heading),
     ]
-    row = 0
-    for text, cell_format in lines:
-        if text:
-            ws.write_string(row, 0, text, cell_format)
-            size = 20 if cell_format is fmt.title else 15
-            ws.set_row(row, size * -(-len(text) // GUIDE_CHARS_PER_LINE))
-        if text or cell_format is None:  # an empty line of content is left out
-            row += 1
-    ws.write_string(row, 0, "Tiêu đề cột (nền xanh nhạt).", fmt.text)
-    ws.write_string(row, 1, "Tiêu đề", fmt.sample_header)
-    ws.write_string(row + 1, 0, "Ô điền sẵn, đã khóa (nền xám): không sửa.", fmt.text)
-    ws.write_string(row + 1, 1, "HC01", fmt.sample_locked)
-    ws.write_string(row + 2, 0, "Ô trắng: đơn vị nhập số liệu, thông tin.", fmt.text)
-    ws.write_blank(row + 2, 1, None, fmt.sample_input)
-    ws.activate()
 
 
 def _info_sheet(

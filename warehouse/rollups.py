@@ -54,6 +54,9 @@ def prepare(
     )
     con.register("ratio_defs", defs)
     con.execute("SET VARIABLE rollup_cycles = $cycs", {"cycs": cycles})
+    con.execute(
+        "SET VARIABLE invited_kinds = $kinds::VARCHAR[]", {"kinds": list(rollup.invited_kinds)}
+    )
     # The common-subplan optimizer materialises scans a query shares (rollup_st, twice
     # in the scores: up to millions of rows); scanning twice measured faster.
     con.execute("SET disabled_optimizers = 'common_subplan'")
@@ -75,23 +78,7 @@ def _ratio_sql(defs: pd.DataFrame, weight: str) -> dict[str, str]:
     ks = list(defs["rno"])
     terms = dict(zip(ks, zip(defs["numerator"], defs["denominator"], strict=True), strict=True))
     has = " + ".join(f"(pct_{k} IS NOT NULL)::INTEGER" for k in ks)
-    pops = dict(zip(ks, defs["population"], strict=True))
-    bad = [p for p in pops.values() if not re.fullmatch(r"[a-z][a-z0-9_]*", p)]
-    if bad:
-        raise ValueError(f"ratio populations must be unit kinds: {bad}")
-    tags = {
-        k: [t for t in str(ts).split(";") if t]
-        for k, ts in zip(ks, defs["population_tags"], strict=True)
-    }
-    bad = [t for ts in tags.values() for t in ts if not re.fullmatch(r"[a-z][a-z0-9-]*", t)]
-    if bad:
-        raise ValueError(f"ratio population tags must be tags: {bad}")
-    pop = {
-        k: f"(kind = '{pops[k]}'"
-        + (f" AND list_has_any(tags, [{', '.join(repr(t) for t in tags[k])}])" if tags[k] else "")
-        + ")"
-        for k in ks
-    }
+    pop = _populations(defs)
     app = " + ".join(f"app_{k}::INTEGER" for k in ks)
     return {
         "weight": weight,
@@ -127,6 +114,29 @@ def _ratio_sql(defs: pd.DataFrame, weight: str) -> dict[str, str]:
     }
 
 
+def _populations(defs: pd.DataFrame) -> dict[int, str]:
+    """Each ratio's population as a SQL condition on a unit's kind and tags (checked names
+    only: they are pasted into the SQL)."""
+    ks = list(defs["rno"])
+    pops = dict(zip(ks, defs["population"], strict=True))
+    bad = [p for p in pops.values() if not re.fullmatch(r"[a-z][a-z0-9_]*", p)]
+    if bad:
+        raise ValueError(f"ratio populations must be unit kinds: {bad}")
+    tags = {
+        k: [t for t in str(ts).split(";") if t]
+        for k, ts in zip(ks, defs["population_tags"], strict=True)
+    }
+    bad = [t for ts in tags.values() for t in ts if not re.fullmatch(r"[a-z][a-z0-9-]*", t)]
+    if bad:
+        raise ValueError(f"ratio population tags must be tags: {bad}")
+    return {
+        k: f"(kind = '{pops[k]}'"
+        + (f" AND list_has_any(tags, [{', '.join(repr(t) for t in tags[k])}])" if tags[k] else "")
+        + ")"
+        for k in ks
+    }
+
+
 def _sql(name: str) -> str:
     return resources.files("warehouse").joinpath(f"sql/{name}").read_text("utf-8")
 
@@ -143,50 +153,29 @@ _NULLABLE = {
 
 def frame(con: duckdb.DuckDBPyConnection, sql: str, params: dict) -> pd.DataFrame:
     """A query's result as a DataFrame, through Arrow: text columns convert about 20×
-    faster than with .df() (0.3–0.7 s per 800,000-row text column, measured)."""
+    faster than with .df() (0.3–0.7 s per 800,000-row text column, measured).  Only the
+    `params` the query names are passed: one dict serves a set of queries."""
+    named = {k: params[k] for k in set(re.findall(r"\$(\w+)", sql)) if k in params}
     return (
-        con.sql(sql, params=params)
+        con.sql(sql, params=named)
         .to_arrow_table()
         .to_pandas(types_mapper=_NULLABLE.get, date_as_object=False)
     )
 
 
-def cycle_tables(
-    con: duckdb.DuckDBPyConnection, cycle_id: str, scoring: Scoring, plan: str | None = None
-) -> dict[str, pd.DataFrame]:
-    """Every table of one cycle's rollup, keyed by name (see docs in README).  `plan`:
-    the plan cycle (ke_hoach) whose accepted submissions say a unit issued its plan."""
-    p = {"cycs": [cycle_id]}
-    weights = {k: float(getattr(scoring, k)) for k in SCORING_KEYS} | {
-        "content_only": scoring.quality_warnings == "content",
-        "empty_zero": scoring.empty_ratio == "zero",
-    }
-    return {
-        "completeness": frame(
-            con,
-            """
+# Every table of one cycle's rollup: the query behind each (parameters: see cycle_tables).
+CYCLE_QUERIES = {
+    "completeness": """
             SELECT * EXCLUDE (cycle_id) FROM rollup_completeness($cycs)
             ORDER BY CASE level WHEN 'commune' THEN 0 WHEN 'kind' THEN 1 ELSE 2 END, grp""",
-            p,
-        ),
-        "indicators": frame(
-            con,
-            """
+    "indicators": """
             SELECT t.* EXCLUDE (cycle_id) FROM rollup_indicator_totals($cycs, 'value') t
             JOIN indicators i ON i.code = t.indicator_code
             ORDER BY i.grp, t.indicator_code""",
-            p,
-        ),
-        "indicators_by_kind": frame(
-            con,
-            """
+    "indicators_by_kind": """
             SELECT * EXCLUDE (cycle_id) FROM rollup_indicator_totals_by_kind($cycs, 'value')
             ORDER BY kind, grp, indicator_code""",
-            p,
-        ),
-        "plans": frame(
-            con,
-            """
+    "plans": """
             SELECT e.code, e.name, e.kind, e.block,
                    count(s.submission_id) > 0 AS issued, min(s.received_at) AS received_at
             FROM expected_units e
@@ -195,78 +184,63 @@ def cycle_tables(
                   AND s.outcome IN ('accepted', 'accepted_with_warnings')
             WHERE e.cycle_id = $cycle
             GROUP BY ALL ORDER BY e.block, e.code""",
-            {"plan": plan or "", "cycle": cycle_id},
-        ),
-        "narratives": frame(
-            con,
-            """
+    "narratives": """
             SELECT s.code, s.name, s.kind, i.key, trim(i.value) AS text, i.cell
             FROM rollup_status($cycs) s JOIN submission_info i USING (submission_id)
             WHERE list_contains($keys, i.key) AND trim(coalesce(i.value, '')) <> ''
+              -- "Không có" (nothing to say, as the template asks) is not a narrative
+              AND lower(trim(i.value, ' .')) NOT IN ('không có', 'không')
             ORDER BY i.key, s.kind, s.code""",
-            p | {"keys": list(NARRATIVE_KEYS)},
-        ),
-        "ratios": frame(
-            con,
-            """
+    "ratios": """
             SELECT * EXCLUDE (cycle_id) FROM rollup_ratio_totals($cycs)
             ORDER BY level DESC, grp, ratio""",
-            p,
-        ),
-        "units": frame(
-            con,
-            """
+    "units": """
             SELECT * EXCLUDE (cycle_id, uid, grp, ck, sk, pno) FROM rollup_scores($cycs, $on_time, $late, $missing,
                 $quality, $quality_with_warnings, $performance, $content_only, $empty_zero)
             ORDER BY block, rank_in_block, code""",
-            p | weights,
-        ),
-        "unit_ratios": frame(
-            con,
-            """
+    "unit_ratios": """
             SELECT code, ratio, numerator, denominator, round(pct, 2) AS pct,
                    round(pr, 4) AS percentile_rank
             FROM rollup_unit_ratios($cycs) ORDER BY code, ratio""",
-            p,
-        ),
-        "initiatives": frame(
-            con,
-            """
+    "initiatives": """
             SELECT s.code, s.name, i.row_no, i.title, i.author, i.field, i.applied_on,
                    i.effect, i.recognition, s.submission_id, s.version, i.cell
             FROM rollup_status($cycs) s JOIN initiatives i USING (submission_id)
             ORDER BY s.code, i.row_no""",
-            p,
-        ),
-        "proposals": frame(
-            con,
-            """
+    "proposals": """
             SELECT s.code, s.name AS unit_name, p.row_no, p.subject_type, p.name, p.position,
                    p.reward_form, p.summary, s.submission_id, s.version, p.cell
             FROM rollup_status($cycs) s JOIN proposals p USING (submission_id)
             ORDER BY p.reward_form, s.code, p.row_no""",
-            p,
-        ),
-        "proposal_tally": frame(
-            con,
-            """
+    "proposal_tally": """
             SELECT p.reward_form,
                    count(*) FILTER (WHERE p.subject_type = 'Tập thể') AS collectives,
                    count(*) FILTER (WHERE p.subject_type = 'Cá nhân') AS individuals,
                    count(*) AS total
             FROM rollup_status($cycs) s JOIN proposals p USING (submission_id)
             GROUP BY ALL ORDER BY p.reward_form""",
-            p,
-        ),
-        "missing": frame(
-            con,
-            """
+    "missing": """
             SELECT code, name, kind, block, status, version, received_at
             FROM rollup_status($cycs) WHERE status <> 'on_time'
             ORDER BY status DESC, block, code""",
-            p,
-        ),
+}
+
+
+def cycle_tables(
+    con: duckdb.DuckDBPyConnection, cycle_id: str, scoring: Scoring, plan: str | None = None
+) -> dict[str, pd.DataFrame]:
+    """Every table of one cycle's rollup, keyed by name (see docs in README).  `plan`:
+    the plan cycle (ke_hoach) whose accepted submissions say a unit issued its plan."""
+    p = {
+        "cycs": [cycle_id],
+        "cycle": cycle_id,
+        "plan": plan or "",
+        "keys": list(NARRATIVE_KEYS),
+        **{k: float(getattr(scoring, k)) for k in SCORING_KEYS},
+        "content_only": scoring.quality_warnings == "content",
+        "empty_zero": scoring.empty_ratio == "zero",
     }
+    return {name: frame(con, sql, p) for name, sql in CYCLE_QUERIES.items()}
 
 
 def phase_tables(
@@ -274,68 +248,37 @@ def phase_tables(
     years: list[str],
     plan: str | None,
     target_measure: str,
-    phase: str | None = None,
-    tolerance: float = 0.25,
+    phase: str,
 ) -> dict[str, pd.DataFrame]:
-    """Years side by side (long form), the phase's achieved values, registered targets and
-    the cross-check of the units' review figures against their annual reports.
-
-    achieved = the units' review submissions (`phase`) when any unit reported the
-    indicator there, else the annual reports folded by `aggregate` (cumulative)."""
-    p = {"cycs": years}
-    return {
-        "yearly": frame(
-            con,
-            """
-            SELECT c.year, t.* FROM rollup_indicator_totals($cycs, 'value') t
-            JOIN cycles c ON c.id = t.cycle_id ORDER BY t.indicator_code, c.year""",
-            p,
-        ),
-        "yearly_completeness": frame(
-            con,
-            """
+    """The years of a phase side by side, per unit kind (long form), the targets registered
+    per kind and per unit, and each unit's review figures checked against its annual
+    reports.  The phase value of each kind is folded in `thidua.rollup.phase`."""
+    p = {"cycs": years, "plan": [plan or ""], "phase": [phase], "measure": target_measure}
+    queries = {
+        "yearly_by_kind": """
+            SELECT c.year, t.* EXCLUDE (cycle_id)
+            FROM rollup_indicator_totals_by_kind($cycs, 'value') t
+            JOIN cycles c ON c.id = t.cycle_id ORDER BY t.kind, t.indicator_code, c.year""",
+        "targets_by_kind": """
+            SELECT kind, indicator_code, total AS target, n_units AS target_units
+            FROM rollup_indicator_totals_by_kind($plan, $measure)
+            WHERE total IS NOT NULL ORDER BY kind, indicator_code""",
+        "yearly_completeness": """
             SELECT c.year, t.* FROM rollup_completeness($cycs) t JOIN cycles c ON c.id = t.cycle_id
             WHERE t.level IN ('commune', 'block') ORDER BY c.year, t.level DESC, t.grp""",
-            p,
-        ),
-        "yearly_ratios": frame(
-            con,
-            """
-            SELECT c.year, t.ratio, t.pct FROM rollup_ratio_totals($cycs) t
+        "yearly_ratios": """
+            SELECT c.year, t.ratio, t.numerator, t.denominator, t.pct
+            FROM rollup_ratio_totals($cycs) t
             JOIN cycles c ON c.id = t.cycle_id WHERE t.level = 'commune'
             ORDER BY t.ratio, c.year""",
-            p,
-        ),
-        "achievement": frame(
-            con,
-            """
-            WITH targets AS (
-                SELECT indicator_code, total AS target, n_units AS target_units
-                FROM rollup_indicator_totals($plan, $measure)),
-            review AS (
-                SELECT indicator_code, total AS review, n_units AS review_units
-                FROM rollup_indicator_totals($phase, 'value'))
-            SELECT i.code AS indicator_code, i.name_vi, i.unit_vi, i.aggregate,
-                   c.n_years, c.cumulative, r.review, r.review_units,
-                   coalesce(r.review, c.cumulative) AS achieved,
-                   t.target, t.target_units,
-                   round(100.0 * coalesce(r.review, c.cumulative) / nullif(t.target, 0), 2)
-                       AS achieved_pct
-            FROM indicators i
-            LEFT JOIN rollup_cumulative($cycs) c ON c.indicator_code = i.code
-            LEFT JOIN targets t ON t.indicator_code = i.code
-            LEFT JOIN review r ON r.indicator_code = i.code
-            ORDER BY i.grp, i.code""",
-            p | {"plan": [plan or ""], "measure": target_measure, "phase": [phase or ""]},
-        ),
-        "review_check": frame(
-            con,
-            """
-            SELECT * FROM rollup_review_check($phase, $cycs, $tol)
+        "unit_achievement": """
+            SELECT * FROM rollup_unit_achievement($phase, $cycs, $plan, $measure)
+            ORDER BY code, indicator_code""",
+        "review_check": """
+            SELECT * FROM rollup_review_check($phase, $cycs)
             ORDER BY flagged DESC, code, indicator_code""",
-            p | {"phase": [phase or ""], "tol": tolerance},
-        ),
     }
+    return {k: frame(con, sql, p) for k, sql in queries.items()}
 
 
 def source_submissions(con: duckdb.DuckDBPyConnection, cycles: list[str]) -> pd.DataFrame:

@@ -17,6 +17,7 @@ from docx.oxml.ns import qn
 from docx.shared import Cm, Mm, Pt
 
 from thidua.rollup.model import (
+    DRAFT_VI,
     INDIVIDUALS_GROUP,
     criteria_groups,
     date_line_vi,
@@ -25,6 +26,7 @@ from thidua.rollup.model import (
     percent_vi,
     ratio_names,
 )
+from thidua.rollup.phase import year_label
 
 FONT = "Times New Roman"
 MOVEMENTS = (
@@ -64,6 +66,45 @@ HEADLINE_CODES = (
 )
 
 
+DIRECTIONS = (
+    (
+        "Tiếp tục đẩy mạnh tuyên truyền, phổ biến kiến thức số, kỹ năng số cho cán bộ, công "
+        "chức, viên chức và Nhân dân; duy trì phong trào \u201cBình dân học vụ số\u201d thường "
+        "xuyên, liên tục."
+    ),
+    (
+        "Đôn đốc các đơn vị chưa ban hành kế hoạch, chưa nộp hoặc nộp báo cáo muộn; nâng cao "
+        "chất lượng số liệu báo cáo."
+    ),
+    (
+        "Kịp thời phát hiện, biểu dương, khen thưởng và nhân rộng các mô hình, cách làm hay, "
+        "các tập thể, cá nhân tiêu biểu trong Phong trào thi đua."
+    ),
+)
+
+
+DIRECTIONS_WHEN = {
+    "so_ket": " giai đoạn 2 (2028 - 2030)",
+    "tong_ket": " thời gian tới",
+}
+# The phase review's own sections (plan VI.3), each an editable paragraph: the officer
+# writes the assessment in reports/<cycle>/sua-doan-van.yaml; these are the defaults.
+LESSONS = (
+    (
+        "Sự lãnh đạo, chỉ đạo sát sao của cấp ủy, chính quyền và sự vào cuộc của người đứng "
+        "đầu các cơ quan, đơn vị, thôn, xóm là yếu tố quyết định kết quả Phong trào thi đua."
+    ),
+    (
+        "Gắn Phong trào thi đua với nhiệm vụ chính trị của từng đơn vị; chỉ tiêu cụ thể, "
+        "theo dõi, đôn đốc thường xuyên và số liệu báo cáo định kỳ, minh bạch."
+    ),
+    (
+        "Kịp thời phát hiện, biểu dương, nhân rộng các mô hình, cách làm hay và khen thưởng "
+        "đúng người, đúng việc."
+    ),
+)
+
+
 # One sentence saying which versions the figures count ([web] rollup_counts)
 COUNTS_VI = {
     "accepted": "Số liệu tổng hợp tính theo bản báo cáo hợp lệ mới nhất của mỗi đơn vị "
@@ -84,16 +125,11 @@ def write(
     doc = Document()
     _page(doc)
     _header(doc, s, ctx["today"])
+    if h.get("draft"):
+        _draft_mark(doc)
     _para(doc, "BÁO CÁO", bold=True, size=14, align="center", space_before=12, space_after=0)
-    period = f"năm {cycle.year}" if ctx["kind"] == "annual" else _lower_first(cycle.title)
-    _para(
-        doc,
-        f"Kết quả thực hiện {MOVEMENTS} {period}",
-        bold=True,
-        size=14,
-        align="center",
-        space_after=0,
-    )
+    subject = _subject(ctx)
+    _para(doc, subject, bold=True, size=14, align="center", space_after=0)
     _rule(doc, short=True)
     _para(doc, f"Kính gửi: {s.province_office.name}", size=14, align="center", space_after=12)
     for basis in (
@@ -104,7 +140,7 @@ def write(
         ),
     ):
         _para(doc, basis, italic=True, indent=True)
-    _para(doc, f"{s.commune.authority} báo cáo kết quả thực hiện {period} như sau:", indent=True)
+    _para(doc, f"{s.commune.authority} báo cáo {_period(cycle)} như sau:", indent=True)
     _para(doc, period_sentence(cycle), italic=True, indent=True)
 
     _para(doc, COUNTS_VI[h.get("counts", "accepted")], italic=True, indent=True)
@@ -112,11 +148,16 @@ def write(
     _section_results(doc, tables, ctx, charts)
     _section_models(doc, tables, ctx)
     _section_awards(doc, tables, ctx)
-    _section_difficulties(doc, tables, ctx)
-    _section_directions(doc, tables, ctx)
+    if ctx["kind"] == "phase":
+        _section_assessment(doc, tables, ctx)
+        _section_lessons(doc, ctx)
+        _section_directions(doc, tables, ctx, "VII.")
+    else:
+        _section_difficulties(doc, tables, ctx)
+        _section_directions(doc, tables, ctx, "VI.")
     _para(
         doc,
-        f"Trên đây là báo cáo kết quả thực hiện {period} của {s.commune.authority}, "
+        f"Trên đây là báo cáo {_period(cycle)} của {s.commune.authority}, "
         f"kính gửi {s.province_office.name} tổng hợp./.",
         indent=True,
     )
@@ -131,6 +172,35 @@ def write(
     path.parent.mkdir(parents=True, exist_ok=True)
     doc.save(str(path))
     return path
+
+
+def _subject(ctx) -> str:
+    """The trích yếu: the annual result, or the sơ kết / tổng kết of a phase of the plan."""
+    cycle = ctx["cycle"]
+    if cycle.kind == "so_ket":
+        first = cycle.period_start.year
+        return f"Sơ kết giai đoạn {cycle.phase} ({first} - {cycle.year}) thực hiện {MOVEMENTS}"
+    if cycle.kind == "tong_ket":
+        return f"Tổng kết {MOVEMENTS} giai đoạn {cycle.period_start.year} - {cycle.year}"
+    return f"Kết quả thực hiện {MOVEMENTS} năm {cycle.year}"
+
+
+def _period(cycle) -> str:
+    """What the body says it reports on, short: the movements are named in the title."""
+    if cycle.kind == "so_ket":
+        return f"kết quả sơ kết giai đoạn {cycle.phase} ({cycle.period_start.year} - {cycle.year})"
+    if cycle.kind == "tong_ket":
+        return f"kết quả tổng kết giai đoạn {cycle.period_start.year} - {cycle.year}"
+    return f"kết quả thực hiện năm {cycle.year}"
+
+
+def _draft_mark(doc) -> None:
+    """ "DỰ THẢO – số liệu tạm tính" on every page: in both page headers and under the
+    national header of page 1."""
+    sec = doc.sections[0]
+    for header in (sec.header, sec.first_page_header):
+        _para(header, DRAFT_VI, bold=True, size=12, align="center", space_after=0)
+    _para(doc, DRAFT_VI, bold=True, size=14, align="center", space_after=0)
 
 
 def period_sentence(cycle) -> str:
@@ -165,14 +235,13 @@ def _names(df: pd.DataFrame) -> str:
 def _section_organisation(doc, tables, ctx, charts) -> None:
     h, s = ctx["headline"], ctx["cfg"].settings
     _heading(doc, "I. CÔNG TÁC CHỈ ĐẠO, TỔ CHỨC TRIỂN KHAI")
-    _para(
-        doc,
+    generated = (
         f"{s.commune.authority} ban hành {s.commune.plan_ref} triển khai thực hiện "
         f"{MOVEMENTS} trên địa bàn xã; giao Phòng Văn hoá – Xã hội hướng dẫn, đôn đốc "
         "các cơ quan, đơn vị, thôn, xóm và doanh nghiệp xây dựng kế hoạch, đăng ký chỉ "
-        "tiêu và báo cáo kết quả định kỳ.",
-        indent=True,
+        "tiêu và báo cáo kết quả định kỳ."
     )
+    _para(doc, ctx["texts"].text("chi_dao", generated), indent=True)
     plans = tables.get("plans", pd.DataFrame(columns=["issued", "name"]))
     if len(plans):
         issued = plans[plans["issued"].astype(bool)]
@@ -196,6 +265,7 @@ def _section_organisation(doc, tables, ctx, charts) -> None:
         indent=True,
     )
     comp = tables["completeness"]
+    _invited(doc, comp[comp["level"] == "kind"].set_index("grp"), s)
     comp = comp[comp["level"] == "block"]
     _table(
         doc,
@@ -221,7 +291,21 @@ def _section_organisation(doc, tables, ctx, charts) -> None:
         )
 
 
-def _group_sentence(kind_vi: str, rows: pd.DataFrame, ratios: pd.DataFrame, expected: int) -> str:
+def _invited(doc, kinds: pd.DataFrame, s) -> None:
+    """The kinds the plan only invites, as participation (out of the commune's rates)."""
+    for kind in s.rollup.invited_kinds:
+        if kind in kinds.index and kinds.loc[kind, "expected"]:
+            name = _lower_first(s.kinds.get(kind, kind))
+            _para(
+                doc,
+                f"Các {name} được mời tham gia Phong trào: {kinds.loc[kind, 'submitted']}/"
+                f"{kinds.loc[kind, 'expected']} {name} tham gia báo cáo (không tính vào tỷ lệ "
+                "nộp báo cáo của xã nêu trên).",
+                indent=True,
+            )
+
+
+def _group_sentence(rows: pd.DataFrame, ratios: pd.DataFrame, expected: int) -> str:
     """One generated sentence: who reported, the headline figures, the group's ratios."""
     reported = int(rows["n_units"].max()) if len(rows) else 0
     parts = []
@@ -249,18 +333,11 @@ def _section_results(doc, tables, ctx, charts) -> None:
     by_kind = tables["indicators_by_kind"]
     ratios = tables["ratios"]
     ratios = ratios[ratios["level"] == "commune"].copy()
-    pops = {r.key: r.population for r in s.rollup.ratios}
-    ratios["population"] = ratios["ratio"].map(pops)
+    ratios["population"] = ratios["ratio"].map({r.key: r.population for r in s.rollup.ratios})
     ratios["name_vi"] = ratios["ratio"].map(ratio_names(cfg))
     comp = tables["completeness"]
-    expected = dict(
-        zip(
-            comp.loc[comp["level"] == "kind", "grp"],
-            comp.loc[comp["level"] == "kind", "expected"],
-            strict=True,
-        )
-    )
-    ach = tables.get("achievement")
+    comp = comp[comp["level"] == "kind"]
+    expected = dict(zip(comp["grp"], comp["expected"], strict=True))
     position = {i.code: n for n, i in enumerate(cfg.indicators)}  # indicators.csv order
     for kind, heading in criteria_groups(s.kinds):
         rows = by_kind[by_kind["kind"] == kind]
@@ -268,59 +345,13 @@ def _section_results(doc, tables, ctx, charts) -> None:
         if not expected.get(kind):
             continue
         _heading(doc, heading, level=2)
-        _para(
-            doc,
-            _group_sentence(
-                s.kinds.get(kind, kind), rows, ratios[ratios["population"] == kind], expected[kind]
-            ),
-            indent=True,
-        )
-        if ctx["kind"] == "phase" and ach is not None:
-            a = ach[ach["indicator_code"].isin(rows["indicator_code"])]
-            _table(
-                doc,
-                ["Mã", "Chỉ tiêu", "Kết quả đến thời điểm chốt", "Chỉ tiêu đăng ký", "Đạt (%)"],
-                [
-                    [
-                        r.indicator_code,
-                        r.name_vi,
-                        number_vi(r.achieved),
-                        number_vi(r.target),
-                        number_vi(r.achieved_pct),
-                    ]
-                    for r in a.itertuples()
-                ],
-                (1.6, 7.4, 2.6, 2.4, 2.0),
-            )
+        sentence = _group_sentence(rows, ratios[ratios["population"] == kind], expected[kind])
+        _para(doc, ctx["texts"].text(f"ket_qua_{kind}", sentence), indent=True)
+        if ctx["kind"] == "phase":
+            _phase_tables(doc, tables, ctx, kind)
         else:
-            _table(
-                doc,
-                ["Mã", "Chỉ tiêu", "Đơn vị tính", "Số đơn vị báo cáo", "Kết quả"],
-                [
-                    [
-                        r.indicator_code,
-                        r.name_vi,
-                        r.unit_vi,
-                        f"{r.n_units}/{r.expected}",
-                        number_vi(r.total),
-                    ]
-                    for r in rows.itertuples()
-                ],
-                (1.6, 7.6, 2.4, 2.2, 2.2),
-            )
-    _heading(doc, INDIVIDUALS_GROUP, level=2)
-    props = tables["proposals"]
-    n_people = int((props["subject_type"] == "Cá nhân").sum()) if len(props) else 0
-    inits = tables["initiatives"]
-    authors = inits["author"].dropna().nunique() if len(inits) else 0
-    _para(
-        doc,
-        f"Cán bộ, công chức, viên chức, người lao động và Nhân dân tích cực tham gia "
-        f"Phong trào thi đua: {len(inits)} sáng kiến, giải pháp của {authors} tác giả "
-        f"được các đơn vị báo cáo; {n_people} cá nhân được các đơn vị đề nghị khen "
-        "thưởng.",
-        indent=True,
-    )
+            _annual_table(doc, rows)
+    _section_individuals(doc, tables)
     nar = tables.get("narratives")
     if nar is not None and (nar["key"] == "tom_tat").any():
         _heading(doc, "Kết quả nổi bật do các đơn vị báo cáo", level=2)
@@ -334,6 +365,89 @@ def _section_results(doc, tables, ctx, charts) -> None:
                 if key == "ratios"
                 else "Xu hướng các tỷ lệ chính qua các năm",
             )
+
+
+def _annual_table(doc, rows: pd.DataFrame) -> None:
+    """The kind's figures, numbered (no indicator code in the signed report)."""
+    _table(
+        doc,
+        ["STT", "Chỉ tiêu", "Đơn vị tính", "Số đơn vị báo cáo", "Kết quả"],
+        [
+            [
+                n,
+                r.name_vi,
+                r.unit_vi,
+                f"{r.n_units}/{r.expected}",
+                f"{number_vi(r.total)}/{r.n_units} có"
+                if r.type == "bool" and r.n_units
+                else _value_vi(r.total, r.type),
+            ]
+            for n, r in enumerate(rows.itertuples(), 1)
+        ],
+        (1.3, 7.5, 2.4, 2.4, 2.4),
+    )
+
+
+def _value_vi(v, type_: str) -> str:
+    """A figure as the report prints it: rates with "%"."""
+    return percent_vi(v) if type_ == "percent" else number_vi(v)
+
+
+def _phase_tables(doc, tables, ctx, kind: str) -> None:
+    """Two tables over the units of one kind: the years side by side, then the phase value
+    (sum of the years for flows, level at the cut-off for stocks and rates) beside the
+    units' review figures and the targets they registered."""
+    ach = tables["achievement"]
+    ach = ach[ach["kind"] == kind]
+    labels = {c.year: year_label(c) for c in ctx["years"]}
+    _table(
+        doc,
+        ["STT", "Chỉ tiêu", "Đơn vị tính", *(f"Năm {v}" for v in labels.values())],
+        [
+            [n, r["name_vi"], r["unit_vi"], *(_value_vi(r.get(f"y{y}"), r["type"]) for y in labels)]
+            for n, (_, r) in enumerate(ach.iterrows(), 1)
+        ],
+        (1.3, 12.7 - 1.8 * len(labels), 2.0, *(1.8,) * len(labels)),
+    )
+    _table(
+        doc,
+        [
+            "STT",
+            "Chỉ tiêu",
+            "Cộng các báo cáo năm (mức năm cuối với tỷ lệ, số lũy kế)",
+            "Kết quả đến thời điểm chốt",
+            "Chỉ tiêu đăng ký",
+            "Đạt (%)",
+        ],
+        [
+            [
+                n,
+                r.name_vi,
+                _value_vi(r.annual, r.type),
+                _value_vi(r.achieved, r.type),
+                _value_vi(r.target, r.type),
+                percent_vi(r.achieved_pct),
+            ]
+            for n, r in enumerate(ach.itertuples(), 1)
+        ],
+        (1.3, 5.7, 2.6, 2.6, 2.2, 1.6),
+    )
+
+
+def _section_individuals(doc, tables) -> None:
+    _heading(doc, INDIVIDUALS_GROUP, level=2)
+    props = tables["proposals"]
+    n_people = int((props["subject_type"] == "Cá nhân").sum()) if len(props) else 0
+    inits = tables["initiatives"]
+    authors = inits["author"].dropna().nunique() if len(inits) else 0
+    _para(
+        doc,
+        f"Cán bộ, công chức, viên chức, người lao động và Nhân dân tích cực tham gia "
+        f"Phong trào thi đua: {len(inits)} sáng kiến, giải pháp của {authors} tác giả "
+        f"được các đơn vị báo cáo; {n_people} cá nhân được các đơn vị đề nghị khen "
+        "thưởng.",
+        indent=True,
+    )
 
 
 def _narratives(doc, tables, key: str, ctx) -> int:
@@ -429,8 +543,16 @@ def _section_awards(doc, tables, ctx) -> None:
             ],
             (8.5, 2.5, 2.5, 2.5),
         )
-    _heading(doc, "3. Kết quả chấm điểm của các khối thi đua", level=2)
-    units = tables["units"]
+    _section_scores(doc, tables["units"], s)
+    if ctx["kind"] == "phase":
+        _heading(doc, "4. Khen thưởng đã thực hiện trong giai đoạn", level=2)
+        done = "Chưa có số liệu tổng hợp khen thưởng đã thực hiện trong giai đoạn."
+        _para(doc, ctx["texts"].text("khen_thuong_giai_doan", done), indent=True)
+
+
+def _section_scores(doc, units: pd.DataFrame, s) -> None:
+    # one criterion of the khối's own score table (plan VI.5), not the khối's result
+    _heading(doc, "3. Điểm tiêu chí thực hiện Phong trào (thành phần bảng chấm điểm khối)", level=2)
     leaders = units[units["rank_in_block"] == 1]
     _table(
         doc,
@@ -443,8 +565,8 @@ def _section_awards(doc, tables, ctx) -> None:
     )
 
 
-def _section_difficulties(doc, tables, ctx) -> None:
-    _heading(doc, "V. KHÓ KHĂN, VƯỚNG MẮC VÀ NGUYÊN NHÂN")
+def _section_difficulties(doc, tables, ctx, heading=("V. KHÓ KHĂN, VƯỚNG MẮC VÀ NGUYÊN NHÂN", 1)):
+    _heading(doc, *heading)
     n = _narratives(doc, tables, "kho_khan", ctx)
     missing = tables["missing"]
     absent, late = missing[missing["status"] == "missing"], missing[missing["status"] == "late"]
@@ -452,15 +574,6 @@ def _section_difficulties(doc, tables, ctx) -> None:
         _para(doc, f"- {len(absent)} đơn vị chưa nộp báo cáo: {_names(absent)}.", indent=True)
     if len(late):
         _para(doc, f"- {len(late)} đơn vị nộp báo cáo muộn: {_names(late)}.", indent=True)
-    check = tables.get("review_check")
-    if check is not None and check["flagged"].astype(bool).any():
-        flagged = check[check["flagged"].astype(bool)].drop_duplicates("code")
-        _para(
-            doc,
-            f"- Số liệu sơ kết, tổng kết của {len(flagged)} đơn vị chênh lệch so với "
-            f"các báo cáo năm, cần xác minh: {_names(flagged)}.",
-            indent=True,
-        )
     plans = tables.get("plans")
     if plans is not None and len(plans) and (~plans["issued"].astype(bool)).any():
         _para(
@@ -474,26 +587,41 @@ def _section_difficulties(doc, tables, ctx) -> None:
     # Causes are the units' own words above; nothing is invented for them.
 
 
-def _section_directions(doc, tables, ctx) -> None:
+def _section_assessment(doc, tables, ctx) -> None:
+    """Đánh giá chung (plan VI.3): strengths from the figures, limits and causes from the
+    units' own words, each paragraph editable by the officer."""
+    h, texts = ctx["headline"], ctx["texts"]
+    _heading(doc, "V. ĐÁNH GIÁ CHUNG")
+    _heading(doc, "1. Ưu điểm", level=2)
+    strengths = (
+        f"Phong trào thi đua được các cơ quan, đơn vị, thôn, xóm hưởng ứng: {h['submitted']}/"
+        f"{h['expected']} đơn vị gửi báo cáo {_period(ctx['cycle'])} ({percent_vi(h['reporting_rate'])}); "
+        f"{h['initiatives']} sáng kiến, giải pháp được các đơn vị báo cáo; các chỉ tiêu chủ "
+        "yếu tăng qua từng năm (mục II)."
+    )
+    _para(doc, texts.text("uu_diem", strengths), indent=True)
+    _section_difficulties(doc, tables, ctx, ("2. Hạn chế, khó khăn", 2))
+    _heading(doc, "3. Nguyên nhân", level=2)
+    causes = (
+        "Nguyên nhân của những hạn chế chủ yếu do các khó khăn, vướng mắc các đơn vị nêu "
+        "trên; một số đơn vị chưa bố trí người theo dõi, tổng hợp số liệu thường xuyên."
+    )
+    _para(doc, texts.text("nguyen_nhan", causes), indent=True)
+
+
+def _section_lessons(doc, ctx) -> None:
+    _heading(doc, "VI. BÀI HỌC KINH NGHIỆM")
+    for n, line in enumerate(LESSONS, 1):
+        _para(doc, "- " + ctx["texts"].text(f"bai_hoc_{n}", line), indent=True)
+
+
+def _section_directions(doc, tables, ctx, number: str) -> None:
     s = ctx["cfg"].settings
-    _heading(doc, "VI. PHƯƠNG HƯỚNG, NHIỆM VỤ VÀ ĐỀ XUẤT, KIẾN NGHỊ")
-    _heading(doc, "1. Phương hướng, nhiệm vụ", level=2)
-    for line in (
-        (
-            "Tiếp tục đẩy mạnh tuyên truyền, phổ biến kiến thức số, kỹ năng số cho cán "
-            "bộ, công chức, viên chức và Nhân dân; duy trì phong trào \u201cBình dân học vụ "
-            "số\u201d thường xuyên, liên tục."
-        ),
-        (
-            "Đôn đốc các đơn vị chưa ban hành kế hoạch, chưa nộp hoặc nộp báo cáo muộn; "
-            "nâng cao chất lượng số liệu báo cáo."
-        ),
-        (
-            "Kịp thời phát hiện, biểu dương, khen thưởng và nhân rộng các mô hình, cách "
-            "làm hay, các tập thể, cá nhân tiêu biểu trong Phong trào thi đua."
-        ),
-    ):
-        _para(doc, f"- {line}", indent=True)
+    cycle = ctx["cycle"]
+    _heading(doc, f"{number} PHƯƠNG HƯỚNG, NHIỆM VỤ VÀ ĐỀ XUẤT, KIẾN NGHỊ")
+    _heading(doc, f"1. Phương hướng, nhiệm vụ{DIRECTIONS_WHEN.get(cycle.kind, '')}", level=2)
+    for n, line in enumerate(DIRECTIONS, 1):
+        _para(doc, "- " + ctx["texts"].text(f"phuong_huong_{n}", line), indent=True)
     _heading(doc, "2. Đề xuất, kiến nghị", level=2)
     n = _narratives(doc, tables, "de_xuat", ctx)
     cap_tren = [f for f, a in ctx["cfg"].reward_authority.items() if a == "cap_tren"]

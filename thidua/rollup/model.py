@@ -10,7 +10,6 @@ from thidua.config import Config, Cycle
 from thidua.errors import UnknownCycle
 
 STATUS_VI = words.REPORTING_STATUS
-AGGREGATE_VI = {"sum": "Cộng dồn các năm", "last": "Số liệu năm cuối", "mean": "Bình quân các năm"}
 TYPE_RULE_VI = {
     "percent": "Bình quân gia quyền theo {weight}",
     "bool": "Số đơn vị trả lời có (1)",
@@ -91,6 +90,15 @@ def plan_cycle(cfg: Config, cycle: Cycle) -> Cycle | None:
     cycle due no later than it."""
     plans = [c for c in cfg.cycles if c.kind == "ke_hoach" and c.due <= cycle.due]
     return max(plans, key=lambda c: c.due) if plans else None
+
+
+def is_draft(cycle: Cycle, today: date) -> bool:
+    """A rollup made on or before the units' due date (which comes after the data
+    cut-off) counts figures that may still change: a draft (dự thảo)."""
+    return today <= cycle.due
+
+
+DRAFT_VI = "DỰ THẢO – số liệu tạm tính"
 
 
 def date_vi(d: date) -> str:

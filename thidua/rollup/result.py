@@ -3,14 +3,25 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
+from thidua.rollup.model import date_vi
 from thidua.rules import fmt
 
 NO_SUBMISSIONS = (
     "Kỳ {cycle} chưa có báo cáo nào được tiếp nhận: cả {n} đơn vị phải nộp đều tính là chưa nộp."
 )
+
+
+def draft_note(headline: dict[str, Any]) -> str:
+    """What the CLI and the artifact say of a draft (a rollup dated on or before the due)."""
+    day = date_vi(date.fromisoformat(headline["date"]))
+    return (
+        f"DỰ THẢO – số liệu tạm tính: báo cáo lập ngày {day}, chưa qua hạn nộp của các "
+        "đơn vị; tổng hợp lại sau hạn để có bản chính thức."
+    )
 
 
 @dataclass
@@ -46,6 +57,8 @@ class RollupResult:
             ),
             "",
         ]
+        if h.get("draft"):
+            lines += [draft_note(h), ""]
         if not h["accepted_in_cycle"]:
             lines += [NO_SUBMISSIONS.format(cycle=self.cycle_id, n=h["expected"]), ""]
         lines += [

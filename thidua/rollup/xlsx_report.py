@@ -13,15 +13,14 @@ import pandas as pd
 from thidua import words
 from thidua.config import AUTHORITIES
 from thidua.rollup.model import (
-    AGGREGATE_VI,
+    DRAFT_VI,
     STATUS_VI,
     TYPE_RULE_VI,
     criteria_groups,
     date_vi,
     ratio_names,
 )
-
-SHEETS = ("TongHop", "TheoKhoi", "TheoDonVi", "SangKien", "KhenThuong", "ChuaNop")
+from thidua.rollup.phase import year_label
 
 
 @dataclass(frozen=True)
@@ -40,15 +39,35 @@ class Section:
 
 
 def write(path: Path, tables: dict[str, pd.DataFrame], ctx: dict[str, Any]) -> Path:
+    """The workbook sent with the report."""
+    sheets = (_phase_sheets if ctx["kind"] == "phase" else _annual_sheets)(tables, ctx)
+    return _write_book(path, sheets, ctx)
+
+
+def write_worklist(path: Path, tables: dict[str, pd.DataFrame], ctx: dict[str, Any]) -> Path:
+    """The officer's worklist of a phase: the review figures to verify with the units,
+    a workbook of its own so that it never travels with the report."""
+    sheet = (
+        "ĐỐI CHIẾU SỐ LIỆU SƠ KẾT/TỔNG KẾT VỚI CÁC BÁO CÁO NĂM (DÀNH CHO CÁN BỘ THEO DÕI)",
+        [
+            Section(
+                "Các số liệu cần xác minh với đơn vị",
+                _review(tables["review_check"]),
+                REVIEW_COLS,
+            )
+        ],
+    )
+    return _write_book(path, {"DoiChieu": sheet}, ctx)
+
+
+def _write_book(path: Path, sheets: dict, ctx: dict[str, Any]) -> Path:
     import xlsxwriter
 
     path.parent.mkdir(parents=True, exist_ok=True)
-    sheets = (_phase_sheets if ctx["kind"] == "phase" else _annual_sheets)(tables, ctx)
     wb = xlsxwriter.Workbook(str(path), {"remove_timezone": True, "nan_inf_to_errors": True})
     fmts = _formats(wb)
     cycle = ctx["cycle"]
-    for name in SHEETS:
-        title, sections = sheets[name]
+    for name, (title, sections) in sheets.items():
         ws = wb.add_worksheet(name)
         _setup_page(ws)
         ncols = max(len(s.cols) for s in sections)
@@ -64,7 +83,8 @@ def write(path: Path, tables: dict[str, pd.DataFrame], ctx: dict[str, Any]) -> P
             ncols - 1,
             f"{cycle.title} · số liệu từ {date_vi(cycle.period_start)} đến "
             f"{date_vi(cycle.period_end)} · {ctx['cfg'].settings.commune.authority}"
-            f" · mã tổng hợp {ctx['rollup_id']}",
+            f" · mã tổng hợp {ctx['rollup_id']}"
+            + (f" · {DRAFT_VI}" if ctx["headline"].get("draft") else ""),
             fmts["subtitle"],
         )
         row = 3
@@ -316,14 +336,6 @@ def _common_sheets(tables: dict, ctx: dict) -> dict[str, tuple[str, list[Section
     missing = _labels(tables["missing"], ctx)
     block_ratios, block_ratio_cols = _block_ratios(tables, ctx)
     ranking_cols = UNIT_ID_COLS + SCORE_COLS
-    tally = _labels(tables["proposal_tally"], ctx)
-    proposals = _labels(tables["proposals"], ctx)
-    if len(proposals):
-        proposals = proposals.sort_values(
-            ["authority", "reward_form", "code", "row_no"],
-            key=lambda c: c.map({"xa": 0}).fillna(1) if c.name == "authority" else c,
-            kind="stable",
-        )
     return {
         "TheoKhoi": (
             "TỔNG HỢP THEO KHỐI THI ĐUA",
@@ -335,7 +347,8 @@ def _common_sheets(tables: dict, ctx: dict) -> dict[str, tuple[str, list[Section
                 ),
                 Section("II. Các tỷ lệ chính theo khối", block_ratios, block_ratio_cols),
                 Section(
-                    "III. Điểm và xếp hạng trong khối (đúng hạn 20, chất lượng số liệu 10, "
+                    "III. Điểm tiêu chí thực hiện Phong trào, thành phần bảng chấm điểm khối "
+                    "(đúng hạn 20, chất lượng số liệu 10, "
                     "kết quả thực hiện 70)",
                     units,
                     ranking_cols,
@@ -362,26 +375,7 @@ def _common_sheets(tables: dict, ctx: dict) -> dict[str, tuple[str, list[Section
                 )
             ],
         ),
-        "KhenThuong": (
-            "ĐỀ NGHỊ KHEN THƯỞNG",
-            [
-                Section(
-                    "I. Khen thưởng theo thẩm quyền của Chủ tịch UBND xã",
-                    tally[tally["authority"] == "xa"],
-                    TALLY_COLS,
-                ),
-                Section(
-                    "II. Đề nghị cấp trên khen thưởng",
-                    tally[tally["authority"] != "xa"],
-                    TALLY_COLS,
-                ),
-                Section(
-                    "III. Danh sách đề nghị (theo thẩm quyền trước, đề nghị cấp trên sau)",
-                    proposals,
-                    PROPOSAL_COLS,
-                ),
-            ],
-        ),
+        "KhenThuong": _awards_sheet(tables, ctx),
         "ChuaNop": (
             "ĐƠN VỊ CHƯA NỘP HOẶC NỘP MUỘN",
             [
@@ -392,6 +386,38 @@ def _common_sheets(tables: dict, ctx: dict) -> dict[str, tuple[str, list[Section
     }
 
 
+def _awards_sheet(tables: dict, ctx: dict) -> tuple[str, list[Section]]:
+    """The proposals: the chairman's own authority first, then those proposed upward."""
+    tally = _labels(tables["proposal_tally"], ctx)
+    proposals = _labels(tables["proposals"], ctx)
+    if len(proposals):
+        proposals = proposals.sort_values(
+            ["authority", "reward_form", "code", "row_no"],
+            key=lambda c: c.map({"xa": 0}).fillna(1) if c.name == "authority" else c,
+            kind="stable",
+        )
+    return (
+        "ĐỀ NGHỊ KHEN THƯỞNG",
+        [
+            Section(
+                "I. Khen thưởng theo thẩm quyền của Chủ tịch UBND xã",
+                tally[tally["authority"] == "xa"],
+                TALLY_COLS,
+            ),
+            Section(
+                "II. Đề nghị cấp trên khen thưởng",
+                tally[tally["authority"] != "xa"],
+                TALLY_COLS,
+            ),
+            Section(
+                "III. Danh sách đề nghị (theo thẩm quyền trước, đề nghị cấp trên sau)",
+                proposals,
+                PROPOSAL_COLS,
+            ),
+        ],
+    )
+
+
 REVIEW_COLS = (
     Col("code", "Mã đơn vị", 12),
     Col("name", "Tên đơn vị", 30),
@@ -399,15 +425,22 @@ REVIEW_COLS = (
     Col("name_vi", "Chỉ tiêu", 40),
     Col("review", "Số liệu sơ kết/tổng kết", 14, "num"),
     Col("annual", "Theo các báo cáo năm", 14, "num"),
+    Col("population", "Đối tượng (tử số không vượt quá)", 14, "num"),
     Col("n_years", "Số năm", 8, "int"),
-    Col("flag_vi", "Đối chiếu", 22),
+    Col("finding_vi", "Cần xác minh", 40),
 )
+FINDINGS_VI = {
+    "below_annual": "Số cộng dồn đến thời điểm chốt thấp hơn tổng các báo cáo năm",
+    "decrease": "Số lũy kế giảm so với báo cáo năm gần nhất",
+    "above_population": "Vượt quá số đối tượng của đơn vị",
+}
 
 
 def _review(df: pd.DataFrame) -> pd.DataFrame:
-    """The flagged rows of the cross-check (the full table is in data/review_check)."""
+    """The officer's worklist: the flagged rows of the cross-check (the full table, with
+    the change of each rate in percentage points, is data/review_check)."""
     df = df[df["flagged"].astype(bool)].copy()
-    df["flag_vi"] = "Chênh lệch, cần xác minh"
+    df["finding_vi"] = df["finding"].map(FINDINGS_VI)
     return df
 
 
@@ -474,36 +507,69 @@ def _annual_sheets(tables: dict, ctx: dict) -> dict[str, tuple[str, list[Section
     }
 
 
-def _phase_sheets(tables: dict, ctx: dict) -> dict[str, tuple[str, list[Section]]]:
-    yearly = tables["yearly"]
-    years = sorted(yearly["year"].unique().tolist())
-    wide = yearly.pivot(index="indicator_code", columns="year", values="total")
-    wide.columns = [f"y{y}" for y in wide.columns]
-    ach = tables["achievement"].merge(wide, how="left", left_on="indicator_code", right_index=True)
-    ach["aggregate_vi"] = ach["aggregate"].map(AGGREGATE_VI)
-    ach_cols = (
+ACHIEVEMENT_COLS = (
+    Col("annual", "Cộng các báo cáo năm (mức năm cuối với số lũy kế, tỷ lệ)", 14, "dec"),
+    Col("review", "Số liệu đơn vị báo cáo đến thời điểm chốt", 14, "num"),
+    Col("review_units", "Số đơn vị báo cáo", 10, "int"),
+    Col("achieved", "Kết quả đạt được", 13, "num"),
+    Col("target", "Chỉ tiêu đăng ký", 13, "dec"),
+    Col("achieved_pct", "Đạt so với chỉ tiêu (%)", 12, "dec"),
+)
+UNIT_ACHIEVEMENT_COLS = (
+    Col("code", "Mã đơn vị", 12),
+    Col("name", "Tên đơn vị", 30),
+    Col("indicator_code", "Mã chỉ tiêu", 8),
+    Col("name_vi", "Chỉ tiêu", 40),
+    Col("achieved", "Kết quả đạt được", 13, "num"),
+    Col("target", "Chỉ tiêu đăng ký", 13, "dec"),
+    Col("achieved_pct", "Đạt so với chỉ tiêu (%)", 12, "dec"),
+)
+
+
+def _phase_groups(tables: dict, ctx: dict) -> list[Section]:
+    """Per criteria group (one kind, one population): each year, their fold, the review
+    and the targets."""
+    ach = tables["achievement"]
+    labels = {c.year: year_label(c) for c in ctx["years"]}
+    cols = (
         Col("indicator_code", "Mã", 8),
         Col("name_vi", "Chỉ tiêu", 44),
         Col("unit_vi", "Đơn vị tính", 10),
-        *(Col(f"y{y}", f"Năm {y}", 12, "dec") for y in years),
-        Col("aggregate_vi", "Cách cộng dồn", 16),
-        Col("cumulative", "Lũy kế giai đoạn", 13, "dec"),
-        Col("review", "Số liệu đơn vị báo cáo đến thời điểm chốt", 14, "num"),
-        Col("achieved", "Kết quả đạt được", 13, "num"),
-        Col("target", "Chỉ tiêu đăng ký", 13, "dec"),
-        Col("achieved_pct", "Đạt so với chỉ tiêu (%)", 12, "dec"),
+        *(Col(f"y{y}", f"Năm {v}", 12, "dec") for y, v in labels.items()),
+        *ACHIEVEMENT_COLS,
     )
+    kinds = set(ach["kind"])
+    groups = [g for g in criteria_groups(ctx["cfg"].settings.kinds) if g[0] in kinds]
+    return [
+        Section(f"II.{n}. Kết quả các chỉ tiêu – {heading}", ach[ach["kind"] == kind], cols)
+        for n, (kind, heading) in enumerate(groups, 1)
+    ]
+
+
+def _yearly_ratios(tables: dict, ctx: dict) -> Section:
+    labels = {c.year: year_label(c) for c in ctx["years"]}
     yr = tables["yearly_ratios"].pivot(index="ratio", columns="year", values="pct")
     yr.columns = [f"y{y}" for y in yr.columns]
-    yr = yr.reset_index()
-    yr["name_vi"] = yr["ratio"].map(ratio_names(ctx["cfg"]))
+    yr = _ratios(yr.reset_index(), ctx)
+    return Section(
+        "III. Các tỷ lệ chính từng năm (%), mỗi tỷ lệ trên một đối tượng",
+        yr,
+        (
+            Col("name_vi", "Tỷ lệ", 44),
+            Col("population_vi", "Đối tượng", 30),
+            *(Col(f"y{y}", f"Năm {v}", 12, "dec") for y, v in labels.items()),
+        ),
+    )
+
+
+def _yearly_completeness(tables: dict, ctx: dict) -> Section:
+    years = [c.year for c in ctx["years"]]
     yc = tables["yearly_completeness"]
     ycw = yc.pivot_table(
         index=["level", "grp"], columns="year", values=["reporting_rate", "on_time_rate"]
     ).reset_index()
     ycw.columns = ["level", "grp", *(f"{m}_{y}" for m, y in ycw.columns[2:])]
-    ycw = _completeness(ycw, ctx, ("commune", "block"))
-    yc_cols = (
+    cols = (
         Col("label", "Nhóm", 34),
         *(
             c
@@ -514,11 +580,26 @@ def _phase_sheets(tables: dict, ctx: dict) -> dict[str, tuple[str, list[Section]
             )
         ),
     )
+    return Section(
+        "Tỷ lệ nộp và đúng hạn từng năm", _completeness(ycw, ctx, ("commune", "block")), cols
+    )
+
+
+def _phase_sheets(tables: dict, ctx: dict) -> dict[str, tuple[str, list[Section]]]:
     sheets = _common_sheets(tables, ctx)
     title, sections = sheets["TheoKhoi"]
-    sheets["TheoKhoi"] = (
+    sheets["TheoKhoi"] = (title, [_yearly_completeness(tables, ctx), *sections])
+    title, sections = sheets["TheoDonVi"]
+    unit_ach = tables["unit_achievement"]
+    inds = {i.code: i for i in ctx["cfg"].indicators}
+    unit_ach = unit_ach[unit_ach["indicator_code"].isin([c for c, i in inds.items() if i.target])]
+    unit_ach = unit_ach.assign(name_vi=unit_ach["indicator_code"].map(lambda c: inds[c].name_vi))
+    sheets["TheoDonVi"] = (
         title,
-        [Section("Tỷ lệ nộp và đúng hạn từng năm", ycw, yc_cols), *sections],
+        [
+            *sections,
+            Section("Kết quả so với chỉ tiêu đơn vị đã đăng ký", unit_ach, UNIT_ACHIEVEMENT_COLS),
+        ],
     )
     return {
         "TongHop": (
@@ -529,26 +610,8 @@ def _phase_sheets(tables: dict, ctx: dict) -> dict[str, tuple[str, list[Section]
                     _completeness(tables["completeness"], ctx, ("commune", "kind")),
                     COMPLETENESS_COLS,
                 ),
-                Section(
-                    "II. Kết quả các chỉ tiêu từng năm, lũy kế và so với chỉ tiêu đăng ký",
-                    ach,
-                    ach_cols,
-                ),
-                Section(
-                    "III. Các tỷ lệ chính từng năm (%)",
-                    yr,
-                    (
-                        Col("ratio", "Mã", 8),
-                        Col("name_vi", "Tỷ lệ", 44),
-                        *(Col(f"y{y}", f"Năm {y}", 12, "dec") for y in years),
-                    ),
-                ),
-                Section(
-                    f"IV. Đối chiếu số liệu của đơn vị với các báo cáo năm (chênh lệch quá "
-                    f"{ctx['cfg'].settings.rollup.review_tolerance:.0%})",
-                    _review(tables["review_check"]),
-                    REVIEW_COLS,
-                ),
+                *_phase_groups(tables, ctx),
+                _yearly_ratios(tables, ctx),
             ],
         ),
         **sheets,

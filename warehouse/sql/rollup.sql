@@ -229,8 +229,9 @@ ranked AS (
 SELECT u.* EXCLUDE (late), r.* EXCLUDE (uid, grp) FROM rollup_status(cycs) u
 JOIN ranked r USING (uid);
 
--- Reporting rate and on-time rate (DHIS2 sense: / expected), for the commune, each kind
--- and each block.
+-- Reporting rate and on-time rate (DHIS2 sense: / expected), for each kind, each block
+-- and the commune.  The commune's rates leave out the kinds the plan only invites
+-- (`[rollup] invited_kinds`, variable invited_kinds): their reports are participation.
 CREATE OR REPLACE TEMP MACRO rollup_completeness(cycs) AS TABLE
 SELECT cycle_id,
        CASE WHEN grouping(kind) = 0 THEN 'kind' WHEN grouping(block) = 0 THEN 'block'
@@ -243,50 +244,75 @@ SELECT cycle_id,
        count(*) FILTER (WHERE status = 'missing') AS missing,
        round(100.0 * count(*) FILTER (WHERE status <> 'missing') / count(*), 2) AS reporting_rate,
        round(100.0 * count(*) FILTER (WHERE status = 'on_time') / count(*), 2) AS on_time_rate
-FROM rollup_status(cycs)
-GROUP BY GROUPING SETS ((cycle_id), (cycle_id, kind), (cycle_id, block));
+FROM (SELECT *, list_contains(getvariable('invited_kinds'), kind) AS invited
+      FROM rollup_status(cycs))
+GROUP BY GROUPING SETS ((cycle_id, invited), (cycle_id, kind), (cycle_id, block))
+HAVING grouping(kind) = 0 OR grouping(block) = 0 OR NOT invited;
 
--- Indicator totals per year folded over a phase by each indicator's `aggregate`:
--- sum of the yearly totals, their mean, or the latest year's (last).
-CREATE OR REPLACE TEMP MACRO rollup_cumulative(cycs) AS TABLE
-SELECT t.indicator_code, any_value(t.aggregate) AS aggregate, count(*) AS n_years,
-       CASE any_value(t.aggregate) WHEN 'sum' THEN sum(t.total)
-            WHEN 'mean' THEN round(avg(t.total), 2)
-            ELSE arg_max(t.total, c.year) END AS cumulative
-FROM rollup_indicator_totals(cycs, 'value') t JOIN cycles c ON c.id = t.cycle_id
-WHERE t.total IS NOT NULL
-GROUP BY t.indicator_code;
+-- Each unit's accepted annual reports of a phase folded by the indicator's aggregate: the
+-- sum of the years for flows, the latest year's level for stocks and rates (never a mean).
+CREATE OR REPLACE TEMP MACRO rollup_unit_fold(year_cycs) AS TABLE
+SELECT s.code, v.indicator_code, count(*) AS n_years,
+       CASE any_value(i.aggregate) WHEN 'sum' THEN sum(v.value)
+            ELSE arg_max(v.value, c.year) END AS annual
+FROM rollup_status(year_cycs) s JOIN cycles c ON c.id = s.cycle_id
+JOIN submission_values v ON v.sk = s.sk
+JOIN indicators i ON i.code = v.indicator_code
+WHERE v.measure = 'value' AND v.value IS NOT NULL
+GROUP BY ALL;
 
--- Phase review (sơ kết, tổng kết): each unit's own review figures (cumulative to the
--- cut-off for flows, the level at the cut-off for stocks: what the unit reports in the
--- review cycle) beside the fold of its accepted annual reports of the phase years by the
--- indicator's `aggregate` (sum, mean, latest year).  flagged: a flow below the annual sum
--- by more than `tol` (a cumulative cannot shrink), or a stock or percent off the latest
--- annual value by more than `tol` of it.
-CREATE OR REPLACE TEMP MACRO rollup_review_check(phase_cycs, year_cycs, tol) AS TABLE
+-- Each unit's registered targets (measure `target_YYYY` of the plan cycle) beside what it
+-- achieved: its review figure when it sent one, else the fold of its annual reports.
+CREATE OR REPLACE TEMP MACRO rollup_unit_achievement(phase_cycs, year_cycs, plan_cycs,
+                                                    measure_name) AS TABLE
+WITH tg AS (
+    SELECT s.code, s.name, s.kind, v.indicator_code, v.value AS target
+    FROM rollup_status(plan_cycs) s JOIN submission_values v ON v.sk = s.sk
+    WHERE v.measure = measure_name AND v.value IS NOT NULL
+),
+rv AS (
+    SELECT s.code, v.indicator_code, v.value AS review
+    FROM rollup_status(phase_cycs) s JOIN submission_values v ON v.sk = s.sk
+    WHERE v.measure = 'value' AND v.value IS NOT NULL
+)
+SELECT t.code, t.name, t.kind, t.indicator_code, coalesce(r.review, f.annual) AS achieved,
+       t.target, round(100.0 * coalesce(r.review, f.annual) / nullif(t.target, 0), 2)
+           AS achieved_pct
+FROM tg t LEFT JOIN rv r USING (code, indicator_code)
+LEFT JOIN rollup_unit_fold(year_cycs) f USING (code, indicator_code);
+
+-- Phase review (sơ kết, tổng kết): each unit's own review figures beside what its
+-- accepted annual reports of the phase years already say: for flows (aggregate sum) their
+-- sum, for stocks and rates the latest year's level.  The review covers more months than
+-- the annual reports (to its cut-off), so the checks run one way (docs/reports.md):
+-- a flow below the annual sum, or a count of people or households reached (a stock with
+-- an `at_most` population: BD02, TX04…) below its latest annual level or above its
+-- population (the unit's own review value of it), is flagged.  A rate is never
+-- flagged, its change in percentage points is shown; populations (TS01, TX01) and other
+-- levels may fall.
+CREATE OR REPLACE TEMP MACRO rollup_review_check(phase_cycs, year_cycs) AS TABLE
 WITH rv AS (
-    SELECT s.code, s.name, s.kind, v.indicator_code, v.value
+    SELECT s.code, s.name, s.kind, s.sk, v.indicator_code, v.value
     FROM rollup_status(phase_cycs) s JOIN submission_values v ON v.sk = s.sk
     SEMI JOIN rollup_applies() a ON a.indicator_code = v.indicator_code AND a.pno = s.pno
     WHERE v.measure = 'value' AND v.value IS NOT NULL
 ),
-yr AS (
-    SELECT s.code, v.indicator_code, c.year, v.value
-    FROM rollup_status(year_cycs) s JOIN cycles c ON c.id = s.cycle_id
-    JOIN submission_values v ON v.sk = s.sk
-    WHERE v.measure = 'value' AND v.value IS NOT NULL
-),
-fold AS (
-    SELECT y.code, y.indicator_code, count(*) AS n_years,
-           CASE any_value(i.aggregate) WHEN 'sum' THEN sum(y.value)
-                WHEN 'mean' THEN avg(y.value) ELSE arg_max(y.value, y.year) END AS annual
-    FROM yr y JOIN indicators i ON i.code = y.indicator_code
-    GROUP BY ALL
+fold AS (SELECT * FROM rollup_unit_fold(year_cycs)),
+checked AS (
+    SELECT r.code, r.name, r.kind, r.indicator_code, i.name_vi, i.aggregate, i.type,
+           coalesce(f.n_years, 0) AS n_years, r.value AS review, f.annual,
+           p.value AS population, i.at_most,
+           CASE WHEN i.type = 'percent' THEN 'rate' WHEN i.aggregate = 'sum' THEN 'flow'
+                WHEN i.at_most IS NOT NULL THEN 'count' ELSE 'level' END AS rule
+    FROM rv r JOIN indicators i ON i.code = r.indicator_code
+    LEFT JOIN fold f ON f.code = r.code AND f.indicator_code = r.indicator_code
+    LEFT JOIN rv p ON p.sk = r.sk AND p.indicator_code = i.at_most
 )
-SELECT r.code, r.name, r.kind, r.indicator_code, i.name_vi, i.aggregate,
-       coalesce(f.n_years, 0) AS n_years, r.value AS review, f.annual,
-       CASE WHEN f.annual IS NULL THEN false
-            WHEN i.aggregate = 'sum' THEN r.value < f.annual * (1 - tol)
-            ELSE abs(r.value - f.annual) > tol * greatest(abs(f.annual), 1) END AS flagged
-FROM rv r JOIN indicators i ON i.code = r.indicator_code
-LEFT JOIN fold f ON f.code = r.code AND f.indicator_code = r.indicator_code;
+SELECT * EXCLUDE (type),
+       CASE WHEN rule = 'rate' THEN round(review - annual, 2) END AS change_pp,
+       CASE WHEN rule = 'flow' AND review < annual THEN 'below_annual'
+            WHEN rule = 'count' AND review < annual THEN 'decrease'
+            WHEN rule = 'count' AND review > population THEN 'above_population'
+       END AS finding,
+       coalesce(finding IS NOT NULL, false) AS flagged
+FROM checked;
