@@ -10,14 +10,31 @@ import os
 import sys
 from datetime import date, datetime, tzinfo
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
+import click
 import typer
+from typer.core import TyperGroup
 
 from thidua.errors import ThiduaError
 from thidua.review import STATE_VI
 
+if TYPE_CHECKING:
+    from thidua.workspace import Workspace
+
+
+class _Commands(TyperGroup):
+    """The one place a project error (ThiduaError) becomes `Error: …` and exit code 1."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ThiduaError as exc:
+            raise _fail(str(exc)) from None
+
+
 app = typer.Typer(
+    cls=_Commands,
     help="thidua: reporting cycles of phong trào thi đua, end to end.",
     no_args_is_help=True,
     add_completion=False,
@@ -54,13 +71,10 @@ def _workspace():
 def _warehouse_workspace(unit: str | None = None, cycle: str | None = None):
     """The workspace, once the unit and cycle named exist and the warehouse does."""
     ws = _workspace()
-    try:
-        if unit:
-            ws.config.unit(unit)
-        if cycle:
-            ws.config.cycle(cycle)
-    except ThiduaError as exc:
-        raise _fail(str(exc)) from None
+    if unit:
+        ws.config.unit(unit)
+    if cycle:
+        ws.config.cycle(cycle)
     if not ws.paths.warehouse.exists():
         raise _fail(f"no warehouse at {ws.paths.warehouse}; run `thidua init` first")
     return ws
@@ -285,12 +299,7 @@ def cycles(as_json: JsonOpt = False) -> None:
 def units(cycle: CycleOpt = None, as_json: JsonOpt = False) -> None:
     """List the registry (đơn vị); with --cycle, only the units that cycle expects."""
     ws = _workspace()
-    try:
-        selected = (
-            ws.config.expected_units(ws.config.cycle(cycle)) if cycle else list(ws.config.units)
-        )
-    except ThiduaError as exc:
-        raise _fail(str(exc)) from None
+    selected = ws.config.expected_units(ws.config.cycle(cycle)) if cycle else list(ws.config.units)
     rows = [
         {
             "code": u.code,
@@ -334,6 +343,18 @@ def status(cycle: CycleOpt = None, as_json: JsonOpt = False) -> None:
             | {"bounced": bounces, "unreadable": unreadable}
         )
         return
+    _print_status(ws, cycle, rows, per_unit, bounces, unreadable)
+
+
+def _print_status(
+    ws: Workspace,
+    cycle: str | None,
+    rows: list[dict],
+    per_unit: list[dict] | None,
+    bounces: list[dict],
+    unreadable: list[dict],
+) -> None:
+    """The tables of `thidua status`: cycles, bounced addresses, the cycle's units, unreadable."""
     tz = ws.config.settings.calendar.tz
     plan = {c.id for c in ws.config.cycles if c.kind == "ke_hoach"}
     # the plan document is asked for in the plan cycle only: its count shown there
@@ -349,7 +370,7 @@ def status(cycle: CycleOpt = None, as_json: JsonOpt = False) -> None:
             ["unit", "address", "answers", "cycle_id", "stage", "status", "received_at"],
             tz,
         )
-    if cycle:
+    if cycle and per_unit is not None:
         _print_table(
             f"Các đơn vị của kỳ {cycle}",
             [r | {"plan_document": r["plan_document"] or "chưa nhận"} for r in per_unit],
@@ -449,10 +470,7 @@ def template(
     from thidua.template import template_filename, write_template
 
     ws = _workspace()
-    try:
-        u, c = ws.config.unit(unit), ws.config.cycle(cycle)
-    except ThiduaError as exc:
-        raise _fail(str(exc)) from None
+    u, c = ws.config.unit(unit), ws.config.cycle(cycle)
     path = write_template(ws.config, u, c, output or Path(template_filename(u, c)))
     typer.echo(f"đã ghi {path}")
 
@@ -482,11 +500,8 @@ def remind(
 
     ws = _warehouse_workspace(cycle=cycle)
     day = today.date() if today else ws.config.settings.calendar.today()
-    try:
-        if not dry_run:
-            SmtpSettings.from_settings(ws.config.settings)  # a wrong THIDUA_SMTP_* stops here
-    except ThiduaError as exc:
-        raise _fail(str(exc)) from None
+    if not dry_run:
+        SmtpSettings.from_settings(ws.config.settings)  # a wrong THIDUA_SMTP_* stops here
     if _prefect_api():
         from flows.remind import remind as remind_flow
 
@@ -495,10 +510,14 @@ def remind(
         from pipeline.remind import remind as remind_sequence
 
         out = remind_sequence(ws, day, cycle, dry_run).as_dict()
-    stages, rows = out["stages"], out["reminders"]
     if as_json:
         _print_json(out)
         return
+    _print_reminders(day, dry_run, out["stages"], out["reminders"])
+
+
+def _print_reminders(day: date, dry_run: bool, stages: list[dict], rows: list[dict]) -> None:
+    """The tables of `thidua remind`: per cycle and stage, then each message."""
     _print_table(
         f"Nhắc hạn ngày {day:%d/%m/%Y}{' (chạy thử)' if dry_run else ''}",
         stages,
@@ -535,17 +554,14 @@ def _rollup(kind: str, number: int, as_json: bool) -> None:
     from thidua.rollup.result import NO_SUBMISSIONS
 
     ws = _warehouse_workspace()
-    try:
-        if _prefect_api():
-            from flows.rollup import annual_rollup, phase_rollup
+    if _prefect_api():
+        from flows.rollup import annual_rollup, phase_rollup
 
-            out = (annual_rollup if kind == "annual" else phase_rollup)(number)
-        else:
-            from pipeline.rollup import rollup
+        out = (annual_rollup if kind == "annual" else phase_rollup)(number)
+    else:
+        from pipeline.rollup import rollup
 
-            out = rollup(ws, kind, number)[0].as_dict()
-    except ThiduaError as exc:
-        raise _fail(str(exc)) from None
+        out = rollup(ws, kind, number)[0].as_dict()
     if as_json:
         _print_json(out)
         return
@@ -626,10 +642,7 @@ def server_start(
     ws = _workspace()
     server = Server(ws.paths.home, port)
     with_web = ws.config.settings.web.secret_key is not None if web is None else web
-    try:
-        server.start(worker=worker, web=with_web)
-    except ThiduaError as exc:
-        raise _fail(str(exc)) from None
+    server.start(worker=worker, web=with_web)
     if with_web:
         w = ws.config.settings.web
         typer.echo(
@@ -685,15 +698,10 @@ def link(
     from pipeline.review import make_link, revoke_links
 
     ws = _warehouse_workspace(unit=unit, cycle=cycle)
-    try:
-        if revoke:
-            typer.echo(
-                f"đã thu hồi {revoke_links(ws, unit, cycle)} đường dẫn của {unit}, kỳ {cycle}"
-            )
-        else:
-            typer.echo(make_link(ws, unit, cycle))
-    except ThiduaError as exc:
-        raise _fail(str(exc)) from None
+    if revoke:
+        typer.echo(f"đã thu hồi {revoke_links(ws, unit, cycle)} đường dẫn của {unit}, kỳ {cycle}")
+    else:
+        typer.echo(make_link(ws, unit, cycle))
 
 
 review_app = typer.Typer(
@@ -737,10 +745,7 @@ def _decide(verb: str, unit: str, cycle: str, comment: str | None, actor: str) -
     from pipeline.review import decide
 
     ws = _warehouse_workspace(unit=unit, cycle=cycle)
-    try:
-        out = decide(ws, unit, cycle, verb, actor, comment)
-    except ThiduaError as exc:
-        raise _fail(str(exc)) from None
+    out = decide(ws, unit, cycle, verb, actor, comment)
     mail = ""
     if out["email"]:  # "sent", or "failed: why"
         status, _, why = out["email"].partition(": ")
@@ -803,10 +808,7 @@ def web(
     from apps.web.app import create_app
 
     ws = _warehouse_workspace()
-    try:
-        application = create_app(ws)
-    except ThiduaError as exc:
-        raise _fail(str(exc)) from None
+    application = create_app(ws)
     web_settings = ws.config.settings.web
     uvicorn.run(
         application,

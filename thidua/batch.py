@@ -125,6 +125,77 @@ def attachment_rows(batch: Batch) -> list[tuple]:
     return rows
 
 
+# The columns of each table that batch_frames fills, in the warehouse's order.
+SUBMISSION_COLUMNS = (
+    "submission_id",
+    "unit_code",
+    "cycle_id",
+    "received_at",
+    "outcome",
+    "late",
+    "n_errors",
+    "n_warnings",
+    "file_format",
+    "batch_id",
+)
+INFO_COLUMNS = ("submission_id", "key", "value", "cell")
+INITIATIVE_COLUMNS = (
+    "submission_id",
+    "row_no",
+    "title",
+    "author",
+    "field",
+    "applied_on",
+    "effect",
+    "recognition",
+    "cell",
+)
+PROPOSAL_COLUMNS = (
+    "submission_id",
+    "row_no",
+    "subject_type",
+    "name",
+    "position",
+    "reward_form",
+    "summary",
+    "cell",
+)
+RESULT_COLUMNS = (
+    "submission_id",
+    "rule_id",
+    "severity",
+    "sheet",
+    "cell",
+    "value",
+    "message_vi",
+    "fix_vi",
+)
+ATTACHMENT_COLUMNS = ("submission_id", "sha256", "name", "size_bytes", "role")
+
+
+def _submission_row(ex: Examined, batch_id: str) -> tuple:
+    """The submissions row of one examined file (unreadable ones too)."""
+    p = ex.parsed
+    fmt = p.file_format if p else ex.incoming.name.rsplit(".", 1)[-1].lower()
+    return (
+        ex.incoming.submission_id,
+        ex.unit.code if ex.unit else None,
+        ex.cycle.id if ex.cycle else None,
+        ex.incoming.received_at,
+        ex.outcome,
+        ex.late,
+        ex.count(ERROR),
+        ex.count(WARNING),
+        fmt,
+        batch_id,
+    )
+
+
+def _dict_rows(sid: str, records: list[dict], columns: tuple[str, ...]) -> list[tuple]:
+    """Rows of `columns` (the first is the submission id) from a parsed sheet's records."""
+    return [(sid, *(r[c] for c in columns[1:])) for r in records]
+
+
 def batch_frames(batch: Batch) -> dict:
     """One DataFrame per warehouse table, the rows of every new submission."""
     import pandas as pd
@@ -132,21 +203,7 @@ def batch_frames(batch: Batch) -> dict:
     subs, info, inits, props, results = [], [], [], [], []
     for ex in batch.examined:
         sid, p = ex.incoming.submission_id, ex.parsed
-        fmt = p.file_format if p else ex.incoming.name.rsplit(".", 1)[-1].lower()
-        subs.append(
-            (
-                sid,
-                ex.unit.code if ex.unit else None,
-                ex.cycle.id if ex.cycle else None,
-                ex.incoming.received_at,
-                ex.outcome,
-                ex.late,
-                ex.count(ERROR),
-                ex.count(WARNING),
-                fmt,
-                batch.batch_id,
-            )
-        )
+        subs.append(_submission_row(ex, batch.batch_id))
         results += [
             (sid, q.rule_id, q.severity, q.sheet, q.cell, q.value, q.message_vi, q.fix_vi)
             for q in ex.problems
@@ -154,36 +211,11 @@ def batch_frames(batch: Batch) -> dict:
         if p is None:
             continue
         info += [(sid, k, v, c) for k, (v, c) in p.info.items()]
-        inits += [
-            (
-                sid,
-                r["row_no"],
-                r["title"],
-                r["author"],
-                r["field"],
-                r["applied_on"],
-                r["effect"],
-                r["recognition"],
-                r["cell"],
-            )
-            for r in p.initiatives
-        ]
-        props += [
-            (
-                sid,
-                r["row_no"],
-                r["subject_type"],
-                r["name"],
-                r["position"],
-                r["reward_form"],
-                r["summary"],
-                r["cell"],
-            )
-            for r in p.proposals
-        ]
+        inits += _dict_rows(sid, p.initiatives, INITIATIVE_COLUMNS)
+        props += _dict_rows(sid, p.proposals, PROPOSAL_COLUMNS)
 
-    def frame(rows, columns):
-        return pd.DataFrame(rows, columns=columns)
+    def frame(rows: list, columns: tuple[str, ...]) -> pd.DataFrame:
+        return pd.DataFrame(rows, columns=list(columns))
 
     vals = (
         batch.values
@@ -192,66 +224,13 @@ def batch_frames(batch: Batch) -> dict:
     )
     vals = vals.drop(columns="cycle_id").rename(columns={"code": "indicator_code"})
     return {
-        "submissions": frame(
-            subs,
-            [
-                "submission_id",
-                "unit_code",
-                "cycle_id",
-                "received_at",
-                "outcome",
-                "late",
-                "n_errors",
-                "n_warnings",
-                "file_format",
-                "batch_id",
-            ],
-        ),
-        "submission_info": frame(info, ["submission_id", "key", "value", "cell"]),
+        "submissions": frame(subs, SUBMISSION_COLUMNS),
+        "submission_info": frame(info, INFO_COLUMNS),
         "submission_values": vals,
-        "initiatives": frame(
-            inits,
-            [
-                "submission_id",
-                "row_no",
-                "title",
-                "author",
-                "field",
-                "applied_on",
-                "effect",
-                "recognition",
-                "cell",
-            ],
-        ),
-        "proposals": frame(
-            props,
-            [
-                "submission_id",
-                "row_no",
-                "subject_type",
-                "name",
-                "position",
-                "reward_form",
-                "summary",
-                "cell",
-            ],
-        ),
-        "validation_results": frame(
-            results,
-            [
-                "submission_id",
-                "rule_id",
-                "severity",
-                "sheet",
-                "cell",
-                "value",
-                "message_vi",
-                "fix_vi",
-            ],
-        ),
-        "attachments": frame(
-            attachment_rows(batch), ["submission_id", "sha256", "name", "size_bytes", "role"]
-        ),
+        "initiatives": frame(inits, INITIATIVE_COLUMNS),
+        "proposals": frame(props, PROPOSAL_COLUMNS),
+        "validation_results": frame(results, RESULT_COLUMNS),
+        "attachments": frame(attachment_rows(batch), ATTACHMENT_COLUMNS),
     }
 
 
