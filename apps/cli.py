@@ -12,7 +12,6 @@ from datetime import date, datetime, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
-import click
 import typer
 from typer.core import TyperGroup
 
@@ -26,7 +25,7 @@ if TYPE_CHECKING:
 class _Commands(TyperGroup):
     """The one place a project error (ThiduaError) becomes `Error: …` and exit code 1."""
 
-    def invoke(self, ctx: click.Context) -> Any:
+    def invoke(self, ctx: typer.Context) -> Any:
         try:
             return super().invoke(ctx)
         except ThiduaError as exc:
@@ -413,8 +412,10 @@ def collect(
     ws = _warehouse_workspace()
     if _prefect_api():
         from flows.collect import collect_flow
+        from flows.hooks import handing
 
-        result = collect_flow(inbox=inbox)
+        with handing(ws):
+            result = collect_flow(inbox=inbox)
     else:
         from pipeline.collect import collect as collect_sequence
 
@@ -503,9 +504,11 @@ def remind(
     if not dry_run:
         SmtpSettings.from_settings(ws.config.settings)  # a wrong THIDUA_SMTP_* stops here
     if _prefect_api():
+        from flows.hooks import handing
         from flows.remind import remind as remind_flow
 
-        out = remind_flow(today=day, cycle=cycle, dry_run=dry_run)
+        with handing(ws):
+            out = remind_flow(today=day, cycle=cycle, dry_run=dry_run)
     else:
         from pipeline.remind import remind as remind_sequence
 
@@ -555,9 +558,11 @@ def _rollup(kind: str, number: int, as_json: bool) -> None:
 
     ws = _warehouse_workspace()
     if _prefect_api():
+        from flows.hooks import handing
         from flows.rollup import annual_rollup, phase_rollup
 
-        out = (annual_rollup if kind == "annual" else phase_rollup)(number)
+        with handing(ws):
+            out = (annual_rollup if kind == "annual" else phase_rollup)(number)
     else:
         from pipeline.rollup import rollup
 

@@ -12,11 +12,10 @@ from pathlib import Path
 from prefect import flow
 from prefect.artifacts import create_table_artifact
 
-from flows.hooks import ALERT_HOOKS
+from flows.hooks import ALERT_HOOKS, run_workspace
 from pipeline.collect import collect
 from tasks.collect import run
 from thidua.alerts import quarantine_reason_vi
-from thidua.workspace import Workspace
 
 # The artifact is for the officer: Vietnamese columns and values (the flow's return
 # value keeps the English keys of `thidua collect --json`).
@@ -70,7 +69,7 @@ def artifact_rows(done) -> list[dict]:
 
 @flow(name="collect", log_prints=True, **ALERT_HOOKS)
 def collect_flow(inbox: str | None = None) -> dict:
-    done = collect(Workspace.from_env(), Path(inbox) if inbox else None, run=run)
+    done = collect(run_workspace(), Path(inbox) if inbox else None, run=run)
     rows = artifact_rows(done)
     if rows:  # what the admin scans first leads; the full sha256 is in DuckDB
         unreadable = sum(1 for ex in done.batch.examined if ex.parsed is None)

@@ -17,11 +17,10 @@ from prefect.artifacts import (
     update_progress_artifact,
 )
 
-from flows.hooks import ALERT_HOOKS
+from flows.hooks import ALERT_HOOKS, run_workspace
 from pipeline.remind import remind as remind_sequence
 from tasks.remind import run
 from thidua.calendar import STAGE_VI, format_date_vi
-from thidua.workspace import Workspace
 
 # The artifact is for the officer: Vietnamese column names (the return value keeps
 # the English keys of `thidua remind --json`).
@@ -42,7 +41,7 @@ STAGE_COLUMNS_VI = {
 @flow(name="remind", log_prints=True, **ALERT_HOOKS)
 def remind(today: date | None = None, cycle: str | None = None, dry_run: bool = False) -> dict:
     """Send today's reminders; a dry run plans and reports without sending or logging."""
-    ws = Workspace.from_env()
+    ws = run_workspace()
     progress = create_progress_artifact(
         0.0, key="remind-progress", description="Thư nhắc hạn đã gửi"
     )
