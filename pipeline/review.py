@@ -418,13 +418,13 @@ class UploadQueue:
 
 def warm_up(ws: Workspace) -> dict[str, float]:
     """Make this process ready for uploads, so the first one pays no import: GX imported
-    and the suite built; then one dry examination of a synthetic workbook (parse in the
+    and the suite built; then one dry examination of the unit's blank template (parse in the
     isolated worker — kept when this thread keeps workers — registry checks, one GX run
     over its values) on a temporary directory: nothing is recorded or loaded.  Seconds
     of each part."""
     from pipeline.collect import examine
-    from thidua import synthetic
     from thidua.intake import scan, take_all
+    from thidua.template import build_workbook
 
     t0 = time.perf_counter()
     import great_expectations  # noqa: F401
@@ -439,7 +439,7 @@ def warm_up(ws: Workspace) -> dict[str, float]:
     with tempfile.TemporaryDirectory(prefix="thidua-warm-") as tmp:
         (Path(tmp) / "in").mkdir()
         (Path(tmp) / "archive").mkdir()
-        (Path(tmp) / "in" / "warm.xlsx").write_bytes(synthetic.workbook(cfg, unit, cycle))
+        (Path(tmp) / "in" / "warm.xlsx").write_bytes(build_workbook(cfg, unit, cycle))
         arrivals = take_all(scan(Path(tmp) / "in"), Path(tmp) / "archive")
         with WAREHOUSE_LOCK:
             examine(ws, arrivals, docs=False)

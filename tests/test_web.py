@@ -14,10 +14,11 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
+from apps import synthetic
 from apps.cli import app as cli
 from apps.web.app import CSP, TokenBucket, create_app
 from pipeline import review
-from thidua import links, synthetic
+from thidua import links
 from thidua.errors import ConfigError
 from thidua.passwords import hash_password, verify_password
 from thidua.settings import REPO_CONFIG, resolve_settings
