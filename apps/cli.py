@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 class _Commands(TyperGroup):
     """The one place a project error (ThiduaError) becomes `Error: …` and exit code 1."""
 
-    def invoke(self, ctx: typer.Context) -> Any:
+    def invoke(self, ctx: Any) -> Any:  # click.Context (typer vendors its own click)
         try:
             return super().invoke(ctx)
         except ThiduaError as exc:
@@ -54,7 +54,7 @@ def _fail(message: str, code: int = 1) -> typer.Exit:
     return typer.Exit(code)
 
 
-def _workspace():
+def _workspace() -> Workspace:
     """Load config, or stop with exit code 2 and every problem found."""
     from thidua.errors import ConfigError
     from thidua.workspace import Workspace
@@ -67,7 +67,7 @@ def _workspace():
         raise typer.Exit(2) from None
 
 
-def _warehouse_workspace(unit: str | None = None, cycle: str | None = None):
+def _warehouse_workspace(unit: str | None = None, cycle: str | None = None) -> Workspace:
     """The workspace, once the unit and cycle named exist and the warehouse does."""
     ws = _workspace()
     if unit:
@@ -175,7 +175,7 @@ HEADERS_VI = {
     "on_time_rate_%": "Tỷ lệ đúng hạn (%)",
     "sources": "Số lần gửi được tổng hợp",
 }
-VALUES_VI = {
+VALUES_VI: dict[str, dict[Any, str]] = {
     "outcome": {
         "accepted": "Đã tiếp nhận",
         "accepted_with_warnings": "Tiếp nhận, có lưu ý",

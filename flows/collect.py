@@ -13,7 +13,7 @@ from prefect import flow
 from prefect.artifacts import create_table_artifact
 
 from flows.hooks import ALERT_HOOKS, run_workspace
-from pipeline.collect import collect
+from pipeline.collect import Collected, collect
 from tasks.collect import run
 from thidua.alerts import quarantine_reason_vi
 
@@ -39,7 +39,7 @@ OUTCOMES_VI = {
 ACKS_VI = {"sent": "Đã gửi", "failed": "Gửi lỗi", "skipped": "Không có người nhận", "": ""}
 
 
-def artifact_rows(done) -> list[dict]:
+def artifact_rows(done: Collected) -> list[dict]:
     """One row per file, in Vietnamese; an unreadable file shows its sender and why."""
     why = {
         ex.incoming.submission_id: (ex.incoming.sender or "", ex.problems[0].message_vi)

@@ -8,7 +8,8 @@ summarise the run per cycle and stage.
 from __future__ import annotations
 
 from datetime import date
-from functools import partial
+from typing import cast
+from uuid import UUID
 
 from prefect import flow
 from prefect.artifacts import (
@@ -42,13 +43,16 @@ STAGE_COLUMNS_VI = {
 def remind(today: date | None = None, cycle: str | None = None, dry_run: bool = False) -> dict:
     """Send today's reminders; a dry run plans and reports without sending or logging."""
     ws = run_workspace()
-    progress = create_progress_artifact(
-        0.0, key="remind-progress", description="Thư nhắc hạn đã gửi"
+    progress = cast(  # a sync flow: the sync call, not a coroutine
+        UUID,
+        create_progress_artifact(0.0, key="remind-progress", description="Thư nhắc hạn đã gửi"),
     )
-    done = remind_sequence(
-        ws, today, cycle, dry_run, run=run, progress=partial(update_progress_artifact, progress)
-    )
-    update_progress_artifact(progress, 100.0)
+
+    def advance(percent: float) -> None:
+        update_progress_artifact(progress, percent)
+
+    done = remind_sequence(ws, today, cycle, dry_run, run=run, progress=advance)
+    advance(100.0)
     create_table_artifact(
         [
             {

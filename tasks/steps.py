@@ -25,7 +25,7 @@ def step_task(step: Callable[..., Any], writes: bool = False, **options: Any) ->
             with writer_slot():
                 return step(*args, **kwargs)
 
-    return task(fn, name=step.__name__.replace("_", "-"), cache_policy=NO_CACHE, **options)
+    return task(name=step.__name__.replace("_", "-"), cache_policy=NO_CACHE, **options)(fn)
 
 
 def runner(*tasks: Task) -> Runner:

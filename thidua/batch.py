@@ -5,11 +5,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from operator import attrgetter
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from thidua.checks import Examined
 from thidua.intake import Arrival, Incoming
 from thidua.rules import ERROR, WARNING
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from thidua.parse import Parsed
 
 
 @dataclass
@@ -68,25 +73,25 @@ FILE_COLUMNS = [
 ]
 
 
-def files_frame(arrivals: list[Arrival]):
+def files_frame(arrivals: list[Arrival]) -> pd.DataFrame:
     """One row per archived file: each inbox file, and a mail's attachments (submissions
     and documents) with the Message-ID and subject of the mail they came in."""
     import pandas as pd
 
-    rows = {}
+    rows: dict[str, tuple] = {}
     for a in arrivals:
         first = a.submissions[0] if a.submissions else None
-        mail = first is not None and first.source in ("eml", "mailbox")
+        mail = first if first is not None and first.source in ("eml", "mailbox") else None
         rows[a.sha256] = (
             a.sha256,
             a.path.name,
             a.size,
-            "mailbox" if mail and first.source == "mailbox" else "inbox",
+            "mailbox" if mail and mail.source == "mailbox" else "inbox",
             first.sender if first else None,
             a.received_at,
             str(a.archived_path),
-            first.message_id if mail else None,
-            first.subject if mail else None,
+            mail.message_id if mail else None,
+            mail.subject if mail else None,
             None,
         )
         for s in (*a.submissions, *a.documents):
@@ -234,7 +239,7 @@ def batch_frames(batch: Batch) -> dict:
     }
 
 
-def values_frame(readable: list[Examined]):
+def values_frame(readable: list[Examined]) -> pd.DataFrame:
     """Every value read from these submissions, built column by column: no tuple per
     row, which costs more than the bulk insert itself.  Values that came back from pool
     workers as columns (`ValueColumns`) are taken a run of files at a time.  Columns:
@@ -252,8 +257,9 @@ def values_frame(readable: list[Examined]):
             for out, col in zip(cols, run[0], strict=True):
                 out.extend(col[run[1] : run[2]])
 
-    for ex in readable:
-        vals = ex.parsed.values
+    parsed: list[Parsed] = [ex.parsed for ex in readable if ex.parsed is not None]
+    for p in parsed:
+        vals = p.values
         if isinstance(vals, ValueColumns):
             if run is not None and run[0] is vals.cols and run[2] == vals.start:
                 run[2] = vals.stop
@@ -266,7 +272,7 @@ def values_frame(readable: list[Examined]):
             for out, name in zip(cols, VALUE_FIELDS, strict=True):
                 out.extend(map(attrgetter(name), vals))
     flush()
-    counts = [len(ex.parsed.values) for ex in readable]
+    counts = [len(p.values) for p in parsed]
 
     def repeated(items: list) -> np.ndarray:
         return np.repeat(np.array(items, dtype=object), counts)

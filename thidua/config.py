@@ -15,7 +15,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from functools import cached_property
+from functools import cached_property, partial
 from pathlib import Path
 from typing import Any
 
@@ -227,7 +227,7 @@ def _check_rollup_codes(
         # A ratio's population: the units of one kind (carrying one of `population_tags`
         # when given), every one of which holds both terms, so no denominator sums a
         # figure over units that do not hold it or over different populations.
-        profiles = [(t,) for t in r.population_tags] or [()]
+        profiles: list[tuple[str, ...]] = [(t,) for t in r.population_tags] or [()]
         tagged = f" tagged {' or '.join(r.population_tags)}" if r.population_tags else ""
         for term in (r.numerator, r.denominator):
             ind = by_code.get(term)
@@ -314,7 +314,7 @@ def _load_units(path: Path, settings: Settings, problems: list[str]) -> list[Uni
         for key in ("email", "head_email"):
             if row[key] and not EMAIL_RE.match(row[key]):
                 bad.append(f"{where}: {key}: not an email address: {row[key]!r}")
-        valid = {}
+        valid: dict[str, Any] = {}
         for key in ("valid_from", "valid_to"):
             value = row.get(key, "")
             valid[key] = _parse_date(value) if value else None
@@ -329,7 +329,8 @@ def _load_units(path: Path, settings: Settings, problems: list[str]) -> list[Uni
         if bad:
             problems.extend(bad)
             continue
-        units.append(Unit(**{k: row[k] for k in UNIT_COLUMNS}, **valid, tags=tags))
+        fields: dict[str, Any] = {k: row[k] for k in UNIT_COLUMNS}
+        units.append(Unit(**fields, **valid, tags=tags))
     if not units and not problems:
         problems.append(f"{path}: no units")
     return units
@@ -497,9 +498,7 @@ def _load_cycles(
     seen: set[str] = set()
     for entry, node in zip(entries, node_list, strict=False):
         bad: list[str] = []
-        cycle = _cycle(
-            entry, node, lambda key, node=node: line(node, key), calendar, reward_forms, seen, bad
-        )
+        cycle = _cycle(entry, node, partial(line, node), calendar, reward_forms, seen, bad)
         problems.extend(bad)
         if cycle is not None and not bad:
             cycles.append(cycle)
@@ -538,11 +537,11 @@ def _cycle(
         bad.append(f"{at('kind')}: kind: {shown(kind)} not one of {', '.join(CYCLE_KINDS)}")
     due, start, end, opens = _cycle_dates(entry, at, kind, bad)
     numbers, targets, forms = _cycle_numbers(entry, at, reward_forms, bad)
-    if bad:
+    if bad or due is None:  # a missing due date is among the problems
         return None
     return Cycle(
         id=cycle_id,
-        kind=kind,
+        kind=str(kind),
         title=str(entry["title"]),
         due_original=due,
         due=calendar.move_due_date(due),
