@@ -8,6 +8,7 @@ import json
 import math
 import os
 import sys
+import threading
 from datetime import date, datetime, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -418,8 +419,12 @@ def collect(
             result = collect_flow(inbox=inbox)
     else:
         from pipeline.collect import collect as collect_sequence
+        from warehouse.db import session
 
-        result = collect_sequence(ws, Path(inbox) if inbox else None).as_dict()
+        gx = threading.Thread(target=_import_gx, daemon=True)
+        gx.start()  # its import (most of a small batch's time) overlaps the parsing's worker
+        with session(ws.paths.warehouse):  # one open for the whole sequence, not one a step
+            result = collect_sequence(ws, Path(inbox) if inbox else None).as_dict()
     if as_json:
         _print_json(result)
     else:
@@ -428,6 +433,11 @@ def collect(
             result["files"],
             ["unit", "cycle", "outcome", "late", "errors", "warnings", "ack", "file"],
         )
+
+
+def _import_gx() -> None:
+    """Great Expectations, imported ahead of the first check that needs it."""
+    import expectations.submissions  # noqa: F401 - imports great_expectations
 
 
 @app.command()
