@@ -84,8 +84,8 @@ class Isolation:
 
 class KeptWorkers:
     """Idle isolated workers kept between calls of `map_isolated` by a long-lived
-    process (the web app), so that a batch of a few files does not pay a spawn: ~0.7 s
-    on a quiet machine, 5 s and more on a loaded one, most of a small collection.
+    process (the web app), so that a batch of a few files does not pay a spawn, most of
+    a small collection (see bench/README.md).
 
     Workers are kept per (fn, initializer, isolation, initargs): a kept worker holds the
     initargs it was started with (the config).  Initargs are compared by value when they

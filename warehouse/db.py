@@ -104,8 +104,7 @@ def connect(path: Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConn
 def session(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
     """Hold the warehouse open (read-write, with `<path>.lock`) while a long-lived
     process runs one sequence: every `connect` of this thread to `path` meanwhile is a
-    cursor of this connection, not a fresh open (about 20 ms each, 16 in a collection:
-    a third of a web upload's answer).  Other processes wait on the lock meanwhile, as
+    cursor of this connection, not a fresh open (see bench/README.md).  Other processes wait on the lock meanwhile, as
     they do for any writer; the caller keeps other threads of its process away (the
     web's `WAREHOUSE_LOCK`)."""
     with file_lock(path.with_name(path.name + ".lock")):
