@@ -154,7 +154,7 @@ def frame(con: duckdb.DuckDBPyConnection, sql: str, params: dict) -> pd.DataFram
 def cycle_tables(
     con: duckdb.DuckDBPyConnection, cycle_id: str, scoring: Scoring, plan: str | None = None
 ) -> dict[str, pd.DataFrame]:
-    """Every table of one cycle's rollup, keyed by name (see docs in README).  `plan`:
+    """Every table of one cycle's rollup, keyed by name (see docs/rollups.md).  `plan`:
     the plan cycle (ke_hoach) whose accepted submissions say a unit issued its plan."""
     p = {"cycs": [cycle_id]}
     weights = {k: float(getattr(scoring, k)) for k in SCORING_KEYS} | {
