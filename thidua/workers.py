@@ -214,7 +214,12 @@ class _Worker:
     """One spawned worker process, fed one chunk at a time over a pipe."""
 
     def __init__(
-        self, ctx, fn: Callable, initializer: Callable | None, initargs: tuple, isolation: Isolation
+        self,
+        ctx: Any,
+        fn: Callable,
+        initializer: Callable | None,
+        initargs: tuple,
+        isolation: Isolation,
     ) -> None:
         self.conn, child = ctx.Pipe()
         self.isolation = isolation
@@ -274,7 +279,7 @@ class _Worker:
 
 
 def _serve(
-    conn,
+    conn: Any,
     fn: Callable,
     parent_pid: int,
     initializer: Callable | None,

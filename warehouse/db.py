@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -20,7 +21,7 @@ from thidua.locks import file_lock
 MIGRATION_RE = re.compile(r"^(\d{3})_[a-z0-9_]+\.sql$")
 
 
-def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None):
+def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> Any:
     """The single value a query returns.  Fetches everything: DuckDB 2 refuses further
     work on a connection whose last result was not read to the end."""
     return con.execute(sql, params or []).fetchall()[0][0]
