@@ -8,16 +8,33 @@ import json
 import math
 import os
 import sys
+import threading
 from datetime import date, datetime, tzinfo
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from typer.core import TyperGroup
 
 from thidua import words
 from thidua.errors import ThiduaError
 
+if TYPE_CHECKING:
+    from thidua.workspace import Workspace
+
+
+class _Commands(TyperGroup):
+    """The one place a project error (ThiduaError) becomes `Error: …` and exit code 1."""
+
+    def invoke(self, ctx: Any) -> Any:  # click.Context (typer vendors its own click)
+        try:
+            return super().invoke(ctx)
+        except ThiduaError as exc:
+            raise _fail(str(exc)) from None
+
+
 app = typer.Typer(
+    cls=_Commands,
     help="thidua: reporting cycles of phong trào thi đua, end to end.",
     no_args_is_help=True,
     add_completion=False,
@@ -38,7 +55,7 @@ def _fail(message: str, code: int = 1) -> typer.Exit:
     return typer.Exit(code)
 
 
-def _workspace():
+def _workspace() -> Workspace:
     """Load config, or stop with exit code 2 and every problem found."""
     from thidua.errors import ConfigError
     from thidua.workspace import Workspace
@@ -51,16 +68,13 @@ def _workspace():
         raise typer.Exit(2) from None
 
 
-def _warehouse_workspace(unit: str | None = None, cycle: str | None = None):
+def _warehouse_workspace(unit: str | None = None, cycle: str | None = None) -> Workspace:
     """The workspace, once the unit and cycle named exist and the warehouse does."""
     ws = _workspace()
-    try:
-        if unit:
-            ws.config.unit(unit)
-        if cycle:
-            ws.config.cycle(cycle)
-    except ThiduaError as exc:
-        raise _fail(str(exc)) from None
+    if unit:
+        ws.config.unit(unit)
+    if cycle:
+        ws.config.cycle(cycle)
     if not ws.paths.warehouse.exists():
         raise _fail(f"no warehouse at {ws.paths.warehouse}; run `thidua init` first")
     return ws
@@ -98,7 +112,7 @@ def _jsonable(o: Any) -> Any:
 
 # Tables are for the officer, in Vietnamese; --json keeps the English keys (a contract).
 # Each column's code → its value's word (`thidua.words`); a header is `words.HEADER`
-VALUES_VI = {
+VALUES_VI: dict[str, dict[Any, str]] = {
     "outcome": words.OUTCOME,
     "severity": words.SEVERITY,
     "ack": words.SEND_STATUS,
@@ -213,12 +227,7 @@ def cycles(as_json: JsonOpt = False) -> None:
 def units(cycle: CycleOpt = None, as_json: JsonOpt = False) -> None:
     """List the registry (đơn vị); with --cycle, only the units that cycle expects."""
     ws = _workspace()
-    try:
-        selected = (
-            ws.config.expected_units(ws.config.cycle(cycle)) if cycle else list(ws.config.units)
-        )
-    except ThiduaError as exc:
-        raise _fail(str(exc)) from None
+    selected = ws.config.expected_units(ws.config.cycle(cycle)) if cycle else list(ws.config.units)
     rows = [
         {
             "code": u.code,
@@ -262,6 +271,18 @@ def status(cycle: CycleOpt = None, as_json: JsonOpt = False) -> None:
             | {"bounced": bounces, "unreadable": unreadable}
         )
         return
+    _print_status(ws, cycle, rows, per_unit, bounces, unreadable)
+
+
+def _print_status(
+    ws: Workspace,
+    cycle: str | None,
+    rows: list[dict],
+    per_unit: list[dict] | None,
+    bounces: list[dict],
+    unreadable: list[dict],
+) -> None:
+    """The tables of `thidua status`: cycles, bounced addresses, the cycle's units, unreadable."""
     tz = ws.config.settings.calendar.tz
     plan = {c.id for c in ws.config.cycles if c.kind == "ke_hoach"}
     # the plan document is asked for in the plan cycle only: its count shown there
@@ -277,7 +298,7 @@ def status(cycle: CycleOpt = None, as_json: JsonOpt = False) -> None:
             ["unit", "address", "answers", "cycle_id", "stage", "status", "received_at"],
             tz,
         )
-    if cycle:
+    if cycle and per_unit is not None:
         _print_table(
             f"Các đơn vị của kỳ {cycle}",
             [r | {"plan_document": r["plan_document"] or "chưa nhận"} for r in per_unit],
@@ -320,12 +341,18 @@ def collect(
     ws = _warehouse_workspace()
     if _prefect_api():
         from flows.collect import collect_flow
+        from flows.hooks import handing
 
-        result = collect_flow(inbox=inbox)
+        with handing(ws):
+            result = collect_flow(inbox=inbox)
     else:
         from pipeline.collect import collect as collect_sequence
+        from warehouse.db import session
 
-        result = collect_sequence(ws, Path(inbox) if inbox else None).as_dict()
+        gx = threading.Thread(target=_import_gx, daemon=True)
+        gx.start()  # its import (most of a small batch's time) overlaps the parsing's worker
+        with session(ws.paths.warehouse):  # one open for the whole sequence, not one a step
+            result = collect_sequence(ws, Path(inbox) if inbox else None).as_dict()
     if as_json:
         _print_json(result)
     else:
@@ -334,6 +361,11 @@ def collect(
             result["files"],
             ["unit", "cycle", "outcome", "late", "errors", "warnings", "ack", "file"],
         )
+
+
+def _import_gx() -> None:
+    """Great Expectations, imported ahead of the first check that needs it."""
+    import expectations.submissions  # noqa: F401 - imports great_expectations
 
 
 @app.command()
@@ -377,10 +409,7 @@ def template(
     from thidua.template import template_filename, write_template
 
     ws = _workspace()
-    try:
-        u, c = ws.config.unit(unit), ws.config.cycle(cycle)
-    except ThiduaError as exc:
-        raise _fail(str(exc)) from None
+    u, c = ws.config.unit(unit), ws.config.cycle(cycle)
     path = write_template(ws.config, u, c, output or Path(template_filename(u, c)))
     typer.echo(f"đã ghi {path}")
 
@@ -410,23 +439,26 @@ def remind(
 
     ws = _warehouse_workspace(cycle=cycle)
     day = today.date() if today else ws.config.settings.calendar.today()
-    try:
-        if not dry_run:
-            SmtpSettings.from_settings(ws.config.settings)  # a wrong THIDUA_SMTP_* stops here
-    except ThiduaError as exc:
-        raise _fail(str(exc)) from None
+    if not dry_run:
+        SmtpSettings.from_settings(ws.config.settings)  # a wrong THIDUA_SMTP_* stops here
     if _prefect_api():
+        from flows.hooks import handing
         from flows.remind import remind as remind_flow
 
-        out = remind_flow(today=day, cycle=cycle, dry_run=dry_run)
+        with handing(ws):
+            out = remind_flow(today=day, cycle=cycle, dry_run=dry_run)
     else:
         from pipeline.remind import remind as remind_sequence
 
         out = remind_sequence(ws, day, cycle, dry_run).as_dict()
-    stages, rows = out["stages"], out["reminders"]
     if as_json:
         _print_json(out)
         return
+    _print_reminders(day, dry_run, out["stages"], out["reminders"])
+
+
+def _print_reminders(day: date, dry_run: bool, stages: list[dict], rows: list[dict]) -> None:
+    """The tables of `thidua remind`: per cycle and stage, then each message."""
     _print_table(
         f"Nhắc hạn ngày {day:%d/%m/%Y}{' (chạy thử)' if dry_run else ''}",
         stages,
@@ -457,10 +489,8 @@ rollup_app = typer.Typer(
 app.add_typer(rollup_app, name="rollup")
 
 
-def _report_date(text: str | None):
+def _report_date(text: str | None) -> date | None:
     """`--date dd/mm/yyyy`: the day the report is dated; default today (THIDUA_NOW)."""
-    from datetime import datetime
-
     if text is None:
         return None
     try:
@@ -481,23 +511,22 @@ DateOpt = Annotated[
 ]
 
 
-def _rollup(kind: str, number: int, as_json: bool, day=None) -> None:
+def _rollup(kind: str, number: int, as_json: bool, day: date | None = None) -> None:
     """Run one rollup (a flow run when PREFECT_API_URL is set) and print its headline
     and files."""
     from thidua.rollup.result import NO_SUBMISSIONS, draft_note
 
     ws = _warehouse_workspace()
-    try:
-        if _prefect_api():
-            from flows.rollup import annual_rollup, phase_rollup
+    if _prefect_api():
+        from flows.hooks import handing
+        from flows.rollup import annual_rollup, phase_rollup
 
+        with handing(ws):
             out = (annual_rollup if kind == "annual" else phase_rollup)(number, day)
-        else:
-            from pipeline.rollup import rollup
+    else:
+        from pipeline.rollup import rollup
 
-            out = rollup(ws, kind, number, day)[0].as_dict()
-    except ThiduaError as exc:
-        raise _fail(str(exc)) from None
+        out = rollup(ws, kind, number, day)[0].as_dict()
     if as_json:
         _print_json(out)
         return
@@ -582,10 +611,7 @@ def server_start(
     ws = _workspace()
     server = Server(ws.paths.home, port)
     with_web = ws.config.settings.web.secret_key is not None if web is None else web
-    try:
-        server.start(worker=worker, web=with_web)
-    except ThiduaError as exc:
-        raise _fail(str(exc)) from None
+    server.start(worker=worker, web=with_web)
     if with_web:
         w = ws.config.settings.web
         typer.echo(
@@ -641,15 +667,10 @@ def link(
     from pipeline.links import make_link, revoke_links
 
     ws = _warehouse_workspace(unit=unit, cycle=cycle)
-    try:
-        if revoke:
-            typer.echo(
-                f"đã thu hồi {revoke_links(ws, unit, cycle)} đường dẫn của {unit}, kỳ {cycle}"
-            )
-        else:
-            typer.echo(make_link(ws, unit, cycle))
-    except ThiduaError as exc:
-        raise _fail(str(exc)) from None
+    if revoke:
+        typer.echo(f"đã thu hồi {revoke_links(ws, unit, cycle)} đường dẫn của {unit}, kỳ {cycle}")
+    else:
+        typer.echo(make_link(ws, unit, cycle))
 
 
 review_app = typer.Typer(
@@ -693,10 +714,7 @@ def _decide(verb: str, unit: str, cycle: str, comment: str | None, actor: str) -
     from pipeline.review import decide
 
     ws = _warehouse_workspace(unit=unit, cycle=cycle)
-    try:
-        out = decide(ws, unit, cycle, verb, actor, comment)
-    except ThiduaError as exc:
-        raise _fail(str(exc)) from None
+    out = decide(ws, unit, cycle, verb, actor, comment)
     mail = ""
     if out["email"]:  # "sent", or "failed: why"
         status, _, why = out["email"].partition(": ")
@@ -759,10 +777,7 @@ def web(
     from apps.web.app import create_app
 
     ws = _warehouse_workspace()
-    try:
-        application = create_app(ws)
-    except ThiduaError as exc:
-        raise _fail(str(exc)) from None
+    application = create_app(ws)
     web_settings = ws.config.settings.web
     uvicorn.run(
         application,

@@ -189,7 +189,7 @@ def _drop(
     it when `documents` (but the units of NO_PLAN_DOCUMENT); the first annual batch also
     brings a mail from a village whose attachment was cut short in transit: it is
     acknowledged to the village, and listed for the officer."""
-    from thidua.synthetic import drop_into_inbox
+    from apps.synthetic import drop_into_inbox
 
     when = datetime(day.year, day.month, day.day, 10, tzinfo=VN)
     plans = tuple(u.code for u in units if u.code not in NO_PLAN_DOCUMENT) if documents else ()

@@ -24,9 +24,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from apps import synthetic
 from pipeline.collect import take_in, validate_values
 from pipeline.init import init_workspace
-from thidua import synthetic
 from thidua.batch import Batch, batch_frames
 from thidua.config import UNIT_KINDS, Unit, load_config
 from thidua.examine import examine_all

@@ -5,7 +5,7 @@ Prints messages/s of the batched fetch (one UID FETCH per `THIDUA_IMAP_BATCH` me
 BODY.PEEK) against one FETCH per message on the same server and messages, their ratio,
 and the time of the whole collection (fetch → take-in → parse → GX → load → acks to the
 outbox → move to the processed folder).  N synthetic units of the four kinds each mail
-one nam-2025 workbook (`thidua.synthetic`; cached in --corpus between runs); appending
+one nam-2025 workbook (`apps.synthetic`; cached in --corpus between runs); appending
 them to the server is not timed.
 
 Run: .venv/bin/python bench/mailbox.py [--n 5000] [--batch 200]
@@ -30,9 +30,9 @@ from collect import bench_config  # bench/collect.py: the sample config, N units
 from imap_server import start_pymap
 from mails import unit_mail
 
+from apps import synthetic
 from pipeline.collect import collect
 from pipeline.init import init_workspace
-from thidua import synthetic
 from thidua.mailbox import ImapSettings, open_mailbox
 from thidua.paths import Paths
 from thidua.settings import REPO_CONFIG, resolve_settings

@@ -6,11 +6,13 @@
    mailer (one connection), against a bare smtplib loop of prebuilt messages (the
    floor), the same loop building each message first, and one connection per email.
 
-Run: .venv/bin/python bench/remind.py
+Run: .venv/bin/python bench/remind.py [--units 133000] [--emails 500]
+(smoke: --units 3000 --emails 20)
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 import smtplib
 import socket
@@ -30,9 +32,6 @@ from thidua.settings import REPO_CONFIG
 from warehouse.db import migrate
 from warehouse.writer import sync_config
 
-N_UNITS = 133_000
-N_EMAILS = 500
-N_CONNECTIONS = 150
 T7 = date(2025, 12, 11)
 KINDS = ["co_quan", "mat_tran_doan_the", "doanh_nghiep", "thon_xom"]
 
@@ -46,8 +45,8 @@ def best_of(n: int, fn) -> float:
     return min(times)
 
 
-def synthetic_warehouse(cfg) -> duckdb.DuckDBPyConnection:
-    """133,000 units; a tenth already reminded at t7, a tenth with an accepted submission."""
+def synthetic_warehouse(cfg, n_units: int) -> duckdb.DuckDBPyConnection:
+    """`n_units` units; a tenth already reminded at t7, a tenth with an accepted submission."""
     con = duckdb.connect()
     migrate(con)
     sync_config(con, cfg)
@@ -57,7 +56,7 @@ def synthetic_warehouse(cfg) -> duckdb.DuckDBPyConnection:
         SELECT 'S' || lpad(i::VARCHAR, 6, '0'), 1, 'Đơn vị ' || i,
                ['{"','".join(KINDS)}'][1 + i % 4], 'thon_xom',
                'u' || i || '@x.example', 'Trưởng đơn vị', 'h' || i || '@x.example'
-        FROM range({N_UNITS - len(cfg.units)}) t(i)""")
+        FROM range({n_units - len(cfg.units)}) t(i)""")
     con.execute("""
         INSERT INTO reminders (unit_code, cycle_id, stage, due_date, stage_date, status)
         SELECT code, 'nam-2025', 't7', DATE '2025-12-22', DATE '2025-12-11', 'sent'
@@ -99,8 +98,8 @@ def naive_plan(cfg, con) -> int:
     return due
 
 
-def bench_plan(cfg) -> None:
-    con = synthetic_warehouse(cfg)
+def bench_plan(cfg, n_units: int) -> None:
+    con = synthetic_warehouse(cfg, n_units)
     planned = plan_reminders(con, cfg, T7)
     to_send = int(planned["skip"].isna().sum())
     vectorised = best_of(5, lambda: plan_reminders(con, cfg, T7))
@@ -109,8 +108,8 @@ def bench_plan(cfg) -> None:
     con.execute(
         "UPDATE unit_versions SET retired_at = now() WHERE code NOT IN (SELECT code FROM keep)"
     )
-    naive = best_of(1, lambda: naive_plan(cfg, con)) * N_UNITS / sample
-    print(f"stage computation, {N_UNITS:,} units: {len(planned):,} rows, {to_send:,} to send")
+    naive = best_of(1, lambda: naive_plan(cfg, con)) * n_units / sample
+    print(f"stage computation, {n_units:,} units: {len(planned):,} rows, {to_send:,} to send")
     print(f"  vectorised (DuckDB)     {vectorised * 1000:8.1f} ms   (goal < 1000 ms)")
     print(f"  naive Python loop       {naive * 1000:8.1f} ms   (2,000 units, scaled)")
     print(f"  ratio naive / vectorised {naive / vectorised:7.1f}x")
@@ -146,14 +145,15 @@ def start_sink(port: int) -> subprocess.Popen:
     raise RuntimeError("aiosmtpd did not start")
 
 
-def bench_send(cfg, tmp: Path) -> None:
+def bench_send(cfg, tmp: Path, n_emails: int) -> None:
     port = free_port()
     os.environ.update(
         THIDUA_SMTP_HOST="127.0.0.1", THIDUA_SMTP_PORT=str(port), THIDUA_SMTP_SECURITY="none"
     )
     os.environ.pop("THIDUA_SMTP_USER", None)
+    n_connections = min(150, n_emails)
     units, cycle = cfg.units, cfg.cycle("nam-2025")
-    emails = [reminder_email(cfg, units[i % len(units)], cycle, "t7") for i in range(N_EMAILS)]
+    emails = [reminder_email(cfg, units[i % len(units)], cycle, "t7") for i in range(n_emails)]
     sender, name = cfg.settings.sender.email, cfg.settings.sender.name
     prebuilt = [(e.to + e.cc, build_message(e, sender, name).as_bytes()) for e in emails]
     proc = start_sink(port)
@@ -175,15 +175,15 @@ def bench_send(cfg, tmp: Path) -> None:
             assert all(r.ok for r in results)
 
         def per_email():
-            for e in emails[:N_CONNECTIONS]:
+            for e in emails[:n_connections]:
                 with open_mailer(cfg.settings, tmp) as m:
                     assert m.send(e).ok
 
         paths = [
-            ("bare smtplib, prebuilt (floor)", N_EMAILS, floor),
-            ("bare smtplib, build + send", N_EMAILS, floor_build),
-            ("mailer, one connection", N_EMAILS, mailer),
-            ("mailer, one connection per email", N_CONNECTIONS, per_email),
+            ("bare smtplib, prebuilt (floor)", n_emails, floor),
+            ("bare smtplib, build + send", n_emails, floor_build),
+            ("mailer, one connection", n_emails, mailer),
+            ("mailer, one connection per email", n_connections, per_email),
         ]
         best = {label: float("inf") for label, _, _ in paths}
         for _ in range(3):  # rounds interleave the paths: load drifts hit all alike
@@ -193,7 +193,7 @@ def bench_send(cfg, tmp: Path) -> None:
     finally:
         proc.terminate()
         proc.wait()
-    print(f"emails/s to aiosmtpd in another process ({N_EMAILS} rendered t7 reminders):")
+    print(f"emails/s to aiosmtpd in another process ({n_emails} rendered t7 reminders):")
     for label, rate in rates.items():
         print(f"  {label:34s} {rate:8.1f}/s")
     mailer_rate = rates["mailer, one connection"]
@@ -211,10 +211,14 @@ def bench_send(cfg, tmp: Path) -> None:
 def main() -> None:
     import tempfile
 
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--units", type=int, default=133_000)
+    ap.add_argument("--emails", type=int, default=500)
+    args = ap.parse_args()
     cfg = load_config(REPO_CONFIG)
-    bench_plan(cfg)
+    bench_plan(cfg, args.units)
     with tempfile.TemporaryDirectory() as tmp:
-        bench_send(cfg, Path(tmp))
+        bench_send(cfg, Path(tmp), args.emails)
 
 
 if __name__ == "__main__":

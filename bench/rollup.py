@@ -110,6 +110,28 @@ def with_duckdb(path: Path, years: list[str]) -> dict[str, pd.DataFrame]:
         }
 
 
+def _tags(x: object) -> frozenset:
+    """A tags cell (a list, an array or NULL) as a set."""
+    return frozenset(x) if x is not None and len(x) else frozenset()  # type: ignore[arg-type]
+
+
+def applies(units: pd.DataFrame, ind: pd.DataFrame) -> pd.DataFrame:
+    """(unit code, indicator code) of every indicator a unit holds: one of its kinds and,
+    when it names tags, the unit carries one of them (as rollup.sql's rollup_applies)."""
+
+    rows = []
+    for kind, unit_tags in {(k, _tags(t)) for k, t in zip(units["kind"], units["tags"])}:
+        held = [
+            c
+            for c, kinds, t in zip(ind["code"], ind["kinds"], ind["tags"])
+            if kind in list(kinds) and (not _tags(t) or _tags(t) & unit_tags)
+        ]
+        rows += [(kind, unit_tags, c) for c in held]
+    pairs = pd.DataFrame(rows, columns=["kind", "profile", "indicator_code"])
+    profiles = units.assign(profile=[_tags(t) for t in units["tags"]])[["code", "kind", "profile"]]
+    return profiles.merge(pairs, on=["kind", "profile"])[["code", "indicator_code"]]
+
+
 def round2(x: pd.Series) -> pd.Series:
     """Round half away from zero as DuckDB does (numpy rounds half to even); x >= 0."""
     return np.floor(x * 100 + 0.5) / 100
@@ -158,6 +180,7 @@ def with_pandas(t: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
     comp["on_time_rate"] = round2(100.0 * comp["on_time"] / comp["expected"])
 
     v = values.merge(st[["submission_id", "cycle_id", "code", "block", "kind"]], on="submission_id")
+    v = v.merge(applies(units, ind), on=["code", "indicator_code"])  # the unit's indicators only
     ts = v.loc[v["indicator_code"] == "TS01", ["cycle_id", "code", "value"]]
     v = v.merge(ts.rename(columns={"value": "ts01"}), how="left", on=["cycle_id", "code"])
     v["weighted"] = v["value"] * v["ts01"]
@@ -170,6 +193,12 @@ def with_pandas(t: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
         weighted=("weighted", "sum"),
         weight=("ts01", "sum"),
     ).reset_index()
+    # every indicator of every year, one that no unit holds with 0 units (as the report)
+    grid = pd.DataFrame({"cycle_id": t["years"]}).merge(
+        ind[["code"]].rename(columns={"code": "indicator_code"}), how="cross"
+    )
+    tot = grid.merge(tot, how="left", on=["cycle_id", "indicator_code"])
+    tot["n_units"] = tot["n_units"].fillna(0)
     tot = tot.merge(ind, left_on="indicator_code", right_on="code")
     tot["total"] = np.select(
         [tot["type"] == "percent", tot["type"] == "bool"],
@@ -177,10 +206,21 @@ def with_pandas(t: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
         tot["s"],
     )
 
+    # a ratio's population: the units of its kind carrying one of its tags, when it names any
+    unit_tags = {c: _tags(t) for c, t in zip(units["code"], units["tags"])}
+    population = {
+        r.key: {
+            c
+            for c, k in zip(units["code"], units["kind"])
+            if k == r.population
+            and (not r.population_tags or unit_tags[c] & set(r.population_tags))
+        }
+        for r in RULES.ratios
+    }
     pieces = []
     for r in RULES.ratios:
         num = v.loc[
-            (v["indicator_code"] == r.numerator) & (v["kind"] == r.population),
+            (v["indicator_code"] == r.numerator) & v["code"].isin(population[r.key]),
             ["cycle_id", "code", "block", "value"],
         ]
         den = v.loc[
@@ -195,11 +235,11 @@ def with_pandas(t: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
     rt = ur.groupby(["cycle_id", "ratio"]).agg(num=("value_n", "sum"), den=("value_d", "sum"))
     rt["pct"] = round2(100.0 * rt["num"] / rt["den"])
 
-    # mean over the ratios that apply to the unit's kind, an empty one counting 0
-    n_app = {k: sum(r.population == k for r in RULES.ratios) for k in st["kind"].unique()}
+    # mean over the ratios whose population holds the unit, an empty one counting 0
+    n_app = {c: sum(c in population[r.key] for r in RULES.ratios) for c in units["code"]}
     perf = ur.groupby(["cycle_id", "code"])["pr"].sum().rename("perf").reset_index()
     sc = st.merge(perf, how="left", on=["cycle_id", "code"])
-    sc["perf"] = sc["perf"] / sc["kind"].map(n_app).replace(0, np.nan)
+    sc["perf"] = sc["perf"] / sc["code"].map(n_app).replace(0, np.nan)
     sc["score_time"] = sc["status"].map(
         {"on_time": W["on_time"], "late": W["late"], "missing": W["missing"]}
     )
@@ -268,11 +308,11 @@ def main() -> None:
     con = duckdb.connect(path, read_only=True)
     raw = {
         "submissions": con.execute("SELECT * FROM submissions").df(),
-        "units": con.execute("SELECT code, kind, block FROM units").df(),
+        "units": con.execute("SELECT code, kind, block, tags FROM units").df(),
         "values": con.execute(
             "SELECT submission_id, indicator_code, value FROM submission_values"
         ).df(),
-        "indicators": con.execute("SELECT code, type FROM indicators").df(),
+        "indicators": con.execute("SELECT code, type, kinds, tags FROM indicators").df(),
         "years": years,
     }
     t0 = time.perf_counter()

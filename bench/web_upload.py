@@ -1,6 +1,6 @@
 """Uploads through the web app, on loopback: `thidua web` (uvicorn) in a subprocess.
 
-Each unit uploads a real workbook (`thidua.synthetic.workbook`) through its own signed
+Each unit uploads a real workbook (`apps.synthetic.workbook`) through its own signed
 link; every request is timed from send to the outcome page.  `--n 20`: N units upload at
 the same moment; `--n 1`: `--repeat` units upload one after the other, a second apart
 (a single upload on an idle server).  Before them one upload is timed on its own: the
@@ -81,10 +81,10 @@ def run(mode: str, n: int, repeat: int) -> dict:
     """One fresh home and server collecting `mode`; the timings and the checks."""
     import duckdb
 
+    from apps import synthetic
     from apps.server import web_process
     from pipeline.init import init_workspace
     from pipeline.links import make_link
-    from thidua import synthetic
     from thidua.workspace import Workspace
 
     home = Path(tempfile.mkdtemp(prefix="thidua-web-bench-"))

@@ -46,12 +46,12 @@ def free_port() -> int:
 def main() -> None:
     from playwright.sync_api import sync_playwright
 
+    from apps import synthetic
     from apps.server import web_process
     from pipeline.init import init_workspace
     from pipeline.links import make_link
     from pipeline.review import decide
     from pipeline.upload import upload
-    from thidua import synthetic
     from thidua.passwords import hash_password
     from thidua.workspace import Workspace
 

@@ -8,6 +8,7 @@ between threads (notes §8.1), and building one costs ~35 ms.  Results are match
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -64,7 +65,7 @@ def run_suite(
     return _problems(result, frame, cfg)
 
 
-def _problems(result, frame: pd.DataFrame, cfg: Config) -> list[tuple[str, Problem]]:
+def _problems(result: Any, frame: pd.DataFrame, cfg: Config) -> list[tuple[str, Problem]]:
     inds = {i.code: i for i in cfg.indicators}
     out = []
     for r in result.results:
@@ -80,7 +81,7 @@ def _problems(result, frame: pd.DataFrame, cfg: Config) -> list[tuple[str, Probl
     return out
 
 
-def _problem(meta: dict, row, inds: dict) -> Problem:
+def _problem(meta: dict, row: Any, inds: dict) -> Problem:
     rule, code, value = meta["rule_id"], row.indicator, row.value
     ind = inds[code]
     fields = {"code": code}

@@ -1,6 +1,6 @@
 """Prefect flows of thidua: the entrypoints of prefect.yaml.
 
-`thidua` is imported first: it turns telemetry off and gives the ephemeral API time to
-start on a busy machine, which only counts when set before Prefect is imported."""
+`tasks` is imported first: it turns Prefect's telemetry off and gives the ephemeral API
+time to start on a busy machine, which only counts when set before Prefect is imported."""
 
-import thidua  # noqa: F401
+import tasks  # noqa: F401

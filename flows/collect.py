@@ -12,18 +12,17 @@ from pathlib import Path
 from prefect import flow
 from prefect.artifacts import create_table_artifact
 
-from flows.hooks import ALERT_HOOKS
-from pipeline.collect import collect
+from flows.hooks import ALERT_HOOKS, run_workspace
+from pipeline.collect import Collected, collect
 from tasks.collect import run
 from thidua import words
-from thidua.workspace import Workspace
 
 # The artifact is for the officer: Vietnamese columns and values (`thidua.words`); the
 # flow's return value keeps the English keys of `thidua collect --json`.
 ARTIFACT_COLUMNS = ("unit", "cycle", "outcome", "late", "errors", "warnings", "ack", "file")
 
 
-def artifact_rows(done) -> list[dict]:
+def artifact_rows(done: Collected) -> list[dict]:
     """One row per file, in Vietnamese; an unreadable file shows its sender and why."""
     why = {
         ex.incoming.submission_id: (ex.incoming.sender or "", ex.problems[0].message_vi)
@@ -53,7 +52,7 @@ def artifact_rows(done) -> list[dict]:
 
 @flow(name="collect", log_prints=True, **ALERT_HOOKS)
 def collect_flow(inbox: str | None = None) -> dict:
-    done = collect(Workspace.from_env(), Path(inbox) if inbox else None, run=run)
+    done = collect(run_workspace(), Path(inbox) if inbox else None, run=run)
     rows = artifact_rows(done)
     if rows:  # what the admin scans first leads; the full sha256 is in DuckDB
         unreadable = sum(1 for ex in done.batch.examined if ex.parsed is None)

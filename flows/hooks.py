@@ -1,24 +1,58 @@
-"""State hooks shared by every flow: email the admin when a run fails or crashes."""
+"""What every flow shares: the run's workspace (settings resolved once per run) and the
+state hooks that email the admin when a run fails or crashes."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import datetime
+from typing import Any
 
 from prefect import get_run_logger
+from prefect.runtime import flow_run as current_run
 from prefect.utilities.urls import url_for
 
 from thidua.alerts import failure_alert
 from thidua.mailer import send_one
 from thidua.workspace import Workspace
 
+_HANDED: ContextVar[Workspace | None] = ContextVar("thidua_handed_workspace", default=None)
+_RUNS: dict[str, Workspace] = {}  # flow run id → its workspace, until the run ends
 
-def alert_admin(flow, flow_run, state) -> None:
+
+@contextmanager
+def handing(ws: Workspace) -> Iterator[None]:
+    """Flows called in this block run on `ws`: a caller that resolved the settings (the
+    CLI) hands them on instead of having each run resolve them again."""
+    token = _HANDED.set(ws)
+    try:
+        yield
+    finally:
+        _HANDED.reset(token)
+
+
+def run_workspace() -> Workspace:
+    """The workspace of the current flow run: the one handed by the caller, else resolved
+    here (a deployment's run). Kept for the run's state hooks, so the settings are
+    resolved at most once per run."""
+    ws = _HANDED.get() or Workspace.from_env()
+    _RUNS[str(current_run.id)] = ws
+    return ws
+
+
+def _run_workspace_of(flow_run: Any) -> Workspace:
+    """The workspace the run used; resolved here only if the run failed before it had one."""
+    return _RUNS.pop(str(flow_run.id), None) or _HANDED.get() or Workspace.from_env()
+
+
+def alert_admin(flow: Any, flow_run: Any, state: Any) -> None:
     """on_failure / on_crashed hook: one alert per failed run, through the mailer (SMTP,
     or the outbox when none is configured).  Never raises: a broken alert must not hide
     the failure it reports."""
     logger = get_run_logger()
     try:
-        ws = Workspace.from_env()
+        ws = _run_workspace_of(flow_run)
         email = failure_alert(
             ws.config.settings,
             flow.name,
@@ -37,4 +71,14 @@ def alert_admin(flow, flow_run, state) -> None:
         logger.error("alert not sent: %s: %s", type(exc).__name__, exc)
 
 
-ALERT_HOOKS = {"on_failure": [alert_admin], "on_crashed": [alert_admin]}
+def forget_run(flow: Any, flow_run: Any, state: Any) -> None:
+    """on_completion / on_cancellation hook: the run's workspace is no longer needed."""
+    _RUNS.pop(str(flow_run.id), None)
+
+
+ALERT_HOOKS: dict[str, Any] = {
+    "on_failure": [alert_admin],
+    "on_crashed": [alert_admin],
+    "on_completion": [forget_run],
+    "on_cancellation": [forget_run],
+}

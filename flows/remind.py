@@ -8,7 +8,8 @@ summarise the run per cycle and stage.
 from __future__ import annotations
 
 from datetime import date
-from functools import partial
+from typing import cast
+from uuid import UUID
 
 from prefect import flow
 from prefect.artifacts import (
@@ -17,25 +18,27 @@ from prefect.artifacts import (
     update_progress_artifact,
 )
 
-from flows.hooks import ALERT_HOOKS
+from flows.hooks import ALERT_HOOKS, run_workspace
 from pipeline.remind import remind as remind_sequence
 from tasks.remind import run
 from thidua import words
 from thidua.calendar import format_date_vi
-from thidua.workspace import Workspace
 
 
 @flow(name="remind", log_prints=True, **ALERT_HOOKS)
 def remind(today: date | None = None, cycle: str | None = None, dry_run: bool = False) -> dict:
     """Send today's reminders; a dry run plans and reports without sending or logging."""
-    ws = Workspace.from_env()
-    progress = create_progress_artifact(
-        0.0, key="remind-progress", description="Thư nhắc hạn đã gửi"
+    ws = run_workspace()
+    progress = cast(  # a sync flow: the sync call, not a coroutine
+        UUID,
+        create_progress_artifact(0.0, key="remind-progress", description="Thư nhắc hạn đã gửi"),
     )
-    done = remind_sequence(
-        ws, today, cycle, dry_run, run=run, progress=partial(update_progress_artifact, progress)
-    )
-    update_progress_artifact(progress, 100.0)
+
+    def advance(percent: float) -> None:
+        update_progress_artifact(progress, percent)
+
+    done = remind_sequence(ws, today, cycle, dry_run, run=run, progress=advance)
+    advance(100.0)
     # For the officer in Vietnamese; the return value keeps the --json keys
     create_table_artifact(
         [

@@ -15,17 +15,16 @@ from datetime import date
 from prefect import flow
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
-from flows.hooks import ALERT_HOOKS
+from flows.hooks import ALERT_HOOKS, run_workspace
 from pipeline.rollup import rollup
 from tasks.rollup import run
 from thidua import words
-from thidua.workspace import Workspace
 
 
 def _rollup(kind: str, number: int, today: date | None, send_email: bool) -> dict:
     """Run the rollup sequence, then publish a markdown artifact (headline figures,
     file links) and a table (completeness per block)."""
-    result, sent = rollup(Workspace.from_env(), kind, number, today, send_email, run=run)
+    result, sent = rollup(run_workspace(), kind, number, today, send_email, run=run)
     out = result.as_dict()
     if sent is not None:
         out["email"] = sent

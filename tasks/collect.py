@@ -12,9 +12,9 @@ from __future__ import annotations
 from pipeline import collect as steps
 from pipeline import mailbox
 from pipeline.alerts import alert_failing_mail
-from tasks.steps import runner, step_task
+from tasks.steps import TaskRunner, step_task
 
-run = runner(
+run = TaskRunner(
     # IMAP may drop a connection for a moment; a rerun refetches only what is unrecorded
     step_task(mailbox.fetch_mail, writes=True, retries=2, retry_delay_seconds=[5, 30]),
     step_task(steps.take_in, writes=True),

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from contextlib import nullcontext
+from contextlib import AbstractContextManager, nullcontext
+from typing import Any
 
 from prefect.concurrency.sync import concurrency
 from prefect.settings import PREFECT_API_URL
@@ -10,7 +11,7 @@ from prefect.settings import PREFECT_API_URL
 WRITER_LIMIT = "duckdb-writer"  # `thidua server start` creates it: prefect gcl create … --limit 1
 
 
-def writer_slot(lease_duration: float = 300):
+def writer_slot(lease_duration: float = 300) -> AbstractContextManager[Any]:
     """The global concurrency slot of the one DuckDB writer, shown in the Prefect UI.
 
     On the ephemeral API (no PREFECT_API_URL) there is no such limit and nothing to

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from pipeline import remind as steps
 from pipeline.alerts import alert_failing_mail
-from tasks.steps import runner, step_task
+from tasks.steps import TaskRunner, step_task
 
-run = runner(
+run = TaskRunner(
     step_task(steps.plan),
     step_task(steps.send, writes=True),
     step_task(alert_failing_mail, writes=True),

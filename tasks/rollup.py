@@ -6,9 +6,9 @@ SMTP errors itself), so a report is never mailed twice by one run."""
 from __future__ import annotations
 
 from pipeline import rollup as steps
-from tasks.steps import runner, step_task
+from tasks.steps import TaskRunner, step_task
 
-run = runner(
+run = TaskRunner(
     step_task(steps.build, writes=True),  # ends with a write: the version's record
     step_task(steps.email_report),
 )

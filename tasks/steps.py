@@ -9,7 +9,6 @@ from typing import Any
 from prefect import Task, task
 from prefect.cache_policies import NO_CACHE
 
-from pipeline.steps import Runner
 from tasks.guards import writer_slot
 
 
@@ -25,15 +24,16 @@ def step_task(step: Callable[..., Any], writes: bool = False, **options: Any) ->
             with writer_slot():
                 return step(*args, **kwargs)
 
-    return task(fn, name=step.__name__.replace("_", "-"), cache_policy=NO_CACHE, **options)
+    return task(name=step.__name__.replace("_", "-"), cache_policy=NO_CACHE, **options)(fn)
 
 
-def runner(*tasks: Task) -> Runner:
-    """A runner that runs each step as its task; a step without one is a programming
-    error, not something to run silently outside Prefect."""
-    by_step = {getattr(t.fn, "__wrapped__", t.fn): t for t in tasks}
+class TaskRunner:
+    """A runner (`pipeline.steps.Runner`) that runs each step as its task; a step without
+    one is a programming error, not something to run silently outside Prefect
+    (tests/test_sequences.py checks that every step a sequence runs has its task)."""
 
-    def run(step: Callable[..., Any], /, *args: Any) -> Any:
-        return by_step[step](*args)
+    def __init__(self, *tasks: Task) -> None:
+        self.tasks = {getattr(t.fn, "__wrapped__", t.fn): t for t in tasks}
 
-    return run
+    def __call__(self, step: Callable[..., Any], /, *args: Any) -> Any:
+        return self.tasks[step](*args)

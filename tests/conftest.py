@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from data.corpus import ON_TIME
 
+import tasks  # noqa: F401 - Prefect's environment, before any test imports Prefect
 from pipeline.init import init_workspace
 from thidua.config import Config, load_config
 from thidua.settings import REPO_CONFIG

@@ -18,9 +18,9 @@ import os
 from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 
+from apps import synthetic
 from pipeline.collect import collect
 from pipeline.rollup import run_phase
-from thidua import synthetic
 from thidua.rollup.model import phase_years
 from thidua.rollup.result import RollupResult
 from thidua.workspace import Workspace

@@ -10,8 +10,8 @@ import pytest
 from conftest import drop, fresh_home, rows
 from data.corpus import CASES, DIR, LATE, build
 
+from apps import synthetic
 from pipeline.collect import collect
-from thidua import synthetic
 from thidua.batch import outcomes
 from thidua.settings import REPO_CONFIG
 from thidua.workspace import Workspace

@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 
+from apps import synthetic
 from pipeline.collect import collect
 from pipeline.init import init_workspace
 from pipeline.remind import remind
-from thidua import synthetic
 from thidua.settings import REPO_CONFIG
 from thidua.workspace import Workspace
 from warehouse.db import connect

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from thidua import synthetic
+from apps import synthetic
 from thidua.examine import examine_one
 from thidua.intake import Incoming
 from thidua.parse import Limits, Unreadable, parse_file

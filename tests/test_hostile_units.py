@@ -19,7 +19,7 @@ from data.hostile import SHEET, member, rezip, set_cell
 from hypothesis import given
 from hypothesis import strategies as st
 
-from thidua import synthetic
+from apps import synthetic
 from thidua.checks import Examined, check_registry
 from thidua.examine import WORKER_DIED, examine_all
 from thidua.exports import excel_safe

@@ -9,9 +9,9 @@ import pytest
 from conftest import SmtpRecorder, free_port, rows
 
 import thidua.acknowledge
+from apps import synthetic
 from pipeline.collect import acknowledge, collect
 from pipeline.remind import remind
-from thidua import synthetic
 from thidua.workspace import Workspace
 from warehouse.db import connect
 

@@ -17,9 +17,9 @@ from conftest import rows
 from mails import AUTHSERV, passed, unit_mail
 from typer.testing import CliRunner
 
+from apps import synthetic
 from pipeline.collect import collect
 from pipeline.steps import call
-from thidua import synthetic
 from thidua.errors import ConfigError
 from thidua.intake import attachments
 from thidua.mailbox import (

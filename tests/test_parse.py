@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from thidua import synthetic
+from apps import synthetic
 from thidua.parse import Limits, Unreadable, parse_file
 from thidua.vnnumber import read_text_number
 

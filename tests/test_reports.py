@@ -231,7 +231,7 @@ def test_config_refuses_a_reward_form_without_authority(tmp_path):
 
 
 def test_co_thi_dua_tinh_proposed_in_an_annual_cycle_is_an_error_on_its_row(workspace):
-    from thidua import synthetic
+    from apps import synthetic
     from thidua.template import build_workbook
 
     cfg = workspace.config
@@ -283,7 +283,7 @@ def _inbox(workspace, name: str, data: bytes, day: int = 10) -> None:
 
 
 def test_synthetic_values_only_where_the_indicator_applies(cfg):
-    from thidua import synthetic
+    from apps import synthetic
 
     cycle = cfg.cycle("nam-2025")
     for unit in cfg.units:
@@ -297,7 +297,7 @@ def test_a_value_of_an_indicator_the_unit_does_not_hold_is_a_warning_not_loaded(
     """A school that fills in the public-service centre's workbook (its HC01-HC03 rows)
     gets one warning per such indicator, on its cell, saying whose figure it is; the
     values are not loaded, so no rollup can count them; the rest of the report counts."""
-    from thidua import synthetic
+    from apps import synthetic
     from thidua.template import build_workbook
 
     cfg = workspace.config
@@ -347,7 +347,7 @@ def test_empty_or_too_long_narrative_fields_are_warnings_naming_field_and_cell(w
 
     from openpyxl import load_workbook
 
-    from thidua import synthetic
+    from apps import synthetic
     from thidua.template import build_workbook
 
     cfg = workspace.config
@@ -428,7 +428,7 @@ def test_review_and_plan_templates_say_what_each_figure_covers(cfg):
 
     from openpyxl import load_workbook
 
-    from thidua import synthetic
+    from apps import synthetic
     from thidua.parse import parse_xlsx
     from thidua.template import build_workbook
 

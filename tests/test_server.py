@@ -22,10 +22,10 @@ from prefect.client.schemas.objects import StateType
 from prefect.deployments import run_deployment
 from prefect.settings import PREFECT_API_URL, temporary_settings
 
+from apps import synthetic
 from apps.server import Server
 from pipeline.init import init_workspace
 from tests.conftest import free_port
-from thidua import synthetic
 from thidua.settings import REPO_CONFIG
 from thidua.workspace import Workspace
 

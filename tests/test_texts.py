@@ -19,10 +19,10 @@ from conftest import drop, rows
 from data.corpus import ON_TIME
 from typer.testing import CliRunner
 
+from apps import synthetic
 from pipeline.collect import collect
 from pipeline.init import init_workspace
 from pipeline.remind import remind
-from thidua import synthetic
 from thidua.settings import REPO_CONFIG
 from thidua.template import build_workbook
 from thidua.workspace import Workspace

@@ -14,6 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
+from apps import synthetic
 from apps.cli import app as cli
 from apps.web.app import create_app
 from apps.web.guards import CSP, TokenBucket
@@ -21,7 +22,7 @@ from pipeline import upload as uploads
 from pipeline.links import make_link, open_link
 from pipeline.review import decide, unit_view
 from pipeline.upload import UploadQueue, upload
-from thidua import links, synthetic
+from thidua import links
 from thidua.errors import ConfigError
 from thidua.passwords import hash_password, verify_password
 from thidua.settings import REPO_CONFIG, resolve_settings

@@ -20,8 +20,8 @@ from pathlib import Path
 
 import pytest
 
+from apps import synthetic
 from apps.server import web_process
-from thidua import synthetic
 from thidua.passwords import hash_password
 from thidua.workspace import Workspace
 

@@ -28,10 +28,11 @@ from test_web import (
     token_of,
 )
 
+from apps import synthetic
 from pipeline.links import make_link
 from pipeline.review import decide, unit_view
 from pipeline.upload import upload
-from thidua import synthetic, words
+from thidua import words
 from thidua.workspace import Workspace
 
 VIETNAMESE = re.compile(r"[ăâđêôơưạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹ]", re.IGNORECASE)

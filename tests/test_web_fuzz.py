@@ -11,10 +11,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_web import HASH, SECRET, XLSX, client, login, open_cycle, token_of
 
+from apps import synthetic
 from apps.web.guards import TokenBucket
 from pipeline.links import make_link
 from pipeline.upload import upload
-from thidua import synthetic
 from thidua.workspace import Workspace
 
 EXAMPLES = 600

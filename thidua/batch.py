@@ -5,11 +5,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from operator import attrgetter
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from thidua.checks import Examined
 from thidua.intake import Arrival, Incoming
 from thidua.rules import ERROR, WARNING
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from thidua.parse import Parsed
 
 
 @dataclass
@@ -70,25 +75,25 @@ FILE_COLUMNS = [
 ]
 
 
-def files_frame(arrivals: list[Arrival]):
+def files_frame(arrivals: list[Arrival]) -> pd.DataFrame:
     """One row per archived file: each inbox file, and a mail's attachments (submissions
     and documents) with the Message-ID and subject of the mail they came in."""
     import pandas as pd
 
-    rows = {}
+    rows: dict[str, tuple] = {}
     for a in arrivals:
         first = a.submissions[0] if a.submissions else None
-        mail = first is not None and first.source in ("eml", "mailbox")
+        mail = first if first is not None and first.source in ("eml", "mailbox") else None
         rows[a.sha256] = (
             a.sha256,
             a.path.name,
             a.size,
-            "mailbox" if mail and first.source == "mailbox" else "inbox",
+            "mailbox" if mail and mail.source == "mailbox" else "inbox",
             first.sender if first else None,
             a.received_at,
             str(a.archived_path),
-            first.message_id if mail else None,
-            first.subject if mail else None,
+            mail.message_id if mail else None,
+            mail.subject if mail else None,
             None,
         )
         for s in (*a.submissions, *a.documents):
@@ -127,6 +132,77 @@ def attachment_rows(batch: Batch) -> list[tuple]:
     return rows
 
 
+# The columns of each table that batch_frames fills, in the warehouse's order.
+SUBMISSION_COLUMNS = (
+    "submission_id",
+    "unit_code",
+    "cycle_id",
+    "received_at",
+    "outcome",
+    "late",
+    "n_errors",
+    "n_warnings",
+    "file_format",
+    "batch_id",
+)
+INFO_COLUMNS = ("submission_id", "key", "value", "cell")
+INITIATIVE_COLUMNS = (
+    "submission_id",
+    "row_no",
+    "title",
+    "author",
+    "field",
+    "applied_on",
+    "effect",
+    "recognition",
+    "cell",
+)
+PROPOSAL_COLUMNS = (
+    "submission_id",
+    "row_no",
+    "subject_type",
+    "name",
+    "position",
+    "reward_form",
+    "summary",
+    "cell",
+)
+RESULT_COLUMNS = (
+    "submission_id",
+    "rule_id",
+    "severity",
+    "sheet",
+    "cell",
+    "value",
+    "message_vi",
+    "fix_vi",
+)
+ATTACHMENT_COLUMNS = ("submission_id", "sha256", "name", "size_bytes", "role")
+
+
+def _submission_row(ex: Examined, batch_id: str) -> tuple:
+    """The submissions row of one examined file (unreadable ones too)."""
+    p = ex.parsed
+    fmt = p.file_format if p else ex.incoming.name.rsplit(".", 1)[-1].lower()
+    return (
+        ex.incoming.submission_id,
+        ex.unit.code if ex.unit else None,
+        ex.cycle.id if ex.cycle else None,
+        ex.incoming.received_at,
+        ex.outcome,
+        ex.late,
+        ex.count(ERROR),
+        ex.count(WARNING),
+        fmt,
+        batch_id,
+    )
+
+
+def _dict_rows(sid: str, records: list[dict], columns: tuple[str, ...]) -> list[tuple]:
+    """Rows of `columns` (the first is the submission id) from a parsed sheet's records."""
+    return [(sid, *(r[c] for c in columns[1:])) for r in records]
+
+
 def batch_frames(batch: Batch) -> dict:
     """One DataFrame per warehouse table, the rows of every new submission."""
     import pandas as pd
@@ -134,21 +210,7 @@ def batch_frames(batch: Batch) -> dict:
     subs, info, inits, props, results = [], [], [], [], []
     for ex in batch.examined:
         sid, p = ex.incoming.submission_id, ex.parsed
-        fmt = p.file_format if p else ex.incoming.name.rsplit(".", 1)[-1].lower()
-        subs.append(
-            (
-                sid,
-                ex.unit.code if ex.unit else None,
-                ex.cycle.id if ex.cycle else None,
-                ex.incoming.received_at,
-                ex.outcome,
-                ex.late,
-                ex.count(ERROR),
-                ex.count(WARNING),
-                fmt,
-                batch.batch_id,
-            )
-        )
+        subs.append(_submission_row(ex, batch.batch_id))
         results += [
             (sid, q.rule_id, q.severity, q.sheet, q.cell, q.value, q.message_vi, q.fix_vi)
             for q in ex.problems
@@ -156,36 +218,11 @@ def batch_frames(batch: Batch) -> dict:
         if p is None:
             continue
         info += [(sid, k, v, c) for k, (v, c) in p.info.items()]
-        inits += [
-            (
-                sid,
-                r["row_no"],
-                r["title"],
-                r["author"],
-                r["field"],
-                r["applied_on"],
-                r["effect"],
-                r["recognition"],
-                r["cell"],
-            )
-            for r in p.initiatives
-        ]
-        props += [
-            (
-                sid,
-                r["row_no"],
-                r["subject_type"],
-                r["name"],
-                r["position"],
-                r["reward_form"],
-                r["summary"],
-                r["cell"],
-            )
-            for r in p.proposals
-        ]
+        inits += _dict_rows(sid, p.initiatives, INITIATIVE_COLUMNS)
+        props += _dict_rows(sid, p.proposals, PROPOSAL_COLUMNS)
 
-    def frame(rows, columns):
-        return pd.DataFrame(rows, columns=columns)
+    def frame(rows: list, columns: tuple[str, ...]) -> pd.DataFrame:
+        return pd.DataFrame(rows, columns=list(columns))
 
     vals = (
         batch.values
@@ -194,70 +231,17 @@ def batch_frames(batch: Batch) -> dict:
     )
     vals = vals.drop(columns="cycle_id").rename(columns={"code": "indicator_code"})
     return {
-        "submissions": frame(
-            subs,
-            [
-                "submission_id",
-                "unit_code",
-                "cycle_id",
-                "received_at",
-                "outcome",
-                "late",
-                "n_errors",
-                "n_warnings",
-                "file_format",
-                "batch_id",
-            ],
-        ),
-        "submission_info": frame(info, ["submission_id", "key", "value", "cell"]),
+        "submissions": frame(subs, SUBMISSION_COLUMNS),
+        "submission_info": frame(info, INFO_COLUMNS),
         "submission_values": vals,
-        "initiatives": frame(
-            inits,
-            [
-                "submission_id",
-                "row_no",
-                "title",
-                "author",
-                "field",
-                "applied_on",
-                "effect",
-                "recognition",
-                "cell",
-            ],
-        ),
-        "proposals": frame(
-            props,
-            [
-                "submission_id",
-                "row_no",
-                "subject_type",
-                "name",
-                "position",
-                "reward_form",
-                "summary",
-                "cell",
-            ],
-        ),
-        "validation_results": frame(
-            results,
-            [
-                "submission_id",
-                "rule_id",
-                "severity",
-                "sheet",
-                "cell",
-                "value",
-                "message_vi",
-                "fix_vi",
-            ],
-        ),
-        "attachments": frame(
-            attachment_rows(batch), ["submission_id", "sha256", "name", "size_bytes", "role"]
-        ),
+        "initiatives": frame(inits, INITIATIVE_COLUMNS),
+        "proposals": frame(props, PROPOSAL_COLUMNS),
+        "validation_results": frame(results, RESULT_COLUMNS),
+        "attachments": frame(attachment_rows(batch), ATTACHMENT_COLUMNS),
     }
 
 
-def values_frame(readable: list[Examined]):
+def values_frame(readable: list[Examined]) -> pd.DataFrame:
     """Every value read from these submissions, built column by column: no tuple per
     row, which costs more than the bulk insert itself.  Values that came back from pool
     workers as columns (`ValueColumns`) are taken a run of files at a time.  Columns:
@@ -275,8 +259,9 @@ def values_frame(readable: list[Examined]):
             for out, col in zip(cols, run[0], strict=True):
                 out.extend(col[run[1] : run[2]])
 
-    for ex in readable:
-        vals = ex.parsed.values
+    parsed: list[Parsed] = [ex.parsed for ex in readable if ex.parsed is not None]
+    for p in parsed:
+        vals = p.values
         if isinstance(vals, ValueColumns):
             if run is not None and run[0] is vals.cols and run[2] == vals.start:
                 run[2] = vals.stop
@@ -289,7 +274,7 @@ def values_frame(readable: list[Examined]):
             for out, name in zip(cols, VALUE_FIELDS, strict=True):
                 out.extend(map(attrgetter(name), vals))
     flush()
-    counts = [len(ex.parsed.values) for ex in readable]
+    counts = [len(p.values) for p in parsed]
 
     def repeated(items: list) -> np.ndarray:
         return np.repeat(np.array(items, dtype=object), counts)

@@ -9,7 +9,7 @@ same for every unit.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import holidays
 
@@ -93,6 +93,6 @@ def format_day_vi(d: date, weekday: bool = False) -> str:
     return f"{WEEKDAYS_VI[d.weekday()]}, {text}" if weekday else text
 
 
-def format_time_vi(dt) -> str:
+def format_time_vi(dt: datetime) -> str:
     """A moment as running text says it: "10 giờ 00 ngày 26/12/2025" (already local)."""
     return f"{dt.hour} giờ {dt.minute:02d} ngày {dt.strftime('%d/%m/%Y')}"

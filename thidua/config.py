@@ -12,10 +12,10 @@ import io
 import math
 import os
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from functools import cached_property
+from functools import cached_property, partial
 from pathlib import Path
 from typing import Any
 
@@ -229,7 +229,7 @@ def _check_rollup_codes(
         # A ratio's population: the units of one kind (carrying one of `population_tags`
         # when given), every one of which holds both terms, so no denominator sums a
         # figure over units that do not hold it or over different populations.
-        profiles = [(t,) for t in r.population_tags] or [()]
+        profiles: list[tuple[str, ...]] = [(t,) for t in r.population_tags] or [()]
         tagged = f" tagged {' or '.join(r.population_tags)}" if r.population_tags else ""
         for term in (r.numerator, r.denominator):
             ind = by_code.get(term)
@@ -316,7 +316,7 @@ def _load_units(path: Path, settings: Settings, problems: list[str]) -> list[Uni
         for key in ("email", "head_email"):
             if row[key] and not EMAIL_RE.match(row[key]):
                 bad.append(f"{where}: {key}: not an email address: {row[key]!r}")
-        valid = {}
+        valid: dict[str, Any] = {}
         for key in ("valid_from", "valid_to"):
             value = row.get(key, "")
             valid[key] = _parse_date(value) if value else None
@@ -331,7 +331,8 @@ def _load_units(path: Path, settings: Settings, problems: list[str]) -> list[Uni
         if bad:
             problems.extend(bad)
             continue
-        units.append(Unit(**{k: row[k] for k in UNIT_COLUMNS}, **valid, tags=tags))
+        fields: dict[str, Any] = {k: row[k] for k in UNIT_COLUMNS}
+        units.append(Unit(**fields, **valid, tags=tags))
     if not units and not problems:
         problems.append(f"{path}: no units")
     return units
@@ -358,16 +359,7 @@ def _load_indicators(path: Path, settings: Settings, problems: list[str]) -> lis
         if code in seen:
             bad.append(f"{where}: code: duplicate indicator {code!r} (first on line {seen[code]})")
         seen.setdefault(code, line)
-        kinds = (
-            tuple(settings.kinds)
-            if row["kinds"] == "all"
-            else tuple(k.strip() for k in row["kinds"].split(";") if k.strip())
-        )
-        bad += [
-            f"{where}: kinds: unknown unit kind {k!r} (known: {', '.join(settings.kinds)})"
-            for k in kinds
-            if k not in settings.kinds
-        ]
+        kinds = _indicator_kinds(row["kinds"], settings, where, bad)
         tags = _tags(row.get("tags", ""))
         bad += _unknown_tags(tags, settings, where)
         if row["type"] and row["type"] not in INDICATOR_TYPES:
@@ -376,29 +368,14 @@ def _load_indicators(path: Path, settings: Settings, problems: list[str]) -> lis
             bad.append(
                 f"{where}: aggregate: {row['aggregate']!r} not one of {', '.join(AGGREGATES)}"
             )
-        numbers = {}
-        for key in ("min", "max", "warn_yoy_factor"):
-            numbers[key] = _parse_number(row[key]) if row[key] else None
-            if row[key] and numbers[key] is None:
-                bad.append(f"{where}: {key}: not a number: {shown(row[key])}")
-        if None not in (numbers["min"], numbers["max"]) and numbers["min"] > numbers["max"]:
-            bad.append(f"{where}: max: {numbers['max']:g} is below min {numbers['min']:g}")
+        numbers = _indicator_numbers(row, where, bad)
         at_most = row["at_most"] or None
         if at_most and at_most not in codes:
             bad.append(f"{where}: at_most: unknown indicator {at_most!r}")
         target = (row.get("target") or "yes").strip()
         if target not in ("yes", "no"):
             bad.append(f"{where}: target: {shown(target)} is not yes or no")
-        warn_at_most = None
-        if row["warn_at_most"]:
-            m = WARN_EXPR_RE.match(row["warn_at_most"])
-            if not m or m.group(2) not in codes:
-                bad.append(
-                    f"{where}: warn_at_most: cannot parse {row['warn_at_most']!r} "
-                    "(expected FACTOR*CODE or CODE of a known indicator)"
-                )
-            else:
-                warn_at_most = (float(m.group(1) or 1), m.group(2))
+        warn_at_most = _warn_at_most(row["warn_at_most"], codes, where, bad)
         if bad:
             problems.extend(bad)
             continue
@@ -421,6 +398,48 @@ def _load_indicators(path: Path, settings: Settings, problems: list[str]) -> lis
             )
         )
     return indicators
+
+
+def _indicator_kinds(text: str, settings: Settings, where: str, bad: list[str]) -> tuple[str, ...]:
+    """The unit kinds an indicator applies to: `all` or a `;` list of known kinds."""
+    if text == "all":
+        return tuple(settings.kinds)
+    kinds = tuple(k.strip() for k in text.split(";") if k.strip())
+    bad += [
+        f"{where}: kinds: unknown unit kind {k!r} (known: {', '.join(settings.kinds)})"
+        for k in kinds
+        if k not in settings.kinds
+    ]
+    return kinds
+
+
+def _indicator_numbers(row: dict[str, str], where: str, bad: list[str]) -> dict[str, float | None]:
+    """min, max and warn_yoy_factor of an indicators.csv row; None where empty."""
+    numbers: dict[str, float | None] = {}
+    for key in ("min", "max", "warn_yoy_factor"):
+        numbers[key] = _parse_number(row[key]) if row[key] else None
+        if row[key] and numbers[key] is None:
+            bad.append(f"{where}: {key}: not a number: {shown(row[key])}")
+    low, high = numbers["min"], numbers["max"]
+    if low is not None and high is not None and low > high:
+        bad.append(f"{where}: max: {high:g} is below min {low:g}")
+    return numbers
+
+
+def _warn_at_most(
+    text: str, codes: set[str], where: str, bad: list[str]
+) -> tuple[float, str] | None:
+    """warn_at_most as (factor, code): FACTOR*CODE or CODE of a known indicator."""
+    if not text:
+        return None
+    m = WARN_EXPR_RE.match(text)
+    if not m or m.group(2) not in codes:
+        bad.append(
+            f"{where}: warn_at_most: cannot parse {text!r} "
+            "(expected FACTOR*CODE or CODE of a known indicator)"
+        )
+        return None
+    return (float(m.group(1) or 1), m.group(2))
 
 
 # -- cycles.yaml ----------------------------------------------------------------------
@@ -485,9 +504,7 @@ def _load_cycles(
     seen: set[str] = set()
     for entry, node in zip(entries, node_list, strict=False):
         bad: list[str] = []
-        cycle = _cycle(
-            entry, node, lambda key, node=node: line(node, key), calendar, reward_forms, seen, bad
-        )
+        cycle = _cycle(entry, node, partial(line, node), calendar, reward_forms, seen, bad)
         problems.extend(bad)
         if cycle is not None and not bad:
             cycles.append(cycle)
@@ -499,7 +516,7 @@ def _load_cycles(
 def _cycle(
     entry: Any,
     node: yaml.Node,
-    at,
+    at: Callable[[str], str],
     calendar: WorkCalendar,
     reward_forms: dict[str, str],
     seen: set[str],
@@ -524,6 +541,30 @@ def _cycle(
     kind = entry.get("kind")
     if kind and (not isinstance(kind, str) or kind not in CYCLE_KINDS):
         bad.append(f"{at('kind')}: kind: {shown(kind)} not one of {', '.join(CYCLE_KINDS)}")
+    due, start, end, opens = _cycle_dates(entry, at, kind, bad)
+    numbers, targets, forms = _cycle_numbers(entry, at, reward_forms, bad)
+    if bad or due is None:  # a missing due date is among the problems
+        return None
+    return Cycle(
+        id=cycle_id,
+        kind=str(kind),
+        title=str(entry["title"]),
+        due_original=due,
+        due=calendar.move_due_date(due),
+        period_start=start,
+        period_end=end,
+        year=numbers["year"],
+        phase=numbers["phase"],
+        targets=tuple(targets),
+        reward_forms=tuple(str(f) for f in forms),
+        opens=opens,
+    )
+
+
+def _cycle_dates(
+    entry: dict, at: Callable[[str], str], kind: Any, bad: list[str]
+) -> tuple[date | None, date | None, date | None, date | None]:
+    """A cycle's due date, period (start, end) and opening date, checked against each other."""
     due = _parse_date(entry.get("due"))
     if entry.get("due") and due is None:
         bad.append(f"{at('due')}: due: not a date (YYYY-MM-DD): {shown(entry['due'])}")
@@ -542,7 +583,14 @@ def _cycle(
     opens = _parse_date(entry.get("opens")) if entry.get("opens") else None
     if entry.get("opens") and opens is None:
         bad.append(f"{at('opens')}: opens: not a date (YYYY-MM-DD): {shown(entry['opens'])}")
-    numbers = {}
+    return due, start, end, opens
+
+
+def _cycle_numbers(
+    entry: dict, at: Callable[[str], str], reward_forms: dict[str, str], bad: list[str]
+) -> tuple[dict[str, Any], list[int], list[Any]]:
+    """A cycle's year and phase, target years and reward forms, checked."""
+    numbers: dict[str, Any] = {}
     for key in ("year", "phase"):
         value = entry.get(key)
         if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
@@ -563,22 +611,7 @@ def _cycle(
         for f in forms
         if str(f) not in reward_forms
     ]
-    if bad:
-        return None
-    return Cycle(
-        id=cycle_id,
-        kind=kind,
-        title=str(entry["title"]),
-        due_original=due,
-        due=calendar.move_due_date(due),
-        period_start=start,
-        period_end=end,
-        year=numbers["year"],
-        phase=numbers["phase"],
-        targets=tuple(targets),
-        reward_forms=tuple(str(f) for f in forms),
-        opens=opens,
-    )
+    return numbers, targets, forms
 
 
 def _line_of(node: yaml.Node, key: str) -> int:

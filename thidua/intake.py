@@ -163,7 +163,7 @@ def archive(data: bytes, archive_dir: Path, sha: str | None = None) -> tuple[str
 
     Written to a temporary file renamed into place, which is removed if the write fails
     (disk full), so the archive never holds a partial file under a final name.  Not
-    fsynced one by one (3.7 ms a file on this VM's ext4, 8 minutes a national cycle):
+    fsynced one by one (see bench/README.md, "Figures behind the code"):
     `take_all` syncs the archive's file system once, before any record names a file,
     and a file left empty by a crash before that sync is rewritten on the rerun."""
     sha = sha or hashlib.sha256(data).hexdigest()

@@ -413,7 +413,7 @@ def resolve_settings(directory: Path, env: Mapping[str, str] = os.environ) -> Se
                 )
     token = _SOURCES.set((tuple(files), env))
     try:
-        return Settings()
+        return Settings()  # type: ignore[call-arg]  # its fields come from the sources set above
     except ValidationError as exc:
         raise ConfigError([_problem(err, files, env) for err in exc.errors()]) from None
     finally:

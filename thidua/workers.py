@@ -84,8 +84,8 @@ class Isolation:
 
 class KeptWorkers:
     """Idle isolated workers kept between calls of `map_isolated` by a long-lived
-    process (the web app), so that a batch of a few files does not pay a spawn: ~0.7 s
-    on a quiet machine, 5 s and more on a loaded one, most of a small collection.
+    process (the web app), so that a batch of a few files does not pay a spawn, most of
+    a small collection (see bench/README.md).
 
     Workers are kept per (fn, initializer, isolation, initargs): a kept worker holds the
     initargs it was started with (the config).  Initargs are compared by value when they
@@ -214,7 +214,12 @@ class _Worker:
     """One spawned worker process, fed one chunk at a time over a pipe."""
 
     def __init__(
-        self, ctx, fn: Callable, initializer: Callable | None, initargs: tuple, isolation: Isolation
+        self,
+        ctx: Any,
+        fn: Callable,
+        initializer: Callable | None,
+        initargs: tuple,
+        isolation: Isolation,
     ) -> None:
         self.conn, child = ctx.Pipe()
         self.isolation = isolation
@@ -274,7 +279,7 @@ class _Worker:
 
 
 def _serve(
-    conn,
+    conn: Any,
     fn: Callable,
     parent_pid: int,
     initializer: Callable | None,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 
 from thidua.config import Config, load_config
@@ -30,7 +31,7 @@ class Workspace:
         )
         return cls(paths=paths, config=load_config(directory, settings))
 
-    def run_lock(self, flow_name: str):
+    def run_lock(self, flow_name: str) -> AbstractContextManager[None]:
         """Held for a whole run of a flow that must not overlap itself: a scheduled run
         and a manual one take turns, so nothing is collected or mailed twice."""
         return file_lock(self.paths.locks / f"{flow_name}.lock", self.config.settings.lock_timeout)

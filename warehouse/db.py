@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -28,7 +29,7 @@ MIGRATION_RE = re.compile(r"^(\d{3})_[a-z0-9_]+\.sql$")
 WAREHOUSE_LOCK = threading.RLock()
 
 
-def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None):
+def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> Any:
     """The single value a query returns.  Fetches everything: DuckDB 2 refuses further
     work on a connection whose last result was not read to the end."""
     return con.execute(sql, params or []).fetchall()[0][0]
@@ -113,9 +114,9 @@ def connect(path: Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConn
 def session(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
     """Hold the warehouse open (read-write, with `<path>.lock`) while a long-lived
     process runs one sequence: every `connect` of this thread to `path` meanwhile is a
-    cursor of this connection, not a fresh open (about 20 ms each, 16 in a collection:
-    a third of a web upload's answer).  Other processes wait on `<path>.lock` and other
-    threads of this one on `WAREHOUSE_LOCK` meanwhile, as they do for any writer."""
+    cursor of this connection, not a fresh open (see bench/README.md).  Other processes
+    wait on `<path>.lock` and other threads of this one on `WAREHOUSE_LOCK` meanwhile, as
+    they do for any writer."""
     with WAREHOUSE_LOCK, file_lock(path.with_name(path.name + ".lock")):
         con = duckdb.connect(str(path))
         token = _SESSION.set((Path(path).absolute(), con))

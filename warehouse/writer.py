@@ -54,138 +54,127 @@ def _replace_if_changed(con: duckdb.DuckDBPyConnection, table: str, rows: list[t
     con.executemany(f"INSERT INTO {table} VALUES ({', '.join('?' * len(rows[0]))})", rows)
 
 
+# The versioned columns of a unit (besides its code), as config gives them.
+UNIT_FIELDS = (
+    "name",
+    "kind",
+    "block",
+    "email",
+    "head_title",
+    "head_email",
+    "valid_from",
+    "valid_to",
+    "tags",
+)
+
+
 def sync_config(con: duckdb.DuckDBPyConnection, cfg: Config) -> dict[str, int]:
     """Bring registry, indicators and cycles in line with config; idempotent.
 
     A unit whose registry entry changed gets a new version and the old one is retired;
     units gone from config are retired, never deleted, so old cycles keep their set.
     """
-    units = pd.DataFrame(
-        [
-            (
-                u.code,
-                u.name,
-                u.kind,
-                u.block,
-                u.email,
-                u.head_title,
-                u.head_email,
-                u.valid_from,
-                u.valid_to,
-                ";".join(u.tags),
-            )
-            for u in cfg.units
-        ],
-        columns=[
-            "code",
-            "name",
-            "kind",
-            "block",
-            "email",
-            "head_title",
-            "head_email",
-            "valid_from",
-            "valid_to",
-            "tags",
-        ],
-    )
-    units["valid_from"] = pd.to_datetime(units["valid_from"]).dt.date
-    units["valid_to"] = pd.to_datetime(units["valid_to"]).dt.date
-    cols = [
-        "name",
-        "kind",
-        "block",
-        "email",
-        "head_title",
-        "head_email",
-        "valid_from",
-        "valid_to",
-        "tags",
-    ]
-    row = ", ".join(cols)
-    with transaction(con, cfg_units=units):
-        # tags travel as "a;b" (a list column of empty lists has no type pandas can give)
-        con.execute(f"""
-            CREATE TEMP TABLE unit_changes AS
-            WITH c AS (SELECT * REPLACE (CASE WHEN tags = '' THEN []::VARCHAR[]
-                                              ELSE string_split(tags, ';') END AS tags)
-                       FROM cfg_units)
-            SELECT c.*, u.code IS NOT NULL AS existed FROM c
-            LEFT JOIN units u USING (code)
-            WHERE u.code IS NULL
-               OR ({", ".join("c." + x for x in cols)})
-                  IS DISTINCT FROM ({", ".join("u." + x for x in cols)})
-        """)
-        changed = con.execute(
-            "SELECT count(*) FILTER (existed), count(*) FILTER (NOT existed) FROM unit_changes"
-        ).fetchall()[0]
-        removed = scalar(
-            con,
-            """
-            UPDATE unit_versions SET retired_at = now()
-            WHERE retired_at IS NULL AND code NOT IN (SELECT code FROM cfg_units)
-        """,
-        )
-        con.execute("""
-            UPDATE unit_versions SET retired_at = now()
-            WHERE retired_at IS NULL AND code IN (SELECT code FROM unit_changes)
-        """)
-        con.execute(f"""
-            INSERT INTO unit_versions (code, version, {row})
-            SELECT c.code, coalesce(max(v.version), 0) + 1, {", ".join("c." + x for x in cols)}
-            FROM unit_changes c LEFT JOIN unit_versions v USING (code)
-            GROUP BY ALL
-        """)
-        con.execute("DROP TABLE unit_changes")
-
-        _replace_if_changed(
-            con,
-            "indicators",
-            [
-                (
-                    i.code,
-                    i.name_vi,
-                    i.unit_vi,
-                    list(i.kinds),
-                    i.type,
-                    i.group,
-                    i.aggregate,
-                    i.min,
-                    i.max,
-                    i.at_most,
-                    _warn_expr(i),
-                    i.warn_yoy_factor,
-                    list(i.tags),
-                )
-                for i in cfg.indicators
-            ],
-        )
-        _replace_if_changed(
-            con,
-            "cycles",
-            [
-                (
-                    c.id,
-                    c.kind,
-                    c.title,
-                    c.year,
-                    c.phase,
-                    c.period_start,
-                    c.period_end,
-                    c.due_original,
-                    c.due,
-                    list(c.reward_forms),
-                )
-                for c in cfg.cycles
-            ],
-        )
+    with transaction(con, cfg_units=_units_frame(cfg)):
+        changed, added, removed = _sync_units(con)
+        _replace_if_changed(con, "indicators", _indicator_rows(cfg))
+        _replace_if_changed(con, "cycles", _cycle_rows(cfg))
     return {
-        "units_added": changed[1],
-        "units_changed": changed[0],
+        "units_added": added,
+        "units_changed": changed,
         "units_retired": removed,
         "indicators": len(cfg.indicators),
         "cycles": len(cfg.cycles),
     }
+
+
+def _units_frame(cfg: Config) -> pd.DataFrame:
+    """The config's units, tags as "a;b" (a list column of empty lists has no pandas type)."""
+    units = pd.DataFrame(
+        [(u.code, *(getattr(u, f) for f in UNIT_FIELDS[:-1]), ";".join(u.tags)) for u in cfg.units],
+        columns=["code", *UNIT_FIELDS],
+    )
+    units["valid_from"] = pd.to_datetime(units["valid_from"]).dt.date
+    units["valid_to"] = pd.to_datetime(units["valid_to"]).dt.date
+    return units
+
+
+def _sync_units(con: duckdb.DuckDBPyConnection) -> tuple[int, int, int]:
+    """New versions for the changed units of `cfg_units`: (changed, added, retired)."""
+    cols = UNIT_FIELDS
+    con.execute(f"""
+        CREATE TEMP TABLE unit_changes AS
+        WITH c AS (SELECT * REPLACE (CASE WHEN tags = '' THEN []::VARCHAR[]
+                                          ELSE string_split(tags, ';') END AS tags)
+                   FROM cfg_units)
+        SELECT c.*, u.code IS NOT NULL AS existed FROM c
+        LEFT JOIN units u USING (code)
+        WHERE u.code IS NULL
+           OR ({", ".join("c." + x for x in cols)})
+              IS DISTINCT FROM ({", ".join("u." + x for x in cols)})
+    """)
+    changed, added = con.execute(
+        "SELECT count(*) FILTER (existed), count(*) FILTER (NOT existed) FROM unit_changes"
+    ).fetchall()[0]
+    removed = scalar(
+        con,
+        """
+        UPDATE unit_versions SET retired_at = now()
+        WHERE retired_at IS NULL AND code NOT IN (SELECT code FROM cfg_units)
+    """,
+    )
+    con.execute("""
+        UPDATE unit_versions SET retired_at = now()
+        WHERE retired_at IS NULL AND code IN (SELECT code FROM unit_changes)
+    """)
+    con.execute(f"""
+        INSERT INTO unit_versions (code, version, {", ".join(cols)})
+        SELECT c.code, coalesce(max(v.version), 0) + 1, {", ".join("c." + x for x in cols)}
+        FROM unit_changes c LEFT JOIN unit_versions v USING (code)
+        GROUP BY ALL
+    """)
+    con.execute("DROP TABLE unit_changes")
+    return changed, added, removed
+
+
+def _indicator_rows(cfg: Config) -> list[tuple]:
+    """The indicators table's rows, in its column order."""
+    return [
+        (
+            i.code,
+            i.name_vi,
+            i.unit_vi,
+            list(i.kinds),
+            i.type,
+            i.group,
+            i.aggregate,
+            i.min,
+            i.max,
+            i.at_most,
+            _warn_expr(i),
+            i.warn_yoy_factor,
+            list(i.tags),
+        )
+        for i in cfg.indicators
+    ]
+
+
+def _cycle_rows(cfg: Config) -> list[tuple]:
+    """The cycles table's rows, in its column order."""
+    return [
+        (
+            c.id,
+            c.kind,
+            c.title,
+            c.year,
+            c.phase,
+            c.period_start,
+            c.period_end,
+            c.due_original,
+            c.due,
+            list(c.reward_forms),
+        )
+        for c in cfg.cycles
+    ]
 
 
 # -- collection ------------------------------------------------------------------------

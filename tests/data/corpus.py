@@ -1,6 +1,6 @@
 """The collection test corpus: each case a file, its expected outcome and problem cells.
 
-Files are built from the template module (`thidua.synthetic.workbook`) and then broken
+Files are built from the template module (`apps.synthetic.workbook`) and then broken
 by hand where the case needs it (openpyxl edits, truncation, a mail with the wrong
 sender).  `python -m tests.data.corpus` writes them to `tests/data/collect/`, where
 they are committed; the tests read those files.
@@ -15,7 +15,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime
 from pathlib import Path
 
-from thidua import synthetic
+from apps import synthetic
 from thidua.config import Config
 
 DIR = Path(__file__).parent / "collect"

@@ -1,7 +1,7 @@
 """A hostile inbox: 200+ files that try to break the collection, and what each must
 come to.
 
-Built from the valid template (`thidua.synthetic`) and then broken at the byte, zip,
+Built from the valid template (`apps.synthetic`) and then broken at the byte, zip,
 XML, CSV, mail or file-system level; deterministic (seeded), written straight into an
 inbox by `build`.  Each case names its class (the rows of docs/reliability.md), the
 outcome it must get (None: any single outcome, for random damage) and, when the
@@ -20,8 +20,8 @@ from email.message import EmailMessage
 from email.utils import format_datetime
 from pathlib import Path
 
+from apps import synthetic
 from data.corpus import ON_TIME, encrypt
-from thidua import synthetic
 from thidua.config import Config
 
 INFO, SHEET = "xl/worksheets/sheet2.xml", "xl/worksheets/sheet3.xml"  # ThongTin, ChiTieu

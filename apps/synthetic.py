@@ -14,6 +14,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from thidua.config import Config, Cycle, Unit
+from thidua.workspace import Workspace
 
 FIELDS = ("Chuyển đổi số", "Cải cách hành chính", "Giáo dục", "Y tế", "Nông nghiệp")
 
@@ -328,7 +329,7 @@ def plan_pdf(cfg: Config, unit: Unit, cycle: Cycle) -> bytes:
 
 
 def drop_into_inbox(
-    ws,
+    ws: Workspace,
     cycle: Cycle,
     units: list[Unit],
     received: datetime,
