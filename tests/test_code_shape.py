@@ -10,6 +10,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("thidua", "warehouse", "expectations", "pipeline", "tasks", "flows", "apps")
 MAX_LINES = 60
 
+
 def long_functions() -> dict[str, int]:
     """path:name → lines of every function (nested ones too) over MAX_LINES."""
     found = {}
