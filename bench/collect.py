@@ -167,7 +167,7 @@ def naive_per_file(cfg, files: list[Path], db: Path) -> float:
                 con.execute(
                     "INSERT INTO submission_values (submission_id, indicator_code, "
                     "measure, value, raw, note, cell) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    [sid, r[2], r[3], r[4], None, None, r[6]],
+                    [sid, r[3], r[4], r[5], None, None, r[7]],
                 )
         return (time.perf_counter() - start) / len(files)
 

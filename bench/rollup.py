@@ -162,9 +162,12 @@ def with_pandas(t: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
     st["is_submitted"] = st["status"] != "missing"
     st["is_on_time"] = st["status"] == "on_time"
     frames = []
+    # invited kinds (companies) report participation: out of the commune's rates only
+    counted = st[~st["kind"].isin(RULES.invited_kinds)]
     for level, keys in (("commune", []), ("kind", ["kind"]), ("block", ["block"])):
         f = (
-            st.groupby(["cycle_id", *keys])
+            (counted if level == "commune" else st)
+            .groupby(["cycle_id", *keys])
             .agg(
                 expected=("code", "size"),
                 submitted=("is_submitted", "sum"),

@@ -31,6 +31,8 @@ import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from thidua import words
+
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -156,7 +158,7 @@ def run(mode: str, n: int, repeat: int) -> dict:
     errors = [
         (c, s)
         for c, _, s, text in [first, *results]
-        if s != 200 or "Phiên bản 1" not in text or "hợp lệ" not in text
+        if s != 200 or "Phiên bản 1" not in text or words.OUTCOME["accepted"] not in text
     ]
     with duckdb.connect(str(ws.paths.warehouse), read_only=True) as con:
         rows = con.execute(
