@@ -158,6 +158,11 @@ def check_annual_report(path: Path) -> None:
     # issue 21: the invited companies as participation, apart from the commune's rates
     assert "Các doanh nghiệp, hợp tác xã được mời tham gia Phong trào: 5/6 doanh" in text
     check_organised_by_plan(doc, section[heads[1]], section[heads[2]])
+    # issue 21 item 8: companies have no ratio: not scored, and the report says so
+    assert "Các doanh nghiệp, hợp tác xã chưa có tỷ lệ chỉ tiêu để đánh giá" in awards
+    leaders = next(t for t in doc.tables if t.rows[0].cells[1].text == "Đơn vị xếp thứ nhất")
+    blocks = [r.cells[0].text for r in leaders.rows[1:]]
+    assert "Khối chính quyền" in blocks and "Khối doanh nghiệp" not in blocks
 
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -639,6 +639,22 @@ def _section_scores(doc: Any, units: pd.DataFrame, s: Settings) -> None:
     # one criterion of the khối's own score table (plan VI.5), not the khối's result
     _heading(doc, "3. Điểm tiêu chí thực hiện Phong trào (thành phần bảng chấm điểm khối)", level=2)
     leaders = units[units["rank_in_block"] == 1]
+    _para(
+        doc,
+        "Điểm gồm: nộp báo cáo đúng hạn, chất lượng số liệu và kết quả thực hiện; kết quả "
+        "thực hiện tính theo thứ hạng các tỷ lệ chỉ tiêu của đơn vị so với các đơn vị cùng "
+        "loại (chưa so với chỉ tiêu đơn vị đã đăng ký).",
+        indent=True,
+    )
+    unscored = [k for k in s.kinds if k not in {r.population for r in s.rollup.ratios}]
+    if unscored and units["kind"].isin(unscored).any():
+        names = ", ".join(_lower_first(s.kinds[k].split(" (")[0]) for k in unscored)
+        _para(
+            doc,
+            f"Các {names} chưa có tỷ lệ chỉ tiêu để đánh giá kết quả thực hiện nên không "
+            "chấm điểm, xếp hạng tiêu chí này.",
+            indent=True,
+        )
     _table(
         doc,
         ["Khối thi đua", "Đơn vị xếp thứ nhất", "Điểm"],
