@@ -92,6 +92,8 @@ def test_demo_tells_the_2025_story(tmp_path):
         if "ke-hoach-2025_" in str(msg["Subject"]) and msg["Auto-Submitted"] == "auto-replied":
             plan_acks[str(msg["To"])] = msg.get_body(("plain",)).get_content()
     assert "Văn bản kế hoạch của đơn vị: chưa nhận được" in plan_acks["thon02@phongdoanh.example"]
+    # issue 21: targets without the plan document are taken "có lưu ý"
+    assert "KẾT QUẢ KIỂM TRA: ĐÃ TIẾP NHẬN, CÓ LƯU Ý" in plan_acks["thon02@phongdoanh.example"]
     assert (
         "Văn bản kế hoạch của đơn vị: đã nhận (“ke-hoach-2025_TX-01.pdf”)"
         in plan_acks["thon01@phongdoanh.example"]

@@ -102,6 +102,12 @@ def ack_email(cfg: Config, row: dict, local_tz) -> Email | None:
         return None
     cycle = cfg.cycles_by_id.get(row["cycle_id"]) if isinstance(row["cycle_id"], str) else None
     verdict, next_step = words.OUTCOME[row["outcome"]], NEXT_STEP[row["outcome"]]
+    documents = [str(n) for n in row.get("documents", [])]
+    if cycle is not None and cycle.kind == "ke_hoach" and not documents:
+        # the targets came without the plan document: taken, with a note (issue 21)
+        verdict = (
+            words.OUTCOME["accepted_with_warnings"] if row["outcome"] == "accepted" else verdict
+        )
     now = clock.now(local_tz)
     received: datetime = pd.Timestamp(row["received_at"]).to_pydatetime()
     version = row["version"] if pd.notna(row["version"]) else None
@@ -121,9 +127,7 @@ def ack_email(cfg: Config, row: dict, local_tz) -> Email | None:
         "cycle_title": cycle.title if cycle else None,
         "verdict": verdict,
         "next_step": next_step.format(due=due_clause(cycle, now.date())),
-        "documents": documents_clause(
-            cycle, [str(n) for n in row.get("documents", [])], cfg.settings.web.links_enabled
-        ),
+        "documents": documents_clause(cycle, documents, cfg.settings.web.links_enabled),
         "n_errors": int(row["n_errors"]),
         "n_warnings": int(row["n_warnings"]),
         "problems": problems,
