@@ -20,7 +20,7 @@ from datetime import datetime
 import pandas as pd
 
 from thidua import layout, words
-from thidua.config import Config
+from thidua.config import Config, Cycle
 from thidua.mailer import Email
 
 # What the unit does next, after the outcome's word (`thidua.words.OUTCOME`)
@@ -101,13 +101,8 @@ def ack_email(cfg: Config, row: dict, local_tz) -> Email | None:
     if not isinstance(to, str) or not to:
         return None
     cycle = cfg.cycles_by_id.get(row["cycle_id"]) if isinstance(row["cycle_id"], str) else None
-    verdict, next_step = words.OUTCOME[row["outcome"]], NEXT_STEP[row["outcome"]]
     documents = [str(n) for n in row.get("documents", [])]
-    if cycle is not None and cycle.kind == "ke_hoach" and not documents:
-        # the targets came without the plan document: taken, with a note (issue 21)
-        verdict = (
-            words.OUTCOME["accepted_with_warnings"] if row["outcome"] == "accepted" else verdict
-        )
+    verdict, next_step = _verdict(cycle, row["outcome"], documents), NEXT_STEP[row["outcome"]]
     now = clock.now(local_tz)
     received: datetime = pd.Timestamp(row["received_at"]).to_pydatetime()
     version = row["version"] if pd.notna(row["version"]) else None
@@ -153,6 +148,14 @@ def ack_email(cfg: Config, row: dict, local_tz) -> Email | None:
         auto_submitted="auto-replied",
         date=now,
     )
+
+
+def _verdict(cycle: Cycle | None, outcome: str, documents: list[str]) -> str:
+    """The outcome in words; plan targets without the plan document are taken with a note
+    ("có lưu ý", issue 21)."""
+    if outcome == "accepted" and cycle is not None and cycle.kind == "ke_hoach" and not documents:
+        return words.OUTCOME["accepted_with_warnings"]
+    return words.OUTCOME[outcome]
 
 
 def _text(value) -> str | None:

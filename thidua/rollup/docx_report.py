@@ -301,10 +301,17 @@ def _plans_sentence(plans: pd.DataFrame) -> str:
         f"{int(documented.sum())} đơn vị đã ban hành kế hoạch thực hiện Phong trào thi đua "
         f"(có văn bản) và đăng ký chỉ tiêu; {len(targets_only)} đơn vị mới đăng ký chỉ tiêu"
     )
-    if len(targets_only):
-        text += f" ({_names(targets_only)})"
-    text += f"; {len(missing)} đơn vị chưa đăng ký"
-    return text + (f" ({_names(missing)})." if len(missing) else ".")
+    text += _listed(targets_only) + f"; {len(missing)} đơn vị chưa đăng ký"
+    return text + _listed(missing) + "."
+
+
+def _listed(units: pd.DataFrame) -> str:
+    """ " (Thôn 2; Thôn 5)": the units named when a few, else pointed to the xlsx."""
+    if not len(units):
+        return ""
+    if len(units) > MAX_LISTED:
+        return " (danh sách tại bảng tổng hợp kèm theo)"
+    return f" ({_names(units)})"
 
 
 def _invited(doc: Any, kinds: pd.DataFrame, s: Settings) -> None:
