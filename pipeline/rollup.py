@@ -87,7 +87,8 @@ def _run(ws: Workspace, cycle: Cycle, kind: str, today: date | None) -> RollupRe
         "draft": is_draft(cycle, today),
     }
     files = _write_files(out, tables, cfg.settings.calendar.timezone)
-    ctx = {
+    texts = EditableTexts(ws.paths.reports / cycle.id / EDITABLE_FILE)
+    ctx: dict[str, Any] = {
         "cfg": cfg,
         "cycle": cycle,
         "kind": kind,
@@ -95,7 +96,7 @@ def _run(ws: Workspace, cycle: Cycle, kind: str, today: date | None) -> RollupRe
         "years": years,
         "today": today,
         "headline": headline,
-        "texts": EditableTexts(ws.paths.reports / cycle.id / EDITABLE_FILE),
+        "texts": texts,
     }
     files["charts"] = out / "charts"
     chart_files = charts.draw(out / "charts", tables, ctx)
@@ -105,7 +106,7 @@ def _run(ws: Workspace, cycle: Cycle, kind: str, today: date | None) -> RollupRe
             out / f"doi-chieu-{cycle.id}.xlsx", tables, ctx
         )
     files["docx"] = docx_report.write(out / f"bao-cao-{cycle.id}.docx", tables, ctx, chart_files)
-    files["texts"] = ctx["texts"].save()
+    files["texts"] = texts.save()
     headline["files"] = {k: str(v) for k, v in files.items()}
     # Record the version and its provenance (one short write transaction)
     with connect(ws.paths.warehouse) as con:
@@ -137,7 +138,11 @@ def _read(ws: Workspace, cycle: Cycle, kind: str, years: list[Cycle]) -> tuple[d
         )
         if kind == "phase":
             tables |= rollups.phase_tables(
-                con, [c.id for c in years], plan and plan.id, f"target_{cycle.year}", cycle.id
+                con,
+                [c.id for c in years],
+                plan.id if plan else None,
+                f"target_{cycle.year}",
+                cycle.id,
             )
             tables["achievement"] = phase.achievement(tables, cfg)
         tables["sources"] = rollups.source_submissions(con, source_cycles)

@@ -1,6 +1,7 @@
 """`make demo` end to end: the 2025 story runs and leaves the expected state behind."""
 
 import os
+import re
 import subprocess
 import sys
 from datetime import date
@@ -91,6 +92,8 @@ def test_demo_tells_the_2025_story(tmp_path):
         if "ke-hoach-2025_" in str(msg["Subject"]) and msg["Auto-Submitted"] == "auto-replied":
             plan_acks[str(msg["To"])] = msg.get_body(("plain",)).get_content()
     assert "Văn bản kế hoạch của đơn vị: chưa nhận được" in plan_acks["thon02@phongdoanh.example"]
+    # issue 21: targets without the plan document are taken "có lưu ý"
+    assert "KẾT QUẢ KIỂM TRA: ĐÃ TIẾP NHẬN, CÓ LƯU Ý" in plan_acks["thon02@phongdoanh.example"]
     assert (
         "Văn bản kế hoạch của đơn vị: đã nhận (“ke-hoach-2025_TX-01.pdf”)"
         in plan_acks["thon01@phongdoanh.example"]
@@ -124,9 +127,14 @@ def check_annual_report(path: Path) -> None:
     }
     assert "Số liệu tính từ ngày 21/08/2025 đến ngày 14/12/2025" in text
     assert "(21/08/2025 – 14/12/2025)" in text  # chart captions
+    # issue 21: the plan count split by the plan document (was "38/39 ban hành kế hoạch",
+    # counting two units that sent only their targets)
     assert (
-        "Đã có 38/39 cơ quan, đơn vị, thôn, xóm và doanh nghiệp xây dựng, ban hành kế hoạch"
-    ) in section[heads[0]]
+        "36 đơn vị đã ban hành kế hoạch thực hiện Phong trào thi đua (có văn bản)"
+        in section[heads[0]]
+    )
+    assert "2 đơn vị mới đăng ký chỉ tiêu (" in section[heads[0]]
+    assert "1 đơn vị chưa đăng ký (" in section[heads[0]]
     # the units' own words (synthetic.NARRATIVES), units with the same words on one line
     assert "Trung tâm Phục vụ hành chính công xã" in section[heads[1]]
     assert "Nhóm Zalo của thôn thông tin, hướng dẫn người dân hằng tuần" in section[heads[2]]
@@ -151,6 +159,49 @@ def check_annual_report(path: Path) -> None:
     assert "nam-2025" not in text and "mã tổng hợp" not in text
     # issue 21: the invited companies as participation, apart from the commune's rates
     assert "Các doanh nghiệp, hợp tác xã được mời tham gia Phong trào: 5/6 doanh" in text
+    check_organised_by_plan(doc, section[heads[1]], section[heads[2]])
+    # issue 21 item 8: companies have no ratio: not scored, and the report says so
+    assert "Các doanh nghiệp, hợp tác xã chưa có tỷ lệ chỉ tiêu để đánh giá" in awards
+    leaders = next(t for t in doc.tables if t.rows[0].cells[1].text == "Đơn vị xếp thứ nhất")
+    blocks = [r.cells[0].text for r in leaders.rows[1:]]
+    assert "Khối chính quyền" in blocks and "Khối doanh nghiệp" not in blocks
+
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def check_organised_by_plan(doc, results: str, models: str) -> None:
+    """Issue 21 item 5: section II has one sub-point per content II.1–7 of the plan, then
+    the criteria groups; no indicator code anywhere, no "Không có" line, every ratio names
+    its base, the on-time rate (HC03/HC01) stated, companies as participation, initiatives
+    written "tên – tác giả, đơn vị – hiệu quả"."""
+    lines = results.splitlines()
+    points = [next(i for i, p in enumerate(lines) if p.startswith(f"1.{n}. ")) for n in range(1, 8)]
+    assert points == sorted(points)
+    assert lines[points[0] - 1].startswith("1. Kết quả thực hiện các nội dung thi đua")
+    assert lines[points[1]] == "1.2. Thi đua phát triển hạ tầng số, công nghệ số"
+    assert "Trong kỳ, các đơn vị không phát sinh" in lines[points[6] + 1]  # II.7
+    assert "2. Kết quả theo tiêu chí thi đua (mục III.1 của Kế hoạch)" in lines
+    cells = [c.text for t in doc.tables for r in t.rows for c in r.cells]
+    every = [p.text for p in doc.paragraphs] + cells
+    codes = [
+        line.split(",")[0] for line in (ROOT / "config" / "indicators.csv").open(encoding="utf-8")
+    ]
+    assert not [t for t in every if set(re.findall(r"\b[A-Z]{2}\d{2}\b", t)) & set(codes)]
+    assert not [t for t in every if t.strip(" -.").lower().endswith("không có")]
+    rates = re.findall(r"đạt [\d.,]+%( \(trên [^)]+\))?", results)
+    assert rates and all(rates), rates
+    assert "(trên tổng số nhân khẩu từ 15 tuổi trở lên)" in results
+    assert "(trên tổng số CBCCVC, người lao động)" in results
+    assert "(trên tổng số đoàn viên, hội viên)" in results
+    assert "tỷ lệ hồ sơ thủ tục hành chính giải quyết đúng hạn đạt 93,3% (trên tổng" in results
+    assert "Doanh nghiệp, hợp tác xã (được mời tham gia; 5/6 đơn vị tham gia báo cáo)" in results
+    assert "Tổng số CBCCVC, người lao động" in cells and "Tổng số lao động" in cells
+    # the same highlight of twelve offices written once, under content II.3
+    office = "Ứng dụng phần mềm quản lý văn bản và hồ sơ công việc trong toàn đơn vị"
+    assert results.count(office) == 1
+    assert points[2] < next(i for i, p in enumerate(lines) if office in p) < points[3]
+    assert " – Rút ngắn thời gian xử lý hồ sơ (công nhận cấp xã)." in models
 
 
 def test_demo_refuses_to_wipe_a_home_it_did_not_make(tmp_path):

@@ -453,11 +453,14 @@ def test_annual_report_is_a_report_in_the_plans_structure(small_ws):
     ]
     assert "Số liệu tính từ ngày 21/08/2025 đến ngày 14/12/2025" in text
     assert "Hình 1. Tỷ lệ nộp báo cáo theo khối thi đua (21/08/2025 – 14/12/2025)" in text
-    # Plans: CQ-A and TX-1 sent ke-hoach-2025; the 4 others are named.
+    # Plans: CQ-A and TX-1 sent ke-hoach-2025 without the plan document: only targets
+    # (issue 21: was "Đã có 2/6 … ban hành kế hoạch"); the 4 others are named.
     assert (
-        "Đã có 2/6 cơ quan, đơn vị, thôn, xóm và doanh nghiệp xây dựng, ban hành kế hoạch"
+        "Trong 6 cơ quan, đơn vị, thôn, xóm và doanh nghiệp: 0 đơn vị đã ban hành kế hoạch "
+        "thực hiện Phong trào thi đua (có văn bản) và đăng ký chỉ tiêu; 2 đơn vị mới đăng ký "
+        "chỉ tiêu (Phòng A; Thôn Một); 4 đơn vị chưa đăng ký (Phòng B; Phòng C; Hội Nông dân; "
+        "Thôn Hai)."
     ) in text
-    assert "chưa ban hành: Phòng B; Phòng C; Hội Nông dân; Thôn Hai." in text
     section = {h: i for i, h in enumerate(paras) if h in heads}
 
     def between(a: str, b: str) -> str:
@@ -465,7 +468,8 @@ def test_annual_report_is_a_report_in_the_plans_structure(small_ws):
 
     models = between(heads[2], heads[3])
     assert "- Thôn Một: Tổ công nghệ số cộng đồng đến từng hộ" in models
-    assert "Zalo thôn (Thôn Hai)" in models
+    # "tên – tác giả, đơn vị – hiệu quả" (issue 21; was "Zalo thôn (Thôn Hai)")
+    assert "- Zalo thôn – Tác giả, Thôn Hai – Tốt (công nhận cơ sở)." in models
     awards = between(heads[3], heads[4])
     assert (
         awards.index("1. Khen thưởng theo thẩm quyền")
@@ -501,11 +505,14 @@ def test_annual_report_is_a_report_in_the_plans_structure(small_ws):
     ]
     assert all(t.rows[0].cells[0].text == "STT" for t in tables)
     names = {i.code: i.name_vi for i in small_ws.config.indicators}
-    ts01, hc04 = (
-        [r.cells[4].text for t in tables for r in t.rows if r.cells[1].text == names[code]]
-        for code in ("TS01", "HC04")
-    )
-    assert ts01 == ["450", "—", "1.500"]
+    hc04 = [r.cells[4].text for t in tables for r in t.rows if r.cells[1].text == names["HC04"]]
+    # TS01 first in each table, named by the kind's population (issue 21)
+    ts01 = [(t.rows[1].cells[1].text, t.rows[1].cells[4].text) for t in tables]
+    assert ts01 == [
+        ("Tổng số CBCCVC, người lao động", "450"),
+        ("Tổng số đoàn viên, hội viên", "—"),
+        ("Tổng số nhân khẩu từ 15 tuổi trở lên", "1.500"),
+    ]
     assert hc04 == [percent_vi(round((80 * 100 + 40 * 300 + 100 * 50) / 450, 2))]
     codes = {i.code for i in small_ws.config.indicators}
     assert not [c.text for t in doc.tables for r in t.rows for c in r.cells if c.text in codes]
@@ -735,7 +742,9 @@ def test_phase_rollup_takes_the_units_review_figures_and_cross_checks_them(small
         ("TX-1", "TT01"): True,
     }
     text = "\n".join(p.text for p in Document(result.files["docx"]).paragraphs)
-    assert "xác minh" not in text and "Thôn Một" not in text
+    # the worklist is not quoted: Thôn Một is named only by the plan count of section I
+    assert "xác minh" not in text and text.count("Thôn Một") == 1
+    assert "mới đăng ký chỉ tiêu (Phòng A; Thôn Một)" in text
     # issue 21: a review of its own kind: trích yếu, đánh giá chung, bài học, giai đoạn 2
     assert "Sơ kết giai đoạn 1 (2025 - 2027) thực hiện Phong trào thi đua" in text
     for heading in (

@@ -20,7 +20,7 @@ from datetime import datetime
 import pandas as pd
 
 from thidua import layout, words
-from thidua.config import Config
+from thidua.config import Config, Cycle
 from thidua.mailer import Email
 
 # What the unit does next, after the outcome's word (`thidua.words.OUTCOME`)
@@ -101,7 +101,8 @@ def ack_email(cfg: Config, row: dict, local_tz) -> Email | None:
     if not isinstance(to, str) or not to:
         return None
     cycle = cfg.cycles_by_id.get(row["cycle_id"]) if isinstance(row["cycle_id"], str) else None
-    verdict, next_step = words.OUTCOME[row["outcome"]], NEXT_STEP[row["outcome"]]
+    documents = [str(n) for n in row.get("documents", [])]
+    verdict, next_step = _verdict(cycle, row["outcome"], documents), NEXT_STEP[row["outcome"]]
     now = clock.now(local_tz)
     received: datetime = pd.Timestamp(row["received_at"]).to_pydatetime()
     version = row["version"] if pd.notna(row["version"]) else None
@@ -121,9 +122,7 @@ def ack_email(cfg: Config, row: dict, local_tz) -> Email | None:
         "cycle_title": cycle.title if cycle else None,
         "verdict": verdict,
         "next_step": next_step.format(due=due_clause(cycle, now.date())),
-        "documents": documents_clause(
-            cycle, [str(n) for n in row.get("documents", [])], cfg.settings.web.links_enabled
-        ),
+        "documents": documents_clause(cycle, documents, cfg.settings.web.links_enabled),
         "n_errors": int(row["n_errors"]),
         "n_warnings": int(row["n_warnings"]),
         "problems": problems,
@@ -149,6 +148,14 @@ def ack_email(cfg: Config, row: dict, local_tz) -> Email | None:
         auto_submitted="auto-replied",
         date=now,
     )
+
+
+def _verdict(cycle: Cycle | None, outcome: str, documents: list[str]) -> str:
+    """The outcome in words; plan targets without the plan document are taken with a note
+    ("có lưu ý", issue 21)."""
+    if outcome == "accepted" and cycle is not None and cycle.kind == "ke_hoach" and not documents:
+        return words.OUTCOME["accepted_with_warnings"]
+    return words.OUTCOME[outcome]
 
 
 def _text(value) -> str | None:

@@ -179,6 +179,9 @@ class RollupSettings(Section):
     # Kinds the plan only invites (companies): reported as participation, left out of
     # the commune's reporting and on-time rates.
     invited_kinds: tuple[str, ...] = ()
+    # Who each kind's TS01 counts ("CBCCVC, người lao động"), so every ratio of the
+    # report names its base; a kind not listed is named by its [kinds] label.
+    populations: dict[str, str] = {}
 
     @field_validator("ratios")
     @classmethod
@@ -322,12 +325,17 @@ class Settings(BaseSettings):
                 f"[rollup] ratios: population must be a unit kind of [kinds] "
                 f"({', '.join(self.kinds)}): {'; '.join(bad)}"
             )
-        unknown = [k for k in self.admin.escalate_kinds if k not in self.kinds]
-        if unknown:
-            raise ValueError(
-                f"[admin] escalate_kinds: not a unit kind of [kinds] "
-                f"({', '.join(self.kinds)}): {', '.join(unknown)}"
-            )
+        for key, kinds in (
+            ("[admin] escalate_kinds", self.admin.escalate_kinds),
+            ("[rollup] invited_kinds", self.rollup.invited_kinds),
+            ("[rollup] populations", tuple(self.rollup.populations)),
+        ):
+            unknown = [k for k in kinds if k not in self.kinds]
+            if unknown:
+                raise ValueError(
+                    f"{key}: not a unit kind of [kinds] "
+                    f"({', '.join(self.kinds)}): {', '.join(unknown)}"
+                )
         bad = [
             f"{r.key}: {t!r}"
             for r in self.rollup.ratios

@@ -177,7 +177,11 @@ CYCLE_QUERIES = {
             ORDER BY kind, grp, indicator_code""",
     "plans": """
             SELECT e.code, e.name, e.kind, e.block,
-                   count(s.submission_id) > 0 AS issued, min(s.received_at) AS received_at
+                   count(s.submission_id) > 0 AS issued, min(s.received_at) AS received_at,
+                   -- the plan document (docx/pdf) came with an accepted workbook: without
+                   -- it the unit only registered its targets
+                   bool_or(s.submission_id IN (SELECT submission_id FROM attachments
+                                               WHERE role = 'document')) AS documented
             FROM expected_units e
             LEFT JOIN submissions s
                    ON s.cycle_id = $plan AND s.unit_code = e.code

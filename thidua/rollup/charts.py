@@ -27,7 +27,7 @@ def draw(out: Path, tables: dict[str, pd.DataFrame], ctx: dict[str, Any]) -> dic
     return files
 
 
-def _save(fig, path: Path) -> Path:
+def _save(fig: Any, path: Path) -> Path:
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     import matplotlib.pyplot as plt

@@ -4,6 +4,8 @@ body with the key figures and tables, nơi nhận and signature block."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +18,8 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Mm, Pt
 
+from thidua.config import Config, Cycle
+from thidua.rollup import contents as plan
 from thidua.rollup.model import (
     DRAFT_VI,
     INDIVIDUALS_GROUP,
@@ -24,9 +28,13 @@ from thidua.rollup.model import (
     date_vi,
     number_vi,
     percent_vi,
+    period_of,
     ratio_names,
 )
 from thidua.rollup.phase import year_label
+from thidua.settings import Settings
+
+Tables = dict[str, pd.DataFrame]
 
 FONT = "Times New Roman"
 MOVEMENTS = (
@@ -174,27 +182,27 @@ def write(
     return path
 
 
-def _subject(ctx) -> str:
+def _subject(ctx: dict[str, Any]) -> str:
     """The trích yếu: the annual result, or the sơ kết / tổng kết of a phase of the plan."""
     cycle = ctx["cycle"]
     if cycle.kind == "so_ket":
-        first = cycle.period_start.year
+        first = period_of(cycle)[0].year
         return f"Sơ kết giai đoạn {cycle.phase} ({first} - {cycle.year}) thực hiện {MOVEMENTS}"
     if cycle.kind == "tong_ket":
-        return f"Tổng kết {MOVEMENTS} giai đoạn {cycle.period_start.year} - {cycle.year}"
+        return f"Tổng kết {MOVEMENTS} giai đoạn {period_of(cycle)[0].year} - {cycle.year}"
     return f"Kết quả thực hiện {MOVEMENTS} năm {cycle.year}"
 
 
-def _period(cycle) -> str:
+def _period(cycle: Cycle) -> str:
     """What the body says it reports on, short: the movements are named in the title."""
     if cycle.kind == "so_ket":
-        return f"kết quả sơ kết giai đoạn {cycle.phase} ({cycle.period_start.year} - {cycle.year})"
+        return f"kết quả sơ kết giai đoạn {cycle.phase} ({period_of(cycle)[0].year} - {cycle.year})"
     if cycle.kind == "tong_ket":
-        return f"kết quả tổng kết giai đoạn {cycle.period_start.year} - {cycle.year}"
+        return f"kết quả tổng kết giai đoạn {period_of(cycle)[0].year} - {cycle.year}"
     return f"kết quả thực hiện năm {cycle.year}"
 
 
-def _draft_mark(doc) -> None:
+def _draft_mark(doc: Any) -> None:
     """ "DỰ THẢO – số liệu tạm tính" on every page: in both page headers and under the
     national header of page 1."""
     sec = doc.sections[0]
@@ -203,21 +211,21 @@ def _draft_mark(doc) -> None:
     _para(doc, DRAFT_VI, bold=True, size=14, align="center", space_after=0)
 
 
-def period_sentence(cycle) -> str:
+def period_sentence(cycle: Cycle) -> str:
     """The data period and cut-off, as the body states them."""
     return (
-        f"Số liệu tính từ ngày {date_vi(cycle.period_start)} đến ngày "
-        f"{date_vi(cycle.period_end)}; hạn gửi báo cáo của các đơn vị: ngày "
+        f"Số liệu tính từ ngày {date_vi(period_of(cycle)[0])} đến ngày "
+        f"{date_vi(period_of(cycle)[1])}; hạn gửi báo cáo của các đơn vị: ngày "
         f"{date_vi(cycle.due)}."
     )
 
 
-def period_range(cycle) -> str:
+def period_range(cycle: Cycle) -> str:
     """ "21/08/2025 – 14/12/2025": the data period as the charts and their captions say it."""
-    return f"{date_vi(cycle.period_start)} – {date_vi(cycle.period_end)}"
+    return f"{date_vi(period_of(cycle)[0])} – {date_vi(period_of(cycle)[1])}"
 
 
-def _figure(doc, path: Path, caption: str) -> None:
+def _figure(doc: Any, path: Path, caption: str) -> None:
     """A chart, centred, numbered and captioned below ("Hình 1. …")."""
     doc.add_picture(str(path), width=Cm(15))
     doc.paragraphs[-1].alignment = WD_ALIGN_PARAGRAPH.CENTER
@@ -232,7 +240,9 @@ def _names(df: pd.DataFrame) -> str:
     return "; ".join(df["name"])
 
 
-def _section_organisation(doc, tables, ctx, charts) -> None:
+def _section_organisation(
+    doc: Any, tables: Tables, ctx: dict[str, Any], charts: dict[str, Path]
+) -> None:
     h, s = ctx["headline"], ctx["cfg"].settings
     _heading(doc, "I. CÔNG TÁC CHỈ ĐẠO, TỔ CHỨC TRIỂN KHAI")
     generated = (
@@ -244,18 +254,7 @@ def _section_organisation(doc, tables, ctx, charts) -> None:
     _para(doc, ctx["texts"].text("chi_dao", generated), indent=True)
     plans = tables.get("plans", pd.DataFrame(columns=["issued", "name"]))
     if len(plans):
-        issued = plans[plans["issued"].astype(bool)]
-        missing = plans[~plans["issued"].astype(bool)]
-        text = (
-            f"Đã có {len(issued)}/{len(plans)} cơ quan, đơn vị, thôn, xóm và doanh nghiệp "
-            "xây dựng, ban hành kế hoạch thực hiện Phong trào thi đua và đăng ký chỉ tiêu"
-        )
-        text += (
-            f"; chưa ban hành: {_names(missing)}."
-            if len(missing)
-            else "; tất cả các đơn vị đã ban hành."
-        )
-        _para(doc, text, indent=True)
+        _para(doc, _plans_sentence(plans), indent=True)
     _para(
         doc,
         f"Về báo cáo kết quả: số đơn vị phải báo cáo {h['expected']}; đã nộp "
@@ -291,7 +290,31 @@ def _section_organisation(doc, tables, ctx, charts) -> None:
         )
 
 
-def _invited(doc, kinds: pd.DataFrame, s) -> None:
+def _plans_sentence(plans: pd.DataFrame) -> str:
+    """Issued (the plan document came), only targets registered (a workbook without
+    its document), or nothing yet."""
+    issued = plans["issued"].astype(bool)
+    documented = issued & plans.get("documented", issued).fillna(False).astype(bool)
+    targets_only, missing = plans[issued & ~documented], plans[~issued]
+    text = (
+        f"Trong {len(plans)} cơ quan, đơn vị, thôn, xóm và doanh nghiệp: "
+        f"{int(documented.sum())} đơn vị đã ban hành kế hoạch thực hiện Phong trào thi đua "
+        f"(có văn bản) và đăng ký chỉ tiêu; {len(targets_only)} đơn vị mới đăng ký chỉ tiêu"
+    )
+    text += _listed(targets_only) + f"; {len(missing)} đơn vị chưa đăng ký"
+    return text + _listed(missing) + "."
+
+
+def _listed(units: pd.DataFrame) -> str:
+    """ " (Thôn 2; Thôn 5)": the units named when a few, else pointed to the xlsx."""
+    if not len(units):
+        return ""
+    if len(units) > MAX_LISTED:
+        return " (danh sách tại bảng tổng hợp kèm theo)"
+    return f" ({_names(units)})"
+
+
+def _invited(doc: Any, kinds: pd.DataFrame, s: Settings) -> None:
     """The kinds the plan only invites, as participation (out of the commune's rates)."""
     for kind in s.rollup.invited_kinds:
         if kind in kinds.index and kinds.loc[kind, "expected"]:
@@ -322,11 +345,18 @@ def _group_sentence(rows: pd.DataFrame, ratios: pd.DataFrame, expected: int) -> 
     if parts:
         text += "; " + "; ".join(parts)
     for r in ratios.itertuples():
-        text += f"; {_lower_first(r.name_vi)} đạt {percent_vi(r.pct)}"
+        text += f"; {_ratio_vi(r)}"
     return text + "."
 
 
-def _section_results(doc, tables, ctx, charts) -> None:
+def _ratio_vi(r: Any) -> str:
+    """ "tỷ lệ … đạt 65,5% (trên tổng số nhân khẩu từ 15 tuổi trở lên)": a ratio with its base."""
+    return f"{_lower_first(r.name_vi)} đạt {percent_vi(r.pct)} ({r.base})"
+
+
+def _section_results(
+    doc: Any, tables: Tables, ctx: dict[str, Any], charts: dict[str, Path]
+) -> None:
     cfg = ctx["cfg"]
     s = cfg.settings
     _heading(doc, "II. KẾT QUẢ THỰC HIỆN")
@@ -335,9 +365,21 @@ def _section_results(doc, tables, ctx, charts) -> None:
     ratios = ratios[ratios["level"] == "commune"].copy()
     ratios["population"] = ratios["ratio"].map({r.key: r.population for r in s.rollup.ratios})
     ratios["name_vi"] = ratios["ratio"].map(ratio_names(cfg))
+    ratios["base"] = [
+        plan.ratio_base(d, s.rollup.weight, _population(ctx, k), _indicator_names(cfg))
+        for d, k in zip(
+            ratios["ratio"].map({r.key: r.denominator for r in s.rollup.ratios}),
+            ratios["population"],
+            strict=True,
+        )
+    ]
     comp = tables["completeness"]
     comp = comp[comp["level"] == "kind"]
     expected = dict(zip(comp["grp"], comp["expected"], strict=True))
+    annual = ctx["kind"] != "phase"
+    if annual:
+        _section_contents(doc, tables, ctx, ratios, comp)
+        _heading(doc, "2. Kết quả theo tiêu chí thi đua (mục III.1 của Kế hoạch)", level=2)
     position = {i.code: n for n, i in enumerate(cfg.indicators)}  # indicators.csv order
     for kind, heading in criteria_groups(s.kinds):
         rows = by_kind[by_kind["kind"] == kind]
@@ -347,13 +389,13 @@ def _section_results(doc, tables, ctx, charts) -> None:
         _heading(doc, heading, level=2)
         sentence = _group_sentence(rows, ratios[ratios["population"] == kind], expected[kind])
         _para(doc, ctx["texts"].text(f"ket_qua_{kind}", sentence), indent=True)
-        if ctx["kind"] == "phase":
-            _phase_tables(doc, tables, ctx, kind)
+        if annual:
+            _annual_table(doc, rows, s.rollup.weight, _population(ctx, kind))
         else:
-            _annual_table(doc, rows)
+            _phase_tables(doc, tables, ctx, kind)
     _section_individuals(doc, tables)
     nar = tables.get("narratives")
-    if nar is not None and (nar["key"] == "tom_tat").any():
+    if not annual and nar is not None and (nar["key"] == "tom_tat").any():
         _heading(doc, "Kết quả nổi bật do các đơn vị báo cáo", level=2)
         _narratives(doc, tables, "tom_tat", ctx)
     for key in ("ratios", "trends"):
@@ -367,15 +409,66 @@ def _section_results(doc, tables, ctx, charts) -> None:
             )
 
 
-def _annual_table(doc, rows: pd.DataFrame) -> None:
-    """The kind's figures, numbered (no indicator code in the signed report)."""
+def _population(ctx: dict[str, Any], kind: str) -> str:
+    s = ctx["cfg"].settings
+    return plan.population(kind, s.rollup.populations, s.kinds)
+
+
+def _indicator_names(cfg: Config) -> dict[str, str]:
+    return {i.code: i.name_vi for i in cfg.indicators}
+
+
+def _section_contents(
+    doc: Any, tables: Tables, ctx: dict[str, Any], ratios: pd.DataFrame, comp: pd.DataFrame
+) -> None:
+    """II.1: one sub-point per content II.1–7 of the plan: each kind's figures and ratios
+    of the content, then the units' highlights placed under it, or "không phát sinh"."""
+    s = ctx["cfg"].settings
+    _heading(doc, "1. Kết quả thực hiện các nội dung thi đua (mục II của Kế hoạch)", level=2)
+    by_kind = tables["indicators_by_kind"]
+    kinds = [k for k, _ in criteria_groups(s.kinds)]
+    nar = tables.get("narratives")
+    limit = ctx["cfg"].settings.checks.narrative_max_chars
+    found = plan.highlights(nar if nar is not None else pd.DataFrame(), kinds, limit)
+    numerators = {r.key: r.numerator for r in s.rollup.ratios}
+    comp = comp.set_index("grp")
+    for n, content in enumerate(plan.PLAN_CONTENTS):
+        _heading(doc, f"1.{n + 1}. {content.title}", level=2)
+        lines = []
+        for kind in kinds:
+            figures = plan.kind_figures(by_kind[by_kind["kind"] == kind], content)
+            mine = ratios[
+                (ratios["population"] == kind) & ratios["ratio"].map(numerators).isin(content.codes)
+            ]
+            figures += [_ratio_vi(r) for r in mine.itertuples()]
+            if figures:
+                lines.append(f"- {_kind_vi(s, kind, comp)}: " + "; ".join(figures) + ".")
+        lines += [f"- {'; '.join(names)}: {text}." for text, names in found.get(n, [])]
+        for line in lines or [plan.NOTHING_VI]:
+            _para(doc, line, indent=True)
+
+
+def _kind_vi(s: Settings, kind: str, comp: pd.DataFrame) -> str:
+    """The kind as a content's line names it; an invited kind with its participation."""
+    name = s.kinds.get(kind, kind).split(" (")[0]
+    if kind in s.rollup.invited_kinds and kind in comp.index:
+        return (
+            f"{name} (được mời tham gia; {comp.loc[kind, 'submitted']}/"
+            f"{comp.loc[kind, 'expected']} đơn vị tham gia báo cáo)"
+        )
+    return name
+
+
+def _annual_table(doc: Any, rows: pd.DataFrame, weight: str, population: str) -> None:
+    """The kind's figures, numbered (no indicator code in the signed report); the weight
+    (TS01) named by the kind's own population."""
     _table(
         doc,
         ["STT", "Chỉ tiêu", "Đơn vị tính", "Số đơn vị báo cáo", "Kết quả"],
         [
             [
                 n,
-                r.name_vi,
+                f"Tổng số {population}" if r.indicator_code == weight else r.name_vi,
                 r.unit_vi,
                 f"{r.n_units}/{r.expected}",
                 f"{number_vi(r.total)}/{r.n_units} có"
@@ -388,12 +481,12 @@ def _annual_table(doc, rows: pd.DataFrame) -> None:
     )
 
 
-def _value_vi(v, type_: str) -> str:
+def _value_vi(v: float | None, type_: str) -> str:
     """A figure as the report prints it: rates with "%"."""
     return percent_vi(v) if type_ == "percent" else number_vi(v)
 
 
-def _phase_tables(doc, tables, ctx, kind: str) -> None:
+def _phase_tables(doc: Any, tables: Tables, ctx: dict[str, Any], kind: str) -> None:
     """Two tables over the units of one kind: the years side by side, then the phase value
     (sum of the years for flows, level at the cut-off for stocks and rates) beside the
     units' review figures and the targets they registered."""
@@ -434,7 +527,7 @@ def _phase_tables(doc, tables, ctx, kind: str) -> None:
     )
 
 
-def _section_individuals(doc, tables) -> None:
+def _section_individuals(doc: Any, tables: Tables) -> None:
     _heading(doc, INDIVIDUALS_GROUP, level=2)
     props = tables["proposals"]
     n_people = int((props["subject_type"] == "Cá nhân").sum()) if len(props) else 0
@@ -450,7 +543,7 @@ def _section_individuals(doc, tables) -> None:
     )
 
 
-def _narratives(doc, tables, key: str, ctx) -> int:
+def _narratives(doc: Any, tables: Tables, key: str, ctx: dict[str, Any]) -> int:
     """The units' own words for one narrative field, a paragraph per unit; a text over
     `[checks] narrative_max_chars` (a warning at collection) is quoted up to the limit."""
     df = tables.get("narratives")
@@ -476,7 +569,7 @@ def _narratives(doc, tables, key: str, ctx) -> int:
     return len(df)
 
 
-def _section_models(doc, tables, ctx) -> None:
+def _section_models(doc: Any, tables: Tables, ctx: dict[str, Any]) -> None:
     _heading(doc, "III. MÔ HÌNH, CÁCH LÀM HAY")
     n = _narratives(doc, tables, "mo_hinh", ctx)
     inits = tables["initiatives"]
@@ -487,14 +580,13 @@ def _section_models(doc, tables, ctx) -> None:
             "chuyển đổi số được áp dụng, tiêu biểu:",
             indent=True,
         )
-        for r in inits.head(MAX_LISTED).itertuples():
-            effect = f": {r.effect}" if isinstance(r.effect, str) and r.effect else ""
-            _para(doc, f"- {r.title} ({r.name}){effect}.", indent=True)
+        for r in plan.initiative_order(inits).head(MAX_LISTED).itertuples():
+            _para(doc, f"- {plan.initiative_vi(r)}.", indent=True)
     elif not n:
         _para(doc, "Các đơn vị chưa báo cáo mô hình, cách làm hay trong kỳ.", indent=True)
 
 
-def _section_awards(doc, tables, ctx) -> None:
+def _section_awards(doc: Any, tables: Tables, ctx: dict[str, Any]) -> None:
     cfg = ctx["cfg"]
     s = cfg.settings
     _heading(doc, "IV. CÔNG TÁC KHEN THƯỞNG")
@@ -550,10 +642,26 @@ def _section_awards(doc, tables, ctx) -> None:
         _para(doc, ctx["texts"].text("khen_thuong_giai_doan", done), indent=True)
 
 
-def _section_scores(doc, units: pd.DataFrame, s) -> None:
+def _section_scores(doc: Any, units: pd.DataFrame, s: Settings) -> None:
     # one criterion of the khối's own score table (plan VI.5), not the khối's result
     _heading(doc, "3. Điểm tiêu chí thực hiện Phong trào (thành phần bảng chấm điểm khối)", level=2)
     leaders = units[units["rank_in_block"] == 1]
+    _para(
+        doc,
+        "Điểm gồm: nộp báo cáo đúng hạn, chất lượng số liệu và kết quả thực hiện; kết quả "
+        "thực hiện tính theo thứ hạng các tỷ lệ chỉ tiêu của đơn vị so với các đơn vị cùng "
+        "loại (chưa so với chỉ tiêu đơn vị đã đăng ký).",
+        indent=True,
+    )
+    unscored = [k for k in s.kinds if k not in {r.population for r in s.rollup.ratios}]
+    if unscored and units["kind"].isin(unscored).any():
+        names = ", ".join(_lower_first(s.kinds[k].split(" (")[0]) for k in unscored)
+        _para(
+            doc,
+            f"Các {names} chưa có tỷ lệ chỉ tiêu để đánh giá kết quả thực hiện nên không "
+            "chấm điểm, xếp hạng tiêu chí này.",
+            indent=True,
+        )
     _table(
         doc,
         ["Khối thi đua", "Đơn vị xếp thứ nhất", "Điểm"],
@@ -565,7 +673,12 @@ def _section_scores(doc, units: pd.DataFrame, s) -> None:
     )
 
 
-def _section_difficulties(doc, tables, ctx, heading=("V. KHÓ KHĂN, VƯỚNG MẮC VÀ NGUYÊN NHÂN", 1)):
+def _section_difficulties(
+    doc: Any,
+    tables: Tables,
+    ctx: dict[str, Any],
+    heading: tuple[str, int] = ("V. KHÓ KHĂN, VƯỚNG MẮC VÀ NGUYÊN NHÂN", 1),
+) -> None:
     _heading(doc, *heading)
     n = _narratives(doc, tables, "kho_khan", ctx)
     missing = tables["missing"]
@@ -587,7 +700,7 @@ def _section_difficulties(doc, tables, ctx, heading=("V. KHÓ KHĂN, VƯỚNG M�
     # Causes are the units' own words above; nothing is invented for them.
 
 
-def _section_assessment(doc, tables, ctx) -> None:
+def _section_assessment(doc: Any, tables: Tables, ctx: dict[str, Any]) -> None:
     """Đánh giá chung (plan VI.3): strengths from the figures, limits and causes from the
     units' own words, each paragraph editable by the officer."""
     h, texts = ctx["headline"], ctx["texts"]
@@ -609,13 +722,13 @@ def _section_assessment(doc, tables, ctx) -> None:
     _para(doc, texts.text("nguyen_nhan", causes), indent=True)
 
 
-def _section_lessons(doc, ctx) -> None:
+def _section_lessons(doc: Any, ctx: dict[str, Any]) -> None:
     _heading(doc, "VI. BÀI HỌC KINH NGHIỆM")
     for n, line in enumerate(LESSONS, 1):
         _para(doc, "- " + ctx["texts"].text(f"bai_hoc_{n}", line), indent=True)
 
 
-def _section_directions(doc, tables, ctx, number: str) -> None:
+def _section_directions(doc: Any, tables: Tables, ctx: dict[str, Any], number: str) -> None:
     s = ctx["cfg"].settings
     cycle = ctx["cycle"]
     _heading(doc, f"{number} PHƯƠNG HƯỚNG, NHIỆM VỤ VÀ ĐỀ XUẤT, KIẾN NGHỊ")
@@ -636,14 +749,14 @@ def _section_directions(doc, tables, ctx, number: str) -> None:
             indent=True,
         )
     elif not n:
-        _para(doc, "Không có đề xuất, kiến nghị.", indent=True)
+        _para(doc, "Các đơn vị chưa có đề xuất, kiến nghị trong kỳ.", indent=True)
 
 
-def _heading(doc, text: str, level: int = 1) -> None:
+def _heading(doc: Any, text: str, level: int = 1) -> None:
     _para(doc, text, bold=True, italic=level > 1, indent=level > 1, space_before=6)
 
 
-def _page(doc: Document) -> None:
+def _page(doc: Any) -> None:
     sec = doc.sections[0]
     sec.orientation = WD_ORIENT.PORTRAIT
     sec.page_width, sec.page_height = Mm(210), Mm(297)
@@ -660,7 +773,7 @@ def _page(doc: Document) -> None:
     _field(p.add_run(), "PAGE")
 
 
-def _field(run, instr: str) -> None:
+def _field(run: Any, instr: str) -> None:
     for tag, text in (("begin", None), (None, instr), ("end", None)):
         if tag:
             el = OxmlElement("w:fldChar")
@@ -673,7 +786,7 @@ def _field(run, instr: str) -> None:
 
 
 def _para(
-    doc_or_cell,
+    doc_or_cell: Any,
     text: str,
     bold: bool = False,
     italic: bool = False,
@@ -682,7 +795,7 @@ def _para(
     indent: bool = False,
     space_before: float = 0,
     space_after: float = 6,
-):
+) -> Any:
     p = doc_or_cell.add_paragraph()
     p.alignment = {
         "justify": WD_ALIGN_PARAGRAPH.JUSTIFY,
@@ -698,7 +811,7 @@ def _para(
     return p
 
 
-def _rule(doc_or_cell, short: bool) -> None:
+def _rule(doc_or_cell: Any, short: bool) -> None:
     """A solid rule under the previous line: a bottom border on an empty, indented line."""
     p = doc_or_cell.add_paragraph()
     fmt = p.paragraph_format
@@ -713,7 +826,7 @@ def _rule(doc_or_cell, short: bool) -> None:
     p._p.get_or_add_pPr().append(border)
 
 
-def _borderless(table) -> None:
+def _borderless(table: Any) -> None:
     tbl_pr = table._tbl.tblPr
     borders = OxmlElement("w:tblBorders")
     for edge in ("top", "left", "bottom", "right", "insideH", "insideV"):
@@ -723,7 +836,7 @@ def _borderless(table) -> None:
     tbl_pr.append(borders)
 
 
-def _header(doc: Document, s, today) -> None:
+def _header(doc: Any, s: Settings, today: date) -> None:
     t = doc.add_table(rows=1, cols=2)
     _borderless(t)
     _widths(t, (Cm(6.5), Cm(9.5)))
@@ -747,7 +860,7 @@ def _header(doc: Document, s, today) -> None:
     _para(right, date_line_vi(s.commune.name, today), italic=True, size=14, align="center")
 
 
-def _widths(table, widths) -> None:
+def _widths(table: Any, widths: Sequence[Any]) -> None:
     """Column widths that Word and LibreOffice agree on: the grid (w:gridCol) and every
     cell (w:tcW) say the same, and the layout is fixed."""
     table.autofit = False
@@ -763,7 +876,7 @@ def _widths(table, widths) -> None:
 
 
 def _table(
-    doc: Document,
+    doc: Any,
     headers: list[str],
     rows: list[list[Any]],
     widths_cm: tuple[float, ...] | None = None,
@@ -781,13 +894,13 @@ def _table(
     doc.add_paragraph()
 
 
-def _cell(cell, text: str, bold: bool = False) -> None:
+def _cell(cell: Any, text: str, bold: bool = False) -> None:
     p = cell.paragraphs[0]
     run = p.add_run(text)
     run.bold, run.font.size, run.font.name = bold, Pt(12), FONT
 
 
-def _closing(doc: Document, s) -> None:
+def _closing(doc: Any, s: Settings) -> None:
     t = doc.add_table(rows=1, cols=2)
     _borderless(t)
     _widths(t, (Cm(7.5), Cm(8.5)))

@@ -45,6 +45,13 @@ class NotARollupCycle(UnknownCycle):
     "No annual cycle for that year, or no phase with that number"
 
 
+def period_of(cycle: Cycle) -> tuple[date, date]:
+    """The data period of a cycle a report covers (annual and phase cycles have one)."""
+    if cycle.period_start is None or cycle.period_end is None:
+        raise NotARollupCycle(f"cycle {cycle.id} has no data period")
+    return cycle.period_start, cycle.period_end
+
+
 def annual_cycle(cfg: Config, year: int) -> Cycle:
     for c in cfg.cycles:
         if c.kind == "nam" and c.year == year:
@@ -68,15 +75,11 @@ def phase_cycle(cfg: Config, phase: int) -> Cycle:
 
 def phase_years(cfg: Config, phase: Cycle) -> list[Cycle]:
     """The annual cycles whose period lies inside the phase's period, oldest first."""
+    start, end = period_of(phase)
+    years = [c for c in cfg.cycles if c.kind == "nam" and c.year is not None]
     return sorted(
-        (
-            c
-            for c in cfg.cycles
-            if c.kind == "nam"
-            and phase.period_start <= c.period_start
-            and c.period_end <= phase.period_end
-        ),
-        key=lambda c: c.year,
+        (c for c in years if start <= period_of(c)[0] and period_of(c)[1] <= end),
+        key=lambda c: c.year or 0,
     )
 
 

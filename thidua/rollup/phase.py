@@ -8,19 +8,16 @@ from __future__ import annotations
 import pandas as pd
 
 from thidua.config import Config, Cycle
-from thidua.rollup.model import date_vi
+from thidua.rollup.model import date_vi, period_of
 
 FULL_YEAR_DAYS = 360  # an annual cycle shorter than this is labelled with its first day
 
 
 def year_label(cycle: Cycle) -> str:
     """ "2026", or "2025 (từ 21/08)" for a year the plan covers only in part."""
-    days = (cycle.period_end - cycle.period_start).days + 1
-    return (
-        str(cycle.year)
-        if days >= FULL_YEAR_DAYS
-        else f"{cycle.year} (từ {date_vi(cycle.period_start)[:5]})"
-    )
+    start, end = period_of(cycle)
+    days = (end - start).days + 1
+    return str(cycle.year) if days >= FULL_YEAR_DAYS else f"{cycle.year} (từ {date_vi(start)[:5]})"
 
 
 def achievement(tables: dict[str, pd.DataFrame], cfg: Config) -> pd.DataFrame:

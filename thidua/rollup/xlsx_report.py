@@ -102,7 +102,7 @@ def _write_book(path: Path, sheets: dict, ctx: dict[str, Any]) -> Path:
     return path
 
 
-def _formats(wb) -> dict:
+def _formats(wb: Any) -> dict:
     base = {"font_name": "Times New Roman", "font_size": 11, "border": 1, "valign": "vcenter"}
     return {
         "title": wb.add_format(
@@ -123,7 +123,7 @@ def _formats(wb) -> dict:
     }
 
 
-def _setup_page(ws) -> None:
+def _setup_page(ws: Any) -> None:
     ws.set_paper(9)  # A4
     ws.set_landscape()
     ws.fit_to_pages(1, 0)
@@ -131,7 +131,7 @@ def _setup_page(ws) -> None:
     ws.set_footer("&CTrang &P/&N")
 
 
-def _write_section(ws, row: int, s: Section, fmts: dict) -> int:
+def _write_section(ws: Any, row: int, s: Section, fmts: dict) -> int:
     """Title, header, rows; returns the next free row.  Empty tables say so."""
     ws.write(row, 0, s.title, fmts["section"])
     row += 1
@@ -148,7 +148,7 @@ def _write_section(ws, row: int, s: Section, fmts: dict) -> int:
     return row + 1
 
 
-def _write_cell(ws, row: int, col: int, value: Any, fmt: str, fmts: dict) -> None:
+def _write_cell(ws: Any, row: int, col: int, value: Any, fmt: str, fmts: dict) -> None:
     if value is None or pd.isna(value):
         ws.write_blank(row, col, None, fmts[{"text": "text", "num": "dec"}.get(fmt, fmt)])
     elif fmt == "date":
@@ -474,7 +474,11 @@ def _indicator_groups(tables: dict, ctx: dict) -> list[Section]:
 
 def _plans(tables: dict, ctx: dict) -> pd.DataFrame:
     plans = _labels(tables["plans"], ctx)
-    plans["issued_vi"] = plans["issued"].map({True: "Đã ban hành", False: "Chưa ban hành"})
+    documented = plans["documented"].fillna(False).astype(bool)
+    plans["issued_vi"] = [
+        "Đã ban hành kế hoạch (có văn bản)" if d else "Mới đăng ký chỉ tiêu" if i else "Chưa"
+        for i, d in zip(plans["issued"].astype(bool), documented, strict=True)
+    ]
     return plans.sort_values("issued", kind="stable")
 
 

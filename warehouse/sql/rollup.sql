@@ -209,6 +209,9 @@ CREATE OR REPLACE TEMP MACRO rollup_scores(cycs, w_on_time, w_late, w_missing, w
                                           empty_zero) AS TABLE
 WITH points AS (     -- narrow rows through the window, names joined after
     SELECT u.uid, u.grp,
+           -- a kind no ratio is computed over (companies) is not scored: its
+           -- performance part would always be 0 and its units would tie
+           u.kind IN (SELECT population FROM ratio_defs) AS scored,
            coalesce(CASE WHEN empty_zero THEN p.n_ratios ELSE p.n_had END, 0) AS n_ratios,
            CASE u.status WHEN 'on_time' THEN w_on_time WHEN 'late' THEN w_late
                 ELSE w_missing END AS score_time,
@@ -221,9 +224,11 @@ WITH points AS (     -- narrow rows through the window, names joined after
     FROM rollup_status(cycs) u LEFT JOIN rollup_uw p USING (uid)
 ),
 ranked AS (
-    SELECT *, score_time + score_quality + score_performance AS score,
-           rank() OVER (PARTITION BY grp ORDER BY score_time + score_quality
-                                                  + score_performance DESC) AS rank_in_block
+    SELECT * EXCLUDE (score_performance, scored),
+           CASE WHEN scored THEN score_performance END AS score_performance,
+           CASE WHEN scored THEN score_time + score_quality + score_performance END AS score,
+           CASE WHEN scored THEN rank() OVER (PARTITION BY grp, scored
+                ORDER BY score_time + score_quality + score_performance DESC) END AS rank_in_block
     FROM points
 )
 SELECT u.* EXCLUDE (late), r.* EXCLUDE (uid, grp) FROM rollup_status(cycs) u
