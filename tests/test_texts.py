@@ -9,14 +9,24 @@ import io
 import json
 import re
 import shutil
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
 
 import openpyxl
 import pytest
-from conftest import drop, rows
 from data.corpus import ON_TIME
+from helpers import (
+    MOVEMENTS,
+    VN,
+    cell_of,
+    check_email,
+    drop,
+    email_problems,
+    excel_fill,
+    plan_docx,
+    rows,
+)
 from typer.testing import CliRunner
 
 from apps import synthetic
@@ -26,63 +36,6 @@ from pipeline.remind import remind
 from thidua.settings import REPO_CONFIG
 from thidua.template import build_workbook
 from thidua.workspace import Workspace
-
-VN = timezone(timedelta(hours=7))
-MOVEMENTS = ("Cả nước thi đua đổi mới sáng tạo và chuyển đổi số", "Bình dân học vụ số")
-ENGLISH = re.compile(r"\b(?:error|file|zip)\b|\b(?:None|nan|True|False)\b", re.IGNORECASE)
-ENGLISH_CASED = re.compile(r"\b(?:None|nan|True|False)\b")
-FLOAT_REPR = re.compile(r"e\+0|\d\.0(?:\s|$)")
-DATE_LIKE = re.compile(r"\b\d{1,4}[/-]\d{1,2}[/-]\d{1,4}\b")
-DDMMYYYY = re.compile(r"^\d{2}/\d{2}/\d{4}$")
-BEFORE_DATE = re.compile(r"(?:trước hạn|chậm nhất trong)[^.;]*?(\d{2}/\d{2}/\d{4})")
-
-
-def email_problems(subject: str, body: str, sent_on: date) -> list[str]:
-    """What a clerk should never read in an email (issue 13); empty when all is well."""
-    found = []
-    if "Bình dân học vụ số" not in subject:
-        found.append("subject names no movement")
-    found += [f"body lacks movement {m!r}" for m in MOVEMENTS if m not in body]
-    for text in (subject, body):
-        words = [
-            w
-            for w in ENGLISH.findall(text)
-            if w.lower() in ("error", "file", "zip") or ENGLISH_CASED.fullmatch(w)
-        ]
-        found += [f"English word {w!r}" for w in words]
-        found += [f"float repr {m!r}" for m in FLOAT_REPR.findall(text)]
-        found += [
-            f"date not dd/mm/yyyy: {d!r}" for d in DATE_LIKE.findall(text) if not DDMMYYYY.match(d)
-        ]
-        for d in BEFORE_DATE.findall(text):
-            if datetime.strptime(d, "%d/%m/%Y").date() < sent_on:
-                found.append(f"'trước hạn' a past date {d}")
-    return found
-
-
-def check_email(msg) -> list[str]:
-    """`email_problems` of a parsed message, its text and HTML parts."""
-    sent_on = msg["Date"].datetime.astimezone(VN).date()
-    text = msg.get_body(("plain",)).get_content()
-    html = msg.get_body(("html",))
-    body = text + ("\n" + re.sub(r"<[^>]+>", " ", html.get_content()) if html else "")
-    return email_problems(str(msg["Subject"]), body, sent_on)
-
-
-def excel_fill(data: bytes, fill) -> bytes:
-    """Open a real template with openpyxl, type into it as Excel stores what is typed,
-    save."""
-    book = openpyxl.load_workbook(io.BytesIO(data))
-    fill(book)
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
-
-
-def cell_of(book, code: str, column: str = "D"):
-    ws = book["ChiTieu"]
-    [row] = [r[0].row for r in ws.iter_rows(min_row=2) if r[0].value == code]
-    return ws[f"{column}{row}"]
 
 
 def test_email_checker_catches_what_the_tester_found():
@@ -324,18 +277,6 @@ def test_corrupt_file_from_a_registered_address(workspace, smtp_env, cfg):
     table = runner.invoke(app, ["status"]).output
     assert "Tệp không đọc được: 1" in table and "TX-05" in table
     assert "Tình hình nộp báo cáo theo kỳ" in table and "Chưa nộp" in table
-
-
-def plan_docx(unit_name: str) -> bytes:
-    """A real Word document, as a unit's clerk saves its plan."""
-    import docx
-
-    doc = docx.Document()
-    doc.add_heading(f"KẾ HOẠCH thực hiện phong trào thi đua năm 2025 – {unit_name}", 1)
-    doc.add_paragraph("Phong trào thi đua “Bình dân học vụ số”.")
-    out = io.BytesIO()
-    doc.save(out)
-    return out.getvalue()
 
 
 def test_plan_document_beside_the_workbook_in_the_folder_inbox(workspace, smtp_env, cfg):
