@@ -332,6 +332,12 @@ def collect(
             "--inbox", help="Inbox directory (default $THIDUA_INBOX or $THIDUA_HOME/inbox)."
         ),
     ] = None,
+    docs: Annotated[
+        bool,
+        typer.Option(
+            "--docs", help="Also build the GX data docs (the flow run always builds them)."
+        ),
+    ] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Collect the inbox: archive, parse, check (GX), load, acknowledge each submission.
@@ -352,7 +358,7 @@ def collect(
         gx = threading.Thread(target=_import_gx, daemon=True)
         gx.start()  # its import (most of a small batch's time) overlaps the parsing's worker
         with session(ws.paths.warehouse):  # one open for the whole sequence, not one a step
-            result = collect_sequence(ws, Path(inbox) if inbox else None).as_dict()
+            result = collect_sequence(ws, Path(inbox) if inbox else None, docs).as_dict()
     if as_json:
         _print_json(result)
     else:

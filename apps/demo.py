@@ -21,11 +21,16 @@ from datetime import date, datetime, timedelta, timezone
 from email import policy
 from email.parser import BytesHeaderParser
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.rule import Rule
 
 from thidua import words
+
+if TYPE_CHECKING:
+    from thidua.config import Cycle, Unit
+    from thidua.workspace import Workspace
 
 console = Console(width=max(Console().width, 120))
 VN = timezone(timedelta(hours=7))
@@ -72,7 +77,7 @@ def main() -> None:
     _summary(ws, rollup)
 
 
-def _plan_cycle(ws, units) -> None:
+def _plan_cycle(ws: Workspace, units: list[Unit]) -> None:
     """The plan cycle: all but two send with their plan; one late, one never."""
     cfg = ws.config
     plan = cfg.cycle("ke-hoach-2025")
@@ -97,7 +102,7 @@ def _plan_cycle(ws, units) -> None:
     _remind(date(2025, 9, 10))  # don-doc: cc head + VHXH (not companies)
 
 
-def _annual_cycle(ws, units) -> None:
+def _annual_cycle(ws: Workspace, units: list[Unit]) -> None:
     """The nam-2025 cycle: wrong first versions corrected, late units, one never."""
     cfg = ws.config
     nam = cfg.cycle("nam-2025")
@@ -177,9 +182,9 @@ def _remind(day: date, again: bool = False) -> None:
 
 
 def _drop(
-    ws,
-    cycle,
-    units,
+    ws: Workspace,
+    cycle: Cycle,
+    units: list[Unit],
     day: date,
     overrides: dict | None = None,
     suffix: str = "",
@@ -239,7 +244,7 @@ def outcomes_line(files: list[dict]) -> str:
     )
 
 
-def _summary(ws, rollup: dict) -> None:
+def _summary(ws: Workspace, rollup: dict) -> None:
     from apps import cli
     from thidua.rules import fmt
 
@@ -249,7 +254,7 @@ def _summary(ws, rollup: dict) -> None:
     _act("Đơn vị được báo những gì: thidua problems CQ-YT nam-2025 --version 1")
     cli.problems(unit="CQ-YT", cycle="nam-2025", version=1, as_json=False)
 
-    subjects = Counter()
+    subjects: Counter[str] = Counter()
     parser = BytesHeaderParser(policy=policy.default)
     for eml in ws.paths.outbox.glob("*.eml"):
         subject = str(parser.parsebytes(eml.read_bytes())["Subject"])

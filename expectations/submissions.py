@@ -18,10 +18,12 @@ fail, with the same bounds; a group of every indicator checks the column itself.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 
 import great_expectations.expectations as gxe
 import numpy as np
 import pandas as pd
+from great_expectations.expectations.metadata_types import FailureSeverity
 
 from thidua.checks import period_scales
 from thidua.config import Config
@@ -97,7 +99,7 @@ def long_frame(
     position = {i.code: k for k, i in enumerate(inds)}
     ind = pd.Categorical(df["indicator"], categories=list(position)).codes.astype(np.int64)
 
-    def table(items: list, missing, dtype) -> np.ndarray:
+    def table(items: list, missing: float, dtype: type) -> np.ndarray:
         return np.array([*items, missing], dtype=dtype)[ind]
 
     value = df["value"].to_numpy(dtype=float)
@@ -158,7 +160,7 @@ def _target_before(df: pd.DataFrame, counted: np.ndarray) -> pd.Series:
 
 def _other_lookup(
     df: pd.DataFrame, value: np.ndarray, sub: np.ndarray, ind: np.ndarray, n_inds: int
-):
+) -> Callable[[np.ndarray], np.ndarray]:
     """A function giving, per row, the value of another indicator (a position, -1: none)
     of the row's submission and measure."""
     meas, measures = pd.factorize(df["measure"])
@@ -211,7 +213,7 @@ def _pair_expectations() -> list[gxe.Expectation]:
             column_B="value",
             or_equal=True,
             ignore_row_if="either_value_is_missing",
-            severity="warning",
+            severity=FailureSeverity.WARNING,
             meta={"rule_id": "warn_at_most"},
         ),
         gxe.ExpectColumnPairValuesAToBeGreaterThanB(
@@ -219,7 +221,7 @@ def _pair_expectations() -> list[gxe.Expectation]:
             column_B="target_before",
             or_equal=True,
             ignore_row_if="either_value_is_missing",
-            severity="warning",
+            severity=FailureSeverity.WARNING,
             meta={"rule_id": "target_order"},
         ),
     ]
@@ -239,11 +241,14 @@ def build_expectations(cfg: Config) -> list[gxe.Expectation]:
             column_A="value",
             column_B="sk_rows",
             ignore_row_if="either_value_is_missing",
-            severity="warning",
+            severity=FailureSeverity.WARNING,
             meta={"rule_id": "sk_rows"},
         ),
         gxe.ExpectColumnValuesToBeBetween(
-            column="nonzero_first", min_value=1, severity="warning", meta={"rule_id": "all_zero"}
+            column="nonzero_first",
+            min_value=1,
+            severity=FailureSeverity.WARNING,
+            meta={"rule_id": "all_zero"},
         ),
     ]
     for rule, column, limit, _ in rule_groups(cfg):
@@ -253,14 +258,17 @@ def build_expectations(cfg: Config) -> list[gxe.Expectation]:
                     column=column,
                     min_value=1 / limit,
                     max_value=limit,
-                    severity="warning",
+                    severity=FailureSeverity.WARNING,
                     meta={"rule_id": "yoy", "factor": limit},
                 )
             )
         else:
             out.append(
                 gxe.ExpectColumnValuesToBeBetween(
-                    column=column, **{f"{rule}_value": limit}, meta={"rule_id": rule}
+                    column=column,
+                    min_value=limit if rule == "min" else None,
+                    max_value=limit if rule == "max" else None,
+                    meta={"rule_id": rule},
                 )
             )
     return out

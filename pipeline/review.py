@@ -6,6 +6,7 @@ append-only `review_log` (`thidua.review` says which are allowed).
 from __future__ import annotations
 
 from pipeline.links import unit_links
+from thidua.config import Cycle, Unit
 from thidua.mailer import send_one
 from thidua.review import VERB, ReviewRefused, check_decision
 from thidua.review_mail import returned_email
@@ -84,12 +85,12 @@ def decide(
         "comment": comment,
         "email": None,
     }
-    if to_state == "returned":
+    if to_state == "returned" and comment:  # check_decision asks a return for one
         out["email"] = _mail_returned(ws, u, c, latest["version"], comment)
     return out
 
 
-def _mail_returned(ws: Workspace, unit, cycle, version: int, comment: str) -> str:
+def _mail_returned(ws: Workspace, unit: Unit, cycle: Cycle, version: int, comment: str) -> str:
     link = unit_links(ws, [(unit.code, cycle.id)]).get((unit.code, cycle.id))
     email = returned_email(ws.config, unit, cycle, version, comment, link)
     return send_one(ws.config.settings, ws.paths.outbox, email).note

@@ -16,11 +16,14 @@ import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from concurrent.futures import Future
 from contextlib import suppress
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from importlib import resources
 from pathlib import Path
+from typing import TypeVar
 
 from pipeline.collect import Collected, acknowledge, collect, examine
 from pipeline.review import view_of
@@ -32,6 +35,8 @@ from thidua.workers import KeptWorkers
 from thidua.workspace import Workspace
 from warehouse.db import WAREHOUSE_LOCK, connect, session
 from warehouse.queries import submission_problems, submission_version, versions
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -166,7 +171,9 @@ def page_problems(cfg: Config, ex: Examined) -> list[dict]:
     rows = []
     for p in ex.problems:
         code = on_cell.get(p.cell) if p.cell else None
-        rows.append(asdict(p) | {"indicator": code, "indicator_name": names.get(code)})
+        rows.append(
+            asdict(p) | {"indicator": code, "indicator_name": names.get(code) if code else None}
+        )
     return sorted(
         rows,
         key=lambda r: (
@@ -257,7 +264,7 @@ class UploadQueue:
         finally:
             _unstage(staged)
 
-    def _call(self, fn, *args):
+    def _call(self, fn: Callable[..., T], *args: object) -> T:
         """Run fn(*args) on the consumer thread, between batches."""
         fut: Future = Future()
         self._queue.put(((fn, args), fut))
@@ -268,15 +275,14 @@ class UploadQueue:
         while (first := self._queue.get()) is not None:
             if isinstance(first[0], tuple):  # a call, not an upload
                 (fn, args), fut = first
-                self._settle([fut], lambda f=fn, a=args: [f(*a)])
+                self._settle([fut], lambda f, a: [f(*a)], fn, args)
                 continue
             batch = [first, *self._waiting()]
             self.batches.append(len(batch))
+            staged = [s for s, _ in batch]
             self._settle(
                 [f for _, f in batch],
-                lambda b=batch: _collect_staged(
-                    self.ws, [s for s, _ in b], self.docs, acks=False, views=True
-                ),
+                partial(_collect_staged, self.ws, staged, self.docs, acks=False, views=True),
             )
             if self.acks:  # the sequence's last step, once the pages are answered
                 self._acknowledge()
@@ -307,9 +313,9 @@ class UploadQueue:
             logging.getLogger(__name__).exception("acknowledgments failed; owed")
 
     @staticmethod
-    def _settle(futures: list[Future], work) -> None:
+    def _settle(futures: list[Future], work: Callable[..., list], *args: object) -> None:
         try:
-            results = work()
+            results = work(*args)
         except BaseException as exc:  # noqa: BLE001 - every waiting request hears it
             for f in futures:
                 f.set_exception(exc)

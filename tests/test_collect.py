@@ -7,8 +7,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import drop, fresh_home, rows
 from data.corpus import CASES, DIR, LATE, build
+from helpers import drop, fresh_home, rows
 
 from apps import synthetic
 from pipeline.collect import collect

@@ -6,8 +6,8 @@ import json
 import shutil
 
 import pytest
-from conftest import rows
 from data.corpus import DIR
+from helpers import rows
 from typer.testing import CliRunner
 
 from apps.cli import app

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from test_texts import check_email
+from helpers import check_email
 
 REPO = Path(__file__).resolve().parent.parent
 

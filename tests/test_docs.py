@@ -1,5 +1,6 @@
 """docs/cli.md tells the truth: every command is there with its real `--help` (cog), and
-every key table matches the keys of real `--json` output."""
+every key table matches the keys of real `--json` output; the screenshots of what a
+unit reads are where the README shows them."""
 
 import json
 import re
@@ -63,3 +64,22 @@ def test_json_keys_match_the_tables(workspace):
 
     [rollup_keys] = tables("rollup")
     assert set(run_json("rollup", "annual", "2025")) == rollup_keys
+
+
+def test_screenshots_of_what_a_unit_reads_are_in_the_readme():
+    """docs/text-screenshots.sh made them: the Hướng dẫn sheet printed by LibreOffice,
+    an acknowledgment rendered by Chromium; the README shows both."""
+    repo = Path(__file__).resolve().parent.parent
+    readme = (repo / "README.md").read_text("utf-8")
+    for name, (width, height) in (
+        ("huong-dan-sheet.png", (500, 600)),
+        ("ack-email.png", (800, 400)),
+    ):
+        data = (repo / "docs" / name).read_bytes()
+        assert data[:8] == b"\x89PNG\r\n\x1a\n"
+        w, h = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+        assert w >= width and h >= height, (name, w, h)
+        assert f"](docs/{name})" in readme
+    script = (repo / "docs" / "text-screenshots.sh").read_text("utf-8")
+    assert "soffice --headless" in script and "pdftoppm -png -r 80" in script
+    assert "chromium --headless --no-sandbox" in script

@@ -27,7 +27,7 @@ MAX_WORKER_RSS_KB = 1_200_000
 @pytest.fixture(scope="module")
 def hostile(tmp_path_factory):
     """The corpus built into a fresh workspace's inbox and collected once."""
-    from conftest import fresh_home
+    from helpers import fresh_home
 
     home = tmp_path_factory.mktemp("hostile") / "home"
     with pytest.MonkeyPatch.context() as mp:

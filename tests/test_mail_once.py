@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from conftest import SmtpRecorder, free_port, rows
+from helpers import SmtpRecorder, free_port, rows
 
 import thidua.acknowledge
 from apps import synthetic

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import rows
+from helpers import rows
 from mails import AUTHSERV, passed, unit_mail
 from typer.testing import CliRunner
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from email import message_from_bytes, policy
 
 import pytest
-from conftest import free_port
+from helpers import free_port
 from hypothesis import given, settings
 from hypothesis import strategies as st
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from conftest import fresh_home, rows
+from helpers import fresh_home, rows
 from phase_play import NEAR, UNDER, play
 
 from thidua.rollup.model import number_vi, percent_vi, phase_years

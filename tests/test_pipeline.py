@@ -70,6 +70,9 @@ def test_cli_collect_and_the_flow_leave_the_same_rows(prefect_harness, tmp_path,
     assert len(cli_rows["submissions"]) == len(FILES)
     assert sorted(p.name for p in cli_ws.paths.outbox.iterdir()) != []
     assert len(list(cli_ws.paths.outbox.iterdir())) == len(list(flow_ws.paths.outbox.iterdir()))
+    # the flow builds the data docs; `thidua collect` only with --docs (tests/test_data_docs.py)
+    assert (flow_ws.paths.data_docs / "index.html").is_file()
+    assert not (cli_ws.paths.data_docs / "index.html").exists()
 
 
 def test_remind_dry_run_of_the_cli_equals_the_flows(prefect_harness, workspace):

@@ -7,7 +7,7 @@ from datetime import date
 
 import openpyxl
 import pytest
-from conftest import SmtpRecorder, free_port
+from helpers import SmtpRecorder, free_port
 
 from flows.remind import remind
 from warehouse.db import connect

@@ -163,3 +163,18 @@ def test_cli_remind_refuses_a_broken_smtp_setup_before_running(workspace, monkey
         "Error: environment THIDUA_SMTP_SECURITY: [smtp] security: "
         "Input should be 'starttls', 'ssl' or 'none' (got 'tls')\n"
     )
+
+
+def test_companies_get_a_reminder_not_an_escalation(cfg):
+    from thidua.reminders import recipients, reminder_email
+
+    company, office = cfg.unit("DN-06"), cfg.unit("CQ-VP")
+    cycle = cfg.cycle("nam-2025")
+    assert recipients(cfg, company, "don-doc") == ([company.email], [])
+    assert recipients(cfg, office, "don-doc")[1] == [office.head_email, cfg.settings.admin.email]
+    mail = reminder_email(cfg, company, cycle, "don-doc")
+    assert "Đôn đốc" not in mail.subject and "đồng gửi" not in mail.text
+    chase = reminder_email(cfg, office, cycle, "don-doc")
+    assert f"đồng gửi {office.head_title} và" in chase.text  # the title keeps its case
+    after = reminder_email(cfg, office, cycle, "qua-han")
+    assert "trước hạn" not in after.text and "ngay" in after.text

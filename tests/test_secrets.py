@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
-from conftest import SmtpRecorder, free_port
+from helpers import SmtpRecorder, free_port
 
 from thidua.settings import REPO_CONFIG
 

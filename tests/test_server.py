@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 
 import duckdb
 import pytest
+from helpers import free_port
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import (
     ArtifactFilter,
@@ -25,7 +26,6 @@ from prefect.settings import PREFECT_API_URL, temporary_settings
 from apps import synthetic
 from apps.server import Server
 from pipeline.init import init_workspace
-from tests.conftest import free_port
 from thidua.settings import REPO_CONFIG
 from thidua.workspace import Workspace
 

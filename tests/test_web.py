@@ -12,6 +12,20 @@ from pathlib import Path
 import duckdb
 import pytest
 from fastapi.testclient import TestClient
+from helpers import (
+    DOCX,
+    HASH,
+    PASSWORD,
+    SECRET,
+    XLSX,
+    client,
+    login,
+    officer_csrf,
+    open_cycle,
+    plan_docx,
+    post_file,
+    token_of,
+)
 from typer.testing import CliRunner
 
 from apps import synthetic
@@ -24,16 +38,10 @@ from pipeline.review import decide, unit_view
 from pipeline.upload import UploadQueue, upload
 from thidua import links
 from thidua.errors import ConfigError
-from thidua.passwords import hash_password, verify_password
+from thidua.passwords import verify_password
 from thidua.settings import REPO_CONFIG, resolve_settings
 from thidua.workspace import Workspace
 from warehouse.db import WAREHOUSE_LOCK
-
-SECRET = "test-secret-key-for-thidua-web"
-PASSWORD = "mat-khau-can-bo"
-HASH = hash_password(PASSWORD)
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
 @pytest.fixture
@@ -44,49 +52,11 @@ def ws(workspace, monkeypatch) -> Workspace:
     return Workspace.from_env()
 
 
-def open_cycle(ws: Workspace):
-    """A cycle already open today (its `mo` day has come), due soonest."""
-    today = ws.config.settings.calendar.today()
-    cycles = [c for c in ws.config.cycles if ws.config.calendar.stage_dates(c.due)["mo"] <= today]
-    return max(cycles, key=lambda c: c.due)
-
-
 @pytest.fixture
 def setup(ws):
     cycle = open_cycle(ws)
     units = ws.config.expected_units(cycle)[:3]
     return ws, cycle, units
-
-
-def client(ws: Workspace) -> TestClient:
-    return TestClient(create_app(ws), follow_redirects=False)
-
-
-def token_of(url: str) -> str:
-    return url.rsplit("/u/", 1)[1]
-
-
-def post_file(
-    c: TestClient, token: str, data: bytes, content_type: str = XLSX, csrf: str | None = None
-):
-    if csrf is None:
-        page = c.get(f"/u/{token}")
-        csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
-    return c.post(
-        f"/u/{token}/upload",
-        data={"csrf": csrf},
-        files={"file": ("bao-cao.xlsx", io.BytesIO(data), content_type)},
-    )
-
-
-def login(c: TestClient, password: str = PASSWORD):
-    page = c.get("/officer/login")
-    csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
-    return c.post("/officer/login", data={"csrf": csrf, "password": password})
-
-
-def officer_csrf(c: TestClient, path: str) -> str:
-    return re.search(r'name="csrf" value="([^"]+)"', c.get(path).text).group(1)
 
 
 # -- settings, passwords, links -----------------------------------------------------------
@@ -492,8 +462,6 @@ def test_plan_document_upload_in_the_plan_cycle(setup, monkeypatch):
     submission (sent again with a workbook already in, it joins that version); other
     cycles' pages have no such field."""
     import hashlib
-
-    from test_texts import plan_docx
 
     ws, cycle, (a, *_) = setup
     monkeypatch.setenv("THIDUA_WEB_LINK_VALID_DAYS", "30")  # the 2025 plan cycle is past

@@ -47,7 +47,7 @@ pytestmark = pytest.mark.slow
 def web_server(workspace, smtp_env, monkeypatch, tmp_path):
     """`thidua web` in a subprocess on a free loopback port, on the test's home, mailing
     through the test SMTP server, its rollups counting approved versions only."""
-    from conftest import free_port
+    from helpers import free_port
 
     port = free_port()
     base = f"http://127.0.0.1:{port}"

@@ -15,7 +15,7 @@ import uuid
 
 import pytest
 from data.hostile import SHEET, member, rezip
-from test_web import (
+from helpers import (
     HASH,
     PASSWORD,
     SECRET,
@@ -156,7 +156,7 @@ def test_review_errors_show_the_refusal_on_the_page(setup):
 def test_hostile_upload_leaves_thidua_web_serving(workspace, monkeypatch, tmp_path):
     """Against `thidua web` itself (batched uploads, the kept isolated worker): the
     hostile workbook's outcome is unreadable, and the same server takes the next."""
-    from conftest import free_port
+    from helpers import free_port
 
     from apps.server import web_process
 

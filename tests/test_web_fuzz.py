@@ -7,9 +7,9 @@ from __future__ import annotations
 import re
 from urllib.parse import quote
 
+from helpers import HASH, SECRET, XLSX, client, login, open_cycle, token_of
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_web import HASH, SECRET, XLSX, client, login, open_cycle, token_of
 
 from apps import synthetic
 from apps.web.guards import TokenBucket

@@ -15,7 +15,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import asdict
-from datetime import datetime
+from datetime import date, datetime, tzinfo
+from pathlib import Path
 
 import pandas as pd
 
@@ -62,7 +63,7 @@ def indicator_of(cfg: Config, message: str) -> str | None:
     return None
 
 
-def due_clause(cycle, today) -> str:
+def due_clause(cycle: Cycle | None, today: date) -> str:
     """Until when to resend: before the due date while it is ahead, "ngay" after it."""
     from thidua.calendar import format_day_vi
 
@@ -73,7 +74,7 @@ def due_clause(cycle, today) -> str:
     return " ngay (đã quá hạn nộp)"
 
 
-def documents_clause(cycle, documents: list[str], online: bool = False) -> str | None:
+def documents_clause(cycle: Cycle | None, documents: list[str], online: bool = False) -> str | None:
     """Whether the unit's plan document came: always said in the plan cycle (where the
     plan is asked for beside the workbook), elsewhere only when a document came.
     `online`: units have an upload page (the web is set up)."""
@@ -91,7 +92,7 @@ def documents_clause(cycle, documents: list[str], online: bool = False) -> str |
     return None
 
 
-def ack_email(cfg: Config, row: dict, local_tz) -> Email | None:
+def ack_email(cfg: Config, row: dict, local_tz: tzinfo) -> Email | None:
     """The acknowledgment of one pending submission (a `pending_acks` row), or None when
     nobody can be answered (unknown unit, not sent by mail)."""
     from thidua import clock, emails
@@ -134,7 +135,8 @@ def ack_email(cfg: Config, row: dict, local_tz) -> Email | None:
     context["subject"] = (
         f"[{context['movement_short']}] {verdict}: {title} ({row['original_name']})"
     )
-    subject, headers = context["subject"], {}
+    subject: str = context["subject"]
+    headers: dict[str, str] = {}
     their_id, their_subject = _text(row.get("message_id")), _text(row.get("subject"))
     if their_id and not unverified(row):  # a reply in the unit's own thread
         headers |= {"In-Reply-To": their_id, "References": their_id}
@@ -158,7 +160,7 @@ def _verdict(cycle: Cycle | None, outcome: str, documents: list[str]) -> str:
     return words.OUTCOME[outcome]
 
 
-def _text(value) -> str | None:
+def _text(value: object) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
@@ -196,7 +198,7 @@ ACK_COLUMNS = ["submission_id", "status", "sent_at", "message_id", "error", "rec
 
 def send_acks(
     cfg: Config,
-    outbox,
+    outbox: Path,
     pending: pd.DataFrame,
     record: Callable[[dict], object] = lambda outcome: None,
 ) -> pd.DataFrame:

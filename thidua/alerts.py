@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from thidua.calendar import format_time_vi
+from thidua.config import Config
 from thidua.emails import render
 from thidua.mailer import Email
 from thidua.settings import Settings
@@ -60,7 +61,7 @@ def mail_failure_alert(settings: Settings, failing: list[dict], at: datetime) ->
 
 
 def mailbox_alert(
-    cfg, quarantine_folder: str, quarantined: list[dict], bounced: list[dict]
+    cfg: Config, quarantine_folder: str, quarantined: list[dict], bounced: list[dict]
 ) -> Email:
     """The officer's note after a collection from the mailbox: mail moved to the
     quarantine folder (sender not verified, nothing readable) and addresses of units

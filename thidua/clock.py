@@ -9,13 +9,13 @@ clock.  Times are given in the commune's time zone (Asia/Ho_Chi_Minh by default)
 from __future__ import annotations
 
 import os
-from datetime import datetime
+from datetime import datetime, tzinfo
 from zoneinfo import ZoneInfo
 
 LOCAL = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
-def now(tz: ZoneInfo = LOCAL) -> datetime:
+def now(tz: tzinfo = LOCAL) -> datetime:
     """The present (or the simulated moment of `THIDUA_NOW`), aware, in `tz`."""
     text = os.environ.get("THIDUA_NOW")
     if text:

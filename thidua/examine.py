@@ -182,8 +182,9 @@ def _unpack(
         values = ValueColumns(cols, start, start + n_values)
         start += n_values
         parsed = Parsed(
-            fmt, info, info_sheet, measures, values, initiatives, proposals, problems[:n_parse]
+            fmt, info, info_sheet, measures, [], initiatives, proposals, problems[:n_parse]
         )
+        parsed.values = values  # type: ignore[assignment]  # a list, as ValueColumns reads
     return Examined(
         inc,
         parsed,

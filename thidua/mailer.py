@@ -29,10 +29,14 @@ from email.header import Header
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr, make_msgid
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from thidua import clock
 from thidua.errors import ThiduaError
 from thidua.settings import Settings
+
+if TYPE_CHECKING:
+    import yagmail
 
 log = logging.getLogger(__name__)
 
@@ -242,10 +246,10 @@ class SmtpMailer(Mailer):
 
     def __init__(self, smtp: SmtpSettings):
         super().__init__(smtp)
-        self._client = None
+        self._client: yagmail.SMTP | None = None
         self._down: str | None = None
 
-    def _connect(self):
+    def _connect(self) -> yagmail.SMTP:
         import yagmail
 
         tls = ssl.create_default_context()

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import asdict
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -86,7 +87,7 @@ def reminder_email(
         if stage == "mo" or not template_sent
         else []
     )
-    context = {
+    context: dict[str, Any] = {
         "unit": unit,
         "cycle": cycle,
         "stage": stage,

@@ -296,3 +296,4 @@ def _serve(
         except Exception:  # noqa: BLE001 - any failure of one chunk is retried per item
             reply = (False, None)
         conn.send(reply)
+    os._exit(0)  # every reply is sent: no interpreter teardown to wait for (bench/README.md)

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
@@ -79,7 +80,7 @@ PAGES = {
 
 
 @asynccontextmanager
-async def lifespan(app: FastAPI):
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Batched uploads: the upload queue's thread starts, warms GX up and starts the
     parsing worker before the first request (uvicorn; TestClient only when used as
     a context manager).  Without it, each upload is collected alone."""
@@ -146,7 +147,7 @@ def error_page(
     return response
 
 
-async def project_error(request: Request, exc: ThiduaError) -> Response:
+async def project_error(request: Request, exc: Exception) -> Response:
     """The one handler of the project's errors (datasette's `Base400.status`): an error
     that carries a `status` (a link's, `WebError`) says its title and what to do;
     another is a bad request, in general words."""

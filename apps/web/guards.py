@@ -7,6 +7,7 @@ from __future__ import annotations
 import hmac
 import threading
 import time
+from collections.abc import Awaitable, Callable
 
 from fastapi import Request, Response
 
@@ -62,7 +63,9 @@ class TokenBucket:
             return True
 
 
-async def security_headers(request: Request, call_next) -> Response:
+async def security_headers(
+    request: Request, call_next: Callable[[Request], Awaitable[Response]]
+) -> Response:
     """A strict Content-Security-Policy, no referrer (the token is in the address),
     nosniff and no framing on every response."""
     response = await call_next(request)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import secrets
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
@@ -17,6 +17,7 @@ from apps.web.guards import FORM_EXPIRED, same_token
 from apps.web.site import Site, WebError, site
 from pipeline.review import decide, matrix, unit_view
 from thidua import words
+from thidua.config import Cycle, Unit
 from thidua.errors import ThiduaError
 from thidua.passwords import verify_password
 from thidua.review import ReviewRefused
@@ -64,7 +65,7 @@ async def checked_form(request: Request) -> FormData:
     return form
 
 
-def unit_and_cycle(s: Site, unit: str, cycle: str):
+def unit_and_cycle(s: Site, unit: str, cycle: str) -> tuple[Unit, Cycle]:
     try:
         return s.ws.config.unit(unit), s.ws.config.cycle(cycle)
     except ThiduaError:
@@ -72,12 +73,12 @@ def unit_and_cycle(s: Site, unit: str, cycle: str):
 
 
 @router.get("/login", response_class=HTMLResponse)
-async def login_page(request: Request, s: SiteDep):
+async def login_page(request: Request, s: SiteDep) -> HTMLResponse:
     return s.page(request, "login.html", csrf=csrf_token(request), failed=False)
 
 
 @router.post("/login", response_class=HTMLResponse)
-async def login(request: Request, s: SiteDep):
+async def login(request: Request, s: SiteDep) -> Response:
     client = request.client.host if request.client else "?"
     if not request.app.state.login_bucket.allow(client):
         raise WebError(429, "Quá nhiều lần đăng nhập", "Vui lòng đợi rồi thử lại.")
@@ -94,7 +95,7 @@ async def login(request: Request, s: SiteDep):
 
 
 @router.post("/logout")
-async def logout(request: Request):
+async def logout(request: Request) -> RedirectResponse:
     if request.session.get("officer"):
         await checked_form(request)
     request.session.clear()
@@ -104,7 +105,7 @@ async def logout(request: Request):
 @router.get("", response_class=HTMLResponse, dependencies=[Officer])
 async def officer_matrix(
     request: Request, s: SiteDep, cycle: str | None = None, filter: str | None = None
-):
+) -> HTMLResponse:
     cycles = s.ws.config.cycles
     if cycle is None:  # the open cycle due soonest, else the last
         today = s.ws.config.settings.calendar.today()
@@ -131,7 +132,7 @@ async def officer_matrix(
 
 
 async def unit_page(
-    request: Request, s: Site, unit: str, cycle: str, status: int = 200, **ctx
+    request: Request, s: Site, unit: str, cycle: str, status: int = 200, **ctx: object
 ) -> HTMLResponse:
     """A unit's versions, problems and review log, with the decision form."""
     u, c = unit_and_cycle(s, unit, cycle)
@@ -153,12 +154,12 @@ async def unit_page(
 @router.get("/{cycle}/{unit}", response_class=HTMLResponse, dependencies=[Officer])
 async def officer_unit(
     request: Request, s: SiteDep, cycle: str, unit: str, done: str | None = None
-):
+) -> HTMLResponse:
     return await unit_page(request, s, unit, cycle, done=done)
 
 
 @router.post("/{cycle}/{unit}/decide", response_class=HTMLResponse, dependencies=[Officer])
-async def officer_decide(request: Request, s: SiteDep, cycle: str, unit: str):
+async def officer_decide(request: Request, s: SiteDep, cycle: str, unit: str) -> Response:
     form = await checked_form(request)
     unit_and_cycle(s, unit, cycle)
     action = str(form.get("action"))

@@ -14,7 +14,7 @@ router = APIRouter()
 
 
 @router.api_route("/", methods=["GET", "HEAD"], response_class=HTMLResponse)
-async def root(request: Request, s: Annotated[Site, Depends(site)]):
+async def root(request: Request, s: Annotated[Site, Depends(site)]) -> HTMLResponse:
     return s.page(
         request,
         "error.html",
@@ -25,7 +25,7 @@ async def root(request: Request, s: Annotated[Site, Depends(site)]):
 
 
 @router.get("/static/app.css")
-async def css():
+async def css() -> Response:
     return Response(
         (HERE / "static" / "app.css").read_text("utf-8"),
         media_type="text/css",
@@ -34,5 +34,5 @@ async def css():
 
 
 @router.api_route("/healthz", methods=["GET", "HEAD"])
-async def healthz():
+async def healthz() -> PlainTextResponse:
     return PlainTextResponse("ok")

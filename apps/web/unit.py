@@ -10,6 +10,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import HTMLResponse
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
 
 from apps.web.guards import (
     FORM_EXPIRED,
@@ -87,12 +88,12 @@ async def unit_page(
 
 
 @router.get("/{token}", response_class=HTMLResponse)
-async def unit_home(request: Request, token: str, claim: Claim, s: SiteDep):
+async def unit_home(request: Request, token: str, claim: Claim, s: SiteDep) -> HTMLResponse:
     return await unit_page(request, s, token, claim)
 
 
 @router.get("/{token}/template")
-async def unit_template(claim: Claim, s: SiteDep):
+async def unit_template(claim: Claim, s: SiteDep) -> Response:
     unit, cycle = s.ws.config.unit(claim.unit), s.ws.config.cycle(claim.cycle)
     data = await run_in_threadpool(build_workbook, s.ws.config, unit, cycle)
     disposition = f'attachment; filename="{template_filename(unit, cycle)}"'
@@ -100,7 +101,7 @@ async def unit_template(claim: Claim, s: SiteDep):
 
 
 @router.post("/{token}/upload", response_class=HTMLResponse)
-async def unit_upload(request: Request, token: str, claim: Claim, s: SiteDep):
+async def unit_upload(request: Request, token: str, claim: Claim, s: SiteDep) -> HTMLResponse:
     try:
         result = await receive(request, s, claim)
     except Refused as exc:
@@ -122,14 +123,16 @@ async def receive(request: Request, s: Site, claim: LinkClaim) -> Uploaded:
     if not same_token(form.get("csrf"), unit_csrf(s.key, claim)):
         raise FORM_EXPIRED
     book, plan = form.get("file"), form.get("plan")  # a browser sends an empty plan part
-    if book is None or isinstance(book, str):
+    if not isinstance(book, UploadFile):
         raise Refused(400, "Chưa chọn tệp để nộp.")
     data = await book.read()
-    plan_data = b"" if plan is None or isinstance(plan, str) else await plan.read()
+    plan_type, plan_data = (
+        (plan.content_type, await plan.read()) if isinstance(plan, UploadFile) else (None, b"")
+    )
     await form.close()
     document = None
     if plan_data:
-        document = (document_kind(plan.content_type, plan_data, max_mb), plan_data)
+        document = (document_kind(plan_type, plan_data, max_mb), plan_data)
     check_workbook(book.content_type, data, max_mb)
     uploads = request.app.state.uploads
     return await run_in_threadpool(

@@ -1,0 +1,226 @@
+"""Helpers the test files share (pytest fixtures stay in `conftest.py`): files dropped
+into an inbox, warehouse rows, a fresh home, a real SMTP recorder, what a clerk should
+never read in an email, real workbooks and plans, and the web app's client."""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import socket
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from pathlib import Path
+
+import openpyxl
+import pytest
+from data.corpus import ON_TIME
+from fastapi.testclient import TestClient
+
+from apps.web.app import create_app
+from pipeline.init import init_workspace
+from thidua.passwords import hash_password
+from thidua.settings import REPO_CONFIG
+from thidua.workspace import Workspace
+from warehouse.db import connect
+
+VN = timezone(timedelta(hours=7))
+
+
+def drop(inbox: Path, name: str, data: bytes, received=ON_TIME) -> Path:
+    """Put a file into an inbox as a clerk would, received (its mtime) at `received`."""
+    inbox.mkdir(parents=True, exist_ok=True)
+    path = inbox / name
+    path.write_bytes(data)
+    os.utime(path, (received.timestamp(), received.timestamp()))
+    return path
+
+
+def rows(ws: Workspace, sql: str, params=None) -> list[tuple]:
+    """What a query returns from the workspace's warehouse, opened read-only."""
+    with connect(ws.paths.warehouse, read_only=True) as con:
+        return con.execute(sql, params or []).fetchall()
+
+
+def fresh_home(mp: pytest.MonkeyPatch, home: Path) -> Workspace:
+    """`home` as THIDUA_HOME on the sample config, no mail server set, initialised (for
+    module fixtures too, with a `pytest.MonkeyPatch.context()`)."""
+    mp.setenv("THIDUA_HOME", str(home))
+    mp.setenv("THIDUA_CONFIG", str(REPO_CONFIG))
+    for var in (
+        "THIDUA_SMTP_HOST",
+        "THIDUA_INBOX",
+        "THIDUA_IMAP_HOST",
+        "THIDUA_IMAP_AUTHSERV_ID",
+        "THIDUA_IMAP_FOLDER",
+    ):
+        mp.delenv(var, raising=False)
+    ws = Workspace.from_env()
+    init_workspace(ws)
+    return ws
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+# -- a real SMTP server's recorder (aiosmtpd handler) --------------------------------------
+
+
+@dataclass
+class Received:
+    """One message as the SMTP server received it: envelope and raw bytes."""
+
+    mail_from: str
+    rcpt_tos: list[str]
+    data: bytes
+
+    @property
+    def message(self) -> EmailMessage:
+        return message_from_bytes(self.data, policy=policy.default)
+
+
+@dataclass
+class SmtpRecorder:
+    host: str
+    port: int
+    received: list[Received] = field(default_factory=list)
+    refuse: set[str] = field(default_factory=set)  # recipients answered with 550
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address in self.refuse:
+            return "550 5.1.1 mailbox unavailable"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        self.received.append(
+            Received(
+                envelope.mail_from,
+                list(envelope.rcpt_tos),
+                envelope.original_content or envelope.content,
+            )
+        )
+        return "250 Message accepted for delivery"
+
+
+# -- what a clerk reads: emails, workbooks, plans ------------------------------------------
+
+MOVEMENTS = ("Cả nước thi đua đổi mới sáng tạo và chuyển đổi số", "Bình dân học vụ số")
+ENGLISH = re.compile(r"\b(?:error|file|zip)\b|\b(?:None|nan|True|False)\b", re.IGNORECASE)
+ENGLISH_CASED = re.compile(r"\b(?:None|nan|True|False)\b")
+FLOAT_REPR = re.compile(r"e\+0|\d\.0(?:\s|$)")
+DATE_LIKE = re.compile(r"\b\d{1,4}[/-]\d{1,2}[/-]\d{1,4}\b")
+DDMMYYYY = re.compile(r"^\d{2}/\d{2}/\d{4}$")
+BEFORE_DATE = re.compile(r"(?:trước hạn|chậm nhất trong)[^.;]*?(\d{2}/\d{2}/\d{4})")
+
+
+def email_problems(subject: str, body: str, sent_on: date) -> list[str]:
+    """What a clerk should never read in an email (issue 13); empty when all is well."""
+    found = []
+    if "Bình dân học vụ số" not in subject:
+        found.append("subject names no movement")
+    found += [f"body lacks movement {m!r}" for m in MOVEMENTS if m not in body]
+    for text in (subject, body):
+        words = [
+            w
+            for w in ENGLISH.findall(text)
+            if w.lower() in ("error", "file", "zip") or ENGLISH_CASED.fullmatch(w)
+        ]
+        found += [f"English word {w!r}" for w in words]
+        found += [f"float repr {m!r}" for m in FLOAT_REPR.findall(text)]
+        found += [
+            f"date not dd/mm/yyyy: {d!r}" for d in DATE_LIKE.findall(text) if not DDMMYYYY.match(d)
+        ]
+        for d in BEFORE_DATE.findall(text):
+            if datetime.strptime(d, "%d/%m/%Y").date() < sent_on:
+                found.append(f"'trước hạn' a past date {d}")
+    return found
+
+
+def check_email(msg) -> list[str]:
+    """`email_problems` of a parsed message, its text and HTML parts."""
+    sent_on = msg["Date"].datetime.astimezone(VN).date()
+    text = msg.get_body(("plain",)).get_content()
+    html = msg.get_body(("html",))
+    body = text + ("\n" + re.sub(r"<[^>]+>", " ", html.get_content()) if html else "")
+    return email_problems(str(msg["Subject"]), body, sent_on)
+
+
+def excel_fill(data: bytes, fill) -> bytes:
+    """Open a real template with openpyxl, type into it as Excel stores what is typed,
+    save."""
+    book = openpyxl.load_workbook(io.BytesIO(data))
+    fill(book)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def cell_of(book, code: str, column: str = "D"):
+    ws = book["ChiTieu"]
+    [row] = [r[0].row for r in ws.iter_rows(min_row=2) if r[0].value == code]
+    return ws[f"{column}{row}"]
+
+
+def plan_docx(unit_name: str) -> bytes:
+    """A real Word document, as a unit's clerk saves its plan."""
+    import docx
+
+    doc = docx.Document()
+    doc.add_heading(f"KẾ HOẠCH thực hiện phong trào thi đua năm 2025 – {unit_name}", 1)
+    doc.add_paragraph("Phong trào thi đua “Bình dân học vụ số”.")
+    out = io.BytesIO()
+    doc.save(out)
+    return out.getvalue()
+
+
+# -- the web app through Starlette's TestClient --------------------------------------------
+
+SECRET = "test-secret-key-for-thidua-web"
+PASSWORD = "mat-khau-can-bo"
+HASH = hash_password(PASSWORD)
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+
+def open_cycle(ws: Workspace):
+    """A cycle already open today (its `mo` day has come), due soonest."""
+    today = ws.config.settings.calendar.today()
+    cycles = [c for c in ws.config.cycles if ws.config.calendar.stage_dates(c.due)["mo"] <= today]
+    return max(cycles, key=lambda c: c.due)
+
+
+def client(ws: Workspace) -> TestClient:
+    return TestClient(create_app(ws), follow_redirects=False)
+
+
+def token_of(url: str) -> str:
+    return url.rsplit("/u/", 1)[1]
+
+
+def post_file(
+    c: TestClient, token: str, data: bytes, content_type: str = XLSX, csrf: str | None = None
+):
+    if csrf is None:
+        page = c.get(f"/u/{token}")
+        csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
+    return c.post(
+        f"/u/{token}/upload",
+        data={"csrf": csrf},
+        files={"file": ("bao-cao.xlsx", io.BytesIO(data), content_type)},
+    )
+
+
+def login(c: TestClient, password: str = PASSWORD):
+    page = c.get("/officer/login")
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
+    return c.post("/officer/login", data={"csrf": csrf, "password": password})
+
+
+def officer_csrf(c: TestClient, path: str) -> str:
+    return re.search(r'name="csrf" value="([^"]+)"', c.get(path).text).group(1)
