@@ -166,6 +166,7 @@ PROPOSAL_COLUMNS = (
     "reward_form",
     "summary",
     "cell",
+    "refused",
 )
 RESULT_COLUMNS = (
     "submission_id",
@@ -200,7 +201,7 @@ def _submission_row(ex: Examined, batch_id: str) -> tuple:
 
 def _dict_rows(sid: str, records: list[dict], columns: tuple[str, ...]) -> list[tuple]:
     """Rows of `columns` (the first is the submission id) from a parsed sheet's records."""
-    return [(sid, *(r[c] for c in columns[1:])) for r in records]
+    return [(sid, *(r.get(c) for c in columns[1:])) for r in records]
 
 
 def batch_frames(batch: Batch) -> dict:
