@@ -554,9 +554,10 @@ def _awards_part(doc, cfg, part: pd.DataFrame, docs, level: str, state: str) -> 
         form = rule.name if rule else r.reward_form
         if level == "xa":
             verb = "Chủ tịch UBND xã tặng" if named else "Hội đồng đề nghị Chủ tịch UBND xã tặng"
+            _para(doc, f"- {verb} {form} cho {_award_counts(r)}.", indent=True)
         else:
-            verb = f"UBND xã đề nghị ({rule.decided_by if rule else ''}) tặng"
-        _para(doc, f"- {verb} {form} cho {_award_counts(r)}.", indent=True)
+            how = f" ({rule.decided_by})" if rule else ""
+            _para(doc, f"- Đề nghị tặng {form} cho {_award_counts(r)}{how}.", indent=True)
     _para(
         doc,
         f"Văn bản: {named}." if named else f"{kind} chưa ban hành (chờ số, ngày của văn thư).",
