@@ -3,6 +3,7 @@ through the Hội đồng Thi đua – Khen thưởng xã, and what reports coun
 
 from __future__ import annotations
 
+import json
 import os
 from datetime import date, datetime, timedelta, timezone
 
@@ -161,3 +162,55 @@ def test_only_what_the_council_approved_counts_and_decisions_survive_a_new_versi
         ("de-xuat", "hoi-dong-dong-y", "vhxh")
     ]
     assert len(log) == 7
+
+
+def test_a_meeting_by_cli(workspace):
+    from typer.testing import CliRunner
+
+    from apps.cli import app
+
+    send(workspace, "TX-03", "nam-2025", PROPOSALS, datetime(2025, 12, 10, 9, tzinfo=TZ), "a.xlsx")
+    run = CliRunner().invoke
+    listed = json.loads(run(app, ["khen-thuong", "list", "nam-2025", "--json"]).stdout)
+    assert [r["reward_form"] for r in listed][0] == "bang-khen-tinh"  # highest first
+    assert {r["state"] for r in listed} == {"de-xuat"}
+    nam = next(r["id"] for r in listed if r["name"] == "Trần Văn Nam")
+    opened = run(
+        app,
+        [
+            "khen-thuong",
+            "meeting",
+            "nam-2025",
+            "--date",
+            "22/12/2025",
+            "--present",
+            "Nguyễn Văn Hùng",
+            "--present",
+            "Trần Thị Mai",
+            "--json",
+        ],
+    )
+    meeting = json.loads(opened.stdout)
+    assert meeting["members"] == MEMBERS
+    out = run(app, ["khen-thuong", "decide", str(meeting["id"]), nam, "--votes", "5", "--approve"])
+    assert out.exit_code == 0 and "Hội đồng đồng ý (5/7 phiếu đồng ý)" in out.stdout
+    out = run(
+        app,
+        [
+            "khen-thuong",
+            "document",
+            "nam-2025",
+            nam,
+            "--state",
+            "da-khen-thuong",
+            "--number",
+            "1/QĐ-UBND",
+            "--date",
+            "23/12/2025",
+        ],
+    )
+    assert out.exit_code == 1 and "do cấp trên quyết định" in out.stderr
+    shown = run(app, ["khen-thuong", "list", "nam-2025"]).stdout
+    assert "Trần Văn Nam" in shown and "Đơn vị đề xuất" in shown  # a table for the officer
+    listed = json.loads(run(app, ["khen-thuong", "list", "nam-2025", "--json"]).stdout)
+    assert next(r for r in listed if r["id"] == nam)["state"] == "hoi-dong-dong-y"

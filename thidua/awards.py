@@ -71,7 +71,9 @@ def check_change(
             f"sang “{STATE_VI[to_state]}”"
         )
     if needs and authority != needs:
-        where = "thuộc thẩm quyền Chủ tịch UBND xã" if authority == "xa" else "của cấp trên"
+        where = (
+            "thuộc thẩm quyền Chủ tịch UBND xã" if authority == "xa" else "do cấp trên quyết định"
+        )
         raise AwardRefused(f"hình thức này {where}: không chuyển sang “{STATE_VI[to_state]}”")
     if to_state in COUNCIL:
         _check_vote(to_state, vote)
