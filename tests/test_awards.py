@@ -172,7 +172,7 @@ def test_a_meeting_by_cli(workspace):
     send(workspace, "TX-03", "nam-2025", PROPOSALS, datetime(2025, 12, 10, 9, tzinfo=TZ), "a.xlsx")
     run = CliRunner().invoke
     listed = json.loads(run(app, ["khen-thuong", "list", "nam-2025", "--json"]).stdout)
-    assert [r["reward_form"] for r in listed][0] == "bang-khen-tinh"  # highest first
+    assert listed[0]["reward_form"] == "bang-khen-tinh"  # highest first
     assert {r["state"] for r in listed} == {"de-xuat"}
     nam = next(r["id"] for r in listed if r["name"] == "Trần Văn Nam")
     opened = run(
