@@ -877,6 +877,29 @@ def awards_document(
     typer.echo(f"{len(out['ids'])} đề nghị: {STATE_VI[state]} ({number})")
 
 
+@awards_app.command("documents")
+def awards_documents(
+    cycle: CycleArg,
+    meeting_id: Annotated[
+        int | None, typer.Option("--meeting", help="Also the biên bản of this meeting.")
+    ] = None,
+    day: DateOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Write the Quyết định and Tờ trình (docx, with their danh sách as xlsx) from what the
+    council approved, and a meeting's biên bản; prints their paths."""
+    from pipeline.awards import documents
+    from thidua.clock import now
+
+    ws = _warehouse_workspace(cycle=cycle)
+    files = documents(ws, cycle, _report_date(day) or now().date(), meeting_id)
+    if as_json:
+        _print_json({k: str(v) for k, v in files.items()})
+        return
+    for name, path in files.items():
+        typer.echo(f"{name}: {path}")
+
+
 web_app = typer.Typer(
     help="The units' upload page and the officer's review pages.", invoke_without_command=True
 )

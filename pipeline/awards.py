@@ -8,7 +8,9 @@ from __future__ import annotations
 from datetime import date
 
 from thidua.awards import (
+    APPROVED,
     CHANGE_VI,
+    COUNCIL,
     STATE_VI,
     AwardRefused,
     Vote,
@@ -162,3 +164,36 @@ def _change(ws: Workspace, cycle: str, ids: list[str], change: dict, vote: Vote 
             for state, group in groups.items():
                 record_proposal_change(con, group, state, change)
     return {**change, "cycle": cycle, "ids": ids}
+
+
+def documents(ws: Workspace, cycle: str, today: date, meeting_id: int | None = None) -> dict:
+    """The Quyết định (approved forms of the Chủ tịch UBND xã) and the Tờ trình (approved
+    higher forms), docx and xlsx danh sách, under `reports/khen-thuong/<cycle>/`; with
+    `meeting_id`, also that meeting's biên bản.  Returns the paths written, by name."""
+    from thidua import award_docs
+
+    cfg = ws.config
+    rows = [r for r in proposals(ws, cycle) if r["state"] in APPROVED]
+    m = meeting(ws, meeting_id) if meeting_id is not None else None
+    out = ws.paths.reports / "khen-thuong" / cycle
+    files = {}
+    for level, name, write, title in (
+        ("xa", "quyet-dinh", award_docs.quyet_dinh, "DANH SÁCH TẶNG GIẤY KHEN"),
+        ("cap_tren", "to-trinh", award_docs.to_trinh, "DANH SÁCH ĐỀ NGHỊ KHEN THƯỞNG"),
+    ):
+        part = [r for r in rows if r["authority"] == level]
+        if part:
+            files[name] = write(cfg, part, today, m, out / f"{name}.docx")
+            files[f"{name}-danh-sach"] = award_docs.write_list_xlsx(
+                cfg, title, part, out / f"{name}-danh-sach.xlsx"
+            )
+    if m is not None:
+        decided = [
+            e
+            for e in history(ws, cycle)
+            if e["meeting_id"] == meeting_id and e["to_state"] in COUNCIL
+        ]
+        members = council_members(cfg.directory)
+        path = out / f"bien-ban-hop-{meeting_id}.docx"
+        files["bien-ban"] = award_docs.bien_ban(cfg, m, members, decided, path)
+    return files

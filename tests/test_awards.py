@@ -9,6 +9,7 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 from docx import Document
+from openpyxl import load_workbook
 
 from apps import synthetic
 from pipeline import awards
@@ -39,6 +40,13 @@ def tables(ws, cycle: str) -> dict:
     with connect(ws.paths.warehouse, read_only=True) as con:
         prepare(con, ws.config.settings.rollup, [cycle])
         return cycle_tables(con, cycle, ws.config.settings.scoring)
+
+
+def docx_text(path) -> str:
+    """Every paragraph and table cell of a docx, a line each."""
+    doc = Document(str(path))
+    cells = [c.text for t in doc.tables for row in t.rows for c in row.cells]
+    return "\n".join([p.text for p in doc.paragraphs] + cells)
 
 
 def section_iv(path) -> str:
@@ -147,11 +155,31 @@ def test_only_what_the_council_approved_counts_and_decisions_survive_a_new_versi
     assert "Tờ trình số 5/TTr-UBND ngày 24/12/2025" in text
     assert "Nguyễn Thị Hoa" not in text and "chưa xét" not in text
 
+    files = awards.documents(ws, "nam-2025", date(2025, 12, 23), m["id"])
+    qd, ttr, minutes = (docx_text(files[k]) for k in ("quyet-dinh", "to-trinh", "bien-ban"))
+    assert "Số:      /QĐ-UBND" in qd and "Tổ công nghệ số Thôn 3" in qd
+    assert "Hộ bà Lê Thị Lan" in qd and "Nguyễn Thị Hoa" not in qd
+    assert "Kính gửi: Chủ tịch UBND tỉnh Ninh Bình (qua Sở Nội vụ" in ttr
+    assert "Trần Văn Nam" in ttr and "Nguyễn Thị Hoa" not in ttr
+    assert "1/7 thành viên Hội đồng có mặt" in minutes and "Không đồng ý" in minutes
+    assert "2/7" in minutes and "6/7" in minutes
+    xlsx = load_workbook(files["quyet-dinh-danh-sach"]).active
+    assert [r[1] for r in xlsx.iter_rows(min_row=4, values_only=True)] == [
+        "Tổ công nghệ số Thôn 3",
+        "Hộ bà Lê Thị Lan",
+    ]
+    # approved at a second meeting, Hoa appears in the danh sách and the counts
+    m2 = awards.open_meeting(ws, "nam-2025", date(2025, 12, 29), ["Trần Thị Mai"], "vhxh")
+    awards.decide(ws, m2["id"], [rows["Nguyễn Thị Hoa"]["id"]], True, 5, None, "vhxh")
+    files = awards.documents(ws, "nam-2025", date(2025, 12, 30))
+    assert "Nguyễn Thị Hoa" in docx_text(files["quyet-dinh"])
+    assert "Nguyễn Thị Hoa" in set(tables(ws, "nam-2025")["proposals"]["name"])
+
     # a new version: Hoa's summary changed, Nam dropped; decisions stay, marked
     changed = [PROPOSALS[0], (*PROPOSALS[1][:4], "Tích cực, thêm số liệu"), PROPOSALS[2]]
     send(ws, "TX-03", "nam-2025", changed, datetime(2025, 12, 12, 9, tzinfo=TZ), "b.xlsx")
     rows = {r["name"]: r for r in awards.proposals(ws, "nam-2025")}
-    assert rows["Nguyễn Thị Hoa"]["state"] == "hoi-dong-khong-dong-y"
+    assert rows["Nguyễn Thị Hoa"]["state"] == "hoi-dong-dong-y"
     assert rows["Nguyễn Thị Hoa"]["change"] == "changed"
     assert rows["Trần Văn Nam"]["state"] == "da-trinh"
     assert rows["Trần Văn Nam"]["change"] == "removed"
@@ -161,7 +189,7 @@ def test_only_what_the_council_approved_counts_and_decisions_survive_a_new_versi
     assert [(e["from_state"], e["to_state"], e["actor"]) for e in log][:1] == [
         ("de-xuat", "hoi-dong-dong-y", "vhxh")
     ]
-    assert len(log) == 7
+    assert len(log) == 8
 
 
 def test_a_meeting_by_cli(workspace):

@@ -167,6 +167,9 @@ PROPOSAL_COLUMNS = (
     "summary",
     "cell",
     "refused",
+    "birth_year",
+    "gender",
+    "previous_awards",
 )
 RESULT_COLUMNS = (
     "submission_id",

@@ -753,7 +753,9 @@ def _borderless(table) -> None:
     tbl_pr.append(borders)
 
 
-def _header(doc: Document, s, today) -> None:
+def _header(doc: Document, s, today, symbol: str = "BC-UBND") -> None:
+    """The Decree 30 header: the commune and the document's number left for the văn thư
+    ("Số:      /BC-UBND"; `symbol` QĐ-UBND, TTr-UBND for the commendation documents)."""
     t = doc.add_table(rows=1, cols=2)
     _borderless(t)
     _widths(t, (Cm(6.5), Cm(9.5)))
@@ -763,7 +765,7 @@ def _header(doc: Document, s, today) -> None:
     _para(left, "ỦY BAN NHÂN DÂN", bold=True, size=13, align="center", space_after=0)
     _para(left, f"XÃ {s.commune.name.upper()}", bold=True, size=13, align="center", space_after=0)
     _rule(left, short=True)
-    _para(left, "Số:      /BC-UBND", size=13, align="center")
+    _para(left, f"Số:      /{symbol}", size=13, align="center")
     _para(
         right,
         "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
@@ -817,7 +819,15 @@ def _cell(cell, text: str, bold: bool = False) -> None:
     run.bold, run.font.size, run.font.name = bold, Pt(12), FONT
 
 
-def _closing(doc: Document, s) -> None:
+REPORT_RECIPIENTS = (
+    "- Như trên;",
+    "- Chủ tịch, các PCT UBND xã;",
+    "- Hội đồng Thi đua – Khen thưởng xã;",
+    "- Lưu: VT, VHXH.",
+)
+
+
+def _closing(doc: Document, s, recipients: tuple[str, ...] = REPORT_RECIPIENTS) -> None:
     t = doc.add_table(rows=1, cols=2)
     _borderless(t)
     _widths(t, (Cm(7.5), Cm(8.5)))
@@ -827,12 +837,7 @@ def _closing(doc: Document, s) -> None:
     p = _para(left, "Nơi nhận:", bold=True, italic=True, size=12, align="left", space_after=0)
     p.paragraph_format.space_before = Pt(6)
     # "Như trên" stands for the Kính gửi addressee (Sở Nội vụ), first as custom has it.
-    for entry in (
-        "- Như trên;",
-        "- Chủ tịch, các PCT UBND xã;",
-        "- Hội đồng Thi đua – Khen thưởng xã;",
-        "- Lưu: VT, VHXH.",
-    ):
+    for entry in recipients:
         _para(left, entry, size=11, align="left", space_after=0)
     for line in (s.signer.on_behalf, s.signer.capacity, s.signer.title):
         _para(right, line, bold=True, size=13, align="center", space_after=0)

@@ -4,6 +4,10 @@
 -- A proposal row refused for its form or subject is kept, with the reason, for the
 -- officer to see ("Đề nghị không hợp lệ"); it counts nowhere.
 ALTER TABLE proposals ADD COLUMN refused VARCHAR;
+-- The danh sách kèm theo Tờ trình: năm sinh and giới tính of a cá nhân, previous awards.
+ALTER TABLE proposals ADD COLUMN birth_year VARCHAR;
+ALTER TABLE proposals ADD COLUMN gender VARCHAR;
+ALTER TABLE proposals ADD COLUMN previous_awards VARCHAR;
 
 -- A proposal is the same across a unit's versions when its unit, cycle, name (case and
 -- spacing folded) and form are: a decision stays with it when the unit sends again.
@@ -63,7 +67,8 @@ CREATE VIEW proposal_decisions AS
 CREATE VIEW proposal_states AS
 WITH cur AS (
     SELECT s.unit_code, s.cycle_id, s.submission_id, s.version, p.row_no, p.subject_type,
-           p.name, p.position, p.reward_form, p.summary, p.cell, p.refused,
+           p.name, p.position, p.reward_form, p.summary, p.cell, p.refused, p.birth_year,
+           p.gender, p.previous_awards,
            proposal_key(s.unit_code, s.cycle_id, p.name, p.reward_form) AS proposal_key,
            proposal_content(p.subject_type, p.name, p.position, p.summary) AS content
     FROM current_submissions s JOIN proposals p USING (submission_id)
@@ -77,7 +82,8 @@ SELECT coalesce(c.proposal_key, d.proposal_key) AS proposal_key,
        coalesce(c.subject_type, d.subject_type) AS subject_type,
        coalesce(c.name, d.name) AS name, coalesce(c.position, d.position) AS position,
        coalesce(c.reward_form, d.reward_form) AS reward_form,
-       coalesce(c.summary, d.summary) AS summary, c.cell, c.refused,
+       coalesce(c.summary, d.summary) AS summary, c.cell, c.refused, c.birth_year,
+       c.gender, c.previous_awards,
        CASE WHEN c.refused IS NOT NULL THEN 'khong-hop-le'
             ELSE coalesce(d.to_state, 'de-xuat') END AS state,
        CASE WHEN d.seq IS NULL THEN NULL
