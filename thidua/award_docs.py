@@ -11,6 +11,7 @@ from datetime import date
 from pathlib import Path
 
 from docx import Document
+from docx.document import Document as DocxDocument
 from docx.enum.text import WD_BREAK
 
 from thidua.config import Config
@@ -86,14 +87,14 @@ def _counts(rows: list[dict]) -> str:
     return ", ".join(f"{k} {s.lower()}" for s, k in n.items() if k)
 
 
-def _list_page(doc, cfg: Config, title: str, kind: str, rows: list[dict]) -> None:
+def _list_page(doc: DocxDocument, cfg: Config, title: str, kind: str, rows: list[dict]) -> None:
     doc.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
     _para(doc, title, bold=True, align="center", space_after=0)
     _para(doc, f"(Kèm theo {kind} số      /… ngày   /   /     )", italic=True, align="center")
     _table(doc, list(LIST_HEADERS), list_rows(cfg, rows), LIST_WIDTHS)
 
 
-def _bases(doc, cfg: Config, meeting: dict | None) -> None:
+def _bases(doc: DocxDocument, cfg: Config, meeting: dict | None) -> None:
     for basis in LEGAL_BASES:
         _para(doc, basis, italic=True, indent=True)
     if meeting:
