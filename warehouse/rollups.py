@@ -216,7 +216,7 @@ CYCLE_QUERIES = {
             FROM rollup_status($cycs) s JOIN proposals p USING (submission_id)
             JOIN proposal_decisions d
               ON d.proposal_key = proposal_key(s.code, s.cycle_id, p.name, p.reward_form)
-            WHERE p.refused IS NULL AND list_contains($approved, d.to_state)
+            WHERE list_contains($approved, d.to_state)
             ORDER BY p.reward_form, s.code, p.row_no""",
     "proposal_tally": """
             SELECT p.reward_form,
@@ -227,7 +227,7 @@ CYCLE_QUERIES = {
             FROM rollup_status($cycs) s JOIN proposals p USING (submission_id)
             JOIN proposal_decisions d
               ON d.proposal_key = proposal_key(s.code, s.cycle_id, p.name, p.reward_form)
-            WHERE p.refused IS NULL AND list_contains($approved, d.to_state)
+            WHERE list_contains($approved, d.to_state)
             GROUP BY ALL ORDER BY p.reward_form""",
     "council": """
             SELECT count(*) AS meetings, max(held_on) AS last_meeting

@@ -198,7 +198,13 @@ def record_files(con: duckdb.DuckDBPyConnection, files: pd.DataFrame) -> int:
 
 # Loaded as they come; submission_values also gets its submission's integer key (`sk`,
 # migration 003), which rollups join on instead of the sha256.
-LOAD_TABLES = ("submission_info", "initiatives", "proposals", "validation_results")
+LOAD_TABLES = (
+    "submission_info",
+    "initiatives",
+    "proposals",
+    "refused_proposals",
+    "validation_results",
+)
 
 
 def load_submissions(con: duckdb.DuckDBPyConnection, frames: dict[str, pd.DataFrame]) -> int:

@@ -1,13 +1,13 @@
 -- The commendation path (issue 22): proposals through the Hội đồng Thi đua – Khen
 -- thưởng xã, audited like review decisions.
 
--- A proposal row refused for its form or subject is kept, with the reason, for the
--- officer to see ("Đề nghị không hợp lệ"); it counts nowhere.
-ALTER TABLE proposals ADD COLUMN refused VARCHAR;
 -- The danh sách kèm theo Tờ trình: năm sinh and giới tính of a cá nhân, previous awards.
 ALTER TABLE proposals ADD COLUMN birth_year VARCHAR;
 ALTER TABLE proposals ADD COLUMN gender VARCHAR;
 ALTER TABLE proposals ADD COLUMN previous_awards VARCHAR;
+-- A proposal row refused for its form or subject is kept apart, with the reason, for
+-- the officer to see ("Đề nghị không hợp lệ"); it counts nowhere.
+CREATE TABLE refused_proposals AS SELECT *, NULL::VARCHAR AS refused FROM proposals LIMIT 0;
 
 -- A proposal is the same across a unit's versions when its unit, cycle, name (case and
 -- spacing folded) and form are: a decision stays with it when the unit sends again.
@@ -71,7 +71,9 @@ WITH cur AS (
            p.gender, p.previous_awards,
            proposal_key(s.unit_code, s.cycle_id, p.name, p.reward_form) AS proposal_key,
            proposal_content(p.subject_type, p.name, p.position, p.summary) AS content
-    FROM current_submissions s JOIN proposals p USING (submission_id)
+    FROM current_submissions s
+    JOIN (SELECT *, NULL AS refused FROM proposals UNION ALL BY NAME
+          SELECT * FROM refused_proposals) p USING (submission_id)
 )
 SELECT coalesce(c.proposal_key, d.proposal_key) AS proposal_key,
        left(md5(coalesce(c.proposal_key, d.proposal_key)), 8) AS id,
