@@ -756,6 +756,156 @@ def review_reject(
     _decide("reject", unit, cycle, comment, by)
 
 
+awards_app = typer.Typer(
+    help="The commendation path: the Hội đồng Thi đua – Khen thưởng xã's meetings, its "
+    "decisions with their votes, the Quyết định and Tờ trình (docs/khen-thuong.md).",
+    no_args_is_help=True,
+)
+app.add_typer(awards_app, name="khen-thuong")
+IdsArg = Annotated[list[str], typer.Argument(help="Proposal ids (from `khen-thuong list`).")]
+NoteOpt = Annotated[str | None, typer.Option("--note", "-m", help="Note (ghi chú).")]
+
+
+def _day(text: str, option: str) -> date:
+    try:
+        return datetime.strptime(text, "%d/%m/%Y").date()
+    except ValueError:
+        raise typer.BadParameter(f"{text!r} is not a date dd/mm/yyyy", param_hint=option) from None
+
+
+@awards_app.command("list")
+def awards_list(cycle: CycleArg, as_json: JsonOpt = False) -> None:
+    """Every proposal of the cycle with its state (refused ones too), highest form first."""
+    from pipeline.awards import proposals
+
+    ws = _warehouse_workspace(cycle=cycle)
+    rows = proposals(ws, cycle)
+    keys = [
+        "id",
+        "unit_code",
+        "subject_type",
+        "name",
+        "reward_form",
+        "decided_by",
+        "state",
+        "change",
+        "votes_for",
+        "members",
+        "doc_no",
+        "doc_date",
+        "warning",
+    ]
+    if as_json:
+        _print_json([{k: r[k] for k in keys} for r in rows])
+        return
+    shown = {
+        "id": "Mã",
+        "unit_code": "Đơn vị",
+        "subject_type": "Đối tượng",
+        "name": "Tên",
+        "form_vi": "Hình thức",
+        "decided_by": "Thẩm quyền, tuyến trình",
+        "state_vi": "Trạng thái",
+        "change_vi": "Thay đổi",
+        "warning": "Lưu ý",
+    }
+    table = [{v: r[k] for k, v in shown.items()} for r in rows]
+    _print_table(f"Đề nghị khen thưởng, kỳ {cycle}", table, list(shown.values()))
+
+
+@awards_app.command("meeting")
+def awards_meeting(
+    cycle: CycleArg,
+    held_on: Annotated[str, typer.Option("--date", help="Day of the meeting, dd/mm/yyyy.")],
+    present: Annotated[
+        list[str], typer.Option("--present", help="A member present (config/council.yaml).")
+    ],
+    by: ActorOpt = "cli",
+    as_json: JsonOpt = False,
+) -> None:
+    """Open a meeting of the council for a cycle; prints its number."""
+    from pipeline.awards import open_meeting
+
+    ws = _warehouse_workspace(cycle=cycle)
+    out = open_meeting(ws, cycle, _day(held_on, "--date"), present, by)
+    if as_json:
+        _print_json(out)
+        return
+    typer.echo(
+        f"Phiên họp số {out['id']} ngày {out['held_on']:%d/%m/%Y}, kỳ {cycle}: "
+        f"{len(present)}/{out['members']} thành viên có mặt"
+    )
+
+
+@awards_app.command("decide")
+def awards_decide(
+    meeting_id: Annotated[int, typer.Argument(help="Meeting number.")],
+    ids: IdsArg,
+    votes_for: Annotated[int, typer.Option("--votes", help="Số phiếu đồng ý.")],
+    approve: Annotated[bool, typer.Option("--approve/--refuse", help="The council's decision.")],
+    note: NoteOpt = None,
+    by: ActorOpt = "cli",
+) -> None:
+    """Record the council's decision on proposals, with its vote over all its members."""
+    from pipeline.awards import decide
+    from thidua.awards import STATE_VI
+
+    out = decide(_warehouse_workspace(), meeting_id, ids, approve, votes_for, note, by)
+    typer.echo(
+        f"{len(out['ids'])} đề nghị: {STATE_VI[out['to_state']]} "
+        f"({out['votes_for']}/{out['members']} phiếu đồng ý)"
+    )
+
+
+@awards_app.command("document")
+def awards_document(
+    cycle: CycleArg,
+    ids: IdsArg,
+    state: Annotated[
+        str,
+        typer.Option(
+            "--state",
+            help="da-khen-thuong (Quyết định of the Chủ tịch UBND xã), da-trinh (Tờ trình), "
+            "cap-tren-quyet-dinh or cap-tren-khong-dong-y (the answer received).",
+        ),
+    ],
+    number: Annotated[str, typer.Option("--number", help="Số văn bản, e.g. 12/QĐ-UBND.")],
+    day: Annotated[str, typer.Option("--date", help="Ngày văn bản, dd/mm/yyyy.")],
+    note: NoteOpt = None,
+    by: ActorOpt = "cli",
+) -> None:
+    """Record the document that moved proposals on: its number and date."""
+    from pipeline.awards import record_document
+    from thidua.awards import STATE_VI
+
+    ws = _warehouse_workspace(cycle=cycle)
+    out = record_document(ws, cycle, ids, state, number, _day(day, "--date"), by, note)
+    typer.echo(f"{len(out['ids'])} đề nghị: {STATE_VI[state]} ({number})")
+
+
+@awards_app.command("documents")
+def awards_documents(
+    cycle: CycleArg,
+    meeting_id: Annotated[
+        int | None, typer.Option("--meeting", help="Also the biên bản of this meeting.")
+    ] = None,
+    day: DateOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Write the Quyết định and Tờ trình (docx, with their danh sách as xlsx) from what the
+    council approved, and a meeting's biên bản; prints their paths."""
+    from pipeline.awards import documents
+    from thidua.clock import now
+
+    ws = _warehouse_workspace(cycle=cycle)
+    files = documents(ws, cycle, _report_date(day) or now().date(), meeting_id)
+    if as_json:
+        _print_json({k: str(v) for k, v in files.items()})
+        return
+    for name, path in files.items():
+        typer.echo(f"{name}: {path}")
+
+
 web_app = typer.Typer(
     help="The units' upload page and the officer's review pages.", invoke_without_command=True
 )

@@ -69,12 +69,13 @@ def main() -> None:
     )
     _plan_cycle(ws, units)
     _annual_cycle(ws, units)
+    council = _council(ws)
     _act("Báo cáo tổng hợp năm gửi Sở Nội vụ, ngày 05/01/2026")
     from flows.rollup import annual_rollup
 
     _clock(date(2026, 1, 5), 8)
     rollup = annual_rollup(year=2025, today=date(2026, 1, 5))
-    _summary(ws, rollup)
+    _summary(ws, rollup, council)
 
 
 def _plan_cycle(ws: Workspace, units: list[Unit]) -> None:
@@ -153,6 +154,42 @@ def _fresh_home() -> Path:
         lambda record: record.levelno >= logging.WARNING
     )
     return home
+
+
+def _council(ws: Workspace) -> dict:
+    """The Hội đồng Thi đua – Khen thưởng xã meets on 30/12/2025: it refuses the
+    proposals of the units that reported late, approves the others; the Chủ tịch's
+    Quyết định and the Tờ trình to the province follow the same day."""
+    from pipeline import awards
+    from thidua.awards import council_members
+
+    _act("Hội đồng Thi đua – Khen thưởng xã họp xét đề nghị khen thưởng, ngày 30/12/2025")
+    _clock(date(2025, 12, 30), 8)
+    day = date(2025, 12, 30)
+    present = [m.name for m in council_members(ws.config.directory)][:6]
+    meeting = awards.open_meeting(ws, "nam-2025", day, present, "vhxh")
+    rows = [r for r in awards.proposals(ws, "nam-2025") if r["state"] == "de-xuat"]
+    refused = [r["id"] for r in rows if r["unit_code"] in LATE_2025]
+    approved = [r["id"] for r in rows if r["unit_code"] not in LATE_2025]
+    awards.decide(ws, meeting["id"], approved, True, 6, "Đủ tiêu chuẩn", "vhxh")
+    if refused:
+        awards.decide(ws, meeting["id"], refused, False, 1, "Đơn vị nộp báo cáo muộn", "vhxh")
+    by_level = {
+        level: [r["id"] for r in rows if r["id"] in approved and r["authority"] == level]
+        for level in ("xa", "cap_tren")
+    }
+    for level, state, number in (
+        ("xa", "da-khen-thuong", "15/QĐ-UBND"),
+        ("cap_tren", "da-trinh", "16/TTr-UBND"),
+    ):
+        if by_level[level]:
+            awards.record_document(ws, "nam-2025", by_level[level], state, number, day, "vhxh")
+    files = awards.documents(ws, "nam-2025", day, meeting["id"])
+    console.print(
+        f"Phiên họp số {meeting['id']}: {len(present)}/{meeting['members']} thành viên; "
+        f"đồng ý {len(approved)} đề nghị, không đồng ý {len(refused)}"
+    )
+    return {"approved": len(approved), "refused": len(refused), "files": files}
 
 
 def _act(title: str) -> None:
@@ -244,7 +281,7 @@ def outcomes_line(files: list[dict]) -> str:
     )
 
 
-def _summary(ws: Workspace, rollup: dict) -> None:
+def _summary(ws: Workspace, rollup: dict, council: dict) -> None:
     from apps import cli
     from thidua.rules import fmt
 
@@ -272,6 +309,13 @@ def _summary(ws: Workspace, rollup: dict) -> None:
     console.print(f"Báo cáo tổng hợp {rollup['rollup_id']}: {rollup['output_dir']}")
     for name, path in rollup["files"].items():
         console.print(f"  {name:6} {path}")
+    console.print(
+        f"Khen thưởng: Hội đồng đồng ý {council['approved']} đề nghị, không đồng ý "
+        f"{council['refused']}; Quyết định số 15/QĐ-UBND và Tờ trình số 16/TTr-UBND ngày "
+        "30/12/2025:"
+    )
+    for name, path in council["files"].items():
+        console.print(f"  {name:22} {path}")
     console.print(f"Tài liệu kiểm tra dữ liệu (GX): {ws.paths.data_docs / 'index.html'}")
     console.print(f"Kho dữ liệu (DuckDB): {ws.paths.warehouse}")
 

@@ -4,7 +4,9 @@
 # pages to docs/report-page-1.png and docs/report-page-2.png (pdftoppm, 110 dpi); then
 # plays 2025–2030 (tests/phase_play.py: every unit's plan, annual reports and reviews,
 # collected) in another throwaway home, or takes the sơ kết docx given as $2, and makes
-# docs/so-ket-page-1.png and docs/so-ket-page-2.png from the sơ kết 2027.
+# docs/so-ket-page-1.png and docs/so-ket-page-2.png from the sơ kết 2027.  The demo's
+# council documents (issue 22; or those of the directory given as $3): the Tờ trình's
+# first page, the Quyết định's danh sách (its page 2) and the biên bản họp.
 # Installs libreoffice-writer, fonts-liberation (metric twin of Times New Roman) and
 # poppler-utils with apt-get only when soffice / pdftoppm are missing.
 set -euo pipefail
@@ -23,13 +25,26 @@ render() {  # docx, name of the PNGs in docs/: docs/<name>-page-1.png and -2.png
     "$1" >/dev/null
   local pdf=$work/$(basename "${1%.docx}").pdf
   pdftoppm -png -r 110 -f 1 -l 2 "$pdf" "$work/$2"
-  for n in 1 2; do
-    cp "$(ls "$work/$2"-*"$n".png | head -1)" "docs/$2-page-$n.png"
+  for n in 1 2; do  # a one-page document has no page 2
+    local png
+    png=$(ls "$work/$2"-*"$n".png 2>/dev/null | head -1 || true)
+    if [[ -n $png ]]; then cp "$png" "docs/$2-page-$n.png"; fi
   done
   echo "docs/$2-page-1.png docs/$2-page-2.png ($(pdfinfo "$pdf" 2>/dev/null | awk '/^Pages/ {print $2}') pages)"
 }
 
+render_awards() {  # a directory of council documents (reports/khen-thuong/<cycle>)
+  render "$1/to-trinh.docx" to-trinh
+  render "$1/quyet-dinh.docx" quyet-dinh
+  render "$1/bien-ban-hop-1.docx" bien-ban
+}
+if [[ ${1:-} == --awards ]]; then  # docs/render-report.sh --awards DIR: those alone
+  render_awards "$2"
+  exit
+fi
+
 docx=${1:-}
+awards=${3:-$work/home/reports/khen-thuong/nam-2025}
 if [[ -z $docx ]]; then
   THIDUA_HOME=$work/home .venv/bin/python -m apps.demo >/dev/null
   docx=$work/home/reports/nam-2025/v1/bao-cao-nam-2025.docx
@@ -41,3 +56,4 @@ if [[ -z $so_ket ]]; then
   so_ket=$work/play/reports/so-ket-2027/v1/bao-cao-so-ket-2027.docx
 fi
 render "$so_ket" so-ket
+if [[ -d $awards ]]; then render_awards "$awards"; fi

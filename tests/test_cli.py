@@ -51,7 +51,7 @@ def test_cycles_json_has_moved_due_dates(workspace):
     )
     assert cycles["nam-2025"]["due_date"] == "2025-12-22" and cycles["nam-2025"]["moved"]
     assert cycles["nam-2025"]["period_start"] == "2025-08-21"
-    assert cycles["tong-ket-2030"]["reward_forms"][-1] == "huan-chuong-lao-dong"
+    assert cycles["tong-ket-2030"]["reward_forms"][0] == "huan-chuong-lao-dong-hang-nhat"
     assert cycles["nam-2025"]["expected_units"] == 39
 
 

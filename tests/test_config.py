@@ -122,8 +122,10 @@ def test_broken_cycle_and_settings(config_dir):
         )
     ]
     edit(config_dir / "settings.toml", 'email = "sonoivu"', 'email = "sonoivu@ninhbinh.example"')
+    lines = (config_dir / "cycles.yaml").read_text(encoding="utf-8").splitlines()
+    line = next(i for i, text in enumerate(lines, 1) if "due: 31/08/2025" in text)
     assert problems(config_dir) == [
-        f"{config_dir / 'cycles.yaml'}:26: due: not a date (YYYY-MM-DD): '31/08/2025'"
+        f"{config_dir / 'cycles.yaml'}:{line}: due: not a date (YYYY-MM-DD): '31/08/2025'"
     ]
 
 

@@ -21,7 +21,7 @@ MUTATIONS = [
     ("cycles.yaml", "", "reward_forms: 5\ncycles: []\n", "reward_forms"),
     (
         "cycles.yaml",
-        "reward_forms:\n  giay-khen-xa:",
+        "reward_forms:\n  huan-chuong-lao-dong-hang-nhat:",
         "reward_forms: 5\nold_forms:\n  x:",
         "reward_forms",
     ),

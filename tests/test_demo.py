@@ -79,6 +79,7 @@ def test_demo_tells_the_2025_story(tmp_path):
         ).fetchall() == [(36, 0)]
     assert (home / "reports" / "nam-2025" / "v1" / "bao-cao-nam-2025.docx").is_file()
     check_annual_report(home / "reports" / "nam-2025" / "v1" / "bao-cao-nam-2025.docx")
+    assert "Khen thưởng: Hội đồng đồng ý" in text and "Quyết định số 15/QĐ-UBND" in text
     # 219 before issue 13, + the acknowledgment of the broken attachment from TX-05
     emails = sorted((home / "outbox").glob("*.eml"))
     assert len(emails) == 220
@@ -143,12 +144,25 @@ def check_annual_report(path: Path) -> None:
     awards = section[heads[3]]
     assert (
         awards.index("1. Khen thưởng theo thẩm quyền")
-        < awards.index("Chủ tịch UBND xã xem xét tặng Giấy khen của Chủ tịch UBND xã cho")
+        < awards.index("Chủ tịch UBND xã tặng Giấy khen của Chủ tịch UBND xã cho")
+        < awards.index("Quyết định số 15/QĐ-UBND ngày 30/12/2025")
         < awards.index("2. Đề nghị cấp trên khen thưởng")
-        < awards.index(
-            "Đề nghị cấp có thẩm quyền xem xét tặng Bằng khen của Chủ tịch UBND tỉnh cho"
-        )
+        < awards.index("Đề nghị tặng Bằng khen của Chủ tịch UBND tỉnh cho")
+        < awards.index("Tờ trình số 16/TTr-UBND ngày 30/12/2025")
     )
+    # its counts are the proposals the council approved in the warehouse (issue 22)
+    home = path.parents[3]
+    with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
+        approved = con.execute(
+            "SELECT count(*) FROM proposal_states WHERE state IN ('da-khen-thuong', 'da-trinh')"
+        ).fetchall()[0][0]
+    totals = [
+        int(r.cells[4].text)
+        for t in doc.tables
+        if t.rows[0].cells[0].text == "Hình thức khen thưởng"
+        for r in t.rows[1:]
+    ]
+    assert sum(totals) == approved > 0
     hc01 = [
         [c.text for c in r.cells[1:]]
         for t in doc.tables

@@ -28,14 +28,16 @@ def test_reward_forms_follow_plan_iii_2(cfg):
     assert [c.id for c in cfg.cycles if "co-thi-dua-tinh" in c.reward_forms] == ["tong-ket-2030"]
     # III.2.b: Huân chương Lao động, Cờ thi đua của Chính phủ, Bằng khen của Thủ tướng, Cờ
     # thi đua của UBND tỉnh, Bằng khen của Chủ tịch UBND tỉnh, Giấy khen.
-    assert set(cfg.cycle("tong-ket-2030").reward_forms) == {
-        "huan-chuong-lao-dong",
+    assert cfg.cycle("tong-ket-2030").reward_forms == (
+        "huan-chuong-lao-dong-hang-nhat",
+        "huan-chuong-lao-dong-hang-nhi",
+        "huan-chuong-lao-dong-hang-ba",
         "co-thi-dua-cp",
         "bang-khen-ttg",
         "co-thi-dua-tinh",
         "bang-khen-tinh",
         "giay-khen-xa",
-    }
+    )
     assert cfg.reward_authority == {
         "giay-khen-xa": "xa",
         **dict.fromkeys(
@@ -44,7 +46,9 @@ def test_reward_forms_follow_plan_iii_2(cfg):
                 "co-thi-dua-tinh",
                 "bang-khen-ttg",
                 "co-thi-dua-cp",
-                "huan-chuong-lao-dong",
+                "huan-chuong-lao-dong-hang-nhat",
+                "huan-chuong-lao-dong-hang-nhi",
+                "huan-chuong-lao-dong-hang-ba",
             ),
             "cap_tren",
         ),

@@ -15,6 +15,7 @@ from thidua.rollup.model import percent_vi
 from thidua.settings import REPO_CONFIG
 from thidua.workspace import Workspace
 from warehouse.db import connect
+from warehouse.writer import open_meeting, record_proposal_change
 
 # CQ-A is the public-service centre (tag mot-cua): HC01-HC03 apply to it alone, so the
 # HC01/HC02 that CQ-B and CQ-C carry in the warehouse below are never counted.
@@ -194,9 +195,25 @@ def small_ws(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Workspace:
         )
         for sid, row, subject, name, form in PROPOSALS:
             con.execute(
-                "INSERT INTO proposals VALUES (?, ?, ?, ?, 'Cán bộ', ?, 'Tốt', ?)",
+                "INSERT INTO proposals (submission_id, row_no, subject_type, name, position, "
+                "reward_form, summary, cell) VALUES (?, ?, ?, ?, 'Cán bộ', ?, 'Tốt', ?)",
                 [sid, row, subject, name, form, f"DeNghiKhenThuong!E{4 + row}"],
             )
+        # the Hội đồng Thi đua – Khen thưởng xã approved every proposal (issue 22)
+        meeting = open_meeting(con, "nam-2025", date(2025, 12, 22), ["Chủ tịch"], 7, "test")
+        ids = [r[0] for r in con.execute("SELECT id FROM proposal_states").fetchall()]
+        record_proposal_change(
+            con,
+            ids,
+            "de-xuat",
+            {
+                "to_state": "hoi-dong-dong-y",
+                "actor": "test",
+                "meeting_id": meeting,
+                "votes_for": 6,
+                "members": 7,
+            },
+        )
         for sid, key, text in NARRATIVES:
             con.execute(
                 "INSERT INTO submission_info VALUES (?, ?, ?, 'ThongTin!C11')", [sid, key, text]
@@ -320,13 +337,14 @@ def test_annual_rollup_figures_read_back_from_xlsx(small_ws):
     assert chua["CQ-C"][4:7] == ("Nộp muộn", 2, datetime(2025, 12, 28, 9, 0))  # local time
     # Issue 12: the chairman's own Giấy khen apart from the proposals upward.
     tally = rows_by_key(wb["KhenThuong"])
-    assert tally["giay-khen-xa"][2:6] == (
-        "Khen thưởng theo thẩm quyền của Chủ tịch UBND xã",
+    assert tally["giay-khen-xa"][2:7] == ("Chủ tịch UBND xã quyết định", 1, 1, 0, 2)
+    assert tally["bang-khen-tinh"][2:7] == (
+        "Chủ tịch UBND tỉnh quyết định, sau thẩm định của Sở Nội vụ",
+        0,
         1,
+        0,
         1,
-        2,
     )
-    assert tally["bang-khen-tinh"][2:6] == ("Đề nghị cấp trên khen thưởng", 0, 1, 1)
     titles = [r[0] for r in wb["KhenThuong"].iter_rows(values_only=True)]
     assert (
         titles.index("I. Khen thưởng theo thẩm quyền của Chủ tịch UBND xã")
@@ -474,13 +492,13 @@ def test_annual_report_is_a_report_in_the_plans_structure(small_ws):
     assert (
         awards.index("1. Khen thưởng theo thẩm quyền")
         < awards.index(
-            "Chủ tịch UBND xã xem xét tặng Giấy khen của Chủ tịch UBND xã cho 1 tập thể và 1 cá "
-            "nhân"
+            "Hội đồng đề nghị Chủ tịch UBND xã tặng Giấy khen của Chủ tịch UBND xã cho 1 tập "
+            "thể, 1 cá nhân"
         )
         < awards.index("2. Đề nghị cấp trên khen thưởng")
         < awards.index(
-            "Đề nghị cấp có thẩm quyền xem xét tặng Bằng khen của Chủ tịch UBND tỉnh cho 0 tập "
-            "thể và 1 cá nhân"
+            "Đề nghị tặng Bằng khen của Chủ tịch UBND tỉnh cho 1 cá nhân (Chủ tịch UBND tỉnh "
+            "quyết định, sau thẩm định của Sở Nội vụ)"
         )
     )
     assert "- Phòng A: Thiếu máy scan để số hoá hồ sơ" in between(heads[4], heads[5])

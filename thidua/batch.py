@@ -166,7 +166,12 @@ PROPOSAL_COLUMNS = (
     "reward_form",
     "summary",
     "cell",
+    "refused",
+    "birth_year",
+    "gender",
+    "previous_awards",
 )
+PROPOSALS = tuple(c for c in PROPOSAL_COLUMNS if c != "refused")  # the counted rows
 RESULT_COLUMNS = (
     "submission_id",
     "rule_id",
@@ -200,14 +205,14 @@ def _submission_row(ex: Examined, batch_id: str) -> tuple:
 
 def _dict_rows(sid: str, records: list[dict], columns: tuple[str, ...]) -> list[tuple]:
     """Rows of `columns` (the first is the submission id) from a parsed sheet's records."""
-    return [(sid, *(r[c] for c in columns[1:])) for r in records]
+    return [(sid, *(r.get(c) for c in columns[1:])) for r in records]
 
 
 def batch_frames(batch: Batch) -> dict:
     """One DataFrame per warehouse table, the rows of every new submission."""
     import pandas as pd
 
-    subs, info, inits, props, results = [], [], [], [], []
+    subs, info, inits, props, refused, results = [], [], [], [], [], []
     for ex in batch.examined:
         sid, p = ex.incoming.submission_id, ex.parsed
         subs.append(_submission_row(ex, batch.batch_id))
@@ -219,7 +224,8 @@ def batch_frames(batch: Batch) -> dict:
             continue
         info += [(sid, k, v, c) for k, (v, c) in p.info.items()]
         inits += _dict_rows(sid, p.initiatives, INITIATIVE_COLUMNS)
-        props += _dict_rows(sid, p.proposals, PROPOSAL_COLUMNS)
+        props += _dict_rows(sid, [r for r in p.proposals if not r.get("refused")], PROPOSALS)
+        refused += _dict_rows(sid, [r for r in p.proposals if r.get("refused")], PROPOSAL_COLUMNS)
 
     def frame(rows: list, columns: tuple[str, ...]) -> pd.DataFrame:
         return pd.DataFrame(rows, columns=list(columns))
@@ -235,7 +241,8 @@ def batch_frames(batch: Batch) -> dict:
         "submission_info": frame(info, INFO_COLUMNS),
         "submission_values": vals,
         "initiatives": frame(inits, INITIATIVE_COLUMNS),
-        "proposals": frame(props, PROPOSAL_COLUMNS),
+        "proposals": frame(props, PROPOSALS),
+        "refused_proposals": frame(refused, PROPOSAL_COLUMNS),
         "validation_results": frame(results, RESULT_COLUMNS),
         "attachments": frame(attachment_rows(batch), ATTACHMENT_COLUMNS),
     }

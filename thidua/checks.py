@@ -13,7 +13,7 @@ from datetime import datetime, time
 
 from thidua import layout
 from thidua.calendar import format_date_vi, format_day_vi, format_time_vi
-from thidua.config import Config, Cycle, Unit
+from thidua.config import SUBJECTS, Config, Cycle, Unit
 from thidua.intake import Incoming
 from thidua.labels import match_label, read_day
 from thidua.parse import CSV_SHEET, Parsed
@@ -268,24 +268,40 @@ def _check_narratives(cfg: Config, ex: Examined) -> None:
 
 
 def _check_reward_forms(cfg: Config, ex: Examined) -> None:
-    """Each proposal's form, matched by code or label (`labels.match_label`); a form
-    that matches none allowed in the cycle is an error on its row alone: the row is left
-    out, the rest of the report is checked and counted."""
-    allowed = ex.cycle.reward_forms
-    choices = {code: cfg.reward_forms[code] for code in allowed}
+    """Each proposal's subject (tập thể, cá nhân, hộ gia đình) and form, matched by code
+    or label (`labels.match_label`); a form not allowed in the cycle, or not awarded to
+    that subject (Cờ thi đua to a cá nhân), is an error on its row alone.  The row is
+    kept, marked `refused`, for the officer to see; it counts nowhere."""
+    choices = {code: cfg.reward_forms[code] for code in ex.cycle.reward_forms}
     names = "; ".join(choices.values()) or "(kỳ này không đề nghị khen thưởng)"
-    kept = []
     for row in ex.parsed.proposals:
+        row["refused"] = None
+        line = row["cell"].rsplit("!", 1)[-1].lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
         form = (row.get("reward_form") or "").strip()
         code = match_label(form, choices)
+        subject = match_label(row.get("subject_type"), {s: s for s in SUBJECTS.values()})
         if code is None:
-            ex.problems.append(
-                problem("reward_form", row["cells"]["reward_form"], form, allowed=names)
+            found = problem("reward_form", row["cells"]["reward_form"], form, allowed=names)
+        elif subject is None:
+            found = problem(
+                "subject_type", row["cells"]["subject_type"], row.get("subject_type"), line=line
+            )
+        elif subject not in cfg.reward_rules[code].subjects:
+            found = problem(
+                "reward_subject",
+                row["cells"]["subject_type"],
+                subject,
+                line=line,
+                form=choices[code],
+                allowed=", ".join(cfg.reward_rules[code].subjects).lower(),
+                subject=subject.lower(),
+                name=row.get("name") or "",
             )
         else:
-            row["reward_form"] = code
-            kept.append(row)
-    ex.parsed.proposals = kept
+            row["reward_form"], row["subject_type"] = code, subject
+            continue
+        ex.problems.append(found)
+        row["refused"] = f"Đề nghị không hợp lệ: {found.message_vi}"
 
 
 def _check_initiative_dates(ex: Examined) -> None:

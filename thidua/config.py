@@ -43,6 +43,8 @@ AUTHORITIES = {
     "xa": "Khen thưởng theo thẩm quyền của Chủ tịch UBND xã",
     "cap_tren": "Đề nghị cấp trên khen thưởng",
 }
+# Who a form is awarded to: code → label as the drop-down and the tallies show it.
+SUBJECTS = {"tap-the": "Tập thể", "ca-nhan": "Cá nhân", "ho-gia-dinh": "Hộ gia đình"}
 
 UNIT_COLUMNS = ("code", "name", "kind", "block", "email", "head_title", "head_email")
 INDICATOR_COLUMNS = (
@@ -133,6 +135,18 @@ class Cycle:
 
 
 @dataclass(frozen=True)
+class RewardForm:
+    """A reward form's rules from cycles.yaml: who decides it and through whom (the
+    sentence shown next to it everywhere), and the subjects it is awarded to."""
+
+    code: str
+    name: str
+    authority: str  # xa | cap_tren
+    decided_by: str  # "Chủ tịch UBND tỉnh quyết định, sau thẩm định của Sở Nội vụ"
+    subjects: tuple[str, ...]  # labels of SUBJECTS
+
+
+@dataclass(frozen=True)
 class Config:
     directory: Path
     settings: Settings
@@ -142,6 +156,11 @@ class Config:
     reward_forms: dict[str, str]
     calendar: WorkCalendar = field(repr=False)
     reward_authority: dict[str, str] = field(default_factory=dict)  # form → xa | cap_tren
+    reward_rules: dict[str, RewardForm] = field(default_factory=dict)  # highest form first
+
+    def form_rank(self, code: str) -> int:
+        """A form's place in the order of plan III.2.b (highest first); unknown last."""
+        return list(self.reward_rules).index(code) if code in self.reward_rules else 99
 
     @cached_property
     def units_by_code(self) -> dict[str, Unit]:
@@ -193,7 +212,7 @@ def load_config(
         extra_days_off=frozenset(settings.calendar.extra_days_off),
         makeup_working_days=frozenset(settings.calendar.makeup_working_days),
     )
-    reward_forms, authority, cycles = _load_cycles(directory / "cycles.yaml", calendar, problems)
+    reward_forms, rules, cycles = _load_cycles(directory / "cycles.yaml", calendar, problems)
     if problems:
         raise ConfigError(problems)
     return Config(
@@ -204,7 +223,8 @@ def load_config(
         cycles=tuple(cycles),
         reward_forms=reward_forms,
         calendar=calendar,
-        reward_authority=authority,
+        reward_authority={code: r.authority for code, r in rules.items()},
+        reward_rules=rules,
     )
 
 
@@ -446,27 +466,38 @@ def _warn_at_most(
 
 
 def _reward_forms(
-    path: Path, raw: Any, problems: list[str]
-) -> tuple[dict[str, str], dict[str, str]]:
-    """`reward_forms`: code → {name, authority} (a bare name: authority `cap_tren`)."""
-    names, authority = {}, {}
+    path: Path, raw: Any, deciders: Any, problems: list[str]
+) -> tuple[dict[str, str], dict[str, RewardForm]]:
+    """`reward_forms`: code → {name, authority, decider, subjects}, checked against
+    `deciders` (code → sentence) and SUBJECTS."""
+    deciders = deciders if isinstance(deciders, dict) else {}
+    names, rules = {}, {}
     for code, spec in (raw or {}).items():
         spec = spec if isinstance(spec, dict) else {"name": spec, "authority": "cap_tren"}
-        names[str(code)] = str(spec.get("name") or "")
-        authority[str(code)] = level = str(spec.get("authority") or "")
-        if not names[str(code)]:
-            problems.append(f"{path}: reward_forms.{code}: name: empty")
+        at = f"{path}: reward_forms.{code}"
+        names[str(code)] = name = str(spec.get("name") or "")
+        level = str(spec.get("authority") or "")
+        decider = str(spec.get("decider") or ("chu-tich-xa" if level == "xa" else ""))
+        subjects = spec.get("subjects") or list(SUBJECTS)
+        if not name:
+            problems.append(f"{at}: name: empty")
         if level not in AUTHORITIES:
-            problems.append(
-                f"{path}: reward_forms.{code}: authority: {level!r} not one of "
-                f"{', '.join(AUTHORITIES)}"
-            )
-    return names, authority
+            problems.append(f"{at}: authority: {level!r} not one of {', '.join(AUTHORITIES)}")
+        if decider and decider not in deciders:
+            problems.append(f"{at}: decider: {decider!r} not one of `deciders`")
+        bad = [s for s in subjects if s not in SUBJECTS] if isinstance(subjects, list) else [0]
+        if bad:
+            problems.append(f"{at}: subjects: expected a list of {', '.join(SUBJECTS)}")
+            subjects = []
+        sentence = str(deciders.get(decider) or AUTHORITIES.get(level, ""))
+        labels = tuple(SUBJECTS[s] for s in subjects)
+        rules[str(code)] = RewardForm(str(code), name, level, sentence, labels)
+    return names, rules
 
 
 def _load_cycles(
     path: Path, calendar: WorkCalendar, problems: list[str]
-) -> tuple[dict[str, str], dict[str, str], list[Cycle]]:
+) -> tuple[dict[str, str], dict[str, RewardForm], list[Cycle]]:
     text = _read_text(path, problems)
     if text is None:
         return {}, {}, []
@@ -493,7 +524,7 @@ def _load_cycles(
             "mapping of code: Vietnamese name"
         )
         forms_raw = {}
-    reward_forms, authority = _reward_forms(path, forms_raw, problems)
+    reward_forms, authority = _reward_forms(path, forms_raw, raw.get("deciders"), problems)
     entries = raw.get("cycles") or []
     cycle_nodes = nodes.get("cycles")
     if not isinstance(entries, list):

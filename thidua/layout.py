@@ -84,13 +84,18 @@ INITIATIVE_COLUMNS = (
 PROPOSAL_SHEET = "DeNghiKhenThuong"
 PROPOSAL_COLUMNS = (
     Column("row_no", "STT", 6),
-    Column("subject_type", "Tập thể/Cá nhân", 16),
+    Column("subject_type", "Tập thể/Cá nhân/Hộ gia đình", 18),
     Column("name", "Họ tên hoặc tên tập thể", 35),
     Column("position", "Chức vụ, đơn vị", 30),
     Column("reward_form", "Hình thức đề nghị", 22),
     Column("summary", "Thành tích tóm tắt", 50),
+    # what the danh sách kèm theo Tờ trình needs (issue 22): for a cá nhân
+    Column("birth_year", "Năm sinh", 10),
+    Column("gender", "Giới tính", 10),
+    Column("previous_awards", "Khen thưởng đã nhận", 35),
 )
-SUBJECT_TYPES = ("Tập thể", "Cá nhân")
+SUBJECT_TYPES = ("Tập thể", "Cá nhân", "Hộ gia đình")
+GENDERS = ("Nam", "Nữ")
 
 REQUIRED_SHEETS = (INFO_SHEET, INDICATOR_SHEET, INITIATIVE_SHEET, PROPOSAL_SHEET)
 LISTS_SHEET = "DanhMuc"  # hidden sheet holding drop-down lists; ignored by the parser

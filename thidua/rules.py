@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 ERROR, WARNING = "error", "warning"
 # Errors that concern one row only: the row is left out, the rest of the report counts
-ROW_ERRORS = frozenset({"reward_form"})
+ROW_ERRORS = frozenset({"reward_form", "reward_subject", "subject_type"})
 
 
 @dataclass(frozen=True)
@@ -241,6 +241,18 @@ RULES: dict[str, Rule] = {
         "của kỳ này; riêng dòng đề nghị này chưa được tính (các phần "
         "khác của báo cáo vẫn được tiếp nhận).",
         "Chọn một hình thức trong danh sách thả xuống: {allowed}; rồi gửi lại tệp.",
+    ),
+    "reward_subject": Rule(
+        ERROR,
+        "Dòng {line} trang Đề nghị khen thưởng: “{form}” chỉ tặng cho {allowed}, không "
+        "tặng cho {subject} (“{name}”); riêng dòng đề nghị này chưa được tính.",
+        "Đề nghị hình thức khác cho {subject}, hoặc đề nghị cho tập thể; rồi gửi lại tệp.",
+    ),
+    "subject_type": Rule(
+        ERROR,
+        "Dòng {line} trang Đề nghị khen thưởng: đối tượng “{value}” không phải là Tập "
+        "thể, Cá nhân hay Hộ gia đình; riêng dòng đề nghị này chưa được tính.",
+        "Chọn Tập thể, Cá nhân hoặc Hộ gia đình trong danh sách thả xuống; rồi gửi lại tệp.",
     ),
     "initiative_date": Rule(
         WARNING,

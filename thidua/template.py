@@ -105,6 +105,25 @@ def _proposals_sheet(wb, fmt: _Formats, cycle: Cycle, rows: Iterable[Sequence[Va
     proposal_sheet.data_validation(
         first, 1, last, 1, {"validate": "list", "source": list(layout.SUBJECT_TYPES)}
     )
+    gender = _index(layout.PROPOSAL_COLUMNS, "gender")
+    proposal_sheet.data_validation(
+        first, gender, last, gender, {"validate": "list", "source": list(layout.GENDERS)}
+    )
+    year = _index(layout.PROPOSAL_COLUMNS, "birth_year")
+    proposal_sheet.data_validation(
+        first,
+        year,
+        last,
+        year,
+        {
+            "validate": "integer",
+            "criteria": "between",
+            "minimum": 1900,
+            "maximum": 2020,
+            "error_title": "Năm sinh",
+            "error_message": "Nhập năm sinh bốn chữ số của cá nhân, ví dụ 1985.",
+        },
+    )
     if cycle.reward_forms:
         form_col = _index(layout.PROPOSAL_COLUMNS, "reward_form")
         proposal_sheet.data_validation(

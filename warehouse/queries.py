@@ -266,3 +266,42 @@ def review_history(con: duckdb.DuckDBPyConnection, unit: str, cycle: str) -> lis
             [unit, cycle],
         )
     )
+
+
+def proposal_states(con: duckdb.DuckDBPyConnection, cycle: str) -> list[dict]:
+    """Every proposal of a cycle's current versions with its state (refused ones and
+    decided ones the unit since removed included), by unit and row."""
+    return _dicts(
+        con.execute(
+            """
+            SELECT * EXCLUDE (proposal_key) FROM proposal_states WHERE cycle_id = ?
+            ORDER BY unit_code, row_no, id""",
+            [cycle],
+        )
+    )
+
+
+def proposal_history(con: duckdb.DuckDBPyConnection, cycle: str) -> list[dict]:
+    """The log of every change of state of a cycle's proposals, oldest first."""
+    return _dicts(
+        con.execute(
+            """
+            SELECT left(md5(proposal_key), 8) AS id, unit_code, name, reward_form,
+                   from_state, to_state, meeting_id, votes_for, members, note, doc_no,
+                   doc_date, actor, decided_at
+            FROM proposal_log WHERE cycle_id = ? ORDER BY seq""",
+            [cycle],
+        )
+    )
+
+
+def council_meetings(con: duckdb.DuckDBPyConnection, cycle: str | None = None) -> list[dict]:
+    """The council's meetings (of one cycle), newest first."""
+    return _dicts(
+        con.execute(
+            """
+            SELECT * FROM council_meetings WHERE ? IS NULL OR cycle_id = ?
+            ORDER BY held_on DESC, id DESC""",
+            [cycle, cycle],
+        )
+    )

@@ -13,6 +13,7 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 
+from thidua.awards import APPROVED
 from thidua.config import INDICATOR_CODE_RE
 from thidua.errors import UnkeyedValues
 from thidua.layout import NARRATIVE_KEYS
@@ -211,18 +212,35 @@ CYCLE_QUERIES = {
                    i.effect, i.recognition, s.submission_id, s.version, i.cell
             FROM rollup_status($cycs) s JOIN initiatives i USING (submission_id)
             ORDER BY s.code, i.row_no""",
+    # Only what the Hội đồng Thi đua – Khen thưởng xã approved (thidua.awards.APPROVED)
     "proposals": """
             SELECT s.code, s.name AS unit_name, p.row_no, p.subject_type, p.name, p.position,
-                   p.reward_form, p.summary, s.submission_id, s.version, p.cell
+                   p.reward_form, p.summary, s.submission_id, s.version, p.cell, d.to_state
+                   AS state, d.doc_no, d.doc_date
             FROM rollup_status($cycs) s JOIN proposals p USING (submission_id)
+            JOIN proposal_decisions d
+              ON d.proposal_key = proposal_key(s.code, s.cycle_id, p.name, p.reward_form)
+            WHERE list_contains($approved, d.to_state)
             ORDER BY p.reward_form, s.code, p.row_no""",
     "proposal_tally": """
             SELECT p.reward_form,
                    count(*) FILTER (WHERE p.subject_type = 'Tập thể') AS collectives,
                    count(*) FILTER (WHERE p.subject_type = 'Cá nhân') AS individuals,
+                   count(*) FILTER (WHERE p.subject_type = 'Hộ gia đình') AS households,
                    count(*) AS total
             FROM rollup_status($cycs) s JOIN proposals p USING (submission_id)
+            JOIN proposal_decisions d
+              ON d.proposal_key = proposal_key(s.code, s.cycle_id, p.name, p.reward_form)
+            WHERE list_contains($approved, d.to_state)
             GROUP BY ALL ORDER BY p.reward_form""",
+    "council": """
+            SELECT count(*) AS meetings, max(held_on) AS last_meeting
+            FROM council_meetings WHERE cycle_id = $cycle""",
+    "award_documents": """
+            SELECT to_state, doc_no, doc_date, count(*) AS proposals
+            FROM proposal_log WHERE cycle_id = $cycle
+              AND to_state IN ('da-khen-thuong', 'da-trinh')
+            GROUP BY ALL ORDER BY to_state, doc_date, doc_no""",
     "missing": """
             SELECT code, name, kind, block, status, version, received_at
             FROM rollup_status($cycs) WHERE status <> 'on_time'
@@ -243,6 +261,7 @@ def cycle_tables(
         **{k: float(getattr(scoring, k)) for k in SCORING_KEYS},
         "content_only": scoring.quality_warnings == "content",
         "empty_zero": scoring.empty_ratio == "zero",
+        "approved": list(APPROVED),
     }
     return {name: frame(con, sql, p) for name, sql in CYCLE_QUERIES.items()}
 

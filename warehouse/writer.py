@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date
 
 import duckdb
 import pandas as pd
@@ -197,7 +198,13 @@ def record_files(con: duckdb.DuckDBPyConnection, files: pd.DataFrame) -> int:
 
 # Loaded as they come; submission_values also gets its submission's integer key (`sk`,
 # migration 003), which rollups join on instead of the sha256.
-LOAD_TABLES = ("submission_info", "initiatives", "proposals", "validation_results")
+LOAD_TABLES = (
+    "submission_info",
+    "initiatives",
+    "proposals",
+    "refused_proposals",
+    "validation_results",
+)
 
 
 def load_submissions(con: duckdb.DuckDBPyConnection, frames: dict[str, pd.DataFrame]) -> int:
@@ -503,3 +510,54 @@ def record_review(
             VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
             [submission_id, row[0], row[1], row[2], from_state, to_state, actor, comment],
         )
+
+
+def open_meeting(
+    con: duckdb.DuckDBPyConnection,
+    cycle_id: str,
+    held_on: date,
+    present: list[str],
+    members: int,
+    actor: str,
+) -> int:
+    """A council meeting of a cycle; returns its id."""
+    with transaction(con):
+        return scalar(
+            con,
+            """
+            INSERT INTO council_meetings (cycle_id, held_on, present, members, opened_by)
+            VALUES (?, ?, ?, ?, ?) RETURNING id""",
+            [cycle_id, held_on, present, members, actor],
+        )
+
+
+def record_proposal_change(
+    con: duckdb.DuckDBPyConnection, ids: list[str], from_state: str, change: dict
+) -> int:
+    """Append one change of state to each proposal of `ids` (short ids of
+    `proposal_states`), in one transaction, provided each is still in `from_state`;
+    `change` holds to_state, actor and the vote or document columns.  Returns the count."""
+    cols = ("meeting_id", "votes_for", "members", "note", "doc_no", "doc_date")
+    with transaction(con):
+        found = con.execute(
+            "SELECT id, state FROM proposal_states WHERE list_contains(?, id)", [ids]
+        ).fetchall()
+        stale = sorted(
+            {i for i, s in found if s != from_state} | (set(ids) - {i for i, _ in found})
+        )
+        if stale:
+            raise ReviewConflict(f"proposals {', '.join(stale)} are no longer {from_state}")
+        con.execute(
+            f"""
+            INSERT INTO proposal_log (proposal_key, unit_code, cycle_id, submission_id, row_no,
+                subject_type, name, position, reward_form, summary, content, from_state,
+                to_state, actor, {", ".join(cols)})
+            SELECT proposal_key, unit_code, cycle_id, submission_id, row_no, subject_type,
+                   name, position, reward_form, summary,
+                   proposal_content(subject_type, name, position, summary), state, ?, ?,
+                   {", ".join("?" for _ in cols)}
+            FROM proposal_states WHERE list_contains(?, id)
+            ORDER BY unit_code, row_no""",
+            [change["to_state"], change["actor"], *(change.get(c) for c in cols), ids],
+        )
+    return len(ids)

@@ -35,7 +35,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
-from apps.web import officer, public, unit
+from apps.web import council, officer, public, unit
 from apps.web.guards import TokenBucket, security_headers
 from apps.web.site import Site, templates
 from pipeline.upload import UploadQueue
@@ -123,7 +123,7 @@ def create_app(ws: Workspace, prefect_ui: str | None = None) -> FastAPI:
         https_only=web.base_url.startswith("https"),
     )
     app.middleware("http")(security_headers)
-    for module in (unit, officer, public):
+    for module in (unit, council, officer, public):
         app.include_router(module.router)
     app.add_exception_handler(ThiduaError, project_error)
     app.add_exception_handler(HTTPException, http_error)

@@ -18,6 +18,7 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Mm, Pt
 
+from thidua.calendar import format_date_vi
 from thidua.config import Config, Cycle
 from thidua.rollup import contents as plan
 from thidua.rollup.model import (
@@ -586,60 +587,91 @@ def _section_models(doc: Any, tables: Tables, ctx: dict[str, Any]) -> None:
         _para(doc, "Các đơn vị chưa báo cáo mô hình, cách làm hay trong kỳ.", indent=True)
 
 
+COUNCIL_NOT_MET = "Hội đồng Thi đua – Khen thưởng xã chưa xét các đề nghị khen thưởng của kỳ"
+
+
 def _section_awards(doc: Any, tables: Tables, ctx: dict[str, Any]) -> None:
+    """What the Hội đồng Thi đua – Khen thưởng xã approved (never the units' own
+    proposals): what the Chủ tịch UBND xã awarded, by his Quyết định, and what the
+    commune proposed upward, by its Tờ trình; before the council met, that it has not."""
     cfg = ctx["cfg"]
     s = cfg.settings
     _heading(doc, "IV. CÔNG TÁC KHEN THƯỞNG")
     tally = tables["proposal_tally"].copy()
     tally["authority"] = tally["reward_form"].map(cfg.reward_authority).fillna("cap_tren")
-    for level, heading, empty in (
-        (
-            "xa",
-            "1. Khen thưởng theo thẩm quyền",
-            "Chưa có đề nghị khen thưởng thuộc thẩm quyền của Chủ tịch UBND xã.",
-        ),
-        (
-            "cap_tren",
-            "2. Đề nghị cấp trên khen thưởng",
-            "Không có đề nghị cấp trên khen thưởng trong kỳ.",
-        ),
+    tally = tally.sort_values("reward_form", key=lambda c: c.map(cfg.form_rank))
+    docs = tables["award_documents"]
+    met = int(tables["council"]["meetings"].iloc[0]) if len(tables["council"]) else 0
+    for level, heading, state in (
+        ("xa", "1. Khen thưởng theo thẩm quyền", "da-khen-thuong"),
+        ("cap_tren", "2. Đề nghị cấp trên khen thưởng", "da-trinh"),
     ):
         _heading(doc, heading, level=2)
-        part = tally[tally["authority"] == level]
-        if part.empty:
-            _para(doc, empty, indent=True)
-            continue
-        for r in part.itertuples():
-            form = cfg.reward_forms.get(r.reward_form, r.reward_form)
-            verb = (
-                "Chủ tịch UBND xã xem xét tặng"
-                if level == "xa"
-                else "Đề nghị cấp có thẩm quyền xem xét tặng"
-            )
-            _para(
-                doc,
-                f"- {verb} {form} cho {r.collectives} tập thể và {r.individuals} cá nhân.",
-                indent=True,
-            )
-        _table(
-            doc,
-            ["Hình thức khen thưởng", "Tập thể", "Cá nhân", "Tổng"],
-            [
-                [
-                    cfg.reward_forms.get(r.reward_form, r.reward_form),
-                    r.collectives,
-                    r.individuals,
-                    r.total,
-                ]
-                for r in part.itertuples()
-            ],
-            (8.5, 2.5, 2.5, 2.5),
-        )
+        if met:
+            _awards_part(doc, cfg, tally[tally["authority"] == level], docs, level, state)
+        else:
+            _para(doc, f"{COUNCIL_NOT_MET}.", indent=True)
     _section_scores(doc, tables["units"], s)
     if ctx["kind"] == "phase":
         _heading(doc, "4. Khen thưởng đã thực hiện trong giai đoạn", level=2)
         done = "Chưa có số liệu tổng hợp khen thưởng đã thực hiện trong giai đoạn."
         _para(doc, ctx["texts"].text("khen_thuong_giai_doan", done), indent=True)
+
+
+def _award_counts(r: Any) -> str:
+    parts = [(r.collectives, "tập thể"), (r.individuals, "cá nhân"), (r.households, "hộ gia đình")]
+    return ", ".join(f"{n} {what}" for n, what in parts if n) or "0"
+
+
+def _document_names(docs: pd.DataFrame, state: str, kind: str) -> str:
+    """ "Quyết định số 12/QĐ-UBND ngày 20/12/2025" for each document recorded, or ""."""
+    rows = docs[docs["to_state"] == state] if len(docs) else docs
+    return "; ".join(
+        f"{kind} số {r.doc_no}"
+        + (f" ngày {format_date_vi(r.doc_date)}" if pd.notna(r.doc_date) else "")
+        for r in rows.itertuples()
+    )
+
+
+def _awards_part(
+    doc: Any, cfg: Config, part: pd.DataFrame, docs: pd.DataFrame, level: str, state: str
+) -> None:
+    """One part of section IV: a sentence per form approved, naming who decides, then
+    the table by subject (total = tập thể + cá nhân + hộ gia đình)."""
+    if part.empty:
+        _para(doc, "Hội đồng Thi đua – Khen thưởng xã không đề nghị hình thức nào.", indent=True)
+        return
+    kind = "Quyết định" if level == "xa" else "Tờ trình"
+    named = _document_names(docs, state, kind)
+    for r in part.itertuples():
+        rule = cfg.reward_rules.get(r.reward_form)
+        form = rule.name if rule else r.reward_form
+        if level == "xa":
+            verb = "Chủ tịch UBND xã tặng" if named else "Hội đồng đề nghị Chủ tịch UBND xã tặng"
+            _para(doc, f"- {verb} {form} cho {_award_counts(r)}.", indent=True)
+        else:
+            how = f" ({rule.decided_by})" if rule else ""
+            _para(doc, f"- Đề nghị tặng {form} cho {_award_counts(r)}{how}.", indent=True)
+    _para(
+        doc,
+        f"Văn bản: {named}." if named else f"{kind} chưa ban hành (chờ số, ngày của văn thư).",
+        indent=True,
+    )
+    _table(
+        doc,
+        ["Hình thức khen thưởng", "Tập thể", "Cá nhân", "Hộ gia đình", "Tổng"],
+        [
+            [
+                cfg.reward_forms.get(r.reward_form, r.reward_form),
+                r.collectives,
+                r.individuals,
+                r.households,
+                r.total,
+            ]
+            for r in part.itertuples()
+        ],
+        (7.0, 2.2, 2.2, 2.4, 2.2),
+    )
 
 
 def _section_scores(doc: Any, units: pd.DataFrame, s: Settings) -> None:
@@ -836,7 +868,9 @@ def _borderless(table: Any) -> None:
     tbl_pr.append(borders)
 
 
-def _header(doc: Any, s: Settings, today: date) -> None:
+def _header(doc: Any, s: Settings, today: date, symbol: str = "BC-UBND") -> None:
+    """The Decree 30 header: the commune and the document's number left for the văn thư
+    ("Số:      /BC-UBND"; `symbol` QĐ-UBND, TTr-UBND for the commendation documents)."""
     t = doc.add_table(rows=1, cols=2)
     _borderless(t)
     _widths(t, (Cm(6.5), Cm(9.5)))
@@ -846,7 +880,7 @@ def _header(doc: Any, s: Settings, today: date) -> None:
     _para(left, "ỦY BAN NHÂN DÂN", bold=True, size=13, align="center", space_after=0)
     _para(left, f"XÃ {s.commune.name.upper()}", bold=True, size=13, align="center", space_after=0)
     _rule(left, short=True)
-    _para(left, "Số:      /BC-UBND", size=13, align="center")
+    _para(left, f"Số:      /{symbol}", size=13, align="center")
     _para(
         right,
         "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
@@ -900,7 +934,15 @@ def _cell(cell: Any, text: str, bold: bool = False) -> None:
     run.bold, run.font.size, run.font.name = bold, Pt(12), FONT
 
 
-def _closing(doc: Any, s: Settings) -> None:
+REPORT_RECIPIENTS = (
+    "- Như trên;",
+    "- Chủ tịch, các PCT UBND xã;",
+    "- Hội đồng Thi đua – Khen thưởng xã;",
+    "- Lưu: VT, VHXH.",
+)
+
+
+def _closing(doc: Any, s: Settings, recipients: tuple[str, ...] = REPORT_RECIPIENTS) -> None:
     t = doc.add_table(rows=1, cols=2)
     _borderless(t)
     _widths(t, (Cm(7.5), Cm(8.5)))
@@ -910,12 +952,7 @@ def _closing(doc: Any, s: Settings) -> None:
     p = _para(left, "Nơi nhận:", bold=True, italic=True, size=12, align="left", space_after=0)
     p.paragraph_format.space_before = Pt(6)
     # "Như trên" stands for the Kính gửi addressee (Sở Nội vụ), first as custom has it.
-    for entry in (
-        "- Như trên;",
-        "- Chủ tịch, các PCT UBND xã;",
-        "- Hội đồng Thi đua – Khen thưởng xã;",
-        "- Lưu: VT, VHXH.",
-    ):
+    for entry in recipients:
         _para(left, entry, size=11, align="left", space_after=0)
     for line in (s.signer.on_behalf, s.signer.capacity, s.signer.title):
         _para(right, line, bold=True, size=13, align="center", space_after=0)

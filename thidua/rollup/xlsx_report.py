@@ -11,7 +11,6 @@ from typing import Any
 import pandas as pd
 
 from thidua import words
-from thidua.config import AUTHORITIES
 from thidua.rollup.model import (
     DRAFT_VI,
     STATUS_VI,
@@ -237,17 +236,18 @@ INITIATIVE_COLS = (
 TALLY_COLS = (
     Col("reward_form", "Mã hình thức", 20),
     Col("form_vi", "Hình thức khen thưởng", 44),
-    Col("authority_vi", "Thẩm quyền", 30),
+    Col("authority_vi", "Thẩm quyền, tuyến trình", 44),
     Col("collectives", "Tập thể", 10, "int"),
     Col("individuals", "Cá nhân", 10, "int"),
+    Col("households", "Hộ gia đình", 10, "int"),
     Col("total", "Tổng", 10, "int"),
 )
 PROPOSAL_COLS = (
     Col("form_vi", "Hình thức", 30),
-    Col("authority_vi", "Thẩm quyền", 24),
+    Col("authority_vi", "Thẩm quyền, tuyến trình", 36),
     Col("code", "Mã đơn vị", 12),
     Col("unit_name", "Đơn vị đề nghị", 26),
-    Col("subject_type", "Tập thể/Cá nhân", 12),
+    Col("subject_type", "Đối tượng", 12),
     Col("name", "Họ tên hoặc tên tập thể", 26),
     Col("position", "Chức vụ, đơn vị", 22),
     Col("summary", "Thành tích tóm tắt", 40),
@@ -276,7 +276,9 @@ def _labels(df: pd.DataFrame, ctx: dict) -> pd.DataFrame:
     if "reward_form" in df:
         df["form_vi"] = df["reward_form"].map(ctx["cfg"].reward_forms)
         df["authority"] = df["reward_form"].map(ctx["cfg"].reward_authority)
-        df["authority_vi"] = df["authority"].map(AUTHORITIES)
+        rules = ctx["cfg"].reward_rules
+        df["authority_vi"] = df["reward_form"].map({c: r.decided_by for c, r in rules.items()})
+        df = df.sort_values("reward_form", key=lambda c: c.map(ctx["cfg"].form_rank), kind="stable")
     return df
 
 
@@ -387,13 +389,20 @@ def _common_sheets(tables: dict, ctx: dict) -> dict[str, tuple[str, list[Section
 
 
 def _awards_sheet(tables: dict, ctx: dict) -> tuple[str, list[Section]]:
-    """The proposals: the chairman's own authority first, then those proposed upward."""
+    """The proposals the council approved: the chairman's own authority first, then those
+    proposed upward, each highest form first (plan III.2.b)."""
     tally = _labels(tables["proposal_tally"], ctx)
     proposals = _labels(tables["proposals"], ctx)
     if len(proposals):
         proposals = proposals.sort_values(
             ["authority", "reward_form", "code", "row_no"],
-            key=lambda c: c.map({"xa": 0}).fillna(1) if c.name == "authority" else c,
+            key=lambda c: (
+                c.map({"xa": 0}).fillna(1)
+                if c.name == "authority"
+                else c.map(ctx["cfg"].form_rank)
+                if c.name == "reward_form"
+                else c
+            ),
             kind="stable",
         )
     return (
@@ -410,7 +419,8 @@ def _awards_sheet(tables: dict, ctx: dict) -> tuple[str, list[Section]]:
                 TALLY_COLS,
             ),
             Section(
-                "III. Danh sách đề nghị (theo thẩm quyền trước, đề nghị cấp trên sau)",
+                "III. Danh sách được Hội đồng Thi đua – Khen thưởng xã đồng ý "
+                "(theo thẩm quyền trước, đề nghị cấp trên sau)",
                 proposals,
                 PROPOSAL_COLS,
             ),

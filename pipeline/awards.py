@@ -1,0 +1,199 @@
+"""The commendation path behind `thidua khen-thuong …` and the council's web pages: the
+council's meetings, its decisions with their votes, the Quyết định and Tờ trình recorded,
+each a row of the append-only `proposal_log` (`thidua.awards` says which are allowed).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from thidua.awards import (
+    APPROVED,
+    CHANGE_VI,
+    COUNCIL,
+    STATE_VI,
+    AwardRefused,
+    Vote,
+    check_change,
+    council_members,
+)
+from thidua.labels import fold
+from thidua.workspace import Workspace
+from warehouse.db import WAREHOUSE_LOCK, connect
+from warehouse.queries import council_meetings, proposal_history, proposal_states
+from warehouse.writer import open_meeting as write_meeting
+from warehouse.writer import record_proposal_change
+
+AWARDED = ("da-khen-thuong", "cap-tren-quyet-dinh")
+
+
+def open_meeting(ws: Workspace, cycle: str, held_on: date, present: list[str], actor: str) -> dict:
+    """A council meeting of `cycle` on `held_on`, with the members present (names of
+    `config/council.yaml`); votes later count over all its members."""
+    ws.config.cycle(cycle)
+    members = [m.name for m in council_members(ws.config.directory)]
+    unknown = [p for p in present if p not in members]
+    if unknown or not present:
+        raise AwardRefused(
+            f"không có trong danh sách Hội đồng: {', '.join(unknown)}"
+            if unknown
+            else "cần chọn các thành viên Hội đồng có mặt"
+        )
+    with WAREHOUSE_LOCK, connect(ws.paths.warehouse) as con:
+        meeting_id = write_meeting(con, cycle, held_on, present, len(members), actor)
+    return {
+        "id": meeting_id,
+        "cycle": cycle,
+        "held_on": held_on,
+        "present": present,
+        "members": len(members),
+    }
+
+
+def meeting(ws: Workspace, meeting_id: int) -> dict:
+    """One meeting, or AwardRefused when there is none of this number."""
+    with connect(ws.paths.warehouse, read_only=True) as con:
+        found = [m for m in council_meetings(con) if m["id"] == meeting_id]
+    if not found:
+        raise AwardRefused(f"không có phiên họp số {meeting_id}")
+    return found[0]
+
+
+def proposals(ws: Workspace, cycle: str) -> list[dict]:
+    """Every proposal of the cycle with its state, the form's decider sentence, what
+    changed since the council decided, and a warning when the same person or collective
+    was already awarded the same or a higher form in the cycle."""
+    cfg = ws.config
+    cfg.cycle(cycle)
+    with connect(ws.paths.warehouse, read_only=True) as con:
+        rows = proposal_states(con, cycle)
+    awarded = [(fold(r["name"] or ""), r) for r in rows if r["state"] in AWARDED]
+    for r in rows:
+        rule = cfg.reward_rules.get(r["reward_form"])
+        r["form_vi"] = rule.name if rule else r["reward_form"]
+        r["decided_by"] = rule.decided_by if rule else ""
+        r["authority"] = rule.authority if rule else None
+        r["state_vi"] = STATE_VI[r["state"]]
+        r["change_vi"] = CHANGE_VI.get(r["change"] or "")
+        rank = cfg.form_rank(r["reward_form"])
+        r["warning"] = next(
+            (
+                f"Đã được tặng {cfg.reward_forms[a['reward_form']]} trong kỳ này"
+                for name, a in awarded
+                if a is not r
+                and name == fold(r["name"] or "")
+                and cfg.form_rank(a["reward_form"]) <= rank
+            ),
+            None,
+        )
+    rows.sort(key=lambda r: (cfg.form_rank(r["reward_form"]), r["unit_code"], r["row_no"]))
+    return rows
+
+
+def history(ws: Workspace, cycle: str) -> list[dict]:
+    with connect(ws.paths.warehouse, read_only=True) as con:
+        return proposal_history(con, cycle)
+
+
+def decide(
+    ws: Workspace,
+    meeting_id: int,
+    ids: list[str],
+    approve: bool,
+    votes_for: int,
+    note: str | None,
+    actor: str,
+) -> dict:
+    """The council's decision at a meeting on proposals `ids`, with its vote over all
+    the council's members."""
+    m = meeting(ws, meeting_id)
+    vote = Vote(votes_for, m["members"], (note or "").strip() or None)
+    to_state = "hoi-dong-dong-y" if approve else "hoi-dong-khong-dong-y"
+    change = {
+        "to_state": to_state,
+        "actor": actor,
+        "meeting_id": meeting_id,
+        "votes_for": vote.votes_for,
+        "members": vote.members,
+        "note": vote.note,
+    }
+    return _change(ws, m["cycle_id"], ids, change, vote)
+
+
+def record_document(
+    ws: Workspace,
+    cycle: str,
+    ids: list[str],
+    to_state: str,
+    doc_no: str,
+    doc_date: date,
+    actor: str,
+    note: str | None = None,
+) -> dict:
+    """A Quyết định (`da-khen-thuong`), a Tờ trình (`da-trinh`) or the answer received
+    from above (`cap-tren-quyet-dinh`, `cap-tren-khong-dong-y`), with its number and date."""
+    change = {
+        "to_state": to_state,
+        "actor": actor,
+        "doc_no": (doc_no or "").strip(),
+        "doc_date": doc_date,
+        "note": (note or "").strip() or None,
+    }
+    return _change(ws, cycle, ids, change, None)
+
+
+def _change(ws: Workspace, cycle: str, ids: list[str], change: dict, vote: Vote | None) -> dict:
+    """Check each proposal's change, then write them, a transaction per starting state."""
+    ids = list(dict.fromkeys(ids))
+    with WAREHOUSE_LOCK:
+        by_id = {r["id"]: r for r in proposals(ws, cycle)}
+        missing = [i for i in ids if i not in by_id]
+        if missing or not ids:
+            raise AwardRefused(f"không có đề nghị {', '.join(missing)} trong kỳ {cycle}")
+        groups: dict[str, list[str]] = {}
+        for i in ids:
+            r = by_id[i]
+            try:
+                check_change(
+                    r["state"], change["to_state"], r["authority"], vote, change.get("doc_no")
+                )
+            except AwardRefused as e:
+                raise AwardRefused(f"{r['name']} ({r['form_vi']}): {e}") from None
+            groups.setdefault(r["state"], []).append(i)
+        with connect(ws.paths.warehouse) as con:
+            for state, group in groups.items():
+                record_proposal_change(con, group, state, change)
+    return {**change, "cycle": cycle, "ids": ids}
+
+
+def documents(ws: Workspace, cycle: str, today: date, meeting_id: int | None = None) -> dict:
+    """The Quyết định (approved forms of the Chủ tịch UBND xã) and the Tờ trình (approved
+    higher forms), docx and xlsx danh sách, under `reports/khen-thuong/<cycle>/`; with
+    `meeting_id`, also that meeting's biên bản.  Returns the paths written, by name."""
+    from thidua import award_docs
+
+    cfg = ws.config
+    rows = [r for r in proposals(ws, cycle) if r["state"] in APPROVED]
+    m = meeting(ws, meeting_id) if meeting_id is not None else None
+    out = ws.paths.reports / "khen-thuong" / cycle
+    files = {}
+    for level, name, write, title in (
+        ("xa", "quyet-dinh", award_docs.quyet_dinh, "DANH SÁCH TẶNG GIẤY KHEN"),
+        ("cap_tren", "to-trinh", award_docs.to_trinh, "DANH SÁCH ĐỀ NGHỊ KHEN THƯỞNG"),
+    ):
+        part = [r for r in rows if r["authority"] == level]
+        if part:
+            files[name] = write(cfg, part, today, m, out / f"{name}.docx")
+            files[f"{name}-danh-sach"] = award_docs.write_list_xlsx(
+                cfg, title, part, out / f"{name}-danh-sach.xlsx"
+            )
+    if m is not None:
+        decided = [
+            e
+            for e in history(ws, cycle)
+            if e["meeting_id"] == meeting_id and e["to_state"] in COUNCIL
+        ]
+        members = council_members(cfg.directory)
+        path = out / f"bien-ban-hop-{meeting_id}.docx"
+        files["bien-ban"] = award_docs.bien_ban(cfg, m, members, decided, path)
+    return files

@@ -1,0 +1,244 @@
+"""The commendation path (issue 22) on a real warehouse: the rules of forms, proposals
+through the Hội đồng Thi đua – Khen thưởng xã, and what reports count."""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import date, datetime, timedelta, timezone
+
+import pytest
+from docx import Document
+from openpyxl import load_workbook
+
+from apps import synthetic
+from pipeline import awards
+from pipeline.collect import collect
+from pipeline.rollup import run_annual
+from thidua.awards import AwardRefused
+from thidua.template import build_workbook
+from warehouse.db import connect
+from warehouse.rollups import cycle_tables, prepare
+
+TZ = timezone(timedelta(hours=7))
+MEMBERS = 7  # config/council.yaml
+
+
+def send(ws, unit: str, cycle: str, proposals: list[tuple], at: datetime, name: str) -> None:
+    """A unit's workbook with these proposals, dropped into the inbox and collected."""
+    cfg = ws.config
+    u, c = cfg.unit(unit), cfg.cycle(cycle)
+    data = build_workbook(cfg, u, c, synthetic.values(cfg, u, c), proposals=proposals)
+    path = ws.paths.inbox / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    os.utime(path, (at.timestamp(), at.timestamp()))
+    collect(ws)
+
+
+def tables(ws, cycle: str) -> dict:
+    with connect(ws.paths.warehouse, read_only=True) as con:
+        prepare(con, ws.config.settings.rollup, [cycle])
+        return cycle_tables(con, cycle, ws.config.settings.scoring)
+
+
+def docx_text(path) -> str:
+    """Every paragraph and table cell of a docx, a line each."""
+    doc = Document(str(path))
+    cells = [c.text for t in doc.tables for row in t.rows for c in row.cells]
+    return "\n".join([p.text for p in doc.paragraphs] + cells)
+
+
+def section_iv(path) -> str:
+    text = "\n".join(p.text for p in Document(str(path)).paragraphs)
+    return text[text.index("IV. CÔNG TÁC KHEN THƯỞNG") : text.index("3. Điểm tiêu chí")]
+
+
+def test_forms_subjects_and_classes_on_their_rows(workspace):
+    at = datetime(2030, 10, 1, 9, tzinfo=TZ)
+    send(
+        workspace,
+        "TX-03",
+        "tong-ket-2030",
+        [
+            ("Cá nhân", "Nguyễn Văn An", "Trưởng thôn", "Cờ thi đua của UBND tỉnh", "Tốt"),
+            ("Cá nhân", "Trần Thị Bình", "Bí thư chi bộ", "Huân chương Lao động hạng Ba", "Tốt"),
+            ("Hộ gia đình", "Hộ ông Lê Văn Cường", "Thôn 3", "Giấy khen", "Tốt"),
+            ("Cá nhân", "Phạm Văn Dũng", "Công an viên", "Huân chương Lao động", "Tốt"),
+        ],
+        at,
+        "tong-ket-2030_TX-03.xlsx",
+    )
+    with connect(workspace.paths.warehouse, read_only=True) as con:
+        found = con.execute(
+            "SELECT rule_id, cell, message_vi FROM validation_results "
+            "WHERE rule_id IN ('reward_subject', 'reward_form') ORDER BY cell"
+        ).fetchall()
+        outcome = con.execute("SELECT outcome FROM submissions").fetchall()
+    assert outcome == [("accepted_with_warnings",)]  # errors on their rows alone
+    [(rule, cell, message), (rule2, cell2, _)] = found
+    assert (rule, cell) == ("reward_subject", "DeNghiKhenThuong!B2")
+    assert message.startswith(
+        "Dòng 2 trang Đề nghị khen thưởng: “Cờ thi đua của UBND tỉnh” chỉ tặng cho tập "
+        "thể, không tặng cho cá nhân (“Nguyễn Văn An”)"
+    )
+    # "Huân chương Lao động" alone names three classes: not guessed
+    assert (rule2, cell2) == ("reward_form", "DeNghiKhenThuong!E5")
+    rows = {r["name"]: r for r in awards.proposals(workspace, "tong-ket-2030")}
+    assert rows["Trần Thị Bình"]["reward_form"] == "huan-chuong-lao-dong-hang-ba"
+    assert rows["Trần Thị Bình"]["decided_by"].startswith("Chủ tịch nước quyết định")
+    assert rows["Hộ ông Lê Văn Cường"]["subject_type"] == "Hộ gia đình"
+    # the officer sees the refused rows too, as such
+    assert rows["Nguyễn Văn An"]["state_vi"] == "Đề nghị không hợp lệ"
+    assert rows["Phạm Văn Dũng"]["state"] == "khong-hop-le"
+    # highest form first (plan III.2.b)
+    assert [r["name"] for r in awards.proposals(workspace, "tong-ket-2030")][:1] == [
+        "Trần Thị Bình"
+    ]
+
+
+PROPOSALS = [
+    ("Tập thể", "Tổ công nghệ số Thôn 3", "Thôn 3", "Giấy khen", "Hỗ trợ 120 hộ"),
+    ("Cá nhân", "Nguyễn Thị Hoa", "Công chức văn hóa", "Giấy khen", "Tích cực"),
+    ("Hộ gia đình", "Hộ bà Lê Thị Lan", "Thôn 3", "Giấy khen", "Thanh toán số"),
+    ("Cá nhân", "Trần Văn Nam", "Trưởng thôn", "Bằng khen của Chủ tịch UBND tỉnh", "Xuất sắc"),
+]
+
+
+def test_only_what_the_council_approved_counts_and_decisions_survive_a_new_version(
+    workspace,
+):
+    ws = workspace
+    send(ws, "TX-03", "nam-2025", PROPOSALS, datetime(2025, 12, 10, 9, tzinfo=TZ), "a.xlsx")
+    rows = {r["name"]: r for r in awards.proposals(ws, "nam-2025")}
+    assert {r["state"] for r in rows.values()} == {"de-xuat"}
+    before = tables(ws, "nam-2025")
+    assert before["proposals"].empty and before["proposal_tally"].empty
+    assert "chưa xét" in section_iv(run_annual(ws, 2025).files["docx"])
+
+    m = awards.open_meeting(ws, "nam-2025", date(2025, 12, 22), ["Nguyễn Văn Hùng"], "vhxh")
+    with pytest.raises(AwardRefused, match="chưa quá nửa"):
+        awards.decide(ws, m["id"], [rows["Nguyễn Thị Hoa"]["id"]], True, 3, None, "vhxh")
+    yes = [rows[n]["id"] for n in ("Tổ công nghệ số Thôn 3", "Hộ bà Lê Thị Lan", "Trần Văn Nam")]
+    awards.decide(ws, m["id"], yes, True, 6, "Đủ tiêu chuẩn", "vhxh")
+    awards.decide(ws, m["id"], [rows["Nguyễn Thị Hoa"]["id"]], False, 2, "Chưa đủ", "vhxh")
+
+    after = tables(ws, "nam-2025")
+    assert set(after["proposals"]["name"]) == {
+        "Tổ công nghệ số Thôn 3",
+        "Hộ bà Lê Thị Lan",
+        "Trần Văn Nam",
+    }
+    tally = after["proposal_tally"].set_index("reward_form")
+    assert tally.loc["giay-khen-xa", ["collectives", "individuals", "households"]].tolist() == [
+        1,
+        0,
+        1,
+    ]
+    assert all(tally["total"] == tally["collectives"] + tally["individuals"] + tally["households"])
+
+    with pytest.raises(AwardRefused, match="thẩm quyền Chủ tịch UBND xã"):
+        awards.record_document(
+            ws, "nam-2025", yes[:1], "da-trinh", "5/TTr-UBND", date(2025, 12, 24), "vhxh"
+        )
+    awards.record_document(
+        ws, "nam-2025", yes[:2], "da-khen-thuong", "12/QĐ-UBND", date(2025, 12, 23), "vhxh"
+    )
+    awards.record_document(
+        ws, "nam-2025", yes[2:], "da-trinh", "5/TTr-UBND", date(2025, 12, 24), "vhxh"
+    )
+    text = section_iv(run_annual(ws, 2025).files["docx"])
+    assert (
+        "Chủ tịch UBND xã tặng Giấy khen của Chủ tịch UBND xã cho 1 tập thể, 1 hộ gia đình" in text
+    )
+    assert "Quyết định số 12/QĐ-UBND ngày 23/12/2025" in text
+    assert "Tờ trình số 5/TTr-UBND ngày 24/12/2025" in text
+    assert "Nguyễn Thị Hoa" not in text and "chưa xét" not in text
+
+    files = awards.documents(ws, "nam-2025", date(2025, 12, 23), m["id"])
+    qd, ttr, minutes = (docx_text(files[k]) for k in ("quyet-dinh", "to-trinh", "bien-ban"))
+    assert "Số:      /QĐ-UBND" in qd and "Tổ công nghệ số Thôn 3" in qd
+    assert "Hộ bà Lê Thị Lan" in qd and "Nguyễn Thị Hoa" not in qd
+    assert "Kính gửi: Chủ tịch UBND tỉnh Ninh Bình (qua Sở Nội vụ" in ttr
+    assert "Trần Văn Nam" in ttr and "Nguyễn Thị Hoa" not in ttr
+    assert "1/7 thành viên Hội đồng có mặt" in minutes and "Không đồng ý" in minutes
+    assert "2/7" in minutes and "6/7" in minutes
+    xlsx = load_workbook(files["quyet-dinh-danh-sach"]).active
+    assert [r[1] for r in xlsx.iter_rows(min_row=4, values_only=True)] == [
+        "Tổ công nghệ số Thôn 3",
+        "Hộ bà Lê Thị Lan",
+    ]
+    # approved at a second meeting, Hoa appears in the danh sách and the counts
+    m2 = awards.open_meeting(ws, "nam-2025", date(2025, 12, 29), ["Trần Thị Mai"], "vhxh")
+    awards.decide(ws, m2["id"], [rows["Nguyễn Thị Hoa"]["id"]], True, 5, None, "vhxh")
+    files = awards.documents(ws, "nam-2025", date(2025, 12, 30))
+    assert "Nguyễn Thị Hoa" in docx_text(files["quyet-dinh"])
+    assert "Nguyễn Thị Hoa" in set(tables(ws, "nam-2025")["proposals"]["name"])
+
+    # a new version: Hoa's summary changed, Nam dropped; decisions stay, marked
+    changed = [PROPOSALS[0], (*PROPOSALS[1][:4], "Tích cực, thêm số liệu"), PROPOSALS[2]]
+    send(ws, "TX-03", "nam-2025", changed, datetime(2025, 12, 12, 9, tzinfo=TZ), "b.xlsx")
+    rows = {r["name"]: r for r in awards.proposals(ws, "nam-2025")}
+    assert rows["Nguyễn Thị Hoa"]["state"] == "hoi-dong-dong-y"
+    assert rows["Nguyễn Thị Hoa"]["change"] == "changed"
+    assert rows["Trần Văn Nam"]["state"] == "da-trinh"
+    assert rows["Trần Văn Nam"]["change"] == "removed"
+    assert rows["Tổ công nghệ số Thôn 3"]["state"] == "da-khen-thuong"
+    assert rows["Tổ công nghệ số Thôn 3"]["change"] is None
+    log = awards.history(ws, "nam-2025")
+    assert [(e["from_state"], e["to_state"], e["actor"]) for e in log][:1] == [
+        ("de-xuat", "hoi-dong-dong-y", "vhxh")
+    ]
+    assert len(log) == 8
+
+
+def test_a_meeting_by_cli(workspace):
+    from typer.testing import CliRunner
+
+    from apps.cli import app
+
+    send(workspace, "TX-03", "nam-2025", PROPOSALS, datetime(2025, 12, 10, 9, tzinfo=TZ), "a.xlsx")
+    run = CliRunner().invoke
+    listed = json.loads(run(app, ["khen-thuong", "list", "nam-2025", "--json"]).stdout)
+    assert listed[0]["reward_form"] == "bang-khen-tinh"  # highest first
+    assert {r["state"] for r in listed} == {"de-xuat"}
+    nam = next(r["id"] for r in listed if r["name"] == "Trần Văn Nam")
+    opened = run(
+        app,
+        [
+            "khen-thuong",
+            "meeting",
+            "nam-2025",
+            "--date",
+            "22/12/2025",
+            "--present",
+            "Nguyễn Văn Hùng",
+            "--present",
+            "Trần Thị Mai",
+            "--json",
+        ],
+    )
+    meeting = json.loads(opened.stdout)
+    assert meeting["members"] == MEMBERS
+    out = run(app, ["khen-thuong", "decide", str(meeting["id"]), nam, "--votes", "5", "--approve"])
+    assert out.exit_code == 0 and "Hội đồng đồng ý (5/7 phiếu đồng ý)" in out.stdout
+    out = run(
+        app,
+        [
+            "khen-thuong",
+            "document",
+            "nam-2025",
+            nam,
+            "--state",
+            "da-khen-thuong",
+            "--number",
+            "1/QĐ-UBND",
+            "--date",
+            "23/12/2025",
+        ],
+    )
+    assert out.exit_code == 1 and "do cấp trên quyết định" in out.stderr
+    shown = run(app, ["khen-thuong", "list", "nam-2025"]).stdout
+    assert "Trần Văn Nam" in shown and "Đơn vị đề xuất" in shown  # a table for the officer
+    listed = json.loads(run(app, ["khen-thuong", "list", "nam-2025", "--json"]).stdout)
+    assert next(r for r in listed if r["id"] == nam)["state"] == "hoi-dong-dong-y"
