@@ -275,3 +275,23 @@ def check_province_rollup(result, truth: dict, cfg) -> None:
             num, den = num + 120, den + 240
         assert head["ratios"][r.key] == pytest.approx(100 * num / den, abs=0.01), r.key
     assert result.files["docx"].exists()
+
+
+def test_template_for_a_commune_of_the_province(tmp_path, monkeypatch):
+    """`thidua template` on the province config: the workbook a commune without thidua
+    fills by hand, holding every field of the package."""
+    from openpyxl import load_workbook
+    from typer.testing import CliRunner
+
+    from apps.cli import app
+
+    fresh_home(monkeypatch, tmp_path / "province")
+    monkeypatch.setenv("THIDUA_CONFIG", str(PROVINCE))
+    out = tmp_path / "mau.xlsx"
+    r = CliRunner().invoke(app, ["template", "XA-GIA-VIEN", "nam-2025", "-o", str(out)])
+    assert r.exit_code == 0, r.output
+    wb = load_workbook(out, read_only=True)
+    info = {row[0]: row[2] for row in wb["ThongTin"].iter_rows(min_row=2, values_only=True)}
+    assert (info["ma_don_vi"], info["ky_bao_cao"]) == ("XA-GIA-VIEN", "nam-2025")
+    codes = [row[0] for row in wb["ChiTieu"].iter_rows(min_row=2, values_only=True)]
+    assert codes == [f.code for f in package.fields(load_config(REPO_CONFIG))]

@@ -281,7 +281,7 @@ def write(
         tier.unit,
         cycle,
         values=cells,
-        info=PACKAGE_INFO | {"tom_tat": f"Gói số liệu tổng hợp do thidua {__version__} lập."},
+        info=PACKAGE_INFO | {"tom_tat": _summary(figures)},
     )
     book = out / f"{stem}.xlsx"
     book.write_bytes(data)
@@ -295,6 +295,15 @@ def write(
     path = out / f"{stem}{MANIFEST_SUFFIX}"
     path.write_text(json.dumps(manifest, ensure_ascii=False, indent=1, default=str), "utf-8")
     return {"package": book, "manifest": path}
+
+
+def _summary(figures: Mapping[str, float]) -> str:
+    """The package's one-line summary (ThongTin tom_tat): the commune's reporting."""
+    n = {k: f"{figures.get(k, 0):,.0f}".replace(",", ".") for k in ("DV00", "NP00", "DH00")}
+    return (
+        f"{n['NP00']}/{n['DV00']} đơn vị của xã đã báo cáo, {n['DH00']} đơn vị đúng hạn "
+        "(gói số liệu do thidua lập từ bản tổng hợp của xã)."
+    )
 
 
 def manifest_mismatch(manifest: bytes, name: str, sha256: str) -> str | None:
