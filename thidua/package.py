@@ -35,8 +35,10 @@ from thidua import __version__
 from thidua.checks import Examined
 from thidua.config import Config, Cycle, Unit, load_config
 from thidua.intake import Arrival
+from thidua.rules import problem
 
 MANIFEST_SUFFIX = ".json"  # beside the workbook, same stem: the folder pairs them
+MANIFEST_MAX_BYTES = 2**20  # a manifest lists a few hundred submissions: ~100 kB
 # The narratives travel in the commune's docx report, not in the package: "Không có" is
 # what the template asks for an empty section, and the province's rollup skips it.
 PACKAGE_INFO = {"nguoi_lap": "thidua"} | dict.fromkeys(
@@ -327,8 +329,6 @@ def check_manifests(examined: list[Examined], arrivals: list[Arrival]) -> None:
     same mail or upload, same name but `.json`; or the only workbook of its mail), does
     not hold its sha256.  A workbook sent without a manifest (hand-filled) is not
     concerned."""
-    from thidua.rules import problem
-
     by_origin = {a.path: a for a in arrivals}
     for ex in examined:
         arrival = by_origin.get(ex.incoming.origin)
@@ -342,8 +342,10 @@ def check_manifests(examined: list[Examined], arrivals: list[Arrival]) -> None:
                 alone or name.stem.casefold() == Path(book).stem.casefold()
             ):
                 continue
-            reason = manifest_mismatch(
-                doc.archived_path.read_bytes(), book, ex.incoming.submission_id
+            reason = (
+                manifest_mismatch(doc.archived_path.read_bytes(), book, ex.incoming.submission_id)
+                if doc.size <= MANIFEST_MAX_BYTES
+                else "tệp kê khai quá lớn"
             )
             if reason:
                 ex.problems.append(problem("manifest", value=doc.name, book=book, reason=reason))
