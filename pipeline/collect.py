@@ -29,6 +29,7 @@ from thidua.batch import Batch, batch_frames, files_frame, outcomes, values_fram
 from thidua.checks import Examined
 from thidua.examine import examine_all, set_apart
 from thidua.intake import Arrival, scan, take_all
+from thidua.package import check_manifests
 from thidua.parse import Limits
 from thidua.workspace import Workspace
 from warehouse.db import connect
@@ -134,6 +135,7 @@ def examine(
         seen.add(inc.submission_id)
         new.append(inc)
     batch.examined = examine_all(ws.config, new, Limits.from_checks(ws.config.settings.checks))
+    check_manifests(batch.examined, arrivals)
     if claims:
         batch.examined, batch.misdirected = set_apart(batch.examined, claims)
     batch.values = validate_values(ws, batch.examined, ws.paths.data_docs if docs else None)

@@ -12,6 +12,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from pipeline.package import write_package
 from pipeline.steps import Runner, call
 from thidua.clock import now
 from thidua.config import Cycle
@@ -107,6 +108,7 @@ def _run(ws: Workspace, cycle: Cycle, kind: str, today: date | None) -> RollupRe
         )
     files["docx"] = docx_report.write(out / f"bao-cao-{cycle.id}.docx", tables, ctx, chart_files)
     files["texts"] = texts.save()
+    files |= write_package(cfg, cycle, tables, out)
     headline["files"] = {k: str(v) for k, v in files.items()}
     # Record the version and its provenance (one short write transaction)
     with connect(ws.paths.warehouse) as con:

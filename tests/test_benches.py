@@ -17,6 +17,11 @@ SMOKE = [
     ("cli_collect.py", ["--runs", "1"], "floor: a process importing GX"),
     ("collect.py", ["--n", "60", "--sample", "5", "--corpus", "{tmp}"], "end to end"),
     ("mailbox.py", ["--n", "20", "--batch", "10", "--corpus", "{tmp}"], "20 loaded"),
+    (
+        "national.py",
+        ["--communes", "4", "--provinces", "2"],
+        "national totals equal the sums of the packages sent: True",
+    ),
     ("remind.py", ["--units", "3000", "--emails", "20"], "mailer, one connection"),
     ("rollup.py", ["--units", "2000"], "same results (checked equal)"),
     ("web_upload.py", ["--n", "2", "--mode", "both"], "each loaded once: True"),

@@ -43,7 +43,8 @@ from thidua.rules import fmt
 from thidua.workers import map_chunks, pool_size
 
 SUBMISSION_SUFFIXES = (".xlsx", ".csv")
-DOCUMENT_SUFFIXES = (".docx", ".pdf")  # a plan document beside its workbook
+# a plan document beside its workbook; a rollup package's manifest (`thidua.package`)
+DOCUMENT_SUFFIXES = (".docx", ".pdf", ".json")
 INBOX_SUFFIXES = SUBMISSION_SUFFIXES + (".eml",)
 MAX_NAME_BYTES = 200  # + the 13-byte quarantine prefix stays under ext4's 255
 TMP_SUFFIX = ".tmp"

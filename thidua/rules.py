@@ -55,6 +55,12 @@ RULES: dict[str, Rule] = {
         "Chỉ đính kèm tệp báo cáo .xlsx (và văn bản kế hoạch), không kèm ảnh "
         "hay tệp lớn, rồi gửi lại.",
     ),
+    "manifest": Rule(
+        ERROR,
+        "Tệp kê khai “{value}” không xác nhận tệp số liệu “{book}”: {reason}.",
+        "Gửi lại đúng hai tệp thidua đã lập (tệp .xlsx và tệp kê khai .json cùng tên), "
+        "không sửa tệp .xlsx sau khi lập; biểu mẫu điền tay thì gửi không kèm tệp kê khai.",
+    ),
     "missing_sheet": Rule(
         ERROR,
         "Thiếu trang tính “{value}”.",

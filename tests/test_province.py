@@ -1,0 +1,297 @@
+"""The province tier (issue 24, items 1-2): communes' rollups write packages, a province
+home (thidua on config/tiers/ninh-binh) collects them by folder, mailbox and web page and
+rolls them up.  Real DuckDB files, a real pymap server, the real web app; every figure
+is checked against the communes' warehouses read independently."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from conftest import fresh_home, rows
+from mails import unit_mail
+
+from apps import synthetic
+from pipeline.collect import collect
+from pipeline.init import init_workspace
+from pipeline.rollup import run_annual
+from thidua import package
+from thidua.config import load_config
+from thidua.settings import REPO_CONFIG
+from thidua.template import build_workbook
+from thidua.workspace import Workspace
+from warehouse.db import connect
+
+PROVINCE = REPO_CONFIG / "tiers" / "ninh-binh"
+TZ = timezone(timedelta(hours=7))
+ON_TIME, LATE = datetime(2025, 12, 18, 9, tzinfo=TZ), datetime(2025, 12, 23, 9, tzinfo=TZ)
+PROVINCE_ON_TIME = datetime(2025, 12, 29, 9, tzinfo=TZ)
+PROVINCE_LATE = datetime(2026, 1, 6, 9, tzinfo=TZ)
+# The three communes with thidua: (province code, sender email, units sent on time, late)
+COMMUNES = {
+    "XA-PHONG-DOANH": ("vhxh@phongdoanh.example", slice(0, 30), slice(30, 36)),
+    "XA-YEN-KHANH": ("vhxh@yenkhanh.example", slice(0, 20), slice(20, 25)),
+    "XA-KIM-SON": ("vhxh@kimson.example", slice(5, 28), slice(0, 0)),
+}
+
+
+def test_province_fields_are_the_package_fields(cfg):
+    """The province's indicators.csv is the commune config's package, written once."""
+    assert (PROVINCE / "indicators.csv").read_text("utf-8") == package.indicators_csv(cfg)
+    province = load_config(PROVINCE)
+    codes = [i.code for i in province.indicators]
+    assert len(codes) == len(set(codes))
+    assert {u.kind for u in province.units} == {"xa"}
+    assert "vhxh@phongdoanh.example" in {u.email for u in province.units}
+
+
+def test_manifest_mismatch_names_the_file():
+    data = json.dumps({"files": {"nam-2025_X.xlsx": {"sha256": "ab"}}}).encode()
+    assert package.manifest_mismatch(data, "nam-2025_X.xlsx", "ab") is None
+    assert "không khớp" in package.manifest_mismatch(data, "nam-2025_X.xlsx", "cd")
+    assert package.manifest_mismatch(b"{", "x.xlsx", "ab") == (
+        "không đọc được tệp kê khai (manifest)"
+    )
+
+
+def commune_config(tmp: Path, code: str, email: str) -> Path:
+    """A copy of the sample commune's config whose sender is `email`: the province
+    registry knows the commune by it."""
+    if code == "XA-PHONG-DOANH":
+        return REPO_CONFIG
+    directory = tmp / f"config-{code}"
+    shutil.copytree(REPO_CONFIG, directory, ignore=shutil.ignore_patterns("secrets.toml"))
+    settings = directory / "settings.toml"
+    text = settings.read_text("utf-8").replace("vhxh@phongdoanh.example", email, 1)
+    settings.write_text(text, "utf-8")
+    return directory
+
+
+def commune_home(mp: pytest.MonkeyPatch, tmp: Path, code: str) -> Workspace:
+    """A commune home that collected its units' reports of 2025 and rolled them up."""
+    email, on_time, late = COMMUNES[code]
+    fresh_home(mp, tmp / code)
+    mp.setenv("THIDUA_CONFIG", str(commune_config(tmp, code, email)))
+    ws = Workspace.from_env()
+    init_workspace(ws)
+    cycle = ws.config.cycle("nam-2025")
+    units = ws.config.expected_units(cycle)
+    synthetic.drop_into_inbox(ws, cycle, units[on_time], ON_TIME)
+    synthetic.drop_into_inbox(ws, cycle, units[late], LATE)
+    collect(ws, docs=False, acks=False)
+    return ws
+
+
+def independent(ws: Workspace) -> dict:
+    """What the commune's package must say, read from its warehouse without the rollup:
+    units expected and reporting per kind, per (kind, indicator) the total and the units
+    behind it, per ratio the summed numerator and denominator of its population's units
+    holding both terms (a denominator above 0)."""
+    cfg = ws.config
+    kind_of = {u.code: u.kind for u in cfg.units}
+    with connect(ws.paths.warehouse, read_only=True) as con:
+        current = con.sql(
+            "SELECT s.unit_code, v.indicator_code, v.value FROM current_submissions s "
+            "JOIN submission_values v USING (submission_id) "
+            "WHERE s.cycle_id = 'nam-2025' AND v.measure = 'value' AND v.value IS NOT NULL"
+        ).fetchall()
+    reported = {code for code, _, _ in current}
+    expected = cfg.expected_units(cfg.cycle("nam-2025"))
+    out: dict = {"expected": {}, "submitted": {}, "totals": {}, "units": {}, "ratios": {}}
+    for u in expected:
+        out["expected"][u.kind] = out["expected"].get(u.kind, 0) + 1
+        out["submitted"][u.kind] = out["submitted"].get(u.kind, 0) + (u.code in reported)
+    value = {(code, ind): v for code, ind, v in current}
+    for (code, ind), v in value.items():
+        key = (kind_of[code], ind)
+        out["totals"][key] = out["totals"].get(key, 0) + v
+        out["units"][key] = out["units"].get(key, 0) + 1
+    for r in cfg.settings.rollup.ratios:
+        pop = [
+            u.code
+            for u in expected
+            if u.kind == r.population
+            and (not r.population_tags or set(u.tags) & set(r.population_tags))
+            and value.get((u.code, r.numerator)) is not None
+            and (value.get((u.code, r.denominator)) or 0) > 0
+        ]
+        out["ratios"][r.key] = (
+            sum(value[(c, r.numerator)] for c in pop),
+            sum(value[(c, r.denominator)] for c in pop),
+        )
+    return out
+
+
+def hand_filled(province, code: str, **changes: float) -> bytes:
+    """The package of a commune without thidua, filled by hand in `thidua template`'s
+    workbook: a small consistent commune (10 units, 8 reporting, 7 on time)."""
+    figures: dict = {f.code: 0 for f in package.fields(load_config(REPO_CONFIG))}
+    figures |= {"DV00": 10, "NP00": 8, "DH00": 7, "DV01": 10, "NP01": 8, "DH01": 7}
+    figures |= {"TA01": 240, "NA01": 8, "TA02": 31, "NA02": 8, "RT02": 120, "RM02": 240}
+    figures |= changes
+    unit, cycle = province.unit(code), province.cycle("nam-2025")
+    return build_workbook(province, unit, cycle, figures, info={"nguoi_lap": "Lê Thị Hoa"})
+
+
+def drop(inbox: Path, name: str, data: bytes, when: datetime) -> None:
+    inbox.mkdir(parents=True, exist_ok=True)
+    (inbox / name).write_bytes(data)
+    os.utime(inbox / name, (when.timestamp(), when.timestamp()))
+
+
+@pytest.mark.slow
+def test_three_communes_roll_up_into_the_province(tmp_path, monkeypatch, imap_server, cfg):
+    from datetime import date
+
+    from fastapi.testclient import TestClient
+
+    from apps.web.app import create_app
+    from pipeline.links import make_link
+
+    packages, truth = {}, {}
+    for code in COMMUNES:  # each commune home collects its units and rolls up
+        with pytest.MonkeyPatch.context() as mp:
+            ws = commune_home(mp, tmp_path, code)
+            result = run_annual(ws, 2025, date(2026, 1, 5))
+            packages[code] = (result.files["package"], result.files["manifest"])
+            truth[code] = independent(ws)
+    manifest = json.loads(packages["XA-KIM-SON"][1].read_text("utf-8"))
+    assert manifest["thidua_version"] and manifest["sources"]
+    # The province home: its own config, its own warehouse, the mailbox on pymap
+    pws = fresh_home(monkeypatch, tmp_path / "province")
+    monkeypatch.setenv("THIDUA_CONFIG", str(PROVINCE))
+    for name, value in imap_server.env().items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("THIDUA_WEB_SECRET_KEY", "test-secret-key-for-the-province")
+    pws = Workspace.from_env()
+    init_workspace(pws)
+    province = pws.config
+    inbox = pws.paths.inbox
+    # Phong Doanh by the folder (workbook and manifest, paired by name)
+    for path in packages["XA-PHONG-DOANH"]:
+        drop(inbox, path.name, path.read_bytes(), PROVINCE_ON_TIME)
+    # Yên Khánh by mail, late
+    book, man = packages["XA-YEN-KHANH"]
+    mail = unit_mail(
+        "vhxh@yenkhanh.example",
+        [(book.name, book.read_bytes()), (man.name, man.read_bytes())],
+        PROVINCE_LATE,
+        to=province.settings.sender.email,
+    )
+    imap_server.append([mail], dt=PROVINCE_LATE)
+    # Gia Viễn has no thidua: its hand-filled workbook, no manifest
+    drop(inbox, "bao-cao-gia-vien.xlsx", hand_filled(province, "XA-GIA-VIEN"), PROVINCE_ON_TIME)
+    # Nho Quan: a numerator above its denominator; Hải Hậu: a manifest of other bytes
+    bad = hand_filled(province, "XA-NHO-QUAN", RT02=300)
+    drop(inbox, "nam-2025_XA-NHO-QUAN.xlsx", bad, PROVINCE_ON_TIME)
+    tampered = hand_filled(province, "XA-HAI-HAU")
+    drop(inbox, "nam-2025_XA-HAI-HAU.xlsx", tampered, PROVINCE_ON_TIME)
+    drop(inbox, "nam-2025_XA-HAI-HAU.json", man.read_bytes(), PROVINCE_ON_TIME)
+    done = {f["unit"]: f for f in collect(pws, docs=False).files()}
+    assert {u: (f["outcome"].split("_")[0], f["late"]) for u, f in done.items()} == {
+        "XA-PHONG-DOANH": ("accepted", False),
+        "XA-YEN-KHANH": ("accepted", True),
+        "XA-GIA-VIEN": ("accepted", False),
+        "XA-NHO-QUAN": ("rejected", False),
+        "XA-HAI-HAU": ("rejected", False),
+    }
+    messages = dict(
+        rows(
+            pws,
+            "SELECT s.unit_code, string_agg(r.message_vi || ' @' || coalesce(r.cell, ''), ' | ') "
+            "FROM validation_results r JOIN submissions s USING (submission_id) "
+            "WHERE r.severity = 'error' GROUP BY ALL",
+        )
+    )
+    rt02 = next(i for i, f in enumerate(package.fields(cfg)) if f.code == "RT02")
+    assert re.search(
+        rf"RT02 = 300 lớn hơn RM02 = 240.*@ChiTieu!D{rt02 + 2}$", messages["XA-NHO-QUAN"]
+    )
+    assert "“nam-2025_XA-HAI-HAU.json”" in messages["XA-HAI-HAU"]
+    assert "không khớp" in messages["XA-HAI-HAU"] and set(messages) == {"XA-NHO-QUAN", "XA-HAI-HAU"}
+    # Kim Sơn through its upload page: received now, so late for 2025
+    monkeypatch.setenv("THIDUA_WEB_LINK_VALID_DAYS", "30")
+    pws = Workspace.from_env()
+    token = make_link(pws, "XA-KIM-SON", "nam-2025").rsplit("/u/", 1)[1]
+    with TestClient(create_app(pws), follow_redirects=False) as c:
+        page = c.get(f"/u/{token}")
+        assert page.status_code == 200, page.text[:3000]
+        csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
+        book = packages["XA-KIM-SON"][0]
+        xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        r = c.post(
+            f"/u/{token}/upload",
+            data={"csrf": csrf},
+            files={"file": (book.name, book.read_bytes(), xlsx)},
+        )
+        assert r.status_code in (200, 303), r.text
+    assert rows(
+        pws,
+        "SELECT s.outcome, s.late, list(r.rule_id) FROM submissions s "
+        "LEFT JOIN validation_results r USING (submission_id) "
+        "WHERE s.unit_code = 'XA-KIM-SON' GROUP BY ALL",
+    ) == [("accepted_with_warnings", True, ["late"])]
+    assert rows(pws, "SELECT count(*) FROM acknowledgments") == [(6,)]
+    check_province_rollup(run_annual(pws, 2025, date(2026, 1, 10)), truth, cfg)
+
+
+def check_province_rollup(result, truth: dict, cfg) -> None:
+    """Totals are the communes' sums, ratios summed numerators over summed
+    denominators, reporting rates right at both levels."""
+    import pandas as pd
+
+    hand = {"DV01": 10, "NP01": 8, "TA01": 240, "NA01": 8, "TA02": 31, "NA02": 8}
+    totals = pd.read_parquet(result.files["data"] / "indicators.parquet")
+    total = dict(zip(totals["indicator_code"], totals["total"], strict=True))
+    for f in package.fields(cfg):
+        table, *key = f.source
+        if table in ("indicators", "units"):
+            got = [
+                t[{"indicators": "totals"}.get(table, table)].get(tuple(key), 0)
+                for t in truth.values()
+            ]
+        elif table == "completeness" and key[0] and key[1] != "on_time":
+            got = [t[key[1]].get(key[0], 0) for t in truth.values()]
+        else:
+            continue
+        assert total[f.code] == pytest.approx(sum(got) + hand.get(f.code, 0)), f.code
+    head = result.headline
+    assert (head["expected"], head["submitted"], head["on_time"], head["late"]) == (12, 4, 2, 2)
+    assert head["reporting_rate"] == pytest.approx(100 * 4 / 12, abs=0.01)
+    # the second level: units of the reporting communes (companies only invited)
+    counted = [k for k in cfg.settings.kinds if k not in cfg.settings.rollup.invited_kinds]
+    submitted = sum(t["submitted"].get(k, 0) for t in truth.values() for k in counted) + 8
+    expected = sum(t["expected"].get(k, 0) for t in truth.values() for k in counted) + 10
+    assert head["ratios"]["don_vi_bao_cao"] == pytest.approx(100 * submitted / expected, abs=0.01)
+    for r in cfg.settings.rollup.ratios:
+        num = sum(t["ratios"][r.key][0] for t in truth.values())
+        den = sum(t["ratios"][r.key][1] for t in truth.values())
+        if r.key == "ky_nang_so":
+            num, den = num + 120, den + 240
+        assert head["ratios"][r.key] == pytest.approx(100 * num / den, abs=0.01), r.key
+    assert result.files["docx"].exists()
+
+
+def test_template_for_a_commune_of_the_province(tmp_path, monkeypatch):
+    """`thidua template` on the province config: the workbook a commune without thidua
+    fills by hand, holding every field of the package."""
+    from openpyxl import load_workbook
+    from typer.testing import CliRunner
+
+    from apps.cli import app
+
+    fresh_home(monkeypatch, tmp_path / "province")
+    monkeypatch.setenv("THIDUA_CONFIG", str(PROVINCE))
+    out = tmp_path / "mau.xlsx"
+    r = CliRunner().invoke(app, ["template", "XA-GIA-VIEN", "nam-2025", "-o", str(out)])
+    assert r.exit_code == 0, r.output
+    wb = load_workbook(out, read_only=True)
+    info = {row[0]: row[2] for row in wb["ThongTin"].iter_rows(min_row=2, values_only=True)}
+    assert (info["ma_don_vi"], info["ky_bao_cao"]) == ("XA-GIA-VIEN", "nam-2025")
+    codes = [row[0] for row in wb["ChiTieu"].iter_rows(min_row=2, values_only=True)]
+    assert codes == [f.code for f in package.fields(load_config(REPO_CONFIG))]
