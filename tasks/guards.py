@@ -6,9 +6,16 @@ from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 from prefect.concurrency.sync import concurrency
+from prefect.runtime import flow_run
 from prefect.settings import PREFECT_API_URL
 
 WRITER_LIMIT = "duckdb-writer"  # `thidua server start` creates it: prefect gcl create … --limit 1
+
+
+def writer_limit(tenant: str | None) -> str:
+    """One writer per warehouse: a hosted commune's limit is its own (`duckdb-writer-<tenant>`),
+    so communes write in parallel and each warehouse one run at a time."""
+    return f"{WRITER_LIMIT}-{tenant}" if tenant else WRITER_LIMIT
 
 
 def writer_slot(lease_duration: float = 300) -> AbstractContextManager[Any]:
@@ -17,8 +24,10 @@ def writer_slot(lease_duration: float = 300) -> AbstractContextManager[Any]:
     On the ephemeral API (no PREFECT_API_URL) there is no such limit and nothing to
     take; processes still take turns on the warehouse's file lock
     (`warehouse.db.connect`).  `strict=False`: a server without the limit lets the
-    write through too.  The lease frees the slot of a crashed holder.
+    write through too.  The lease frees the slot of a crashed holder.  The tenant is
+    the flow run's `tenant` parameter.
     """
     if not PREFECT_API_URL.value():
         return nullcontext()
-    return concurrency(WRITER_LIMIT, occupy=1, lease_duration=lease_duration, strict=False)
+    name = writer_limit((flow_run.parameters or {}).get("tenant"))
+    return concurrency(name, occupy=1, lease_duration=lease_duration, strict=False)
