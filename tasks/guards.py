@@ -18,14 +18,14 @@ def writer_limit(tenant: str | None) -> str:
     return f"{WRITER_LIMIT}-{tenant}" if tenant else WRITER_LIMIT
 
 
-def writer_slot(lease_duration: float = 300) -> AbstractContextManager[Any]:
+def writer_slot(lease_duration: float = 60) -> AbstractContextManager[Any]:
     """The global concurrency slot of the one DuckDB writer, shown in the Prefect UI.
 
     On the ephemeral API (no PREFECT_API_URL) there is no such limit and nothing to
     take; processes still take turns on the warehouse's file lock
     (`warehouse.db.connect`).  `strict=False`: a server without the limit lets the
-    write through too.  The lease frees the slot of a crashed holder.  The tenant is
-    the flow run's `tenant` parameter.
+    write through too.  The holder renews its lease; a lost host's slot frees itself
+    within `lease_duration`.  The tenant is the flow run's `tenant` parameter.
     """
     if not PREFECT_API_URL.value():
         return nullcontext()
