@@ -25,11 +25,10 @@ from pathlib import Path
 import yaml
 
 from thidua.errors import ThiduaError
-from thidua.tenants import Tenant, load_tenants
+from thidua.tenants import Tenant, load_tenants, writer_limit
 
 REPO = Path(__file__).resolve().parent.parent
 WORK_POOL = "thidua"
-WRITER_LIMIT = "duckdb-writer"
 
 
 class ServerError(ThiduaError):
@@ -179,7 +178,7 @@ class Server:
                 time.sleep(0.5)
         self._prefect("work-pool", "create", WORK_POOL, "--type", "process", "--overwrite")
         hosted = load_tenants(self.tenants) if self.tenants else {}
-        for limit in [WRITER_LIMIT] + [f"{WRITER_LIMIT}-{name}" for name in hosted]:
+        for limit in [writer_limit(None)] + [writer_limit(name) for name in hosted]:
             if self._prefect("gcl", "inspect", limit, check=False).returncode != 0:
                 self._prefect("gcl", "create", limit, "--limit", "1")
         self._automations()
@@ -195,10 +194,8 @@ class Server:
     def worker_command(self, name: str) -> list[str]:
         """A worker of the pool, at most `worker_limit` runs at once: on this host, or on
         another one with this server's `env()` (docs/deploy.md)."""
-        return [_prefect_bin(), "worker", "start", "--pool", WORK_POOL, "--name", name] + [
-            "--limit",
-            str(self.worker_limit),
-        ]
+        pool = ["--pool", WORK_POOL, "--limit", str(self.worker_limit)]
+        return [_prefect_bin(), "worker", "start", *pool, "--name", name]
 
     def _automations(self) -> None:
         done = subprocess.run(

@@ -9,13 +9,7 @@ from prefect.concurrency.sync import concurrency
 from prefect.runtime import flow_run
 from prefect.settings import PREFECT_API_URL
 
-WRITER_LIMIT = "duckdb-writer"  # `thidua server start` creates it: prefect gcl create … --limit 1
-
-
-def writer_limit(tenant: str | None) -> str:
-    """One writer per warehouse: a hosted commune's limit is its own (`duckdb-writer-<tenant>`),
-    so communes write in parallel and each warehouse one run at a time."""
-    return f"{WRITER_LIMIT}-{tenant}" if tenant else WRITER_LIMIT
+from thidua.tenants import writer_limit  # `thidua server start` creates the limits
 
 
 def writer_slot(lease_duration: float = 60) -> AbstractContextManager[Any]:

@@ -16,11 +16,10 @@ from apps.server import Server
 from apps.web.app import SESSION_COOKIE, create_tenants_app
 from pipeline.init import init_workspace
 from pipeline.links import make_link
-from tasks.guards import writer_limit
 from thidua.errors import ConfigError
 from thidua.passwords import hash_password
 from thidua.settings import REPO_CONFIG
-from thidua.tenants import load_tenants, tenant
+from thidua.tenants import load_tenants, tenant, writer_limit
 
 PASSWORDS = {"xa-a": "mat-khau-xa-a", "xa-b": "mat-khau-xa-b"}
 HASHES = {name: hash_password(pw) for name, pw in PASSWORDS.items()}

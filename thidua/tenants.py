@@ -27,6 +27,13 @@ from thidua.workspace import Workspace
 
 NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 NOT_SHARED = ("THIDUA_WEB_", "THIDUA_INBOX")
+WRITER_LIMIT = "duckdb-writer"  # the Prefect concurrency limit of the one DuckDB writer
+
+
+def writer_limit(tenant: str | None) -> str:
+    """One writer per warehouse: a hosted commune's limit is its own (`duckdb-writer-<tenant>`),
+    so communes write in parallel and each warehouse one run at a time."""
+    return f"{WRITER_LIMIT}-{tenant}" if tenant else WRITER_LIMIT
 
 
 @dataclass(frozen=True)
