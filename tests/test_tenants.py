@@ -115,6 +115,7 @@ def test_a_link_and_a_login_of_commune_a_get_403_on_commune_b(hosted):
     token_b = make_link(ws_b, unit.code, cycle.id).rsplit("/u/", 1)[1]
     c = TestClient(app, follow_redirects=False)
     # each commune's own link and login work, under its prefix
+    assert "đăng nhập tại /t/xa-a/officer" in c.get("/t/xa-a/").text
     assert c.get(f"/t/xa-a/u/{token_a}").status_code == 200
     assert f'action="/t/xa-a/u/{token_a}/upload"' in c.get(f"/t/xa-a/u/{token_a}").text
     assert c.get(f"/t/xa-b/u/{token_b}/template").status_code == 200
