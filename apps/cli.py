@@ -593,6 +593,14 @@ app.add_typer(server_app, name="server")
 PortOpt = Annotated[
     int, typer.Option("--port", help="Port of the Prefect API and UI (127.0.0.1 only).")
 ]
+TenantsOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--tenants",
+        envvar="THIDUA_TENANTS",
+        help="tenants.toml: the communes this deployment hosts (docs/deploy.md).",
+    ),
+]
 
 
 @server_app.command("start")
@@ -608,15 +616,21 @@ def server_start(
             "is set.",
         ),
     ] = None,
+    tenants: TenantsOpt = None,
+    host: Annotated[
+        str, typer.Option("--host", help="Address of the Prefect API (other hosts' workers).")
+    ] = "127.0.0.1",
 ) -> None:
-    """Start the Prefect server (SQLite under THIDUA_HOME/prefect), create the `thidua`
-    work pool and the `duckdb-writer` limit, deploy prefect.yaml, start a worker and the
-    web app."""
+    """Start the Prefect server (SQLite under THIDUA_HOME/prefect, or the PostgreSQL of
+    PREFECT_API_DATABASE_CONNECTION_URL), create the `thidua` work pool and the
+    `duckdb-writer` limits, deploy prefect.yaml (once per tenant with --tenants), start a
+    worker and the web app."""
     from apps.server import Server
 
     ws = _workspace()
-    server = Server(ws.paths.home, port)
-    with_web = ws.config.settings.web.secret_key is not None if web is None else web
+    server = Server(ws.paths.home, port, host, tenants)
+    has_key = tenants is not None or ws.config.settings.web.secret_key is not None
+    with_web = has_key if web is None else web
     server.start(worker=worker, web=with_web)
     if with_web:
         w = ws.config.settings.web
@@ -924,16 +938,19 @@ def web(
     port: Annotated[
         int | None, typer.Option("--port", help="Port (default web.port of settings, 8000).")
     ] = None,
+    tenants: TenantsOpt = None,
 ) -> None:
-    """Serve the web app with uvicorn (needs THIDUA_WEB_SECRET_KEY or secrets.toml)."""
+    """Serve the web app with uvicorn (needs THIDUA_WEB_SECRET_KEY or secrets.toml); with
+    a tenants list, every commune's site under /t/<tenant>/ (docs/deploy.md)."""
     if ctx.invoked_subcommand:
         return
     import uvicorn
 
-    from apps.web.app import create_app
+    from apps.web.app import create_app, create_tenants_app
+    from thidua.tenants import load_tenants
 
-    ws = _warehouse_workspace()
-    application = create_app(ws)
+    ws = _workspace() if tenants else _warehouse_workspace()
+    application = create_tenants_app(load_tenants(tenants)) if tenants else create_app(ws)
     web_settings = ws.config.settings.web
     uvicorn.run(
         application,

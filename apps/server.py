@@ -1,9 +1,11 @@
-"""Production mode on one machine: a local Prefect server, the `thidua` process work
-pool, the `duckdb-writer` concurrency limit, every deployment of `prefect.yaml` and a
+"""Production mode: a Prefect server, the `thidua` process work pool, the
+`duckdb-writer` concurrency limits, every deployment of `prefect.yaml` (once per hosted
+commune with a tenants list), the automations that rerun a lost host's runs, and a
 worker.  Drives the `prefect` CLI in subprocesses; imports nothing of Prefect.
 
-State lives under `$THIDUA_HOME/prefect/`: the server's SQLite database (PREFECT_HOME),
-logs and pid files, so `stop` finds what `start` launched.
+State lives under `$THIDUA_HOME/prefect/`: the server's SQLite database (PREFECT_HOME;
+PostgreSQL when `database` is set, docs/deploy.md), logs and pid files, so `stop` finds
+what `start` launched.
 """
 
 from __future__ import annotations
@@ -20,11 +22,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import yaml
+
 from thidua.errors import ThiduaError
+from thidua.tenants import Tenant, load_tenants, writer_limit
 
 REPO = Path(__file__).resolve().parent.parent
 WORK_POOL = "thidua"
-WRITER_LIMIT = "duckdb-writer"
 
 
 class ServerError(ThiduaError):
@@ -69,8 +73,12 @@ def web_process(
 
 @dataclass(frozen=True)
 class Server:
-    home: Path  # THIDUA_HOME
+    home: Path  # THIDUA_HOME (of the server's own state with tenants)
     port: int = 4200
+    host: str = "127.0.0.1"  # where the API listens: workers on other hosts reach it here
+    tenants: Path | None = None  # tenants.toml: one set of deployments per commune
+    database: str | None = None  # postgresql+asyncpg://… (else SQLite under PREFECT_HOME)
+    worker_limit: int = 4  # flow runs at once per worker
 
     @property
     def state(self) -> Path:
@@ -78,11 +86,11 @@ class Server:
 
     @property
     def api_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/api"
+        return f"http://{self.host}:{self.port}/api"
 
     @property
     def ui_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"http://{self.host}:{self.port}"
 
     def env(self) -> dict[str, str]:
         """Environment of every process of the server side (and of flows the worker runs)."""
@@ -92,7 +100,7 @@ class Server:
                 "PREFECT_HOME": str(self.state),
                 "PREFECT_API_URL": self.api_url,
                 "PREFECT_UI_URL": self.ui_url,
-                "PREFECT_SERVER_API_HOST": "127.0.0.1",
+                "PREFECT_SERVER_API_HOST": self.host,
                 "PREFECT_SERVER_API_PORT": str(self.port),
                 "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
                 "DO_NOT_TRACK": "1",
@@ -100,8 +108,13 @@ class Server:
                 "PREFECT_WORKER_QUERY_SECONDS": env.get("PREFECT_WORKER_QUERY_SECONDS", "5"),
                 "THIDUA_HOME": str(self.home),
                 "THIDUA_REPO": str(REPO),
+                "PREFECT_FLOWS_HEARTBEAT_FREQUENCY": "30",  # apps.automations: lost hosts
             }
         )
+        if self.tenants:
+            env["THIDUA_TENANTS"] = str(self.tenants.absolute())
+        if self.database:
+            env["PREFECT_API_DATABASE_CONNECTION_URL"] = self.database
         return env
 
     def _pid_file(self, name: str) -> Path:
@@ -147,21 +160,13 @@ class Server:
     def start(
         self, timeout: float = 120, deploy: bool = True, worker: bool = True, web: bool = False
     ) -> None:
-        """Start the server (if not running), create pool and limit, deploy, start a worker
-        and, with `web`, the upload and review pages (`thidua web`)."""
+        """Start the server (if not running), create pool, limits and automations, deploy,
+        start a worker and, with `web`, the upload and review pages (`thidua web`)."""
         if not self.healthy():
             self._spawn(
                 "server",
-                [
-                    _prefect_bin(),
-                    "server",
-                    "start",
-                    "--host",
-                    "127.0.0.1",
-                    "--port",
-                    str(self.port),
-                    "--analytics-off",
-                ],
+                [_prefect_bin(), "server", "start", "--host", self.host, "--port", str(self.port)]
+                + ["--analytics-off"],
             )
             deadline = time.monotonic() + timeout
             while not self.healthy():
@@ -172,17 +177,58 @@ class Server:
                     )
                 time.sleep(0.5)
         self._prefect("work-pool", "create", WORK_POOL, "--type", "process", "--overwrite")
-        if self._prefect("gcl", "inspect", WRITER_LIMIT, check=False).returncode != 0:
-            self._prefect("gcl", "create", WRITER_LIMIT, "--limit", "1")
+        hosted = load_tenants(self.tenants) if self.tenants else {}
+        for limit in [writer_limit(None)] + [writer_limit(name) for name in hosted]:
+            if self._prefect("gcl", "inspect", limit, check=False).returncode != 0:
+                self._prefect("gcl", "create", limit, "--limit", "1")
+        self._automations()
         if deploy:
-            self._prefect("--no-prompt", "deploy", "--all")
-        if worker and not self.running("worker"):
-            self._spawn(
-                "worker",
-                [_prefect_bin(), "worker", "start", "--pool", WORK_POOL, "--name", "thidua-worker"],
+            self._prefect(
+                "--no-prompt", "deploy", "--all", "--prefect-file", self._deployments(hosted)
             )
+        if worker and not self.running("worker"):
+            self._spawn("worker", self.worker_command("thidua-worker"))
         if web and not self.running("web"):
             self._spawn("web", [sys.executable, "-m", "apps", "web"])
+
+    def worker_command(self, name: str) -> list[str]:
+        """A worker of the pool, at most `worker_limit` runs at once: on this host, or on
+        another one with this server's `env()` (docs/deploy.md)."""
+        pool = ["--pool", WORK_POOL, "--limit", str(self.worker_limit)]
+        return [_prefect_bin(), "worker", "start", *pool, "--name", name]
+
+    def _automations(self) -> None:
+        done = subprocess.run(
+            [sys.executable, "-m", "apps.automations"],
+            cwd=REPO,
+            env=self.env(),
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if done.returncode != 0:
+            raise ServerError(f"automations not created:\n{done.stdout}{done.stderr}")
+
+    def _deployments(self, hosted: Mapping[str, Tenant]) -> str:
+        """prefect.yaml itself, or (with tenants) a copy with each deployment once per
+        tenant: named after it, `tenant` among its parameters, tagged `tenant:<name>`."""
+        if not hosted:
+            return str(REPO / "prefect.yaml")
+        doc = yaml.safe_load((REPO / "prefect.yaml").read_text("utf-8"))
+        doc["deployments"] = [
+            {
+                **d,
+                "name": name,
+                "parameters": {**(d.get("parameters") or {}), "tenant": name},
+                "tags": [f"tenant:{name}"],
+            }
+            for name in hosted
+            for d in doc["deployments"]
+        ]
+        path = self.state / "prefect-tenants.yaml"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(yaml.safe_dump(doc, allow_unicode=True, sort_keys=False), "utf-8")
+        return str(path)
 
     def running(self, name: str) -> bool:
         pid = self._pid(name)

@@ -51,8 +51,8 @@ def artifact_rows(done: Collected) -> list[dict]:
 
 
 @flow(name="collect", log_prints=True, **ALERT_HOOKS)
-def collect_flow(inbox: str | None = None) -> dict:
-    done = collect(run_workspace(), Path(inbox) if inbox else None, run=run)
+def collect_flow(inbox: str | None = None, tenant: str | None = None) -> dict:
+    done = collect(run_workspace(tenant), Path(inbox) if inbox else None, run=run)
     rows = artifact_rows(done)
     if rows:  # what the admin scans first leads; the full sha256 is in DuckDB
         unreadable = sum(1 for ex in done.batch.examined if ex.parsed is None)

@@ -14,11 +14,14 @@ from prefect.runtime import flow_run as current_run
 from prefect.utilities.urls import url_for
 
 from thidua.alerts import failure_alert
+from thidua.errors import ThiduaError
 from thidua.mailer import send_one
+from thidua.tenants import tenant as hosted
 from thidua.workspace import Workspace
 
 _HANDED: ContextVar[Workspace | None] = ContextVar("thidua_handed_workspace", default=None)
 _RUNS: dict[str, Workspace] = {}  # flow run id → its workspace, until the run ends
+MAX_RUNS = 3  # a crashed run is rerun (apps.automations); one that always crashes stops
 
 
 @contextmanager
@@ -32,18 +35,26 @@ def handing(ws: Workspace) -> Iterator[None]:
         _HANDED.reset(token)
 
 
-def run_workspace() -> Workspace:
+def resolve(tenant: str | None) -> Workspace:
+    """The tenant's workspace (`THIDUA_TENANTS`), else the process's (`THIDUA_*`)."""
+    return hosted(tenant).workspace() if tenant else Workspace.from_env()
+
+
+def run_workspace(tenant: str | None = None) -> Workspace:
     """The workspace of the current flow run: the one handed by the caller, else resolved
-    here (a deployment's run). Kept for the run's state hooks, so the settings are
-    resolved at most once per run."""
-    ws = _HANDED.get() or Workspace.from_env()
+    here (a deployment's run, for its `tenant` when the deployment hosts many communes).
+    Kept for the run's state hooks, so the settings are resolved at most once per run."""
+    if current_run.run_count > MAX_RUNS:
+        raise ThiduaError(f"run {current_run.name}: crashed {MAX_RUNS} times, not rerun again")
+    ws = _HANDED.get() or resolve(tenant)
     _RUNS[str(current_run.id)] = ws
     return ws
 
 
 def _run_workspace_of(flow_run: Any) -> Workspace:
     """The workspace the run used; resolved here only if the run failed before it had one."""
-    return _RUNS.pop(str(flow_run.id), None) or _HANDED.get() or Workspace.from_env()
+    handed = _RUNS.pop(str(flow_run.id), None) or _HANDED.get()
+    return handed or resolve((flow_run.parameters or {}).get("tenant"))
 
 
 def alert_admin(flow: Any, flow_run: Any, state: Any) -> None:

@@ -26,9 +26,14 @@ from thidua.calendar import format_date_vi
 
 
 @flow(name="remind", log_prints=True, **ALERT_HOOKS)
-def remind(today: date | None = None, cycle: str | None = None, dry_run: bool = False) -> dict:
+def remind(
+    today: date | None = None,
+    cycle: str | None = None,
+    dry_run: bool = False,
+    tenant: str | None = None,
+) -> dict:
     """Send today's reminders; a dry run plans and reports without sending or logging."""
-    ws = run_workspace()
+    ws = run_workspace(tenant)
     progress = cast(  # a sync flow: the sync call, not a coroutine
         UUID,
         create_progress_artifact(0.0, key="remind-progress", description="Thư nhắc hạn đã gửi"),

@@ -21,10 +21,12 @@ from tasks.rollup import run
 from thidua import words
 
 
-def _rollup(kind: str, number: int, today: date | None, send_email: bool) -> dict:
+def _rollup(
+    kind: str, number: int, today: date | None, send_email: bool, tenant: str | None
+) -> dict:
     """Run the rollup sequence, then publish a markdown artifact (headline figures,
     file links) and a table (completeness per block)."""
-    result, sent = rollup(run_workspace(), kind, number, today, send_email, run=run)
+    result, sent = rollup(run_workspace(tenant), kind, number, today, send_email, run=run)
     out = result.as_dict()
     if sent is not None:
         out["email"] = sent
@@ -43,17 +45,21 @@ def _rollup(kind: str, number: int, today: date | None, send_email: bool) -> dic
 
 
 @flow(name="annual-rollup", log_prints=True, **ALERT_HOOKS)
-def annual_rollup(year: int, today: date | None = None, send_email: bool = False) -> dict:
+def annual_rollup(
+    year: int, today: date | None = None, send_email: bool = False, tenant: str | None = None
+) -> dict:
     """Roll up the annual cycle nam-<year>: a new recorded version of every output."""
     # Query DuckDB, write xlsx/docx/charts/data, record provenance, mail when asked
-    return _rollup("annual", year, today, send_email)
+    return _rollup("annual", year, today, send_email, tenant)
 
 
 @flow(name="phase-rollup", log_prints=True, **ALERT_HOOKS)
-def phase_rollup(phase: int, today: date | None = None, send_email: bool = False) -> dict:
+def phase_rollup(
+    phase: int, today: date | None = None, send_email: bool = False, tenant: str | None = None
+) -> dict:
     """Roll up a phase (1: sơ kết 2025–2027, 2: tổng kết 2025–2030), years side by side."""
     # The phase cycle itself, its years and the targets registered in the plan
-    return _rollup("phase", phase, today, send_email)
+    return _rollup("phase", phase, today, send_email, tenant)
 
 
 if __name__ == "__main__":

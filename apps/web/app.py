@@ -10,6 +10,10 @@ Safety, route by route:
   (in-memory, per process: `RATE_BURST` requests, one more every `RATE_EVERY` s).
 - `/officer…`: a session cookie signed with the same key, set by the login; every form
   carries the session's CSRF token (compared as bytes: any text is just a wrong token).
+- Many communes (`create_tenants_app`): each tenant's site under `/t/<tenant>/`, with
+  its own key (links and sessions), its own session cookie scoped to its prefix; a
+  request that carries another tenant's session cookie is refused (403), and so is
+  another tenant's link (its signature does not verify).
 - Uploads: Content-Length and the streamed bytes are capped at `[web] max_upload_mb`
   (413 beyond); the part must be declared as xlsx (or octet-stream) *and* be a zip
   (415 otherwise); the workbook is parsed only in the examination's isolated worker,
@@ -25,8 +29,8 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from contextlib import AsyncExitStack, asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -34,16 +38,22 @@ from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.middleware.sessions import SessionMiddleware
+from starlette.routing import Mount, get_route_path
 
 from apps.web import council, officer, public, unit
 from apps.web.guards import TokenBucket, security_headers
 from apps.web.site import Site, templates
 from pipeline.upload import UploadQueue
 from thidua import links
-from thidua.errors import ThiduaError
+from thidua.errors import ConfigError, ThiduaError
+from thidua.tenants import Tenant
 from thidua.workspace import Workspace
 
 SESSION_HOURS = 8
+SESSION_COOKIE = "thidua_officer"
+FOREIGN_SESSION = (
+    "Phiên đăng nhập này thuộc trang của xã khác. Vui lòng đăng nhập tại trang của xã mình."
+)
 # the error page of each status: its title and what to do
 PAGES = {
     400: (
@@ -102,35 +112,84 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             await run_in_threadpool(uploads.stop)
 
 
-def create_app(ws: Workspace, prefect_ui: str | None = None) -> FastAPI:
-    """The app on this workspace; WebNotConfigured without `[web] secret_key`."""
+def create_app(ws: Workspace, prefect_ui: str | None = None, tenant: str | None = None) -> FastAPI:
+    """The app on this workspace (one `tenant` of many: served under `/t/<tenant>`);
+    WebNotConfigured without `[web] secret_key`."""
     web = ws.config.settings.web
     key = links.secret(web)
     prefect_ui = prefect_ui or os.environ.get("PREFECT_UI_URL", "http://127.0.0.1:4200")
     app = FastAPI(
         title="thidua", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan
     )
-    app.state.site = Site(ws, key, templates(ws), prefect_ui)
+    pages = templates(ws)
+    pages.env.globals["root"] = f"/t/{tenant}" if tenant else ""
+    app.state.site = Site(ws, key, pages, prefect_ui)
     app.state.uploads = None
     app.state.buckets = TokenBucket()
     app.state.login_bucket = TokenBucket(burst=10, every=6.0)
     app.add_middleware(
         SessionMiddleware,
         secret_key=key,
-        session_cookie="thidua_officer",
+        session_cookie=f"{SESSION_COOKIE}_{tenant}" if tenant else SESSION_COOKIE,
+        path=f"/t/{tenant}" if tenant else "/",
         max_age=SESSION_HOURS * 3600,
         same_site="strict",
         https_only=web.base_url.startswith("https"),
     )
     app.middleware("http")(security_headers)
+    if tenant:
+        app.middleware("http")(own_sessions_only(tenant))
     for module in (unit, council, officer, public):
         app.include_router(module.router)
     app.add_exception_handler(ThiduaError, project_error)
     app.add_exception_handler(HTTPException, http_error)
     app.add_exception_handler(RequestValidationError, http_error)
-    app.add_exception_handler(officer.LoginRequired, lambda request, exc: officer.to_login())
+    app.add_exception_handler(officer.LoginRequired, lambda request, exc: officer.to_login(request))
     app.add_exception_handler(Exception, server_error)
     return app
+
+
+def own_sessions_only(
+    tenant: str,
+) -> Callable[[Request, Callable[[Request], Awaitable[Response]]], Awaitable[Response]]:
+    """Middleware of a tenant's site: a request carrying another tenant's session
+    cookie is refused (403) before any page or data, rather than sent to the login."""
+    own = f"{SESSION_COOKIE}_{tenant}"
+
+    async def guard(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        if any(k.startswith(SESSION_COOKIE + "_") and k != own for k in request.cookies):
+            return error_page(request, 403, PAGES[403][0], FOREIGN_SESSION)
+        return await call_next(request)
+
+    return guard
+
+
+def create_tenants_app(tenants: Mapping[str, Tenant], prefect_ui: str | None = None) -> FastAPI:
+    """Every tenant's site under `/t/<tenant>/`; ConfigError when two tenants share a
+    web key (a session or link of one would then open the other)."""
+    sites = {name: create_app(t.workspace(), prefect_ui, name) for name, t in tenants.items()}
+    keys = [s.state.site.key for s in sites.values()]
+    if len(set(keys)) != len(keys):
+        raise ConfigError(["tenants: each commune needs its own [web] secret_key"])
+
+    @asynccontextmanager
+    async def each_lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with AsyncExitStack() as stack:
+            for site_app in sites.values():
+                await stack.enter_async_context(site_app.router.lifespan_context(site_app))
+            yield
+
+    app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None, lifespan=each_lifespan)
+    app.router.routes.extend(Mount(f"/t/{name}", app=s) for name, s in sites.items())
+    app.get("/healthz")(healthz)
+    app.middleware("http")(security_headers)
+    return app
+
+
+async def healthz() -> Response:
+    return Response("ok", media_type="text/plain")
 
 
 def error_page(
@@ -163,7 +222,7 @@ async def http_error(request: Request, exc: Exception) -> Response:
     query) in the site's words; a cut unit link (`/u/…`) is told as a link."""
     status = getattr(exc, "status_code", 422)
     title, message = PAGES.get(status, PAGES[400])
-    if status == 404 and request.url.path.startswith("/u/"):
+    if status == 404 and get_route_path(request.scope).startswith("/u/"):
         title, message = links.Tampered.title, links.Tampered.message
     return error_page(request, status, title, message, getattr(exc, "headers", None))
 

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
 from starlette.concurrency import run_in_threadpool
 
-from apps.web.officer import Officer, checked_form, csrf_token
+from apps.web.officer import Officer, checked_form, csrf_token, to
 from apps.web.site import Site, WebError, site
 from pipeline import awards
 from thidua.awards import council_members
@@ -77,7 +77,7 @@ async def council_open(request: Request, s: SiteDep, cycle: str) -> HTMLResponse
     except (ValueError, ThiduaError) as exc:
         why = str(exc) if isinstance(exc, ThiduaError) else "ngày họp theo dạng dd/mm/yyyy"
         return await _page(request, s, cycle, None, 400, refused=why)
-    return RedirectResponse(f"/officer/khen-thuong/{cycle}/hop/{m['id']}", status_code=303)
+    return to(request, f"/officer/khen-thuong/{cycle}/hop/{m['id']}")
 
 
 @router.get("/{cycle}/hop/{meeting_id}", response_class=HTMLResponse)
@@ -107,7 +107,7 @@ async def council_decide(
     except (ValueError, ThiduaError) as exc:
         why = str(exc) if isinstance(exc, ThiduaError) else "số phiếu đồng ý là một số"
         return await _page(request, s, cycle, meeting_id, 400, refused=why)
-    return RedirectResponse(f"/officer/khen-thuong/{cycle}/hop/{meeting_id}", status_code=303)
+    return to(request, f"/officer/khen-thuong/{cycle}/hop/{meeting_id}")
 
 
 @router.get("/{cycle}/hop/{meeting_id}/{name}.docx")

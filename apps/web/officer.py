@@ -47,8 +47,13 @@ def logged_in(request: Request) -> None:
 Officer = Depends(logged_in)
 
 
-def to_login() -> RedirectResponse:
-    return RedirectResponse("/officer/login", status_code=303)
+def to(request: Request, path: str) -> RedirectResponse:
+    """A redirect inside this site, under its prefix when it serves one of many tenants."""
+    return RedirectResponse(request.scope.get("root_path", "") + path, status_code=303)
+
+
+def to_login(request: Request) -> RedirectResponse:
+    return to(request, "/officer/login")
 
 
 def csrf_token(request: Request) -> str:
@@ -91,7 +96,7 @@ async def login(request: Request, s: SiteDep) -> Response:
         return s.page(request, "login.html", 401, csrf=csrf_token(request), failed=True)
     request.session.clear()
     request.session.update({"officer": True, "csrf": secrets.token_urlsafe(24)})
-    return RedirectResponse("/officer", status_code=303)
+    return to(request, "/officer")
 
 
 @router.post("/logout")
@@ -99,7 +104,7 @@ async def logout(request: Request) -> RedirectResponse:
     if request.session.get("officer"):
         await checked_form(request)
     request.session.clear()
-    return to_login()
+    return to_login(request)
 
 
 @router.get("", response_class=HTMLResponse, dependencies=[Officer])
@@ -170,4 +175,4 @@ async def officer_decide(request: Request, s: SiteDep, cycle: str, unit: str) ->
     except ThiduaError as exc:  # ReviewRefused, ReviewConflict: the page says why
         status = 400 if isinstance(exc, ReviewRefused) else 409
         return await unit_page(request, s, unit, cycle, status, refused=str(exc))
-    return RedirectResponse(f"/officer/{cycle}/{unit}?done={action}", status_code=303)
+    return to(request, f"/officer/{cycle}/{unit}?done={action}")

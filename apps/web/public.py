@@ -20,7 +20,7 @@ async def root(request: Request, s: Annotated[Site, Depends(site)]) -> HTMLRespo
         "error.html",
         title="Trang nộp báo cáo thi đua",
         message="Đơn vị vui lòng mở đường dẫn riêng trong thư nhắc của đơn vị. "
-        "Cán bộ Phòng VHXH đăng nhập tại /officer.",
+        f"Cán bộ Phòng VHXH đăng nhập tại {request.scope.get('root_path', '')}/officer.",
     )
 
 

@@ -1,0 +1,86 @@
+"""The two automations that make a lost worker host survivable (`python -m
+apps.automations`, run by `thidua server start` against its server):
+
+1. a flow run whose heartbeats stop (`PREFECT_FLOWS_HEARTBEAT_FREQUENCY`, set for every
+   run the workers start) is marked Crashed after `SILENCE` seconds: its host is gone;
+2. a Crashed run is scheduled again (`AwaitingRetry`, the same run and parameters) and
+   another worker takes it.  The flow re-runs from the start: its steps are idempotent
+   (the warehouse and the sent log are the record), and `flows.hooks.run_workspace`
+   refuses a run past `MAX_RUNS`, so a run that crashes every time stops looping.
+
+Neither is on by default in a self-hosted server.  Looked up by name: created once.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from prefect.automations import Automation
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.objects import StateType
+from prefect.events.actions import ChangeFlowRunState
+from prefect.events.schemas.automations import EventTrigger, Posture
+from prefect.events.schemas.events import ResourceSpecification
+
+SILENCE = 90  # three missed heartbeats of 30 s
+FLOW_RUNS = ResourceSpecification({"prefect.resource.id": "prefect.flow-run.*"})
+ENDS = {f"prefect.flow-run.{s}" for s in ("Completed", "Failed", "Cancelled", "Crashed")}
+
+
+def automations() -> list[Automation]:
+    crash = Automation(
+        name="thidua: crash silent runs",
+        description="No heartbeat for 90 s: the worker host is lost.",
+        trigger=EventTrigger(
+            after={"prefect.flow-run.heartbeat"},
+            expect={"prefect.flow-run.heartbeat", *ENDS},
+            match=FLOW_RUNS,
+            for_each={"prefect.resource.id"},
+            posture=Posture.Proactive,
+            threshold=1,
+            within=timedelta(seconds=SILENCE),
+        ),
+        actions=[
+            ChangeFlowRunState(
+                state=StateType.CRASHED,
+                name="Crashed",
+                message="Mất nhịp tim: máy chạy worker đã mất.",
+                force=False,
+            )
+        ],
+    )
+    rerun = Automation(
+        name="thidua: rerun crashed runs",
+        description="A crashed run is scheduled again for any worker of the pool.",
+        trigger=EventTrigger(
+            expect={"prefect.flow-run.Crashed"},
+            match=FLOW_RUNS,
+            for_each={"prefect.resource.id"},
+            posture=Posture.Reactive,
+            threshold=1,
+        ),
+        actions=[
+            ChangeFlowRunState(
+                state=StateType.SCHEDULED,
+                name="AwaitingRetry",
+                message="Chạy lại trên worker khác.",
+                force=True,
+            )
+        ],
+    )
+    return [crash, rerun]
+
+
+def ensure() -> list[str]:
+    """Create the automations the server lacks; return the names created."""
+    created = []
+    with get_client(sync_client=True) as client:
+        for automation in automations():
+            if not client.read_automations_by_name(automation.name):
+                automation.create()
+                created.append(automation.name)
+    return created
+
+
+if __name__ == "__main__":
+    print("\n".join(ensure()))
