@@ -17,12 +17,16 @@ from pathlib import Path
 import openpyxl
 import pytest
 from data.corpus import ON_TIME
+from docx import Document
 from fastapi.testclient import TestClient
 
+from apps import synthetic
 from apps.web.app import create_app
+from pipeline.collect import collect
 from pipeline.init import init_workspace
 from thidua.passwords import hash_password
 from thidua.settings import REPO_CONFIG
+from thidua.template import build_workbook
 from thidua.workspace import Workspace
 from warehouse.db import connect
 
@@ -224,3 +228,32 @@ def login(c: TestClient, password: str = PASSWORD):
 
 def officer_csrf(c: TestClient, path: str) -> str:
     return re.search(r'name="csrf" value="([^"]+)"', c.get(path).text).group(1)
+
+
+# -- proposals (test_awards, test_council_e2e)
+
+PROPOSALS = [
+    ("Tập thể", "Tổ công nghệ số Thôn 3", "Thôn 3", "Giấy khen", "Hỗ trợ 120 hộ"),
+    ("Cá nhân", "Nguyễn Thị Hoa", "Công chức văn hóa", "Giấy khen", "Tích cực"),
+    ("Hộ gia đình", "Hộ bà Lê Thị Lan", "Thôn 3", "Giấy khen", "Thanh toán số"),
+    ("Cá nhân", "Trần Văn Nam", "Trưởng thôn", "Bằng khen của Chủ tịch UBND tỉnh", "Xuất sắc"),
+]
+
+
+def send(ws, unit: str, cycle: str, proposals: list[tuple], at: datetime, name: str) -> None:
+    """A unit's workbook with these proposals, dropped into the inbox and collected."""
+    cfg = ws.config
+    u, c = cfg.unit(unit), cfg.cycle(cycle)
+    data = build_workbook(cfg, u, c, synthetic.values(cfg, u, c), proposals=proposals)
+    path = ws.paths.inbox / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    os.utime(path, (at.timestamp(), at.timestamp()))
+    collect(ws)
+
+
+def docx_text(path) -> str:
+    """Every paragraph and table cell of a docx, a line each."""
+    doc = Document(str(path))
+    cells = [c.text for t in doc.tables for row in t.rows for c in row.cells]
+    return "\n".join([p.text for p in doc.paragraphs] + cells)

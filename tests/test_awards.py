@@ -4,36 +4,20 @@ through the Hội đồng Thi đua – Khen thưởng xã, and what reports coun
 from __future__ import annotations
 
 import json
-import os
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime
 
 import pytest
 from docx import Document
+from helpers import PROPOSALS, VN, docx_text, send
 from openpyxl import load_workbook
 
-from apps import synthetic
 from pipeline import awards
-from pipeline.collect import collect
 from pipeline.rollup import run_annual
 from thidua.awards import AwardRefused
-from thidua.template import build_workbook
 from warehouse.db import connect
 from warehouse.rollups import cycle_tables, prepare
 
-TZ = timezone(timedelta(hours=7))
 MEMBERS = 7  # config/council.yaml
-
-
-def send(ws, unit: str, cycle: str, proposals: list[tuple], at: datetime, name: str) -> None:
-    """A unit's workbook with these proposals, dropped into the inbox and collected."""
-    cfg = ws.config
-    u, c = cfg.unit(unit), cfg.cycle(cycle)
-    data = build_workbook(cfg, u, c, synthetic.values(cfg, u, c), proposals=proposals)
-    path = ws.paths.inbox / name
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(data)
-    os.utime(path, (at.timestamp(), at.timestamp()))
-    collect(ws)
 
 
 def tables(ws, cycle: str) -> dict:
@@ -42,20 +26,13 @@ def tables(ws, cycle: str) -> dict:
         return cycle_tables(con, cycle, ws.config.settings.scoring)
 
 
-def docx_text(path) -> str:
-    """Every paragraph and table cell of a docx, a line each."""
-    doc = Document(str(path))
-    cells = [c.text for t in doc.tables for row in t.rows for c in row.cells]
-    return "\n".join([p.text for p in doc.paragraphs] + cells)
-
-
 def section_iv(path) -> str:
     text = "\n".join(p.text for p in Document(str(path)).paragraphs)
     return text[text.index("IV. CÔNG TÁC KHEN THƯỞNG") : text.index("3. Điểm tiêu chí")]
 
 
 def test_forms_subjects_and_classes_on_their_rows(workspace):
-    at = datetime(2030, 10, 1, 9, tzinfo=TZ)
+    at = datetime(2030, 10, 1, 9, tzinfo=VN)
     send(
         workspace,
         "TX-03",
@@ -97,19 +74,11 @@ def test_forms_subjects_and_classes_on_their_rows(workspace):
     ]
 
 
-PROPOSALS = [
-    ("Tập thể", "Tổ công nghệ số Thôn 3", "Thôn 3", "Giấy khen", "Hỗ trợ 120 hộ"),
-    ("Cá nhân", "Nguyễn Thị Hoa", "Công chức văn hóa", "Giấy khen", "Tích cực"),
-    ("Hộ gia đình", "Hộ bà Lê Thị Lan", "Thôn 3", "Giấy khen", "Thanh toán số"),
-    ("Cá nhân", "Trần Văn Nam", "Trưởng thôn", "Bằng khen của Chủ tịch UBND tỉnh", "Xuất sắc"),
-]
-
-
 def test_only_what_the_council_approved_counts_and_decisions_survive_a_new_version(
     workspace,
 ):
     ws = workspace
-    send(ws, "TX-03", "nam-2025", PROPOSALS, datetime(2025, 12, 10, 9, tzinfo=TZ), "a.xlsx")
+    send(ws, "TX-03", "nam-2025", PROPOSALS, datetime(2025, 12, 10, 9, tzinfo=VN), "a.xlsx")
     rows = {r["name"]: r for r in awards.proposals(ws, "nam-2025")}
     assert {r["state"] for r in rows.values()} == {"de-xuat"}
     before = tables(ws, "nam-2025")
@@ -177,7 +146,7 @@ def test_only_what_the_council_approved_counts_and_decisions_survive_a_new_versi
 
     # a new version: Hoa's summary changed, Nam dropped; decisions stay, marked
     changed = [PROPOSALS[0], (*PROPOSALS[1][:4], "Tích cực, thêm số liệu"), PROPOSALS[2]]
-    send(ws, "TX-03", "nam-2025", changed, datetime(2025, 12, 12, 9, tzinfo=TZ), "b.xlsx")
+    send(ws, "TX-03", "nam-2025", changed, datetime(2025, 12, 12, 9, tzinfo=VN), "b.xlsx")
     rows = {r["name"]: r for r in awards.proposals(ws, "nam-2025")}
     assert rows["Nguyễn Thị Hoa"]["state"] == "hoi-dong-dong-y"
     assert rows["Nguyễn Thị Hoa"]["change"] == "changed"
@@ -197,7 +166,7 @@ def test_a_meeting_by_cli(workspace):
 
     from apps.cli import app
 
-    send(workspace, "TX-03", "nam-2025", PROPOSALS, datetime(2025, 12, 10, 9, tzinfo=TZ), "a.xlsx")
+    send(workspace, "TX-03", "nam-2025", PROPOSALS, datetime(2025, 12, 10, 9, tzinfo=VN), "a.xlsx")
     run = CliRunner().invoke
     listed = json.loads(run(app, ["khen-thuong", "list", "nam-2025", "--json"]).stdout)
     assert listed[0]["reward_form"] == "bang-khen-tinh"  # highest first

@@ -27,3 +27,16 @@ def long_functions() -> dict[str, int]:
 def test_no_function_over_60_lines():
     over = long_functions()
     assert over == {}, f"split these functions (at most {MAX_LINES} lines): {over}"
+
+
+def test_test_files_share_helpers_only_through_helpers_py():
+    """Fixtures live in conftest.py, shared functions in tests/helpers.py: no test file
+    imports conftest or another test file (issue 20 item 6)."""
+    found = []
+    for path in sorted((ROOT / "tests").glob("test_*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                name = node.module.split(".")[-1]
+                if name == "conftest" or name.startswith("test_"):
+                    found.append(f"{path.name}: from {node.module} import …")
+    assert found == []

@@ -8,7 +8,7 @@ import re
 from datetime import datetime
 
 import pytest
-from test_awards import PROPOSALS, TZ, docx_text, send
+from helpers import PROPOSALS, VN, docx_text, send
 from test_web_e2e import PASSWORD, browser, web_server  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.slow
@@ -16,7 +16,7 @@ pytestmark = pytest.mark.slow
 
 def test_a_council_meeting_on_the_officer_pages(web_server, browser, tmp_path):  # noqa: F811
     ws, base = web_server
-    send(ws, "TX-03", "nam-2025", PROPOSALS, datetime(2025, 12, 10, 9, tzinfo=TZ), "a.xlsx")
+    send(ws, "TX-03", "nam-2025", PROPOSALS, datetime(2025, 12, 10, 9, tzinfo=VN), "a.xlsx")
     ctx = browser.new_context(locale="vi-VN", accept_downloads=True)
     ctx.set_default_timeout(120_000)
     page = ctx.new_page()

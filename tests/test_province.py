@@ -13,7 +13,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from conftest import fresh_home, rows
+from helpers import fresh_home, rows
 from mails import unit_mail
 
 from apps import synthetic
