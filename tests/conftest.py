@@ -3,13 +3,26 @@ servers, one Prefect API.  The helpers test files share are in `helpers.py`."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
-from helpers import SmtpRecorder, free_port, fresh_home
+from helpers import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    E2E_PASSWORD,
+    N_FILES,
+    WORKBOOKS_AT,
+    SmtpRecorder,
+    free_port,
+    fresh_home,
+)
 
 import tasks  # noqa: F401 - Prefect's environment, before any test imports Prefect
+from apps import synthetic
+from apps.server import web_process
 from thidua.config import Config, load_config
+from thidua.passwords import hash_password
 from thidua.settings import REPO_CONFIG
 from thidua.workspace import Workspace
 
@@ -75,3 +88,51 @@ def imap_env(imap_server, monkeypatch):
     for name, value in imap_server.env().items():
         monkeypatch.setenv(name, value)
     return imap_server
+
+
+@pytest.fixture(scope="module")
+def workbooks(tmp_path_factory) -> Path:
+    """1,000 distinct on-time workbooks of the sample units (read-only for the tests)."""
+    from thidua.config import load_config
+
+    cfg = load_config(REPO_CONFIG)
+    cycle, units = cfg.cycle("nam-2025"), cfg.units
+    folder = tmp_path_factory.mktemp("workbooks")
+    for i in range(N_FILES):
+        unit = units[i % len(units)]
+        path = folder / f"{i:04d}_{unit.code}.xlsx"
+        path.write_bytes(synthetic.workbook(cfg, unit, cycle, overrides={"TT01": i}))
+        os.utime(path, (WORKBOOKS_AT + i, WORKBOOKS_AT + i))
+    return folder
+
+
+@pytest.fixture
+def web_server(workspace, smtp_env, monkeypatch, tmp_path):
+    """`thidua web` in a subprocess on a free loopback port, on the test's home, mailing
+    through the test SMTP server, its rollups counting approved versions only."""
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    monkeypatch.setenv("THIDUA_WEB_SECRET_KEY", "e2e-secret-key-for-thidua-web-0123")
+    monkeypatch.setenv("THIDUA_WEB_OFFICER_PASSWORD_HASH", hash_password(E2E_PASSWORD))
+    monkeypatch.setenv("THIDUA_WEB_BASE_URL", base)
+    monkeypatch.setenv("THIDUA_WEB_ROLLUP_COUNTS", "approved")
+    monkeypatch.setenv("PREFECT_UI_URL", "http://127.0.0.1:4200")
+    monkeypatch.delenv("PREFECT_API_URL", raising=False)
+    with web_process(port, os.environ, tmp_path / "web.log"):
+        yield Workspace.from_env(), base
+
+
+@pytest.fixture
+def browser():
+    if not CHROMIUM.exists():
+        msg = f"{CHROMIUM} is missing (apt-get install chromium; .ci/run does it)"
+        print(f"SKIP: {msg}")
+        pytest.skip(msg)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, timeout=120_000)
+        try:
+            yield b
+        finally:
+            b.close()

@@ -7,11 +7,13 @@ from __future__ import annotations
 import io
 import os
 import re
+import shutil
 import socket
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from email import message_from_bytes, policy
 from email.message import EmailMessage
+from email.parser import BytesHeaderParser
 from pathlib import Path
 
 import openpyxl
@@ -257,3 +259,99 @@ def docx_text(path) -> str:
     doc = Document(str(path))
     cells = [c.text for t in doc.tables for row in t.rows for c in row.cells]
     return "\n".join([p.text for p in doc.paragraphs] + cells)
+
+
+# -- many communes (test_tenants, test_multihost)
+
+TENANT_PASSWORDS = {"xa-a": "mat-khau-xa-a", "xa-b": "mat-khau-xa-b"}
+TENANT_HASHES = {name: hash_password(pw) for name, pw in TENANT_PASSWORDS.items()}
+
+
+def write_tenants(root: Path, names: list[str], keys: dict[str, str] | None = None) -> Path:
+    """Each tenant: a copy of the sample config with its own secrets.toml, and a home."""
+    lines = []
+    for name in names:
+        config = root / name / "config"
+        shutil.copytree(REPO_CONFIG, config)
+        key = (keys or {}).get(name, f"khoa-bi-mat-cua-{name}-0123456789")
+        (config / "secrets.toml").write_text(
+            f'[web]\nsecret_key = "{key}"\nofficer_password_hash = "{TENANT_HASHES.get(name, "")}"\n',
+            "utf-8",
+        )
+        lines.append(f'[tenants.{name}]\nconfig = "{name}/config"\nhome = "{name}/home"\n')
+    path = root / "tenants.toml"
+    path.write_text("\n".join(lines), "utf-8")
+    return path
+
+
+def without_schedules() -> None:
+    """Turn every deployment's schedules off and drop the runs they made: a scheduled
+    collect (every 15 min) would otherwise take the test's files at :00, :15, :30, :45."""
+    # imported here: helpers load before `tasks` sets Prefect's environment (conftest)
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import (
+        FlowRunFilter,
+        FlowRunFilterState,
+        FlowRunFilterStateType,
+    )
+    from prefect.client.schemas.objects import StateType
+
+    with get_client(sync_client=True) as client:
+        for d in client.read_deployments():
+            for s in client.read_deployment_schedules(d.id):
+                client.update_deployment_schedule(d.id, s.id, active=False)
+        for r in client.read_flow_runs(
+            flow_run_filter=FlowRunFilter(
+                state=FlowRunFilterState(type=FlowRunFilterStateType(any_=[StateType.SCHEDULED]))
+            )
+        ):
+            client.delete_flow_run(r.id)
+
+
+# -- a collect killed and rerun (test_crash, test_multihost)
+
+N_FILES = 1_000
+WORKBOOKS_AT = datetime(2025, 12, 15, 10, tzinfo=timezone(timedelta(hours=7))).timestamp()
+
+
+def counts(ws: Workspace) -> dict[str, object]:
+    with connect(ws.paths.warehouse, read_only=True) as con:
+        one = lambda sql: con.execute(sql).fetchone()[0]
+        return {
+            "files": one("SELECT count(*) FROM files"),
+            "submissions": one("SELECT count(*) FROM submissions"),
+            "distinct": one("SELECT count(DISTINCT submission_id) FROM submissions"),
+            "outcomes": con.execute(
+                "SELECT outcome, count(*) FROM submissions GROUP BY 1 ORDER BY 1"
+            ).fetchall(),
+            "values": one("SELECT count(*) FROM submission_values"),
+            "value_sum": one("SELECT sum(value) FROM submission_values"),
+            "acks_sent": one("SELECT count(*) FROM acknowledgments WHERE status = 'sent'"),
+        }
+
+
+def mails_per_recipient_subject(outbox: Path) -> dict[tuple[str, str], int]:
+    seen: dict[tuple[str, str], int] = {}
+    parser = BytesHeaderParser(policy=policy.default)
+    for eml in outbox.glob("*.eml"):
+        msg = parser.parsebytes(eml.read_bytes())
+        key = (str(msg["To"]), str(msg["Subject"]))
+        seen[key] = seen.get(key, 0) + 1
+    return seen
+
+
+# -- the browser tests (test_web_e2e, test_council_e2e)
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+E2E_PASSWORD = "mat-khau-can-bo-e2e"

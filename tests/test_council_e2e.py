@@ -8,13 +8,13 @@ import re
 from datetime import datetime
 
 import pytest
+from helpers import E2E_PASSWORD as PASSWORD
 from helpers import PROPOSALS, VN, docx_text, send
-from test_web_e2e import PASSWORD, browser, web_server  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.slow
 
 
-def test_a_council_meeting_on_the_officer_pages(web_server, browser, tmp_path):  # noqa: F811
+def test_a_council_meeting_on_the_officer_pages(web_server, browser, tmp_path):
     ws, base = web_server
     send(ws, "TX-03", "nam-2025", PROPOSALS, datetime(2025, 12, 10, 9, tzinfo=VN), "a.xlsx")
     ctx = browser.new_context(locale="vi-VN", accept_downloads=True)

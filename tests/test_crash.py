@@ -9,13 +9,11 @@ import shutil
 import subprocess
 import sys
 from datetime import datetime, timedelta, timezone
-from email import policy
-from email.parser import BytesHeaderParser
 from pathlib import Path
 
 import pytest
+from helpers import N_FILES, counts, mails_per_recipient_subject
 
-from apps import synthetic
 from pipeline.collect import collect
 from pipeline.init import init_workspace
 from pipeline.remind import remind
@@ -24,7 +22,6 @@ from thidua.workspace import Workspace
 from warehouse.db import connect
 
 pytestmark = pytest.mark.slow
-N_FILES = 1_000
 ON_TIME = datetime(2025, 12, 15, 10, tzinfo=timezone(timedelta(hours=7))).timestamp()
 # A run that dies with SIGKILL `delay` seconds into a step: the runner of the sequence
 # is where the fault goes in, the product's code is the same as in production.
@@ -51,22 +48,6 @@ os.kill(os.getpid(), signal.SIGKILL)       # the step ended before the timer: di
 """
 
 
-@pytest.fixture(scope="module")
-def workbooks(tmp_path_factory) -> Path:
-    """1,000 distinct on-time workbooks of the sample units (read-only for the tests)."""
-    from thidua.config import load_config
-
-    cfg = load_config(REPO_CONFIG)
-    cycle, units = cfg.cycle("nam-2025"), cfg.units
-    folder = tmp_path_factory.mktemp("workbooks")
-    for i in range(N_FILES):
-        unit = units[i % len(units)]
-        path = folder / f"{i:04d}_{unit.code}.xlsx"
-        path.write_bytes(synthetic.workbook(cfg, unit, cycle, overrides={"TT01": i}))
-        os.utime(path, (ON_TIME + i, ON_TIME + i))
-    return folder
-
-
 def home(tmp_path: Path, name: str, monkeypatch, workbooks: Path | None) -> Workspace:
     monkeypatch.setenv("THIDUA_HOME", str(tmp_path / name))
     monkeypatch.setenv("THIDUA_CONFIG", str(REPO_CONFIG))
@@ -89,32 +70,6 @@ def killed(*args: str) -> None:
         timeout=600,
     )
     assert done.returncode == -9, done.stderr[-2000:]
-
-
-def counts(ws: Workspace) -> dict[str, object]:
-    with connect(ws.paths.warehouse, read_only=True) as con:
-        one = lambda sql: con.execute(sql).fetchone()[0]
-        return {
-            "files": one("SELECT count(*) FROM files"),
-            "submissions": one("SELECT count(*) FROM submissions"),
-            "distinct": one("SELECT count(DISTINCT submission_id) FROM submissions"),
-            "outcomes": con.execute(
-                "SELECT outcome, count(*) FROM submissions GROUP BY 1 ORDER BY 1"
-            ).fetchall(),
-            "values": one("SELECT count(*) FROM submission_values"),
-            "value_sum": one("SELECT sum(value) FROM submission_values"),
-            "acks_sent": one("SELECT count(*) FROM acknowledgments WHERE status = 'sent'"),
-        }
-
-
-def mails_per_recipient_subject(outbox: Path) -> dict[tuple[str, str], int]:
-    seen: dict[tuple[str, str], int] = {}
-    parser = BytesHeaderParser(policy=policy.default)
-    for eml in outbox.glob("*.eml"):
-        msg = parser.parsebytes(eml.read_bytes())
-        key = (str(msg["To"]), str(msg["Subject"]))
-        seen[key] = seen.get(key, 0) + 1
-    return seen
 
 
 def test_kill_at_each_step_then_rerun_loads_everything_once(workbooks, tmp_path, monkeypatch):

@@ -24,6 +24,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from helpers import (
+    counts,
+    free_port,
+    mails_per_recipient_subject,
+    without_schedules,
+    write_tenants,
+)
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
 from prefect.deployments import run_deployment
@@ -32,14 +39,6 @@ from prefect.settings import PREFECT_API_URL, temporary_settings
 from apps.server import Server
 from pipeline.collect import collect
 from pipeline.init import init_workspace
-from tests.conftest import free_port
-from tests.test_crash import (
-    counts,
-    mails_per_recipient_subject,
-    workbooks,  # noqa: F401 - the fixture: 1,000 workbooks
-)
-from tests.test_server import without_schedules
-from tests.test_tenants import write_tenants
 from thidua.tenants import load_tenants
 
 pytestmark = pytest.mark.slow

@@ -10,16 +10,12 @@ from datetime import UTC, datetime
 
 import duckdb
 import pytest
-from helpers import free_port
+from helpers import free_port, without_schedules
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import (
     ArtifactFilter,
     ArtifactFilterFlowRunId,
-    FlowRunFilter,
-    FlowRunFilterState,
-    FlowRunFilterStateType,
 )
-from prefect.client.schemas.objects import StateType
 from prefect.deployments import run_deployment
 from prefect.settings import PREFECT_API_URL, temporary_settings
 
@@ -51,21 +47,6 @@ def server(tmp_path_factory):
         srv.stop()
         os.environ.clear()
         os.environ.update(saved)
-
-
-def without_schedules() -> None:
-    """Turn every deployment's schedules off and drop the runs they made: a scheduled
-    collect (every 15 min) would otherwise take the test's files at :00, :15, :30, :45."""
-    with get_client(sync_client=True) as client:
-        for d in client.read_deployments():
-            for s in client.read_deployment_schedules(d.id):
-                client.update_deployment_schedule(d.id, s.id, active=False)
-        for r in client.read_flow_runs(
-            flow_run_filter=FlowRunFilter(
-                state=FlowRunFilterState(type=FlowRunFilterStateType(any_=[StateType.SCHEDULED]))
-            )
-        ):
-            client.delete_flow_run(r.id)
 
 
 def run(name: str, **parameters):

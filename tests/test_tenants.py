@@ -5,41 +5,20 @@ made from it, and the isolation of the web sites: a link or a login of commune A
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 
 import pytest
 import yaml
 from fastapi.testclient import TestClient
+from helpers import TENANT_PASSWORDS as PASSWORDS
+from helpers import write_tenants
 
 from apps.server import Server
 from apps.web.app import SESSION_COOKIE, create_tenants_app
 from pipeline.init import init_workspace
 from pipeline.links import make_link
 from thidua.errors import ConfigError
-from thidua.passwords import hash_password
-from thidua.settings import REPO_CONFIG
 from thidua.tenants import load_tenants, tenant, writer_limit
-
-PASSWORDS = {"xa-a": "mat-khau-xa-a", "xa-b": "mat-khau-xa-b"}
-HASHES = {name: hash_password(pw) for name, pw in PASSWORDS.items()}
-
-
-def write_tenants(root: Path, names: list[str], keys: dict[str, str] | None = None) -> Path:
-    """Each tenant: a copy of the sample config with its own secrets.toml, and a home."""
-    lines = []
-    for name in names:
-        config = root / name / "config"
-        shutil.copytree(REPO_CONFIG, config)
-        key = (keys or {}).get(name, f"khoa-bi-mat-cua-{name}-0123456789")
-        (config / "secrets.toml").write_text(
-            f'[web]\nsecret_key = "{key}"\nofficer_password_hash = "{HASHES.get(name, "")}"\n',
-            "utf-8",
-        )
-        lines.append(f'[tenants.{name}]\nconfig = "{name}/config"\nhome = "{name}/home"\n')
-    path = root / "tenants.toml"
-    path.write_text("\n".join(lines), "utf-8")
-    return path
 
 
 @pytest.fixture

@@ -13,68 +13,19 @@ to count approved versions only, counts it.
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 import time
 from pathlib import Path
 
 import pytest
+from helpers import E2E_PASSWORD as PASSWORD
 
 from apps import synthetic
-from apps.server import web_process
-from thidua.passwords import hash_password
-from thidua.workspace import Workspace
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-PASSWORD = "mat-khau-can-bo-e2e"
 REPO = Path(__file__).resolve().parent.parent
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture
-def web_server(workspace, smtp_env, monkeypatch, tmp_path):
-    """`thidua web` in a subprocess on a free loopback port, on the test's home, mailing
-    through the test SMTP server, its rollups counting approved versions only."""
-    from helpers import free_port
-
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    monkeypatch.setenv("THIDUA_WEB_SECRET_KEY", "e2e-secret-key-for-thidua-web-0123")
-    monkeypatch.setenv("THIDUA_WEB_OFFICER_PASSWORD_HASH", hash_password(PASSWORD))
-    monkeypatch.setenv("THIDUA_WEB_BASE_URL", base)
-    monkeypatch.setenv("THIDUA_WEB_ROLLUP_COUNTS", "approved")
-    monkeypatch.setenv("PREFECT_UI_URL", "http://127.0.0.1:4200")
-    monkeypatch.delenv("PREFECT_API_URL", raising=False)
-    with web_process(port, os.environ, tmp_path / "web.log"):
-        yield Workspace.from_env(), base
-
-
-@pytest.fixture
-def browser():
-    if not CHROMIUM.exists():
-        msg = f"{CHROMIUM} is missing (apt-get install chromium; .ci/run does it)"
-        print(f"SKIP: {msg}")
-        pytest.skip(msg)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, timeout=120_000)
-        try:
-            yield b
-        finally:
-            b.close()
 
 
 def upload(page, data: bytes) -> str:
