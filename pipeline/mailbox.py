@@ -130,6 +130,7 @@ def _keep(ws: Workspace, f: Fetched, raw: bytes, s: Sorted, kind: str) -> dict |
         "message_id": s.message_id,
         "subject": s.subject,
         "message_sha256": None,
+        "content_sha256": None,
     }
 
 

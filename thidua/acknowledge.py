@@ -151,6 +151,34 @@ def ack_email(cfg: Config, row: dict, local_tz) -> Email | None:
     )
 
 
+def resend_email(cfg: Config, inc, first: dict) -> Email | None:
+    """The answer to a file sent again after it was accepted: received before, at what
+    time, nothing to do.  To the unit's registered address (never a stranger's)."""
+    from thidua import clock, emails
+    from thidua.calendar import format_time_vi
+
+    unit = cfg.units_by_code.get(first["unit_code"]) if first["unit_code"] else None
+    if unit is None:
+        return None
+    tz = cfg.settings.calendar.tz
+    before = pd.Timestamp(first["received_at"]).to_pydatetime().astimezone(tz)
+    short = emails.movements(cfg.settings.commune)["movement_short"]
+    text = (
+        f"Kính gửi {unit.name},\n\n"
+        f"{cfg.settings.sender.name} đã nhận tệp “{inc.name}” lúc "
+        f"{format_time_vi(inc.received_at.astimezone(tz))}. "
+        f"{words.RESENT.format(when=format_time_vi(before))}\n\n"
+        f"Trân trọng,\n{cfg.settings.sender.name}\n"
+    )
+    return Email(
+        to=[unit.email],
+        subject=f"[{short}] {words.OUTCOME['duplicate']}: {inc.name}",
+        text=text,
+        auto_submitted="auto-replied",
+        date=clock.now(tz),
+    )
+
+
 def _text(value) -> str | None:
     return value if isinstance(value, str) and value else None
 

@@ -26,6 +26,8 @@ class Batch:
     values: Any = None  # values_frame(readable examined), once built
     # a link's upload of another unit's or cycle's workbook, with why: never loaded
     misdirected: list[tuple[Incoming, str]] = field(default_factory=list)
+    # resends of a file already accepted (also duplicates), with that submission's row
+    resent: list[tuple[Incoming, dict]] = field(default_factory=list)
 
 
 def outcomes(batch: Batch) -> list[dict]:
@@ -72,6 +74,7 @@ FILE_COLUMNS = [
     "message_id",
     "subject",
     "message_sha256",
+    "content_sha256",
 ]
 
 
@@ -95,6 +98,7 @@ def files_frame(arrivals: list[Arrival]) -> pd.DataFrame:
             mail.message_id if mail else None,
             mail.subject if mail else None,
             None,
+            None,
         )
         for s in (*a.submissions, *a.documents):
             if s.submission_id != a.sha256:
@@ -109,6 +113,7 @@ def files_frame(arrivals: list[Arrival]) -> pd.DataFrame:
                     s.message_id,
                     s.subject,
                     s.mail_sha256,
+                    s.resend_of,
                 )
     return pd.DataFrame(list(rows.values()), columns=FILE_COLUMNS)
 

@@ -106,8 +106,13 @@ def check_registry(cfg: Config, ex: Examined) -> None:
     cycle_id, cycle_cell = info.get("ky_bao_cao", (None, None))
     if "ky_bao_cao" in info:
         ex.cycle = cfg.cycles_by_id.get((cycle_id or "").strip().lower())
-        if ex.cycle is None or not cycle_open(cfg, ex.cycle, inc.received_at):
+        if ex.cycle is None:
             ex.problems.append(problem("unknown_cycle", cycle_cell, cycle_id or ""))
+        elif not cycle_open(cfg, ex.cycle, inc.received_at):
+            opens = cfg.calendar.opening_day(ex.cycle.due, ex.cycle.opens)
+            ex.problems.append(
+                problem("cycle_not_open", cycle_cell, cycle_id or "", opens=format_day_vi(opens))
+            )
             ex.cycle = None
     _read_percents(cfg, ex)
     if ex.cycle:
@@ -129,6 +134,9 @@ def check_registry(cfg: Config, ex: Examined) -> None:
 
 
 SENDER_RULES = ("sender_mismatch", "sender_unauthenticated")  # the mail is not the unit's
+# Refusals of the envelope (who sent it, when), not of the file: the same file sent again
+# under another envelope is examined again (`pipeline.collect.take_in`)
+ENVELOPE_RULES = (*SENDER_RULES, "other_unit", "cycle_not_open")
 
 
 def registered_senders(cfg: Config) -> dict[str, Unit]:

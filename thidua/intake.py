@@ -100,6 +100,23 @@ class Incoming:
     auth: str | None = None  # mailbox.authentication: pass, dkim=fail..., None
     mail_sha256: str | None = None  # the mail it came in (archive/<sha256>)
     notes: tuple[tuple[str, str], ...] = ()  # (rule_id, value) found in the mail
+    resend_of: str | None = None  # the bytes' sha256 when the id is a resend's (`resent`)
+
+
+def envelope_key(inc: Incoming) -> bytes:
+    """What tells one sending of a file from another: the mail it came in, else its
+    name and arrival in the folder."""
+    return (inc.mail_sha256 or f"{inc.name}\0{inc.received_at.isoformat()}").encode()
+
+
+def resent(inc: Incoming) -> Incoming:
+    """The file sent again under another envelope, with an id of its own (the same on a
+    rerun): a submission is its bytes and its envelope, so a file refused for who sent
+    it or when can be sent again unchanged."""
+    sha = inc.resend_of or inc.submission_id
+    return replace(
+        inc, submission_id=_digest(b"resend", sha.encode(), envelope_key(inc)), resend_of=sha
+    )
 
 
 @dataclass(frozen=True)

@@ -109,6 +109,11 @@ RULES: dict[str, Rule] = {
         "Kỳ báo cáo “{value}” không có hoặc chưa mở.",
         "Ghi đúng mã kỳ báo cáo như trong mẫu (ví dụ nam-2025).",
     ),
+    "cycle_not_open": Rule(
+        ERROR,
+        "Kỳ báo cáo “{value}” chưa mở: nhận báo cáo từ {opens}.",
+        "Mã kỳ báo cáo đã đúng, không cần sửa; gửi lại đúng tệp này từ {opens}.",
+    ),
     "late": Rule(
         WARNING, "Nộp sau hạn {due} (tệp nhận lúc {received}).", "Đề nghị các kỳ sau gửi đúng hạn."
     ),

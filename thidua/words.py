@@ -18,6 +18,9 @@ OUTCOME = {
     "missing": "Chưa nộp",
 }
 
+# The answer to a file sent again after it was accepted (`acknowledge.resend_email`)
+RESENT = "Tệp này đã nhận trước đó, lúc {when}, và đã được ghi nhận; không cần gửi lại."
+
 # Review states of a version (`thidua.review`); None: the unit has sent nothing.
 # Lower case: they are read mid-sentence ("trạng thái: chờ duyệt").
 REVIEW_STATE = {
