@@ -19,6 +19,7 @@ import shutil
 import uuid
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -32,6 +33,9 @@ from thidua.intake import Arrival, Incoming, envelope_key, resent, scan, take_al
 from thidua.parse import Limits
 from thidua.workspace import Workspace
 from warehouse.db import connect
+
+if TYPE_CHECKING:
+    import duckdb
 
 
 @dataclass
@@ -114,7 +118,7 @@ def take_in(ws: Workspace, inbox: Path | None = None) -> list[Arrival]:
     return arrivals
 
 
-def earlier_of(con, arrivals: list[Arrival]) -> dict[str, list[dict]]:
+def earlier_of(con: duckdb.DuckDBPyConnection, arrivals: list[Arrival]) -> dict[str, list[dict]]:
     """The bytes' sha256 → every earlier submission of those bytes (`earlier_verdicts`)."""
     from thidua.checks import ENVELOPE_RULES
     from warehouse.queries import earlier_verdicts
@@ -214,7 +218,7 @@ def _accepted(earlier: dict[str, list[dict]]) -> dict[str, dict]:
     }
 
 
-def validate_values(ws: Workspace, examined: list[Examined], docs_dir: Path | None):
+def validate_values(ws: Workspace, examined: list[Examined], docs_dir: Path | None) -> pd.DataFrame:
     """One GX run over the values of every readable submission; problems go to each.
     Returns the values frame it read (`values_frame`), which the load reuses."""
     from expectations.submissions import long_frame
@@ -223,7 +227,7 @@ def validate_values(ws: Workspace, examined: list[Examined], docs_dir: Path | No
 
     cfg = ws.config
     readable = [ex for ex in examined if ex.parsed is not None]
-    sk = {ex.incoming.submission_id: len(ex.parsed.initiatives) for ex in readable}
+    sk = {ex.incoming.submission_id: len(ex.parsed.initiatives) for ex in examined if ex.parsed}
     units = [
         (ex.incoming.submission_id, ex.unit.code, ex.cycle.id)
         for ex in readable
@@ -277,7 +281,7 @@ def tidy_inbox(ws: Workspace, batch: Batch) -> dict[str, int]:
     return {"quarantined": moved, "removed": removed}
 
 
-def acknowledge(ws: Workspace, submission_ids: list[str] | None = None):
+def acknowledge(ws: Workspace, submission_ids: list[str] | None = None) -> pd.DataFrame:
     """Mail the acknowledgments still owed (of these submissions, or all), logging each
     one right after its SMTP transaction."""
     from thidua.acknowledge import ACK_COLUMNS, send_acks

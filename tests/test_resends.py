@@ -105,3 +105,19 @@ def test_a_resend_of_an_accepted_file_is_answered_once(workspace, smtp_env, cfg)
     collect(ws, docs=False)
     assert len([m for m in _to(smtp_env, unit.email) if "gui-lai.xlsx" in m["Subject"]]) == 1
     assert _outcomes(ws) == [("CQ-VP", "accepted")]
+
+
+def test_the_officers_alert_stays_in_the_inbox(workspace, imap_env, smtp_env, cfg):
+    """In the shipped config the officer's address is the mailbox: the alert comes
+    back into the INBOX and is left there for the officer, never filed away."""
+    ws = Workspace.from_env()
+    imap_env.append([unit_mail(PERSONAL, [("bc.xlsx", _book(cfg))], DEC15)])
+    collect(ws, docs=False)
+    [alert] = [r for r in smtp_env.received if cfg.settings.admin.email in r.rcpt_tos]
+    imap_env.append([alert.data])  # delivered to the mailbox it was sent to
+    done = collect(ws, docs=False)
+    assert done.mail["processed"] == 0 and not done.mail["quarantined"]
+    assert len(imap_env.uids("INBOX")) == 1 and not imap_env.uids("Đã xử lý")
+    assert rows(ws, "SELECT kind, verdict, folder FROM mail_messages WHERE kind = 'alert'") == [
+        ("alert", "kept", "INBOX")
+    ]

@@ -36,8 +36,10 @@ import stat
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
+from email.message import Message
 from functools import partial
 from pathlib import Path
+from typing import Any, BinaryIO
 
 from thidua.rules import fmt
 from thidua.workers import map_chunks, pool_size
@@ -200,7 +202,7 @@ def archive(data: bytes, archive_dir: Path, sha: str | None = None) -> tuple[str
     return sha, target
 
 
-def archive_stream(f, archive_dir: Path) -> tuple[str, Path, int]:
+def archive_stream(f: BinaryIO, archive_dir: Path) -> tuple[str, Path, int]:
     """Copy an open file into archive/<sha256> a chunk at a time, hashing as it goes:
     a file too large to read into memory is kept all the same.  (sha, path, size)."""
     digest, size = hashlib.sha256(), 0
@@ -461,20 +463,22 @@ def _alone(mail: Incoming) -> Arrival:
 
 
 def _attached(
-    msg, whole: Incoming, archive_dir: Path, authserv_id: str | None
+    msg: Message, whole: Incoming, archive_dir: Path, authserv_id: str | None
 ) -> tuple[dict, list[Incoming], list[Incoming], list[tuple[str, str]]]:
     """What a mail says of itself (sender, ids, authentication), its submissions and
     documents, archived, and the notes on it (winmail.dat, archives, too large)."""
     from thidua.mailbox import authentication, header, sender_address
 
-    mail = {
+    mail: dict[str, Any] = {
         "sender": sender_address(msg),
         "message_id": header(msg, "Message-ID"),
         "subject": header(msg, "Subject"),
         "auth": authentication(msg, authserv_id),
         "mail_sha256": whole.submission_id,
     }
-    subs, docs, notes = [], [], []
+    subs: list[Incoming] = []
+    docs: list[Incoming] = []
+    notes: list[tuple[str, str]] = []
     for kind, name, content in attachments(msg):
         name = safe_name(name)
         if kind in ("winmail", "archive"):
@@ -510,7 +514,7 @@ def _arrival(
     return Arrival(path, sha, size, received, archived, (sub,))
 
 
-def attachments(msg) -> list[tuple[str, str, bytes]]:
+def attachments(msg: Message) -> list[tuple[str, str, bytes]]:
     """(kind, file name, bytes) of each attachment, forwarded messages included:
     `submission` (.xlsx, .csv), `winmail` (Outlook's TNEF), `archive` (zip, rar...),
     `document` (anything else with a name: a docx or pdf plan).  Inline images (a
@@ -529,7 +533,8 @@ def attachments(msg) -> list[tuple[str, str, bytes]]:
         if not name and disposition != "attachment" and ctype != "application/ms-tnef":
             continue
         lower = name.lower()
-        content = part.get_payload(decode=True) or b""
+        payload = part.get_payload(decode=True)
+        content = payload if isinstance(payload, bytes) else b""
         if lower.endswith(SUBMISSION_SUFFIXES):
             kind = "submission"
         elif ctype == "application/ms-tnef" or lower == "winmail.dat":

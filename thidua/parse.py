@@ -19,11 +19,11 @@ import struct
 import unicodedata
 import zipfile
 import zlib
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import lru_cache
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, overload
 
 from thidua import layout
 from thidua.errors import ThiduaError
@@ -100,13 +100,20 @@ class ValueColumns(Sequence):
     def __len__(self) -> int:
         return self.stop - self.start
 
-    def __getitem__(self, i):
+    @overload
+    def __getitem__(self, i: int) -> Value: ...
+    @overload
+    def __getitem__(self, i: slice) -> list[Value]: ...
+    def __getitem__(self, i: int | slice) -> Value | list[Value]:
         if isinstance(i, slice):
-            return [self[k] for k in range(*i.indices(len(self)))]
+            return [self._value(k) for k in range(*i.indices(len(self)))]
+        return self._value(i)
+
+    def _value(self, i: int) -> Value:
         k = range(self.start, self.stop)[i]
         return Value(*(col[k] for col in self.cols))
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Value]:
         return (Value(*row) for row in zip(*(col[self.start : self.stop] for col in self.cols)))
 
     def __eq__(self, other: object) -> bool:
@@ -114,7 +121,7 @@ class ValueColumns(Sequence):
             return NotImplemented
         return len(self) == len(other) and all(a == b for a, b in zip(self, other))
 
-    __hash__ = None  # type: ignore[assignment] - mutable, like the list it stands for
+    __hash__ = None  # type: ignore[assignment]  # mutable, like the list it stands for
 
     def __repr__(self) -> str:
         return repr(list(self))
@@ -269,7 +276,7 @@ def _zipfile_members(data: bytes) -> list[_Member]:
     ]
 
 
-def _inflate(data: bytes, m: _Member):
+def _inflate(data: bytes, m: _Member) -> Iterator[bytes]:
     """The unpacked bytes of one member, `_STEP` at a time, never more than declared
     (a member that unpacks to more is a forged bomb, refused)."""
     if m.flags & 1:
@@ -278,7 +285,7 @@ def _inflate(data: bytes, m: _Member):
         raise Unreadable(_CORRUPT)
     n_name, n_extra = struct.unpack_from("<HH", data, m.offset + 26)
     start = m.offset + 30 + n_name + n_extra
-    raw = memoryview(data)[start : start + m.packed]
+    raw: bytes | memoryview = memoryview(data)[start : start + m.packed]
     if len(raw) < m.packed:
         raise Unreadable(_CORRUPT)
     if m.method == 0:
@@ -302,7 +309,7 @@ def _inflate(data: bytes, m: _Member):
         raise Unreadable(_CORRUPT) from None
 
 
-def _scan_xml(chunks, limits: Limits) -> dict[tuple[int, int], str]:
+def _scan_xml(chunks: Iterator[bytes], limits: Limits) -> dict[tuple[int, int], str]:
     """Check one worksheet: no DTD (entity expansion) in its first chunk, and the caps
     (declared dimension, largest cell reference, rows, cells); return its formula
     error cells."""
@@ -327,7 +334,7 @@ def _scan_xml(chunks, limits: Limits) -> dict[tuple[int, int], str]:
     return errors
 
 
-def _whole_rows(chunks):
+def _whole_rows(chunks: Iterable[bytes]) -> Iterator[bytes]:
     """The chunks re-cut after the last row end (else the last tag end) in each, so
     no row or tag is split between two; the rest comes with the next."""
     carry = b""
@@ -475,8 +482,10 @@ class Grid:
 
     __slots__ = ("c0", "r0", "rows")
 
-    def __init__(self, sheet, errors: dict[tuple[int, int], str]) -> None:
+    def __init__(self, sheet: Any, errors: dict[tuple[int, int], str]) -> None:
         start = sheet.start
+        self.r0: int
+        self.c0: int
         self.r0, self.c0 = start or (0, 0)
         self.rows = sheet.to_python() if start is not None else []
         for (r, c), value in errors.items():
@@ -494,11 +503,11 @@ class Grid:
         i = r - self.r0
         return self.cell(self.rows[i], c) if 0 <= i < len(self.rows) else None
 
-    def cells(self, row: list):
+    def cells(self, row: list) -> Iterator[tuple[int, object]]:
         """(column, value) of the non-empty cells of a row."""
         return ((self.c0 + j, v) for j, v in enumerate(row) if v != "" and v is not None)
 
-    def rows_from(self, r: int):
+    def rows_from(self, r: int) -> Iterator[tuple[int, list]]:
         """(row, cells) from absolute row `r` on."""
         for i in range(max(r - self.r0, 0), len(self.rows)):
             yield self.r0 + i, self.rows[i]
@@ -669,10 +678,10 @@ def _read_table(grid: Grid, sheet: str, columns: tuple[layout.Column, ...]) -> l
         for c in [headers.get(_norm(col.header), i)]
     ]
     first = _prefix(sheet, 0)
-    out = []
+    out: list[dict] = []
     for r, cells in grid.rows_from(layout.FIRST_DATA_ROW - 1):
         n = len(cells)
-        row = {key: _text(cells[j]) if 0 <= j < n else None for key, j, _ in cols}
+        row: dict[str, Any] = {key: _text(cells[j]) if 0 <= j < n else None for key, j, _ in cols}
         if not any(v for k, v in row.items() if k != "row_no"):
             continue
         line = r + 1
