@@ -123,7 +123,9 @@ def ack_email(cfg: Config, row: dict, local_tz) -> Email | None:
         "next_step": next_step.format(due=due_clause(cycle, now.date())),
         "documents": documents_clause(
             cycle, [str(n) for n in row.get("documents", [])], cfg.settings.web.links_enabled
-        ),
+        )
+        if row["outcome"] != "unreadable"  # no report to keep them with
+        else None,
         "n_errors": int(row["n_errors"]),
         "n_warnings": int(row["n_warnings"]),
         "problems": problems,

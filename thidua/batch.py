@@ -87,9 +87,10 @@ def files_frame(arrivals: list[Arrival]) -> pd.DataFrame:
     for a in arrivals:
         first = a.submissions[0] if a.submissions else None
         mail = first if first is not None and first.source in ("eml", "mailbox") else None
+        alone = mail is not None and mail.submission_id == a.sha256  # a mail, no workbook
         rows[a.sha256] = (
             a.sha256,
-            a.path.name,
+            mail.name if mail is not None and alone else a.path.name,  # what the unit sent
             a.size,
             "mailbox" if mail and mail.source == "mailbox" else "inbox",
             first.sender if first else None,

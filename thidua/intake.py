@@ -41,6 +41,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from thidua import words
 from thidua.rules import fmt
 from thidua.workers import map_chunks, pool_size
 
@@ -72,16 +73,8 @@ REFUSED_TOO_LARGE = (
     "nhỏ hơn, mỗi thư một tệp"
 )
 READ_CHUNK = 1 << 20  # bytes copied at a time when a file too large is archived
-REFUSED_FORMAT = (
-    "không nhận tệp định dạng {suffix} (chỉ nhận .xlsx, .csv hoặc thư .eml); "
-    "hãy lưu lại thành tệp .xlsx"
-)
-LONE_DOCUMENT = (
-    "không nhận tệp {suffix} làm báo cáo: báo cáo là biểu mẫu Excel, hãy lưu "
-    "lại thành tệp .xlsx; văn bản kế hoạch thì gửi cùng lúc với biểu mẫu của "
-    "đơn vị, cùng tên tệp, ví dụ ke-hoach-2025_TX-01.xlsx và "
-    "ke-hoach-2025_TX-01.pdf, hoặc đính kèm cùng một thư"
-)
+REFUSED_FORMAT = words.REFUSAL["format"]
+LONE_DOCUMENT = words.REFUSAL["document"]
 
 
 @dataclass(frozen=True)
@@ -367,13 +360,10 @@ def _take(
     if kind:  # not a regular file: refused
         sha, _ = archive(data, archive_dir, _digest(kind.encode(), os.fsencode(path.name), data))
         return sha, len(data), mtime, REFUSED[kind]
-    suffix = path.suffix.lower()
     sha, archived = archive(data, archive_dir, None if data else _empty_id(path.name, mtime))
-    if suffix in DOCUMENT_SUFFIXES:
-        return sha, len(data), mtime, LONE_DOCUMENT.format(suffix=suffix)
-    if suffix not in INBOX_SUFFIXES:
-        return sha, len(data), mtime, REFUSED_FORMAT.format(suffix=suffix or "không có đuôi")
-    if suffix != ".eml":
+    if (reason := refusal(path.name)) is not None:
+        return sha, len(data), mtime, reason
+    if path.suffix.lower() != ".eml":
         return sha, len(data), mtime, None
     return _mail(path, data, sha, archived, mtime, archive_dir, authserv_id)
 
@@ -451,8 +441,37 @@ def _mail(
         notes = [("archive_ignored", v) for _, v in notes]
         subs = [replace(s, notes=tuple(notes)) for s in subs]
     else:  # the mail itself stands for the submission, and is reported unreadable
-        subs = [replace(whole, **mail, notes=tuple(notes))]
+        subs = [_standing_in(replace(whole, **mail, notes=tuple(notes)), docs)]
+        docs = [d for d in docs if d.name != subs[0].name]
     return Arrival(path, sha, len(data), received, archived, tuple(subs), tuple(docs))
+
+
+def _standing_in(mail: Incoming, docs: list[Incoming]) -> Incoming:
+    """A mail without a workbook, answered as the folder answers the file the unit
+    sent: named after it (never our `imap-<sha256>.eml`) and refused for the same
+    reason (`refusal`); with no file at all, after its subject."""
+    if mail.notes:  # winmail.dat, an archive, too large: examine says so
+        return replace(
+            mail,
+            name=mail.notes[0][1] if mail.notes[0][0] != "too_large" else mail.subject or mail.name,
+        )
+    for doc in docs:
+        if (reason := refusal(doc.name)) is not None:
+            return replace(mail, name=doc.name, refused=reason)
+    return replace(
+        mail, name=mail.subject or "thư không có tệp đính kèm", refused=words.REFUSAL["no_workbook"]
+    )
+
+
+def refusal(name: str) -> str | None:
+    """Why a file of this name is not taken as a report (its format), else None: the
+    one rule of the folder, the mailbox and the web page."""
+    suffix = os.path.splitext(name)[1].lower()
+    if suffix in DOCUMENT_SUFFIXES:
+        return LONE_DOCUMENT.format(suffix=suffix)
+    if suffix not in INBOX_SUFFIXES:
+        return REFUSED_FORMAT.format(suffix=suffix or "không có đuôi")
+    return None
 
 
 def _alone(mail: Incoming) -> Arrival:

@@ -33,6 +33,7 @@ from thidua.vnnumber import read_text_number
 if TYPE_CHECKING:
     from thidua.settings import Checks
 
+EMPTY = "tệp rỗng, không có dữ liệu"
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _TARGET_HEADER = re.compile(r"^chỉ tiêu (\d{4})$")
 CSV_SHEET = "CSV"
@@ -142,7 +143,7 @@ class Parsed:
 def parse_file(name: str, data: bytes, limits: Limits = Limits()) -> Parsed:
     """Parse by content and name: CSV when the name ends in .csv, else a workbook."""
     if not data:
-        raise Unreadable("tệp rỗng (0 byte)")
+        raise Unreadable(EMPTY)
     if name.lower().endswith(".eml"):
         raise Unreadable("thư không kèm tệp .xlsx hoặc .csv")
     if len(data) > limits.max_file_bytes:
@@ -188,6 +189,26 @@ class _Member(NamedTuple):
     offset: int  # of its local header
 
 
+def first_look(data: bytes) -> str | None:
+    """Why these bytes are no .xlsx at first sight (empty, a password, an old .xls,
+    not a zip), else None: the parser's first check, and the web page's before it
+    takes an upload, so both say it in the same words."""
+    if not data:
+        return EMPTY
+    if data[:8] == OLE2_MAGIC:
+        import olefile
+
+        try:
+            with olefile.OleFileIO(io.BytesIO(data)) as ole:
+                encrypted = ole.exists("EncryptedPackage")
+        except Exception:  # noqa: BLE001 - olefile raises many types on a damaged file
+            return "tệp Excel cũ (.xls) bị hỏng"
+        return "tệp có đặt mật khẩu" if encrypted else "tệp Excel cũ (.xls), không phải .xlsx"
+    if data[:4] != b"PK\x03\x04":
+        return "không phải tệp Excel .xlsx"
+    return None
+
+
 def precheck_xlsx(data: bytes, limits: Limits) -> dict[str, dict[tuple[int, int], str]]:
     """Refuse what is not a plain xlsx of a report's size before calamine sees it; return
     the formula error cells found, {sheet name: {(row0, col0): "#DIV/0!"}}.
@@ -199,24 +220,13 @@ def precheck_xlsx(data: bytes, limits: Limits) -> dict[str, dict[tuple[int, int]
     `worksheets/` are scanned, where every writer puts them: the other members cost
     as much again to inflate, and calamine refuses entity declarations itself.  A
     sheet moved elsewhere by hand is left to the worker's memory limit."""
-    if data[:8] == OLE2_MAGIC:
-        import olefile
-
-        try:
-            with olefile.OleFileIO(io.BytesIO(data)) as ole:
-                encrypted = ole.exists("EncryptedPackage")
-        except Exception:  # noqa: BLE001 - olefile raises many types on a damaged file
-            raise Unreadable("tệp Excel cũ (.xls) bị hỏng") from None
-        raise Unreadable(
-            "tệp có đặt mật khẩu" if encrypted else "tệp Excel cũ (.xls), không phải .xlsx"
-        )
-    if data[:4] != b"PK\x03\x04":
-        raise Unreadable("không phải tệp Excel .xlsx")
+    if (reason := first_look(data)) is not None:
+        raise Unreadable(reason)
     members = _zip_members(data) or _zipfile_members(data)
     if sum(m.unpacked for m in members) > limits.max_unpacked_bytes:
         raise Unreadable("tệp giải nén quá lớn")
     if any(m.unpacked > limits.max_zip_ratio * max(m.packed, 1) for m in members):
-        raise Unreadable("tệp nén bất thường (nghi zip bomb)")
+        raise Unreadable("tệp nén bất thường (nghi là zip bomb)")
     errors = {}
     for m in members:
         name = m.name.lower()
@@ -301,7 +311,7 @@ def _inflate(data: bytes, m: _Member) -> Iterator[bytes]:
             raw = inflater.unconsumed_tail
             done += len(out)
             if done > m.unpacked:
-                raise Unreadable("tệp nén bất thường (nghi zip bomb)")
+                raise Unreadable("tệp nén bất thường (nghi là zip bomb)")
             yield out
             if not out:
                 break

@@ -295,7 +295,9 @@ def problem(
     )
 
 
-_ENGLISH = re.compile(r"\s*\([^()]*[A-Za-z]{3,}[^()]*\)")
+# a parenthesis of ASCII text with a word in it: a library's words, never ours (ours
+# carry Vietnamese letters: "(chỉ nhận .xlsx, .csv hoặc thư .eml)")
+_ENGLISH = re.compile(r"\s*\([ -'*-~]*[A-Za-z]{3,}[ -'*-~]*\)")
 
 
 def plain_reason(reason: str) -> str:
