@@ -125,16 +125,16 @@ def attachment_rows(batch: Batch) -> list[tuple]:
     beside it in the inbox or the upload (`intake.pair_documents`).  A workbook sent
     again unchanged (a duplicate) with a document it lacked gets the document linked."""
     by_path = {a.path: a for a in batch.arrivals}
+    # a resend of an accepted file: its documents go with the accepted submission
+    accepted = {inc.submission_id: first["submission_id"] for inc, first in batch.resent}
     rows = []
     for inc in [ex.incoming for ex in batch.examined] + batch.duplicates:
         arrival = by_path.get(inc.origin)
         if arrival is None or not arrival.documents:
             continue
-        rows.append((inc.submission_id, inc.submission_id, inc.name, inc.size, "workbook"))
-        rows += [
-            (inc.submission_id, d.submission_id, d.name, d.size, "document")
-            for d in arrival.documents
-        ]
+        sid = accepted.get(inc.submission_id, inc.submission_id)
+        rows.append((sid, sid, inc.name, inc.size, "workbook"))
+        rows += [(sid, d.submission_id, d.name, d.size, "document") for d in arrival.documents]
     return rows
 
 

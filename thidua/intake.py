@@ -449,18 +449,16 @@ def _mail(
 def _standing_in(mail: Incoming, docs: list[Incoming]) -> Incoming:
     """A mail without a workbook, answered as the folder answers the file the unit
     sent: named after it (never our `imap-<sha256>.eml`) and refused for the same
-    reason (`refusal`); with no file at all, after its subject."""
+    reason (`refusal`); with no file at all, a fetched mail after its subject."""
+    fetched = mail.source == "mailbox"  # named by us: imap-<sha256>.eml
+    own = (mail.subject or "thư không có tệp đính kèm") if fetched else mail.name
     if mail.notes:  # winmail.dat, an archive, too large: examine says so
-        return replace(
-            mail,
-            name=mail.notes[0][1] if mail.notes[0][0] != "too_large" else mail.subject or mail.name,
-        )
+        kind, value = mail.notes[0]
+        return replace(mail, name=own if kind == "too_large" else value)
     for doc in docs:
         if (reason := refusal(doc.name)) is not None:
             return replace(mail, name=doc.name, refused=reason)
-    return replace(
-        mail, name=mail.subject or "thư không có tệp đính kèm", refused=words.REFUSAL["no_workbook"]
-    )
+    return replace(mail, name=own, refused=words.REFUSAL["no_workbook"])
 
 
 def refusal(name: str) -> str | None:
