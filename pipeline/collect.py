@@ -198,11 +198,42 @@ def examine(
             continue
         seen.add(inc.submission_id)
         new.append(inc)
-    batch.examined = examine_all(ws.config, new, Limits.from_checks(ws.config.settings.checks))
+    examined = examine_all(ws.config, new, Limits.from_checks(ws.config.settings.checks))
+    batch.examined = _one_per_file(batch, examined)
     if claims:
         batch.examined, batch.misdirected = set_apart(batch.examined, claims)
     batch.values = validate_values(ws, batch.examined, ws.paths.data_docs if docs else None)
     return batch
+
+
+def _one_per_file(batch: Batch, examined: list[Examined]) -> list[Examined]:
+    """Copies of one file in one batch are each examined (`identify`), but a later copy
+    counts only when every earlier one was refused for its envelope; else it is a
+    duplicate, answered once when an earlier copy was accepted."""
+    from thidua.checks import ENVELOPE_RULES
+
+    kept: list[Examined] = []
+    copies: dict[str, list[Examined]] = {}
+    for ex in examined:
+        inc = ex.incoming
+        earlier = copies.setdefault(inc.resend_of or inc.submission_id, [])
+        if all(any(p.rule_id in ENVELOPE_RULES for p in e.problems) for e in earlier):
+            kept.append(ex)
+        else:
+            batch.duplicates.append(inc)
+            if first := next((e for e in earlier if e.outcome in (ACCEPTED, WITH_WARNINGS)), None):
+                batch.resent.append((inc, _row_of(first)))
+        earlier.append(ex)
+    return kept
+
+
+def _row_of(ex: Examined) -> dict:
+    """What answering a resend needs of the accepted submission it repeats."""
+    return {
+        "submission_id": ex.incoming.submission_id,
+        "unit_code": ex.unit.code if ex.unit else None,
+        "received_at": ex.incoming.received_at,
+    }
 
 
 def _has_resend(a: Arrival) -> bool:

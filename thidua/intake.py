@@ -450,6 +450,8 @@ def _standing_in(mail: Incoming, docs: list[Incoming]) -> Incoming:
     """A mail without a workbook, answered as the folder answers the file the unit
     sent: named after it (never our `imap-<sha256>.eml`) and refused for the same
     reason (`refusal`); with no file at all, a fetched mail after its subject."""
+    if not mail.size:  # an empty file: the parser says so
+        return mail
     fetched = mail.source == "mailbox"  # named by us: imap-<sha256>.eml
     own = (mail.subject or "thư không có tệp đính kèm") if fetched else mail.name
     if mail.notes:  # winmail.dat, an archive, too large: examine says so
