@@ -208,16 +208,20 @@ def examine(
 
 def _one_per_file(batch: Batch, examined: list[Examined]) -> list[Examined]:
     """Copies of one file in one batch are each examined (`identify`), but a later copy
-    counts only when every earlier one was refused for its envelope; else it is a
-    duplicate, answered once when an earlier copy was accepted."""
+    counts only when it, or every earlier one, was refused for its envelope (each mail
+    is filed by its own verdict); else it is a duplicate, answered once when an
+    earlier copy was accepted."""
     from thidua.checks import ENVELOPE_RULES
+
+    def refused(e: Examined) -> bool:
+        return any(p.rule_id in ENVELOPE_RULES for p in e.problems)
 
     kept: list[Examined] = []
     copies: dict[str, list[Examined]] = {}
     for ex in examined:
         inc = ex.incoming
         earlier = copies.setdefault(inc.resend_of or inc.submission_id, [])
-        if all(any(p.rule_id in ENVELOPE_RULES for p in e.problems) for e in earlier):
+        if refused(ex) or all(refused(e) for e in earlier):
             kept.append(ex)
         else:
             batch.duplicates.append(inc)
