@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import shutil
 import uuid
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -26,13 +27,16 @@ from pipeline.alerts import alert_failing_mail
 from pipeline.steps import Runner, call
 from thidua import layout
 from thidua.batch import Batch, batch_frames, files_frame, outcomes, values_frame
-from thidua.checks import Examined
+from thidua.checks import ACCEPTED, WITH_WARNINGS, Examined
 from thidua.examine import examine_all, set_apart
-from thidua.intake import Arrival, scan, take_all
+from thidua.intake import Arrival, Incoming, envelope_key, resent, scan, take_all
 from thidua.package import check_manifests
 from thidua.parse import Limits
 from thidua.workspace import Workspace
 from warehouse.db import connect
+
+if TYPE_CHECKING:
+    import duckdb
 
 
 @dataclass
@@ -86,6 +90,8 @@ def collect(
         tidied = run(tidy_inbox, ws, batch)
         # Tell each unit, and the admin about mail that keeps failing
         sent = run(acknowledge, ws) if acks else pd.DataFrame(columns=["submission_id", "status"])
+        if acks and batch.resent:
+            run(answer_resends, ws, batch)
         run(alert_failing_mail, ws)
         # Each mail to its folder; the officer told of quarantined mail and bounces
         mail = fetched | run(file_mail, ws, fetched) if mailbox else None
@@ -108,8 +114,63 @@ def take_in(ws: Workspace, inbox: Path | None = None) -> list[Arrival]:
     )
     if arrivals:
         with connect(ws.paths.warehouse) as con:
+            arrivals = identify(arrivals, earlier_of(con, arrivals))
             record_files(con, files_frame(arrivals))
     return arrivals
+
+
+def earlier_of(con: duckdb.DuckDBPyConnection, arrivals: list[Arrival]) -> dict[str, list[dict]]:
+    """The bytes' sha256 → every earlier submission of those bytes (`earlier_verdicts`)."""
+    from thidua.checks import ENVELOPE_RULES
+    from warehouse.queries import earlier_verdicts
+
+    contents = [s.resend_of or s.submission_id for a in arrivals for s in a.submissions]
+    found = earlier_verdicts(con, contents, ENVELOPE_RULES)
+    return {str(c): g.to_dict("records") for c, g in found.groupby("content")}
+
+
+def identify(arrivals: list[Arrival], earlier: dict[str, list[dict]]) -> list[Arrival]:
+    """Each submission's id, from its bytes and its envelope (`intake.resent`): a file
+    seen before (earlier, or earlier in this batch) under another envelope gets its own
+    id when its envelope was refused or it was accepted, so it is examined, or answered,
+    again; the same envelope again (a rerun) keeps the id it had, a duplicate."""
+    seen: dict[str, list[dict]] = {}
+    out = []
+    for a in arrivals:
+        subs = []
+        for inc in a.submissions:
+            before = earlier.get(inc.submission_id, []) + seen.get(inc.submission_id, [])
+            subs.append(_identified(inc, before))
+            seen.setdefault(inc.submission_id, []).append(
+                {"incoming": inc, "envelope_refused": True, "outcome": None}
+            )
+        out.append(replace(a, submissions=tuple(subs)))
+    return out
+
+
+def _identified(inc: Incoming, before: list[dict]) -> Incoming:
+    """`inc` under the id its earlier sendings (`identify`) give it."""
+    if not before or inc.refused:
+        return inc
+    again = resent(inc)
+    for e in before:
+        if e.get("submission_id") == again.submission_id or _same_envelope(inc, e):
+            return replace(inc, submission_id=e.get("submission_id", inc.submission_id))
+    refused = before[-1]["envelope_refused"]
+    if refused or any(e["outcome"] in (ACCEPTED, WITH_WARNINGS) for e in before):
+        return again
+    return inc
+
+
+def _same_envelope(inc: Incoming, e: dict) -> bool:
+    """Whether an earlier sending (`earlier_verdicts` row, or an Incoming of this
+    batch) came in the same envelope as `inc`."""
+    if "incoming" in e:
+        return envelope_key(e["incoming"]) == envelope_key(inc)
+    mail = e["message_sha256"] if isinstance(e["message_sha256"], str) else None
+    if inc.mail_sha256 or mail:
+        return mail == inc.mail_sha256
+    return e["original_name"] == inc.name and pd.Timestamp(e["file_received"]) == inc.received_at
 
 
 def examine(
@@ -126,23 +187,75 @@ def examine(
     incoming = [s for a in arrivals for s in a.submissions]
     with connect(ws.paths.warehouse, read_only=True) as con:
         loaded = loaded_ids(con, [s.submission_id for s in incoming])
+        accepted = _accepted(earlier_of(con, [a for a in arrivals if _has_resend(a)]))
     batch = Batch(uuid.uuid4().hex[:12], arrivals, [], [])
     seen, new = set(loaded), []
     for inc in incoming:
-        if inc.submission_id in seen:
+        first = accepted.get(inc.resend_of or "")
+        if inc.submission_id in seen or first is not None:
             batch.duplicates.append(inc)
+            if inc.submission_id not in seen and first is not None:
+                batch.resent.append((inc, first))
             continue
         seen.add(inc.submission_id)
         new.append(inc)
-    batch.examined = examine_all(ws.config, new, Limits.from_checks(ws.config.settings.checks))
-    check_manifests(batch.examined, arrivals)
+    examined = examine_all(ws.config, new, Limits.from_checks(ws.config.settings.checks))
+    check_manifests(examined, arrivals)
+    batch.examined = _one_per_file(batch, examined)
     if claims:
         batch.examined, batch.misdirected = set_apart(batch.examined, claims)
     batch.values = validate_values(ws, batch.examined, ws.paths.data_docs if docs else None)
     return batch
 
 
-def validate_values(ws: Workspace, examined: list[Examined], docs_dir: Path | None):
+def _one_per_file(batch: Batch, examined: list[Examined]) -> list[Examined]:
+    """Copies of one file in one batch are each examined (`identify`), but a later copy
+    counts only when it, or every earlier one, was refused for its envelope (each mail
+    is filed by its own verdict); else it is a duplicate, answered once when an
+    earlier copy was accepted."""
+    from thidua.checks import ENVELOPE_RULES
+
+    def refused(e: Examined) -> bool:
+        return any(p.rule_id in ENVELOPE_RULES for p in e.problems)
+
+    kept: list[Examined] = []
+    copies: dict[str, list[Examined]] = {}
+    for ex in examined:
+        inc = ex.incoming
+        earlier = copies.setdefault(inc.resend_of or inc.submission_id, [])
+        if refused(ex) or all(refused(e) for e in earlier):
+            kept.append(ex)
+        else:
+            batch.duplicates.append(inc)
+            if first := next((e for e in earlier if e.outcome in (ACCEPTED, WITH_WARNINGS)), None):
+                batch.resent.append((inc, _row_of(first)))
+        earlier.append(ex)
+    return kept
+
+
+def _row_of(ex: Examined) -> dict:
+    """What answering a resend needs of the accepted submission it repeats."""
+    return {
+        "submission_id": ex.incoming.submission_id,
+        "unit_code": ex.unit.code if ex.unit else None,
+        "received_at": ex.incoming.received_at,
+    }
+
+
+def _has_resend(a: Arrival) -> bool:
+    return any(s.resend_of for s in a.submissions)
+
+
+def _accepted(earlier: dict[str, list[dict]]) -> dict[str, dict]:
+    """The bytes' sha256 → the first submission of them that was accepted."""
+    return {
+        content: next(r for r in rows if r["outcome"] in (ACCEPTED, WITH_WARNINGS))
+        for content, rows in earlier.items()
+        if any(r["outcome"] in (ACCEPTED, WITH_WARNINGS) for r in rows)
+    }
+
+
+def validate_values(ws: Workspace, examined: list[Examined], docs_dir: Path | None) -> pd.DataFrame:
     """One GX run over the values of every readable submission; problems go to each.
     Returns the values frame it read (`values_frame`), which the load reuses."""
     from expectations.submissions import long_frame
@@ -151,7 +264,7 @@ def validate_values(ws: Workspace, examined: list[Examined], docs_dir: Path | No
 
     cfg = ws.config
     readable = [ex for ex in examined if ex.parsed is not None]
-    sk = {ex.incoming.submission_id: len(ex.parsed.initiatives) for ex in readable}
+    sk = {ex.incoming.submission_id: len(ex.parsed.initiatives) for ex in examined if ex.parsed}
     units = [
         (ex.incoming.submission_id, ex.unit.code, ex.cycle.id)
         for ex in readable
@@ -205,7 +318,7 @@ def tidy_inbox(ws: Workspace, batch: Batch) -> dict[str, int]:
     return {"quarantined": moved, "removed": removed}
 
 
-def acknowledge(ws: Workspace, submission_ids: list[str] | None = None):
+def acknowledge(ws: Workspace, submission_ids: list[str] | None = None) -> pd.DataFrame:
     """Mail the acknowledgments still owed (of these submissions, or all), logging each
     one right after its SMTP transaction."""
     from thidua.acknowledge import ACK_COLUMNS, send_acks
@@ -223,3 +336,35 @@ def acknowledge(ws: Workspace, submission_ids: list[str] | None = None):
             pending,
             record=lambda outcome: record_acknowledgments(con, pd.DataFrame([outcome])),
         )
+
+
+def answer_resends(ws: Workspace, batch: Batch) -> int:
+    """Answer each resend of an accepted file once ("đã nhận trước đó"), to the unit's
+    registered address; returns how many were answered now."""
+    from thidua.acknowledge import resend_email
+    from thidua.mailer import open_mailer
+    from warehouse.queries import answered_resends
+    from warehouse.writer import record_resend_notices
+
+    with connect(ws.paths.warehouse, read_only=True) as con:
+        done = answered_resends(con, [inc.submission_id for inc, _ in batch.resent])
+    rows = []
+    with open_mailer(ws.config.settings, ws.paths.outbox) as mailer:
+        for inc, first in batch.resent:
+            if inc.submission_id in done:
+                continue
+            done.add(inc.submission_id)
+            email = resend_email(ws.config, inc, first)
+            sent = (
+                asdict(mailer.send_one(email))
+                if email is not None
+                else {"status": "skipped", "error": "no unit to answer"}
+            )
+            rows.append(
+                {c: sent.get(c) for c in ("status", "sent_at", "message_id", "recipients", "error")}
+                | {"resend_id": inc.submission_id, "submission_id": first["submission_id"]}
+            )
+    if rows:
+        with connect(ws.paths.warehouse) as con:
+            record_resend_notices(con, pd.DataFrame(rows))
+    return len(rows)

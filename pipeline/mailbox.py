@@ -12,8 +12,8 @@ the reminder or acknowledgment they answer and mark it bounced; auto-replies are
 
 `file_mail`, after the load and the acknowledgments, moves each message taken in to the
 processed folder, or to the quarantine folder when its sender failed verification or
-nothing in it could be read; and alerts the officer (settings [admin]) of quarantined
-mail and bounced addresses.
+nothing in it could be read (an alert of ours, for the officer, stays where it is);
+and alerts the officer (settings [admin]) of quarantined mail and bounced addresses.
 """
 
 from __future__ import annotations
@@ -63,7 +63,11 @@ def fetch_mail(ws: Workspace, settings: ImapSettings | None = None) -> dict:
 
 
 def _take_batch(
-    ws: Workspace, settings: ImapSettings, uidvalidity: int, fetched: list[Fetched], summary
+    ws: Workspace,
+    settings: ImapSettings,
+    uidvalidity: int,
+    fetched: list[Fetched],
+    summary: dict,
 ) -> None:
     """Sort, keep and record one FETCH batch; count it into `summary`."""
     raws = [f.raw if f.raw is not None else _stand_in(f, settings.max_message_mb) for f in fetched]
@@ -130,6 +134,7 @@ def _keep(ws: Workspace, f: Fetched, raw: bytes, s: Sorted, kind: str) -> dict |
         "message_id": s.message_id,
         "subject": s.subject,
         "message_sha256": None,
+        "content_sha256": None,
     }
 
 
@@ -201,7 +206,9 @@ def file_mail(
 
 def _verdict(ws: Workspace, r: dict) -> tuple[str, str | None] | None:
     """(verdict, reason) of an unfiled message; None while it is not yet through the
-    take-in and the load (left for the next run)."""
+    take-in and the load (left for the next run).  The officer's own alerts stay."""
+    if r["kind"] == "alert":
+        return "kept", None
     if r["kind"] not in ("mail", "too_large"):
         return "processed", None
     if not r["taken"] or (ws.paths.inbox / f"imap-{r['sha256']}.eml").exists():
@@ -216,7 +223,8 @@ def _verdict(ws: Workspace, r: dict) -> tuple[str, str | None] | None:
 
 def _move(ws: Workspace, settings: ImapSettings, decided: list[dict]) -> None:
     """Move each message to its verdict's folder (those of an older UIDVALIDITY are no
-    longer there: recorded without a folder) and record where it went."""
+    longer there: recorded without a folder) and record where it went; a `kept` one
+    (an alert for the officer) stays where it is."""
     from warehouse.writer import record_mail_filed
 
     moved = []
@@ -224,9 +232,11 @@ def _move(ws: Workspace, settings: ImapSettings, decided: list[dict]) -> None:
         for verdict, folder in (
             ("processed", settings.processed_folder),
             ("quarantined", settings.quarantine_folder),
+            ("kept", settings.folder),
         ):
             rows = [r for r in decided if r["verdict"] == verdict]
-            mb.move([r["uid"] for r in rows if r["uidvalidity"] == mb.uidvalidity], folder)
+            if verdict != "kept":
+                mb.move([r["uid"] for r in rows if r["uidvalidity"] == mb.uidvalidity], folder)
             moved += [
                 (settings.mailbox, r["uidvalidity"], r["uid"])
                 + (folder if r["uidvalidity"] == mb.uidvalidity else None, verdict, r["reason"])

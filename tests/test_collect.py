@@ -270,6 +270,9 @@ def test_crash_mid_batch_leaves_nothing_and_rerun_loads_once(workspace, cfg):
 def test_mail_without_attachment_and_other_formats_are_unreadable(workspace):
     from email.message import EmailMessage
 
+    from thidua import words
+    from thidua.intake import REFUSED_FORMAT
+
     ws = workspace
     msg = EmailMessage()
     msg["From"], msg["Subject"] = "tx01@phongdoanh.example", "Quên đính kèm"
@@ -283,8 +286,8 @@ def test_mail_without_attachment_and_other_formats_are_unreadable(workspace):
     ]
     assert list(ws.paths.inbox.iterdir()) == []  # both quarantined
     assert sorted(rows(ws, "SELECT message_vi FROM validation_results")) == [
-        ("Không mở được tệp: không nhận tệp định dạng .txt; hãy lưu lại thành tệp .xlsx.",),
-        ("Không mở được tệp: thư không kèm tệp .xlsx hoặc .csv.",),
+        (f"Không mở được tệp: {REFUSED_FORMAT.format(suffix='.txt')}.",),
+        (f"Không mở được tệp: {words.REFUSAL['no_workbook']}.",),
     ]
     # the mail answered to its sender, since no unit is known; the .txt has nobody
     assert sorted(rows(ws, "SELECT status, recipients FROM acknowledgments")) == [

@@ -64,7 +64,7 @@ def _zip(members: dict[str, bytes]) -> bytes:
         (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600, "Excel"),  # OLE2, not even valid
         (b"hello, this is text", "không phải tệp Excel"),
         (b"PK\x03\x04garbage", "tệp hỏng"),
-        (_zip({"xl/worksheets/sheet1.xml": b"<" * (5 * 2**20)}), "nghi zip bomb"),
+        (_zip({"xl/worksheets/sheet1.xml": b"<" * (5 * 2**20)}), "nghi là zip bomb"),
         (_zip({"a.xml": b"x"}), "tệp hỏng"),  # a zip, not a workbook
     ],
 )

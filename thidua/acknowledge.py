@@ -17,12 +17,16 @@ from collections.abc import Callable
 from dataclasses import asdict
 from datetime import date, datetime, tzinfo
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from thidua import layout, words
 from thidua.config import Config, Cycle
 from thidua.mailer import Email
+
+if TYPE_CHECKING:
+    from thidua.intake import Incoming
 
 # What the unit does next, after the outcome's word (`thidua.words.OUTCOME`)
 NEXT_STEP = {
@@ -123,7 +127,9 @@ def ack_email(cfg: Config, row: dict, local_tz: tzinfo) -> Email | None:
         "cycle_title": cycle.title if cycle else None,
         "verdict": verdict,
         "next_step": next_step.format(due=due_clause(cycle, now.date())),
-        "documents": documents_clause(cycle, documents, cfg.settings.web.links_enabled),
+        "documents": documents_clause(cycle, documents, cfg.settings.web.links_enabled)
+        if row["outcome"] != "unreadable"  # no report to keep them with
+        else None,
         "n_errors": int(row["n_errors"]),
         "n_warnings": int(row["n_warnings"]),
         "problems": problems,
@@ -158,6 +164,34 @@ def _verdict(cycle: Cycle | None, outcome: str, documents: list[str]) -> str:
     if outcome == "accepted" and cycle is not None and cycle.kind == "ke_hoach" and not documents:
         return words.OUTCOME["accepted_with_warnings"]
     return words.OUTCOME[outcome]
+
+
+def resend_email(cfg: Config, inc: Incoming, first: dict) -> Email | None:
+    """The answer to a file sent again after it was accepted: received before, at what
+    time, nothing to do.  To the unit's registered address (never a stranger's)."""
+    from thidua import clock, emails
+    from thidua.calendar import format_time_vi
+
+    unit = cfg.units_by_code.get(first["unit_code"]) if first["unit_code"] else None
+    if unit is None:
+        return None
+    tz = cfg.settings.calendar.tz
+    before = pd.Timestamp(first["received_at"]).to_pydatetime().astimezone(tz)
+    context = {
+        "unit": unit,
+        "sender": cfg.settings.sender,
+        "name": inc.name,
+        "received": format_time_vi(inc.received_at.astimezone(tz)),
+        "resent": words.RESENT.format(when=format_time_vi(before)),
+    }
+    short = emails.movements(cfg.settings.commune)["movement_short"]
+    return Email(
+        to=[unit.email],
+        subject=f"[{short}] {words.OUTCOME['duplicate']}: {inc.name}",
+        text=emails.render("resent.txt.j2", False, context),
+        auto_submitted="auto-replied",
+        date=clock.now(tz),
+    )
 
 
 def _text(value: object) -> str | None:

@@ -7,6 +7,7 @@ from datetime import datetime
 from thidua.calendar import format_time_vi
 from thidua.config import Config
 from thidua.emails import render
+from thidua.mailbox import ALERT_HEADER
 from thidua.mailer import Email
 from thidua.settings import Settings
 
@@ -24,6 +25,7 @@ def failure_alert(
     verb = "dừng đột ngột" if crashed else "thất bại"
     return Email(
         to=[settings.admin.email],
+        headers={ALERT_HEADER: "1"},  # left in the mailbox's INBOX (`mailbox.classify`)
         subject=f"[thidua] Luồng {flow_name} {verb}: {run_name}",
         text=render(
             "alert.txt.j2",
@@ -47,6 +49,7 @@ def mail_failure_alert(settings: Settings, failing: list[dict], at: datetime) ->
     the mail server; thidua keeps retrying meanwhile."""
     return Email(
         to=[settings.admin.email],
+        headers={ALERT_HEADER: "1"},  # left in the mailbox's INBOX (`mailbox.classify`)
         subject=f"[thidua] {len(failing)} thư gửi đơn vị chưa đi được sau nhiều lần thử",
         text=render(
             "mail_failures.txt.j2",
@@ -79,6 +82,7 @@ def mailbox_alert(
     ]
     return Email(
         to=[cfg.settings.admin.email],
+        headers={ALERT_HEADER: "1"},
         subject="[thidua] Hộp thư: " + ", ".join(filter(None, counts)),
         text=render("mailbox.txt.j2", html=False, context=context),
     )

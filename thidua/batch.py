@@ -26,6 +26,8 @@ class Batch:
     values: Any = None  # values_frame(readable examined), once built
     # a link's upload of another unit's or cycle's workbook, with why: never loaded
     misdirected: list[tuple[Incoming, str]] = field(default_factory=list)
+    # resends of a file already accepted (also duplicates), with that submission's row
+    resent: list[tuple[Incoming, dict]] = field(default_factory=list)
 
 
 def outcomes(batch: Batch) -> list[dict]:
@@ -72,6 +74,7 @@ FILE_COLUMNS = [
     "message_id",
     "subject",
     "message_sha256",
+    "content_sha256",
 ]
 
 
@@ -84,9 +87,10 @@ def files_frame(arrivals: list[Arrival]) -> pd.DataFrame:
     for a in arrivals:
         first = a.submissions[0] if a.submissions else None
         mail = first if first is not None and first.source in ("eml", "mailbox") else None
+        alone = mail is not None and mail.submission_id == a.sha256  # a mail, no workbook
         rows[a.sha256] = (
             a.sha256,
-            a.path.name,
+            mail.name if mail is not None and alone else a.path.name,  # what the unit sent
             a.size,
             "mailbox" if mail and mail.source == "mailbox" else "inbox",
             first.sender if first else None,
@@ -94,6 +98,7 @@ def files_frame(arrivals: list[Arrival]) -> pd.DataFrame:
             str(a.archived_path),
             mail.message_id if mail else None,
             mail.subject if mail else None,
+            None,
             None,
         )
         for s in (*a.submissions, *a.documents):
@@ -109,6 +114,7 @@ def files_frame(arrivals: list[Arrival]) -> pd.DataFrame:
                     s.message_id,
                     s.subject,
                     s.mail_sha256,
+                    s.resend_of,
                 )
     return pd.DataFrame(list(rows.values()), columns=FILE_COLUMNS)
 
@@ -119,16 +125,16 @@ def attachment_rows(batch: Batch) -> list[tuple]:
     beside it in the inbox or the upload (`intake.pair_documents`).  A workbook sent
     again unchanged (a duplicate) with a document it lacked gets the document linked."""
     by_path = {a.path: a for a in batch.arrivals}
+    # a resend of an accepted file: its documents go with the accepted submission
+    accepted = {inc.submission_id: first["submission_id"] for inc, first in batch.resent}
     rows = []
     for inc in [ex.incoming for ex in batch.examined] + batch.duplicates:
         arrival = by_path.get(inc.origin)
         if arrival is None or not arrival.documents:
             continue
-        rows.append((inc.submission_id, inc.submission_id, inc.name, inc.size, "workbook"))
-        rows += [
-            (inc.submission_id, d.submission_id, d.name, d.size, "document")
-            for d in arrival.documents
-        ]
+        sid = accepted.get(inc.submission_id, inc.submission_id)
+        rows.append((sid, sid, inc.name, inc.size, "workbook"))
+        rows += [(sid, d.submission_id, d.name, d.size, "document") for d in arrival.documents]
     return rows
 
 

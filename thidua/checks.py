@@ -13,7 +13,7 @@ from datetime import datetime, time
 
 from thidua import layout
 from thidua.calendar import format_date_vi, format_day_vi, format_time_vi
-from thidua.config import SUBJECTS, Config, Cycle, Unit
+from thidua.config import SUBJECTS, Config, Cycle, Indicator, Unit
 from thidua.intake import Incoming
 from thidua.labels import match_label, read_day
 from thidua.parse import CSV_SHEET, Parsed
@@ -63,12 +63,16 @@ def period_scales(cfg: Config) -> dict[str, tuple[float, float]]:
     `warn_at_most` limit; its length over the previous annual cycle's, which scales last
     year's flow before the year-over-year comparison, NaN when beyond
     `[checks] yoy_max_length_ratio`).  A cycle without a period (the plan) is (1, 1)."""
-    days = {c.id: (c.period_end - c.period_start).days + 1 for c in cfg.cycles if c.period_end}
+    days = {
+        c.id: (c.period_end - c.period_start).days + 1
+        for c in cfg.cycles
+        if c.period_end and c.period_start
+    }
     annual = {c.year: c.id for c in cfg.cycles if c.kind == "nam"}
     limit = cfg.settings.checks.yoy_max_length_ratio
     out = {}
     for c in cfg.cycles:
-        if c.id not in days:
+        if c.id not in days or c.year is None:
             out[c.id] = (1.0, 1.0)
             continue
         prev = annual.get(c.year - 1) if c.kind == "nam" else None
@@ -88,6 +92,8 @@ def cycle_open(cfg: Config, cycle: Cycle, received: datetime) -> bool:
 def check_registry(cfg: Config, ex: Examined) -> None:
     """Fill unit, cycle and late, and append the problems found without the GX suite."""
     parsed, inc = ex.parsed, ex.incoming
+    if parsed is None:  # unreadable: nothing to check
+        return
     info = parsed.info
     if parsed.info_sheet:
         for key, label in layout.INFO_KEYS:
@@ -106,8 +112,13 @@ def check_registry(cfg: Config, ex: Examined) -> None:
     cycle_id, cycle_cell = info.get("ky_bao_cao", (None, None))
     if "ky_bao_cao" in info:
         ex.cycle = cfg.cycles_by_id.get((cycle_id or "").strip().lower())
-        if ex.cycle is None or not cycle_open(cfg, ex.cycle, inc.received_at):
+        if ex.cycle is None:
             ex.problems.append(problem("unknown_cycle", cycle_cell, cycle_id or ""))
+        elif not cycle_open(cfg, ex.cycle, inc.received_at):
+            opens = cfg.calendar.opening_day(ex.cycle.due, ex.cycle.opens)
+            ex.problems.append(
+                problem("cycle_not_open", cycle_cell, cycle_id or "", opens=format_day_vi(opens))
+            )
             ex.cycle = None
     _read_percents(cfg, ex)
     if ex.cycle:
@@ -129,6 +140,9 @@ def check_registry(cfg: Config, ex: Examined) -> None:
 
 
 SENDER_RULES = ("sender_mismatch", "sender_unauthenticated")  # the mail is not the unit's
+# Refusals of the envelope (who sent it, when), not of the file: the same file sent again
+# under another envelope is examined again (`pipeline.collect.take_in`)
+ENVELOPE_RULES = (*SENDER_RULES, "other_unit", "cycle_not_open")
 
 
 def registered_senders(cfg: Config) -> dict[str, Unit]:
@@ -146,6 +160,8 @@ def check_sender(cfg: Config, ex: Examined) -> None:
     (`THIDUA_IMAP_AUTHSERV_ID`), that server vouched for the sender (dkim or spf pass).
     A workbook of another unit than the verified sender's says so."""
     inc, unit = ex.incoming, ex.unit
+    if unit is None or inc.sender is None:
+        return
     if inc.auth is not None and inc.auth != "pass":
         ex.problems.append(problem("sender_unauthenticated", value=inc.sender, auth=inc.auth))
         return
@@ -173,11 +189,13 @@ def _name_other_units(cfg: Config, ex: Examined, code: str) -> None:
 
 
 def _check_rows(cfg: Config, ex: Examined) -> None:
-    parsed = ex.parsed
+    parsed, cycle = ex.parsed, ex.cycle
+    if parsed is None or cycle is None:
+        return
     sheet = CSV_SHEET if parsed.file_format == "csv" else layout.INDICATOR_SHEET
     if any(p.rule_id == "missing_sheet" and p.sheet == sheet for p in ex.problems):
         return
-    for col in layout.value_columns(ex.cycle):
+    for col in layout.value_columns(cycle):
         if col.key not in parsed.measures:
             ex.problems.append(
                 problem("missing_column", sheet=sheet, value=col.header, header=col.header)
@@ -197,7 +215,7 @@ def _check_rows(cfg: Config, ex: Examined) -> None:
         ]
 
 
-def holders_vi(cfg: Config, ind) -> str:
+def holders_vi(cfg: Config, ind: Indicator) -> str:
     """Who holds an indicator, in words: its tags' names, else its kinds' names."""
     names = cfg.settings.tags if ind.tags else cfg.settings.kinds
     return "; ".join(names.get(x, x) for x in (ind.tags or ind.kinds))
@@ -208,8 +226,11 @@ def _drop_not_applicable(cfg: Config, ex: Examined, known: set[str]) -> None:
     dossiers are received at the public-service centre) are a warning, once per
     indicator, on its first filled cell; they are left out of the values, so neither the
     checks nor the rollup count them, and a problem read in their cells goes with them."""
-    applies = {i.code for i in cfg.indicators_for(ex.unit)}
-    foreign = [v for v in ex.parsed.values if v.code in known and v.code not in applies]
+    parsed, unit = ex.parsed, ex.unit
+    if parsed is None or unit is None:
+        return
+    applies = {i.code for i in cfg.indicators_for(unit)}
+    foreign = [v for v in parsed.values if v.code in known and v.code not in applies]
     if not foreign:
         return
     by_code = {i.code: i for i in cfg.indicators}
@@ -230,7 +251,7 @@ def _drop_not_applicable(cfg: Config, ex: Examined, known: set[str]) -> None:
                     holders=holders_vi(cfg, ind),
                 )
             )
-    ex.parsed.values = [v for v in ex.parsed.values if v.code not in known or v.code in applies]
+    parsed.values = [v for v in parsed.values if v.code not in known or v.code in applies]
 
 
 def _check_narratives(cfg: Config, ex: Examined) -> None:
@@ -238,8 +259,10 @@ def _check_narratives(cfg: Config, ex: Examined) -> None:
     feed sections II, III, V and VI of the commune's report: one left empty, or longer
     than `[checks] narrative_max_chars`, is a warning naming the field and its cell (the
     plan cycle and the CSV form carry none)."""
-    parsed = ex.parsed
-    if ex.cycle.kind == "ke_hoach" or parsed.file_format != "xlsx" or not parsed.info_sheet:
+    parsed, cycle = ex.parsed, ex.cycle
+    if parsed is None or cycle is None:
+        return
+    if cycle.kind == "ke_hoach" or parsed.file_format != "xlsx" or not parsed.info_sheet:
         return
     limit = cfg.settings.checks.narrative_max_chars
     labels = dict(layout.INFO_KEYS)
@@ -250,7 +273,7 @@ def _check_narratives(cfg: Config, ex: Examined) -> None:
             "section": layout.NARRATIVE_SECTIONS[key],
             "limit": fmt(limit),
         }
-        if not (text or "").strip():
+        if not text or not text.strip():
             ex.problems.append(
                 problem("narrative_empty", cell, None, sheet=layout.INFO_SHEET, **fields)
             )
@@ -272,9 +295,12 @@ def _check_reward_forms(cfg: Config, ex: Examined) -> None:
     or label (`labels.match_label`); a form not allowed in the cycle, or not awarded to
     that subject (Cờ thi đua to a cá nhân), is an error on its row alone.  The row is
     kept, marked `refused`, for the officer to see; it counts nowhere."""
-    choices = {code: cfg.reward_forms[code] for code in ex.cycle.reward_forms}
+    parsed, cycle = ex.parsed, ex.cycle
+    if parsed is None or cycle is None:
+        return
+    choices = {code: cfg.reward_forms[code] for code in cycle.reward_forms}
     names = "; ".join(choices.values()) or "(kỳ này không đề nghị khen thưởng)"
-    for row in ex.parsed.proposals:
+    for row in parsed.proposals:
         row["refused"] = None
         line = row["cell"].rsplit("!", 1)[-1].lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
         form = (row.get("reward_form") or "").strip()
@@ -307,8 +333,11 @@ def _check_reward_forms(cfg: Config, ex: Examined) -> None:
 def _check_initiative_dates(ex: Examined) -> None:
     """An initiative applied outside the cycle's period (or a date that is not one) is
     a warning: the unit may have a reason, the officer checks."""
-    start, end = ex.cycle.period_start, ex.cycle.period_end
-    for row in ex.parsed.initiatives:
+    parsed, cycle = ex.parsed, ex.cycle
+    if parsed is None or cycle is None:
+        return
+    start, end = cycle.period_start, cycle.period_end
+    for row in parsed.initiatives:
         text = row.get("applied_on")
         if not text:
             continue
@@ -335,12 +364,14 @@ def _read_percents(cfg: Config, ex: Examined) -> None:
     "85%" (0.85): read as 85, silently.  Exactly 1 could be 100 % (Excel's "100%") or
     1 %: read as 100, with a warning.  "85%" / "85 %" typed as text are 85 (vnnumber).
     A % sign on an indicator that is not a percent is an error."""
+    if ex.parsed is None:
+        return
     types = {i.code: i for i in cfg.indicators}
     for v in ex.parsed.values:
         ind = types.get(v.code)
         if ind is None:
             continue
-        typed_percent = bool(v.raw) and v.raw.rstrip().endswith("%")
+        typed_percent = bool(v.raw and v.raw.rstrip().endswith("%"))
         if ind.type != "percent":
             if typed_percent:
                 v.value = None

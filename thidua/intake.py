@@ -36,9 +36,12 @@ import stat
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
+from email.message import Message
 from functools import partial
 from pathlib import Path
+from typing import Any, BinaryIO
 
+from thidua import words
 from thidua.rules import fmt
 from thidua.workers import map_chunks, pool_size
 
@@ -71,16 +74,8 @@ REFUSED_TOO_LARGE = (
     "nhỏ hơn, mỗi thư một tệp"
 )
 READ_CHUNK = 1 << 20  # bytes copied at a time when a file too large is archived
-REFUSED_FORMAT = (
-    "không nhận tệp định dạng {suffix} (chỉ nhận .xlsx, .csv hoặc thư .eml); "
-    "hãy lưu lại thành tệp .xlsx"
-)
-LONE_DOCUMENT = (
-    "không nhận tệp {suffix} làm báo cáo: báo cáo là biểu mẫu Excel, hãy lưu "
-    "lại thành tệp .xlsx; văn bản kế hoạch thì gửi cùng lúc với biểu mẫu của "
-    "đơn vị, cùng tên tệp, ví dụ ke-hoach-2025_TX-01.xlsx và "
-    "ke-hoach-2025_TX-01.pdf, hoặc đính kèm cùng một thư"
-)
+REFUSED_FORMAT = words.REFUSAL["format"]
+LONE_DOCUMENT = words.REFUSAL["document"]
 
 
 @dataclass(frozen=True)
@@ -101,6 +96,23 @@ class Incoming:
     auth: str | None = None  # mailbox.authentication: pass, dkim=fail..., None
     mail_sha256: str | None = None  # the mail it came in (archive/<sha256>)
     notes: tuple[tuple[str, str], ...] = ()  # (rule_id, value) found in the mail
+    resend_of: str | None = None  # the bytes' sha256 when the id is a resend's (`resent`)
+
+
+def envelope_key(inc: Incoming) -> bytes:
+    """What tells one sending of a file from another: the mail it came in, else its
+    name and arrival in the folder."""
+    return (inc.mail_sha256 or f"{inc.name}\0{inc.received_at.isoformat()}").encode()
+
+
+def resent(inc: Incoming) -> Incoming:
+    """The file sent again under another envelope, with an id of its own (the same on a
+    rerun): a submission is its bytes and its envelope, so a file refused for who sent
+    it or when can be sent again unchanged."""
+    sha = inc.resend_of or inc.submission_id
+    return replace(
+        inc, submission_id=_digest(b"resend", sha.encode(), envelope_key(inc)), resend_of=sha
+    )
 
 
 @dataclass(frozen=True)
@@ -184,7 +196,7 @@ def archive(data: bytes, archive_dir: Path, sha: str | None = None) -> tuple[str
     return sha, target
 
 
-def archive_stream(f, archive_dir: Path) -> tuple[str, Path, int]:
+def archive_stream(f: BinaryIO, archive_dir: Path) -> tuple[str, Path, int]:
     """Copy an open file into archive/<sha256> a chunk at a time, hashing as it goes:
     a file too large to read into memory is kept all the same.  (sha, path, size)."""
     digest, size = hashlib.sha256(), 0
@@ -349,13 +361,10 @@ def _take(
     if kind:  # not a regular file: refused
         sha, _ = archive(data, archive_dir, _digest(kind.encode(), os.fsencode(path.name), data))
         return sha, len(data), mtime, REFUSED[kind]
-    suffix = path.suffix.lower()
     sha, archived = archive(data, archive_dir, None if data else _empty_id(path.name, mtime))
-    if suffix in DOCUMENT_SUFFIXES:
-        return sha, len(data), mtime, LONE_DOCUMENT.format(suffix=suffix)
-    if suffix not in INBOX_SUFFIXES:
-        return sha, len(data), mtime, REFUSED_FORMAT.format(suffix=suffix or "không có đuôi")
-    if suffix != ".eml":
+    if (reason := refusal(path.name)) is not None:
+        return sha, len(data), mtime, reason
+    if path.suffix.lower() != ".eml":
         return sha, len(data), mtime, None
     return _mail(path, data, sha, archived, mtime, archive_dir, authserv_id)
 
@@ -433,8 +442,37 @@ def _mail(
         notes = [("archive_ignored", v) for _, v in notes]
         subs = [replace(s, notes=tuple(notes)) for s in subs]
     else:  # the mail itself stands for the submission, and is reported unreadable
-        subs = [replace(whole, **mail, notes=tuple(notes))]
+        subs = [_standing_in(replace(whole, **mail, notes=tuple(notes)), docs)]
+        docs = [d for d in docs if d.name != subs[0].name]
     return Arrival(path, sha, len(data), received, archived, tuple(subs), tuple(docs))
+
+
+def _standing_in(mail: Incoming, docs: list[Incoming]) -> Incoming:
+    """A mail without a workbook, answered as the folder answers the file the unit
+    sent: named after it (never our `imap-<sha256>.eml`) and refused for the same
+    reason (`refusal`); with no file at all, a fetched mail after its subject."""
+    if not mail.size:  # an empty file: the parser says so
+        return mail
+    fetched = mail.source == "mailbox"  # named by us: imap-<sha256>.eml
+    own = (mail.subject or "thư không có tệp đính kèm") if fetched else mail.name
+    if mail.notes:  # winmail.dat, an archive, too large: examine says so
+        kind, value = mail.notes[0]
+        return replace(mail, name=own if kind == "too_large" else value)
+    for doc in docs:
+        if (reason := refusal(doc.name)) is not None:
+            return replace(mail, name=doc.name, refused=reason)
+    return replace(mail, name=own, refused=words.REFUSAL["no_workbook"])
+
+
+def refusal(name: str) -> str | None:
+    """Why a file of this name is not taken as a report (its format), else None: the
+    one rule of the folder, the mailbox and the web page."""
+    suffix = os.path.splitext(name)[1].lower()
+    if suffix in DOCUMENT_SUFFIXES:
+        return LONE_DOCUMENT.format(suffix=suffix)
+    if suffix not in INBOX_SUFFIXES:
+        return REFUSED_FORMAT.format(suffix=suffix or "không có đuôi")
+    return None
 
 
 def _alone(mail: Incoming) -> Arrival:
@@ -445,20 +483,22 @@ def _alone(mail: Incoming) -> Arrival:
 
 
 def _attached(
-    msg, whole: Incoming, archive_dir: Path, authserv_id: str | None
+    msg: Message, whole: Incoming, archive_dir: Path, authserv_id: str | None
 ) -> tuple[dict, list[Incoming], list[Incoming], list[tuple[str, str]]]:
     """What a mail says of itself (sender, ids, authentication), its submissions and
     documents, archived, and the notes on it (winmail.dat, archives, too large)."""
     from thidua.mailbox import authentication, header, sender_address
 
-    mail = {
+    mail: dict[str, Any] = {
         "sender": sender_address(msg),
         "message_id": header(msg, "Message-ID"),
         "subject": header(msg, "Subject"),
         "auth": authentication(msg, authserv_id),
         "mail_sha256": whole.submission_id,
     }
-    subs, docs, notes = [], [], []
+    subs: list[Incoming] = []
+    docs: list[Incoming] = []
+    notes: list[tuple[str, str]] = []
     for kind, name, content in attachments(msg):
         name = safe_name(name)
         if kind in ("winmail", "archive"):
@@ -494,7 +534,7 @@ def _arrival(
     return Arrival(path, sha, size, received, archived, (sub,))
 
 
-def attachments(msg) -> list[tuple[str, str, bytes]]:
+def attachments(msg: Message) -> list[tuple[str, str, bytes]]:
     """(kind, file name, bytes) of each attachment, forwarded messages included:
     `submission` (.xlsx, .csv), `winmail` (Outlook's TNEF), `archive` (zip, rar...),
     `document` (anything else with a name: a docx or pdf plan).  Inline images (a
@@ -513,7 +553,8 @@ def attachments(msg) -> list[tuple[str, str, bytes]]:
         if not name and disposition != "attachment" and ctype != "application/ms-tnef":
             continue
         lower = name.lower()
-        content = part.get_payload(decode=True) or b""
+        payload = part.get_payload(decode=True)
+        content = payload if isinstance(payload, bytes) else b""
         if lower.endswith(SUBMISSION_SUFFIXES):
             kind = "submission"
         elif ctype == "application/ms-tnef" or lower == "winmail.dat":

@@ -27,9 +27,13 @@ from email.message import Message
 from email.parser import BytesParser
 from email.utils import parseaddr
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from thidua.errors import ThiduaError
 from thidua.settings import Settings
+
+if TYPE_CHECKING:
+    from imap_tools import BaseMailBox
 
 SECURITY = ("ssl", "starttls", "none")
 DEFAULT_PORTS = {"ssl": 993, "starttls": 143, "none": 143}
@@ -170,6 +174,11 @@ def is_dsn(msg: Message) -> bool:
     )
 
 
+# On the officer's alerts: when the mailbox is the officer's own address, an alert is
+# recognised as ours and left in the INBOX for the officer, never filed away.
+ALERT_HEADER = "X-Thidua-Alert"
+
+
 def is_automatic(msg: Message) -> bool:
     """A message a machine sent (RFC 3834 Auto-Submitted, Precedence, out-of-office
     markers, mailer daemons): never answered, never taken as a submission."""
@@ -205,13 +214,15 @@ def bounces(msg: Message) -> list[Bounce]:
         ctype = part.get_content_type()
         if ctype == "message/delivery-status":
             payload = part.get_payload()
-            groups = payload if isinstance(payload, list) else []
+            groups = (
+                [g for g in payload if isinstance(g, Message)] if isinstance(payload, list) else []
+            )
         elif (
             ctype in ("message/rfc822", "text/rfc822-headers", "message/rfc822-headers")
             and original is None
         ):
             payload = part.get_payload()
-            if isinstance(payload, list) and payload:
+            if isinstance(payload, list) and payload and isinstance(payload[0], Message):
                 original = payload[0].get("Message-ID")
             else:
                 from email import message_from_string
@@ -249,7 +260,7 @@ class Sorted:
     the headers the warehouse keeps."""
 
     sha256: str
-    kind: str  # mail | dsn | auto
+    kind: str  # mail | dsn | auto | alert (ours, for the officer)
     message_id: str | None
     subject: str | None
     sender: str | None
@@ -263,6 +274,8 @@ def classify(raw: bytes) -> Sorted:
     try:
         msg = BytesParser(policy=policy.default).parsebytes(raw)
         kind = "dsn" if is_dsn(msg) else "auto" if is_automatic(msg) else "mail"
+        if kind == "auto" and msg.get(ALERT_HEADER):
+            kind = "alert"
         found = tuple(b for b in bounces(msg) if b.original_message_id) if kind == "dsn" else ()
         return Sorted(
             sha,
@@ -315,7 +328,7 @@ class Fetched:
 class Mailbox:
     """One IMAP session on the configured folder (imap-tools)."""
 
-    def __init__(self, settings: ImapSettings, client):
+    def __init__(self, settings: ImapSettings, client: BaseMailBox) -> None:
         self.settings = settings
         self.client = client
         status = client.folder.status(settings.folder, ["UIDVALIDITY"])
@@ -358,9 +371,8 @@ class Mailbox:
                 mark_seen=False,
                 bulk=batch if batch >= 2 else False,
             ):
-                yield Fetched(
-                    int(m.uid), m.raw, len(m.raw), arrived=stats.get(int(m.uid), (0, None))[1]
-                )
+                uid, raw = int(m.uid or 0), _raw(m)
+                yield Fetched(uid, raw, len(raw), arrived=stats.get(uid, (0, None))[1])
         for chunk in _chunks(large, batch):
             for m in self.client.fetch(
                 uid_list=[str(u) for u in chunk],
@@ -368,8 +380,9 @@ class Mailbox:
                 headers_only=True,
                 bulk=batch if batch >= 2 else False,
             ):
-                size, arrived = stats[int(m.uid)]
-                yield Fetched(int(m.uid), None, size, m.raw, arrived)
+                uid = int(m.uid or 0)
+                size, arrived = stats[uid]
+                yield Fetched(uid, None, size, _raw(m), arrived)
 
     def move(self, uids: Iterable[int], folder: str) -> int:
         """Move these messages to `folder` (created when missing); MOVE where the
@@ -400,21 +413,28 @@ def _chunks(items: list, n: int) -> Iterator[list]:
 
 def _uid_set(uids: list[int]) -> str:
     """1,2,3,7 → '1:3,7': a short UID set for one command."""
-    parts, start, prev = [], None, None
+    parts: list[str] = []
+    start = prev = -1
     for u in uids:
-        if start is None:
+        if start < 0:
             start = prev = u
         elif u == prev + 1:
             prev = u
         else:
             parts.append(f"{start}:{prev}" if prev != start else str(start))
             start = prev = u
-    if start is not None:
+    if start >= 0:
         parts.append(f"{start}:{prev}" if prev != start else str(start))
     return ",".join(parts)
 
 
-def _message_class():
+def _raw(message: object) -> bytes:
+    """The bytes a `RawMessage` (`_message_class`) kept."""
+    raw = getattr(message, "raw", b"")
+    return raw if isinstance(raw, bytes) else b""
+
+
+def _message_class() -> type:
     from imap_tools import MailMessage
 
     class RawMessage(MailMessage):
@@ -439,15 +459,16 @@ def open_mailbox(settings: ImapSettings) -> Iterator[Mailbox]:
     if settings.host is None:
         raise ImapConfigError("no THIDUA_IMAP_HOST")
     tls = ssl.create_default_context()
+    client: BaseMailBox
     if settings.security == "ssl":
         client = MailBox(settings.host, settings.port, timeout=60, ssl_context=tls)
     elif settings.security == "starttls":
         client = MailBoxStartTls(settings.host, settings.port, timeout=60, ssl_context=tls)
     else:
         client = MailBoxUnencrypted(settings.host, settings.port, timeout=60)
-    client.email_message_class = _message_class()
+    client.email_message_class = _message_class()  # type: ignore[assignment]
     try:
-        client.login(settings.user, settings.password, initial_folder=None)
+        client.login(settings.user or "", settings.password or "", initial_folder=None)
     except Exception as exc:  # noqa: BLE001 - imaplib, socket or imap-tools errors alike
         _logout(client)
         raise MailboxError(
@@ -460,6 +481,6 @@ def open_mailbox(settings: ImapSettings) -> Iterator[Mailbox]:
         _logout(client)
 
 
-def _logout(client) -> None:
+def _logout(client: BaseMailBox) -> None:
     with suppress(Exception):  # the session is over either way
         client.logout()

@@ -19,11 +19,11 @@ import struct
 import unicodedata
 import zipfile
 import zlib
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import lru_cache
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, overload
 
 from thidua import layout
 from thidua.errors import ThiduaError
@@ -33,6 +33,7 @@ from thidua.vnnumber import read_text_number
 if TYPE_CHECKING:
     from thidua.settings import Checks
 
+EMPTY = "tệp rỗng, không có dữ liệu"
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _TARGET_HEADER = re.compile(r"^chỉ tiêu (\d{4})$")
 CSV_SHEET = "CSV"
@@ -100,13 +101,20 @@ class ValueColumns(Sequence):
     def __len__(self) -> int:
         return self.stop - self.start
 
-    def __getitem__(self, i):
+    @overload
+    def __getitem__(self, i: int) -> Value: ...
+    @overload
+    def __getitem__(self, i: slice) -> list[Value]: ...
+    def __getitem__(self, i: int | slice) -> Value | list[Value]:
         if isinstance(i, slice):
-            return [self[k] for k in range(*i.indices(len(self)))]
+            return [self._value(k) for k in range(*i.indices(len(self)))]
+        return self._value(i)
+
+    def _value(self, i: int) -> Value:
         k = range(self.start, self.stop)[i]
         return Value(*(col[k] for col in self.cols))
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Value]:
         return (Value(*row) for row in zip(*(col[self.start : self.stop] for col in self.cols)))
 
     def __eq__(self, other: object) -> bool:
@@ -114,7 +122,7 @@ class ValueColumns(Sequence):
             return NotImplemented
         return len(self) == len(other) and all(a == b for a, b in zip(self, other))
 
-    __hash__ = None  # type: ignore[assignment] - mutable, like the list it stands for
+    __hash__ = None  # type: ignore[assignment]  # mutable, like the list it stands for
 
     def __repr__(self) -> str:
         return repr(list(self))
@@ -135,7 +143,7 @@ class Parsed:
 def parse_file(name: str, data: bytes, limits: Limits = Limits()) -> Parsed:
     """Parse by content and name: CSV when the name ends in .csv, else a workbook."""
     if not data:
-        raise Unreadable("tệp rỗng (0 byte)")
+        raise Unreadable(EMPTY)
     if name.lower().endswith(".eml"):
         raise Unreadable("thư không kèm tệp .xlsx hoặc .csv")
     if len(data) > limits.max_file_bytes:
@@ -181,6 +189,26 @@ class _Member(NamedTuple):
     offset: int  # of its local header
 
 
+def first_look(data: bytes) -> str | None:
+    """Why these bytes are no .xlsx at first sight (empty, a password, an old .xls,
+    not a zip), else None: the parser's first check, and the web page's before it
+    takes an upload, so both say it in the same words."""
+    if not data:
+        return EMPTY
+    if data[:8] == OLE2_MAGIC:
+        import olefile
+
+        try:
+            with olefile.OleFileIO(io.BytesIO(data)) as ole:
+                encrypted = ole.exists("EncryptedPackage")
+        except Exception:  # noqa: BLE001 - olefile raises many types on a damaged file
+            return "tệp Excel cũ (.xls) bị hỏng"
+        return "tệp có đặt mật khẩu" if encrypted else "tệp Excel cũ (.xls), không phải .xlsx"
+    if data[:4] != b"PK\x03\x04":
+        return "không phải tệp Excel .xlsx"
+    return None
+
+
 def precheck_xlsx(data: bytes, limits: Limits) -> dict[str, dict[tuple[int, int], str]]:
     """Refuse what is not a plain xlsx of a report's size before calamine sees it; return
     the formula error cells found, {sheet name: {(row0, col0): "#DIV/0!"}}.
@@ -192,24 +220,13 @@ def precheck_xlsx(data: bytes, limits: Limits) -> dict[str, dict[tuple[int, int]
     `worksheets/` are scanned, where every writer puts them: the other members cost
     as much again to inflate, and calamine refuses entity declarations itself.  A
     sheet moved elsewhere by hand is left to the worker's memory limit."""
-    if data[:8] == OLE2_MAGIC:
-        import olefile
-
-        try:
-            with olefile.OleFileIO(io.BytesIO(data)) as ole:
-                encrypted = ole.exists("EncryptedPackage")
-        except Exception:  # noqa: BLE001 - olefile raises many types on a damaged file
-            raise Unreadable("tệp Excel cũ (.xls) bị hỏng") from None
-        raise Unreadable(
-            "tệp có đặt mật khẩu" if encrypted else "tệp Excel cũ (.xls), không phải .xlsx"
-        )
-    if data[:4] != b"PK\x03\x04":
-        raise Unreadable("không phải tệp Excel .xlsx")
+    if (reason := first_look(data)) is not None:
+        raise Unreadable(reason)
     members = _zip_members(data) or _zipfile_members(data)
     if sum(m.unpacked for m in members) > limits.max_unpacked_bytes:
         raise Unreadable("tệp giải nén quá lớn")
     if any(m.unpacked > limits.max_zip_ratio * max(m.packed, 1) for m in members):
-        raise Unreadable("tệp nén bất thường (nghi zip bomb)")
+        raise Unreadable("tệp nén bất thường (nghi là zip bomb)")
     errors = {}
     for m in members:
         name = m.name.lower()
@@ -269,7 +286,7 @@ def _zipfile_members(data: bytes) -> list[_Member]:
     ]
 
 
-def _inflate(data: bytes, m: _Member):
+def _inflate(data: bytes, m: _Member) -> Iterator[bytes]:
     """The unpacked bytes of one member, `_STEP` at a time, never more than declared
     (a member that unpacks to more is a forged bomb, refused)."""
     if m.flags & 1:
@@ -278,7 +295,7 @@ def _inflate(data: bytes, m: _Member):
         raise Unreadable(_CORRUPT)
     n_name, n_extra = struct.unpack_from("<HH", data, m.offset + 26)
     start = m.offset + 30 + n_name + n_extra
-    raw = memoryview(data)[start : start + m.packed]
+    raw: bytes | memoryview = memoryview(data)[start : start + m.packed]
     if len(raw) < m.packed:
         raise Unreadable(_CORRUPT)
     if m.method == 0:
@@ -294,7 +311,7 @@ def _inflate(data: bytes, m: _Member):
             raw = inflater.unconsumed_tail
             done += len(out)
             if done > m.unpacked:
-                raise Unreadable("tệp nén bất thường (nghi zip bomb)")
+                raise Unreadable("tệp nén bất thường (nghi là zip bomb)")
             yield out
             if not out:
                 break
@@ -302,7 +319,7 @@ def _inflate(data: bytes, m: _Member):
         raise Unreadable(_CORRUPT) from None
 
 
-def _scan_xml(chunks, limits: Limits) -> dict[tuple[int, int], str]:
+def _scan_xml(chunks: Iterator[bytes], limits: Limits) -> dict[tuple[int, int], str]:
     """Check one worksheet: no DTD (entity expansion) in its first chunk, and the caps
     (declared dimension, largest cell reference, rows, cells); return its formula
     error cells."""
@@ -327,7 +344,7 @@ def _scan_xml(chunks, limits: Limits) -> dict[tuple[int, int], str]:
     return errors
 
 
-def _whole_rows(chunks):
+def _whole_rows(chunks: Iterable[bytes]) -> Iterator[bytes]:
     """The chunks re-cut after the last row end (else the last tag end) in each, so
     no row or tag is split between two; the rest comes with the next."""
     carry = b""
@@ -475,8 +492,10 @@ class Grid:
 
     __slots__ = ("c0", "r0", "rows")
 
-    def __init__(self, sheet, errors: dict[tuple[int, int], str]) -> None:
+    def __init__(self, sheet: Any, errors: dict[tuple[int, int], str]) -> None:
         start = sheet.start
+        self.r0: int
+        self.c0: int
         self.r0, self.c0 = start or (0, 0)
         self.rows = sheet.to_python() if start is not None else []
         for (r, c), value in errors.items():
@@ -494,11 +513,11 @@ class Grid:
         i = r - self.r0
         return self.cell(self.rows[i], c) if 0 <= i < len(self.rows) else None
 
-    def cells(self, row: list):
+    def cells(self, row: list) -> Iterator[tuple[int, object]]:
         """(column, value) of the non-empty cells of a row."""
         return ((self.c0 + j, v) for j, v in enumerate(row) if v != "" and v is not None)
 
-    def rows_from(self, r: int):
+    def rows_from(self, r: int) -> Iterator[tuple[int, list]]:
         """(row, cells) from absolute row `r` on."""
         for i in range(max(r - self.r0, 0), len(self.rows)):
             yield self.r0 + i, self.rows[i]
@@ -669,10 +688,10 @@ def _read_table(grid: Grid, sheet: str, columns: tuple[layout.Column, ...]) -> l
         for c in [headers.get(_norm(col.header), i)]
     ]
     first = _prefix(sheet, 0)
-    out = []
+    out: list[dict] = []
     for r, cells in grid.rows_from(layout.FIRST_DATA_ROW - 1):
         n = len(cells)
-        row = {key: _text(cells[j]) if 0 <= j < n else None for key, j, _ in cols}
+        row: dict[str, Any] = {key: _text(cells[j]) if 0 <= j < n else None for key, j, _ in cols}
         if not any(v for k, v in row.items() if k != "row_no"):
             continue
         line = r + 1

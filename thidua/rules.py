@@ -115,6 +115,11 @@ RULES: dict[str, Rule] = {
         "Kỳ báo cáo “{value}” không có hoặc chưa mở.",
         "Ghi đúng mã kỳ báo cáo như trong mẫu (ví dụ nam-2025).",
     ),
+    "cycle_not_open": Rule(
+        ERROR,
+        "Kỳ báo cáo “{value}” chưa mở: nhận báo cáo từ {opens}.",
+        "Mã kỳ báo cáo đã đúng, không cần sửa; gửi lại đúng tệp này từ {opens}.",
+    ),
     "late": Rule(
         WARNING, "Nộp sau hạn {due} (tệp nhận lúc {received}).", "Đề nghị các kỳ sau gửi đúng hạn."
     ),
@@ -308,7 +313,9 @@ def problem(
     )
 
 
-_ENGLISH = re.compile(r"\s*\([^()]*[A-Za-z]{3,}[^()]*\)")
+# a parenthesis of ASCII text with a word in it: a library's words, never ours (ours
+# carry Vietnamese letters: "(chỉ nhận .xlsx, .csv hoặc thư .eml)")
+_ENGLISH = re.compile(r"\s*\([ -'*-~]*[A-Za-z]{3,}[ -'*-~]*\)")
 
 
 def plain_reason(reason: str) -> str:

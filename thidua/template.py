@@ -15,6 +15,9 @@ from datetime import date
 from pathlib import Path
 
 import xlsxwriter
+from xlsxwriter.format import Format
+from xlsxwriter.workbook import Workbook
+from xlsxwriter.worksheet import Worksheet
 
 from thidua import layout
 from thidua.calendar import format_date_vi, format_day_vi
@@ -58,7 +61,7 @@ def build_workbook(
     return buf.getvalue()
 
 
-def _initiatives_sheet(wb, fmt: _Formats, rows: Iterable[Sequence[Value]]) -> None:
+def _initiatives_sheet(wb: Workbook, fmt: _Formats, rows: Iterable[Sequence[Value]]) -> None:
     """SangKien: a date and a recognition level chosen from a list, 200 rows ready."""
     initiative_sheet = _rows_sheet(
         wb, fmt, layout.INITIATIVE_SHEET, layout.INITIATIVE_COLUMNS, rows
@@ -98,7 +101,9 @@ def _initiatives_sheet(wb, fmt: _Formats, rows: Iterable[Sequence[Value]]) -> No
     )
 
 
-def _proposals_sheet(wb, fmt: _Formats, cycle: Cycle, rows: Iterable[Sequence[Value]]) -> None:
+def _proposals_sheet(
+    wb: Workbook, fmt: _Formats, cycle: Cycle, rows: Iterable[Sequence[Value]]
+) -> None:
     """DeNghiKhenThuong: the reward forms allowed in the cycle, from a drop-down."""
     first, last = layout.FIRST_DATA_ROW - 1, layout.FIRST_DATA_ROW - 1 + 200
     proposal_sheet = _rows_sheet(wb, fmt, layout.PROPOSAL_SHEET, layout.PROPOSAL_COLUMNS, rows)
@@ -181,14 +186,16 @@ class _Formats:
         self.sample_input = wb.add_format({"border": 1})
 
 
-def _header(ws, fmt: _Formats, columns: Sequence[layout.Column]) -> None:
+def _header(ws: Worksheet, fmt: _Formats, columns: Sequence[layout.Column]) -> None:
     for col, column in enumerate(columns):
         ws.write(layout.HEADER_ROW - 1, col, column.header, fmt.header)
         ws.set_column(col, col, column.width)
     ws.freeze_panes(layout.HEADER_ROW, 0)
 
 
-def _write_value(ws, row: int, col: int, value: Value, cell_format) -> None:
+def _write_value(
+    ws: Worksheet, row: int, col: int, value: Value, cell_format: Format | None
+) -> None:
     if value is None or value == "":
         ws.write_blank(row, col, None, cell_format)
     elif isinstance(value, str):
@@ -206,7 +213,7 @@ def _index(columns: Sequence[layout.Column], key: str) -> int:
     return next(i for i, c in enumerate(columns) if c.key == key)
 
 
-def _lists_sheet(wb, cfg: Config, cycle: Cycle) -> None:
+def _lists_sheet(wb: Workbook, cfg: Config, cycle: Cycle) -> None:
     ws = wb.add_worksheet(layout.LISTS_SHEET)
     ws.write_row(0, 0, ["Mã hình thức", "Hình thức khen thưởng"])
     for i, code in enumerate(cycle.reward_forms, start=1):
@@ -218,7 +225,7 @@ GUIDE_WIDTH = 72  # column A of the guide, in character widths
 GUIDE_CHARS_PER_LINE = 72  # of Vietnamese text in it, with room to spare
 
 
-def _guide_sheet(wb, fmt: _Formats, cfg: Config, unit: Unit, cycle: Cycle) -> None:
+def _guide_sheet(wb: Workbook, fmt: _Formats, cfg: Config, unit: Unit, cycle: Cycle) -> None:
     """The first sheet: what the workbook is for, until when, and how to fill and send
     it, in Vietnamese; the colours of the other sheets explained."""
     ws = wb.add_worksheet(layout.GUIDE_SHEET)
@@ -257,7 +264,7 @@ def _guide_lines(fmt: _Formats, cfg: Config, unit: Unit, cycle: Cycle) -> list[t
     period = (
         f"Số liệu tính từ {format_day_vi(cycle.period_start)} đến "
         f"{format_day_vi(cycle.period_end)}."
-        if cycle.period_start
+        if cycle.period_start and cycle.period_end
         else f"Đăng ký chỉ tiêu năm {', '.join(map(str, cycle.targets))} của đơn vị."
         if cycle.targets
         else ""
@@ -380,7 +387,7 @@ def _fill_lines(fmt: _Formats, cfg: Config, cycle: Cycle) -> list[tuple[str, obj
 
 
 def _info_sheet(
-    wb, fmt: _Formats, cfg: Config, unit: Unit, cycle: Cycle, overrides: Mapping[str, str]
+    wb: Workbook, fmt: _Formats, cfg: Config, unit: Unit, cycle: Cycle, overrides: Mapping[str, str]
 ) -> None:
     ws = wb.add_worksheet(layout.INFO_SHEET)
     _header(ws, fmt, layout.INFO_COLUMNS)
@@ -440,7 +447,7 @@ def basis_dates(cfg: Config, cycle: Cycle) -> list[tuple[str, date, date]]:
     ]
 
 
-def basis_vi(ind: Indicator, basis: list[tuple[str, date, date]]) -> str:
+def basis_vi(ind: Indicator, basis: Sequence[tuple[str, date, date]]) -> str:
     """ "lũy kế từ 21/08/2025 đến 31/10/2027" for a flow (aggregate sum), "mức đạt tại
     31/10/2027" for a stock or a rate (last, mean): how the value is to be counted."""
     parts = []
@@ -455,12 +462,12 @@ def basis_vi(ind: Indicator, basis: list[tuple[str, date, date]]) -> str:
 
 
 def _indicator_sheet(
-    wb,
+    wb: Workbook,
     fmt: _Formats,
     indicators: list[Indicator],
     cycle: Cycle,
     values: Mapping[str | tuple[str, str], Value],
-    basis: list[tuple[str, date, date]] = (),
+    basis: Sequence[tuple[str, date, date]] = (),
 ) -> None:
     ws = wb.add_worksheet(layout.INDICATOR_SHEET)
     columns = layout.indicator_columns(cycle)
@@ -518,8 +525,12 @@ def _validation(ind: Indicator) -> dict:
 
 
 def _rows_sheet(
-    wb, fmt: _Formats, name: str, columns: Sequence[layout.Column], rows: Iterable[Sequence[Value]]
-):
+    wb: Workbook,
+    fmt: _Formats,
+    name: str,
+    columns: Sequence[layout.Column],
+    rows: Iterable[Sequence[Value]],
+) -> Worksheet:
     ws = wb.add_worksheet(name)
     _header(ws, fmt, columns)
     for i, values in enumerate(rows):

@@ -18,6 +18,24 @@ OUTCOME = {
     "missing": "Chưa nộp",
 }
 
+# Why an arrival is not read, the same on every channel (folder, mailbox, web page)
+REFUSAL = {
+    "format": (
+        "không nhận tệp định dạng {suffix} (chỉ nhận .xlsx, .csv hoặc thư .eml); "
+        "hãy lưu lại thành tệp .xlsx"
+    ),
+    "document": (
+        "không nhận tệp {suffix} làm báo cáo: báo cáo là biểu mẫu Excel, hãy lưu "
+        "lại thành tệp .xlsx; văn bản kế hoạch thì gửi cùng lúc với biểu mẫu của "
+        "đơn vị, cùng tên tệp, ví dụ ke-hoach-2025_TX-01.xlsx và "
+        "ke-hoach-2025_TX-01.pdf, hoặc đính kèm cùng một thư"
+    ),
+    "no_workbook": ("thư không kèm tệp báo cáo; hãy đính kèm tệp .xlsx theo biểu mẫu rồi gửi lại"),
+}
+
+# The answer to a file sent again after it was accepted (`acknowledge.resend_email`)
+RESENT = "Tệp này đã nhận trước đó, lúc {when}, và đã được ghi nhận; không cần gửi lại."
+
 # Review states of a version (`thidua.review`); None: the unit has sent nothing.
 # Lower case: they are read mid-sentence ("trạng thái: chờ duyệt").
 REVIEW_STATE = {

@@ -77,6 +77,39 @@ def loaded_ids(con: duckdb.DuckDBPyConnection, ids: list[str]) -> set[str]:
     return {r[0] for r in rows}
 
 
+EARLIER_VERDICTS_SQL = """
+SELECT coalesce(f.content_sha256, f.sha256) AS content, s.submission_id, s.outcome,
+       s.received_at, s.unit_code, f.original_name, f.received_at AS file_received,
+       f.message_sha256,
+       EXISTS (SELECT 1 FROM validation_results r
+               WHERE r.submission_id = s.submission_id
+                 AND list_contains($envelope, r.rule_id)) AS envelope_refused
+FROM files f JOIN submissions s ON s.submission_id = f.sha256
+WHERE f.sha256 IN (SELECT unnest($ids)) OR f.content_sha256 IN (SELECT unnest($ids))
+ORDER BY s.received_at
+"""
+
+
+def earlier_verdicts(
+    con: duckdb.DuckDBPyConnection, contents: list[str], envelope_rules: tuple[str, ...]
+) -> pd.DataFrame:
+    """Every submission of these files' bytes (sha256), under any envelope: its id,
+    outcome, arrival, the envelope it came in (name, time, mail) and whether it was
+    refused for that envelope (`envelope_rules`).  Oldest first."""
+    return con.execute(
+        EARLIER_VERDICTS_SQL, {"ids": contents, "envelope": list(envelope_rules)}
+    ).df()
+
+
+def answered_resends(con: duckdb.DuckDBPyConnection, ids: list[str]) -> set[str]:
+    """Which of these resends were already answered."""
+    rows = con.execute(
+        "SELECT resend_id FROM resend_notices WHERE resend_id IN (SELECT unnest($ids))",
+        {"ids": ids},
+    ).fetchall()
+    return {r[0] for r in rows}
+
+
 PREVIOUS_VALUES_SQL = """
 SELECT b.submission_id, v.indicator_code AS indicator, v.value AS prev
 FROM batch_units b

@@ -282,6 +282,13 @@ def record_acknowledgments(con: duckdb.DuckDBPyConnection, rows: pd.DataFrame) -
                 error = excluded.error, recipients = excluded.recipients""")
 
 
+def record_resend_notices(con: duckdb.DuckDBPyConnection, rows: pd.DataFrame) -> None:
+    """Log the answers to resends of accepted files (resend_id, submission_id, status,
+    sent_at, message_id, recipients, error); the first one of a resend stays."""
+    with transaction(con, batch_notices=rows):
+        con.execute("INSERT OR IGNORE INTO resend_notices BY NAME SELECT * FROM batch_notices")
+
+
 REMINDER_COLUMNS = [
     "unit_code",
     "cycle_id",

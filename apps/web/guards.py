@@ -13,24 +13,21 @@ from fastapi import Request, Response
 
 from apps.web.site import WebError
 from thidua.errors import ThiduaError
-from thidua.rules import fmt
+from thidua.intake import refusal
+from thidua.parse import first_look
+from thidua.rules import fmt, plain_reason, problem
 
 CSP = (
     "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
     "frame-ancestors 'none'; base-uri 'none'"
 )
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-XLSX_TYPES = {XLSX_TYPE, "application/octet-stream"}
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 # the plan document: declared type → (suffix it is stored under, its magic bytes)
 DOCUMENT_KINDS = {".docx": (DOCX_TYPE, b"PK\x03\x04"), ".pdf": ("application/pdf", b"%PDF")}
 RATE_BURST = 30  # requests per token at once …
 RATE_EVERY = 2.0  # … then one every 2 s
 MULTIPART_SLACK = 64 * 1024  # form boundaries and headers around the file
-NOT_A_WORKBOOK = (
-    "Chỉ nhận biểu mẫu Excel (.xlsx). Vui lòng tải biểu mẫu trên trang này, "
-    "điền số liệu và nộp lại."
-)
 FORM_EXPIRED = WebError(403, "Biểu mẫu hết hạn", "Vui lòng tải lại trang rồi thao tác lại.")
 
 
@@ -100,12 +97,17 @@ async def read_capped(request: Request, limit: int, message: str) -> None:
     request._body = b"".join(body)  # the form parser reads it from here
 
 
-def check_workbook(content_type: str | None, data: bytes, max_mb: float) -> None:
-    """Refused unless an .xlsx under the cap: declared as one (or octet-stream) and a zip."""
+def check_workbook(name: str, data: bytes, max_mb: float) -> None:
+    """Refused over the cap (413), or (415) for what every channel refuses at first
+    sight, in the words of the acknowledgment of a file sent to the folder or the
+    mailbox: a format not taken (`intake.refusal`), an empty, password-protected,
+    old .xls or non-zip file (`parse.first_look`)."""
     if len(data) > int(max_mb * 2**20):
         raise Refused(413, too_big(max_mb))
-    if content_type not in XLSX_TYPES or not data.startswith(b"PK\x03\x04"):
-        raise Refused(415, NOT_A_WORKBOOK)
+    reason = refusal(name) or first_look(data)
+    if reason is not None:
+        unreadable = problem("unreadable", reason=plain_reason(reason))
+        raise Refused(415, f"{unreadable.message_vi} {unreadable.fix_vi}")
 
 
 def document_kind(content_type: str | None, data: bytes, max_mb: float) -> str:

@@ -133,7 +133,7 @@ async def receive(request: Request, s: Site, claim: LinkClaim) -> Uploaded:
     document = None
     if plan_data:
         document = (document_kind(plan_type, plan_data, max_mb), plan_data)
-    check_workbook(book.content_type, data, max_mb)
+    check_workbook(book.filename or "", data, max_mb)
     uploads = request.app.state.uploads
     return await run_in_threadpool(
         uploads.upload if uploads else partial(upload, s.ws, view=True),

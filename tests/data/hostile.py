@@ -687,7 +687,7 @@ def _mail(add, cfg: Config, nam, wb, units) -> None:
         cls,
         "unreadable",
         bytes(mail(units[26].email, [("a.xls", b"\xd0\xcf\x11\xe0")])),
-        "thư không kèm tệp",
+        "không nhận tệp định dạng .xls",  # as the folder answers an .xls
     )
     add(
         "dinh-kem-rong.eml",
