@@ -251,7 +251,9 @@ def with_pandas(t: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
         0,
         np.where(sc["n_warnings"] > 0, W["quality_with_warnings"], W["quality"]),
     )
-    sc["score_performance"] = round2(W["performance"] * sc["perf"].fillna(0))
+    # a kind no ratio is computed over (companies) is not scored: no performance, score, rank
+    scored = sc["kind"].isin({r.population for r in RULES.ratios})
+    sc["score_performance"] = round2(W["performance"] * sc["perf"].fillna(0)).where(scored)
     sc["score"] = sc["score_time"] + sc["score_quality"] + sc["score_performance"]
     sc["rank_in_block"] = sc.groupby(["cycle_id", "block"])["score"].rank(
         method="min", ascending=False
@@ -282,9 +284,11 @@ def check_same(d: dict[str, pd.DataFrame], p: dict[str, pd.DataFrame]) -> int:
     cmp(d["scores"], p["scores"], ["cycle_id", "code"], ["score"])
     # Ranks: compared in every block where both engines rounded every score alike.
     m = d["scores"].merge(p["scores"], on=["cycle_id", "code"], suffixes=("_d", "_p"))
-    m["same"] = m["score_d"] == m["score_p"]
+    unscored = m["score_d"].isna() & m["score_p"].isna()  # kinds no ratio covers
+    m["same"] = (m["score_d"] == m["score_p"]) | unscored
     alike = m.groupby(["cycle_id", "block_d"])["same"].transform("all")
-    assert (m.loc[alike, "rank_in_block_d"] == m.loc[alike, "rank_in_block_p"]).all()
+    ranks = m.loc[alike, ["rank_in_block_d", "rank_in_block_p"]].astype(float).fillna(-1)
+    assert (ranks["rank_in_block_d"] == ranks["rank_in_block_p"]).all()
     return int((~alike).sum())
 
 
