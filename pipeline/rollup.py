@@ -151,26 +151,24 @@ def _read(ws: Workspace, cycle: Cycle, kind: str, years: list[Cycle]) -> tuple[d
         return tables, rollups.next_rollup_version(con, cycle.id)
 
 
+# The commune's completeness figures the headline quotes
+COMMUNE_COUNTS = (
+    "expected",
+    "submitted",
+    "on_time",
+    "late",
+    "missing",
+    "reporting_rate",
+    "on_time_rate",
+)
+
+
 def _headline(tables: dict, cycle: Cycle, rollup_id: str) -> dict[str, Any]:
     """The figures quoted in the docx, the Prefect artifact and `--json`."""
     comp = tables["completeness"]
     rows = comp[comp["level"] == "commune"].to_dict("records")
-    commune = (
-        rows[0]
-        if rows
-        else dict.fromkeys(  # a cycle that expects nobody
-            (
-                "expected",
-                "submitted",
-                "on_time",
-                "late",
-                "missing",
-                "reporting_rate",
-                "on_time_rate",
-            ),
-            0,
-        )
-    )
+    # a cycle that expects nobody has no commune row: every count is 0
+    commune = rows[0] if rows else dict.fromkeys(COMMUNE_COUNTS, 0)
     ratios = tables["ratios"]
     ratios = ratios[ratios["level"] == "commune"]
     sources = tables["sources"]
@@ -178,18 +176,7 @@ def _headline(tables: dict, cycle: Cycle, rollup_id: str) -> dict[str, Any]:
         "cycle": cycle.id,
         "title": cycle.title,
         "rollup_id": rollup_id,
-        **{
-            k: _plain(commune[k])
-            for k in (
-                "expected",
-                "submitted",
-                "on_time",
-                "late",
-                "missing",
-                "reporting_rate",
-                "on_time_rate",
-            )
-        },
+        **{k: _plain(commune[k]) for k in COMMUNE_COUNTS},
         "ratios": {r: _plain(p) for r, p in zip(ratios["ratio"], ratios["pct"])},
         "blocks": [
             {k: _plain(v) for k, v in row.items() if k != "level"}

@@ -16,6 +16,7 @@ import pandas as pd
 
 from thidua.config import Config, Indicator
 from thidua.errors import ThiduaError
+from thidua.reminders import RESULT_COLUMNS
 from warehouse.db import scalar
 
 
@@ -289,34 +290,20 @@ def record_resend_notices(con: duckdb.DuckDBPyConnection, rows: pd.DataFrame) ->
         con.execute("INSERT OR IGNORE INTO resend_notices BY NAME SELECT * FROM batch_notices")
 
 
-REMINDER_COLUMNS = [
-    "unit_code",
-    "cycle_id",
-    "stage",
-    "due_date",
-    "stage_date",
-    "status",
-    "sent_at",
-    "message_id",
-    "recipients",
-    "error",
-]
-
-
 def record_reminders(con: duckdb.DuckDBPyConnection, results: pd.DataFrame) -> int:
-    """Log a batch of reminder attempts (columns `REMINDER_COLUMNS`); return rows written.
+    """Log a batch of reminder attempts (columns `RESULT_COLUMNS`); return rows written.
 
     A failed attempt of a stage already logged counts one more attempt; a row once
     `sent` is never overwritten, so a stage is never recorded as sent twice.
     """
     if results.empty:
         return 0
-    with transaction(con, reminder_batch=results[REMINDER_COLUMNS]):
+    with transaction(con, reminder_batch=results[RESULT_COLUMNS]):
         written = scalar(
             con,
             f"""
-            INSERT INTO reminders ({", ".join(REMINDER_COLUMNS)})
-            SELECT {", ".join(REMINDER_COLUMNS)} FROM reminder_batch
+            INSERT INTO reminders ({", ".join(RESULT_COLUMNS)})
+            SELECT {", ".join(RESULT_COLUMNS)} FROM reminder_batch
             ON CONFLICT (unit_code, cycle_id, stage) DO UPDATE SET
                 status = excluded.status, attempts = reminders.attempts + 1,
                 sent_at = excluded.sent_at, message_id = excluded.message_id,
