@@ -4,9 +4,9 @@ warehouse's `upload_links` holds each link's expiry and revocation)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC
 
-from thidua import links
+from thidua import clock, links
 from thidua.workspace import Workspace
 from warehouse.db import connect
 from warehouse.queries import live_links, upload_link
@@ -29,9 +29,9 @@ def unit_links(ws: Workspace, pairs: list[tuple[str, str]]) -> dict[tuple[str, s
     if not web.links_enabled or not pairs:
         return {}
     pairs = list(dict.fromkeys(pairs))
+    now, tz = clock.now(UTC), ws.config.settings.calendar.tz
     with connect(ws.paths.warehouse) as con:
-        ids = live_links(con, pairs)
-        now, tz = datetime.now(UTC), ws.config.settings.calendar.tz
+        ids = live_links(con, pairs, now)
         new = [
             (links.new_link_id(), u, c, links.expires_at(web, ws.config.cycle(c), now, tz))
             for u, c in pairs
@@ -54,7 +54,8 @@ def revoke_links(ws: Workspace, unit: str, cycle: str) -> int:
 
 
 def open_link(ws: Workspace, token: str) -> links.LinkClaim:
-    """The (unit, cycle, link id) of a live token; Tampered, Revoked or Expired."""
+    """The (unit, cycle, link id) of a live token; Tampered, Revoked or Expired.  Expiry
+    follows `thidua.clock` (THIDUA_NOW when set), as the making of the link does."""
     claim = links.verify(ws.config.settings.web, token)
     with connect(ws.paths.warehouse, read_only=True) as con:
         row = upload_link(con, claim.link_id)
@@ -62,6 +63,6 @@ def open_link(ws: Workspace, token: str) -> links.LinkClaim:
         raise links.Tampered()
     if row["revoked_at"] is not None:
         raise links.Revoked()
-    if row["expires_at"] <= datetime.now(UTC):
+    if row["expires_at"] <= clock.now(UTC):
         raise links.Expired()
     return claim

@@ -146,6 +146,19 @@ def test_link_cli_and_states(setup):
     assert c.get(f"/u/{token_of(new_b)}").status_code == 200
 
 
+def test_a_link_made_on_the_simulated_clock_opens_on_it(setup, monkeypatch):
+    """THIDUA_NOW moves making, reusing and opening a link alike: a link of nam-2025
+    made on 01/12/2025 (the demo's clock) lives to due + 60 days, whatever the real date."""
+    ws, _, (a, *_) = setup
+    monkeypatch.setenv("THIDUA_NOW", "2025-12-01T09:00:00+07:00")
+    url = make_link(ws, a.code, "nam-2025")
+    assert open_link(ws, token_of(url)).unit == a.code
+    assert make_link(ws, a.code, "nam-2025") == url  # the live link, not a new one
+    monkeypatch.setenv("THIDUA_NOW", "2026-03-01T09:00:00+07:00")  # past due + 60 days
+    with pytest.raises(links.Expired):
+        open_link(ws, token_of(url))
+
+
 def test_every_response_has_the_security_headers(setup):
     ws, cycle, (a, *_) = setup
     c = client(ws)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from importlib import resources
 
 import duckdb
@@ -248,18 +249,21 @@ def upload_link(con: duckdb.DuckDBPyConnection, link_id: str) -> dict | None:
 
 
 def live_links(
-    con: duckdb.DuckDBPyConnection, pairs: list[tuple[str, str]]
+    con: duckdb.DuckDBPyConnection, pairs: list[tuple[str, str]], now: datetime
 ) -> dict[tuple[str, str], str]:
     """For each (unit, cycle) of `pairs`: the id of its newest link that is neither
-    revoked nor expired, if any."""
+    revoked nor expired at `now`, if any."""
     df = pd.DataFrame(pairs, columns=["unit_code", "cycle_id"])
     con.register("wanted_links", df)
     try:
-        rows = con.execute("""
+        rows = con.execute(
+            """
             SELECT l.unit_code, l.cycle_id, arg_max(l.id, l.created_at)
             FROM upload_links l JOIN wanted_links w USING (unit_code, cycle_id)
-            WHERE l.revoked_at IS NULL AND l.expires_at > now()
-            GROUP BY ALL""").fetchall()
+            WHERE l.revoked_at IS NULL AND l.expires_at > ?
+            GROUP BY ALL""",
+            [now],
+        ).fetchall()
     finally:
         con.unregister("wanted_links")
     return {(u, c): i for u, c, i in rows}
