@@ -33,27 +33,10 @@ RULES: dict[str, Rule] = {
         "việc Excel), rồi gửi lại tệp vừa lưu. Nên điền vào đúng biểu mẫu đã "
         "gửi kèm thư mở kỳ báo cáo.",
     ),
-    "winmail": Rule(
-        ERROR,
-        "Thư gửi ở định dạng winmail.dat (Outlook, kiểu RTF) nên không lấy được tệp đính kèm.",
-        "Trong Outlook chọn định dạng thư HTML hoặc văn bản thường (không dùng "
-        "RTF), đính kèm lại tệp Excel (.xlsx) rồi gửi lại.",
-    ),
-    "archive": Rule(
-        ERROR,
-        "Tệp nén “{value}” không được mở; báo cáo phải là tệp Excel (.xlsx) đính kèm trực tiếp.",
-        "Giải nén, đính kèm trực tiếp tệp .xlsx theo mẫu (không nén zip, rar) rồi gửi lại.",
-    ),
     "archive_ignored": Rule(
         WARNING,
         "Tệp “{value}” đi kèm (tệp nén hoặc winmail.dat) không được mở.",
         "Nếu trong đó có báo cáo khác, gửi tệp .xlsx đính kèm trực tiếp.",
-    ),
-    "too_large": Rule(
-        ERROR,
-        "Thư quá lớn ({value}) nên không được tải về.",
-        "Chỉ đính kèm tệp báo cáo .xlsx (và văn bản kế hoạch), không kèm ảnh "
-        "hay tệp lớn, rồi gửi lại.",
     ),
     "manifest": Rule(
         ERROR,
