@@ -23,8 +23,9 @@ from email.header import Header
 
 import pandas as pd
 
-from thidua.intake import TOO_LARGE_HEADER, archive, too_large
+from thidua.intake import TOO_LARGE_HEADER, archive
 from thidua.mailbox import Fetched, ImapSettings, Sorted, classify, open_mailbox, write_eml
+from thidua.rules import too_large
 from thidua.workspace import Workspace
 from warehouse.db import connect
 

@@ -42,7 +42,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from thidua import words
-from thidua.rules import fmt
+from thidua.rules import too_large
 from thidua.workers import map_chunks, pool_size
 
 SUBMISSION_SUFFIXES = (".xlsx", ".csv")
@@ -385,18 +385,6 @@ def _read_regular(
             sha, _, size = archive_stream(f, archive_dir)
             return (sha, size), st.st_mtime, None
         return data, st.st_mtime, None
-
-
-def megabytes(size: int) -> str:
-    """Bytes as megabytes the Vietnamese way: 25, 1.234,5."""
-    return fmt(round(size / 2**20, 1))
-
-
-def too_large(size: int | None, cap_mb: float) -> str:
-    """The one reason for a file or mail over the cap (None: its size is not known,
-    only that it passed the cap)."""
-    shown = f"{megabytes(size)} MB" if size is not None else f"hơn {fmt(cap_mb)} MB"
-    return words.REFUSAL["too_large"].format(detail=f"{shown}, tối đa {fmt(cap_mb)} MB")
 
 
 def _digest(*parts: bytes) -> str:

@@ -11,6 +11,8 @@ import math
 import re
 from dataclasses import dataclass
 
+from thidua import words
+
 ERROR, WARNING = "error", "warning"
 # Errors that concern one row only: the row is left out, the rest of the report counts
 ROW_ERRORS = frozenset({"reward_form", "reward_subject", "subject_type"})
@@ -305,6 +307,18 @@ def plain_reason(reason: str) -> str:
     """An unreadable file's reason without the library's own words: a parenthesis
     holding an exception text ("tệp hỏng (File is not a zip file)") is dropped."""
     return _ENGLISH.sub("", reason).strip() or "tệp bị hỏng"
+
+
+def megabytes(size: int) -> str:
+    """Bytes as megabytes the Vietnamese way: 25, 1.234,5."""
+    return fmt(round(size / 2**20, 1))
+
+
+def too_large(size: int | None, cap_mb: float) -> str:
+    """The one reason for a file or mail over the cap (None: its size is not known,
+    only that it passed the cap)."""
+    shown = f"{megabytes(size)} MB" if size is not None else f"hơn {fmt(cap_mb)} MB"
+    return words.REFUSAL["too_large"].format(detail=f"{shown}, tối đa {fmt(cap_mb)} MB")
 
 
 def fmt(value: object) -> str:

@@ -13,9 +13,9 @@ from fastapi import Request, Response
 
 from apps.web.site import WebError
 from thidua.errors import ThiduaError
-from thidua.intake import refusal, too_large
+from thidua.intake import refusal
 from thidua.parse import first_look
-from thidua.rules import fmt, plain_reason, problem
+from thidua.rules import fmt, plain_reason, problem, too_large
 
 CSP = (
     "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
