@@ -192,9 +192,10 @@ def start_dovecot(user: str = "vhxh@phongdoanh.example", password: str = "mat-kh
     conf = tmp / "dovecot.conf"
     conf.write_text(_dovecot_conf(tmp, port, maildir, rawlog))
     log = tmp / "dovecot.log"
-    proc = subprocess.Popen(
-        [DOVECOT, "-F", "-c", conf], stdout=subprocess.DEVNULL, stderr=log.open("ab")
-    )
+    with log.open("ab") as errors:  # what it says before its own log is open
+        proc = subprocess.Popen(
+            [DOVECOT, "-F", "-c", conf], stdout=subprocess.DEVNULL, stderr=errors
+        )
     _wait_ready(proc, port, "dovecot", log)
     return Dovecot("127.0.0.1", port, user, password, proc, conf, maildir, rawlog)
 
