@@ -19,15 +19,17 @@ and alerts the officer (settings [admin]) of quarantined mail and bounced addres
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from email.header import Header
 
 import pandas as pd
 
-from thidua.intake import TOO_LARGE_HEADER, archive, megabytes
+from thidua.intake import TOO_LARGE_HEADER, archive
 from thidua.mailbox import Fetched, ImapSettings, Sorted, classify, open_mailbox, write_eml
-from thidua.rules import fmt
+from thidua.rules import too_large
 from thidua.workspace import Workspace
 from warehouse.db import connect
 
+CRLF = "\r\n"
 NO_MAIL = {"fetched": 0, "taken": 0, "repeats": 0, "dsn": 0, "auto": 0, "bounced": []}
 BOUNCE_COLUMNS = ["dsn_sha256", "message_id", "recipient", "status", "diagnostic"]
 BOUNCED_KEYS = [
@@ -92,8 +94,9 @@ def _take_batch(
 def _stand_in(f: Fetched, cap_mb: float) -> bytes:
     """A message over the size cap is not downloaded: its headers, marked, stand for it
     (the take-in answers its sender)."""
-    note = f"{megabytes(f.size)} MB, tối đa {fmt(cap_mb)} MB"
-    return f"{TOO_LARGE_HEADER}: {note}\r\n".encode() + f.header
+    reason = Header(too_large(f.size, cap_mb), "utf-8", header_name=TOO_LARGE_HEADER)
+    line = f"{TOO_LARGE_HEADER}: {reason.encode(linesep=CRLF)}{CRLF}"
+    return line.encode() + f.header
 
 
 def _repeats(ws: Workspace, mailbox: str, sorts: list[Sorted], kinds: list[str]) -> list[str]:

@@ -90,6 +90,28 @@ def imap_env(imap_server, monkeypatch):
     return imap_server
 
 
+@pytest.fixture
+def dovecot(monkeypatch):
+    """Debian's Dovecot on 127.0.0.1 (Maildir, delivery by dovecot-lda), THIDUA_IMAP_*
+    pointing at it.  Skipped where it is not installed, failed instead in CI (`.ci/run`
+    installs it)."""
+    from imap_server import DOVECOT_PARTS, start_dovecot
+
+    missing = [str(p) for p in DOVECOT_PARTS if not p.exists()]
+    if missing:
+        msg = f"{', '.join(missing)} missing (apt-get install dovecot-imapd; .ci/run does it)"
+        if os.environ.get("CI"):
+            pytest.fail(msg)
+        pytest.skip(msg)
+    server = start_dovecot()
+    try:
+        for name, value in server.env().items():
+            monkeypatch.setenv(name, value)
+        yield server
+    finally:
+        server.stop()
+
+
 @pytest.fixture(scope="module")
 def workbooks(tmp_path_factory) -> Path:
     """1,000 distinct on-time workbooks of the sample units (read-only for the tests)."""

@@ -239,7 +239,8 @@ def test_a_file_over_the_cap_is_archived_by_streaming_and_refused(tmp_path, good
     assert first.sha256 == hashlib.sha256(big).hexdigest() and first.size == len(big)
     assert (arch / first.sha256).read_bytes() == big
     assert first.submissions[0].refused == (
-        "tệp quá lớn (3 MB, tối đa 1 MB), không đọc; hãy gửi tệp .xlsx nhỏ hơn, mỗi thư một tệp"
+        "tệp quá lớn (3 MB, tối đa 1 MB), không đọc; hãy gửi riêng tệp báo cáo .xlsx, không "
+        "kèm ảnh hay tệp lớn"
     )
     assert second.submissions[0].refused is None
     assert (arch / second.sha256).read_bytes() == good

@@ -458,7 +458,7 @@ def test_bounce_marks_reminder_and_shows_in_status(workspace, imap_env, smtp_env
     alert = got[cfg.settings.admin.email]
     assert vp.email in alert.get_content() and "CQ-VP" in alert.get_content()
     too_large = got[tx.email].get_body(("plain",)).get_content()
-    assert "Thư quá lớn" in too_large and "tối đa 0,01 MB" in too_large
+    assert "tệp quá lớn" in too_large and "tối đa 0,01 MB" in too_large
     assert got[tx.email]["Subject"] == "Re: Báo cáo kèm ảnh"
     assert len(imap_env.uids(PROCESSED)) == 2 and len(imap_env.uids(QUARANTINE)) == 1
 

@@ -21,7 +21,7 @@ from thidua.checks import Examined, check_registry, examine_unreadable
 from thidua.config import Config
 from thidua.intake import Incoming
 from thidua.parse import VALUE_FIELDS, Limits, Parsed, Unreadable, ValueColumns, parse_file
-from thidua.rules import ERROR, Problem, problem
+from thidua.rules import Problem, problem
 from thidua.workers import Isolation, KeptWorkers, map_isolated, pool_size
 
 WORKER_DIED = "tệp quá lớn hoặc hỏng, không đọc được trong thời gian cho phép"
@@ -33,9 +33,7 @@ def examine_one(cfg: Config, inc: Incoming, limits: Limits) -> Examined:
     take-in, is an unreadable outcome with its reason."""
     if inc.refused:
         return examine_unreadable(inc, inc.refused)
-    notes = [problem(rule, value=value) for rule, value in inc.notes]
-    if any(p.severity == ERROR for p in notes):  # a mail without a readable workbook
-        return Examined(inc, None, problems=notes)
+    notes = [problem(rule, value=value) for rule, value in inc.notes]  # beside a workbook
     try:
         parsed = parse_file(inc.name, inc.archived_path.read_bytes(), limits)
     except Unreadable as exc:

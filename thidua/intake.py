@@ -42,7 +42,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from thidua import words
-from thidua.rules import fmt
+from thidua.rules import too_large
 from thidua.workers import map_chunks, pool_size
 
 SUBMISSION_SUFFIXES = (".xlsx", ".csv")
@@ -68,10 +68,6 @@ ARCHIVE_TYPES = (
 TOO_LARGE_HEADER = "X-Thidua-Too-Large"  # set by thidua.mailbox on a header-only copy
 AUTOMATIC = (
     "thư tự động (trả lời tự động, báo lỗi gửi thư hoặc thư của hệ thống), không phải báo cáo"
-)
-REFUSED_TOO_LARGE = (
-    "tệp quá lớn ({size} MB, tối đa {cap} MB), không đọc; hãy gửi tệp .xlsx "
-    "nhỏ hơn, mỗi thư một tệp"
 )
 READ_CHUNK = 1 << 20  # bytes copied at a time when a file too large is archived
 REFUSED_FORMAT = words.REFUSAL["format"]
@@ -352,12 +348,7 @@ def _take(
     data, mtime, kind = _read_regular(path, archive_dir, max_bytes)
     if isinstance(data, tuple):  # too large: archived by streaming, refused
         sha, size = data
-        return (
-            sha,
-            size,
-            mtime,
-            REFUSED_TOO_LARGE.format(size=megabytes(size), cap=megabytes(max_bytes or 0)),
-        )
+        return sha, size, mtime, too_large(size, round((max_bytes or 0) / 2**20, 1))
     if kind:  # not a regular file: refused
         sha, _ = archive(data, archive_dir, _digest(kind.encode(), os.fsencode(path.name), data))
         return sha, len(data), mtime, REFUSED[kind]
@@ -394,11 +385,6 @@ def _read_regular(
             sha, _, size = archive_stream(f, archive_dir)
             return (sha, size), st.st_mtime, None
         return data, st.st_mtime, None
-
-
-def megabytes(size: int) -> str:
-    """Bytes as megabytes the Vietnamese way: 25, 1.234,5."""
-    return fmt(round(size / 2**20, 1))
 
 
 def _digest(*parts: bytes) -> str:
@@ -455,19 +441,26 @@ def _standing_in(mail: Incoming, docs: list[Incoming]) -> Incoming:
         return mail
     fetched = mail.source == "mailbox"  # named by us: imap-<sha256>.eml
     own = (mail.subject or "thư không có tệp đính kèm") if fetched else mail.name
-    if mail.notes:  # winmail.dat, an archive, too large: examine says so
+    if mail.notes:  # winmail.dat, an archive, too large: the folder's reason too
         kind, value = mail.notes[0]
-        return replace(mail, name=own if kind == "too_large" else value)
+        if kind == "too_large":
+            return replace(mail, name=own, refused=value, notes=())
+        return replace(mail, name=value, refused=refusal(value, kind), notes=())
     for doc in docs:
         if (reason := refusal(doc.name)) is not None:
             return replace(mail, name=doc.name, refused=reason)
     return replace(mail, name=own, refused=words.REFUSAL["no_workbook"])
 
 
-def refusal(name: str) -> str | None:
+def refusal(name: str, kind: str | None = None) -> str | None:
     """Why a file of this name is not taken as a report (its format), else None: the
-    one rule of the folder, the mailbox and the web page."""
+    one rule of the folder, the mailbox and the web page.  `kind`: what a mail's
+    attachment was found to be by its declared type too (`attachments`)."""
     suffix = os.path.splitext(name)[1].lower()
+    if kind == "winmail" or name.lower() == "winmail.dat":
+        return words.REFUSAL["winmail"]
+    if kind == "archive" or suffix in ARCHIVE_SUFFIXES:
+        return words.REFUSAL["archive"]
     if suffix in DOCUMENT_SUFFIXES:
         return LONE_DOCUMENT.format(suffix=suffix)
     if suffix not in INBOX_SUFFIXES:
@@ -519,8 +512,8 @@ def _attached(
                 **mail,
             )
         )
-    if too_large := msg.get(TOO_LARGE_HEADER):
-        notes.append(("too_large", str(too_large)))
+    if over := msg.get(TOO_LARGE_HEADER):  # the reason, written by `thidua.mailbox`
+        notes.append(("too_large", str(over)))
     return mail, subs, docs, notes
 
 

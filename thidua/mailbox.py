@@ -476,9 +476,20 @@ def open_mailbox(settings: ImapSettings) -> Iterator[Mailbox]:
             f"{settings.user} refused ({type(exc).__name__})"
         ) from None
     try:
+        _capabilities_after_login(client)
         yield Mailbox(settings, client)
     finally:
         _logout(client)
+
+
+def _capabilities_after_login(client: BaseMailBox) -> None:
+    """Ask the server's capabilities again once logged in.  Dovecot announces MOVE only
+    after login; imaplib keeps the greeting's list, so imap-tools would move by COPY,
+    STORE \\Deleted and a plain EXPUNGE, which also expunges any other message someone
+    had marked deleted in the folder."""
+    typ, data = client.client.capability()
+    if typ == "OK" and data and isinstance(data[-1], bytes):
+        client.client.capabilities = tuple(data[-1].decode("ascii", "replace").upper().split())
 
 
 def _logout(client: BaseMailBox) -> None:

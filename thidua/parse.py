@@ -25,9 +25,9 @@ from datetime import date, datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, NamedTuple, overload
 
-from thidua import layout
+from thidua import layout, words
 from thidua.errors import ThiduaError
-from thidua.rules import Problem, fmt, problem
+from thidua.rules import Problem, fmt, problem, too_large
 from thidua.vnnumber import read_text_number
 
 if TYPE_CHECKING:
@@ -145,9 +145,9 @@ def parse_file(name: str, data: bytes, limits: Limits = Limits()) -> Parsed:
     if not data:
         raise Unreadable(EMPTY)
     if name.lower().endswith(".eml"):
-        raise Unreadable("thư không kèm tệp .xlsx hoặc .csv")
+        raise Unreadable(words.REFUSAL["no_workbook"])
     if len(data) > limits.max_file_bytes:
-        raise Unreadable(f"tệp quá lớn ({len(data) // 2**20} MB)")
+        raise Unreadable(too_large(len(data), round(limits.max_file_bytes / 2**20, 1)))
     if name.lower().endswith(".csv"):
         return parse_csv(data, limits)
     return parse_xlsx(data, limits)

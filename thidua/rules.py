@@ -11,6 +11,8 @@ import math
 import re
 from dataclasses import dataclass
 
+from thidua import words
+
 ERROR, WARNING = "error", "warning"
 # Errors that concern one row only: the row is left out, the rest of the report counts
 ROW_ERRORS = frozenset({"reward_form", "reward_subject", "subject_type"})
@@ -33,27 +35,10 @@ RULES: dict[str, Rule] = {
         "việc Excel), rồi gửi lại tệp vừa lưu. Nên điền vào đúng biểu mẫu đã "
         "gửi kèm thư mở kỳ báo cáo.",
     ),
-    "winmail": Rule(
-        ERROR,
-        "Thư gửi ở định dạng winmail.dat (Outlook, kiểu RTF) nên không lấy được tệp đính kèm.",
-        "Trong Outlook chọn định dạng thư HTML hoặc văn bản thường (không dùng "
-        "RTF), đính kèm lại tệp Excel (.xlsx) rồi gửi lại.",
-    ),
-    "archive": Rule(
-        ERROR,
-        "Tệp nén “{value}” không được mở; báo cáo phải là tệp Excel (.xlsx) đính kèm trực tiếp.",
-        "Giải nén, đính kèm trực tiếp tệp .xlsx theo mẫu (không nén zip, rar) rồi gửi lại.",
-    ),
     "archive_ignored": Rule(
         WARNING,
         "Tệp “{value}” đi kèm (tệp nén hoặc winmail.dat) không được mở.",
         "Nếu trong đó có báo cáo khác, gửi tệp .xlsx đính kèm trực tiếp.",
-    ),
-    "too_large": Rule(
-        ERROR,
-        "Thư quá lớn ({value}) nên không được tải về.",
-        "Chỉ đính kèm tệp báo cáo .xlsx (và văn bản kế hoạch), không kèm ảnh "
-        "hay tệp lớn, rồi gửi lại.",
     ),
     "manifest": Rule(
         ERROR,
@@ -322,6 +307,18 @@ def plain_reason(reason: str) -> str:
     """An unreadable file's reason without the library's own words: a parenthesis
     holding an exception text ("tệp hỏng (File is not a zip file)") is dropped."""
     return _ENGLISH.sub("", reason).strip() or "tệp bị hỏng"
+
+
+def megabytes(size: int) -> str:
+    """Bytes as megabytes the Vietnamese way: 25, 1.234,5."""
+    return fmt(round(size / 2**20, 1))
+
+
+def too_large(size: int | None, cap_mb: float) -> str:
+    """The one reason for a file or mail over the cap (None: its size is not known,
+    only that it passed the cap)."""
+    shown = f"{megabytes(size)} MB" if size is not None else f"hơn {fmt(cap_mb)} MB"
+    return words.REFUSAL["too_large"].format(detail=f"{shown}, tối đa {fmt(cap_mb)} MB")
 
 
 def fmt(value: object) -> str:

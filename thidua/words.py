@@ -31,6 +31,18 @@ REFUSAL = {
         "ke-hoach-2025_TX-01.pdf, hoặc đính kèm cùng một thư"
     ),
     "no_workbook": ("thư không kèm tệp báo cáo; hãy đính kèm tệp .xlsx theo biểu mẫu rồi gửi lại"),
+    "archive": (
+        "tệp nén không được mở; hãy giải nén, rồi gửi trực tiếp tệp .xlsx theo biểu mẫu, "
+        "không nén thành zip hay rar"
+    ),
+    "winmail": (
+        "tệp winmail.dat là thư Outlook soạn ở kiểu RTF, không lấy được tệp đính kèm; "
+        "hãy chọn định dạng thư HTML hoặc văn bản thường, đính kèm lại tệp .xlsx rồi gửi lại"
+    ),
+    "too_large": (
+        "tệp quá lớn ({detail}), không đọc; hãy gửi riêng tệp báo cáo .xlsx, không kèm "
+        "ảnh hay tệp lớn"
+    ),
 }
 
 # The answer to a file sent again after it was accepted (`acknowledge.resend_email`)

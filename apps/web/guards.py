@@ -15,7 +15,7 @@ from apps.web.site import WebError
 from thidua.errors import ThiduaError
 from thidua.intake import refusal
 from thidua.parse import first_look
-from thidua.rules import fmt, plain_reason, problem
+from thidua.rules import fmt, plain_reason, problem, too_large
 
 CSP = (
     "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
@@ -103,11 +103,10 @@ def check_workbook(name: str, data: bytes, max_mb: float) -> None:
     mailbox: a format not taken (`intake.refusal`), an empty, password-protected,
     old .xls or non-zip file (`parse.first_look`)."""
     if len(data) > int(max_mb * 2**20):
-        raise Refused(413, too_big(max_mb))
+        raise Refused(413, too_big(max_mb, len(data)))
     reason = refusal(name) or first_look(data)
     if reason is not None:
-        unreadable = problem("unreadable", reason=plain_reason(reason))
-        raise Refused(415, f"{unreadable.message_vi} {unreadable.fix_vi}")
+        raise Refused(415, unreadable_text(reason))
 
 
 def document_kind(content_type: str | None, data: bytes, max_mb: float) -> str:
@@ -121,7 +120,13 @@ def document_kind(content_type: str | None, data: bytes, max_mb: float) -> str:
     raise Refused(415, "Văn bản kế hoạch phải là tệp Word (.docx) hoặc PDF (.pdf).")
 
 
-def too_big(max_mb: float) -> str:
-    return (
-        f"Tệp vượt quá {fmt(max_mb)} MB. Vui lòng kiểm tra lại tệp (chỉ một biểu mẫu Excel .xlsx)."
-    )
+def too_big(max_mb: float, size: int | None = None) -> str:
+    """The page's words for a workbook over the cap: the acknowledgment's of a file or
+    mail over the cap (`size`: what the client declared or sent, when known)."""
+    return unreadable_text(too_large(size, max_mb))
+
+
+def unreadable_text(reason: str) -> str:
+    """An unreadable file's reason and what to do, as the acknowledgment says them."""
+    unreadable = problem("unreadable", reason=plain_reason(reason))
+    return f"{unreadable.message_vi} {unreadable.fix_vi}"

@@ -118,7 +118,10 @@ async def receive(request: Request, s: Site, claim: LinkClaim) -> Uploaded:
     max_mb = s.web.max_upload_mb
     # the plan cycle takes the plan document too: each file under the same cap
     limit = int(max_mb * 2**20) * (2 if plan_cycle(s, claim) else 1) + MULTIPART_SLACK
-    await read_capped(request, limit, too_big(max_mb))
+    declared = request.headers.get("content-length", "")
+    await read_capped(
+        request, limit, too_big(max_mb, int(declared) if declared.isdigit() else None)
+    )
     form = await request.form(max_files=2, max_fields=4)
     if not same_token(form.get("csrf"), unit_csrf(s.key, claim)):
         raise FORM_EXPIRED
