@@ -13,7 +13,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from helpers import fresh_home, rows
+from helpers import fresh_home, rows, write_tenants
 from mails import unit_mail
 
 from apps import synthetic
@@ -127,14 +127,19 @@ def independent(ws: Workspace) -> dict:
     return out
 
 
-def hand_filled(province, code: str, **changes: float) -> bytes:
-    """The package of a commune without thidua, filled by hand in `thidua template`'s
-    workbook: a small consistent commune (10 units, 8 reporting, 7 on time)."""
+def small_commune(**changes: float) -> dict:
+    """The figures of a small consistent commune (10 units, 8 reporting, 7 on time)."""
     figures: dict = {f.code: 0 for f in package.fields(load_config(REPO_CONFIG))}
     figures |= {"DV00": 10, "NP00": 8, "DH00": 7, "DV01": 10, "NP01": 8, "DH01": 7}
     figures |= {"TA01": 240, "NA01": 8, "TA02": 31, "NA02": 8, "RT02": 120, "RM02": 240}
-    figures |= changes
+    return figures | changes
+
+
+def hand_filled(province, code: str, **changes: float) -> bytes:
+    """The package of a commune without thidua, filled by hand in `thidua template`'s
+    workbook."""
     unit, cycle = province.unit(code), province.cycle("nam-2025")
+    figures = small_commune(**changes)
     return build_workbook(province, unit, cycle, figures, info={"nguoi_lap": "Lê Thị Hoa"})
 
 
@@ -275,6 +280,70 @@ def check_province_rollup(result, truth: dict, cfg) -> None:
             num, den = num + 120, den + 240
         assert head["ratios"][r.key] == pytest.approx(100 * num / den, abs=0.01), r.key
     assert result.files["docx"].exists()
+
+
+def test_web_upload_checks_the_package_manifest(tmp_path, monkeypatch):
+    """Item 3, on the province tenant's upload page: a package's workbook with its own
+    manifest is accepted, with another package's manifest rejected by the manifest rule
+    in the folder's and mailbox's words, without a manifest accepted (hand-filled)."""
+    from fastapi.testclient import TestClient
+
+    from apps.web.app import create_tenants_app
+    from pipeline.links import make_link
+    from thidua.rules import RULES
+    from thidua.tenants import load_tenants
+
+    monkeypatch.delenv("THIDUA_SMTP_HOST", raising=False)
+    tenants = load_tenants(write_tenants(tmp_path, ["ninh-binh"], configs={"ninh-binh": PROVINCE}))
+    with (tmp_path / "ninh-binh/config/secrets.toml").open("a", encoding="utf-8") as f:
+        f.write("link_valid_days = 30\n")  # links live from today, the real clock's
+    ws = tenants["ninh-binh"].workspace()
+    init_workspace(ws)
+    province, cycle = ws.config, ws.config.cycle("nam-2025")
+    packed = {
+        code: package.write(
+            package.Tier(province, province.unit(code)), cycle, small_commune(), [], tmp_path / code
+        )
+        for code in ("XA-KIM-SON", "XA-HAI-HAU", "XA-GIA-VIEN")
+    }
+    sends = {  # commune: its workbook, and the manifest sent with it
+        "XA-KIM-SON": packed["XA-KIM-SON"]["manifest"],
+        "XA-HAI-HAU": packed["XA-KIM-SON"]["manifest"],  # another package's
+        "XA-GIA-VIEN": None,
+    }
+    pages = {}
+    with TestClient(create_tenants_app(tenants), follow_redirects=False) as c:
+        for code, manifest in sends.items():
+            token = make_link(ws, code, cycle.id).rsplit("/u/", 1)[1]
+            page = c.get(f"/t/ninh-binh/u/{token}")
+            assert 'name="manifest"' in page.text
+            csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
+            book = packed[code]["package"]
+            files = {"file": (book.name, book.read_bytes(), "application/octet-stream")}
+            if manifest:
+                files["manifest"] = (manifest.name, manifest.read_bytes(), "application/json")
+            r = c.post(f"/t/ninh-binh/u/{token}/upload", data={"csrf": csrf}, files=files)
+            pages[code] = r.text
+    got = rows(
+        ws,
+        "SELECT s.unit_code, s.outcome, list(r.rule_id ORDER BY r.rule_id), "
+        "string_agg(r.message_vi, ' | ') FILTER (r.rule_id = 'manifest') "
+        "FROM submissions s LEFT JOIN validation_results r USING (submission_id) "
+        "GROUP BY ALL ORDER BY 1",
+    )
+    assert [g[:3] for g in got] == [
+        ("XA-GIA-VIEN", "accepted_with_warnings", ["late"]),
+        ("XA-HAI-HAU", "rejected", ["late", "manifest"]),
+        ("XA-KIM-SON", "accepted_with_warnings", ["late"]),
+    ]
+    # the folder's and mailbox's message: the manifest and the workbook named, the reason
+    message = dict((g[0], g[3]) for g in got)["XA-HAI-HAU"]
+    shape = re.escape(RULES["manifest"].text).replace(r"\{value\}", "(.+)")
+    shape = shape.replace(r"\{book\}", "(.+)").replace(r"\{reason\}", "(.+)")
+    manifest_name, book_name, reason = re.fullmatch(shape, message).groups()
+    assert manifest_name.endswith(".json") and book_name.endswith(".xlsx")
+    assert reason == f"mã băm SHA-256 của tệp “{book_name}” không khớp với tệp kê khai"
+    assert "không khớp với tệp kê khai" in pages["XA-HAI-HAU"]
 
 
 def test_template_for_a_commune_of_the_province(tmp_path, monkeypatch):

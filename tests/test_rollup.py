@@ -664,7 +664,9 @@ def test_cli_rollup_email_attaches_the_package(small_ws, smtp_env):
     assert data["email"]["ok"]
     [mail] = smtp_env.received
     assert mail.rcpt_tos == ["sonoivu@ninhbinh.example"]
-    attached = {p.get_filename(): p.get_payload(decode=True) for p in mail.message.iter_attachments()}
+    attached = {
+        p.get_filename(): p.get_payload(decode=True) for p in mail.message.iter_attachments()
+    }
     book, manifest = (Path(data["files"][k]) for k in ("package", "manifest"))
     assert set(attached) == {
         Path(data["files"]["docx"]).name,

@@ -277,6 +277,9 @@ class WebSettings(Section):
     # (group commit, one consumer thread, a kept parsing worker); "serial": each alone,
     # one at a time, as first built (the baseline of bench/web_upload.py)
     uploads: Literal["batched", "serial"] = "batched"
+    # The upload page also takes a package's manifest (.json) beside its workbook, as the
+    # folder and the mailbox do (`thidua.package`): on at the tier that collects packages.
+    package_manifest: bool = False
 
     @field_validator("secret_key")
     @classmethod
