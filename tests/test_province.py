@@ -48,6 +48,12 @@ def test_province_fields_are_the_package_fields(cfg):
     assert len(codes) == len(set(codes))
     assert {u.kind for u in province.units} == {"xa"}
     assert "vhxh@phongdoanh.example" in {u.email for u in province.units}
+    # the tier's words: the province's own, the commune's by default
+    assert (province.settings.tier.level, province.settings.tier.whole) == ("tỉnh", "toàn tỉnh")
+    assert (cfg.settings.tier.level, cfg.settings.tier.lead_office) == (
+        "xã",
+        "Phòng Văn hoá – Xã hội",
+    )
 
 
 def test_manifest_mismatch_names_the_file():
@@ -279,7 +285,30 @@ def check_province_rollup(result, truth: dict, cfg) -> None:
         if r.key == "ky_nang_so":
             num, den = num + 120, den + 240
         assert head["ratios"][r.key] == pytest.approx(100 * num / den, abs=0.01), r.key
-    assert result.files["docx"].exists()
+    check_province_words(result.files["docx"])
+
+
+def check_province_words(docx) -> None:
+    """The province's docx speaks the province tier's words (`[tier]`), none of the
+    commune's, and has no plan line: the province's cycles have no plan cycle."""
+    from docx import Document
+
+    doc = Document(str(docx))
+    cells = [p.text for t in doc.tables for c in t._cells for p in c.paragraphs]
+    text = "\n".join([p.text for p in doc.paragraphs] + cells)
+    for said in (
+        "TỈNH NINH BÌNH",
+        "trên địa bàn tỉnh;",
+        "giao Sở Nội vụ (Ban Thi đua – Khen thưởng) hướng dẫn, đôn đốc các xã, phường",
+        "số xã, phường phải báo cáo 12",
+        "Hội đồng Thi đua – Khen thưởng tỉnh",
+        "- Chủ tịch, các PCT UBND tỉnh;",
+        "- Lưu: VT, SNV.",
+    ):
+        assert said in text, said
+    for never in ("XÃ NINH", "toàn xã", "Phòng Văn ho", "UBND xã", "VHXH", "trên địa bàn xã"):
+        assert never not in text, never
+    assert "(có văn bản) và đăng ký chỉ tiêu" not in text and "chưa xây dựng kế" not in text
 
 
 def test_web_upload_checks_the_package_manifest(tmp_path, monkeypatch):
@@ -337,7 +366,7 @@ def test_web_upload_checks_the_package_manifest(tmp_path, monkeypatch):
         ("XA-KIM-SON", "accepted_with_warnings", ["late"]),
     ]
     # the folder's and mailbox's message: the manifest and the workbook named, the reason
-    message = dict((g[0], g[3]) for g in got)["XA-HAI-HAU"]
+    message = {g[0]: g[3] for g in got}["XA-HAI-HAU"]
     shape = re.escape(RULES["manifest"].text).replace(r"\{value\}", "(.+)")
     shape = shape.replace(r"\{book\}", "(.+)").replace(r"\{reason\}", "(.+)")
     manifest_name, book_name, reason = re.fullmatch(shape, message).groups()

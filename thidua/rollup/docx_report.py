@@ -462,7 +462,7 @@ def _section_contents(
             if figures:
                 lines.append(f"- {_kind_vi(s, kind, comp)}: " + "; ".join(figures) + ".")
         lines += [f"- {'; '.join(names)}: {text}." for text, names in found.get(n, [])]
-        for line in lines or [plan.NOTHING_VI]:
+        for line in lines or [_tier_text(plan.NOTHING_VI, s)]:
             _para(doc, line, indent=True)
 
 
