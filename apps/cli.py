@@ -521,8 +521,8 @@ EmailOpt = Annotated[
     bool,
     typer.Option(
         "--email",
-        help="Mail the report to the tier above ([province_office]): the docx, the xlsx "
-        "and the package (workbook and manifest); the outbox without SMTP settings.",
+        help="Mail the report to the tier above (settings: province_office.email): the docx, "
+        "the xlsx and the package (workbook and manifest); the outbox without SMTP settings.",
     ),
 ]
 
@@ -541,11 +541,12 @@ def _rollup(
 
         with handing(ws):
             out = (annual_rollup if kind == "annual" else phase_rollup)(number, day, email)
+        out.setdefault("email", None)  # a stable key: null without --email
     else:
         from pipeline.rollup import rollup
 
         result, sent = rollup(ws, kind, number, day, send_email=email)
-        out = result.as_dict() | ({"email": sent} if sent is not None else {})
+        out = result.as_dict() | {"email": sent}
     if as_json:
         _print_json(out)
         return
@@ -572,7 +573,7 @@ def _rollup(
     typer.echo(f"Các tệp trong {out['output_dir']}")
     for name, path in out["files"].items():
         typer.echo(f"  {name:6} {path}")
-    if "email" in out:
+    if out["email"] is not None:
         office = ws.config.settings.province_office
         sent = out["email"]
         typer.echo(

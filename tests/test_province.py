@@ -9,7 +9,7 @@ import json
 import os
 import re
 import shutil
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -19,9 +19,10 @@ from mails import unit_mail
 from apps import synthetic
 from pipeline.collect import collect
 from pipeline.init import init_workspace
-from pipeline.rollup import run_annual
+from pipeline.rollup import run_annual, run_phase
 from thidua import package
 from thidua.config import load_config
+from thidua.rollup.model import phase_years
 from thidua.settings import REPO_CONFIG
 from thidua.template import build_workbook
 from thidua.workspace import Workspace
@@ -93,7 +94,7 @@ def commune_home(mp: pytest.MonkeyPatch, tmp: Path, code: str) -> Workspace:
     return ws
 
 
-def independent(ws: Workspace) -> dict:
+def independent(ws: Workspace, cycle_id: str = "nam-2025") -> dict:
     """What the commune's package must say, read from its warehouse without the rollup:
     units expected and reporting per kind, per (kind, indicator) the total and the units
     behind it, per ratio the summed numerator and denominator of its population's units
@@ -101,13 +102,14 @@ def independent(ws: Workspace) -> dict:
     cfg = ws.config
     kind_of = {u.code: u.kind for u in cfg.units}
     with connect(ws.paths.warehouse, read_only=True) as con:
-        current = con.sql(
+        current = con.execute(
             "SELECT s.unit_code, v.indicator_code, v.value FROM current_submissions s "
             "JOIN submission_values v USING (submission_id) "
-            "WHERE s.cycle_id = 'nam-2025' AND v.measure = 'value' AND v.value IS NOT NULL"
+            "WHERE s.cycle_id = ? AND v.measure = 'value' AND v.value IS NOT NULL",
+            [cycle_id],
         ).fetchall()
     reported = {code for code, _, _ in current}
-    expected = cfg.expected_units(cfg.cycle("nam-2025"))
+    expected = cfg.expected_units(cfg.cycle(cycle_id))
     out: dict = {"expected": {}, "submitted": {}, "totals": {}, "units": {}, "ratios": {}}
     for u in expected:
         out["expected"][u.kind] = out["expected"].get(u.kind, 0) + 1
@@ -157,8 +159,6 @@ def drop(inbox: Path, name: str, data: bytes, when: datetime) -> None:
 
 @pytest.mark.slow
 def test_three_communes_roll_up_into_the_province(tmp_path, monkeypatch, imap_server, cfg):
-    from datetime import date
-
     from fastapi.testclient import TestClient
 
     from apps.web.app import create_app
@@ -373,6 +373,89 @@ def test_web_upload_checks_the_package_manifest(tmp_path, monkeypatch):
     assert manifest_name.endswith(".json") and book_name.endswith(".xlsx")
     assert reason == f"mã băm SHA-256 của tệp “{book_name}” không khớp với tệp kê khai"
     assert "không khớp với tệp kê khai" in pages["XA-HAI-HAU"]
+
+
+# Phase 1's years: those whose period ends by the sơ kết's cut-off (31/10/2027)
+PHASE_YEARS = (2025, 2026)
+PHASE_CYCLES = (*(f"nam-{y}" for y in PHASE_YEARS), "so-ket-2027")
+
+
+def phase_commune(mp: pytest.MonkeyPatch, tmp: Path, code: str) -> tuple[dict, dict]:
+    """A commune home in which every third unit sends each year of phase 1 and the sơ
+    kết, three days before each due date; the commune rolls up each year and the phase.
+    Its packages per cycle, and per cycle what they must say (`independent`)."""
+    email = COMMUNES[code][0]
+    fresh_home(mp, tmp / code)
+    mp.setenv("THIDUA_CONFIG", str(commune_config(tmp, code, email)))
+    mp.setenv("THIDUA_NOW", "2027-12-01T09:00:00+07:00")  # after the sơ kết's files
+    ws = Workspace.from_env()
+    init_workspace(ws)
+    cfg = ws.config
+    for cid in PHASE_CYCLES:
+        cycle = cfg.cycle(cid)
+        when = datetime.combine(cycle.due - timedelta(days=3), time(9), TZ)
+        synthetic.drop_into_inbox(ws, cycle, cfg.expected_units(cycle)[::3], when)
+    collect(ws, docs=False, acks=False)
+    results = [run_annual(ws, y, date(y + 1, 1, 5)) for y in PHASE_YEARS]
+    results.append(run_phase(ws, 1, cfg.cycle("so-ket-2027").due + timedelta(days=5)))
+    packages = {r.cycle_id: (r.files["package"], r.files["manifest"]) for r in results}
+    return packages, {cid: independent(ws, cid) for cid in PHASE_CYCLES}
+
+
+@pytest.mark.slow
+def test_the_communes_phase_packages_roll_up_into_the_province_phase(tmp_path, monkeypatch, cfg):
+    """Item 4: two communes' sơ kết packages (and those of the years of phase 1) reach
+    the province by its folder; the province's phase rollup has, per field, the years
+    side by side as the communes' sums, flows summed over the years and stocks at the
+    last year's level, the communes' sơ kết figures (levels at the cut-off for stocks)
+    as achieved, and ratios as summed numerators over summed denominators."""
+    import pandas as pd
+
+    packages, truth = {}, {}
+    for code in ("XA-PHONG-DOANH", "XA-YEN-KHANH"):
+        with pytest.MonkeyPatch.context() as mp:
+            packages[code], truth[code] = phase_commune(mp, tmp_path, code)
+    fresh_home(monkeypatch, tmp_path / "province")
+    monkeypatch.setenv("THIDUA_CONFIG", str(PROVINCE))
+    monkeypatch.setenv("THIDUA_NOW", "2028-01-05T09:00:00+07:00")
+    pws = Workspace.from_env()
+    init_workspace(pws)
+    for code, by_cycle in packages.items():
+        for cid, files in by_cycle.items():
+            when = datetime.combine(pws.config.cycle(cid).due - timedelta(days=2), time(9), TZ)
+            for path in files:
+                drop(pws.paths.inbox, path.name, path.read_bytes(), when)
+    done = collect(pws, docs=False, acks=False).files()
+    assert sorted((f["unit"], f["outcome"].split("_")[0]) for f in done) == sorted(
+        (code, "accepted") for code in packages for _ in PHASE_CYCLES
+    )
+    soket = pws.config.cycle("so-ket-2027")
+    assert [c.year for c in phase_years(pws.config, soket)] == list(PHASE_YEARS)
+    result = run_phase(pws, 1, date(2027, 12, 10))
+    ach = pd.read_parquet(result.files["data"] / "achievement.parquet").set_index("indicator_code")
+    checked = set()
+    for f in package.fields(cfg):
+        table, *key = f.source
+        if table != "indicators":
+            continue
+        each = {
+            c: sum(t[c]["totals"].get(tuple(key), 0) for t in truth.values()) for c in PHASE_CYCLES
+        }
+        row = ach.loc[f.code]
+        years = [each[f"nam-{y}"] for y in PHASE_YEARS]
+        for y, total in zip(PHASE_YEARS, years, strict=True):
+            assert row[f"y{y}"] == pytest.approx(total), (f.code, y)
+        folded = sum(years) if f.aggregate == "sum" else years[-1]  # stocks: the level
+        assert row["annual"] == pytest.approx(folded), f.code
+        assert row["achieved"] == pytest.approx(each["so-ket-2027"]), f.code
+        checked.add(f.aggregate)
+    assert checked == {"sum", "last"}
+    for r in cfg.settings.rollup.ratios:
+        num = sum(t["so-ket-2027"]["ratios"][r.key][0] for t in truth.values())
+        den = sum(t["so-ket-2027"]["ratios"][r.key][1] for t in truth.values())
+        assert result.headline["ratios"][r.key] == pytest.approx(100 * num / den, abs=0.01)
+    assert (result.headline["expected"], result.headline["submitted"]) == (12, 2)
+    check_province_words(result.files["docx"])
 
 
 def test_template_for_a_commune_of_the_province(tmp_path, monkeypatch):

@@ -121,8 +121,8 @@ async def receive(request: Request, s: Site, claim: LinkClaim) -> Uploaded:
     max_mb = s.web.max_upload_mb
     plan = plan_cycle(s, claim)
     # the plan cycle takes the plan document too, each file under the same cap; other
-    # cycles a package's manifest (the manifest rule refuses one over its own cap)
-    second = int(max_mb * 2**20) if plan else MANIFEST_MAX_BYTES + 1
+    # cycles, at the tier collecting packages, a manifest (its rule refuses one over its cap)
+    second = int(max_mb * 2**20) if plan else (MANIFEST_MAX_BYTES + 1) * s.web.package_manifest
     await read_capped(request, int(max_mb * 2**20) + second + MULTIPART_SLACK, too_big(max_mb))
     form = await request.form(max_files=2, max_fields=4)
     if not same_token(form.get("csrf"), unit_csrf(s.key, claim)):

@@ -700,12 +700,12 @@ def _section_scores(doc: Any, units: pd.DataFrame, s: Settings) -> None:
     # one criterion of the khối's own score table (plan VI.5), not the khối's result
     _heading(doc, "3. Điểm tiêu chí thực hiện Phong trào (thành phần bảng chấm điểm khối)", level=2)
     leaders = units[units["rank_in_block"] == 1]
+    noun = s.tier.unit_noun
     _para(
         doc,
         "Điểm gồm: nộp báo cáo đúng hạn, chất lượng số liệu và kết quả thực hiện; kết quả "
-        "thực hiện tính theo thứ hạng các tỷ lệ chỉ tiêu của mỗi "
-        f"{s.tier.unit_noun} so với các {s.tier.unit_noun} cùng loại (chưa so với chỉ tiêu "
-        "đã đăng ký).",
+        f"thực hiện tính theo thứ hạng các tỷ lệ chỉ tiêu của {noun} so với các {noun} "
+        f"cùng loại (chưa so với chỉ tiêu {noun} đã đăng ký).",
         indent=True,
     )
     unscored = [k for k in s.kinds if k not in {r.population for r in s.rollup.ratios}]
