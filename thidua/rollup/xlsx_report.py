@@ -284,7 +284,7 @@ def _labels(df: pd.DataFrame, ctx: dict) -> pd.DataFrame:
 
 def _completeness(df: pd.DataFrame, ctx: dict, levels: tuple[str, ...]) -> pd.DataFrame:
     s = ctx["cfg"].settings
-    whole = s.tier.whole[:1].upper() + s.tier.whole[1:]
+    whole = s.tier.whole.capitalize()
     names = {"commune": {"": f"{whole} ({s.commune.name})"}, "kind": s.kinds, "block": s.blocks}
     df = df[df["level"].isin(levels)].copy()
     df["label"] = [names[lv].get(g, g) for lv, g in zip(df["level"], df["grp"])]
