@@ -517,9 +517,21 @@ DateOpt = Annotated[
 ]
 
 
-def _rollup(kind: str, number: int, as_json: bool, day: date | None = None) -> None:
-    """Run one rollup (a flow run when PREFECT_API_URL is set) and print its headline
-    and files."""
+EmailOpt = Annotated[
+    bool,
+    typer.Option(
+        "--email",
+        help="Mail the report to the tier above (settings: province_office.email): the docx, "
+        "the xlsx and the package (workbook and manifest); the outbox without SMTP settings.",
+    ),
+]
+
+
+def _rollup(
+    kind: str, number: int, as_json: bool, day: date | None = None, email: bool = False
+) -> None:
+    """Run one rollup (a flow run when PREFECT_API_URL is set) and print its headline,
+    files and, with `--email`, the mail's outcome."""
     from thidua.rollup.result import NO_SUBMISSIONS, draft_note
 
     ws = _warehouse_workspace()
@@ -528,11 +540,13 @@ def _rollup(kind: str, number: int, as_json: bool, day: date | None = None) -> N
         from flows.rollup import annual_rollup, phase_rollup
 
         with handing(ws):
-            out = (annual_rollup if kind == "annual" else phase_rollup)(number, day)
+            out = (annual_rollup if kind == "annual" else phase_rollup)(number, day, email)
+        out.setdefault("email", None)  # a stable key: null without --email
     else:
         from pipeline.rollup import rollup
 
-        out = rollup(ws, kind, number, day)[0].as_dict()
+        result, sent = rollup(ws, kind, number, day, send_email=email)
+        out = result.as_dict() | {"email": sent}
     if as_json:
         _print_json(out)
         return
@@ -559,6 +573,14 @@ def _rollup(kind: str, number: int, as_json: bool, day: date | None = None) -> N
     typer.echo(f"Các tệp trong {out['output_dir']}")
     for name, path in out["files"].items():
         typer.echo(f"  {name:6} {path}")
+    if out["email"] is not None:
+        office = ws.config.settings.province_office
+        sent = out["email"]
+        typer.echo(
+            f"Đã gửi thư báo cáo tới {office.name} <{office.email}>."
+            if sent["ok"]
+            else f"{words.SEND_STATUS['failed']} thư báo cáo tới {office.name}: {sent['error']}"
+        )
 
 
 @rollup_app.command("annual")
@@ -566,12 +588,13 @@ def rollup_annual(
     year: Annotated[int, typer.Argument(help="Year of the nam-YYYY cycle.")],
     as_json: JsonOpt = False,
     date: DateOpt = None,
+    email: EmailOpt = False,
 ) -> None:
     """Roll up nam-YEAR: completeness, indicators, block scores; xlsx, docx, charts, data.
 
     Each run records a new version under reports/nam-YEAR/vN/.
     """
-    _rollup("annual", year, as_json, _report_date(date))
+    _rollup("annual", year, as_json, _report_date(date), email)
 
 
 @rollup_app.command("phase")
@@ -579,9 +602,10 @@ def rollup_phase(
     phase: Annotated[int, typer.Argument(help="1: so-ket-2027, 2: tong-ket-2030.")],
     as_json: JsonOpt = False,
     date: DateOpt = None,
+    email: EmailOpt = False,
 ) -> None:
     """Roll up a phase: each year side by side, cumulative values, achieved vs targets."""
-    _rollup("phase", phase, as_json, _report_date(date))
+    _rollup("phase", phase, as_json, _report_date(date), email)
 
 
 server_app = typer.Typer(

@@ -267,12 +267,18 @@ TENANT_PASSWORDS = {"xa-a": "mat-khau-xa-a", "xa-b": "mat-khau-xa-b"}
 TENANT_HASHES = {name: hash_password(pw) for name, pw in TENANT_PASSWORDS.items()}
 
 
-def write_tenants(root: Path, names: list[str], keys: dict[str, str] | None = None) -> Path:
-    """Each tenant: a copy of the sample config with its own secrets.toml, and a home."""
+def write_tenants(
+    root: Path,
+    names: list[str],
+    keys: dict[str, str] | None = None,
+    configs: dict[str, Path] | None = None,
+) -> Path:
+    """Each tenant: a copy of the sample config (or of `configs[name]`: the province's)
+    with its own secrets.toml, and a home."""
     lines = []
     for name in names:
         config = root / name / "config"
-        shutil.copytree(REPO_CONFIG, config)
+        shutil.copytree((configs or {}).get(name, REPO_CONFIG), config)
         key = (keys or {}).get(name, f"khoa-bi-mat-cua-{name}-0123456789")
         (config / "secrets.toml").write_text(
             f'[web]\nsecret_key = "{key}"\nofficer_password_hash = "{TENANT_HASHES.get(name, "")}"\n',

@@ -9,19 +9,20 @@ import json
 import os
 import re
 import shutil
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from helpers import fresh_home, rows
+from helpers import fresh_home, rows, write_tenants
 from mails import unit_mail
 
 from apps import synthetic
 from pipeline.collect import collect
 from pipeline.init import init_workspace
-from pipeline.rollup import run_annual
+from pipeline.rollup import run_annual, run_phase
 from thidua import package
 from thidua.config import load_config
+from thidua.rollup.model import phase_years
 from thidua.settings import REPO_CONFIG
 from thidua.template import build_workbook
 from thidua.workspace import Workspace
@@ -48,6 +49,12 @@ def test_province_fields_are_the_package_fields(cfg):
     assert len(codes) == len(set(codes))
     assert {u.kind for u in province.units} == {"xa"}
     assert "vhxh@phongdoanh.example" in {u.email for u in province.units}
+    # the tier's words: the province's own, the commune's by default
+    assert (province.settings.tier.level, province.settings.tier.whole) == ("tỉnh", "toàn tỉnh")
+    assert (cfg.settings.tier.level, cfg.settings.tier.lead_office) == (
+        "xã",
+        "Phòng Văn hoá – Xã hội",
+    )
 
 
 def test_manifest_mismatch_names_the_file():
@@ -87,7 +94,7 @@ def commune_home(mp: pytest.MonkeyPatch, tmp: Path, code: str) -> Workspace:
     return ws
 
 
-def independent(ws: Workspace) -> dict:
+def independent(ws: Workspace, cycle_id: str = "nam-2025") -> dict:
     """What the commune's package must say, read from its warehouse without the rollup:
     units expected and reporting per kind, per (kind, indicator) the total and the units
     behind it, per ratio the summed numerator and denominator of its population's units
@@ -95,13 +102,14 @@ def independent(ws: Workspace) -> dict:
     cfg = ws.config
     kind_of = {u.code: u.kind for u in cfg.units}
     with connect(ws.paths.warehouse, read_only=True) as con:
-        current = con.sql(
+        current = con.execute(
             "SELECT s.unit_code, v.indicator_code, v.value FROM current_submissions s "
             "JOIN submission_values v USING (submission_id) "
-            "WHERE s.cycle_id = 'nam-2025' AND v.measure = 'value' AND v.value IS NOT NULL"
+            "WHERE s.cycle_id = ? AND v.measure = 'value' AND v.value IS NOT NULL",
+            [cycle_id],
         ).fetchall()
     reported = {code for code, _, _ in current}
-    expected = cfg.expected_units(cfg.cycle("nam-2025"))
+    expected = cfg.expected_units(cfg.cycle(cycle_id))
     out: dict = {"expected": {}, "submitted": {}, "totals": {}, "units": {}, "ratios": {}}
     for u in expected:
         out["expected"][u.kind] = out["expected"].get(u.kind, 0) + 1
@@ -127,14 +135,19 @@ def independent(ws: Workspace) -> dict:
     return out
 
 
-def hand_filled(province, code: str, **changes: float) -> bytes:
-    """The package of a commune without thidua, filled by hand in `thidua template`'s
-    workbook: a small consistent commune (10 units, 8 reporting, 7 on time)."""
+def small_commune(**changes: float) -> dict:
+    """The figures of a small consistent commune (10 units, 8 reporting, 7 on time)."""
     figures: dict = {f.code: 0 for f in package.fields(load_config(REPO_CONFIG))}
     figures |= {"DV00": 10, "NP00": 8, "DH00": 7, "DV01": 10, "NP01": 8, "DH01": 7}
     figures |= {"TA01": 240, "NA01": 8, "TA02": 31, "NA02": 8, "RT02": 120, "RM02": 240}
-    figures |= changes
+    return figures | changes
+
+
+def hand_filled(province, code: str, **changes: float) -> bytes:
+    """The package of a commune without thidua, filled by hand in `thidua template`'s
+    workbook."""
     unit, cycle = province.unit(code), province.cycle("nam-2025")
+    figures = small_commune(**changes)
     return build_workbook(province, unit, cycle, figures, info={"nguoi_lap": "Lê Thị Hoa"})
 
 
@@ -146,8 +159,6 @@ def drop(inbox: Path, name: str, data: bytes, when: datetime) -> None:
 
 @pytest.mark.slow
 def test_three_communes_roll_up_into_the_province(tmp_path, monkeypatch, imap_server, cfg):
-    from datetime import date
-
     from fastapi.testclient import TestClient
 
     from apps.web.app import create_app
@@ -274,7 +285,186 @@ def check_province_rollup(result, truth: dict, cfg) -> None:
         if r.key == "ky_nang_so":
             num, den = num + 120, den + 240
         assert head["ratios"][r.key] == pytest.approx(100 * num / den, abs=0.01), r.key
-    assert result.files["docx"].exists()
+    check_province_words(result.files["docx"])
+
+
+def check_province_words(docx) -> None:
+    """The province's docx speaks the province tier's words (`[tier]`), none of the
+    commune's, and has no plan line: the province's cycles have no plan cycle."""
+    from docx import Document
+
+    doc = Document(str(docx))
+    cells = [p.text for t in doc.tables for c in t._cells for p in c.paragraphs]
+    text = "\n".join([p.text for p in doc.paragraphs] + cells)
+    for said in (
+        "TỈNH NINH BÌNH",
+        "trên địa bàn tỉnh;",
+        "giao Sở Nội vụ (Ban Thi đua – Khen thưởng) hướng dẫn, đôn đốc các xã, phường",
+        "số xã, phường phải báo cáo 12",
+        "Hội đồng Thi đua – Khen thưởng tỉnh",
+        "- Chủ tịch, các PCT UBND tỉnh;",
+        "- Lưu: VT, SNV.",
+        "trên tổng số đơn vị của các xã, phường",  # DV00: the communes' units
+    ):
+        assert said in text, said
+    for never in (
+        "XÃ NINH",
+        "toàn xã",
+        "Phòng Văn ho",
+        "UBND xã",
+        "VHXH",
+        "trên địa bàn xã",
+        "trên tổng số xã, phường",  # the communes, where DV00 counts their units
+    ):
+        assert never not in text, never
+    assert "(có văn bản) và đăng ký chỉ tiêu" not in text and "chưa xây dựng kế" not in text
+
+
+def test_web_upload_checks_the_package_manifest(tmp_path, monkeypatch):
+    """Item 3, on the province tenant's upload page: a package's workbook with its own
+    manifest is accepted, with another package's manifest rejected by the manifest rule
+    in the folder's and mailbox's words, without a manifest accepted (hand-filled)."""
+    from fastapi.testclient import TestClient
+
+    from apps.web.app import create_tenants_app
+    from pipeline.links import make_link
+    from thidua.rules import RULES
+    from thidua.tenants import load_tenants
+
+    monkeypatch.delenv("THIDUA_SMTP_HOST", raising=False)
+    tenants = load_tenants(write_tenants(tmp_path, ["ninh-binh"], configs={"ninh-binh": PROVINCE}))
+    with (tmp_path / "ninh-binh/config/secrets.toml").open("a", encoding="utf-8") as f:
+        f.write("link_valid_days = 30\n")  # links live from today, the real clock's
+    ws = tenants["ninh-binh"].workspace()
+    init_workspace(ws)
+    province, cycle = ws.config, ws.config.cycle("nam-2025")
+    packed = {
+        code: package.write(
+            package.Tier(province, province.unit(code)), cycle, small_commune(), [], tmp_path / code
+        )
+        for code in ("XA-KIM-SON", "XA-HAI-HAU", "XA-GIA-VIEN")
+    }
+    sends = {  # commune: its workbook, and the manifest sent with it
+        "XA-KIM-SON": packed["XA-KIM-SON"]["manifest"],
+        "XA-HAI-HAU": packed["XA-KIM-SON"]["manifest"],  # another package's
+        "XA-GIA-VIEN": None,
+    }
+    pages = {}
+    with TestClient(create_tenants_app(tenants), follow_redirects=False) as c:
+        for code, manifest in sends.items():
+            token = make_link(ws, code, cycle.id).rsplit("/u/", 1)[1]
+            page = c.get(f"/t/ninh-binh/u/{token}")
+            assert 'name="manifest"' in page.text
+            csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
+            book = packed[code]["package"]
+            files = {"file": (book.name, book.read_bytes(), "application/octet-stream")}
+            if manifest:
+                files["manifest"] = (manifest.name, manifest.read_bytes(), "application/json")
+            r = c.post(f"/t/ninh-binh/u/{token}/upload", data={"csrf": csrf}, files=files)
+            pages[code] = r.text
+    got = rows(
+        ws,
+        "SELECT s.unit_code, s.outcome, list(r.rule_id ORDER BY r.rule_id), "
+        "string_agg(r.message_vi, ' | ') FILTER (r.rule_id = 'manifest') "
+        "FROM submissions s LEFT JOIN validation_results r USING (submission_id) "
+        "GROUP BY ALL ORDER BY 1",
+    )
+    assert [g[:3] for g in got] == [
+        ("XA-GIA-VIEN", "accepted_with_warnings", ["late"]),
+        ("XA-HAI-HAU", "rejected", ["late", "manifest"]),
+        ("XA-KIM-SON", "accepted_with_warnings", ["late"]),
+    ]
+    # the folder's and mailbox's message: the manifest and the workbook named, the reason
+    message = {g[0]: g[3] for g in got}["XA-HAI-HAU"]
+    shape = re.escape(RULES["manifest"].text).replace(r"\{value\}", "(.+)")
+    shape = shape.replace(r"\{book\}", "(.+)").replace(r"\{reason\}", "(.+)")
+    manifest_name, book_name, reason = re.fullmatch(shape, message).groups()
+    assert manifest_name.endswith(".json") and book_name.endswith(".xlsx")
+    assert reason == f"mã băm SHA-256 của tệp “{book_name}” không khớp với tệp kê khai"
+    assert "không khớp với tệp kê khai" in pages["XA-HAI-HAU"]
+
+
+# Phase 1's years: those whose period ends by the sơ kết's cut-off (31/10/2027)
+PHASE_YEARS = (2025, 2026)
+PHASE_CYCLES = (*(f"nam-{y}" for y in PHASE_YEARS), "so-ket-2027")
+
+
+def phase_commune(mp: pytest.MonkeyPatch, tmp: Path, code: str) -> tuple[dict, dict]:
+    """A commune home in which every third unit sends each year of phase 1 and the sơ
+    kết, three days before each due date; the commune rolls up each year and the phase.
+    Its packages per cycle, and per cycle what they must say (`independent`)."""
+    email = COMMUNES[code][0]
+    fresh_home(mp, tmp / code)
+    mp.setenv("THIDUA_CONFIG", str(commune_config(tmp, code, email)))
+    mp.setenv("THIDUA_NOW", "2027-12-01T09:00:00+07:00")  # after the sơ kết's files
+    ws = Workspace.from_env()
+    init_workspace(ws)
+    cfg = ws.config
+    for cid in PHASE_CYCLES:
+        cycle = cfg.cycle(cid)
+        when = datetime.combine(cycle.due - timedelta(days=3), time(9), TZ)
+        synthetic.drop_into_inbox(ws, cycle, cfg.expected_units(cycle)[::3], when)
+    collect(ws, docs=False, acks=False)
+    results = [run_annual(ws, y, date(y + 1, 1, 5)) for y in PHASE_YEARS]
+    results.append(run_phase(ws, 1, cfg.cycle("so-ket-2027").due + timedelta(days=5)))
+    packages = {r.cycle_id: (r.files["package"], r.files["manifest"]) for r in results}
+    return packages, {cid: independent(ws, cid) for cid in PHASE_CYCLES}
+
+
+@pytest.mark.slow
+def test_the_communes_phase_packages_roll_up_into_the_province_phase(tmp_path, monkeypatch, cfg):
+    """Item 4: two communes' sơ kết packages (and those of the years of phase 1) reach
+    the province by its folder; the province's phase rollup has, per field, the years
+    side by side as the communes' sums, flows summed over the years and stocks at the
+    last year's level, the communes' sơ kết figures (levels at the cut-off for stocks)
+    as achieved, and ratios as summed numerators over summed denominators."""
+    import pandas as pd
+
+    packages, truth = {}, {}
+    for code in ("XA-PHONG-DOANH", "XA-YEN-KHANH"):
+        with pytest.MonkeyPatch.context() as mp:
+            packages[code], truth[code] = phase_commune(mp, tmp_path, code)
+    fresh_home(monkeypatch, tmp_path / "province")
+    monkeypatch.setenv("THIDUA_CONFIG", str(PROVINCE))
+    monkeypatch.setenv("THIDUA_NOW", "2028-01-05T09:00:00+07:00")
+    pws = Workspace.from_env()
+    init_workspace(pws)
+    for code, by_cycle in packages.items():
+        for cid, files in by_cycle.items():
+            when = datetime.combine(pws.config.cycle(cid).due - timedelta(days=2), time(9), TZ)
+            for path in files:
+                drop(pws.paths.inbox, path.name, path.read_bytes(), when)
+    done = collect(pws, docs=False, acks=False).files()
+    assert sorted((f["unit"], f["outcome"].split("_")[0]) for f in done) == sorted(
+        (code, "accepted") for code in packages for _ in PHASE_CYCLES
+    )
+    soket = pws.config.cycle("so-ket-2027")
+    assert [c.year for c in phase_years(pws.config, soket)] == list(PHASE_YEARS)
+    result = run_phase(pws, 1, date(2027, 12, 10))
+    ach = pd.read_parquet(result.files["data"] / "achievement.parquet").set_index("indicator_code")
+    checked = set()
+    for f in package.fields(cfg):
+        table, *key = f.source
+        if table != "indicators":
+            continue
+        each = {
+            c: sum(t[c]["totals"].get(tuple(key), 0) for t in truth.values()) for c in PHASE_CYCLES
+        }
+        row = ach.loc[f.code]
+        years = [each[f"nam-{y}"] for y in PHASE_YEARS]
+        for y, total in zip(PHASE_YEARS, years, strict=True):
+            assert row[f"y{y}"] == pytest.approx(total), (f.code, y)
+        folded = sum(years) if f.aggregate == "sum" else years[-1]  # stocks: the level
+        assert row["annual"] == pytest.approx(folded), f.code
+        assert row["achieved"] == pytest.approx(each["so-ket-2027"]), f.code
+        checked.add(f.aggregate)
+    assert checked == {"sum", "last"}
+    for r in cfg.settings.rollup.ratios:
+        num = sum(t["so-ket-2027"]["ratios"][r.key][0] for t in truth.values())
+        den = sum(t["so-ket-2027"]["ratios"][r.key][1] for t in truth.values())
+        assert result.headline["ratios"][r.key] == pytest.approx(100 * num / den, abs=0.01)
+    assert (result.headline["expected"], result.headline["submitted"]) == (12, 2)
+    check_province_words(result.files["docx"])
 
 
 def test_template_for_a_commune_of_the_province(tmp_path, monkeypatch):

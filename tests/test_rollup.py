@@ -647,6 +647,42 @@ def test_cli_rollup_json_and_errors(small_ws):
     assert bad.stderr == "Error: no phase 3 (known phases: 1, 2)\n"
 
 
+def test_cli_rollup_email_attaches_the_package(small_ws, smtp_env):
+    """`thidua rollup annual --email`: the mail to Sở Nội vụ, received by a real SMTP
+    server, carries the package (workbook and manifest) whose sha256 the manifest holds,
+    beside the docx and xlsx; the body names them."""
+    import hashlib
+    import json
+
+    from typer.testing import CliRunner
+
+    from apps.cli import app
+
+    out = CliRunner().invoke(app, ["rollup", "annual", "2025", "--email", "--json"])
+    assert out.exit_code == 0, out.output
+    data = json.loads(out.stdout)
+    assert data["email"]["ok"]
+    [mail] = smtp_env.received
+    assert mail.rcpt_tos == ["sonoivu@ninhbinh.example"]
+    attached = {
+        p.get_filename(): p.get_payload(decode=True) for p in mail.message.iter_attachments()
+    }
+    book, manifest = (Path(data["files"][k]) for k in ("package", "manifest"))
+    assert set(attached) == {
+        Path(data["files"]["docx"]).name,
+        Path(data["files"]["xlsx"]).name,
+        book.name,
+        manifest.name,
+    }
+    listed = json.loads(attached[manifest.name])["files"][book.name]
+    assert hashlib.sha256(attached[book.name]).hexdigest() == listed["sha256"]
+    assert attached[book.name] == book.read_bytes()
+    body = mail.message.get_body(("plain",)).get_content()
+    assert f"{book.name} và {manifest.name} (gói số liệu" in body
+    plain = CliRunner().invoke(app, ["rollup", "annual", "2025", "--email"])
+    assert "Đã gửi thư báo cáo tới Sở Nội vụ tỉnh Ninh Bình" in plain.stdout
+
+
 @pytest.mark.slow
 def test_annual_rollup_flow_runs_in_prefect_and_mails_the_report(
     small_ws, prefect_harness, smtp_server, monkeypatch
@@ -664,10 +700,11 @@ def test_annual_rollup_flow_runs_in_prefect_and_mails_the_report(
     msg = mail.message
     assert "nam-2025-v1" in msg["Subject"]
     assert "đã nộp: 5 (83,33%)" in msg.get_body(("plain",)).get_content()
-    attached = {p.get_filename(): p.get_content() for p in msg.iter_attachments()}
+    attached = {p.get_filename(): p.get_payload(decode=True) for p in msg.iter_attachments()}
+    # the package for Sở Nội vụ too (issue 24): it was left out before
     assert attached == {
-        Path(out["files"]["docx"]).name: Path(out["files"]["docx"]).read_bytes(),
-        Path(out["files"]["xlsx"]).name: Path(out["files"]["xlsx"]).read_bytes(),
+        Path(out["files"][k]).name: Path(out["files"][k]).read_bytes()
+        for k in ("docx", "xlsx", "package", "manifest")
     }
 
 

@@ -97,7 +97,8 @@ def _completeness_fields(commune: Config) -> list[Field]:
     """Units expected, reported and on time: the commune's (j = 0), then each kind's."""
     kinds = commune.settings.kinds
     out = []
-    for j, (kind, label) in enumerate([("", "Toàn xã"), *kinds.items()]):
+    whole = commune.settings.tier.whole.capitalize()  # "Toàn xã": the commune's units
+    for j, (kind, label) in enumerate([("", whole), *kinds.items()]):
         out += [
             Field(
                 f"DV0{j}",

@@ -76,6 +76,24 @@ class Commune(Section):
     movement_short: str = "Thi đua"
 
 
+class Tier(Section):
+    """`[tier]`: the words of the tier an instance serves, read by every report text (a
+    tier is config, not a fork).  The defaults are the commune's; the province's config
+    sets its own (config/tiers/ninh-binh/settings.toml)."""
+
+    level: str = "xã"  # tên cấp: "XÃ PHONG DOANH" in the header, "trên địa bàn xã"
+    authority: str = "UBND xã"  # who decides: "Chủ tịch UBND xã tặng …"
+    whole: str = "toàn xã"  # "Các tỷ lệ chính toàn xã"
+    lead_office: str = "Phòng Văn hoá – Xã hội"  # cơ quan chủ trì: guides and approves
+    lead_office_code: str = "VHXH"  # its initials in "Lưu: VT, VHXH."
+    unit_noun: str = "đơn vị"  # what a reporting unit is called: "3 đơn vị chưa nộp"
+    members: str = "các cơ quan, đơn vị, thôn, xóm và doanh nghiệp"  # every reporting unit
+
+    @property
+    def council(self) -> str:
+        return f"Hội đồng Thi đua – Khen thưởng {self.level}"
+
+
 class Contact(Section):
     name: str
     email: str
@@ -259,6 +277,9 @@ class WebSettings(Section):
     # (group commit, one consumer thread, a kept parsing worker); "serial": each alone,
     # one at a time, as first built (the baseline of bench/web_upload.py)
     uploads: Literal["batched", "serial"] = "batched"
+    # The upload page also takes a package's manifest (.json) beside its workbook, as the
+    # folder and the mailbox do (`thidua.package`): on at the tier that collects packages.
+    package_manifest: bool = False
 
     @field_validator("secret_key")
     @classmethod
@@ -293,6 +314,7 @@ class Settings(BaseSettings):
     inbox: Path | None = None  # THIDUA_INBOX: default home/inbox
     lock_timeout: float = Field(default=900, gt=0)  # s to wait for another run's lock
     commune: Commune
+    tier: Tier = Tier()
     sender: Contact  # VHXH: signs every email to units
     admin: Admin  # failure alerts, copies of chasers
     province_office: Contact  # Sở Nội vụ: receives the rollups

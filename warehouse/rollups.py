@@ -187,7 +187,8 @@ CYCLE_QUERIES = {
             LEFT JOIN submissions s
                    ON s.cycle_id = $plan AND s.unit_code = e.code
                   AND s.outcome IN ('accepted', 'accepted_with_warnings')
-            WHERE e.cycle_id = $cycle
+            -- no plan cycle (the province's cycles): no plan table at all
+            WHERE e.cycle_id = $cycle AND $plan <> ''
             GROUP BY ALL ORDER BY e.block, e.code""",
     "narratives": """
             SELECT s.code, s.name, s.kind, i.key, trim(i.value) AS text, i.cell
@@ -252,7 +253,8 @@ def cycle_tables(
     con: duckdb.DuckDBPyConnection, cycle_id: str, scoring: Scoring, plan: str | None = None
 ) -> dict[str, pd.DataFrame]:
     """Every table of one cycle's rollup, keyed by name (see docs in README).  `plan`:
-    the plan cycle (ke_hoach) whose accepted submissions say a unit issued its plan."""
+    the plan cycle (ke_hoach) whose accepted submissions say a unit issued its plan
+    (none: the `plans` table is empty)."""
     p = {
         "cycs": [cycle_id],
         "cycle": cycle_id,

@@ -28,6 +28,7 @@ from pipeline.links import open_link
 from pipeline.review import unit_view
 from pipeline.upload import Uploaded, upload
 from thidua.links import LinkClaim
+from thidua.package import MANIFEST_MAX_BYTES, MANIFEST_SUFFIX
 from thidua.template import build_workbook, template_filename
 
 router = APIRouter(prefix="/u")
@@ -84,6 +85,7 @@ async def unit_page(
         csrf=unit_csrf(s.key, claim),
         max_mb=s.web.max_upload_mb,
         plan_cycle=plan_cycle(s, claim),
+        manifest_field=s.web.package_manifest and not plan_cycle(s, claim),
     )
 
 
@@ -113,29 +115,38 @@ async def unit_upload(request: Request, token: str, claim: Claim, s: SiteDep) ->
 
 async def receive(request: Request, s: Site, claim: LinkClaim) -> Uploaded:
     """Read the form under the cap, check its token and files, and collect the workbook
-    (with the plan document, in the plan cycle): batched with the uploads waiting (the
-    queue), else alone.  Refused for what the page shows above its form."""
+    (with the plan document, in the plan cycle; with the package's manifest, elsewhere):
+    batched with the uploads waiting (the queue), else alone.  Refused for what the page
+    shows above its form."""
     max_mb = s.web.max_upload_mb
-    # the plan cycle takes the plan document too: each file under the same cap
-    limit = int(max_mb * 2**20) * (2 if plan_cycle(s, claim) else 1) + MULTIPART_SLACK
+    plan = plan_cycle(s, claim)
+    # the plan cycle takes the plan document too, each file under the same cap; other
+    # cycles, at the tier collecting packages, a manifest (its rule refuses one over its cap)
+    second = int(max_mb * 2**20) if plan else (MANIFEST_MAX_BYTES + 1) * s.web.package_manifest
     declared = request.headers.get("content-length", "")
     await read_capped(
-        request, limit, too_big(max_mb, int(declared) if declared.isdigit() else None)
+        request,
+        int(max_mb * 2**20) + second + MULTIPART_SLACK,
+        too_big(max_mb, int(declared) if declared.isdigit() else None),
     )
     form = await request.form(max_files=2, max_fields=4)
     if not same_token(form.get("csrf"), unit_csrf(s.key, claim)):
         raise FORM_EXPIRED
-    book, plan = form.get("file"), form.get("plan")  # a browser sends an empty plan part
+    book = form.get("file")
     if not isinstance(book, UploadFile):
         raise Refused(400, "Chưa chọn tệp để nộp.")
     data = await book.read()
-    plan_type, plan_data = (
-        (plan.content_type, await plan.read()) if isinstance(plan, UploadFile) else (None, b"")
+    # a browser sends an empty part for a file not chosen
+    extra = form.get("plan" if plan else "manifest")
+    extra_type, extra_data = (
+        (extra.content_type, await extra.read()) if isinstance(extra, UploadFile) else (None, b"")
     )
     await form.close()
     document = None
-    if plan_data:
-        document = (document_kind(plan_type, plan_data, max_mb), plan_data)
+    if extra_data and plan:
+        document = (document_kind(extra_type, extra_data, max_mb), extra_data)
+    elif extra_data:  # judged by the manifest rule, as the folder's and mailbox's
+        document = (MANIFEST_SUFFIX, extra_data)
     check_workbook(book.filename or "", data, max_mb)
     uploads = request.app.state.uploads
     return await run_in_threadpool(

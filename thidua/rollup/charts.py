@@ -20,7 +20,12 @@ def draw(out: Path, tables: dict[str, pd.DataFrame], ctx: dict[str, Any]) -> dic
     period = f"{date_vi(cycle.period_start)} – {date_vi(cycle.period_end)}"
     files = {
         "completeness": _completeness(out / "ty-le-nop-theo-khoi.png", tables, ctx, period),
-        "ratios": _ratios(out / "cac-ty-le-chinh.png", tables, ratio_names(ctx["cfg"]), period),
+        "ratios": _ratios(
+            out / "cac-ty-le-chinh.png",
+            tables,
+            ratio_names(ctx["cfg"]),
+            f"{ctx['cfg'].settings.tier.whole} ({period})",
+        ),
     }
     if ctx["kind"] == "phase":
         files["trends"] = _trends(out / "xu-huong-cac-ty-le.png", tables, ratio_names(ctx["cfg"]))
@@ -55,7 +60,8 @@ def _completeness(path: Path, tables: dict, ctx: dict, period: str) -> Path:
     return _save(fig, path)
 
 
-def _ratios(path: Path, tables: dict, names: dict[str, str], period: str) -> Path:
+def _ratios(path: Path, tables: dict, names: dict[str, str], title: str) -> Path:
+    """The key ratios as bars; `title` names the area and period ("toàn xã (…)")."""
     import matplotlib.pyplot as plt
 
     r = tables["ratios"]
@@ -66,7 +72,7 @@ def _ratios(path: Path, tables: dict, names: dict[str, str], period: str) -> Pat
     ax.set_xlim(0, 115)
     ax.xaxis.set_major_formatter(lambda x, _pos: f"{x:.0f}%" if x <= 100 else "")
     ax.invert_yaxis()
-    ax.set_title(f"Các tỷ lệ chính toàn xã ({period})")
+    ax.set_title(f"Các tỷ lệ chính {title}")
     return _save(fig, path)
 
 

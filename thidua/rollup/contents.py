@@ -64,7 +64,7 @@ PLAN_CONTENTS = (
         ("hợp tác quốc tế", "quốc tế", "nước ngoài"),
     ),
 )
-NOTHING_VI = "Trong kỳ, các đơn vị không phát sinh kết quả thuộc nội dung này."
+NOTHING_VI = "Trong kỳ, các {unit_noun} không phát sinh kết quả thuộc nội dung này."
 MAX_HIGHLIGHTS = 4  # distinct highlight texts quoted per content
 
 

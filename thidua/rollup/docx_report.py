@@ -82,7 +82,8 @@ DIRECTIONS = (
         "xuyên, liên tục."
     ),
     (
-        "Đôn đốc các đơn vị chưa ban hành kế hoạch, chưa nộp hoặc nộp báo cáo muộn; nâng cao "
+        "Đôn đốc các {unit_noun} chưa ban hành kế hoạch, chưa nộp hoặc nộp báo cáo muộn; nâng "
+        "cao "
         "chất lượng số liệu báo cáo."
     ),
     (
@@ -97,14 +98,15 @@ DIRECTIONS_WHEN = {
     "tong_ket": " thời gian tới",
 }
 # The phase review's own sections (plan VI.3), each an editable paragraph: the officer
-# writes the assessment in reports/<cycle>/sua-doan-van.yaml; these are the defaults.
+# writes the assessment in reports/<cycle>/sua-doan-van.yaml; these are the defaults
+# (DIRECTIONS and LESSONS name the tier's units: `_tier_text`).
 LESSONS = (
     (
         "Sự lãnh đạo, chỉ đạo sát sao của cấp ủy, chính quyền và sự vào cuộc của người đứng "
-        "đầu các cơ quan, đơn vị, thôn, xóm là yếu tố quyết định kết quả Phong trào thi đua."
+        "đầu {members} là yếu tố quyết định kết quả Phong trào thi đua."
     ),
     (
-        "Gắn Phong trào thi đua với nhiệm vụ chính trị của từng đơn vị; chỉ tiêu cụ thể, "
+        "Gắn Phong trào thi đua với nhiệm vụ chính trị của từng {unit_noun}; chỉ tiêu cụ thể, "
         "theo dõi, đôn đốc thường xuyên và số liệu báo cáo định kỳ, minh bạch."
     ),
     (
@@ -116,11 +118,23 @@ LESSONS = (
 
 # One sentence saying which versions the figures count ([web] rollup_counts)
 COUNTS_VI = {
-    "accepted": "Số liệu tổng hợp tính theo bản báo cáo hợp lệ mới nhất của mỗi đơn vị "
+    "accepted": "Số liệu tổng hợp tính theo bản báo cáo hợp lệ mới nhất của mỗi {unit_noun} "
     "(đã qua kiểm tra tự động).",
-    "approved": "Số liệu tổng hợp chỉ tính các bản báo cáo đã được Phòng Văn hoá – Xã hội "
-    "duyệt (bản được duyệt mới nhất của mỗi đơn vị).",
+    "approved": "Số liệu tổng hợp chỉ tính các bản báo cáo đã được {lead_office} "
+    "duyệt (bản được duyệt mới nhất của mỗi {unit_noun}).",
 }
+
+
+def _tier_text(text: str, s: Settings) -> str:
+    """A default text with the tier's words (`[tier]`) put in: {unit_noun}, {members}…"""
+    t = s.tier
+    return text.format(
+        level=t.level,
+        lead_office=t.lead_office,
+        unit_noun=t.unit_noun,
+        members=t.members,
+        whole=t.whole,
+    )
 
 
 def write(
@@ -145,14 +159,14 @@ def write(
         *LEGAL_BASES,
         (
             f"Căn cứ {s.commune.plan_ref} của {s.commune.authority_short} "
-            f"triển khai thực hiện {MOVEMENTS} trên địa bàn xã;"
+            f"triển khai thực hiện {MOVEMENTS} trên địa bàn {s.tier.level};"
         ),
     ):
         _para(doc, basis, italic=True, indent=True)
     _para(doc, f"{s.commune.authority} báo cáo {_period(cycle)} như sau:", indent=True)
-    _para(doc, period_sentence(cycle), italic=True, indent=True)
+    _para(doc, period_sentence(cycle, s.tier.unit_noun), italic=True, indent=True)
 
-    _para(doc, COUNTS_VI[h.get("counts", "accepted")], italic=True, indent=True)
+    _para(doc, _tier_text(COUNTS_VI[h.get("counts", "accepted")], s), italic=True, indent=True)
     _section_organisation(doc, tables, ctx, charts)
     _section_results(doc, tables, ctx, charts)
     _section_models(doc, tables, ctx)
@@ -173,11 +187,11 @@ def write(
     if not h["accepted_in_cycle"]:
         _para(
             doc,
-            "(Chưa có báo cáo nào của đơn vị được tiếp nhận trong kỳ.)",
+            f"(Chưa có báo cáo nào của {s.tier.unit_noun} được tiếp nhận trong kỳ.)",
             italic=True,
             indent=True,
         )
-    _closing(doc, s)
+    _closing(doc, s, report_recipients(s))
     path.parent.mkdir(parents=True, exist_ok=True)
     doc.save(str(path))
     return path
@@ -212,11 +226,11 @@ def _draft_mark(doc: Any) -> None:
     _para(doc, DRAFT_VI, bold=True, size=14, align="center", space_after=0)
 
 
-def period_sentence(cycle: Cycle) -> str:
+def period_sentence(cycle: Cycle, noun: str) -> str:
     """The data period and cut-off, as the body states them."""
     return (
         f"Số liệu tính từ ngày {date_vi(period_of(cycle)[0])} đến ngày "
-        f"{date_vi(period_of(cycle)[1])}; hạn gửi báo cáo của các đơn vị: ngày "
+        f"{date_vi(period_of(cycle)[1])}; hạn gửi báo cáo của các {noun}: ngày "
         f"{date_vi(cycle.due)}."
     )
 
@@ -248,17 +262,17 @@ def _section_organisation(
     _heading(doc, "I. CÔNG TÁC CHỈ ĐẠO, TỔ CHỨC TRIỂN KHAI")
     generated = (
         f"{s.commune.authority} ban hành {s.commune.plan_ref} triển khai thực hiện "
-        f"{MOVEMENTS} trên địa bàn xã; giao Phòng Văn hoá – Xã hội hướng dẫn, đôn đốc "
-        "các cơ quan, đơn vị, thôn, xóm và doanh nghiệp xây dựng kế hoạch, đăng ký chỉ "
-        "tiêu và báo cáo kết quả định kỳ."
+        f"{MOVEMENTS} trên địa bàn {s.tier.level}; giao {s.tier.lead_office} hướng dẫn, "
+        f"đôn đốc {s.tier.members} xây dựng kế hoạch, đăng ký chỉ tiêu và báo cáo kết quả "
+        "định kỳ."
     )
     _para(doc, ctx["texts"].text("chi_dao", generated), indent=True)
     plans = tables.get("plans", pd.DataFrame(columns=["issued", "name"]))
     if len(plans):
-        _para(doc, _plans_sentence(plans), indent=True)
+        _para(doc, _plans_sentence(plans, s), indent=True)
     _para(
         doc,
-        f"Về báo cáo kết quả: số đơn vị phải báo cáo {h['expected']}; đã nộp "
+        f"Về báo cáo kết quả: số {s.tier.unit_noun} phải báo cáo {h['expected']}; đã nộp "
         f"{h['submitted']} (tỷ lệ {number_vi(h['reporting_rate'])}%); nộp đúng hạn "
         f"{h['on_time']} (tỷ lệ {number_vi(h['on_time_rate'])}%); nộp muộn: {h['late']}; "
         f"chưa nộp: {h['missing']}.",
@@ -291,18 +305,19 @@ def _section_organisation(
         )
 
 
-def _plans_sentence(plans: pd.DataFrame) -> str:
+def _plans_sentence(plans: pd.DataFrame, s: Settings) -> str:
     """Issued (the plan document came), only targets registered (a workbook without
     its document), or nothing yet."""
+    noun = s.tier.unit_noun
     issued = plans["issued"].astype(bool)
     documented = issued & plans.get("documented", issued).fillna(False).astype(bool)
     targets_only, missing = plans[issued & ~documented], plans[~issued]
     text = (
-        f"Trong {len(plans)} cơ quan, đơn vị, thôn, xóm và doanh nghiệp: "
-        f"{int(documented.sum())} đơn vị đã ban hành kế hoạch thực hiện Phong trào thi đua "
-        f"(có văn bản) và đăng ký chỉ tiêu; {len(targets_only)} đơn vị mới đăng ký chỉ tiêu"
+        f"Trong {len(plans)} {s.tier.members.removeprefix('các ')}: "
+        f"{int(documented.sum())} {noun} đã ban hành kế hoạch thực hiện Phong trào thi đua "
+        f"(có văn bản) và đăng ký chỉ tiêu; {len(targets_only)} {noun} mới đăng ký chỉ tiêu"
     )
-    text += _listed(targets_only) + f"; {len(missing)} đơn vị chưa đăng ký"
+    text += _listed(targets_only) + f"; {len(missing)} {noun} chưa đăng ký"
     return text + _listed(missing) + "."
 
 
@@ -324,12 +339,12 @@ def _invited(doc: Any, kinds: pd.DataFrame, s: Settings) -> None:
                 doc,
                 f"Các {name} được mời tham gia Phong trào: {kinds.loc[kind, 'submitted']}/"
                 f"{kinds.loc[kind, 'expected']} {name} tham gia báo cáo (không tính vào tỷ lệ "
-                "nộp báo cáo của xã nêu trên).",
+                f"nộp báo cáo của {s.tier.level} nêu trên).",
                 indent=True,
             )
 
 
-def _group_sentence(rows: pd.DataFrame, ratios: pd.DataFrame, expected: int) -> str:
+def _group_sentence(rows: pd.DataFrame, ratios: pd.DataFrame, expected: int, noun: str) -> str:
     """One generated sentence: who reported, the headline figures, the group's ratios."""
     reported = int(rows["n_units"].max()) if len(rows) else 0
     parts = []
@@ -342,7 +357,7 @@ def _group_sentence(rows: pd.DataFrame, ratios: pd.DataFrame, expected: int) -> 
             )
         if len(parts) == 3:
             break
-    text = f"{reported}/{expected} đơn vị báo cáo số liệu"
+    text = f"{reported}/{expected} {noun} báo cáo số liệu"
     if parts:
         text += "; " + "; ".join(parts)
     for r in ratios.itertuples():
@@ -388,23 +403,25 @@ def _section_results(
         if not expected.get(kind):
             continue
         _heading(doc, heading, level=2)
-        sentence = _group_sentence(rows, ratios[ratios["population"] == kind], expected[kind])
+        sentence = _group_sentence(
+            rows, ratios[ratios["population"] == kind], expected[kind], s.tier.unit_noun
+        )
         _para(doc, ctx["texts"].text(f"ket_qua_{kind}", sentence), indent=True)
         if annual:
             _annual_table(doc, rows, s.rollup.weight, _population(ctx, kind))
         else:
             _phase_tables(doc, tables, ctx, kind)
-    _section_individuals(doc, tables)
+    _section_individuals(doc, tables, s)
     nar = tables.get("narratives")
     if not annual and nar is not None and (nar["key"] == "tom_tat").any():
-        _heading(doc, "Kết quả nổi bật do các đơn vị báo cáo", level=2)
+        _heading(doc, f"Kết quả nổi bật do các {s.tier.unit_noun} báo cáo", level=2)
         _narratives(doc, tables, "tom_tat", ctx)
     for key in ("ratios", "trends"):
         if key in charts:
             _figure(
                 doc,
                 charts[key],
-                f"Các tỷ lệ chính toàn xã ({period_range(ctx['cycle'])})"
+                f"Các tỷ lệ chính {s.tier.whole} ({period_range(ctx['cycle'])})"
                 if key == "ratios"
                 else "Xu hướng các tỷ lệ chính qua các năm",
             )
@@ -445,7 +462,7 @@ def _section_contents(
             if figures:
                 lines.append(f"- {_kind_vi(s, kind, comp)}: " + "; ".join(figures) + ".")
         lines += [f"- {'; '.join(names)}: {text}." for text, names in found.get(n, [])]
-        for line in lines or [plan.NOTHING_VI]:
+        for line in lines or [_tier_text(plan.NOTHING_VI, s)]:
             _para(doc, line, indent=True)
 
 
@@ -528,7 +545,7 @@ def _phase_tables(doc: Any, tables: Tables, ctx: dict[str, Any], kind: str) -> N
     )
 
 
-def _section_individuals(doc: Any, tables: Tables) -> None:
+def _section_individuals(doc: Any, tables: Tables, s: Settings) -> None:
     _heading(doc, INDIVIDUALS_GROUP, level=2)
     props = tables["proposals"]
     n_people = int((props["subject_type"] == "Cá nhân").sum()) if len(props) else 0
@@ -538,8 +555,8 @@ def _section_individuals(doc: Any, tables: Tables) -> None:
         doc,
         f"Cán bộ, công chức, viên chức, người lao động và Nhân dân tích cực tham gia "
         f"Phong trào thi đua: {len(inits)} sáng kiến, giải pháp của {authors} tác giả "
-        f"được các đơn vị báo cáo; {n_people} cá nhân được các đơn vị đề nghị khen "
-        "thưởng.",
+        f"được các {s.tier.unit_noun} báo cáo; {n_people} cá nhân được các "
+        f"{s.tier.unit_noun} đề nghị khen thưởng.",
         indent=True,
     )
 
@@ -551,7 +568,8 @@ def _narratives(doc: Any, tables: Tables, key: str, ctx: dict[str, Any]) -> int:
     if df is None or df.empty:
         return 0
     df = df[df["key"] == key]
-    limit = ctx["cfg"].settings.checks.narrative_max_chars
+    s = ctx["cfg"].settings
+    limit = s.checks.narrative_max_chars
     # units that wrote the same words are named together, on one line
     groups: dict[str, list[str]] = {}
     for r in df.itertuples():
@@ -563,7 +581,7 @@ def _narratives(doc: Any, tables: Tables, key: str, ctx: dict[str, Any]) -> int:
         rest = sum(len(n) for n in list(groups.values())[MAX_LISTED:])
         _para(
             doc,
-            f"(Và {rest} đơn vị khác, chi tiết tại bảng tổng hợp kèm theo.)",
+            f"(Và {rest} {s.tier.unit_noun} khác, chi tiết tại bảng tổng hợp kèm theo.)",
             italic=True,
             indent=True,
         )
@@ -572,27 +590,29 @@ def _narratives(doc: Any, tables: Tables, key: str, ctx: dict[str, Any]) -> int:
 
 def _section_models(doc: Any, tables: Tables, ctx: dict[str, Any]) -> None:
     _heading(doc, "III. MÔ HÌNH, CÁCH LÀM HAY")
+    noun = ctx["cfg"].settings.tier.unit_noun
     n = _narratives(doc, tables, "mo_hinh", ctx)
     inits = tables["initiatives"]
     if len(inits):
         _para(
             doc,
-            f"Các đơn vị báo cáo {len(inits)} sáng kiến, giải pháp đổi mới sáng tạo, "
+            f"Các {noun} báo cáo {len(inits)} sáng kiến, giải pháp đổi mới sáng tạo, "
             "chuyển đổi số được áp dụng, tiêu biểu:",
             indent=True,
         )
         for r in plan.initiative_order(inits).head(MAX_LISTED).itertuples():
             _para(doc, f"- {plan.initiative_vi(r)}.", indent=True)
     elif not n:
-        _para(doc, "Các đơn vị chưa báo cáo mô hình, cách làm hay trong kỳ.", indent=True)
+        _para(doc, f"Các {noun} chưa báo cáo mô hình, cách làm hay trong kỳ.", indent=True)
 
 
-COUNCIL_NOT_MET = "Hội đồng Thi đua – Khen thưởng xã chưa xét các đề nghị khen thưởng của kỳ"
+def council_not_met(s: Settings) -> str:
+    return f"{s.tier.council} chưa xét các đề nghị khen thưởng của kỳ"
 
 
 def _section_awards(doc: Any, tables: Tables, ctx: dict[str, Any]) -> None:
-    """What the Hội đồng Thi đua – Khen thưởng xã approved (never the units' own
-    proposals): what the Chủ tịch UBND xã awarded, by his Quyết định, and what the
+    """What the tier's Hội đồng Thi đua – Khen thưởng approved (never the units' own
+    proposals): what the Chủ tịch UBND awarded, by his Quyết định, and what the
     commune proposed upward, by its Tờ trình; before the council met, that it has not."""
     cfg = ctx["cfg"]
     s = cfg.settings
@@ -610,7 +630,7 @@ def _section_awards(doc: Any, tables: Tables, ctx: dict[str, Any]) -> None:
         if met:
             _awards_part(doc, cfg, tally[tally["authority"] == level], docs, level, state)
         else:
-            _para(doc, f"{COUNCIL_NOT_MET}.", indent=True)
+            _para(doc, f"{council_not_met(s)}.", indent=True)
     _section_scores(doc, tables["units"], s)
     if ctx["kind"] == "phase":
         _heading(doc, "4. Khen thưởng đã thực hiện trong giai đoạn", level=2)
@@ -638,8 +658,9 @@ def _awards_part(
 ) -> None:
     """One part of section IV: a sentence per form approved, naming who decides, then
     the table by subject (total = tập thể + cá nhân + hộ gia đình)."""
+    tier = cfg.settings.tier
     if part.empty:
-        _para(doc, "Hội đồng Thi đua – Khen thưởng xã không đề nghị hình thức nào.", indent=True)
+        _para(doc, f"{tier.council} không đề nghị hình thức nào.", indent=True)
         return
     kind = "Quyết định" if level == "xa" else "Tờ trình"
     named = _document_names(docs, state, kind)
@@ -647,7 +668,8 @@ def _awards_part(
         rule = cfg.reward_rules.get(r.reward_form)
         form = rule.name if rule else r.reward_form
         if level == "xa":
-            verb = "Chủ tịch UBND xã tặng" if named else "Hội đồng đề nghị Chủ tịch UBND xã tặng"
+            verb = f"Chủ tịch {tier.authority} tặng"
+            verb = verb if named else f"Hội đồng đề nghị {verb}"
             _para(doc, f"- {verb} {form} cho {_award_counts(r)}.", indent=True)
         else:
             how = f" ({rule.decided_by})" if rule else ""
@@ -678,11 +700,12 @@ def _section_scores(doc: Any, units: pd.DataFrame, s: Settings) -> None:
     # one criterion of the khối's own score table (plan VI.5), not the khối's result
     _heading(doc, "3. Điểm tiêu chí thực hiện Phong trào (thành phần bảng chấm điểm khối)", level=2)
     leaders = units[units["rank_in_block"] == 1]
+    noun = s.tier.unit_noun
     _para(
         doc,
         "Điểm gồm: nộp báo cáo đúng hạn, chất lượng số liệu và kết quả thực hiện; kết quả "
-        "thực hiện tính theo thứ hạng các tỷ lệ chỉ tiêu của đơn vị so với các đơn vị cùng "
-        "loại (chưa so với chỉ tiêu đơn vị đã đăng ký).",
+        f"thực hiện tính theo thứ hạng các tỷ lệ chỉ tiêu của {noun} so với các {noun} "
+        f"cùng loại (chưa so với chỉ tiêu {noun} đã đăng ký).",
         indent=True,
     )
     unscored = [k for k in s.kinds if k not in {r.population for r in s.rollup.ratios}]
@@ -712,44 +735,47 @@ def _section_difficulties(
     heading: tuple[str, int] = ("V. KHÓ KHĂN, VƯỚNG MẮC VÀ NGUYÊN NHÂN", 1),
 ) -> None:
     _heading(doc, *heading)
+    noun = ctx["cfg"].settings.tier.unit_noun
     n = _narratives(doc, tables, "kho_khan", ctx)
     missing = tables["missing"]
     absent, late = missing[missing["status"] == "missing"], missing[missing["status"] == "late"]
     if len(absent):
-        _para(doc, f"- {len(absent)} đơn vị chưa nộp báo cáo: {_names(absent)}.", indent=True)
+        _para(doc, f"- {len(absent)} {noun} chưa nộp báo cáo: {_names(absent)}.", indent=True)
     if len(late):
-        _para(doc, f"- {len(late)} đơn vị nộp báo cáo muộn: {_names(late)}.", indent=True)
+        _para(doc, f"- {len(late)} {noun} nộp báo cáo muộn: {_names(late)}.", indent=True)
     plans = tables.get("plans")
     if plans is not None and len(plans) and (~plans["issued"].astype(bool)).any():
         _para(
             doc,
-            f"- {int((~plans['issued'].astype(bool)).sum())} đơn vị chưa xây dựng kế "
+            f"- {int((~plans['issued'].astype(bool)).sum())} {noun} chưa xây dựng kế "
             "hoạch thực hiện Phong trào thi đua.",
             indent=True,
         )
     if not (n or len(absent) or len(late)):
-        _para(doc, "Các đơn vị không báo cáo khó khăn, vướng mắc trong kỳ.", indent=True)
+        _para(doc, f"Các {noun} không báo cáo khó khăn, vướng mắc trong kỳ.", indent=True)
     # Causes are the units' own words above; nothing is invented for them.
 
 
 def _section_assessment(doc: Any, tables: Tables, ctx: dict[str, Any]) -> None:
     """Đánh giá chung (plan VI.3): strengths from the figures, limits and causes from the
     units' own words, each paragraph editable by the officer."""
-    h, texts = ctx["headline"], ctx["texts"]
+    h, texts, t = ctx["headline"], ctx["texts"], ctx["cfg"].settings.tier
     _heading(doc, "V. ĐÁNH GIÁ CHUNG")
     _heading(doc, "1. Ưu điểm", level=2)
+    rate = percent_vi(h["reporting_rate"])
     strengths = (
-        f"Phong trào thi đua được các cơ quan, đơn vị, thôn, xóm hưởng ứng: {h['submitted']}/"
-        f"{h['expected']} đơn vị gửi báo cáo {_period(ctx['cycle'])} ({percent_vi(h['reporting_rate'])}); "
-        f"{h['initiatives']} sáng kiến, giải pháp được các đơn vị báo cáo; các chỉ tiêu chủ "
-        "yếu tăng qua từng năm (mục II)."
+        f"Phong trào thi đua được {t.members} hưởng ứng: {h['submitted']}/{h['expected']} "
+        f"{t.unit_noun} gửi báo cáo {_period(ctx['cycle'])} ({rate}); {h['initiatives']} "
+        f"sáng kiến, giải pháp được các {t.unit_noun} báo cáo; các chỉ tiêu chủ yếu tăng qua "
+        "từng năm (mục II)."
     )
     _para(doc, texts.text("uu_diem", strengths), indent=True)
     _section_difficulties(doc, tables, ctx, ("2. Hạn chế, khó khăn", 2))
     _heading(doc, "3. Nguyên nhân", level=2)
     causes = (
-        "Nguyên nhân của những hạn chế chủ yếu do các khó khăn, vướng mắc các đơn vị nêu "
-        "trên; một số đơn vị chưa bố trí người theo dõi, tổng hợp số liệu thường xuyên."
+        f"Nguyên nhân của những hạn chế chủ yếu do các khó khăn, vướng mắc các {t.unit_noun} "
+        f"nêu trên; một số {t.unit_noun} chưa bố trí người theo dõi, tổng hợp số liệu "
+        "thường xuyên."
     )
     _para(doc, texts.text("nguyen_nhan", causes), indent=True)
 
@@ -757,6 +783,7 @@ def _section_assessment(doc: Any, tables: Tables, ctx: dict[str, Any]) -> None:
 def _section_lessons(doc: Any, ctx: dict[str, Any]) -> None:
     _heading(doc, "VI. BÀI HỌC KINH NGHIỆM")
     for n, line in enumerate(LESSONS, 1):
+        line = _tier_text(line, ctx["cfg"].settings)
         _para(doc, "- " + ctx["texts"].text(f"bai_hoc_{n}", line), indent=True)
 
 
@@ -766,6 +793,7 @@ def _section_directions(doc: Any, tables: Tables, ctx: dict[str, Any], number: s
     _heading(doc, f"{number} PHƯƠNG HƯỚNG, NHIỆM VỤ VÀ ĐỀ XUẤT, KIẾN NGHỊ")
     _heading(doc, f"1. Phương hướng, nhiệm vụ{DIRECTIONS_WHEN.get(cycle.kind, '')}", level=2)
     for n, line in enumerate(DIRECTIONS, 1):
+        line = _tier_text(line, s)
         _para(doc, "- " + ctx["texts"].text(f"phuong_huong_{n}", line), indent=True)
     _heading(doc, "2. Đề xuất, kiến nghị", level=2)
     n = _narratives(doc, tables, "de_xuat", ctx)
@@ -781,7 +809,7 @@ def _section_directions(doc: Any, tables: Tables, ctx: dict[str, Any], number: s
             indent=True,
         )
     elif not n:
-        _para(doc, "Các đơn vị chưa có đề xuất, kiến nghị trong kỳ.", indent=True)
+        _para(doc, f"Các {s.tier.unit_noun} chưa có đề xuất, kiến nghị trong kỳ.", indent=True)
 
 
 def _heading(doc: Any, text: str, level: int = 1) -> None:
@@ -878,7 +906,8 @@ def _header(doc: Any, s: Settings, today: date, symbol: str = "BC-UBND") -> None
     for cell in (left, right):
         cell.paragraphs[0]._p.getparent().remove(cell.paragraphs[0]._p)
     _para(left, "ỦY BAN NHÂN DÂN", bold=True, size=13, align="center", space_after=0)
-    _para(left, f"XÃ {s.commune.name.upper()}", bold=True, size=13, align="center", space_after=0)
+    place = f"{s.tier.level} {s.commune.name}".upper()
+    _para(left, place, bold=True, size=13, align="center", space_after=0)
     _rule(left, short=True)
     _para(left, f"Số:      /{symbol}", size=13, align="center")
     _para(
@@ -934,15 +963,19 @@ def _cell(cell: Any, text: str, bold: bool = False) -> None:
     run.bold, run.font.size, run.font.name = bold, Pt(12), FONT
 
 
-REPORT_RECIPIENTS = (
-    "- Như trên;",
-    "- Chủ tịch, các PCT UBND xã;",
-    "- Hội đồng Thi đua – Khen thưởng xã;",
-    "- Lưu: VT, VHXH.",
-)
+def report_recipients(s: Settings) -> tuple[str, ...]:
+    """The report's nơi nhận: the addressee ("Như trên"), the tier's leaders and
+    council, the archive with the lead office's initials."""
+    t = s.tier
+    return (
+        "- Như trên;",
+        f"- Chủ tịch, các PCT {t.authority};",
+        f"- {t.council};",
+        f"- Lưu: VT, {t.lead_office_code}.",
+    )
 
 
-def _closing(doc: Any, s: Settings, recipients: tuple[str, ...] = REPORT_RECIPIENTS) -> None:
+def _closing(doc: Any, s: Settings, recipients: tuple[str, ...]) -> None:
     t = doc.add_table(rows=1, cols=2)
     _borderless(t)
     _widths(t, (Cm(7.5), Cm(8.5)))

@@ -1,4 +1,6 @@
-"""The rollup sent to Sở Nội vụ by email: the docx report and the xlsx workbook attached.
+"""The rollup sent to the tier above by email: the docx report and the xlsx workbook
+attached, and the package for that tier (its workbook and manifest, `thidua.package`)
+when the rollup wrote one, so the province collects it from its mailbox as sent.
 
 Off by default: the docx still needs its number and signature before it is official,
 so flows send only when asked (`send_email=True`); without SMTP settings the mailer
@@ -17,6 +19,7 @@ def report_email(ws: Workspace, result: RollupResult) -> Email:
 
     s = ws.config.settings
     names = movements(s.commune)
+    package = [result.files[k] for k in ("package", "manifest") if k in result.files]
     context = {
         "office": s.province_office,
         "commune": s.commune,
@@ -26,6 +29,8 @@ def report_email(ws: Workspace, result: RollupResult) -> Email:
         "rollup_id": result.rollup_id,
         "docx": result.files["docx"].name,
         "xlsx": result.files["xlsx"].name,
+        "package": [p.name for p in package],
+        "tier": s.tier,
         "number": number_vi,
     }
     subject = (
@@ -37,7 +42,7 @@ def report_email(ws: Workspace, result: RollupResult) -> Email:
         subject=subject,
         text=render("report.txt.j2", False, context),
         attachments=[
-            (p.name, p.read_bytes()) for p in (result.files["docx"], result.files["xlsx"])
+            (p.name, p.read_bytes()) for p in (result.files["docx"], result.files["xlsx"], *package)
         ],
     )
 

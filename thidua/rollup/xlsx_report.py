@@ -284,7 +284,8 @@ def _labels(df: pd.DataFrame, ctx: dict) -> pd.DataFrame:
 
 def _completeness(df: pd.DataFrame, ctx: dict, levels: tuple[str, ...]) -> pd.DataFrame:
     s = ctx["cfg"].settings
-    names = {"commune": {"": f"Toàn xã ({s.commune.name})"}, "kind": s.kinds, "block": s.blocks}
+    whole = s.tier.whole.capitalize()
+    names = {"commune": {"": f"{whole} ({s.commune.name})"}, "kind": s.kinds, "block": s.blocks}
     df = df[df["level"].isin(levels)].copy()
     df["label"] = [names[lv].get(g, g) for lv, g in zip(df["level"], df["grp"])]
     return df
@@ -405,11 +406,12 @@ def _awards_sheet(tables: dict, ctx: dict) -> tuple[str, list[Section]]:
             ),
             kind="stable",
         )
+    tier = ctx["cfg"].settings.tier
     return (
         "ĐỀ NGHỊ KHEN THƯỞNG",
         [
             Section(
-                "I. Khen thưởng theo thẩm quyền của Chủ tịch UBND xã",
+                f"I. Khen thưởng theo thẩm quyền của Chủ tịch {tier.authority}",
                 tally[tally["authority"] == "xa"],
                 TALLY_COLS,
             ),
@@ -419,7 +421,7 @@ def _awards_sheet(tables: dict, ctx: dict) -> tuple[str, list[Section]]:
                 TALLY_COLS,
             ),
             Section(
-                "III. Danh sách được Hội đồng Thi đua – Khen thưởng xã đồng ý "
+                f"III. Danh sách được {tier.council} đồng ý "
                 "(theo thẩm quyền trước, đề nghị cấp trên sau)",
                 proposals,
                 PROPOSAL_COLS,
@@ -510,10 +512,16 @@ def _annual_sheets(tables: dict, ctx: dict) -> dict[str, tuple[str, list[Section
                     _ratios(ratios[ratios["level"] == "commune"], ctx),
                     RATIO_COLS,
                 ),
-                Section(
-                    "IV. Xây dựng, ban hành kế hoạch thực hiện Phong trào thi đua",
-                    _plans(tables, ctx),
-                    PLAN_COLS,
+                *(
+                    [
+                        Section(
+                            "IV. Xây dựng, ban hành kế hoạch thực hiện Phong trào thi đua",
+                            _plans(tables, ctx),
+                            PLAN_COLS,
+                        )
+                    ]
+                    if len(tables["plans"])  # no plan cycle (the province): no section
+                    else []
                 ),
             ],
         ),
