@@ -1,0 +1,43 @@
+"""How the block score measured each kind's performance, in words: against the targets
+the units registered at the plan cycle, or by percentile rank in the block where a unit
+registered none (`rollup_scores` in warehouse/sql/rollup.sql).  Pure."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from thidua.rollup.model import percent_vi
+
+RANK_VI = "theo thứ hạng các tỷ lệ so với các đơn vị cùng khối"
+
+
+def rule_vi(cap: float) -> str:
+    """The rule the report states above the kinds' methods."""
+    return (
+        "Kết quả thực hiện của mỗi tỷ lệ chỉ tiêu: đơn vị đã đăng ký chỉ tiêu thì tính bằng "
+        f"kết quả đạt được so với chỉ tiêu đăng ký (tối đa {percent_vi(100 * cap)}); đơn vị "
+        f"chưa đăng ký thì tính {RANK_VI}."
+    )
+
+
+def method_vi(n_targets: int, n_ratios: int) -> str:
+    """One unit's method, for its row of TheoDonVi."""
+    if not n_targets:
+        return "thứ hạng trong khối"
+    return f"so với chỉ tiêu đăng ký ({n_targets}/{n_ratios} tỷ lệ)"
+
+
+def kind_method_vi(units: pd.DataFrame) -> str:
+    """The method of one kind's scored units: against targets, by rank, or both."""
+    scored = units[units["score"].notna()]
+    n = len(scored)
+    with_target = int((scored["n_targets"] > 0).sum())
+    every = int(((scored["n_targets"] >= scored["n_ratios"]) & (scored["n_ratios"] > 0)).sum())
+    if not with_target:
+        return f"{RANK_VI} (chưa đơn vị nào đăng ký chỉ tiêu)"
+    if every == n:
+        return f"so với chỉ tiêu đơn vị đã đăng ký ({n}/{n} đơn vị)"
+    return (
+        f"so với chỉ tiêu đã đăng ký ở {with_target}/{n} đơn vị; {RANK_VI} với các tỷ lệ, "
+        "đơn vị chưa đăng ký chỉ tiêu"
+    )
