@@ -91,9 +91,8 @@ def long_frame(
     `values`: submission_id, cycle_id, cycle_kind, indicator, measure, value, raw, cell
     (rows of known indicators only).  `previous`: submission_id, indicator, prev (the
     unit's accepted value of the previous annual cycle).  `initiatives`: number of
-    SangKien rows per submission_id.  `reached` (plan submissions): submission_id,
-    indicator, year, reached (`warehouse.queries.reached_values`).
-    """
+    SangKien rows per submission_id.  `reached` (plans): submission_id, indicator, year,
+    reached (`warehouse.queries.reached_values`)."""
     df = values.reset_index(drop=True)
     df = df.assign(row_id=np.arange(len(df)), unread=df["raw"].where(df["value"].isna()))
     df = df.merge(previous, on=["submission_id", "indicator"], how="left").assign(
@@ -136,9 +135,7 @@ def long_frame(
     # no base to compare with when last year was 0: such rows are not checked
     base = df["prev"] * np.where(flow, pace, 1.0)
     df["yoy_ratio"] = (df["value"] / base.where(base > 0)).where(annual)
-    counted = table([i.target and i.type != "percent" for i in inds], False, bool)
-    df["target_before"] = _target_before(df, counted)
-    df[["target_reached", "reached_year"]] = _target_reached(df, counted, reached)
+    _plan_targets(df, table([i.target and i.type != "percent" for i in inds], False, bool), reached)
     df["required"] = df["value"].where(df["unread"].isna(), 0.0)  # text not read: own rule
     groups = _group_columns(df, cfg)
     return df[FRAME_COLUMNS + groups].sort_values("row_id").reset_index(drop=True)
@@ -153,6 +150,13 @@ def _group_columns(df: pd.DataFrame, cfg: Config) -> list[str]:
             df[column] = df[base].where(df["indicator"].isin(codes))
             groups.append(column)
     return groups
+
+
+def _plan_targets(df: pd.DataFrame, counted: np.ndarray, reached: pd.DataFrame | None) -> None:
+    """The columns a plan's targets are checked on: the target of the year before and
+    what the unit already reached."""
+    df["target_before"] = _target_before(df, counted)
+    df[["target_reached", "reached_year"]] = _target_reached(df, counted, reached)
 
 
 def _target_before(df: pd.DataFrame, counted: np.ndarray) -> pd.Series:
