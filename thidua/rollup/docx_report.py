@@ -617,7 +617,7 @@ def _section_awards(doc: Any, tables: Tables, ctx: dict[str, Any]) -> None:
             _awards_part(doc, cfg, tally[tally["authority"] == level], docs, level, state)
         else:
             _para(doc, f"{COUNCIL_NOT_MET}.", indent=True)
-    _section_scores(doc, tables["units"], s)
+    _section_scores(doc, tables["units"], s, ctx["kind"] == "phase")
     if ctx["kind"] == "phase":
         _heading(doc, "4. Khen thưởng đã thực hiện trong giai đoạn", level=2)
         done = "Chưa có số liệu tổng hợp khen thưởng đã thực hiện trong giai đoạn."
@@ -680,19 +680,19 @@ def _awards_part(
     )
 
 
-def _section_scores(doc: Any, units: pd.DataFrame, s: Settings) -> None:
+def _section_scores(doc: Any, units: pd.DataFrame, s: Settings, phase: bool) -> None:
     # one criterion of the khối's own score table (plan VI.5), not the khối's result
     _heading(doc, "3. Điểm tiêu chí thực hiện Phong trào (thành phần bảng chấm điểm khối)", level=2)
     leaders = units[units["rank_in_block"] == 1]
+    rule = scoring.rule_vi(s.scoring.target_cap) if phase else scoring.ANNUAL_RULE_VI
     _para(
         doc,
-        "Điểm gồm: nộp báo cáo đúng hạn, chất lượng số liệu và kết quả thực hiện. "
-        + scoring.rule_vi(s.scoring.target_cap),
+        f"Điểm gồm: nộp báo cáo đúng hạn, chất lượng số liệu và kết quả thực hiện. {rule}",
         indent=True,
     )
     for kind, _ in criteria_groups(s.kinds):
         mine = units[(units["kind"] == kind) & units["score"].notna()]
-        if len(mine):
+        if phase and len(mine):
             name = s.kinds[kind].split(" (")[0]
             _para(doc, f"- {name}: {scoring.kind_method_vi(mine)}.", indent=True)
     unscored = [k for k in s.kinds if k not in {r.population for r in s.rollup.ratios}]

@@ -11,8 +11,14 @@ from thidua.rollup.model import percent_vi
 RANK_VI = "theo thứ hạng các tỷ lệ so với các đơn vị cùng khối"
 
 
+ANNUAL_RULE_VI = (
+    f"Kết quả thực hiện tính {RANK_VI}; chỉ tiêu đơn vị đã đăng ký (lũy kế đến cuối giai "
+    "đoạn) được dùng để đánh giá khi sơ kết, tổng kết."
+)
+
+
 def rule_vi(cap: float) -> str:
-    """The rule the report states above the kinds' methods."""
+    """The rule a phase report states above the kinds' methods."""
     return (
         "Kết quả thực hiện của mỗi tỷ lệ chỉ tiêu: đơn vị đã đăng ký chỉ tiêu thì tính bằng "
         f"kết quả đạt được so với chỉ tiêu đăng ký (tối đa {percent_vi(100 * cap)}); đơn vị "
@@ -34,7 +40,7 @@ def kind_method_vi(units: pd.DataFrame) -> str:
     with_target = int((scored["n_targets"] > 0).sum())
     every = int(((scored["n_targets"] >= scored["n_ratios"]) & (scored["n_ratios"] > 0)).sum())
     if not with_target:
-        return f"{RANK_VI} (chưa đơn vị nào đăng ký chỉ tiêu)"
+        return f"{RANK_VI} (không đơn vị nào đăng ký chỉ tiêu cho các tỷ lệ)"
     if every == n:
         return f"so với chỉ tiêu đơn vị đã đăng ký ({n}/{n} đơn vị)"
     return (
