@@ -867,7 +867,8 @@ def test_phase_score_measures_performance_against_registered_targets(small_ws):
     no target was registered.  TX-1 ranks first on every village ratio but reached 90 %,
     97,5 % of its BD02, TX02 targets (none for TX04: its rank, 1); TX-2 ranks second but
     exceeded all three targets: TX-2 scores more and ranks first in its block.  The
-    report and TheoDonVi say which method each kind and unit used."""
+    report and TheoDonVi say which method each kind and unit used: the offices (CQ-B's
+    review alone, without targets) by rank."""
     from docx import Document
     from openpyxl import load_workbook
 
@@ -880,6 +881,7 @@ def test_phase_score_measures_performance_against_registered_targets(small_ws):
             con, "st2", "TX-2", "so-ket-2027",
             {"TS01": 500, "TX01": 100, "BD02": 300, "TX02": 60, "TX04": 300, "TT01": 9},
         )  # fmt: skip
+        add_submission(con, "sb", "CQ-B", "so-ket-2027", {"TS01": 100, "BD02": 50, "TT01": 3})
         targets = "target_2027"
         add_submission(con, "kht2", "TX-1", "ke-hoach-2025", {"BD02": 1000, "TX02": 400}, targets)
         add_submission(
@@ -900,7 +902,10 @@ def test_phase_score_measures_performance_against_registered_targets(small_ws):
     text = "\n".join(p.text for p in Document(result.files["docx"]).paragraphs)
     assert "so với chỉ tiêu đăng ký (tối đa 100%)" in text
     assert "- Thôn, xóm: so với chỉ tiêu đã đăng ký ở 2/2 đơn vị;" in text
-    assert "- Cơ quan, đơn vị: theo thứ hạng các tỷ lệ so với các đơn vị cùng khối" in text
+    assert (
+        "- Cơ quan, đơn vị: theo thứ hạng các tỷ lệ so với các đơn vị cùng khối (không đơn vị "
+        "nào đăng ký chỉ tiêu cho các tỷ lệ)." in text  # CQ-B's review, no target for BD02
+    )
     units = load_workbook(result.files["xlsx"])["TheoDonVi"]
     header = next(r for r in units.iter_rows(values_only=True) if r[2] == "Mã đơn vị")
     method = header.index("Kết quả thực hiện tính")

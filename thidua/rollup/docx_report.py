@@ -691,7 +691,7 @@ def _section_scores(doc: Any, units: pd.DataFrame, s: Settings, phase: bool) -> 
         indent=True,
     )
     for kind, _ in criteria_groups(s.kinds):
-        mine = units[(units["kind"] == kind) & units["score"].notna()]
+        mine = units[(units["kind"] == kind) & units["score"].notna() & (units["n_ratios"] > 0)]
         if phase and len(mine):
             name = s.kinds[kind].split(" (")[0]
             _para(doc, f"- {name}: {scoring.kind_method_vi(mine)}.", indent=True)

@@ -34,8 +34,9 @@ def method_vi(n_targets: int, n_ratios: int) -> str:
 
 
 def kind_method_vi(units: pd.DataFrame) -> str:
-    """The method of one kind's scored units: against targets, by rank, or both."""
-    scored = units[units["score"].notna()]
+    """The method of one kind's units that have ratios to score: against targets, by
+    rank, or both (a unit that sent no report has no performance part to measure)."""
+    scored = units[units["score"].notna() & (units["n_ratios"] > 0)]
     n = len(scored)
     with_target = int((scored["n_targets"] > 0).sum())
     every = int(((scored["n_targets"] >= scored["n_ratios"]) & (scored["n_ratios"] > 0)).sum())
