@@ -27,17 +27,9 @@ from warehouse.db import migrate
 from warehouse.writer import sync_config
 
 KINDS = ["co_quan", "mat_tran_doan_the", "doanh_nghiep", "thon_xom"]
-RULES = resolve_settings(REPO_CONFIG).rollup  # the weight and ratios of the sample
-W = {
-    "on_time": 20.0,
-    "late": 10.0,
-    "missing": 0.0,
-    "quality": 10.0,
-    "quality_with_warnings": 5.0,
-    "performance": 70.0,
-    "content_only": True,
-    "empty_zero": True,
-}
+SETTINGS = resolve_settings(REPO_CONFIG)  # the weight, ratios and scoring of the sample
+RULES = SETTINGS.rollup
+W = rollups.scoring_params(SETTINGS.scoring)  # no targets registered: ranks only
 
 
 def build(con: duckdb.DuckDBPyConnection, n_units: int) -> list[str]:
@@ -96,7 +88,8 @@ QUERIES = {
     "indicators": "SELECT * FROM rollup_indicator_totals($cycs, 'value')",
     "ratios": "SELECT * FROM rollup_ratio_totals($cycs)",
     "scores": "SELECT * FROM rollup_scores($cycs, $on_time, $late, $missing, $quality, "
-    "$quality_with_warnings, $performance, $content_only, $empty_zero)",
+    "$quality_with_warnings, $performance, $content_only, $empty_zero, $target_plan, "
+    "$target_measure, $target_codes, $target_cap)",
 }
 
 

@@ -43,6 +43,8 @@ FRAME_COLUMNS = [
     "yoy_ratio",
     "prev",
     "target_before",
+    "target_reached",
+    "reached_year",
     "sk_rows",
     "nonzero_first",
     "frac",
@@ -78,15 +80,19 @@ def group_column(base: str, rule: str, limit: float) -> str:
 
 
 def long_frame(
-    values: pd.DataFrame, cfg: Config, previous: pd.DataFrame, initiatives: pd.Series
+    values: pd.DataFrame,
+    cfg: Config,
+    previous: pd.DataFrame,
+    initiatives: pd.Series,
+    reached: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """The GX input.
 
     `values`: submission_id, cycle_id, cycle_kind, indicator, measure, value, raw, cell
     (rows of known indicators only).  `previous`: submission_id, indicator, prev (the
     unit's accepted value of the previous annual cycle).  `initiatives`: number of
-    SangKien rows per submission_id.
-    """
+    SangKien rows per submission_id.  `reached` (plans): submission_id, indicator, year,
+    reached (`warehouse.queries.reached_values`)."""
     df = values.reset_index(drop=True)
     df = df.assign(row_id=np.arange(len(df)), unread=df["raw"].where(df["value"].isna()))
     df = df.merge(previous, on=["submission_id", "indicator"], how="left").assign(
@@ -129,9 +135,7 @@ def long_frame(
     # no base to compare with when last year was 0: such rows are not checked
     base = df["prev"] * np.where(flow, pace, 1.0)
     df["yoy_ratio"] = (df["value"] / base.where(base > 0)).where(annual)
-    df["target_before"] = _target_before(
-        df, table([i.target and i.type != "percent" for i in inds], False, bool)
-    )
+    _plan_targets(df, table([i.target and i.type != "percent" for i in inds], False, bool), reached)
     df["required"] = df["value"].where(df["unread"].isna(), 0.0)  # text not read: own rule
     groups = _group_columns(df, cfg)
     return df[FRAME_COLUMNS + groups].sort_values("row_id").reset_index(drop=True)
@@ -148,6 +152,13 @@ def _group_columns(df: pd.DataFrame, cfg: Config) -> list[str]:
     return groups
 
 
+def _plan_targets(df: pd.DataFrame, counted: np.ndarray, reached: pd.DataFrame | None) -> None:
+    """The columns a plan's targets are checked on: the target of the year before and
+    what the unit already reached."""
+    df["target_before"] = _target_before(df, counted)
+    df[["target_reached", "reached_year"]] = _target_reached(df, counted, reached)
+
+
 def _target_before(df: pd.DataFrame, counted: np.ndarray) -> pd.Series:
     """On a plan's `target_YYYY` row of a counted indicator (a target, not a rate): the
     same submission's target of the year before, which a cumulative target may not fall
@@ -156,6 +167,27 @@ def _target_before(df: pd.DataFrame, counted: np.ndarray) -> pd.Series:
     targets = df.assign(year=year)[year.notna() & counted]
     before = targets.sort_values("year").groupby(["submission_id", "indicator"])["value"].shift()
     return before.reindex(df.index)
+
+
+def _target_reached(
+    df: pd.DataFrame, counted: np.ndarray, reached: pd.DataFrame | None
+) -> pd.DataFrame:
+    """On a plan's `target_YYYY` row of a counted indicator: what the unit's accepted
+    annual reports already reached by YYYY and the last year they count (a target counts
+    from the start of the plan period, so it may not fall below it)."""
+    out = pd.DataFrame(np.nan, index=df.index, columns=["target_reached", "reached_year"])
+    if reached is None or not len(reached):
+        return out
+    year = pd.to_numeric(df["measure"].str.removeprefix("target_"), errors="coerce")
+    rows = df.assign(target_year=year)[year.notna() & counted]
+    hits = rows[["row_id", "submission_id", "indicator", "target_year"]].merge(
+        reached, on=["submission_id", "indicator"]
+    )
+    hits = hits[hits["year"] <= hits["target_year"]].sort_values("year")
+    last = hits.groupby("row_id")[["reached", "year"]].last()
+    out.loc[last.index, "target_reached"] = last["reached"].astype(float)
+    out.loc[last.index, "reached_year"] = last["year"].astype(float)
+    return out
 
 
 def _other_lookup(
@@ -199,7 +231,8 @@ def _per_submission(
 
 def _pair_expectations() -> list[gxe.Expectation]:
     """Rules comparing two columns of a row: a value and its `at_most` indicator, its
-    `warn_at_most` limit, a plan's target and the target of the year before."""
+    `warn_at_most` limit, a plan's target and the target of the year before, and a plan's
+    target and what the unit already reached."""
     return [
         gxe.ExpectColumnPairValuesAToBeGreaterThanB(
             column_A="at_most_value",
@@ -223,6 +256,14 @@ def _pair_expectations() -> list[gxe.Expectation]:
             ignore_row_if="either_value_is_missing",
             severity=FailureSeverity.WARNING,
             meta={"rule_id": "target_order"},
+        ),
+        gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+            column_A="value",
+            column_B="target_reached",
+            or_equal=True,
+            ignore_row_if="either_value_is_missing",
+            severity=FailureSeverity.WARNING,
+            meta={"rule_id": "target_reached"},
         ),
     ]
 

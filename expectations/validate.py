@@ -97,6 +97,12 @@ def _problem(meta: dict, row: Any, inds: dict) -> Problem:
         fields |= {"limit": fmt(row.warn_limit), "expr": f"{fmt(row.warn_factor)} × {ref}"}
     elif rule == "target_order":
         fields["prev"] = fmt(row.target_before)
+    elif rule == "target_reached":
+        fields |= {
+            "year": row.measure.removeprefix("target_"),
+            "reached": fmt(row.target_reached),
+            "through": str(int(row.reached_year)),
+        }
     elif rule == "yoy":
         fields |= {"factor": fmt(meta["factor"]), "prev": fmt(row.prev)}
     elif rule == "sk_rows":

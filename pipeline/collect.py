@@ -260,7 +260,7 @@ def validate_values(ws: Workspace, examined: list[Examined], docs_dir: Path | No
     Returns the values frame it read (`values_frame`), which the load reuses."""
     from expectations.submissions import long_frame
     from expectations.validate import run_suite
-    from warehouse.queries import previous_values
+    from warehouse.queries import previous_values, reached_values
 
     cfg = ws.config
     readable = [ex for ex in examined if ex.parsed is not None]
@@ -280,10 +280,10 @@ def validate_values(ws: Workspace, examined: list[Examined], docs_dir: Path | No
         keep, ["submission_id", "cycle_id", "cycle_kind", "code", "measure", "value", "raw", "cell"]
     ].rename(columns={"code": "indicator"})
     with connect(ws.paths.warehouse, read_only=True) as con:
-        previous = previous_values(
-            con, pd.DataFrame(units, columns=["submission_id", "unit_code", "cycle_id"])
-        )
-    frame = long_frame(values, cfg, previous, pd.Series(sk, dtype=float))
+        batch_units = pd.DataFrame(units, columns=["submission_id", "unit_code", "cycle_id"])
+        previous = previous_values(con, batch_units)
+        reached = reached_values(con, batch_units)
+    frame = long_frame(values, cfg, previous, pd.Series(sk, dtype=float), reached)
     by_id = {ex.incoming.submission_id: ex for ex in examined}
     for sid, p in run_suite(frame, cfg, docs_dir):
         by_id[sid].problems.append(p)

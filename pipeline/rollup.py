@@ -135,9 +135,16 @@ def _read(ws: Workspace, cycle: Cycle, kind: str, years: list[Cycle]) -> tuple[d
     source_cycles = [cycle.id, *(c.id for c in years), *([plan.id] if plan else [])]
     with connect(ws.paths.warehouse, read_only=True) as con:
         rollups.prepare(con, cfg.settings.rollup, source_cycles, cfg.settings.web.rollup_counts)
+        targets = (
+            rollups.Targets(
+                plan.id, f"target_{cycle.year}", [i.code for i in cfg.indicators if i.target]
+            )
+            if plan
+            else None
+        )
         plans = plan or plan_cycle(cfg, cycle)
         tables = rollups.cycle_tables(
-            con, cycle.id, cfg.settings.scoring, plans.id if plans else None
+            con, cycle.id, cfg.settings.scoring, plans.id if plans else None, targets
         )
         if kind == "phase":
             tables |= rollups.phase_tables(

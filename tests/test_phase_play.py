@@ -8,6 +8,8 @@ and levels computed here, independently, from the warehouse rows."""
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 import pytest
 from helpers import fresh_home, rows
@@ -164,6 +166,11 @@ def _check_docx(result, expected, cfg, years) -> None:
             assert cells[3:] == [shown(exp[y]) for y in years], (kind, cells[1])
     text = "\n".join(p.text for p in doc.paragraphs)
     assert "DỰ THẢO" not in text and "xác minh" not in text
+    # section II by the plan's contents 1.1–1.7, and no indicator code anywhere
+    subpoints = [p.text[:4] for p in doc.paragraphs if re.match(r"1\.[1-7]\. ", p.text)]
+    assert subpoints == [f"1.{k}." for k in range(1, 8)]
+    text += "\n".join(c.text for t in doc.tables for r in t.rows for c in r.cells)
+    assert not {i.code for i in cfg.indicators} & set(re.findall(r"\b[A-Z]{2}\d{2}\b", text))
 
 
 @pytest.mark.slow
@@ -208,3 +215,21 @@ def test_no_warn_at_most_from_a_multi_year_total_within_the_scaled_bound(played)
         [NEAR],
     )
     assert len(near) == 2  # CQ-KT's reviews were collected, TT02 and all
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("number", [1, 2])
+def test_scored_units_are_measured_against_the_targets_they_registered(played, number):
+    """Every unit of the play registered its targets at the plan cycle: each scored unit
+    that reported its ratios is measured against them (n_targets = its ratios), not by
+    rank, and the report says so for every kind."""
+    _, results = played
+    result = results[number]
+    units = pd.read_parquet(result.output_dir / "data" / "units.parquet")
+    scored = units[units["score"].notna() & (units["n_ratios"] > 0)]
+    assert len(scored) and (scored["n_targets"] == scored["n_ratios"]).all()
+    from docx import Document
+
+    text = "\n".join(p.text for p in Document(result.files["docx"]).paragraphs)
+    assert "theo thứ hạng các tỷ lệ so với các đơn vị cùng khối (" not in text
+    assert text.count("so với chỉ tiêu đơn vị đã đăng ký (") == scored["kind"].nunique()

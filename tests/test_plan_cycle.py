@@ -18,6 +18,7 @@ from apps import synthetic
 from pipeline.collect import collect
 from pipeline.init import init_workspace
 from pipeline.remind import remind
+from thidua.rules import fmt
 from thidua.settings import REPO_CONFIG
 from thidua.workspace import Workspace
 
@@ -167,3 +168,51 @@ def test_plan_document_beside_the_workbook_in_the_folder_inbox(workspace, smtp_e
         "Văn bản kế hoạch của đơn vị: đã nhận (“ke-hoach-2025_CQ-VP.pdf”)."
         in again.message.get_body(("plain",)).get_content()
     )
+
+
+def test_a_target_below_what_the_unit_reached_is_warned_with_its_cell(workspace, smtp_env, cfg):
+    """Issue 21 item 8: a plan re-sent after the unit's 2025 report was accepted, with a
+    2027 target of BD02 (a count of people, cumulative) below the 2025 level already
+    reached, is "có lưu ý": the acknowledgment names the indicator, sheet, cell, the
+    target and the reached value; a target above it is not warned."""
+    ws = Workspace.from_env()
+    vp, plan, y2025 = cfg.unit("CQ-VP"), cfg.cycle("ke-hoach-2025"), cfg.cycle("nam-2025")
+    reached = synthetic.values(cfg, vp, y2025)
+    drop(
+        ws.paths.inbox,
+        "nam-2025_CQ-VP.xlsx",
+        synthetic.workbook(cfg, vp, y2025),
+        datetime(2025, 12, 16, 9, tzinfo=VN),
+    )
+    collect(ws, docs=False)
+    smtp_env.received.clear()
+    # every count's targets well above what 2025 reached, but BD02's for 2027
+    counts = {i.code for i in cfg.indicators if i.type in ("int", "decimal")}
+    targets = {
+        (code, f"target_{y}"): 2 * v + 10
+        for code, v in reached.items()
+        if code in counts
+        for y in plan.targets
+    }
+    low = reached["BD02"] - 1
+    drop(
+        ws.paths.inbox,
+        "ke-hoach-2025_CQ-VP.xlsx",
+        synthetic.workbook(cfg, vp, plan, overrides=targets | {("BD02", "target_2027"): low}),
+        datetime(2026, 1, 5, 9, tzinfo=VN),
+    )
+    collect(ws, docs=False)
+
+    found = rows(
+        ws,
+        "SELECT p.sheet, p.cell, p.value, p.message_vi FROM validation_results p "
+        "JOIN submissions s USING (submission_id) "
+        "WHERE s.cycle_id = 'ke-hoach-2025' AND p.rule_id = 'target_reached'",
+    )
+    assert len(found) == 1, found
+    sheet, cell, value, message = found[0]
+    assert sheet == "ChiTieu" and cell.startswith("ChiTieu!") and value == fmt(low)
+    assert message.startswith(f"BD02: chỉ tiêu đăng ký năm 2027 là {fmt(low)}, thấp hơn")
+    assert f"({fmt(reached['BD02'])}, theo các báo cáo năm đã tiếp nhận đến năm 2025)" in message
+    ack = smtp_env.received[0].message.get_body(("plain",)).get_content()
+    assert "BD02" in ack and cell.split("!")[1] in ack and fmt(reached["BD02"]) in ack

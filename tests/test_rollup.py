@@ -3,14 +3,17 @@ and read back from the produced files (xlsx via openpyxl, docx, PNG, Parquet, Du
 
 from __future__ import annotations
 
+import re
 import shutil
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from pipeline.init import init_workspace
 from pipeline.rollup import run_annual, run_phase
+from thidua.rollup import contents as plan
 from thidua.rollup.model import percent_vi
 from thidua.settings import REPO_CONFIG
 from thidua.workspace import Workspace
@@ -388,7 +391,6 @@ def test_late_unit_keeps_the_data_quality_score_of_an_on_time_unit(small_ws, mon
 
 
 def test_annual_rollup_files_provenance_and_versions(small_ws):
-    import pandas as pd
     from docx import Document
 
     first = run_annual(small_ws, 2025, today=date(2026, 1, 5))
@@ -785,7 +787,6 @@ def test_phase_rollup_takes_the_units_review_figures_and_cross_checks_them(small
             "Số cộng dồn đến thời điểm chốt thấp hơn tổng các báo cáo năm",
         ),
     ]
-    import pandas as pd
 
     full = pd.read_parquet(result.output_dir / "data" / "review_check.parquet")
     assert full.set_index(["code", "indicator_code"])["flagged"].to_dict() == {
@@ -878,3 +879,119 @@ def test_cli_dates_the_report_marks_drafts_and_keeps_the_officers_edits(small_ws
     assert (h["date"], h["draft"]) == ("2026-12-01", True)
     bad = runner.invoke(app, ["rollup", "annual", "2026", "--date", "2027-01-05"])
     assert bad.exit_code == 2 and "dd/mm/yyyy" in bad.output
+
+
+def add_submission(con, sid: str, unit: str, cycle: str, values: dict, measure="value") -> None:
+    """An accepted, on-time version of a unit's workbook for `cycle`, loaded with its sk."""
+    con.execute(
+        "INSERT INTO submissions (submission_id, unit_code, cycle_id, version, received_at, "
+        "outcome, late, n_warnings, file_format, batch_id) VALUES (?, ?, ?, "
+        "(SELECT coalesce(max(version), 0) + 1 FROM submissions WHERE unit_code = ? "
+        "AND cycle_id = ?), ?, 'accepted', false, 0, 'xlsx', 'test')",
+        [sid, unit, cycle, unit, cycle, datetime(2027, 11, 10, 9, tzinfo=TZ)],
+    )
+    for n, (code, value) in enumerate(values.items()):
+        con.execute(
+            "INSERT INTO submission_values (submission_id, indicator_code, measure, value, "
+            "cell, sk) SELECT ?, ?, ?, ?, ?, sk FROM submissions WHERE submission_id = ?",
+            [sid, code, measure, value, f"ChiTieu!D{7 + n}", sid],
+        )
+
+
+def test_phase_score_measures_performance_against_registered_targets(small_ws):
+    """Issue 21 item 8: in the sơ kết, a ratio whose numerator the unit registered a
+    target for scores achieved / target (capped at 100 %), the percentile rank only where
+    no target was registered.  TX-1 ranks first on every village ratio but reached 90 %,
+    97,5 % of its BD02, TX02 targets (none for TX04: its rank, 1); TX-2 ranks second but
+    exceeded all three targets: TX-2 scores more and ranks first in its block.  The
+    report and TheoDonVi say which method each kind and unit used: the offices (CQ-B's
+    review alone, without targets) by rank."""
+    from docx import Document
+    from openpyxl import load_workbook
+
+    with connect(small_ws.paths.warehouse) as con:
+        add_submission(
+            con, "st", "TX-1", "so-ket-2027",
+            {"TS01": 1000, "TX01": 400, "BD02": 900, "TX02": 390, "TX04": 900, "TT01": 9},
+        )  # fmt: skip
+        add_submission(
+            con, "st2", "TX-2", "so-ket-2027",
+            {"TS01": 500, "TX01": 100, "BD02": 300, "TX02": 60, "TX04": 300, "TT01": 9},
+        )  # fmt: skip
+        add_submission(con, "sb", "CQ-B", "so-ket-2027", {"TS01": 100, "BD02": 50, "TT01": 3})
+        targets = "target_2027"
+        add_submission(con, "kht2", "TX-1", "ke-hoach-2025", {"BD02": 1000, "TX02": 400}, targets)
+        add_submission(
+            con, "khx", "TX-2", "ke-hoach-2025", {"BD02": 250, "TX02": 50, "TX04": 250}, targets
+        )
+    result = run_phase(small_ws, 1, today=date(2027, 11, 20))
+    scores = pd.read_parquet(result.output_dir / "data" / "units.parquet").set_index("code")
+    tx1, tx2 = scores.loc["TX-1"], scores.loc["TX-2"]
+    assert (tx1["n_targets"], tx2["n_targets"]) == (2, 3)
+    assert tx1["score_performance"] == round(70 * (0.9 + 0.975 + 1.0) / 3, 2)  # 67.08
+    assert tx2["score_performance"] == 70  # capped at the target
+    assert tx2["score"] > tx1["score"] and (tx2["rank_in_block"], tx1["rank_in_block"]) == (1, 2)
+    ranks = pd.read_parquet(result.output_dir / "data" / "unit_ratios.parquet")
+    village_ranks = ranks[ranks["code"].isin(["TX-1", "TX-2"])].groupby("code")
+    assert village_ranks["percentile_rank"].min()["TX-1"] == 1.0  # TX-1 leads every ratio
+    assert village_ranks["percentile_rank"].max()["TX-2"] == 0.5
+
+    text = "\n".join(p.text for p in Document(result.files["docx"]).paragraphs)
+    assert "so với chỉ tiêu đăng ký (tối đa 100%)" in text
+    assert "- Thôn, xóm: so với chỉ tiêu đã đăng ký ở 2/2 đơn vị;" in text
+    assert (
+        "- Cơ quan, đơn vị: theo thứ hạng các tỷ lệ so với các đơn vị cùng khối (không đơn vị "
+        "nào đăng ký chỉ tiêu cho các tỷ lệ)." in text  # CQ-B's review, no target for BD02
+    )
+    units = load_workbook(result.files["xlsx"])["TheoDonVi"]
+    header = next(r for r in units.iter_rows(values_only=True) if r[2] == "Mã đơn vị")
+    method = header.index("Kết quả thực hiện tính")
+    by_code = {
+        r[2]: r[method] for r in units.iter_rows(values_only=True) if r[2] in ("TX-1", "TX-2")
+    }
+    assert by_code == {
+        "TX-1": "so với chỉ tiêu đăng ký (2/3 tỷ lệ)",
+        "TX-2": "so với chỉ tiêu đăng ký (3/3 tỷ lệ)",
+    }
+
+
+def test_phase_report_section_ii_follows_the_plan_contents(small_ws):
+    """Issue 21 item 5: the sơ kết's section II has one sub-point per content II.1–7 of
+    the plan with each kind's phase figures (the review's, else the years folded), the
+    ratio's base named, "không phát sinh" where nothing, then the criteria a)–d); no
+    indicator code anywhere in the docx; TongHop gives each indicator's content II.x."""
+    from docx import Document
+    from openpyxl import load_workbook
+
+    with connect(small_ws.paths.warehouse) as con:
+        add_submission(
+            con, "st", "TX-1", "so-ket-2027",
+            {"TS01": 1000, "TX01": 400, "BD02": 900, "TX02": 390, "TX04": 900, "TT01": 9},
+        )  # fmt: skip
+    result = run_phase(small_ws, 1, today=date(2027, 11, 20))
+    doc = Document(result.files["docx"])
+    lines = [p.text for p in doc.paragraphs]
+    text = "\n".join(lines + [c.text for t in doc.tables for r in t.rows for c in r.cells])
+    contents = [n for n, line in enumerate(lines) if line[:4] in {f"1.{k}." for k in range(1, 8)}]
+    assert [lines[n][:4] for n in contents] == [f"1.{k}." for k in range(1, 8)]
+    assert (
+        lines[contents[0] - 1] == "1. Kết quả thực hiện các nội dung thi đua (mục II của Kế hoạch)"
+    )
+    criteria = lines.index("2. Kết quả theo tiêu chí thi đua (mục III.1 của Kế hoạch)")
+    assert contents[-1] < criteria < lines.index("a) Đối với các ban, ngành, cơ quan, đơn vị")
+    section = "\n".join(lines[contents[0] : criteria])
+    # offices: TT01 of the years folded (5 + 3 + 2 + 7); villages: TX-1's review
+    assert "- Cơ quan, đơn vị: số hoạt động" in section and ": 17 " in section
+    assert "tỷ lệ hộ gia đình có internet băng rộng cố định đạt 97,5% (trên" in section.lower()
+    assert section.count(plan.NOTHING_VI) >= 1  # II.7, international cooperation
+    assert lines[contents[-1] + 1] == plan.NOTHING_VI
+    codes = {i.code for i in small_ws.config.indicators}
+    assert codes.isdisjoint(re.findall(r"\b[A-Z]{2}\d{2}\b", text))
+    sheet = load_workbook(result.files["xlsx"])["TongHop"]
+    col, offices = phase_rows(sheet, "cơ quan, đơn vị")
+    content = col["Nội dung (mục II Kế hoạch)"]
+    assert (offices["TT01"][content], offices["HC04"][content], offices["TS01"][content]) == (
+        "II.1",
+        "II.3",
+        "—",
+    )

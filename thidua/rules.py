@@ -189,6 +189,13 @@ RULES: dict[str, Rule] = {
         "tính lũy kế từ đầu giai đoạn nên năm sau không thấp hơn năm trước.",
         "Kiểm tra lại chỉ tiêu đăng ký của hai năm; nếu đúng, ghi giải thích ở cột Ghi chú.",
     ),
+    "target_reached": Rule(
+        WARNING,
+        "{code}: chỉ tiêu đăng ký năm {year} là {value}, thấp hơn kết quả đơn vị đã đạt "
+        "({reached}, theo các báo cáo năm đã tiếp nhận đến năm {through}); chỉ tiêu tính "
+        "lũy kế từ đầu giai đoạn nên không thấp hơn kết quả đã đạt.",
+        "Kiểm tra lại chỉ tiêu đăng ký; nếu đúng, ghi giải thích ở cột Ghi chú.",
+    ),
     "yoy": Rule(
         WARNING,
         "{code} = {value} chênh lệch quá {factor} lần so với năm trước ({prev}).",

@@ -168,6 +168,9 @@ class Scoring(Section):
     # A ratio that applies to the unit's kind but that it left empty (or with a zero
     # denominator): "zero" ranks it 0 and keeps it in the mean; "skip" leaves it out.
     empty_ratio: Literal["zero", "skip"] = "zero"
+    # A ratio whose numerator the unit registered a target for scores achieved / target,
+    # capped at this (1: 100 %, exceeding the target earns no more than meeting it).
+    target_cap: float = Field(default=1.0, gt=0)
 
 
 TAG_RE = re.compile(r"^[a-z][a-z0-9-]*$")  # a registry tag: mot-cua

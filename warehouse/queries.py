@@ -132,6 +132,38 @@ def previous_values(con: duckdb.DuckDBPyConnection, units: pd.DataFrame) -> pd.D
         con.unregister("batch_units")
 
 
+# A plan's targets count from the start of the plan period: what the unit's accepted
+# annual reports already reached by each year is the running sum of a flow (aggregate
+# sum) and the year's level of a stock.
+REACHED_VALUES_SQL = """
+WITH yearly AS (
+    SELECT b.submission_id, v.indicator_code AS indicator, c.year, v.value, i.aggregate
+    FROM batch_units b
+    JOIN cycles k ON k.id = b.cycle_id AND k.kind = 'ke_hoach'
+    JOIN current_submissions s ON s.unit_code = b.unit_code
+    JOIN cycles c ON c.id = s.cycle_id AND c.kind = 'nam'
+    JOIN submission_values v ON v.submission_id = s.submission_id AND v.measure = 'value'
+    JOIN indicators i ON i.code = v.indicator_code
+    WHERE v.value IS NOT NULL
+)
+SELECT submission_id, indicator, year,
+       CASE aggregate WHEN 'sum' THEN sum(value) OVER w ELSE value END AS reached
+FROM yearly
+WINDOW w AS (PARTITION BY submission_id, indicator ORDER BY year)
+"""
+
+
+def reached_values(con: duckdb.DuckDBPyConnection, units: pd.DataFrame) -> pd.DataFrame:
+    """For each (submission_id, unit_code, cycle_id) of a plan cycle: what the unit's
+    accepted annual reports reached by each year (submission_id, indicator, year, reached),
+    which a target registered for a later year may not fall below."""
+    con.register("batch_units", units)
+    try:
+        return con.execute(REACHED_VALUES_SQL).df()
+    finally:
+        con.unregister("batch_units")
+
+
 def unit_status(con: duckdb.DuckDBPyConnection, cycle: str) -> list[dict]:
     """Per expected unit of a cycle: latest version, outcome, late, errors, warnings,
     received_at, the version that counts, and the latest document (plan) received."""

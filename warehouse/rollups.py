@@ -7,6 +7,7 @@ macros on a connection and selects from them.  Nothing here writes the warehouse
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from importlib import resources
 
 import duckdb
@@ -99,14 +100,7 @@ def _ratio_sql(defs: pd.DataFrame, weight: str) -> dict[str, str]:
             f"(PARTITION BY grp, pct_{k} IS NULL ORDER BY pct_{k}) END AS pr_{k}"
             for k in ks
         ),
-        "perf_columns": (
-            f"{has} AS n_had, {app} AS n_ratios, "
-            "CASE WHEN n_ratios > 0 THEN ("
-            + " + ".join(f"CASE WHEN app_{k} THEN coalesce(pr_{k}, 0) ELSE 0 END" for k in ks)
-            + ") / n_ratios END AS perf_rank, CASE WHEN n_had > 0 THEN ("
-            + " + ".join(f"coalesce(pr_{k}, 0)" for k in ks)
-            + ") / n_had END AS perf_rank_had"
-        ),
+        "perf_columns": f"{has} AS n_had, {app} AS n_ratios",
         "ratio_rows": " UNION ALL ".join(
             f"SELECT uid, grp, {k} AS rno, num_{k} AS numerator, den_{k} AS denominator, "
             f"pct_{k} AS pct, pr_{k} AS pr FROM rollup_uw WHERE pct_{k} IS NOT NULL"
@@ -202,7 +196,8 @@ CYCLE_QUERIES = {
             ORDER BY level DESC, grp, ratio""",
     "units": """
             SELECT * EXCLUDE (cycle_id, uid, grp, ck, sk, pno) FROM rollup_scores($cycs, $on_time, $late, $missing,
-                $quality, $quality_with_warnings, $performance, $content_only, $empty_zero)
+                $quality, $quality_with_warnings, $performance, $content_only, $empty_zero,
+                $target_plan, $target_measure, $target_codes, $target_cap)
             ORDER BY block, rank_in_block, code""",
     "unit_ratios": """
             SELECT code, ratio, numerator, denominator, round(pct, 2) AS pct,
@@ -249,20 +244,46 @@ CYCLE_QUERIES = {
 }
 
 
+@dataclass(frozen=True)
+class Targets:
+    """Where the block score finds the units' registered targets: the plan cycle, the
+    measure (`target_2027`) and the indicators that can have a target."""
+
+    plan: str
+    measure: str
+    codes: list[str]
+
+
+def scoring_params(scoring: Scoring, targets: Targets | None = None) -> dict[str, object]:
+    """The parameters of `rollup_scores` after `cycs`; no targets: percentile ranks only."""
+    return {
+        **{k: float(getattr(scoring, k)) for k in SCORING_KEYS},
+        "content_only": scoring.quality_warnings == "content",
+        "empty_zero": scoring.empty_ratio == "zero",
+        "target_plan": [targets.plan if targets else ""],
+        "target_measure": targets.measure if targets else "",
+        "target_codes": targets.codes if targets else [""],
+        "target_cap": float(scoring.target_cap),
+    }
+
+
 def cycle_tables(
-    con: duckdb.DuckDBPyConnection, cycle_id: str, scoring: Scoring, plan: str | None = None
+    con: duckdb.DuckDBPyConnection,
+    cycle_id: str,
+    scoring: Scoring,
+    plan: str | None = None,
+    targets: Targets | None = None,
 ) -> dict[str, pd.DataFrame]:
     """Every table of one cycle's rollup, keyed by name (see docs in README).  `plan`:
     the plan cycle (ke_hoach) whose accepted submissions say a unit issued its plan
-    (none: the `plans` table is empty)."""
+    (none: the `plans` table is empty); `targets`: the registered targets the block score
+    measures performance against."""
     p = {
         "cycs": [cycle_id],
         "cycle": cycle_id,
         "plan": plan or "",
         "keys": list(NARRATIVE_KEYS),
-        **{k: float(getattr(scoring, k)) for k in SCORING_KEYS},
-        "content_only": scoring.quality_warnings == "content",
-        "empty_zero": scoring.empty_ratio == "zero",
+        **scoring_params(scoring, targets),
         "approved": list(APPROVED),
     }
     return {name: frame(con, sql, p) for name, sql in CYCLE_QUERIES.items()}

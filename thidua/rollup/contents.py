@@ -1,4 +1,4 @@
-"""The annual report's section II organised by the plan's contents II.1–7: which
+"""Section II of the annual and phase reports organised by the plan's contents II.1–7: which
 indicators and which words of the units tell what was done under each content, and the
 sentences that say it.  Pure: tables in, Vietnamese text out."""
 
@@ -74,6 +74,13 @@ def content_of(text: str) -> int | None:
     hits = [sum(w in low for w in c.words) for c in PLAN_CONTENTS]
     best = max(hits)
     return hits.index(best) if best else None
+
+
+def content_label(code: str) -> str:
+    """ "II.3": the plan content an indicator measures; "—" for one that measures none
+    (populations, denominators)."""
+    found = [n for n, c in enumerate(PLAN_CONTENTS, 1) if code in c.codes]
+    return f"II.{found[0]}" if found else "—"
 
 
 def population(kind: str, populations: dict[str, str], kinds: dict[str, str]) -> str:

@@ -21,6 +21,7 @@ from docx.shared import Cm, Mm, Pt
 from thidua.calendar import format_date_vi
 from thidua.config import Config, Cycle
 from thidua.rollup import contents as plan
+from thidua.rollup import scoring
 from thidua.rollup.model import (
     DRAFT_VI,
     INDIVIDUALS_GROUP,
@@ -393,9 +394,8 @@ def _section_results(
     comp = comp[comp["level"] == "kind"]
     expected = dict(zip(comp["grp"], comp["expected"], strict=True))
     annual = ctx["kind"] != "phase"
-    if annual:
-        _section_contents(doc, tables, ctx, ratios, comp)
-        _heading(doc, "2. Kết quả theo tiêu chí thi đua (mục III.1 của Kế hoạch)", level=2)
+    _section_contents(doc, tables, ctx, ratios, comp)
+    _heading(doc, "2. Kết quả theo tiêu chí thi đua (mục III.1 của Kế hoạch)", level=2)
     position = {i.code: n for n, i in enumerate(cfg.indicators)}  # indicators.csv order
     for kind, heading in criteria_groups(s.kinds):
         rows = by_kind[by_kind["kind"] == kind]
@@ -412,10 +412,6 @@ def _section_results(
         else:
             _phase_tables(doc, tables, ctx, kind)
     _section_individuals(doc, tables, s)
-    nar = tables.get("narratives")
-    if not annual and nar is not None and (nar["key"] == "tom_tat").any():
-        _heading(doc, f"Kết quả nổi bật do các {s.tier.unit_noun} báo cáo", level=2)
-        _narratives(doc, tables, "tom_tat", ctx)
     for key in ("ratios", "trends"):
         if key in charts:
             _figure(
@@ -439,11 +435,12 @@ def _indicator_names(cfg: Config) -> dict[str, str]:
 def _section_contents(
     doc: Any, tables: Tables, ctx: dict[str, Any], ratios: pd.DataFrame, comp: pd.DataFrame
 ) -> None:
-    """II.1: one sub-point per content II.1–7 of the plan: each kind's figures and ratios
-    of the content, then the units' highlights placed under it, or "không phát sinh"."""
+    """II.1: one sub-point per content II.1–7 of the plan: each kind's figures (over the
+    phase in a sơ kết, tổng kết) and ratios of the content, then the units' highlights
+    placed under it (each distinct text once), or "không phát sinh"."""
     s = ctx["cfg"].settings
     _heading(doc, "1. Kết quả thực hiện các nội dung thi đua (mục II của Kế hoạch)", level=2)
-    by_kind = tables["indicators_by_kind"]
+    by_kind = _content_figures(tables, ctx)
     kinds = [k for k, _ in criteria_groups(s.kinds)]
     nar = tables.get("narratives")
     limit = ctx["cfg"].settings.checks.narrative_max_chars
@@ -464,6 +461,15 @@ def _section_contents(
         lines += [f"- {'; '.join(names)}: {text}." for text, names in found.get(n, [])]
         for line in lines or [_tier_text(plan.NOTHING_VI, s)]:
             _para(doc, line, indent=True)
+
+
+def _content_figures(tables: Tables, ctx: dict[str, Any]) -> pd.DataFrame:
+    """Each kind's figure of every indicator: the year's total, or in a phase the phase
+    value (the units' review, else the years folded by the indicator's aggregate)."""
+    if ctx["kind"] != "phase":
+        return tables["indicators_by_kind"]
+    ach = tables["achievement"]
+    return ach.assign(total=ach["achieved"], n_units=ach["achieved_units"].fillna(0).astype(int))
 
 
 def _kind_vi(s: Settings, kind: str, comp: pd.DataFrame) -> str:
@@ -631,7 +637,7 @@ def _section_awards(doc: Any, tables: Tables, ctx: dict[str, Any]) -> None:
             _awards_part(doc, cfg, tally[tally["authority"] == level], docs, level, state)
         else:
             _para(doc, f"{council_not_met(s)}.", indent=True)
-    _section_scores(doc, tables["units"], s)
+    _section_scores(doc, tables["units"], s, ctx["kind"] == "phase")
     if ctx["kind"] == "phase":
         _heading(doc, "4. Khen thưởng đã thực hiện trong giai đoạn", level=2)
         done = "Chưa có số liệu tổng hợp khen thưởng đã thực hiện trong giai đoạn."
@@ -696,18 +702,22 @@ def _awards_part(
     )
 
 
-def _section_scores(doc: Any, units: pd.DataFrame, s: Settings) -> None:
+def _section_scores(doc: Any, units: pd.DataFrame, s: Settings, phase: bool) -> None:
     # one criterion of the khối's own score table (plan VI.5), not the khối's result
     _heading(doc, "3. Điểm tiêu chí thực hiện Phong trào (thành phần bảng chấm điểm khối)", level=2)
     leaders = units[units["rank_in_block"] == 1]
     noun = s.tier.unit_noun
+    rule = scoring.rule_vi(s.scoring.target_cap, noun) if phase else scoring.annual_rule_vi(noun)
     _para(
         doc,
-        "Điểm gồm: nộp báo cáo đúng hạn, chất lượng số liệu và kết quả thực hiện; kết quả "
-        f"thực hiện tính theo thứ hạng các tỷ lệ chỉ tiêu của {noun} so với các {noun} "
-        f"cùng loại (chưa so với chỉ tiêu {noun} đã đăng ký).",
+        f"Điểm gồm: nộp báo cáo đúng hạn, chất lượng số liệu và kết quả thực hiện. {rule}",
         indent=True,
     )
+    for kind, _ in criteria_groups(s.kinds):
+        mine = units[(units["kind"] == kind) & units["score"].notna() & (units["n_ratios"] > 0)]
+        if phase and len(mine):
+            name = s.kinds[kind].split(" (")[0]
+            _para(doc, f"- {name}: {scoring.kind_method_vi(mine, noun)}.", indent=True)
     unscored = [k for k in s.kinds if k not in {r.population for r in s.rollup.ratios}]
     if unscored and units["kind"].isin(unscored).any():
         names = ", ".join(_lower_first(s.kinds[k].split(" (")[0]) for k in unscored)

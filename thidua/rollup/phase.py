@@ -24,8 +24,9 @@ def achievement(tables: dict[str, pd.DataFrame], cfg: Config) -> pd.DataFrame:
     """One row per (kind, indicator the kind holds): `y<year>` the kind's total of each
     year, `annual` their fold, `review` the kind's total of the units' review figures
     (`review_units` of `expected` sent it), `achieved` the review when any unit of the
-    kind sent it, else the fold, and `target`/`achieved_pct` only for indicators that can
-    have a target (`target` in indicators.csv)."""
+    kind sent it, else the fold (`achieved_units`: the units it counts), and
+    `target`/`achieved_pct` only for indicators that can have a target (`target` in
+    indicators.csv)."""
     yearly = tables["yearly_by_kind"]
     keys = ["kind", "indicator_code"]
     review = tables["indicators_by_kind"][[*keys, "expected", "n_units", "total"]].rename(
@@ -38,6 +39,7 @@ def achievement(tables: dict[str, pd.DataFrame], cfg: Config) -> pd.DataFrame:
     for col in ("name_vi", "unit_vi", "type", "aggregate"):
         out[col] = out["indicator_code"].map(lambda c, col=col: getattr(inds[c], col))
     out["achieved"] = out["review"].where(out["review_units"] > 0, out["annual"])
+    out["achieved_units"] = out["review_units"].where(out["review_units"] > 0, out["n_last"])
     targetable = out["indicator_code"].map(lambda c: inds[c].target)
     out["target"] = out["target"].where(targetable)
     out["achieved_pct"] = (100 * out["achieved"] / out["target"].where(out["target"] > 0)).round(2)
@@ -47,7 +49,8 @@ def achievement(tables: dict[str, pd.DataFrame], cfg: Config) -> pd.DataFrame:
 
 
 def _folded(yearly: pd.DataFrame) -> pd.DataFrame:
-    """The years side by side (`y<year>`) and their fold (`annual`, `n_years`)."""
+    """The years side by side (`y<year>`), their fold (`annual`, `n_years`) and the units
+    reporting in the latest year (`n_last`)."""
     keys = ["kind", "indicator_code"]
     wide = yearly.pivot_table(index=keys, columns="year", values="total", aggfunc="first")
     wide.columns = [f"y{y}" for y in wide.columns]
@@ -57,6 +60,7 @@ def _folded(yearly: pd.DataFrame) -> pd.DataFrame:
         n_years=("year", "size"),
         total_sum=("total", "sum"),
         last=("total", "last"),
+        n_last=("n_units", "last"),
     )
     folded["annual"] = folded["total_sum"].where(folded["aggregate"] == "sum", folded["last"])
-    return wide.join(folded[["n_years", "annual"]], how="left").reset_index()
+    return wide.join(folded[["n_years", "annual", "n_last"]], how="left").reset_index()

@@ -11,6 +11,8 @@ from typing import Any
 import pandas as pd
 
 from thidua import words
+from thidua.rollup import contents as plan
+from thidua.rollup import scoring
 from thidua.rollup.model import (
     DRAFT_VI,
     STATUS_VI,
@@ -205,6 +207,8 @@ SCORE_COLS = (
     Col("score_performance", "Điểm kết quả thực hiện", 10, "dec"),
     Col("score", "Tổng điểm", 10, "dec"),
 )
+# how the performance part was measured: against registered targets, or by rank
+METHOD_COL = Col("score_method_vi", "Kết quả thực hiện tính", 24)
 VERSION_COLS = (
     Col("version", "Phiên bản báo cáo", 9, "int"),
     Col("received_at", "Thời điểm nhận", 17, "date"),
@@ -323,6 +327,10 @@ def _units(tables: dict, ctx: dict) -> pd.DataFrame:
     for r in ctx["cfg"].settings.rollup.ratios:
         if r.key not in units:
             units[r.key] = None
+    units["score_method_vi"] = [
+        scoring.method_vi(t, n) if pd.notna(sc) else None
+        for t, n, sc in zip(units["n_targets"], units["n_ratios"], units["score"], strict=True)
+    ]
     return _labels(units, ctx)
 
 
@@ -338,7 +346,7 @@ def _common_sheets(tables: dict, ctx: dict) -> dict[str, tuple[str, list[Section
     units = _units(tables, ctx)
     missing = _labels(tables["missing"], ctx)
     block_ratios, block_ratio_cols = _block_ratios(tables, ctx)
-    ranking_cols = UNIT_ID_COLS + SCORE_COLS
+    ranking_cols = (*UNIT_ID_COLS, *SCORE_COLS, METHOD_COL)
     return {
         "TheoKhoi": (
             "TỔNG HỢP THEO KHỐI THI ĐUA",
@@ -364,7 +372,7 @@ def _common_sheets(tables: dict, ctx: dict) -> dict[str, tuple[str, list[Section
                 Section(
                     "Tình trạng báo cáo, các tỷ lệ, điểm và bản báo cáo được tính",
                     units,
-                    UNIT_ID_COLS + _ratio_cols(ctx, 12) + SCORE_COLS + VERSION_COLS,
+                    UNIT_ID_COLS + _ratio_cols(ctx, 12) + SCORE_COLS + VERSION_COLS + (METHOD_COL,),
                 )
             ],
         ),
@@ -553,8 +561,10 @@ def _phase_groups(tables: dict, ctx: dict) -> list[Section]:
     and the targets."""
     ach = tables["achievement"]
     labels = {c.year: year_label(c) for c in ctx["years"]}
+    ach = ach.assign(content=ach["indicator_code"].map(plan.content_label))
     cols = (
         Col("indicator_code", "Mã", 8),
+        Col("content", "Nội dung (mục II Kế hoạch)", 12),
         Col("name_vi", "Chỉ tiêu", 44),
         Col("unit_vi", "Đơn vị tính", 10),
         *(Col(f"y{y}", f"Năm {v}", 12, "dec") for y, v in labels.items()),

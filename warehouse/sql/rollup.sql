@@ -163,9 +163,8 @@ LEFT JOIN rollup_weighted_kind w
 -- denominator den_k, pct_k (%) and pr_k, its percentile rank within its block: cume_dist,
 -- the share of the block's units with that ratio whose ratio is <= the unit's (0 < pr <= 1).
 -- A unit has a ratio when it reports the numerator and a denominator > 0.  A ratio
--- applies to a unit when both its terms apply to the unit's kind (app_k).  Performance:
--- perf_rank, the mean over the ratios that apply (an empty one counts 0; n_ratios of
--- them), and perf_rank_had, the mean over the ratios the unit has ([scoring] empty_ratio).
+-- applies to a unit when both its terms apply to the unit's kind (app_k); n_ratios
+-- counts those, n_had the ratios the unit has ([scoring] empty_ratio).
 CREATE OR REPLACE TEMP TABLE rollup_uw AS
 WITH base AS (SELECT t.*, s.kind, p.tags
               FROM rollup_terms t JOIN rollup_st s ON s.rowid = t.uid
@@ -201,27 +200,48 @@ GROUP BY GROUPING SETS ((g.cycle_id, d.ratio), (g.cycle_id, d.ratio, g.block));
 
 -- Block score (out of w_on_time + w_quality + w_perf): timeliness, data quality (the
 -- counted version's warnings; content_only: all but the `late` warning, so lateness
--- counts once, in timeliness) and performance = w_perf x the mean percentile rank over
--- the ratios that apply to the unit's kind, an empty one counting 0 (empty_zero), or
--- over the ratios it has (0 without any).  Ranked per block, ties share a rank (1, 2, 2, 4).
+-- counts once, in timeliness) and performance = w_perf x the mean, over the ratios that
+-- apply to the unit's kind (an empty one counting 0: empty_zero) or over the ratios it
+-- has, of each ratio's part: where the unit registered a target for the ratio's
+-- numerator (measure target_measure of plan_cycs, an indicator of target_codes) its
+-- achievement, numerator / target capped at `cap` and scaled to 0..1; else its
+-- percentile rank in the block.  n_targets: the parts measured against a target.
+-- Ranked per block, ties share a rank (1, 2, 2, 4).
 CREATE OR REPLACE TEMP MACRO rollup_scores(cycs, w_on_time, w_late, w_missing, w_quality,
                                           w_quality_warn, w_perf, content_only,
-                                          empty_zero) AS TABLE
-WITH points AS (     -- narrow rows through the window, names joined after
+                                          empty_zero, plan_cycs, target_measure,
+                                          target_codes, cap) AS TABLE
+WITH targets AS (
+    SELECT s.code, v.indicator_code, v.value AS target
+    FROM rollup_status(plan_cycs) s JOIN submission_values v ON v.sk = s.sk
+    WHERE v.measure = target_measure AND v.value > 0
+      AND list_contains(target_codes, v.indicator_code)
+),
+parts AS (
+    SELECT r.uid, count(t.target) AS n_targets,
+           sum(CASE WHEN t.target IS NULL THEN r.pr
+                    ELSE least(r.numerator / t.target, cap) / cap END) AS perf_sum
+    FROM rollup_unit_ratios(cycs) r JOIN ratio_defs d USING (ratio)
+    LEFT JOIN targets t ON t.code = r.code AND t.indicator_code = d.numerator
+    GROUP BY r.uid
+),
+points AS (     -- narrow rows through the window, names joined after
     SELECT u.uid, u.grp,
            -- a kind no ratio is computed over (companies) is not scored: its
            -- performance part would always be 0 and its units would tie
            u.kind IN (SELECT population FROM ratio_defs) AS scored,
            coalesce(CASE WHEN empty_zero THEN p.n_ratios ELSE p.n_had END, 0) AS n_ratios,
+           coalesce(q.n_targets, 0) AS n_targets,
            CASE u.status WHEN 'on_time' THEN w_on_time WHEN 'late' THEN w_late
                 ELSE w_missing END AS score_time,
            CASE WHEN u.status = 'missing' THEN 0
                 WHEN u.n_warnings - CASE WHEN content_only AND u.late THEN 1 ELSE 0 END > 0
                 THEN w_quality_warn
                 ELSE w_quality END AS score_quality,
-           round(coalesce(w_perf * CASE WHEN empty_zero THEN p.perf_rank
-                                        ELSE p.perf_rank_had END, 0), 2) AS score_performance
-    FROM rollup_status(cycs) u LEFT JOIN rollup_uw p USING (uid)
+           round(coalesce(w_perf * q.perf_sum / nullif(CASE WHEN empty_zero THEN p.n_ratios
+                                                          ELSE p.n_had END, 0), 0), 2)
+               AS score_performance
+    FROM rollup_status(cycs) u LEFT JOIN rollup_uw p USING (uid) LEFT JOIN parts q USING (uid)
 ),
 ranked AS (
     SELECT * EXCLUDE (score_performance, scored),
