@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import re
+import time
 from datetime import datetime
 
 import openpyxl
@@ -17,7 +18,7 @@ from helpers import cell_of, check_email, drop, excel_fill, rows
 from apps import synthetic
 from pipeline.collect import collect
 from thidua import layout, words
-from thidua.parse import parse_file
+from thidua.parse import Uncomputed, _uncomputed_cells, parse_file
 from thidua.rules import plain_reason
 from thidua.template import build_workbook
 from thidua.workspace import Workspace
@@ -177,3 +178,21 @@ def test_a_cached_formula_value_is_read():
 def test_reasons_keep_their_vietnamese_parentheses(reason):
     assert plain_reason(reason) == reason
     assert plain_reason("tệp hỏng (BadZipFile)") == "tệp hỏng"
+
+
+def test_uncomputed_formulas_found_in_the_sheet_xml_in_linear_time():
+    """Empty `<v>`, `<v/>`, no `<v>`, a namespace prefix and a shared formula's
+    dependent cell are uncomputed; a saved value or a text formula whose value is ""
+    is not; an unclosed hostile sheet is scanned in one pass."""
+    sheet = (
+        b'<row r="1"><c r="A1" t="n"><v>1</v></c><c r="B1"><f>SUM(A1:A1)</f><v></v></c>'
+        b'<c r="C1"><f t="shared" si="0"/></c><c r="D1"><f>1+1</f><v>2</v></c>'
+        b'<c r="E1" t="str"><f>""</f><v></v></c><x:c r="F1"><x:f>A1&amp;1</x:f><x:v/></x:c>'
+        b'<c r="G1"><f>1</f></c></row>'
+    )
+    found = _uncomputed_cells(sheet)
+    assert found == {(0, 1): "=SUM(A1:A1)", (0, 2): "=", (0, 5): "=A1&1", (0, 6): "=1"}
+    assert all(type(v) is Uncomputed for v in found.values())
+    started = time.perf_counter()
+    _uncomputed_cells(b'<c r="A1"><f>1</f>' + b'<c r="A1"><v>1</v>' * 60_000)
+    assert time.perf_counter() - started < 5  # a quadratic scan took minutes

@@ -171,12 +171,12 @@ _ERROR_CELL = re.compile(
 )
 _REF_ATTR = re.compile(rb"(?:^|\s)r=[\"']([A-Za-z]+)(\d+)[\"']")
 _FORMULA = re.compile(rb"<(?:\w+:)?f[\s>/]")  # a formula tag, not <formula1> nor <font>
+# a formula cell: its attributes, the formula (CT_Cell puts <f> first) and its value;
+# no part can run past the next tag, so one pass stays linear on any input
 _FORMULA_CELL = re.compile(
-    rb"<(?:\w+:)?c\s([^>]*?)(?<!/)>((?:(?!</(?:\w+:)?c>).)*?<(?:\w+:)?f[\s>/].*?)</(?:\w+:)?c>",
-    re.DOTALL,
+    rb"<(?:\w+:)?c\s([^>]*?)(?<!/)>\s*<(?:\w+:)?f(?:\s[^>]*?)?(?:/>|>([^<]*)</(?:\w+:)?f>)"
+    rb"\s*(?:<(?:\w+:)?v>([^<]*)<|<(?:\w+:)?v\s*/>)?"
 )
-_CACHED = re.compile(rb"<(?:\w+:)?v>[^<]")
-_FORMULA_TEXT = re.compile(rb"<(?:\w+:)?f(?:\s[^>]*)?>([^<]*)<")
 _STRING_TYPE = re.compile(rb"\bt=[\"']str[\"']")
 _ATTR = re.compile(rb"([\w:]+)=[\"']([^\"']*)[\"']")
 
@@ -432,12 +432,11 @@ def _uncomputed_cells(text: bytes) -> dict[tuple[int, int], CellError]:
     """{(row0, col0): "=SUM(D2:D3)"} of the formula cells with no value saved (an empty
     `<v>` or none; a text formula whose value is "" keeps its `t="str"`)."""
     out: dict[tuple[int, int], CellError] = {}
-    for attrs, body in _FORMULA_CELL.findall(text):
+    for attrs, formula, value in _FORMULA_CELL.findall(text):
         ref = _REF_ATTR.search(attrs)
-        if ref is None or _CACHED.search(body) or _STRING_TYPE.search(attrs):
+        if ref is None or value or _STRING_TYPE.search(attrs):
             continue
-        formula = _FORMULA_TEXT.search(body)
-        shown = html.unescape(formula.group(1).decode("utf-8", "replace")) if formula else ""
+        shown = html.unescape(formula.decode("utf-8", "replace"))
         out[int(ref.group(2)) - 1, _column_number(ref.group(1)) - 1] = Uncomputed(f"={shown}")
     return out
 
