@@ -33,11 +33,13 @@ def test_workbook_guide_hidden_keys_percent_format_and_dropdowns(cfg):
     )
     plan_guide = " ".join(str(r[0]) for r in plan_book["Hướng dẫn"].iter_rows(values_only=True))
     assert "Văn bản kế hoạch của đơn vị" in plan_guide and "Văn bản kế hoạch" not in guide
-    assert "%" in cell_of(book, "HC04").number_format
+    # a plain number format: `General" %"` showed «85%» typed as "0.85 %" (issue 23)
+    assert cell_of(book, "HC04").number_format == "General"
     validations = {
         str(v.sqref): v for v in book["DeNghiKhenThuong"].data_validations.dataValidation
     }
-    forms = next(v for v in validations.values() if "DanhMuc" in (v.formula1 or ""))
+    forms = next(v for ref, v in validations.items() if ref.startswith("E"))  # the form
+    assert "DanhMuc" in forms.formula1
     assert "$B$" in forms.formula1  # the labels, not the codes
     kinds = {v.type for v in book["SangKien"].data_validations.dataValidation}
     assert {"date", "list"} <= kinds

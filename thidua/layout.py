@@ -48,6 +48,7 @@ INFO_KEYS = (
     ("de_xuat", "Đề xuất, kiến nghị"),
 )
 REQUIRED_INFO_KEYS = ("ma_don_vi", "ky_bao_cao")
+DATE_INFO_KEYS = ("ngay_lap",)  # a date cell in the template, read back as dd/mm/yyyy
 # The narrative fields a report cycle (not the plan cycle) asks for, with the section of
 # the commune's report each is compiled into.  Empty or too long (settings.toml
 # [checks] narrative_max_chars) is a warning, never an error.
@@ -101,6 +102,15 @@ REQUIRED_SHEETS = (INFO_SHEET, INDICATOR_SHEET, INITIATIVE_SHEET, PROPOSAL_SHEET
 LISTS_SHEET = "DanhMuc"  # hidden sheet holding drop-down lists; ignored by the parser
 GUIDE_SHEET = "Hướng dẫn"  # first sheet: how to fill and send; ignored by the parser
 RECOGNITION_LEVELS = ("Cấp xã", "Cấp tỉnh", "Cấp bộ, ngành", "Toàn quốc")
+# The fixed drop-down lists, each a column of DanhMuc after the cycle's reward forms
+# (A codes, B labels): a range, never an inline "a,b,c" list, which a comma inside an
+# item ("Cấp bộ, ngành") splits in two
+DROPDOWNS = {
+    "recognition": ("Cấp công nhận", RECOGNITION_LEVELS),
+    "subject_type": ("Tập thể/Cá nhân/Hộ gia đình", SUBJECT_TYPES),
+    "gender": ("Giới tính", GENDERS),
+    "bool": ("Có (1) / không (0)", (1, 0)),
+}
 
 # What a clerk calls each sheet (acknowledgments say "ô D12, trang Chỉ tiêu")
 SHEET_TITLES = {

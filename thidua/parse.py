@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple, overload
 
 from thidua import layout, words
 from thidua.errors import ThiduaError
+from thidua.labels import read_day
 from thidua.rules import Problem, fmt, problem, too_large
 from thidua.vnnumber import read_text_number
 
@@ -169,12 +170,26 @@ _ERROR_CELL = re.compile(
     re.DOTALL,
 )
 _REF_ATTR = re.compile(rb"(?:^|\s)r=[\"']([A-Za-z]+)(\d+)[\"']")
+_FORMULA = re.compile(rb"<(?:\w+:)?f[\s>/]")  # a formula tag, not <formula1> nor <font>
+# a formula cell: its attributes, the formula (CT_Cell puts <f> first) and its value;
+# no part can run past the next tag, so one pass stays linear on any input
+_FORMULA_CELL = re.compile(
+    rb"<(?:\w+:)?c\s([^>]*?)(?<!/)>\s*<(?:\w+:)?f(?:\s[^>]*?)?(?:/>|>([^<]*)</(?:\w+:)?f>)"
+    rb"\s*(?:<(?:\w+:)?v>([^<]*)<|<(?:\w+:)?v\s*/>)?"
+)
+_STRING_TYPE = re.compile(rb"\bt=[\"']str[\"']")
 _ATTR = re.compile(rb"([\w:]+)=[\"']([^\"']*)[\"']")
 
 
 class CellError(str):
     """A formula error value (`#DIV/0!`, `#REF!`...) read from the sheet XML: calamine
     gives such a cell as empty, which would be reported as a value not entered."""
+
+
+class Uncomputed(CellError):
+    """A formula saved without its value (`=SUM(D2:D3)`), as a program that writes a
+    workbook and never opens it leaves it: calamine drops such a cell altogether, which
+    would be reported as a value not entered.  Excel or LibreOffice compute it on save."""
 
 
 class _Member(NamedTuple):
@@ -209,9 +224,9 @@ def first_look(data: bytes) -> str | None:
     return None
 
 
-def precheck_xlsx(data: bytes, limits: Limits) -> dict[str, dict[tuple[int, int], str]]:
+def precheck_xlsx(data: bytes, limits: Limits) -> dict[str, dict[tuple[int, int], CellError]]:
     """Refuse what is not a plain xlsx of a report's size before calamine sees it; return
-    the formula error cells found, {sheet name: {(row0, col0): "#DIV/0!"}}.
+    the formula error and uncomputed cells found, {sheet name: {(row0, col0): "#DIV/0!"}}.
 
     Cheap (the central directory, then one pass of a regex over each worksheet, read a
     megabyte at a time and stopped at the first cap exceeded), because what calamine
@@ -319,15 +334,15 @@ def _inflate(data: bytes, m: _Member) -> Iterator[bytes]:
         raise Unreadable(_CORRUPT) from None
 
 
-def _scan_xml(chunks: Iterator[bytes], limits: Limits) -> dict[tuple[int, int], str]:
+def _scan_xml(chunks: Iterator[bytes], limits: Limits) -> dict[tuple[int, int], CellError]:
     """Check one worksheet: no DTD (entity expansion) in its first chunk, and the caps
     (declared dimension, largest cell reference, rows, cells); return its formula
-    error cells."""
+    error cells and its formulas saved without a value."""
     head = next(chunks, b"")
     if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
         raise Unreadable("tệp chứa khai báo DOCTYPE/ENTITY, không phải tệp .xlsx hợp lệ")
     rows = cells = 0
-    errors: dict[tuple[int, int], str] = {}
+    errors: dict[tuple[int, int], CellError] = {}
     for i, text in enumerate(_whole_rows(itertools.chain([head], chunks))):
         if i == 0 and (dim := _DIMENSION.search(text)):
             _check_ref(dim.group(1), dim.group(2), limits, "tệp khai báo vùng dữ liệu đến ô")
@@ -341,6 +356,8 @@ def _scan_xml(chunks: Iterator[bytes], limits: Limits) -> dict[tuple[int, int], 
             raise Unreadable(f"một trang tính có hơn {fmt(limits.max_cells)} ô")
         if _ERROR_TYPE.search(text):
             errors.update(_error_cells(text))
+        if _FORMULA.search(text):
+            errors.update(_uncomputed_cells(text))
     return errors
 
 
@@ -399,21 +416,34 @@ def _column_number(letters: bytes) -> int:
     return n
 
 
-def _error_cells(text: bytes) -> dict[tuple[int, int], str]:
+def _error_cells(text: bytes) -> dict[tuple[int, int], CellError]:
     """{(row0, col0): "#DIV/0!"} of the cells typed `t="e"` that carry a reference."""
     out = {}
     for before, after, value in _ERROR_CELL.findall(text):
         ref = _REF_ATTR.search(before + b" " + after)
         if ref:
-            out[int(ref.group(2)) - 1, _column_number(ref.group(1)) - 1] = value.decode(
-                "utf-8", "replace"
-            ).strip()
+            out[int(ref.group(2)) - 1, _column_number(ref.group(1)) - 1] = CellError(
+                value.decode("utf-8", "replace").strip()
+            )
+    return out
+
+
+def _uncomputed_cells(text: bytes) -> dict[tuple[int, int], CellError]:
+    """{(row0, col0): "=SUM(D2:D3)"} of the formula cells with no value saved (an empty
+    `<v>` or none; a text formula whose value is "" keeps its `t="str"`)."""
+    out: dict[tuple[int, int], CellError] = {}
+    for attrs, formula, value in _FORMULA_CELL.findall(text):
+        ref = _REF_ATTR.search(attrs)
+        if ref is None or value or _STRING_TYPE.search(attrs):
+            continue
+        shown = html.unescape(formula.decode("utf-8", "replace"))
+        out[int(ref.group(2)) - 1, _column_number(ref.group(1)) - 1] = Uncomputed(f"={shown}")
     return out
 
 
 def _errors_by_sheet(
-    data: bytes, members: list[_Member], errors: dict[str, dict[tuple[int, int], str]]
-) -> dict[str, dict[tuple[int, int], str]]:
+    data: bytes, members: list[_Member], errors: dict[str, dict[tuple[int, int], CellError]]
+) -> dict[str, dict[tuple[int, int], CellError]]:
     """Error cells by sheet name: workbook.xml names each sheet's relationship id, its
     rels file the member it lives in.  Only read when a sheet has error cells."""
     by_name = {m.name: m for m in members}
@@ -468,6 +498,12 @@ def parse_xlsx(data: bytes, limits: Limits = Limits()) -> Parsed:
         for s in layout.REQUIRED_SHEETS
         if s not in sheets
     ]
+    out.problems += [
+        problem("formula_uncomputed", layout.cell_ref(name, r, c), value)
+        for name in sheets
+        for (r, c), value in sorted(errors.get(name, {}).items())
+        if type(value) is Uncomputed
+    ]
     if layout.INFO_SHEET in sheets:
         _read_info(sheets[layout.INFO_SHEET], out)
     else:
@@ -492,7 +528,7 @@ class Grid:
 
     __slots__ = ("c0", "r0", "rows")
 
-    def __init__(self, sheet: Any, errors: dict[tuple[int, int], str]) -> None:
+    def __init__(self, sheet: Any, errors: dict[tuple[int, int], CellError]) -> None:
         start = sheet.start
         self.r0: int
         self.c0: int
@@ -500,8 +536,12 @@ class Grid:
         self.rows = sheet.to_python() if start is not None else []
         for (r, c), value in errors.items():
             i, j = r - self.r0, c - self.c0
-            if 0 <= i < len(self.rows) and 0 <= j < len(self.rows[i]):
-                self.rows[i][j] = CellError(value)
+            if i < 0 or j < 0:  # before the first cell calamine kept: the header is there
+                continue
+            # an uncomputed formula may lie past calamine's last row or column
+            self.rows.extend([] for _ in range(i + 1 - len(self.rows)))
+            self.rows[i].extend([""] * (j + 1 - len(self.rows[i])))
+            self.rows[i][j] = value
 
     def cell(self, row: list, c: int) -> object:
         """The value at column `c` of one of `rows`, None when empty."""
@@ -577,7 +617,27 @@ def _read_info(grid: Grid, out: Parsed) -> None:
             continue
         key = keys.get(_norm(v))
         if key is not None and key not in out.info:
-            out.info[key] = (_text(row[value_j]) if 0 <= value_j < n else None, f"{prefix}{r + 1}")
+            value = row[value_j] if 0 <= value_j < n else None
+            cell = f"{prefix}{r + 1}"
+            if key in layout.DATE_INFO_KEYS and not isinstance(value, CellError):
+                out.info[key] = (_info_day(key, value, cell, out.problems), cell)
+            else:
+                out.info[key] = (_text(value), cell)
+
+
+def _info_day(key: str, value: object, cell: str, problems: list[Problem]) -> str | None:
+    """A day of ThongTin (ngày lập) as dd/mm/yyyy, whether it came as a date cell, as a
+    date serial without its format (46008) or as typed text ("05/01/2026"); text that is
+    no day is kept as typed, and an error on its cell."""
+    text = _text(value)
+    if text is None:
+        return None
+    day = read_day(text)
+    if day is None:
+        label = dict(layout.INFO_KEYS)[key].split(" (")[0]
+        problems.append(problem("info_date", cell, text, label=label))
+        return text
+    return day.strftime("%d/%m/%Y")
 
 
 @lru_cache(maxsize=1)
@@ -640,6 +700,8 @@ def read_value(
         return Value(code, measure, None, None, note, cell)
     if type(v) is CellError:
         problems.append(problem("formula_error", cell, v, code=code))
+        return Value(code, measure, None, str(v), note, cell)
+    if type(v) is Uncomputed:  # its problem is the workbook's (`parse_xlsx`)
         return Value(code, measure, None, str(v), note, cell)
     if isinstance(v, bool):
         return Value(code, measure, float(v), None, note, cell)

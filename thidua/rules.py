@@ -142,6 +142,16 @@ RULES: dict[str, Rule] = {
         "Chỉ tiêu {code}: ô chứa lỗi công thức {value}.",
         "Sửa công thức hoặc nhập trực tiếp giá trị (ghi 0 nếu không có).",
     ),
+    "formula_uncomputed": Rule(
+        ERROR,
+        "Ô có công thức “{value}” nhưng chưa có giá trị: " + words.UNCOMPUTED_FORMULA + ".",
+        "Sau khi lưu lại, gửi lại tệp; hoặc nhập trực tiếp giá trị vào ô.",
+    ),
+    "info_date": Rule(
+        ERROR,
+        "{label} “{value}” (trang Thông tin) không phải là một ngày.",
+        "Nhập ngày theo dạng ngày/tháng/năm, ví dụ 05/01/2026.",
+    ),
     "not_finite": Rule(
         ERROR,
         "Giá trị “{value}” của {code} không phải là một số hữu hạn.",
@@ -306,8 +316,9 @@ def problem(
 
 
 # a parenthesis of ASCII text with a word in it: a library's words, never ours (ours
-# carry Vietnamese letters: "(chỉ nhận .xlsx, .csv hoặc thư .eml)")
-_ENGLISH = re.compile(r"\s*\([ -'*-~]*[A-Za-z]{3,}[ -'*-~]*\)")
+# carry Vietnamese letters, "(chỉ nhận .xlsx, .csv hoặc thư .eml)", or a file suffix
+# alone, "(.xls)", which is no word)
+_ENGLISH = re.compile(r"\s*\([ -'*-~]*(?<![.\w])[A-Za-z]{3,}[ -'*-~]*\)")
 
 
 def plain_reason(reason: str) -> str:

@@ -74,16 +74,7 @@ def _initiatives_sheet(wb: Workbook, fmt: _Formats, rows: Iterable[Sequence[Valu
         day_col,
         last,
         day_col,
-        {
-            "validate": "date",
-            "criteria": ">=",
-            "value": date(2000, 1, 1),
-            "input_title": "Ngày áp dụng",
-            "input_message": "Nhập ngày dạng ngày/tháng/năm, "
-            "ví dụ 15/09/2025, trong thời gian của kỳ báo cáo.",
-            "error_title": "Ngày áp dụng",
-            "error_message": "Nhập một ngày (ngày/tháng/năm).",
-        },
+        _date_validation("Ngày áp dụng", "ví dụ 15/09/2025, trong thời gian của kỳ báo cáo"),
     )
     level_col = _index(layout.INITIATIVE_COLUMNS, "recognition")
     initiative_sheet.data_validation(
@@ -93,12 +84,25 @@ def _initiatives_sheet(wb: Workbook, fmt: _Formats, rows: Iterable[Sequence[Valu
         level_col,
         {
             "validate": "list",
-            "source": list(layout.RECOGNITION_LEVELS),
+            "source": _list_range("recognition"),
             "error_type": "information",
             "input_title": "Cấp công nhận",
             "input_message": "Chọn cấp công nhận sáng kiến (nếu có).",
         },
     )
+
+
+def _date_validation(title: str, hint: str) -> dict:
+    """A date cell's validation: a day from 2000 on, typed as ngày/tháng/năm."""
+    return {
+        "validate": "date",
+        "criteria": ">=",
+        "value": date(2000, 1, 1),
+        "input_title": title,
+        "input_message": f"Nhập ngày dạng ngày/tháng/năm, {hint}.",
+        "error_title": title,
+        "error_message": "Nhập một ngày (ngày/tháng/năm).",
+    }
 
 
 def _proposals_sheet(
@@ -108,11 +112,11 @@ def _proposals_sheet(
     first, last = layout.FIRST_DATA_ROW - 1, layout.FIRST_DATA_ROW - 1 + 200
     proposal_sheet = _rows_sheet(wb, fmt, layout.PROPOSAL_SHEET, layout.PROPOSAL_COLUMNS, rows)
     proposal_sheet.data_validation(
-        first, 1, last, 1, {"validate": "list", "source": list(layout.SUBJECT_TYPES)}
+        first, 1, last, 1, {"validate": "list", "source": _list_range("subject_type")}
     )
     gender = _index(layout.PROPOSAL_COLUMNS, "gender")
     proposal_sheet.data_validation(
-        first, gender, last, gender, {"validate": "list", "source": list(layout.GENDERS)}
+        first, gender, last, gender, {"validate": "list", "source": _list_range("gender")}
     )
     year = _index(layout.PROPOSAL_COLUMNS, "birth_year")
     proposal_sheet.data_validation(
@@ -138,7 +142,7 @@ def _proposals_sheet(
             form_col,
             {
                 "validate": "list",
-                "source": f"={layout.LISTS_SHEET}!$B$2:$B${1 + len(cycle.reward_forms)}",
+                "source": _range(1, len(cycle.reward_forms)),
                 "input_title": "Hình thức đề nghị",
                 "input_message": "Chọn hình thức khen thưởng được phép trong kỳ này.",
                 "error_title": "Hình thức đề nghị",
@@ -173,11 +177,10 @@ class _Formats:
         )
         self.input = wb.add_format({"locked": False, "valign": "top"})
         self.input_wrap = wb.add_format({"locked": False, "text_wrap": True, "valign": "top"})
-        # percent cells hold 0-100 and show "85 %"; see README "Tỷ lệ phần trăm"
-        self.percent = wb.add_format(
-            {"locked": False, "valign": "top", "num_format": 'General" %"'}
-        )
         self.day = wb.add_format({"num_format": "dd/mm/yyyy", "valign": "top"})
+        self.day_input = wb.add_format(
+            {"locked": False, "num_format": "dd/mm/yyyy", "valign": "top", "align": "left"}
+        )
         self.title = wb.add_format({"bold": True, "font_size": 14, "text_wrap": True})
         self.heading = wb.add_format({"bold": True, "font_size": 12, "font_color": "#1F4E79"})
         self.text = wb.add_format({"text_wrap": True, "valign": "top"})
@@ -214,11 +217,28 @@ def _index(columns: Sequence[layout.Column], key: str) -> int:
 
 
 def _lists_sheet(wb: Workbook, cfg: Config, cycle: Cycle) -> None:
+    """The hidden DanhMuc: the cycle's reward forms (A codes, B labels), then one
+    column per fixed drop-down (`layout.DROPDOWNS`)."""
     ws = wb.add_worksheet(layout.LISTS_SHEET)
     ws.write_row(0, 0, ["Mã hình thức", "Hình thức khen thưởng"])
     for i, code in enumerate(cycle.reward_forms, start=1):
         ws.write_row(i, 0, [code, cfg.reward_forms[code]])
+    for col, (header, items) in enumerate(layout.DROPDOWNS.values(), start=2):
+        ws.write(0, col, header)
+        ws.write_column(1, col, items)
     ws.hide()
+
+
+def _range(col: int, length: int) -> str:
+    """`=DanhMuc!$C$2:$C$5`: the source of a drop-down, `length` items of column `col`."""
+    letter = layout.column_letter(col)
+    return f"={layout.LISTS_SHEET}!${letter}$2:${letter}${1 + length}"
+
+
+def _list_range(name: str) -> str:
+    """The source of the fixed drop-down `name` (a key of `layout.DROPDOWNS`)."""
+    col = 2 + list(layout.DROPDOWNS).index(name)
+    return _range(col, len(layout.DROPDOWNS[name][1]))
 
 
 GUIDE_WIDTH = 72  # column A of the guide, in character widths
@@ -337,7 +357,7 @@ def _fill_lines(fmt: _Formats, cfg: Config, cycle: Cycle) -> list[tuple[str, obj
         (
             (
                 f"1. Trang “{titles[layout.INFO_SHEET]}” (ThongTin): ghi người lập biểu, điện thoại, "
-                "ngày lập, thủ trưởng đơn vị"
+                "ngày lập (ngày/tháng/năm, ví dụ 05/01/2026), thủ trưởng đơn vị"
                 + (
                     "."
                     if cycle.targets
@@ -361,8 +381,9 @@ def _fill_lines(fmt: _Formats, cfg: Config, cycle: Cycle) -> list[tuple[str, obj
         ),
         (
             (
-                "3. Tỷ lệ phần trăm: nhập số từ 0 đến 100, ví dụ 85 (ô hiện “85 %”); nhập “85%” "
-                "cũng được. Một số nhỏ hơn 1 (ví dụ 0,85) được hiểu là 85 %."
+                "3. Tỷ lệ phần trăm (đơn vị tính %): nhập số từ 0 đến 100, ví dụ 85 (ô hiện “85”); "
+                "nhập “85%” cũng được (ô hiện “85%”). Một số nhỏ hơn 1 (ví dụ 0,85) được hiểu "
+                "là 85 %."
             ),
             fmt.text,
         ),
@@ -404,7 +425,11 @@ def _info_sheet(
         ws.write_string(row, 1, labels.get(key, label), fmt.locked)
         value = overrides.get(key, prefilled.get(key))
         key_cell = key in layout.REQUIRED_INFO_KEYS and key not in overrides
-        _write_value(ws, row, 2, value, fmt.locked if key_cell else fmt.input_wrap)
+        if key in layout.DATE_INFO_KEYS:
+            _write_value(ws, row, 2, value, fmt.day_input)
+            ws.data_validation(row, 2, row, 2, _date_validation(label[:32], "ví dụ 05/01/2026"))
+        else:
+            _write_value(ws, row, 2, value, fmt.locked if key_cell else fmt.input_wrap)
         if key in layout.NARRATIVE_KEYS and not cycle.targets:
             limit = cfg.settings.checks.narrative_max_chars
             ws.set_row(row, 60)
@@ -484,7 +509,7 @@ def _indicator_sheet(
             value = values.get(
                 (ind.code, column.key), values.get(ind.code) if len(value_cols) == 1 else None
             )
-            _write_value(ws, row, col, value, fmt.percent if ind.type == "percent" else fmt.input)
+            _write_value(ws, row, col, value, fmt.input)
             ws.data_validation(row, col, row, col, _validation(ind))
         ws.write_blank(row, first_value + len(value_cols), None, fmt.input_wrap)
     ws.protect()
@@ -500,12 +525,14 @@ def _validation(ind: Indicator) -> dict:
     if ind.type == "bool":
         return {
             "validate": "list",
-            "source": ["0", "1"],
+            "source": _list_range("bool"),
             "error_message": "Nhập 1 (có) hoặc 0 (không).",
             **message,
         }
     low = ind.min if ind.min is not None else 0
     if ind.type == "percent":
+        # a plain number format: 85 shows 85, and "85%" typed shows 85% (the
+        # spreadsheet stores 0.85 with its own percent format; read as 85)
         return {
             "validate": "decimal",
             "criteria": "between",
@@ -513,6 +540,7 @@ def _validation(ind: Indicator) -> dict:
             "maximum": ind.max if ind.max is not None else 100,
             "error_message": "Tỷ lệ phần trăm từ 0 đến 100, ví dụ 85 hoặc 85%.",
             **message,
+            "input_message": "Tỷ lệ phần trăm (%): nhập số từ 0 đến 100, ví dụ 85 hoặc 85%.",
         }
     return {
         "validate": "integer" if ind.type == "int" else "decimal",

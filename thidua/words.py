@@ -45,6 +45,9 @@ REFUSAL = {
     ),
 }
 
+# A formula saved without its value (a workbook written by a program, never opened)
+UNCOMPUTED_FORMULA = "công thức chưa được tính; mở tệp bằng Excel hoặc LibreOffice rồi lưu lại"
+
 # The answer to a file sent again after it was accepted (`acknowledge.resend_email`)
 RESENT = "Tệp này đã nhận trước đó, lúc {when}, và đã được ghi nhận; không cần gửi lại."
 

@@ -259,7 +259,7 @@ def _formulas(add, wb) -> None:
         cls,
         "rejected",
         set_cell(wb(16), "D2", '<c r="D2"><f>SUM(D3:D4)</f></c>'),
-        "Chưa nhập giá trị",
+        "công thức chưa được tính",  # was «Chưa nhập giá trị» (issue 23)
     )
     add(
         "cong-thuc-co-gia-tri.xlsx",
