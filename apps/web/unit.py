@@ -26,9 +26,10 @@ from apps.web.guards import (
 from apps.web.site import Site, WebError, site
 from pipeline.links import open_link
 from pipeline.review import unit_view
+from pipeline.templates import workbook
 from pipeline.upload import Uploaded, upload
 from thidua.links import LinkClaim
-from thidua.template import build_workbook, template_filename
+from thidua.template import template_filename
 
 router = APIRouter(prefix="/u")
 SiteDep = Annotated[Site, Depends(site)]
@@ -54,8 +55,10 @@ def unit_csrf(key: str, claim: LinkClaim) -> str:
     return hmac.new(key.encode(), f"csrf/{claim.link_id}".encode(), "sha256").hexdigest()
 
 
-def plan_cycle(s: Site, claim: LinkClaim) -> bool:
-    return s.ws.config.cycle(claim.cycle).kind == "ke_hoach"
+def asks_document(s: Site, claim: LinkClaim) -> bool:
+    """Whether the cycle asks for the unit's own document (its plan, its written review):
+    the page then has a second field for it."""
+    return s.ws.config.cycle(claim.cycle).document_required
 
 
 async def unit_page(
@@ -83,7 +86,7 @@ async def unit_page(
         upload_error=upload_error,
         csrf=unit_csrf(s.key, claim),
         max_mb=s.web.max_upload_mb,
-        plan_cycle=plan_cycle(s, claim),
+        asks_document=asks_document(s, claim),
     )
 
 
@@ -95,7 +98,7 @@ async def unit_home(request: Request, token: str, claim: Claim, s: SiteDep) -> H
 @router.get("/{token}/template")
 async def unit_template(claim: Claim, s: SiteDep) -> Response:
     unit, cycle = s.ws.config.unit(claim.unit), s.ws.config.cycle(claim.cycle)
-    data = await run_in_threadpool(build_workbook, s.ws.config, unit, cycle)
+    data = await run_in_threadpool(workbook, s.ws, unit, cycle)
     disposition = f'attachment; filename="{template_filename(unit, cycle)}"'
     return Response(data, media_type=XLSX_TYPE, headers={"Content-Disposition": disposition})
 
@@ -113,11 +116,11 @@ async def unit_upload(request: Request, token: str, claim: Claim, s: SiteDep) ->
 
 async def receive(request: Request, s: Site, claim: LinkClaim) -> Uploaded:
     """Read the form under the cap, check its token and files, and collect the workbook
-    (with the plan document, in the plan cycle): batched with the uploads waiting (the
+    (with the unit's document, in a cycle that asks for it): batched with the uploads waiting (the
     queue), else alone.  Refused for what the page shows above its form."""
     max_mb = s.web.max_upload_mb
-    # the plan cycle takes the plan document too: each file under the same cap
-    limit = int(max_mb * 2**20) * (2 if plan_cycle(s, claim) else 1) + MULTIPART_SLACK
+    # a cycle asking for the unit's document takes it too: each file under the same cap
+    limit = int(max_mb * 2**20) * (2 if asks_document(s, claim) else 1) + MULTIPART_SLACK
     await read_capped(request, limit, too_big(max_mb))
     form = await request.form(max_files=2, max_fields=4)
     if not same_token(form.get("csrf"), unit_csrf(s.key, claim)):
@@ -132,7 +135,8 @@ async def receive(request: Request, s: Site, claim: LinkClaim) -> Uploaded:
     await form.close()
     document = None
     if plan_data:
-        document = (document_kind(plan_type, plan_data, max_mb), plan_data)
+        name = s.ws.config.cycle(claim.cycle).document_vi
+        document = (document_kind(plan_type, plan_data, max_mb, name), plan_data)
     check_workbook(book.filename or "", data, max_mb)
     uploads = request.app.state.uploads
     return await run_in_threadpool(

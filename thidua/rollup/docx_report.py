@@ -18,6 +18,7 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Mm, Pt
 
+from thidua import layout
 from thidua.calendar import format_date_vi
 from thidua.config import Config, Cycle
 from thidua.rollup import contents as plan
@@ -31,8 +32,8 @@ from thidua.rollup.model import (
     percent_vi,
     period_of,
     ratio_names,
+    year_label,
 )
-from thidua.rollup.phase import year_label
 from thidua.settings import Settings
 
 Tables = dict[str, pd.DataFrame]
@@ -159,7 +160,7 @@ def write(
     _section_awards(doc, tables, ctx)
     if ctx["kind"] == "phase":
         _section_assessment(doc, tables, ctx)
-        _section_lessons(doc, ctx)
+        _section_lessons(doc, tables, ctx)
         _section_directions(doc, tables, ctx, "VII.")
     else:
         _section_difficulties(doc, tables, ctx)
@@ -544,6 +545,11 @@ def _section_individuals(doc: Any, tables: Tables) -> None:
     )
 
 
+def _has_narrative(tables: Tables, key: str) -> bool:
+    df = tables.get("narratives")
+    return df is not None and bool((df["key"] == key).any())
+
+
 def _narratives(doc: Any, tables: Tables, key: str, ctx: dict[str, Any]) -> int:
     """The units' own words for one narrative field, a paragraph per unit; a text over
     `[checks] narrative_max_chars` (a warning at collection) is quoted up to the limit."""
@@ -552,15 +558,15 @@ def _narratives(doc: Any, tables: Tables, key: str, ctx: dict[str, Any]) -> int:
         return 0
     df = df[df["key"] == key]
     limit = ctx["cfg"].settings.checks.narrative_max_chars
-    # units that wrote the same words are named together, on one line
-    groups: dict[str, list[str]] = {}
+    # units that wrote the same words (spacing and case aside) are named together, once
+    groups: dict[str, tuple[str, list[str]]] = {}
     for r in df.itertuples():
         text = r.text if len(r.text) <= limit else r.text[:limit].rstrip() + "…"
-        groups.setdefault(text, []).append(r.name)
-    for text, names in list(groups.items())[:MAX_LISTED]:
+        groups.setdefault(layout.same_text(text), (text, []))[1].append(r.name)
+    for text, names in list(groups.values())[:MAX_LISTED]:
         _para(doc, f"- {'; '.join(names)}: {text}", indent=True)
     if len(groups) > MAX_LISTED:
-        rest = sum(len(n) for n in list(groups.values())[MAX_LISTED:])
+        rest = sum(len(n) for _, n in list(groups.values())[MAX_LISTED:])
         _para(
             doc,
             f"(Và {rest} đơn vị khác, chi tiết tại bảng tổng hợp kèm theo.)",
@@ -710,9 +716,12 @@ def _section_difficulties(
     tables: Tables,
     ctx: dict[str, Any],
     heading: tuple[str, int] = ("V. KHÓ KHĂN, VƯỚNG MẮC VÀ NGUYÊN NHÂN", 1),
+    key: str = "kho_khan",
 ) -> None:
+    """The units' difficulties (a review's hạn chế: `key`), who did not report or was
+    late, who has no plan."""
     _heading(doc, *heading)
-    n = _narratives(doc, tables, "kho_khan", ctx)
+    n = _narratives(doc, tables, key, ctx)
     missing = tables["missing"]
     absent, late = missing[missing["status"] == "missing"], missing[missing["status"] == "late"]
     if len(absent):
@@ -745,17 +754,23 @@ def _section_assessment(doc: Any, tables: Tables, ctx: dict[str, Any]) -> None:
         "yếu tăng qua từng năm (mục II)."
     )
     _para(doc, texts.text("uu_diem", strengths), indent=True)
-    _section_difficulties(doc, tables, ctx, ("2. Hạn chế, khó khăn", 2))
+    _narratives(doc, tables, "uu_diem", ctx)
+    _section_difficulties(doc, tables, ctx, ("2. Hạn chế, khó khăn", 2), "han_che")
     _heading(doc, "3. Nguyên nhân", level=2)
-    causes = (
-        "Nguyên nhân của những hạn chế chủ yếu do các khó khăn, vướng mắc các đơn vị nêu "
-        "trên; một số đơn vị chưa bố trí người theo dõi, tổng hợp số liệu thường xuyên."
-    )
-    _para(doc, texts.text("nguyen_nhan", causes), indent=True)
+    if not _narratives(doc, tables, "nguyen_nhan", ctx):  # no unit named its causes
+        causes = (
+            "Nguyên nhân của những hạn chế chủ yếu do các khó khăn, vướng mắc các đơn vị nêu "
+            "trên; một số đơn vị chưa bố trí người theo dõi, tổng hợp số liệu thường xuyên."
+        )
+        _para(doc, texts.text("nguyen_nhan", causes), indent=True)
 
 
-def _section_lessons(doc: Any, ctx: dict[str, Any]) -> None:
+def _section_lessons(doc: Any, tables: Tables, ctx: dict[str, Any]) -> None:
+    """The units' own lessons (ThongTin bai_hoc of the review); the general lessons of
+    the plan's experience only when no unit wrote one."""
     _heading(doc, "VI. BÀI HỌC KINH NGHIỆM")
+    if _narratives(doc, tables, "bai_hoc", ctx):
+        return
     for n, line in enumerate(LESSONS, 1):
         _para(doc, "- " + ctx["texts"].text(f"bai_hoc_{n}", line), indent=True)
 
@@ -767,6 +782,9 @@ def _section_directions(doc: Any, tables: Tables, ctx: dict[str, Any], number: s
     _heading(doc, f"1. Phương hướng, nhiệm vụ{DIRECTIONS_WHEN.get(cycle.kind, '')}", level=2)
     for n, line in enumerate(DIRECTIONS, 1):
         _para(doc, "- " + ctx["texts"].text(f"phuong_huong_{n}", line), indent=True)
+    if ctx["kind"] == "phase" and _has_narrative(tables, "phuong_huong"):
+        _para(doc, "Phương hướng, nhiệm vụ các đơn vị đề ra:", indent=True)
+        _narratives(doc, tables, "phuong_huong", ctx)
     _heading(doc, "2. Đề xuất, kiến nghị", level=2)
     n = _narratives(doc, tables, "de_xuat", ctx)
     cap_tren = [f for f, a in ctx["cfg"].reward_authority.items() if a == "cap_tren"]
