@@ -64,9 +64,10 @@ REVIEW_NARRATIVE = (
 # Every key a ThongTin sheet may carry (the parser reads any of them, in any cycle).
 INFO_KEYS = tuple(dict.fromkeys(IDENTITY_KEYS + ANNUAL_NARRATIVE + REVIEW_NARRATIVE))
 REQUIRED_INFO_KEYS = ("ma_don_vi", "ky_bao_cao")
-# The narrative fields a report cycle (not the plan cycle) asks for, with the section of
-# the commune's report each is compiled into.  Empty or too long (settings.toml
-# [checks] narrative_max_chars) is a warning, never an error.
+# Every narrative key of any cycle (what the rollup and the copy check read).  Which a
+# cycle asks for, with the section of the commune's report each is compiled into:
+# `narrative_sections`.  Empty or too long (settings.toml [checks]
+# narrative_max_chars) is a warning, never an error.
 NARRATIVE_KEYS = tuple(dict.fromkeys(k for k, _ in ANNUAL_NARRATIVE + REVIEW_NARRATIVE))
 ANNUAL_SECTIONS = {
     "tom_tat": "II. Kết quả thực hiện",

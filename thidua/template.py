@@ -58,11 +58,11 @@ def build_workbook(
     _info_sheet(wb, fmt, cfg, unit, cycle, info or {})
     # only the indicators the unit holds (its kind, and its tags: HC01-HC03 only at the
     # public-service centre); the parser warns about a row of another unit's indicator
-    indicator_sheet = _indicator_sheet(
-        wb, fmt, cfg.indicators_for(unit), cycle, values or {}, basis_dates(cfg, cycle)
-    )
+    indicators, basis = cfg.indicators_for(unit), basis_dates(cfg, cycle)
+    indicator_sheet = _indicator_sheet(wb, fmt, indicators, cycle, values or {}, basis)
     if cycle.kind in REVIEW_KINDS:
-        _earlier_columns(indicator_sheet, fmt, cfg, unit, cycle, earlier or {})
+        years = phase_years(cfg, cycle)
+        _earlier_columns(indicator_sheet, fmt, indicators, cycle, years, basis, earlier or {})
     _initiatives_sheet(wb, fmt, initiatives)
     _proposals_sheet(wb, fmt, cycle, proposals)
     _lists_sheet(wb, cfg, cycle)
@@ -513,22 +513,26 @@ def _indicator_sheet(
 
 
 def _earlier_columns(
-    ws: Worksheet, fmt: _Formats, cfg: Config, unit: Unit, cycle: Cycle, earlier: Earlier
+    ws: Worksheet,
+    fmt: _Formats,
+    indicators: list[Indicator],
+    cycle: Cycle,
+    years: list[Cycle],
+    basis: Sequence[tuple[str, date, date]],
+    earlier: Earlier,
 ) -> None:
     """Right of Ghi chú, locked: the unit's accepted figure of each year of the phase
     ("2025 (từ 21/08)", "2026", …), then how the review value is counted ("lũy kế từ …
     đến …" / "mức đạt tại …"), so a clerk does not re-add the years by hand.  The parser
     reads the value columns by their header and never these."""
     first = len(layout.indicator_columns(cycle))
-    years = phase_years(cfg, cycle)
-    basis = basis_dates(cfg, cycle)
     for j, year in enumerate(years):
         ws.write(layout.HEADER_ROW - 1, first + j, year_label(year), fmt.header)
         ws.set_column(first + j, first + j, 14)
     rule_col = first + len(years)
     ws.write(layout.HEADER_ROW - 1, rule_col, RULE_HEADER, fmt.header)
     ws.set_column(rule_col, rule_col, 40)
-    for i, ind in enumerate(cfg.indicators_for(unit)):
+    for i, ind in enumerate(indicators):
         row = layout.FIRST_DATA_ROW - 1 + i
         for j, year in enumerate(years):
             value = earlier.get(year.id, {}).get(ind.code)

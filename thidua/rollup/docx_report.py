@@ -782,7 +782,7 @@ def _section_directions(doc: Any, tables: Tables, ctx: dict[str, Any], number: s
     _heading(doc, f"1. Phương hướng, nhiệm vụ{DIRECTIONS_WHEN.get(cycle.kind, '')}", level=2)
     for n, line in enumerate(DIRECTIONS, 1):
         _para(doc, "- " + ctx["texts"].text(f"phuong_huong_{n}", line), indent=True)
-    if ctx["kind"] == "phase" and _has_narrative(tables, "phuong_huong"):
+    if _has_narrative(tables, "phuong_huong"):  # a review's units' own directions
         _para(doc, "Phương hướng, nhiệm vụ các đơn vị đề ra:", indent=True)
         _narratives(doc, tables, "phuong_huong", ctx)
     _heading(doc, "2. Đề xuất, kiến nghị", level=2)
