@@ -125,16 +125,21 @@ VALUES_VI: dict[str, dict[Any, str]] = {
 
 
 def _print_table(
-    title: str, rows: list[dict], columns: list[str] | None = None, tz: tzinfo | None = None
+    title: str,
+    rows: list[dict],
+    columns: list[str] | None = None,
+    tz: tzinfo | None = None,
+    headers: dict[str, str] | None = None,
 ) -> None:
-    """A rich table; timestamps shown in `tz` (the commune's time zone)."""
+    """A rich table; timestamps shown in `tz` (the commune's time zone); `headers`
+    names columns the words do not (or name otherwise in this table)."""
     from rich.console import Console
     from rich.table import Table
 
     columns = columns or (list(rows[0]) if rows else [])
     table = Table(title=title)
     for c in columns:
-        table.add_column(words.HEADER.get(c, c))
+        table.add_column((headers or {}).get(c) or words.HEADER.get(c, c))
     for row in rows:
         table.add_row(
             *[
@@ -284,8 +289,8 @@ def _print_status(
 ) -> None:
     """The tables of `thidua status`: cycles, bounced addresses, the cycle's units, unreadable."""
     tz = ws.config.settings.calendar.tz
-    plan = {c.id for c in ws.config.cycles if c.kind == "ke_hoach"}
-    # the plan document is asked for in the plan cycle only: its count shown there
+    plan = {c.id for c in ws.config.cycles if c.document_required}
+    # the unit's document (plan, written review) is asked for in some cycles: counted there
     _print_table(
         "Tình hình nộp báo cáo theo kỳ",
         [r | {"plan_documents": r["plan_documents"] if r["cycle"] in plan else None} for r in rows],
@@ -314,6 +319,7 @@ def _print_status(
                 *(["plan_document"] if cycle in plan else []),
             ],
             tz,
+            {"plan_document": ws.config.cycle(cycle).document_vi},
         )
     if unreadable:
         _print_table(
@@ -411,12 +417,15 @@ def template(
         typer.Option("-o", "--output", help="File to write (default: CYCLE_UNIT.xlsx here)."),
     ] = None,
 ) -> None:
-    """Write the prefilled xlsx template (biểu mẫu) of a unit for a cycle."""
-    from thidua.template import template_filename, write_template
+    """Write the prefilled xlsx template (biểu mẫu) of a unit for a cycle; a review's
+    shows the unit's accepted figures of each year of the phase, read-only."""
+    from pipeline.templates import workbook
+    from thidua.template import template_filename
 
     ws = _workspace()
     u, c = ws.config.unit(unit), ws.config.cycle(cycle)
-    path = write_template(ws.config, u, c, output or Path(template_filename(u, c)))
+    path = output or Path(template_filename(u, c))
+    path.write_bytes(workbook(ws, u, c))
     typer.echo(f"đã ghi {path}")
 
 

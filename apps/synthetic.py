@@ -13,7 +13,7 @@ import random
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from thidua.config import Config, Cycle, Unit
+from thidua.config import REVIEW_KINDS, Config, Cycle, Unit
 from thidua.workspace import Workspace
 
 FIELDS = ("Chuyển đổi số", "Cải cách hành chính", "Giáo dục", "Y tế", "Nông nghiệp")
@@ -146,8 +146,21 @@ NARRATIVES: dict[str, dict[str, str]] = {
 }
 
 
-def narrative(unit: Unit) -> dict[str, str]:
-    return dict(NARRATIVES.get(unit.kind, {}))
+# A review's own assessment (sơ kết, tổng kết), the same for every unit kind: units copy
+# the commune's guidance, and the report writes such a text once.
+REVIEW_NARRATIVES = {
+    "uu_diem": "Cán bộ, người dân tích cực hưởng ứng; các chỉ tiêu chủ yếu tăng qua từng năm",
+    "han_che": "Kỹ năng số của một bộ phận người dân, người cao tuổi còn hạn chế",
+    "nguyen_nhan": "Thiết bị, hạ tầng số chưa đồng bộ; kinh phí còn hạn hẹp",
+    "bai_hoc": "Gắn phong trào với nhiệm vụ hằng ngày, người đứng đầu làm trước",
+    "phuong_huong": "Duy trì tổ công nghệ số, mở rộng dịch vụ công trực tuyến toàn trình",
+}
+
+
+def narrative(unit: Unit, cycle: Cycle | None = None) -> dict[str, str]:
+    """The unit's ThongTin texts: its kind's four, and a review's own assessment."""
+    review = REVIEW_NARRATIVES if cycle is not None and cycle.kind in REVIEW_KINDS else {}
+    return dict(NARRATIVES.get(unit.kind, {})) | review
 
 
 # People of the demo: an author or a proposed individual is drawn per unit (seeded).
@@ -260,7 +273,7 @@ def workbook(
         info={
             "nguoi_lap": "Trần Văn Bình",
             "dien_thoai": "0912 345 678",
-            **({} if cycle.targets else narrative(unit)),
+            **({} if cycle.targets else narrative(unit, cycle)),
             **(info or {}),
         },
         initiatives=initiative_rows(unit, initiatives, cycle),

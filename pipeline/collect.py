@@ -27,7 +27,7 @@ from pipeline.alerts import alert_failing_mail
 from pipeline.steps import Runner, call
 from thidua import layout
 from thidua.batch import Batch, batch_frames, files_frame, outcomes, values_frame
-from thidua.checks import ACCEPTED, WITH_WARNINGS, Examined
+from thidua.checks import ACCEPTED, WITH_WARNINGS, Examined, Narrative, flag_copied_narratives
 from thidua.examine import examine_all, set_apart
 from thidua.intake import Arrival, Incoming, envelope_key, resent, scan, take_all
 from thidua.package import check_manifests
@@ -205,7 +205,21 @@ def examine(
     if claims:
         batch.examined, batch.misdirected = set_apart(batch.examined, claims)
     batch.values = validate_values(ws, batch.examined, ws.paths.data_docs if docs else None)
+    flag_copied(ws, batch.examined)
     return batch
+
+
+def flag_copied(ws: Workspace, examined: list[Examined]) -> None:
+    """Warn of narratives copied from another unit of the same cycle, as the warehouse
+    holds them (each unit's version that counts): `flag_copied_narratives`."""
+    from warehouse.queries import narratives
+
+    cycles = sorted({ex.cycle.id for ex in examined if ex.cycle and ex.parsed})
+    if not cycles:
+        return
+    with connect(ws.paths.warehouse, read_only=True) as con:
+        known = narratives(con, cycles, list(layout.NARRATIVE_KEYS))
+    flag_copied_narratives(examined, [Narrative(*row) for row in known])
 
 
 def _one_per_file(batch: Batch, examined: list[Examined]) -> list[Examined]:

@@ -16,6 +16,7 @@ import pandas as pd
 from pipeline.alerts import alert_failing_mail
 from pipeline.links import unit_links
 from pipeline.steps import Runner, call
+from pipeline.templates import earlier_figures
 from thidua.calendar import STAGES
 from thidua.config import Config
 from thidua.reminders import (
@@ -69,11 +70,17 @@ def plan_reminders(
 def send(ws: Workspace, planned: pd.DataFrame) -> pd.DataFrame:
     """Send the reminders of a chunk over one SMTP connection (or into the outbox),
     logging each in the `reminders` table right after its SMTP transaction; each
-    carries the unit's upload link when `[web]` is set up (`pipeline.links.unit_links`)."""
+    carries the unit's upload link when `[web]` is set up (`pipeline.links.unit_links`),
+    and a review's template the unit's figures of the phase's years (`earlier`)."""
     pairs = list(zip(planned["unit_code"], planned["cycle_id"], strict=True))
     found = unit_links(ws, pairs)
     if found:
         planned = planned.assign(link=[found[p] for p in pairs])
+    earlier = {
+        cycle_id: earlier_figures(ws, ws.config.cycle(cycle_id), sorted(set(rows["unit_code"])))
+        for cycle_id, rows in planned.groupby("cycle_id")
+    }
+    planned = planned.assign(earlier=[earlier.get(c, {}).get(u, {}) for u, c in pairs])
     from warehouse.writer import record_reminders
 
     with connect(ws.paths.warehouse) as con:

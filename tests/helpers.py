@@ -44,6 +44,18 @@ def drop(inbox: Path, name: str, data: bytes, received=ON_TIME) -> Path:
     return path
 
 
+def collect_cycle(ws: Workspace, setenv, cycle, files: dict[str, bytes], acks: bool = False):
+    """Drop `files` (name → bytes) into the inbox three days before `cycle`'s due date,
+    09:00 local, with THIDUA_NOW an hour later (`setenv`), and collect them."""
+    tz = ws.config.settings.calendar.tz
+    received = datetime.combine(cycle.due - timedelta(days=3), datetime.min.time(), tz)
+    received += timedelta(hours=9)
+    setenv("THIDUA_NOW", (received + timedelta(hours=1)).isoformat())
+    for name, data in files.items():
+        drop(ws.paths.inbox, name, data, received)
+    return collect(Workspace.from_env(), docs=False, acks=acks)
+
+
 def rows(ws: Workspace, sql: str, params=None) -> list[tuple]:
     """What a query returns from the workspace's warehouse, opened read-only."""
     with connect(ws.paths.warehouse, read_only=True) as con:

@@ -66,7 +66,17 @@ def test_demo_tells_the_2025_story(tmp_path):
             "SELECT unit_code, version, outcome FROM submissions "
             "WHERE unit_code = 'CQ-YT' AND cycle_id = 'nam-2025' "
             "ORDER BY version"
-        ).fetchall() == [("CQ-YT", 1, "rejected"), ("CQ-YT", 2, "accepted")]
+        ).fetchall() == [("CQ-YT", 1, "rejected"), ("CQ-YT", 2, "accepted_with_warnings")]
+        # issue 21: its corrected version copies the texts the other offices sent on
+        # 15/12 (synthetic.NARRATIVES, one per kind): warned of, naming the field
+        assert {
+            r[0]
+            for r in con.execute(
+                "SELECT r.rule_id FROM validation_results r JOIN submissions s "
+                "USING (submission_id) WHERE s.unit_code = 'CQ-YT' AND s.version = 2 "
+                "AND s.cycle_id = 'nam-2025'"
+            ).fetchall()
+        } == {"narrative_copied"}
         assert con.execute(
             "SELECT count(*) FROM reminders WHERE unit_code = 'DN-06' AND stage = 'don-doc'"
         ).fetchall() == [(2,)]

@@ -233,3 +233,32 @@ def test_scored_units_are_measured_against_the_targets_they_registered(played, n
     text = "\n".join(p.text for p in Document(result.files["docx"]).paragraphs)
     assert "theo thứ hạng các tỷ lệ so với các đơn vị cùng khối (" not in text
     assert text.count("so với chỉ tiêu đơn vị đã đăng ký (") == scored["kind"].nunique()
+
+
+@pytest.mark.slow
+def test_review_template_shows_the_played_years_and_the_report_the_units_texts(played):
+    """After the play, TX-03's sơ kết template shows its accepted 2025 and 2026 figures
+    (read-only); the sơ kết docx quotes the review texts every unit copied once."""
+    import io
+
+    from docx import Document
+    from openpyxl import load_workbook
+
+    from apps.synthetic import REVIEW_NARRATIVES
+    from pipeline.templates import workbook
+
+    ws, results = played
+    cfg = ws.config
+    accepted = _values(ws, ["nam-2025", "nam-2026"])
+    mine = accepted[accepted["unit_code"] == UNDER]
+    data = workbook(ws, cfg.unit(UNDER), cfg.cycle("so-ket-2027"))
+    sheet = load_workbook(io.BytesIO(data))["ChiTieu"]
+    col = {c.value: c.column - 1 for c in sheet[1]}
+    for label, cycle_id in (("2025 (từ 21/08)", "nam-2025"), ("2026", "nam-2026")):
+        shown = {r[0].value: r[col[label]].value for r in sheet.iter_rows(min_row=2)}
+        sent = mine[mine["cycle_id"] == cycle_id].set_index("indicator_code")["value"]
+        assert shown == sent.to_dict()
+        assert all(r[col[label]].protection.locked for r in sheet.iter_rows(min_row=2))
+    text = "\n".join(p.text for p in Document(results[1].files["docx"]).paragraphs)
+    for key in ("uu_diem", "han_che", "nguyen_nhan", "bai_hoc", "phuong_huong"):
+        assert text.count(REVIEW_NARRATIVES[key]) == 1, key

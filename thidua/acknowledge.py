@@ -79,17 +79,18 @@ def due_clause(cycle: Cycle | None, today: date) -> str:
 
 
 def documents_clause(cycle: Cycle | None, documents: list[str], online: bool = False) -> str | None:
-    """Whether the unit's plan document came: always said in the plan cycle (where the
-    plan is asked for beside the workbook), elsewhere only when a document came.
-    `online`: units have an upload page (the web is set up)."""
+    """Whether the unit's own document came: always said in a cycle that asks for it
+    (`document: required`: the plan, the written sơ kết / tổng kết report), elsewhere
+    only when a document came.  `online`: units have an upload page (the web is set up)."""
     names = ", ".join(f"“{n}”" for n in documents)
-    if cycle is not None and cycle.kind == "ke_hoach":
+    if cycle is not None and cycle.document_required:
+        name = cycle.document_vi
         if documents:
-            return f"Văn bản kế hoạch của đơn vị: đã nhận ({names})."
+            return f"{name} của đơn vị: đã nhận ({names})."
         return (
-            "Văn bản kế hoạch của đơn vị: chưa nhận được. Đề nghị gửi văn bản kế hoạch "
+            f"{name} của đơn vị: chưa nhận được. Đề nghị gửi {name.lower()} "
             "(tệp .docx hoặc .pdf) cùng biểu mẫu Excel, đính kèm cùng một thư"
-            + (", hoặc chọn ở ô “Văn bản kế hoạch” khi nộp trực tuyến." if online else ".")
+            + (f", hoặc chọn ở ô “{name}” khi nộp trực tuyến." if online else ".")
         )
     if documents:
         return f"Tệp gửi kèm đã được lưu cùng báo cáo: {names}."
@@ -159,9 +160,9 @@ def ack_email(cfg: Config, row: dict, local_tz: tzinfo) -> Email | None:
 
 
 def _verdict(cycle: Cycle | None, outcome: str, documents: list[str]) -> str:
-    """The outcome in words; plan targets without the plan document are taken with a note
-    ("có lưu ý", issue 21)."""
-    if outcome == "accepted" and cycle is not None and cycle.kind == "ke_hoach" and not documents:
+    """The outcome in words; a workbook without the document its cycle asks for (the
+    plan, the written review) is taken with a note ("có lưu ý", issue 21)."""
+    if outcome == "accepted" and cycle is not None and cycle.document_required and not documents:
         return words.OUTCOME["accepted_with_warnings"]
     return words.OUTCOME[outcome]
 

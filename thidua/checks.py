@@ -255,8 +255,9 @@ def _drop_not_applicable(cfg: Config, ex: Examined, known: set[str]) -> None:
 
 
 def _check_narratives(cfg: Config, ex: Examined) -> None:
-    """The narrative fields of a report (ThongTin: tom_tat, mo_hinh, kho_khan, de_xuat)
-    feed sections II, III, V and VI of the commune's report: one left empty, or longer
+    """The narrative fields of a report (ThongTin: the annual tom_tat, mo_hinh, kho_khan,
+    de_xuat; a review's đánh giá chung, bài học, phương hướng beside them) feed the
+    sections of the commune's report (`layout.narrative_sections`): one left empty, or longer
     than `[checks] narrative_max_chars`, is a warning naming the field and its cell (the
     plan cycle and the CSV form carry none)."""
     parsed, cycle = ex.parsed, ex.cycle
@@ -265,12 +266,12 @@ def _check_narratives(cfg: Config, ex: Examined) -> None:
     if cycle.kind == "ke_hoach" or parsed.file_format != "xlsx" or not parsed.info_sheet:
         return
     limit = cfg.settings.checks.narrative_max_chars
-    labels = dict(layout.INFO_KEYS)
-    for key in layout.NARRATIVE_KEYS:
+    labels = dict(layout.info_keys(cycle))
+    for key, section in layout.narrative_sections(cycle).items():
         text, cell = parsed.info.get(key, (None, None))
         fields = {
             "label": labels[key],
-            "section": layout.NARRATIVE_SECTIONS[key],
+            "section": section,
             "limit": fmt(limit),
         }
         if not text or not text.strip():
@@ -288,6 +289,56 @@ def _check_narratives(cfg: Config, ex: Examined) -> None:
                     **fields,
                 )
             )
+
+
+@dataclass(frozen=True)
+class Narrative:
+    """A narrative a unit wrote in a cycle, as the warehouse holds it (the unit's version
+    that counts)."""
+
+    unit_code: str
+    unit_name: str
+    cycle_id: str
+    key: str
+    text: str
+
+
+def flag_copied_narratives(examined: list[Examined], known: list[Narrative]) -> None:
+    """A narrative field equal (spacing and case aside) to another unit's text of the
+    same cycle already in the warehouse (`known`) is a content warning naming the field,
+    its cell and the other unit: a copied text says nothing of this unit, and the report
+    writes it once.  Files of one batch are not compared with each other (neither is
+    in yet); a refused file is not flagged (run after the GX run, the outcome known)."""
+    seen: dict[tuple[str, str, str], list[Narrative]] = {}
+    for n in known:
+        seen.setdefault((n.cycle_id, n.key, layout.same_text(n.text)), []).append(n)
+    for ex in examined:
+        parsed, cycle, unit = ex.parsed, ex.cycle, ex.unit
+        if (
+            parsed is None
+            or cycle is None
+            or unit is None
+            or ex.outcome not in (ACCEPTED, WITH_WARNINGS)
+        ):
+            continue
+        labels = dict(layout.info_keys(cycle))
+        for key in layout.narrative_sections(cycle):
+            text, cell = parsed.info.get(key, (None, None))
+            if not layout.says_something(text):
+                continue
+            at = (cycle.id, key, layout.same_text(text or ""))
+            other = next((n for n in seen.get(at, []) if n.unit_code != unit.code), None)
+            if other is not None:
+                ex.problems.append(
+                    problem(
+                        "narrative_copied",
+                        cell,
+                        None,
+                        sheet=layout.INFO_SHEET,
+                        label=labels[key],
+                        other=f"{other.unit_name} ({other.unit_code})",
+                    )
+                )
 
 
 def _check_reward_forms(cfg: Config, ex: Examined) -> None:

@@ -21,6 +21,7 @@ from typing import Any
 
 import yaml
 
+from thidua import words
 from thidua.calendar import WorkCalendar
 from thidua.errors import ConfigError, UnknownCycle, UnknownUnit
 from thidua.settings import (
@@ -37,6 +38,7 @@ UNIT_KINDS = ("co_quan", "mat_tran_doan_the", "doanh_nghiep", "thon_xom")
 INDICATOR_TYPES = ("int", "decimal", "percent", "bool")
 AGGREGATES = ("sum", "last", "mean")
 CYCLE_KINDS = ("ke_hoach", "nam", "so_ket", "tong_ket")
+REVIEW_KINDS = ("so_ket", "tong_ket")  # the phase reviews: sơ kết, tổng kết
 # Who decides a reward form: `xa`, the commune chairman within his own authority;
 # `cap_tren`, a higher level the commune proposes it to (see docs/khen-thuong.md).
 AUTHORITIES = {
@@ -132,6 +134,14 @@ class Cycle:
     targets: tuple[int, ...]  # ke_hoach: years whose targets units register
     reward_forms: tuple[str, ...]
     opens: date | None = None  # first day of the cycle (no reminder before it)
+    # `document: required`: the unit's own document (docx/pdf: its plan, its written
+    # review) is asked for beside the workbook; without it an acceptance is "có lưu ý"
+    document_required: bool = False
+
+    @property
+    def document_vi(self) -> str:
+        """What the asked-for document is called: "Văn bản kế hoạch", "Báo cáo sơ kết"."""
+        return words.DOCUMENT.get(self.kind, words.DOCUMENT_OTHER)
 
 
 @dataclass(frozen=True)
@@ -574,6 +584,11 @@ def _cycle(
         bad.append(f"{at('kind')}: kind: {shown(kind)} not one of {', '.join(CYCLE_KINDS)}")
     due, start, end, opens = _cycle_dates(entry, at, kind, bad)
     numbers, targets, forms = _cycle_numbers(entry, at, reward_forms, bad)
+    document = entry.get("document")
+    if document not in (None, "required"):
+        bad.append(
+            f"{at('document')}: document: expected `required` or nothing, got {shown(document)}"
+        )
     if bad or due is None:  # a missing due date is among the problems
         return None
     return Cycle(
@@ -589,6 +604,7 @@ def _cycle(
         targets=tuple(targets),
         reward_forms=tuple(str(f) for f in forms),
         opens=opens,
+        document_required=document == "required",
     )
 
 

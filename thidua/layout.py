@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
-from thidua.config import Cycle
+from thidua.config import REVIEW_KINDS, Cycle
 
 HEADER_ROW = 1  # 1-based, as Excel shows it
 FIRST_DATA_ROW = 2
@@ -32,7 +32,7 @@ INFO_COLUMNS = (
     Column("label", "Nội dung", 40),
     Column("value", "Giá trị", 50),
 )
-INFO_KEYS = (
+IDENTITY_KEYS = (
     ("ma_don_vi", "Mã đơn vị"),
     ("ten_don_vi", "Tên đơn vị"),
     ("ky_bao_cao", "Kỳ báo cáo"),
@@ -41,24 +41,89 @@ INFO_KEYS = (
     ("email", "Email liên hệ"),
     ("ngay_lap", "Ngày lập (dd/mm/yyyy)"),
     ("thu_truong", "Thủ trưởng đơn vị"),
+)
+# Narrative fields compiled into the commune's report (issue 12): sections II, III, V, VI.
+ANNUAL_NARRATIVE = (
     ("tom_tat", "Tóm tắt kết quả nổi bật"),
-    # Narrative fields compiled into the commune's report (issue 12): sections III, V, VI.
     ("mo_hinh", "Mô hình, cách làm hay"),
     ("kho_khan", "Khó khăn, vướng mắc và nguyên nhân"),
     ("de_xuat", "Đề xuất, kiến nghị"),
 )
+# A review (sơ kết, tổng kết) asks for the phase's own assessment (plan VI.3, issue 21):
+# đánh giá chung in place of the annual khó khăn, bài học and phương hướng beside it.
+REVIEW_NARRATIVE = (
+    ANNUAL_NARRATIVE[0],
+    ANNUAL_NARRATIVE[1],
+    ("uu_diem", "Ưu điểm"),
+    ("han_che", "Hạn chế"),
+    ("nguyen_nhan", "Nguyên nhân của hạn chế"),
+    ("bai_hoc", "Bài học kinh nghiệm"),
+    ("phuong_huong", "Phương hướng, nhiệm vụ thời gian tới"),
+    ANNUAL_NARRATIVE[3],
+)
+# Every key a ThongTin sheet may carry (the parser reads any of them, in any cycle).
+INFO_KEYS = tuple(dict.fromkeys(IDENTITY_KEYS + ANNUAL_NARRATIVE + REVIEW_NARRATIVE))
 REQUIRED_INFO_KEYS = ("ma_don_vi", "ky_bao_cao")
 DATE_INFO_KEYS = ("ngay_lap",)  # a date cell in the template, read back as dd/mm/yyyy
-# The narrative fields a report cycle (not the plan cycle) asks for, with the section of
-# the commune's report each is compiled into.  Empty or too long (settings.toml
-# [checks] narrative_max_chars) is a warning, never an error.
-NARRATIVE_KEYS = ("tom_tat", "mo_hinh", "kho_khan", "de_xuat")
-NARRATIVE_SECTIONS = {
+# Every narrative key of any cycle (what the rollup and the copy check read).  Which a
+# cycle asks for, with the section of the commune's report each is compiled into:
+# `narrative_sections`.  Empty or too long (settings.toml [checks]
+# narrative_max_chars) is a warning, never an error.
+NARRATIVE_KEYS = tuple(dict.fromkeys(k for k, _ in ANNUAL_NARRATIVE + REVIEW_NARRATIVE))
+ANNUAL_SECTIONS = {
     "tom_tat": "II. Kết quả thực hiện",
     "mo_hinh": "III. Mô hình, cách làm hay",
     "kho_khan": "V. Khó khăn, vướng mắc và nguyên nhân",
     "de_xuat": "VI. Phương hướng, nhiệm vụ và đề xuất, kiến nghị",
 }
+REVIEW_SECTIONS = {
+    "tom_tat": "II. Kết quả thực hiện",
+    "mo_hinh": "III. Mô hình, cách làm hay",
+    "uu_diem": "V. Đánh giá chung",
+    "han_che": "V. Đánh giá chung",
+    "nguyen_nhan": "V. Đánh giá chung",
+    "bai_hoc": "VI. Bài học kinh nghiệm",
+    "phuong_huong": "VII. Phương hướng, nhiệm vụ và đề xuất, kiến nghị",
+    "de_xuat": "VII. Phương hướng, nhiệm vụ và đề xuất, kiến nghị",
+}
+# "Phương hướng" of a sơ kết looks to the plan's second phase
+DIRECTIONS_LABEL = {"so_ket": "Phương hướng, nhiệm vụ giai đoạn 2 (2028–2030)"}
+
+
+def same_text(text: str) -> str:
+    """How two units' narratives are compared: spacing and case ignored, so a text copied
+    from another unit (or pasted twice) is found and written once."""
+    return " ".join(text.split()).casefold()
+
+
+# What a unit writes when it has nothing to say (the template asks for "Không có"):
+# not a narrative, never compared nor quoted
+NOTHING_TO_SAY = ("không có", "không")
+
+
+def says_something(text: str | None) -> bool:
+    return bool(text) and same_text(text or "").strip(" .") not in NOTHING_TO_SAY
+
+
+def info_keys(cycle: Cycle) -> tuple[tuple[str, str], ...]:
+    """The ThongTin rows of `cycle`'s workbook, (key, label): the unit's identity, then
+    the narrative fields of its kind (a review's, or the annual four; the plan cycle's
+    rows are the annual ones, asked for by no check)."""
+    if cycle.kind not in REVIEW_KINDS:
+        return IDENTITY_KEYS + ANNUAL_NARRATIVE
+    label = DIRECTIONS_LABEL.get(cycle.kind)
+    return IDENTITY_KEYS + tuple(
+        (k, label if k == "phuong_huong" and label else text) for k, text in REVIEW_NARRATIVE
+    )
+
+
+def narrative_sections(cycle: Cycle) -> dict[str, str]:
+    """Narrative key → the section of the commune's report it feeds, for the fields
+    `cycle` asks for (none in the plan cycle)."""
+    if cycle.kind == "ke_hoach":
+        return {}
+    return REVIEW_SECTIONS if cycle.kind in REVIEW_KINDS else ANNUAL_SECTIONS
+
 
 # -- ChiTieu: Mã | Chỉ tiêu | Đơn vị tính | <value columns> | Ghi chú ------------------
 INDICATOR_SHEET = "ChiTieu"

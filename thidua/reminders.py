@@ -19,13 +19,16 @@ from collections.abc import Callable
 from dataclasses import asdict
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from thidua.calendar import STAGES
 from thidua.config import Config, Cycle, Unit
 from thidua.mailer import Email
+
+if TYPE_CHECKING:
+    from thidua.template import Earlier
 
 STAGE_NO = {stage: i for i, stage in enumerate(STAGES)}
 CHASE_FROM = STAGE_NO["t7"]  # from this stage on, only units that have not submitted
@@ -73,17 +76,19 @@ def reminder_email(
     stage: str,
     template_sent: bool = True,
     link: str | None = None,
+    earlier: Earlier | None = None,
 ) -> Email:
     """The Vietnamese email of `stage`.  `mo` carries the unit's prefilled template, and
     so does any stage when the unit has not received it yet (`template_sent` False: no
     earlier reminder of the cycle in the sent log, e.g. a unit added to the registry
     after the cycle opened).  `link` is the unit's upload page for the cycle (when
-    `[web]` is set up)."""
+    `[web]` is set up); `earlier` the unit's accepted figures of the phase's years, shown
+    in a review's template (`thidua.template.build_workbook`)."""
     from thidua import emails
     from thidua.template import build_workbook, template_filename
 
     attachments = (
-        [(template_filename(unit, cycle), build_workbook(cfg, unit, cycle))]
+        [(template_filename(unit, cycle), build_workbook(cfg, unit, cycle, earlier=earlier))]
         if stage == "mo" or not template_sent
         else []
     )
@@ -164,6 +169,7 @@ def send_reminders(
                     row["stage"],
                     template_sent=bool(row.get("template_sent", True)),
                     link=row.get("link"),
+                    earlier=row.get("earlier"),
                 )
             except Exception as exc:  # noqa: BLE001 - recorded as a failed reminder
                 outcome = _result(row, "failed", error=f"cannot render: {exc}")

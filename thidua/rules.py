@@ -247,6 +247,13 @@ RULES: dict[str, Rule] = {
         "tự đầu.",
         "Rút gọn nội dung còn tối đa {limit} ký tự; chi tiết gửi kèm bằng văn bản.",
     ),
+    "narrative_copied": Rule(
+        WARNING,
+        "Mục “{label}” ở trang Thông tin trùng nguyên văn với nội dung {other} đã báo "
+        "cáo trong kỳ này; báo cáo của xã chỉ ghi nội dung này một lần.",
+        "Ghi nội dung riêng của đơn vị (kết quả, đánh giá của chính đơn vị); nếu đúng là "
+        "giống nhau, không cần sửa.",
+    ),
     # -- other sheets --------------------------------------------------------------
     "reward_form": Rule(
         ERROR,

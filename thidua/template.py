@@ -12,7 +12,6 @@ from __future__ import annotations
 import io
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
-from pathlib import Path
 
 import xlsxwriter
 from xlsxwriter.format import Format
@@ -21,10 +20,14 @@ from xlsxwriter.worksheet import Worksheet
 
 from thidua import layout
 from thidua.calendar import format_date_vi, format_day_vi
-from thidua.config import Config, Cycle, Indicator, Unit
+from thidua.config import REVIEW_KINDS, Config, Cycle, Indicator, Unit
 from thidua.emails import movements
+from thidua.rollup.model import phase_years, year_label
 
 Value = float | int | str | None
+# What a unit reported and had accepted in each annual cycle: cycle id → code → value.
+Earlier = Mapping[str, Mapping[str, float]]
+NOT_REPORTED = "—"  # chưa báo cáo: the unit has no accepted figure of that year
 
 
 def build_workbook(
@@ -35,6 +38,7 @@ def build_workbook(
     info: Mapping[str, str] | None = None,
     initiatives: Iterable[Sequence[Value]] = (),
     proposals: Iterable[Sequence[Value]] = (),
+    earlier: Earlier | None = None,
 ) -> bytes:
     """The workbook of `unit` for `cycle` as xlsx bytes.
 
@@ -43,6 +47,9 @@ def build_workbook(
     clerk typed: numbers are written as numbers, strings as text (as a clerk who types
     "1.234" into a text cell would).  `info` overrides ThongTin values; `initiatives` and
     `proposals` are rows in the column order of their sheets, without the STT column.
+    A review (sơ kết, tổng kết) shows beside the inputs, read-only, the unit's accepted
+    figures of each year of the phase: `earlier`, read from the warehouse by the caller
+    (`pipeline.templates`); a year absent from it shows "—" (chưa báo cáo).
     """
     buf = io.BytesIO()
     wb = xlsxwriter.Workbook(buf, {"in_memory": True})
@@ -51,9 +58,11 @@ def build_workbook(
     _info_sheet(wb, fmt, cfg, unit, cycle, info or {})
     # only the indicators the unit holds (its kind, and its tags: HC01-HC03 only at the
     # public-service centre); the parser warns about a row of another unit's indicator
-    _indicator_sheet(
-        wb, fmt, cfg.indicators_for(unit), cycle, values or {}, basis_dates(cfg, cycle)
-    )
+    indicators, basis = cfg.indicators_for(unit), basis_dates(cfg, cycle)
+    indicator_sheet = _indicator_sheet(wb, fmt, indicators, cycle, values or {}, basis)
+    if cycle.kind in REVIEW_KINDS:
+        years = phase_years(cfg, cycle)
+        _earlier_columns(indicator_sheet, fmt, indicators, cycle, years, basis, earlier or {})
     _initiatives_sheet(wb, fmt, initiatives)
     _proposals_sheet(wb, fmt, cycle, proposals)
     _lists_sheet(wb, cfg, cycle)
@@ -151,12 +160,6 @@ def _proposals_sheet(
         )
 
 
-def write_template(cfg: Config, unit: Unit, cycle: Cycle, path: Path) -> Path:
-    """Write the prefilled template of `unit` for `cycle` to `path`."""
-    path.write_bytes(build_workbook(cfg, unit, cycle))
-    return path
-
-
 def template_filename(unit: Unit, cycle: Cycle) -> str:
     return f"{cycle.id}_{unit.code}.xlsx"
 
@@ -174,6 +177,9 @@ class _Formats:
         )
         self.locked = wb.add_format(
             {"locked": True, "text_wrap": True, "valign": "top", "bg_color": "#F2F2F2"}
+        )
+        self.locked_percent = wb.add_format(
+            {"locked": True, "valign": "top", "bg_color": "#F2F2F2", "num_format": 'General" %"'}
         )
         self.input = wb.add_format({"locked": False, "valign": "top"})
         self.input_wrap = wb.add_format({"locked": False, "text_wrap": True, "valign": "top"})
@@ -205,6 +211,10 @@ def _write_value(
         ws.write_string(row, col, value, cell_format)
     else:
         ws.write_number(row, col, value, cell_format)
+
+
+def _lower_first(text: str) -> str:
+    return text[:1].lower() + text[1:]
 
 
 def _n(number: int) -> str:
@@ -325,7 +335,7 @@ def _guide_lines(fmt: _Formats, cfg: Config, unit: Unit, cycle: Cycle) -> list[t
 
 
 def _send_lines(fmt: _Formats, email: str, cycle: Cycle) -> list[tuple[str, object]]:
-    """How to send the workbook (and, for the plan, the plan document)."""
+    """How to send the workbook (and the unit's document, when the cycle asks for it)."""
     return [
         ("CÁCH GỬI", fmt.heading),
         (
@@ -338,9 +348,9 @@ def _send_lines(fmt: _Formats, email: str, cycle: Cycle) -> list[tuple[str, obje
         ),
         (
             (
-                "Văn bản kế hoạch của đơn vị (tệp Word .docx hoặc PDF) đính kèm cùng thư với tệp "
-                "này; thư xác nhận sẽ ghi đã nhận hay chưa."
-                if cycle.kind == "ke_hoach"
+                f"{cycle.document_vi} của đơn vị (tệp Word .docx hoặc PDF) đính kèm cùng thư với "
+                "tệp này; thư xác nhận sẽ ghi đã nhận hay chưa."
+                if cycle.document_required
                 else ""
             ),
             fmt.text,
@@ -352,6 +362,8 @@ def _fill_lines(fmt: _Formats, cfg: Config, cycle: Cycle) -> list[tuple[str, obj
     """How to fill each sheet."""
     s = cfg.settings
     titles = layout.SHEET_TITLES
+    labels = dict(layout.info_keys(cycle))
+    narratives = {k: labels[k] for k in layout.narrative_sections(cycle)}
     return [
         ("CÁCH ĐIỀN", fmt.heading),
         (
@@ -361,9 +373,9 @@ def _fill_lines(fmt: _Formats, cfg: Config, cycle: Cycle) -> list[tuple[str, obj
                 + (
                     "."
                     if cycle.targets
-                    else " và bốn mục nội dung được tổng hợp vào báo cáo của xã: tóm tắt kết quả nổi "
-                    "bật; mô hình, cách làm hay; khó khăn, vướng mắc và nguyên nhân; đề xuất, kiến "
-                    f"nghị (mỗi mục tối đa {_n(s.checks.narrative_max_chars)} ký tự; mục nào "
+                    else " và các mục nội dung được tổng hợp vào báo cáo của xã: "
+                    + "; ".join(_lower_first(label) for label in narratives.values())
+                    + f" (mỗi mục tối đa {_n(s.checks.narrative_max_chars)} ký tự; mục nào "
                     "không có nội dung, ghi “Không có”)."
                 )
                 + " Mã đơn vị và mã kỳ báo cáo đã điền sẵn, không sửa."
@@ -404,7 +416,15 @@ def _fill_lines(fmt: _Formats, cfg: Config, cycle: Cycle) -> list[tuple[str, obj
             fmt.text,
         ),
         ("6. Không xoá, không đổi tên trang tính và cột; không đặt mật khẩu cho tệp.", fmt.text),
+        (EARLIER_LINE if cycle.kind in REVIEW_KINDS else "", fmt.text),
     ]
+
+
+EARLIER_LINE = (
+    "7. Trang “Chỉ tiêu”: các cột bên phải cột Ghi chú (mỗi năm của giai đoạn) là số liệu "
+    "đơn vị đã báo cáo và được tiếp nhận từng năm, chỉ để đối chiếu, không sửa (ô “—”: năm "
+    "đó đơn vị chưa báo cáo); cột “Cách tính số liệu kỳ này” ghi cách tính giá trị cần nhập."
+)
 
 
 def _info_sheet(
@@ -419,7 +439,8 @@ def _info_sheet(
         "email": unit.email,
     }
     labels = {"ky_bao_cao": f"Mã kỳ báo cáo ({cycle.title})"}
-    for i, (key, label) in enumerate(layout.INFO_KEYS):
+    narratives = layout.narrative_sections(cycle)
+    for i, (key, label) in enumerate(layout.info_keys(cycle)):
         row = layout.FIRST_DATA_ROW - 1 + i
         ws.write_string(row, 0, key, fmt.locked)
         ws.write_string(row, 1, labels.get(key, label), fmt.locked)
@@ -430,7 +451,7 @@ def _info_sheet(
             ws.data_validation(row, 2, row, 2, _date_validation(label[:32], "ví dụ 05/01/2026"))
         else:
             _write_value(ws, row, 2, value, fmt.locked if key_cell else fmt.input_wrap)
-        if key in layout.NARRATIVE_KEYS and not cycle.targets:
+        if key in narratives:
             limit = cfg.settings.checks.narrative_max_chars
             ws.set_row(row, 60)
             ws.data_validation(
@@ -461,9 +482,9 @@ def basis_dates(cfg: Config, cycle: Cycle) -> list[tuple[str, date, date]]:
     A sơ kết / tổng kết reports to its own cut-off; a plan's "Chỉ tiêu 2027" is the
     target for the review of that year (sơ kết 2027: to its cut-off).  Empty for the
     annual cycles, whose period the guide states."""
-    if cycle.kind in ("so_ket", "tong_ket") and cycle.period_start and cycle.period_end:
+    if cycle.kind in REVIEW_KINDS and cycle.period_start and cycle.period_end:
         return [("", cycle.period_start, cycle.period_end)]
-    reviews = {c.year: c for c in cfg.cycles if c.kind in ("so_ket", "tong_ket")}
+    reviews = {c.year: c for c in cfg.cycles if c.kind in REVIEW_KINDS}
     return [
         (str(y), r.period_start, r.period_end)
         for y in cycle.targets
@@ -493,7 +514,7 @@ def _indicator_sheet(
     cycle: Cycle,
     values: Mapping[str | tuple[str, str], Value],
     basis: Sequence[tuple[str, date, date]] = (),
-) -> None:
+) -> Worksheet:
     ws = wb.add_worksheet(layout.INDICATOR_SHEET)
     columns = layout.indicator_columns(cycle)
     _header(ws, fmt, columns)
@@ -513,6 +534,39 @@ def _indicator_sheet(
             ws.data_validation(row, col, row, col, _validation(ind))
         ws.write_blank(row, first_value + len(value_cols), None, fmt.input_wrap)
     ws.protect()
+    return ws
+
+
+def _earlier_columns(
+    ws: Worksheet,
+    fmt: _Formats,
+    indicators: list[Indicator],
+    cycle: Cycle,
+    years: list[Cycle],
+    basis: Sequence[tuple[str, date, date]],
+    earlier: Earlier,
+) -> None:
+    """Right of Ghi chú, locked: the unit's accepted figure of each year of the phase
+    ("2025 (từ 21/08)", "2026", …), then how the review value is counted ("lũy kế từ …
+    đến …" / "mức đạt tại …"), so a clerk does not re-add the years by hand.  The parser
+    reads the value columns by their header and never these."""
+    first = len(layout.indicator_columns(cycle))
+    for j, year in enumerate(years):
+        ws.write(layout.HEADER_ROW - 1, first + j, year_label(year), fmt.header)
+        ws.set_column(first + j, first + j, 14)
+    rule_col = first + len(years)
+    ws.write(layout.HEADER_ROW - 1, rule_col, RULE_HEADER, fmt.header)
+    ws.set_column(rule_col, rule_col, 40)
+    for i, ind in enumerate(indicators):
+        row = layout.FIRST_DATA_ROW - 1 + i
+        for j, year in enumerate(years):
+            value = earlier.get(year.id, {}).get(ind.code)
+            cell_format = fmt.locked_percent if ind.type == "percent" else fmt.locked
+            _write_value(ws, row, first + j, NOT_REPORTED if value is None else value, cell_format)
+        ws.write_string(row, rule_col, basis_vi(ind, basis), fmt.locked)
+
+
+RULE_HEADER = "Cách tính số liệu kỳ này"
 
 
 def _validation(ind: Indicator) -> dict:

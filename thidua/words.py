@@ -89,6 +89,13 @@ MAIL_KIND = {"reminder": "Thư nhắc hạn", "acknowledgment": "Thư báo nhậ
 SEVERITY = {"error": "Lỗi", "warning": "Lưu ý"}
 
 CYCLE_KIND = {"ke_hoach": "Kế hoạch", "nam": "Năm", "so_ket": "Sơ kết", "tong_ket": "Tổng kết"}
+# The unit's own document a cycle asks for (`document: required` in cycles.yaml), by kind
+DOCUMENT = {
+    "ke_hoach": "Văn bản kế hoạch",
+    "so_ket": "Báo cáo sơ kết",
+    "tong_ket": "Báo cáo tổng kết",
+}
+DOCUMENT_OTHER = "Văn bản của đơn vị"  # a kind not named above
 
 # Why a mail went to the quarantine folder (`mail_messages.reason`, comma-separated)
 QUARANTINE_REASON = {
@@ -150,7 +157,7 @@ HEADER = {
     "error": "Lỗi",
     "to": "Gửi tới",
     "cc": "Đồng gửi",
-    "plan_documents": "Có văn bản kế hoạch",
+    "plan_documents": "Có văn bản của đơn vị (kế hoạch, báo cáo)",
     "plan_document": "Văn bản kế hoạch",
     "indicator_name": "Chỉ tiêu",
     "address": "Địa chỉ",

@@ -111,6 +111,47 @@ def answered_resends(con: duckdb.DuckDBPyConnection, ids: list[str]) -> set[str]
     return {r[0] for r in rows}
 
 
+ACCEPTED_VALUES_SQL = """
+SELECT s.unit_code, s.cycle_id, v.indicator_code AS code, v.value
+FROM current_submissions s
+JOIN submission_values v ON v.submission_id = s.submission_id AND v.measure = 'value'
+WHERE v.value IS NOT NULL
+  AND s.unit_code IN (SELECT unnest($units)) AND s.cycle_id IN (SELECT unnest($cycles))
+ORDER BY ALL
+"""
+
+
+def accepted_values(
+    con: duckdb.DuckDBPyConnection, units: list[str], cycles: list[str]
+) -> dict[str, dict[str, dict[str, float]]]:
+    """unit → cycle → indicator → value of the version that counts (the latest accepted)
+    of each unit in each cycle: what a review template shows of the phase's years."""
+    out: dict[str, dict[str, dict[str, float]]] = {}
+    rows = con.execute(ACCEPTED_VALUES_SQL, {"units": units, "cycles": cycles}).fetchall()
+    for unit, cycle, code, value in rows:
+        out.setdefault(unit, {}).setdefault(cycle, {})[code] = value
+    return out
+
+
+NARRATIVES_SQL = """
+SELECT s.unit_code, u.name AS unit_name, s.cycle_id, i.key, i.value AS text
+FROM current_submissions s
+JOIN submission_info i ON i.submission_id = s.submission_id
+JOIN units u ON u.code = s.unit_code
+WHERE s.cycle_id IN (SELECT unnest($cycles)) AND i.key IN (SELECT unnest($keys))
+  AND trim(coalesce(i.value, '')) <> ''
+ORDER BY s.cycle_id, i.key, s.unit_code
+"""
+
+
+def narratives(
+    con: duckdb.DuckDBPyConnection, cycles: list[str], keys: list[str]
+) -> list[tuple[str, str, str, str, str]]:
+    """(unit, its name, cycle, key, text) of the narrative fields of each unit's version
+    that counts in these cycles: what a new submission's texts are compared with."""
+    return con.execute(NARRATIVES_SQL, {"cycles": cycles, "keys": keys}).fetchall()
+
+
 PREVIOUS_VALUES_SQL = """
 SELECT b.submission_id, v.indicator_code AS indicator, v.value AS prev
 FROM batch_units b

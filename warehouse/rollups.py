@@ -17,7 +17,7 @@ import pyarrow as pa
 from thidua.awards import APPROVED
 from thidua.config import INDICATOR_CODE_RE
 from thidua.errors import UnkeyedValues
-from thidua.layout import NARRATIVE_KEYS
+from thidua.layout import NARRATIVE_KEYS, NOTHING_TO_SAY
 from thidua.settings import RollupSettings, Scoring
 from warehouse.db import scalar
 
@@ -189,7 +189,7 @@ CYCLE_QUERIES = {
             FROM rollup_status($cycs) s JOIN submission_info i USING (submission_id)
             WHERE list_contains($keys, i.key) AND trim(coalesce(i.value, '')) <> ''
               -- "Không có" (nothing to say, as the template asks) is not a narrative
-              AND lower(trim(i.value, ' .')) NOT IN ('không có', 'không')
+              AND lower(trim(i.value, ' .')) NOT IN (SELECT unnest($nothing))
             ORDER BY i.key, s.kind, s.code""",
     "ratios": """
             SELECT * EXCLUDE (cycle_id) FROM rollup_ratio_totals($cycs)
@@ -283,6 +283,7 @@ def cycle_tables(
         "cycle": cycle_id,
         "plan": plan or "",
         "keys": list(NARRATIVE_KEYS),
+        "nothing": list(NOTHING_TO_SAY),
         **scoring_params(scoring, targets),
         "approved": list(APPROVED),
     }

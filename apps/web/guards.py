@@ -109,15 +109,16 @@ def check_workbook(name: str, data: bytes, max_mb: float) -> None:
         raise Refused(415, unreadable_text(reason))
 
 
-def document_kind(content_type: str | None, data: bytes, max_mb: float) -> str:
-    """`.docx` or `.pdf` when the declared type and the first bytes agree and the plan
-    is under the cap; Refused otherwise."""
+def document_kind(content_type: str | None, data: bytes, max_mb: float, name: str) -> str:
+    """`.docx` or `.pdf` when the declared type and the first bytes agree and the unit's
+    document (`name`: "Văn bản kế hoạch", "Báo cáo sơ kết") is under the cap; Refused
+    otherwise."""
     if len(data) > int(max_mb * 2**20):
-        raise Refused(413, f"Văn bản kế hoạch vượt quá {fmt(max_mb)} MB.")
+        raise Refused(413, f"{name} vượt quá {fmt(max_mb)} MB.")
     for suffix, (declared, magic) in DOCUMENT_KINDS.items():
         if content_type in (declared, "application/octet-stream") and data.startswith(magic):
             return suffix
-    raise Refused(415, "Văn bản kế hoạch phải là tệp Word (.docx) hoặc PDF (.pdf).")
+    raise Refused(415, f"{name} phải là tệp Word (.docx) hoặc PDF (.pdf).")
 
 
 def too_big(max_mb: float, size: int | None = None) -> str:

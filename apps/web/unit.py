@@ -26,10 +26,11 @@ from apps.web.guards import (
 from apps.web.site import Site, WebError, site
 from pipeline.links import open_link
 from pipeline.review import unit_view
+from pipeline.templates import workbook
 from pipeline.upload import Uploaded, upload
 from thidua.links import LinkClaim
 from thidua.package import MANIFEST_MAX_BYTES, MANIFEST_SUFFIX
-from thidua.template import build_workbook, template_filename
+from thidua.template import template_filename
 
 router = APIRouter(prefix="/u")
 SiteDep = Annotated[Site, Depends(site)]
@@ -55,8 +56,10 @@ def unit_csrf(key: str, claim: LinkClaim) -> str:
     return hmac.new(key.encode(), f"csrf/{claim.link_id}".encode(), "sha256").hexdigest()
 
 
-def plan_cycle(s: Site, claim: LinkClaim) -> bool:
-    return s.ws.config.cycle(claim.cycle).kind == "ke_hoach"
+def asks_document(s: Site, claim: LinkClaim) -> bool:
+    """Whether the cycle asks for the unit's own document (its plan, its written review):
+    the page then has a second field for it."""
+    return s.ws.config.cycle(claim.cycle).document_required
 
 
 async def unit_page(
@@ -84,8 +87,8 @@ async def unit_page(
         upload_error=upload_error,
         csrf=unit_csrf(s.key, claim),
         max_mb=s.web.max_upload_mb,
-        plan_cycle=plan_cycle(s, claim),
-        manifest_field=s.web.package_manifest and not plan_cycle(s, claim),
+        asks_document=asks_document(s, claim),
+        manifest_field=s.web.package_manifest and not asks_document(s, claim),
     )
 
 
@@ -97,7 +100,7 @@ async def unit_home(request: Request, token: str, claim: Claim, s: SiteDep) -> H
 @router.get("/{token}/template")
 async def unit_template(claim: Claim, s: SiteDep) -> Response:
     unit, cycle = s.ws.config.unit(claim.unit), s.ws.config.cycle(claim.cycle)
-    data = await run_in_threadpool(build_workbook, s.ws.config, unit, cycle)
+    data = await run_in_threadpool(workbook, s.ws, unit, cycle)
     disposition = f'attachment; filename="{template_filename(unit, cycle)}"'
     return Response(data, media_type=XLSX_TYPE, headers={"Content-Disposition": disposition})
 
@@ -115,14 +118,15 @@ async def unit_upload(request: Request, token: str, claim: Claim, s: SiteDep) ->
 
 async def receive(request: Request, s: Site, claim: LinkClaim) -> Uploaded:
     """Read the form under the cap, check its token and files, and collect the workbook
-    (with the plan document, in the plan cycle; with the package's manifest, elsewhere):
-    batched with the uploads waiting (the queue), else alone.  Refused for what the page
-    shows above its form."""
+    (with the unit's document, in a cycle that asks for it; with the package's manifest,
+    elsewhere at the tier collecting packages): batched with the uploads waiting (the
+    queue), else alone.  Refused for what the page shows above its form."""
     max_mb = s.web.max_upload_mb
-    plan = plan_cycle(s, claim)
-    # the plan cycle takes the plan document too, each file under the same cap; other
-    # cycles, at the tier collecting packages, a manifest (its rule refuses one over its cap)
-    second = int(max_mb * 2**20) if plan else (MANIFEST_MAX_BYTES + 1) * s.web.package_manifest
+    asked = asks_document(s, claim)
+    # a cycle asking for the unit's document takes it too, each file under the same cap;
+    # other cycles, at the tier collecting packages, a manifest (its rule refuses one over
+    # its cap)
+    second = int(max_mb * 2**20) if asked else (MANIFEST_MAX_BYTES + 1) * s.web.package_manifest
     declared = request.headers.get("content-length", "")
     await read_capped(
         request,
@@ -137,14 +141,15 @@ async def receive(request: Request, s: Site, claim: LinkClaim) -> Uploaded:
         raise Refused(400, "Chưa chọn tệp để nộp.")
     data = await book.read()
     # a browser sends an empty part for a file not chosen
-    extra = form.get("plan" if plan else "manifest")
+    extra = form.get("plan" if asked else "manifest")
     extra_type, extra_data = (
         (extra.content_type, await extra.read()) if isinstance(extra, UploadFile) else (None, b"")
     )
     await form.close()
     document = None
-    if extra_data and plan:
-        document = (document_kind(extra_type, extra_data, max_mb), extra_data)
+    if extra_data and asked:
+        name = s.ws.config.cycle(claim.cycle).document_vi
+        document = (document_kind(extra_type, extra_data, max_mb, name), extra_data)
     elif extra_data:  # judged by the manifest rule, as the folder's and mailbox's
         document = (MANIFEST_SUFFIX, extra_data)
     check_workbook(book.filename or "", data, max_mb)

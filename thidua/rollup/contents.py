@@ -131,14 +131,14 @@ def highlights(
     MAX_HIGHLIGHTS per content; a text over `limit` characters (a warning at collection)
     is quoted up to it."""
     df = narratives[narratives["key"] == "tom_tat"] if len(narratives) else narratives
-    groups: dict[str, tuple[str, list[str]]] = {}
+    groups: dict[str, tuple[str, str, list[str]]] = {}
     for r in df.itertuples():
         text = r.text if len(r.text) <= limit else r.text[:limit].rstrip() + "…"
-        groups.setdefault(text, (r.kind, []))[1].append(r.name)
+        groups.setdefault(layout.same_text(text), (text, r.kind, []))[2].append(r.name)
     rank = {k: n for n, k in enumerate(kinds)}
     seen: dict[str, int] = {}
     turns = []
-    for text, (kind, names) in groups.items():
+    for text, kind, names in groups.values():
         seen[kind] = seen.get(kind, 0) + 1
         turns.append(((seen[kind], rank.get(kind, len(rank))), text, names))
     out: dict[int, list[tuple[str, list]]] = {}

@@ -18,6 +18,7 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Mm, Pt
 
+from thidua import layout
 from thidua.calendar import format_date_vi
 from thidua.config import Config, Cycle
 from thidua.rollup import contents as plan
@@ -32,8 +33,8 @@ from thidua.rollup.model import (
     percent_vi,
     period_of,
     ratio_names,
+    year_label,
 )
-from thidua.rollup.phase import year_label
 from thidua.settings import Settings
 
 Tables = dict[str, pd.DataFrame]
@@ -174,7 +175,7 @@ def write(
     _section_awards(doc, tables, ctx)
     if ctx["kind"] == "phase":
         _section_assessment(doc, tables, ctx)
-        _section_lessons(doc, ctx)
+        _section_lessons(doc, tables, ctx)
         _section_directions(doc, tables, ctx, "VII.")
     else:
         _section_difficulties(doc, tables, ctx)
@@ -567,6 +568,11 @@ def _section_individuals(doc: Any, tables: Tables, s: Settings) -> None:
     )
 
 
+def _has_narrative(tables: Tables, key: str) -> bool:
+    df = tables.get("narratives")
+    return df is not None and bool((df["key"] == key).any())
+
+
 def _narratives(doc: Any, tables: Tables, key: str, ctx: dict[str, Any]) -> int:
     """The units' own words for one narrative field, a paragraph per unit; a text over
     `[checks] narrative_max_chars` (a warning at collection) is quoted up to the limit."""
@@ -576,15 +582,15 @@ def _narratives(doc: Any, tables: Tables, key: str, ctx: dict[str, Any]) -> int:
     df = df[df["key"] == key]
     s = ctx["cfg"].settings
     limit = s.checks.narrative_max_chars
-    # units that wrote the same words are named together, on one line
-    groups: dict[str, list[str]] = {}
+    # units that wrote the same words (spacing and case aside) are named together, once
+    groups: dict[str, tuple[str, list[str]]] = {}
     for r in df.itertuples():
         text = r.text if len(r.text) <= limit else r.text[:limit].rstrip() + "…"
-        groups.setdefault(text, []).append(r.name)
-    for text, names in list(groups.items())[:MAX_LISTED]:
+        groups.setdefault(layout.same_text(text), (text, []))[1].append(r.name)
+    for text, names in list(groups.values())[:MAX_LISTED]:
         _para(doc, f"- {'; '.join(names)}: {text}", indent=True)
     if len(groups) > MAX_LISTED:
-        rest = sum(len(n) for n in list(groups.values())[MAX_LISTED:])
+        rest = sum(len(n) for _, n in list(groups.values())[MAX_LISTED:])
         _para(
             doc,
             f"(Và {rest} {s.tier.unit_noun} khác, chi tiết tại bảng tổng hợp kèm theo.)",
@@ -743,10 +749,13 @@ def _section_difficulties(
     tables: Tables,
     ctx: dict[str, Any],
     heading: tuple[str, int] = ("V. KHÓ KHĂN, VƯỚNG MẮC VÀ NGUYÊN NHÂN", 1),
+    key: str = "kho_khan",
 ) -> None:
+    """The units' difficulties (a review's hạn chế: `key`), who did not report or was
+    late, who has no plan."""
     _heading(doc, *heading)
     noun = ctx["cfg"].settings.tier.unit_noun
-    n = _narratives(doc, tables, "kho_khan", ctx)
+    n = _narratives(doc, tables, key, ctx)
     missing = tables["missing"]
     absent, late = missing[missing["status"] == "missing"], missing[missing["status"] == "late"]
     if len(absent):
@@ -780,18 +789,24 @@ def _section_assessment(doc: Any, tables: Tables, ctx: dict[str, Any]) -> None:
         "từng năm (mục II)."
     )
     _para(doc, texts.text("uu_diem", strengths), indent=True)
-    _section_difficulties(doc, tables, ctx, ("2. Hạn chế, khó khăn", 2))
+    _narratives(doc, tables, "uu_diem", ctx)
+    _section_difficulties(doc, tables, ctx, ("2. Hạn chế, khó khăn", 2), "han_che")
     _heading(doc, "3. Nguyên nhân", level=2)
-    causes = (
-        f"Nguyên nhân của những hạn chế chủ yếu do các khó khăn, vướng mắc các {t.unit_noun} "
-        f"nêu trên; một số {t.unit_noun} chưa bố trí người theo dõi, tổng hợp số liệu "
-        "thường xuyên."
-    )
-    _para(doc, texts.text("nguyen_nhan", causes), indent=True)
+    if not _narratives(doc, tables, "nguyen_nhan", ctx):  # no unit named its causes
+        causes = (
+            f"Nguyên nhân của những hạn chế chủ yếu do các khó khăn, vướng mắc các "
+            f"{t.unit_noun} nêu trên; một số {t.unit_noun} chưa bố trí người theo dõi, tổng "
+            "hợp số liệu thường xuyên."
+        )
+        _para(doc, texts.text("nguyen_nhan", causes), indent=True)
 
 
-def _section_lessons(doc: Any, ctx: dict[str, Any]) -> None:
+def _section_lessons(doc: Any, tables: Tables, ctx: dict[str, Any]) -> None:
+    """The units' own lessons (ThongTin bai_hoc of the review); the general lessons of
+    the plan's experience only when no unit wrote one."""
     _heading(doc, "VI. BÀI HỌC KINH NGHIỆM")
+    if _narratives(doc, tables, "bai_hoc", ctx):
+        return
     for n, line in enumerate(LESSONS, 1):
         line = _tier_text(line, ctx["cfg"].settings)
         _para(doc, "- " + ctx["texts"].text(f"bai_hoc_{n}", line), indent=True)
@@ -805,6 +820,9 @@ def _section_directions(doc: Any, tables: Tables, ctx: dict[str, Any], number: s
     for n, line in enumerate(DIRECTIONS, 1):
         line = _tier_text(line, s)
         _para(doc, "- " + ctx["texts"].text(f"phuong_huong_{n}", line), indent=True)
+    if _has_narrative(tables, "phuong_huong"):  # a review's units' own directions
+        _para(doc, f"Phương hướng, nhiệm vụ các {s.tier.unit_noun} đề ra:", indent=True)
+        _narratives(doc, tables, "phuong_huong", ctx)
     _heading(doc, "2. Đề xuất, kiến nghị", level=2)
     n = _narratives(doc, tables, "de_xuat", ctx)
     cap_tren = [f for f, a in ctx["cfg"].reward_authority.items() if a == "cap_tren"]

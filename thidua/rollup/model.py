@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 
 from thidua import words
-from thidua.config import Config, Cycle
+from thidua.config import REVIEW_KINDS, Config, Cycle
 from thidua.errors import UnknownCycle
 
 STATUS_VI = words.REPORTING_STATUS
@@ -16,7 +16,7 @@ TYPE_RULE_VI = {
     "int": "Tổng",
     "decimal": "Tổng",
 }
-PHASE_KINDS = ("so_ket", "tong_ket")
+PHASE_KINDS = REVIEW_KINDS
 # The plan's criteria groups (plan 22/KH-UBND III.1 a–d), in the plan's order, by the unit
 # kind that reports them; villages (named in plan part II) follow; individuals (d) do not
 # report: they appear through initiatives and commendation proposals.
@@ -71,6 +71,16 @@ def phase_cycle(cfg: Config, phase: int) -> Cycle:
             return c
     known = ", ".join(str(c.phase) for c in cfg.cycles if c.kind in PHASE_KINDS)
     raise NotARollupCycle(f"no phase {phase} (known phases: {known})")
+
+
+FULL_YEAR_DAYS = 360  # an annual cycle shorter than this is labelled with its first day
+
+
+def year_label(cycle: Cycle) -> str:
+    """ "2026", or "2025 (từ 21/08)" for a year the plan covers only in part."""
+    start, end = period_of(cycle)
+    days = (end - start).days + 1
+    return str(cycle.year) if days >= FULL_YEAR_DAYS else f"{cycle.year} (từ {date_vi(start)[:5]})"
 
 
 def phase_years(cfg: Config, phase: Cycle) -> list[Cycle]:

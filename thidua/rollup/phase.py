@@ -7,17 +7,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from thidua.config import Config, Cycle
-from thidua.rollup.model import date_vi, period_of
-
-FULL_YEAR_DAYS = 360  # an annual cycle shorter than this is labelled with its first day
-
-
-def year_label(cycle: Cycle) -> str:
-    """ "2026", or "2025 (từ 21/08)" for a year the plan covers only in part."""
-    start, end = period_of(cycle)
-    days = (end - start).days + 1
-    return str(cycle.year) if days >= FULL_YEAR_DAYS else f"{cycle.year} (từ {date_vi(start)[:5]})"
+from thidua.config import Config
 
 
 def achievement(tables: dict[str, pd.DataFrame], cfg: Config) -> pd.DataFrame:

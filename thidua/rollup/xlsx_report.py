@@ -20,8 +20,8 @@ from thidua.rollup.model import (
     criteria_groups,
     date_vi,
     ratio_names,
+    year_label,
 )
-from thidua.rollup.phase import year_label
 
 
 @dataclass(frozen=True)
