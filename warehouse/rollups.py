@@ -7,6 +7,7 @@ macros on a connection and selects from them.  Nothing here writes the warehouse
 from __future__ import annotations
 
 import re
+from datetime import date
 from importlib import resources
 
 import duckdb
@@ -253,7 +254,18 @@ def cycle_tables(
 ) -> dict[str, pd.DataFrame]:
     """Every table of one cycle's rollup, keyed by name (see docs in README).  `plan`:
     the plan cycle (ke_hoach) whose accepted submissions say a unit issued its plan."""
-    p = {
+    p = _cycle_params(cycle_id, scoring, plan)
+    return {name: frame(con, sql, p) for name, sql in CYCLE_QUERIES.items()}
+
+
+def unit_scores(con: duckdb.DuckDBPyConnection, cycle_id: str, scoring: Scoring) -> pd.DataFrame:
+    """The rollup's `units` table alone (status, quality and block score of each unit),
+    for the council's page; `prepare` first, with `cycle_id`."""
+    return frame(con, CYCLE_QUERIES["units"], _cycle_params(cycle_id, scoring, None))
+
+
+def _cycle_params(cycle_id: str, scoring: Scoring, plan: str | None) -> dict:
+    return {
         "cycs": [cycle_id],
         "cycle": cycle_id,
         "plan": plan or "",
@@ -263,7 +275,6 @@ def cycle_tables(
         "empty_zero": scoring.empty_ratio == "zero",
         "approved": list(APPROVED),
     }
-    return {name: frame(con, sql, p) for name, sql in CYCLE_QUERIES.items()}
 
 
 def phase_tables(
@@ -319,4 +330,23 @@ def source_submissions(con: duckdb.DuckDBPyConnection, cycles: list[str]) -> pd.
 def next_rollup_version(con: duckdb.DuckDBPyConnection, cycle_id: str) -> int:
     return scalar(
         con, "SELECT coalesce(max(version), 0) + 1 FROM rollups WHERE cycle_id = ?", [cycle_id]
+    )
+
+
+def register_tally(con: duckdb.DuckDBPyConnection, start: date, end: date) -> pd.DataFrame:
+    """The register's awards decided from `start` to `end`, per form: by subject (total =
+    tập thể + cá nhân + hộ gia đình) and the awarded individuals by gender."""
+    return frame(
+        con,
+        """
+        SELECT reward_form,
+               count(*) FILTER (WHERE subject_type = 'Tập thể') AS collectives,
+               count(*) FILTER (WHERE subject_type = 'Cá nhân') AS individuals,
+               count(*) FILTER (WHERE subject_type = 'Hộ gia đình') AS households,
+               count(*) AS total,
+               count(*) FILTER (WHERE subject_type = 'Cá nhân' AND gender = 'Nam') AS men,
+               count(*) FILTER (WHERE subject_type = 'Cá nhân' AND gender = 'Nữ') AS women
+        FROM award_register WHERE doc_date BETWEEN $start AND $end
+        GROUP BY ALL ORDER BY reward_form""",
+        {"start": start, "end": end},
     )

@@ -37,9 +37,12 @@ async def _page(
     status: int = 200,
     **ctx: object,
 ) -> HTMLResponse:
-    """The cycle's proposals; with a meeting, its decision forms and documents."""
+    """The cycle's proposals, each beside its unit's standing in the cycle (lateness,
+    data quality, block score) and its subject's earlier awards; with a meeting, its
+    decision forms and documents."""
     _cycle(s, cycle)
     rows = await run_in_threadpool(awards.proposals, s.ws, cycle)
+    standing = await run_in_threadpool(awards.standing, s.ws, cycle)
     meeting = None
     if meeting_id is not None:
         try:
@@ -52,6 +55,7 @@ async def _page(
         status,
         cycle=s.ws.config.cycle(cycle),
         rows=rows,
+        standing=standing,
         meeting=meeting,
         members=council_members(s.ws.config.directory),
         csrf=csrf_token(request),
