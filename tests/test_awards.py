@@ -374,7 +374,7 @@ def test_register_hand_entries_and_the_phase_tables(workspace, tmp_path):
 
 
 def test_an_earlier_award_warns_the_council(workspace, monkeypatch):
-    from helpers import HASH, SECRET, client, login
+    from helpers import HASH, SECRET, client, login, officer_csrf
     from typer.testing import CliRunner
 
     from apps.cli import app
@@ -425,6 +425,20 @@ def test_an_earlier_award_warns_the_council(workspace, monkeypatch):
     assert f"{fmt(tx03['quality'])} điểm" in hoa
     assert f"{fmt(tx03['score'])} (hạng {int(tx03['rank_in_block'])}" in hoa
     assert warning in hoa and "Quyết định số 9/QĐ-UBND" in hoa
+
+    # the officer's form enters an award decided outside thidua, checked like a row
+    csrf = officer_csrf(c, "/officer/khen-thuong/nam-2026/so")
+    entry = {"csrf": csrf, "name": "Vũ Văn Cư", "subject_type": "Cá nhân", "gender": "Nam"}
+    entry |= {"doc_no": "3/QĐ-UBND", "doc_date": "02/02/2026"}
+    bad = c.post(
+        "/officer/khen-thuong/nam-2026/so", data=entry | {"reward_form": "Cờ thi đua của UBND tỉnh"}
+    )
+    assert bad.status_code == 400
+    assert "Khen thưởng nhập tay: “Cờ thi đua của UBND tỉnh” không tặng cho cá nhân" in bad.text
+    ok = c.post("/officer/khen-thuong/nam-2026/so", data=entry | {"reward_form": "Giấy khen"})
+    assert ok.status_code == 303
+    shown = c.get("/officer/khen-thuong/nam-2026/so").text
+    assert "Vũ Văn Cư" in shown and "02/02/2026" in shown and "officer" in shown
 
     # the biên bản carries the warning the council saw
     m = awards.open_meeting(ws, "nam-2026", date(2026, 12, 28), ["Nguyễn Văn Hùng"], "vhxh")
