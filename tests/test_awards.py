@@ -331,7 +331,7 @@ def test_register_hand_entries_and_the_phase_tables(workspace, tmp_path):
     assert refused.exit_code == 1
     assert "Dòng 3: “Cờ thi đua của UBND tỉnh” không tặng cho cá nhân" in refused.stderr
     assert "Dòng 4: cần số và ngày quyết định" in refused.stderr
-    assert "năm sinh “19”" in refused.stderr and "giới tính là Nam hoặc Nữ" in refused.stderr
+    assert "năm sinh “19”" in refused.stderr and "giới tính phải là Nam hoặc Nữ" in refused.stderr
     assert "Dòng 2" not in refused.stderr
     assert len(entries(ws)) == 2  # nothing of the wrong file was entered
     out = run(app, ["khen-thuong", "register", "import", str(good), "--by", "vhxh"])

@@ -13,6 +13,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 from thidua.calendar import format_date_vi
+from thidua.clock import now
 from thidua.config import SUBJECTS, Config
 from thidua.errors import ThiduaError
 from thidua.labels import fold, match_label, read_day
@@ -87,7 +88,7 @@ def check_entry(cfg: Config, raw: Mapping[str, object], where: str) -> AwardEntr
             f"({'; '.join(cfg.reward_forms.values())})"
         )
     if subject is None:
-        problems.append(f"đối tượng là {', '.join(s.lower() for s in SUBJECTS.values())}")
+        problems.append("đối tượng phải là tập thể, cá nhân hoặc hộ gia đình")
     elif form is not None and subject not in cfg.reward_rules[form].subjects:
         problems.append(
             f"“{cfg.reward_forms[form]}” không tặng cho {subject.lower()} (chỉ cho "
@@ -104,11 +105,11 @@ def check_entry(cfg: Config, raw: Mapping[str, object], where: str) -> AwardEntr
     if not got.get("doc_no") or day is None:
         problems.append("cần số và ngày quyết định (dd/mm/yyyy)")
     year = got.get("birth_year") or None
-    if year is not None and not (year.isdigit() and 1900 <= int(year) <= date.today().year):
+    if year is not None and not (year.isdigit() and 1900 <= int(year) <= now().year):
         problems.append(f"năm sinh “{year}” phải là năm bốn chữ số, ví dụ 1985")
     gender = match_label(got.get("gender"), {g: g for g in GENDERS}) if got.get("gender") else None
     if got.get("gender") and gender is None:
-        problems.append(f"giới tính là {' hoặc '.join(GENDERS)}")
+        problems.append(f"giới tính phải là {' hoặc '.join(GENDERS)}")
     cycle = got.get("cycle_id") or None
     if cycle is not None and cycle not in cfg.cycles_by_id:
         problems.append(f"không có kỳ báo cáo “{cycle}”")
