@@ -365,7 +365,7 @@ def test_register_hand_entries_and_the_phase_tables(workspace, tmp_path):
         ["Cộng", "2", "2", "1", "5"],
     ]
     text = docx_text(final)
-    assert "đã khen thưởng 5 lượt tập thể, cá nhân, hộ gia đình (2 tập thể, 2 cá nhân" in text
+    assert "đã khen thưởng 5 lượt (2 tập thể, 2 cá nhân, 1 hộ gia đình):" in text
     assert "Trong 2 cá nhân được khen thưởng: 1 nam, 1 nữ." in text
     # the sơ kết counts what was decided by its report's date, without gender figures
     early = run_phase(ws, 1, date(2026, 12, 31)).files["docx"]

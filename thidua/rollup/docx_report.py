@@ -631,7 +631,7 @@ def _section_awarded_in_phase(doc: Any, register: pd.DataFrame, ctx: dict[str, A
     sums = rows[["collectives", "individuals", "households", "total"]].sum()
     done = (
         f"Theo sổ theo dõi khen thưởng, {since} đã khen thưởng {int(sums['total'])} lượt "
-        f"tập thể, cá nhân, hộ gia đình ({_award_counts(sums)}):"
+        f"({_award_counts(sums)}):"
     )
     _para(doc, ctx["texts"].text("khen_thuong_giai_doan", done), indent=True)
     _table(
