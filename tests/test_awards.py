@@ -450,3 +450,15 @@ def test_an_earlier_award_warns_the_council(workspace, monkeypatch):
     monkeypatch.setenv("THIDUA_AWARDS_REPEAT_WITHIN", "cycle")
     rows = {r["name"]: r for r in awards.proposals(Workspace.from_env(), "nam-2026")}
     assert rows["Nguyễn Thị Hoa"]["warning"] is None and rows["Nguyễn Thị Hoa"]["history"]
+
+
+def test_synthetic_individuals_carry_birth_year_and_gender(cfg):
+    """The demo's and the phase play's danh sách and gender figures are not empty."""
+    from apps.synthetic import proposal_rows
+
+    cycle = cfg.cycle("nam-2025")
+    rows = [r for u in cfg.expected_units(cycle) for r in proposal_rows(cycle, cfg, u)]
+    people = [r for r in rows if r[0] == "Cá nhân"]
+    assert len(people) >= 5
+    assert all(1965 <= r[5] <= 2000 and r[6] in ("Nam", "Nữ") for r in people)
+    assert {r[6] for r in people} == {"Nam", "Nữ"}
