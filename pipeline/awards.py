@@ -117,8 +117,9 @@ def standing(ws: Workspace, cycle: str) -> dict[str, dict]:
     return out
 
 
-def _number(v: object) -> float | None:
-    return None if v is None or pd.isna(v) else float(v)  # type: ignore[arg-type]
+def _number(v: float | None) -> float | None:
+    """A rollup figure for the page: pandas' NA (an unscored kind) becomes None."""
+    return None if v is None or pd.isna(v) else float(v)
 
 
 def history(ws: Workspace, cycle: str) -> list[dict]:
