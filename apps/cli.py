@@ -953,6 +953,93 @@ def awards_documents(
         typer.echo(f"{name}: {path}")
 
 
+register_app = typer.Typer(
+    help="The register of awards decided: the council's path and awards entered by hand "
+    "for what was decided outside thidua (docs/khen-thuong.md).",
+    no_args_is_help=True,
+)
+awards_app.add_typer(register_app, name="register")
+REGISTER_SHOWN = {
+    "doc_date": "Ngày QĐ",
+    "doc_no": "Số QĐ",
+    "form_vi": "Hình thức",
+    "subject_type": "Đối tượng",
+    "name": "Tên",
+    "birth_year": "Năm sinh",
+    "gender": "Giới tính",
+    "unit_name": "Đơn vị",
+    "origin": "Nguồn",
+    "actor": "Người nhập",
+}
+
+
+@register_app.command("add")
+def register_add(
+    name: Annotated[str, typer.Option("--name", help="Họ tên hoặc tên tập thể.")],
+    subject: Annotated[str, typer.Option("--subject", help="Tập thể, Cá nhân, Hộ gia đình.")],
+    form: Annotated[str, typer.Option("--form", help="Hình thức: code or name.")],
+    number: Annotated[str, typer.Option("--number", help="Số quyết định.")],
+    day: Annotated[str, typer.Option("--date", help="Ngày quyết định, dd/mm/yyyy.")],
+    birth_year: Annotated[str | None, typer.Option("--birth-year", help="Năm sinh.")] = None,
+    gender: Annotated[str | None, typer.Option("--gender", help="Nam or Nữ.")] = None,
+    position: Annotated[str | None, typer.Option("--position", help="Chức vụ.")] = None,
+    unit: Annotated[str | None, typer.Option("--unit", help="Đơn vị công tác.")] = None,
+    cycle: Annotated[str | None, typer.Option("--cycle", help="Cycle rewarded.")] = None,
+    summary: Annotated[str | None, typer.Option("--summary", help="Thành tích.")] = None,
+    by: ActorOpt = "cli",
+) -> None:
+    """Enter an award decided outside thidua (checked like a row of the danh sách)."""
+    from pipeline.register import add
+    from thidua.register import check_entry
+
+    ws = _warehouse_workspace()
+    raw = {
+        "name": name,
+        "subject_type": subject,
+        "reward_form": form,
+        "doc_no": number,
+        "doc_date": day,
+        "birth_year": birth_year,
+        "gender": gender,
+        "position": position,
+        "unit_name": unit,
+        "cycle_id": cycle,
+        "summary": summary,
+    }
+    [entry_id] = add(ws, [check_entry(ws.config, raw, "Khen thưởng nhập tay")], by)
+    typer.echo(f"Đã ghi vào sổ khen thưởng (số {entry_id}): {name}")
+
+
+@register_app.command("import")
+def register_import(
+    path: Annotated[Path, typer.Argument(help="Danh sách workbook (.xlsx), headers in row 1.")],
+    by: ActorOpt = "cli",
+) -> None:
+    """Enter every row of a danh sách workbook; a wrong row refuses the whole file."""
+    from pipeline.register import import_xlsx
+
+    ids = import_xlsx(_warehouse_workspace(), path, by)
+    typer.echo(f"Đã ghi {len(ids)} khen thưởng vào sổ từ {path.name}")
+
+
+@register_app.command("list")
+def register_list(as_json: JsonOpt = False) -> None:
+    """Every award of the register, by decision date."""
+    from pipeline.register import entries
+
+    rows = entries(_warehouse_workspace())
+    if as_json:
+        keys = ["origin", "cycle_id", "unit_code", "unit_name", "subject_type", "name"]
+        keys += ["position", "reward_form", "birth_year", "gender", "doc_no", "doc_date"]
+        _print_json([{k: r[k] for k in [*keys, "actor", "recorded_at"]} for r in rows])
+        return
+    for r in rows:
+        r["doc_date"] = f"{r['doc_date']:%d/%m/%Y}" if r["doc_date"] else ""
+        r["origin"] = words.REGISTER_ORIGIN.get(r["origin"], f"Tệp {r['origin']}")
+    table = [{v: r[k] for k, v in REGISTER_SHOWN.items()} for r in rows]
+    _print_table("Sổ theo dõi khen thưởng", table, list(REGISTER_SHOWN.values()))
+
+
 web_app = typer.Typer(
     help="The units' upload page and the officer's review pages.", invoke_without_command=True
 )

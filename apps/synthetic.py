@@ -14,6 +14,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from thidua.config import REVIEW_KINDS, Config, Cycle, Unit
+from thidua.layout import GENDERS
 from thidua.workspace import Workspace
 
 FIELDS = ("Chuyển đổi số", "Cải cách hành chính", "Giáo dục", "Y tế", "Nông nghiệp")
@@ -206,7 +207,8 @@ def proposal_rows(cycle: Cycle, cfg: Config | None = None, unit: Unit | None = N
     """The proposals of a unit, forms as the drop-down shows them (the label; the code
     without `cfg`).  Without `unit`, one collective for the cycle's first form.  With it,
     as a commune's units would: some propose nothing, most a Giấy khen of the chairman
-    for one of their people, about one in five a Bằng khen of the province (upward)."""
+    for one of their people (with năm sinh and giới tính), about one in five a Bằng khen
+    of the province (upward)."""
     if not cycle.reward_forms:
         return []
 
@@ -237,6 +239,8 @@ def proposal_rows(cycle: Cycle, cfg: Config | None = None, unit: Unit | None = N
                 f"Cán bộ, {unit.name}",
                 label(form),
                 "Tiêu biểu trong hướng dẫn kỹ năng số, chuyển đổi số tại đơn vị",
+                rng.randint(1965, 2000),  # năm sinh and giới tính: the danh sách needs them
+                rng.choice(GENDERS),
             )
         ]
     return [

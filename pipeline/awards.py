@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from datetime import date
 
+import pandas as pd
+
 from thidua.awards import (
     APPROVED,
     CHANGE_VI,
@@ -17,14 +19,14 @@ from thidua.awards import (
     check_change,
     council_members,
 )
-from thidua.labels import fold
+from thidua.register import award_vi, repeat_warning, same_subject
+from thidua.words import REPORTING_STATUS
 from thidua.workspace import Workspace
 from warehouse.db import WAREHOUSE_LOCK, connect
-from warehouse.queries import council_meetings, proposal_history, proposal_states
+from warehouse.queries import award_register, council_meetings, proposal_history, proposal_states
+from warehouse.rollups import prepare, unit_scores
 from warehouse.writer import open_meeting as write_meeting
 from warehouse.writer import record_proposal_change
-
-AWARDED = ("da-khen-thuong", "cap-tren-quyet-dinh")
 
 
 def open_meeting(ws: Workspace, cycle: str, held_on: date, present: list[str], actor: str) -> dict:
@@ -61,13 +63,14 @@ def meeting(ws: Workspace, meeting_id: int) -> dict:
 
 def proposals(ws: Workspace, cycle: str) -> list[dict]:
     """Every proposal of the cycle with its state, the form's decider sentence, what
-    changed since the council decided, and a warning when the same person or collective
-    was already awarded the same or a higher form in the cycle."""
+    changed since the council decided, the subject's earlier awards from the register
+    (`history`) and a warning when one of them is of the same or a higher form within
+    `[awards] repeat_within` (`thidua.register.repeat_warning`)."""
     cfg = ws.config
     cfg.cycle(cycle)
     with connect(ws.paths.warehouse, read_only=True) as con:
         rows = proposal_states(con, cycle)
-    awarded = [(fold(r["name"] or ""), r) for r in rows if r["state"] in AWARDED]
+        register = award_register(con)
     for r in rows:
         rule = cfg.reward_rules.get(r["reward_form"])
         r["form_vi"] = rule.name if rule else r["reward_form"]
@@ -75,19 +78,48 @@ def proposals(ws: Workspace, cycle: str) -> list[dict]:
         r["authority"] = rule.authority if rule else None
         r["state_vi"] = STATE_VI[r["state"]]
         r["change_vi"] = CHANGE_VI.get(r["change"] or "")
-        rank = cfg.form_rank(r["reward_form"])
-        r["warning"] = next(
-            (
-                f"Đã được tặng {cfg.reward_forms[a['reward_form']]} trong kỳ này"
-                for name, a in awarded
-                if a is not r
-                and name == fold(r["name"] or "")
-                and cfg.form_rank(a["reward_form"]) <= rank
-            ),
-            None,
-        )
+        earlier = [
+            a for a in register if same_subject(a, r) and a["proposal_key"] != r["proposal_key"]
+        ]
+        r["history"] = [award_vi(cfg, a) for a in earlier]
+        r["warning"] = repeat_warning(cfg, earlier, r) if r["state"] != "khong-hop-le" else None
     rows.sort(key=lambda r: (cfg.form_rank(r["reward_form"]), r["unit_code"], r["row_no"]))
     return rows
+
+
+def standing(ws: Workspace, cycle: str) -> dict[str, dict]:
+    """What the council weighs beside each unit's proposals, as the rollup computes it:
+    the unit's report on time or how many days late, its data-quality points and its
+    block score and rank.  Keyed by unit code."""
+    cfg = ws.config
+    due = cfg.cycle(cycle).due
+    tz = cfg.settings.calendar.tz
+    with connect(ws.paths.warehouse, read_only=True) as con:
+        prepare(con, cfg.settings.rollup, [cycle], cfg.settings.web.rollup_counts)
+        units = unit_scores(con, cycle, cfg.settings.scoring)
+    out = {}
+    for u in units.to_dict("records"):
+        received = u["received_at"]
+        late_days = (
+            (received.tz_convert(tz).date() - due).days
+            if u["status"] == "late" and pd.notna(received)
+            else None
+        )
+        out[u["code"]] = {
+            "status": u["status"],
+            "status_vi": REPORTING_STATUS[u["status"]],
+            "days_late": late_days,
+            "quality": _number(u["score_quality"]),
+            "score": _number(u["score"]),
+            "rank_in_block": _number(u["rank_in_block"]),
+            "block": cfg.settings.blocks.get(u["block"], u["block"]),
+        }
+    return out
+
+
+def _number(v: float | None) -> float | None:
+    """A rollup figure for the page: pandas' NA (an unscored kind) becomes None."""
+    return None if v is None or pd.isna(v) else float(v)
 
 
 def history(ws: Workspace, cycle: str) -> list[dict]:
@@ -173,7 +205,8 @@ def documents(ws: Workspace, cycle: str, today: date, meeting_id: int | None = N
     from thidua import award_docs
 
     cfg = ws.config
-    rows = [r for r in proposals(ws, cycle) if r["state"] in APPROVED]
+    every = proposals(ws, cycle)
+    rows = [r for r in every if r["state"] in APPROVED]
     m = meeting(ws, meeting_id) if meeting_id is not None else None
     out = ws.paths.reports / "khen-thuong" / cycle
     files = {}
@@ -188,8 +221,9 @@ def documents(ws: Workspace, cycle: str, today: date, meeting_id: int | None = N
                 cfg, title, part, out / f"{name}-danh-sach.xlsx"
             )
     if m is not None:
+        warnings = {r["id"]: r["warning"] for r in every}
         decided = [
-            e
+            e | {"warning": warnings.get(e["id"])}
             for e in history(ws, cycle)
             if e["meeting_id"] == meeting_id and e["to_state"] in COUNCIL
         ]

@@ -20,6 +20,7 @@ from thidua.exports import excel_safe
 from thidua.rollup.model import (
     annual_cycle,
     is_draft,
+    period_of,
     phase_cycle,
     phase_years,
     plan_cycle,
@@ -78,7 +79,7 @@ def _run(ws: Workspace, cycle: Cycle, kind: str, today: date | None) -> RollupRe
     cfg = ws.config
     today = today or now(cfg.settings.calendar.tz).date()
     years = phase_years(cfg, cycle) if kind == "phase" else []
-    tables, version = _read(ws, cycle, kind, years)
+    tables, version = _read(ws, cycle, kind, years, today)
     # Write the files of the new version
     rollup_id = f"{cycle.id}-v{version}"
     out = ws.paths.reports / cycle.id / f"v{version}"
@@ -124,9 +125,12 @@ def _run(ws: Workspace, cycle: Cycle, kind: str, today: date | None) -> RollupRe
     return RollupResult(rollup_id, cycle.id, kind, version, out, headline, ratio_names(cfg), files)
 
 
-def _read(ws: Workspace, cycle: Cycle, kind: str, years: list[Cycle]) -> tuple[dict, int]:
+def _read(
+    ws: Workspace, cycle: Cycle, kind: str, years: list[Cycle], today: date
+) -> tuple[dict, int]:
     """Every table of the rollup in one read-only session (temp tables live in it), and
-    the number of the version about to be written."""
+    the number of the version about to be written.  A phase also reads the register of
+    awards decided from the phase's start to the report's date (`register`)."""
     from thidua.rollup import phase
     from warehouse import rollups
 
@@ -155,6 +159,7 @@ def _read(ws: Workspace, cycle: Cycle, kind: str, years: list[Cycle]) -> tuple[d
                 cycle.id,
             )
             tables["achievement"] = phase.achievement(tables, cfg)
+            tables["register"] = rollups.register_tally(con, period_of(cycle)[0], today)
         tables["sources"] = rollups.source_submissions(con, source_cycles)
         return tables, rollups.next_rollup_version(con, cycle.id)
 

@@ -43,3 +43,22 @@ def test_workbook_guide_hidden_keys_percent_format_and_dropdowns(cfg):
     assert "$B$" in forms.formula1  # the labels, not the codes
     kinds = {v.type for v in book["SangKien"].data_validations.dataValidation}
     assert {"date", "list"} <= kinds
+
+
+def test_the_guide_explains_the_proposal_columns(cfg):
+    """DeNghiKhenThuong's columns and the rules of the cycle's forms, in one A4 width."""
+
+    def guide(cycle: str) -> str:
+        book = build_workbook(cfg, cfg.unit("CQ-YT"), cfg.cycle(cycle))
+        sheet = openpyxl.load_workbook(io.BytesIO(book))["Hướng dẫn"]
+        assert sheet.column_dimensions["A"].width <= 80  # the A4 width, as printed
+        return " ".join(str(r[0]) for r in sheet.iter_rows(values_only=True) if r[0])
+
+    final, annual = guide("tong-ket-2030"), guide("nam-2025")
+    for text in (final, annual):
+        assert "Đối tượng chọn Tập thể, Cá nhân hoặc Hộ gia đình" in text
+        assert "Cá nhân: ghi năm sinh (bốn chữ số, ví dụ 1985) và chọn giới tính" in text
+        assert "Khen thưởng đã nhận: hình thức, số và năm quyết định" in text
+    assert "Cờ thi đua chỉ tặng cho tập thể" in final
+    assert "Huân chương Lao động chọn rõ hạng Nhất, Nhì hoặc Ba" in final
+    assert "Cờ thi đua" not in annual and "Huân chương" not in annual  # not offered there

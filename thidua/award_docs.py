@@ -177,7 +177,8 @@ def to_trinh(cfg: Config, rows: list[dict], today: date, meeting: dict | None, p
 
 def bien_ban(cfg: Config, meeting: dict, members: list, decided: list[dict], path: Path) -> Path:
     """The biên bản họp of the Hội đồng Thi đua – Khen thưởng xã: who was present out
-    of how many, and each proposal decided at the meeting with its vote and note."""
+    of how many, and each proposal decided at the meeting with its vote, its note and
+    the register's warning about an earlier award the council saw."""
     s = cfg.settings
     doc = Document()
     _page(doc)
@@ -213,7 +214,7 @@ def bien_ban(cfg: Config, meeting: dict, members: list, decided: list[dict], pat
                 cfg.reward_forms.get(r["reward_form"], r["reward_form"]),
                 "Đồng ý" if r["to_state"] == "hoi-dong-dong-y" else "Không đồng ý",
                 f"{r['votes_for']}/{r['members']}",
-                r["note"] or "",
+                "; ".join(x for x in (r["note"], r.get("warning")) if x),
             ]
             for n, r in enumerate(decided, 1)
         ],

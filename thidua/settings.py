@@ -155,6 +155,16 @@ class Checks(Section):
     narrative_max_chars: int = Field(default=1500, ge=1, le=32767)
 
 
+class AwardSettings(Section):
+    """The register of awards (docs/khen-thuong.md): within what period an earlier award
+    of the same or a higher form makes a new proposal a warning for the council —
+    `cycle` (the same reporting cycle), `phase` (the same giai đoạn: 2025–2027,
+    2028–2030) or `movement` (any earlier award of the movement).  The legal limit on
+    repeated awards is to be confirmed by the commune's thi đua officer."""
+
+    repeat_within: Literal["cycle", "phase", "movement"] = "phase"
+
+
 class Scoring(Section):
     on_time: float = Field(ge=0)
     late: float = Field(ge=0)
@@ -335,6 +345,7 @@ class Settings(BaseSettings):
     smtp: SmtpSettingsIn = SmtpSettingsIn()
     imap: ImapSettingsIn = ImapSettingsIn()
     web: WebSettings = WebSettings()
+    awards: AwardSettings = AwardSettings()
 
     @model_validator(mode="after")
     def _nonempty(self) -> Settings:

@@ -407,16 +407,41 @@ def _fill_lines(fmt: _Formats, cfg: Config, cycle: Cycle) -> list[tuple[str, obj
             ),
             fmt.text,
         ),
+        *_proposal_lines(fmt, cfg, cycle),
+        ("6. Không xoá, không đổi tên trang tính và cột; không đặt mật khẩu cho tệp.", fmt.text),
+        (EARLIER_LINE if cycle.kind in REVIEW_KINDS else "", fmt.text),
+    ]
+
+
+def _proposal_lines(fmt: _Formats, cfg: Config, cycle: Cycle) -> list[tuple[str, object]]:
+    """How to fill DeNghiKhenThuong: the subject, the form and its rules that apply in
+    the cycle, and the columns the danh sách kèm theo Tờ trình needs."""
+    names = [cfg.reward_forms[f] for f in cycle.reward_forms]
+    rules = [
+        "Cờ thi đua chỉ tặng cho tập thể" if any(n.startswith("Cờ") for n in names) else "",
+        "Huân chương Lao động chọn rõ hạng Nhất, Nhì hoặc Ba"
+        if any(n.startswith("Huân chương") for n in names)
+        else "",
+    ]
+    extra = "; ".join(r for r in rules if r)
+    return [
         (
             (
-                f"5. Trang “{titles[layout.PROPOSAL_SHEET]}” (DeNghiKhenThuong): mỗi tập thể, cá "
-                "nhân đề nghị khen thưởng một dòng; hình thức khen thưởng chọn trong danh sách thả "
-                "xuống (chỉ gồm các hình thức được đề nghị trong kỳ này)."
+                f"5. Trang “{layout.SHEET_TITLES[layout.PROPOSAL_SHEET]}” (DeNghiKhenThuong): mỗi "
+                "tập thể, cá nhân, hộ gia đình một dòng. Đối tượng chọn Tập thể, Cá nhân hoặc Hộ "
+                "gia đình; hình thức chọn trong danh sách thả xuống (chỉ gồm các hình thức được đề "
+                f"nghị trong kỳ này{'; ' + extra if extra else ''})."
             ),
             fmt.text,
         ),
-        ("6. Không xoá, không đổi tên trang tính và cột; không đặt mật khẩu cho tệp.", fmt.text),
-        (EARLIER_LINE if cycle.kind in REVIEW_KINDS else "", fmt.text),
+        (
+            (
+                "Cá nhân: ghi năm sinh (bốn chữ số, ví dụ 1985) và chọn giới tính Nam hoặc Nữ. "
+                "Khen thưởng đã nhận: hình thức, số và năm quyết định (ví dụ Giấy khen của Chủ tịch "
+                "UBND xã, QĐ 15/QĐ-UBND năm 2025); chưa có thì để trống."
+            ),
+            fmt.text,
+        ),
     ]
 
 

@@ -177,3 +177,8 @@ HEADER = {
 def quarantine_reason(reason: str | None) -> str:
     """ "sender_mismatch,unreadable" in the officer's words."""
     return "; ".join(QUARANTINE_REASON.get(r, r) for r in (reason or "").split(",") if r)
+
+
+# Where an award of the register came from (`award_register.origin`); otherwise the name
+# of the danh sách workbook it was imported from.
+REGISTER_ORIGIN = {"thidua": "Hội đồng xét (thidua)", "nhap-tay": "Nhập tay"}

@@ -384,7 +384,7 @@ def proposal_states(con: duckdb.DuckDBPyConnection, cycle: str) -> list[dict]:
     return _dicts(
         con.execute(
             """
-            SELECT * EXCLUDE (proposal_key) FROM proposal_states WHERE cycle_id = ?
+            SELECT * FROM proposal_states WHERE cycle_id = ?
             ORDER BY unit_code, row_no, id""",
             [cycle],
         )
@@ -413,5 +413,17 @@ def council_meetings(con: duckdb.DuckDBPyConnection, cycle: str | None = None) -
             SELECT * FROM council_meetings WHERE ? IS NULL OR cycle_id = ?
             ORDER BY held_on DESC, id DESC""",
             [cycle, cycle],
+        )
+    )
+
+
+def award_register(con: duckdb.DuckDBPyConnection) -> list[dict]:
+    """Every award of the register (decided through thidua, or entered by hand), by
+    decision date."""
+    return _dicts(
+        con.execute(
+            """
+            SELECT * FROM award_register
+            ORDER BY doc_date NULLS LAST, recorded_at, name"""
         )
     )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date
 from importlib import resources
 
 import duckdb
@@ -278,7 +279,20 @@ def cycle_tables(
     the plan cycle (ke_hoach) whose accepted submissions say a unit issued its plan
     (none: the `plans` table is empty); `targets`: the registered targets the block score
     measures performance against."""
-    p = {
+    p = _cycle_params(cycle_id, scoring, plan, targets)
+    return {name: frame(con, sql, p) for name, sql in CYCLE_QUERIES.items()}
+
+
+def unit_scores(con: duckdb.DuckDBPyConnection, cycle_id: str, scoring: Scoring) -> pd.DataFrame:
+    """The rollup's `units` table alone (status, quality and block score of each unit),
+    for the council's page; `prepare` first, with `cycle_id`."""
+    return frame(con, CYCLE_QUERIES["units"], _cycle_params(cycle_id, scoring, None, None))
+
+
+def _cycle_params(
+    cycle_id: str, scoring: Scoring, plan: str | None, targets: Targets | None
+) -> dict:
+    return {
         "cycs": [cycle_id],
         "cycle": cycle_id,
         "plan": plan or "",
@@ -287,7 +301,6 @@ def cycle_tables(
         **scoring_params(scoring, targets),
         "approved": list(APPROVED),
     }
-    return {name: frame(con, sql, p) for name, sql in CYCLE_QUERIES.items()}
 
 
 def phase_tables(
@@ -343,4 +356,23 @@ def source_submissions(con: duckdb.DuckDBPyConnection, cycles: list[str]) -> pd.
 def next_rollup_version(con: duckdb.DuckDBPyConnection, cycle_id: str) -> int:
     return scalar(
         con, "SELECT coalesce(max(version), 0) + 1 FROM rollups WHERE cycle_id = ?", [cycle_id]
+    )
+
+
+def register_tally(con: duckdb.DuckDBPyConnection, start: date, end: date) -> pd.DataFrame:
+    """The register's awards decided from `start` to `end`, per form: by subject (total =
+    tập thể + cá nhân + hộ gia đình) and the awarded individuals by gender."""
+    return frame(
+        con,
+        """
+        SELECT reward_form,
+               count(*) FILTER (WHERE subject_type = 'Tập thể') AS collectives,
+               count(*) FILTER (WHERE subject_type = 'Cá nhân') AS individuals,
+               count(*) FILTER (WHERE subject_type = 'Hộ gia đình') AS households,
+               count(*) AS total,
+               count(*) FILTER (WHERE subject_type = 'Cá nhân' AND gender = 'Nam') AS men,
+               count(*) FILTER (WHERE subject_type = 'Cá nhân' AND gender = 'Nữ') AS women
+        FROM award_register WHERE doc_date BETWEEN $start AND $end
+        GROUP BY ALL ORDER BY reward_form""",
+        {"start": start, "end": end},
     )

@@ -555,3 +555,33 @@ def record_proposal_change(
             [change["to_state"], change["actor"], *(change.get(c) for c in cols), ids],
         )
     return len(ids)
+
+
+def add_award_entries(
+    con: duckdb.DuckDBPyConnection, entries: list[dict], source: str, actor: str
+) -> list[int]:
+    """Append awards entered by hand to the register (`award_entries`), in one
+    transaction; `entries` are `thidua.register.AwardEntry.row()`.  Returns their ids."""
+    cols = (
+        "reward_form",
+        "subject_type",
+        "name",
+        "position",
+        "unit_name",
+        "birth_year",
+        "gender",
+        "doc_no",
+        "doc_date",
+        "cycle_id",
+        "summary",
+    )
+    ids = []
+    with transaction(con):
+        for e in entries:
+            row = con.execute(
+                f"""INSERT INTO award_entries ({", ".join(cols)}, source, actor)
+                VALUES ({", ".join("?" for _ in cols)}, ?, ?) RETURNING id""",
+                [*(e.get(c) for c in cols), source, actor],
+            ).fetchone()
+            ids.append(int(row[0]) if row else 0)
+    return ids

@@ -1,7 +1,8 @@
 """The council's pages, `/officer/khen-thuong/…`, behind the officer's login and CSRF
 (`apps.web.officer`): every proposal of a cycle with its state, a meeting opened with
-the members present, a decision with its vote per proposal, and the documents
-(biên bản, Quyết định, Tờ trình) to download.  Included before the officer's router,
+the members present, a decision with its vote per proposal, the documents (biên bản,
+Quyết định, Tờ trình) to download, and the register of awards decided with a form to
+enter an award decided outside thidua.  Included before the officer's router,
 whose `/officer/{cycle}/{unit}` would otherwise take these addresses."""
 
 from __future__ import annotations
@@ -15,9 +16,10 @@ from starlette.concurrency import run_in_threadpool
 
 from apps.web.officer import Officer, checked_form, csrf_token, to
 from apps.web.site import Site, WebError, site
-from pipeline import awards
+from pipeline import awards, register
 from thidua.awards import council_members
 from thidua.errors import ThiduaError
+from thidua.register import ENTRY_COLUMNS, check_entry
 
 router = APIRouter(prefix="/officer/khen-thuong", dependencies=[Officer])
 SiteDep = Annotated[Site, Depends(site)]
@@ -37,9 +39,12 @@ async def _page(
     status: int = 200,
     **ctx: object,
 ) -> HTMLResponse:
-    """The cycle's proposals; with a meeting, its decision forms and documents."""
+    """The cycle's proposals, each beside its unit's standing in the cycle (lateness,
+    data quality, block score) and its subject's earlier awards; with a meeting, its
+    decision forms and documents."""
     _cycle(s, cycle)
     rows = await run_in_threadpool(awards.proposals, s.ws, cycle)
+    standing = await run_in_threadpool(awards.standing, s.ws, cycle)
     meeting = None
     if meeting_id is not None:
         try:
@@ -52,6 +57,7 @@ async def _page(
         status,
         cycle=s.ws.config.cycle(cycle),
         rows=rows,
+        standing=standing,
         meeting=meeting,
         members=council_members(s.ws.config.directory),
         csrf=csrf_token(request),
@@ -124,3 +130,45 @@ async def council_document(s: SiteDep, cycle: str, meeting_id: int, name: str) -
             404, "Chưa có văn bản này", "Hội đồng chưa đồng ý đề nghị nào cho văn bản này."
         )
     return FileResponse(files[name], filename=f"{name}-{cycle}.docx")
+
+
+REGISTER_FIELDS = tuple(k for k, _ in ENTRY_COLUMNS if k != "row_no")
+
+
+async def _register_page(
+    request: Request, s: Site, cycle: str, status: int = 200, **ctx: object
+) -> HTMLResponse:
+    """The register of awards decided, and the form to enter one decided outside thidua."""
+    _cycle(s, cycle)
+    return s.page(
+        request,
+        "register.html",
+        status,
+        cycle=s.ws.config.cycle(cycle),
+        rows=await run_in_threadpool(register.entries, s.ws),
+        columns=dict(ENTRY_COLUMNS[1:]),
+        forms=list(s.ws.config.reward_forms.values()),
+        csrf=csrf_token(request),
+        prefect_ui=s.prefect_ui,
+        **({"refused": None} | ctx),
+    )
+
+
+@router.get("/{cycle}/so", response_class=HTMLResponse)
+async def register_list(request: Request, s: SiteDep, cycle: str) -> HTMLResponse:
+    return await _register_page(request, s, cycle)
+
+
+@router.post("/{cycle}/so", response_class=HTMLResponse, response_model=None)
+async def register_add(request: Request, s: SiteDep, cycle: str) -> HTMLResponse | RedirectResponse:
+    """An award decided outside thidua, checked like a row of the danh sách."""
+    _cycle(s, cycle)
+    await request.form(max_fields=20, max_files=0)
+    form = await checked_form(request)
+    raw = {k: str(form.get(k, "")) for k in REGISTER_FIELDS}
+    try:
+        entry = check_entry(s.ws.config, raw, "Khen thưởng nhập tay")
+        await run_in_threadpool(register.add, s.ws, [entry], "officer")
+    except ThiduaError as exc:
+        return await _register_page(request, s, cycle, 400, refused=str(exc))
+    return to(request, f"/officer/khen-thuong/{cycle}/so")

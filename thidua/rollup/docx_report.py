@@ -645,13 +645,57 @@ def _section_awards(doc: Any, tables: Tables, ctx: dict[str, Any]) -> None:
             _para(doc, f"{council_not_met(s)}.", indent=True)
     _section_scores(doc, tables["units"], s, ctx["kind"] == "phase")
     if ctx["kind"] == "phase":
-        _heading(doc, "4. Khen thưởng đã thực hiện trong giai đoạn", level=2)
-        done = "Chưa có số liệu tổng hợp khen thưởng đã thực hiện trong giai đoạn."
+        _section_awarded_in_phase(doc, tables["register"], ctx)
+
+
+def _section_awarded_in_phase(doc: Any, register: pd.DataFrame, ctx: dict[str, Any]) -> None:
+    """IV.4: what was awarded from the phase's start to the report's date, from the
+    register of awards decided (never from proposals), by form (highest first) and
+    subject; the tổng kết adds the awarded individuals by gender."""
+    cfg, cycle = ctx["cfg"], ctx["cycle"]
+    _heading(doc, "4. Khen thưởng đã thực hiện trong giai đoạn", level=2)
+    since = f"từ {format_date_vi(cycle.period_start)} đến {format_date_vi(ctx['today'])}"
+    if register.empty:
+        done = f"Sổ theo dõi khen thưởng chưa có khen thưởng nào {since}."
         _para(doc, ctx["texts"].text("khen_thuong_giai_doan", done), indent=True)
+        return
+    rows = register.sort_values("reward_form", key=lambda c: c.map(cfg.form_rank))
+    sums = rows[["collectives", "individuals", "households", "total"]].sum()
+    done = (
+        f"Theo sổ theo dõi khen thưởng, {since} đã khen thưởng {int(sums['total'])} lượt "
+        f"({_award_counts(sums)}):"
+    )
+    _para(doc, ctx["texts"].text("khen_thuong_giai_doan", done), indent=True)
+    _table(
+        doc,
+        ["Hình thức khen thưởng", "Tập thể", "Cá nhân", "Hộ gia đình", "Tổng"],
+        [
+            [cfg.reward_forms.get(r.reward_form, r.reward_form), *r[1:5]]
+            for r in rows.itertuples(index=False)
+        ]
+        + [
+            ["Cộng", *(int(sums[k]) for k in ("collectives", "individuals", "households", "total"))]
+        ],
+        (7.0, 2.2, 2.2, 2.4, 2.2),
+    )
+    if cycle.kind == "tong_ket":
+        men, women = int(rows["men"].sum()), int(rows["women"].sum())
+        unknown = int(sums["individuals"]) - men - women
+        _para(
+            doc,
+            f"Trong {int(sums['individuals'])} cá nhân được khen thưởng: {men} nam, {women} nữ"
+            + (f", {unknown} chưa ghi giới tính" if unknown else "")
+            + ".",
+            indent=True,
+        )
 
 
 def _award_counts(r: Any) -> str:
-    parts = [(r.collectives, "tập thể"), (r.individuals, "cá nhân"), (r.households, "hộ gia đình")]
+    parts = [
+        (int(r["collectives"]), "tập thể"),
+        (int(r["individuals"]), "cá nhân"),
+        (int(r["households"]), "hộ gia đình"),
+    ]
     return ", ".join(f"{n} {what}" for n, what in parts if n) or "0"
 
 
@@ -682,10 +726,10 @@ def _awards_part(
         if level == "xa":
             verb = f"Chủ tịch {tier.authority} tặng"
             verb = verb if named else f"Hội đồng đề nghị {verb}"
-            _para(doc, f"- {verb} {form} cho {_award_counts(r)}.", indent=True)
+            _para(doc, f"- {verb} {form} cho {_award_counts(r._asdict())}.", indent=True)
         else:
             how = f" ({rule.decided_by})" if rule else ""
-            _para(doc, f"- Đề nghị tặng {form} cho {_award_counts(r)}{how}.", indent=True)
+            _para(doc, f"- Đề nghị tặng {form} cho {_award_counts(r._asdict())}{how}.", indent=True)
     _para(
         doc,
         f"Văn bản: {named}." if named else f"{kind} chưa ban hành (chờ số, ngày của văn thư).",
