@@ -284,7 +284,7 @@ def write(
         tier.unit,
         cycle,
         values=cells,
-        info=PACKAGE_INFO | {"tom_tat": _summary(figures)},
+        info=PACKAGE_INFO | {"tom_tat": _summary(tier.unit.name, figures)},
     )
     book = out / f"{stem}.xlsx"
     book.write_bytes(data)
@@ -300,11 +300,12 @@ def write(
     return {"package": book, "manifest": path}
 
 
-def _summary(figures: Mapping[str, float]) -> str:
-    """The package's one-line summary (ThongTin tom_tat): the commune's reporting."""
+def _summary(commune: str, figures: Mapping[str, float]) -> str:
+    """The package's one-line summary (ThongTin tom_tat): the commune's reporting, named,
+    so that two communes with the same counts do not send the same text."""
     n = {k: f"{figures.get(k, 0):,.0f}".replace(",", ".") for k in ("DV00", "NP00", "DH00")}
     return (
-        f"{n['NP00']}/{n['DV00']} đơn vị của xã đã báo cáo, {n['DH00']} đơn vị đúng hạn "
+        f"{commune}: {n['NP00']}/{n['DV00']} đơn vị đã báo cáo, {n['DH00']} đơn vị đúng hạn "
         "(gói số liệu do thidua lập từ bản tổng hợp của xã)."
     )
 
