@@ -310,7 +310,8 @@ def _serve(conn: Any, parent_pid: int, memory_bytes: int) -> None:
     """The worker's loop: its set-up received, limits set, then (succeeded, fn(chunk))
     for each chunk received until None.  An exception is a failed chunk, not a dead
     worker."""
-    fn, initializer, initargs = pickle.loads(conn.recv_bytes())
+    with gc_paused():  # the config: many objects, no garbage
+        fn, initializer, initargs = pickle.loads(conn.recv_bytes())
     resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
     _start(parent_pid, initializer, initargs)
     while (chunk := conn.recv()) is not None:
