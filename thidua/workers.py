@@ -261,6 +261,11 @@ class _Worker:
         self.tasks = 0
 
     def assign(self, task: tuple[tuple, list]) -> None:
+        # Sent before the clock starts: a set-up larger than the pipe's buffer returns
+        # once the child, started, has read it (as `start()` did with it before)
+        if self.setup is not None:
+            self.conn.send_bytes(self.setup)
+            self.setup = None
         self.task = task
         self.tasks += 1
         self.deadline = (
@@ -268,9 +273,6 @@ class _Worker:
             + self.isolation.seconds
             + self.isolation.seconds_per_item * len(task[1])
         )
-        if self.setup is not None:
-            self.conn.send_bytes(self.setup)
-            self.setup = None
         self.conn.send(task[1])
 
     def collect(self) -> tuple[tuple | None, list, bool, Any]:
