@@ -1,5 +1,6 @@
-"""The two automations that make a lost worker host survivable (`python -m
-apps.automations`, run by `thidua server start` against its server):
+"""The two automations that make a lost worker host survivable, and the writer limits
+(`python -m apps.automations [LIMIT ...]`, run by `thidua server start` against its
+server):
 
 1. a flow run whose heartbeats stop (`PREFECT_FLOWS_HEARTBEAT_FREQUENCY`, set for every
    run the workers start) is marked Crashed after `SILENCE` seconds: its host is gone;
@@ -9,18 +10,23 @@ apps.automations`, run by `thidua server start` against its server):
    refuses a run past `MAX_RUNS`, so a run that crashes every time stops looping.
 
 Neither is on by default in a self-hosted server.  Looked up by name: created once.
+The limits given (`duckdb-writer-<tenant>`, one slot each) are created in this one
+process: a `prefect gcl` command each cost two CLI starts per tenant, minutes for 129.
 """
 
 from __future__ import annotations
 
+import sys
 from datetime import timedelta
 
 from prefect.automations import Automation
 from prefect.client.orchestration import get_client
+from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate
 from prefect.client.schemas.objects import StateType
 from prefect.events.actions import ChangeFlowRunState
 from prefect.events.schemas.automations import EventTrigger, Posture
 from prefect.events.schemas.events import ResourceSpecification
+from prefect.exceptions import ObjectNotFound
 
 SILENCE = 90  # three missed heartbeats of 30 s
 FLOW_RUNS = ResourceSpecification({"prefect.resource.id": "prefect.flow-run.*"})
@@ -82,5 +88,20 @@ def ensure() -> list[str]:
     return created
 
 
+def ensure_limits(names: list[str]) -> list[str]:
+    """Create the one-slot concurrency limits the server lacks; return those created."""
+    created = []
+    with get_client(sync_client=True) as client:
+        for name in names:
+            try:
+                client.read_global_concurrency_limit_by_name(name)
+            except ObjectNotFound:
+                client.create_global_concurrency_limit(
+                    GlobalConcurrencyLimitCreate(name=name, limit=1)
+                )
+                created.append(name)
+    return created
+
+
 if __name__ == "__main__":
-    print("\n".join(ensure()))
+    print("\n".join(ensure() + ensure_limits(sys.argv[1:])))

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -79,6 +80,7 @@ class Server:
     tenants: Path | None = None  # tenants.toml: one set of deployments per commune
     database: str | None = None  # postgresql+asyncpg://… (else SQLite under PREFECT_HOME)
     worker_limit: int = 4  # flow runs at once per worker
+    deployments: tuple[str, ...] = ()  # which of prefect.yaml's to deploy (default: all)
 
     @property
     def state(self) -> Path:
@@ -178,10 +180,7 @@ class Server:
                 time.sleep(0.5)
         self._prefect("work-pool", "create", WORK_POOL, "--type", "process", "--overwrite")
         hosted = load_tenants(self.tenants) if self.tenants else {}
-        for limit in [writer_limit(None)] + [writer_limit(name) for name in hosted]:
-            if self._prefect("gcl", "inspect", limit, check=False).returncode != 0:
-                self._prefect("gcl", "create", limit, "--limit", "1")
-        self._automations()
+        self._automations([writer_limit(None)] + [writer_limit(name) for name in hosted])
         if deploy:
             self._prefect(
                 "--no-prompt", "deploy", "--all", "--prefect-file", self._deployments(hosted)
@@ -197,9 +196,10 @@ class Server:
         pool = ["--pool", WORK_POOL, "--limit", str(self.worker_limit)]
         return [_prefect_bin(), "worker", "start", *pool, "--name", name]
 
-    def _automations(self) -> None:
+    def _automations(self, limits: list[str]) -> None:
+        """The automations and the writer `limits`, in one process (apps.automations)."""
         done = subprocess.run(
-            [sys.executable, "-m", "apps.automations"],
+            [sys.executable, "-m", "apps.automations", *limits],
             cwd=REPO,
             env=self.env(),
             capture_output=True,
@@ -210,11 +210,13 @@ class Server:
             raise ServerError(f"automations not created:\n{done.stdout}{done.stderr}")
 
     def _deployments(self, hosted: Mapping[str, Tenant]) -> str:
-        """prefect.yaml itself, or (with tenants) a copy with each deployment once per
-        tenant: named after it, `tenant` among its parameters, tagged `tenant:<name>`."""
-        if not hosted:
+        """prefect.yaml itself, or a copy with only `self.deployments` and (with tenants)
+        each deployment once per tenant: named after it, `tenant` among its parameters,
+        tagged `tenant:<name>`."""
+        if not hosted and not self.deployments:
             return str(REPO / "prefect.yaml")
         doc = yaml.safe_load((REPO / "prefect.yaml").read_text("utf-8"))
+        chosen = [d for d in doc["deployments"] if d["name"] in (self.deployments or [d["name"]])]
         doc["deployments"] = [
             {
                 **d,
@@ -223,8 +225,8 @@ class Server:
                 "tags": [f"tenant:{name}"],
             }
             for name in hosted
-            for d in doc["deployments"]
-        ]
+            for d in chosen
+        ] or chosen
         path = self.state / "prefect-tenants.yaml"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(yaml.safe_dump(doc, allow_unicode=True, sort_keys=False), "utf-8")
@@ -256,6 +258,38 @@ class Server:
                 stopped.append(name)
             self._pid_file(name).unlink(missing_ok=True)
         return stopped
+
+
+def without_schedules() -> None:
+    """Turn every deployment's schedules off and drop the runs they made: a scheduled
+    collect (every 15 min) would otherwise take a test's or a bench's files at :00,
+    :15, :30, :45.  Against the API of the current settings."""
+    # imported here: this module imports nothing of Prefect (the server runs it)
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import (
+        FlowRunFilter,
+        FlowRunFilterState,
+        FlowRunFilterStateType,
+    )
+    from prefect.client.schemas.objects import StateType
+
+    with get_client(sync_client=True) as client:
+        for d in client.read_deployments():
+            for s in client.read_deployment_schedules(d.id):
+                client.update_deployment_schedule(d.id, s.id, active=False)
+        for r in client.read_flow_runs(
+            flow_run_filter=FlowRunFilter(
+                state=FlowRunFilterState(type=FlowRunFilterStateType(any_=[StateType.SCHEDULED]))
+            )
+        ):
+            client.delete_flow_run(r.id)
+
+
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 now (for a server a test or a bench starts)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def _prefect_bin() -> str:

@@ -8,7 +8,6 @@ import io
 import os
 import re
 import shutil
-import socket
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from email import message_from_bytes, policy
@@ -23,6 +22,7 @@ from docx import Document
 from fastapi.testclient import TestClient
 
 from apps import synthetic
+from apps.server import free_port  # noqa: F401 - the tests', one copy with the benches
 from apps.web.app import create_app
 from pipeline.collect import collect
 from pipeline.init import init_workspace
@@ -78,12 +78,6 @@ def fresh_home(mp: pytest.MonkeyPatch, home: Path) -> Workspace:
     ws = Workspace.from_env()
     init_workspace(ws)
     return ws
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 # -- a real SMTP server's recorder (aiosmtpd handler) --------------------------------------
@@ -300,30 +294,6 @@ def write_tenants(
     path = root / "tenants.toml"
     path.write_text("\n".join(lines), "utf-8")
     return path
-
-
-def without_schedules() -> None:
-    """Turn every deployment's schedules off and drop the runs they made: a scheduled
-    collect (every 15 min) would otherwise take the test's files at :00, :15, :30, :45."""
-    # imported here: helpers load before `tasks` sets Prefect's environment (conftest)
-    from prefect.client.orchestration import get_client
-    from prefect.client.schemas.filters import (
-        FlowRunFilter,
-        FlowRunFilterState,
-        FlowRunFilterStateType,
-    )
-    from prefect.client.schemas.objects import StateType
-
-    with get_client(sync_client=True) as client:
-        for d in client.read_deployments():
-            for s in client.read_deployment_schedules(d.id):
-                client.update_deployment_schedule(d.id, s.id, active=False)
-        for r in client.read_flow_runs(
-            flow_run_filter=FlowRunFilter(
-                state=FlowRunFilterState(type=FlowRunFilterStateType(any_=[StateType.SCHEDULED]))
-            )
-        ):
-            client.delete_flow_run(r.id)
 
 
 # -- a collect killed and rerun (test_crash, test_multihost)

@@ -24,6 +24,7 @@ SMOKE = [
     ),
     ("remind.py", ["--units", "3000", "--emails", "20"], "mailer, one connection"),
     ("rollup.py", ["--units", "2000"], "same results (checked equal)"),
+    ("tenants.py", ["--tenants", "2", "--timeout", "600"], "every run completed: True"),
     ("web_upload.py", ["--n", "2", "--mode", "both"], "each loaded once: True"),
 ]
 
@@ -36,7 +37,7 @@ def test_bench_smoke(script, args, expected, tmp_path):
         cwd=ROOT,
         capture_output=True,
         text=True,
-        timeout=600,
+        timeout=900,  # tenants.py: two Prefect servers, one after the other
     )
     assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-4000:]
     assert expected in out.stdout

@@ -18,7 +18,6 @@ import os
 import shutil
 import signal
 import subprocess
-import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -28,7 +27,6 @@ from helpers import (
     counts,
     free_port,
     mails_per_recipient_subject,
-    without_schedules,
     write_tenants,
 )
 from prefect.client.orchestration import get_client
@@ -36,7 +34,8 @@ from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
 from prefect.deployments import run_deployment
 from prefect.settings import PREFECT_API_URL, temporary_settings
 
-from apps.server import Server
+from apps.postgres import cluster, pg_bin
+from apps.server import Server, without_schedules
 from pipeline.collect import collect
 from pipeline.init import init_workspace
 from thidua.tenants import load_tenants
@@ -47,41 +46,18 @@ HOSTS = ("thidua-h1", "thidua-h2")
 TENANTS = ["xa-a", "xa-b"]
 
 
-def pg_bin() -> Path:
-    given = os.environ.get("THIDUA_PG_BIN")
-    if given:
-        return Path(given)
-    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
-    if not found:
+@pytest.fixture(scope="module")
+def postgres() -> Iterator[str]:
+    bin_dir = pg_bin()
+    if bin_dir is None:
         pytest.skip("PostgreSQL absent: apt-get install postgresql, or set THIDUA_PG_BIN")
-    return found[-1].parent
+    with cluster(bin_dir) as url:
+        yield url
 
 
 def sh(*args: str) -> None:
     done = subprocess.run(args, check=False, capture_output=True, text=True)
     assert done.returncode == 0, f"{' '.join(args)}: {done.stdout}{done.stderr}"
-
-
-@pytest.fixture(scope="module")
-def postgres() -> Iterator[str]:
-    """A cluster of our own on a free port (initdb runs as `postgres` when we are root,
-    in a directory of /tmp it can reach: pytest's are private to root)."""
-    bin_dir = pg_bin()
-    data = Path(tempfile.mkdtemp(prefix="thidua-pg-"))
-    as_pg = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
-    if as_pg:
-        shutil.chown(data, "postgres")
-    port = free_port()
-    sh(*as_pg, str(bin_dir / "initdb"), "-D", str(data), "-A", "trust", "-U", "thidua")
-    options = f"-p {port} -k {data} -c listen_addresses=127.0.0.1"
-    log = str(data / "server.log")  # the server's output, not our pipes: run() returns
-    sh(*as_pg, str(bin_dir / "pg_ctl"), "-D", str(data), "-o", options, "-l", log, "-w", "start")
-    try:
-        sh(str(bin_dir / "createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", "thidua", "prefect")
-        yield f"postgresql+asyncpg://thidua@127.0.0.1:{port}/prefect"
-    finally:
-        sh(*as_pg, str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "fast", "stop")
-        shutil.rmtree(data, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 
 import duckdb
 import pytest
-from helpers import free_port, without_schedules
+from helpers import free_port
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import (
     ArtifactFilter,
@@ -20,7 +20,7 @@ from prefect.deployments import run_deployment
 from prefect.settings import PREFECT_API_URL, temporary_settings
 
 from apps import synthetic
-from apps.server import Server
+from apps.server import Server, without_schedules
 from pipeline.init import init_workspace
 from thidua.settings import REPO_CONFIG
 from thidua.workspace import Workspace

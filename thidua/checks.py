@@ -233,7 +233,7 @@ def _drop_not_applicable(cfg: Config, ex: Examined, known: set[str]) -> None:
     foreign = [v for v in parsed.values if v.code in known and v.code not in applies]
     if not foreign:
         return
-    by_code = {i.code: i for i in cfg.indicators}
+    by_code = cfg.indicators_by_code
     cells = {v.cell for v in foreign}
     ex.problems = [q for q in ex.problems if q.cell not in cells]
     warned: set[str] = set()
@@ -417,7 +417,7 @@ def _read_percents(cfg: Config, ex: Examined) -> None:
     A % sign on an indicator that is not a percent is an error."""
     if ex.parsed is None:
         return
-    types = {i.code: i for i in cfg.indicators}
+    types = cfg.indicators_by_code
     for v in ex.parsed.values:
         ind = types.get(v.code)
         if ind is None:

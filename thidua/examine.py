@@ -22,7 +22,7 @@ from thidua.config import Config
 from thidua.intake import Incoming
 from thidua.parse import VALUE_FIELDS, Limits, Parsed, Unreadable, ValueColumns, parse_file
 from thidua.rules import Problem, problem
-from thidua.workers import Isolation, KeptWorkers, map_isolated, pool_size
+from thidua.workers import Isolation, KeptWorkers, gc_paused, map_isolated, pool_size
 
 WORKER_DIED = "tệp quá lớn hoặc hỏng, không đọc được trong thời gian cho phép"
 _problem_fields = attrgetter(*(f.name for f in fields(Problem)))
@@ -58,23 +58,25 @@ def examine_all(
         limits.worker_memory_bytes, limits.worker_seconds, limits.worker_seconds_per_file
     )
     out = []
-    for chunk, result in map_isolated(
-        _examine_chunk,
-        incoming,
-        pool_size(len(incoming), workers) or 1,
-        _init,
-        (cfg, limits),
-        isolation,
-        getattr(_kept, "workers", None),
-    ):
-        if result is None:
-            out.append(examine_unreadable(chunk[0], WORKER_DIED))
-            continue
-        heads, cols = result
-        start = 0
-        for inc, head in zip(chunk, heads, strict=True):
-            ex, start = _unpack(cfg, inc, head, cols, start)
-            out.append(ex)
+    with gc_paused():  # the results received and unpacked
+        done = map_isolated(
+            _examine_chunk,
+            incoming,
+            pool_size(len(incoming), workers) or 1,
+            _init,
+            (cfg, limits),
+            isolation,
+            getattr(_kept, "workers", None),
+        )
+        for chunk, result in done:
+            if result is None:
+                out.append(examine_unreadable(chunk[0], WORKER_DIED))
+                continue
+            heads, cols = result
+            start = 0
+            for inc, head in zip(chunk, heads, strict=True):
+                ex, start = _unpack(cfg, inc, head, cols, start)
+                out.append(ex)
     return out
 
 

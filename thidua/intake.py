@@ -43,7 +43,7 @@ from typing import Any, BinaryIO
 
 from thidua import words
 from thidua.rules import too_large
-from thidua.workers import map_chunks, pool_size
+from thidua.workers import gc_paused, map_chunks, pool_size
 
 SUBMISSION_SUFFIXES = (".xlsx", ".csv")
 # a plan document beside its workbook; a rollup package's manifest (`thidua.package`)
@@ -236,18 +236,22 @@ def take_all(
         stray.unlink(missing_ok=True)
     paths, companions = pair_documents(paths)
     processes = pool_size(len(paths), workers)
-    if not processes:
-        taken = [(p, _take(p, archive_dir, authserv_id, max_bytes)) for p in paths]
-    else:
-        done = map_chunks(
-            partial(
-                _take_chunk, archive_dir=archive_dir, authserv_id=authserv_id, max_bytes=max_bytes
-            ),
-            paths,
-            processes,
-        )
-        taken = [(p, t) for chunk, results in done for p, t in zip(chunk, results, strict=True)]
-    arrivals = [t if isinstance(t, Arrival) else _arrival(p, archive_dir, *t) for p, t in taken]
+    with gc_paused():  # the results received, the arrivals built
+        if not processes:
+            taken = [(p, _take(p, archive_dir, authserv_id, max_bytes)) for p in paths]
+        else:
+            done = map_chunks(
+                partial(
+                    _take_chunk,
+                    archive_dir=archive_dir,
+                    authserv_id=authserv_id,
+                    max_bytes=max_bytes,
+                ),
+                paths,
+                processes,
+            )
+            taken = [(p, t) for chunk, results in done for p, t in zip(chunk, results, strict=True)]
+        arrivals = [t if isinstance(t, Arrival) else _arrival(p, archive_dir, *t) for p, t in taken]
     arrivals = [
         _with_documents(a, companions[a.path], archive_dir, max_bytes)
         if a.path in companions

@@ -14,6 +14,7 @@ import re
 import unicodedata
 from collections.abc import Mapping
 from datetime import date, timedelta
+from functools import lru_cache
 
 _SPACES = re.compile(r"[\s\u00a0\u202f]+")
 _PUNCT = re.compile(r"[.,;:()\-–—/\"“”'’]+")
@@ -23,8 +24,10 @@ _ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T].*)?$")
 _EXCEL_EPOCH = date(1899, 12, 30)
 
 
+@lru_cache(maxsize=4096)
 def fold(text: str) -> str:
-    """Case, spacing, punctuation and diacritics folded: "Giấy  khen" → "giay khen"."""
+    """Case, spacing, punctuation and diacritics folded: "Giấy  khen" → "giay khen".
+    Kept for the labels and codes every proposal row is matched against."""
     text = unicodedata.normalize("NFD", str(text).casefold()).replace("đ", "d")
     text = "".join(ch for ch in text if not unicodedata.combining(ch))
     text = _SPACES.sub(" ", _PUNCT.sub(" ", text)).strip()
