@@ -120,8 +120,7 @@ LESSONS = (
 
 # One sentence saying which versions the figures count ([web] rollup_counts)
 COUNTS_VI = {
-    "accepted": "Số liệu tổng hợp tính theo bản báo cáo hợp lệ mới nhất của mỗi {unit_noun} "
-    "(đã qua kiểm tra tự động).",
+    "accepted": "Số liệu tổng hợp tính theo bản báo cáo hợp lệ mới nhất của mỗi {unit_noun}.",
     "approved": "Số liệu tổng hợp chỉ tính các bản báo cáo đã được {lead_office} "
     "duyệt (bản được duyệt mới nhất của mỗi {unit_noun}).",
 }
