@@ -180,6 +180,11 @@ GIVEN = (
 )
 
 
+def gender_of(name: str) -> str:
+    """The giới tính a reader expects of a synthetic name: "Thị" names a woman."""
+    return GENDERS[1] if " Thị " in f" {name} " else GENDERS[0]
+
+
 def person(unit: Unit, salt: str) -> str:
     rng = random.Random(f"{unit.code}/{salt}")
     return f"{rng.choice(FAMILY)} {rng.choice(GIVEN)}"
@@ -232,15 +237,16 @@ def proposal_rows(cycle: Cycle, cfg: Config | None = None, unit: Unit | None = N
     upward = [f for f in cycle.reward_forms if f != "giay-khen-xa"]
     form = upward[0] if draw > 0.8 and upward else cycle.reward_forms[0]
     if rng.random() < 0.5:
+        name = person(unit, "khen")
         return [
             (
                 "Cá nhân",
-                person(unit, "khen"),
+                name,
                 f"Cán bộ, {unit.name}",
                 label(form),
                 "Tiêu biểu trong hướng dẫn kỹ năng số, chuyển đổi số tại đơn vị",
                 rng.randint(1965, 2000),  # năm sinh and giới tính: the danh sách needs them
-                rng.choice(GENDERS),
+                gender_of(name),
             )
         ]
     return [

@@ -53,7 +53,7 @@ def list_rows(cfg: Config, rows: list[dict]) -> list[list]:
                 r["name"] or "",
                 (r.get("birth_year") or "") if person else "",
                 (r.get("gender") or "") if person else "",
-                r["position"] or "",
+                (r["position"] or "") if person else "",  # a collective has no chức vụ
                 unit.name if unit else r["unit_code"],
                 cfg.reward_forms.get(r["reward_form"], r["reward_form"]),
                 r["summary"] or "",
