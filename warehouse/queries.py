@@ -69,11 +69,15 @@ def _dicts(result: duckdb.DuckDBPyConnection) -> list[dict]:
 
 def loaded_ids(con: duckdb.DuckDBPyConnection, ids: list[str]) -> set[str]:
     """Which of these submission ids (sha256) the warehouse already holds."""
+    return _present(con, "submissions", "submission_id", ids)
+
+
+def _present(con: duckdb.DuckDBPyConnection, table: str, column: str, ids: list[str]) -> set[str]:
+    """Which of `ids` stand in `table`.`column` (names from this module, never input)."""
     if not ids:
         return set()
     rows = con.execute(
-        "SELECT submission_id FROM submissions WHERE submission_id IN (SELECT unnest($ids))",
-        {"ids": ids},
+        f"SELECT {column} FROM {table} WHERE {column} IN (SELECT unnest($ids))", {"ids": ids}
     ).fetchall()
     return {r[0] for r in rows}
 
@@ -104,11 +108,7 @@ def earlier_verdicts(
 
 def answered_resends(con: duckdb.DuckDBPyConnection, ids: list[str]) -> set[str]:
     """Which of these resends were already answered."""
-    rows = con.execute(
-        "SELECT resend_id FROM resend_notices WHERE resend_id IN (SELECT unnest($ids))",
-        {"ids": ids},
-    ).fetchall()
-    return {r[0] for r in rows}
+    return _present(con, "resend_notices", "resend_id", ids)
 
 
 ACCEPTED_VALUES_SQL = """
