@@ -1,6 +1,7 @@
 """Benchmark of collection: N synthetic submissions through the real pipeline.
 
-Prints files/s parsed (python-calamine), the time of each step, and ratios of
+Prints files/s parsed (python-calamine), the time of each step of `pipeline.collect`
+(take in: archive, parse and check in one pass; examine: GX; load), and ratios of
 validate+load against
   (a) a naive pipeline timed on a sample and extrapolated to N: openpyxl, one GX
       validation per file (context and suite reused), row-by-row INSERTs;
@@ -28,11 +29,9 @@ from pathlib import Path
 import pandas as pd
 
 from apps import synthetic
-from pipeline.collect import take_in, validate_values
+from pipeline.collect import examine, load, take_in
 from pipeline.init import init_workspace
-from thidua.batch import Batch, batch_frames
 from thidua.config import UNIT_KINDS, Unit, load_config
-from thidua.examine import examine_all
 from thidua.parse import Limits, parse_file
 from thidua.paths import Paths
 from thidua.settings import REPO_CONFIG
@@ -243,43 +242,32 @@ def main() -> None:
         f.read_bytes()
     limits = Limits.from_checks(cfg.settings.checks)
     t_parse = pooled_parse(files, limits)
-    arrivals, t_take = timed(lambda: take_in(ws), "take")
-    incoming = [s for a in arrivals for s in a.submissions]
-    examined, t_check = timed(lambda: examine_all(cfg, incoming, limits), "check")
-    vals, t_gx = timed(lambda: validate_values(ws, examined, None), "gx")
-    batch = Batch("bench", arrivals, examined, [], vals)
-    frames, t_frames = timed(lambda: batch_frames(batch), "frames")
-
-    def load():
-        from warehouse.writer import load_submissions
-
-        with connect(ws.paths.warehouse) as con:
-            return load_submissions(con, frames)
-
-    loaded, t_load = timed(load, "load")
+    taken, t_take = timed(lambda: take_in(ws), "take")
+    batch, t_gx = timed(lambda: examine(ws, taken, docs=False), "gx")
+    examined = batch.examined
+    loaded, t_load = timed(lambda: load(ws, batch), "load")
     assert loaded == n, loaded
     outcomes = pd.Series([ex.outcome for ex in examined]).value_counts().to_dict()
-    values = frames["submission_values"]
+    with connect(ws.paths.warehouse, read_only=True) as con:
+        values = con.sql("SELECT * EXCLUDE (sk) FROM submission_values").df()
     t_raw = raw_bulk_insert(values, work / "raw.duckdb")
     t_naive = naive_per_file(cfg, files[: args.sample], work / "naive.duckdb")
     shutil.rmtree(work)
 
-    validate_load = t_gx + t_frames + t_load
-    end_to_end = t_take + t_check + t_gx + t_frames + t_load
+    validate_load = t_gx + t_load
+    end_to_end = t_take + t_gx + t_load
     naive_total = t_naive * n
     print(f"\n{n} submissions, {len(values)} values; outcomes {outcomes}")
-    cpu = CPU["take"] + CPU["check"] + CPU["gx"] + CPU["frames"] + CPU["load"]
+    cpu = CPU["take"] + CPU["gx"] + CPU["load"]
     print(
         f"parse only (calamine, pool) {t_parse:7.2f} s  {n / t_parse:8.0f} files/s  CPU {CPU['parse']:7.2f} s"
     )
-    print(f"take in (sha256, archive)  {t_take:8.2f} s  {'':15}CPU {CPU['take']:7.2f} s")
     print(
-        f"parse + registry checks    {t_check:8.2f} s  {n / t_check:8.0f} files/s  CPU {CPU['check']:7.2f} s"
+        f"take in: archive, parse, registry checks, record (one pass) {t_take:8.2f} s  "
+        f"{n / t_take:8.0f} files/s  CPU {CPU['take']:7.2f} s"
     )
-    print(f"GX, one batched run        {t_gx:8.2f} s  {'':15}CPU {CPU['gx']:7.2f} s")
-    print(
-        f"frames + load (1 txn)      {t_frames + t_load:8.2f} s  {'':15}CPU {CPU['frames'] + CPU['load']:7.2f} s"
-    )
+    print(f"examine: duplicates, GX (one run), copied texts {t_gx:8.2f} s  CPU {CPU['gx']:7.2f} s")
+    print(f"load: frames, one transaction {t_load:8.2f} s  CPU {CPU['load']:7.2f} s")
     print(
         f"end to end                 {end_to_end:8.2f} s  {n / end_to_end:8.0f} files/s  CPU {cpu:7.2f} s"
     )
@@ -297,10 +285,6 @@ def main() -> None:
     print(f"validate+load vs (a): {naive_total / validate_load:8.0f}x faster")
     print(f"end to end    vs (a): {naive_total / end_to_end:8.0f}x faster")
     print(f"validate+load vs (b): {validate_load / t_raw:8.1f}x the raw bulk insert")
-    print(
-        f"  of which GX run  {t_gx / t_raw:8.1f}x, frames + load {(t_frames + t_load) / t_raw:6.1f}x"
-        f" (load alone {t_load / t_raw:.1f}x)"
-    )
 
 
 if __name__ == "__main__":

@@ -8,9 +8,9 @@ inbox directory first and, once loaded and acknowledged, moved to its IMAP folde
 `collect` is the one sequence of these steps.  `thidua collect` runs it in this process;
 the `collect` flow runs the same sequence with each step as a Prefect task (`run`), and
 adds the run lock, the writer slot and the artifact.  Order matters for safety: a file is
-archived and recorded before it is parsed, and leaves the inbox only after its batch is
-committed, so a crash at any point loses nothing and the rerun loads each submission
-once (its sha256 is its id).
+archived before it is parsed, recorded once the archive is synced, and leaves the inbox
+only after its batch is committed, so a crash at any point loses nothing and the rerun
+loads each submission once (its sha256 is its id).
 """
 
 from __future__ import annotations
@@ -28,10 +28,11 @@ from pipeline.steps import Runner, call
 from thidua import layout
 from thidua.batch import Batch, batch_frames, files_frame, outcomes, values_frame
 from thidua.checks import ACCEPTED, WITH_WARNINGS, Examined, Narrative, flag_copied_narratives
-from thidua.examine import examine_all, set_apart
-from thidua.intake import Arrival, Incoming, envelope_key, resent, scan, take_all
+from thidua.examine import set_apart, take_and_examine
+from thidua.intake import Arrival, Incoming, envelope_key, resent, scan
 from thidua.package import check_manifests
 from thidua.parse import Limits
+from thidua.workers import gc_paused
 from thidua.workspace import Workspace
 from warehouse.db import connect
 
@@ -81,10 +82,10 @@ def collect(
     with ws.run_lock("collect"):
         # The mailbox first: new mail becomes inbox files (imap-<sha256>.eml)
         fetched = run(fetch_mail, ws) if mailbox else None
-        # Extract: archive and record every file before anything reads it
-        arrivals = run(take_in, ws, inbox)
-        # Transform: parse, registry checks, one GX run over the batch
-        batch = run(examine, ws, arrivals, docs, claims)
+        # Extract: archive every file before anything reads it, parse it, record it
+        taken = run(take_in, ws, inbox)
+        # Transform: the new submissions, one GX run over the batch
+        batch = run(examine, ws, taken, docs, claims)
         # Load: one transaction, then the inbox is tidied
         loaded = run(load, ws, batch)
         tidied = run(tidy_inbox, ws, batch)
@@ -98,17 +99,33 @@ def collect(
     return Collected(batch, loaded, tidied, sent, mail)
 
 
-def take_in(ws: Workspace, inbox: Path | None = None) -> list[Arrival]:
-    """Archive every inbox file (and mail attachment) and record it in `files`."""
+@dataclass
+class Taken:
+    """What the take-in made of the inbox: the arrivals, recorded, and the examination
+    of each of their submissions in the same order (`examine` keeps the new ones)."""
+
+    arrivals: list[Arrival]
+    examined: list[Examined]
+
+
+def take_in(ws: Workspace, inbox: Path | None = None) -> Taken:
+    """Archive every inbox file (and mail attachment) and examine it (parse, registry
+    checks) in one pass of isolated workers (`take_and_examine`), then record every
+    file in `files` under the id its earlier sendings give it (`identify`).
+
+    Nothing is recorded before the archive is synced, and nothing leaves the inbox before
+    the load commits, so a crash anywhere in between leaves every file to the rerun."""
     from warehouse.writer import record_files
 
     ws.paths.archive.mkdir(parents=True, exist_ok=True)
     settings = ws.config.settings
     # Nothing larger than a workbook or a mail is read whole into memory
     cap_mb = max(settings.checks.max_file_mb, settings.imap.max_message_mb)
-    arrivals = take_all(
+    arrivals, examined = take_and_examine(
+        ws.config,
         scan(inbox or ws.paths.inbox),
         ws.paths.archive,
+        Limits.from_checks(settings.checks),
         authserv_id=settings.imap.authserv_id,
         max_bytes=int(cap_mb * 2**20),
     )
@@ -116,7 +133,10 @@ def take_in(ws: Workspace, inbox: Path | None = None) -> list[Arrival]:
         with connect(ws.paths.warehouse) as con:
             arrivals = identify(arrivals, earlier_of(con, arrivals))
             record_files(con, files_frame(arrivals))
-    return arrivals
+        flat = (s for a in arrivals for s in a.submissions)
+        for ex, inc in zip(examined, flat, strict=True):
+            ex.incoming = inc  # examined under the id it has now
+    return Taken(arrivals, examined)
 
 
 def earlier_of(con: duckdb.DuckDBPyConnection, arrivals: list[Arrival]) -> dict[str, list[dict]]:
@@ -175,22 +195,24 @@ def _same_envelope(inc: Incoming, e: dict) -> bool:
 
 def examine(
     ws: Workspace,
-    arrivals: list[Arrival],
+    taken: Taken,
     docs: bool = True,
     claims: dict[str, tuple[str, str]] | None = None,
 ) -> Batch:
-    """Parse and check every new submission of the batch; GX runs once over all values.
-    A file sent by a link (`claims`) whose workbook is another unit's or cycle's is set
-    apart (`batch.misdirected`), not checked further nor loaded."""
+    """Keep the examinations of the batch's new submissions (a duplicate is answered,
+    not loaded) and check them together: GX runs once over all values.  A file sent by
+    a link (`claims`) whose workbook is another unit's or cycle's is set apart
+    (`batch.misdirected`), not checked further nor loaded."""
     from warehouse.queries import loaded_ids
 
-    incoming = [s for a in arrivals for s in a.submissions]
+    arrivals = taken.arrivals
     with connect(ws.paths.warehouse, read_only=True) as con:
-        loaded = loaded_ids(con, [s.submission_id for s in incoming])
+        loaded = loaded_ids(con, [ex.incoming.submission_id for ex in taken.examined])
         accepted = _accepted(earlier_of(con, [a for a in arrivals if _has_resend(a)]))
     batch = Batch(uuid.uuid4().hex[:12], arrivals, [], [])
     seen, new = set(loaded), []
-    for inc in incoming:
+    for ex in taken.examined:
+        inc = ex.incoming
         first = accepted.get(inc.resend_of or "")
         if inc.submission_id in seen or first is not None:
             batch.duplicates.append(inc)
@@ -198,13 +220,13 @@ def examine(
                 batch.resent.append((inc, first))
             continue
         seen.add(inc.submission_id)
-        new.append(inc)
-    examined = examine_all(ws.config, new, Limits.from_checks(ws.config.settings.checks))
-    check_manifests(examined, arrivals)
-    batch.examined = _one_per_file(batch, examined)
+        new.append(ex)
+    check_manifests(new, arrivals)
+    batch.examined = _one_per_file(batch, new)
     if claims:
         batch.examined, batch.misdirected = set_apart(batch.examined, claims)
-    batch.values = validate_values(ws, batch.examined, ws.paths.data_docs if docs else None)
+    with gc_paused():  # a pass over every object of the batch costs more than the checks
+        batch.values = validate_values(ws, batch.examined, ws.paths.data_docs if docs else None)
     flag_copied(ws, batch.examined)
     return batch
 
@@ -308,7 +330,7 @@ def load(ws: Workspace, batch: Batch) -> int:
     """Write the batch in one transaction; returns the number of new submissions."""
     from warehouse.writer import load_submissions
 
-    with connect(ws.paths.warehouse) as con:
+    with gc_paused(), connect(ws.paths.warehouse) as con:
         return load_submissions(con, batch_frames(batch))
 
 

@@ -25,12 +25,13 @@ from importlib import resources
 from pathlib import Path
 from typing import TypeVar
 
-from pipeline.collect import Collected, acknowledge, collect, examine
+from pipeline.collect import Collected, Taken, acknowledge, collect, examine
 from pipeline.review import view_of
 from thidua.checks import Examined
 from thidua.config import Config
-from thidua.examine import keep_workers
-from thidua.intake import scan, take_all
+from thidua.examine import keep_workers, take_and_examine
+from thidua.intake import scan
+from thidua.parse import Limits
 from thidua.workers import KeptWorkers
 from thidua.workspace import Workspace
 from warehouse.db import WAREHOUSE_LOCK, connect, session
@@ -346,7 +347,8 @@ def warm_up(ws: Workspace) -> dict[str, float]:
         (Path(tmp) / "in").mkdir()
         (Path(tmp) / "archive").mkdir()
         (Path(tmp) / "in" / "warm.xlsx").write_bytes(book)
-        arrivals = take_all(scan(Path(tmp) / "in"), Path(tmp) / "archive")
+        limits = Limits.from_checks(ws.config.settings.checks)
+        taken = take_and_examine(ws.config, scan(Path(tmp) / "in"), Path(tmp) / "archive", limits)
         with WAREHOUSE_LOCK:  # GX's context is not thread-safe
-            examine(ws, arrivals, docs=False)
+            examine(ws, Taken(*taken), docs=False)
     return {"imports": t1 - t0, "dry_run": time.perf_counter() - t1}

@@ -44,6 +44,17 @@ def drop(inbox: Path, name: str, data: bytes, received=ON_TIME) -> Path:
     return path
 
 
+def taken(cfg, paths: list[Path], archive: Path, limits=None, **kw):
+    """(arrivals, examined) of one take-in pass over `paths` (`take_and_examine`), the
+    archive made first; `limits` default to the config's."""
+    from thidua.examine import take_and_examine
+    from thidua.parse import Limits
+
+    archive.mkdir(parents=True, exist_ok=True)
+    limits = limits or Limits.from_checks(cfg.settings.checks)
+    return take_and_examine(cfg, paths, archive, limits, **kw)
+
+
 def collect_cycle(ws: Workspace, setenv, cycle, files: dict[str, bytes], acks: bool = False):
     """Drop `files` (name → bytes) into the inbox three days before `cycle`'s due date,
     09:00 local, with THIDUA_NOW an hour later (`setenv`), and collect them."""

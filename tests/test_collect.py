@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from data.corpus import CASES, DIR, LATE, build
-from helpers import drop, fresh_home, rows
+from helpers import drop, fresh_home, rows, taken
 
 from apps import synthetic
 from pipeline.collect import collect
@@ -323,50 +323,33 @@ def test_plan_cycle_targets_are_checked_per_year(workspace, cfg):
     ]
 
 
-def test_process_pool_examines_like_one_process(cfg, tmp_path, monkeypatch):
-    """Large batches go to worker processes; what comes back is the same, cell for cell."""
-    from thidua import examine, workers
-    from thidua.intake import take
-    from thidua.parse import Limits
-
-    for case in CASES:
-        drop(tmp_path, case.name, (DIR / case.name).read_bytes(), case.received)
-    incoming = [s for case in CASES for s in take(tmp_path / case.name, tmp_path).submissions]
-    limits = Limits.from_checks(cfg.settings.checks)
-    alone = examine.examine_all(cfg, incoming, limits, workers=1)
-    monkeypatch.setattr(workers, "POOL_MIN_FILES", 0)
-    monkeypatch.setattr(workers, "CHUNK", 3)
-    pooled = examine.examine_all(cfg, incoming, limits, workers=2)
-    assert [vars(ex) for ex in pooled] == [vars(ex) for ex in alone]
-    assert any(ex.parsed is None for ex in pooled) and any(ex.problems for ex in pooled)
-    assert all(ex.unit is None or ex.unit is cfg.units_by_code[ex.unit.code] for ex in pooled)
-    # values come back as columns; the frame built from them is the same
-    from thidua.batch import values_frame
-
-    readable = [[ex for ex in exs if ex.parsed is not None] for exs in (pooled, alone)]
+def test_process_pool_takes_in_and_examines_like_one_process(cfg, tmp_path, monkeypatch):
+    """Large inboxes are taken in and examined by a pool of worker processes; the
+    arrivals, the archive and the examinations are the same, cell for cell."""
     import pandas as pd
 
-    pd.testing.assert_frame_equal(values_frame(readable[0]), values_frame(readable[1]))
-
-
-def test_process_pool_takes_in_like_one_process(tmp_path, monkeypatch):
-    """Large inboxes are archived by worker processes; the arrivals are the same."""
     from thidua import intake, workers
+    from thidua.batch import values_frame
 
     inbox, archive = tmp_path / "inbox", tmp_path / "archive"
-    inbox.mkdir()
-    archive.mkdir()
     for case in CASES:
         drop(inbox, case.name, (DIR / case.name).read_bytes(), case.received)
     paths = intake.scan(inbox)
     assert any(p.suffix == ".eml" for p in paths)
-    alone = intake.take_all(paths, archive, workers=1)
+    arrivals, alone = taken(cfg, paths, archive, workers=1)
     monkeypatch.setattr(workers, "POOL_MIN_FILES", 0)
     monkeypatch.setattr(workers, "CHUNK", 3)
     for f in archive.iterdir():
         f.unlink()
-    pooled = intake.take_all(paths, archive, workers=2)
-    assert pooled == alone
+    pooled_arrivals, pooled = taken(cfg, paths, archive, workers=2)
+    assert pooled_arrivals == arrivals
     assert {f.name for f in archive.iterdir()} == {
-        s.submission_id for a in alone for s in a.submissions
-    } | {a.sha256 for a in alone}
+        s.submission_id for a in arrivals for s in a.submissions
+    } | {a.sha256 for a in arrivals}
+    assert [vars(ex) for ex in pooled] == [vars(ex) for ex in alone]
+    assert [ex.incoming for ex in pooled] == [s for a in arrivals for s in a.submissions]
+    assert any(ex.parsed is None for ex in pooled) and any(ex.problems for ex in pooled)
+    assert all(ex.unit is None or ex.unit is cfg.units_by_code[ex.unit.code] for ex in pooled)
+    # values come back as columns; the frame built from them is the same
+    readable = [[ex for ex in exs if ex.parsed is not None] for exs in (pooled, alone)]
+    pd.testing.assert_frame_equal(values_frame(readable[0]), values_frame(readable[1]))

@@ -92,10 +92,13 @@ def test_flow_and_cli(workspace, prefect_harness, monkeypatch):
     assert {f["ack"] for f in out["files"]} == {"sent", "skipped"}
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+    from prefect.client.schemas.sorting import ArtifactSort
 
-    with get_client(sync_client=True) as client:
+    with get_client(sync_client=True) as client:  # the newest: the server is the session's
         [artifact] = client.read_artifacts(
-            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=["collect-outcomes"]))
+            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=["collect-outcomes"])),
+            sort=ArtifactSort.CREATED_DESC,
+            limit=1,
         )
     assert artifact.type == "table" and "CQ-YT" in str(artifact.data)
 

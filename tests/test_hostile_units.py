@@ -16,14 +16,15 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from data.hostile import SHEET, member, rezip, set_cell
+from helpers import taken
 from hypothesis import given
 from hypothesis import strategies as st
 
 from apps import synthetic
 from thidua.checks import Examined, check_registry
-from thidua.examine import WORKER_DIED, examine_all
+from thidua.examine import WORKER_DIED
 from thidua.exports import excel_safe
-from thidua.intake import Incoming, archive, scan, take, take_all
+from thidua.intake import Incoming, archive, scan, take
 from thidua.parse import Limits, Unreadable, parse_file
 from thidua.rules import fmt
 
@@ -208,7 +209,7 @@ def test_row_of_another_registered_unit(cfg, csv_lines):
 # -- files on disk ----------------------------------------------------------------------
 
 
-def test_links_devices_and_formats_are_refused_with_a_record(tmp_path, good):
+def test_links_devices_and_formats_are_refused_with_a_record(cfg, tmp_path, good):
     inbox, arch = tmp_path / "inbox", tmp_path / "archive"
     inbox.mkdir()
     arch.mkdir()
@@ -216,7 +217,9 @@ def test_links_devices_and_formats_are_refused_with_a_record(tmp_path, good):
     os.symlink(tmp_path / "ngoai.xlsx", inbox / "lien-ket.xlsx")
     os.mkfifo(inbox / "ong.csv")
     (inbox / "bao-cao.xls").write_bytes(b"\xd0\xcf\x11\xe0")
-    refused = {a.path.name: a.submissions[0].refused for a in take_all(scan(inbox), arch)}
+    arrivals, examined = taken(cfg, scan(inbox), arch)
+    refused = {a.path.name: a.submissions[0].refused for a in arrivals}
+    assert {ex.outcome for ex in examined} == {"unreadable"}
     assert refused == {
         "lien-ket.xlsx": "liên kết tượng trưng, không nhận",
         "ong.csv": "không phải tệp thông thường (thiết bị, FIFO hoặc socket), không nhận",
@@ -225,7 +228,7 @@ def test_links_devices_and_formats_are_refused_with_a_record(tmp_path, good):
     }
 
 
-def test_a_file_over_the_cap_is_archived_by_streaming_and_refused(tmp_path, good):
+def test_a_file_over_the_cap_is_archived_by_streaming_and_refused(cfg, tmp_path, good):
     """A file larger than the take-in cap is never read whole: it is copied into the
     archive a chunk at a time (its sha256 computed on the way) and refused in Vietnamese;
     a file under the cap is taken as before."""
@@ -235,7 +238,7 @@ def test_a_file_over_the_cap_is_archived_by_streaming_and_refused(tmp_path, good
     big = os.urandom(3 * 2**20 + 5)
     (inbox / "a-lon.eml").write_bytes(big)
     (inbox / "b-nho.xlsx").write_bytes(good)
-    first, second = take_all(scan(inbox), arch, max_bytes=2**20 + len(good))
+    (first, second), _ = taken(cfg, scan(inbox), arch, max_bytes=2**20 + len(good))
     assert first.sha256 == hashlib.sha256(big).hexdigest() and first.size == len(big)
     assert (arch / first.sha256).read_bytes() == big
     assert first.submissions[0].refused == (
@@ -268,7 +271,7 @@ def test_unsafe_names_are_renamed_in_the_inbox(tmp_path, good):
     assert sorted(os.listdir(tmp_path)) == names
 
 
-def test_failed_archive_write_leaves_no_tmp_and_strays_are_cleaned(tmp_path):
+def test_failed_archive_write_leaves_no_tmp_and_strays_are_cleaned(cfg, tmp_path):
     """A full disk, for real: the write runs in a child whose file size limit is 1 KB."""
     code = textwrap.dedent(f"""
         import resource, signal
@@ -285,7 +288,7 @@ def test_failed_archive_write_leaves_no_tmp_and_strays_are_cleaned(tmp_path):
     assert out.stdout.strip() == "27"  # EFBIG: the write failed
     assert list(tmp_path.iterdir()) == []
     (tmp_path / ".abc.tmp123").write_bytes(b"half")  # left by a killed take-in
-    take_all([], tmp_path)
+    taken(cfg, [], tmp_path)
     assert list(tmp_path.iterdir()) == []
     sha, path = archive(b"ok", tmp_path)
     assert path.read_bytes() == b"ok" and path.name == sha
@@ -294,23 +297,15 @@ def test_failed_archive_write_leaves_no_tmp_and_strays_are_cleaned(tmp_path):
 # -- isolation --------------------------------------------------------------------------
 
 
-def incoming(tmp_path: Path, files: dict[str, bytes]) -> list[Incoming]:
-    out = []
+def examined_in_workers(
+    cfg, tmp_path: Path, files: dict[str, bytes], limits: Limits
+) -> list[Examined]:
+    """The examinations of `files` dropped into an inbox, taken in one pass."""
+    inbox = tmp_path / "inbox"
+    inbox.mkdir(exist_ok=True)
     for name, data in files.items():
-        (tmp_path / name).write_bytes(data)
-        out.append(
-            Incoming(
-                name,
-                name,
-                len(data),
-                "inbox",
-                None,
-                datetime(2025, 12, 15, tzinfo=UTC),
-                tmp_path / name,
-                tmp_path / name,
-            )
-        )
-    return out
+        (inbox / name).write_bytes(data)
+    return taken(cfg, [inbox / name for name in files], tmp_path / "archive", limits)[1]
 
 
 @pytest.mark.slow
@@ -318,16 +313,13 @@ def test_a_file_that_kills_its_worker_is_unreadable_alone(cfg, tmp_path, good):
     """With the caps lifted, XFD1048576 makes calamine ask for 512 GB: the worker dies
     under its memory limit, and only that file is unreadable."""
     far = set_cell(good, "D2", '<c r="XFD1048576"><v>1</v></c>')
-    incs = incoming(
-        tmp_path,
-        {
-            "a.xlsx": good,
-            "far.xlsx": far,
-            "c.xlsx": synthetic.workbook(cfg, cfg.unit("CQ-KT"), cfg.cycle("nam-2025")),
-        },
-    )
+    files = {
+        "a.xlsx": good,
+        "far.xlsx": far,
+        "c.xlsx": synthetic.workbook(cfg, cfg.unit("CQ-KT"), cfg.cycle("nam-2025")),
+    }
     lifted = Limits(max_rows=2**21, max_columns=2**15, worker_memory_bytes=2**30)
-    got = examine_all(cfg, incs, lifted)
+    got = examined_in_workers(cfg, tmp_path, files, lifted)
     assert [ex.outcome != "unreadable" for ex in got] == [True, False, True]
     assert got[1].problems[0].message_vi == f"Không mở được tệp: {WORKER_DIED}."
 
@@ -344,16 +336,16 @@ def test_kept_workers_are_reused_and_a_dead_one_is_not(cfg, tmp_path, good):
     examine.keep_workers(keep)
     try:
         lifted = Limits(max_rows=2**21, max_columns=2**15, worker_memory_bytes=2**30)
-        incs = incoming(tmp_path, {"a.xlsx": good})
-        assert examine_all(cfg, incs, lifted)[0].outcome != "unreadable"
+        a = {"a.xlsx": good}
+        assert examined_in_workers(cfg, tmp_path, a, lifted)[0].outcome != "unreadable"
         [[worker]] = keep._idle.values()
-        assert examine_all(cfg, incs, lifted)[0].outcome != "unreadable"
+        assert examined_in_workers(cfg, tmp_path, a, lifted)[0].outcome != "unreadable"
         assert list(keep._idle.values()) == [[worker]] and worker.tasks == 2
         far = set_cell(good, "D2", '<c r="XFD1048576"><v>1</v></c>')
-        got = examine_all(cfg, incoming(tmp_path, {"far.xlsx": far}), lifted)
+        got = examined_in_workers(cfg, tmp_path, {"far.xlsx": far}, lifted)
         assert got[0].outcome == "unreadable" and not worker.proc.is_alive()
         assert list(keep._idle.values()) == [[]]
-        assert examine_all(cfg, incs, lifted)[0].outcome != "unreadable"
+        assert examined_in_workers(cfg, tmp_path, a, lifted)[0].outcome != "unreadable"
         [[fresh]] = keep._idle.values()
         assert fresh is not worker and fresh.proc.is_alive()
     finally:
@@ -363,8 +355,9 @@ def test_kept_workers_are_reused_and_a_dead_one_is_not(cfg, tmp_path, good):
 
 
 def test_a_worker_out_of_time_is_killed(cfg, tmp_path, good):
-    incs = incoming(tmp_path, {"a.xlsx": good})
-    got = examine_all(cfg, incs, Limits(worker_seconds=0, worker_seconds_per_file=0))
+    got = examined_in_workers(
+        cfg, tmp_path, {"a.xlsx": good}, Limits(worker_seconds=0, worker_seconds_per_file=0)
+    )
     assert got[0].problems[0].message_vi == f"Không mở được tệp: {WORKER_DIED}."
 
 

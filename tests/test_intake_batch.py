@@ -1,6 +1,6 @@
 """Fast unit tests of take-in (thidua.intake) and of the batch's tables (thidua.batch),
 on real files in a temporary inbox: a synthetic workbook, a refused format, a duplicate;
-parsed in this process (`examine_one`), no warehouse."""
+taken in and parsed by one isolated worker (`take_and_examine`), no warehouse."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+from helpers import taken
 
 from apps import synthetic
 from thidua.batch import (
@@ -17,9 +18,7 @@ from thidua.batch import (
     batch_frames,
     outcomes,
 )
-from thidua.examine import examine_one
-from thidua.intake import scan, take_all
-from thidua.parse import Limits
+from thidua.intake import scan
 
 
 @pytest.fixture
@@ -44,14 +43,14 @@ def test_scan_lists_files_oldest_first_and_skips_directories(inbox):
     assert scan(inbox.parent / "missing") == []
 
 
-def test_take_all_archives_each_file_once_under_its_sha256(inbox, cfg):
+def test_take_in_archives_each_file_once_under_its_sha256(inbox, cfg):
     cycle = cfg.cycle("nam-2025")
     unit = cfg.expected_units(cycle)[0]
     data = synthetic.workbook(cfg, unit, cycle)
     put(inbox, "bao-cao.xlsx", data, 1_900_000_000)
     put(inbox, "ban-sao.xlsx", data, 1_900_000_001)  # the same bytes again
     archive = inbox.parent / "archive"
-    first, second = take_all(scan(inbox), archive)
+    (first, second), _ = taken(cfg, scan(inbox), archive)
     assert first.sha256 == second.sha256 and first.archived_path == second.archived_path
     assert first.archived_path == archive / first.sha256
     assert first.archived_path.read_bytes() == data
@@ -65,9 +64,10 @@ def test_take_all_archives_each_file_once_under_its_sha256(inbox, cfg):
     assert not list(archive.glob(".*"))  # no temporary file left behind
 
 
-def test_a_refused_format_is_archived_and_says_why(inbox):
+def test_a_refused_format_is_archived_and_says_why(inbox, cfg):
     put(inbox, "bao-cao.zip", b"PK\x05\x06" + bytes(18), 1_900_000_000)
-    [arrival] = take_all(scan(inbox), inbox.parent / "archive")
+    [arrival], [ex] = taken(cfg, scan(inbox), inbox.parent / "archive")
+    assert ex.outcome == "unreadable" and ex.incoming is arrival.submissions[0]
     [sub] = arrival.submissions
     assert sub.refused and arrival.archived_path.exists()
 
@@ -77,9 +77,7 @@ def test_batch_frames_hold_every_file_and_value(inbox, cfg):
     unit = cfg.expected_units(cycle)[0]
     put(inbox, "tot.xlsx", synthetic.workbook(cfg, unit, cycle), 1_900_000_000)
     put(inbox, "hong.xlsx", b"not a workbook", 1_900_000_001)
-    arrivals = take_all(scan(inbox), inbox.parent / "archive")
-    limits = Limits.from_checks(cfg.settings.checks)
-    examined = [examine_one(cfg, a.submissions[0], limits) for a in arrivals]
+    arrivals, examined = taken(cfg, scan(inbox), inbox.parent / "archive")
     good, bad = examined
     assert good.parsed is not None and bad.parsed is None
     batch = Batch(uuid.uuid4().hex, arrivals, examined, duplicates=[])

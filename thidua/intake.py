@@ -37,13 +37,11 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
 from email.message import Message
-from functools import partial
 from pathlib import Path
 from typing import Any, BinaryIO
 
 from thidua import words
 from thidua.rules import too_large
-from thidua.workers import gc_paused, map_chunks, pool_size
 
 SUBMISSION_SUFFIXES = (".xlsx", ".csv")
 # a plan document beside its workbook; a rollup package's manifest (`thidua.package`)
@@ -173,7 +171,7 @@ def archive(data: bytes, archive_dir: Path, sha: str | None = None) -> tuple[str
     Written to a temporary file renamed into place, which is removed if the write fails
     (disk full), so the archive never holds a partial file under a final name.  Not
     fsynced one by one (see bench/README.md, "Figures behind the code"):
-    `take_all` syncs the archive's file system once, before any record names a file,
+    `finish` syncs the archive's file system once, before any record names a file,
     and a file left empty by a crash before that sync is rewritten on the rerun."""
     sha = sha or hashlib.sha256(data).hexdigest()
     target = archive_dir / sha
@@ -215,43 +213,26 @@ def take(
     path: Path, archive_dir: Path, authserv_id: str | None = None, max_bytes: int | None = None
 ) -> Arrival:
     """Archive one inbox file and, for a mail, each attachment that is a submission."""
-    t = _take(path, archive_dir, authserv_id, max_bytes)
-    return t if isinstance(t, Arrival) else _arrival(path, archive_dir, *t)
+    return arrival_of(path, archive_dir, take_entry(path, archive_dir, authserv_id, max_bytes))
 
 
-def take_all(
-    paths: list[Path],
-    archive_dir: Path,
-    workers: int | None = None,
-    authserv_id: str | None = None,
-    max_bytes: int | None = None,
-) -> list[Arrival]:
-    """`take` of each, in order; over `workers` processes (default: one per core) when
-    the batch is large enough (`workers.pool_size`): writing the archive copies costs
-    the kernel about 0.3-0.8 ms a file here, the bulk of taking a national cycle in.
-    Temporary files a crash or a full disk left behind are removed first; the archive
-    is synced to disk before returning (the caller records the files next).  A file of
-    more than `max_bytes` is archived a chunk at a time and refused, never read whole."""
+def prepare(paths: list[Path], archive_dir: Path) -> tuple[list[Path], dict[Path, list[Path]]]:
+    """Before a batch is taken in: temporary files a crash or a full disk left in the
+    archive are removed, and the paths paired (`pair_documents`): (the paths to take one
+    by one, workbook → its documents), the second for `finish`."""
     for stray in archive_dir.glob(f".*{TMP_SUFFIX}*"):
         stray.unlink(missing_ok=True)
-    paths, companions = pair_documents(paths)
-    processes = pool_size(len(paths), workers)
-    with gc_paused():  # the results received, the arrivals built
-        if not processes:
-            taken = [(p, _take(p, archive_dir, authserv_id, max_bytes)) for p in paths]
-        else:
-            done = map_chunks(
-                partial(
-                    _take_chunk,
-                    archive_dir=archive_dir,
-                    authserv_id=authserv_id,
-                    max_bytes=max_bytes,
-                ),
-                paths,
-                processes,
-            )
-            taken = [(p, t) for chunk, results in done for p, t in zip(chunk, results, strict=True)]
-        arrivals = [t if isinstance(t, Arrival) else _arrival(p, archive_dir, *t) for p, t in taken]
+    return pair_documents(paths)
+
+
+def finish(
+    arrivals: list[Arrival],
+    companions: dict[Path, list[Path]],
+    archive_dir: Path,
+    max_bytes: int | None = None,
+) -> list[Arrival]:
+    """After every file of a batch is taken: each workbook's paired documents archived
+    with it, then the archive synced to disk (the caller records the files next)."""
     arrivals = [
         _with_documents(a, companions[a.path], archive_dir, max_bytes)
         if a.path in companions
@@ -333,20 +314,12 @@ def _sync(directory: Path) -> None:
         os.close(fd)
 
 
-def _take_chunk(
-    paths: list[Path],
-    archive_dir: Path,
-    authserv_id: str | None = None,
-    max_bytes: int | None = None,
-) -> list:
-    return [_take(p, archive_dir, authserv_id, max_bytes) for p in paths]
-
-
-def _take(
+def take_entry(
     path: Path, archive_dir: Path, authserv_id: str | None = None, max_bytes: int | None = None
 ) -> Arrival | tuple[str, int, float, str | None]:
-    """A mail's Arrival; for any other file only (id, size, mtime, why refused),
-    cheaper to send back from a worker.  Opened without following a link, and read
+    """Archive one inbox file: a mail's Arrival; for any other file only (id, size,
+    mtime, why refused), cheaper to send back from a worker (`arrival_of`).  A file of
+    more than `max_bytes` is archived a chunk at a time and refused, never read whole.  Opened without following a link, and read
     only if it is a regular file: a link's target is never read, a FIFO never waited
     on."""
     data, mtime, kind = _read_regular(path, archive_dir, max_bytes)
@@ -519,6 +492,11 @@ def _attached(
     if over := msg.get(TOO_LARGE_HEADER):  # the reason, written by `thidua.mailbox`
         notes.append(("too_large", str(over)))
     return mail, subs, docs, notes
+
+
+def arrival_of(path: Path, archive_dir: Path, taken: Arrival | tuple) -> Arrival:
+    """The Arrival of what `take_entry` returned for `path`."""
+    return taken if isinstance(taken, Arrival) else _arrival(path, archive_dir, *taken)
 
 
 def _arrival(
