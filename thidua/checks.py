@@ -312,6 +312,8 @@ def flag_copied_narratives(examined: list[Examined], known: list[Narrative]) -> 
     seen: dict[tuple[str, str, str], list[Narrative]] = {}
     for n in known:
         seen.setdefault((n.cycle_id, n.key, layout.same_text(n.text)), []).append(n)
+    if not seen:  # the cycle's first texts: nothing to compare with
+        return
     for ex in examined:
         parsed, cycle, unit = ex.parsed, ex.cycle, ex.unit
         if (
@@ -321,21 +323,20 @@ def flag_copied_narratives(examined: list[Examined], known: list[Narrative]) -> 
             or ex.outcome not in (ACCEPTED, WITH_WARNINGS)
         ):
             continue
-        labels = dict(layout.info_keys(cycle))
         for key in layout.narrative_sections(cycle):
             text, cell = parsed.info.get(key, (None, None))
-            if not layout.says_something(text):
+            if not text:
                 continue
-            at = (cycle.id, key, layout.same_text(text or ""))
-            other = next((n for n in seen.get(at, []) if n.unit_code != unit.code), None)
-            if other is not None:
+            others = seen.get((cycle.id, key, layout.same_text(text)), [])
+            other = next((n for n in others if n.unit_code != unit.code), None)
+            if other is not None and layout.says_something(text):
                 ex.problems.append(
                     problem(
                         "narrative_copied",
                         cell,
                         None,
                         sheet=layout.INFO_SHEET,
-                        label=labels[key],
+                        label=dict(layout.info_keys(cycle))[key],
                         other=f"{other.unit_name} ({other.unit_code})",
                     )
                 )
