@@ -318,6 +318,41 @@ def check_province_words(docx) -> None:
     ):
         assert never not in text, never
     assert "(có văn bản) và đăng ký chỉ tiêu" not in text and "chưa xây dựng kế" not in text
+    # II.1: the communes' figures under the commune plan's contents 1.1–1.6 (1.7 has none)
+    contents = contents_section(docx)
+    for n in range(1, 7):
+        assert "không phát sinh" not in contents[f"1.{n}"], contents[f"1.{n}"]
+    assert " – cơ quan, đơn vị: " in contents["1.1"]
+
+
+def contents_section(docx) -> dict[str, str]:
+    """Section II.1 of a report, by content ("1.1" … "1.7"): its lines."""
+    text = docx_text(docx)
+    part = text[text.index("1. Kết quả thực hiện các nội dung thi đua") :]
+    part = part[: part.index("\n2. ")] if "\n2. " in part else part
+    blocks = re.split(r"\n(1\.\d)\. ", part)
+    return dict(zip(blocks[1::2], blocks[2::2], strict=True))
+
+
+def test_province_contents_list_the_communes_figures(tmp_path, monkeypatch):
+    """Issue 24 gap 2: the province's section II.1 places each package total under the
+    commune plan's content of the indicator it sums (TA02: TT01 of the communes'
+    cơ quan, content 1.1), summed over the communes; a content nobody reported says so."""
+    fresh_home(monkeypatch, tmp_path / "province")
+    monkeypatch.setenv("THIDUA_CONFIG", str(PROVINCE))
+    pws = Workspace.from_env()
+    init_workspace(pws)
+    for code, tt01 in (("XA-GIA-VIEN", 31), ("XA-NHO-QUAN", 40)):
+        data = hand_filled(pws.config, code, TA02=tt01)
+        drop(pws.paths.inbox, f"nam-2025_{code}.xlsx", data, PROVINCE_ON_TIME)
+    collect(pws, docs=False, acks=False)
+    contents = contents_section(run_annual(pws, 2025, date(2026, 1, 10)).files["docx"])
+    assert (
+        "- Xã, phường: số hoạt động tuyên truyền về khoa học, công nghệ, đổi mới sáng tạo, "
+        "chuyển đổi số – cơ quan, đơn vị: 71 hoạt động." in contents["1.1"]
+    )
+    assert "không phát sinh" not in contents["1.1"]
+    assert "không phát sinh kết quả thuộc nội dung này" in contents["1.2"]  # TX02: none
 
 
 def award_documents(cfg, config_dir: Path, out: Path) -> dict[str, str]:
