@@ -583,13 +583,9 @@ def _rollup(
     for name, path in out["files"].items():
         typer.echo(f"  {name:6} {path}")
     if out["email"] is not None:
-        office = ws.config.settings.province_office
-        sent = out["email"]
-        typer.echo(
-            f"Đã gửi thư báo cáo tới {office.name} <{office.email}>."
-            if sent["ok"]
-            else f"{words.SEND_STATUS['failed']} thư báo cáo tới {office.name}: {sent['error']}"
-        )
+        from pipeline.rollup import report_mail_vi
+
+        typer.echo(report_mail_vi(ws, out["email"]))
 
 
 @rollup_app.command("annual")

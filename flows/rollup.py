@@ -16,7 +16,7 @@ from prefect import flow
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
 from flows.hooks import ALERT_HOOKS, run_workspace
-from pipeline.rollup import rollup
+from pipeline.rollup import report_mail_vi, rollup
 from tasks.rollup import run
 from thidua import words
 
@@ -26,11 +26,12 @@ def _rollup(
 ) -> dict:
     """Run the rollup sequence, then publish a markdown artifact (headline figures,
     file links) and a table (completeness per block)."""
-    result, sent = rollup(run_workspace(tenant), kind, number, today, send_email, run=run)
+    ws = run_workspace(tenant)
+    result, sent = rollup(ws, kind, number, today, send_email, run=run)
     out = result.as_dict()
     if sent is not None:
         out["email"] = sent
-        print(f"thư gửi Sở Nội vụ: {sent}")
+        print(report_mail_vi(ws, sent))
     key = result.cycle_id.lower()
     create_markdown_artifact(
         result.markdown(), key=f"rollup-{key}", description=f"Báo cáo tổng hợp {result.rollup_id}"

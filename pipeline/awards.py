@@ -199,7 +199,7 @@ def _change(ws: Workspace, cycle: str, ids: list[str], change: dict, vote: Vote 
 
 
 def documents(ws: Workspace, cycle: str, today: date, meeting_id: int | None = None) -> dict:
-    """The Quyết định (approved forms of the Chủ tịch UBND xã) and the Tờ trình (approved
+    """The Quyết định (approved forms of the tier's own chairman) and the Tờ trình (approved
     higher forms), docx and xlsx danh sách, under `reports/khen-thuong/<cycle>/`; with
     `meeting_id`, also that meeting's biên bản.  Returns the paths written, by name."""
     from thidua import award_docs
@@ -211,8 +211,8 @@ def documents(ws: Workspace, cycle: str, today: date, meeting_id: int | None = N
     out = ws.paths.reports / "khen-thuong" / cycle
     files = {}
     for level, name, write, title in (
-        ("xa", "quyet-dinh", award_docs.quyet_dinh, "DANH SÁCH TẶNG GIẤY KHEN"),
-        ("cap_tren", "to-trinh", award_docs.to_trinh, "DANH SÁCH ĐỀ NGHỊ KHEN THƯỞNG"),
+        ("xa", "quyet-dinh", award_docs.quyet_dinh, award_docs.decision_list_title(cfg.settings)),
+        ("cap_tren", "to-trinh", award_docs.to_trinh, award_docs.PROPOSAL_LIST_TITLE),
     ):
         part = [r for r in rows if r["authority"] == level]
         if part:

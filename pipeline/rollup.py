@@ -14,6 +14,7 @@ from typing import Any
 
 from pipeline.package import write_package
 from pipeline.steps import Runner, call
+from thidua import words
 from thidua.clock import now
 from thidua.config import Cycle
 from thidua.exports import excel_safe
@@ -55,11 +56,30 @@ def build(ws: Workspace, kind: str, number: int, today: date | None = None) -> R
 
 
 def email_report(ws: Workspace, result: RollupResult) -> dict:
-    """Mail the docx and xlsx to Sở Nội vụ (or write the message to the outbox)."""
+    """Mail the docx, xlsx and package to the tier above, or, without SMTP settings,
+    write the message to the outbox.  `status` says which: "sent", "outbox" (`outbox`:
+    the .eml kept) or "failed" (`error`: why); `ok` is true for sent and kept alike."""
+    from thidua.mailer import kept_in_outbox
     from thidua.rollup.mail import send_report
 
     sent = send_report(ws, result)
-    return {"ok": sent.status == "sent", "message_id": sent.message_id, "error": sent.error}
+    kept = kept_in_outbox(ws.config.settings, ws.paths.outbox, sent)
+    return {
+        "ok": sent.status == "sent",
+        "status": "outbox" if kept else sent.status,
+        "to": ws.config.settings.province_office.email,
+        "outbox": str(kept) if kept else None,
+        "message_id": sent.message_id,
+        "error": sent.error,
+    }
+
+
+def report_mail_vi(ws: Workspace, sent: dict) -> str:
+    """What became of the report mail, in a sentence for the officer."""
+    office = ws.config.settings.province_office
+    return words.REPORT_MAIL[sent["status"]].format(
+        name=office.name, email=office.email, outbox=sent["outbox"], error=sent["error"]
+    )
 
 
 def run_annual(ws: Workspace, year: int, today: date | None = None) -> RollupResult:

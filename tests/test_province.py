@@ -13,7 +13,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from helpers import fresh_home, rows, write_tenants
+from helpers import docx_text, fresh_home, rows, write_tenants
 from mails import unit_mail
 
 from apps import synthetic
@@ -318,6 +318,115 @@ def check_province_words(docx) -> None:
     ):
         assert never not in text, never
     assert "(có văn bản) và đăng ký chỉ tiêu" not in text and "chưa xây dựng kế" not in text
+    # II.1: the communes' figures under the commune plan's contents 1.1–1.6 (1.7 has none)
+    contents = contents_section(docx)
+    for n in range(1, 7):
+        assert "không phát sinh" not in contents[f"1.{n}"], contents[f"1.{n}"]
+    assert " – cơ quan, đơn vị: " in contents["1.1"]
+
+
+def contents_section(docx) -> dict[str, str]:
+    """Section II.1 of a report, by content ("1.1" … "1.7"): its lines."""
+    text = docx_text(docx)
+    part = text[text.index("1. Kết quả thực hiện các nội dung thi đua") :]
+    part = part[: part.index("\n2. ")] if "\n2. " in part else part
+    blocks = re.split(r"\n(1\.\d)\. ", part)
+    return dict(zip(blocks[1::2], blocks[2::2], strict=True))
+
+
+def test_province_contents_list_the_communes_figures(tmp_path, monkeypatch):
+    """Issue 24 gap 2: the province's section II.1 places each package total under the
+    commune plan's content of the indicator it sums (TA02: TT01 of the communes'
+    cơ quan, content 1.1), summed over the communes; a content nobody reported says so."""
+    fresh_home(monkeypatch, tmp_path / "province")
+    monkeypatch.setenv("THIDUA_CONFIG", str(PROVINCE))
+    pws = Workspace.from_env()
+    init_workspace(pws)
+    for code, tt01 in (("XA-GIA-VIEN", 31), ("XA-NHO-QUAN", 40)):
+        data = hand_filled(pws.config, code, TA02=tt01)
+        drop(pws.paths.inbox, f"nam-2025_{code}.xlsx", data, PROVINCE_ON_TIME)
+    collect(pws, docs=False, acks=False)
+    contents = contents_section(run_annual(pws, 2025, date(2026, 1, 10)).files["docx"])
+    assert (
+        "- Xã, phường: số hoạt động tuyên truyền về khoa học, công nghệ, đổi mới sáng tạo, "
+        "chuyển đổi số – cơ quan, đơn vị: 71 hoạt động." in contents["1.1"]
+    )
+    assert "không phát sinh" not in contents["1.1"]
+    assert "không phát sinh kết quả thuộc nội dung này" in contents["1.2"]  # TX02: none
+
+
+def award_documents(cfg, config_dir: Path, out: Path) -> dict[str, str]:
+    """The Quyết định, the Tờ trình and a meeting's biên bản of a tier, for one proposal
+    of its own form and one of a higher form, as text."""
+    from thidua import award_docs
+    from thidua.awards import council_members
+
+    members = council_members(config_dir)
+    forms = {r.authority: code for code, r in cfg.reward_rules.items()}  # the lowest of each
+    unit = cfg.units[0].code
+
+    def row(name: str, level: str) -> dict:
+        return {
+            "subject_type": "Cá nhân",
+            "name": name,
+            "unit_code": unit,
+            "position": "Công chức",
+            "reward_form": forms[level],
+            "summary": "Hoàn thành xuất sắc",
+        }
+
+    meeting = {
+        "held_on": date(2025, 12, 22),
+        "cycle_id": "nam-2025",
+        "present": [m.name for m in members[:4]],
+        "members": len(members),
+    }
+    vote = {"to_state": "hoi-dong-dong-y", "votes_for": 4, "members": len(members), "note": ""}
+    today = date(2025, 12, 23)
+    files = (
+        award_docs.quyet_dinh(
+            cfg, [row("Nguyễn Văn A", "xa")], today, meeting, out / "quyet-dinh.docx"
+        ),
+        award_docs.to_trinh(
+            cfg, [row("Trần Thị B", "cap_tren")], today, meeting, out / "to-trinh.docx"
+        ),
+        award_docs.bien_ban(
+            cfg, meeting, members, [row("C", "xa") | vote], out / "bien-ban-hop-1.docx"
+        ),
+    )
+    return {k: docx_text(f) for k, f in zip(("qd", "ttr", "minutes"), files, strict=True)}
+
+
+def test_the_province_commendation_documents_speak_its_tier(tmp_path, cfg):
+    """Issue 24 gap 1: at the province the council, the Quyết định (the Chủ tịch UBND
+    tỉnh's Bằng khen), its Điều 3 and the Tờ trình (to the Thủ tướng through Bộ Nội vụ)
+    are the province's (`[tier]`, cycles.yaml); the commune's read as before."""
+    province = award_documents(load_config(PROVINCE), PROVINCE, tmp_path / "tinh")
+    qd, ttr, minutes = province["qd"], province["ttr"], province["minutes"]
+    assert "Về việc tặng Bằng khen" in qd and "CHỦ TỊCH ỦY BAN NHÂN DÂN TỈNH NINH BÌNH" in qd
+    assert "Điều 1. Tặng Bằng khen của Chủ tịch UBND tỉnh Ninh Bình cho 1 cá nhân" in qd
+    assert "Điều 3. Chánh Văn phòng UBND tỉnh, Giám đốc Sở Nội vụ" in qd
+    assert "Theo đề nghị của Sở Nội vụ (Ban Thi đua – Khen thưởng)." in qd
+    assert "DANH SÁCH TẶNG BẰNG KHEN" in qd and "Nguyễn Văn A" in qd
+    assert "Kính gửi: Thủ tướng Chính phủ (qua Bộ Nội vụ – Ban Thi đua – Khen thưởng" in ttr
+    assert "Bằng khen của Thủ tướng Chính phủ cho 1 cá nhân (Thủ tướng Chính phủ quyết" in ttr
+    assert "- Bộ Nội vụ (Ban Thi đua – Khen thưởng Trung ương);" in ttr
+    assert "Hội đồng Thi đua – Khen thưởng tỉnh họp xét" in minutes
+    assert "4/6 thành viên Hội đồng có mặt" in minutes
+    for text in province.values():
+        assert "Căn cứ Biên bản họp Hội đồng Thi đua – Khen thưởng tỉnh" in text or text == minutes
+        assert "ỦY BAN NHÂN DÂN\nTỈNH NINH BÌNH" in text
+        # "xã" only where the communes are meant (the cycle's title, the units' names)
+        rest = re.sub(r"các xã, phường|Xã [A-ZĐ]\w+( \w+)?", "", text)
+        assert not re.search(r"\bxã\b(?! hội)", rest, re.IGNORECASE), rest  # not "xã hội"
+        assert "Giấy khen" not in text and "VHXH" not in text
+    commune = award_documents(cfg, REPO_CONFIG, tmp_path / "xa")
+    assert "Điều 1. Tặng Giấy khen của Chủ tịch UBND xã Phong Doanh" in commune["qd"]
+    assert "Điều 3. Chánh Văn phòng HĐND và UBND xã, Trưởng phòng Văn hoá – Xã hội" in commune["qd"]
+    assert "DANH SÁCH TẶNG GIẤY KHEN" in commune["qd"] and "- Lưu: VT, VHXH." in commune["qd"]
+    assert "Kính gửi: Chủ tịch UBND tỉnh Ninh Bình (qua Sở Nội vụ" in commune["ttr"]
+    assert "- Sở Nội vụ (Ban TĐKT);" in commune["ttr"]
+    assert "Hội đồng Thi đua – Khen thưởng xã họp xét" in commune["minutes"]
 
 
 def test_web_upload_checks_the_package_manifest(tmp_path, monkeypatch):

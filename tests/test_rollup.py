@@ -683,6 +683,49 @@ def test_cli_rollup_email_attaches_the_package(small_ws, smtp_env):
     assert f"{book.name} và {manifest.name} (gói số liệu" in body
     plain = CliRunner().invoke(app, ["rollup", "annual", "2025", "--email"])
     assert "Đã gửi thư báo cáo tới Sở Nội vụ tỉnh Ninh Bình" in plain.stdout
+    assert (data["email"]["status"], data["email"]["outbox"]) == ("sent", None)
+    assert not list(small_ws.paths.outbox.glob("*.eml"))
+
+
+def test_cli_rollup_email_says_kept_in_the_outbox_or_failed(small_ws, monkeypatch):
+    """Issue 24 gap 3: without SMTP settings the report mail is only written to the
+    outbox, and `--email` says so with the file's path (not "Đã gửi"); with an SMTP
+    server that does not answer, it says it failed and why."""
+    import json
+
+    from helpers import free_port
+    from typer.testing import CliRunner
+
+    from apps.cli import app
+
+    monkeypatch.delenv("THIDUA_SMTP_HOST", raising=False)
+    run = CliRunner().invoke
+    data = json.loads(run(app, ["rollup", "annual", "2025", "--email", "--json"]).stdout)
+    sent = data["email"]
+    [eml] = small_ws.paths.outbox.glob("*.eml")
+    assert (sent["status"], sent["outbox"], sent["error"]) == ("outbox", str(eml), None)
+    assert sent["to"] == "sonoivu@ninhbinh.example" and sent["message_id"] in eml.read_text()
+    plain = run(app, ["rollup", "annual", "2025", "--email"]).stdout
+    assert "Đã gửi" not in plain
+    assert (
+        "Chưa gửi thư báo cáo tới Sở Nội vụ tỉnh Ninh Bình <sonoivu@ninhbinh.example>: chưa "
+        "cấu hình máy chủ thư (SMTP), thư được lưu trong hộp thư đi: " in plain
+    )
+    kept = plain.rsplit("hộp thư đi: ", 1)[1].split()[0]
+    assert Path(kept).parent == small_ws.paths.outbox and Path(kept).is_file()
+    monkeypatch.setenv("THIDUA_SMTP_HOST", "127.0.0.1")
+    monkeypatch.setenv("THIDUA_SMTP_PORT", str(free_port()))  # nobody listens there
+    monkeypatch.setenv("THIDUA_SMTP_RETRY_DELAYS", "0")
+    out = run(app, ["rollup", "annual", "2025", "--email", "--json"])
+    failed = json.loads(out.stdout)["email"]
+    assert (failed["status"], failed["ok"], failed["outbox"]) == ("failed", False, None)
+    assert failed["error"]
+    plain = run(app, ["rollup", "annual", "2025", "--email"]).stdout
+    assert (
+        "Chưa gửi được thư báo cáo tới Sở Nội vụ tỉnh Ninh Bình <sonoivu@ninhbinh.example>: "
+        in plain
+    )
+    assert "Đã gửi" not in plain and len(list(small_ws.paths.outbox.glob("*.eml"))) == 2
 
 
 @pytest.mark.slow

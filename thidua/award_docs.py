@@ -1,9 +1,11 @@
 """The commendation documents in the layout of Decree 30/2020/NĐ-CP, from the council's
-decisions (issue 22): the biên bản họp of the Hội đồng Thi đua – Khen thưởng xã, the
-Chủ tịch UBND xã's Quyết định khen thưởng and the Tờ trình to the Chủ tịch UBND tỉnh
-through Sở Nội vụ, each with its danh sách kèm theo (also as xlsx).  The header, body
-paragraphs, tables and signature block are those of the reports (`docx_report`); numbers
-and dates are left for the văn thư, like the reports'."""
+decisions (issue 22): the biên bản họp of the tier's Hội đồng Thi đua – Khen thưởng, its
+chairman's Quyết định khen thưởng and the Tờ trình to the level above, each with its
+danh sách kèm theo (also as xlsx).  Every word naming the tier (xã or tỉnh) is `[tier]`'s
+(a commune's: Giấy khen, Tờ trình to the Chủ tịch UBND tỉnh; the province's: Bằng khen,
+Tờ trình to the Thủ tướng).  The header, body paragraphs, tables and signature block are
+those of the reports (`docx_report`); numbers and dates are left for the văn thư, like
+the reports'."""
 
 from __future__ import annotations
 
@@ -24,6 +26,7 @@ from thidua.rollup.docx_report import (
     _rule,
     _table,
 )
+from thidua.settings import Settings
 
 LIST_HEADERS = (
     "STT",
@@ -37,7 +40,12 @@ LIST_HEADERS = (
     "Khen thưởng đã nhận",
 )
 LIST_WIDTHS = (1.0, 3.2, 1.4, 1.3, 2.0, 2.2, 2.2, 3.0, 2.0)
-TTR_TO = "Chủ tịch UBND tỉnh {province} (qua Sở Nội vụ – Ban Thi đua – Khen thưởng)"
+PROPOSAL_LIST_TITLE = "DANH SÁCH ĐỀ NGHỊ KHEN THƯỞNG"
+
+
+def decision_list_title(s: Settings) -> str:
+    """ "DANH SÁCH TẶNG GIẤY KHEN": the Quyết định's danh sách, of the tier's own form."""
+    return f"DANH SÁCH TẶNG {s.tier.own_award.upper()}"
 
 
 def list_rows(cfg: Config, rows: list[dict]) -> list[list]:
@@ -100,8 +108,7 @@ def _bases(doc: DocxDocument, cfg: Config, meeting: dict | None) -> None:
     if meeting:
         _para(
             doc,
-            "Căn cứ Biên bản họp Hội đồng Thi đua – Khen thưởng xã ngày "
-            f"{meeting['held_on']:%d/%m/%Y};",
+            f"Căn cứ Biên bản họp {cfg.settings.tier.council} ngày {meeting['held_on']:%d/%m/%Y};",
             italic=True,
             indent=True,
         )
@@ -110,49 +117,55 @@ def _bases(doc: DocxDocument, cfg: Config, meeting: dict | None) -> None:
 def quyet_dinh(
     cfg: Config, rows: list[dict], today: date, meeting: dict | None, path: Path
 ) -> Path:
-    """The Chủ tịch UBND xã's Quyết định tặng Giấy khen, with its danh sách."""
+    """The tier chairman's Quyết định tặng Giấy khen (a commune's; the province's: Bằng
+    khen), with its danh sách."""
     s = cfg.settings
+    tier = s.tier
     doc = Document()
     _page(doc)
     _header(doc, s, today, "QĐ-UBND")
     _para(doc, "QUYẾT ĐỊNH", bold=True, align="center", space_before=12, space_after=0)
-    _para(doc, "Về việc tặng Giấy khen", bold=True, align="center", space_after=0)
+    _para(doc, f"Về việc tặng {tier.own_award}", bold=True, align="center", space_after=0)
     _rule(doc, short=True)
     _para(doc, f"CHỦ TỊCH {s.commune.authority.upper()}", bold=True, align="center")
     _bases(doc, cfg, meeting)
-    _para(doc, "Theo đề nghị của Phòng Văn hoá – Xã hội.", italic=True, indent=True)
+    _para(doc, f"Theo đề nghị của {tier.lead_office}.", italic=True, indent=True)
     _para(doc, "QUYẾT ĐỊNH:", bold=True, align="center")
     _para(
         doc,
-        f"Điều 1. Tặng Giấy khen của Chủ tịch {s.commune.authority_short} cho {_counts(rows)} "
+        f"Điều 1. Tặng {tier.own_award} của Chủ tịch {s.commune.authority_short} cho "
+        f"{_counts(rows)} "
         "(có danh sách kèm theo) đã có thành tích trong thực hiện Phong trào thi đua.",
         indent=True,
     )
     _para(doc, "Điều 2. Quyết định có hiệu lực kể từ ngày ký.", indent=True)
     _para(
         doc,
-        "Điều 3. Chánh Văn phòng HĐND và UBND xã, Trưởng phòng Văn hoá – Xã hội, các tập "
-        "thể, cá nhân và hộ gia đình có tên tại Điều 1 chịu trách nhiệm thi hành Quyết định này./.",
+        f"Điều 3. {tier.decision_executors}, các tập thể, cá nhân và hộ gia đình có tên tại "
+        "Điều 1 chịu trách nhiệm thi hành Quyết định này./.",
         indent=True,
     )
-    _closing(doc, s, ("- Như Điều 3;", "- Hội đồng Thi đua – Khen thưởng xã;", "- Lưu: VT, VHXH."))
-    _list_page(doc, cfg, "DANH SÁCH TẶNG GIẤY KHEN", "Quyết định", rows)
+    recipients = ("- Như Điều 3;", f"- {tier.council};", f"- Lưu: VT, {tier.lead_office_code}.")
+    _closing(doc, s, recipients)
+    _list_page(doc, cfg, decision_list_title(s), "Quyết định", rows)
     path.parent.mkdir(parents=True, exist_ok=True)
     doc.save(str(path))
     return path
 
 
 def to_trinh(cfg: Config, rows: list[dict], today: date, meeting: dict | None, path: Path) -> Path:
-    """The Tờ trình to the Chủ tịch UBND tỉnh through Sở Nội vụ for the higher forms the
-    council approved, each form with who decides it, and its danh sách."""
+    """The Tờ trình to the level above (a commune's: the Chủ tịch UBND tỉnh through Sở
+    Nội vụ) for the higher forms the council approved, each form with who decides it,
+    and its danh sách."""
     s = cfg.settings
+    tier = s.tier
     doc = Document()
     _page(doc)
     _header(doc, s, today, "TTr-UBND")
     _para(doc, "TỜ TRÌNH", bold=True, align="center", space_before=12, space_after=0)
     _para(doc, "Về việc đề nghị khen thưởng", bold=True, align="center", space_after=0)
     _rule(doc, short=True)
-    _para(doc, f"Kính gửi: {TTR_TO.format(province=s.commune.province)}", align="center")
+    _para(doc, f"Kính gửi: {tier.proposal_to.format(province=s.commune.province)}", align="center")
     _bases(doc, cfg, meeting)
     _para(doc, f"{s.commune.authority} kính trình xem xét, khen thưởng:", indent=True)
     forms = list(dict.fromkeys(r["reward_form"] for r in rows))
@@ -164,33 +177,39 @@ def to_trinh(cfg: Config, rows: list[dict], today: date, meeting: dict | None, p
         _para(doc, f"- {name} cho {_counts(part)}{how}.", indent=True)
     _para(
         doc,
-        "Hồ sơ gồm: danh sách kèm theo, báo cáo thành tích và biên bản họp Hội đồng Thi "
-        f"đua – Khen thưởng xã. {s.commune.authority} kính trình./.",
+        "Hồ sơ gồm: danh sách kèm theo, báo cáo thành tích và biên bản họp "
+        f"{tier.council}. {s.commune.authority} kính trình./.",
         indent=True,
     )
-    _closing(doc, s, ("- Như trên;", "- Sở Nội vụ (Ban TĐKT);", "- Lưu: VT, VHXH."))
-    _list_page(doc, cfg, "DANH SÁCH ĐỀ NGHỊ KHEN THƯỞNG", "Tờ trình", rows)
+    recipients = (
+        "- Như trên;",
+        f"- {tier.proposal_office};",
+        f"- Lưu: VT, {tier.lead_office_code}.",
+    )
+    _closing(doc, s, recipients)
+    _list_page(doc, cfg, PROPOSAL_LIST_TITLE, "Tờ trình", rows)
     path.parent.mkdir(parents=True, exist_ok=True)
     doc.save(str(path))
     return path
 
 
 def bien_ban(cfg: Config, meeting: dict, members: list, decided: list[dict], path: Path) -> Path:
-    """The biên bản họp of the Hội đồng Thi đua – Khen thưởng xã: who was present out
-    of how many, and each proposal decided at the meeting with its vote, its note and
+    """The biên bản họp of the tier's Hội đồng Thi đua – Khen thưởng: who was present
+    out of how many, and each proposal decided at the meeting with its vote, its note and
     the register's warning about an earlier award the council saw."""
     s = cfg.settings
+    council = s.tier.council
     doc = Document()
     _page(doc)
     _header(doc, s, meeting["held_on"], "BB-HĐTĐKT")
     _para(doc, "BIÊN BẢN HỌP", bold=True, align="center", space_before=12, space_after=0)
-    _para(doc, "Hội đồng Thi đua – Khen thưởng xã", bold=True, align="center", space_after=0)
+    _para(doc, council, bold=True, align="center", space_after=0)
     _rule(doc, short=True)
     _para(
         doc,
-        f"Hôm nay, ngày {meeting['held_on']:%d/%m/%Y}, tại trụ sở {s.commune.authority}, Hội "
-        "đồng Thi đua – Khen thưởng xã họp xét các đề nghị khen thưởng của các cơ quan, đơn "
-        f"vị trong kỳ “{cfg.cycle(meeting['cycle_id']).title}”.",
+        f"Hôm nay, ngày {meeting['held_on']:%d/%m/%Y}, tại trụ sở {s.commune.authority}, "
+        f"{council} họp xét các đề nghị khen thưởng của các cơ quan, đơn vị trong kỳ "
+        f"“{cfg.cycle(meeting['cycle_id']).title}”.",
         indent=True,
     )
     present = list(meeting["present"])

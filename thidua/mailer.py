@@ -229,7 +229,7 @@ class OutboxMailer(Mailer):
 
     def _deliver(self, msg: EmailMessage, recipients: list[str]) -> SendResult:
         message_id = msg["Message-ID"]
-        path = self.outbox / f"{re.sub(r'[^A-Za-z0-9._@-]', '_', message_id.strip('<>'))}.eml"
+        path = outbox_file(self.outbox, message_id)
         tmp = path.with_suffix(".eml.tmp")
         tmp.write_bytes(msg.as_bytes())
         tmp.replace(path)
@@ -342,6 +342,19 @@ def open_mailer(settings: Settings, outbox: Path) -> Iterator[Mailer]:
         yield mailer
     finally:
         mailer.close()
+
+
+def outbox_file(outbox: Path, message_id: str) -> Path:
+    """Where the outbox mailer writes a message: unique, so reruns never collide."""
+    return outbox / f"{re.sub(r'[^A-Za-z0-9._@-]', '_', message_id.strip('<>'))}.eml"
+
+
+def kept_in_outbox(settings: Settings, outbox: Path, sent: Sent) -> Path | None:
+    """The .eml a message was only written to (no SMTP server configured: it did not
+    leave the machine), or None when it went to an SMTP server (or failed)."""
+    if SmtpSettings.from_settings(settings).host or sent.status != "sent" or not sent.message_id:
+        return None
+    return outbox_file(outbox, sent.message_id)
 
 
 def send_one(settings: Settings, outbox: Path, email: Email) -> Sent:

@@ -26,6 +26,7 @@ import hashlib
 import io
 import json
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -144,7 +145,7 @@ def _indicator_fields(commune: Config) -> list[Field]:
             out += [
                 Field(
                     f"T{_letter(j)}{n:02d}",
-                    f"{name}: tổng",
+                    f"{name}{TOTAL_SUFFIX}",
                     ind.unit_vi,
                     ind.group,
                     ind.aggregate,
@@ -162,6 +163,21 @@ def _indicator_fields(commune: Config) -> list[Field]:
                 ),
             ]
     return out
+
+
+TOTAL_SUFFIX = ": tổng"
+# A total's name, as `_indicator_fields` writes it: "<commune code> – <name> – <kind>: tổng"
+TOTAL_NAME = re.compile(
+    rf"^(?P<code>[A-Z]{{2}}\d{{2}}) – (?P<name>.+) – (?P<kind>[^–]+){TOTAL_SUFFIX}$"
+)
+
+
+def total_source(name_vi: str) -> tuple[str, str, str] | None:
+    """(commune indicator code, its name, the kind of unit) a package total sums, read
+    from the total's name; None for any other field or indicator.  The province knows
+    its fields' sources this way, without the commune's config."""
+    m = TOTAL_NAME.match(name_vi)
+    return (m["code"], m["name"], m["kind"]) if m else None
 
 
 def _ratio_fields(commune: Config) -> list[Field]:

@@ -88,6 +88,13 @@ class Tier(Section):
     lead_office_code: str = "VHXH"  # its initials in "Lưu: VT, VHXH."
     unit_noun: str = "đơn vị"  # what a reporting unit is called: "3 đơn vị chưa nộp"
     members: str = "các cơ quan, đơn vị, thôn, xóm và doanh nghiệp"  # every reporting unit
+    # The commendation documents (`award_docs`): the form the tier's chairman awards in
+    # its Quyết định, the offices its Điều 3 charges, and where its Tờ trình goes up to
+    # ({province} is `[commune] province`) with the office the copy goes through.
+    own_award: str = "Giấy khen"
+    decision_executors: str = "Chánh Văn phòng HĐND và UBND xã, Trưởng phòng Văn hoá – Xã hội"
+    proposal_to: str = "Chủ tịch UBND tỉnh {province} (qua Sở Nội vụ – Ban Thi đua – Khen thưởng)"
+    proposal_office: str = "Sở Nội vụ (Ban TĐKT)"  # nơi nhận of the Tờ trình
 
     @property
     def council(self) -> str:

@@ -80,6 +80,15 @@ SEND_STATUS = {
     "bounced": "Bị trả lại",
 }
 
+# What became of the report mail to the tier above (`thidua rollup … --email`), by the
+# `status` of its outcome: sent, kept in the outbox (no SMTP server configured), failed
+REPORT_MAIL = {
+    "sent": "Đã gửi thư báo cáo tới {name} <{email}>.",
+    "outbox": "Chưa gửi thư báo cáo tới {name} <{email}>: chưa cấu hình máy chủ thư (SMTP), "
+    "thư được lưu trong hộp thư đi: {outbox}",
+    "failed": "Chưa gửi được thư báo cáo tới {name} <{email}>: {error}",
+}
+
 # Where a unit stands in a rollup's cycle (`warehouse.rollups` completeness)
 REPORTING_STATUS = {"on_time": "Đúng hạn", "late": "Nộp muộn", "missing": "Chưa nộp"}
 

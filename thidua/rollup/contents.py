@@ -10,6 +10,7 @@ from typing import Any
 import pandas as pd
 
 from thidua import layout
+from thidua.package import total_source
 from thidua.rollup.model import number_vi, percent_vi
 
 
@@ -108,13 +109,33 @@ def figure_vi(r: Any) -> str:
     return f"{name}: {number_vi(r.total)} {r.unit_vi}"
 
 
+def package_sources(rows: pd.DataFrame) -> pd.DataFrame:
+    """A province's figures under the commune plan's contents: each package total stands
+    for the commune indicator it sums (its code) over one kind of the communes' units
+    (named in the figure's name); any other row as it is.  The province plan's own
+    contents (KH 02/KH-UBND tỉnh) are to be confirmed: the commune plan's serve."""
+    found = rows["name_vi"].map(total_source)
+    hit = found.notna()
+    if not hit.any():
+        return rows
+    out = rows.copy()
+    out.loc[hit, "indicator_code"] = found[hit].map(lambda f: f[0])
+    out.loc[hit, "name_vi"] = found[hit].map(
+        lambda f: f"{f[1].split(' (')[0]} – {f[2].split(' (')[0].lower()}"
+    )
+    return out
+
+
 def kind_figures(rows: pd.DataFrame, content: Content) -> list[str]:
     """The kind's non-zero figures of the content, in the content's order."""
     rows = rows[rows["indicator_code"].isin(content.codes) & rows["total"].fillna(0).ne(0)]
     order = {c: n for n, c in enumerate(content.codes)}
     rows = rows.iloc[rows["indicator_code"].map(order).argsort(kind="stable")]
     figures = [figure_vi(r) for r in rows.itertuples()]
-    by_code = rows.set_index("indicator_code")
+    # a province holds a commune indicator once per kind of unit: the rate is over the sum
+    by_code = rows.groupby("indicator_code").agg(
+        total=("total", "sum"), name_vi=("name_vi", "first")
+    )
     for num, den, name in content.rates:
         if num in by_code.index and den in by_code.index:
             base = by_code.loc[den, "name_vi"]

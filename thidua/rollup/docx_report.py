@@ -465,11 +465,13 @@ def _section_contents(
 
 def _content_figures(tables: Tables, ctx: dict[str, Any]) -> pd.DataFrame:
     """Each kind's figure of every indicator: the year's total, or in a phase the phase
-    value (the units' review, else the years folded by the indicator's aggregate)."""
+    value (the units' review, else the years folded by the indicator's aggregate); at the
+    province, the package's totals as the commune indicators they sum."""
     if ctx["kind"] != "phase":
-        return tables["indicators_by_kind"]
+        return plan.package_sources(tables["indicators_by_kind"])
     ach = tables["achievement"]
-    return ach.assign(total=ach["achieved"], n_units=ach["achieved_units"].fillna(0).astype(int))
+    ach = ach.assign(total=ach["achieved"], n_units=ach["achieved_units"].fillna(0).astype(int))
+    return plan.package_sources(ach)
 
 
 def _kind_vi(s: Settings, kind: str, comp: pd.DataFrame) -> str:
