@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from helpers import drop, rows
+from helpers import SmtpRecorder, drop, free_port, rows
 from mails import unit_mail
 
 from apps import synthetic
@@ -105,6 +105,44 @@ def test_a_resend_of_an_accepted_file_is_answered_once(workspace, smtp_env, cfg)
     collect(ws, docs=False)
     assert len([m for m in _to(smtp_env, unit.email) if "gui-lai.xlsx" in m["Subject"]]) == 1
     assert _outcomes(ws) == [("CQ-VP", "accepted")]
+
+
+def test_a_resend_answer_that_failed_is_sent_by_the_next_collection_once(
+    workspace, monkeypatch, cfg
+):
+    """The SMTP server is down while the resend comes in: its answer is logged failed,
+    owed, and goes out on the next collection though that batch holds no resend; then
+    never again (issue 24)."""
+    from aiosmtpd.controller import Controller
+
+    recorder = SmtpRecorder("127.0.0.1", free_port())  # not listening yet
+    monkeypatch.setenv("THIDUA_SMTP_HOST", recorder.host)
+    monkeypatch.setenv("THIDUA_SMTP_PORT", str(recorder.port))
+    monkeypatch.setenv("THIDUA_SMTP_RETRY_DELAYS", "0")
+    ws, unit, book = Workspace.from_env(), cfg.unit("CQ-VP"), _book(cfg)
+    drop(ws.paths.inbox, "nam-2025_CQ-VP.xlsx", book, DEC15)
+    collect(ws, docs=False)
+    drop(ws.paths.inbox, "gui-lai.xlsx", book, DEC15 + timedelta(days=1))
+    assert [f["outcome"] for f in collect(ws, docs=False).files()] == ["duplicate"]
+    assert rows(ws, "SELECT status, attempts FROM resend_notices") == [("failed", 1)]
+    controller = Controller(recorder, hostname=recorder.host, port=recorder.port)
+    controller.start()
+    try:
+        assert collect(ws, docs=False).files() == []  # nothing new came in
+        assert len(_resent_to(recorder, unit.email)) == 1
+        collect(ws, docs=False)
+    finally:
+        controller.stop()
+    [notice] = _resent_to(recorder, unit.email)
+    text = _text(notice)
+    assert "gui-lai.xlsx" in text and "lúc 9 giờ 00 ngày 16/12/2025" in text
+    assert "đã nhận trước đó, lúc 9 giờ 00 ngày 15/12/2025" in text
+    assert rows(ws, "SELECT status, attempts FROM resend_notices") == [("sent", 2)]
+    assert _outcomes(ws) == [("CQ-VP", "accepted")]
+
+
+def _resent_to(smtp, address: str) -> list:
+    return [m for m in _to(smtp, address) if "gui-lai.xlsx" in m["Subject"]]
 
 
 def test_the_officers_alert_stays_in_the_inbox(workspace, imap_env, smtp_env, cfg):

@@ -284,10 +284,19 @@ def record_acknowledgments(con: duckdb.DuckDBPyConnection, rows: pd.DataFrame) -
 
 
 def record_resend_notices(con: duckdb.DuckDBPyConnection, rows: pd.DataFrame) -> None:
-    """Log the answers to resends of accepted files (resend_id, submission_id, status,
-    sent_at, message_id, recipients, error); the first one of a resend stays."""
+    """Upsert the answers to resends of accepted files (resend_id, submission_id, status,
+    sent_at, message_id, recipients, error), as `record_acknowledgments` does: each call
+    on a resend counts one more attempt; a sent one is never overwritten."""
     with transaction(con, batch_notices=rows):
-        con.execute("INSERT OR IGNORE INTO resend_notices BY NAME SELECT * FROM batch_notices")
+        con.execute("""
+            INSERT INTO resend_notices BY NAME
+            SELECT *, 1 AS attempts, now() AS last_attempt_at FROM batch_notices
+            ON CONFLICT (resend_id) DO UPDATE SET
+                status = excluded.status, attempts = resend_notices.attempts + 1,
+                last_attempt_at = excluded.last_attempt_at,
+                sent_at = excluded.sent_at, message_id = excluded.message_id,
+                recipients = excluded.recipients, error = excluded.error
+            WHERE resend_notices.status <> 'sent'""")
 
 
 def record_reminders(con: duckdb.DuckDBPyConnection, results: pd.DataFrame) -> int:
