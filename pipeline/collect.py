@@ -354,40 +354,33 @@ def acknowledge(ws: Workspace, submission_ids: list[str] | None = None) -> pd.Da
 
 def answer_resends(ws: Workspace, batch: Batch) -> int:
     """Answer each resend of an accepted file ("đã nhận trước đó") to the unit's
-    registered address: this batch's not answered yet, and those whose answer failed on
-    an earlier run (`owed_resends`: the acknowledgments' retry rule), each logged right
-    after its SMTP transaction.  Returns how many were tried now."""
+    registered address.  This batch's resends are logged owed first; then every owed
+    one is sent (`owed_resends`: also those a dead run left, and those that failed
+    earlier, by the acknowledgments' retry rule), each logged right after its SMTP
+    transaction.  Returns how many were tried now."""
     from thidua.acknowledge import resend_email
     from thidua.mailer import open_mailer
-    from warehouse.queries import logged_resends, owed_resends
-    from warehouse.writer import record_resend_notices
+    from warehouse.queries import owed_resends
+    from warehouse.writer import owe_resends, record_resend_notices
 
-    with connect(ws.paths.warehouse, read_only=True) as con:
-        logged = logged_resends(con, [inc.submission_id for inc, _ in batch.resent])
-        owed = {r["resend_id"]: r for r in owed_resends(con)}
-    for inc, first in batch.resent:
-        if inc.submission_id not in logged:  # copies of one resend: answered once
-            owed.setdefault(
-                inc.submission_id,
-                {"resend_id": inc.submission_id, "name": inc.name, "resent_at": inc.received_at}
-                | {k: first[k] for k in ("submission_id", "unit_code", "received_at")},
-            )
-    if not owed:
-        return 0
-    with (
-        open_mailer(ws.config.settings, ws.paths.outbox) as mailer,
-        connect(ws.paths.warehouse) as con,
-    ):
-        for resend in owed.values():
-            email = resend_email(ws.config, resend)
-            sent = (
-                asdict(mailer.send_one(email))
-                if email is not None
-                else {"status": "skipped", "error": "no unit to answer"}
-            )
-            notice = {
-                c: sent.get(c) for c in ("status", "sent_at", "message_id", "recipients", "error")
-            }
-            ids = {"resend_id": resend["resend_id"], "submission_id": resend["submission_id"]}
-            record_resend_notices(con, pd.DataFrame([notice | ids]))
+    with connect(ws.paths.warehouse) as con:
+        if batch.resent:
+            owe_resends(con, [(inc.submission_id, f["submission_id"]) for inc, f in batch.resent])
+        owed = owed_resends(con)
+        if not owed:
+            return 0
+        with open_mailer(ws.config.settings, ws.paths.outbox) as mailer:
+            for resend in owed:
+                email = resend_email(ws.config, resend)
+                sent = (
+                    asdict(mailer.send_one(email))
+                    if email is not None
+                    else {"status": "skipped", "error": "no unit to answer"}
+                )
+                notice = {
+                    c: sent.get(c)
+                    for c in ("status", "sent_at", "message_id", "recipients", "error")
+                }
+                ids = {"resend_id": resend["resend_id"], "submission_id": resend["submission_id"]}
+                record_resend_notices(con, pd.DataFrame([notice | ids]))
     return len(owed)

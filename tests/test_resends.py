@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
+import pytest
 from helpers import SmtpRecorder, drop, free_port, rows
 from mails import unit_mail
 
@@ -139,6 +140,46 @@ def test_a_resend_answer_that_failed_is_sent_by_the_next_collection_once(
     assert "đã nhận trước đó, lúc 9 giờ 00 ngày 15/12/2025" in text
     assert rows(ws, "SELECT status, attempts FROM resend_notices") == [("sent", 2)]
     assert _outcomes(ws) == [("CQ-VP", "accepted")]
+
+
+def test_a_run_dying_mid_answers_leaves_the_rest_owed_never_repeated(
+    workspace, smtp_env, monkeypatch, cfg
+):
+    """Two resends in one batch; the run dies before the second answer: the first is
+    logged sent, the second stays owed and the next run sends it, each once."""
+    import thidua.acknowledge
+
+    ws = Workspace.from_env()
+    books = {code: _book(cfg, code) for code in ("CQ-VP", "CQ-YT")}
+    for code, book in books.items():
+        drop(ws.paths.inbox, f"nam-2025_{code}.xlsx", book, DEC15)
+    collect(ws, docs=False)
+    for n, book in enumerate(books.values(), start=1):
+        drop(ws.paths.inbox, f"gui-lai-{n}.xlsx", book, DEC15 + timedelta(days=1, hours=n))
+    real, calls = thidua.acknowledge.resend_email, []
+
+    def dies_on_the_second(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt("killed")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(thidua.acknowledge, "resend_email", dies_on_the_second)
+    with pytest.raises(KeyboardInterrupt):
+        collect(ws, docs=False)
+    assert rows(ws, "SELECT status, attempts FROM resend_notices ORDER BY 1") == [
+        ("owed", 0),
+        ("sent", 1),
+    ]
+    monkeypatch.undo()
+    collect(ws, docs=False)
+    collect(ws, docs=False)
+    answered = [r.message["Subject"].rsplit(": ", 1)[-1] for r in smtp_env.received]
+    assert sorted(a for a in answered if a.startswith("gui-lai")) == [
+        "gui-lai-1.xlsx",
+        "gui-lai-2.xlsx",
+    ]
+    assert rows(ws, "SELECT status, attempts FROM resend_notices") == [("sent", 1)] * 2
 
 
 def _resent_to(smtp, address: str) -> list:

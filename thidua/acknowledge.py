@@ -167,7 +167,7 @@ def resend_email(cfg: Config, resend: dict) -> Email | None:
     """The answer to a file sent again after it was accepted: received before, at what
     time, nothing to do.  To the unit's registered address (never a stranger's).
     `resend`: the resent file's `name` and `resent_at`, the accepted submission's
-    `unit_code` and `received_at` (an `owed_resends` row, or one built from a batch)."""
+    `unit_code` and `received_at` (an `owed_resends` row)."""
     from thidua import clock, emails
     from thidua.calendar import format_time_vi
 

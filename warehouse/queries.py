@@ -115,17 +115,11 @@ def earlier_verdicts(
     ).df()
 
 
-def logged_resends(con: duckdb.DuckDBPyConnection, ids: list[str]) -> set[str]:
-    """Which of these resends have an answer logged: sent, skipped, or failed and so
-    owed from the warehouse (`owed_resends`), not from their batch."""
-    return _present(con, "resend_notices", "resend_id", ids)
-
-
 def owed_resends(
     con: duckdb.DuckDBPyConnection, immediate_attempts: int = IMMEDIATE_ATTEMPTS
 ) -> list[dict]:
-    """Resends whose answer failed and is due again (`retry_due.sql`), with what the
-    answer needs: the resent file's name and arrival, the accepted one's unit and arrival."""
+    """Resends owed an answer: not tried yet, or failed and due again (`retry_due.sql`),
+    with what the answer says (`owed_resends.sql`)."""
     return _dicts(
         con.execute(_owed_sql("owed_resends"), {"immediate_attempts": immediate_attempts})
     )

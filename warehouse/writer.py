@@ -283,6 +283,17 @@ def record_acknowledgments(con: duckdb.DuckDBPyConnection, rows: pd.DataFrame) -
                 error = excluded.error, recipients = excluded.recipients""")
 
 
+def owe_resends(con: duckdb.DuckDBPyConnection, resends: list[tuple[str, str]]) -> None:
+    """Log these resends (resend id, the accepted submission it repeats) as owed an
+    answer (`owed`, no attempt yet) before any is sent, so one not answered when the
+    run dies is answered by the next; a resend already logged is left as it is."""
+    frame = pd.DataFrame(resends, columns=["resend_id", "submission_id"])
+    with transaction(con, owed_notices=frame):
+        con.execute("""
+            INSERT OR IGNORE INTO resend_notices (resend_id, submission_id, status, attempts)
+            SELECT resend_id, submission_id, 'owed', 0 FROM owed_notices""")
+
+
 def record_resend_notices(con: duckdb.DuckDBPyConnection, rows: pd.DataFrame) -> None:
     """Upsert the answers to resends of accepted files (resend_id, submission_id, status,
     sent_at, message_id, recipients, error), as `record_acknowledgments` does: each call
