@@ -85,13 +85,14 @@ def collect(
         arrivals = run(take_in, ws, inbox)
         # Transform: parse, registry checks, one GX run over the batch
         batch = run(examine, ws, arrivals, docs, claims)
-        # Load: one transaction, then the inbox is tidied
+        # Load: one transaction; a resend is logged owed (and answered, with any owed
+        # from before) while its file is still in the inbox; then the inbox is tidied
         loaded = run(load, ws, batch)
+        if acks:
+            run(answer_resends, ws, batch)
         tidied = run(tidy_inbox, ws, batch)
         # Tell each unit, and the admin about mail that keeps failing
         sent = run(acknowledge, ws) if acks else pd.DataFrame(columns=["submission_id", "status"])
-        if acks:  # this batch's resends, and any whose answer failed before
-            run(answer_resends, ws, batch)
         run(alert_failing_mail, ws)
         # Each mail to its folder; the officer told of quarantined mail and bounces
         mail = fetched | run(file_mail, ws, fetched) if mailbox else None

@@ -182,6 +182,32 @@ def test_a_run_dying_mid_answers_leaves_the_rest_owed_never_repeated(
     assert rows(ws, "SELECT status, attempts FROM resend_notices") == [("sent", 1)] * 2
 
 
+def test_a_run_dying_in_the_acknowledgments_still_answers_its_resend(
+    workspace, smtp_env, monkeypatch, cfg
+):
+    """A batch of a new file and a resend; the run dies while acknowledging the new
+    file, after the inbox was tidied: the resend is answered all the same, once."""
+    import thidua.acknowledge
+
+    ws, book = Workspace.from_env(), _book(cfg)
+    drop(ws.paths.inbox, "nam-2025_CQ-VP.xlsx", book, DEC15)
+    collect(ws, docs=False)
+    drop(ws.paths.inbox, "gui-lai.xlsx", book, DEC15 + timedelta(days=1))
+    drop(ws.paths.inbox, "nam-2025_CQ-YT.xlsx", _book(cfg, "CQ-YT"), DEC15)
+
+    def killed(*args, **kwargs):
+        raise KeyboardInterrupt("killed")
+
+    monkeypatch.setattr(thidua.acknowledge, "ack_email", killed)
+    with pytest.raises(KeyboardInterrupt):
+        collect(ws, docs=False)
+    assert not list(ws.paths.inbox.iterdir())
+    monkeypatch.undo()
+    collect(ws, docs=False)
+    assert len(_resent_to(smtp_env, cfg.unit("CQ-VP").email)) == 1
+    assert rows(ws, "SELECT status, attempts FROM resend_notices") == [("sent", 1)]
+
+
 def _resent_to(smtp, address: str) -> list:
     return [m for m in _to(smtp, address) if "gui-lai.xlsx" in m["Subject"]]
 
