@@ -86,13 +86,14 @@ def collect(
         taken = run(take_in, ws, inbox)
         # Transform: the new submissions, one GX run over the batch
         batch = run(examine, ws, taken, docs, claims)
-        # Load: one transaction, then the inbox is tidied
+        # Load: one transaction; a resend is logged owed (and answered, with any owed
+        # from before) while its file is still in the inbox; then the inbox is tidied
         loaded = run(load, ws, batch)
+        if acks:
+            run(answer_resends, ws, batch)
         tidied = run(tidy_inbox, ws, batch)
         # Tell each unit, and the admin about mail that keeps failing
         sent = run(acknowledge, ws) if acks else pd.DataFrame(columns=["submission_id", "status"])
-        if acks and batch.resent:
-            run(answer_resends, ws, batch)
         run(alert_failing_mail, ws)
         # Each mail to its folder; the officer told of quarantined mail and bounces
         mail = fetched | run(file_mail, ws, fetched) if mailbox else None
@@ -375,32 +376,34 @@ def acknowledge(ws: Workspace, submission_ids: list[str] | None = None) -> pd.Da
 
 
 def answer_resends(ws: Workspace, batch: Batch) -> int:
-    """Answer each resend of an accepted file once ("đã nhận trước đó"), to the unit's
-    registered address; returns how many were answered now."""
+    """Answer each resend of an accepted file ("đã nhận trước đó") to the unit's
+    registered address.  This batch's resends are logged owed first; then every owed
+    one is sent (`owed_resends`: also those a dead run left, and those that failed
+    earlier, by the acknowledgments' retry rule), each logged right after its SMTP
+    transaction.  Returns how many were tried now."""
     from thidua.acknowledge import resend_email
     from thidua.mailer import open_mailer
-    from warehouse.queries import answered_resends
-    from warehouse.writer import record_resend_notices
+    from warehouse.queries import owed_resends
+    from warehouse.writer import owe_resends, record_resend_notices
 
-    with connect(ws.paths.warehouse, read_only=True) as con:
-        done = answered_resends(con, [inc.submission_id for inc, _ in batch.resent])
-    rows = []
-    with open_mailer(ws.config.settings, ws.paths.outbox) as mailer:
-        for inc, first in batch.resent:
-            if inc.submission_id in done:
-                continue
-            done.add(inc.submission_id)
-            email = resend_email(ws.config, inc, first)
-            sent = (
-                asdict(mailer.send_one(email))
-                if email is not None
-                else {"status": "skipped", "error": "no unit to answer"}
-            )
-            rows.append(
-                {c: sent.get(c) for c in ("status", "sent_at", "message_id", "recipients", "error")}
-                | {"resend_id": inc.submission_id, "submission_id": first["submission_id"]}
-            )
-    if rows:
-        with connect(ws.paths.warehouse) as con:
-            record_resend_notices(con, pd.DataFrame(rows))
-    return len(rows)
+    with connect(ws.paths.warehouse) as con:
+        if batch.resent:
+            owe_resends(con, [(inc.submission_id, f["submission_id"]) for inc, f in batch.resent])
+        owed = owed_resends(con)
+        if not owed:
+            return 0
+        with open_mailer(ws.config.settings, ws.paths.outbox) as mailer:
+            for resend in owed:
+                email = resend_email(ws.config, resend)
+                sent = (
+                    asdict(mailer.send_one(email))
+                    if email is not None
+                    else {"status": "skipped", "error": "no unit to answer"}
+                )
+                notice = {
+                    c: sent.get(c)
+                    for c in ("status", "sent_at", "message_id", "recipients", "error")
+                }
+                ids = {"resend_id": resend["resend_id"], "submission_id": resend["submission_id"]}
+                record_resend_notices(con, pd.DataFrame([notice | ids]))
+    return len(owed)

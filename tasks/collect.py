@@ -20,9 +20,9 @@ run = TaskRunner(
     step_task(steps.take_in, writes=True),
     step_task(steps.examine),
     step_task(steps.load, writes=True),
+    step_task(steps.answer_resends, writes=True),
     step_task(steps.tidy_inbox, retries=2, retry_delay_seconds=[2, 10]),
     step_task(steps.acknowledge, writes=True),
-    step_task(steps.answer_resends, writes=True),
     step_task(alert_failing_mail, writes=True),
     # no retries: a retry could alert the officer twice; unmoved mail is moved next run
     step_task(mailbox.file_mail, writes=True),

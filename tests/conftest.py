@@ -91,10 +91,11 @@ def imap_env(imap_server, monkeypatch):
 
 
 @pytest.fixture
-def dovecot(monkeypatch):
+def dovecot(request, monkeypatch):
     """Debian's Dovecot on 127.0.0.1 (Maildir, delivery by dovecot-lda), THIDUA_IMAP_*
-    pointing at it.  Skipped where it is not installed, failed instead in CI (`.ci/run`
-    installs it)."""
+    pointing at it; an `indirect` parameter is the capability list it announces after
+    login (default: its own).  Skipped where it is not installed, failed instead in CI
+    (`.ci/run` installs it)."""
     from imap_server import DOVECOT_PARTS, start_dovecot
 
     missing = [str(p) for p in DOVECOT_PARTS if not p.exists()]
@@ -103,7 +104,7 @@ def dovecot(monkeypatch):
         if os.environ.get("CI"):
             pytest.fail(msg)
         pytest.skip(msg)
-    server = start_dovecot()
+    server = start_dovecot(capability=getattr(request, "param", None))
     try:
         for name, value in server.env().items():
             monkeypatch.setenv(name, value)

@@ -171,9 +171,15 @@ class Dovecot(ImapServer):
         shutil.rmtree(self.conf.parent, ignore_errors=True)
 
 
-def start_dovecot(user: str = "vhxh@phongdoanh.example", password: str = "mat-khau-thu") -> Dovecot:
+def start_dovecot(
+    user: str = "vhxh@phongdoanh.example",
+    password: str = "mat-khau-thu",
+    capability: str | None = None,
+) -> Dovecot:
     """`dovecot -F -c <tmp>/dovecot.conf`: IMAP only on 127.0.0.1, plaintext login, a
-    passwd-file user with a Maildir, in a temp dir of its own (removed by `stop`).  As
+    passwd-file user with a Maildir, in a temp dir of its own (removed by `stop`).
+    `capability`: what it announces after login instead of its own list (a server
+    without MOVE, say; it still answers every command it has).  As
     root the mail belongs to `nobody` (Dovecot refuses UID 0 for mail and root for its
     login processes), so the dir is not pytest's private one; otherwise everything runs
     as the current user."""
@@ -190,7 +196,7 @@ def start_dovecot(user: str = "vhxh@phongdoanh.example", password: str = "mat-kh
         f"{user}:{{PLAIN}}{password}:{owner.pw_uid}:{owner.pw_gid}::{maildir.parent}::\n"
     )
     conf = tmp / "dovecot.conf"
-    conf.write_text(_dovecot_conf(tmp, port, maildir, rawlog))
+    conf.write_text(_dovecot_conf(tmp, port, maildir, rawlog, capability))
     log = tmp / "dovecot.log"
     with log.open("ab") as errors:  # what it says before its own log is open
         proc = subprocess.Popen(
@@ -200,7 +206,7 @@ def start_dovecot(user: str = "vhxh@phongdoanh.example", password: str = "mat-kh
     return Dovecot("127.0.0.1", port, user, password, proc, conf, maildir, rawlog)
 
 
-def _dovecot_conf(tmp: Path, port: int, maildir: Path, rawlog: Path) -> str:
+def _dovecot_conf(tmp: Path, port: int, maildir: Path, rawlog: Path, capability: str | None) -> str:
     as_me = (
         ""
         if os.getuid() == 0
@@ -208,6 +214,7 @@ def _dovecot_conf(tmp: Path, port: int, maildir: Path, rawlog: Path) -> str:
         f"default_login_user = {pwd.getpwuid(os.getuid()).pw_name}\n"
     )
     passwd = tmp / "passwd"
+    announced = f"  imap_capability = {capability}\n" if capability else ""
     return f"""base_dir = {tmp}/run
 state_dir = {tmp}/state
 log_path = {tmp}/dovecot.log
@@ -236,5 +243,5 @@ service imap-login {{
 }}
 protocol imap {{
   rawlog_dir = {rawlog}
-}}
+{announced}}}
 """

@@ -103,3 +103,36 @@ def test_collect_against_dovecot(workspace, dovecot, smtp_env, cfg):
     }
     assert len(dovecot.uids("INBOX")) == 1 and len(dovecot.uids(PROCESSED)) == 5
     assert collect(ws, docs=False).mail["fetched"] == 0
+
+
+# What Dovecot announces after login, less MOVE (RFC 6851), with or without UIDPLUS
+WITHOUT_MOVE = "IMAP4rev1 LITERAL+ SASL-IR LOGIN-REFERRALS ID ENABLE IDLE SORT"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("dovecot", "expunge", "left_in_inbox"),
+    [(f"{WITHOUT_MOVE} UIDPLUS", "UID EXPUNGE", 1), (WITHOUT_MOVE, "EXPUNGE", 0)],
+    indirect=["dovecot"],
+    ids=["uidplus", "neither"],
+)
+def test_filing_without_move_expunges_only_what_it_filed(dovecot, expunge, left_in_inbox):
+    """Another client (the officer's) marked a message deleted and has not expunged it:
+    filing by COPY expunges by UID where the server has UIDPLUS (RFC 4315), so that
+    message stays; only a server with neither MOVE nor UIDPLUS loses it (issue 24)."""
+    from thidua.mailbox import ImapSettings, open_mailbox
+
+    for n in (1, 2):
+        dovecot.deliver(f"From: don-vi@example.vn\r\nSubject: thu {n}\r\n\r\nthu {n}\r\n".encode())
+    with dovecot.client() as officer:
+        officer.folder.set("INBOX")
+        first, deleted = officer.uids("ALL")
+        officer.client.uid("STORE", deleted, "+FLAGS", r"(\Deleted)")  # no EXPUNGE yet
+    settings = ImapSettings(dovecot.host, dovecot.port, "none", dovecot.user, dovecot.password)
+    with open_mailbox(settings) as mb:
+        assert mb.move([int(first)], PROCESSED) == 1
+    assert len(dovecot.uids(PROCESSED)) == 1
+    assert dovecot.uids("INBOX") == [deleted][:left_in_inbox]
+    commands = dovecot.commands()
+    assert expunge in commands and "UID MOVE" not in commands
+    assert ({"UID EXPUNGE", "EXPUNGE"} - {expunge}).isdisjoint(commands)

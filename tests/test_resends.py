@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from helpers import drop, rows
+import pytest
+from helpers import SmtpRecorder, drop, free_port, rows
 from mails import unit_mail
 
 from apps import synthetic
@@ -105,6 +106,110 @@ def test_a_resend_of_an_accepted_file_is_answered_once(workspace, smtp_env, cfg)
     collect(ws, docs=False)
     assert len([m for m in _to(smtp_env, unit.email) if "gui-lai.xlsx" in m["Subject"]]) == 1
     assert _outcomes(ws) == [("CQ-VP", "accepted")]
+
+
+def test_a_resend_answer_that_failed_is_sent_by_the_next_collection_once(
+    workspace, monkeypatch, cfg
+):
+    """The SMTP server is down while the resend comes in: its answer is logged failed,
+    owed, and goes out on the next collection though that batch holds no resend; then
+    never again (issue 24)."""
+    from aiosmtpd.controller import Controller
+
+    recorder = SmtpRecorder("127.0.0.1", free_port())  # not listening yet
+    monkeypatch.setenv("THIDUA_SMTP_HOST", recorder.host)
+    monkeypatch.setenv("THIDUA_SMTP_PORT", str(recorder.port))
+    monkeypatch.setenv("THIDUA_SMTP_RETRY_DELAYS", "0")
+    ws, unit, book = Workspace.from_env(), cfg.unit("CQ-VP"), _book(cfg)
+    drop(ws.paths.inbox, "nam-2025_CQ-VP.xlsx", book, DEC15)
+    collect(ws, docs=False)
+    drop(ws.paths.inbox, "gui-lai.xlsx", book, DEC15 + timedelta(days=1))
+    assert [f["outcome"] for f in collect(ws, docs=False).files()] == ["duplicate"]
+    assert rows(ws, "SELECT status, attempts FROM resend_notices") == [("failed", 1)]
+    controller = Controller(recorder, hostname=recorder.host, port=recorder.port)
+    controller.start()
+    try:
+        assert collect(ws, docs=False).files() == []  # nothing new came in
+        assert len(_resent_to(recorder, unit.email)) == 1
+        collect(ws, docs=False)
+    finally:
+        controller.stop()
+    [notice] = _resent_to(recorder, unit.email)
+    text = _text(notice)
+    assert "gui-lai.xlsx" in text and "lúc 9 giờ 00 ngày 16/12/2025" in text
+    assert "đã nhận trước đó, lúc 9 giờ 00 ngày 15/12/2025" in text
+    assert rows(ws, "SELECT status, attempts FROM resend_notices") == [("sent", 2)]
+    assert _outcomes(ws) == [("CQ-VP", "accepted")]
+
+
+def test_a_run_dying_mid_answers_leaves_the_rest_owed_never_repeated(
+    workspace, smtp_env, monkeypatch, cfg
+):
+    """Two resends in one batch; the run dies before the second answer: the first is
+    logged sent, the second stays owed and the next run sends it, each once."""
+    import thidua.acknowledge
+
+    ws = Workspace.from_env()
+    books = {code: _book(cfg, code) for code in ("CQ-VP", "CQ-YT")}
+    for code, book in books.items():
+        drop(ws.paths.inbox, f"nam-2025_{code}.xlsx", book, DEC15)
+    collect(ws, docs=False)
+    for n, book in enumerate(books.values(), start=1):
+        drop(ws.paths.inbox, f"gui-lai-{n}.xlsx", book, DEC15 + timedelta(days=1, hours=n))
+    real, calls = thidua.acknowledge.resend_email, []
+
+    def dies_on_the_second(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt("killed")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(thidua.acknowledge, "resend_email", dies_on_the_second)
+    with pytest.raises(KeyboardInterrupt):
+        collect(ws, docs=False)
+    assert rows(ws, "SELECT status, attempts FROM resend_notices ORDER BY 1") == [
+        ("owed", 0),
+        ("sent", 1),
+    ]
+    monkeypatch.undo()
+    collect(ws, docs=False)
+    collect(ws, docs=False)
+    answered = [r.message["Subject"].rsplit(": ", 1)[-1] for r in smtp_env.received]
+    assert sorted(a for a in answered if a.startswith("gui-lai")) == [
+        "gui-lai-1.xlsx",
+        "gui-lai-2.xlsx",
+    ]
+    assert rows(ws, "SELECT status, attempts FROM resend_notices") == [("sent", 1)] * 2
+
+
+def test_a_run_dying_in_the_acknowledgments_still_answers_its_resend(
+    workspace, smtp_env, monkeypatch, cfg
+):
+    """A batch of a new file and a resend; the run dies while acknowledging the new
+    file, after the inbox was tidied: the resend is answered all the same, once."""
+    import thidua.acknowledge
+
+    ws, book = Workspace.from_env(), _book(cfg)
+    drop(ws.paths.inbox, "nam-2025_CQ-VP.xlsx", book, DEC15)
+    collect(ws, docs=False)
+    drop(ws.paths.inbox, "gui-lai.xlsx", book, DEC15 + timedelta(days=1))
+    drop(ws.paths.inbox, "nam-2025_CQ-YT.xlsx", _book(cfg, "CQ-YT"), DEC15)
+
+    def killed(*args, **kwargs):
+        raise KeyboardInterrupt("killed")
+
+    monkeypatch.setattr(thidua.acknowledge, "ack_email", killed)
+    with pytest.raises(KeyboardInterrupt):
+        collect(ws, docs=False)
+    assert not list(ws.paths.inbox.iterdir())
+    monkeypatch.undo()
+    collect(ws, docs=False)
+    assert len(_resent_to(smtp_env, cfg.unit("CQ-VP").email)) == 1
+    assert rows(ws, "SELECT status, attempts FROM resend_notices") == [("sent", 1)]
+
+
+def _resent_to(smtp, address: str) -> list:
+    return [m for m in _to(smtp, address) if "gui-lai.xlsx" in m["Subject"]]
 
 
 def test_the_officers_alert_stays_in_the_inbox(workspace, imap_env, smtp_env, cfg):

@@ -17,16 +17,12 @@ from collections.abc import Callable
 from dataclasses import asdict
 from datetime import date, datetime, tzinfo
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from thidua import layout, words
 from thidua.config import Config, Cycle
 from thidua.mailer import Email
-
-if TYPE_CHECKING:
-    from thidua.intake import Incoming
 
 # What the unit does next, after the outcome's word (`thidua.words.OUTCOME`)
 NEXT_STEP = {
@@ -167,28 +163,32 @@ def _verdict(cycle: Cycle | None, outcome: str, documents: list[str]) -> str:
     return words.OUTCOME[outcome]
 
 
-def resend_email(cfg: Config, inc: Incoming, first: dict) -> Email | None:
+def resend_email(cfg: Config, resend: dict) -> Email | None:
     """The answer to a file sent again after it was accepted: received before, at what
-    time, nothing to do.  To the unit's registered address (never a stranger's)."""
+    time, nothing to do.  To the unit's registered address (never a stranger's).
+    `resend`: the resent file's `name` and `resent_at`, the accepted submission's
+    `unit_code` and `received_at` (an `owed_resends` row)."""
     from thidua import clock, emails
     from thidua.calendar import format_time_vi
 
-    unit = cfg.units_by_code.get(first["unit_code"]) if first["unit_code"] else None
+    code = resend["unit_code"]
+    unit = cfg.units_by_code.get(code) if isinstance(code, str) else None
     if unit is None:
         return None
     tz = cfg.settings.calendar.tz
-    before = pd.Timestamp(first["received_at"]).to_pydatetime().astimezone(tz)
+    before = pd.Timestamp(resend["received_at"]).to_pydatetime().astimezone(tz)
+    again = pd.Timestamp(resend["resent_at"]).to_pydatetime().astimezone(tz)
     context = {
         "unit": unit,
         "sender": cfg.settings.sender,
-        "name": inc.name,
-        "received": format_time_vi(inc.received_at.astimezone(tz)),
+        "name": resend["name"],
+        "received": format_time_vi(again),
         "resent": words.RESENT.format(when=format_time_vi(before)),
     }
     short = emails.movements(cfg.settings.commune)["movement_short"]
     return Email(
         to=[unit.email],
-        subject=f"[{short}] {words.OUTCOME['duplicate']}: {inc.name}",
+        subject=f"[{short}] {words.OUTCOME['duplicate']}: {resend['name']}",
         text=emails.render("resent.txt.j2", False, context),
         auto_submitted="auto-replied",
         date=clock.now(tz),

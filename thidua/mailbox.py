@@ -385,14 +385,31 @@ class Mailbox:
                 yield Fetched(uid, None, size, _raw(m), arrived)
 
     def move(self, uids: Iterable[int], folder: str) -> int:
-        """Move these messages to `folder` (created when missing); MOVE where the
-        server has it, else COPY + delete + EXPUNGE."""
+        """Move these messages to `folder` (created when missing): UID MOVE where the
+        server has it (RFC 6851); else UID COPY, \\Deleted and a UID EXPUNGE of these
+        UIDs alone (UIDPLUS, RFC 4315), so a message another client marked deleted
+        stays.  Only a server with neither gets imap-tools' COPY, \\Deleted and plain
+        EXPUNGE, which removes those too: IMAP offers nothing narrower there."""
+        from imap_tools.errors import MailboxExpungeError, MailboxFlagError
+        from imap_tools.utils import check_command_status
+
         uids = sorted(set(uids))
         if not uids:
             return 0
         if not self.client.folder.exists(folder):
             self.client.folder.create(folder)
-        self.client.move([str(u) for u in uids], folder, chunks=500)
+        capabilities = self.client.client.capabilities
+        if "MOVE" in capabilities or "UIDPLUS" not in capabilities:
+            self.client.move([str(u) for u in uids], folder, chunks=500)
+            return len(uids)
+        imap = self.client.client
+        for chunk in _chunks(uids, 500):
+            uid_set = _uid_set(chunk)
+            self.client.copy(uid_set, folder)
+            # not imap-tools' `flag` or `delete`: each EXPUNGEs the folder after its STORE
+            stored = imap.uid("STORE", uid_set, "+FLAGS.SILENT", r"(\Deleted)")
+            check_command_status(stored, MailboxFlagError)
+            check_command_status(imap.uid("EXPUNGE", uid_set), MailboxExpungeError)
         return len(uids)
 
 

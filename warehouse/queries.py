@@ -8,6 +8,9 @@ from importlib import resources
 import duckdb
 import pandas as pd
 
+# A failed mail is tried again on each run this many times, then with a backoff
+IMMEDIATE_ATTEMPTS = 6
+
 CYCLE_STATUS_SQL = """
 WITH per_unit AS (
     SELECT unit_code, cycle_id,
@@ -62,6 +65,12 @@ def _sql(name: str) -> str:
     return resources.files("warehouse").joinpath("sql", f"{name}.sql").read_text("utf-8")
 
 
+def _owed_sql(name: str) -> str:
+    """A query of mail still owed, with the one rule of when failed mail is tried again
+    (`retry_due.sql`) in place of its `{retry_due}`."""
+    return _sql(name).replace("{retry_due}", _sql("retry_due"))
+
+
 def _dicts(result: duckdb.DuckDBPyConnection) -> list[dict]:
     names = [d[0] for d in result.description]
     return [dict(zip(names, row)) for row in result.fetchall()]
@@ -106,9 +115,14 @@ def earlier_verdicts(
     ).df()
 
 
-def answered_resends(con: duckdb.DuckDBPyConnection, ids: list[str]) -> set[str]:
-    """Which of these resends were already answered."""
-    return _present(con, "resend_notices", "resend_id", ids)
+def owed_resends(
+    con: duckdb.DuckDBPyConnection, immediate_attempts: int = IMMEDIATE_ATTEMPTS
+) -> list[dict]:
+    """Resends owed an answer: not tried yet, or failed and due again (`retry_due.sql`),
+    with what the answer says (`owed_resends.sql`)."""
+    return _dicts(
+        con.execute(_owed_sql("owed_resends"), {"immediate_attempts": immediate_attempts})
+    )
 
 
 ACCEPTED_VALUES_SQL = """
@@ -233,12 +247,14 @@ def submission_version(con: duckdb.DuckDBPyConnection, submission_id: str) -> in
 
 
 def pending_acks(
-    con: duckdb.DuckDBPyConnection, ids: list[str] | None = None, immediate_attempts: int = 6
+    con: duckdb.DuckDBPyConnection,
+    ids: list[str] | None = None,
+    immediate_attempts: int = IMMEDIATE_ATTEMPTS,
 ) -> pd.DataFrame:
     """Submissions (all, or of `ids`) that still need an acknowledgment, with their
     problems as a list of dicts in column `problems`."""
     subs = con.execute(
-        _sql("pending_acks"), {"ids": ids, "immediate_attempts": immediate_attempts}
+        _owed_sql("pending_acks"), {"ids": ids, "immediate_attempts": immediate_attempts}
     ).df()
     found = con.execute(_sql("submission_results"), {"ids": list(subs["submission_id"])}).df()
     found = found.astype(object).where(found.notna(), None)

@@ -283,11 +283,31 @@ def record_acknowledgments(con: duckdb.DuckDBPyConnection, rows: pd.DataFrame) -
                 error = excluded.error, recipients = excluded.recipients""")
 
 
+def owe_resends(con: duckdb.DuckDBPyConnection, resends: list[tuple[str, str]]) -> None:
+    """Log these resends (resend id, the accepted submission it repeats) as owed an
+    answer (`owed`, no attempt yet) before any is sent, so one not answered when the
+    run dies is answered by the next; a resend already logged is left as it is."""
+    frame = pd.DataFrame(resends, columns=["resend_id", "submission_id"])
+    with transaction(con, owed_notices=frame):
+        con.execute("""
+            INSERT OR IGNORE INTO resend_notices (resend_id, submission_id, status, attempts)
+            SELECT resend_id, submission_id, 'owed', 0 FROM owed_notices""")
+
+
 def record_resend_notices(con: duckdb.DuckDBPyConnection, rows: pd.DataFrame) -> None:
-    """Log the answers to resends of accepted files (resend_id, submission_id, status,
-    sent_at, message_id, recipients, error); the first one of a resend stays."""
+    """Upsert the answers to resends of accepted files (resend_id, submission_id, status,
+    sent_at, message_id, recipients, error), as `record_acknowledgments` does: each call
+    on a resend counts one more attempt; a sent one is never overwritten."""
     with transaction(con, batch_notices=rows):
-        con.execute("INSERT OR IGNORE INTO resend_notices BY NAME SELECT * FROM batch_notices")
+        con.execute("""
+            INSERT INTO resend_notices BY NAME
+            SELECT *, 1 AS attempts, now() AS last_attempt_at FROM batch_notices
+            ON CONFLICT (resend_id) DO UPDATE SET
+                status = excluded.status, attempts = resend_notices.attempts + 1,
+                last_attempt_at = excluded.last_attempt_at,
+                sent_at = excluded.sent_at, message_id = excluded.message_id,
+                recipients = excluded.recipients, error = excluded.error
+            WHERE resend_notices.status <> 'sent'""")
 
 
 def record_reminders(con: duckdb.DuckDBPyConnection, results: pd.DataFrame) -> int:

@@ -1,7 +1,5 @@
--- Submissions still owed an acknowledgment: none sent yet.  A failed one is tried
--- again on each run for its first $immediate_attempts attempts (1½ hours of the
--- 15-minute schedule), then with a backoff (1, 2, 4 … hours since the last attempt, at
--- most a day): never given up.  The recipient is the unit's registered address; a file
+-- Submissions still owed an acknowledgment: none tried yet, or a failed one due again
+-- (the rule of `retry_due.sql`).  The recipient is the unit's registered address; a file
 -- whose unit is unknown (unreadable, or no unit code) is answered to the registered
 -- address of the unit whose address sent it, else to the mail's sender, when it came by
 -- mail.
@@ -24,10 +22,7 @@ FROM submissions s
 JOIN files f ON f.sha256 = s.submission_id
 LEFT JOIN units u ON u.code = s.unit_code
 LEFT JOIN by_address b ON s.unit_code IS NULL AND b.address = lower(f.sender)
-LEFT JOIN acknowledgments a USING (submission_id)
-WHERE (a.submission_id IS NULL OR (a.status = 'failed' AND (
-        a.attempts < $immediate_attempts OR a.last_attempt_at IS NULL
-        OR a.last_attempt_at <= now() - to_hours(
-            least(24, 2 ** (a.attempts - $immediate_attempts))::BIGINT))))
+LEFT JOIN acknowledgments mail USING (submission_id)
+WHERE (mail.submission_id IS NULL OR {retry_due})
   AND ($ids IS NULL OR list_contains($ids, s.submission_id))
 ORDER BY s.received_at, s.submission_id
