@@ -187,7 +187,12 @@ def _change(ws: Workspace, cycle: str, ids: list[str], change: dict, vote: Vote 
             r = by_id[i]
             try:
                 check_change(
-                    r["state"], change["to_state"], r["authority"], vote, change.get("doc_no")
+                    r["state"],
+                    change["to_state"],
+                    r["authority"],
+                    vote,
+                    change.get("doc_no"),
+                    f"Chủ tịch {ws.config.settings.tier.authority}",
                 )
             except AwardRefused as e:
                 raise AwardRefused(f"{r['name']} ({r['form_vi']}): {e}") from None

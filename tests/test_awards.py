@@ -462,3 +462,14 @@ def test_synthetic_individuals_carry_birth_year_and_gender(cfg):
     assert len(people) >= 5
     assert all(1965 <= r[5] <= 2000 and r[6] in ("Nam", "Nữ") for r in people)
     assert {r[6] for r in people} == {"Nam", "Nữ"}
+
+
+def test_a_form_decided_here_names_the_tiers_chairman():
+    """A form the tier decides itself cannot be sent up: the refusal names who decides
+    it, the commune's chairman by default, the province's at the province."""
+    from thidua.awards import AwardRefused, check_change
+
+    for chairman in ("Chủ tịch UBND xã", "Chủ tịch UBND tỉnh"):
+        with pytest.raises(AwardRefused) as refused:
+            check_change("hoi-dong-dong-y", "da-trinh", "xa", None, "12/TTr", chairman)
+        assert str(refused.value).startswith(f"hình thức này thuộc thẩm quyền {chairman}:")

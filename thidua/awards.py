@@ -58,10 +58,16 @@ class Vote:
 
 
 def check_change(
-    state: str, to_state: str, authority: str, vote: Vote | None, doc_no: str | None
+    state: str,
+    to_state: str,
+    authority: str,
+    vote: Vote | None,
+    doc_no: str | None,
+    chairman: str = "Chủ tịch UBND xã",
 ) -> None:
     """AwardRefused, in Vietnamese, unless a proposal in `state` of a form of `authority`
-    may become `to_state` with this vote (council decisions) or document number."""
+    may become `to_state` with this vote (council decisions) or document number.
+    `chairman`: who decides the tier's own forms (`[tier] authority`)."""
     if to_state not in TRANSITIONS:
         raise AwardRefused(f"không có trạng thái “{to_state}”")
     follows, needs = TRANSITIONS[to_state]
@@ -71,9 +77,7 @@ def check_change(
             f"sang “{STATE_VI[to_state]}”"
         )
     if needs and authority != needs:
-        where = (
-            "thuộc thẩm quyền Chủ tịch UBND xã" if authority == "xa" else "do cấp trên quyết định"
-        )
+        where = f"thuộc thẩm quyền {chairman}" if authority == "xa" else "do cấp trên quyết định"
         raise AwardRefused(f"hình thức này {where}: không chuyển sang “{STATE_VI[to_state]}”")
     if to_state in COUNCIL:
         _check_vote(to_state, vote)
