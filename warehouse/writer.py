@@ -271,16 +271,8 @@ def load_submissions(con: duckdb.DuckDBPyConnection, frames: dict[str, pd.DataFr
 
 def record_acknowledgments(con: duckdb.DuckDBPyConnection, rows: pd.DataFrame) -> None:
     """Upsert acknowledgment outcomes (submission_id, status, sent_at, message_id, error,
-    recipients); each call on a submission counts one more attempt."""
-    with transaction(con, batch_acks=rows):
-        con.execute("""
-            INSERT INTO acknowledgments BY NAME
-            SELECT *, 1 AS attempts, now() AS last_attempt_at FROM batch_acks
-            ON CONFLICT (submission_id) DO UPDATE SET
-                status = excluded.status, attempts = acknowledgments.attempts + 1,
-                last_attempt_at = excluded.last_attempt_at,
-                sent_at = excluded.sent_at, message_id = excluded.message_id,
-                error = excluded.error, recipients = excluded.recipients""")
+    recipients): `_record_attempts`."""
+    _record_attempts(con, "acknowledgments", "submission_id", rows)
 
 
 def owe_resends(con: duckdb.DuckDBPyConnection, resends: list[tuple[str, str]]) -> None:
@@ -296,18 +288,25 @@ def owe_resends(con: duckdb.DuckDBPyConnection, resends: list[tuple[str, str]]) 
 
 def record_resend_notices(con: duckdb.DuckDBPyConnection, rows: pd.DataFrame) -> None:
     """Upsert the answers to resends of accepted files (resend_id, submission_id, status,
-    sent_at, message_id, recipients, error), as `record_acknowledgments` does: each call
-    on a resend counts one more attempt; a sent one is never overwritten."""
-    with transaction(con, batch_notices=rows):
-        con.execute("""
-            INSERT INTO resend_notices BY NAME
-            SELECT *, 1 AS attempts, now() AS last_attempt_at FROM batch_notices
-            ON CONFLICT (resend_id) DO UPDATE SET
-                status = excluded.status, attempts = resend_notices.attempts + 1,
+    sent_at, message_id, recipients, error): `_record_attempts`."""
+    _record_attempts(con, "resend_notices", "resend_id", rows)
+
+
+def _record_attempts(
+    con: duckdb.DuckDBPyConnection, table: str, key: str, rows: pd.DataFrame
+) -> None:
+    """One upsert of mail outcomes for acknowledgments and resend answers alike: each call
+    on a `key` counts one more attempt; a sent one is never overwritten."""
+    with transaction(con, batch_attempts=rows):
+        con.execute(f"""
+            INSERT INTO {table} BY NAME
+            SELECT *, 1 AS attempts, now() AS last_attempt_at FROM batch_attempts
+            ON CONFLICT ({key}) DO UPDATE SET
+                status = excluded.status, attempts = {table}.attempts + 1,
                 last_attempt_at = excluded.last_attempt_at,
                 sent_at = excluded.sent_at, message_id = excluded.message_id,
                 recipients = excluded.recipients, error = excluded.error
-            WHERE resend_notices.status <> 'sent'""")
+            WHERE {table}.status <> 'sent'""")
 
 
 def record_reminders(con: duckdb.DuckDBPyConnection, results: pd.DataFrame) -> int:
