@@ -271,6 +271,23 @@ def test_unsafe_names_are_renamed_in_the_inbox(tmp_path, good):
     assert sorted(os.listdir(tmp_path)) == names
 
 
+def test_an_archive_copy_a_crash_left_wrong_is_written_again(tmp_path, good):
+    """A power loss before the archive's sync can leave a file of the right size full
+    of zeros, or a short one: the rerun's take-in writes the raw bytes again; a right
+    copy is left as it is."""
+    inbox, arch = tmp_path / "inbox", tmp_path / "archive"
+    inbox.mkdir()
+    arch.mkdir()
+    (inbox / "bao-cao.xlsx").write_bytes(good)
+    sha = hashlib.sha256(good).hexdigest()
+    for left in (bytes(len(good)), good[:100]):
+        (arch / sha).write_bytes(left)
+        assert take(inbox / "bao-cao.xlsx", arch).archived_path.read_bytes() == good
+    before = (arch / sha).stat().st_mtime_ns
+    take(inbox / "bao-cao.xlsx", arch)
+    assert (arch / sha).stat().st_mtime_ns == before
+
+
 def test_failed_archive_write_leaves_no_tmp_and_strays_are_cleaned(cfg, tmp_path):
     """A full disk, for real: the write runs in a child whose file size limit is 1 KB."""
     code = textwrap.dedent(f"""

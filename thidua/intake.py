@@ -171,12 +171,14 @@ def archive(data: bytes, archive_dir: Path, sha: str | None = None) -> tuple[str
     Written to a temporary file renamed into place, which is removed if the write fails
     (disk full), so the archive never holds a partial file under a final name.  Not
     fsynced one by one (see bench/README.md, "Figures behind the code"):
-    `finish` syncs the archive's file system once, before any record names a file,
-    and a file left empty by a crash before that sync is rewritten on the rerun."""
+    `finish` syncs the archive's file system once, before any record names a file.
+    A file already there is kept only if it holds exactly `data`: one a crash left
+    empty, short, or of the right size but zero-filled (a power loss before that sync
+    can) is rewritten on the rerun."""
     sha = sha or hashlib.sha256(data).hexdigest()
     target = archive_dir / sha
     try:
-        done = target.stat().st_size == len(data)
+        done = target.stat().st_size == len(data) and target.read_bytes() == data
     except FileNotFoundError:
         done = False
     if not done:
