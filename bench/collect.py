@@ -276,7 +276,13 @@ def main() -> None:
     taken, t_take = timed(lambda: take_in(ws), "take")
     batch, t_gx = timed(lambda: examine(ws, taken, docs=False), "gx")
     examined = batch.examined
-    loaded, t_load = timed(lambda: (load(ws, batch), held.close())[0], "load")
+
+    def load_and_close() -> int:
+        loaded = load(ws, batch)
+        held.close()
+        return loaded
+
+    loaded, t_load = timed(load_and_close, "load")
     assert loaded == n, loaded
     outcomes = pd.Series([ex.outcome for ex in examined]).value_counts().to_dict()
     with connect(ws.paths.warehouse, read_only=True) as con:

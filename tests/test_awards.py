@@ -466,7 +466,7 @@ def test_synthetic_individuals_carry_birth_year_and_gender(cfg):
 
 def test_a_form_decided_here_names_the_tiers_chairman():
     """A form the tier decides itself cannot be sent up: the refusal names who decides
-    it, the commune's chairman by default, the province's at the province."""
+    it: the commune's chairman at the commune, the province's at the province."""
     from thidua.awards import AwardRefused, check_change
 
     for chairman in ("Chủ tịch UBND xã", "Chủ tịch UBND tỉnh"):

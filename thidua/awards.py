@@ -63,7 +63,7 @@ def check_change(
     authority: str,
     vote: Vote | None,
     doc_no: str | None,
-    chairman: str = "Chủ tịch UBND xã",
+    chairman: str,
 ) -> None:
     """AwardRefused, in Vietnamese, unless a proposal in `state` of a form of `authority`
     may become `to_state` with this vote (council decisions) or document number.
