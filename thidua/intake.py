@@ -168,28 +168,39 @@ def _renamed_if_unsafe(path: Path) -> Path:
 def archive(data: bytes, archive_dir: Path, sha: str | None = None) -> tuple[str, Path]:
     """Write `data` to archive/<sha> (default: its sha256) once and return (sha, path).
 
-    Written to a temporary file renamed into place, which is removed if the write fails
-    (disk full), so the archive never holds a partial file under a final name.  Not
-    fsynced one by one (see bench/README.md, "Figures behind the code"):
-    `finish` syncs the archive's file system once, before any record names a file.
-    A file already there is kept only if it holds exactly `data`: one a crash left
-    empty, short, or of the right size but zero-filled (a power loss before that sync
-    can) is rewritten on the rerun."""
+    Created under its final name (O_EXCL: no lookup, no rename, which cost the kernel
+    a quarter of the take-in's system time, bench/README.md); a write that fails (disk
+    full) removes it.  Not fsynced one by one (see bench/README.md, "Figures behind the
+    code"): `finish` syncs the archive's file system once, before any record names a
+    file.  A file already there is kept only if it holds exactly `data`: one a crash
+    left empty or short, or of the right size but zero-filled (a power loss before that
+    sync can), is replaced whole (a temporary file renamed over it) on the rerun."""
     sha = sha or hashlib.sha256(data).hexdigest()
     target = archive_dir / sha
     try:
-        done = target.stat().st_size == len(data) and target.read_bytes() == data
-    except FileNotFoundError:
-        done = False
-    if not done:
-        tmp = archive_dir / f".{sha}{TMP_SUFFIX}{os.getpid()}"
-        try:
-            tmp.write_bytes(data)
-            os.replace(tmp, target)
-        except BaseException:
-            tmp.unlink(missing_ok=True)
-            raise
+        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    except FileExistsError:
+        if target.stat().st_size != len(data) or target.read_bytes() != data:
+            _replace(target, data)
+        return sha, target
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+    except BaseException:
+        target.unlink(missing_ok=True)
+        raise
     return sha, target
+
+
+def _replace(target: Path, data: bytes) -> None:
+    """Put `data` in place of the file `target` by a temporary file renamed over it."""
+    tmp = target.with_name(f".{target.name}{TMP_SUFFIX}{os.getpid()}")
+    try:
+        tmp.write_bytes(data)
+        os.replace(tmp, target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def archive_stream(f: BinaryIO, archive_dir: Path) -> tuple[str, Path, int]:
@@ -215,7 +226,7 @@ def take(
     path: Path, archive_dir: Path, authserv_id: str | None = None, max_bytes: int | None = None
 ) -> Arrival:
     """Archive one inbox file and, for a mail, each attachment that is a submission."""
-    return arrival_of(path, archive_dir, take_entry(path, archive_dir, authserv_id, max_bytes))
+    return arrival_of(path, archive_dir, take_entry(path, archive_dir, authserv_id, max_bytes)[0])
 
 
 def prepare(paths: list[Path], archive_dir: Path) -> tuple[list[Path], dict[Path, list[Path]]]:
@@ -318,25 +329,26 @@ def _sync(directory: Path) -> None:
 
 def take_entry(
     path: Path, archive_dir: Path, authserv_id: str | None = None, max_bytes: int | None = None
-) -> Arrival | tuple[str, int, float, str | None]:
-    """Archive one inbox file: a mail's Arrival; for any other file only (id, size,
-    mtime, why refused), cheaper to send back from a worker (`arrival_of`).  A file of
-    more than `max_bytes` is archived a chunk at a time and refused, never read whole.  Opened without following a link, and read
-    only if it is a regular file: a link's target is never read, a FIFO never waited
-    on."""
+) -> tuple[Arrival | tuple[str, int, float, str | None], bytes | None]:
+    """Archive one inbox file: (a mail's Arrival, or for any other file only (id, size,
+    mtime, why refused), cheaper to send back from a worker (`arrival_of`); the bytes
+    of a file to parse, which the caller need not read again from the archive, else
+    None).  A file of more than `max_bytes` is archived a chunk at a time and refused,
+    never read whole.  Opened without following a link, and read only if it is a regular
+    file: a link's target is never read, a FIFO never waited on."""
     data, mtime, kind = _read_regular(path, archive_dir, max_bytes)
     if isinstance(data, tuple):  # too large: archived by streaming, refused
         sha, size = data
-        return sha, size, mtime, too_large(size, round((max_bytes or 0) / 2**20, 1))
+        return (sha, size, mtime, too_large(size, round((max_bytes or 0) / 2**20, 1))), None
     if kind:  # not a regular file: refused
         sha, _ = archive(data, archive_dir, _digest(kind.encode(), os.fsencode(path.name), data))
-        return sha, len(data), mtime, REFUSED[kind]
+        return (sha, len(data), mtime, REFUSED[kind]), None
     sha, archived = archive(data, archive_dir, None if data else _empty_id(path.name, mtime))
     if (reason := refusal(path.name)) is not None:
-        return sha, len(data), mtime, reason
+        return (sha, len(data), mtime, reason), None
     if path.suffix.lower() != ".eml":
-        return sha, len(data), mtime, None
-    return _mail(path, data, sha, archived, mtime, archive_dir, authserv_id)
+        return (sha, len(data), mtime, None), data
+    return _mail(path, data, sha, archived, mtime, archive_dir, authserv_id), None
 
 
 def _read_regular(
