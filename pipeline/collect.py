@@ -155,17 +155,20 @@ def identify(arrivals: list[Arrival], earlier: dict[str, list[dict]]) -> list[Ar
     seen before (earlier, or earlier in this batch) under another envelope gets its own
     id when its envelope was refused or it was accepted, so it is examined, or answered,
     again; the same envelope again (a rerun) keeps the id it had, a duplicate."""
-    seen: dict[str, list[dict]] = {}
+    seen: dict[str, list[Incoming]] = {}
     out = []
     for a in arrivals:
         subs = []
         for inc in a.submissions:
-            before = earlier.get(inc.submission_id, []) + seen.get(inc.submission_id, [])
+            sid = inc.submission_id
+            before = earlier.get(sid, []) + [
+                {"incoming": s, "envelope_refused": True, "outcome": None}
+                for s in seen.get(sid, ())
+            ]
             subs.append(_identified(inc, before))
-            seen.setdefault(inc.submission_id, []).append(
-                {"incoming": inc, "envelope_refused": True, "outcome": None}
-            )
-        out.append(replace(a, submissions=tuple(subs)))
+            seen.setdefault(sid, []).append(inc)
+        same = all(s is inc for s, inc in zip(subs, a.submissions, strict=True))
+        out.append(a if same else replace(a, submissions=tuple(subs)))
     return out
 
 

@@ -371,6 +371,26 @@ def test_kept_workers_are_reused_and_a_dead_one_is_not(cfg, tmp_path, good):
     assert not fresh.proc.is_alive()
 
 
+def _slow_sum(chunk: list) -> float:
+    """A chunk's sum, after sleeping as many seconds as its first item says (a float)."""
+    time.sleep(chunk[0] if isinstance(chunk[0], float) else 0)
+    return sum(chunk)
+
+
+def test_isolated_results_come_in_order_each_as_soon_as_ready(monkeypatch):
+    """`map_isolated` yields the chunks in order, one that failed as its items one at a
+    time, each as soon as those before it are in: the first while a slow one runs."""
+    from thidua import workers
+
+    monkeypatch.setattr(workers, "CHUNK", 2)
+    items = [0.0, 1, 0.0, "x", 2.0, 3]  # the 2nd chunk fails on "x", the 3rd sleeps 2 s
+    results = workers.map_isolated(_slow_sum, items, 2, None, (), workers.Isolation(2**30, 60, 0))
+    assert next(results) == ([0.0, 1], 1.0)
+    start = time.monotonic()
+    assert list(results) == [([0.0], 0.0), (["x"], None), ([2.0, 3], 5.0)]
+    assert time.monotonic() - start > 1.5  # the first came before the slow one ended
+
+
 def test_a_worker_out_of_time_is_killed(cfg, tmp_path, good):
     got = examined_in_workers(
         cfg, tmp_path, {"a.xlsx": good}, Limits(worker_seconds=0, worker_seconds_per_file=0)
@@ -393,7 +413,7 @@ def test_workers_die_with_their_parent(tmp_path):
             time.sleep(60)
 
         if __name__ == "__main__":
-            map_isolated(work, [1], 1, None, (), Isolation(2**30, 120, 0))
+            list(map_isolated(work, [1], 1, None, (), Isolation(2**30, 120, 0)))
     """)
     )
     parent = subprocess.Popen([sys.executable, str(script)])

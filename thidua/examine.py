@@ -13,8 +13,10 @@ a time limit (`workers.map_isolated`); the file a worker died on is unreadable a
 
 from __future__ import annotations
 
+import gc
 import sys
 import threading
+from contextlib import closing
 from dataclasses import fields
 from operator import attrgetter
 from pathlib import Path
@@ -30,14 +32,16 @@ WORKER_DIED = "tệp quá lớn hoặc hỏng, không đọc được trong th�
 _problem_fields = attrgetter(*(f.name for f in fields(Problem)))
 
 
-def examine_one(cfg: Config, inc: Incoming, limits: Limits) -> Examined:
-    """Parse and registry-check one submission; what cannot be read, or was refused at
-    take-in, is an unreadable outcome with its reason."""
+def examine_one(cfg: Config, inc: Incoming, limits: Limits, data: bytes | None = None) -> Examined:
+    """Parse and registry-check one submission (its bytes `data`, read from the archive
+    if not given); what cannot be read, or was refused at take-in, is an unreadable
+    outcome with its reason."""
     if inc.refused:
         return examine_unreadable(inc, inc.refused)
     notes = [problem(rule, value=value) for rule, value in inc.notes]  # beside a workbook
     try:
-        parsed = parse_file(inc.name, inc.archived_path.read_bytes(), limits)
+        data = inc.archived_path.read_bytes() if data is None else data
+        parsed = parse_file(inc.name, data, limits)
     except Unreadable as exc:
         return examine_unreadable(inc, str(exc))
     ex = Examined(inc, parsed, problems=list(parsed.problems))
@@ -76,17 +80,18 @@ def take_and_examine(
     where = (archive_dir, authserv_id, max_bytes)  # pickled once per chunk
     arrivals: list[Arrival] = []
     examined: list[Examined] = []
-    with gc_paused():  # the results received and unpacked
-        done = map_isolated(
-            _take_examine_chunk,
-            [(p, where) for p in paths],
-            pool_size(len(paths), workers) or 1,
-            _init,
-            (cfg, limits),
-            isolation,
-            getattr(_kept, "workers", None),
-        )
-        for chunk, result in done:
+    pooled = pool_size(len(paths), workers)
+    results = map_isolated(
+        _take_examine_chunk,
+        [(p, where) for p in paths],
+        pooled or 1,
+        _init,
+        (cfg, limits),
+        isolation,
+        getattr(_kept, "workers", None),
+    )
+    with gc_paused(), closing(results):  # unpacked while the workers go on
+        for chunk, result in results:
             if result is None:
                 [(path, _)] = chunk
                 arrival = take(path, archive_dir, authserv_id, max_bytes)
@@ -101,6 +106,8 @@ def take_and_examine(
                 for inc, head in zip(arrival.submissions, file_heads, strict=True):
                     ex, start = _unpack(cfg, inc, head, cols, start)
                     examined.append(ex)
+        if pooled:  # a large batch's objects, kept till the load, make no cycles: frozen
+            gc.freeze()  # out of the collector's passes (0.9 s at 40,000 files); refcounts free them
     return finish(arrivals, companions, archive_dir, max_bytes), examined
 
 
@@ -164,11 +171,11 @@ def _take_examine_chunk(
     cols: tuple[list, ...] = tuple([] for _ in VALUE_FIELDS)
     taken, heads = [], []
     for path, (archive_dir, authserv_id, max_bytes) in chunk:
-        t = take_entry(path, archive_dir, authserv_id, max_bytes)
+        t, data = take_entry(path, archive_dir, authserv_id, max_bytes)
         taken.append(t)
         heads.append(
             [
-                _pack(examine_one(cfg, inc, limits), cols)
+                _pack(examine_one(cfg, inc, limits, data), cols)
                 for inc in arrival_of(path, archive_dir, t).submissions
             ]
         )
