@@ -29,6 +29,7 @@ from thidua.checks import period_scales
 from thidua.config import Config
 
 SUITE_NAME = "thidua-submission-values"
+TEXT_COLUMNS = ["submission_id", "cell", "indicator", "measure"]
 FRAME_COLUMNS = [
     "row_id",
     "submission_id",
@@ -138,7 +139,15 @@ def long_frame(
     _plan_targets(df, table([i.target and i.type != "percent" for i in inds], False, bool), reached)
     df["required"] = df["value"].where(df["unread"].isna(), 0.0)  # text not read: own rule
     groups = _group_columns(df, cfg)
-    return df[FRAME_COLUMNS + groups].sort_values("row_id").reset_index(drop=True)
+    return _gx_input(df[FRAME_COLUMNS + groups])
+
+
+def _gx_input(df: pd.DataFrame) -> pd.DataFrame:
+    """The frame in row order, text as categories: GX takes rows of every column for
+    each expectation, of text a copy of the strings (pyarrow take), of a category its
+    integer codes (1.4 M rows: 2.2 s -> 1.0 s)."""
+    frame = df.sort_values("row_id").reset_index(drop=True)
+    return frame.astype(dict.fromkeys(TEXT_COLUMNS, "category"))
 
 
 def _group_columns(df: pd.DataFrame, cfg: Config) -> list[str]:
@@ -155,22 +164,30 @@ def _group_columns(df: pd.DataFrame, cfg: Config) -> list[str]:
 def _plan_targets(df: pd.DataFrame, counted: np.ndarray, reached: pd.DataFrame | None) -> None:
     """The columns a plan's targets are checked on: the target of the year before and
     what the unit already reached."""
-    df["target_before"] = _target_before(df, counted)
-    df[["target_reached", "reached_year"]] = _target_reached(df, counted, reached)
+    year = _target_years(df["measure"])
+    df["target_before"] = _target_before(df, counted, year)
+    df[["target_reached", "reached_year"]] = _target_reached(df, counted, reached, year)
 
 
-def _target_before(df: pd.DataFrame, counted: np.ndarray) -> pd.Series:
+def _target_years(measure: pd.Series) -> pd.Series:
+    """The year of each `target_YYYY` measure, else NaN: read once per distinct measure
+    (a handful), not per row (0.9 s at 1.5 M rows)."""
+    codes, names = pd.factorize(measure)
+    years = pd.to_numeric(pd.Series(names).str.removeprefix("target_"), errors="coerce")
+    return pd.Series(np.append(years.to_numpy(dtype=float), np.nan)[codes], index=measure.index)
+
+
+def _target_before(df: pd.DataFrame, counted: np.ndarray, year: pd.Series) -> pd.Series:
     """On a plan's `target_YYYY` row of a counted indicator (a target, not a rate): the
     same submission's target of the year before, which a cumulative target may not fall
     below (2030's counts from 2025, as 2027's does)."""
-    year = pd.to_numeric(df["measure"].str.removeprefix("target_"), errors="coerce")
     targets = df.assign(year=year)[year.notna() & counted]
     before = targets.sort_values("year").groupby(["submission_id", "indicator"])["value"].shift()
     return before.reindex(df.index)
 
 
 def _target_reached(
-    df: pd.DataFrame, counted: np.ndarray, reached: pd.DataFrame | None
+    df: pd.DataFrame, counted: np.ndarray, reached: pd.DataFrame | None, year: pd.Series
 ) -> pd.DataFrame:
     """On a plan's `target_YYYY` row of a counted indicator: what the unit's accepted
     annual reports already reached by YYYY and the last year they count (a target counts
@@ -178,7 +195,6 @@ def _target_reached(
     out = pd.DataFrame(np.nan, index=df.index, columns=["target_reached", "reached_year"])
     if reached is None or not len(reached):
         return out
-    year = pd.to_numeric(df["measure"].str.removeprefix("target_"), errors="coerce")
     rows = df.assign(target_year=year)[year.notna() & counted]
     hits = rows[["row_id", "submission_id", "indicator", "target_year"]].merge(
         reached, on=["submission_id", "indicator"]
