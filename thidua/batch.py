@@ -4,7 +4,7 @@ DataFrames it becomes for the warehouse (one per table).  Pure data, no I/O."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from operator import attrgetter
+from operator import attrgetter, itemgetter, methodcaller
 from typing import TYPE_CHECKING, Any
 
 from thidua.checks import Examined
@@ -189,6 +189,7 @@ RESULT_COLUMNS = (
     "fix_vi",
 )
 ATTACHMENT_COLUMNS = ("submission_id", "sha256", "name", "size_bytes", "role")
+_problem_row = attrgetter(*RESULT_COLUMNS[1:])  # a Problem's fields, as the table orders them
 
 
 def _submission_row(ex: Examined, batch_id: str) -> tuple:
@@ -209,33 +210,53 @@ def _submission_row(ex: Examined, batch_id: str) -> tuple:
     )
 
 
-def _dict_rows(sid: str, records: list[dict], columns: tuple[str, ...]) -> list[tuple]:
-    """Rows of `columns` (the first is the submission id) from a parsed sheet's records."""
-    return [(sid, *(r.get(c) for c in columns[1:])) for r in records]
+def _frame(
+    columns: tuple[str, ...], sids: list[str], counts: list[int], data: dict[str, list]
+) -> pd.DataFrame:
+    """The frame of `columns`: the first, the submission id, repeated `counts` times
+    each; the others from `data`.  Built a column at a time: a tuple per row costs
+    pandas more than the columns themselves."""
+    import numpy as np
+    import pandas as pd
+
+    sid = np.repeat(np.array(sids, dtype=object), counts)
+    df = pd.DataFrame({columns[0]: sid, **data}, columns=list(columns))
+    return df.astype(object) if df.empty else df  # no rows: text columns would be float
+
+
+def _records_frame(
+    sids: list[str], records: list[list[dict]], columns: tuple[str, ...]
+) -> pd.DataFrame:
+    """The frame of each submission's records (a parsed sheet's rows, as dicts)."""
+    rows = [r for rs in records for r in rs]
+    data = {c: list(map(methodcaller("get", c), rows)) for c in columns[1:]}
+    return _frame(columns, sids, [len(rs) for rs in records], data)
+
+
+def _info_frame(sids: list[str], infos: list[dict]) -> pd.DataFrame:
+    """The frame of each submission's ThongTin (key → (value, cell))."""
+    keys: list = []
+    values: list = []
+    cells: list = []
+    for info in infos:
+        keys.extend(info)
+        values.extend(map(itemgetter(0), info.values()))
+        cells.extend(map(itemgetter(1), info.values()))
+    data = {"key": keys, "value": values, "cell": cells}
+    return _frame(INFO_COLUMNS, sids, [len(i) for i in infos], data)
 
 
 def batch_frames(batch: Batch) -> dict:
     """One DataFrame per warehouse table, the rows of every new submission."""
     import pandas as pd
 
-    subs, info, inits, props, refused, results = [], [], [], [], [], []
-    for ex in batch.examined:
-        sid, p = ex.incoming.submission_id, ex.parsed
-        subs.append(_submission_row(ex, batch.batch_id))
-        results += [
-            (sid, q.rule_id, q.severity, q.sheet, q.cell, q.value, q.message_vi, q.fix_vi)
-            for q in ex.problems
-        ]
-        if p is None:
-            continue
-        info += [(sid, k, v, c) for k, (v, c) in p.info.items()]
-        inits += _dict_rows(sid, p.initiatives, INITIATIVE_COLUMNS)
-        props += _dict_rows(sid, [r for r in p.proposals if not r.get("refused")], PROPOSALS)
-        refused += _dict_rows(sid, [r for r in p.proposals if r.get("refused")], PROPOSAL_COLUMNS)
-
-    def frame(rows: list, columns: tuple[str, ...]) -> pd.DataFrame:
-        return pd.DataFrame(rows, columns=list(columns))
-
+    subs = [_submission_row(ex, batch.batch_id) for ex in batch.examined]
+    results = [
+        (ex.incoming.submission_id, *_problem_row(q)) for ex in batch.examined for q in ex.problems
+    ]
+    readable = [(ex.incoming.submission_id, ex.parsed) for ex in batch.examined if ex.parsed]
+    sids = [sid for sid, _ in readable]
+    proposals = [p.proposals for _, p in readable]
     vals = (
         batch.values
         if batch.values is not None
@@ -243,14 +264,20 @@ def batch_frames(batch: Batch) -> dict:
     )
     vals = vals.drop(columns="cycle_id").rename(columns={"code": "indicator_code"})
     return {
-        "submissions": frame(subs, SUBMISSION_COLUMNS),
-        "submission_info": frame(info, INFO_COLUMNS),
+        "submissions": pd.DataFrame(subs, columns=list(SUBMISSION_COLUMNS)),
+        "submission_info": _info_frame(sids, [p.info for _, p in readable]),
         "submission_values": vals,
-        "initiatives": frame(inits, INITIATIVE_COLUMNS),
-        "proposals": frame(props, PROPOSALS),
-        "refused_proposals": frame(refused, PROPOSAL_COLUMNS),
-        "validation_results": frame(results, RESULT_COLUMNS),
-        "attachments": frame(attachment_rows(batch), ATTACHMENT_COLUMNS),
+        "initiatives": _records_frame(
+            sids, [p.initiatives for _, p in readable], INITIATIVE_COLUMNS
+        ),
+        "proposals": _records_frame(
+            sids, [[r for r in rs if not r.get("refused")] for rs in proposals], PROPOSALS
+        ),
+        "refused_proposals": _records_frame(
+            sids, [[r for r in rs if r.get("refused")] for rs in proposals], PROPOSAL_COLUMNS
+        ),
+        "validation_results": pd.DataFrame(results, columns=list(RESULT_COLUMNS)),
+        "attachments": pd.DataFrame(attachment_rows(batch), columns=list(ATTACHMENT_COLUMNS)),
     }
 
 
