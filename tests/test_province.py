@@ -22,6 +22,7 @@ from pipeline.init import init_workspace
 from pipeline.rollup import run_annual, run_phase
 from thidua import package
 from thidua.config import load_config
+from thidua.rollup import contents
 from thidua.rollup.model import phase_years
 from thidua.settings import REPO_CONFIG
 from thidua.template import build_workbook
@@ -574,6 +575,27 @@ def test_the_communes_phase_packages_roll_up_into_the_province_phase(tmp_path, m
         assert result.headline["ratios"][r.key] == pytest.approx(100 * num / den, abs=0.01)
     assert (result.headline["expected"], result.headline["submitted"]) == (12, 2)
     check_province_words(result.files["docx"])
+    # the xlsx places each package total under the content of the indicator it sums
+    placed = xlsx_contents(result.files["xlsx"])
+    totals = {f.code: package.total_source(f.name_vi) for f in package.fields(cfg)}
+    expected = {code: contents.content_label(src[0]) for code, src in totals.items() if src}
+    assert {code: placed[code] for code in expected} == expected
+    assert "II.3" in expected.values()  # not only "—"
+
+
+def xlsx_contents(path: Path) -> dict[str, str]:
+    """Field code → its "Nội dung (mục II Kế hoạch)" cell in a phase report's xlsx."""
+    from openpyxl import load_workbook
+
+    found: dict[str, str] = {}
+    for ws in load_workbook(path, read_only=True).worksheets:
+        cols = None
+        for row in ws.iter_rows(values_only=True):
+            if "Nội dung (mục II Kế hoạch)" in row:
+                cols = (row.index("Mã"), row.index("Nội dung (mục II Kế hoạch)"))
+            elif cols and row[cols[0]]:
+                found.setdefault(str(row[cols[0]]), str(row[cols[1]]))
+    return found
 
 
 def test_template_for_a_commune_of_the_province(tmp_path, monkeypatch):

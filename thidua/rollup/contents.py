@@ -77,9 +77,12 @@ def content_of(text: str) -> int | None:
     return hits.index(best) if best else None
 
 
-def content_label(code: str) -> str:
+def content_label(code: str, name_vi: str = "") -> str:
     """ "II.3": the plan content an indicator measures; "—" for one that measures none
-    (populations, denominators)."""
+    (populations, denominators).  A province's package total (its name, `name_vi`)
+    measures what the commune indicator it sums measures (`package_sources`)."""
+    source = total_source(name_vi)
+    code = source[0] if source else code
     found = [n for n, c in enumerate(PLAN_CONTENTS, 1) if code in c.codes]
     return f"II.{found[0]}" if found else "—"
 

@@ -561,7 +561,8 @@ def _phase_groups(tables: dict, ctx: dict) -> list[Section]:
     and the targets."""
     ach = tables["achievement"]
     labels = {c.year: year_label(c) for c in ctx["years"]}
-    ach = ach.assign(content=ach["indicator_code"].map(plan.content_label))
+    content = map(plan.content_label, ach["indicator_code"], ach["name_vi"])
+    ach = ach.assign(content=list(content))
     cols = (
         Col("indicator_code", "Mã", 8),
         Col("content", "Nội dung (mục II Kế hoạch)", 12),
