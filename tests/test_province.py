@@ -306,6 +306,7 @@ def check_province_words(docx) -> None:
         "- Chủ tịch, các PCT UBND tỉnh;",
         "- Lưu: VT, SNV.",
         "trên tổng số đơn vị của các xã, phường",  # DV00: the communes' units
+        "(tổng tử số trên tổng mẫu số của các xã, phường)",  # a ratio of package terms
     ):
         assert said in text, said
     for never in (
@@ -316,6 +317,7 @@ def check_province_words(docx) -> None:
         "VHXH",
         "trên địa bàn xã",
         "trên tổng số xã, phường",  # the communes, where DV00 counts their units
+        ": mẫu số)",  # a base named after the package's denominator field
     ):
         assert never not in text, never
     assert "(có văn bản) và đăng ký chỉ tiêu" not in text and "chưa xây dựng kế" not in text

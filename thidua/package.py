@@ -180,6 +180,16 @@ def total_source(name_vi: str) -> tuple[str, str, str] | None:
     return (m["code"], m["name"], m["kind"]) if m else None
 
 
+NUMERATOR_SUFFIX = ": tử số"  # a ratio's terms, as their fields are named
+DENOMINATOR_SUFFIX = ": mẫu số"
+
+
+def is_denominator(name_vi: str) -> bool:
+    """Whether a field (by its name) is a ratio's denominator in a package: a province
+    sums the communes' and computes the ratio over the sum (`_ratio_fields`)."""
+    return name_vi.endswith(DENOMINATOR_SUFFIX)
+
+
 def _ratio_fields(commune: Config) -> list[Field]:
     """Each ratio's numerator and denominator (never the ratio)."""
     out = []
@@ -187,7 +197,7 @@ def _ratio_fields(commune: Config) -> list[Field]:
         out += [
             Field(
                 f"RT{r:02d}",
-                f"{ratio.name_vi}: tử số",
+                f"{ratio.name_vi}{NUMERATOR_SUFFIX}",
                 "",
                 "ty_le",
                 "last",
@@ -196,7 +206,7 @@ def _ratio_fields(commune: Config) -> list[Field]:
             ),
             Field(
                 f"RM{r:02d}",
-                f"{ratio.name_vi}: mẫu số",
+                f"{ratio.name_vi}{DENOMINATOR_SUFFIX}",
                 "",
                 "ty_le",
                 "last",

@@ -10,7 +10,7 @@ from typing import Any
 import pandas as pd
 
 from thidua import layout
-from thidua.package import total_source
+from thidua.package import is_denominator, total_source
 from thidua.rollup.model import number_vi, percent_vi
 
 
@@ -92,11 +92,17 @@ def population(kind: str, populations: dict[str, str], kinds: dict[str, str]) ->
     return populations.get(kind) or kinds.get(kind, kind).split(" (")[0].lower()
 
 
-def ratio_base(denominator: str, weight: str, population_vi: str, names: dict[str, str]) -> str:
-    """ "trên tổng số nhân khẩu từ 15 tuổi trở lên": the base a ratio is computed over."""
+def ratio_base(
+    denominator: str, weight: str, population_vi: str, names: dict[str, str], unit_noun: str
+) -> str:
+    """ "trên tổng số nhân khẩu từ 15 tuổi trở lên": the base a ratio is computed over.
+    At a province, a ratio of the package's terms is the communes' summed numerators
+    over their summed denominators (`unit_noun`: the tier's, "xã, phường")."""
     if denominator == weight:
         return f"trên tổng số {population_vi}"
     name = names.get(denominator, denominator)
+    if is_denominator(name):
+        return f"tổng tử số trên tổng mẫu số của các {unit_noun}"
     return "trên " + (name[:1].lower() + name[1:])
 
 

@@ -383,7 +383,9 @@ def _section_results(
     ratios["population"] = ratios["ratio"].map({r.key: r.population for r in s.rollup.ratios})
     ratios["name_vi"] = ratios["ratio"].map(ratio_names(cfg))
     ratios["base"] = [
-        plan.ratio_base(d, s.rollup.weight, _population(ctx, k), _indicator_names(cfg))
+        plan.ratio_base(
+            d, s.rollup.weight, _population(ctx, k), _indicator_names(cfg), s.tier.unit_noun
+        )
         for d, k in zip(
             ratios["ratio"].map({r.key: r.denominator for r in s.rollup.ratios}),
             ratios["population"],
