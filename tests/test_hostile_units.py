@@ -286,6 +286,10 @@ def test_an_archive_copy_a_crash_left_wrong_is_written_again(tmp_path, good):
     before = (arch / sha).stat().st_mtime_ns
     take(inbox / "bao-cao.xlsx", arch)
     assert (arch / sha).stat().st_mtime_ns == before
+    (arch / sha).unlink()
+    (arch / sha).symlink_to(tmp_path / "gone")  # a dangling link under the name
+    assert take(inbox / "bao-cao.xlsx", arch).archived_path.read_bytes() == good
+    assert not (arch / sha).is_symlink()
 
 
 def test_failed_archive_write_leaves_no_tmp_and_strays_are_cleaned(cfg, tmp_path):

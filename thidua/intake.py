@@ -180,7 +180,11 @@ def archive(data: bytes, archive_dir: Path, sha: str | None = None) -> tuple[str
     try:
         fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
     except FileExistsError:
-        if target.stat().st_size != len(data) or target.read_bytes() != data:
+        try:
+            same = target.stat().st_size == len(data) and target.read_bytes() == data
+        except OSError:  # a dangling link in its place
+            same = False
+        if not same:
             _replace(target, data)
         return sha, target
     try:
