@@ -208,7 +208,7 @@ def map_isolated(
     split: set[int] = set()  # the chunks run again one item at a time
     ready = 0  # the next chunk to yield
     try:
-        while queue or any(w.task for w in pool):
+        while ready < len(chunks):
             for i, w in enumerate(pool):
                 if w.task is None and queue:
                     if not w.alive:  # died on its last task
@@ -223,8 +223,6 @@ def map_isolated(
                     max(0.0, min(w.deadline for w in busy) - time.monotonic()),
                 )
                 _collect(pool, queue, done, split)
-        for i in range(ready, len(chunks)):
-            yield from (done.pop(k) for k in _parts(i, chunks, split, done))
     finally:
         for w in pool:
             if keep is not None:
