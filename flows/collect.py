@@ -93,6 +93,11 @@ def collect_flow(inbox: str | None = None, tenant: str | None = None) -> dict:
         f"nạp {done.loaded} lần gửi, {len(done.batch.duplicates)} trùng, "
         f"{done.tidied['quarantined']} tệp cách ly, "
         f"{int((done.acks['status'] == 'sent').sum())} thư xác nhận đã gửi"
+        + (
+            f", {done.tidied['changed']} tệp được gửi lại trong lúc chạy, để lần sau"
+            if done.tidied["changed"]
+            else ""
+        )
     )
     return done.as_dict()
 

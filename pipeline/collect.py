@@ -18,6 +18,7 @@ from __future__ import annotations
 import shutil
 import uuid
 from dataclasses import asdict, dataclass, replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -339,23 +340,39 @@ def load(ws: Workspace, batch: Batch) -> int:
 
 
 def tidy_inbox(ws: Workspace, batch: Batch) -> dict[str, int]:
-    """After the load committed: unreadable files to quarantine, the rest out of the inbox."""
+    """After the load committed: unreadable files to quarantine, the rest out of the inbox.
+
+    Only a file still as it was taken (`still_taken`) leaves: one a unit dropped again
+    under the same name while the run went on is left for the next run."""
     unreadable = {ex.incoming.origin for ex in batch.examined if ex.parsed is None}
     ws.paths.quarantine.mkdir(parents=True, exist_ok=True)
-    moved = removed = 0
+    moved = removed = changed = 0
     for a in batch.arrivals:
         # a plan document paired by name leaves with its workbook (a mail's are inside it)
-        paired = [(d.origin, d.submission_id) for d in a.documents if d.origin != a.path]
-        for path, sha in [(a.path, a.sha256), *paired]:
+        paired = [d for d in a.documents if d.origin != a.path]
+        for path, sha, size, received in [
+            (a.path, a.sha256, a.size, a.received_at),
+            *((d.origin, d.submission_id, d.size, d.received_at) for d in paired),
+        ]:
             if not (path.is_symlink() or path.exists()):  # a dangling link too
                 continue
-            if a.path in unreadable:
+            if not still_taken(path, size, received):
+                changed += 1
+            elif a.path in unreadable:
                 shutil.move(path, ws.paths.quarantine / f"{sha[:12]}_{path.name}")
                 moved += 1
             else:
                 path.unlink()
                 removed += 1
-    return {"quarantined": moved, "removed": removed}
+    return {"quarantined": moved, "removed": removed, "changed": changed}
+
+
+def still_taken(path: Path, size: int, received: datetime) -> bool:
+    """Whether the inbox entry at `path` is the one taken in: the same size and time
+    (its mtime is the arrival time).  A file dropped again under its name, or written
+    over, has the time of its new drop."""
+    st = path.lstat()
+    return st.st_size == size and datetime.fromtimestamp(st.st_mtime, UTC) == received
 
 
 def acknowledge(ws: Workspace, submission_ids: list[str] | None = None) -> pd.DataFrame:

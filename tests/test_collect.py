@@ -7,7 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from data.corpus import CASES, DIR, LATE, build
+from data.corpus import CASES, DIR, LATE, ON_TIME, build
 from helpers import drop, fresh_home, rows, taken
 
 from apps import synthetic
@@ -353,3 +353,47 @@ def test_process_pool_takes_in_and_examines_like_one_process(cfg, tmp_path, monk
     # values come back as columns; the frame built from them is the same
     readable = [[ex for ex in exs if ex.parsed is not None] for exs in (pooled, alone)]
     pd.testing.assert_frame_equal(values_frame(readable[0]), values_frame(readable[1]))
+
+
+def test_a_file_dropped_again_under_its_name_during_a_run_waits_for_the_next(workspace, cfg):
+    """A unit drops a corrected workbook under the same name (and a plan document
+    beside it) while the run that took the first ones is still going: the run removes
+    an inbox file only if it is the one it took, so the correction is not lost but
+    taken by the next run, as a new version."""
+    from datetime import timedelta
+
+    from pipeline.steps import call
+
+    unit, cycle = cfg.unit("TX-01"), cfg.cycle("nam-2025")
+    first = synthetic.workbook(cfg, unit, cycle, overrides={"TT01": 11})
+    corrected = synthetic.workbook(cfg, unit, cycle, overrides={"TT01": 12})
+    inbox = workspace.paths.inbox
+    drop(inbox, "bao-cao.xlsx", first, ON_TIME)
+    drop(inbox, "bao-cao.pdf", b"%PDF-1.4 first", ON_TIME)
+    drop(inbox, "ghi-chu.xlsx", b"not a workbook", ON_TIME)
+
+    def dropped_again(step, *args):
+        if step.__name__ == "tidy_inbox":  # after the load, before the inbox is tidied
+            drop(inbox, "bao-cao.xlsx", corrected, ON_TIME + timedelta(hours=1))
+            drop(inbox, "bao-cao.pdf", b"%PDF-1.4 corrected", ON_TIME + timedelta(hours=1))
+            drop(inbox, "ghi-chu.xlsx", b"still not a workbook", ON_TIME + timedelta(hours=1))
+        return call(step, *args)
+
+    done = collect(workspace, docs=False, acks=False, run=dropped_again)
+    assert done.tidied == {"quarantined": 0, "removed": 0, "changed": 3}
+    assert sorted(p.name for p in inbox.iterdir()) == [
+        "bao-cao.pdf",
+        "bao-cao.xlsx",
+        "ghi-chu.xlsx",
+    ]
+    assert (inbox / "bao-cao.xlsx").read_bytes() == corrected
+
+    again = collect(workspace, docs=False, acks=False)
+    assert again.tidied == {"quarantined": 1, "removed": 2, "changed": 0}
+    assert list(inbox.iterdir()) == []
+    versions = rows(
+        workspace,
+        "SELECT v.value FROM submissions s JOIN submission_values v USING (submission_id) "
+        "WHERE s.unit_code = 'TX-01' AND v.indicator_code = 'TT01' ORDER BY s.received_at",
+    )
+    assert versions == [(11.0,), (12.0,)]
