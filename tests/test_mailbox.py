@@ -292,6 +292,22 @@ def test_each_message_taken_once_and_acknowledged_in_its_thread(workspace, imap_
     assert len(smtp_env.received) == 4
 
 
+def test_a_message_another_client_deleted_is_not_taken(workspace, imap_env, cfg):
+    """The officer deleted a message in their mail client, which has not expunged it
+    yet: it is not fetched, nor filed, nor answered; the others are."""
+    ws = Workspace.from_env()
+    imap_env.append([mail_of(cfg, "CQ-VP"), mail_of(cfg, "CQ-YT")])
+    with imap_env.client() as officer:
+        officer.folder.set("INBOX")
+        kept, deleted = officer.uids("ALL")
+        officer.client.uid("STORE", deleted, "+FLAGS", r"(\Deleted)")  # no EXPUNGE
+    done = collect(ws, docs=False)
+    assert (done.mail["fetched"], done.loaded) == (1, 1)
+    assert rows(ws, "SELECT unit_code FROM submissions") == [("CQ-VP",)]
+    assert rows(ws, "SELECT uid FROM mail_messages") == [(int(kept),)]
+    assert imap_env.uids("INBOX") == [deleted] and len(imap_env.uids(PROCESSED)) == 1
+
+
 @pytest.mark.slow
 def test_uidvalidity_reset_takes_nothing_twice(workspace, imap_env, monkeypatch, cfg):
     folder = "Báo cáo đơn vị"

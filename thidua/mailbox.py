@@ -336,9 +336,11 @@ class Mailbox:
         client.folder.set(settings.folder)
 
     def uids(self) -> list[int]:
-        """Every UID in the folder now, ascending.  A message appended after this is
-        left for the next run."""
-        return sorted(int(u) for u in self.client.uids("ALL"))
+        """Every UID in the folder now, ascending, but those marked deleted: another
+        client (the officer's) deleted that message and has not expunged it yet, so it
+        is not a report to take.  A message appended after this is left for the next
+        run."""
+        return sorted(int(u) for u in self.client.uids("UNDELETED"))
 
     def stats(self, uids: list[int]) -> dict[int, tuple[int, datetime | None]]:
         """RFC822.SIZE and INTERNALDATE (when the server received it) of each UID: one
