@@ -89,7 +89,8 @@ def proposals(ws: Workspace, cycle: str) -> list[dict]:
 
 def standing(ws: Workspace, cycle: str) -> dict[str, dict]:
     """What the council weighs beside each unit's proposals, as the rollup computes it:
-    the unit's report on time or how many days late, its data-quality points and its
+    the unit's report on time or how many days late (its first accepted version: a
+    correction sent later does not make it later), its data-quality points and its
     block score and rank.  Keyed by unit code."""
     cfg = ws.config
     due = cfg.cycle(cycle).due
@@ -99,7 +100,7 @@ def standing(ws: Workspace, cycle: str) -> dict[str, dict]:
         units = unit_scores(con, cycle, cfg.settings.scoring)
     out = {}
     for u in units.to_dict("records"):
-        received = u["received_at"]
+        received = u["first_received_at"]
         late_days = (
             (received.tz_convert(tz).date() - due).days
             if u["status"] == "late" and pd.notna(received)

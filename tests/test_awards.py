@@ -452,6 +452,22 @@ def test_an_earlier_award_warns_the_council(workspace, monkeypatch):
     assert rows["Nguyễn Thị Hoa"]["warning"] is None and rows["Nguyễn Thị Hoa"]["history"]
 
 
+def test_days_late_count_from_the_first_accepted_version(workspace):
+    """A unit 3 days late that sends a correction a week later is still 3 days late on
+    the council's page, not 10: lateness is when it first reported."""
+    due = workspace.config.cycle("nam-2026").due
+    late = datetime(due.year, due.month, due.day, 9, tzinfo=VN) + timedelta(days=3)
+    send(workspace, "TX-03", "nam-2026", PROPOSALS, late, "tx03.xlsx")
+    send(workspace, "TX-03", "nam-2026", PROPOSALS[:1], late + timedelta(days=7), "tx03-sua.xlsx")
+    with connect(workspace.paths.warehouse, read_only=True) as con:
+        versions = con.execute(
+            "SELECT count(*) FROM submissions WHERE unit_code = 'TX-03' AND outcome LIKE 'accepted%'"
+        ).fetchone()
+    assert versions == (2,)
+    tx03 = awards.standing(workspace, "nam-2026")["TX-03"]
+    assert (tx03["status"], tx03["days_late"]) == ("late", 3)
+
+
 def test_synthetic_individuals_carry_birth_year_and_gender(cfg):
     """The demo's and the phase play's danh sách and gender figures are not empty."""
     from apps.synthetic import proposal_rows

@@ -9,7 +9,8 @@
 -- serves an annual rollup (one cycle) and a phase (its years at once).
 
 -- One row per (cycle, expected unit).  status: on_time when some accepted version
--- arrived on time, late when accepted versions exist but all came late, else missing.
+-- arrived on time, late when accepted versions exist but all came late, else missing;
+-- first_received_at: when the first accepted version came (how late a late unit is).
 -- The values come from the version that counts, the latest accepted one: the rule of
 -- current_submissions, applied here in the same grouping as the status (one pass over
 -- the submissions instead of two: 0.5 s less at national scale).  {counted_from} is
@@ -34,7 +35,7 @@ FROM rollup_profiles p JOIN indicators i
 CREATE OR REPLACE TEMP TABLE rollup_st AS
 WITH accepted AS (
     SELECT cycle_id, unit_code, bool_or(NOT late) AS any_on_time,
-           arg_max(sk, version) AS counted_sk
+           min(received_at) AS first_received_at, arg_max(sk, version) AS counted_sk
     FROM {counted_from}
     WHERE list_contains(getvariable('rollup_cycles'), cycle_id)
       AND outcome IN ('accepted', 'accepted_with_warnings')
@@ -45,7 +46,8 @@ blocks AS (SELECT block, row_number() OVER (ORDER BY block) AS bno
 SELECT e.cycle_id, e.code, e.name, e.kind, e.block, p.pno,
        CASE WHEN a.unit_code IS NULL THEN 'missing'
             WHEN a.any_on_time THEN 'on_time' ELSE 'late' END AS status,
-       c.submission_id, c.sk, c.version, c.received_at, c.outcome, c.n_warnings, c.late,
+       c.submission_id, c.sk, c.version, c.received_at, a.first_received_at, c.outcome,
+       c.n_warnings, c.late,
        (list_position(getvariable('rollup_cycles'), e.cycle_id)::BIGINT << 32) + b.bno AS grp,
        (list_position(getvariable('rollup_cycles'), e.cycle_id)::BIGINT << 32) + p.pno AS ck
 FROM expected_units e
