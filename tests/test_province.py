@@ -13,6 +13,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from docx import Document
 from helpers import docx_text, fresh_home, rows, write_tenants
 from mails import unit_mail
 
@@ -23,7 +24,7 @@ from pipeline.rollup import run_annual, run_phase
 from thidua import package
 from thidua.config import load_config
 from thidua.rollup import contents
-from thidua.rollup.model import phase_years
+from thidua.rollup.model import number_vi, phase_years
 from thidua.settings import REPO_CONFIG
 from thidua.template import build_workbook
 from thidua.workspace import Workspace
@@ -109,9 +110,15 @@ def independent(ws: Workspace, cycle_id: str = "nam-2025") -> dict:
             "WHERE s.cycle_id = ? AND v.measure = 'value' AND v.value IS NOT NULL",
             [cycle_id],
         ).fetchall()
+        [(initiatives,)] = con.execute(
+            "SELECT count(*) FROM current_submissions s JOIN initiatives i USING "
+            "(submission_id) WHERE s.cycle_id = ?",
+            [cycle_id],
+        ).fetchall()
     reported = {code for code, _, _ in current}
     expected = cfg.expected_units(cfg.cycle(cycle_id))
     out: dict = {"expected": {}, "submitted": {}, "totals": {}, "units": {}, "ratios": {}}
+    out["initiatives"] = initiatives
     for u in expected:
         out["expected"][u.kind] = out["expected"].get(u.kind, 0) + 1
         out["submitted"][u.kind] = out["submitted"].get(u.kind, 0) + (u.code in reported)
@@ -272,6 +279,14 @@ def check_province_rollup(result, truth: dict, cfg) -> None:
         else:
             continue
         assert total[f.code] == pytest.approx(sum(got) + hand.get(f.code, 0)), f.code
+    assert total[package.INITIATIVES] == sum(t["initiatives"] for t in truth.values()) > 0
+    # the communes' initiatives and proposals, from their counts: no rows at the province
+    text = docx_text(result.files["docx"])
+    assert (
+        f"Các xã, phường đã tổng hợp {number_vi(total[package.INITIATIVES])} sáng kiến, giải pháp "
+        f"và {number_vi(total[package.PROPOSALS])} đề nghị khen thưởng (tập thể và cá nhân)"
+    ) in text
+    assert "Đối với cá nhân" not in text
     head = result.headline
     assert (head["expected"], head["submitted"], head["on_time"], head["late"]) == (12, 4, 2, 2)
     assert head["reporting_rate"] == pytest.approx(100 * 4 / 12, abs=0.01)
@@ -287,13 +302,20 @@ def check_province_rollup(result, truth: dict, cfg) -> None:
             num, den = num + 120, den + 240
         assert head["ratios"][r.key] == pytest.approx(100 * num / den, abs=0.01), r.key
     check_province_words(result.files["docx"])
+    # IV.3: no commune of the Hà Nam cluster reported: none of them comes first there
+    leaders = next(
+        t
+        for t in Document(str(result.files["docx"])).tables
+        if t.rows[0].cells[1].text == "Đơn vị xếp thứ nhất"
+    )
+    first = {r.cells[0].text: r.cells[1].text for r in leaders.rows[1:]}
+    assert first["Cụm thi đua các xã, phường khu vực Hà Nam"] == "Chưa có xã, phường nộp báo cáo"
+    assert len(leaders.rows) == 4 and "Phường Phủ Lý" not in first.values()
 
 
 def check_province_words(docx) -> None:
     """The province's docx speaks the province tier's words (`[tier]`), none of the
     commune's, and has no plan line: the province's cycles have no plan cycle."""
-    from docx import Document
-
     doc = Document(str(docx))
     cells = [p.text for t in doc.tables for c in t._cells for p in c.paragraphs]
     text = "\n".join([p.text for p in doc.paragraphs] + cells)
@@ -320,6 +342,7 @@ def check_province_words(docx) -> None:
         ": mẫu số)",  # a base named after the package's denominator field
     ):
         assert never not in text, never
+    assert "toàn xã" not in text.lower()  # II.2's rows too, where a field name leads
     assert "(có văn bản) và đăng ký chỉ tiêu" not in text and "chưa xây dựng kế" not in text
     # II.1: the communes' figures under the commune plan's contents 1.1–1.6 (1.7 has none)
     contents = contents_section(docx)

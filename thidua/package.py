@@ -76,7 +76,7 @@ def fields(commune: Config) -> list[Field]:
         *_indicator_fields(commune),
         *_ratio_fields(commune),
         Field(
-            "SG01",
+            INITIATIVES,
             "Số sáng kiến, giải pháp được tổng hợp",
             "sáng kiến",
             "ket_qua",
@@ -84,7 +84,7 @@ def fields(commune: Config) -> list[Field]:
             source=("initiatives",),
         ),
         Field(
-            "KT01",
+            PROPOSALS,
             "Số đề nghị khen thưởng được tổng hợp",
             "đề nghị",
             "ket_qua",
@@ -94,12 +94,19 @@ def fields(commune: Config) -> list[Field]:
     ]
 
 
+ALL_KINDS = "Tất cả các loại đơn vị"
+# The commune's initiatives and approved proposals, as counts: the tier above reports them
+# from these (its `[rollup] initiatives` is INITIATIVES), having no rows of its own
+INITIATIVES, PROPOSALS = "SG01", "KT01"
+
+
 def _completeness_fields(commune: Config) -> list[Field]:
     """Units expected, reported and on time: the commune's (j = 0), then each kind's."""
     kinds = commune.settings.kinds
     out = []
-    whole = commune.settings.tier.whole.capitalize()  # "Toàn xã": the commune's units
-    for j, (kind, label) in enumerate([("", whole), *kinds.items()]):
+    # every kind together, beside each kind: read at the province too, where the fields
+    # of the communes are summed ("Toàn xã" would name one commune there)
+    for j, (kind, label) in enumerate([("", ALL_KINDS), *kinds.items()]):
         out += [
             Field(
                 f"DV0{j}",

@@ -18,7 +18,7 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Mm, Pt
 
-from thidua import layout
+from thidua import layout, package
 from thidua.calendar import format_date_vi
 from thidua.config import Config, Cycle
 from thidua.rollup import contents as plan
@@ -556,6 +556,9 @@ def _phase_tables(doc: Any, tables: Tables, ctx: dict[str, Any], kind: str) -> N
 
 
 def _section_individuals(doc: Any, tables: Tables, s: Settings) -> None:
+    if s.rollup.initiatives == package.INITIATIVES:  # a tier fed by the packages
+        _section_packaged_counts(doc, tables, s)
+        return
     _heading(doc, INDIVIDUALS_GROUP, level=2)
     props = tables["proposals"]
     n_people = int((props["subject_type"] == "Cá nhân").sum()) if len(props) else 0
@@ -567,6 +570,24 @@ def _section_individuals(doc: Any, tables: Tables, s: Settings) -> None:
         f"Phong trào thi đua: {len(inits)} sáng kiến, giải pháp của {authors} tác giả "
         f"được các {s.tier.unit_noun} báo cáo; {n_people} cá nhân được các "
         f"{s.tier.unit_noun} đề nghị khen thưởng.",
+        indent=True,
+    )
+
+
+def _section_packaged_counts(doc: Any, tables: Tables, s: Settings) -> None:
+    """The tier above a commune has no initiative or proposal rows, only each commune's
+    counts (`package.INITIATIVES`, `package.PROPOSALS`): their sums, under a heading of
+    their own (the commune plan's d) has no a) to c) here)."""
+    totals = tables["indicators"].set_index("indicator_code")["total"]
+    initiatives, proposals = (
+        number_vi(totals.get(code, 0) or 0) for code in (package.INITIATIVES, package.PROPOSALS)
+    )
+    _heading(doc, "Sáng kiến, giải pháp và đề nghị khen thưởng", level=2)
+    _para(
+        doc,
+        f"Các {s.tier.unit_noun} đã tổng hợp {initiatives} sáng kiến, giải pháp và "
+        f"{proposals} đề nghị khen thưởng (tập thể và cá nhân) được Hội đồng Thi đua – "
+        "Khen thưởng cấp xã thông qua.",
         indent=True,
     )
 
@@ -758,7 +779,6 @@ def _awards_part(
 def _section_scores(doc: Any, units: pd.DataFrame, s: Settings, phase: bool) -> None:
     # one criterion of the khối's own score table (plan VI.5), not the khối's result
     _heading(doc, "3. Điểm tiêu chí thực hiện Phong trào (thành phần bảng chấm điểm khối)", level=2)
-    leaders = units[units["rank_in_block"] == 1]
     noun = s.tier.unit_noun
     rule = scoring.rule_vi(s.scoring.target_cap, noun) if phase else scoring.annual_rule_vi(noun)
     _para(
@@ -781,14 +801,25 @@ def _section_scores(doc: Any, units: pd.DataFrame, s: Settings, phase: bool) -> 
             indent=True,
         )
     _table(
-        doc,
-        ["Khối thi đua", "Đơn vị xếp thứ nhất", "Điểm"],
-        [
-            [s.blocks.get(r.block, r.block), r.name, number_vi(r.score)]
-            for r in leaders.itertuples()
-        ],
-        (5.0, 8.5, 2.5),
+        doc, ["Khối thi đua", "Đơn vị xếp thứ nhất", "Điểm"], _leaders(units, s), (5.0, 8.5, 2.5)
     )
+
+
+def _leaders(units: pd.DataFrame, s: Settings) -> list[list[str]]:
+    """Each block's first among the units that reported (all of them if tied): a unit
+    that sent nothing scores 0 and would otherwise share first place in a block where
+    nobody reported; such a block says so."""
+    rows = []
+    scored = units[units["rank_in_block"].notna()]  # a block of unscored kinds has no row
+    for block in scored["block"].drop_duplicates():
+        mine = scored[(scored["block"] == block) & (scored["status"] != "missing")]
+        name = s.blocks.get(block, block)
+        if mine.empty:
+            rows.append([name, f"Chưa có {s.tier.unit_noun} nộp báo cáo", "—"])
+            continue
+        first = mine[mine["rank_in_block"] == mine["rank_in_block"].min()]
+        rows += [[name, r.name, number_vi(r.score)] for r in first.itertuples()]
+    return rows
 
 
 def _section_difficulties(
