@@ -142,6 +142,27 @@ def test_a_resend_answer_that_failed_is_sent_by_the_next_collection_once(
     assert _outcomes(ws) == [("CQ-VP", "accepted")]
 
 
+def test_a_resend_answer_that_keeps_failing_is_named_to_the_admin_once(workspace, smtp_env, cfg):
+    """The unit's address refuses mail after its report was accepted: the answer to its
+    resend fails on every run, and once tried `[smtp] alert_after` times (3) the admin is
+    told, once, as of a failing acknowledgment or reminder."""
+    ws, unit, book = Workspace.from_env(), cfg.unit("CQ-VP"), _book(cfg)
+    admin = cfg.settings.admin.email
+    drop(ws.paths.inbox, "nam-2025_CQ-VP.xlsx", book, DEC15)
+    collect(ws, docs=False)
+    smtp_env.refuse.add(unit.email)
+    drop(ws.paths.inbox, "gui-lai.xlsx", book, DEC15 + timedelta(days=1))
+    for _ in range(4):  # the notice's attempts 1-3 alert once; the 4th run says nothing
+        collect(ws, docs=False)
+    [alert] = _to(smtp_env, admin)
+    text = _text(alert)
+    assert "1. Thư trả lời tệp gửi lại – đơn vị CQ-VP, kỳ nam-2025" in text
+    assert f"Gửi tới: {unit.email}; số lần thử: 3" in text
+    assert rows(ws, "SELECT status, attempts, alerted_at IS NOT NULL FROM resend_notices") == [
+        ("failed", 4, True)
+    ]
+
+
 def test_a_run_dying_mid_answers_leaves_the_rest_owed_never_repeated(
     workspace, smtp_env, monkeypatch, cfg
 ):

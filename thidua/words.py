@@ -93,7 +93,11 @@ REPORT_MAIL = {
 REPORTING_STATUS = {"on_time": "Đúng hạn", "late": "Nộp muộn", "missing": "Chưa nộp"}
 
 # Which of our messages a bounce answers
-MAIL_KIND = {"reminder": "Thư nhắc hạn", "acknowledgment": "Thư báo nhận"}
+MAIL_KIND = {
+    "reminder": "Thư nhắc hạn",
+    "acknowledgment": "Thư báo nhận",
+    "resend": "Thư trả lời tệp gửi lại",
+}
 
 SEVERITY = {"error": "Lỗi", "warning": "Lưu ý"}
 

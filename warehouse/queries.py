@@ -267,21 +267,27 @@ def pending_acks(
 
 
 FAILING_MAIL_SQL = """
-SELECT 'ack' AS kind, a.submission_id AS id, s.unit_code, s.cycle_id, NULL AS stage,
-       a.status, a.recipients, a.attempts, a.error
+SELECT 'acknowledgment' AS kind, a.submission_id AS id, s.unit_code, s.cycle_id,
+       NULL AS stage, a.status, a.recipients, a.attempts, a.error
 FROM acknowledgments a JOIN submissions s USING (submission_id)
 WHERE a.attempts >= $after AND a.alerted_at IS NULL
 UNION ALL
 SELECT 'reminder', NULL, unit_code, cycle_id, stage, status, recipients, attempts, error
 FROM reminders
 WHERE attempts >= $after AND alerted_at IS NULL
+UNION ALL
+SELECT 'resend', r.resend_id, s.unit_code, s.cycle_id, NULL, r.status, r.recipients,
+       r.attempts, r.error
+FROM resend_notices r JOIN submissions s USING (submission_id)
+WHERE r.attempts >= $after AND r.alerted_at IS NULL
 ORDER BY unit_code, cycle_id, kind
 """
 
 
 def failing_mail(con: duckdb.DuckDBPyConnection, after: int) -> pd.DataFrame:
-    """Acknowledgments and reminders tried `after` times or more (still failing, or sent
-    late) that the admin has not yet been told of."""
+    """Acknowledgments, reminders and answers to resends tried `after` times or more
+    (still failing, or sent late) that the admin has not yet been told of; `kind` is a
+    key of `words.MAIL_KIND`."""
     return con.execute(FAILING_MAIL_SQL, {"after": after}).df()
 
 

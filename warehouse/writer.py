@@ -338,7 +338,9 @@ def mark_alerted(con: duckdb.DuckDBPyConnection, failing: pd.DataFrame) -> None:
     """The admin was told of these failing messages (`queries.failing_mail` rows)."""
     with transaction(con, alerted=failing[["kind", "id", "unit_code", "cycle_id", "stage"]]):
         con.execute("""UPDATE acknowledgments a SET alerted_at = now() FROM alerted t
-                       WHERE t.kind = 'ack' AND a.submission_id = t.id""")
+                       WHERE t.kind = 'acknowledgment' AND a.submission_id = t.id""")
+        con.execute("""UPDATE resend_notices r SET alerted_at = now() FROM alerted t
+                       WHERE t.kind = 'resend' AND r.resend_id = t.id""")
         con.execute("""UPDATE reminders r SET alerted_at = now() FROM alerted t
                        WHERE t.kind = 'reminder' AND r.unit_code = t.unit_code
                          AND r.cycle_id = t.cycle_id AND r.stage = t.stage""")
