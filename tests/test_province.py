@@ -16,6 +16,7 @@ import pytest
 from docx import Document
 from helpers import docx_text, fresh_home, rows, write_tenants
 from mails import unit_mail
+from openpyxl import load_workbook
 
 from apps import synthetic
 from pipeline.collect import collect
@@ -287,6 +288,12 @@ def check_province_rollup(result, truth: dict, cfg) -> None:
         f"và {number_vi(total[package.PROPOSALS])} đề nghị khen thưởng (tập thể và cá nhân)"
     ) in text
     assert "Đối với cá nhân" not in text
+    sheet = load_workbook(result.files["xlsx"], read_only=True)["SangKien"]
+    listed = [v for row in sheet.iter_rows(values_only=True) for v in row if v]
+    assert (
+        "(các xã, phường gửi số sáng kiến, giải pháp, không gửi danh sách: tổng cộng "
+        f"{number_vi(total[package.INITIATIVES])}; danh sách ở báo cáo của từng xã, phường)"
+    ) in listed
     head = result.headline
     assert (head["expected"], head["submitted"], head["on_time"], head["late"]) == (12, 4, 2, 2)
     assert head["reporting_rate"] == pytest.approx(100 * 4 / 12, abs=0.01)
@@ -610,8 +617,6 @@ def test_the_communes_phase_packages_roll_up_into_the_province_phase(tmp_path, m
 
 def xlsx_contents(path: Path) -> dict[str, str]:
     """Field code → its "Nội dung (mục II Kế hoạch)" cell in a phase report's xlsx."""
-    from openpyxl import load_workbook
-
     found: dict[str, str] = {}
     for ws in load_workbook(path, read_only=True).worksheets:
         cols = None

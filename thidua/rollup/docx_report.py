@@ -18,7 +18,7 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Mm, Pt
 
-from thidua import layout, package
+from thidua import layout
 from thidua.calendar import format_date_vi
 from thidua.config import Config, Cycle
 from thidua.rollup import contents as plan
@@ -30,6 +30,7 @@ from thidua.rollup.model import (
     date_line_vi,
     date_vi,
     number_vi,
+    packaged_counts,
     percent_vi,
     period_of,
     ratio_names,
@@ -556,8 +557,8 @@ def _phase_tables(doc: Any, tables: Tables, ctx: dict[str, Any], kind: str) -> N
 
 
 def _section_individuals(doc: Any, tables: Tables, s: Settings) -> None:
-    if s.rollup.initiatives == package.INITIATIVES:  # a tier fed by the packages
-        _section_packaged_counts(doc, tables, s)
+    if (counts := packaged_counts(tables, s)) is not None:  # a tier fed by the packages
+        _section_packaged_counts(doc, counts, s)
         return
     _heading(doc, INDIVIDUALS_GROUP, level=2)
     props = tables["proposals"]
@@ -574,14 +575,11 @@ def _section_individuals(doc: Any, tables: Tables, s: Settings) -> None:
     )
 
 
-def _section_packaged_counts(doc: Any, tables: Tables, s: Settings) -> None:
-    """The tier above a commune has no initiative or proposal rows, only each commune's
-    counts (`package.INITIATIVES`, `package.PROPOSALS`): their sums, under a heading of
-    their own (the commune plan's d) has no a) to c) here)."""
-    totals = tables["indicators"].set_index("indicator_code")["total"]
-    initiatives, proposals = (
-        number_vi(totals.get(code, 0) or 0) for code in (package.INITIATIVES, package.PROPOSALS)
-    )
+def _section_packaged_counts(doc: Any, counts: tuple[float, float], s: Settings) -> None:
+    """The tier above a commune has no initiative or proposal rows, only the sums of each
+    commune's counts (`packaged_counts`), under a heading of their own (the commune
+    plan's d) has no a) to c) here)."""
+    initiatives, proposals = (number_vi(n) for n in counts)
     _heading(doc, "Sáng kiến, giải pháp và đề nghị khen thưởng", level=2)
     _para(
         doc,

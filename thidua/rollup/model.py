@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from datetime import date
 
-from thidua import words
+from thidua import package, words
 from thidua.config import REVIEW_KINDS, Config, Cycle
 from thidua.errors import UnknownCycle
+from thidua.settings import Settings
 
 STATUS_VI = words.REPORTING_STATUS
 TYPE_RULE_VI = {
@@ -132,6 +133,19 @@ def number_vi(v: float | None, decimals: int = 2) -> str:
     v = round(float(v), decimals)
     text = f"{v:,.{decimals}f}".rstrip("0").rstrip(".") if v != int(v) else f"{int(v):,}"
     return text.replace(",", "\0").replace(".", ",").replace("\0", ".")
+
+
+def packaged_counts(tables: dict, settings: Settings) -> tuple[float, float] | None:
+    """(initiatives, proposals) summed from the units' package counts when this tier is
+    fed by packages (`[rollup] initiatives` is `package.INITIATIVES`): it has no rows of
+    either, only each commune's counts.  None at a commune."""
+    if settings.rollup.initiatives != package.INITIATIVES:
+        return None
+    totals = tables["indicators"].set_index("indicator_code")["total"]
+    initiatives, proposals = (
+        float(totals.get(code, 0) or 0) for code in (package.INITIATIVES, package.PROPOSALS)
+    )
+    return initiatives, proposals
 
 
 def percent_vi(v: float | None) -> str:

@@ -19,6 +19,8 @@ from thidua.rollup.model import (
     TYPE_RULE_VI,
     criteria_groups,
     date_vi,
+    number_vi,
+    packaged_counts,
     ratio_names,
     year_label,
 )
@@ -37,6 +39,7 @@ class Section:
     title: str
     df: pd.DataFrame
     cols: tuple[Col, ...]
+    empty: str = "(không có)"  # what an empty table says
 
 
 def write(path: Path, tables: dict[str, pd.DataFrame], ctx: dict[str, Any]) -> Path:
@@ -140,7 +143,7 @@ def _write_section(ws: Any, row: int, s: Section, fmts: dict) -> int:
         ws.write(row, i, c.header, fmts["header"])
     row += 1
     if s.df.empty:
-        ws.write(row, 0, "(không có)", fmts["note"])
+        ws.write(row, 0, s.empty, fmts["note"])
         return row + 2
     for record in s.df.to_dict("records"):
         for i, c in enumerate(s.cols):
@@ -383,6 +386,7 @@ def _common_sheets(tables: dict, ctx: dict) -> dict[str, tuple[str, list[Section
                     "Danh sách sáng kiến do các đơn vị báo cáo",
                     tables["initiatives"],
                     INITIATIVE_COLS,
+                    _no_initiatives(tables, ctx),
                 )
             ],
         ),
@@ -395,6 +399,19 @@ def _common_sheets(tables: dict, ctx: dict) -> dict[str, tuple[str, list[Section
             ],
         ),
     }
+
+
+def _no_initiatives(tables: dict, ctx: dict) -> str:
+    """What an empty list of initiatives says: at a tier fed by packages, that the units
+    sent their number, not the list."""
+    counts = packaged_counts(tables, ctx["cfg"].settings)
+    if counts is None:
+        return "(không có)"
+    noun = ctx["cfg"].settings.tier.unit_noun
+    return (
+        f"(các {noun} gửi số sáng kiến, giải pháp, không gửi danh sách: tổng cộng "
+        f"{number_vi(counts[0])}; danh sách ở báo cáo của từng {noun})"
+    )
 
 
 def _awards_sheet(tables: dict, ctx: dict) -> tuple[str, list[Section]]:
