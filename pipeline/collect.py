@@ -15,6 +15,7 @@ loads each submission once (its sha256 is its id).
 
 from __future__ import annotations
 
+import os
 import shutil
 import uuid
 from dataclasses import asdict, dataclass, replace
@@ -354,9 +355,11 @@ def tidy_inbox(ws: Workspace, batch: Batch) -> dict[str, int]:
             (a.path, a.sha256, a.size, a.received_at),
             *((d.origin, d.submission_id, d.size, d.received_at) for d in paired),
         ]:
-            if not (path.is_symlink() or path.exists()):  # a dangling link too
+            try:
+                st = path.lstat()  # a dangling link is there too
+            except FileNotFoundError:
                 continue
-            if not still_taken(path, size, received):
+            if not still_taken(st, size, received):
                 changed += 1
             elif a.path in unreadable:
                 shutil.move(path, ws.paths.quarantine / f"{sha[:12]}_{path.name}")
@@ -367,11 +370,10 @@ def tidy_inbox(ws: Workspace, batch: Batch) -> dict[str, int]:
     return {"quarantined": moved, "removed": removed, "changed": changed}
 
 
-def still_taken(path: Path, size: int, received: datetime) -> bool:
-    """Whether the inbox entry at `path` is the one taken in: the same size and time
-    (its mtime is the arrival time).  A file dropped again under its name, or written
-    over, has the time of its new drop."""
-    st = path.lstat()
+def still_taken(st: os.stat_result, size: int, received: datetime) -> bool:
+    """Whether the inbox entry of status `st` (lstat) is the one taken in: the same size
+    and time (its mtime is the arrival time).  A file dropped again under its name, or
+    written over, has the time of its new drop."""
     return st.st_size == size and datetime.fromtimestamp(st.st_mtime, UTC) == received
 
 
