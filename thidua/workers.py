@@ -38,6 +38,11 @@ def pool_size(n_files: int, workers: int | None = None) -> int:
     return workers if workers >= 2 and n_files > POOL_MIN_FILES else 0
 
 
+def _chunks(items: Sequence) -> list[list]:
+    """`items` cut into lists of `CHUNK` (the last shorter), in order."""
+    return [list(items[i : i + CHUNK]) for i in range(0, len(items), CHUNK)]
+
+
 def map_chunks(
     fn: Callable[[list], Any],
     items: Sequence,
@@ -47,7 +52,7 @@ def map_chunks(
 ) -> list[tuple[list, Any]]:
     """(chunk, fn(chunk)) for `items` cut into chunks of `CHUNK`, in order, over a spawn
     pool of `workers` processes; `fn` must be a module-level function (or a partial)."""
-    chunks = [list(items[i : i + CHUNK]) for i in range(0, len(items), CHUNK)]
+    chunks = _chunks(items)
     with ProcessPoolExecutor(
         workers,
         mp_context=multiprocessing.get_context("spawn"),
@@ -195,7 +200,7 @@ def map_isolated(
     next chunk first: the caller's work on one overlaps the workers' on the next.
     Own workers on pipes rather than a ProcessPoolExecutor: when one of its workers
     dies, the executor fails every pending task and cannot tell which one killed it."""
-    chunks = [list(items[i : i + CHUNK]) for i in range(0, len(items), CHUNK)]
+    chunks = _chunks(items)
     queue = deque(((i,), chunk) for i, chunk in enumerate(chunks))
     done: dict[tuple, tuple[list, Any]] = {}
     ctx = multiprocessing.get_context("spawn")
