@@ -92,7 +92,7 @@ REPORT_MAIL = {
 # Where a unit stands in a rollup's cycle (`warehouse.rollups` completeness)
 REPORTING_STATUS = {"on_time": "Đúng hạn", "late": "Nộp muộn", "missing": "Chưa nộp"}
 
-# Which of our messages a bounce answers
+# Our messages to a unit, by kind: what a bounce answers, what a failing-mail alert names
 MAIL_KIND = {
     "reminder": "Thư nhắc hạn",
     "acknowledgment": "Thư báo nhận",

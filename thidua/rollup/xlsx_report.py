@@ -25,6 +25,8 @@ from thidua.rollup.model import (
     year_label,
 )
 
+NONE_VI = "(không có)"  # an empty table
+
 
 @dataclass(frozen=True)
 class Col:
@@ -39,7 +41,7 @@ class Section:
     title: str
     df: pd.DataFrame
     cols: tuple[Col, ...]
-    empty: str = "(không có)"  # what an empty table says
+    empty: str = NONE_VI  # what an empty table says
 
 
 def write(path: Path, tables: dict[str, pd.DataFrame], ctx: dict[str, Any]) -> Path:
@@ -406,7 +408,7 @@ def _no_initiatives(tables: dict, ctx: dict) -> str:
     sent their number, not the list."""
     counts = packaged_counts(tables, ctx["cfg"].settings)
     if counts is None:
-        return "(không có)"
+        return NONE_VI
     noun = ctx["cfg"].settings.tier.unit_noun
     return (
         f"(các {noun} gửi số sáng kiến, giải pháp, không gửi danh sách: tổng cộng "
